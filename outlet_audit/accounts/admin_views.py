@@ -1,0 +1,110 @@
+"""The administrator's account pages: create staff accounts, disable, enable and unlock any account."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from outlet_audit.access import RecordFacts, Scope, allow, record_loader
+from outlet_audit.accounts.forms import ROLE_LABELS, StaffAccountForm
+from outlet_audit.accounts.models import User
+from outlet_audit.accounts.operations import AccountError, create_staff_user, set_active, unlock
+from outlet_audit.accounts.views import _attach_error
+from outlet_audit.core.navigation import nav_entry
+from outlet_audit.extensions import db
+from outlet_audit.outlets.forms import district_choices
+from outlet_audit.roles import Role
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+nav_entry("admin.users", _l("Accounts"), {Role.ADMIN}, order=90)
+ADMIN_ONLY = {Role.ADMIN: Scope.ALL}
+
+
+@record_loader("user_id")
+def user_facts(user_id: int) -> RecordFacts | None:
+    user = db.session.get(User, user_id)
+    return RecordFacts(district_id=user.district_id, outlet_id=user.outlet_id) if user else None
+
+
+@bp.get("/users")
+@allow(ADMIN_ONLY)
+def users():
+    query = select(User).order_by(User.role, User.username)
+    role = request.args.get("role", "")
+    if role in Role.__members__.values():
+        query = query.where(User.role == Role(role))
+    search = request.args.get("q", "").strip()
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(
+            func.lower(User.username).like(pattern) | func.lower(User.display_name).like(pattern)
+        )
+    page = db.paginate(query, per_page=50, error_out=False)
+    return render_template(
+        "accounts/admin_users.html",
+        page=page,
+        role=role,
+        search=search,
+        role_labels=ROLE_LABELS,
+        roles=list(Role),
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@allow(ADMIN_ONLY)
+def new_user():
+    form = StaffAccountForm()
+    form.district_id.choices = district_choices(placeholder=_("— none —"))
+    if form.validate_on_submit():
+        try:
+            user = create_staff_user(
+                username=form.username.data,
+                display_name=form.display_name.data,
+                email=form.email.data,
+                role=form.role.data,
+                district_id=form.district_id.data or None,
+                password=form.password.data,
+                actor=current_user,
+            )
+        except AccountError as error:
+            db.session.rollback()
+            _attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Account %(username)s created.", username=user.username), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("accounts/admin_user_new.html", form=form)
+
+
+def _change(user_id: int, change, done_message: str):
+    user = db.get_or_404(User, user_id)
+    try:
+        change(user)
+    except AccountError as error:
+        db.session.rollback()
+        from outlet_audit.core.i18n import translate_message
+
+        flash(translate_message(error.message), "danger")
+    else:
+        db.session.commit()
+        flash(done_message % {"username": user.username}, "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/disable")
+@allow(ADMIN_ONLY)
+def disable_user(user_id: int):
+    return _change(user_id, lambda u: set_active(u, False, current_user), _("%(username)s is disabled."))
+
+
+@bp.post("/users/<int:user_id>/enable")
+@allow(ADMIN_ONLY)
+def enable_user(user_id: int):
+    return _change(user_id, lambda u: set_active(u, True, current_user), _("%(username)s is enabled."))
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@allow(ADMIN_ONLY)
+def unlock_user(user_id: int):
+    return _change(user_id, lambda u: unlock(u, current_user), _("%(username)s is unlocked."))

@@ -1,0 +1,95 @@
+import secrets
+from datetime import datetime
+
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from outlet_audit.core.time import utcnow
+from outlet_audit.extensions import db
+from outlet_audit.outlets.models import District, Outlet
+from outlet_audit.roles import Role
+
+DISTRICT_ROLES = (Role.INSPECTOR, Role.DISTRICT_BUREAU)
+PASSWORD_METHOD = "scrypt"  # noqa: S105 - a hashing method, not a password
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _in(values) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in. Their role fixes which district or outlet they belong to."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            f"(role IN ({_in(DISTRICT_ROLES)})) = (district_id IS NOT NULL)", name="district_matches_role"
+        ),
+        CheckConstraint(f"(role = '{Role.OUTLET}') = (outlet_id IS NOT NULL)", name="outlet_matches_role"),
+        CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
+        Index("ix_users_role_district", "role", "district_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(
+        Enum(
+            Role,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+            create_constraint=True,
+            name="role",
+        )
+    )
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    # Rotated at logout and password change: every older session cookie stops working.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    district: Mapped[District | None] = relationship()
+    outlet: Mapped[Outlet | None] = relationship()
+
+    def set_password(self, password: str) -> None:
+        method = (
+            current_app.config.get("PASSWORD_HASH_METHOD", PASSWORD_METHOD)
+            if current_app
+            else PASSWORD_METHOD
+        )
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def rotate_session_token(self) -> None:
+        self.session_token = new_session_token()
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:
+        return self.active and self.locked_at is None
+
+    @property
+    def is_bureau(self) -> bool:
+        return self.role in (Role.DISTRICT_BUREAU, Role.CITY_BUREAU)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"

@@ -1,0 +1,1 @@
+"""Certificates: numbering, the certificate PDF and the inspection report PDF."""

@@ -1,0 +1,379 @@
+"""The certificate of a zero-waste express outlet as a one-page A4 landscape PDF.
+
+Pure: data in, bytes out. Everything is drawn (border, seal, QR code), nothing is read
+from disk, and the same `CertificateData` always gives byte-identical PDFs.
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from io import BytesIO
+
+import segno
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph, Table, TableStyle
+
+from outlet_audit.certificates.numbering import LEVEL_LABELS, CertificateLevel, parse_certificate_number
+from outlet_audit.certificates.pdf_fonts import (
+    CJK_FONT,
+    LATIN_SERIF,
+    LATIN_SERIF_ITALIC,
+    clean_text,
+    draw_mixed_string,
+    format_date_zh,
+    format_points,
+    mixed_string_width,
+    paragraph_markup,
+    pdf_date_formatter,
+    register_fonts,
+)
+
+HASH_PREFIX_LENGTH = 12
+
+PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
+SEAL_RED = colors.HexColor("#D0201C")
+BORDER_RED = colors.HexColor("#9E1B1B")
+GOLD = colors.HexColor("#B8902F")
+INK = colors.HexColor("#222222")
+MUTED = colors.HexColor("#666666")
+PAPER = colors.HexColor("#FFFDF6")
+
+
+@dataclass(frozen=True)
+class CertificateData:
+    number: str  # e.g. WFKD-2025-FX-Q-0007, see numbering.py
+    level: str  # "district" or "city" (CertificateLevel)
+    outlet_name: str
+    outlet_address: str
+    brand: str
+    total_score: Decimal
+    criteria_edition_id: str
+    criteria_content_hash: str  # hex digest; the first 12 characters are printed
+    issued_on: date
+    valid_until: date
+    issuing_bureau: str  # e.g. 上海市奉贤区邮政管理局
+    verify_url: str  # public verification page of this number, encoded in the QR code
+
+
+def render_certificate(data: CertificateData) -> bytes:
+    """Draw the certificate and return the PDF bytes."""
+    register_fonts()
+    level = CertificateLevel(data.level)
+    number = parse_certificate_number(data.number)
+    # A certificate is only worth printing if its number can be verified and tells the truth.
+    if number is None or number.level != level:
+        raise ValueError(f"certificate number {data.number!r} is not a valid {level} certificate number")
+    buffer = BytesIO()
+    canvas = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=True, pageCompression=1)
+    canvas.setDateFormatter(pdf_date_formatter(datetime.combine(data.issued_on, time())))
+    canvas.setTitle(f"无废快递网点证书 {number}")
+    canvas.setAuthor(clean_text(data.issuing_bureau))
+    canvas.setSubject("Zero-Waste Express Delivery Outlet Certificate")
+    canvas.setCreator("outlet-audit")
+
+    _draw_background_and_border(canvas)
+    _draw_heading(canvas, str(number), level)
+    _draw_statement(canvas, data, level)
+    _draw_details(canvas, data)
+    _draw_qr_code(canvas, data.verify_url, x=24 * mm, y=36 * mm, size=34 * mm)
+    _draw_bureau_and_seal(canvas, data)
+    _draw_verify_line(canvas, data.verify_url)
+
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _draw_background_and_border(canvas: Canvas) -> None:
+    canvas.setFillColor(PAPER)
+    canvas.rect(0, 0, PAGE_WIDTH, PAGE_HEIGHT, stroke=0, fill=1)
+    outer, inner = 7 * mm, 11 * mm
+    canvas.setStrokeColor(BORDER_RED)
+    canvas.setLineWidth(3)
+    canvas.rect(outer, outer, PAGE_WIDTH - 2 * outer, PAGE_HEIGHT - 2 * outer)
+    canvas.setLineWidth(0.9)
+    canvas.rect(inner, inner, PAGE_WIDTH - 2 * inner, PAGE_HEIGHT - 2 * inner)
+    _draw_band_pattern(canvas, (outer + inner) / 2)
+    for x, y, sx, sy in (
+        (inner, inner, 1, 1),
+        (PAGE_WIDTH - inner, inner, -1, 1),
+        (inner, PAGE_HEIGHT - inner, 1, -1),
+        (PAGE_WIDTH - inner, PAGE_HEIGHT - inner, -1, -1),
+    ):
+        _draw_corner_ornament(canvas, x, y, sx, sy)
+
+
+def _draw_band_pattern(canvas: Canvas, inset: float) -> None:
+    """Small gold diamonds along the band between the two border lines."""
+    step, half = 6 * mm, 1.1 * mm
+    canvas.setFillColor(GOLD)
+    path = canvas.beginPath()
+    for horizontal, length in ((True, PAGE_WIDTH), (False, PAGE_HEIGHT)):
+        count = int((length - 2 * inset) // step)
+        start = (length - count * step) / 2
+        for i in range(count + 1):
+            along = start + i * step
+            for across in (inset, (PAGE_HEIGHT if horizontal else PAGE_WIDTH) - inset):
+                x, y = (along, across) if horizontal else (across, along)
+                path.moveTo(x - half, y)
+                path.lineTo(x, y + half)
+                path.lineTo(x + half, y)
+                path.lineTo(x, y - half)
+                path.close()
+    canvas.drawPath(path, stroke=0, fill=1)
+
+
+def _draw_corner_ornament(canvas: Canvas, x: float, y: float, sx: int, sy: int) -> None:
+    """A nested square-bracket motif (回纹) pointing into the page from an inner corner."""
+    canvas.setStrokeColor(GOLD)
+    canvas.setLineWidth(1.2)
+    for reach in (14 * mm, 10 * mm):
+        gap = (16 * mm - reach) / 2
+        path = canvas.beginPath()
+        path.moveTo(x + sx * gap, y + sy * (gap + reach))
+        path.lineTo(x + sx * gap, y + sy * gap)
+        path.lineTo(x + sx * (gap + reach), y + sy * gap)
+        canvas.drawPath(path, stroke=1, fill=0)
+    canvas.setFillColor(BORDER_RED)
+    canvas.rect(
+        x + sx * 6.2 * mm - 1.2 * mm, y + sy * 6.2 * mm - 1.2 * mm, 2.4 * mm, 2.4 * mm, stroke=0, fill=1
+    )
+
+
+def _draw_bold_centred(canvas: Canvas, text: str, x: float, y: float, size: float, color, spacing=0.0):
+    """Draw centred CJK text thickened by stroking (STSong has no bold face)."""
+    width = canvas.stringWidth(text, CJK_FONT, size) + spacing * max(len(text) - 1, 0)
+    # Character spacing and render mode are text state: keep them from leaking into later text.
+    canvas.saveState()
+    text_object = canvas.beginText(x - width / 2, y)
+    text_object.setFont(CJK_FONT, size)
+    text_object.setCharSpace(spacing)
+    text_object.setTextRenderMode(2)
+    canvas.setFillColor(color)
+    canvas.setStrokeColor(color)
+    canvas.setLineWidth(size / 40)
+    text_object.textOut(text)
+    canvas.drawText(text_object)
+    canvas.restoreState()
+
+
+def _draw_heading(canvas: Canvas, number: str, level: CertificateLevel) -> None:
+    level_zh, level_en = LEVEL_LABELS[level]
+    centre = PAGE_WIDTH / 2
+    _draw_bold_centred(canvas, "「无废快递网点」证书", centre, 170 * mm, 34, BORDER_RED, spacing=3)
+    _draw_bold_centred(canvas, f"{level_zh}无废快递网点", centre, 157 * mm, 18, INK, spacing=6)
+    canvas.setFillColor(MUTED)
+    canvas.setFont(LATIN_SERIF_ITALIC, 12)
+    canvas.drawCentredString(
+        centre, 149 * mm, f"Certificate of Zero-Waste Express Delivery Outlet \u2014 {level_en}"
+    )
+    canvas.setStrokeColor(GOLD)
+    canvas.setLineWidth(0.8)
+    canvas.line(centre - 60 * mm, 144 * mm, centre + 60 * mm, 144 * mm)
+    canvas.setFillColor(INK)
+    draw_mixed_string(canvas, PAGE_WIDTH - 22 * mm, 190 * mm, "证书编号 No.", 9.5, anchor="right")
+    draw_mixed_string(canvas, PAGE_WIDTH - 22 * mm, 184.5 * mm, number, 11.5, anchor="right")
+
+
+def _draw_statement(canvas: Canvas, data: CertificateData, level: CertificateLevel) -> None:
+    level_zh, level_en = LEVEL_LABELS[level]
+    name_style = _style("outlet", 24, alignment=TA_CENTER, textColor=INK)
+    _draw_fitted_paragraph(
+        canvas, data.outlet_name, name_style, 40 * mm, 140 * mm, PAGE_WIDTH - 80 * mm, 22 * mm, min_size=11
+    )
+    canvas.setFillColor(INK)
+    canvas.setFont(CJK_FONT, 13)
+    canvas.drawCentredString(
+        PAGE_WIDTH / 2,
+        110 * mm,
+        f"经审核评估，该网点符合无废快递网点建设评估要求，特认定为{level_zh}无废快递网点。",
+    )
+    canvas.setFillColor(MUTED)
+    canvas.setFont(LATIN_SERIF_ITALIC, 10)
+    canvas.drawCentredString(
+        PAGE_WIDTH / 2,
+        104 * mm,
+        f"has been assessed and is hereby certified as a Zero-Waste Express Delivery Outlet ({level_en}).",
+    )
+
+
+def _draw_details(canvas: Canvas, data: CertificateData) -> None:
+    criteria = f"{data.criteria_edition_id}（内容摘要 {data.criteria_content_hash[:HASH_PREFIX_LENGTH]}）"
+    rows = (
+        ("网点地址", "Address", data.outlet_address),
+        ("快递品牌", "Brand", data.brand),
+        ("评估总分", "Total score", f"{format_points(data.total_score)} 分"),
+        ("评估标准", "Criteria edition", criteria),
+        ("发证日期", "Issued on", format_date_zh(data.issued_on)),
+        ("有效期至", "Valid until", format_date_zh(data.valid_until)),
+    )
+    x, top, width, height = 66 * mm, 97 * mm, 128 * mm, 72 * mm
+    for size in (11, 10, 9, 8, 7):
+        table = _details_table(rows, width, size)
+        _, table_height = table.wrap(width, height)
+        if table_height <= height:
+            break
+    table.drawOn(canvas, x, top - min(table_height, height))
+
+
+def _details_table(rows, width: float, size: float) -> Table:
+    label_style = _style("label", 9.5, textColor=INK, leading=11)
+    value_style = _style("value", size, textColor=INK, leading=size * 1.3)
+    cells = [
+        [
+            Paragraph(
+                f'{zh}<br/><font name="{LATIN_SERIF}" size="7" color="#666666">{en}</font>', label_style
+            ),
+            Paragraph(paragraph_markup(value), value_style),
+        ]
+        for zh, en, value in rows
+    ]
+    table = Table(cells, colWidths=(30 * mm, width - 30 * mm))
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.HexColor("#D9CBA3")),
+                ("TOPPADDING", (0, 0), (-1, -1), 2.2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.2),
+                ("LEFTPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
+    return table
+
+
+def _draw_qr_code(canvas: Canvas, url: str, x: float, y: float, size: float) -> None:
+    """Draw the QR code of `url` as vector squares on a white quiet zone."""
+    matrix = segno.make_qr(url, error="m").matrix
+    quiet = 4
+    module = size / (len(matrix) + 2 * quiet)
+    canvas.setFillColor(colors.white)
+    canvas.rect(x, y, size, size, stroke=0, fill=1)
+    path = canvas.beginPath()
+    for row_index, row in enumerate(matrix):
+        row_y = y + size - (quiet + row_index + 1) * module
+        column = 0
+        while column < len(row):
+            if not row[column]:
+                column += 1
+                continue
+            run_start = column
+            while column < len(row) and row[column]:
+                column += 1
+            path.rect(x + (quiet + run_start) * module, row_y, (column - run_start) * module, module)
+    canvas.setFillColor(colors.black)
+    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.setFillColor(INK)
+    canvas.setFont(CJK_FONT, 9)
+    canvas.drawCentredString(x + size / 2, y - 5 * mm, "扫码核验证书真伪")
+    canvas.setFillColor(MUTED)
+    canvas.setFont(LATIN_SERIF_ITALIC, 8)
+    canvas.drawCentredString(x + size / 2, y - 9 * mm, "Scan to verify")
+
+
+def _draw_bureau_and_seal(canvas: Canvas, data: CertificateData) -> None:
+    centre_x = PAGE_WIDTH - 58 * mm
+    canvas.setFillColor(MUTED)
+    canvas.setFont(CJK_FONT, 8.5)
+    canvas.drawCentredString(centre_x, 94 * mm, "发证机关")
+    canvas.setFont(LATIN_SERIF_ITALIC, 8)
+    canvas.drawCentredString(centre_x, 90.5 * mm, "Issuing authority")
+    bureau_style = _style("bureau", 12.5, alignment=TA_CENTER, textColor=INK)
+    _draw_fitted_paragraph(
+        canvas, data.issuing_bureau, bureau_style, centre_x - 38 * mm, 89 * mm, 76 * mm, 12 * mm, min_size=7
+    )
+    canvas.setFillColor(INK)
+    canvas.setFont(CJK_FONT, 11)
+    canvas.drawCentredString(centre_x, 72 * mm, format_date_zh(data.issued_on))
+    _draw_seal(canvas, clean_text(data.issuing_bureau), centre_x, 47 * mm, 19 * mm)
+
+
+def _draw_seal(canvas: Canvas, bureau: str, cx: float, cy: float, radius: float) -> None:
+    """Draw a round red seal: the bureau name along the rim, a star, a caption below."""
+    canvas.saveState()
+    canvas.setStrokeAlpha(0.9)
+    canvas.setFillAlpha(0.9)
+    canvas.setStrokeColor(SEAL_RED)
+    canvas.setFillColor(SEAL_RED)
+    canvas.setLineWidth(2.2)
+    canvas.circle(cx, cy, radius, stroke=1, fill=0)
+    _draw_star(canvas, cx, cy + 0.5 * mm, 5.5 * mm)
+    canvas.setFont(CJK_FONT, 6.5)
+    canvas.drawCentredString(cx, cy - 9.5 * mm, "认定专用章")
+    characters = [character for character in bureau if not character.isspace()] or ["章"]
+    gaps = max(len(characters) - 1, 1)
+    span = min(240.0, 24.0 * gaps)
+    step = span / gaps
+    text_radius = radius - 4.6 * mm
+    size = max(4.0, min(10.0, math.radians(step) * text_radius * 0.95))
+    for index, character in enumerate(characters):
+        angle = 90 + span / 2 - index * step if len(characters) > 1 else 90
+        canvas.saveState()
+        canvas.translate(cx, cy)
+        canvas.rotate(angle - 90)
+        draw_mixed_string(canvas, 0, text_radius - size * 0.4, character, size, anchor="centre")
+        canvas.restoreState()
+    canvas.restoreState()
+
+
+def _draw_star(canvas: Canvas, cx: float, cy: float, outer: float) -> None:
+    inner = outer * 0.382
+    path = canvas.beginPath()
+    for point in range(10):
+        reach = outer if point % 2 == 0 else inner
+        angle = math.radians(90 + point * 36)
+        x, y = cx + reach * math.cos(angle), cy + reach * math.sin(angle)
+        if point == 0:
+            path.moveTo(x, y)
+        else:
+            path.lineTo(x, y)
+    path.close()
+    canvas.drawPath(path, stroke=0, fill=1)
+
+
+def _draw_verify_line(canvas: Canvas, url: str) -> None:
+    canvas.setFillColor(MUTED)
+    text = f"核验网址 Verify at: {url}"
+    size = 8.0
+    while size > 4 and mixed_string_width(text, size) > PAGE_WIDTH - 50 * mm:
+        size -= 0.5
+    draw_mixed_string(canvas, PAGE_WIDTH / 2, 15 * mm, text, size, anchor="centre")
+
+
+def _style(name: str, size: float, **options) -> ParagraphStyle:
+    options.setdefault("leading", size * 1.25)
+    return ParagraphStyle(name, fontName=CJK_FONT, fontSize=size, wordWrap="CJK", **options)
+
+
+def _draw_fitted_paragraph(
+    canvas: Canvas,
+    text: str,
+    style: ParagraphStyle,
+    x: float,
+    top: float,
+    width: float,
+    height: float,
+    min_size: float,
+) -> None:
+    """Draw user text in the box, shrinking the font and, as a last resort, shortening the text."""
+    size = style.fontSize
+    while True:
+        fitted = ParagraphStyle(f"{style.name}-{size}", parent=style, fontSize=size, leading=size * 1.25)
+        paragraph = Paragraph(paragraph_markup(text), fitted)
+        _, used = paragraph.wrap(width, height)
+        if used <= height or size <= min_size:
+            break
+        size -= 1
+    keep = len(text)
+    while used > height and keep > 1:
+        keep = int(keep * 0.8)
+        paragraph = Paragraph(paragraph_markup(text[:keep].rstrip() + "…"), fitted)
+        _, used = paragraph.wrap(width, height)
+    paragraph.drawOn(canvas, x, top - (height + used) / 2)

@@ -1,0 +1,512 @@
+"""The inspection report: the whole scored checklist of one application as an A4 PDF.
+
+Pure: data in, bytes out. The web layer fills `ReportData` from the database with
+answers, titles and decisions already formatted and translated; this module only lays
+them out. Same data, same bytes.
+"""
+
+import warnings
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from functools import partial
+from io import BytesIO
+
+from PIL import Image as PILImage
+from PIL import ImageOps
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    CondPageBreak,
+    Image,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from outlet_audit.certificates.numbering import LEVEL_LABELS, CertificateLevel
+from outlet_audit.certificates.pdf_fonts import (
+    CJK_FONT,
+    LATIN_SERIF,
+    LATIN_SERIF_BOLD,
+    draw_mixed_string,
+    format_date,
+    format_datetime,
+    format_points,
+    mixed_string_width,
+    paragraph_markup,
+    pdf_date_formatter,
+    register_fonts,
+)
+
+MAX_THUMBNAILS_PER_ITEM = 4
+THUMBNAIL_PIXELS = 320  # longest side after downscaling; keeps the PDF small
+THUMBNAIL_HEIGHT = 22 * mm
+LONG_ANSWER_CHARS = 160  # longer answers move to a full-width row below the item
+CHUNK_CHARS = 600  # a table row cannot break across pages, so long texts are split into rows
+HEADER_VALUE_CHARS = 1000
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+MARGIN = 15 * mm
+CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
+COLUMN_WIDTHS = (14 * mm, 64 * mm, 48 * mm, 24 * mm, 15 * mm, 15 * mm)
+LABELLED_WIDTHS = (40 * mm, CONTENT_WIDTH - 40 * mm)
+GRID = colors.HexColor("#B9C4BC")
+HEAD_FILL = colors.HexColor("#E3EEE6")
+SECTION_FILL = colors.HexColor("#1F5132")
+SUBTOTAL_FILL = colors.HexColor("#F1F3F2")
+VETO_FILL = colors.HexColor("#FBE3E1")
+VETO_RED = colors.HexColor("#B3201A")
+MUTED = colors.HexColor("#666666")
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    code: str
+    title: str  # already translated
+    answer: str  # already formatted, e.g. "是 Yes" or "42 mm"
+    points_earned: Decimal
+    points_possible: Decimal
+    not_applicable: bool = False
+    veto_triggered: bool = False  # this item is a veto (一票否决) finding
+    note: str = ""  # inspector's note
+    thumbnails: tuple[bytes, ...] = ()  # evidence photos as JPEG (or any Pillow-readable) bytes
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    code: str
+    title: str
+    items: tuple[ReportItem, ...]
+    points_earned: Decimal
+    points_possible: Decimal
+
+
+@dataclass(frozen=True)
+class LevelShortfall:
+    level: str  # "district" or "city"
+    reasons: tuple[str, ...]  # already translated
+
+
+@dataclass(frozen=True)
+class InspectorSignOff:
+    names: tuple[str, ...]
+    signed_at: datetime
+    signature_png: bytes | None = None
+
+
+@dataclass(frozen=True)
+class BureauDecision:
+    decision: str  # already translated, e.g. "认定为区级 Certified, district level"
+    bureau: str
+    decided_by: str
+    decided_at: datetime
+    opinion: str = ""
+
+
+@dataclass(frozen=True)
+class ReportData:
+    application_number: str
+    outlet_name: str
+    outlet_address: str
+    brand: str
+    district: str
+    criteria_edition_id: str
+    criteria_content_hash: str
+    inspection_dates: tuple[date, ...]
+    inspectors: tuple[str, ...]
+    sections: tuple[ReportSection, ...]
+    total_points: Decimal
+    possible_points: Decimal
+    bonus_points: Decimal
+    final_score: Decimal
+    veto_findings: tuple[str, ...]
+    level_reached: str | None  # "district", "city" or None
+    levels_not_reached: tuple[LevelShortfall, ...]
+    generated_at: datetime  # printed in the footer and used as the PDF date (naive = Shanghai time)
+    sign_off: InspectorSignOff | None = None
+    decision: BureauDecision | None = None
+
+
+def render_inspection_report(data: ReportData) -> bytes:
+    """Lay out the report and return the PDF bytes."""
+    register_fonts()
+    buffer = BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=22 * mm,
+        bottomMargin=18 * mm,
+        invariant=True,
+        title=f"无废快递网点现场评估报告 {data.application_number}",
+        author=", ".join(data.inspectors),
+        subject="Zero-Waste Express Delivery Outlet Inspection Report",
+        creator="outlet-audit",
+    )
+    document.build(_story(data), canvasmaker=partial(_NumberedCanvas, report=data))
+    return buffer.getvalue()
+
+
+class _NumberedCanvas(Canvas):
+    """Holds every page until the end so each footer can say how many pages there are."""
+
+    def __init__(self, *args, report: ReportData, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._report = report
+        self._pages: list[dict] = []
+        self.setDateFormatter(pdf_date_formatter(report.generated_at))
+
+    def showPage(self):
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self):
+        total = len(self._pages)
+        for number, state in enumerate(self._pages, start=1):
+            self.__dict__.update(state)
+            self._draw_running_header()
+            self._draw_footer(number, total)
+            super().showPage()
+        super().save()
+
+    def _draw_running_header(self):
+        report, top = self._report, PAGE_HEIGHT - 13 * mm
+        self.setFillColor(colors.black)
+        draw_mixed_string(self, MARGIN, top, "无废快递网点现场评估报告 Inspection Report", 9)
+        right = f"申请编号 No. {report.application_number}"
+        right_width = mixed_string_width(right, 8.5)
+        room = CONTENT_WIDTH - mixed_string_width("无废快递网点现场评估报告 Inspection Report", 9) - 12 * mm
+        name = _shorten_to_width(report.outlet_name, room - right_width - 4 * mm, 8.5)
+        draw_mixed_string(self, PAGE_WIDTH - MARGIN, top, f"{name}  {right}", 8.5, anchor="right")
+        self.setStrokeColor(GRID)
+        self.setLineWidth(0.6)
+        self.line(MARGIN, top - 2.5 * mm, PAGE_WIDTH - MARGIN, top - 2.5 * mm)
+
+    def _draw_footer(self, number: int, total: int):
+        report, bottom = self._report, 10 * mm
+        self.setStrokeColor(GRID)
+        self.line(MARGIN, bottom + 4 * mm, PAGE_WIDTH - MARGIN, bottom + 4 * mm)
+        self.setFillColor(MUTED)
+        self.setFont(CJK_FONT, 8)
+        self.drawCentredString(PAGE_WIDTH / 2, bottom, f"第 {number} 页 / 共 {total} 页")
+        stamp = f"{report.criteria_edition_id} | {format_datetime(report.generated_at)}"
+        draw_mixed_string(self, MARGIN, bottom, stamp, 7.5)
+        draw_mixed_string(self, PAGE_WIDTH - MARGIN, bottom, f"Page {number} of {total}", 7.5, anchor="right")
+
+
+def _shorten_to_width(text: str, width: float, size: float) -> str:
+    if mixed_string_width(text, size) <= width:
+        return text
+    text = text[: int(width / (size * 0.25))]  # no glyph is narrower than a quarter em
+    while text and mixed_string_width(text + "…", size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def _style(name: str, size: float = 8.5, **options) -> ParagraphStyle:
+    options.setdefault("leading", size * 1.3)
+    return ParagraphStyle(name, fontName=CJK_FONT, fontSize=size, wordWrap="CJK", **options)
+
+
+BODY = _style("body", 9)
+CELL = _style("cell", 8.5)
+CELL_CENTRE = _style("cell-centre", 8.5, alignment=1)
+VETO_CELL = _style("veto", 8.5, alignment=1, textColor=VETO_RED)
+LABEL = _style("label", 8.5, textColor=colors.HexColor("#333333"))
+LABEL_CENTRE = _style("label-centre", 8.5, textColor=colors.HexColor("#333333"), alignment=1)
+VETO_MARK = f'否决<br/><font name="{LATIN_SERIF_BOLD}" size="7">VETO</font>'
+HEADING = _style("heading", 11.5, spaceBefore=5 * mm, spaceAfter=2 * mm, textColor=colors.HexColor("#1F5132"))
+TITLE = _style("title", 18, alignment=1, leading=24)
+SECTION_TITLE = _style("section-title", 11, textColor=colors.white)
+LABEL_FILL = (("BACKGROUND", (0, 0), (0, -1), HEAD_FILL),)
+SUBTITLE = _style("subtitle", 10, alignment=1, textColor=MUTED, spaceAfter=4 * mm)
+
+
+def _text(text: str, style: ParagraphStyle = CELL, limit: int | None = None) -> Paragraph:
+    """A Paragraph that prints user or caller text literally."""
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + "…"
+    return Paragraph(paragraph_markup(text), style)
+
+
+def _label(zh: str, en: str, style: ParagraphStyle = LABEL) -> Paragraph:
+    """A fixed bilingual label (our own markup, not user text)."""
+    return Paragraph(f'{zh}<br/><font name="{LATIN_SERIF}" size="7" color="#666666">{en}</font>', style)
+
+
+def _heading(text: str) -> list:
+    """A section heading that never stays alone at the foot of a page."""
+    return [CondPageBreak(40 * mm), _text(text, HEADING, limit=300)]
+
+
+def _story(data: ReportData) -> list:
+    story = [
+        _text("无废快递网点现场评估报告", TITLE),
+        _text("Zero-Waste Express Delivery Outlet \u2014 On-site Inspection Report", SUBTITLE),
+        _header_block(data),
+    ]
+    for section in data.sections:
+        story += [Spacer(0, 5 * mm), _section_table(section)]
+    story += _results(data)
+    story += _sign_off(data.sign_off)
+    story += _decision(data.decision)
+    return story
+
+
+def _grid_table(rows, col_widths, extra_styles=()) -> Table:
+    table = Table(rows, colWidths=col_widths)
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, GRID),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+                *extra_styles,
+            ]
+        )
+    )
+    return table
+
+
+def _header_block(data: ReportData) -> Table:
+    def value(text: str) -> Paragraph:
+        return _text(text, CELL, limit=HEADER_VALUE_CHARS)
+
+    level = _level_label(data.level_reached) if data.level_reached else "未达到 None"
+    criteria = f"{data.criteria_edition_id}（{data.criteria_content_hash[:12]}）"
+    rows = [
+        [_label("网点", "Outlet"), value(data.outlet_name), "", ""],
+        [_label("地址", "Address"), value(data.outlet_address), "", ""],
+        [_label("品牌", "Brand"), value(data.brand), _label("所在区", "District"), value(data.district)],
+        [
+            _label("申请编号", "Application no."),
+            value(data.application_number),
+            _label("评估标准", "Criteria edition"),
+            value(criteria),
+        ],
+        [
+            _label("检查日期", "Inspection date(s)"),
+            value("、".join(format_date(day) for day in data.inspection_dates) or "—"),
+            _label("检查员", "Inspectors"),
+            value("、".join(data.inspectors) or "—"),
+        ],
+        [
+            _label("最终得分", "Final score"),
+            value(f"{format_points(data.final_score)} / {format_points(data.possible_points)}"),
+            _label("达到等级", "Level reached"),
+            value(level),
+        ],
+    ]
+    label_fill = [("BACKGROUND", (0, 0), (0, -1), HEAD_FILL), ("BACKGROUND", (2, 2), (2, -1), HEAD_FILL)]
+    spans = [("SPAN", (1, row), (3, row)) for row in (0, 1)]
+    return _grid_table(rows, (26 * mm, 64 * mm, 26 * mm, 64 * mm), [*label_fill, *spans])
+
+
+def _section_table(section: ReportSection) -> Table:
+    # The section title is the table's first row, repeated with the column labels on every page,
+    # so it can neither be orphaned at the foot of a page nor missing above a continuation.
+    rows = [
+        [_text(f"{section.code}  {section.title}", SECTION_TITLE, limit=300), "", "", "", "", ""],
+        [
+            _label("编号", "Code"),
+            _label("评估项目", "Item"),
+            _label("回答", "Answer"),
+            _label("得分", "Points", LABEL_CENTRE),
+            _label("不适用", "N/A", LABEL_CENTRE),
+            _label("否决", "Veto", LABEL_CENTRE),
+        ],
+    ]
+    styles = [
+        ("SPAN", (0, 0), (-1, 0)),
+        ("BACKGROUND", (0, 0), (-1, 0), SECTION_FILL),
+        ("BACKGROUND", (0, 1), (-1, 1), HEAD_FILL),
+    ]
+    for item in section.items:
+        first = len(rows)
+        long_answer = len(item.answer) > LONG_ANSWER_CHARS
+        points = "—" if item.not_applicable else format_points(item.points_earned)
+        rows.append(
+            [
+                _text(item.code, CELL, limit=40),
+                _text(item.title, CELL, limit=400),
+                _text("见下方 see below" if long_answer else item.answer or "—"),
+                _text(f"{points} / {format_points(item.points_possible)}", CELL_CENTRE),
+                _text("N/A" if item.not_applicable else "", CELL_CENTRE),
+                Paragraph(VETO_MARK if item.veto_triggered else "", VETO_CELL),
+            ]
+        )
+        details = _chunked_rows("回答 Answer", item.answer) if long_answer else []
+        details += _chunked_rows("备注 Note", item.note)
+        if item.thumbnails:
+            details.append(_thumbnail_strip(item.thumbnails))
+        for detail in details:
+            styles.append(("SPAN", (1, len(rows)), (-1, len(rows))))
+            rows.append(["", detail, "", "", "", ""])
+        last = len(rows) - 1
+        if item.veto_triggered:
+            styles.append(("BACKGROUND", (0, first), (-1, last), VETO_FILL))
+        # Keep an item's first lines together; long notes may still continue on the next page.
+        styles.append(("NOSPLIT", (0, first), (-1, min(last, first + 1))))
+        styles.append(("LINEBELOW", (0, last), (-1, last), 0.9, GRID))
+    subtotal = f"{format_points(section.points_earned)} / {format_points(section.points_possible)}"
+    rows.append(["", _label("小计", "Subtotal"), "", _text(subtotal, CELL_CENTRE), "", ""])
+    styles += [("BACKGROUND", (0, -1), (-1, -1), SUBTOTAL_FILL), ("SPAN", (1, -1), (2, -1))]
+    table = Table(rows, colWidths=COLUMN_WIDTHS, repeatRows=2)
+    table.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 0.6, GRID),
+                ("LINEBELOW", (0, 0), (-1, 1), 0.6, GRID),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+                *styles,
+            ]
+        )
+    )
+    return table
+
+
+def _chunked_rows(label: str, text: str) -> list[Paragraph]:
+    """Split a long text into row-sized paragraphs, the first one labelled."""
+    text, chunks = text.strip(), []
+    while text:
+        cut = len(text) if len(text) <= CHUNK_CHARS else _break_before(text, CHUNK_CHARS)
+        chunks.append(text[:cut])
+        text = text[cut:].lstrip()
+    rows = []
+    for index, chunk in enumerate(chunks):
+        lead = paragraph_markup(label if index == 0 else f"{label}（续 cont.）")
+        rows.append(Paragraph(f'<font color="#1F5132">{lead}：</font>{paragraph_markup(chunk)}', CELL))
+    return rows
+
+
+def _break_before(text: str, limit: int) -> int:
+    """Where to cut a long text near `limit`: after a line end, sentence mark or space if possible."""
+    window = text[limit * 3 // 4 : limit]
+    best = max(window.rfind(mark) for mark in "\n。；;！!？?，, ")
+    return limit * 3 // 4 + best + 1 if best >= 0 else limit
+
+
+def _thumbnail_strip(thumbnails: tuple[bytes, ...]) -> Table:
+    cells = [_thumbnail(image) for image in thumbnails[:MAX_THUMBNAILS_PER_ITEM]]
+    hidden = len(thumbnails) - MAX_THUMBNAILS_PER_ITEM
+    if hidden > 0:
+        cells.append(Paragraph(f"+{hidden}", CELL))
+    strip = Table([cells], hAlign="LEFT")
+    strip.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 4)]))
+    return strip
+
+
+def _thumbnail(raw: bytes):
+    """Downscale an evidence photo to a small JPEG, or say it cannot be read."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+            with PILImage.open(BytesIO(raw)) as picture:
+                picture.draft("RGB", (THUMBNAIL_PIXELS, THUMBNAIL_PIXELS))
+                picture = ImageOps.exif_transpose(picture).convert("RGB")
+                picture.thumbnail((THUMBNAIL_PIXELS, THUMBNAIL_PIXELS))
+                encoded = BytesIO()
+                picture.save(encoded, format="JPEG", quality=80)
+                width, height = picture.size
+    except (
+        OSError,
+        ValueError,
+        SyntaxError,
+        PILImage.DecompressionBombWarning,
+        PILImage.DecompressionBombError,
+    ):
+        return Paragraph("[图片无法读取 unreadable image]", CELL)
+    encoded.seek(0)
+    return Image(encoded, width=THUMBNAIL_HEIGHT * width / height, height=THUMBNAIL_HEIGHT)
+
+
+def _signature(raw: bytes):
+    """Flatten a signature PNG onto white and scale it to a line's height."""
+    try:
+        with PILImage.open(BytesIO(raw)) as picture:
+            picture = picture.convert("RGBA")
+            flat = PILImage.new("RGB", picture.size, "white")
+            flat.paste(picture, mask=picture.getchannel("A"))
+            flat.thumbnail((900, 300))
+            encoded = BytesIO()
+            flat.save(encoded, format="PNG")
+    except (OSError, ValueError, SyntaxError, PILImage.DecompressionBombError):
+        return Paragraph("[签名无法读取 unreadable signature]", CELL)
+    encoded.seek(0)
+    height = 14 * mm
+    return Image(encoded, width=min(60 * mm, height * flat.width / flat.height), height=height)
+
+
+def _level_label(level: str) -> str:
+    zh, en = LEVEL_LABELS[CertificateLevel(level)]
+    return f"{zh} {en}"
+
+
+def _numbered(lines: tuple[str, ...]) -> list[Paragraph]:
+    style = _style("numbered", 9, leftIndent=5 * mm, firstLineIndent=-5 * mm)
+    return [_text(f"{index}. {line}", style) for index, line in enumerate(lines, start=1)]
+
+
+def _results(data: ReportData) -> list:
+    totals = _grid_table(
+        [
+            [
+                _label("基础得分", "Base points"),
+                _text(f"{format_points(data.total_points)} / {format_points(data.possible_points)}"),
+            ],
+            [_label("加分", "Bonus"), _text(f"+{format_points(data.bonus_points)}")],
+            [_label("最终得分", "Final score"), _text(format_points(data.final_score), _style("final", 11))],
+        ],
+        LABELLED_WIDTHS,
+        LABEL_FILL,
+    )
+    flowables = [KeepTogether([*_heading("评估结果 Result"), totals]), *_heading("否决项 Veto findings")]
+    flowables += _numbered(data.veto_findings) if data.veto_findings else [_text("无 None", BODY)]
+    flowables += _heading("达到等级 Level reached")
+    reached = _level_label(data.level_reached) if data.level_reached else "未达到任何等级 No level reached"
+    flowables.append(_text(reached, _style("reached", 11)))
+    for shortfall in data.levels_not_reached:
+        zh, en = LEVEL_LABELS[CertificateLevel(shortfall.level)]
+        flowables += [Spacer(0, 2 * mm), _text(f"未达到{zh}的原因 Why not {en.lower()}:", BODY)]
+        flowables += _numbered(shortfall.reasons)
+    return flowables
+
+
+def _sign_off(sign_off: InspectorSignOff | None) -> list:
+    heading = _heading("检查员签署 Inspector sign-off")
+    if sign_off is None:
+        return [*heading, _text("尚未签署 Not signed yet", BODY)]
+    signature = _signature(sign_off.signature_png) if sign_off.signature_png else _text("—")
+    rows = [
+        [_label("检查员", "Inspectors"), _text("、".join(sign_off.names) or "—")],
+        [_label("签署时间", "Signed at"), _text(format_datetime(sign_off.signed_at))],
+        [_label("签名", "Signature"), signature],
+    ]
+    return [KeepTogether([*heading, _grid_table(rows, LABELLED_WIDTHS, LABEL_FILL)])]
+
+
+def _decision(decision: BureauDecision | None) -> list:
+    heading = _heading("管理局决定 Bureau decision")
+    if decision is None:
+        return [*heading, _text("尚待管理局审核 Awaiting the bureau's decision", BODY)]
+    rows = [
+        [_label("决定", "Decision"), _text(decision.decision, _style("decision", 10))],
+        [_label("审核机关", "Bureau"), _text(decision.bureau)],
+        [_label("审核人", "Decided by"), _text(decision.decided_by)],
+        [_label("时间", "Decided at"), _text(format_datetime(decision.decided_at))],
+    ]
+    flowables = [KeepTogether([*heading, _grid_table(rows, LABELLED_WIDTHS, LABEL_FILL)])]
+    if decision.opinion.strip():
+        flowables += [Spacer(0, 2 * mm), _text("审核意见 Opinion:", BODY), _text(decision.opinion, BODY)]
+    return flowables

@@ -1,0 +1,37 @@
+"""Criteria editions as data: YAML files in criteria/ → validated, hashed, frozen `Edition`s. Pure.
+
+(`stored` holds the database table of snapshots and is imported on its own, not from here.)
+"""
+
+from outlet_audit.criteria.loader import CriteriaError, load_edition, load_editions, validate_paths
+from outlet_audit.criteria.model import (
+    AnswerSpec,
+    Bonus,
+    Declaration,
+    Edition,
+    EvidenceRule,
+    Item,
+    LevelRules,
+    Option,
+    Section,
+    Text,
+    Threshold,
+)
+
+__all__ = [
+    "AnswerSpec",
+    "Bonus",
+    "CriteriaError",
+    "Declaration",
+    "Edition",
+    "EvidenceRule",
+    "Item",
+    "LevelRules",
+    "Option",
+    "Section",
+    "Text",
+    "Threshold",
+    "load_edition",
+    "load_editions",
+    "validate_paths",
+]

@@ -1,0 +1,364 @@
+"""Read criteria edition files: YAML → JSON Schema → semantic checks → `Edition`. Pure.
+
+Every problem is reported, not just the first, as `<file>: <path in file>: <problem>`, e.g.
+`criteria/shanghai-2025.yaml: sections[2].items[1].points: must be greater than 0`.
+"""
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from outlet_audit.criteria.model import Edition, Item, decimal_text, iter_located_items
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "criteria" / "edition.schema.json"
+EDITION_GLOB = "*.yaml"
+
+_JSON_TYPE_NAMES = {
+    "string": "text",
+    "number": "a number",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "empty",
+}
+
+
+class CriteriaError(Exception):
+    """One or more criteria files are invalid; `messages` lists every problem found."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
+def load_edition(path: str | os.PathLike) -> Edition:
+    """Load one edition file or raise CriteriaError with all its problems."""
+    edition, messages = _read_edition(Path(path))
+    if messages:
+        raise CriteriaError(messages)
+    assert edition is not None
+    return edition
+
+
+def load_editions(folder: str | os.PathLike) -> dict[str, Edition]:
+    """Load every `*.yaml` edition in a folder, keyed by id; CriteriaError if any file is invalid."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CriteriaError([f"{display_path(folder)}: criteria folder not found"])
+    editions, messages = _read_editions(edition_files(folder))
+    if messages:
+        raise CriteriaError(messages)
+    return {edition.id: edition for edition in sorted(editions, key=lambda e: e.id)}
+
+
+def validate_paths(paths: Iterable[str | os.PathLike]) -> list[str]:
+    """Every problem in these files (duplicate ids across them included); empty when all are valid."""
+    return _read_editions([Path(p) for p in paths])[1]
+
+
+def edition_files(folder: str | os.PathLike) -> list[Path]:
+    return sorted(Path(folder).glob(EDITION_GLOB))
+
+
+def display_path(path: Path) -> str:
+    """The path relative to the working directory when it lies below it, as people typed it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _read_editions(paths: list[Path]) -> tuple[list[Edition], list[str]]:
+    editions: list[Edition] = []
+    messages: list[str] = []
+    first_file_of: dict[str, str] = {}
+    for path in paths:
+        edition, problems = _read_edition(path)
+        messages.extend(problems)
+        if edition is None:
+            continue
+        if edition.id in first_file_of:
+            also = first_file_of[edition.id]
+            messages.append(f"{edition.source}: id: duplicate edition id {edition.id!r} (also in {also})")
+            continue
+        first_file_of[edition.id] = edition.source
+        editions.append(edition)
+    return editions, messages
+
+
+def _read_edition(path: Path) -> tuple[Edition | None, list[str]]:
+    name = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, [f"{name}: file not found"]
+    except (OSError, UnicodeDecodeError) as error:
+        return None, [f"{name}: cannot read the file: {error}"]
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as error:
+        return None, [f"{name}: {_yaml_problem(error)}"]
+    except yaml.YAMLError as error:
+        return None, [f"{name}: YAML error: {error}"]
+    schema_problems = [f"{name}: {problem}" for problem in _schema_problems(data)]
+    if schema_problems:
+        return None, schema_problems
+    edition = Edition.from_snapshot(data, source=name)
+    problems = [f"{name}: {problem}" for problem in _semantic_problems(edition)]
+    return (None, problems) if problems else (edition, [])
+
+
+# YAML: safe, dates kept as text (the schema checks them), duplicate keys refused instead of silently merged.
+
+
+class _StrictLoader(yaml.SafeLoader):
+    pass
+
+
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _construct_mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode) -> dict:
+    loader.flatten_mapping(node)
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=True)
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping_without_duplicates
+)
+
+
+def _yaml_problem(error: yaml.MarkedYAMLError) -> str:
+    mark = error.problem_mark or error.context_mark
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    detail = error.problem or error.context or "invalid YAML"
+    return f"{where}YAML syntax error: {detail}"
+
+
+# JSON Schema
+
+
+@cache
+def _schema_validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+def _schema_problems(data: Any) -> list[str]:
+    errors = sorted(
+        _schema_validator().iter_errors(data), key=lambda e: (_path_sort_key(e.absolute_path), e.message)
+    )
+    problems: list[str] = []
+    for error in errors:
+        for path, problem in _explain(error):
+            line = f"{path}: {problem}" if path else problem
+            if line not in problems:
+                problems.append(line)
+    return problems
+
+
+def _path_sort_key(path: Iterable) -> tuple:
+    return tuple((0, part, "") if isinstance(part, int) else (1, 0, str(part)) for part in path)
+
+
+def format_path(parts: Iterable) -> str:
+    """Write a path as in the messages: `sections[2].items[1].points`."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _explain(error: jsonschema.ValidationError) -> Iterator[tuple[str, str]]:
+    path = format_path(error.absolute_path)
+    keyword, expected = error.validator, error.validator_value
+    if keyword == "required":
+        present = error.instance if isinstance(error.instance, dict) else {}
+        for key in expected:
+            if key not in present:
+                yield format_path([*error.absolute_path, key]), "is required"
+        return
+    if keyword == "additionalProperties":
+        known = set(error.schema.get("properties", {}))
+        for key in sorted(set(error.instance) - known, key=str):
+            yield format_path([*error.absolute_path, key]), "unknown key"
+        return
+    if isinstance(error.schema, dict) and "errorMessage" in error.schema:
+        yield path, error.schema["errorMessage"]
+        return
+    yield path, _problem_text(keyword, expected, error)
+
+
+def _problem_text(keyword: str, expected: Any, error: jsonschema.ValidationError) -> str:
+    if keyword == "type":
+        names = [expected] if isinstance(expected, str) else expected
+        return "must be " + " or ".join(_JSON_TYPE_NAMES.get(n, n) for n in names)
+    if keyword == "exclusiveMinimum":
+        return f"must be greater than {expected}"
+    if keyword == "minimum":
+        return f"must be at least {expected}"
+    if keyword == "maximum":
+        return f"must be at most {expected}"
+    if keyword == "enum":
+        return "must be one of: " + ", ".join(json.dumps(v) for v in expected)
+    if keyword == "const":
+        return f"must be {json.dumps(expected)}"
+    if keyword == "minItems":
+        return "must not be empty" if expected == 1 else f"must have at least {expected} entries"
+    if keyword == "minLength":
+        return "must not be empty"
+    if keyword == "uniqueItems":
+        return "must not repeat an entry"
+    return error.message
+
+
+# Semantic checks, on the built edition (shape already guaranteed by the schema)
+
+
+def _semantic_problems(edition: Edition) -> list[str]:
+    return [
+        *_duplicate_code_problems(edition),
+        *(problem for path, item in iter_located_items(edition) for problem in _item_problems(path, item)),
+        *_bonus_problems(edition),
+        *_total_problems(edition),
+        *_level_problems(edition),
+        *_date_problems(edition),
+    ]
+
+
+def _duplicate_code_problems(edition: Edition) -> Iterator[str]:
+    groups = {
+        "section": [(f"sections[{i}].code", s.code) for i, s in enumerate(edition.sections)],
+        "item": [(f"{path}.code", item.code) for path, item in iter_located_items(edition)],
+        "declaration": [(f"eligibility[{i}].code", d.code) for i, d in enumerate(edition.eligibility)],
+    }
+    for kind, located_codes in groups.items():
+        first_at: dict[str, str] = {}
+        for path, code in located_codes:
+            if code in first_at:
+                yield f"{path}: duplicate {kind} code {code!r} (also at {first_at[code]})"
+            else:
+                first_at[code] = path
+
+
+def _item_problems(path: str, item: Item) -> Iterator[str]:
+    spec = item.answer
+    if item.veto and item.not_applicable_allowed:
+        yield f"{path}.not_applicable_allowed: a veto item may not allow N/A"
+    if spec.type == "choice":
+        yield from _choice_problems(path, item)
+    if spec.thresholds:
+        yield from _threshold_problems(path, item)
+    yield from _evidence_problems(path, item)
+
+
+def _choice_problems(path: str, item: Item) -> Iterator[str]:
+    options = item.answer.options
+    seen: set[str] = set()
+    for i, option in enumerate(options):
+        if option.code in seen:
+            yield f"{path}.answer.options[{i}].code: duplicate option code {option.code!r}"
+        seen.add(option.code)
+    best = max(option.points for option in options)
+    if best != item.points:
+        yield (
+            f"{path}.answer.options: the best option earns {decimal_text(best)} points,"
+            f" but the item is worth {decimal_text(item.points)}"
+        )
+
+
+def _threshold_problems(path: str, item: Item) -> Iterator[str]:
+    thresholds = item.answer.thresholds
+    for i in range(1, len(thresholds)):
+        before, current = thresholds[i - 1], thresholds[i]
+        if current.min >= before.min:
+            yield (
+                f"{path}.answer.thresholds[{i}].min: thresholds must go from the highest min to the lowest"
+                f" without repeats ({decimal_text(current.min)} follows {decimal_text(before.min)})"
+            )
+        if current.points >= before.points:
+            yield (
+                f"{path}.answer.thresholds[{i}].points: a lower threshold must earn fewer points"
+                f" ({decimal_text(current.points)} follows {decimal_text(before.points)})"
+            )
+    if thresholds[0].points != item.points:
+        yield (
+            f"{path}.answer.thresholds[0].points: the first threshold earns"
+            f" {decimal_text(thresholds[0].points)} points, but the item is worth {decimal_text(item.points)}"
+        )
+
+
+def _evidence_problems(path: str, item: Item) -> Iterator[str]:
+    rule, spec = item.evidence, item.answer
+    if rule.required != "when":
+        if rule.when:
+            yield f"{path}.evidence.when: only used with required: when"
+        return
+    if spec.type == "yes_no":
+        allowed: set = {True, False}
+    elif spec.type == "choice":
+        allowed = {option.code for option in spec.options}
+    else:
+        yield f"{path}.evidence.required: 'when' works only with yes_no and choice answers"
+        return
+    for i, value in enumerate(rule.when):
+        # a bool is never an option code and a code is never a bool: check the type as well as the value
+        if value not in allowed or isinstance(value, bool) != (spec.type == "yes_no"):
+            shown = json.dumps(value, ensure_ascii=False)
+            yield f"{path}.evidence.when[{i}]: {shown} is not a possible answer"
+
+
+def _bonus_problems(edition: Edition) -> Iterator[str]:
+    for i, item in enumerate(edition.bonus_items()):
+        if item.veto:
+            yield f"bonus.items[{i}].veto: a bonus item cannot be a veto item"
+
+
+def _total_problems(edition: Edition) -> Iterator[str]:
+    added = sum((item.points for item in edition.items()), Decimal(0))
+    if added != edition.total_points:
+        yield (
+            f"total_points: the items add up to {decimal_text(added)},"
+            f" but total_points says {decimal_text(edition.total_points)}"
+        )
+
+
+def _level_problems(edition: Edition) -> Iterator[str]:
+    scored = {item.code: item for item in edition.items()}
+    for rules in edition.levels:
+        for i, code in enumerate(rules.items_at_full_marks):
+            path = f"levels.{rules.code}.items_at_full_marks[{i}]"
+            if code not in scored:
+                yield f"{path}: unknown item {code!r} (bonus items cannot be required)"
+            elif scored[code].not_applicable_allowed:
+                yield f"{path}: item {code!r} allows N/A, so it cannot be required at full marks"
+    district, city = edition.level("district"), edition.level("city")
+    if city.min_score < district.min_score:
+        yield (
+            f"levels.city.min_score: {decimal_text(city.min_score)} is below"
+            f" levels.district.min_score ({decimal_text(district.min_score)})"
+        )
+
+
+def _date_problems(edition: Edition) -> Iterator[str]:
+    if edition.effective_until and edition.effective_until < edition.effective_from:
+        yield "effective_until: comes before effective_from"

@@ -1,0 +1,49 @@
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from outlet_audit.core.time import utcnow
+from outlet_audit.extensions import db
+
+EVIDENCE_PURPOSES = ("item", "commitment", "rectification", "signature")
+
+
+class Evidence(db.Model):
+    """An uploaded photo or document. The bytes live in the content-addressed store.
+
+    `purpose` says what it proves: an item's answer (assessment + item_code), the signed
+    commitment letter (application), a rectification answer, or a drawn signature (assessment).
+    """
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        CheckConstraint("kind IN ('photo', 'document')", name="kind_known"),
+        CheckConstraint(
+            "purpose IN ('item', 'commitment', 'rectification', 'signature')", name="purpose_known"
+        ),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+        Index("ix_evidence_original_sha256", "original_sha256"),
+        Index("ix_evidence_assessment_item", "assessment_id", "item_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
+    item_code: Mapped[str | None] = mapped_column(String(20))
+    purpose: Mapped[str] = mapped_column(String(16), default="item")
+    kind: Mapped[str] = mapped_column(String(10))
+    mime_type: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(String(200))
+    size_bytes: Mapped[int]
+    original_sha256: Mapped[str] = mapped_column(String(64))
+    stored_sha256: Mapped[str] = mapped_column(String(64))
+    thumbnail_sha256: Mapped[str | None] = mapped_column(String(64))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    captured_at: Mapped[datetime | None]
+    gps_lat: Mapped[float | None] = mapped_column(Float)
+    gps_lon: Mapped[float | None] = mapped_column(Float)
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

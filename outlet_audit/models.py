@@ -1,0 +1,28 @@
+"""Every model, imported in one place so Alembic and the shell see the whole schema."""
+
+from outlet_audit.accounts.models import User
+from outlet_audit.audit.models import AuditEvent
+from outlet_audit.certificates.models import Certificate
+from outlet_audit.checklist.models import Answer, Assessment
+from outlet_audit.core.models import Setting
+from outlet_audit.criteria.stored import StoredEdition
+from outlet_audit.evidence.models import Evidence
+from outlet_audit.notifications.models import Notification
+from outlet_audit.outlets.models import District, Outlet
+from outlet_audit.workflow.models import Application, inspection_assignments
+
+__all__ = [
+    "Answer",
+    "Application",
+    "Assessment",
+    "AuditEvent",
+    "Certificate",
+    "District",
+    "Evidence",
+    "Notification",
+    "Outlet",
+    "Setting",
+    "StoredEdition",
+    "User",
+    "inspection_assignments",
+]

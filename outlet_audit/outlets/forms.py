@@ -1,0 +1,72 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from outlet_audit.accounts.forms import AccountFieldsMixin
+from outlet_audit.core.i18n import current_language
+from outlet_audit.extensions import db
+from outlet_audit.outlets.models import KNOWN_BRANDS, District
+from outlet_audit.outlets.rules import (
+    is_valid_permit_number,
+    is_valid_phone,
+    normalise_permit_number,
+    normalise_phone,
+)
+
+
+def district_choices(placeholder=None) -> list[SelectChoice]:
+    lang = current_language()
+    rows = db.session.scalars(select(District).order_by(District.sort_order)).all()
+    choices = [SelectChoice(d.id, d.name(lang)) for d in rows]
+    return [SelectChoice(0, placeholder)] + choices if placeholder else choices
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class OutletFieldsMixin:
+    outlet_name = StringField(
+        _l("Outlet name"), filters=[strip], validators=[DataRequired(), Length(max=200)]
+    )
+    brand = SelectField(_l("Brand"), choices=[SelectChoice(b, b) for b in KNOWN_BRANDS])
+    district_id = SelectField(_l("District"), coerce=int)
+    address = StringField(_l("Address"), filters=[strip], validators=[DataRequired(), Length(max=300)])
+    permit_number = StringField(
+        _l("Express business permit or filing number"),
+        filters=[normalise_permit_number],
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("As printed on the permit or filing certificate, e.g. SH-KD-2023-0158."),
+    )
+    manager = StringField(_l("Manager"), filters=[strip], validators=[DataRequired(), Length(max=50)])
+    phone = StringField(
+        _l("Contact phone"), filters=[normalise_phone], validators=[DataRequired(), Length(max=30)]
+    )
+    opening_hours = StringField(
+        _l("Opening hours (optional)"), filters=[strip], validators=[Optional(), Length(max=100)]
+    )
+
+    def validate_permit_number(self, field):
+        if not is_valid_permit_number(field.data or ""):
+            raise ValidationError(
+                _l("6–40 letters, digits or hyphens, with at least four digits, e.g. SH-KD-2023-0158.")
+            )
+
+    def validate_phone(self, field):
+        if not is_valid_phone(field.data or ""):
+            raise ValidationError(_l("A mobile number (11 digits) or a landline such as 021-57123456."))
+
+    def validate_district_id(self, field):
+        if not field.data or field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError(_l("Choose the district."))
+
+
+class OutletRegistrationForm(OutletFieldsMixin, AccountFieldsMixin, FlaskForm):
+    submit = SubmitField(_l("Register"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.district_id.choices = district_choices(placeholder=_l("— choose —"))

@@ -1,0 +1,34 @@
+"""Scoring: answers + criteria edition → score, level and the reasons a level was not reached. Pure."""
+
+from outlet_audit.scoring.answer_types import ANSWER_TYPES, AnswerType, answer_type, register
+from outlet_audit.scoring.engine import (
+    UNANSWERED,
+    Answer,
+    InvalidAnswers,
+    ItemScore,
+    ScoreResult,
+    SectionScore,
+    answers_from_json,
+    check_answers,
+    evidence_required,
+    score,
+    validate_answer,
+)
+
+__all__ = [
+    "ANSWER_TYPES",
+    "UNANSWERED",
+    "Answer",
+    "AnswerType",
+    "InvalidAnswers",
+    "ItemScore",
+    "ScoreResult",
+    "SectionScore",
+    "answer_type",
+    "answers_from_json",
+    "check_answers",
+    "evidence_required",
+    "register",
+    "score",
+    "validate_answer",
+]

@@ -1,0 +1,285 @@
+"""Score one set of answers against one criteria edition. Pure: no Flask, no database, no clock.
+
+Arithmetic is exact (Decimal) and rounding happens in one place, `_round`:
+- an item earns exactly the points its answer gives (values from the edition, never rounded);
+  an N/A item counts neither earned nor possible points; an unanswered item earns 0 of its points;
+- `total` = earned / possible × 100 over the scored items, rounded half-up to one decimal place
+  (0.0 when every item is N/A);
+- `bonus` = the bonus items' points, capped at the edition's cap, rounded half-up to one decimal;
+- `final` = total + bonus; each level's `min_score` is compared with this rounded `final`.
+A veto item fails when it is answered and earns 0 points (veto items never allow N/A).
+Levels are cumulative: the city level also needs every district rule. No level is reached
+while any scored item is unanswered.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from outlet_audit.criteria.model import Edition, Item, LevelRules, decimal_text
+from outlet_audit.scoring.answer_types import answer_type
+from outlet_audit.text import N_, Message
+
+ZERO = Decimal(0)
+ONE_DECIMAL = Decimal("0.1")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """bool for yes_no, option code for choice, Decimal for percentage and number, None if unanswered."""
+
+    value: bool | str | Decimal | None = None
+    not_applicable: bool = False
+
+    @property
+    def answered(self) -> bool:
+        return self.not_applicable or self.value is not None
+
+
+UNANSWERED = Answer()
+
+
+@dataclass(frozen=True)
+class ItemScore:
+    code: str
+    earned: Decimal
+    possible: Decimal
+    answered: bool
+    not_applicable: bool
+    veto_failed: bool
+    full_marks: bool
+
+
+@dataclass(frozen=True)
+class SectionScore:
+    code: str
+    earned: Decimal
+    possible: Decimal
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    edition_id: str
+    edition_hash: str
+    items: tuple[ItemScore, ...]
+    sections: tuple[SectionScore, ...]
+    bonus_items: tuple[ItemScore, ...]
+    total: Decimal
+    bonus: Decimal
+    final: Decimal
+    veto_failures: tuple[str, ...]
+    missing: tuple[str, ...]
+    level: str | None
+    reasons: Mapping[str, tuple[Message, ...]] = field(default_factory=dict)  # per level not reached
+
+    def item(self, code: str) -> ItemScore:
+        return next(s for s in (*self.items, *self.bonus_items) if s.code == code)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: Decimals as strings, messages as template, params and English text."""
+        return {
+            "edition": {"id": self.edition_id, "content_hash": self.edition_hash},
+            "total": str(self.total),
+            "bonus": str(self.bonus),
+            "final": str(self.final),
+            "level": self.level,
+            "veto_failures": list(self.veto_failures),
+            "missing": list(self.missing),
+            "reasons": {
+                level: [_message_dict(m) for m in messages] for level, messages in self.reasons.items()
+            },
+            "sections": [
+                {"code": s.code, "earned": decimal_text(s.earned), "possible": decimal_text(s.possible)}
+                for s in self.sections
+            ],
+            "items": [_item_score_dict(s) for s in self.items],
+            "bonus_items": [_item_score_dict(s) for s in self.bonus_items],
+        }
+
+
+class InvalidAnswers(ValueError):
+    """Some answers cannot be scored; `problems` maps item codes to what is wrong."""
+
+    def __init__(self, problems: Mapping[str, Message]):
+        super().__init__("; ".join(f"{code}: {message}" for code, message in problems.items()))
+        self.problems = dict(problems)
+
+
+def validate_answer(item: Item, answer: Answer) -> Message | None:
+    """Why this answer does not fit the item (type, range, N/A), or None when it does."""
+    if answer.not_applicable:
+        return None if item.not_applicable_allowed else Message(N_("N/A is not allowed for this item"))
+    if answer.value is None:
+        return None
+    return answer_type(item.answer.type).check(item.answer, answer.value)
+
+
+def check_answers(edition: Edition, answers: Mapping[str, Answer]) -> dict[str, Message]:
+    """Every invalid answer by item code, unknown codes included."""
+    problems: dict[str, Message] = {}
+    for code, answer in answers.items():
+        try:
+            item = edition.item(code)
+        except KeyError:
+            problems[code] = Message(N_("unknown item %(code)s"), {"code": code})
+            continue
+        problem = validate_answer(item, answer)
+        if problem:
+            problems[code] = problem
+    return problems
+
+
+def evidence_required(item: Item, answer: Answer) -> bool:
+    """Must the inspector attach evidence for this answer? Never for N/A or unanswered items."""
+    rule = item.evidence
+    if answer.not_applicable or answer.value is None or rule.required == "never":
+        return False
+    if rule.required == "always":
+        return True
+    # compare with types: True == 1 in Python, but a yes_no answer is never an option code
+    return any(type(value) is type(answer.value) and value == answer.value for value in rule.when)
+
+
+def answers_from_json(edition: Edition, data: Mapping[str, Any]) -> dict[str, Answer]:
+    """Read `{"1.1": true, "2.1": 96.5, "3.1": "A", "4.2": {"not_applicable": true}}` (codes → answers)."""
+    answers: dict[str, Answer] = {}
+    for code, raw in data.items():
+        if isinstance(raw, Mapping):
+            not_applicable, raw = bool(raw.get("not_applicable", False)), raw.get("value")
+        else:
+            not_applicable = False
+        try:
+            kind = answer_type(edition.item(code).answer.type)
+        except KeyError:  # check_answers reports the unknown code
+            answers[code] = Answer(raw, not_applicable)
+            continue
+        answers[code] = Answer(None if raw is None else kind.from_json(raw), not_applicable)
+    return answers
+
+
+def score(
+    edition: Edition, answers: Mapping[str, Answer], *, holds_valid_district_certificate: bool = False
+) -> ScoreResult:
+    """Score the answers; InvalidAnswers if any answer does not fit its item."""
+    problems = check_answers(edition, answers)
+    if problems:
+        raise InvalidAnswers(problems)
+    items = tuple(_score_item(item, answers.get(item.code, UNANSWERED)) for item in edition.items())
+    by_code = {s.code: s for s in items}
+    sections = tuple(
+        SectionScore(
+            section.code,
+            _sum(by_code[item.code].earned for item in section.items),
+            _sum(by_code[item.code].possible for item in section.items),
+        )
+        for section in edition.sections
+    )
+    earned, possible = _sum(s.earned for s in items), _sum(s.possible for s in items)
+    total = _round(earned * 100 / possible) if possible else _round(ZERO)
+    bonus_items = tuple(
+        _score_item(item, answers.get(item.code, UNANSWERED)) for item in edition.bonus_items()
+    )
+    bonus = (
+        _round(min(_sum(s.earned for s in bonus_items), edition.bonus.cap)) if edition.bonus else _round(ZERO)
+    )
+    final = total + bonus
+    veto_failures = tuple(s.code for s in items if s.veto_failed)
+    missing = tuple(s.code for s in items if not s.answered)
+
+    level, reasons = None, {}
+    for rules in edition.levels:  # lowest first: a level needs every rule of the levels below it
+        failures = _level_failures(
+            rules, final, by_code, veto_failures, missing, holds_valid_district_certificate
+        )
+        if reasons:  # a lower level already failed
+            failures.append(Message(N_("district level not reached")))
+        if failures:
+            reasons[rules.code] = tuple(failures)
+        else:
+            level = rules.code
+    return ScoreResult(
+        edition_id=edition.id,
+        edition_hash=edition.content_hash,
+        items=items,
+        sections=sections,
+        bonus_items=bonus_items,
+        total=total,
+        bonus=bonus,
+        final=final,
+        veto_failures=veto_failures,
+        missing=missing,
+        level=level,
+        reasons=reasons,
+    )
+
+
+def _score_item(item: Item, answer: Answer) -> ItemScore:
+    if answer.not_applicable:
+        return ItemScore(item.code, ZERO, ZERO, True, True, False, False)
+    if answer.value is None:
+        return ItemScore(item.code, ZERO, item.points, False, False, False, False)
+    earned = answer_type(item.answer.type).earned(item.answer, item.points, answer.value)
+    return ItemScore(
+        code=item.code,
+        earned=earned,
+        possible=item.points,
+        answered=True,
+        not_applicable=False,
+        veto_failed=item.veto and earned == ZERO,
+        full_marks=earned == item.points,
+    )
+
+
+def _level_failures(
+    rules: LevelRules,
+    final: Decimal,
+    by_code: Mapping[str, ItemScore],
+    veto_failures: tuple[str, ...],
+    missing: tuple[str, ...],
+    holds_valid_district_certificate: bool,
+) -> list[Message]:
+    failures: list[Message] = []
+    if missing:
+        failures.append(Message(N_("%(count)s items unanswered"), {"count": len(missing)}))
+    if rules.no_veto_failed:
+        failures.extend(Message(N_("veto failed: %(code)s"), {"code": code}) for code in veto_failures)
+    if final < rules.min_score:
+        failures.append(
+            Message(
+                N_("score %(score)s < %(minimum)s"),
+                {"score": str(final), "minimum": decimal_text(rules.min_score)},
+            )
+        )
+    failures.extend(
+        Message(N_("%(code)s not at full marks"), {"code": code})
+        for code in rules.items_at_full_marks
+        if by_code[code].answered and not by_code[code].full_marks
+    )
+    if rules.requires_valid_district_certificate and not holds_valid_district_certificate:
+        failures.append(Message(N_("no valid district certificate")))
+    return failures
+
+
+def _sum(values) -> Decimal:
+    return sum(values, ZERO)
+
+
+def _round(value: Decimal) -> Decimal:
+    return value.quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+
+
+def _message_dict(message: Message) -> dict[str, Any]:
+    return {"template": message.template, "params": dict(message.params), "text": str(message)}
+
+
+def _item_score_dict(item: ItemScore) -> dict[str, Any]:
+    return {
+        "code": item.code,
+        "earned": decimal_text(item.earned),
+        "possible": decimal_text(item.possible),
+        "answered": item.answered,
+        "not_applicable": item.not_applicable,
+        "veto_failed": item.veto_failed,
+        "full_marks": item.full_marks,
+    }

@@ -1,0 +1,1 @@
+"""Application workflow: the pure state machine lives in `states`."""

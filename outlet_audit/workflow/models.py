@@ -1,0 +1,93 @@
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from outlet_audit.core.time import utcnow
+from outlet_audit.criteria.stored import StoredEdition
+from outlet_audit.extensions import db
+from outlet_audit.outlets.models import District, Outlet
+
+STATUSES = (
+    "draft",
+    "submitted",
+    "returned",
+    "accepted",
+    "inspection_scheduled",
+    "inspected",
+    "rectification_requested",
+    "rectification_submitted",
+    "awaiting_city_confirmation",
+    "approved",
+    "rejected",
+    "withdrawn",
+)
+LEVELS = ("district", "city")
+
+
+def _in(values) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+inspection_assignments = Table(
+    "inspection_assignments",
+    db.metadata,
+    Column("application_id", ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True),
+    Column("inspector_id", ForeignKey("users.id"), primary_key=True, index=True),
+)
+
+
+class Application(db.Model):
+    """An outlet's application for a level, pinned to the criteria edition it is assessed against.
+
+    `status` is written only by `workflow.operations.apply_transition`, which also writes the
+    audit row; `version` makes two simultaneous transitions collide instead of both winning.
+    """
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_in(STATUSES)})", name="status_known"),
+        CheckConstraint(f"target_level IN ({_in(LEVELS)})", name="target_level_known"),
+        CheckConstraint(
+            f"granted_level IS NULL OR granted_level IN ({_in(LEVELS)})", name="granted_level_known"
+        ),
+        CheckConstraint("(status = 'approved') = (granted_level IS NOT NULL)", name="granted_iff_approved"),
+        Index("ix_applications_district_status", "district_id", "status"),
+        Index("ix_applications_status_submitted", "status", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
+    # Copied from the outlet when the application is made: the bureau that receives it keeps it.
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"))
+    edition_pk: Mapped[int] = mapped_column(ForeignKey("criteria_editions.id"))
+    target_level: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(32), default="draft")
+    eligibility: Mapped[dict] = mapped_column(JSON, default=dict)
+    scheduled_for: Mapped[date | None]
+    return_reasons: Mapped[str | None] = mapped_column(Text)
+    rectification_items: Mapped[list | None] = mapped_column(JSON)
+    rectification_deadline: Mapped[date | None]
+    rectification_response: Mapped[str | None] = mapped_column(Text)
+    granted_level: Mapped[str | None] = mapped_column(String(10))
+    decision_opinion: Mapped[str | None] = mapped_column(Text)
+    renewal_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("certificates.id", use_alter=True, name="fk_applications_renewal_of_id_certificates")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    outlet: Mapped[Outlet] = relationship(lazy="joined")
+    district: Mapped[District] = relationship()
+    edition: Mapped[StoredEdition] = relationship()
+    inspectors = relationship("User", secondary=inspection_assignments, order_by="User.id")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def reference(self) -> str:
+        """The number people quote on the phone: year of creation and id."""
+        return f"SQ{self.created_at:%Y}-{self.id:06d}"

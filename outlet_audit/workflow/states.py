@@ -1,0 +1,361 @@
+"""The application workflow: statuses, actions and the one table that links them.
+
+Pure: no Flask, no database, no clock. Views and operations describe an application as
+`ApplicationFacts`, the user as an `Actor` and the form input as a `Payload`, then ask
+`plan_transition` for the new status (or a `TransitionRefused` with a message to show) and
+`available_actions` for the buttons to offer.
+
+A refusal is checked in this order: final status, action possible at this stage, role,
+scope (own outlet, own district, assigned inspector), then the row's guard (facts and
+payload). `available_actions` stops before the guard: payload checks belong to submit time.
+"""
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import NoReturn
+
+from outlet_audit.roles import Role
+from outlet_audit.text import N_, Message
+
+
+class Status(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    ACCEPTED = "accepted"  # 受理
+    INSPECTION_SCHEDULED = "inspection_scheduled"
+    INSPECTED = "inspected"  # checklist signed off
+    RECTIFICATION_REQUESTED = "rectification_requested"  # 整改
+    RECTIFICATION_SUBMITTED = "rectification_submitted"
+    AWAITING_CITY_CONFIRMATION = "awaiting_city_confirmation"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class Action(enum.StrEnum):
+    SUBMIT = "submit"
+    RESUBMIT = "resubmit"
+    WITHDRAW = "withdraw"
+    RETURN = "return"
+    ACCEPT = "accept"
+    REJECT = "reject"
+    SCHEDULE_INSPECTION = "schedule_inspection"
+    RESCHEDULE_INSPECTION = "reschedule_inspection"
+    SIGN_OFF = "sign_off"
+    REOPEN_INSPECTION = "reopen_inspection"
+    REQUEST_RECTIFICATION = "request_rectification"
+    SUBMIT_RECTIFICATION = "submit_rectification"
+    APPROVE = "approve"
+    CONFIRM_CITY_LEVEL = "confirm_city_level"
+    DECLINE_CITY_LEVEL = "decline_city_level"
+
+
+class Level(enum.StrEnum):
+    DISTRICT = "district"  # 区级
+    CITY = "city"  # 市级
+
+    @property
+    def rank(self) -> int:
+        """Order the levels: string order would put city below district."""
+        return _LEVEL_RANKS[self]
+
+
+_LEVEL_RANKS = {Level.DISTRICT: 1, Level.CITY: 2}
+
+FINAL_STATUSES = frozenset({Status.APPROVED, Status.REJECTED, Status.WITHDRAWN})
+
+STATUS_LABELS = {
+    Status.DRAFT: N_("Draft"),
+    Status.SUBMITTED: N_("Submitted"),
+    Status.RETURNED: N_("Returned for changes"),
+    Status.ACCEPTED: N_("Accepted"),
+    Status.INSPECTION_SCHEDULED: N_("Inspection scheduled"),
+    Status.INSPECTED: N_("Inspected"),
+    Status.RECTIFICATION_REQUESTED: N_("Rectification requested"),
+    Status.RECTIFICATION_SUBMITTED: N_("Rectification submitted"),
+    Status.AWAITING_CITY_CONFIRMATION: N_("Awaiting city confirmation"),
+    Status.APPROVED: N_("Approved"),
+    Status.REJECTED: N_("Rejected"),
+    Status.WITHDRAWN: N_("Withdrawn"),
+}
+
+ACTION_LABELS = {
+    Action.SUBMIT: N_("Submit"),
+    Action.RESUBMIT: N_("Resubmit"),
+    Action.WITHDRAW: N_("Withdraw"),
+    Action.RETURN: N_("Return for changes"),
+    Action.ACCEPT: N_("Accept"),
+    Action.REJECT: N_("Reject"),
+    Action.SCHEDULE_INSPECTION: N_("Schedule inspection"),
+    Action.RESCHEDULE_INSPECTION: N_("Reschedule inspection"),
+    Action.SIGN_OFF: N_("Sign off checklist"),
+    Action.REOPEN_INSPECTION: N_("Reopen inspection"),
+    Action.REQUEST_RECTIFICATION: N_("Request rectification"),
+    Action.SUBMIT_RECTIFICATION: N_("Submit rectification"),
+    Action.APPROVE: N_("Approve"),
+    Action.CONFIRM_CITY_LEVEL: N_("Confirm city level"),
+    Action.DECLINE_CITY_LEVEL: N_("Decline city level"),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    role: Role
+    user_id: int
+    district_id: int | None = None  # inspectors and district bureaus
+    outlet_id: int | None = None  # outlet staff
+
+
+@dataclass(frozen=True)
+class ApplicationFacts:
+    """What the guards need to know about one application, as plain values."""
+
+    status: Status
+    outlet_id: int
+    district_id: int
+    target_level: Level
+    assigned_inspector_ids: frozenset[int]
+    district_inspector_ids: frozenset[int]  # active inspectors of the application's district
+    level_reached: Level | None  # from the score of the signed-off checklist
+    approvals_required_for_city: tuple[Role, ...]  # from the criteria edition
+    checklist_complete: bool
+    commitment_letter_attached: bool  # 承诺书
+    edition_item_codes: frozenset[str]
+    rectification_deadline: date | None  # of the open rectification request
+
+
+@dataclass(frozen=True)
+class Payload:
+    """The input of one action; `today` comes from the caller so this module never reads the clock."""
+
+    today: date
+    reasons: str = ""
+    opinion: str = ""
+    inspector_ids: frozenset[int] = frozenset()
+    scheduled_on: date | None = None
+    rectification_item_codes: frozenset[str] = frozenset()
+    rectification_deadline: date | None = None
+    evidence_count: int = 0
+    granted_level: Level | None = None
+
+
+class TransitionRefused(Exception):
+    def __init__(self, message: Message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def _refuse(template: str, **params) -> NoReturn:
+    raise TransitionRefused(Message(template, params))
+
+
+Guard = Callable[[ApplicationFacts, Payload], None]
+
+
+# Guards: each raises TransitionRefused or returns None.
+
+
+def no_condition(facts: ApplicationFacts, payload: Payload) -> None:
+    pass
+
+
+def commitment_letter_attached(facts: ApplicationFacts, payload: Payload) -> None:
+    if not facts.commitment_letter_attached:
+        _refuse(
+            N_("attach the commitment letter signed by the outlet's legal representative before submitting")
+        )
+
+
+def reasons_given(facts: ApplicationFacts, payload: Payload) -> None:
+    if not payload.reasons.strip():
+        _refuse(N_("give the reasons"))
+
+
+def inspection_plan_valid(facts: ApplicationFacts, payload: Payload) -> None:
+    if len(payload.inspector_ids) not in (1, 2):
+        _refuse(N_("choose one or two inspectors"))
+    if not payload.inspector_ids <= facts.district_inspector_ids:
+        _refuse(N_("choose inspectors of the outlet's district"))
+    if payload.scheduled_on is None:
+        _refuse(N_("choose the inspection date"))
+    if payload.scheduled_on < payload.today:
+        _refuse(N_("the inspection date cannot be in the past"))
+
+
+def checklist_complete(facts: ApplicationFacts, payload: Payload) -> None:
+    if not facts.checklist_complete:
+        _refuse(N_("answer every checklist item before signing off"))
+
+
+def rectification_request_valid(facts: ApplicationFacts, payload: Payload) -> None:
+    if not payload.rectification_item_codes:
+        _refuse(N_("list the checklist items to rectify"))
+    unknown = payload.rectification_item_codes - facts.edition_item_codes
+    if unknown:
+        _refuse(N_("unknown checklist items: %(codes)s"), codes=", ".join(sorted(unknown)))
+    if payload.rectification_deadline is None:
+        _refuse(N_("set a rectification deadline"))
+    if payload.rectification_deadline <= payload.today:
+        _refuse(N_("a rectification deadline must be in the future"))
+
+
+def new_evidence_given(facts: ApplicationFacts, payload: Payload) -> None:
+    if payload.evidence_count < 1:
+        _refuse(N_("attach new evidence for the rectified items"))
+
+
+def rectification_deadline_missed(facts: ApplicationFacts, payload: Payload) -> None:
+    if facts.rectification_deadline is None or payload.today <= facts.rectification_deadline:
+        _refuse(N_("the rectification deadline has not passed yet"))
+    reasons_given(facts, payload)
+
+
+def decision_sound(facts: ApplicationFacts, payload: Payload) -> None:
+    if not payload.opinion.strip():
+        _refuse(N_("write the decision opinion"))
+    granted = payload.granted_level
+    if granted is None:
+        _refuse(N_("choose the level to grant"))
+    if facts.level_reached is None:
+        _refuse(N_("the checklist reached no level: request rectification or reject"))
+    if granted.rank > facts.target_level.rank:
+        _refuse(N_("the outlet applied for district level: city level cannot be granted"))
+    if granted.rank > facts.level_reached.rank:
+        _refuse(N_("city level was not reached: choose district or reject"))
+
+
+def city_must_confirm(facts: ApplicationFacts, payload: Payload) -> bool:
+    """Tell whether the edition wants the city bureau to approve the level being granted."""
+    return payload.granted_level == Level.CITY and Role.CITY_BUREAU in facts.approvals_required_for_city
+
+
+@dataclass(frozen=True)
+class Detour:
+    """Send the application to `status` instead of the row's target when `when` holds."""
+
+    status: Status
+    when: Callable[[ApplicationFacts, Payload], bool]
+
+
+@dataclass(frozen=True)
+class Rule:
+    to: Status
+    roles: frozenset[Role]
+    guard: Guard = no_condition
+    detour: Detour | None = None
+
+    @property
+    def targets(self) -> frozenset[Status]:
+        return frozenset({self.to} | ({self.detour.status} if self.detour else set()))
+
+
+OUTLET = frozenset({Role.OUTLET})
+DISTRICT = frozenset({Role.DISTRICT_BUREAU})
+INSPECTOR = frozenset({Role.INSPECTOR})
+CITY = frozenset({Role.CITY_BUREAU})
+
+CITY_CONFIRMATION = Detour(Status.AWAITING_CITY_CONFIRMATION, when=city_must_confirm)
+
+S, A = Status, Action
+TRANSITIONS: dict[tuple[Status, Action], Rule] = {
+    (S.DRAFT, A.SUBMIT): Rule(S.SUBMITTED, OUTLET, commitment_letter_attached),
+    (S.SUBMITTED, A.RETURN): Rule(S.RETURNED, DISTRICT, reasons_given),
+    (S.SUBMITTED, A.ACCEPT): Rule(S.ACCEPTED, DISTRICT),
+    # 不予受理: an outlet barred from applying (credit record, false materials) is refused outright.
+    (S.SUBMITTED, A.REJECT): Rule(S.REJECTED, DISTRICT, reasons_given),
+    (S.RETURNED, A.RESUBMIT): Rule(S.SUBMITTED, OUTLET, commitment_letter_attached),
+    (S.ACCEPTED, A.SCHEDULE_INSPECTION): Rule(S.INSPECTION_SCHEDULED, DISTRICT, inspection_plan_valid),
+    (S.INSPECTION_SCHEDULED, A.RESCHEDULE_INSPECTION): Rule(
+        S.INSPECTION_SCHEDULED, DISTRICT, inspection_plan_valid
+    ),
+    (S.INSPECTION_SCHEDULED, A.SIGN_OFF): Rule(S.INSPECTED, INSPECTOR, checklist_complete),
+    (S.INSPECTED, A.REOPEN_INSPECTION): Rule(S.INSPECTION_SCHEDULED, DISTRICT, reasons_given),
+    (S.INSPECTED, A.REQUEST_RECTIFICATION): Rule(
+        S.RECTIFICATION_REQUESTED, DISTRICT, rectification_request_valid
+    ),
+    (S.RECTIFICATION_REQUESTED, A.SUBMIT_RECTIFICATION): Rule(
+        S.RECTIFICATION_SUBMITTED, OUTLET, new_evidence_given
+    ),
+    # Without this an outlet that never answers would hold its application open for ever.
+    (S.RECTIFICATION_REQUESTED, A.REJECT): Rule(S.REJECTED, DISTRICT, rectification_deadline_missed),
+    (S.RECTIFICATION_SUBMITTED, A.SIGN_OFF): Rule(S.INSPECTED, INSPECTOR, checklist_complete),
+    (S.INSPECTED, A.APPROVE): Rule(S.APPROVED, DISTRICT, decision_sound, detour=CITY_CONFIRMATION),
+    (S.INSPECTED, A.REJECT): Rule(S.REJECTED, DISTRICT, reasons_given),
+    (S.AWAITING_CITY_CONFIRMATION, A.CONFIRM_CITY_LEVEL): Rule(S.APPROVED, CITY),
+    # The district decides again, knowing why the city declined.
+    (S.AWAITING_CITY_CONFIRMATION, A.DECLINE_CITY_LEVEL): Rule(S.INSPECTED, CITY, reasons_given),
+    # The outlet may withdraw at any point before the decision is final.
+    **{(status, A.WITHDRAW): Rule(S.WITHDRAWN, OUTLET) for status in S if status not in FINAL_STATUSES},
+}
+del S, A
+
+
+_FINAL_REFUSALS = {
+    Status.APPROVED: N_("this application is already approved"),
+    Status.REJECTED: N_("this application is already rejected"),
+    Status.WITHDRAWN: N_("this application was withdrawn"),
+}
+
+_ROLE_REFUSALS = {
+    Role.OUTLET: N_("only the applying outlet may do this"),
+    Role.DISTRICT_BUREAU: N_("only the district bureau of the outlet's district may do this"),
+    Role.INSPECTOR: N_("only an assigned inspector may sign off"),
+    Role.CITY_BUREAU: N_("only the city bureau may confirm or decline city level"),
+}
+
+
+def _scope_refusal(facts: ApplicationFacts, actor: Actor) -> str | None:
+    """Say why the actor cannot act on this application, or None when it is in scope."""
+    if actor.role == Role.OUTLET and actor.outlet_id != facts.outlet_id:
+        return N_("this application belongs to another outlet")
+    if actor.role == Role.DISTRICT_BUREAU and actor.district_id != facts.district_id:
+        return N_("this application is in another district")
+    if actor.role == Role.INSPECTOR and actor.user_id not in facts.assigned_inspector_ids:
+        return N_("only an assigned inspector may sign off")
+    return None  # the city bureau reaches every district
+
+
+def _rule_for(facts: ApplicationFacts, action: Action, actor: Actor) -> Rule:
+    """Find the row and check stage, role and scope; leave the guard to the caller."""
+    if facts.status in FINAL_STATUSES:
+        _refuse(_FINAL_REFUSALS[facts.status])
+    rule = TRANSITIONS.get((facts.status, action))
+    if rule is None:
+        _refuse(N_("this action is not possible at the application's current stage"))
+    if actor.role not in rule.roles:
+        if actor.role == Role.ADMIN:
+            _refuse(N_("administrators take no part in the workflow"))
+        _refuse(_ROLE_REFUSALS[min(rule.roles)])  # every row names one role
+    refusal = _scope_refusal(facts, actor)
+    if refusal:
+        _refuse(refusal)
+    return rule
+
+
+def plan_transition(facts: ApplicationFacts, action: Action, actor: Actor, payload: Payload) -> Status:
+    """Return the status the application moves to, or raise TransitionRefused saying why not."""
+    rule = _rule_for(facts, action, actor)
+    rule.guard(facts, payload)
+    if rule.detour and rule.detour.when(facts, payload):
+        return rule.detour.status
+    return rule.to
+
+
+def available_actions(facts: ApplicationFacts, actor: Actor) -> list[Action]:
+    """List the actions to offer this actor now; their payload is checked when submitted."""
+    offered = []
+    for action in Action:
+        try:
+            _rule_for(facts, action, actor)
+        except TransitionRefused:
+            continue
+        offered.append(action)
+    return offered
+
+
+def can(facts: ApplicationFacts, actor: Actor, action: Action) -> bool:
+    """Tell whether the actor may start this action now (role, scope and stage)."""
+    return action in available_actions(facts, actor)

@@ -1,0 +1,158 @@
+"""Fixtures shared by every test.
+
+The database is the one named by TEST_DATABASE_URL (PostgreSQL in CI) or a fresh SQLite
+file. Its schema is made by running the migrations, never by create_all. Each test runs
+inside a transaction that is rolled back, so tests do not see each other's rows.
+
+OUTLET_AUDIT_NO_SKIPS=1 (set by .ci/run) turns any skipped test into a failure: a run that
+silently skipped PostgreSQL or the browser must not pass.
+"""
+
+import contextvars
+import os
+import uuid
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
+
+from outlet_audit import create_app
+from outlet_audit.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+NO_SKIPS = os.environ.get("OUTLET_AUDIT_NO_SKIPS") == "1"
+
+
+def using_postgres() -> bool:
+    return TEST_DATABASE_URL.startswith("postgresql")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests for one database only are deselected on the other, never skipped."""
+    keep, drop = [], []
+    for item in items:
+        wrong_database = (item.get_closest_marker("postgres_only") and not using_postgres()) or (
+            item.get_closest_marker("sqlite_only") and using_postgres()
+        )
+        if wrong_database:
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if NO_SKIPS and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped, and OUTLET_AUDIT_NO_SKIPS=1 forbids skips: {report.longrepr}"
+
+
+@contextmanager
+def fresh_database(tmp_path_factory):
+    """Yield the URL of a new, empty database, dropped afterwards."""
+    if using_postgres():
+        name = f"oa_test_{uuid.uuid4().hex[:12]}"
+        admin = sa.create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = sa.engine.make_url(TEST_DATABASE_URL).set(database=name)
+        try:
+            yield url.render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        yield f"sqlite:///{path}"
+
+
+def make_test_app(database_url: str, tmp_path, **overrides):
+    os.environ.setdefault("OUTLET_AUDIT_INSTANCE", str(tmp_path / "instance"))
+    application = create_app(
+        "testing",
+        SECRET_KEY="test-" + "x" * 40,
+        SQLALCHEMY_DATABASE_URI=database_url,
+        EVIDENCE_DIR=str(tmp_path / "evidence"),
+        **overrides,
+    )
+    application.test_client_class = IsolatedClient
+    return application
+
+
+class IsolatedClient(FlaskClient):
+    """Run each request in an empty context, so it gets its own app context, `g` and DB session.
+
+    Without this, a request made while the test holds an app context reuses it (and its `g`:
+    the signed-in user, the locale, the CSRF token), which production never does.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    with fresh_database(tmp_path_factory) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    application = make_test_app(database_url, tmp_path_factory.mktemp("app"))
+    with application.app_context():
+        upgrade()
+        db.session.remove()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+class ConnectionBoundSession(FlaskSQLAlchemySession):
+    """Flask-SQLAlchemy's session picks its engine by bind key; in tests it must use our connection."""
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind
+
+
+@pytest.fixture
+def db_session(app):
+    """A session whose work is rolled back after the test, through savepoints."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session(
+            {
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+                "class_": ConnectionBoundSession,
+            }
+        )
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def ctx(app, db_session):
+    """A request context for calling operations and url_for directly."""
+    with app.test_request_context():
+        yield
+
+
+@pytest.fixture
+def client(app, db_session):
+    return app.test_client()
