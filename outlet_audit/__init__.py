@@ -63,14 +63,14 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from outlet_audit.accounts.cli import users_cli
+    from outlet_audit.core.backup import backup_command, restore_command
     from outlet_audit.core.demo import demo_cli
+    from outlet_audit.criteria.cli import criteria_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
-    try:
-        from outlet_audit.criteria.cli import criteria_cli
-    except ImportError:  # pragma: no cover - the criteria CLI arrives with the criteria feature
-        return
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(criteria_cli)
 
 

@@ -67,3 +67,38 @@ def login(client, user: User) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
+
+
+def make_application(
+    outlet: Outlet | None = None,
+    *,
+    status: str = "draft",
+    target_level: str = "district",
+    inspectors=(),
+    edition=None,
+    **fields,
+):
+    """An application pinned to the active criteria edition (or `edition`), in any status.
+
+    The status is written directly: this builds a starting point for a test, not a journey
+    (journeys go through workflow.operations.apply_transition).
+    """
+    from outlet_audit.criteria.editions import active_edition, store_edition
+    from outlet_audit.workflow.models import Application
+
+    outlet = outlet or make_outlet()
+    stored = store_edition(edition or active_edition())
+    application = Application(
+        outlet_id=outlet.id,
+        district_id=outlet.district_id,
+        edition_pk=stored.id,
+        target_level=target_level,
+        status=status,
+        **fields,
+    )
+    application.inspectors = list(inspectors)
+    if status == "approved" and "granted_level" not in fields:
+        application.granted_level = target_level
+    db.session.add(application)
+    db.session.flush()
+    return application

@@ -104,6 +104,8 @@ def sample_report(items_per_section: int = 3, with_notes: bool = True, **changes
                 points_possible=Decimal(5 * len(items)),
             )
         )
+    total = sum((section.points_earned for section in sections), Decimal(0))
+    bonus = Decimal("2.5")
     values = dict(
         application_number="SQ-2025-FX-0042",
         outlet_name="中通快递奉贤南桥镇解放东路网点",
@@ -115,16 +117,19 @@ def sample_report(items_per_section: int = 3, with_notes: bool = True, **changes
         inspection_dates=(date(2025, 3, 10), date(2025, 3, 11)),
         inspectors=("王建国", "李梅"),
         sections=tuple(sections),
-        total_points=Decimal("41.00"),
-        possible_points=Decimal(5 * items_per_section * len(SECTION_TITLES)),
-        bonus_points=Decimal("2.5"),
-        final_score=Decimal("43.50"),
+        total_points=total,
+        possible_points=sum((section.points_possible for section in sections), Decimal(0)),
+        bonus_points=bonus,
+        final_score=total + bonus,
         veto_findings=("B2 发现使用宽度超过 45 mm 的塑料胶带 Tape wider than 45 mm in use",),
         level_reached="district",
         levels_not_reached=(
             LevelShortfall(
                 "city",
-                ("最终得分 43.5 低于 90 Final score 43.5 below 90", "存在否决项 A veto finding exists"),
+                (
+                    f"最终得分 {total + bonus} 低于 90 Final score {total + bonus} below 90",
+                    "存在否决项 A veto finding exists",
+                ),
             ),
         ),
         generated_at=datetime(2025, 3, 20, 10, 30),

@@ -7,13 +7,14 @@ the PDF reader. So the server needs no Chinese font file, the code never looks u
 OS font files, nothing is shipped with the app, the PDFs stay small, and the text
 stays real Unicode text (searchable, copyable, extractable by pypdf).
 
-The trade-off: the font is not embedded. Adobe Reader, Acrobat, browsers (pdf.js,
-Chrome, Safari) and phone viewers bring their own CJK fonts for these references.
-Poppler-based tools (pdftoppm, evince, okular) substitute an OS font through
-fontconfig: on a machine without any CJK font (``fc-list :lang=zh`` empty) they
-draw empty boxes in place of Chinese characters, even with ``poppler-data``
-installed; with any CJK font installed (e.g. the Debian package fonts-arphic-uming)
-they render correctly. Embedding a TTF subset would remove that dependency but
+The trade-off: the font is not embedded, so the reader must find a Chinese font.
+Adobe Reader (with its Asian font pack) and viewers on systems set up for Chinese
+users substitute one; we checked only poppler here (22.12 with poppler-data, Debian 12).
+Poppler (pdftoppm, evince, okular) substitutes an OS font through fontconfig: on a
+machine without any CJK font (``fc-list :lang=zh`` empty) it draws empty boxes in place
+of Chinese characters, even with ``poppler-data`` installed, while Latin text still
+renders; with any CJK font installed (e.g. the Debian package fonts-arphic-uming) the
+Chinese text renders correctly. Embedding a TTF subset would remove that dependency but
 means shipping a large font file with the app, which we chose not to do.
 
 There is no bold STSong; headings use size, colour and a stroked text render mode.
@@ -31,14 +32,12 @@ CJK_FONT = "STSong-Light"
 LATIN_SERIF = "Times-Roman"
 LATIN_SERIF_ITALIC = "Times-Italic"
 LATIN_SERIF_BOLD = "Times-Bold"
-LATIN_SANS_BOLD = "Helvetica-Bold"
 
 _SHANGHAI_OFFSET = timedelta(hours=8)
 # XML 1.0 forbids these; ReportLab's paragraph parser would choke on them.
 _CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
-# STSong's Latin glyphs are set with the reader's substitute font metrics in some viewers and
-# look uneven; Times (a standard PDF font every reader has) is the usual partner of Song in print.
-_ASCII_PRINTABLE = frozenset(chr(code) for code in range(0x20, 0x7F))
+# Viewers that substitute a font for STSong space its Latin letters unevenly; Times (a standard
+# PDF font every reader has) is also the usual partner of Song type in Chinese print.
 _ASCII_RUN = re.compile("[\x20-\x7e]+|[^\x20-\x7e]+")
 
 
@@ -56,7 +55,7 @@ def clean_text(text: str) -> str:
 def text_runs(text: str) -> list[tuple[str, str]]:
     """Split text into (font name, run) pairs: printable ASCII in Times, the rest in STSong."""
     return [
-        (LATIN_SERIF if run[0] in _ASCII_PRINTABLE else CJK_FONT, run)
+        (LATIN_SERIF if " " <= run[0] <= "~" else CJK_FONT, run)
         for run in _ASCII_RUN.findall(clean_text(text).replace("\t", " "))
     ]
 

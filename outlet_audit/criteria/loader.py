@@ -6,7 +6,7 @@ Every problem is reported, not just the first, as `<file>: <path in file>: <prob
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from outlet_audit.criteria.model import Edition, Item, decimal_text, iter_located_items
+from outlet_audit.criteria.model import Edition, Item, decimal_text
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "criteria" / "edition.schema.json"
 EDITION_GLOB = "*.yaml"
@@ -134,6 +134,8 @@ def _construct_mapping_without_duplicates(loader: _StrictLoader, node: yaml.Mapp
     seen: set = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):  # construct_mapping reports unhashable keys itself
+            continue
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         seen.add(key)
@@ -180,7 +182,7 @@ def _path_sort_key(path: Iterable) -> tuple:
     return tuple((0, part, "") if isinstance(part, int) else (1, 0, str(part)) for part in path)
 
 
-def format_path(parts: Iterable) -> str:
+def _format_path(parts: Iterable) -> str:
     """Write a path as in the messages: `sections[2].items[1].points`."""
     text = ""
     for part in parts:
@@ -189,18 +191,18 @@ def format_path(parts: Iterable) -> str:
 
 
 def _explain(error: jsonschema.ValidationError) -> Iterator[tuple[str, str]]:
-    path = format_path(error.absolute_path)
+    path = _format_path(error.absolute_path)
     keyword, expected = error.validator, error.validator_value
     if keyword == "required":
         present = error.instance if isinstance(error.instance, dict) else {}
         for key in expected:
             if key not in present:
-                yield format_path([*error.absolute_path, key]), "is required"
+                yield _format_path([*error.absolute_path, key]), "is required"
         return
     if keyword == "additionalProperties":
         known = set(error.schema.get("properties", {}))
         for key in sorted(set(error.instance) - known, key=str):
-            yield format_path([*error.absolute_path, key]), "unknown key"
+            yield _format_path([*error.absolute_path, key]), "unknown key"
         return
     if isinstance(error.schema, dict) and "errorMessage" in error.schema:
         yield path, error.schema["errorMessage"]
@@ -237,7 +239,7 @@ def _problem_text(keyword: str, expected: Any, error: jsonschema.ValidationError
 def _semantic_problems(edition: Edition) -> list[str]:
     return [
         *_duplicate_code_problems(edition),
-        *(problem for path, item in iter_located_items(edition) for problem in _item_problems(path, item)),
+        *(problem for path, item in _located_items(edition) for problem in _item_problems(path, item)),
         *_bonus_problems(edition),
         *_total_problems(edition),
         *_level_problems(edition),
@@ -245,10 +247,19 @@ def _semantic_problems(edition: Edition) -> list[str]:
     ]
 
 
+def _located_items(edition: Edition) -> Iterator[tuple[str, Item]]:
+    """Each scored and bonus item with its path in the edition file, e.g. `sections[1].items[0]`."""
+    for s, section in enumerate(edition.sections):
+        for i, item in enumerate(section.items):
+            yield f"sections[{s}].items[{i}]", item
+    for i, item in enumerate(edition.bonus_items()):
+        yield f"bonus.items[{i}]", item
+
+
 def _duplicate_code_problems(edition: Edition) -> Iterator[str]:
     groups = {
         "section": [(f"sections[{i}].code", s.code) for i, s in enumerate(edition.sections)],
-        "item": [(f"{path}.code", item.code) for path, item in iter_located_items(edition)],
+        "item": [(f"{path}.code", item.code) for path, item in _located_items(edition)],
         "declaration": [(f"eligibility[{i}].code", d.code) for i, d in enumerate(edition.eligibility)],
     }
     for kind, located_codes in groups.items():

@@ -7,7 +7,7 @@ Numbers are `Decimal` (points may be fractional; scoring must be exact).
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -158,9 +158,6 @@ class Edition:
     def item(self, code: str) -> Item:
         """The scored or bonus item with this code; KeyError if there is none."""
         return self._items_by_code[code]
-
-    def is_bonus(self, code: str) -> bool:
-        return any(item.code == code for item in self.bonus_items())
 
     def level(self, code: str) -> LevelRules:
         return next(rules for rules in self.levels if rules.code == code)
@@ -319,12 +316,3 @@ def _level_dict(rules: LevelRules) -> dict[str, Any]:
         "items_at_full_marks": list(rules.items_at_full_marks),
         "requires_valid_district_certificate": rules.requires_valid_district_certificate,
     }
-
-
-def iter_located_items(edition: Edition) -> Iterator[tuple[str, Item]]:
-    """Each scored and bonus item with its path in the edition file, e.g. `sections[1].items[0]`."""
-    for s, section in enumerate(edition.sections):
-        for i, item in enumerate(section.items):
-            yield f"sections[{s}].items[{i}]", item
-    for i, item in enumerate(edition.bonus_items()):
-        yield f"bonus.items[{i}]", item

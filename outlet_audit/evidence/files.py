@@ -298,12 +298,18 @@ def _exif_text(value: object) -> str:
 # streams and in streams that may hold objects. A working script also needs /JavaScript.
 
 _WHITESPACE = rb"\x00\t\n\x0c\r "
-_NAME_END = rb"(?![^" + _WHITESPACE + rb"/<>\[\](){}%])"
-_LONG_FLAGGED_NAME = re.compile(rb"/(JavaScript|Launch|EmbeddedFiles?|Encrypt)" + _NAME_END)
-_FLAGGED_NAME = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFiles?|Encrypt)" + _NAME_END)
-_ESCAPED_NAME = re.compile(
-    rb"/([^" + _WHITESPACE + rb"/<>\[\](){}%]*#[0-9A-Fa-f]{2}[^" + _WHITESPACE + rb"/<>\[\](){}%]*)"
-)
+_NAME_CHAR = rb"[^" + _WHITESPACE + rb"/<>\[\](){}%]"
+_LONG_NAMES = frozenset({b"JavaScript", b"Launch", b"EmbeddedFile", b"EmbeddedFiles", b"Encrypt"})
+_ALL_NAMES = PDF_FORBIDDEN_NAMES | _LONG_NAMES
+
+
+def _name_pattern(names: frozenset[bytes]) -> re.Pattern[bytes]:
+    alternatives = b"|".join(sorted(names, key=len, reverse=True))
+    return re.compile(rb"/(" + alternatives + rb")(?!" + _NAME_CHAR + rb")")
+
+
+_NAME_PATTERNS = {_LONG_NAMES: _name_pattern(_LONG_NAMES), _ALL_NAMES: _name_pattern(_ALL_NAMES)}
+_ESCAPED_NAME = re.compile(rb"/(" + _NAME_CHAR + rb"*#[0-9A-Fa-f]{2}" + _NAME_CHAR + rb"*)")
 _STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
 # An object stream starts with pairs of integers, after any whitespace or comments; a probe
 # that ends before it can tell counts as one.
@@ -316,7 +322,7 @@ def _screen_pdf(data: bytes) -> None:
     """Refuse a PDF that is truncated, encrypted or carries scripts, launch actions or files."""
     if b"%%EOF" not in data[-PDF_EOF_WINDOW:]:
         raise UploadRefused(Message(PDF_DAMAGED))
-    names = _flagged_names(data, _LONG_FLAGGED_NAME) | _flagged_names_in_syntax(data)
+    names = _flagged_names(data, _LONG_NAMES) | _flagged_names_in_syntax(data)
     if b"Encrypt" in names:
         raise UploadRefused(Message(PDF_ENCRYPTED))
     if names & PDF_FORBIDDEN_NAMES:
@@ -330,7 +336,7 @@ def _flagged_names_in_syntax(data: bytes) -> set[bytes]:
     view = memoryview(data)
     position = 0
     while stream := _STREAM_START.search(data, position):
-        names |= _flagged_names(data[position : stream.end()], _FLAGGED_NAME)
+        names |= _flagged_names(data[position : stream.end()], _ALL_NAMES)
         end = data.find(b"endstream", stream.end())
         position = len(data) if end < 0 else end
         overlap = b""  # so that a name cut between two chunks is still found
@@ -339,9 +345,9 @@ def _flagged_names_in_syntax(data: bytes) -> set[bytes]:
             if budget < 0:
                 raise UploadRefused(Message(PDF_TOO_COMPLEX))
             if may_hold_objects:
-                names |= _flagged_names(overlap + chunk, _FLAGGED_NAME)
+                names |= _flagged_names(overlap + chunk, _ALL_NAMES)
                 overlap = chunk[-64:]
-    return names | _flagged_names(data[position:], _FLAGGED_NAME)
+    return names | _flagged_names(data[position:], _ALL_NAMES)
 
 
 def _stream_chunks(body: memoryview) -> Iterator[tuple[bytes, bool]]:
@@ -369,9 +375,11 @@ def _stream_chunks(body: memoryview) -> Iterator[tuple[bytes, bool]]:
             return  # damaged further on: what could be read has been read
 
 
-def _flagged_names(data: bytes, pattern: re.Pattern[bytes]) -> set[bytes]:
-    """Find flagged PDF names in `data`, also when written with #xx escapes (/J#61vaScript)."""
-    names = {match[1] for match in pattern.finditer(data)}
+def _flagged_names(data: bytes, wanted: frozenset[bytes]) -> set[bytes]:
+    """Find the wanted PDF names in `data`, also when written with #xx escapes (/J#61vaScript)."""
+    names = {match[1] for match in _NAME_PATTERNS[wanted].finditer(data)}
     for match in _ESCAPED_NAME.finditer(data):
-        names.add(re.sub(rb"#([0-9A-Fa-f]{2})", lambda escape: bytes([int(escape[1], 16)]), match[1]))
+        name = re.sub(rb"#([0-9A-Fa-f]{2})", lambda escape: bytes([int(escape[1], 16)]), match[1])
+        if name in wanted:
+            names.add(name)
     return names

@@ -192,7 +192,7 @@ def score(
         failures = _level_failures(
             rules, final, by_code, veto_failures, missing, holds_valid_district_certificate
         )
-        if reasons:  # a lower level already failed
+        if reasons:  # the level below (district: LEVEL_CODES has two) already failed
             failures.append(Message(N_("district level not reached")))
         if failures:
             reasons[rules.code] = tuple(failures)
@@ -217,7 +217,7 @@ def score(
 def _score_item(item: Item, answer: Answer) -> ItemScore:
     if answer.not_applicable:
         return ItemScore(item.code, ZERO, ZERO, True, True, False, False)
-    if answer.value is None:
+    if not answer.answered:
         return ItemScore(item.code, ZERO, item.points, False, False, False, False)
     earned = answer_type(item.answer.type).earned(item.answer, item.points, answer.value)
     return ItemScore(

@@ -92,6 +92,10 @@ def stream_object(content: bytes, dictionary: bytes = b"") -> bytes:
     )
 
 
+def raw_stream_object(content: bytes, dictionary: bytes = b"") -> bytes:
+    return b"<< /Length %d" % len(content) + dictionary + b" >>\nstream\n" + content + b"\nendstream"
+
+
 def make_pdf(*, catalog: bytes = b"", objects: tuple[bytes, ...] = (), trailer: bytes = b"") -> bytes:
     """A one-page PDF with a correct cross-reference table; extra objects are numbered from 4."""
     bodies = [
@@ -186,14 +190,27 @@ def test_a_minimal_pdf_is_accepted_and_stored_unchanged():
     assert result.filename == "承诺书.pdf"
 
 
+BINARY_WITH_SHORT_NAMES = b"\xa5\x17 /JS (x) /JS<4a> /J#53 1 0 R \x00\xff" * 50
+
+
 @pytest.mark.parametrize(
     "pdf",
     [
         make_pdf(objects=(stream_object(b"BT /F1 12 Tf (JSON report) Tj ET"),)),
+        make_pdf(objects=(stream_object(b"1 0 0 1 72 720 cm /JSON gs /JavaScripts Do"),)),
         make_pdf(catalog=b" /JSON 1 /JavaScripts 2 /Launcher 3 /EmbeddedFileX 4"),
         make_pdf(objects=(stream_object(b"\xff\xd8\xff\xe0 not flate", b" /Subtype /Image"),)),
+        make_pdf(objects=(stream_object(BINARY_WITH_SHORT_NAMES, b" /Subtype /Image"),)),
+        make_pdf(objects=(raw_stream_object(BINARY_WITH_SHORT_NAMES, b" /Subtype /Image"),)),
     ],
-    ids=["compressed-text", "names-that-only-start-alike", "non-flate-stream"],
+    ids=[
+        "compressed-text",
+        "compressed-drawing-commands",
+        "names-that-only-start-alike",
+        "non-flate-stream",
+        "js-by-chance-in-compressed-image",
+        "js-by-chance-in-raw-image",
+    ],
 )
 def test_harmless_pdfs_are_not_mistaken_for_active_ones(pdf):
     assert inspect_upload(pdf, "report.pdf", max_bytes=LIMIT).kind == EvidenceKind.DOCUMENT
@@ -371,6 +388,9 @@ def javascript_in_object_stream() -> bytes:
         make_pdf(objects=(stream_object(b"MZ", b" /Type /EmbeddedFile"),)),
         make_pdf(catalog=b" /OpenAction << /S /J#61va#53cript /J#53 (1) >>"),
         javascript_in_object_stream(),
+        make_pdf(objects=(stream_object(b"%comment\n5 0 <</JS(app.alert(1))>>", b" /Type /ObjStm"),)),
+        make_pdf(objects=(raw_stream_object(b"5 0 << /JS (app.alert(1)) >>", b" /Type /ObjStm"),)),
+        make_pdf(objects=(raw_stream_object(b"\xa5\x17 /Launch (cmd.exe)", b" /Subtype /Image"),)),
     ],
     ids=[
         "javascript-action",
@@ -381,6 +401,9 @@ def javascript_in_object_stream() -> bytes:
         "embedded-file-stream",
         "hex-escaped-name",
         "hidden-in-compressed-object-stream",
+        "js-in-object-stream-after-comment",
+        "js-in-uncompressed-object-stream",
+        "long-name-even-in-binary",
     ],
 )
 def test_pdfs_with_active_content_are_refused(pdf):
@@ -405,15 +428,30 @@ def test_broken_or_encrypted_pdfs_are_refused(pdf, template):
 def test_a_pdf_bomb_is_refused_once_the_inflate_budget_is_spent(monkeypatch):
     monkeypatch.setattr(files, "PDF_INFLATE_BUDGET", 2 * MB)
     monkeypatch.setattr(files, "PDF_INFLATE_CHUNK", 256 * 1024)
-    pdf = make_pdf(objects=(stream_object(b"\x00" * (3 * MB)),))
+    pdf = make_pdf(objects=(stream_object(b"1 0 " + b"\x00" * (3 * MB), b" /Type /ObjStm"),))
 
     assert len(pdf) < 20_000
     assert refusal(pdf, "report.pdf").message.template == files.PDF_TOO_COMPLEX
 
 
+def test_binary_streams_are_only_probed_and_cost_little_of_the_budget(monkeypatch):
+    monkeypatch.setattr(files, "PDF_INFLATE_BUDGET", 2 * MB)
+    image = stream_object(b"\xff" * (3 * MB), b" /Subtype /Image")
+
+    assert inspect_upload(make_pdf(objects=(image,)), "scan.pdf", max_bytes=LIMIT).kind == "document"
+
+
+def test_many_probes_together_exhaust_the_budget(monkeypatch):
+    monkeypatch.setattr(files, "PDF_INFLATE_BUDGET", 100 * files.PDF_PROBE)
+    images = tuple(stream_object(b"\xff" * 2 * files.PDF_PROBE, b" /Subtype /Image") for _ in range(101))
+
+    assert refusal(make_pdf(objects=images), "scan.pdf").message.template == files.PDF_TOO_COMPLEX
+
+
 def test_a_name_split_across_inflate_chunks_is_still_found(monkeypatch):
+    monkeypatch.setattr(files, "PDF_PROBE", 1000)
     monkeypatch.setattr(files, "PDF_INFLATE_CHUNK", 1000)
-    content = b" " * 995 + b"/JavaScript (x)"
+    content = b"5 0" + b" " * 995 + b"/JS (x)"
     pdf = make_pdf(objects=(stream_object(content, b" /Type /ObjStm"),))
 
     assert refusal(pdf, "report.pdf").message.template == files.PDF_ACTIVE_CONTENT

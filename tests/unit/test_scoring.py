@@ -106,7 +106,9 @@ def test_veto_failure_fails_the_assessment_whatever_the_score(code):
 
 
 def test_not_applicable_item_leaves_earned_and_possible():
-    result = score(SHANGHAI, full_marks(SHANGHAI) | {"2.1": Answer(None, not_applicable=True), "1.1": Answer(False)})
+    result = score(
+        SHANGHAI, full_marks(SHANGHAI) | {"2.1": Answer(None, not_applicable=True), "1.1": Answer(False)}
+    )
     item = result.item("2.1")
     assert (item.earned, item.possible, item.not_applicable, item.answered) == (0, 0, True, True)
     assert result.sections[1].possible == 0
@@ -125,7 +127,14 @@ def test_not_applicable_item_leaves_earned_and_possible():
             {"1.2": Answer(False), "4.3": Answer(False)},
             False,
             "district",
-            {"city": ["score 88.0 < 90", "1.2 not at full marks", "4.3 not at full marks", "no valid district certificate"]},
+            {
+                "city": [
+                    "score 88.0 < 90",
+                    "1.2 not at full marks",
+                    "4.3 not at full marks",
+                    "no valid district certificate",
+                ]
+            },
         ),
         (
             {"3.1": Answer("C"), "2.1": Answer(Decimal(0)), "3.2": Answer(False)},
@@ -158,7 +167,16 @@ def test_not_applicable_item_leaves_earned_and_possible():
             },
         ),
     ],
-    ids=["perfect", "city-on-the-line", "below-city", "city-item-short", "several", "below-both", "unanswered", "veto"],
+    ids=[
+        "perfect",
+        "city-on-the-line",
+        "below-city",
+        "city-item-short",
+        "several",
+        "below-both",
+        "unanswered",
+        "veto",
+    ],
 )
 def test_level_and_reasons(changes, certificate, level, reasons):
     answers = full_marks(SHANGHAI) | changes
@@ -173,6 +191,7 @@ def test_unanswered_items_are_missing_and_earn_nothing():
     result = score(SHANGHAI, answers, holds_valid_district_certificate=True)
     assert result.missing == ("2.1", "6.1")
     assert result.item("6.1").answered is False
+    assert not UNANSWERED.answered and Answer(None, not_applicable=True).answered
     assert result.total == Decimal("81.0")
     assert result.level is None
     assert result.reasons["district"][0].params == {"count": 2}
@@ -191,9 +210,13 @@ def test_unanswered_bonus_items_are_not_missing():
     assert [item.answered for item in result.bonus_items] == [False, False, False]
 
 
-@pytest.mark.parametrize(("bonus", "level"), [({}, None), ({"B1": Answer(True), "B2": Answer(True)}, "district")])
+@pytest.mark.parametrize(
+    ("bonus", "level"), [({}, None), ({"B1": Answer(True), "B2": Answer(True)}, "district")]
+)
 def test_bonus_points_can_lift_the_final_score_over_a_minimum(bonus, level):
-    answers = full_marks(SHANGHAI) | {"2.1": Answer(Decimal(0)), "3.3": Answer(False), "5.1": Answer(False)} | bonus
+    answers = (
+        full_marks(SHANGHAI) | {"2.1": Answer(Decimal(0)), "3.3": Answer(False), "5.1": Answer(False)} | bonus
+    )
     result = score(SHANGHAI, answers)
     assert result.total == Decimal("77.0")
     assert result.level == level
@@ -453,6 +476,18 @@ def test_any_veto_failure_means_no_level(case, certificate):
             assert f"veto failed: {code}" in [str(m) for m in result.reasons["district"]]
     if result.missing:
         assert result.level is None
+
+
+@PROPERTY_SETTINGS
+@given(st.data())
+def test_no_level_while_anything_is_unanswered(data):
+    edition = data.draw(st.sampled_from([SHANGHAI, PUDONG]))
+    dropped = data.draw(st.sets(st.sampled_from([item.code for item in edition.items()]), min_size=1))
+    answers = {code: answer for code, answer in full_marks(edition).items() if code not in dropped}
+    result = score(edition, answers, holds_valid_district_certificate=True)
+    assert set(result.missing) == dropped
+    assert result.level is None
+    assert str(result.reasons["district"][0]) == f"{len(dropped)} items unanswered"
 
 
 def edition_without(edition: Edition, code: str) -> Edition:

@@ -36,10 +36,10 @@ def test_an_undeclared_route_is_refused_even_to_the_admin(database_url, tmp_path
     app.register_blueprint(extra)
     client = app.test_client()
     assert client.get("/undeclared").status_code == 403
-    with app.app_context():
-        admin = make_user(Role.ADMIN)
-        login(client, admin)
-        assert client.get("/undeclared").status_code == 403
+    admin = make_user(Role.ADMIN)
+    login(client, admin)
+    assert client.get("/admin/users").status_code == 200  # the admin is signed in
+    assert client.get("/undeclared").status_code == 403
 
 
 def test_anonymous_users_are_sent_to_sign_in(client):

@@ -1,0 +1,235 @@
+"""Assessments in the database: answers saved one item at a time, scored by the pure engine.
+
+The same code serves the outlet's self-assessment and the inspectors' checklist. Answers are
+stored as JSON text of the value (`true`, `"B"`, `96.5`) so `answers_from_json` reads them
+back with the edition's own answer types.
+"""
+
+import json
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from outlet_audit.audit.operations import record
+from outlet_audit.certificates.models import Certificate
+from outlet_audit.checklist.models import Answer as AnswerRow
+from outlet_audit.checklist.models import Assessment
+from outlet_audit.core.time import today_in_shanghai, utcnow
+from outlet_audit.criteria.model import Edition
+from outlet_audit.evidence.models import Evidence
+from outlet_audit.extensions import db
+from outlet_audit.scoring import (
+    Answer,
+    ScoreResult,
+    answers_from_json,
+    evidence_required,
+    score,
+    validate_answer,
+)
+from outlet_audit.text import N_, Message
+
+
+class AnswerRefused(Exception):
+    """The answer cannot be saved; `message` says why."""
+
+    def __init__(self, message: Message):
+        super().__init__(str(message))
+        self.message = message
+
+
+class AnswerConflict(Exception):
+    """Someone else saved this item since the version the client started from."""
+
+    def __init__(self, current: AnswerRow):
+        super().__init__(f"item {current.item_code} is at version {current.version}")
+        self.current = current
+
+
+def get_or_create_assessment(application, kind: str) -> Assessment:
+    assessment = db.session.scalar(
+        select(Assessment).where(Assessment.application_id == application.id, Assessment.kind == kind)
+    )
+    if assessment is None:
+        assessment = Assessment(application_id=application.id, kind=kind)
+        db.session.add(assessment)
+        db.session.flush()
+    return assessment
+
+
+def value_to_json(value) -> str | None:
+    """The stored text form of a scoring value."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return json.dumps(float(value)) if value != value.to_integral() else str(int(value))
+    return json.dumps(value, ensure_ascii=False)
+
+
+def scoring_answers(edition: Edition, rows) -> dict[str, Answer]:
+    """The engine's answers from stored rows (items no longer in the edition are ignored)."""
+    raw = {}
+    known = {item.code for item in (*edition.items(), *edition.bonus_items())}
+    for row in rows:
+        if row.item_code not in known:
+            continue
+        value = json.loads(row.value) if row.value is not None else None
+        raw[row.item_code] = {"value": value, "not_applicable": row.not_applicable}
+    return answers_from_json(edition, raw)
+
+
+def answer_rows(assessment: Assessment) -> list[AnswerRow]:
+    return list(db.session.scalars(select(AnswerRow).where(AnswerRow.assessment_id == assessment.id)))
+
+
+def save_answer(
+    assessment: Assessment,
+    edition: Edition,
+    item_code: str,
+    *,
+    value,
+    not_applicable: bool,
+    note: str | None,
+    expected_version: int,
+    actor,
+) -> AnswerRow:
+    """Save one item's answer if nobody saved it since `expected_version` (0: never saved).
+
+    `value` is the engine's value (bool, option code, Decimal or None). Raises AnswerRefused
+    for an invalid or locked answer and AnswerConflict when another save came first.
+    """
+    if assessment.signed_off_at is not None:
+        raise AnswerRefused(Message(N_("This checklist is signed off and locked.")))
+    try:
+        item = edition.item(item_code)
+    except KeyError:
+        raise AnswerRefused(Message(N_("Unknown item %(code)s."), {"code": item_code})) from None
+    problem = validate_answer(item, Answer(value, not_applicable))
+    if problem:
+        raise AnswerRefused(problem)
+    stored_value = None if not_applicable else value_to_json(value)
+    note = (note or "").strip() or None
+
+    current = db.session.scalar(
+        select(AnswerRow).where(AnswerRow.assessment_id == assessment.id, AnswerRow.item_code == item_code)
+    )
+    if current is None:
+        if expected_version != 0:
+            raise AnswerRefused(Message(N_("This answer was removed; reload the page.")))
+        row = AnswerRow(
+            assessment_id=assessment.id,
+            item_code=item_code,
+            value=stored_value,
+            not_applicable=not_applicable,
+            note=note,
+            version=1,
+            updated_by_id=actor.id,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+        except IntegrityError:  # another inspector created it a moment ago
+            current = db.session.scalar(
+                select(AnswerRow).where(
+                    AnswerRow.assessment_id == assessment.id, AnswerRow.item_code == item_code
+                )
+            )
+            raise AnswerConflict(current) from None
+        _audit_answer(assessment, item_code, None, row, actor)
+        return row
+
+    if current.version != expected_version:
+        raise AnswerConflict(current)
+    old = (current.value, current.not_applicable, current.note)
+    # A conditional UPDATE: of two simultaneous saves from the same version, exactly one wins.
+    result = db.session.execute(
+        update(AnswerRow)
+        .where(AnswerRow.id == current.id, AnswerRow.version == expected_version)
+        .values(
+            value=stored_value,
+            not_applicable=not_applicable,
+            note=note,
+            version=expected_version + 1,
+            updated_by_id=actor.id,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(current)
+        raise AnswerConflict(current)
+    db.session.refresh(current)
+    _audit_answer(assessment, item_code, old, current, actor)
+    return current
+
+
+def _describe(value, not_applicable, note) -> str:
+    text = "N/A" if not_applicable else (value if value is not None else "—")
+    return f"{text}" + (f" ({note})" if note else "")
+
+
+def _audit_answer(assessment, item_code, old, row, actor) -> None:
+    record(
+        "answer_saved",
+        actor=actor,
+        subject_type="answer",
+        subject_id=row.id,
+        application_id=assessment.application_id,
+        field=f"{assessment.kind}:{item_code}",
+        old=_describe(*old) if old else None,
+        new=_describe(row.value, row.not_applicable, row.note),
+    )
+
+
+def holds_valid_district_certificate(outlet_id: int) -> bool:
+    today = today_in_shanghai()
+    count = db.session.scalar(
+        select(func.count()).where(
+            Certificate.outlet_id == outlet_id,
+            Certificate.level == "district",
+            Certificate.state == "active",
+            Certificate.valid_until >= today,
+        )
+    )
+    return count > 0
+
+
+def score_assessment(assessment: Assessment, edition: Edition, outlet_id: int) -> ScoreResult:
+    """Score the stored answers and keep the figures on the assessment for lists and exports."""
+    result = score(
+        edition,
+        scoring_answers(edition, answer_rows(assessment)),
+        holds_valid_district_certificate=holds_valid_district_certificate(outlet_id),
+    )
+    assessment.total = result.total
+    assessment.final = result.final
+    assessment.level_reached = result.level
+    assessment.result = result.to_dict()
+    return result
+
+
+def evidence_counts(assessment: Assessment) -> dict[str, int]:
+    rows = db.session.execute(
+        select(Evidence.item_code, func.count())
+        .where(Evidence.assessment_id == assessment.id, Evidence.purpose == "item")
+        .group_by(Evidence.item_code)
+    )
+    return {code: count for code, count in rows}
+
+
+def missing_for_sign_off(assessment: Assessment, edition: Edition) -> list[Message]:
+    """Everything that must be added before the checklist can be signed off, item by item."""
+    answers = scoring_answers(edition, answer_rows(assessment))
+    counts = evidence_counts(assessment)
+    missing = []
+    for item in edition.items():
+        answer = answers.get(item.code)
+        if answer is None or not answer.answered:
+            missing.append(Message(N_("%(code)s: no answer"), {"code": item.code}))
+        elif evidence_required(item, answer) and not counts.get(item.code):
+            missing.append(Message(N_("%(code)s: evidence required"), {"code": item.code}))
+    for item in edition.bonus_items():
+        answer = answers.get(item.code)
+        if answer is not None and evidence_required(item, answer) and not counts.get(item.code):
+            missing.append(Message(N_("%(code)s: evidence required"), {"code": item.code}))
+    return missing

@@ -1,0 +1,53 @@
+"""Telling people what needs their attention: an in-app list, and e-mail when SMTP is configured."""
+
+import logging
+import smtplib
+from email.message import EmailMessage
+
+from flask import current_app
+from flask_babel import force_locale, gettext
+
+from outlet_audit.extensions import db
+from outlet_audit.notifications.models import Notification
+
+log = logging.getLogger(__name__)
+
+
+def notify(users, kind: str, template: str, link: str | None = None, **params) -> list[Notification]:
+    """Add a notification for each user; mail it to those with an address when SMTP is set up.
+
+    `template` is an English message marked with N_ and translated for each reader on display.
+    """
+    created = []
+    for user in users:
+        if user is None or not user.active:
+            continue
+        note = Notification(user_id=user.id, kind=kind, template=template, params=params, link=link)
+        db.session.add(note)
+        created.append(note)
+        if user.email and current_app.config.get("MAIL_SERVER"):
+            _send_mail(user, template, params, link)
+    db.session.flush()
+    return created
+
+
+def render_notification(note: Notification) -> str:
+    return gettext(note.template, **(note.params or {}))
+
+
+def _send_mail(user, template: str, params: dict, link: str | None) -> None:
+    config = current_app.config
+    with force_locale(user.locale or config["BABEL_DEFAULT_LOCALE"]):
+        body = gettext(template, **params)
+        subject = gettext("Zero-waste express outlets") + ": " + body[:60]
+    message = EmailMessage()
+    message["From"] = config["MAIL_SENDER"]
+    message["To"] = user.email
+    message["Subject"] = subject
+    message.set_content(body + (f"\n\n{config['PUBLIC_BASE_URL'].rstrip('/')}{link}" if link else ""))
+    try:
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException):
+        # The in-app notification stands; a mail server outage must not undo the user's action.
+        log.exception("could not mail notification to user %s", user.id)

@@ -1,0 +1,199 @@
+"""`flask criteria ...` on a minimal app whose CRITERIA_DIR is a temporary folder."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from outlet_audit.criteria import load_edition
+from outlet_audit.criteria.cli import criteria_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+SHANGHAI = ROOT / "criteria" / "shanghai-2025.yaml"
+PUDONG = ROOT / "tests" / "data" / "criteria" / "pudong-pilot-2026.yaml"
+
+
+@pytest.fixture
+def criteria_dir(tmp_path):
+    folder = tmp_path / "criteria"
+    folder.mkdir()
+    shutil.copy(SHANGHAI, folder)
+    shutil.copy(PUDONG, folder)
+    return folder
+
+
+@pytest.fixture
+def run(criteria_dir):
+    app = Flask(__name__)
+    app.config["CRITERIA_DIR"] = str(criteria_dir)
+    app.cli.add_command(criteria_cli)
+    runner = app.test_cli_runner()
+    return lambda *args: runner.invoke(args=["criteria", *map(str, args)])
+
+
+def write_answers(path: Path, data: dict) -> Path:
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+SHANGHAI_PERFECT = {
+    **{code: True for code in ("1.1", "1.2", "1.3", "1.4", "1.5", "3.2", "3.3", "4.1", "4.3", "5.1", "6.1")},
+    "2.1": 96.5,
+    "3.1": "A",
+    "4.2": "A",
+    "5.2": 2,
+}
+
+
+def test_list_shows_id_hash_dates_items_and_total(run):
+    result = run("list")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(
+        f"pudong-pilot-2026  {load_edition(PUDONG).content_hash[:12]}  2026-01-01 – 2026-12-31"
+    )
+    assert "6 items +2 bonus  60 points" in lines[0]
+    assert lines[1].startswith(
+        f"shanghai-2025  {load_edition(SHANGHAI).content_hash[:12]}  2025-01-01 – open"
+    )
+    assert "15 items +3 bonus  100 points" in lines[1]
+
+
+def test_list_refuses_a_folder_with_an_invalid_file(run, criteria_dir):
+    (criteria_dir / "broken.yaml").write_text("id: broken\n", encoding="utf-8")
+    result = run("list")
+    assert result.exit_code == 1
+    assert f"{criteria_dir / 'broken.yaml'}: title: is required" in result.stderr
+
+
+def test_validate_defaults_to_every_file_in_the_criteria_folder(run):
+    result = run("validate")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("2 edition file(s) valid")
+
+
+def test_validate_reports_every_problem_and_exits_1(run, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    text = SHANGHAI.read_text(encoding="utf-8").replace("total_points: 100", "total_points: 99")
+    broken.write_text(text.replace("min_score: 90", "min_score: 60"), encoding="utf-8")
+    result = run("validate", broken)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{broken}: total_points: the items add up to 100, but total_points says 99",
+        f"{broken}: levels.city.min_score: 60 is below levels.district.min_score (80)",
+    ]
+
+
+def test_validate_accepts_files_and_folders(run, criteria_dir, tmp_path):
+    result = run("validate", SHANGHAI, criteria_dir)
+    assert result.exit_code == 1  # shanghai-2025 twice: a duplicate id
+    assert "duplicate edition id 'shanghai-2025'" in result.stderr
+    assert run("validate", PUDONG, SHANGHAI).exit_code == 0
+
+
+def test_validate_an_empty_folder_fails(run, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run("validate", empty)
+    assert result.exit_code == 1
+    assert "no *.yaml edition files" in result.stderr
+
+
+def test_show_outlines_sections_items_marks_and_levels(run):
+    result = run("show", "shanghai-2025")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "shanghai-2025: 上海市无废快递网点评估标准（2025 年版）" in out
+    assert "1  源头减量  (36 points)" in out
+    assert "  1.3      8  不使用不可降解塑料胶带  [yes_no, VETO, evidence: photo]" in out
+    assert (
+        "  2.1     15  电商快件原装直发比例（目标 95%）"
+        "  [percentage, N/A allowed, evidence: photo_or_document]" in out
+    )
+    assert "bonus (cap 5 points)" in out
+    assert "  B1    +   2" in out
+    assert (
+        "  city: final score ≥ 90; no veto item failed; full marks on 1.1, 1.2, 4.1, 4.3;"
+        " valid district certificate" in out
+    )
+    assert "    approved by district_bureau → city_bureau; certificate valid 24 months" in out
+
+
+def test_show_in_english(run):
+    result = run("show", "pudong-pilot-2026", "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "Sealing tape compliance grade  [choice, VETO, evidence: photo]" in result.output
+    assert "  district: final score ≥ 70; no veto item failed" in result.output
+
+
+def test_show_unknown_edition(run):
+    result = run("show", "beijing-2030")
+    assert result.exit_code == 1
+    assert "no edition 'beijing-2030'" in result.stderr
+    assert "known: pudong-pilot-2026, shanghai-2025" in result.stderr
+
+
+def test_score_prints_the_result_as_json(run, tmp_path):
+    answers = write_answers(
+        tmp_path / "answers.json",
+        {"holds_valid_district_certificate": True, "answers": SHANGHAI_PERFECT | {"B1": True}},
+    )
+    result = run("score", "shanghai-2025", answers)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert (data["total"], data["bonus"], data["final"], data["level"]) == ("100.0", "2.0", "102.0", "city")
+    assert data["edition"]["content_hash"] == load_edition(SHANGHAI).content_hash
+
+
+def test_score_with_not_applicable_and_missing_answers(run, tmp_path):
+    answers = SHANGHAI_PERFECT | {"2.1": {"not_applicable": True}}
+    del answers["6.1"]
+    result = run("score", "shanghai-2025", write_answers(tmp_path / "a.json", {"answers": answers}))
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["missing"] == ["6.1"]
+    assert data["level"] is None
+    assert data["reasons"]["district"][0]["text"] == "1 items unanswered"
+
+
+def test_score_a_draft_file_not_yet_in_the_folder(run, tmp_path):
+    draft = tmp_path / "draft.yaml"
+    draft.write_text(
+        SHANGHAI.read_text(encoding="utf-8").replace("- {min: 95, points: 15}", "- {min: 99, points: 15}")
+    )
+    answers = write_answers(tmp_path / "a.json", {"answers": SHANGHAI_PERFECT})
+    assert json.loads(run("score", draft, answers).output)["total"] == "95.0"
+    assert json.loads(run("score", "shanghai-2025", answers).output)["total"] == "100.0"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ({"answers": SHANGHAI_PERFECT | {"2.1": 101}}, "answers.2.1: must be between 0 and 100"),
+        ({"answers": SHANGHAI_PERFECT | {"3.1": "Z"}}, "answers.3.1: unknown option Z"),
+        (
+            {"answers": SHANGHAI_PERFECT | {"1.3": {"not_applicable": True}}},
+            "answers.1.3: N/A is not allowed",
+        ),
+        ({"answers": {"7.7": True}}, "answers.7.7: unknown item 7.7"),
+        ({"answers": {}, "certificate": True}, "certificate: unknown key"),
+        ({"answers": {}, "holds_valid_district_certificate": "yes"}, "must be true or false"),
+        ([1, 2], 'expected an object with "answers"'),
+    ],
+)
+def test_score_refuses_bad_answers_files(run, tmp_path, content, message):
+    path = write_answers(tmp_path / "bad.json", content)
+    result = run("score", "shanghai-2025", path)
+    assert result.exit_code == 1
+    assert message in result.stderr
+
+
+def test_score_refuses_a_file_that_is_not_json(run, tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text("{answers: }", encoding="utf-8")
+    result = run("score", "shanghai-2025", path)
+    assert result.exit_code == 1
+    assert "not valid JSON" in result.stderr
