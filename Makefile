@@ -32,6 +32,11 @@ run: install
 test: install
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# Seed big synthetic databases, serve with gunicorn, load with wrk (bench/README.md). ~10 min.
+.PHONY: bench
+bench: install
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

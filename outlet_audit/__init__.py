@@ -12,6 +12,14 @@ BLUEPRINT_MODULES = (
     "outlet_audit.accounts.views",
     "outlet_audit.accounts.admin_views",
     "outlet_audit.outlets.views",
+    "outlet_audit.workflow.views",
+    "outlet_audit.notifications.views",
+    "outlet_audit.checklist.views",
+    "outlet_audit.evidence.views",
+    "outlet_audit.criteria.views",
+    "outlet_audit.certificates.views",
+    "outlet_audit.certificates.public_views",
+    "outlet_audit.dashboards.views",
 )
 
 
@@ -63,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from outlet_audit.accounts.cli import users_cli
+    from outlet_audit.certificates.cli import certificates_cli
     from outlet_audit.core.backup import backup_command, restore_command
     from outlet_audit.core.demo import demo_cli
     from outlet_audit.criteria.cli import criteria_cli
@@ -72,6 +81,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(criteria_cli)
+    app.cli.add_command(certificates_cli)
 
 
 def _trust_proxy(app: Flask) -> None:

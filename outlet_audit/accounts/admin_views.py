@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from outlet_audit.access import RecordFacts, Scope, allow, record_loader
 from outlet_audit.accounts.forms import ROLE_LABELS, StaffAccountForm
@@ -30,7 +31,11 @@ def user_facts(user_id: int) -> RecordFacts | None:
 @bp.get("/users")
 @allow(ADMIN_ONLY)
 def users():
-    query = select(User).order_by(User.role, User.username)
+    query = (
+        select(User)
+        .options(selectinload(User.district), selectinload(User.outlet))
+        .order_by(User.role, User.username)
+    )
     role = request.args.get("role", "")
     if role in Role.__members__.values():
         query = query.where(User.role == Role(role))

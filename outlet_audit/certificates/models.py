@@ -21,6 +21,8 @@ class Certificate(db.Model):
         CheckConstraint("state != 'revoked' OR length(revoked_reason) > 0", name="revoked_has_reason"),
         Index("ix_certificates_district_level_state", "district_id", "level", "state", "valid_until"),
         Index("ix_certificates_outlet", "outlet_id", "state"),
+        Index("ix_certificates_district_issued", "district_id", "issued_on"),  # dashboards, exports
+        Index("ix_certificates_issued", "issued_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

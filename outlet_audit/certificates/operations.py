@@ -1,20 +1,31 @@
-"""Issuing certificates when an application is approved. Expiry needs no job: it follows from the date."""
+"""Issuing certificates when an application is approved, revoking them, and reminding before expiry.
+
+Expiry itself needs no job: it follows from the date (see `state.certificate_state`).
+"""
 
 import calendar
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from outlet_audit.accounts.models import User
+from outlet_audit.audit.models import AuditEvent
 from outlet_audit.audit.operations import record
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.numbering import certificate_number
-from outlet_audit.core.time import today_in_shanghai
+from outlet_audit.certificates.state import REMINDER_DAYS, due_reminder
+from outlet_audit.core.time import today_in_shanghai, utcnow
+from outlet_audit.core.urls import path_for
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.extensions import db
+from outlet_audit.notifications.operations import notify
+from outlet_audit.roles import Role
+from outlet_audit.text import N_, Message
 
 CITY_BUREAU_NAME = "上海市邮政管理局"
 MAX_NUMBER_ATTEMPTS = 5
+REMINDER_AUDIT_ACTION = "certificate_expiry_reminder"
 
 
 def add_months(start: date, months: int) -> date:
@@ -117,3 +128,119 @@ def _supersede_older(certificate: Certificate, application) -> None:
                 old=old.number,
                 new=certificate.number,
             )
+
+
+class RevocationRefused(Exception):
+    """The certificate cannot be revoked; `message` says why."""
+
+    def __init__(self, message: Message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def revoke_certificate(certificate: Certificate, actor, reason: str) -> Certificate:
+    """Revoke an active certificate for the reason given; audited, and the outlet is told."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise RevocationRefused(Message(N_("Give the reason for the revocation.")))
+    now = utcnow()
+    # Conditional: of two bureau users revoking at once, one wins and the other is told.
+    result = db.session.execute(
+        update(Certificate)
+        .where(Certificate.id == certificate.id, Certificate.state == "active")
+        .values(state="revoked", revoked_at=now, revoked_reason=reason, revoked_by_id=actor.id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise RevocationRefused(Message(N_("Only an active certificate can be revoked.")))
+    db.session.refresh(certificate)
+    record(
+        "certificate_revoked",
+        actor=actor,
+        subject_type="certificate",
+        subject_id=certificate.id,
+        application_id=certificate.application_id,
+        outlet_id=certificate.outlet_id,
+        field="state",
+        old="active",
+        new="revoked",
+        reason=reason,
+    )
+    notify(
+        _outlet_users(certificate.outlet_id),
+        "certificate_revoked",
+        N_("Certificate %(number)s was revoked: %(reason)s"),
+        path_for("certificates.detail", certificate_id=certificate.id),
+        number=certificate.number,
+        reason=reason,
+    )
+    return certificate
+
+
+def send_expiry_reminders(today: date) -> list[tuple[Certificate, int]]:
+    """Remind the outlet's users and its district bureau of each certificate about to expire.
+
+    Which reminders went out is read from the audit trail, so each is sent once however often
+    the job runs; `expiry_reminder_sent_at` keeps the time of the last one.
+    """
+    horizon = today + timedelta(days=max(REMINDER_DAYS))
+    candidates = db.session.scalars(
+        select(Certificate)
+        .where(
+            Certificate.state == "active",
+            Certificate.valid_until >= today,
+            Certificate.valid_until <= horizon,
+        )
+        .order_by(Certificate.valid_until, Certificate.id)
+    ).all()
+    if not candidates:
+        return []
+    sent: dict[int, set[int]] = {}
+    for subject_id, days in db.session.execute(
+        select(AuditEvent.subject_id, AuditEvent.field).where(
+            AuditEvent.subject_type == "certificate",
+            AuditEvent.action == REMINDER_AUDIT_ACTION,
+            AuditEvent.subject_id.in_([c.id for c in candidates]),
+        )
+    ):
+        sent.setdefault(subject_id, set()).add(int(days))
+    reminded = []
+    for certificate in candidates:
+        days = due_reminder(certificate.valid_until, today, frozenset(sent.get(certificate.id, ())))
+        if days is None:
+            continue
+        recipients = [*_outlet_users(certificate.outlet_id), *_district_bureau_users(certificate.district_id)]
+        notify(
+            recipients,
+            "certificate_expiry",
+            N_("Certificate %(number)s of %(outlet)s expires on %(date)s; apply for renewal before then."),
+            path_for("certificates.detail", certificate_id=certificate.id),
+            number=certificate.number,
+            outlet=certificate.outlet.name,
+            date=certificate.valid_until.isoformat(),
+        )
+        certificate.expiry_reminder_sent_at = utcnow()
+        record(
+            REMINDER_AUDIT_ACTION,
+            actor=None,
+            subject_type="certificate",
+            subject_id=certificate.id,
+            outlet_id=certificate.outlet_id,
+            field=str(days),
+            new=certificate.valid_until.isoformat(),
+        )
+        reminded.append((certificate, days))
+    db.session.flush()
+    return reminded
+
+
+def _outlet_users(outlet_id: int):
+    return db.session.scalars(select(User).where(User.outlet_id == outlet_id, User.active.is_(True))).all()
+
+
+def _district_bureau_users(district_id: int):
+    return db.session.scalars(
+        select(User).where(
+            User.role == Role.DISTRICT_BUREAU, User.district_id == district_id, User.active.is_(True)
+        )
+    ).all()

@@ -182,11 +182,12 @@ def _audit_answer(assessment, item_code, old, row, actor) -> None:
 
 
 def holds_valid_district_certificate(outlet_id: int) -> bool:
+    """A valid district certificate, or a city one (which supersedes it and includes it), is held."""
     today = today_in_shanghai()
     count = db.session.scalar(
         select(func.count()).where(
             Certificate.outlet_id == outlet_id,
-            Certificate.level == "district",
+            Certificate.level.in_(("district", "city")),
             Certificate.state == "active",
             Certificate.valid_until >= today,
         )

@@ -16,6 +16,7 @@ from outlet_audit.accounts.models import User
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District, Outlet
 from outlet_audit.roles import Role
+from outlet_audit.workflow.demo import load_demo_applications
 
 demo_cli = AppGroup("demo", help="Demonstration data (development only).")
 
@@ -150,6 +151,9 @@ DEMO_USERS = [
     ("inspector2", "沈评估", Role.INSPECTOR, "FX", None),
     ("outlet", "王建国（南桥顺丰）", Role.OUTLET, None, "SH-KD-2021-0158"),
     ("outlet2", "李敏（西渡中通）", Role.OUTLET, None, "SH-KD-2020-3321"),
+    ("outlet3", "张伟（金汇邮政）", Role.OUTLET, None, "SH-YZ-2019-0007"),
+    ("outlet4", "陈静（庄行京东）", Role.OUTLET, None, "SH-KD-2022-7710"),
+    ("outlet5", "刘洋（徐泾圆通）", Role.OUTLET, None, "SH-KD-2018-4402"),
     ("newoutlet", "许诺（青村极兔）", Role.OUTLET, None, "SH-KD-2025-1024"),
 ]
 UNVERIFIED_PERMITS = {"SH-KD-2025-1024"}
@@ -206,6 +210,7 @@ def load():
     if not current_app.config["LOAD_DEMO_DATA"]:
         raise click.ClickException("demo data never loads in this configuration")
     new_passwords = load_demo_data()
+    load_demo_applications()  # applications in several states, each step made as users make it
     db.session.commit()
     path = _password_file()
     if new_passwords:

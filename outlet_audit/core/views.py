@@ -15,10 +15,10 @@ bp = Blueprint("core", __name__)
 # Where each role starts its day. Features add their own home pages here as they arrive.
 ROLE_HOME = {
     Role.ADMIN: "admin.users",
-    Role.DISTRICT_BUREAU: "outlets.verification_queue",
-    Role.CITY_BUREAU: "outlets.verification_queue",
-    Role.INSPECTOR: "core.index",
-    Role.OUTLET: "core.index",
+    Role.DISTRICT_BUREAU: "workflow.queue",
+    Role.CITY_BUREAU: "workflow.queue",
+    Role.INSPECTOR: "workflow.assignments",
+    Role.OUTLET: "workflow.my_applications",
 }
 
 

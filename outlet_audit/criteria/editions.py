@@ -17,8 +17,22 @@ ACTIVE_EDITION_SETTING = "active_criteria_edition"
 
 
 def available_editions() -> dict[str, Edition]:
-    """Every valid edition in the criteria folder (CriteriaError if any file is invalid)."""
-    return load_editions(Path(current_app.config["CRITERIA_DIR"]))
+    """Every valid edition in the criteria folder (CriteriaError if any file is invalid).
+
+    Parsing and validating the YAML takes a noticeable fraction of a second, so the result is
+    kept until a file in the folder is added, removed or changed.
+    """
+    folder = Path(current_app.config["CRITERIA_DIR"])
+    return _load_editions_cached(str(folder), _folder_signature(folder))
+
+
+def _folder_signature(folder: Path) -> tuple:
+    return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in folder.glob("*.yaml")))
+
+
+@lru_cache(maxsize=8)
+def _load_editions_cached(folder: str, _signature: tuple) -> dict[str, Edition]:
+    return load_editions(Path(folder))
 
 
 def active_edition() -> Edition:

@@ -23,6 +23,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from outlet_audit.outlets.rules import is_valid_permit_number, normalise_permit_number
 from outlet_audit.text import N_, Message
 
 from .exports import iter_csv
@@ -49,7 +50,7 @@ COLUMNS = (
         True,
         40,
         ("许可证号", "备案号", "许可证编号", "permit", "permit or filing number"),
-        "快递业务经营许可证号或末端网点备案号：6–40 位字母、数字或连字符，可以“沪”开头",
+        "快递业务经营许可证号或末端网点备案号：6–40 位字母、数字或连字符（至少 4 位数字），可以“沪”开头",
     ),
     ImportColumn("manager", "负责人", True, 50, ("联系人",), "网点负责人姓名"),
     ImportColumn(
@@ -72,10 +73,6 @@ EXAMPLE_ROW = (
 DEFAULT_MAX_ROWS = 5000
 TEMPLATE_DATA_SHEET, TEMPLATE_HELP_SHEET = "网点", "填写说明"
 
-# Permit or filing number: an optional leading Chinese province abbreviation (沪), then
-# 6–40 ASCII letters, digits and hyphens in all, beginning and ending with a letter or digit.
-PERMIT_PATTERN = re.compile(r"[\u4e00-\u9fff]?[A-Z0-9](?:[A-Z0-9-]*[A-Z0-9])?")
-PERMIT_MIN, PERMIT_MAX = 6, 40
 _MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
 _LANDLINE = re.compile(r"(?:\+?8621|021)?([2-9]\d{7})")
 _SCIENTIFIC = re.compile(r"\d(?:\.\d+)?E\+\d+", re.IGNORECASE)  # what Excel makes of long digit runs
@@ -105,7 +102,7 @@ class OutletRow:
     brand: str
     district_id: int
     address: str
-    permit_number: str  # normalised: see normalise_permit_number
+    permit_number: str  # normalised by outlets.rules, exactly as registration stores it
     manager: str
     phone: str  # normalised: see normalise_phone
     opening_hours: str | None
@@ -243,12 +240,16 @@ def _check_row(
     ):
         report("district", N_("District %(value)s is outside your bureau's area."), value=values["district"])
 
+    # One rule for registration and import (outlets.rules), so both store the same number.
     permit = normalise_permit_number(values["permit_number"])
+    if not is_valid_permit_number(permit):
+        permit = None
     if permit == EXAMPLE_ROW[4]:
         report("permit_number", N_("This is the template's example row; delete it or fill in a real outlet."))
     elif values["permit_number"] and permit is None:
         template = N_(
-            "“%(value)s” is not a valid permit or filing number: use 6 to 40 letters, digits or hyphens."
+            "“%(value)s” is not a valid permit or filing number: use 6 to 40 letters, digits or hyphens, "
+            "with at least four digits."
         )
         report(
             "permit_number",
@@ -278,15 +279,6 @@ def _check_row(
         opening_hours=values["opening_hours"] or None,
     )
     return problems, outlet, permit
-
-
-def normalise_permit_number(text: str) -> str | None:
-    """Return the permit number in canonical form (half-width, upper case), or None if malformed."""
-    permit = unicodedata.normalize("NFKC", text).strip().upper()
-    # The length counts characters, 沪 included, like the database column it goes into.
-    if PERMIT_MIN <= len(permit) <= PERMIT_MAX and PERMIT_PATTERN.fullmatch(permit):
-        return permit
-    return None
 
 
 def normalise_phone(text: str) -> str | None:

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import SelectField, StringField, SubmitField
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -70,3 +70,34 @@ class OutletRegistrationForm(OutletFieldsMixin, AccountFieldsMixin, FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.district_id.choices = district_choices(placeholder=_l("— choose —"))
+
+
+# Profile form fields and the outlet columns they edit.
+PROFILE_FORM_FIELDS = {
+    "outlet_name": "name",
+    "brand": "brand",
+    "district_id": "district_id",
+    "address": "address",
+    "permit_number": "permit_number",
+    "manager": "manager",
+    "phone": "phone",
+    "opening_hours": "opening_hours",
+}
+
+
+class OutletProfileForm(OutletFieldsMixin, FlaskForm):
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, brand=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.district_id.choices = district_choices()
+        if brand and brand not in KNOWN_BRANDS:  # a brand typed in by an import stays choosable
+            self.brand.choices = [SelectChoice(brand, brand), *self.brand.choices]
+
+    def values(self) -> dict:
+        """The outlet's columns as the form has them (empty optional fields as None)."""
+        return {column: getattr(self, name).data or None for name, column in PROFILE_FORM_FIELDS.items()}
+
+
+class RejectChangesForm(FlaskForm):
+    reason = TextAreaField(_l("Why the changes are not accepted"), validators=[Length(max=2000)])

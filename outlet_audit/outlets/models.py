@@ -40,6 +40,8 @@ class Outlet(db.Model):
         CheckConstraint("length(permit_number) >= 6", name="permit_number_length"),
         Index("ix_outlets_district_verified", "district_id", "verified"),
         Index("ix_outlets_brand", "brand"),
+        Index("ix_outlets_district_created", "district_id", "created_at"),  # dashboards
+        Index("ix_outlets_district_brand_verified", "district_id", "brand", "verified"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

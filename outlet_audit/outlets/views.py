@@ -1,4 +1,4 @@
-"""District bureaus verify the outlets that registered in their district."""
+"""Outlet records: the bureau verifies registrations and profile changes; the outlet keeps its profile."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -7,17 +7,31 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from outlet_audit.access import RecordFacts, Scope, allow, current_scope, record_loader
+from outlet_audit.audit.queries import OUTLET_FIELD_LABELS, outlet_timeline
+from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.extensions import db
-from outlet_audit.outlets.models import Outlet
-from outlet_audit.outlets.operations import verify_outlet
+from outlet_audit.outlets.forms import PROFILE_FORM_FIELDS, OutletProfileForm, RejectChangesForm
+from outlet_audit.outlets.models import VERIFIED_FIELDS, District, Outlet
+from outlet_audit.outlets.operations import (
+    ProfileRefused,
+    accept_profile_changes,
+    pending_changes,
+    reject_profile_changes,
+    update_profile,
+    verify_outlet,
+)
 from outlet_audit.roles import Role
+from outlet_audit.workflow.models import Application
+from outlet_audit.workflow.states import STATUS_LABELS
 
 bp = Blueprint("outlets", __name__, url_prefix="/outlets")
 nav_entry(
     "outlets.verification_queue", _l("Outlets to verify"), {Role.DISTRICT_BUREAU, Role.CITY_BUREAU}, order=60
 )
+nav_entry("outlets.profile", _l("Outlet profile"), {Role.OUTLET}, order=80)
 BUREAUS = {Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT, Role.CITY_BUREAU: Scope.ALL}
+PENDING_SHOWN = 100
 
 
 @record_loader("outlet_id")
@@ -33,12 +47,39 @@ def outlets_in_scope(query):
     return query.where(Outlet.district_id == current_user.district_id)
 
 
+def change_rows(outlet: Outlet) -> list[tuple[str, str, str]]:
+    """The outlet's waiting changes as (field label, current value, requested value), districts by name."""
+    lang = current_language()
+    rows = []
+    for name, new in pending_changes(outlet).items():
+        old = getattr(outlet, name)
+        if name == "district_id":
+            old, new = (_district_name(value, lang) for value in (old, new))
+        rows.append((str(OUTLET_FIELD_LABELS.get(name, name)), old or "—", new or "—"))
+    return rows
+
+
+def _district_name(district_id, lang: str) -> str:
+    district = db.session.get(District, district_id)
+    return district.name(lang) if district else str(district_id)
+
+
 @bp.get("/verification")
 @allow(BUREAUS)
 def verification_queue():
     query = outlets_in_scope(select(Outlet).where(Outlet.verified.is_(False)).order_by(Outlet.created_at))
     page = db.paginate(query, per_page=50, error_out=False)
-    return render_template("outlets/verification_queue.html", page=page)
+    changed = db.session.scalars(
+        outlets_in_scope(select(Outlet).where(Outlet.pending_changes.is_not(None)))
+        .order_by(Outlet.updated_at)
+        .limit(PENDING_SHOWN)
+    ).all()
+    return render_template(
+        "outlets/verification_queue.html",
+        page=page,
+        changed=[(outlet, change_rows(outlet)) for outlet in changed if pending_changes(outlet)],
+        reject_form=RejectChangesForm(formdata=None),
+    )
 
 
 @bp.post("/<int:outlet_id>/verify")
@@ -49,3 +90,103 @@ def verify(outlet_id: int):
     db.session.commit()
     flash(_("%(name)s is verified; its staff can now sign in.", name=outlet.name), "success")
     return redirect(url_for("outlets.verification_queue"))
+
+
+@bp.post("/<int:outlet_id>/changes/accept")
+@allow({Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT})
+def accept_changes(outlet_id: int):
+    outlet = db.get_or_404(Outlet, outlet_id)
+    try:
+        accepted = accept_profile_changes(outlet, actor=current_user)
+        db.session.commit()
+    except ProfileRefused as refusal:
+        db.session.rollback()
+        flash(translate_message(refusal.message), "danger")
+    else:
+        if accepted:
+            flash(_("The changes to %(name)s are accepted.", name=outlet.name), "success")
+    return redirect(url_for("outlets.verification_queue"))
+
+
+@bp.post("/<int:outlet_id>/changes/reject")
+@allow({Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT})
+def reject_changes(outlet_id: int):
+    outlet = db.get_or_404(Outlet, outlet_id)
+    form = RejectChangesForm()
+    if form.validate():
+        try:
+            reject_profile_changes(outlet, actor=current_user, reason=form.reason.data or "")
+            db.session.commit()
+        except ProfileRefused as refusal:
+            db.session.rollback()
+            flash(translate_message(refusal.message), "danger")
+        else:
+            flash(
+                _("The changes to %(name)s are not accepted; the outlet is told why.", name=outlet.name),
+                "info",
+            )
+    else:
+        flash(_("Please correct the fields marked below."), "danger")
+    return redirect(url_for("outlets.verification_queue"))
+
+
+@bp.get("/<int:outlet_id>")
+@allow(BUREAUS)
+def detail(outlet_id: int):
+    outlet = db.get_or_404(Outlet, outlet_id)
+    applications = db.session.scalars(
+        select(Application).where(Application.outlet_id == outlet.id).order_by(Application.created_at.desc())
+    ).all()
+    return render_template(
+        "outlets/detail.html",
+        outlet=outlet,
+        changes=change_rows(outlet),
+        applications=applications,
+        status_labels=STATUS_LABELS,
+        timeline=outlet_timeline(outlet.id),
+    )
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@allow({Role.OUTLET: Scope.OWN_OUTLET})
+def profile():
+    outlet = current_user.outlet
+    waiting = pending_changes(outlet)
+    # The form shows what the outlet last asked for, so saving again keeps the request.
+    shown = {
+        name: waiting.get(column, getattr(outlet, column)) for name, column in PROFILE_FORM_FIELDS.items()
+    }
+    form = OutletProfileForm(data=shown, brand=outlet.brand)
+    status_code = 200
+    if form.validate_on_submit():
+        try:
+            update = update_profile(outlet, form.values(), actor=current_user)
+            db.session.commit()
+        except ProfileRefused as refusal:
+            db.session.rollback()
+            target = {v: k for k, v in PROFILE_FORM_FIELDS.items()}.get(refusal.field)
+            (getattr(form, target).errors if target else form.form_errors).append(
+                translate_message(refusal.message)
+            )
+            status_code = 422
+        else:
+            if update.requested:
+                flash(
+                    _("Saved. Changes to verified details wait for the district bureau to check them."),
+                    "info",
+                )
+            elif update.applied or update.withdrawn:
+                flash(_("Your outlet's details are saved."), "success")
+            else:
+                flash(_("Nothing was changed."), "info")
+            return redirect(url_for("outlets.profile"))
+    elif form.errors:
+        status_code = 422
+    return render_template(
+        "outlets/profile.html",
+        outlet=outlet,
+        form=form,
+        changes=change_rows(outlet),
+        verified_fields={name for name, column in PROFILE_FORM_FIELDS.items() if column in VERIFIED_FIELDS},
+        timeline=outlet_timeline(outlet.id),
+    ), status_code

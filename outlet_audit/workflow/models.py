@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outlet_audit.core.time import utcnow
@@ -23,10 +23,16 @@ STATUSES = (
     "withdrawn",
 )
 LEVELS = ("district", "city")
+FINAL_STATUSES = ("approved", "rejected", "withdrawn")
 
 
 def _in(values) -> str:
     return ", ".join(f"'{v}'" for v in values)
+
+
+# An outlet has at most one application in progress: the database holds the rule, so two
+# "new application" clicks at the same moment cannot both succeed.
+OPEN_APPLICATION = f"status NOT IN ({_in(FINAL_STATUSES)})"
 
 
 inspection_assignments = Table(
@@ -54,6 +60,15 @@ class Application(db.Model):
         CheckConstraint("(status = 'approved') = (granted_level IS NOT NULL)", name="granted_iff_approved"),
         Index("ix_applications_district_status", "district_id", "status"),
         Index("ix_applications_status_submitted", "status", "submitted_at"),
+        Index("ix_applications_district_submitted", "district_id", "submitted_at"),  # dashboards, exports
+        Index("ix_applications_submitted", "submitted_at"),
+        Index(
+            "ux_applications_one_open_per_outlet",
+            "outlet_id",
+            unique=True,
+            sqlite_where=text(OPEN_APPLICATION),
+            postgresql_where=text(OPEN_APPLICATION),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,6 @@ application collide on `Application.version` (StaleDataError) instead of both su
 
 from datetime import date
 
-from flask import url_for
 from sqlalchemy import select
 
 from outlet_audit.accounts.models import User
@@ -17,6 +16,7 @@ from outlet_audit.certificates.operations import issue_certificate
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.service import get_or_create_assessment, missing_for_sign_off, score_assessment
 from outlet_audit.core.time import today_in_shanghai, utcnow
+from outlet_audit.core.urls import path_for
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
@@ -129,6 +129,7 @@ def _apply_fields(
     now = utcnow()
     if action in (Action.SUBMIT, Action.RESUBMIT):
         application.submitted_at = now
+        _score_self_assessment(application)
     elif action == Action.RETURN:
         application.return_reasons = payload.reasons.strip()
     elif action in (Action.SCHEDULE_INSPECTION, Action.RESCHEDULE_INSPECTION):
@@ -166,6 +167,16 @@ def _apply_fields(
         application.decided_at = now
 
 
+def _score_self_assessment(application: Application) -> None:
+    """Keep the self-assessment's figures as submitted, for the bureau's lists and comparison.
+
+    It is not signed off: the checklist's own rules (checklist.permissions) let the outlet edit
+    it only while the application is a draft or returned.
+    """
+    assessment = get_or_create_assessment(application, "self")
+    score_assessment(assessment, pinned_edition(application.edition), application.outlet_id)
+
+
 def _unlock_inspection(application: Application) -> None:
     inspection = inspection_of(application)
     if inspection is not None:
@@ -190,7 +201,7 @@ def _outlet_users(outlet_id: int):
 
 
 def _notify(application: Application, action: Action, new_status: Status) -> None:
-    link = url_for("workflow.application_detail", application_id=application.id)
+    link = path_for("workflow.application_detail", application_id=application.id)
     ref = application.reference
     outlet = application.outlet.name
     if action in (Action.SUBMIT, Action.RESUBMIT, Action.SUBMIT_RECTIFICATION):

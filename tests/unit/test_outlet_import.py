@@ -3,6 +3,8 @@ import zipfile
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from outlet_audit.dashboards.outlet_import import (
     COLUMNS,
@@ -10,13 +12,13 @@ from outlet_audit.dashboards.outlet_import import (
     TEMPLATE_HEADER,
     ImportFileError,
     RawRow,
-    normalise_permit_number,
     normalise_phone,
     parse_import_file,
     template_csv,
     validate_rows,
     write_template_xlsx,
 )
+from outlet_audit.outlets.rules import is_valid_permit_number, normalise_permit_number
 
 DISTRICTS = {"黄浦": 1, "浦东新区": 11, "青浦": 14, "奉贤": 15}
 BRANDS = ("中国邮政", "顺丰", "京东", "中通", "圆通", "申通", "韵达", "极兔", "德邦", "菜鸟", "其他")
@@ -320,13 +322,14 @@ def test_too_long_coded_values_give_one_problem(column, value):
     [
         "AB123",
         "A" * 41,
-        "SH FX 0001",
+        "A" * 40,  # no digits: registration wants at least four
+        "SH-FX-001",  # three digits
         "SH_FX_0001",
         "-SH0001",
         "SH0001-",
-        "沪沪200001",
         "SH—FX—0001",
         "京20150001x!",
+        "ＳＨ－ＦＸ－０００１",  # full-width digits: registration refuses them too
     ],
 )
 def test_malformed_permit_numbers(permit):
@@ -341,15 +344,32 @@ def test_malformed_permit_numbers(permit):
     [
         ("SH-FX-0001", "SH-FX-0001"),
         ("sh-fx-0001", "SH-FX-0001"),
-        ("ＳＨ－ＦＸ－０００１", "SH-FX-0001"),  # full-width, as a Chinese IME types it
+        ("SH FX 0001", "SHFX0001"),  # spaces go, as on the registration form
+        ("SH－FX－0001", "SH-FX-0001"),  # a full-width hyphen from a Chinese IME
         ("沪20150001", "沪20150001"),
         ("310000000000", "310000000000"),
-        ("A" * 40, "A" * 40),
+        ("A" * 36 + "1234", "A" * 36 + "1234"),
     ],
 )
 def test_permit_numbers_are_normalised(typed, stored):
-    assert normalise_permit_number(typed) == stored
     assert list(validate({"permit_number": typed}).outlets) == [stored]
+
+
+PERMIT_ALPHABET = "AZaz09-－ 沪京_.—ＳＨ１"
+
+
+@given(st.text(alphabet=PERMIT_ALPHABET, min_size=0, max_size=44))
+def test_import_and_registration_agree_on_every_permit_number(typed):
+    """The import accepts exactly what the registration form accepts and stores the same number."""
+    plan = validate({"permit_number": typed})
+    permit_problems = [p for p in plan.problems if p.column == "permit_number"]
+
+    if is_valid_permit_number(typed):
+        assert permit_problems == []
+        assert list(plan.outlets) == [normalise_permit_number(typed)]
+    else:
+        assert len(permit_problems) == 1
+        assert plan.outlets == {}
 
 
 @pytest.mark.parametrize(

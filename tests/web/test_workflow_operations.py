@@ -117,3 +117,30 @@ def test_refused_transition_changes_nothing(people, db_session):
         apply_transition(application, Action.ACCEPT, people["inspector"], make_payload())
     assert application.status == "submitted"
     assert db_session.scalar(select(AuditEvent).where(AuditEvent.application_id == application.id)) is None
+
+
+def test_a_valid_city_certificate_counts_as_holding_district_status(people, db_session):
+    from outlet_audit.certificates.models import Certificate
+    from outlet_audit.checklist.service import holds_valid_district_certificate
+
+    outlet = people["outlet"].outlet
+    application = make_application(outlet, status="approved", target_level="city")
+    assert not holds_valid_district_certificate(outlet.id)
+    today = today_in_shanghai()
+    db_session.add(
+        Certificate(
+            number="WFKD-2025-FX-S-0001",
+            application_id=application.id,
+            outlet_id=outlet.id,
+            district_id=outlet.district_id,
+            level="city",
+            score=95,
+            edition_id="x",
+            edition_hash="0" * 64,
+            issuing_bureau="上海市邮政管理局",
+            issued_on=today,
+            valid_until=today + timedelta(days=700),
+        )
+    )
+    db_session.flush()
+    assert holds_valid_district_certificate(outlet.id)  # a city holder may renew at city level

@@ -1,0 +1,124 @@
+"""The pages the benchmark drives: one line each, named by the endpoint that must exist for it to run.
+
+A page whose endpoint is not in the app is reported as "not built yet", never dropped. `values`
+are the URL values (rule arguments or query string); "{name}" in a value is replaced by the
+seeded `Sample`'s attribute. Rule arguments not given are filled from the sample by name
+(`application_id` → `sample.application_id`).
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from outlet_audit.roles import Role
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    endpoint: str
+    role: Role | None = None  # who is signed in; None: anonymous
+    public: bool = False  # public pages must reach 0.30 of /healthz, signed-in pages 0.15
+    values: dict[str, object] = field(default_factory=dict)
+    method: str = "GET"
+    # Distinct requests instead of one URL: (sample, edition items) -> endless (URL values, JSON
+    # body or None); see answer_saves and spread_over
+    requests: Callable | None = None
+
+
+def spread_over(argument: str, attribute: str) -> Callable:
+    """GET the page for every record in the sample's list `attribute`, round and round.
+
+    For pages whose renders are cached per record (the PDFs): one URL again and again would
+    measure the cache, while thousands of outlets download thousands of different files.
+    """
+
+    def requests(sample, _edition_items) -> Iterator[tuple[dict, None]]:
+        while True:
+            for value in getattr(sample, attribute):
+                yield {argument: value}, None
+
+    return requests
+
+
+def answer_saves(sample, edition_items) -> Iterator[tuple[dict, dict]]:
+    """Endless distinct answer saves: every open target once per pass, each pass one version on.
+
+    Each request names the version the previous pass left, so every save succeeds (no 409)
+    as long as the one before it on the same item did.
+    """
+    passes = 0
+    while True:
+        for target in sample.answer_targets:
+            item = edition_items[target.item_code]
+            yield (
+                {"assessment_id": target.assessment_id, "item_code": target.item_code},
+                {
+                    "value": _answer_value(item, passes + target.version),
+                    "not_applicable": False,
+                    "note": f"bench pass {passes}",
+                    "expected_version": target.version + passes,
+                },
+            )
+        passes += 1
+
+
+def _answer_value(item, n: int):
+    """A valid answer for the item that changes from one pass to the next."""
+    kind = item.answer.type
+    if kind == "yes_no":
+        return n % 2 == 0
+    if kind == "choice":
+        return item.answer.options[n % len(item.answer.options)].code
+    if kind == "percentage":
+        return 90 + n % 10
+    return n % 5
+
+
+BASELINE = Page("/healthz", "core.healthz", public=True)
+# /healthz measured again after the pages of each concurrency: the baseline is the mean of both,
+# so a neighbour's burst during one of them does not decide every ratio.
+BASELINE_AGAIN = Page("/healthz (again)", "core.healthz", public=True)
+
+PAGES = (
+    Page("login", "accounts.login", public=True),
+    Page("dashboard (city)", "dashboards.overview", Role.CITY_BUREAU),
+    Page(
+        "application queue", "workflow.queue", Role.DISTRICT_BUREAU, values={"status": "approved", "page": 2}
+    ),
+    Page("application detail", "workflow.application_detail", Role.DISTRICT_BUREAU),
+    Page(
+        "checklist page", "checklist.edit", Role.INSPECTOR, values={"assessment_id": "{open_assessment_id}"}
+    ),
+    Page("answer save (POST)", "checklist.save_item", Role.INSPECTOR, method="POST", requests=answer_saves),
+    Page(
+        "certificate PDF",
+        "certificates.certificate_pdf",
+        Role.DISTRICT_BUREAU,
+        requests=spread_over("certificate_id", "certificate_ids"),
+    ),
+    Page(
+        "inspection report PDF",
+        "certificates.inspection_report",
+        Role.DISTRICT_BUREAU,
+        requests=spread_over("application_id", "report_application_ids"),
+    ),
+    Page(
+        "public verification", "public.verify_number", public=True, values={"number": "{certificate_number}"}
+    ),
+    Page("public directory", "public.directory", public=True),
+    Page(
+        "XLSX export",
+        "dashboards.export",
+        Role.DISTRICT_BUREAU,
+        values={"kind": "applications", "fmt": "xlsx"},
+    ),
+    Page("outlet verification queue", "outlets.verification_queue", Role.DISTRICT_BUREAU),
+    Page("admin accounts", "admin.users", Role.ADMIN),
+)
+
+# The page whose time at 1,000 and 100,000 outlets is compared (target: at most 2x).
+SCALING_PAGE = "dashboard (city)"
+
+
+def page_named(name: str) -> Page:
+    return next(page for page in PAGES if page.name == name)

@@ -1,0 +1,323 @@
+"""PDF throughput in one process: certificates and inspection reports per second, each against a
+bare ReportLab document with the same text (and, for the certificate, the same QR code).
+
+    .venv/bin/python -m bench.pdf_throughput [--seconds 2]
+
+The bare documents draw the strings straight onto a canvas, in the same fonts and with the same
+page compression, so the ratio is what our layout (tables, paragraph fitting, seal, border,
+thumbnails for the report) costs on top of ReportLab itself.
+"""
+
+import argparse
+import io
+import random
+import statistics
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import segno
+from PIL import Image
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+
+from bench.seed import PROJECT_ROOT, _photo, _signature
+from bench.synthetic import answer_profiles
+from outlet_audit.certificates import certificate_pdf, report_pdf
+from outlet_audit.certificates.pdf_fonts import register_fonts, text_runs
+from outlet_audit.criteria import load_edition
+from outlet_audit.scoring import answers_from_json, score
+
+CERTIFICATE_TARGET = 1.5  # a certificate may take at most 1.5x the bare page
+
+
+@dataclass(frozen=True)
+class PdfResult:
+    name: str
+    per_second: float
+    bare_per_second: float
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        """Time of ours / time of the bare page (1.0 = no overhead)."""
+        return self.bare_per_second / self.per_second
+
+
+def certificate_data() -> certificate_pdf.CertificateData:
+    return certificate_pdf.CertificateData(
+        number="WFKD-2026-PD-Q-0049",
+        level="district",
+        outlet_name="顺丰速运浦东新区张江高科技园区祖冲之路营业部",
+        outlet_address="上海市浦东新区张江镇祖冲之路 899 号 1 幢 101 室",
+        brand="顺丰",
+        total_score=Decimal("92.5"),
+        criteria_edition_id="shanghai-2025",
+        criteria_content_hash="3f7a9c1e5b2d4a6f8e0c1b3d5f7a9c1e5b2d4a6f8e0c1b3d5f7a9c1e5b2d4a6f",
+        issued_on=date(2026, 10, 14),
+        valid_until=date(2028, 10, 14),
+        issuing_bureau="上海市浦东新区邮政管理局",
+        verify_url="https://outlet-audit.shanghai.gov.cn/verify/WFKD-2026-PD-Q-0049",
+    )
+
+
+def certificate_strings(data) -> list[str]:
+    """Every string the certificate prints, in reading order."""
+    return [
+        "「无废快递网点」证书",
+        "区级无废快递网点",
+        "Certificate of Zero-Waste Express Delivery Outlet — District Level",
+        "证书编号 No.",
+        data.number,
+        data.outlet_name,
+        "经审核评估，该网点符合无废快递网点建设评估要求，特认定为区级无废快递网点。",
+        "has been assessed and is hereby certified as a Zero-Waste Express Delivery Outlet (District Level).",
+        "网点地址 Address",
+        data.outlet_address,
+        "快递品牌 Brand",
+        data.brand,
+        "评估总分 Total score",
+        "92.5 分",
+        "评估标准 Criteria edition",
+        f"{data.criteria_edition_id}（内容摘要 {data.criteria_content_hash[:12]}）",
+        "发证日期 Issued on",
+        "2026年10月14日",
+        "有效期至 Valid until",
+        "2028年10月14日",
+        "扫码核验证书真伪",
+        "Scan to verify",
+        "发证机关",
+        "Issuing authority",
+        data.issuing_bureau,
+        "2026年10月14日",
+        "认定专用章",
+        f"核验网址 Verify at: {data.verify_url}",
+    ]
+
+
+def bare_page(strings: list[str], pagesize, qr_url: str | None = None, qr: str = "segno") -> bytes:
+    """The same strings (and QR code) drawn line by line on plain pages: ReportLab with no layout.
+
+    `qr` "segno": the QR matrix as one path of module squares (how the certificate encodes it);
+    "reportlab": ReportLab's own QrCodeWidget, pure Python and much slower.
+    """
+    register_fonts()
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=pagesize, invariant=True, pageCompression=1)
+    width, height = pagesize
+    y = height - 20 * mm
+    for text in strings:
+        if y < 20 * mm:
+            canvas.showPage()
+            y = height - 20 * mm
+        x = 20 * mm
+        for font, run in text_runs(text[:120]):
+            canvas.setFont(font, 9)
+            canvas.drawString(x, y, run)
+            x += canvas.stringWidth(run, font, 9)
+        y -= 4.5 * mm
+    if qr_url and qr == "segno":
+        _segno_qr(canvas, qr_url, width - 60 * mm, 30 * mm, 34 * mm)
+    elif qr_url:
+        widget = QrCodeWidget(qr_url, barLevel="M")
+        left, bottom, right, top = widget.getBounds()
+        size = 34 * mm
+        drawing = Drawing(size, size, transform=[size / (right - left), 0, 0, size / (top - bottom), 0, 0])
+        drawing.add(widget)
+        renderPDF.draw(drawing, canvas, width - 60 * mm, 30 * mm)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _segno_qr(canvas: Canvas, url: str, x: float, y: float, size: float) -> None:
+    matrix = segno.make_qr(url, error="m").matrix
+    module = size / (len(matrix) + 8)
+    path = canvas.beginPath()
+    for row_index, row in enumerate(matrix):
+        for column, dark in enumerate(row):
+            if dark:
+                path.rect(x + (4 + column) * module, y + size - (5 + row_index) * module, module, module)
+    canvas.drawPath(path, stroke=0, fill=1)
+
+
+def report_data() -> report_pdf.ReportData:
+    """A signed-off inspection of the 2025 edition: every item answered, a thumbnail per photo item."""
+    edition = load_edition(PROJECT_ROOT / "criteria" / "shanghai-2025.yaml")
+    profile = next(p for p in answer_profiles(edition, random.Random(7), count=30).get("district", []))
+    result = score(edition, answers_from_json(edition, profile.raw), holds_valid_district_certificate=True)
+    thumbnails = [_thumbnail(n) for n in range(4)]
+    sections = []
+    for section in edition.sections:
+        items = []
+        for n, item in enumerate(section.items):
+            scored = result.item(item.code)
+            raw = profile.raw[item.code]
+            items.append(
+                report_pdf.ReportItem(
+                    code=item.code,
+                    title=item.title.get("zh"),
+                    answer=_answer_text(raw),
+                    points_earned=scored.earned,
+                    points_possible=scored.possible,
+                    not_applicable=scored.not_applicable,
+                    veto_triggered=scored.veto_failed,
+                    note="现场核实，负责人在场确认。已拍照留存。" if n % 2 else "",
+                    thumbnails=(thumbnails[n % 4],) if item.evidence.required == "always" else (),
+                )
+            )
+        earned = next(s for s in result.sections if s.code == section.code)
+        sections.append(
+            report_pdf.ReportSection(
+                section.code, section.title.get("zh"), tuple(items), earned.earned, earned.possible
+            )
+        )
+    return report_pdf.ReportData(
+        application_number="SQ2026-000001",
+        outlet_name="顺丰速运浦东新区张江高科技园区祖冲之路营业部",
+        outlet_address="上海市浦东新区张江镇祖冲之路 899 号",
+        brand="顺丰",
+        district="浦东新区",
+        criteria_edition_id=edition.id,
+        criteria_content_hash=edition.content_hash,
+        inspection_dates=(date(2026, 10, 2),),
+        inspectors=("顾检查", "沈评估"),
+        sections=tuple(sections),
+        total_points=result.total,
+        possible_points=Decimal(100),
+        bonus_points=result.bonus,
+        final_score=result.final,
+        veto_findings=(),
+        level_reached=result.level,
+        levels_not_reached=tuple(
+            report_pdf.LevelShortfall(level, tuple(m.get("text", "") for m in msgs))
+            for level, msgs in result.to_dict()["reasons"].items()
+        ),
+        generated_at=datetime(2026, 10, 14, 9, 30),
+        sign_off=report_pdf.InspectorSignOff(
+            ("顾检查", "沈评估"), datetime(2026, 10, 2, 16, 5), _signature()
+        ),
+        decision=report_pdf.BureauDecision(
+            "认定为区级 Certified, district level",
+            "上海市浦东新区邮政管理局",
+            "王审核",
+            datetime(2026, 10, 14, 9, 0),
+            "材料齐全，现场评估符合要求。",
+        ),
+    )
+
+
+def report_strings(data: report_pdf.ReportData) -> list[str]:
+    lines = [
+        f"无废快递网点现场评估报告 {data.application_number}",
+        data.outlet_name,
+        data.outlet_address,
+        data.brand,
+        data.district,
+        data.criteria_edition_id,
+        "、".join(data.inspectors),
+    ]
+    for section in data.sections:
+        lines.append(f"{section.code} {section.title} {section.points_earned}/{section.points_possible}")
+        for item in section.items:
+            lines.append(
+                f"{item.code} {item.title} {item.answer} {item.points_earned}/{item.points_possible}"
+            )
+            if item.note:
+                lines.append(item.note)
+    lines += [f"最终得分 Final score {data.final_score}", data.decision.decision, data.decision.opinion]
+    return lines
+
+
+def _answer_text(raw) -> str:
+    if isinstance(raw, dict):
+        return "不适用 N/A"
+    if isinstance(raw, bool):
+        return "是 Yes" if raw else "否 No"
+    return str(raw)
+
+
+def _thumbnail(n: int) -> bytes:
+    with Image.open(io.BytesIO(_photo(n))) as photo:
+        photo.thumbnail((320, 320))
+        buffer = io.BytesIO()
+        photo.save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def rates(renders: dict, seconds: float, rounds: int = 7) -> dict[str, float]:
+    """Renders per second of each callable: the median over `rounds`, the callables taking turns
+    within every round, so a noisy neighbour slows all of them alike."""
+    batches = {}
+    for name, render in renders.items():
+        render()  # warm up: fonts, caches
+        start = time.perf_counter()
+        render()
+        elapsed = max(time.perf_counter() - start, 1e-6)
+        batches[name] = max(1, int(seconds / rounds / elapsed))
+    samples = {name: [] for name in renders}
+    for _ in range(rounds):
+        for name, render in renders.items():
+            start = time.perf_counter()
+            for _ in range(batches[name]):
+                render()
+            samples[name].append(batches[name] / (time.perf_counter() - start))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def measure(seconds: float = 2.0) -> list[PdfResult]:
+    """Certificates and reports per second against their bare pages, `seconds` of timing each."""
+    cert = certificate_data()
+    cert_strings = certificate_strings(cert)
+    report = report_data()
+    lines = report_strings(report)
+    r = rates(
+        {
+            "certificate": lambda: certificate_pdf.render_certificate(cert),
+            "bare certificate": lambda: bare_page(cert_strings, landscape(A4), cert.verify_url),
+            "bare certificate, ReportLab QR": lambda: bare_page(
+                cert_strings, landscape(A4), cert.verify_url, "reportlab"
+            ),
+            "report": lambda: report_pdf.render_inspection_report(report),
+            "bare report": lambda: bare_page(lines, A4),
+        },
+        seconds,
+    )
+    thumbnails = sum(len(item.thumbnails) for section in report.sections for item in section.items)
+    return [
+        PdfResult(
+            "certificate",
+            r["certificate"],
+            r["bare certificate"],
+            f"bare page with ReportLab's QrCodeWidget instead of segno: "
+            f"{r['bare certificate, ReportLab QR']:.1f}/s",
+        ),
+        PdfResult(
+            "inspection report",
+            r["report"],
+            r["bare report"],
+            f"{thumbnails} photo thumbnails and a signature in ours, text only in the bare pages",
+        ),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=2.0, help="timing per document kind")
+    args = parser.parse_args()
+    for result in measure(args.seconds):
+        print(
+            f"{result.name}: {result.per_second:.1f}/s, bare {result.bare_per_second:.1f}/s, "
+            f"time ratio {result.ratio:.2f} ({result.note})"
+        )
+
+
+if __name__ == "__main__":
+    main()

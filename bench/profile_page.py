@@ -1,0 +1,135 @@
+"""Profile pages in one process with cProfile: where a slow page spends its time, SQL included.
+
+    .venv/bin/python -m bench.profile_page --database-url sqlite:////tmp/oa-profile.sqlite3 \\
+        --instance /tmp/oa-profile --seed 10000 --pages "dashboard,queue" --requests 20
+
+With --seed N the (empty) database is seeded first; without it, the instance folder must hold
+the sample.json of an earlier seed. Requests go through the Flask test client with the
+production configuration, signed in as the page's bench user.
+"""
+
+import argparse
+import cProfile
+import io
+import json
+import pstats
+import time
+from pathlib import Path
+
+from sqlalchemy import event
+
+from bench import seed
+from bench.pages import PAGES
+from bench.server import _csrf_token
+from bench.synthetic import AnswerTarget, Sample, Scale
+
+
+def load_sample(instance: Path) -> Sample:
+    data = json.loads((instance / seed.SAMPLE_FILE).read_text())
+    data["answer_targets"] = [AnswerTarget(**t) for t in data["answer_targets"]]
+    return Sample(**data)
+
+
+def profile(app, page, sample, requests: int, top: int) -> str:
+    from bench.run import _url_values, request_lines
+    from outlet_audit.extensions import db
+
+    client = app.test_client()
+    https = {"base_url": "https://localhost"}  # production cookies are Secure and __Host- named
+    if page.role is not None:
+        token = _csrf_token(client.get("/login", **https).get_data())
+        username = sample.usernames[page.role.value]
+        form = {"username": username, "password": sample.password, "csrf_token": token}
+        client.post("/login", data=form, headers={"Referer": "https://localhost/login"}, **https)
+    if page.requests:
+        lines = [line.split("\t") for line in request_lines(app, page, sample, requests + 1, 1)]
+        calls = [(path, json.loads(body) if body else None) for _method, path, body in lines]
+    else:
+        with app.test_request_context():
+            from flask import url_for
+
+            path = url_for(page.endpoint, **_url_values(app, page, sample, {}))
+        calls = [(path, None)] * (requests + 1)
+    csrf = {}
+    if page.method == "POST":  # the answer save wants the CSRF token of the signed-in session
+        token = _csrf_token(client.get("/account/password", **https).get_data())
+        csrf = {"X-CSRFToken": token, "Referer": "https://localhost/"}  # over https the Referer is checked
+
+    def call(path, body):
+        if body is None:
+            return client.get(path, **https)
+        return client.post(path, json=body, headers=csrf, **https)
+
+    first = call(*calls[0])  # warm up
+    if first.status_code != 200:
+        return f"{page.name}: HTTP {first.status_code} {first.get_data()[:200]!r}"
+    sql = {"count": 0, "seconds": 0.0}
+    by_statement: dict[str, list] = {}
+
+    def before(conn, _cursor, _statement, _parameters, _context, _many):
+        conn.info["bench_started"] = time.perf_counter()
+
+    def after(conn, _cursor, statement, _parameters, _context, _many):
+        spent = time.perf_counter() - conn.info.pop("bench_started", time.perf_counter())
+        sql["count"] += 1
+        sql["seconds"] += spent
+        totals = by_statement.setdefault(" ".join(statement.split()), [0, 0.0])
+        totals[0] += 1
+        totals[1] += spent
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for path, body in calls[1:]:
+        call(path, body).get_data()
+    profiler.disable()
+    elapsed = time.perf_counter() - started
+    event.remove(engine, "before_cursor_execute", before)
+    event.remove(engine, "after_cursor_execute", after)
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+    per_request = elapsed / requests * 1000
+    slowest = sorted(by_statement.items(), key=lambda kv: -kv[1][1])[:5]
+    sql_lines = "".join(
+        f"  {seconds / requests * 1000:8.1f} ms/request  {count / requests:4.1f}x  {text[:400]}\n"
+        for text, (count, seconds) in slowest
+    )
+    return (
+        f"## {page.name}: {per_request:.1f} ms per request (profiled), {sql['count'] / requests:.1f} SQL "
+        f"statements and {sql['seconds'] / requests * 1000:.1f} ms in the database per request\n"
+        f"Slowest statements:\n{sql_lines}" + out.getvalue()
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--instance", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=0, help="seed this many outlets first")
+    parser.add_argument("--pages", default="", help="names containing these, comma-separated (default: all)")
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args()
+    if args.seed:
+        sample = seed.seed(args.database_url, args.instance, Scale.for_outlets(args.seed))
+    else:
+        sample = load_sample(args.instance)
+    app = seed.make_app(seed.app_environment(args.database_url, args.instance))
+    wanted = [w.strip().lower() for w in args.pages.split(",") if w.strip()]
+    for page in PAGES:
+        if page.endpoint in app.view_functions and (
+            not wanted or any(w in page.name.lower() for w in wanted)
+        ):
+            print(profile(app, page, sample, args.requests, args.top), flush=True)
+
+
+if __name__ == "__main__":
+    main()

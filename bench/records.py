@@ -1,0 +1,217 @@
+"""The rows that record what happened to the applications: evidence, certificates, the audit
+trail and notifications. Part of the world builder (bench/world.py), kept apart for size."""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from bench import synthetic as syn
+
+SPREAD = 2_000  # records the PDF pages cycle through
+BUREAU_USERS_PER_DISTRICT = 2
+RESULT_STATUS = {
+    "submit": "submitted",
+    "return": "returned",
+    "accept": "accepted",
+    "schedule_inspection": "inspection_scheduled",
+    "sign_off": "inspected",
+    "request_rectification": "rectification_requested",
+    "submit_rectification": "rectification_submitted",
+    "confirm_city_level": "approved",
+    "reject": "rejected",
+    "withdraw": "withdrawn",
+}
+OUTLET_ACTIONS = {"submit", "withdraw", "submit_rectification"}
+
+
+class RecordRows:
+    """Row generators over the builder's plans; the builder supplies rng, sample, people and files."""
+
+    def _evidence(self, plans, answer_plan):
+        evidence_id = 0
+        for assessment_id, plan, kind, profile, codes in answer_plan:
+            if plan.showcase:
+                continue  # the seeder uploads real files for these
+            steps = dict(plan.timeline.steps)
+            if kind == "self" and "submit" in steps:
+                evidence_id += 1
+                yield self._evidence_row(
+                    evidence_id, plan, None, None, "commitment", steps["submit"], self.staff[plan.outlet[0]]
+                )
+            if kind == "inspection" and plan.status != "inspection_scheduled":
+                kept = set(codes)
+                for code in profile.evidence_items:
+                    if code in kept:
+                        evidence_id += 1
+                        yield self._evidence_row(
+                            evidence_id,
+                            plan,
+                            assessment_id,
+                            code,
+                            "item",
+                            steps.get("sign_off") or steps["schedule_inspection"],
+                            plan.inspectors[0],
+                        )
+
+    def _evidence_row(self, evidence_id, plan, assessment_id, code, purpose, moment, uploader) -> tuple:
+        """An upload; its original hash is unique (no false "photo reused" alarm), its stored
+        bytes are one of the real files when there are some."""
+        photo = purpose == "item"
+        if self.files and photo:
+            stored, thumbnail, size, width, height = self.files.photos[evidence_id % len(self.files.photos)]
+        elif self.files:
+            (stored, size), thumbnail, width, height = self.files.letter, None, None, None
+        else:
+            stored, thumbnail = syn.fake_sha("stored", evidence_id), syn.fake_sha("thumb", evidence_id)
+            size, width, height = self.rng.randint(180_000, 2_400_000), 1600, 1200
+        return (
+            evidence_id, plan.outlet[0], plan.id, assessment_id, code, purpose,
+            "photo" if photo else "document", "image/jpeg" if photo else "application/pdf",
+            f"IMG_{evidence_id:06d}.jpg" if photo else "承诺书.pdf", size,
+            syn.fake_sha("original", evidence_id), stored, thumbnail if photo else None,
+            width if photo else None, height if photo else None, moment if photo else None,
+            31.2 if photo else None, 121.5 if photo else None, moment, uploader,
+        )  # fmt: skip
+
+    # --- certificates, trail, notifications ---------------------------------------------------
+
+    def _certificates(self, plans) -> list[tuple]:
+        certs = []
+        for plan in plans:
+            if plan.status != "approved":
+                continue
+            issued = (plan.timeline.decided_at + timedelta(hours=8)).date()
+            level = plan.granted_level
+            certs.append(
+                {
+                    "id": len(certs) + 1,
+                    "application_id": plan.id,
+                    "outlet_id": plan.outlet[0],
+                    "district_id": plan.outlet[3],
+                    "level": level,
+                    "score": plan.profile.final,
+                    "issued_on": issued,
+                    "valid_until": syn.certificate_validity(self.edition, level, issued),
+                    "showcase": bool(plan.showcase),
+                    "decided_at": plan.timeline.decided_at,
+                }
+            )
+        syn.issue_numbers(certs, self.district_codes)
+        by_outlet = defaultdict(list)
+        for cert in certs:
+            by_outlet[cert["outlet_id"]].append(cert)
+        for outlet_certs in by_outlet.values():
+            outlet_certs.sort(key=lambda c: (c["showcase"], c["issued_on"], c["id"]))
+            for older, newer in zip(outlet_certs, outlet_certs[1:], strict=False):
+                older["superseded_by_id"] = newer["id"]
+            latest = outlet_certs[-1]
+            if not latest["showcase"] and self.rng.random() < 0.03:
+                latest["revoked"] = latest["decided_at"] + timedelta(days=self.rng.randint(30, 300))
+        rows = []
+        for c in sorted(certs, key=lambda c: (c["issued_on"], c["id"]), reverse=True):  # replacements first
+            revoked = c.get("revoked")
+            if revoked and revoked > self.now:
+                revoked = self.now - timedelta(days=1)
+            state = "revoked" if revoked else ("superseded" if c.get("superseded_by_id") else "active")
+            rows.append(
+                (
+                    c["id"],
+                    c["number"],
+                    c["application_id"],
+                    c["outlet_id"],
+                    c["district_id"],
+                    c["level"],
+                    c["score"],
+                    self.edition.id,
+                    self.edition.content_hash,
+                    syn.bureau_name(c["level"], self.district_objects[c["district_id"]]),
+                    c["issued_on"],
+                    c["valid_until"],
+                    state,
+                    revoked,
+                    "复查发现使用不可降解包装袋。" if revoked else None,
+                    self.city[0] if revoked else None,
+                    c.get("superseded_by_id"),
+                    None,
+                    c["decided_at"],
+                )
+            )
+            if c["showcase"]:
+                self.sample.certificate_id, self.sample.certificate_number = c["id"], c["number"]
+        in_district = [row[0] for row in rows if row[4] == self.sample.district_id]
+        self.sample.certificate_ids = self.rng.sample(in_district, min(len(in_district), SPREAD))
+        return rows
+
+    def _audit(self, plans, certificates):
+        event_id = 0
+        for plan in plans:
+            status, staff = "draft", self.staff[plan.outlet[0]]
+            bureau = self.bureau[plan.outlet[3]][plan.id % BUREAU_USERS_PER_DISTRICT]
+            for action, moment in plan.timeline.steps:
+                new = RESULT_STATUS.get(action)
+                if action == "approve":
+                    city_next = plan.status == "awaiting_city_confirmation" or plan.granted_level == "city"
+                    new = "awaiting_city_confirmation" if city_next else "approved"
+                actor = staff if action in OUTLET_ACTIONS else bureau
+                if action == "sign_off":
+                    actor = plan.inspectors[0]
+                elif action == "confirm_city_level":
+                    actor = self.city[plan.id % len(self.city)]
+                event_id += 1
+                yield (
+                    event_id,
+                    moment,
+                    actor,
+                    plan.id,
+                    plan.outlet[0],
+                    "application",
+                    plan.id,
+                    "transition",
+                    action,
+                    status,
+                    new,
+                    None,
+                )
+                status = new
+        for cert in certificates:
+            event_id += 1
+            yield (
+                event_id,
+                cert[18],
+                self.admin,
+                cert[2],
+                cert[3],
+                "certificate",
+                cert[0],
+                "certificate_issued",
+                None,
+                None,
+                cert[1],
+                None,
+            )
+
+    def _notifications(self, plans) -> list[tuple]:
+        rows, recent = [], [p for p in plans if p.status != "draft"][-2000:]
+        template = "%(outlet)s submitted application %(ref)s."
+        readers = [
+            self.admin,
+            *self.city,
+            *[u for users in self.bureau.values() for u in users],
+            *[u for users in self.inspectors.values() for u in users],
+        ]
+        for user_id in readers:
+            for n in range(20):
+                plan = self.rng.choice(recent)
+                moment = self.now - timedelta(hours=n * 7 + 1)
+                rows.append(
+                    (
+                        len(rows) + 1,
+                        user_id,
+                        "application_submitted",
+                        template,
+                        {"outlet": plan.outlet[1], "ref": f"SQ{plan.timeline.created_at:%Y}-{plan.id:06d}"},
+                        f"/applications/{plan.id}",
+                        moment,
+                        None if n < 5 else moment + timedelta(hours=1),
+                    )
+                )
+        return rows

@@ -1,0 +1,377 @@
+"""The synthetic city: outlets, staff, applications through every status, checklists and certificates.
+
+`build_world` returns the rows of every table in insertion order, plus the `Sample` of records
+the benchmark pages open. Big tables (answers, evidence, audit events) are generators.
+"""
+
+import random
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from werkzeug.security import generate_password_hash
+
+from bench import synthetic as syn
+from bench.records import BUREAU_USERS_PER_DISTRICT, SPREAD, RecordRows
+from outlet_audit.core.time import today_in_shanghai, utcnow
+from outlet_audit.criteria.model import Edition
+from outlet_audit.roles import Role
+
+INSPECTORS_PER_DISTRICT = 6
+BENCH_DISTRICT = "PD"
+
+
+@dataclass
+class Plan:
+    """One application, decided before any row is written."""
+
+    id: int
+    outlet: tuple
+    status: str
+    target_level: str
+    timeline: syn.Timeline
+    showcase: str = ""  # "approved" or "open" for the two applications the pages open
+    inspectors: list = field(default_factory=list)
+    profile: object = None
+    self_profile: object = None
+    granted_level: str | None = None
+
+
+@dataclass
+class World:
+    tables: list  # (table name, columns, rows)
+    sample: syn.Sample
+
+
+def build_world(
+    scale: syn.Scale, edition: Edition, edition_pk: int, districts: list, files=None, seed: int = 2025
+) -> World:
+    """Every table's rows for `scale`; `districts` are (id, code, name_zh) from the migration.
+
+    `files` (synthetic.StoredFiles) are real files in the evidence store that the evidence rows
+    point at, so reports print real thumbnails; without them the hashes lead nowhere.
+    """
+    return _Builder(scale, edition, edition_pk, districts, files, seed).build()
+
+
+class _Builder(RecordRows):
+    def __init__(self, scale, edition, edition_pk, districts, files, seed):
+        self.scale, self.edition, self.edition_pk, self.files = scale, edition, edition_pk, files
+        self.rng = random.Random(seed)
+        self.now, self.today = utcnow(), today_in_shanghai()
+        self.district_ids = {code: district_id for district_id, code, _name in districts}
+        self.district_codes = {district_id: code for district_id, code, _name in districts}
+        self.district_objects = {d_id: _District(name) for d_id, _code, name in districts}
+        self.sample = syn.Sample()
+        self.password_hash = generate_password_hash(syn.BENCH_PASSWORD, method="scrypt")
+        self.profiles = syn.answer_profiles(edition, self.rng)
+        self.all_profiles = [p for group in self.profiles.values() for p in group]
+        self.item_codes = [item.code for item in (*edition.items(), *edition.bonus_items())]
+        self.bonus_codes = {item.code for item in edition.bonus_items()}
+
+    def build(self) -> World:
+        outlets = syn.outlet_rows(self.scale.outlets, self.district_ids, self.rng, self.now)
+        users = self._users(outlets)
+        plans = self._plans(outlets)
+        assessments, answer_plan = self._assessments(plans)
+        certificates = self._certificates(plans)
+        tables = [
+            ("outlets", syn.OUTLET_COLUMNS, outlets),
+            ("users", syn.USER_COLUMNS, users),
+            ("applications", syn.APPLICATION_COLUMNS, [self._application_row(p) for p in plans]),
+            (
+                "inspection_assignments",
+                syn.ASSIGNMENT_COLUMNS,
+                [(p.id, inspector) for p in plans for inspector in p.inspectors],
+            ),
+            ("assessments", syn.ASSESSMENT_COLUMNS, assessments),
+            ("answers", syn.ANSWER_COLUMNS, self._answers(answer_plan)),
+            (
+                "evidence",
+                syn.EVIDENCE_COLUMNS,
+                self._evidence(plans, answer_plan) if self.scale.extras else [],
+            ),
+            ("certificates", syn.CERTIFICATE_COLUMNS, certificates),
+            (
+                "audit_events",
+                syn.AUDIT_COLUMNS,
+                self._audit(plans, certificates) if self.scale.extras else [],
+            ),
+            (
+                "notifications",
+                syn.NOTIFICATION_COLUMNS,
+                self._notifications(plans) if self.scale.extras else [],
+            ),
+        ]
+        return World(tables, self.sample)
+
+    # --- people ------------------------------------------------------------------------------
+
+    def _users(self, outlets) -> list[tuple]:
+        rows, self.inspectors, self.bureau, self.city, self.staff = (
+            [],
+            defaultdict(list),
+            defaultdict(list),
+            [],
+            {},
+        )
+        bench_district = self.district_ids[BENCH_DISTRICT]
+
+        def add(username, role, district_id=None, outlet_id=None, name=None):
+            user_id = len(rows) + 1
+            rows.append(
+                (
+                    user_id,
+                    username,
+                    name or username,
+                    f"{username}@bench.invalid",
+                    self.password_hash,
+                    role.value,
+                    district_id,
+                    outlet_id,
+                    True,
+                    None,
+                    secrets.token_urlsafe(32),
+                    0,
+                    None,
+                    self.now - timedelta(days=400),
+                    None,
+                )
+            )
+            return user_id
+
+        self.admin = add("bench-admin", Role.ADMIN, name="基准 管理员")
+        add("admin-2", Role.ADMIN)
+        self.city.append(add("bench-city", Role.CITY_BUREAU, name="基准 市局审核员"))
+        self.city += [add(f"city-{n}", Role.CITY_BUREAU) for n in (2, 3)]
+        for code, district_id in self.district_ids.items():
+            for n in range(1, BUREAU_USERS_PER_DISTRICT + 1):
+                bench = district_id == bench_district and n == 1
+                name = "bench-district" if bench else f"bureau-{code.lower()}-{n}"
+                self.bureau[district_id].append(add(name, Role.DISTRICT_BUREAU, district_id))
+            for n in range(1, INSPECTORS_PER_DISTRICT + 1):
+                bench = district_id == bench_district and n == 1
+                name = "bench-inspector" if bench else f"inspector-{code.lower()}-{n}"
+                self.inspectors[district_id].append(add(name, Role.INSPECTOR, district_id))
+        self.bench_inspector = self.inspectors[bench_district][0]
+        self.showcase_outlet = next(o for o in outlets if o[3] == bench_district and o[9])
+        for outlet in outlets:
+            if outlet[9]:  # verified outlets have a staff account
+                bench = outlet is self.showcase_outlet
+                self.staff[outlet[0]] = add(
+                    "bench-outlet" if bench else f"outlet-{outlet[0]}",
+                    Role.OUTLET,
+                    outlet_id=outlet[0],
+                    name=f"{outlet[6]}（{outlet[1]}）",
+                )
+        self.sample.usernames = {
+            "admin": "bench-admin",
+            "city_bureau": "bench-city",
+            "district_bureau": "bench-district",
+            "inspector": "bench-inspector",
+            "outlet": "bench-outlet",
+        }
+        self.sample.district_id, self.sample.district_code = bench_district, BENCH_DISTRICT
+        self.sample.outlet_id = self.showcase_outlet[0]
+        return rows
+
+    # --- applications ------------------------------------------------------------------------
+
+    def _plans(self, outlets) -> list[Plan]:
+        applying = [o for o in outlets if o[9] and o is not self.showcase_outlet]
+        by_outlet = defaultdict(int)
+        for _ in range(max(self.scale.applications - 2, 0)):
+            by_outlet[self.rng.randrange(len(applying))] += 1
+        with_apps = list(by_outlet)
+        open_count = min(round(syn.OPEN_SHARE * self.scale.applications), len(with_apps))
+        open_outlets = set(self.rng.sample(with_apps, open_count))
+        plans: list[Plan] = []
+        # The two applications every page opens come first: ids 1 and 2.
+        plans.append(self._plan(len(plans) + 1, self.showcase_outlet, "approved", showcase="approved"))
+        plans.append(
+            self._plan(len(plans) + 1, self.showcase_outlet, "inspection_scheduled", showcase="open")
+        )
+        for index, count in by_outlet.items():
+            for n in range(count):
+                is_open = index in open_outlets and n == count - 1
+                status = syn.weighted(self.rng, syn.OPEN_WEIGHTS if is_open else syn.FINAL_WEIGHTS)
+                plans.append(self._plan(len(plans) + 1, applying[index], status, recent=is_open))
+        return plans
+
+    def _plan(self, plan_id, outlet, status, *, showcase="", recent=False) -> Plan:
+        target = "city" if self.rng.random() < 0.2 else "district"
+        if showcase:
+            target, recent = ("district" if showcase == "approved" else "city"), True
+        if status == "awaiting_city_confirmation":
+            target = "city"
+        granted = None
+        if status == "approved":
+            granted = target if target == "district" or self.rng.random() < 0.9 else "district"
+        timeline = syn.make_timeline(status, self.rng, self.now, recent, granted == "city")
+        plan = Plan(plan_id, outlet, status, target, timeline, showcase, granted_level=granted)
+        if any(action == "schedule_inspection" for action, _ in timeline.steps):
+            pool = self.inspectors[outlet[3]]
+            plan.inspectors = sorted(self.rng.sample(pool, 2))
+            if showcase and self.bench_inspector not in plan.inspectors:
+                plan.inspectors = sorted([self.bench_inspector, plan.inspectors[0]])
+            group = {
+                "approved": self.profiles.get(granted),
+                "awaiting_city_confirmation": self.profiles.get("city"),
+                "rejected": self.profiles.get(None),
+            }.get(status)
+            plan.profile = self.rng.choice(group or self.all_profiles)
+        good = self.profiles.get("district", []) + self.profiles.get("city", [])
+        plan.self_profile = self.rng.choice(good or self.all_profiles)
+        if showcase == "approved":
+            self.sample.application_id = plan_id
+        elif showcase == "open":
+            self.sample.open_application_id = plan_id
+        return plan
+
+    def _application_row(self, plan: Plan) -> tuple:
+        t, status, rng = plan.timeline, plan.status, self.rng
+        eligibility = {d.code: True for d in self.edition.eligibility}
+        if status == "draft":
+            eligibility = dict(list(eligibility.items())[: rng.randint(0, len(eligibility))])
+        rectification = status in ("rectification_requested", "rectification_submitted")
+        last_step = t.steps[-1][1] if t.steps else t.created_at
+        return (
+            plan.id,
+            plan.outlet[0],
+            plan.outlet[3],
+            self.edition_pk,
+            plan.target_level,
+            status,
+            eligibility,
+            t.scheduled_for,
+            "承诺书未签字，请补充后重新提交。" if status == "returned" else None,
+            sorted(rng.sample(self.item_codes[:15], rng.randint(1, 3))) if rectification else None,
+            (self.today + timedelta(days=rng.randint(5, 30))) if rectification else None,
+            "已更换瘦身胶带并补充照片。" if status == "rectification_submitted" else None,
+            plan.granted_level,
+            "材料齐全，现场评估符合要求。" if status in ("approved", "rejected") else None,
+            None,
+            t.created_at,
+            t.submitted_at,
+            t.decided_at,
+            last_step,
+            len(t.steps) + 1,
+        )
+
+    # --- checklists ----------------------------------------------------------------------------
+
+    def _assessments(self, plans):
+        """Assessment rows, and per assessment the (plan, kind, profile, codes) its answers come from."""
+        rows, answer_plan, reportable = [], [], []
+        for plan in plans:
+            submitted = plan.timeline.submitted_at
+            staff = self.staff[plan.outlet[0]]
+            p = plan.self_profile
+            codes = self._codes(p, partial=plan.status == "draft")
+            scored = plan.status != "draft"
+            result = p.result if self.scale.extras else None
+            rows.append(
+                (
+                    len(rows) + 1,
+                    plan.id,
+                    "self",
+                    submitted,
+                    staff if submitted else None,
+                    p.total if scored else None,
+                    p.final if scored else None,
+                    p.level if scored else None,
+                    result if scored else None,
+                )
+            )
+            answer_plan.append((rows[-1][0], plan, "self", p, codes))
+            if plan.profile is None:
+                continue
+            p, steps = plan.profile, dict(plan.timeline.steps)
+            result = p.result if self.scale.extras else None
+            signed = plan.status not in ("inspection_scheduled", "rectification_submitted")
+            partial = plan.status == "inspection_scheduled"
+            codes = self._codes(p, partial=partial)
+            rows.append(
+                (
+                    len(rows) + 1,
+                    plan.id,
+                    "inspection",
+                    steps.get("sign_off") if signed else None,
+                    plan.inspectors[0] if signed else None,
+                    None if partial else p.total,
+                    None if partial else p.final,
+                    None if partial else p.level,
+                    None if partial else result,
+                )
+            )
+            answer_plan.append((rows[-1][0], plan, "inspection", p, codes))
+            if signed and plan.outlet[3] == self.sample.district_id:
+                reportable.append(plan.id)
+            if plan.showcase == "approved":
+                self.sample.assessment_id = rows[-1][0]
+            elif plan.showcase == "open":
+                self.sample.open_assessment_id = rows[-1][0]
+        self.sample.report_application_ids = self.rng.sample(reportable, min(len(reportable), SPREAD))
+        self._fit_answers_to_budget(answer_plan)
+        self._answer_targets(answer_plan)
+        return rows, answer_plan
+
+    def _codes(self, profile, *, partial: bool) -> list[str]:
+        codes = list(profile.raw)
+        if partial:
+            codes = self.rng.sample(codes, self.rng.randint(6, len(codes) - 2))
+        return codes
+
+    def _fit_answers_to_budget(self, answer_plan) -> None:
+        """Drop answers (optional bonus items first, then whole checklists) down to the requested count."""
+        excess = sum(len(entry[4]) for entry in answer_plan) - self.scale.answers
+        order = [i for i, entry in enumerate(answer_plan) if not entry[1].showcase]
+        self.rng.shuffle(order)
+        for i in order:
+            if excess <= 0:
+                return
+            codes = answer_plan[i][4]
+            bonus = [code for code in codes if code in self.bonus_codes][:excess]
+            for code in bonus:
+                codes.remove(code)
+            excess -= len(bonus)
+        for i in order:
+            if excess <= 0:
+                return
+            codes = answer_plan[i][4]
+            dropped = min(excess, len(codes))
+            del codes[len(codes) - dropped :]
+            excess -= dropped
+
+    def _answer_targets(self, answer_plan) -> None:
+        editable = {"inspection_scheduled", "rectification_submitted"}
+        for assessment_id, plan, kind, _profile, codes in answer_plan:
+            if kind == "inspection" and plan.status in editable and self.bench_inspector in plan.inspectors:
+                self.sample.answer_targets += [
+                    syn.AnswerTarget(assessment_id, code, 1 if code in codes else 0)
+                    for code in self.item_codes
+                ]
+
+    def _answers(self, answer_plan):
+        answer_id = 0
+        for assessment_id, plan, kind, profile, codes in answer_plan:
+            steps = dict(plan.timeline.steps)
+            moment = (
+                (steps.get("sign_off") or steps.get("schedule_inspection"))
+                if kind == "inspection"
+                else (plan.timeline.submitted_at or plan.timeline.created_at)
+            )
+            author = (
+                plan.inspectors[self.rng.randrange(2)] if kind == "inspection" else self.staff[plan.outlet[0]]
+            )
+            for code in codes:
+                answer_id += 1
+                value, not_applicable = syn.stored_value(profile.raw[code])
+                note = self.rng.choice(syn.NOTES) if self.rng.random() < 0.15 else None
+                yield (answer_id, assessment_id, code, value, not_applicable, note or None, 1, moment, author)
+
+
+class _District:
+    def __init__(self, name_zh: str):
+        self.name_zh = name_zh

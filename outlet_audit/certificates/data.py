@@ -1,0 +1,370 @@
+"""What the certificate and the inspection report PDFs print, read from the database.
+
+Everything is taken from stored data (dates included, never the clock), so the same data
+gives byte-identical PDFs. Texts are chosen or translated for the reader's language here;
+the renderers only lay them out.
+"""
+
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import and_, case, func, or_, select
+
+from outlet_audit.accounts.models import User
+from outlet_audit.audit.models import AuditEvent
+from outlet_audit.certificates.certificate_pdf import CertificateData
+from outlet_audit.certificates.models import Certificate
+from outlet_audit.certificates.operations import issuing_bureau
+from outlet_audit.certificates.report_pdf import (
+    MAX_THUMBNAILS_PER_ITEM,
+    BureauDecision,
+    InspectorSignOff,
+    LevelShortfall,
+    ReportData,
+    ReportItem,
+    ReportSection,
+)
+from outlet_audit.certificates.state import CertificateState
+from outlet_audit.checklist.models import Answer as AnswerRow
+from outlet_audit.checklist.models import Assessment
+from outlet_audit.checklist.service import holds_valid_district_certificate, scoring_answers
+from outlet_audit.core.i18n import current_language, translate_message
+from outlet_audit.core.time import SHANGHAI
+from outlet_audit.core.urls import path_for
+from outlet_audit.criteria.editions import pinned_edition
+from outlet_audit.criteria.model import Edition, Item, decimal_text
+from outlet_audit.evidence.models import Evidence
+from outlet_audit.evidence.operations import evidence_store
+from outlet_audit.evidence.storage import StoredFileCorrupted
+from outlet_audit.extensions import db
+from outlet_audit.scoring import Answer, ItemScore, ScoreResult, SectionScore, score
+from outlet_audit.text import Message
+
+SCORE_SCALE = Decimal(100)  # the engine's total is a percentage of the applicable points
+DECISION_ACTIONS = ("approve", "confirm_city_level", "reject")
+LEVEL_RANKS = {"district": 1, "city": 2}
+BONUS_SECTION_CODE = "+"
+
+
+def state_condition(state: CertificateState, today: date):
+    """The SQL twin of `certificate_state`: certificates that show `state` today."""
+    if state is CertificateState.VALID:
+        return and_(Certificate.state == "active", Certificate.valid_until >= today)
+    if state is CertificateState.EXPIRED:
+        return and_(Certificate.state == "active", Certificate.valid_until < today)
+    return Certificate.state == state.value
+
+
+def escape_like(text: str) -> str:
+    """Make typed text match literally in LIKE (with escape="\\"): % and _ are no wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def verify_url(number: str) -> str:
+    """The public verification address of a certificate number, as printed and put in the QR code."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return base + path_for("public.verify_number", number=number)
+
+
+def certificate_data(certificate: Certificate) -> CertificateData:
+    outlet = certificate.outlet
+    return CertificateData(
+        number=certificate.number,
+        level=certificate.level,
+        outlet_name=outlet.name,
+        outlet_address=outlet.address,
+        brand=outlet.brand,
+        total_score=certificate.score,
+        criteria_edition_id=certificate.edition_id,
+        criteria_content_hash=certificate.edition_hash,
+        issued_on=certificate.issued_on,
+        valid_until=certificate.valid_until,
+        issuing_bureau=certificate.issuing_bureau,
+        verify_url=verify_url(certificate.number),
+    )
+
+
+def shanghai_time(moment: datetime) -> datetime:
+    """A stored naive-UTC moment as naive Shanghai wall time, as the PDFs print it."""
+    return moment.replace(tzinfo=UTC).astimezone(SHANGHAI).replace(tzinfo=None)
+
+
+def inspection_for(application) -> Assessment | None:
+    return db.session.scalar(
+        select(Assessment).where(Assessment.application_id == application.id, Assessment.kind == "inspection")
+    )
+
+
+def report_data(application, inspection: Assessment) -> ReportData:
+    """Fill the inspection report of an application from its pinned edition and inspection."""
+    lang = current_language()
+    edition = pinned_edition(application.edition)
+    rows = {row.item_code: row for row in _answer_rows(inspection)}
+    answers = scoring_answers(edition, rows.values())
+    result = _score(application, inspection, edition, answers)
+    photos, signature = _inspection_files(inspection)
+
+    def report_item(item: Item, scored: ItemScore) -> ReportItem:
+        row = rows.get(item.code)
+        return ReportItem(
+            code=item.code,
+            title=item.title.get(lang),
+            answer=format_answer(item, answers.get(item.code), lang),
+            points_earned=scored.earned,
+            points_possible=item.points,  # what the item is worth, also when N/A (marked in its column)
+            not_applicable=scored.not_applicable,
+            veto_triggered=scored.veto_failed,
+            note=(row.note or "") if row else "",
+            thumbnails=photos.get(item.code, ()),
+        )
+
+    sections = [
+        ReportSection(
+            code=section.code,
+            title=section.title.get(lang),
+            items=tuple(report_item(item, result.item(item.code)) for item in section.items),
+            points_earned=section_score.earned,
+            points_possible=section_score.possible,
+        )
+        for section, section_score in zip(edition.sections, result.sections, strict=True)
+    ]
+    if edition.bonus:
+        bonus_items = tuple(report_item(item, result.item(item.code)) for item in edition.bonus.items)
+        sections.append(
+            ReportSection(
+                code=BONUS_SECTION_CODE,
+                title=_("Bonus items (at most %(cap)s points in all)", cap=decimal_text(edition.bonus.cap)),
+                items=bonus_items,
+                points_earned=sum((item.points_earned for item in bonus_items), Decimal(0)),
+                points_possible=sum((item.points for item in edition.bonus.items), Decimal(0)),
+            )
+        )
+    target_rank = LEVEL_RANKS[application.target_level]
+    inspectors = tuple(user.display_name for user in application.inspectors)
+    return ReportData(
+        application_number=application.reference,
+        outlet_name=application.outlet.name,
+        outlet_address=application.outlet.address,
+        brand=application.outlet.brand,
+        district=application.district.name(lang),
+        criteria_edition_id=edition.id,
+        criteria_content_hash=edition.content_hash,
+        inspection_dates=_inspection_dates(application, inspection),
+        inspectors=inspectors,
+        sections=tuple(sections),
+        total_points=result.total,
+        possible_points=SCORE_SCALE,
+        bonus_points=result.bonus,
+        final_score=result.final,
+        veto_findings=tuple(
+            _veto_finding(edition.item(code), rows.get(code), lang) for code in result.veto_failures
+        ),
+        level_reached=result.level,
+        levels_not_reached=tuple(
+            LevelShortfall(level, tuple(translate_message(message) for message in messages))
+            for level, messages in result.reasons.items()
+            if LEVEL_RANKS[level]
+            <= target_rank  # an outlet that asked for district level needs no city reasons
+        ),
+        generated_at=shanghai_time(_as_of(application, inspection, rows.values())),
+        sign_off=_sign_off(inspection, inspectors, signature),
+        decision=_decision(application),
+    )
+
+
+def format_answer(item: Item, answer: Answer | None, lang: str) -> str:
+    """An answer as the reader says it: yes/no, the option's label, a percentage, a count; N/A."""
+    if answer is None or not answer.answered:
+        return ""
+    if answer.not_applicable:
+        return _("Not applicable")
+    spec, value = item.answer, answer.value
+    if spec.type == "yes_no":
+        return _("Yes") if value else _("No")
+    if spec.type == "choice":
+        option = spec.option(value)
+        return f"{option.code}. {option.label.get(lang)}" if option else str(value)
+    if spec.type == "percentage":
+        return f"{decimal_text(Decimal(value))}%"
+    if spec.type == "number":
+        unit = spec.unit.get(lang) if spec.unit else ""
+        return f"{decimal_text(Decimal(value))} {unit}".strip()
+    return str(value)
+
+
+def _answer_rows(inspection: Assessment) -> list[AnswerRow]:
+    return list(
+        db.session.scalars(
+            select(AnswerRow).where(AnswerRow.assessment_id == inspection.id).order_by(AnswerRow.id)
+        )
+    )
+
+
+def _score(application, inspection: Assessment, edition: Edition, answers: dict[str, Answer]) -> ScoreResult:
+    """The score as signed off (kept on the assessment), or the live score of an unsigned checklist.
+
+    A signed-off score is not recomputed: a city certificate supersedes the district one the city
+    level required, and re-scoring afterwards would wrongly report the city level as not reached.
+    """
+    if inspection.signed_off_at is not None and inspection.result:
+        return _stored_score(inspection.result)
+    return score(
+        edition,
+        answers,
+        holds_valid_district_certificate=holds_valid_district_certificate(application.outlet_id),
+    )
+
+
+def _stored_score(data: dict) -> ScoreResult:
+    def item_score(raw: dict) -> ItemScore:
+        return ItemScore(
+            code=raw["code"],
+            earned=Decimal(raw["earned"]),
+            possible=Decimal(raw["possible"]),
+            answered=raw["answered"],
+            not_applicable=raw["not_applicable"],
+            veto_failed=raw["veto_failed"],
+            full_marks=raw["full_marks"],
+        )
+
+    return ScoreResult(
+        edition_id=data["edition"]["id"],
+        edition_hash=data["edition"]["content_hash"],
+        items=tuple(item_score(raw) for raw in data["items"]),
+        sections=tuple(
+            SectionScore(raw["code"], Decimal(raw["earned"]), Decimal(raw["possible"]))
+            for raw in data["sections"]
+        ),
+        bonus_items=tuple(item_score(raw) for raw in data["bonus_items"]),
+        total=Decimal(data["total"]),
+        bonus=Decimal(data["bonus"]),
+        final=Decimal(data["final"]),
+        veto_failures=tuple(data["veto_failures"]),
+        missing=tuple(data["missing"]),
+        level=data["level"],
+        reasons={
+            level: tuple(Message(raw["template"], raw["params"]) for raw in messages)
+            for level, messages in data["reasons"].items()
+        },
+    )
+
+
+def _read_evidence(store, sha256: str | None) -> bytes:
+    """Stored bytes, or b"" (printed as an unreadable image) when the file is missing or damaged."""
+    if not sha256:
+        return b""
+    try:
+        return store.open(sha256)
+    except (FileNotFoundError, StoredFileCorrupted, ValueError):
+        current_app.logger.warning("evidence file %s is missing or damaged", sha256)
+        return b""
+
+
+def _inspection_files(inspection: Assessment) -> tuple[dict[str, tuple[bytes, ...]], bytes | None]:
+    """The first photos of each item (small thumbnails where kept) and the inspector's signature."""
+    chosen: dict[str, list[str]] = defaultdict(list)
+    signature = None
+    for purpose, code, thumbnail, stored in db.session.execute(
+        select(Evidence.purpose, Evidence.item_code, Evidence.thumbnail_sha256, Evidence.stored_sha256)
+        .where(
+            Evidence.assessment_id == inspection.id,
+            or_(
+                and_(Evidence.purpose == "item", Evidence.kind == "photo"),
+                and_(Evidence.purpose == "signature", Evidence.item_code == "inspector"),
+            ),
+        )
+        .order_by(Evidence.id)
+    ):
+        if purpose == "signature":
+            signature = stored  # the latest one counts
+        elif len(chosen[code]) < MAX_THUMBNAILS_PER_ITEM:
+            chosen[code].append(thumbnail or stored)
+    store = evidence_store()
+    photos = {code: tuple(_read_evidence(store, key) for key in keys) for code, keys in chosen.items()}
+    return photos, _read_evidence(store, signature) if signature else None
+
+
+def _inspection_dates(application, inspection: Assessment) -> tuple[date, ...]:
+    days = {application.scheduled_for}
+    if inspection.signed_off_at is not None:
+        days.add(shanghai_time(inspection.signed_off_at).date())
+    return tuple(sorted(day for day in days if day is not None))
+
+
+def _veto_finding(item: Item, row: AnswerRow | None, lang: str) -> str:
+    note = (row.note or "").strip() if row else ""
+    return f"{item.code} {item.title.get(lang)}" + (f": {note}" if note else "")
+
+
+def _as_of(application, inspection: Assessment, rows) -> datetime:
+    """The latest change to what the report prints: its footer date, and the PDF's own date."""
+    moments = [application.updated_at, application.decided_at, inspection.signed_off_at]
+    moments += [row.updated_at for row in rows]
+    return max(moment for moment in moments if moment is not None)
+
+
+def _sign_off(
+    inspection: Assessment, inspectors: tuple[str, ...], signature: bytes | None
+) -> InspectorSignOff | None:
+    if inspection.signed_off_at is None:
+        return None
+    if not inspectors and inspection.signed_off_by is not None:
+        inspectors = (inspection.signed_off_by.display_name,)
+    return InspectorSignOff(
+        names=inspectors, signed_at=shanghai_time(inspection.signed_off_at), signature_png=signature
+    )
+
+
+def _decision(application) -> BureauDecision | None:
+    if application.status not in ("approved", "rejected") or application.decided_at is None:
+        return None
+    decider = db.session.scalar(
+        select(User)
+        .join(AuditEvent, AuditEvent.actor_id == User.id)
+        .where(
+            AuditEvent.application_id == application.id,
+            AuditEvent.action == "transition",
+            AuditEvent.field.in_(DECISION_ACTIONS),
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    if application.status == "approved":
+        level = application.granted_level
+        decision = (
+            _("Certified as a city-level zero-waste express outlet")
+            if level == "city"
+            else _("Certified as a district-level zero-waste express outlet")
+        )
+        bureau = db.session.scalar(
+            select(Certificate.issuing_bureau).where(Certificate.application_id == application.id)
+        ) or issuing_bureau(level, application.district)
+    else:
+        decision = _("Not certified")
+        bureau = issuing_bureau("district", application.district)
+    return BureauDecision(
+        decision=decision,
+        bureau=bureau,
+        decided_by=decider.display_name if decider else "—",
+        decided_at=shanghai_time(application.decided_at),
+        opinion=application.decision_opinion or "",
+    )
+
+
+def certificate_counts_by_state(where, today: date) -> dict[CertificateState, int]:
+    """How many certificates matching `where` show each state today, in one query."""
+    expired = func.sum(case((Certificate.valid_until < today, 1), else_=0))
+    rows = db.session.execute(
+        select(Certificate.state, func.count(), expired).where(where).group_by(Certificate.state)
+    )
+    counts = dict.fromkeys(CertificateState, 0)
+    for stored, count, expired_count in rows:
+        if stored == "active":
+            counts[CertificateState.VALID] += count - (expired_count or 0)
+            counts[CertificateState.EXPIRED] += expired_count or 0
+        else:
+            counts[CertificateState(stored)] += count
+    return counts

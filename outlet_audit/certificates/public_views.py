@@ -1,0 +1,260 @@
+"""Pages for the public, no sign-in: verify a certificate by its number, and the directory.
+
+Only an outlet's public details appear (name, brand, district, level, score, dates, issuing
+bureau); never a phone number, permit number or a person's name. These are the most requested
+pages, so each reads what it shows with one prepared Core query (no ORM objects, no count).
+"""
+
+import time
+from dataclasses import dataclass
+
+from babel.dates import format_date
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy import bindparam, select
+
+from outlet_audit.access import public
+from outlet_audit.certificates.data import escape_like
+from outlet_audit.certificates.models import Certificate
+from outlet_audit.certificates.numbering import DISTRICTS, parse_certificate_number
+from outlet_audit.certificates.state import STATE_COLOURS, CertificateState, certificate_state
+from outlet_audit.core.i18n import current_language
+from outlet_audit.core.time import today_in_shanghai
+from outlet_audit.criteria.model import decimal_text
+from outlet_audit.extensions import db
+from outlet_audit.outlets.models import KNOWN_BRANDS, District, Outlet
+
+bp = Blueprint("public", __name__)
+
+LEVEL_NAMES = {"district": _l("District level"), "city": _l("City level")}
+# What the public page says about each state, in a sentence.
+STATE_VERDICTS = {
+    CertificateState.VALID: _l("Valid: this certificate is genuine and in force."),
+    CertificateState.EXPIRED: _l("Expired: this certificate is genuine but no longer in force."),
+    CertificateState.REVOKED: _l("Revoked: this certificate was withdrawn by the postal administration."),
+    CertificateState.SUPERSEDED: _l("Superseded: this certificate was replaced by a newer one."),
+}
+DIRECTORY_PAGE_SIZE = 24  # divisible by the 1, 2 and 3 cards a row the layout shows
+SEARCH_MAX_CHARS = 100
+NUMBER_MAX_CHARS = 60
+
+# Core statements built once: building and running an ORM select of columns costs several times
+# more than the query itself.
+_certificates, _outlets, _districts = Certificate.__table__, Outlet.__table__, District.__table__
+_replacement = _certificates.alias("replacement")
+_PUBLIC_COLUMNS = (
+    _certificates.c.number,
+    _certificates.c.level,
+    _certificates.c.score,
+    _certificates.c.issued_on,
+    _certificates.c.valid_until,
+    _certificates.c.issuing_bureau,
+    _outlets.c.name.label("outlet_name"),
+    _outlets.c.brand,
+    _districts.c.code.label("district_code"),
+)
+_WITH_OUTLET_AND_DISTRICT = _certificates.join(_outlets, _outlets.c.id == _certificates.c.outlet_id).join(
+    _districts, _districts.c.id == _certificates.c.district_id
+)
+VERIFY_QUERY = (
+    select(
+        *_PUBLIC_COLUMNS,
+        _certificates.c.state,
+        _certificates.c.revoked_at,
+        _certificates.c.revoked_reason,
+        _replacement.c.number.label("replaced_by"),
+    )
+    .select_from(
+        _WITH_OUTLET_AND_DISTRICT.outerjoin(
+            _replacement, _replacement.c.id == _certificates.c.superseded_by_id
+        )
+    )
+    .where(_certificates.c.number == bindparam("number"))
+)
+# Currently valid (state active, not past valid_until: `state_condition(VALID)`), in the order of
+# ix_certificates_district_level_state, so a page is read off the index instead of sorting every
+# certified outlet: by district, city level first, the newest certificate first.
+DIRECTORY_QUERY = (
+    select(*_PUBLIC_COLUMNS)
+    .select_from(_WITH_OUTLET_AND_DISTRICT)
+    .where(_certificates.c.state == "active", _certificates.c.valid_until >= bindparam("today"))
+    .order_by(
+        _certificates.c.district_id,
+        _certificates.c.level,
+        _certificates.c.valid_until.desc(),
+        _certificates.c.id.desc(),
+    )
+)
+
+
+def district_name(code: str, english: bool) -> str:
+    """The district as the public pages name it everywhere (the names the certificate numbers use)."""
+    district = DISTRICTS[code]
+    return district.name_en if english else district.name_zh
+
+
+@dataclass(frozen=True)
+class DirectoryFilters:
+    """The directory's filters from the query string; an unknown value filters nothing."""
+
+    district: str = ""
+    level: str = ""
+    brand: str = ""
+    q: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> "DirectoryFilters":
+        district, level, brand = args.get("district", ""), args.get("level", ""), args.get("brand", "")
+        return cls(
+            district=district if district in DISTRICTS else "",
+            level=level if level in LEVEL_NAMES else "",
+            brand=brand if brand in KNOWN_BRANDS else "",
+            q=args.get("q", "").strip()[:SEARCH_MAX_CHARS],
+        )
+
+    def __bool__(self) -> bool:
+        return any((self.district, self.level, self.brand, self.q))
+
+
+@dataclass(frozen=True)
+class DirectoryCard:
+    number: str
+    outlet_name: str
+    brand: str
+    district: str
+    level: str
+    level_label: str
+    summary: str  # score and validity, in the reader's language
+
+
+@dataclass(frozen=True)
+class DirectoryPage:
+    """One page of the directory. No total: counting every certified outlet costs more than the page."""
+
+    items: list[DirectoryCard]
+    page: int
+    has_next: bool
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+@bp.get("/verify")
+@public
+def verify():
+    """The form; it sends a number it can read to that number's page (GET: verifying changes nothing)."""
+    typed = request.args.get("number")
+    if typed is None:
+        return render_template("public/verify.html", number="", error=None, result=None)
+    number = parse_certificate_number(typed)
+    if number is not None:
+        return redirect(url_for("public.verify_number", number=str(number)))
+    error = _("This is not a certificate number. Check it against the certificate.")
+    return render_template("public/verify.html", number=typed[:NUMBER_MAX_CHARS], error=error, result=None)
+
+
+@bp.get("/verify/<number>")
+@public
+def verify_number(number: str):
+    parsed = parse_certificate_number(number)
+    if parsed is not None and str(parsed) != number:
+        return redirect(url_for("public.verify_number", number=str(parsed)), 301)
+    row = db.session.execute(VERIFY_QUERY, {"number": str(parsed)}).first() if parsed is not None else None
+    number = number[:NUMBER_MAX_CHARS]
+    if row is None:
+        return render_template(
+            "public/verify.html", number=number, error=None, result=None, unknown=number
+        ), 404
+    state = certificate_state(row.state, row.valid_until, today_in_shanghai())
+    return render_template(
+        "public/verify.html",
+        number=number,
+        error=None,
+        result=row,
+        state=state,
+        state_colour=STATE_COLOURS[state],
+        verdict=STATE_VERDICTS[state],
+        district=district_name(row.district_code, current_language() == "en"),
+        score=decimal_text(row.score),
+        level_names=LEVEL_NAMES,
+    )
+
+
+@bp.get("/directory")
+@public
+def directory():
+    filters = DirectoryFilters.from_args(request.args)
+    number = max(request.args.get("page", 1, type=int), 1)
+    return render_template(
+        "public/directory.html",
+        filters=filters,
+        districts=DISTRICTS,
+        brands=KNOWN_BRANDS,
+        level_names=LEVEL_NAMES,
+        results=_directory_results(filters, number),
+    )
+
+
+# Rendered results, shared by every reader of the same page in this process for a few seconds:
+# the directory is the busiest page, and a certificate revoked or issued a moment ago may show
+# up that much later here (never on the verification page, which is always read fresh).
+_results_cache: dict[tuple, tuple[float, Markup]] = {}
+RESULTS_CACHE_ENTRIES = 64
+DEFAULT_RESULTS_CACHE_SECONDS = 30
+
+
+def _directory_results(filters: DirectoryFilters, number: int) -> Markup:
+    today = today_in_shanghai()
+    key = (filters, number, current_language(), today)
+    # Off under test, where every test has its own data; PUBLIC_DIRECTORY_CACHE_SECONDS=0 turns it off.
+    seconds = current_app.config.get(
+        "PUBLIC_DIRECTORY_CACHE_SECONDS", 0 if current_app.testing else DEFAULT_RESULTS_CACHE_SECONDS
+    )
+    cached = _results_cache.get(key) if seconds else None
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    query = DIRECTORY_QUERY
+    if filters.district:
+        query = query.where(_districts.c.code == filters.district)
+    if filters.level:
+        query = query.where(_certificates.c.level == filters.level)
+    if filters.brand:
+        query = query.where(_outlets.c.brand == filters.brand)
+    if filters.q:
+        query = query.where(_outlets.c.name.ilike(f"%{escape_like(filters.q)}%", escape="\\"))
+    rows = db.session.execute(
+        query.limit(DIRECTORY_PAGE_SIZE + 1).offset((number - 1) * DIRECTORY_PAGE_SIZE), {"today": today}
+    ).all()
+    page = DirectoryPage(_cards(rows[:DIRECTORY_PAGE_SIZE]), number, has_next=len(rows) > DIRECTORY_PAGE_SIZE)
+    html = Markup(render_template("public/_directory_results.html", page=page, filters=filters))  # noqa: S704 - autoescaped template output
+    if seconds:
+        if len(_results_cache) >= RESULTS_CACHE_ENTRIES:
+            _results_cache.clear()  # simple and bounded; the busy pages come back within seconds
+        _results_cache[key] = (time.monotonic() + seconds, html)
+    return html
+
+
+def _cards(rows) -> list[DirectoryCard]:
+    """The page's cards with their texts made once per page, not once per card in the template."""
+    locale = get_locale()
+    english = current_language() == "en"
+    levels = {code: str(label) for code, label in LEVEL_NAMES.items()}
+    # Translated once, filled per card (gettext without values returns the template itself).
+    summary = _("Score %(score)s · valid until %(date)s")
+    return [
+        DirectoryCard(
+            number=row.number,
+            outlet_name=row.outlet_name,
+            brand=row.brand,
+            district=district_name(row.district_code, english),
+            level=row.level,
+            level_label=levels[row.level],
+            summary=summary
+            % {"score": decimal_text(row.score), "date": format_date(row.valid_until, "medium", locale)},
+        )
+        for row in rows
+    ]

@@ -1,0 +1,64 @@
+"""What a certificate is worth today, and which expiry reminder is due. Pure: the caller gives `today`.
+
+A certificate is stored as active, revoked or superseded; expiry is never stored. It follows
+from `valid_until`: the certificate is valid through that day and expired from the next.
+Every page, list, PDF link and job asks `certificate_state` rather than reading `state`.
+"""
+
+import enum
+from datetime import date
+
+from outlet_audit.text import N_
+
+# Days before expiry at which the outlet and its district bureau are reminded, largest first.
+REMINDER_DAYS = (90, 30)
+
+
+class CertificateState(enum.StrEnum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+
+
+STATE_LABELS = {
+    CertificateState.VALID: N_("Valid"),
+    CertificateState.EXPIRED: N_("Expired"),
+    CertificateState.REVOKED: N_("Revoked"),
+    CertificateState.SUPERSEDED: N_("Superseded"),
+}
+
+# Bootstrap colours for the state badge.
+STATE_COLOURS = {
+    CertificateState.VALID: "success",
+    CertificateState.EXPIRED: "secondary",
+    CertificateState.REVOKED: "danger",
+    CertificateState.SUPERSEDED: "warning",
+}
+
+
+def certificate_state(stored_state: str, valid_until: date, today: date) -> CertificateState:
+    """The state people see: revoked and superseded as stored, an active one valid or expired by date."""
+    if stored_state == "revoked":
+        return CertificateState.REVOKED
+    if stored_state == "superseded":
+        return CertificateState.SUPERSEDED
+    if stored_state != "active":
+        raise ValueError(f"unknown certificate state {stored_state!r}")
+    return CertificateState.VALID if today <= valid_until else CertificateState.EXPIRED
+
+
+def due_reminder(valid_until: date, today: date, already_sent: frozenset[int]) -> int | None:
+    """The reminder (days before expiry) to send today, or None.
+
+    The reminder due is the smallest of REMINDER_DAYS that is at least the days left. Each is sent
+    once; a missed earlier one is not sent late once a later one is due, and nothing is sent
+    after a smaller reminder went out or once the certificate has expired.
+    """
+    days_left = (valid_until - today).days
+    if days_left < 0:
+        return None
+    due = min((days for days in REMINDER_DAYS if days_left <= days), default=None)
+    if due is None or any(sent <= due for sent in already_sent):
+        return None
+    return due

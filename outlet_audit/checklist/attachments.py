@@ -1,0 +1,171 @@
+"""Evidence on a checklist: attach a file to an item, a drawn signature, remove an upload; find reuse.
+
+Operations flush and audit; the view commits. Storing and checking the bytes is
+`evidence.operations.store_upload`'s work (type by content, size limit, re-encoding).
+"""
+
+import base64
+import binascii
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from outlet_audit.audit.operations import record
+from outlet_audit.checklist.models import Assessment
+from outlet_audit.criteria.model import Edition
+from outlet_audit.evidence.files import UploadRefused, detect_mime_type
+from outlet_audit.evidence.models import Evidence
+from outlet_audit.evidence.operations import store_upload
+from outlet_audit.extensions import db
+from outlet_audit.outlets.models import Outlet
+from outlet_audit.text import N_, Message
+
+SIGNERS = ("inspector", "outlet")
+SIGNATURE_MAX_BYTES = 512 * 1024
+PNG_DATA_URL = "data:image/png;base64,"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+PHOTO_NEEDED = N_("This item needs a photo, not a PDF document.")
+UNKNOWN_ITEM = N_("Unknown item %(code)s.")
+SIGNATURE_UNREADABLE = N_("The drawn signature could not be read. Clear it and sign again.")
+
+
+def attach_item_evidence(
+    assessment: Assessment, application, edition: Edition, item_code: str, data: bytes, filename: str, actor
+) -> Evidence:
+    """Keep one file as evidence for an item; UploadRefused says why not."""
+    try:
+        item = edition.item(item_code)
+    except KeyError:
+        raise UploadRefused(Message(UNKNOWN_ITEM, {"code": item_code})) from None
+    # The criteria say what an item accepts; a photographed document is still a photo.
+    if item.evidence.kind == "photo" and detect_mime_type(data) == "application/pdf":
+        raise UploadRefused(Message(PHOTO_NEEDED))
+    evidence = store_upload(
+        data,
+        filename,
+        outlet_id=application.outlet_id,
+        actor=actor,
+        purpose="item",
+        application_id=application.id,
+        assessment_id=assessment.id,
+        item_code=item.code,
+    )
+    _audit(evidence, "evidence_uploaded", actor, new=evidence.filename, kind=assessment.kind)
+    return evidence
+
+
+def attach_signature(assessment: Assessment, application, signer: str, data_url: str, actor) -> Evidence:
+    """Keep a signature drawn on the page (a PNG data URL) as evidence of purpose 'signature'."""
+    if signer not in SIGNERS:
+        raise ValueError(signer)
+    data = decode_png_data_url(data_url)
+    evidence = store_upload(
+        data,
+        f"signature-{signer}.png",
+        outlet_id=application.outlet_id,
+        actor=actor,
+        purpose="signature",
+        application_id=application.id,
+        assessment_id=assessment.id,
+        item_code=signer,
+    )
+    _audit(evidence, "signature_added", actor, new=signer, kind=assessment.kind)
+    return evidence
+
+
+def decode_png_data_url(data_url: str) -> bytes:
+    if not data_url.startswith(PNG_DATA_URL) or len(data_url) > SIGNATURE_MAX_BYTES * 4 // 3 + 64:
+        raise UploadRefused(Message(SIGNATURE_UNREADABLE))
+    try:
+        data = base64.b64decode(data_url.removeprefix(PNG_DATA_URL), validate=True)
+    except (binascii.Error, ValueError):
+        raise UploadRefused(Message(SIGNATURE_UNREADABLE)) from None
+    if not data.startswith(PNG_SIGNATURE):
+        raise UploadRefused(Message(SIGNATURE_UNREADABLE))
+    return data
+
+
+def remove_evidence(evidence: Evidence, actor, kind: str) -> None:
+    """Delete an evidence row (the stored bytes stay: other rows may share them), audited."""
+    _audit(evidence, "evidence_deleted", actor, old=evidence.filename, kind=kind)
+    db.session.delete(evidence)
+    db.session.flush()
+
+
+def _audit(evidence: Evidence, action: str, actor, *, kind: str, old=None, new=None) -> None:
+    record(
+        action,
+        actor=actor,
+        subject_type="evidence",
+        subject_id=evidence.id,
+        application_id=evidence.application_id,
+        outlet_id=evidence.outlet_id,
+        field=f"{kind}:{evidence.item_code}",
+        old=old,
+        new=new,
+    )
+
+
+def item_evidence(assessment: Assessment) -> dict[str, list[Evidence]]:
+    """The item evidence of an assessment by item code, oldest first."""
+    rows = db.session.scalars(
+        select(Evidence)
+        .where(Evidence.assessment_id == assessment.id, Evidence.purpose == "item")
+        .order_by(Evidence.uploaded_at, Evidence.id)
+    )
+    grouped: dict[str, list[Evidence]] = defaultdict(list)
+    for evidence in rows:
+        grouped[evidence.item_code].append(evidence)
+    return dict(grouped)
+
+
+def signatures(assessment: Assessment) -> dict[str, Evidence]:
+    """The latest drawn signature of each signer."""
+    rows = db.session.scalars(
+        select(Evidence)
+        .where(Evidence.assessment_id == assessment.id, Evidence.purpose == "signature")
+        .order_by(Evidence.uploaded_at, Evidence.id)
+    )
+    return {evidence.item_code: evidence for evidence in rows}
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """The same original file was also uploaded for another outlet."""
+
+    outlet_name: str
+    district_id: int
+    application_id: int | None
+    uploaded_at: object
+
+
+def reuse_map(evidence_list: list[Evidence]) -> dict[int, list[Reuse]]:
+    """For each evidence id, the uploads of the same original file for other outlets (one query)."""
+    hashes = {evidence.original_sha256 for evidence in evidence_list}
+    if not hashes:
+        return {}
+    others = db.session.execute(
+        select(
+            Evidence.original_sha256,
+            Evidence.outlet_id,
+            Evidence.application_id,
+            Evidence.uploaded_at,
+            Outlet.name,
+            Outlet.district_id,
+        )
+        .join(Outlet, Outlet.id == Evidence.outlet_id)
+        .where(Evidence.original_sha256.in_(hashes))
+        .order_by(Evidence.uploaded_at)
+    ).all()
+    found: dict[int, list[Reuse]] = {}
+    for evidence in evidence_list:
+        matches = [
+            Reuse(row.name, row.district_id, row.application_id, row.uploaded_at)
+            for row in others
+            if row.original_sha256 == evidence.original_sha256 and row.outlet_id != evidence.outlet_id
+        ]
+        if matches:
+            found[evidence.id] = matches
+    return found

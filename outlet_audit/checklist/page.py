@@ -1,0 +1,242 @@
+"""What a checklist page shows: stored answers, item scores, evidence, progress and the live score.
+
+Everything is computed by the scoring engine on the server; the page (and its JavaScript)
+only displays the figures it is given here.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+
+from outlet_audit.accounts.models import User
+from outlet_audit.checklist.attachments import item_evidence
+from outlet_audit.checklist.forms import field_builder, field_name, item_data
+from outlet_audit.checklist.models import Answer as AnswerRow
+from outlet_audit.checklist.models import Assessment
+from outlet_audit.checklist.service import (
+    answer_rows,
+    holds_valid_district_certificate,
+    scoring_answers,
+    value_to_json,
+)
+from outlet_audit.criteria.model import Edition, Item, decimal_text
+from outlet_audit.evidence.models import Evidence
+from outlet_audit.extensions import db
+from outlet_audit.scoring import UNANSWERED, Answer, ScoreResult, evidence_required, score
+from outlet_audit.text import N_
+
+SHANGHAI_OFFSET = timedelta(hours=8)  # no daylight saving in China
+LEVEL_LABELS = {"district": N_("District level"), "city": N_("City level")}
+
+
+def level_label(level: str | None) -> str:
+    return _(LEVEL_LABELS[level]) if level in LEVEL_LABELS else _("No level reached")
+
+
+@dataclass
+class ChecklistState:
+    """One assessment as stored now, scored."""
+
+    assessment: Assessment
+    edition: Edition
+    rows: dict[str, AnswerRow]
+    answers: dict[str, Answer]
+    result: ScoreResult
+    evidence: dict[str, list[Evidence]]
+
+    def answer(self, code: str) -> Answer:
+        return self.answers.get(code, UNANSWERED)
+
+    def version(self, code: str) -> int:
+        row = self.rows.get(code)
+        return row.version if row else 0
+
+    def evidence_required(self, item: Item) -> bool:
+        return evidence_required(item, self.answer(item.code))
+
+    def evidence_missing(self, item: Item) -> bool:
+        return self.evidence_required(item) and not self.evidence.get(item.code)
+
+    def progress(self) -> tuple[int, int]:
+        """Scored items answered (N/A counts as answered) and scored items in all."""
+        return sum(1 for s in self.result.items if s.answered), len(self.result.items)
+
+    def section_progress(self, section) -> tuple[int, int]:
+        return sum(1 for item in section.items if self.answer(item.code).answered), len(section.items)
+
+    def form_data(self) -> dict[str, Any]:
+        """Pre-fill data for the generated form: the stored answer and version of every item."""
+        data = {}
+        for item in (*self.edition.items(), *self.edition.bonus_items()):
+            row, answer = self.rows.get(item.code), self.answer(item.code)
+            data[field_name(item.code)] = item_data(
+                item, answer.value, answer.not_applicable, row.note if row else None, self.version(item.code)
+            )
+        return data
+
+
+def load_state(assessment: Assessment, edition: Edition, outlet_id: int, result: ScoreResult | None = None):
+    rows = {row.item_code: row for row in answer_rows(assessment)}
+    answers = scoring_answers(edition, rows.values())
+    if result is None:
+        result = score(
+            edition, answers, holds_valid_district_certificate=holds_valid_district_certificate(outlet_id)
+        )
+    return ChecklistState(assessment, edition, rows, answers, result, item_evidence(assessment))
+
+
+def display_answer(item: Item, answer: Answer, lang: str) -> str:
+    """The answer as people read it: 是/否, the option's label, 96.5 %, 3 次."""
+    if answer.not_applicable:
+        return _("Not applicable")
+    if answer.value is None:
+        return "—"
+    spec = item.answer
+    if spec.type == "yes_no":
+        return _("Yes") if answer.value else _("No")
+    if spec.type == "choice":
+        option = spec.option(answer.value)
+        return option.label.get(lang) if option else str(answer.value)
+    if spec.type == "percentage":
+        return f"{decimal_text(Decimal(answer.value))} %"
+    unit = f" {spec.unit.get(lang)}" if spec.unit else ""
+    return f"{int(answer.value)}{unit}"
+
+
+def score_json(result: ScoreResult) -> dict[str, Any]:
+    return {
+        "total": str(result.total),
+        "bonus": str(result.bonus),
+        "final": str(result.final),
+        "level": result.level,
+        "level_label": level_label(result.level),
+        "veto_failures": list(result.veto_failures),
+        "sections": {
+            s.code: {"earned": decimal_text(s.earned), "possible": decimal_text(s.possible)}
+            for s in result.sections
+        },
+    }
+
+
+def summary_json(state: ChecklistState, missing_count: int | None) -> dict[str, Any]:
+    """Progress and score for the page after a save; the JavaScript shows these figures as they are."""
+    answered, total = state.progress()
+    return {
+        "progress": {"answered": answered, "total": total},
+        "sections": {
+            section.code: dict(zip(("answered", "total"), state.section_progress(section), strict=True))
+            for section in state.edition.sections
+        },
+        "score": score_json(state.result),
+        "missing_count": missing_count,
+    }
+
+
+def row_json(item: Item, row: AnswerRow | None, edition: Edition, lang: str) -> dict[str, Any]:
+    """One stored answer as the page needs it: the input's text, what it reads, who saved it and when."""
+    answer = scoring_answers(edition, [row]).get(item.code, UNANSWERED) if row else UNANSWERED
+    return {
+        "code": item.code,
+        "value": field_builder(item.answer.type).to_text(None if answer.not_applicable else answer.value),
+        "not_applicable": answer.not_applicable,
+        "note": (row.note if row else None) or "",
+        "version": row.version if row else 0,
+        "display": display_answer(item, answer, lang),
+        "updated_by": row_author(row),
+        "updated_at": row.updated_at.isoformat() + "Z" if row else None,
+        "updated_at_text": format_datetime(row.updated_at, "short") if row else "",
+    }
+
+
+def same_answer(row: AnswerRow | None, given) -> bool:
+    """Does the stored row already hold exactly this answer (value, N/A and note)?"""
+    stored = (None, False, None) if row is None else (row.value, row.not_applicable, row.note)
+    return stored == (
+        None if given.not_applicable else value_to_json(given.value),
+        given.not_applicable,
+        given.note,
+    )
+
+
+def row_author(row: AnswerRow | None) -> str:
+    if row is None or row.updated_by_id is None:
+        return ""
+    user = db.session.get(User, row.updated_by_id)
+    return user.display_name if user else ""
+
+
+EVIDENCE_KIND_LABELS = {
+    "photo": N_("Photo"),
+    "document": N_("Document"),
+    "photo_or_document": N_("Photo or document"),
+}
+
+
+def evidence_rule_text(item: Item, lang: str) -> str:
+    """What evidence the item asks for, in words: “Photo required”, “Document required when: Yes”."""
+    rule = item.evidence
+    kind = _(EVIDENCE_KIND_LABELS[rule.kind])
+    if rule.required == "always":
+        return _("%(kind)s required", kind=kind)
+    if rule.required == "never":
+        return _("%(kind)s optional", kind=kind)
+    answers = ", ".join(display_answer(item, Answer(value), lang) for value in rule.when)
+    return _("%(kind)s required when the answer is: %(answers)s", kind=kind, answers=answers)
+
+
+def capture_gap_days(evidence: Evidence) -> int | None:
+    """Whole days between the photo's own capture time and its upload (both on Shanghai's clock).
+
+    The camera writes its local time without a zone; the phones used here are set to Shanghai.
+    """
+    if evidence.captured_at is None:
+        return None
+    uploaded_local = evidence.uploaded_at + SHANGHAI_OFFSET
+    return abs((uploaded_local - evidence.captured_at).days)
+
+
+def uploader_name(user_id: int | None) -> str:
+    user = db.session.get(User, user_id) if user_id else None
+    return user.display_name if user else ""
+
+
+def checklist_texts() -> dict[str, str]:
+    """The words the page's script shows, translated here; %(name)s placeholders are filled in there."""
+    return {
+        "saved": _("Saved"),
+        "saved_by": _("Saved · %(name)s · %(time)s"),
+        "pending": _("Not saved yet: waiting to send"),
+        "sending": _("Saving…"),
+        "section_score": _("%(earned)s of %(possible)s pts"),
+        "offline": _("Offline: kept on this device, will be sent when the connection returns"),
+        "error": _("Not saved"),
+        "conflict": _("Someone else changed this item"),
+        "banner_saved": _("All answers are saved."),
+        "banner_pending": _("%(count)s answer(s) not saved yet: kept on this device."),
+        "banner_offline": _(
+            "No connection. %(count)s answer(s) kept on this device; "
+            "they will be sent when the connection returns."
+        ),
+        "banner_problem": _("%(count)s answer(s) need your attention: see the items marked below."),
+        "banner_unsendable": _(
+            "Answers kept on this device for items %(codes)s could not be saved: "
+            "the checklist can no longer be changed. Tell the district bureau."
+        ),
+        "uploading": _("Uploading %(name)s…"),
+        "uploaded": _("Attached."),
+        "upload_failed": _("Not attached: %(reason)s"),
+        "upload_offline": _(
+            "No connection: the file is not attached yet. It is sent when the connection returns; "
+            "keep this page open."
+        ),
+        "confirm_delete": _("Delete this file?"),
+        "delete_offline": _("No connection: the file was not deleted. Try again when you are online."),
+        "signed_out": _(
+            "You are signed out or the page has expired. Open the checklist again in a new tab; "
+            "answers not yet saved are kept on this device."
+        ),
+    }

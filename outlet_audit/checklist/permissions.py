@@ -1,0 +1,68 @@
+"""Who may edit or read a checklist, given its kind and the application's status. Pure.
+
+The access rules (`access.py`) have already put the user in scope (own outlet, own district,
+assigned inspector); this says what they may do with the checklist at this stage:
+
+- the inspection: the assigned inspectors edit while the inspection is scheduled or a
+  rectification awaits verification, and the checklist is not signed off; bureaus read;
+  the outlet sees it only on the result page, once signed off;
+- the self-assessment: the outlet's users edit while the application is a draft or returned;
+  bureaus and the assigned inspectors read.
+"""
+
+import enum
+
+from outlet_audit.roles import Role
+from outlet_audit.text import N_, Message
+
+
+class Mode(enum.StrEnum):
+    EDIT = "edit"
+    READ = "read"
+
+
+INSPECTION_EDITABLE = frozenset({"inspection_scheduled", "rectification_submitted"})
+SELF_EDITABLE = frozenset({"draft", "returned"})
+BUREAUS = frozenset({Role.DISTRICT_BUREAU, Role.CITY_BUREAU})
+
+LOCKED = N_("This checklist is signed off and locked. Only the district bureau can reopen it.")
+INSPECTION_CLOSED = N_("The inspection checklist can be changed only while the inspection is scheduled.")
+SELF_CLOSED = N_("The self-assessment can be changed only while the application is a draft or returned.")
+READ_ONLY = N_("You may read this checklist but not change it.")
+
+
+def checklist_mode(kind: str, status: str, role: Role, signed_off: bool) -> Mode | None:
+    """EDIT, READ, or None when this role does not see this checklist at all."""
+    if kind == "inspection":
+        if role == Role.INSPECTOR:
+            return Mode.EDIT if status in INSPECTION_EDITABLE and not signed_off else Mode.READ
+        return Mode.READ if role in BUREAUS else None
+    if role == Role.OUTLET:
+        return Mode.EDIT if status in SELF_EDITABLE else Mode.READ
+    return Mode.READ if role in BUREAUS | {Role.INSPECTOR} else None
+
+
+def why_not_editable(kind: str, status: str, role: Role, signed_off: bool) -> Message | None:
+    """Why this user cannot change the checklist now (for a banner or a refusal), or None."""
+    mode = checklist_mode(kind, status, role, signed_off)
+    if mode is Mode.EDIT:
+        return None
+    if (
+        mode is None
+        or (kind == "inspection" and role != Role.INSPECTOR)
+        or (kind == "self" and role != Role.OUTLET)
+    ):
+        return Message(READ_ONLY)
+    if signed_off:
+        return Message(LOCKED)
+    return Message(INSPECTION_CLOSED if kind == "inspection" else SELF_CLOSED)
+
+
+def refusal_is_state(kind: str, role: Role) -> bool:
+    """True when the user is the checklist's editor and only the stage stops them (HTTP 409, not 403)."""
+    return (kind == "inspection" and role == Role.INSPECTOR) or (kind == "self" and role == Role.OUTLET)
+
+
+def sees_inspection_result(role: Role, signed_off: bool) -> bool:
+    """The outlet sees the inspection only once it is signed off; everyone else in scope always."""
+    return signed_off or role != Role.OUTLET

@@ -1,0 +1,185 @@
+"""Signing the inspection off, the result page, and the bureau reopening a signed-off inspection.
+
+Routes on the checklist blueprint (imported by checklist.views). Status changes go through
+`workflow.operations.apply_transition`, which scores, locks or unlocks, audits and notifies.
+"""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import BooleanField, HiddenField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from outlet_audit.access import Scope, allow
+from outlet_audit.checklist.attachments import attach_signature, item_evidence, reuse_map, signatures
+from outlet_audit.checklist.models import Assessment
+from outlet_audit.checklist.page import level_label
+from outlet_audit.checklist.permissions import Mode, sees_inspection_result
+from outlet_audit.checklist.results import differences, result_view
+from outlet_audit.checklist.service import (
+    answer_rows,
+    holds_valid_district_certificate,
+    missing_for_sign_off,
+    scoring_answers,
+)
+from outlet_audit.checklist.views import READERS, bp, load_checklist
+from outlet_audit.core.i18n import current_language, translate_message
+from outlet_audit.criteria.editions import pinned_edition
+from outlet_audit.evidence.files import UploadRefused
+from outlet_audit.extensions import db
+from outlet_audit.roles import BUREAU_ROLES, Role
+from outlet_audit.scoring import score
+from outlet_audit.workflow.models import Application
+from outlet_audit.workflow.operations import apply_transition, make_payload
+from outlet_audit.workflow.states import Action, Status, TransitionRefused
+
+STALE = _l("Someone else changed this application a moment ago. Check the page and try again.")
+
+
+class SignOffForm(FlaskForm):
+    confirm = BooleanField(
+        _l("I confirm that these answers and this evidence are what I found on site."),
+        validators=[DataRequired(_l("Tick the box to confirm."))],
+    )
+    inspector_signature = HiddenField()
+    outlet_signature = HiddenField()
+
+
+class ReopenForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why reopen the inspection?"),
+        validators=[
+            DataRequired(_l("Give the reason: the outlet and the inspectors will see it.")),
+            Length(max=2000),
+        ],
+    )
+
+
+@bp.route("/<int:assessment_id>/sign-off", methods=["GET", "POST"])
+@allow({Role.INSPECTOR: Scope.ASSIGNED})
+def sign_off(assessment_id: int):
+    checklist = load_checklist(assessment_id)
+    if checklist.assessment.kind != "inspection":
+        abort(404)  # the self-assessment is submitted with the application, never signed off
+    if checklist.mode is not Mode.EDIT:
+        flash(translate_message(checklist.refusal()), "warning")
+        return redirect(url_for(".edit", assessment_id=assessment_id))
+    form = SignOffForm()
+    if form.validate_on_submit():
+        try:
+            for signer, field in (("inspector", form.inspector_signature), ("outlet", form.outlet_signature)):
+                if field.data:
+                    attach_signature(
+                        checklist.assessment, checklist.application, signer, field.data, current_user
+                    )
+            apply_transition(checklist.application, Action.SIGN_OFF, current_user, make_payload())
+            db.session.commit()
+        except TransitionRefused as refused:
+            db.session.rollback()
+            flash(translate_message(refused.message), "danger")
+        except UploadRefused as refused:
+            db.session.rollback()
+            form.form_errors.append(translate_message(refused.message))
+        except StaleDataError:
+            db.session.rollback()
+            flash(str(STALE), "danger")
+        else:
+            flash(_("The inspection is signed off and locked."), "success")
+            return redirect(url_for(".result", application_id=checklist.application.id))
+    return render_template(
+        "checklist/sign_off.html",
+        checklist=checklist,
+        form=form,
+        missing=missing_for_sign_off(checklist.assessment, checklist.edition),
+        edition=checklist.edition,
+        lang=current_language(),
+    )
+
+
+@bp.get("/applications/<int:application_id>/result")
+@allow(READERS)
+def result(application_id: int):
+    application = db.get_or_404(Application, application_id)
+    edition = pinned_edition(application.edition)
+    inspection = _assessment(application, "inspection")
+    signed_off = inspection is not None and inspection.signed_off_at is not None
+    if not sees_inspection_result(current_user.role, signed_off):
+        abort(403)
+    self_assessment = _assessment(application, "self")
+    holds_certificate = holds_valid_district_certificate(application.outlet_id)
+    lang = current_language()
+    context = {
+        "application": application,
+        "edition": edition,
+        "inspection": inspection,
+        "lang": lang,
+        "self_assessment": self_assessment,
+        "level_label": level_label,
+        "reopen_form": None,
+    }
+    if inspection is not None:
+        answers = scoring_answers(edition, answer_rows(inspection))
+        stored = inspection.result if signed_off and inspection.result else None
+        figures = (
+            stored or score(edition, answers, holds_valid_district_certificate=holds_certificate).to_dict()
+        )
+        view = result_view(edition, figures)
+        evidence = item_evidence(inspection)
+        self_answers = scoring_answers(edition, answer_rows(self_assessment)) if self_assessment else {}
+        self_points = result_view(edition, score(edition, self_answers).to_dict()).item_points
+        context.update(
+            view=view,
+            answers=answers,
+            evidence=evidence,
+            signatures=signatures(inspection),
+            reuse=reuse_map([e for items in evidence.values() for e in items])
+            if current_user.role in BUREAU_ROLES
+            else {},
+            differences=differences(edition, answers, view.item_points, self_answers, self_points, lang)
+            if self_assessment
+            else None,
+            stored_at_sign_off=stored is not None,
+        )
+        if current_user.role == Role.DISTRICT_BUREAU and application.status == Status.INSPECTED:
+            context["reopen_form"] = ReopenForm()
+    return render_template("checklist/result.html", **context)
+
+
+@bp.post("/applications/<int:application_id>/reopen")
+@allow({Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT})
+def reopen(application_id: int):
+    application = db.get_or_404(Application, application_id)
+    form = ReopenForm()
+    if not form.validate_on_submit():
+        for message in form.reason.errors:
+            flash(str(message), "danger")
+        return redirect(url_for(".result", application_id=application_id))
+    try:
+        apply_transition(
+            application,
+            Action.REOPEN_INSPECTION,
+            current_user,
+            make_payload(reasons=form.reason.data.strip()),
+        )
+        db.session.commit()
+    except TransitionRefused as refused:
+        db.session.rollback()
+        flash(translate_message(refused.message), "danger")
+    except StaleDataError:
+        db.session.rollback()
+        flash(str(STALE), "danger")
+    else:
+        flash(
+            _("The inspection is reopened; the assigned inspectors can change the checklist again."),
+            "success",
+        )
+    return redirect(url_for(".result", application_id=application_id))
+
+
+def _assessment(application: Application, kind: str) -> Assessment | None:
+    return db.session.scalar(
+        db.select(Assessment).where(Assessment.application_id == application.id, Assessment.kind == kind)
+    )

@@ -1,0 +1,381 @@
+"""The checklist pages: fill in (inspection on site, or the outlet's self-assessment), sign off, result.
+
+`edit` serves both ways of saving: the page's JavaScript saves each answer as it changes
+through `save_item` (JSON, one item, with the version it started from); without
+JavaScript the whole form is posted back to `edit` and every changed item is saved the
+same way. Both read values through the generated form and save through
+`checklist.service.save_answer`, so neither can overwrite another inspector's newer answer.
+"""
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
+
+from outlet_audit.access import Scope, allow
+from outlet_audit.checklist import loaders  # noqa: F401  (registers the record loaders)
+from outlet_audit.checklist.attachments import attach_item_evidence, reuse_map, signatures
+from outlet_audit.checklist.forms import (
+    build_assessment_form,
+    field_name,
+    item_form_class,
+    item_formdata,
+    read_item,
+)
+from outlet_audit.checklist.models import Assessment
+from outlet_audit.checklist.page import (
+    ChecklistState,
+    capture_gap_days,
+    checklist_texts,
+    display_answer,
+    evidence_rule_text,
+    level_label,
+    load_state,
+    row_json,
+    same_answer,
+    summary_json,
+    uploader_name,
+)
+from outlet_audit.checklist.permissions import (
+    Mode,
+    checklist_mode,
+    refusal_is_state,
+    why_not_editable,
+)
+from outlet_audit.checklist.service import (
+    AnswerConflict,
+    AnswerRefused,
+    get_or_create_assessment,
+    missing_for_sign_off,
+    save_answer,
+    score_assessment,
+)
+from outlet_audit.core.i18n import current_language, translate_message
+from outlet_audit.core.views import bad_request
+from outlet_audit.criteria.editions import pinned_edition
+from outlet_audit.criteria.model import Edition
+from outlet_audit.evidence.files import UploadRefused
+from outlet_audit.extensions import db
+from outlet_audit.roles import BUREAU_ROLES, Role
+from outlet_audit.scoring import UNANSWERED
+from outlet_audit.workflow.models import Application
+
+bp = Blueprint("checklist", __name__, url_prefix="/checklist")
+for _global in (display_answer, level_label, capture_gap_days, uploader_name, checklist_texts):
+    bp.add_app_template_global(_global)
+bp.add_app_template_global(evidence_rule_text, "checklist_evidence_rule")
+bp.add_app_template_global(UNANSWERED, "unanswered")
+
+
+@bp.app_template_global()
+def has_endpoint(endpoint: str) -> bool:
+    """Link to pages other features provide only once they exist."""
+    return endpoint in current_app.view_functions
+
+
+READERS = {
+    Role.INSPECTOR: Scope.ASSIGNED,
+    Role.OUTLET: Scope.OWN_OUTLET,
+    Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT,
+    Role.CITY_BUREAU: Scope.ALL,
+}
+
+
+@dataclass
+class Checklist:
+    """An assessment with its application, pinned edition and what the current user may do."""
+
+    assessment: Assessment
+    application: Application
+    edition: Edition
+    mode: Mode | None
+
+    @property
+    def editable(self) -> bool:
+        return self.mode is Mode.EDIT
+
+    @property
+    def signed_off(self) -> bool:
+        return self.assessment.signed_off_at is not None
+
+    def refusal(self):
+        return why_not_editable(
+            self.assessment.kind, self.application.status, current_user.role, self.signed_off
+        )
+
+
+def load_checklist(assessment_id: int) -> Checklist:
+    assessment = db.get_or_404(Assessment, assessment_id)
+    application = db.session.get(Application, assessment.application_id)
+    mode = checklist_mode(
+        assessment.kind, application.status, current_user.role, assessment.signed_off_at is not None
+    )
+    return Checklist(assessment, application, pinned_edition(application.edition), mode)
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return request.is_json or best == "application/json"
+
+
+@bp.errorhandler(CSRFError)
+def csrf_refused(error):
+    """A save from a page open since before the session expired: say so in the page's language."""
+    message = _("Your session has expired. Reload the page; answers not yet saved are kept on this device.")
+    if wants_json():
+        return jsonify(status="csrf", message=message), 400
+    return bad_request(error)
+
+
+# --- filling in --------------------------------------------------------------------------
+
+
+@bp.route("/<int:assessment_id>", methods=["GET", "POST"])
+@allow(READERS)
+def edit(assessment_id: int):
+    checklist = load_checklist(assessment_id)
+    if checklist.mode is None:
+        abort(403)
+    form_class = build_assessment_form(checklist.edition, current_language())
+    if request.method == "POST":
+        if not checklist.editable:
+            flash(translate_message(checklist.refusal()), "warning")
+            return redirect(url_for(".edit", assessment_id=assessment_id))
+        form = form_class()
+        if save_whole_form(checklist, form):
+            flash(_("The checklist is saved."), "success")
+            return redirect(url_for(".edit", assessment_id=assessment_id))
+    state = load_state(checklist.assessment, checklist.edition, checklist.application.outlet_id)
+    if request.method == "GET":
+        form = form_class(formdata=None, data=state.form_data())
+    return render_checklist(checklist, state, form)
+
+
+def render_checklist(checklist: Checklist, state: ChecklistState, form):
+    is_inspection = checklist.assessment.kind == "inspection"
+    all_evidence = [e for items in state.evidence.values() for e in items]
+    return render_template(
+        "checklist/edit.html",
+        checklist=checklist,
+        state=state,
+        form=form,
+        field_name=field_name,
+        lang=current_language(),
+        refusal=None if checklist.editable else checklist.refusal(),
+        missing=missing_for_sign_off(checklist.assessment, checklist.edition) if is_inspection else None,
+        reuse=reuse_map(all_evidence) if current_user.role in BUREAU_ROLES else {},
+        signatures=signatures(checklist.assessment),
+        can_delete=lambda evidence: checklist.editable and evidence.uploaded_by_id == current_user.id,
+    )
+
+
+def save_whole_form(checklist: Checklist, form) -> bool:
+    """Save every changed item of a posted form and its files; False if anything needs the user."""
+    form.validate()  # fills each sub-form's errors; CSRFProtect has already checked the token
+    ok, state = True, load_state(checklist.assessment, checklist.edition, checklist.application.outlet_id)
+    for item, subform in form.item_forms():
+        ok &= _attach_posted_files(checklist, item, subform)  # files chosen cannot be kept for a retry
+        if subform.errors:
+            ok = False
+            continue
+        ok &= _save_posted_item(checklist, state, item, subform)
+    score_assessment(checklist.assessment, checklist.edition, checklist.application.outlet_id)
+    db.session.commit()
+    if not ok:
+        flash(_("Some answers were not saved. Check the items marked below; the others are saved."), "danger")
+    return ok
+
+
+def _save_posted_item(checklist: Checklist, state: ChecklistState, item, subform) -> bool:
+    given = read_item(subform)
+    if same_answer(state.rows.get(item.code), given):
+        return True  # unchanged: saving it again could only collide with someone else's newer answer
+    try:
+        row = save_answer(
+            checklist.assessment,
+            checklist.edition,
+            item.code,
+            value=given.value,
+            not_applicable=given.not_applicable,
+            note=given.note,
+            expected_version=given.version,
+            actor=current_user,
+        )
+    except AnswerConflict as conflict:
+        current = row_json(item, conflict.current, checklist.edition, current_language())
+        subform.value.errors.append(
+            _(
+                "%(name)s saved this item at %(time)s: “%(answer)s”. Your answer is kept here; "
+                "save again to replace theirs.",
+                name=current["updated_by"] or _("Someone"),
+                time=current["updated_at_text"],
+                answer=current["display"],
+            )
+        )
+        _set_version(subform, conflict.current.version)
+        return False
+    except AnswerRefused as refused:
+        subform.value.errors.append(translate_message(refused.message))
+        return False
+    _set_version(subform, row.version)
+    return True
+
+
+def _set_version(subform, version: int) -> None:
+    """Make the re-rendered page start from this version (a typed-in field shows its raw data)."""
+    subform.version.data = version
+    subform.version.raw_data = [str(version)]
+
+
+def _attach_posted_files(checklist: Checklist, item, subform) -> bool:
+    ok = True
+    for upload in subform.evidence.data or ():
+        if not getattr(upload, "filename", ""):
+            continue  # an empty file input sends an empty part
+        try:
+            attach_item_evidence(
+                checklist.assessment,
+                checklist.application,
+                checklist.edition,
+                item.code,
+                upload.read(),
+                upload.filename,
+                current_user,
+            )
+        except UploadRefused as refused:
+            subform.evidence.errors = [
+                *subform.evidence.errors,
+                f"{upload.filename}: {translate_message(refused.message)}",
+            ]
+            ok = False
+    return ok
+
+
+@bp.post("/<int:assessment_id>/items/<item_code>")
+@allow(READERS)
+def save_item(assessment_id: int, item_code: str):
+    """Save one item's answer from the page's JavaScript.
+
+    Request (header X-CSRFToken): {"value": the input's text ("yes"/"no", an option code, a
+    number, "" for none), "not_applicable": bool, "note": str, "expected_version": the version
+    the page started from (0 if never saved)}.
+    200 {"status": "saved", "item": {code, value, not_applicable, note, version, display,
+    updated_by, updated_at, updated_at_text, evidence_required, evidence_missing}, "progress":
+    {answered, total}, "sections": {code: {answered, total}}, "score": {total, bonus, final,
+    level, level_label, veto_failures, sections: {code: {earned, possible}}}, "missing_count"}.
+    409 {"status": "conflict", "message", "current": item as above} when someone saved first;
+    409 "locked" / 403 "forbidden" when this user may not change it now; 422 "invalid" with
+    `errors` or "refused"; 400 "bad_request" or "csrf"; 404 "unknown_item".
+    """
+    checklist = load_checklist(assessment_id)
+    if not checklist.editable:
+        return refusal_json(checklist)
+    try:
+        item = checklist.edition.item(item_code)
+    except KeyError:
+        return jsonify(status="unknown_item", message=_("There is no such item.")), 404
+    payload = request.get_json(silent=True)
+    expected = payload.get("expected_version") if isinstance(payload, dict) else None
+    if not isinstance(expected, int) or isinstance(expected, bool) or expected < 0:
+        return jsonify(status="bad_request", message=_("The save was incomplete. Reload the page.")), 400
+    lang = current_language()
+    subform = item_form_class(item, lang)(formdata=item_formdata(item, payload))
+    if not subform.validate():
+        errors = {name: [str(e) for e in messages] for name, messages in subform.errors.items()}
+        return jsonify(status="invalid", errors=errors, message=" ".join(sum(errors.values(), []))), 422
+    given = read_item(subform)
+    try:
+        row = save_answer(
+            checklist.assessment,
+            checklist.edition,
+            item.code,
+            value=given.value,
+            not_applicable=given.not_applicable,
+            note=given.note,
+            expected_version=expected,
+            actor=current_user,
+        )
+    except AnswerConflict as conflict:
+        if not same_answer(conflict.current, given):
+            db.session.rollback()
+            return conflict_json(checklist, item, conflict.current)
+        row = conflict.current  # the same answer is already stored: a replay of a save whose reply was lost
+    except AnswerRefused as refused:
+        db.session.rollback()
+        return jsonify(status="refused", message=translate_message(refused.message)), 422
+    result = score_assessment(checklist.assessment, checklist.edition, checklist.application.outlet_id)
+    state = load_state(checklist.assessment, checklist.edition, checklist.application.outlet_id, result)
+    missing = missing_for_sign_off(checklist.assessment, checklist.edition)
+    db.session.commit()
+    return jsonify(
+        status="saved",
+        item={
+            **row_json(item, row, checklist.edition, lang),
+            "evidence_required": state.evidence_required(item),
+            "evidence_missing": state.evidence_missing(item),
+        },
+        **summary_json(state, len(missing) if checklist.assessment.kind == "inspection" else None),
+    )
+
+
+def refusal_json(checklist: Checklist):
+    """403 for someone who may only read; 409 for the editor when the stage or sign-off forbids it."""
+    message = translate_message(checklist.refusal())
+    if checklist.mode is not None and refusal_is_state(checklist.assessment.kind, current_user.role):
+        return jsonify(status="locked", message=message), 409
+    return jsonify(status="forbidden", message=message), 403
+
+
+def conflict_json(checklist: Checklist, item, current):
+    theirs = row_json(item, current, checklist.edition, current_language())
+    message = _(
+        "%(name)s saved this item at %(time)s: “%(answer)s”.",
+        name=theirs["updated_by"] or _("Someone"),
+        time=theirs["updated_at_text"],
+        answer=theirs["display"],
+    )
+    return jsonify(status="conflict", message=message, current=theirs), 409
+
+
+# --- shortcuts from the application pages ---------------------------------------------------
+
+
+@bp.get("/applications/<int:application_id>/self-assessment")
+@allow(READERS)
+def self_assessment(application_id: int):
+    """Open the application's self-assessment, starting it when the outlet opens it first."""
+    application = db.get_or_404(Application, application_id)
+    existing = _assessment_of(application, "self")
+    if existing is None:
+        if current_user.role != Role.OUTLET:
+            abort(404)
+        try:
+            existing = get_or_create_assessment(application, "self")
+            db.session.commit()
+        except IntegrityError:  # opened twice at once: the other request made it
+            db.session.rollback()
+            existing = _assessment_of(application, "self")
+    return redirect(url_for(".edit", assessment_id=existing.id))
+
+
+@bp.get("/applications/<int:application_id>/inspection")
+@allow({role: scope for role, scope in READERS.items() if role != Role.OUTLET})
+def inspection(application_id: int):
+    application = db.get_or_404(Application, application_id)
+    existing = _assessment_of(application, "inspection")
+    if existing is None:
+        abort(404)
+    return redirect(url_for(".edit", assessment_id=existing.id))
+
+
+def _assessment_of(application: Application, kind: str) -> Assessment | None:
+    return db.session.scalar(
+        db.select(Assessment).where(Assessment.application_id == application.id, Assessment.kind == kind)
+    )
+
+
+# Sign-off and result pages live in their own module; importing it adds their routes to bp.
+from outlet_audit.checklist import sign_off_views  # noqa: E402, F401

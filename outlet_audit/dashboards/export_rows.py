@@ -1,0 +1,220 @@
+"""Rows for the bureau exports, streamed from the database a batch at a time.
+
+Each function returns the Chinese header and an iterator of rows; the query runs with
+`yield_per` (a server-side cursor on PostgreSQL), so 100,000 rows never sit in memory.
+The caller (inside `stream_with_context`) narrows by scope through `Filters.district_id`.
+
+Inspection results are "long": one row per application × item, in the edition's item
+order, bonus items last. A long table keeps the same columns whichever editions the
+applications were made against, streams without knowing every item code first, and
+turns into a per-item matrix with one Excel pivot table.
+"""
+
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from itertools import groupby
+from types import SimpleNamespace
+
+from sqlalchemy import select
+
+from outlet_audit.certificates.models import Certificate
+from outlet_audit.certificates.numbering import LEVEL_LABELS, CertificateLevel
+from outlet_audit.checklist.models import Answer as AnswerRow
+from outlet_audit.checklist.models import Assessment
+from outlet_audit.core.time import SHANGHAI
+from outlet_audit.criteria.model import Edition, Item
+from outlet_audit.criteria.stored import StoredEdition
+from outlet_audit.extensions import db
+from outlet_audit.outlets.models import District, Outlet
+from outlet_audit.workflow.models import Application
+
+from .queries import (
+    Filters,
+    application_conditions,
+    certificate_bucket,
+    certificate_conditions,
+    in_period,
+    pinned_by_pk,
+    points_earned,
+    read_stored_answer,
+)
+
+YIELD_PER = 500
+
+APPLICATION_HEADER = (
+    "申请编号", "网点名称", "许可证或备案号", "品牌", "所属区", "网点地址", "申报等级", "申请状态",
+    "标准版本", "创建时间", "提交时间", "决定时间", "批准等级", "检查最终得分", "检查达到等级",
+)  # fmt: skip
+CERTIFICATE_HEADER = (
+    "证书编号", "网点名称", "许可证或备案号", "品牌", "所属区", "等级", "得分", "证书状态", "发证日期",
+    "有效期至", "发证机关", "标准版本", "申请编号", "撤销时间", "撤销原因",
+)  # fmt: skip
+INSPECTION_HEADER = (
+    "申请编号", "网点名称", "许可证或备案号", "品牌", "所属区", "申报等级", "申请状态", "标准版本",
+    "检查签署时间", "检查总分", "检查最终得分", "检查达到等级", "项目编号", "项目名称", "加分项",
+    "满分", "答案", "不适用", "得分", "是否满分", "备注",
+)  # fmt: skip
+YES, NO = "是", "否"
+
+
+def application_reference(application_id: int, created_at: datetime) -> str:
+    """The reference people quote, by Application.reference itself (one definition of the format)."""
+    return Application.reference.fget(SimpleNamespace(id=application_id, created_at=created_at))
+
+
+def shanghai_time(moment: datetime | None) -> datetime | None:
+    """A stored naive-UTC time as Shanghai wall-clock time: spreadsheets have no time zones."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC).astimezone(SHANGHAI).replace(tzinfo=None)
+
+
+def level_label(level: str | None) -> str | None:
+    return LEVEL_LABELS[CertificateLevel(level)][0] if level else None
+
+
+def _stream(stmt):
+    return db.session.execute(stmt.execution_options(yield_per=YIELD_PER))
+
+
+def application_rows(f: Filters, status_labels: Mapping[str, str]) -> Iterator[tuple]:
+    inspection = (
+        select(Assessment.application_id, Assessment.final, Assessment.level_reached)
+        .where(Assessment.kind == "inspection", Assessment.signed_off_at.is_not(None))
+        .subquery()
+    )
+    stmt = (
+        select(
+            Application.id, Application.created_at, Outlet.name, Outlet.permit_number, Outlet.brand,
+            District.name_zh, Outlet.address, Application.target_level, Application.status,
+            StoredEdition.edition_id, Application.submitted_at, Application.decided_at,
+            Application.granted_level, inspection.c.final, inspection.c.level_reached,
+        )
+        .join(Outlet, Outlet.id == Application.outlet_id)
+        .join(District, District.id == Application.district_id)
+        .join(StoredEdition, StoredEdition.id == Application.edition_pk)
+        .outerjoin(inspection, inspection.c.application_id == Application.id)
+        .where(*application_conditions(f), *_brand(f))
+        .order_by(Application.id)
+    )  # fmt: skip
+    for row in _stream(stmt):
+        yield (
+            application_reference(row.id, row.created_at), row.name, row.permit_number, row.brand,
+            row.name_zh, row.address, level_label(row.target_level), status_labels[row.status],
+            row.edition_id, shanghai_time(row.created_at), shanghai_time(row.submitted_at),
+            shanghai_time(row.decided_at), level_label(row.granted_level), row.final,
+            level_label(row.level_reached),
+        )  # fmt: skip
+
+
+def certificate_rows(f: Filters, bucket_labels: Mapping[str, str]) -> Iterator[tuple]:
+    stmt = (
+        select(
+            Certificate.number, Outlet.name, Outlet.permit_number, Outlet.brand, District.name_zh,
+            Certificate.level, Certificate.score, Certificate.state, Certificate.valid_until,
+            Certificate.issued_on, Certificate.issuing_bureau, Certificate.edition_id,
+            Application.id.label("application_id"), Application.created_at, Certificate.revoked_at,
+            Certificate.revoked_reason,
+        )
+        .join(Outlet, Outlet.id == Certificate.outlet_id)
+        .join(District, District.id == Certificate.district_id)
+        .join(Application, Application.id == Certificate.application_id)
+        .where(*certificate_conditions(f), *_brand(f))
+        .order_by(Certificate.issued_on, Certificate.id)
+    )  # fmt: skip
+    for row in _stream(stmt):
+        bucket = certificate_bucket(row.state, row.valid_until, f.today)
+        yield (
+            row.number, row.name, row.permit_number, row.brand, row.name_zh, level_label(row.level),
+            row.score, bucket_labels[bucket], row.issued_on, row.valid_until, row.issuing_bureau,
+            row.edition_id, application_reference(row.application_id, row.created_at),
+            shanghai_time(row.revoked_at), row.revoked_reason,
+        )  # fmt: skip
+
+
+def inspection_rows(f: Filters, status_labels: Mapping[str, str]) -> Iterator[tuple]:
+    """One row per signed-off inspection × item of its edition, unanswered items included."""
+    stmt = (
+        select(
+            Application.id, Application.created_at, Outlet.name, Outlet.permit_number, Outlet.brand,
+            District.name_zh, Application.target_level, Application.status, Application.edition_pk,
+            Assessment.signed_off_at, Assessment.total, Assessment.final, Assessment.level_reached,
+            AnswerRow.item_code, AnswerRow.value, AnswerRow.not_applicable, AnswerRow.note,
+        )
+        .select_from(Assessment)
+        .join(Application, Application.id == Assessment.application_id)
+        .join(Outlet, Outlet.id == Application.outlet_id)
+        .join(District, District.id == Application.district_id)
+        .outerjoin(AnswerRow, AnswerRow.assessment_id == Assessment.id)
+        .where(
+            Assessment.kind == "inspection",
+            Assessment.signed_off_at.is_not(None),
+            *in_period(Assessment.signed_off_at, f, timestamp=True),
+            *_district_and_level(f),
+            *_brand(f),
+        )
+        .order_by(Application.id)
+    )  # fmt: skip
+    edition_of = _edition_cache()
+    for _application_id, group in groupby(_stream(stmt), key=lambda row: row.id):
+        rows = list(group)  # one application's answers: a few dozen rows at most
+        first = rows[0]
+        edition = edition_of(first.edition_pk)
+        bonus_codes = {item.code for item in edition.bonus_items()}
+        answers = {row.item_code: row for row in rows if row.item_code is not None}
+        common = (
+            application_reference(first.id, first.created_at), first.name, first.permit_number, first.brand,
+            first.name_zh, level_label(first.target_level), status_labels[first.status],
+            edition.id, shanghai_time(first.signed_off_at), first.total, first.final,
+            level_label(first.level_reached),
+        )  # fmt: skip
+        for item in (*edition.items(), *edition.bonus_items()):
+            yield common + _item_cells(item, answers.get(item.code), bonus=item.code in bonus_codes)
+
+
+def _item_cells(item: Item, answer, *, bonus: bool) -> tuple:
+    head = (item.code, item.title.zh, YES if bonus else NO, item.points)
+    if answer is None:
+        return (*head, None, NO, None, None, None)
+    if answer.not_applicable:
+        return (*head, None, YES, None, None, answer.note)
+    value = read_stored_answer(item, answer.value)
+    if value is None:
+        return (*head, answer.value, NO, None, None, answer.note)
+    earned = points_earned(item, value)
+    return (*head, _answer_text(item, value), NO, earned, YES if earned == item.points else NO, answer.note)
+
+
+def _answer_text(item: Item, value) -> str | Decimal:
+    if item.answer.type == "yes_no":
+        return YES if value else NO
+    if item.answer.type == "choice":
+        option = item.answer.option(value)
+        return f"{value} {option.label.zh}" if option else str(value)
+    return value  # a number stays a number in the spreadsheet
+
+
+def _brand(f: Filters) -> list:
+    return [Outlet.brand == f.brand] if f.brand is not None else []
+
+
+def _district_and_level(f: Filters) -> list:
+    conditions = []
+    if f.district_id is not None:
+        conditions.append(Application.district_id == f.district_id)
+    if f.level is not None:
+        conditions.append(Application.target_level == f.level)
+    return conditions
+
+
+def _edition_cache() -> Callable[[int], Edition]:
+    """Load each pinned edition once per export."""
+    editions: dict[int, Edition] = {}
+
+    def edition_of(edition_pk: int) -> Edition:
+        if edition_pk not in editions:
+            editions[edition_pk] = pinned_by_pk(edition_pk)
+        return editions[edition_pk]
+
+    return edition_of

@@ -1,0 +1,75 @@
+"""The dashboard's filter form (GET, kept in the URL) and the bulk import's two forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, HiddenField, RadioField, SelectField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Optional, Regexp, ValidationError
+
+from outlet_audit.certificates.numbering import LEVEL_LABELS, CertificateLevel
+from outlet_audit.core.i18n import current_language
+from outlet_audit.outlets.forms import district_choices
+from outlet_audit.outlets.models import KNOWN_BRANDS
+
+IMPORT_VALID_ROWS = "valid_rows"
+IMPORT_ALL_OR_NOTHING = "all_or_nothing"
+
+
+def level_choices() -> list[SelectChoice]:
+    side = 1 if current_language() == "en" else 0
+    return [SelectChoice("", _l("All levels"))] + [
+        SelectChoice(level.value, LEVEL_LABELS[level][side]) for level in CertificateLevel
+    ]
+
+
+class DashboardFilterForm(FlaskForm):
+    """Date range, level, brand and (for the city bureau) district; every field may stay empty."""
+
+    class Meta:
+        csrf = False  # a GET form: the filters live in the URL, so links can be shared and bookmarked
+
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    level = SelectField(_l("Level"), validators=[Optional()])
+    brand = SelectField(
+        _l("Brand"),
+        choices=[SelectChoice("", _l("All brands"))] + [SelectChoice(b, b) for b in KNOWN_BRANDS],
+        validators=[Optional()],
+    )
+    district = SelectField(_l("District"), coerce=int, validators=[Optional()])
+
+    def __init__(self, *args, with_district: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.level.choices = level_choices()
+        if with_district:
+            self.district.choices = district_choices(placeholder=_l("All districts"))
+        else:
+            del self.district
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+
+class ImportUploadForm(FlaskForm):
+    file = FileField(
+        _l("Filled-in template (.xlsx or .csv)"),
+        validators=[FileRequired(_l("Choose the file to check."))],
+    )
+    submit = SubmitField(_l("Check the file (nothing is saved yet)"))
+
+
+class ImportConfirmForm(FlaskForm):
+    sha256 = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{64}$")])
+    token = HiddenField(validators=[DataRequired()])
+    mode = RadioField(
+        _l("What to import"),
+        choices=[
+            SelectChoice(IMPORT_ALL_OR_NOTHING, _l("Import only if every row is valid")),
+            SelectChoice(IMPORT_VALID_ROWS, _l("Import the valid rows, skip the rest")),
+        ],
+        default=IMPORT_ALL_OR_NOTHING,
+        validators=[DataRequired()],
+    )
+    submit = SubmitField(_l("Import"))

@@ -1,0 +1,217 @@
+"""Bulk outlet import against the database: compare the checked file with what exists, then write.
+
+`review_import` reads and checks the file (outlet_import) and sorts every clean row into
+create, update or unchanged by permit number, adding the problems only the database can
+see. `apply_import` writes a review: imported outlets are verified (the bureau vouches for
+them) and every created or changed outlet is audited. It flushes; the view commits.
+
+Between the dry run and the confirmation the file waits in the evidence store under its
+sha256; the confirm form carries only that hash and a signed token naming the user, so a
+client can neither swap the file nor replay another user's dry run.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from outlet_audit.audit.operations import record
+from outlet_audit.extensions import db
+from outlet_audit.outlets.models import KNOWN_BRANDS, District, Outlet
+from outlet_audit.outlets.operations import verify_outlet
+from outlet_audit.text import N_, Message
+
+from .outlet_import import COLUMN_BY_KEY, OutletRow, RowProblem, parse_import_file, validate_rows
+
+# Compared with an existing outlet, in this order; `verified` because an import verifies.
+COMPARED_FIELDS = ("name", "brand", "district_id", "address", "manager", "phone", "opening_hours", "verified")
+TOKEN_SALT = "dashboards.outlet-import"  # noqa: S105 - a signing namespace, not a secret
+TOKEN_MAX_AGE_SECONDS = 2 * 3600
+LOOKUP_BATCH = 500
+
+
+class ImportTokenRefused(Exception):
+    """The confirm form's token is forged, expired, or belongs to another user or file."""
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: object
+    new: object
+
+
+@dataclass(frozen=True)
+class PlannedUpdate:
+    row: OutletRow
+    outlet: Outlet
+    changes: tuple[FieldChange, ...]
+
+
+@dataclass
+class ImportReview:
+    row_count: int
+    creates: list[OutletRow] = field(default_factory=list)
+    updates: list[PlannedUpdate] = field(default_factory=list)
+    unchanged: list[OutletRow] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def problem_rows(self) -> list[int]:
+        return sorted({problem.row for problem in self.problems})
+
+    @property
+    def writes(self) -> int:
+        return len(self.creates) + len(self.updates)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    unchanged: int
+    skipped_rows: int
+
+
+def import_token(sha256: str, user_id: int, filename: str) -> str:
+    return _serializer().dumps({"sha256": sha256, "user_id": user_id, "filename": filename})
+
+
+def read_import_token(token: str, *, sha256: str, user_id: int) -> str:
+    """Return the file name the token was made for; ImportTokenRefused unless it fits this user and file."""
+    try:
+        data = _serializer().loads(token, max_age=TOKEN_MAX_AGE_SECONDS)
+    except (SignatureExpired, BadSignature) as error:
+        raise ImportTokenRefused(str(error)) from error
+    if not isinstance(data, dict) or data.get("user_id") != user_id or data.get("sha256") != sha256:
+        raise ImportTokenRefused("the token was made for another user or file")
+    return str(data.get("filename", ""))
+
+
+def district_names() -> dict[str, int]:
+    """Every district under its Chinese and English name, as the file may use either."""
+    names: dict[str, int] = {}
+    for district in db.session.scalars(select(District).order_by(District.sort_order)):
+        names[district.name_zh] = district.id
+        names[district.name_en] = district.id
+    return names
+
+
+def review_import(data: bytes, filename: str, *, allowed_district_ids: set[int] | None) -> ImportReview:
+    """Check the file and compare it with the database; raises outlet_import.ImportFileError."""
+    rows = parse_import_file(data, filename)
+    plan = validate_rows(
+        rows, districts=district_names(), allowed_district_ids=allowed_district_ids, known_brands=KNOWN_BRANDS
+    )
+    review = ImportReview(row_count=plan.row_count, problems=list(plan.problems))
+    existing = _outlets_by_permit(list(plan.outlets))
+    for permit, row in plan.outlets.items():
+        outlet = existing.get(permit)
+        if outlet is None:
+            review.creates.append(row)
+        elif allowed_district_ids is not None and outlet.district_id not in allowed_district_ids:
+            message = Message(
+                N_(
+                    "Permit number %(value)s belongs to an outlet in another district; "
+                    "only that district's bureau may change it."
+                ),
+                {"value": permit},
+            )
+            review.problems.append(RowProblem(row.row, "permit_number", message))
+        elif changes := _changes(outlet, row):
+            review.updates.append(PlannedUpdate(row, outlet, changes))
+        else:
+            review.unchanged.append(row)
+    order = {key: index for index, key in enumerate(COLUMN_BY_KEY)}
+    review.problems.sort(key=lambda problem: (problem.row, order[problem.column]))
+    return review
+
+
+def apply_import(review: ImportReview, *, actor, sha256: str) -> ImportResult:
+    """Create and update the review's clean rows, verified and audited; rows with problems stay out."""
+    reason = f"bulk import, file sha256 {sha256}"
+    created = [_new_outlet(row) for row in review.creates]
+    db.session.add_all(created)
+    db.session.flush()
+    for outlet in created:
+        record(
+            "outlet_imported",
+            actor=actor,
+            subject_type="outlet",
+            subject_id=outlet.id,
+            outlet_id=outlet.id,
+            new=outlet.permit_number,
+            reason=reason,
+        )
+        verify_outlet(outlet, actor=actor)
+    for update in review.updates:
+        outlet = update.outlet
+        for change in update.changes:
+            if change.field == "verified":
+                continue  # verify_outlet below records it
+            setattr(outlet, change.field, change.new)
+            record(
+                "outlet_updated",
+                actor=actor,
+                subject_type="outlet",
+                subject_id=outlet.id,
+                outlet_id=outlet.id,
+                field=change.field,
+                old=change.old,
+                new=change.new,
+                reason=reason,
+            )
+        verify_outlet(outlet, actor=actor)
+    db.session.flush()
+    return ImportResult(
+        created=len(created),
+        updated=len(review.updates),
+        unchanged=len(review.unchanged),
+        skipped_rows=len(review.problem_rows()),
+    )
+
+
+def _outlets_by_permit(permits: Sequence[str]) -> dict[str, Outlet]:
+    found: dict[str, Outlet] = {}
+    for start in range(0, len(permits), LOOKUP_BATCH):
+        batch = permits[start : start + LOOKUP_BATCH]
+        for outlet in db.session.scalars(select(Outlet).where(Outlet.permit_number.in_(batch))):
+            found[outlet.permit_number] = outlet
+    return found
+
+
+def _changes(outlet: Outlet, row: OutletRow) -> tuple[FieldChange, ...]:
+    wanted = _row_values(row)
+    return tuple(
+        FieldChange(name, getattr(outlet, name), wanted[name])
+        for name in COMPARED_FIELDS
+        if getattr(outlet, name) != wanted[name]
+    )
+
+
+def _row_values(row: OutletRow) -> dict[str, object]:
+    return {
+        "name": row.name,
+        "brand": row.brand,
+        "district_id": row.district_id,
+        "address": row.address,
+        "manager": row.manager,
+        "phone": row.phone,
+        "opening_hours": row.opening_hours,
+        "verified": True,
+    }
+
+
+def _new_outlet(row: OutletRow) -> Outlet:
+    values = _row_values(row)
+    values["verified"] = False  # verify_outlet sets it, with its time and audit row
+    return Outlet(permit_number=row.permit_number, **values)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=TOKEN_SALT)

@@ -1,0 +1,57 @@
+"""SQL pieces the dashboards need that SQLite and PostgreSQL spell differently."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import String
+from sqlalchemy.exc import CompileError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from outlet_audit.core.time import SHANGHAI
+
+
+class year_month(FunctionElement):  # noqa: N801 - reads as the SQL function it renders
+    """The 'YYYY-MM' of a date column, for GROUP BY month."""
+
+    type = String()
+    name = "year_month"
+    inherit_cache = True
+    utc_offset_hours = 0
+
+
+class shanghai_year_month(year_month):  # noqa: N801
+    """The Shanghai 'YYYY-MM' of a timestamp stored as naive UTC (Shanghai keeps UTC+8 all year)."""
+
+    inherit_cache = True  # the class is part of the cache key, so each offset caches apart
+    utc_offset_hours = 8
+
+
+@compiles(year_month, "sqlite")
+def _year_month_sqlite(element, compiler, **kw):
+    column = compiler.process(element.clauses, **kw)
+    if element.utc_offset_hours:
+        return f"strftime('%Y-%m', {column}, '+{element.utc_offset_hours:d} hours')"
+    return f"strftime('%Y-%m', {column})"
+
+
+@compiles(year_month, "postgresql")
+def _year_month_postgresql(element, compiler, **kw):
+    column = compiler.process(element.clauses, **kw)
+    if element.utc_offset_hours:
+        return f"to_char({column} + interval '{element.utc_offset_hours:d} hours', 'YYYY-MM')"
+    return f"to_char({column}, 'YYYY-MM')"
+
+
+@compiles(year_month)
+def _year_month_other(element, compiler, **kw):
+    raise CompileError(f"year_month() is not written for {compiler.dialect.name}")
+
+
+def utc_start_of(day: date) -> datetime:
+    """The naive-UTC instant at which this Shanghai calendar day begins."""
+    return datetime.combine(day, time(), tzinfo=SHANGHAI).astimezone(UTC).replace(tzinfo=None)
+
+
+def utc_end_of(day: date) -> datetime:
+    """The naive-UTC instant at which this Shanghai calendar day ends (exclusive bound)."""
+    return utc_start_of(day + timedelta(days=1))

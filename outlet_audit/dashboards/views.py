@@ -1,0 +1,347 @@
+"""Bureau dashboards, exports and the bulk outlet import.
+
+A district bureau sees and exports its own district and imports into it; the city bureau
+sees every district, can pick one, and imports into any. The scope is applied by building
+`Filters.district_id` from `current_scope()`, never from the URL alone.
+"""
+
+import io
+from datetime import date
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from outlet_audit.access import Scope, allow, current_scope
+from outlet_audit.certificates.numbering import LEVEL_LABELS, CertificateLevel
+from outlet_audit.core.i18n import current_language, translate_message
+from outlet_audit.core.navigation import nav_entry
+from outlet_audit.core.time import today_in_shanghai
+from outlet_audit.criteria.editions import active_edition
+from outlet_audit.evidence.operations import evidence_store
+from outlet_audit.extensions import db
+from outlet_audit.outlets.models import KNOWN_BRANDS, District
+from outlet_audit.roles import Role
+from outlet_audit.workflow.states import STATUS_LABELS
+
+from . import charts, export_rows, queries
+from .exports import CSV_MIMETYPE, XLSX_MIMETYPE, iter_csv, spool_xlsx
+from .forms import IMPORT_ALL_OR_NOTHING, DashboardFilterForm, ImportConfirmForm, ImportUploadForm
+from .import_operations import (
+    ImportTokenRefused,
+    apply_import,
+    import_token,
+    read_import_token,
+    review_import,
+)
+from .outlet_import import COLUMN_BY_KEY, ImportFileError, template_csv, write_template_xlsx
+from .queries import CertificateBucket, Filters
+
+bp = Blueprint("dashboards", __name__, url_prefix="/dashboard")
+BUREAUS = {Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT, Role.CITY_BUREAU: Scope.ALL}
+nav_entry("dashboards.overview", _l("Dashboard"), set(BUREAUS), order=10)
+nav_entry("dashboards.exports_page", _l("Exports"), set(BUREAUS), order=70)
+nav_entry("dashboards.import_start", _l("Import"), set(BUREAUS), order=75)
+
+# Charts are drawn this wide and shown at most a little wider (dashboards.css), so their text
+# stays readable from a 390 px phone to a desktop column.
+CHART_WIDTH = 400
+
+BUCKET_LABELS = {
+    CertificateBucket.VALID: _l("In force, over 90 days left"),
+    CertificateBucket.EXPIRING: _l("Expiring within 90 days"),
+    CertificateBucket.EXPIRED: _l("Expired"),
+    CertificateBucket.REVOKED: _l("Revoked"),
+    CertificateBucket.SUPERSEDED: _l("Superseded"),
+}
+EXPORTS = {
+    "applications": ("申请", export_rows.APPLICATION_HEADER, export_rows.application_rows),
+    "certificates": ("证书", export_rows.CERTIFICATE_HEADER, export_rows.certificate_rows),
+    "inspections": ("检查结果", export_rows.INSPECTION_HEADER, export_rows.inspection_rows),
+}
+
+
+def level_name(level: str) -> str:
+    return LEVEL_LABELS[CertificateLevel(level)][1 if current_language() == "en" else 0]
+
+
+def read_filters() -> tuple[DashboardFilterForm, Filters]:
+    """The filter form from the URL and the Filters it means within the user's scope.
+
+    A field that does not validate is left out of the figures (its error is shown); the
+    district of a district bureau is its own whatever the URL says.
+    """
+    every_district = current_scope() is Scope.ALL
+    form = DashboardFilterForm(formdata=request.args, with_district=every_district)
+    form.validate()
+
+    def valid(field):
+        return None if field is None or field.errors else (field.data or None)
+
+    date_from, date_to = valid(form.date_from), valid(form.date_to)
+    if form.date_to.errors:
+        date_from = date_to = None
+    district_id = valid(form.district) if every_district else current_user.district_id
+    filters = Filters(
+        today=today_in_shanghai(),
+        district_id=district_id,
+        date_from=date_from,
+        date_to=date_to,
+        level=valid(form.level),
+        brand=valid(form.brand),
+    )
+    return form, filters
+
+
+def scope_title(f: Filters) -> str:
+    if f.district_id is None:
+        return _("All of Shanghai")
+    return db.session.get(District, f.district_id).name(current_language())
+
+
+def month_label(month: str, months: int) -> str:
+    """Short axis labels ("3月", "Mar") up to a year (the table beside gives the year); else YYYY-MM."""
+    if months > 12:
+        return month
+    year, number = month.split("-")
+    return format_date(date(int(year), int(number), 1), "MMM")
+
+
+def _percent_text(value) -> str:
+    return f"{value}%"
+
+
+@bp.get("/")
+@allow(BUREAUS)
+def overview():
+    form, f = read_filters()
+    statuses = queries.applications_by_status(f)
+    certificates = queries.certificates_by_level_and_state(f)
+    bucket_totals = [
+        (b, sum(n for (_level, bb), n in certificates.items() if bb is b)) for b in CertificateBucket
+    ]
+    trend = queries.monthly_trend(f)
+    brands = queries.coverage_by_brand(f)
+    items = queries.item_pass_rates(f, active_edition())
+    answered_items = sorted((i for i in items if i.answered), key=lambda i: (-i.fail_rate, i.code))
+    districts = (
+        queries.district_breakdown(f) if current_scope() is Scope.ALL and f.district_id is None else []
+    )
+    common = {"empty_text": _("No data for these filters"), "width": CHART_WIDTH}
+    percent = {**common, "show_title": False, "value_format": _percent_text}
+    svg = {
+        "statuses": charts.bar_chart(
+            [(_(STATUS_LABELS[s]), n) for s, n in statuses if n],
+            title=_("Applications by status"), show_title=False, **common,
+        ),
+        "certificates": charts.donut_chart(
+            [(str(BUCKET_LABELS[b]), n) for b, n in bucket_totals if n],
+            title=_("Certificates by state"), centre_label=_("certificates"), show_title=False, **common,
+        ),
+        "submitted": charts.line_chart(
+            [(month_label(m.month, len(trend)), m.submitted) for m in trend],
+            title=_("Applications submitted per month"), show_title=False, **common,
+        ),
+        "issued": charts.line_chart(
+            [(month_label(m.month, len(trend)), m.issued) for m in trend],
+            title=_("Certificates issued per month"), show_title=False, **common,
+        ),
+        "brands": charts.bar_chart(
+            [(brand, c.share) for brand, c in brands if c.share is not None],
+            title=_("Share of verified outlets certified, by brand"), **percent,
+        ),
+        "items": charts.bar_chart(
+            [(f"{i.code} {i.title.get(current_language())}", i.fail_rate) for i in answered_items],
+            title=_("Share of inspections in which the item fell short of full marks"), **percent,
+        ),
+        "districts": charts.bar_chart(
+            [(d.district.name(current_language()), d.coverage.share or 0) for d in districts],
+            title=_("Share of verified outlets certified, by district"), **percent,
+        ),
+    }  # fmt: skip
+    return render_template(
+        "dashboards/overview.html",
+        form=form,
+        filters=f,
+        scope_title=scope_title(f),
+        svg={name: Markup(text) for name, text in svg.items()},  # noqa: S704 - charts escape every text
+        outlets=queries.outlet_totals(f),
+        statuses=statuses,
+        certificates=certificates,
+        bucket_totals=bucket_totals,
+        buckets=list(CertificateBucket),
+        bucket_labels=BUCKET_LABELS,
+        levels=list(CertificateLevel),
+        trend=trend,
+        brands=brands,
+        coverage=queries.total_coverage([c for _brand, c in brands]),
+        items=items,
+        districts=districts,
+        level_name=level_name,
+        status_labels=STATUS_LABELS,
+    )
+
+
+@bp.get("/exports")
+@allow(BUREAUS)
+def exports_page():
+    form, f = read_filters()
+    return render_template("dashboards/exports.html", form=form, scope_title=scope_title(f))
+
+
+@bp.get("/exports/<any(applications, certificates, inspections):kind>.<any(csv, xlsx):fmt>")
+@allow(BUREAUS)
+def export(kind: str, fmt: str):
+    form, f = read_filters()
+    if form.errors:
+        return redirect(url_for("dashboards.exports_page", **request.args))
+    sheet_title, header, make_rows = EXPORTS[kind]
+    with force_locale("zh_CN"):  # the sheet is Chinese whatever the page language, like its header
+        labels = (
+            {s.value: _(label) for s, label in STATUS_LABELS.items()}
+            if kind != "certificates"
+            else {b: str(label) for b, label in BUCKET_LABELS.items()}
+        )
+    rows = make_rows(f, labels)
+    filename = f"{sheet_title}-{f.today:%Y%m%d}.{fmt}"
+    if fmt == "csv":
+        response = Response(stream_with_context(iter_csv(header, rows)), mimetype=CSV_MIMETYPE)
+        response.headers["Content-Disposition"] = _attachment(filename, f"{kind}-{f.today:%Y%m%d}.csv")
+        return response
+    spool = spool_xlsx(header, rows, sheet_title=sheet_title)
+    return send_file(spool, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=filename)
+
+
+def _attachment(filename: str, ascii_fallback: str) -> str:
+    return f"attachment; filename={ascii_fallback}; filename*=UTF-8''{quote(filename)}"
+
+
+# --- bulk import -------------------------------------------------------------------------------
+
+
+def _allowed_districts() -> set[int] | None:
+    return None if current_scope() is Scope.ALL else {current_user.district_id}
+
+
+@bp.get("/import")
+@allow(BUREAUS)
+def import_start():
+    return render_template("dashboards/import.html", form=ImportUploadForm())
+
+
+@bp.get("/import/template.<any(xlsx, csv):fmt>")
+@allow(BUREAUS)
+def import_template(fmt: str):
+    if fmt == "csv":
+        response = Response(template_csv(), mimetype=CSV_MIMETYPE)
+        response.headers["Content-Disposition"] = _attachment(
+            "网点导入模板.csv", "outlet-import-template.csv"
+        )
+        return response
+    allowed = _allowed_districts()
+    districts = db.session.scalars(select(District).order_by(District.sort_order))
+    names = [d.name_zh for d in districts if allowed is None or d.id in allowed]
+    buffer = io.BytesIO()
+    write_template_xlsx(buffer, districts=names, brands=KNOWN_BRANDS)
+    buffer.seek(0)
+    return send_file(buffer, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name="网点导入模板.xlsx")
+
+
+@bp.post("/import")
+@allow(BUREAUS)
+def import_dry_run():
+    form = ImportUploadForm()
+    if not form.validate_on_submit():
+        return render_template("dashboards/import.html", form=form), 400
+    upload = form.file.data
+    data = upload.read(current_app.config["UPLOAD_MAX_BYTES"] + 1)
+    filename = upload.filename or "upload"
+    if len(data) > current_app.config["UPLOAD_MAX_BYTES"]:
+        form.file.errors.append(_("The file is larger than the site accepts."))
+        return render_template("dashboards/import.html", form=form), 400
+    try:
+        review = review_import(data, filename, allowed_district_ids=_allowed_districts())
+    except ImportFileError as error:
+        form.file.errors.append(translate_message(error.message))
+        return render_template("dashboards/import.html", form=form), 400
+    sha256 = evidence_store().put(data)  # kept for the confirmation, which must not trust the client
+    return _review_page(review, sha256, filename)
+
+
+@bp.post("/import/confirm")
+@allow(BUREAUS)
+def import_confirm():
+    form = ImportConfirmForm()
+    refused = _("This confirmation is not valid for your account any more. Please upload the file again.")
+    if not form.validate_on_submit():
+        flash(refused, "danger")
+        return render_template("dashboards/import.html", form=ImportUploadForm()), 400
+    sha256 = form.sha256.data
+    try:
+        filename = read_import_token(form.token.data, sha256=sha256, user_id=current_user.id)
+        data = evidence_store().open(sha256)
+    except (ImportTokenRefused, FileNotFoundError):
+        flash(refused, "danger")
+        return render_template("dashboards/import.html", form=ImportUploadForm()), 400
+    # Checked again: outlets may have changed since the dry run.
+    review = review_import(data, filename, allowed_district_ids=_allowed_districts())
+    if form.mode.data == IMPORT_ALL_OR_NOTHING and not review.ok:
+        flash(
+            _("Nothing was imported: %(count)d rows have problems.", count=len(review.problem_rows())),
+            "danger",
+        )
+        return _review_page(review, sha256, filename)
+    result = apply_import(review, actor=current_user, sha256=sha256)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        flash(
+            _("Someone registered one of these outlets meanwhile. Nothing was imported; please try again."),
+            "danger",
+        )
+        return redirect(url_for("dashboards.import_start"))
+    flash(
+        _(
+            "Import finished: %(created)d outlets created, %(updated)d updated, %(unchanged)d unchanged, "
+            "%(skipped)d rows skipped.",
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            skipped=result.skipped_rows,
+        ),
+        "success",
+    )
+    return redirect(url_for("dashboards.import_start"))
+
+
+def _review_page(review, sha256: str, filename: str):
+    confirm = ImportConfirmForm(
+        formdata=None, sha256=sha256, token=import_token(sha256, current_user.id, filename)
+    )
+    districts = {d.id: d for d in db.session.scalars(select(District))}
+    return render_template(
+        "dashboards/import_review.html",
+        review=review,
+        confirm=confirm,
+        filename=filename,
+        columns=COLUMN_BY_KEY,
+        districts=districts,
+    )

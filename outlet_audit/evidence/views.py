@@ -1,0 +1,216 @@
+"""Evidence over HTTP: upload to a checklist item, serve files and thumbnails, delete one's own upload.
+
+Files are served only to users whose scope reaches the record (the `evidence_id` loader),
+never sniffed as another type, PDFs always as downloads. Thumbnails are addressed by their
+content hash, so the browser may keep them privately for a year.
+"""
+
+from io import BytesIO
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from outlet_audit.access import allow
+from outlet_audit.checklist import loaders  # noqa: F401  (registers the record loaders)
+from outlet_audit.checklist.attachments import attach_item_evidence, remove_evidence, reuse_map
+from outlet_audit.checklist.models import Assessment
+from outlet_audit.checklist.page import load_state
+from outlet_audit.checklist.permissions import sees_inspection_result
+from outlet_audit.checklist.service import missing_for_sign_off
+from outlet_audit.checklist.views import READERS, load_checklist, refusal_json, wants_json
+from outlet_audit.core.i18n import translate_message
+from outlet_audit.evidence.files import UploadRefused
+from outlet_audit.evidence.models import Evidence
+from outlet_audit.evidence.operations import evidence_store
+from outlet_audit.evidence.storage import StoredFileCorrupted
+from outlet_audit.extensions import db
+from outlet_audit.roles import BUREAU_ROLES
+
+bp = Blueprint("evidence", __name__, url_prefix="/evidence")
+
+THUMBNAIL_MAX_AGE = 365 * 24 * 3600
+
+
+def load_visible_evidence(evidence_id: int) -> Evidence:
+    """The evidence, or 404 when the outlet asks for inspection evidence before sign-off."""
+    evidence = db.get_or_404(Evidence, evidence_id)
+    if evidence.assessment_id is not None:
+        assessment = db.session.get(Assessment, evidence.assessment_id)
+        if assessment.kind == "inspection" and not sees_inspection_result(
+            current_user.role, assessment.signed_off_at is not None
+        ):
+            abort(404)
+    return evidence
+
+
+def _stored_bytes(sha256: str) -> bytes:
+    try:
+        return evidence_store().open(sha256)
+    except (FileNotFoundError, StoredFileCorrupted):
+        abort(404)
+
+
+def _private(response, max_age: int | None):
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.cache_control.public = False
+    response.cache_control.private = True
+    if max_age:
+        response.cache_control.max_age = max_age
+        response.cache_control.immutable = True
+    else:
+        response.cache_control.no_cache = True  # revalidate: access is checked on every request
+    return response
+
+
+@bp.get("/<int:evidence_id>")
+@allow(READERS)
+def file(evidence_id: int):
+    evidence = load_visible_evidence(evidence_id)
+    is_pdf = evidence.mime_type == "application/pdf"
+    response = send_file(
+        BytesIO(_stored_bytes(evidence.stored_sha256)),
+        mimetype=evidence.mime_type,
+        as_attachment=is_pdf,  # a PDF opens in the user's own reader, never inside our origin
+        download_name=evidence.filename,
+        etag=evidence.stored_sha256,
+        conditional=True,
+        max_age=None,
+    )
+    return _private(response, None)
+
+
+@bp.get("/<int:evidence_id>/thumbnail")
+@allow(READERS)
+def thumbnail(evidence_id: int):
+    evidence = load_visible_evidence(evidence_id)
+    if not evidence.thumbnail_sha256:
+        abort(404)
+    response = send_file(
+        BytesIO(_stored_bytes(evidence.thumbnail_sha256)),
+        mimetype="image/jpeg",
+        etag=evidence.thumbnail_sha256,
+        conditional=True,
+        max_age=None,
+    )
+    return _private(response, THUMBNAIL_MAX_AGE)
+
+
+@bp.post("/assessments/<int:assessment_id>/upload")
+@allow(READERS)
+def upload(assessment_id: int):
+    """Attach files to a checklist item: JSON for the page's script, a redirect for a plain form."""
+    checklist = load_checklist(assessment_id)
+    if not checklist.editable:
+        if wants_json():
+            return refusal_json(checklist)
+        flash(translate_message(checklist.refusal()), "warning")
+        return redirect(url_for("checklist.edit", assessment_id=assessment_id))
+    item_code = request.form.get("item_code", "")
+    files = [f for f in request.files.getlist("file") if f and f.filename]
+    back = url_for("checklist.edit", assessment_id=assessment_id, _anchor=f"item-{item_code}")
+    if not files:
+        message = _("Choose a photo or a document first.")
+        if wants_json():
+            return jsonify(status="refused", message=message), 422
+        flash(message, "warning")
+        return redirect(back)
+    stored, refused = [], []
+    for upload_file in files:
+        try:
+            stored.append(
+                attach_item_evidence(
+                    checklist.assessment,
+                    checklist.application,
+                    checklist.edition,
+                    item_code,
+                    upload_file.read(),
+                    upload_file.filename,
+                    current_user,
+                )
+            )
+        except UploadRefused as refusal:
+            refused.append(f"{upload_file.filename}: {translate_message(refusal.message)}")
+    db.session.commit()
+    if not wants_json():
+        for message in refused:
+            flash(message, "danger")
+        if stored:
+            flash(_("%(count)d file(s) attached.", count=len(stored)), "success")
+        return redirect(back)
+    missing = (
+        len(missing_for_sign_off(checklist.assessment, checklist.edition))
+        if checklist.assessment.kind == "inspection"
+        else None
+    )
+    reuse = reuse_map(stored) if current_user.role in BUREAU_ROLES else {}
+    body = {
+        "status": "stored" if stored else "refused",
+        "message": " ".join(refused),
+        "evidence": [
+            {
+                "id": evidence.id,
+                "filename": evidence.filename,
+                "kind": evidence.kind,
+                "html": render_template(
+                    "evidence/_card_single.html", evidence=evidence, reuse=reuse, can_delete=True
+                ),
+            }
+            for evidence in stored
+        ],
+        "item": item_evidence_status(checklist, item_code),
+        "missing_count": missing,
+    }
+    return jsonify(body), 200 if stored else 422
+
+
+@bp.post("/<int:evidence_id>/delete")
+@allow(READERS)
+def delete(evidence_id: int):
+    """Remove one's own item evidence while the checklist can still be changed."""
+    evidence = load_visible_evidence(evidence_id)
+    if evidence.purpose != "item" or evidence.assessment_id is None:
+        abort(404)
+    checklist = load_checklist(evidence.assessment_id)
+    back = url_for(
+        "checklist.edit", assessment_id=checklist.assessment.id, _anchor=f"item-{evidence.item_code}"
+    )
+    if not checklist.editable:
+        if wants_json():
+            return refusal_json(checklist)
+        flash(translate_message(checklist.refusal()), "warning")
+        return redirect(back)
+    if evidence.uploaded_by_id != current_user.id:
+        message = _("Only the person who uploaded this file can delete it.")
+        if wants_json():
+            return jsonify(status="forbidden", message=message), 403
+        flash(message, "warning")
+        return redirect(back)
+    item_code = evidence.item_code
+    remove_evidence(evidence, current_user, checklist.assessment.kind)
+    db.session.commit()
+    if wants_json():
+        return jsonify(
+            status="deleted",
+            item=item_evidence_status(checklist, item_code),
+            missing_count=len(missing_for_sign_off(checklist.assessment, checklist.edition))
+            if checklist.assessment.kind == "inspection"
+            else None,
+        )
+    flash(_("The file was removed."), "success")
+    return redirect(back)
+
+
+def item_evidence_status(checklist, item_code: str) -> dict:
+    """How many files the item has now and whether its answer still lacks required evidence."""
+    state = load_state(checklist.assessment, checklist.edition, checklist.application.outlet_id)
+    try:
+        item = checklist.edition.item(item_code)
+    except KeyError:
+        return {"code": item_code, "evidence_count": 0, "evidence_required": False, "evidence_missing": False}
+    return {
+        "code": item_code,
+        "evidence_count": len(state.evidence.get(item_code, ())),
+        "evidence_required": state.evidence_required(item),
+        "evidence_missing": state.evidence_missing(item),
+    }

@@ -1,0 +1,154 @@
+"""Forms of the application workflow. They parse and keep what was typed; the state machine judges it.
+
+Each action with input has its own form, rendered with the action as prefix so several can
+share one page. A form's own checks cover only the shape of the input (a date, a known
+choice); whether the action is allowed with it is for `states.plan_transition` to say.
+"""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired, MultipleFileField
+from wtforms import DateField, RadioField, SearchField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from outlet_audit.criteria.model import Edition
+from outlet_audit.workflow.states import Action, Level
+
+LEVEL_LABELS = {Level.DISTRICT: _l("District level (区级)"), Level.CITY: _l("City level (市级)")}
+MAX_TEXT = 4000
+
+
+def level_choices() -> list[SelectChoice]:
+    return [SelectChoice(level.value, LEVEL_LABELS[level]) for level in Level]
+
+
+class CheckboxListField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class NewApplicationForm(FlaskForm):
+    target_level = RadioField(_l("Level applied for"), default=Level.DISTRICT.value)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.target_level.choices = level_choices()
+
+
+YES_NO = [SelectChoice("yes", _l("Yes, this is true")), SelectChoice("no", _l("No"))]
+
+
+def declaration_field_name(code: str) -> str:
+    return "declaration_" + "".join(ch if ch.isalnum() else "_" for ch in code)
+
+
+def draft_form(edition: Edition, lang: str, *, application=None, formdata=None) -> FlaskForm:
+    """The application form of one edition: target level and a yes/no answer per declaration."""
+
+    class DraftForm(FlaskForm):
+        target_level = RadioField(_l("Level applied for"), choices=level_choices())
+
+    for declaration in edition.eligibility:
+        field = RadioField(declaration.text.get(lang), choices=YES_NO, validators=[Optional()])
+        setattr(DraftForm, declaration_field_name(declaration.code), field)
+
+    data = {}
+    if application is not None:
+        data["target_level"] = application.target_level
+        for code, value in (application.eligibility or {}).items():
+            data[declaration_field_name(code)] = "yes" if value else "no"
+    if formdata is None:
+        form = DraftForm(formdata=None, data=data, prefix="draft")
+    else:
+        form = DraftForm(formdata=formdata, prefix="draft")
+    form.declarations = [(d, form[declaration_field_name(d.code)]) for d in edition.eligibility]
+    return form
+
+
+def eligibility_answers(form, edition: Edition) -> dict[str, bool | None]:
+    answers = {}
+    for declaration in edition.eligibility:
+        value = getattr(form, declaration_field_name(declaration.code)).data
+        answers[declaration.code] = {"yes": True, "no": False}.get(value)
+    return answers
+
+
+class CommitmentUploadForm(FlaskForm):
+    letter = FileField(
+        _l("Signed commitment letter"),
+        validators=[FileRequired(_l("Choose the scanned or photographed letter."))],
+        description=_l("A PDF scan or a clear photo of the signed and stamped letter."),
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """An action without input: only the CSRF token travels."""
+
+
+class ReasonsForm(FlaskForm):
+    reasons = TextAreaField(_l("Reasons"), validators=[Length(max=MAX_TEXT)])
+
+
+class ScheduleForm(FlaskForm):
+    inspector_ids = CheckboxListField(_l("Inspectors (one or two)"), coerce=int)
+    scheduled_on = DateField(_l("Inspection date"), validators=[Optional()])
+
+
+class RectificationRequestForm(FlaskForm):
+    item_codes = CheckboxListField(_l("Items to rectify"))
+    deadline = DateField(_l("Rectify by"), validators=[Optional()])
+    reasons = TextAreaField(_l("What the outlet must do (optional)"), validators=[Length(max=MAX_TEXT)])
+
+
+class DecisionForm(FlaskForm):
+    granted_level = SelectField(_l("Level granted"), validators=[Optional()])
+    opinion = TextAreaField(_l("Written opinion"), validators=[Length(max=MAX_TEXT)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.granted_level.choices = level_choices()
+
+
+class RectificationAnswerForm(FlaskForm):
+    response = TextAreaField(_l("What was rectified"), validators=[Length(max=MAX_TEXT)])
+    files = MultipleFileField(
+        _l("New photos or documents"),
+        description=_l("At least one file showing the rectified items: JPEG, PNG, WebP or PDF."),
+    )
+
+
+ACTION_FORMS = {
+    Action.RETURN: ReasonsForm,
+    Action.REJECT: ReasonsForm,
+    Action.REOPEN_INSPECTION: ReasonsForm,
+    Action.DECLINE_CITY_LEVEL: ReasonsForm,
+    Action.SCHEDULE_INSPECTION: ScheduleForm,
+    Action.RESCHEDULE_INSPECTION: ScheduleForm,
+    Action.REQUEST_RECTIFICATION: RectificationRequestForm,
+    Action.APPROVE: DecisionForm,
+    Action.SUBMIT_RECTIFICATION: RectificationAnswerForm,
+}
+
+
+def action_form_class(action: Action) -> type[FlaskForm]:
+    return ACTION_FORMS.get(action, ConfirmForm)
+
+
+ANY = ""
+
+
+class QueueFilterForm(FlaskForm):
+    """The work queue's filters, read from the query string (GET: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("Outlet name or permit number"), validators=[Optional(), Length(max=100)])
+    status = SelectField(_l("Status"), validators=[Optional()])
+    brand = SelectField(_l("Brand"), validators=[Optional()])
+    target_level = SelectField(_l("Level applied for"), validators=[Optional()])
+    district_id = SelectField(_l("District"), validators=[Optional()])
+    submitted_from = DateField(_l("Submitted from"), validators=[Optional()])
+    submitted_to = DateField(_l("Submitted until"), validators=[Optional()])

@@ -1,0 +1,188 @@
+"""What the application page shows, gathered for the template (read-only but for the forms it builds)."""
+
+from datetime import timedelta
+
+from flask import current_app, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from outlet_audit.access import rule_for_endpoint
+from outlet_audit.accounts.models import User
+from outlet_audit.audit.models import AuditEvent
+from outlet_audit.audit.queries import application_timeline
+from outlet_audit.certificates.models import Certificate
+from outlet_audit.core.i18n import current_language
+from outlet_audit.core.time import today_in_shanghai
+from outlet_audit.criteria.editions import pinned_edition
+from outlet_audit.extensions import db
+from outlet_audit.roles import Role
+from outlet_audit.workflow.drafting import (
+    EDITABLE_STATUSES,
+    application_evidence,
+    assessment_of,
+    submission_gaps,
+)
+from outlet_audit.workflow.forms import (
+    ACTION_FORMS,
+    CommitmentUploadForm,
+    DecisionForm,
+    RectificationRequestForm,
+    ScheduleForm,
+    action_form_class,
+    draft_form,
+)
+from outlet_audit.workflow.models import Application
+from outlet_audit.workflow.operations import actor_for, application_facts
+from outlet_audit.workflow.states import ACTION_LABELS, STATUS_LABELS, Action, Status, available_actions
+
+DEFAULT_RECTIFICATION_DAYS = 30
+INPUT_ACTIONS = frozenset(ACTION_FORMS)
+# Actions that end or undo something: their button sits behind a second, deliberate click.
+CAREFUL_ACTIONS = frozenset(
+    {Action.WITHDRAW, Action.REJECT, Action.REOPEN_INSPECTION, Action.DECLINE_CITY_LEVEL}
+)
+
+
+def can_open(endpoint: str) -> bool:
+    """Tell whether the endpoint exists and admits the current user's role (scope is checked on request)."""
+    if endpoint not in current_app.view_functions or not current_user.is_authenticated:
+        return False
+    rule = rule_for_endpoint(current_app, endpoint)
+    return rule is not None and (rule.public or current_user.role in rule.scopes)
+
+
+def build_action_form(action: Action, application: Application, edition, *, bound: bool = False):
+    """The form of one action, filled with sensible defaults unless it carries what was posted."""
+    cls = action_form_class(action)
+    form = cls(prefix=action.value) if bound else cls(formdata=None, prefix=action.value)
+    if isinstance(form, ScheduleForm):
+        inspectors = db.session.scalars(
+            select(User)
+            .where(
+                User.role == Role.INSPECTOR,
+                User.district_id == application.district_id,
+                User.active.is_(True),
+            )
+            .order_by(User.display_name)
+        )
+        form.inspector_ids.choices = [SelectChoice(user.id, user.display_name) for user in inspectors]
+        if not bound:
+            form.inspector_ids.data = [user.id for user in application.inspectors]
+            form.scheduled_on.data = application.scheduled_for
+    elif isinstance(form, RectificationRequestForm):
+        lang = current_language()
+        items = (*edition.items(), *edition.bonus_items())
+        form.item_codes.choices = [
+            SelectChoice(item.code, f"{item.code} {item.title.get(lang)}") for item in items
+        ]
+        if not bound:
+            form.item_codes.data = _items_short_of_full_marks(application)
+            form.deadline.data = today_in_shanghai() + timedelta(days=DEFAULT_RECTIFICATION_DAYS)
+    elif isinstance(form, DecisionForm) and not bound:
+        inspection = assessment_of(application, "inspection")
+        reached = inspection.level_reached if inspection is not None else None
+        form.granted_level.data = reached if reached in ("district", "city") else application.target_level
+        if form.granted_level.data == "city" and application.target_level == "district":
+            form.granted_level.data = "district"
+    return form
+
+
+def _items_short_of_full_marks(application: Application) -> list[str]:
+    inspection = assessment_of(application, "inspection")
+    if inspection is None or not inspection.result:
+        return []
+    return [
+        item["code"]
+        for item in inspection.result.get("items", [])
+        if item.get("answered") and not item.get("not_applicable") and not item.get("full_marks")
+    ]
+
+
+def application_page(
+    application: Application, *, posted_action=None, posted_form=None, draft=None, gaps=None
+) -> dict:
+    """Everything the detail template needs; `posted_*` keep a refused form's input on the page."""
+    edition = pinned_edition(application.edition)
+    lang = current_language()
+    status = Status(application.status)
+    # What moves the application on comes first; what ends or undoes it last.
+    actions = sorted(
+        available_actions(application_facts(application), actor_for(current_user)),
+        key=lambda action: action in CAREFUL_ACTIONS,
+    )
+    forms = {
+        action: posted_form
+        if action == posted_action and posted_form is not None
+        else build_action_form(action, application, edition)
+        for action in actions
+    }
+    is_outlet = current_user.role == Role.OUTLET
+    editable = is_outlet and status in EDITABLE_STATUSES
+    self_assessment = assessment_of(application, "self")
+    inspection = assessment_of(application, "inspection")
+    items_by_code = {item.code: item for item in (*edition.items(), *edition.bonus_items())}
+    return {
+        "application": application,
+        "edition": edition,
+        "lang": lang,
+        "status": status,
+        "status_label": STATUS_LABELS[status],
+        "actions": actions,
+        "forms": forms,
+        "action_labels": ACTION_LABELS,
+        "posted_action": posted_action,
+        "careful_actions": CAREFUL_ACTIONS,
+        "input_actions": INPUT_ACTIONS,
+        "is_outlet": is_outlet,
+        "editable": editable,
+        "draft": draft
+        if draft is not None
+        else (draft_form(edition, lang, application=application) if editable else None),
+        "upload_form": CommitmentUploadForm(formdata=None, prefix="commitment") if editable else None,
+        "gaps": gaps if gaps is not None else (submission_gaps(application) if editable else None),
+        "self_assessment": self_assessment,
+        "inspection": inspection,
+        "commitment_files": application_evidence(application, "commitment"),
+        "rectification_files": application_evidence(application, "rectification"),
+        "rectification_items": [
+            (code, items_by_code[code].title.get(lang) if code in items_by_code else "")
+            for code in (application.rectification_items or [])
+        ],
+        "rectification_note": _last_reason(application, Action.REQUEST_RECTIFICATION),
+        "certificate": db.session.scalar(
+            select(Certificate).where(Certificate.application_id == application.id)
+        ),
+        "renewal_of": db.session.get(Certificate, application.renewal_of_id)
+        if application.renewal_of_id
+        else None,
+        "timeline": application_timeline(application.id),
+        "links": _links(application, self_assessment, inspection),
+    }
+
+
+def _last_reason(application: Application, action: Action) -> str | None:
+    """What the person who last took this action wrote, from the audit trail."""
+    return db.session.scalar(
+        select(AuditEvent.reason)
+        .where(
+            AuditEvent.application_id == application.id,
+            AuditEvent.action == "transition",
+            AuditEvent.field == action.value,
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+
+
+def _links(application: Application, self_assessment, inspection) -> dict[str, str]:
+    """Ways into the pages other features build, offered only when they exist and admit this role."""
+    links = {}
+    role = current_user.role
+    if self_assessment is not None and can_open("checklist.edit"):
+        links["self"] = url_for("checklist.edit", assessment_id=self_assessment.id)
+    if inspection is not None and can_open("checklist.edit") and role == Role.INSPECTOR:
+        links["inspection"] = url_for("checklist.edit", assessment_id=inspection.id)
+    if inspection is not None and can_open("checklist.result"):
+        links["result"] = url_for("checklist.result", application_id=application.id)
+    return links

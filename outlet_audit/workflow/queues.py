@@ -1,0 +1,108 @@
+"""The lists each role works from: the bureaus' queue, the city's confirmations, inspectors' visits."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import selectinload
+
+from outlet_audit.checklist.models import Assessment
+from outlet_audit.core.time import SHANGHAI
+from outlet_audit.extensions import db
+from outlet_audit.outlets.models import Outlet
+from outlet_audit.workflow.models import Application, inspection_assignments
+from outlet_audit.workflow.states import FINAL_STATUSES, Status
+
+OPEN = "open"  # everything the bureau still has to deal with (the default)
+ALL = "all"
+# Drafts are the outlet's own work in progress: no bureau list shows them.
+QUEUE_STATUSES = tuple(status for status in Status if status != Status.DRAFT)
+OPEN_STATUSES = tuple(status.value for status in QUEUE_STATUSES if status not in FINAL_STATUSES)
+VISIT_STATUSES = (Status.INSPECTION_SCHEDULED.value, Status.RECTIFICATION_SUBMITTED.value)
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = OPEN
+    q: str = ""
+    brand: str = ""
+    target_level: str = ""
+    district_id: int | None = None
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+
+
+def shanghai_midnight_utc(day: date) -> datetime:
+    """The naive-UTC moment a Shanghai calendar day begins (the database keeps naive UTC)."""
+    return datetime.combine(day, time.min, tzinfo=SHANGHAI).astimezone(UTC).replace(tzinfo=None)
+
+
+def queue_query(filters: QueueFilters, *, only_district_id: int | None) -> Select:
+    """Applications matching the filters, narrowed to one district unless `only_district_id` is None."""
+    query = select(Application).join(Application.outlet).options(selectinload(Application.district))
+    if only_district_id is not None:
+        query = query.where(Application.district_id == only_district_id)
+    elif filters.district_id:
+        query = query.where(Application.district_id == filters.district_id)
+    if filters.status == OPEN:
+        query = query.where(Application.status.in_(OPEN_STATUSES))
+    elif filters.status in {status.value for status in QUEUE_STATUSES}:
+        query = query.where(Application.status == filters.status)
+    else:
+        query = query.where(Application.status != Status.DRAFT.value)
+    if filters.q:
+        query = query.where(
+            or_(
+                Outlet.name.icontains(filters.q, autoescape=True),
+                Outlet.permit_number.icontains(filters.q, autoescape=True),
+            )
+        )
+    if filters.brand:
+        query = query.where(Outlet.brand == filters.brand)
+    if filters.target_level:
+        query = query.where(Application.target_level == filters.target_level)
+    if filters.submitted_from:
+        query = query.where(Application.submitted_at >= shanghai_midnight_utc(filters.submitted_from))
+    if filters.submitted_to:
+        next_day = filters.submitted_to + timedelta(days=1)
+        query = query.where(Application.submitted_at < shanghai_midnight_utc(next_day))
+    if filters.status == OPEN:  # a work queue: whoever waited longest comes first
+        return query.order_by(Application.submitted_at.asc(), Application.id.asc())
+    return query.order_by(Application.submitted_at.desc(), Application.id.desc())
+
+
+def inspections_of(applications) -> dict[int, Assessment]:
+    """The inspection assessment of each application, in one query (lists show their scores)."""
+    ids = [application.id for application in applications]
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        select(Assessment).where(Assessment.application_id.in_(ids), Assessment.kind == "inspection")
+    )
+    return {assessment.application_id: assessment for assessment in rows}
+
+
+def city_confirmation_query() -> Select:
+    return (
+        select(Application)
+        .options(selectinload(Application.district))
+        .where(Application.status == Status.AWAITING_CITY_CONFIRMATION.value)
+        .order_by(Application.updated_at.asc(), Application.id.asc())
+    )
+
+
+def assignments_query(inspector_id: int, *, upcoming: bool) -> Select:
+    """An inspector's visits: those still to do (soonest first) or those done (latest first)."""
+    query = (
+        select(Application)
+        .options(selectinload(Application.inspectors))
+        .join(inspection_assignments, inspection_assignments.c.application_id == Application.id)
+        .where(inspection_assignments.c.inspector_id == inspector_id)
+    )
+    if upcoming:
+        return query.where(Application.status.in_(VISIT_STATUSES)).order_by(
+            Application.scheduled_for.asc(), Application.id.asc()
+        )
+    return query.where(Application.status.not_in(VISIT_STATUSES)).order_by(
+        Application.scheduled_for.desc(), Application.id.desc()
+    )

@@ -1,0 +1,145 @@
+"""The lists each role starts from: the bureaus' work queue, the city's confirmations, inspectors' visits."""
+
+from flask import current_app, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from outlet_audit.access import Scope, allow, current_scope
+from outlet_audit.core.i18n import translate_message
+from outlet_audit.core.navigation import nav_entry
+from outlet_audit.extensions import db
+from outlet_audit.outlets.forms import district_choices
+from outlet_audit.outlets.models import KNOWN_BRANDS, Outlet
+from outlet_audit.roles import Role
+from outlet_audit.text import Message
+from outlet_audit.workflow.forms import ANY, LEVEL_LABELS, QueueFilterForm
+from outlet_audit.workflow.queues import (
+    ALL,
+    OPEN,
+    QUEUE_STATUSES,
+    QueueFilters,
+    assignments_query,
+    city_confirmation_query,
+    inspections_of,
+    queue_query,
+)
+from outlet_audit.workflow.states import STATUS_LABELS, Level
+from outlet_audit.workflow.views import bp
+
+BUREAUS = {Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT, Role.CITY_BUREAU: Scope.ALL}
+DONE_VISITS_SHOWN = 30
+
+nav_entry("workflow.queue", _l("Applications"), {Role.DISTRICT_BUREAU, Role.CITY_BUREAU}, order=10)
+nav_entry("workflow.city_confirmations", _l("City confirmations"), {Role.CITY_BUREAU}, order=20)
+nav_entry("workflow.assignments", _l("My inspections"), {Role.INSPECTOR}, order=10)
+
+
+def _filter_form() -> QueueFilterForm:
+    form = QueueFilterForm(formdata=request.args)
+    form.status.choices = [SelectChoice(OPEN, _l("In progress")), SelectChoice(ALL, _l("All"))] + [
+        SelectChoice(status.value, translate_message(Message(STATUS_LABELS[status])))
+        for status in QUEUE_STATUSES
+    ]
+    brands = set(KNOWN_BRANDS) | set(db.session.scalars(select(Outlet.brand).distinct()))
+    form.brand.choices = [SelectChoice(ANY, _l("All brands"))] + [SelectChoice(b, b) for b in sorted(brands)]
+    form.target_level.choices = [SelectChoice(ANY, _l("Both levels"))] + [
+        SelectChoice(level.value, LEVEL_LABELS[level]) for level in Level
+    ]
+    form.district_id.choices = [SelectChoice(ANY, _l("All districts"))] + [
+        SelectChoice(str(choice.value), choice.label) for choice in district_choices()
+    ]
+    if not form.status.data:
+        form.status.data = OPEN
+    return form
+
+
+def _filters(form: QueueFilterForm) -> QueueFilters:
+    form.validate()  # a bad value is shown on its field and that filter left out
+    valid = {name: not field.errors for name, field in form._fields.items()}
+    district = form.district_id.data if valid["district_id"] else ""
+    return QueueFilters(
+        status=form.status.data if valid["status"] else OPEN,
+        q=(form.q.data or "").strip() if valid["q"] else "",
+        brand=form.brand.data if valid["brand"] else "",
+        target_level=form.target_level.data if valid["target_level"] else "",
+        district_id=int(district) if district and district.isdigit() else None,
+        submitted_from=form.submitted_from.data if valid["submitted_from"] else None,
+        submitted_to=form.submitted_to.data if valid["submitted_to"] else None,
+    )
+
+
+@bp.get("/queue")
+@allow(BUREAUS)
+def queue():
+    form = _filter_form()
+    filters = _filters(form)
+    only_district = None if current_scope() is Scope.ALL else current_user.district_id
+    page = db.paginate(
+        queue_query(filters, only_district_id=only_district),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+    )
+    return render_template(
+        "workflow/queue.html",
+        form=form,
+        page=page,
+        all_districts=only_district is None,
+        rows=_rows(page.items),
+        title=_l("Applications"),
+        endpoint="workflow.queue",
+        show_filters=True,
+    )
+
+
+@bp.get("/city-confirmations")
+@allow({Role.CITY_BUREAU: Scope.ALL})
+def city_confirmations():
+    page = db.paginate(city_confirmation_query(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template(
+        "workflow/queue.html",
+        form=None,
+        page=page,
+        all_districts=True,
+        rows=_rows(page.items),
+        title=_l("City-level confirmations"),
+        endpoint="workflow.city_confirmations",
+        show_filters=False,
+    )
+
+
+def _rows(applications) -> list[dict]:
+    inspections = inspections_of(applications)
+    return [
+        {
+            "application": application,
+            "status_label": STATUS_LABELS[application.status],
+            "inspection": inspections.get(application.id),
+        }
+        for application in applications
+    ]
+
+
+@bp.get("/assignments")
+@allow({Role.INSPECTOR: Scope.ASSIGNED})
+def assignments():
+    upcoming = db.session.scalars(assignments_query(current_user.id, upcoming=True)).all()
+    done = db.session.scalars(
+        assignments_query(current_user.id, upcoming=False).limit(DONE_VISITS_SHOWN)
+    ).all()
+    inspections = inspections_of([*upcoming, *done])
+    return render_template(
+        "workflow/assignments.html",
+        upcoming=[_visit(application, inspections) for application in upcoming],
+        done=[_visit(application, inspections) for application in done],
+    )
+
+
+def _visit(application, inspections) -> dict:
+    return {
+        "application": application,
+        "status_label": STATUS_LABELS[application.status],
+        "inspection": inspections.get(application.id),
+        "partners": [user for user in application.inspectors if user.id != current_user.id],
+    }

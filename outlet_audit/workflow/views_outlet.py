@@ -1,0 +1,208 @@
+"""The outlet's pages: its applications, opening one, the draft, and the commitment letter (承诺书)."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from outlet_audit.access import Scope, allow
+from outlet_audit.certificates.models import Certificate
+from outlet_audit.checklist.service import get_or_create_assessment
+from outlet_audit.core.i18n import current_language, translate_message
+from outlet_audit.core.navigation import nav_entry
+from outlet_audit.core.time import today_in_shanghai
+from outlet_audit.criteria.editions import active_edition, pinned_edition
+from outlet_audit.evidence.files import UploadRefused
+from outlet_audit.extensions import db
+from outlet_audit.roles import Role
+from outlet_audit.workflow.drafting import (
+    ApplicationRefused,
+    attach_commitment_letter,
+    city_level_refusal,
+    create_application,
+    open_application_of,
+    renewable_certificate,
+    save_draft,
+)
+from outlet_audit.workflow.forms import (
+    CommitmentUploadForm,
+    NewApplicationForm,
+    draft_form,
+    eligibility_answers,
+)
+from outlet_audit.workflow.models import Application
+from outlet_audit.workflow.page import application_page, can_open
+from outlet_audit.workflow.states import STATUS_LABELS, Level
+from outlet_audit.workflow.views import APPLICATION_READERS, bp, render_application
+
+OUTLET_ONLY = {Role.OUTLET: Scope.OWN_OUTLET}
+nav_entry("workflow.my_applications", _l("My applications"), {Role.OUTLET}, order=10)
+
+
+@bp.get("/")
+@allow(OUTLET_ONLY)
+def my_applications():
+    outlet = current_user.outlet
+    applications = db.session.scalars(
+        select(Application).where(Application.outlet_id == outlet.id).order_by(Application.created_at.desc())
+    ).all()
+    certificates = db.session.scalars(
+        select(Certificate)
+        .where(Certificate.outlet_id == outlet.id, Certificate.state == "active")
+        .order_by(Certificate.valid_until)
+    ).all()
+    return render_template(
+        "workflow/my_applications.html",
+        outlet=outlet,
+        applications=applications,
+        open_application=open_application_of(outlet.id),
+        certificates=certificates,
+        status_labels=STATUS_LABELS,
+        today=today_in_shanghai(),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(OUTLET_ONLY)
+def new_application():
+    outlet = current_user.outlet
+    renewal_of = None
+    if request.args.get("renew"):
+        renewal_of = renewable_certificate(outlet.id, request.args.get("renew", type=int))
+        if renewal_of is None:
+            abort(404)  # not this outlet's active certificate: as if it did not exist
+    existing = open_application_of(outlet.id)
+    if existing is not None:
+        flash(
+            _("Your outlet already has an application in progress (%(ref)s).", ref=existing.reference), "info"
+        )
+        return redirect(url_for("workflow.application_detail", application_id=existing.id))
+    form = NewApplicationForm()
+    if request.method == "GET" and renewal_of is not None:
+        form.target_level.data = renewal_of.level
+    if form.validate_on_submit():
+        try:
+            application = create_application(
+                outlet, Level(form.target_level.data), actor=current_user, renewal_of=renewal_of
+            )
+            get_or_create_assessment(application, "self")
+        except ApplicationRefused as refusal:
+            db.session.rollback()
+            if refusal.existing is not None:
+                flash(translate_message(refusal.message), "info")
+                return redirect(url_for("workflow.application_detail", application_id=refusal.existing.id))
+            form.target_level.errors.append(translate_message(refusal.message))
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Application %(ref)s opened. Fill it in at your own pace; the draft is kept.",
+                    ref=application.reference,
+                ),
+                "success",
+            )
+            return redirect(url_for("workflow.application_detail", application_id=application.id))
+    edition = active_edition()
+    city_refusal = city_level_refusal(outlet.id, edition)
+    status_code = 422 if form.errors else 200
+    return render_template(
+        "workflow/new_application.html",
+        form=form,
+        outlet=outlet,
+        edition=edition,
+        lang=current_language(),
+        renewal_of=renewal_of,
+        city_refusal=city_refusal,
+    ), status_code
+
+
+@bp.post("/<int:application_id>/draft")
+@allow(OUTLET_ONLY)
+def save_application_draft(application_id: int):
+    application = db.get_or_404(Application, application_id)
+    edition = pinned_edition(application.edition)
+    form = draft_form(edition, current_language(), formdata=request.form)
+    if not form.validate():
+        flash(_("Please correct the fields marked below."), "danger")
+        return render_application(application, status_code=422, draft=form)
+    try:
+        save_draft(
+            application,
+            target_level=Level(form.target_level.data),
+            eligibility=eligibility_answers(form, edition),
+            actor=current_user,
+        )
+        db.session.commit()
+    except ApplicationRefused as refusal:
+        db.session.rollback()
+        flash(translate_message(refusal.message), "danger")
+        application = db.session.get(Application, application_id)
+        return render_application(application, status_code=422, draft=form)
+    except StaleDataError:
+        db.session.rollback()
+        flash(
+            _("Someone else changed this application a moment ago. Please check it and try again."), "warning"
+        )
+        return redirect(url_for("workflow.application_detail", application_id=application_id))
+    flash(_("Draft saved."), "success")
+    return redirect(
+        url_for("workflow.application_detail", application_id=application_id) + "#application-form"
+    )
+
+
+@bp.post("/<int:application_id>/commitment")
+@allow(OUTLET_ONLY)
+def upload_commitment(application_id: int):
+    application = db.get_or_404(Application, application_id)
+    form = CommitmentUploadForm(prefix="commitment")
+    if form.validate():
+        upload = form.letter.data
+        try:
+            attach_commitment_letter(application, upload.read(), upload.filename, actor=current_user)
+            db.session.commit()
+        except (UploadRefused, ApplicationRefused) as refusal:
+            db.session.rollback()
+            form.letter.errors.append(translate_message(refusal.message))
+        else:
+            flash(_("The signed commitment letter is uploaded."), "success")
+            return redirect(
+                url_for("workflow.application_detail", application_id=application_id) + "#commitment"
+            )
+    flash(_("The commitment letter was not uploaded."), "danger")
+    application = db.session.get(Application, application_id)
+    page = render_template("workflow/detail.html", **_page_with_upload_form(application, form))
+    return page, 422
+
+
+def _page_with_upload_form(application: Application, form) -> dict:
+    context = application_page(application)
+    context["upload_form"] = form
+    return context
+
+
+@bp.get("/<int:application_id>/commitment-letter")
+@allow(APPLICATION_READERS)
+def commitment_letter(application_id: int):
+    application = db.get_or_404(Application, application_id)
+    edition = pinned_edition(application.edition)
+    return render_template(
+        "workflow/commitment_letter.html",
+        application=application,
+        outlet=application.outlet,
+        edition=edition,
+        today=today_in_shanghai(),
+    )
+
+
+@bp.post("/<int:application_id>/self-assessment")
+@allow(OUTLET_ONLY)
+def start_self_assessment(application_id: int):
+    application = db.get_or_404(Application, application_id)
+    assessment = get_or_create_assessment(application, "self")
+    db.session.commit()
+    if can_open("checklist.edit"):
+        return redirect(url_for("checklist.edit", assessment_id=assessment.id))
+    flash(_("The self-assessment form is not available yet. Please try again later."), "info")
+    return redirect(url_for("workflow.application_detail", application_id=application_id))

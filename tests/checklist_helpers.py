@@ -1,0 +1,237 @@
+"""Builders for the checklist, evidence and criteria web tests: people, inspections, answers, files.
+
+Every file is made here in code; no binary fixtures.
+"""
+
+import io
+import re
+import struct
+import zlib
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from PIL import ExifTags, Image
+
+from outlet_audit.checklist.forms import FIELD_BUILDERS, field_name
+from outlet_audit.checklist.service import get_or_create_assessment, save_answer
+from outlet_audit.criteria import load_edition
+from outlet_audit.criteria.editions import pinned_edition
+from outlet_audit.roles import Role
+from tests.factories import make_application, make_outlet, make_user
+
+PUDONG_PATH = Path(__file__).parent / "data" / "criteria" / "pudong-pilot-2026.yaml"
+
+
+def pudong_edition():
+    return load_edition(PUDONG_PATH)
+
+
+@pytest.fixture
+def workflow_links(app, monkeypatch):
+    """Let transitions build their notification link before the workflow pages exist.
+
+    `apply_transition` links to `workflow.application_detail`, which the workflow feature adds;
+    until then this answers a placeholder for that one endpoint and changes nothing else.
+    """
+    if "workflow.application_detail" in app.view_functions:
+        return
+    from flask import url_for as real_url_for
+
+    from outlet_audit.workflow import operations
+
+    def url_for(endpoint, **values):
+        if endpoint == "workflow.application_detail":
+            return f"/applications/{values['application_id']}"
+        return real_url_for(endpoint, **values)
+
+    monkeypatch.setattr(operations, "url_for", url_for)
+
+
+class Inspection:
+    """An application in inspection with its people: the usual starting point of these tests."""
+
+    def __init__(self, *, edition=None, status="inspection_scheduled", district_code="FX"):
+        self.outlet = make_outlet(district_code)
+        self.outlet_user = make_user(Role.OUTLET, outlet=self.outlet)
+        self.inspector = make_user(Role.INSPECTOR, district_code=district_code, display_name="李检查")
+        self.second_inspector = make_user(Role.INSPECTOR, district_code=district_code, display_name="王检查")
+        self.bureau = make_user(Role.DISTRICT_BUREAU, district_code=district_code)
+        self.application = make_application(
+            self.outlet, status=status, inspectors=[self.inspector, self.second_inspector], edition=edition
+        )
+        self.assessment = get_or_create_assessment(self.application, "inspection")
+        self.edition = pinned_edition(self.application.edition)
+
+    def save(self, code, value, *, actor=None, version=None, not_applicable=False, note=None):
+        """Save through the service, as an earlier visit of the page would have."""
+        row = save_answer(
+            self.assessment,
+            self.edition,
+            code,
+            value=value,
+            not_applicable=not_applicable,
+            note=note,
+            expected_version=self.version(code) if version is None else version,
+            actor=actor or self.inspector,
+        )
+        return row
+
+    def version(self, code):
+        from outlet_audit.checklist.service import answer_rows
+
+        return next((row.version for row in answer_rows(self.assessment) if row.item_code == code), 0)
+
+    @property
+    def edit_url(self):
+        return f"/checklist/{self.assessment.id}"
+
+    def save_url(self, code):
+        return f"/checklist/{self.assessment.id}/items/{code}"
+
+    @property
+    def upload_url(self):
+        return f"/evidence/assessments/{self.assessment.id}/upload"
+
+    @property
+    def result_url(self):
+        return f"/checklist/applications/{self.application.id}/result"
+
+
+def best_value(item):
+    """The answer that earns the item's full points, as the engine's value."""
+    spec = item.answer
+    if spec.type == "yes_no":
+        return spec.earns_on
+    if spec.type == "choice":
+        return max(spec.options, key=lambda option: option.points).code
+    return Decimal(max(threshold.min for threshold in spec.thresholds))
+
+
+def form_text(item, value):
+    """The text a browser would send for an engine value."""
+    return FIELD_BUILDERS[item.answer.type].to_text(value)
+
+
+def full_form(edition, answers: dict, versions: dict | None = None, notes: dict | None = None) -> dict:
+    """Form data of the whole checklist, as the page without JavaScript posts it."""
+    data = {}
+    for item in (*edition.items(), *edition.bonus_items()):
+        name = field_name(item.code)
+        raw = answers.get(item.code)
+        if raw == "N/A":
+            data[f"{name}-not_applicable"] = "y"
+        elif raw is not None:
+            data[f"{name}-value"] = raw
+        data[f"{name}-note"] = (notes or {}).get(item.code, "")
+        data[f"{name}-version"] = str((versions or {}).get(item.code, 0))
+    return data
+
+
+def csrf_from(page: str) -> str:
+    return re.search(r'name="csrf-token" content="([^"]+)"', page)[1]
+
+
+# --- files ------------------------------------------------------------------------------------
+
+SHANGHAI_GPS = (("N", (31.0, 13.0, 48.0)), ("E", (121.0, 28.0, 12.0)))
+
+
+def photo(size=(640, 480), *, taken: str | None = None, gps=None, colour="green", fmt="JPEG") -> bytes:
+    image = Image.new("RGB", size, colour)
+    image.paste(Image.new("RGB", (size[0] // 2, size[1]), "white"), (0, 0))
+    exif = Image.Exif()
+    if taken:
+        exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = taken
+    if gps:
+        ifd = exif.get_ifd(ExifTags.IFD.GPSInfo)
+        (
+            (ifd[ExifTags.GPS.GPSLatitudeRef], ifd[ExifTags.GPS.GPSLatitude]),
+            (ifd[ExifTags.GPS.GPSLongitudeRef], ifd[ExifTags.GPS.GPSLongitude]),
+        ) = gps
+    buffer = io.BytesIO()
+    params = {"exif": exif} if fmt in ("JPEG", "WEBP") and (taken or gps) else {}
+    image.save(buffer, fmt, **params)
+    return buffer.getvalue()
+
+
+def pdf(extra_catalog: bytes = b"") -> bytes:
+    """A one-page PDF with a correct cross-reference table."""
+    bodies = [
+        b"<< /Type /Catalog /Pages 2 0 R" + extra_catalog + b" >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+    ]
+    data = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(bodies, start=1):
+        offsets.append(len(data))
+        data += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(data)
+    data += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
+    data += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    data += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(bodies) + 1, xref)
+    return bytes(data)
+
+
+def bomb_png(width=20_000, height=20_000) -> bytes:
+    """A valid 1-bit PNG of 400 million white pixels in a few kilobytes."""
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    row = b"\x00" * (1 + (width + 7) // 8)
+    compressor = zlib.compressobj(9)
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+SVG_WITH_SCRIPT = (
+    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+    b"<script>alert(document.cookie)</script><rect width='10' height='10'/></svg>"
+)
+HTML_AS_JPEG = b"<html><body><script>alert(1)</script></body></html>"
+HEIC_HEADER = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
+
+
+def attach(inspection, code, data=None, *, actor=None, filename="photo.jpg"):
+    from outlet_audit.checklist.attachments import attach_item_evidence
+
+    return attach_item_evidence(
+        inspection.assessment,
+        inspection.application,
+        inspection.edition,
+        code,
+        data or photo((64, 48)),
+        filename,
+        actor or inspection.inspector,
+    )
+
+
+def complete(inspection, overrides: dict | None = None):
+    """Answer every scored item (full marks unless overridden) and attach the evidence each needs."""
+    from outlet_audit.scoring import Answer, evidence_required
+
+    overrides = overrides or {}
+    for item in inspection.edition.items():
+        value = overrides.get(item.code, best_value(item))
+        inspection.save(item.code, value)
+        if evidence_required(item, Answer(value)):
+            attach(
+                inspection,
+                item.code,
+                pdf() if item.evidence.kind == "document" else None,
+                filename="doc.pdf" if item.evidence.kind == "document" else "photo.jpg",
+            )
+
+
+def signature_png_data_url() -> str:
+    import base64
+
+    image = Image.new("RGBA", (300, 100), (0, 0, 0, 0))
+    for x in range(20, 280):
+        image.putpixel((x, 50 + (x % 20) - 10), (0, 0, 0, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()

@@ -1,0 +1,332 @@
+"""Managing certificates: the list and its filters, the detail page, revocation, renewal, supersession."""
+
+from datetime import timedelta
+
+import pytest
+from flask import Blueprint, url_for
+from sqlalchemy import select
+
+from outlet_audit.access import Scope, allow
+from outlet_audit.audit.models import AuditEvent
+from outlet_audit.certificates.data import state_condition
+from outlet_audit.certificates.models import Certificate
+from outlet_audit.certificates.operations import RevocationRefused, issue_certificate, revoke_certificate
+from outlet_audit.certificates.state import CertificateState, certificate_state
+from outlet_audit.certificates.views import RENEWAL_ENDPOINT
+from outlet_audit.core.time import today_in_shanghai
+from outlet_audit.notifications.models import Notification
+from outlet_audit.roles import Role
+from tests.certificate_helpers import answer_inspection, counted_queries, decide, make_certified, sign_off
+from tests.conftest import make_test_app
+from tests.factories import login, make_application, make_outlet, make_user
+
+
+def long_ago(days: int):
+    return today_in_shanghai() - timedelta(days=days)
+
+
+@pytest.fixture
+def four_states(ctx, db_session):
+    """One certificate in each state, all in Fengxian; plus one valid one in Qingpu."""
+    valid = make_certified(name="奉贤有效网点")
+    expired = make_certified(name="奉贤过期网点", issued_on=long_ago(3 * 365))
+    revoked = make_certified(name="奉贤撤销网点")
+    revoke_certificate(revoked.certificate, revoked.bureau, "复查发现使用不可降解胶带")
+    superseded = make_certified(name="奉贤被替代网点")
+    city_application = make_application(superseded.outlet, status="approved", target_level="city")
+    answer_inspection(city_application, superseded.inspector)
+    issue_certificate(city_application, superseded.bureau, issued_on=today_in_shanghai())
+    db_session.flush()
+    qingpu = make_certified(name="青浦有效网点", district_code="QP")
+    return {
+        "valid": valid,
+        "expired": expired,
+        "revoked": revoked,
+        "superseded": superseded,
+        "qingpu": qingpu,
+    }
+
+
+def test_the_sql_state_filter_agrees_with_certificate_state(four_states, db_session):
+    today = today_in_shanghai()
+    for state in CertificateState:
+        ids = set(db_session.scalars(select(Certificate.id).where(state_condition(state, today))))
+        expected = {
+            c.id
+            for c in db_session.scalars(select(Certificate))
+            if certificate_state(c.state, c.valid_until, today) is state
+        }
+        assert ids == expected and ids, state
+
+
+def test_list_shows_each_role_its_own_certificates(client, four_states):
+    fengxian = {name for name in ("奉贤有效网点", "奉贤过期网点", "奉贤撤销网点", "奉贤被替代网点")}
+    login(client, four_states["valid"].bureau)
+    page = client.get("/certificates/").get_data(as_text=True)
+    assert all(name in page for name in fengxian) and "青浦有效网点" not in page
+    login(client, make_user(Role.CITY_BUREAU))
+    page = client.get("/certificates/").get_data(as_text=True)
+    assert all(name in page for name in fengxian | {"青浦有效网点"})
+    login(client, four_states["expired"].outlet_user)
+    page = client.get("/certificates/").get_data(as_text=True)
+    assert four_states["expired"].certificate.number in page
+    assert four_states["valid"].certificate.number not in page
+
+
+@pytest.mark.parametrize(
+    "state, shown",
+    [
+        ("valid", {"valid", "superseded_city"}),
+        ("expired", {"expired"}),
+        ("revoked", {"revoked"}),
+        ("superseded", {"superseded"}),
+        ("", {"valid", "expired", "revoked", "superseded", "superseded_city"}),
+        ("nonsense", {"valid", "expired", "revoked", "superseded", "superseded_city"}),
+    ],
+)
+def test_list_filters_by_displayed_state(client, four_states, db_session, state, shown):
+    numbers = {key: value.certificate.number for key, value in four_states.items() if key != "qingpu"}
+    city = db_session.get(Certificate, four_states["superseded"].certificate.superseded_by_id)
+    numbers["superseded_city"] = city.number
+    login(client, four_states["valid"].bureau)
+    page = client.get(f"/certificates/?state={state}").get_data(as_text=True)
+    assert {key for key, number in numbers.items() if number in page} == shown
+
+
+def test_list_searches_by_outlet_name_or_number(client, four_states):
+    login(client, make_user(Role.CITY_BUREAU))
+    page = client.get("/certificates/?q=过期").get_data(as_text=True)
+    assert "奉贤过期网点" in page and "奉贤有效网点" not in page
+    number = four_states["qingpu"].certificate.number
+    page = client.get(f"/certificates/?q={number.lower()}").get_data(as_text=True)
+    assert "青浦有效网点" in page and "奉贤过期网点" not in page
+    assert "奉贤有效网点" not in client.get("/certificates/?q=%25").get_data(as_text=True)
+
+
+def test_list_and_detail_are_not_for_inspectors_or_admins(client, four_states):
+    certificate_id = four_states["valid"].certificate.id
+    for role in (Role.INSPECTOR, Role.ADMIN):
+        login(client, make_user(role))
+        assert client.get("/certificates/").status_code == 403
+        assert client.get(f"/certificates/{certificate_id}").status_code == 403
+
+
+def test_detail_is_hidden_outside_the_scope(client, four_states):
+    certificate_id = four_states["qingpu"].certificate.id
+    login(client, four_states["valid"].bureau)
+    assert client.get(f"/certificates/{certificate_id}").status_code == 404
+    login(client, four_states["valid"].outlet_user)
+    assert client.get(f"/certificates/{certificate_id}").status_code == 404
+    login(client, four_states["qingpu"].outlet_user)
+    assert client.get(f"/certificates/{certificate_id}").status_code == 200
+
+
+def test_detail_shows_the_computed_state(client, four_states, db_session):
+    login(client, make_user(Role.CITY_BUREAU))
+    expired = client.get(f"/certificates/{four_states['expired'].certificate.id}").get_data(as_text=True)
+    assert 'data-state="expired"' in expired and "text-bg-secondary" in expired
+    assert four_states["expired"].certificate.state == "active"  # expiry is computed, never stored
+    revoked = client.get(f"/certificates/{four_states['revoked'].certificate.id}").get_data(as_text=True)
+    assert "复查发现使用不可降解胶带" in revoked
+    superseded = four_states["superseded"].certificate
+    city = db_session.get(Certificate, superseded.superseded_by_id)
+    page = client.get(f"/certificates/{superseded.id}").get_data(as_text=True)
+    assert city.number in page and f"/certificates/{city.id}" in page
+
+
+# -- revocation ---------------------------------------------------------------------------
+
+
+def test_district_bureau_revokes_with_a_reason_and_it_is_audited(client, four_states, db_session):
+    certified = four_states["valid"]
+    login(client, certified.bureau)
+    response = client.post(
+        f"/certificates/{certified.certificate.id}/revoke", data={"reason": "  复查不合格  "}
+    )
+    assert response.status_code == 302
+    db_session.refresh(certified.certificate)
+    certificate = certified.certificate
+    assert certificate.state == "revoked" and certificate.revoked_reason == "复查不合格"
+    assert certificate.revoked_by_id == certified.bureau.id and certificate.revoked_at is not None
+    event = db_session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.subject_type == "certificate",
+            AuditEvent.subject_id == certificate.id,
+            AuditEvent.action == "certificate_revoked",
+        )
+    )
+    assert event.actor_id == certified.bureau.id and event.reason == "复查不合格"
+    assert (event.old_value, event.new_value) == ("active", "revoked")
+    notes = db_session.scalars(
+        select(Notification).where(
+            Notification.kind == "certificate_revoked", Notification.user_id == certified.outlet_user.id
+        )
+    ).all()
+    assert [(note.link, note.params["reason"]) for note in notes] == [
+        (f"/certificates/{certificate.id}", "复查不合格")
+    ]
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_revocation_without_a_reason_is_refused(client, four_states, db_session, reason):
+    certified = four_states["valid"]
+    login(client, certified.bureau)
+    response = client.post(f"/certificates/{certified.certificate.id}/revoke", data={"reason": reason})
+    assert response.status_code == 400
+    assert "is-invalid" in response.get_data(as_text=True)
+    db_session.refresh(certified.certificate)
+    assert certified.certificate.state == "active"
+    assert (
+        db_session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.action == "certificate_revoked", AuditEvent.subject_id == certified.certificate.id
+            )
+        )
+        is None
+    )
+
+
+def test_a_too_long_reason_keeps_what_was_typed(client, four_states):
+    certified = four_states["valid"]
+    login(client, certified.bureau)
+    typed = "原因" * 600
+    response = client.post(f"/certificates/{certified.certificate.id}/revoke", data={"reason": typed})
+    assert response.status_code == 400 and typed in response.get_data(as_text=True)
+
+
+def test_revocation_is_for_the_own_district_bureau_only(client, four_states, db_session):
+    url = f"/certificates/{four_states['valid'].certificate.id}/revoke"
+    login(client, make_user(Role.DISTRICT_BUREAU, district_code="QP"))
+    assert client.post(url, data={"reason": "x"}).status_code == 404
+    for user in (
+        make_user(Role.CITY_BUREAU),
+        four_states["valid"].outlet_user,
+        four_states["valid"].inspector,
+    ):
+        login(client, user)
+        assert client.post(url, data={"reason": "x"}).status_code == 403
+    db_session.refresh(four_states["valid"].certificate)
+    assert four_states["valid"].certificate.state == "active"
+
+
+def test_only_an_active_certificate_can_be_revoked(client, four_states, db_session):
+    superseded = four_states["superseded"]
+    with pytest.raises(RevocationRefused):
+        revoke_certificate(superseded.certificate, superseded.bureau, "再次撤销")
+    login(client, superseded.bureau)
+    response = client.post(f"/certificates/{superseded.certificate.id}/revoke", data={"reason": "x"})
+    assert response.status_code == 302
+    db_session.refresh(superseded.certificate)
+    assert superseded.certificate.state == "superseded"
+
+
+def test_revoke_form_is_offered_to_the_district_bureau_only(client, four_states):
+    url = f"/certificates/{four_states['valid'].certificate.id}"
+    login(client, four_states["valid"].bureau)
+    assert "/revoke" in client.get(url).get_data(as_text=True)
+    login(client, make_user(Role.CITY_BUREAU))
+    assert "/revoke" not in client.get(url).get_data(as_text=True)
+    login(client, four_states["valid"].outlet_user)
+    assert "/revoke" not in client.get(url).get_data(as_text=True)
+
+
+# -- renewal and supersession -------------------------------------------------------------
+
+
+def _app_with_renewal_endpoint(database_url, tmp_path, present: bool):
+    """A fresh app where the workflow's new-application page exists or not, whatever the tree holds."""
+    app = make_test_app(database_url, tmp_path)
+    if present and RENEWAL_ENDPOINT not in app.view_functions:
+        stand_in = Blueprint("workflow", __name__)
+
+        @stand_in.get("/applications/new")
+        @allow({Role.OUTLET: Scope.OWN_OUTLET})
+        def new_application():
+            return "new"
+
+        app.register_blueprint(stand_in)
+    if not present:
+        app.view_functions.pop(RENEWAL_ENDPOINT, None)
+    return app
+
+
+def test_renew_button_links_to_a_new_application_for_a_valid_certificate(database_url, tmp_path, db_session):
+    app = _app_with_renewal_endpoint(database_url, tmp_path, present=True)
+    client = app.test_client()
+    certified = make_certified()  # in the fixture's app context: a new one would roll the rows back
+    expired = make_certified(issued_on=long_ago(3 * 365))
+    with app.test_request_context():
+        renew_url = url_for(RENEWAL_ENDPOINT, renew=certified.certificate.id)
+    assert f"renew={certified.certificate.id}" in renew_url
+    login(client, certified.outlet_user)
+    page = client.get(f"/certificates/{certified.certificate.id}").get_data(as_text=True)
+    assert f'href="{renew_url}"' in page
+    login(client, certified.bureau)
+    assert "renew=" not in client.get(f"/certificates/{certified.certificate.id}").get_data(as_text=True)
+    login(client, expired.outlet_user)
+    assert "renew=" not in client.get(f"/certificates/{expired.certificate.id}").get_data(as_text=True)
+
+
+def test_no_renew_button_without_the_workflow_page(database_url, tmp_path, db_session):
+    app = _app_with_renewal_endpoint(database_url, tmp_path, present=False)
+    client = app.test_client()
+    certified = make_certified()
+    login(client, certified.outlet_user)
+    response = client.get(f"/certificates/{certified.certificate.id}")
+    assert response.status_code == 200 and "renew=" not in response.get_data(as_text=True)
+
+
+def test_a_city_certificate_supersedes_the_district_one(ctx, db_session):
+    certified = make_certified()
+    district_certificate = certified.certificate
+    application = make_application(certified.outlet, status="approved", target_level="city")
+    inspection = answer_inspection(application, certified.inspector)
+    sign_off(application, inspection, certified.inspector)
+    decide(application, certified.bureau, action="confirm_city_level")
+    city = issue_certificate(application, certified.bureau, issued_on=today_in_shanghai())
+    assert city.level == "city" and city.number.split("-")[3] == "S"
+    assert district_certificate.state == "superseded" and district_certificate.superseded_by_id == city.id
+    assert city.issuing_bureau == "上海市邮政管理局"
+    assert city.state == "active"
+    event = db_session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "certificate_superseded", AuditEvent.subject_id == district_certificate.id
+        )
+    )
+    assert (event.old_value, event.new_value) == (district_certificate.number, city.number)
+
+
+def test_a_renewal_supersedes_the_certificate_it_renews(ctx):
+    certified = make_certified(issued_on=long_ago(700))
+    renewal = make_application(certified.outlet, status="approved", renewal_of_id=certified.certificate.id)
+    answer_inspection(renewal, certified.inspector)
+    new = issue_certificate(renewal, certified.bureau, issued_on=today_in_shanghai())
+    assert certified.certificate.state == "superseded" and certified.certificate.superseded_by_id == new.id
+    assert new.valid_until > certified.certificate.valid_until
+
+
+def test_menu_offers_certificates_to_outlets_and_bureaus(client, ctx):
+    for role in (Role.OUTLET, Role.DISTRICT_BUREAU, Role.CITY_BUREAU):
+        login(client, make_user(role))
+        assert 'href="/certificates/"' in client.get("/certificates/").get_data(as_text=True)
+
+
+def test_state_filter_stays_within_the_district(client, ctx):
+    qingpu = make_outlet("QP", name="青浦网点")
+    make_certified(qingpu)
+    login(client, make_user(Role.DISTRICT_BUREAU, district_code="FX"))
+    assert "青浦网点" not in client.get("/certificates/?state=valid").get_data(as_text=True)
+
+
+def test_the_list_needs_a_fixed_number_of_queries(client, ctx):
+    city = make_user(Role.CITY_BUREAU)
+    make_certified()
+    login(client, city)
+    with counted_queries() as few:
+        client.get("/certificates/")
+    for index in range(8):
+        make_certified(name=f"网点{index}", district_code="QP" if index % 2 else "FX")
+    with counted_queries() as many:
+        page = client.get("/certificates/").get_data(as_text=True)
+    assert "网点7" in page
+    assert len(many) == len(few), many

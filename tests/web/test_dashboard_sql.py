@@ -1,0 +1,88 @@
+"""The month and day boundaries of the dashboard, in Shanghai time, on the database under test."""
+
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import literal_column, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from outlet_audit.dashboards.queries import Filters, applications_by_status, monthly_trend
+from outlet_audit.dashboards.sql import shanghai_year_month, utc_end_of, utc_start_of, year_month
+from outlet_audit.extensions import db
+from outlet_audit.workflow.models import Application
+from tests.factories import district, make_application, make_outlet
+
+
+@pytest.mark.parametrize(
+    ("dialect", "plain", "shifted"),
+    [
+        (sqlite.dialect(), "strftime('%Y-%m', d)", "strftime('%Y-%m', d, '+8 hours')"),
+        (postgresql.dialect(), "to_char(d, 'YYYY-MM')", "to_char(d + interval '8 hours', 'YYYY-MM')"),
+    ],
+)
+def test_year_month_is_written_for_each_database(dialect, plain, shifted):
+    column = literal_column("d")
+    assert str(year_month(column).compile(dialect=dialect)) == plain
+    assert str(shanghai_year_month(column).compile(dialect=dialect)) == shifted
+
+
+def test_shanghai_days_as_utc_bounds():
+    assert utc_start_of(date(2025, 4, 1)) == datetime(2025, 3, 31, 16, 0)
+    assert utc_end_of(date(2025, 4, 30)) == datetime(2025, 4, 30, 16, 0)
+
+
+@pytest.mark.parametrize(
+    ("stored_utc", "month"),
+    [
+        (datetime(2025, 3, 31, 15, 59), "2025-03"),  # 23:59 on 31 March in Shanghai
+        (datetime(2025, 3, 31, 16, 0), "2025-04"),  # midnight on 1 April in Shanghai
+        (datetime(2024, 12, 31, 20, 30), "2025-01"),  # across the year too
+    ],
+)
+def test_shanghai_year_month_on_the_database(db_session, stored_utc, month):
+    application = make_application(make_outlet(), status="submitted", submitted_at=stored_utc)
+
+    stmt = select(shanghai_year_month(Application.submitted_at)).where(Application.id == application.id)
+    assert db.session.scalar(stmt) == month
+
+
+def test_plain_year_month_of_a_date_on_the_database(db_session):
+    application = make_application(make_outlet(), status="submitted", submitted_at=datetime(2025, 7, 9, 1, 0))
+    stmt = select(year_month(Application.submitted_at)).where(Application.id == application.id)
+    assert db.session.scalar(stmt) == "2025-07"
+
+
+def test_trend_and_date_range_follow_shanghai_days(db_session):
+    late_march = make_application(
+        make_outlet("FX"), status="submitted", submitted_at=datetime(2025, 3, 31, 15, 30)
+    )
+    first_april = make_application(
+        make_outlet("FX"), status="accepted", submitted_at=datetime(2025, 3, 31, 16, 30)
+    )
+    f = Filters(
+        today=date(2025, 6, 1),
+        district_id=district("FX").id,
+        date_from=date(2025, 3, 1),
+        date_to=date(2025, 4, 30),
+    )
+
+    trend = {m.month: m.submitted for m in monthly_trend(f)}
+    assert trend == {"2025-03": 1, "2025-04": 1}
+
+    only_march = Filters(f.today, f.district_id, date(2025, 3, 1), date(2025, 3, 31))
+    counts = dict(applications_by_status(only_march))
+    assert (counts["submitted"], counts["accepted"]) == (1, 0)
+    only_april = Filters(f.today, f.district_id, date(2025, 4, 1), date(2025, 4, 1))
+    counts = dict(applications_by_status(only_april))
+    assert (counts["submitted"], counts["accepted"]) == (0, 1)
+    assert {late_march.status, first_april.status} == {"submitted", "accepted"}
+
+
+def test_trend_without_dates_is_the_last_twelve_months_and_long_ranges_are_capped(db_session):
+    f = Filters(today=date(2025, 6, 15))
+    months = [m.month for m in monthly_trend(f)]
+    assert months[0] == "2024-07" and months[-1] == "2025-06" and len(months) == 12
+
+    long = Filters(today=date(2025, 6, 15), date_from=date(1990, 1, 1), date_to=date(2025, 6, 15))
+    months = [m.month for m in monthly_trend(long)]
+    assert len(months) == 120 and months[-1] == "2025-06"

@@ -1,0 +1,171 @@
+"""Each user's notifications: the list, the unread badge, marking read, and e-mail through SMTP."""
+
+import socket
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from outlet_audit.notifications.models import Notification
+from outlet_audit.notifications.operations import notify
+from tests.factories import login, make_application
+from tests.workflow_helpers import make_crew, reload
+
+
+@pytest.fixture
+def crew(ctx):
+    return make_crew()
+
+
+def badge(page: str) -> str | None:
+    """The unread count shown next to the navbar's notifications link, if any."""
+    link = page.split('id="notifications-link">', 1)[1].split("</a>", 1)[0]
+    if "badge" not in link:
+        return None
+    return link.split('class="badge text-bg-warning">', 1)[1].split("<", 1)[0]
+
+
+def test_the_list_shows_only_the_users_own_notifications_and_counts_unread(client, crew):
+    notify(
+        [crew.outlet_user],
+        "decision",
+        "A decision was made on application %(ref)s.",
+        "/applications/1",
+        ref="SQ2025-000001",
+    )
+    notify(
+        [crew.outlet_user],
+        "application_returned",
+        "Application %(ref)s was returned for changes.",
+        None,
+        ref="SQ2025-000002",
+    )
+    notify(
+        [crew.bureau],
+        "application_submitted",
+        "%(outlet)s submitted application %(ref)s.",
+        None,
+        outlet="别家",
+        ref="SQ2025-000003",
+    )
+    login(client, crew.outlet_user)
+    page = client.get("/notifications/").get_data(as_text=True)
+    assert "A decision was made on application SQ2025-000001." in page
+    assert "Application SQ2025-000002 was returned for changes." in page
+    assert "别家" not in page
+    assert badge(page) == "2"
+
+
+def test_open_marks_read_and_follows_the_link(client, crew, db_session):
+    application = make_application(crew.outlet)
+    (note,) = notify(
+        [crew.outlet_user],
+        "decision",
+        "A decision was made on application %(ref)s.",
+        f"/applications/{application.id}",
+        ref=application.reference,
+    )
+    login(client, crew.outlet_user)
+    response = client.post("/notifications/open", data={"notification": note.id})
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        f"/applications/{application.id}"
+    )
+    db_session.refresh(note)
+    assert note.read_at is not None
+    assert badge(client.get("/notifications/").get_data(as_text=True)) is None
+
+
+def test_an_outside_link_is_never_followed(client, crew):
+    (note,) = notify([crew.outlet_user], "decision", "x", "https://evil.example/")
+    login(client, crew.outlet_user)
+    response = client.post("/notifications/open", data={"notification": note.id})
+    assert response.headers["Location"].endswith("/notifications/")
+
+
+def test_mark_one_and_mark_all_as_read(client, crew, db_session):
+    notes = notify([crew.outlet_user] * 3, "decision", "n", None)
+    login(client, crew.outlet_user)
+    client.post("/notifications/read", data={"notification": notes[0].id})
+    assert badge(client.get("/notifications/").get_data(as_text=True)) == "2"
+    client.post("/notifications/read-all")
+    unread = db_session.scalars(
+        select(Notification).where(
+            Notification.user_id == crew.outlet_user.id, Notification.read_at.is_(None)
+        )
+    ).all()
+    assert unread == []
+
+
+def test_another_users_notification_is_not_found(client, crew, db_session):
+    (note,) = notify([crew.bureau], "application_submitted", "n", "/applications/1")
+    login(client, crew.outlet_user)
+    assert client.post("/notifications/open", data={"notification": note.id}).status_code == 404
+    assert client.post("/notifications/read", data={"notification": note.id}).status_code == 404
+    assert client.post("/notifications/read", data={"notification": 999999}).status_code == 404
+    db_session.refresh(note)
+    assert note.read_at is None
+
+
+def test_anonymous_users_are_sent_to_sign_in(client):
+    assert client.get("/notifications/").status_code == 302
+
+
+def test_workflow_steps_notify_the_people_concerned(client, crew, db_session):
+    application = make_application(crew.outlet, status="submitted")
+    login(client, crew.bureau)
+    client.post(
+        f"/applications/{application.id}/transition",
+        data={"action": "return", "return-reasons": "请补充承诺书。"},
+    )
+    assert reload(application).status == "returned"
+    login(client, crew.outlet_user)
+    page = client.get("/notifications/").get_data(as_text=True)
+    assert f"Application {application.reference} was returned for changes." in page
+    assert badge(page) == "1"
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(app):
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    saved = {key: app.config[key] for key in ("MAIL_SERVER", "MAIL_PORT")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+    try:
+        yield inbox
+    finally:
+        app.config.update(saved)
+        controller.stop()
+
+
+def test_notifications_are_mailed_when_smtp_is_set_up(client, crew, smtp):
+    application = make_application(crew.outlet, status="submitted")
+    login(client, crew.bureau)
+    response = client.post(
+        f"/applications/{application.id}/transition",
+        data={"action": "return", "return-reasons": "请补充承诺书。"},
+    )
+    assert response.status_code == 302
+    assert len(smtp.messages) == 1  # the bureau user has no e-mail address; the outlet user has one
+    recipients, message = smtp.messages[0]
+    assert recipients == ["outlet@example.test"]
+    body = message.get_content()
+    assert f"Application {application.reference} was returned for changes." in body
+    assert f"/applications/{application.id}" in body
+    assert "Application" in message["Subject"]

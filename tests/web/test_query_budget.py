@@ -1,0 +1,323 @@
+"""Query budget: a page's SQL statement count must not grow with the data it shows (no N+1).
+
+Each page is one `BudgetCase`: who asks, and a builder that puts `size` records in that user's
+reach and returns the request. The page is requested once to warm caches, then once more with
+every statement counted (an SQLAlchemy `before_cursor_execute` listener); with SMALL and with
+LARGE records in scope the count must be the same or lower.
+
+A listed page whose endpoint is missing fails as "not built", unless its name is in
+PENDING_PAGES: then it is reported as an expected failure (xfail) until it lands.
+"""
+
+import itertools
+from collections import Counter
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from io import BytesIO
+
+import pytest
+from flask import url_for
+from PIL import Image
+from sqlalchemy import event
+
+from outlet_audit.audit.operations import record
+from outlet_audit.certificates.operations import issue_certificate
+from outlet_audit.checklist.models import Answer
+from outlet_audit.checklist.service import get_or_create_assessment, value_to_json
+from outlet_audit.core.time import utcnow
+from outlet_audit.criteria.editions import active_edition
+from outlet_audit.evidence.models import Evidence
+from outlet_audit.evidence.operations import store_upload
+from outlet_audit.extensions import db
+from outlet_audit.roles import Role
+from tests.factories import login, make_application, make_outlet, make_user
+
+SMALL, LARGE = 5, 50
+
+# Pages listed below whose endpoints have not landed yet. The lead empties this set; a page
+# in it that exists is checked like any other.
+PENDING_PAGES: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    endpoint: str
+    values: dict
+    method: str = "GET"
+    json: dict | None = None
+
+
+@dataclass(frozen=True)
+class BudgetCase:
+    name: str
+    endpoint: str
+    role: Role | None  # None: anonymous
+    # (user, size) -> a function giving the next request; called twice per size (warm-up, counted)
+    build: Callable
+
+
+@contextmanager
+def counted_statements():
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, _parameters, _context, _executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def same_request(endpoint: str, **values):
+    return lambda: PageRequest(endpoint, values)
+
+
+# --- builders: `size` records in the user's scope ---------------------------------------------
+
+
+def submitted_applications(size: int, district_code: str = "FX", status: str = "submitted") -> list:
+    return [
+        make_application(make_outlet(district_code), status=status, submitted_at=utcnow())
+        for _ in range(size)
+    ]
+
+
+def certified_outlets(size: int, district_code: str = "FX") -> list:
+    certificates = []
+    for _ in range(size):
+        application = make_application(make_outlet(district_code), status="approved", submitted_at=utcnow())
+        certificates.append(issue_certificate(application, None))
+    db.session.flush()
+    return certificates
+
+
+def inspection_with_evidence(inspector, size: int, *, status: str, signed_off: bool, files: bool):
+    """An inspection of `status`, every item answered, `size` photos spread over the items."""
+    application = make_application(make_outlet("FX"), status=status, inspectors=[inspector])
+    inspection = get_or_create_assessment(application, "inspection")
+    edition = active_edition()
+    items = [*edition.items(), *edition.bonus_items()]
+    for item in items:
+        db.session.add(
+            Answer(
+                assessment_id=inspection.id,
+                item_code=item.code,
+                value=_valid_value(item),
+                updated_by_id=inspector.id,
+            )
+        )
+    for n in range(size):
+        code = items[n % len(items)].code
+        if files:
+            store_upload(
+                _jpeg(n),
+                f"photo-{n}.jpg",
+                outlet_id=application.outlet_id,
+                actor=inspector,
+                application_id=application.id,
+                assessment_id=inspection.id,
+                item_code=code,
+            )
+        else:
+            db.session.add(_evidence_row(application, inspection, code, inspector, n))
+    if signed_off:
+        inspection.signed_off_at, inspection.signed_off_by_id = utcnow(), inspector.id
+    db.session.flush()
+    return application, inspection
+
+
+def _valid_value(item) -> str:
+    kind = item.answer.type
+    value = {"yes_no": True, "percentage": 96, "number": 2}.get(kind)
+    if kind == "choice":
+        value = item.answer.options[0].code
+    return value_to_json(value)
+
+
+def _evidence_row(application, inspection, code, uploader, n) -> Evidence:
+    sha = f"{application.id:032d}{n:032d}"
+    return Evidence(
+        outlet_id=application.outlet_id,
+        application_id=application.id,
+        assessment_id=inspection.id,
+        item_code=code,
+        purpose="item",
+        kind="photo",
+        mime_type="image/jpeg",
+        filename=f"p{n}.jpg",
+        size_bytes=1000,
+        original_sha256=sha,
+        stored_sha256=sha,
+        thumbnail_sha256=sha,
+        uploaded_by_id=uploader.id,
+    )
+
+
+def _jpeg(n: int) -> bytes:
+    buffer = BytesIO()
+    Image.new("RGB", (64, 48), (n * 5 % 255, 120, 80)).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def login_page(_user, size):
+    for _ in range(size):
+        make_user(Role.INSPECTOR)
+    return same_request("accounts.login")
+
+
+def admin_users(_user, size):
+    for _ in range(size):
+        make_user(Role.OUTLET)
+    return same_request("admin.users")
+
+
+def verification_queue(_user, size):
+    for _ in range(size):
+        make_outlet("FX", verified=False)
+    return same_request("outlets.verification_queue")
+
+
+def application_queue(_user, size):
+    submitted_applications(size)
+    return same_request("workflow.queue")
+
+
+def application_detail(user, size):
+    application = make_application(make_outlet("FX"), status="inspected", submitted_at=utcnow())
+    get_or_create_assessment(application, "inspection")
+    for n in range(size):
+        record(
+            "transition",
+            actor=user,
+            subject_type="application",
+            subject_id=application.id,
+            application_id=application.id,
+            outlet_id=application.outlet_id,
+            field="accept",
+            old="submitted",
+            new="accepted",
+            reason=f"step {n}",
+        )
+    return same_request("workflow.application_detail", application_id=application.id)
+
+
+def checklist_page(user, size):
+    _application, inspection = inspection_with_evidence(
+        user, size, status="inspection_scheduled", signed_off=False, files=False
+    )
+    return same_request("checklist.edit", assessment_id=inspection.id)
+
+
+def answer_save(user, size):
+    _application, inspection = inspection_with_evidence(
+        user, size, status="inspection_scheduled", signed_off=False, files=False
+    )
+    item = next(i for i in active_edition().items() if i.answer.type == "yes_no")
+    versions = itertools.count(1)
+
+    def next_save():
+        version = next(versions)
+        body = {"value": version % 2 == 0, "not_applicable": False, "note": "", "expected_version": version}
+        return PageRequest(
+            "checklist.save_item", {"assessment_id": inspection.id, "item_code": item.code}, "POST", body
+        )
+
+    return next_save
+
+
+def certificate_pdf(_user, size):
+    certificate = certified_outlets(size)[-1]
+    return same_request("certificates.certificate_pdf", certificate_id=certificate.id)
+
+
+def inspection_report(_user, size):
+    inspector = make_user(Role.INSPECTOR, district_code="FX")
+    application, _inspection = inspection_with_evidence(
+        inspector, size, status="inspected", signed_off=True, files=True
+    )
+    return same_request("certificates.inspection_report", application_id=application.id)
+
+
+def public_verification(_user, size):
+    certificate = certified_outlets(size)[-1]
+    return same_request("public.verify_number", number=certificate.number)
+
+
+def public_directory(_user, size):
+    certified_outlets(size, "QP")
+    return same_request("public.directory")
+
+
+def xlsx_export(_user, size):
+    submitted_applications(size)
+    return same_request("dashboards.export", kind="applications", fmt="xlsx")
+
+
+def city_dashboard(_user, size):
+    submitted_applications(size, "PD")
+    certified_outlets(size, "MH")
+    return same_request("dashboards.overview")
+
+
+CASES = [
+    BudgetCase("login", "accounts.login", None, login_page),
+    BudgetCase("admin users", "admin.users", Role.ADMIN, admin_users),
+    BudgetCase("verification queue", "outlets.verification_queue", Role.DISTRICT_BUREAU, verification_queue),
+    BudgetCase("application queue", "workflow.queue", Role.DISTRICT_BUREAU, application_queue),
+    BudgetCase("application detail", "workflow.application_detail", Role.DISTRICT_BUREAU, application_detail),
+    BudgetCase("checklist page", "checklist.edit", Role.INSPECTOR, checklist_page),
+    BudgetCase("answer save", "checklist.save_item", Role.INSPECTOR, answer_save),
+    BudgetCase("certificate PDF", "certificates.certificate_pdf", Role.DISTRICT_BUREAU, certificate_pdf),
+    BudgetCase(
+        "inspection report PDF", "certificates.inspection_report", Role.DISTRICT_BUREAU, inspection_report
+    ),
+    BudgetCase("public verification", "public.verify_number", None, public_verification),
+    BudgetCase("public directory", "public.directory", None, public_directory),
+    BudgetCase("XLSX export", "dashboards.export", Role.DISTRICT_BUREAU, xlsx_export),
+    BudgetCase("city dashboard", "dashboards.overview", Role.CITY_BUREAU, city_dashboard),
+]
+
+
+def send(app, client, page: PageRequest):
+    with app.test_request_context():
+        url = url_for(page.endpoint, **page.values)
+    response = client.open(url, method=page.method, json=page.json)
+    response.get_data()  # a streamed body runs its queries while it is read
+    return response
+
+
+def test_pending_pages_are_listed_cases():
+    assert {case.name for case in CASES} >= PENDING_PAGES, PENDING_PAGES - {case.name for case in CASES}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_statement_count_does_not_grow_with_the_data(app, client, case):
+    if case.endpoint not in app.view_functions:
+        if case.name in PENDING_PAGES:
+            pytest.xfail(f"{case.endpoint} not built yet (listed in PENDING_PAGES)")
+        pytest.fail(f"{case.name}: endpoint {case.endpoint} not built (add it to PENDING_PAGES while it is)")
+    user = None
+    if case.role is not None:
+        user = make_user(
+            case.role, district_code="FX" if case.role in (Role.INSPECTOR, Role.DISTRICT_BUREAU) else None
+        )
+        login(client, user)
+    counted = {}
+    for size in (SMALL, LARGE):
+        next_request = case.build(user, size)
+        warm_up = send(app, client, next_request())
+        assert warm_up.status_code == 200, f"{case.name} with {size} records: HTTP {warm_up.status_code}"
+        with counted_statements() as statements:
+            response = send(app, client, next_request())
+        assert response.status_code == 200, f"{case.name} with {size} records: HTTP {response.status_code}"
+        counted[size] = statements
+    grown = Counter(counted[LARGE]) - Counter(counted[SMALL])
+    assert len(counted[LARGE]) <= len(counted[SMALL]), (
+        f"{case.name}: {len(counted[SMALL])} statements with {SMALL} records, "
+        f"{len(counted[LARGE])} with {LARGE}; "
+        "repeated more often with more data:\n"
+        + "\n".join(f"{n}x {sql[:300]}" for sql, n in grown.most_common(5))
+    )

@@ -1,0 +1,43 @@
+"""`flask demo load` leaves a lived-in workflow: applications in several states, made step by step."""
+
+from sqlalchemy import select
+
+from outlet_audit.accounts.models import User
+from outlet_audit.audit.models import AuditEvent
+from outlet_audit.certificates.models import Certificate
+from outlet_audit.outlets.models import Outlet
+from outlet_audit.workflow.models import Application
+
+
+def test_demo_applications_cover_the_stages(app, db_session, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "LOAD_DEMO_DATA", True)
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    rows = db_session.execute(
+        select(Outlet.permit_number, Application.status, Application.target_level).join(Application.outlet)
+    ).all()
+    statuses = {(permit, status, level) for permit, status, level in rows}
+    assert statuses == {
+        ("SH-KD-2021-0158", "approved", "district"),
+        ("SH-KD-2021-0158", "draft", "city"),
+        ("SH-KD-2020-3321", "inspection_scheduled", "district"),
+        ("SH-YZ-2019-0007", "submitted", "district"),
+        ("SH-KD-2022-7710", "rectification_requested", "district"),
+        ("SH-KD-2018-4402", "draft", "district"),
+    }
+    scheduled = db_session.scalar(select(Application).where(Application.status == "inspection_scheduled"))
+    assert {user.username for user in scheduled.inspectors} == {"inspector1", "inspector2"}
+    assert db_session.scalar(select(Certificate.level).where(Certificate.state == "active")) == "district"
+    transitions = db_session.scalars(
+        select(AuditEvent.field).where(
+            AuditEvent.action == "transition", AuditEvent.application_id == scheduled.id
+        )
+    ).all()
+    assert transitions == ["submit", "accept", "schedule_inspection"]
+    changed = db_session.scalar(select(Outlet).where(Outlet.pending_changes.is_not(None)))
+    assert changed.permit_number == "SH-KD-2020-3321" and changed.pending_changes == {"manager": "李敏、周强"}
+
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0  # a second load adds nothing
+    assert len(db_session.scalars(select(Application.id)).all()) == len(rows)
+    assert db_session.scalar(select(User.username).where(User.username == "outlet5")) == "outlet5"

@@ -1,0 +1,317 @@
+"""Whole journeys through the pages: from the outlet's first click to the certificate, for every role."""
+
+import html
+import io
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from outlet_audit.audit.models import AuditEvent
+from outlet_audit.certificates.models import Certificate
+from outlet_audit.checklist.models import Assessment
+from outlet_audit.checklist.service import save_answer
+from outlet_audit.core.time import today_in_shanghai
+from outlet_audit.criteria.editions import pinned_edition
+from outlet_audit.evidence.models import Evidence
+from outlet_audit.notifications.models import Notification
+from outlet_audit.workflow.models import Application
+from tests.factories import login
+from tests.workflow_helpers import (
+    affirm_everything,
+    answer_all,
+    attach,
+    give_certificate,
+    jpeg_bytes,
+    make_crew,
+    pdf_bytes,
+    reload,
+)
+
+
+@pytest.fixture
+def crew(ctx):
+    return make_crew()
+
+
+def act(client, application, action, **fields):
+    data = {"action": action, **{f"{action}-{name}": value for name, value in fields.items()}}
+    response = client.post(
+        f"/applications/{application.id}/transition", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302, html.unescape(response.get_data(as_text=True))[-2500:]
+    return reload(application)
+
+
+def outlet_prepares_and_submits(client, crew, db_session, level="district") -> Application:
+    login(client, crew.outlet_user)
+    response = client.post("/applications/new", data={"target_level": level})
+    assert response.status_code == 302
+    application = db_session.get(Application, int(response.headers["Location"].rsplit("/", 1)[1]))
+    edition = pinned_edition(application.edition)
+    declarations = {f"draft-declaration_{d.code}": "yes" for d in edition.eligibility}
+    client.post(f"/applications/{application.id}/draft", data={"draft-target_level": level, **declarations})
+    answer_all(application, "self", crew.outlet_user)  # the checklist pages' job: through the service here
+    upload = client.post(
+        f"/applications/{application.id}/commitment",
+        data={"commitment-letter": (io.BytesIO(pdf_bytes("王建国 签字")), "commitment.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert upload.status_code == 302
+    return act(client, application, "submit")
+
+
+def bureau_accepts_and_schedules(client, crew, application) -> Application:
+    login(client, crew.bureau)
+    assert crew.outlet.name in client.get("/applications/queue").get_data(as_text=True)
+    application = act(client, application, "accept")
+    return act(
+        client,
+        application,
+        "schedule_inspection",
+        inspector_ids=[str(crew.inspector.id), str(crew.second_inspector.id)],
+        scheduled_on=(today_in_shanghai() + timedelta(days=4)).isoformat(),
+    )
+
+
+def test_happy_path_from_first_click_to_certificate(client, crew, db_session):
+    application = outlet_prepares_and_submits(client, crew, db_session)
+    assert application.status == "submitted"
+    application = bureau_accepts_and_schedules(client, crew, application)
+    assert application.status == "inspection_scheduled"
+    assert {user.id for user in application.inspectors} == {crew.inspector.id, crew.second_inspector.id}
+
+    login(client, crew.inspector)
+    visits = client.get("/applications/assignments").get_data(as_text=True)
+    assert crew.outlet.name in visits and crew.outlet.address in visits and "沈评估" in visits
+    answer_all(application, "inspection", crew.inspector)
+    application = act(client, application, "sign_off")
+    assert application.status == "inspected"
+
+    login(client, crew.bureau)
+    page = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    assert "100.0" in page  # the inspection total, from the assessment's kept figures
+    application = act(
+        client, application, "approve", granted_level="district", opinion="符合区级无废快递网点要求。"
+    )
+    assert application.status == "approved" and application.granted_level == "district"
+    certificate = db_session.scalar(select(Certificate).where(Certificate.application_id == application.id))
+    assert certificate is not None and certificate.level == "district"
+
+    login(client, crew.outlet_user)
+    page = html.unescape(client.get(f"/applications/{application.id}").get_data(as_text=True))
+    assert certificate.number in page and "符合区级无废快递网点要求。" in page
+    for step in (
+        "Application opened",
+        "Commitment letter uploaded",
+        "Submit",
+        "Accept",
+        "Schedule inspection",
+        "Sign off checklist",
+        "Approve",
+        "Certificate issued",
+        "Declaration E1 answered",
+        "Inspection item 1.1 answered",
+        "Self-assessment item 1.1 answered",
+    ):
+        assert step in page, step
+    # Runs of answers read as one step each, with every change one click away.
+    edition = pinned_edition(application.edition)
+    assert f"Self-assessment: {len(edition.items())} answers saved" in page
+    assert f"Inspection: {len(edition.items())} answers saved" in page
+    assert page.count("Show each change") == 3  # self-assessment, declarations, inspection
+    kinds = set(
+        db_session.scalars(select(Notification.kind).where(Notification.user_id == crew.outlet_user.id))
+    )
+    assert {"inspection_scheduled", "decision"} <= kinds
+    assignments = db_session.scalars(
+        select(Notification.kind).where(Notification.user_id == crew.second_inspector.id)
+    ).all()
+    assert assignments == ["assignment"]
+
+
+def test_rectification_path(client, crew, db_session):
+    application = outlet_prepares_and_submits(client, crew, db_session)
+    application = bureau_accepts_and_schedules(client, crew, application)
+    login(client, crew.inspector)
+    inspection = answer_all(application, "inspection", crew.inspector, short_of=("3.1",))
+    application = act(client, application, "sign_off")
+
+    login(client, crew.bureau)
+    page = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    assert (
+        'value="3.1" checked' in page
+        or 'checked class="form-check-input" id="request_rectification-item_codes' in page
+    )
+    deadline = (today_in_shanghai() + timedelta(days=20)).isoformat()
+    application = act(
+        client,
+        application,
+        "request_rectification",
+        item_codes=["3.1"],
+        deadline=deadline,
+        reasons="请常态化使用可循环快递箱并建立记录。",
+    )
+    assert application.status == "rectification_requested"
+    assert (
+        application.rectification_items == ["3.1"]
+        and application.rectification_deadline.isoformat() == deadline
+    )
+
+    login(client, crew.outlet_user)
+    page = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    assert "Rectify by" in page and "3.1" in page
+    missing_files = client.post(
+        f"/applications/{application.id}/transition",
+        data={"action": "submit_rectification", "submit_rectification-response": "已整改"},
+        content_type="multipart/form-data",
+    )
+    assert missing_files.status_code == 422
+    assert "attach new evidence for the rectified items" in missing_files.get_data(as_text=True)
+    assert "已整改" in missing_files.get_data(as_text=True)  # the typed answer stays
+    application = act(
+        client,
+        application,
+        "submit_rectification",
+        response="已配置循环箱 200 个，附使用台账。",
+        files=[(io.BytesIO(jpeg_bytes(1)), "box.jpg"), (io.BytesIO(pdf_bytes("台账")), "ledger.pdf")],
+    )
+    assert application.status == "rectification_submitted"
+    assert application.rectification_response == "已配置循环箱 200 个，附使用台账。"
+    files = db_session.scalars(
+        select(Evidence.filename).where(
+            Evidence.application_id == application.id, Evidence.purpose == "rectification"
+        )
+    ).all()
+    assert sorted(files) == ["box.jpg", "ledger.pdf"]
+    inspection = db_session.get(Assessment, inspection.id)
+    assert inspection.signed_off_at is None  # unlocked for the inspector to verify
+
+    login(client, crew.inspector)
+    edition = pinned_edition(application.edition)
+    row = next(row for row in inspection.answers if row.item_code == "3.1")
+    save_answer(
+        inspection,
+        edition,
+        "3.1",
+        value="A",
+        not_applicable=False,
+        note="复核已整改",
+        expected_version=row.version,
+        actor=crew.inspector,
+    )
+    attach(application, crew.inspector, purpose="item", assessment_id=inspection.id, item_code="3.1")
+    application = act(client, application, "sign_off")
+    assert application.status == "inspected"
+
+    login(client, crew.bureau)
+    application = act(
+        client, application, "approve", granted_level="district", opinion="整改到位，同意认定。"
+    )
+    assert application.status == "approved"
+    assert (
+        db_session.scalar(select(Certificate.level).where(Certificate.application_id == application.id))
+        == "district"
+    )
+    transitions = db_session.scalars(
+        select(AuditEvent.field)
+        .where(AuditEvent.application_id == application.id, AuditEvent.action == "transition")
+        .order_by(AuditEvent.id)
+    ).all()
+    assert transitions == [
+        "submit",
+        "accept",
+        "schedule_inspection",
+        "sign_off",
+        "request_rectification",
+        "submit_rectification",
+        "sign_off",
+        "approve",
+    ]
+    reason = db_session.scalar(select(AuditEvent.reason).where(AuditEvent.field == "request_rectification"))
+    assert reason == "请常态化使用可循环快递箱并建立记录。"
+
+
+def test_city_level_waits_for_the_city_bureau(client, crew, db_session):
+    give_certificate(crew.outlet)
+    application = outlet_prepares_and_submits(client, crew, db_session, level="city")
+    assert application.target_level == "city"
+    application = bureau_accepts_and_schedules(client, crew, application)
+    login(client, crew.inspector)
+    answer_all(application, "inspection", crew.inspector)
+    application = act(client, application, "sign_off")
+    assert (
+        db_session.scalar(select(Assessment.level_reached).where(Assessment.kind == "inspection")) == "city"
+    )
+
+    login(client, crew.bureau)
+    application = act(client, application, "approve", granted_level="city", opinion="建议认定为市级。")
+    assert application.status == "awaiting_city_confirmation" and application.granted_level is None
+
+    login(client, crew.city)
+    queue = client.get("/applications/city-confirmations").get_data(as_text=True)
+    assert crew.outlet.name in queue
+    application = act(client, application, "decline_city_level", reasons="台账不完整。")
+    assert application.status == "inspected"
+    assert crew.outlet.name not in client.get("/applications/city-confirmations").get_data(as_text=True)
+
+    login(client, crew.bureau)
+    application = act(client, application, "approve", granted_level="city", opinion="已补充台账。")
+    login(client, crew.city)
+    application = act(client, application, "confirm_city_level")
+    assert application.status == "approved" and application.granted_level == "city"
+    levels = dict(db_session.execute(select(Certificate.level, Certificate.state)).all())
+    assert levels["city"] == "active"
+
+
+def test_the_district_bureau_cannot_approve_above_what_was_reached(client, crew, db_session):
+    application = outlet_prepares_and_submits(client, crew, db_session)
+    application = bureau_accepts_and_schedules(client, crew, application)
+    login(client, crew.inspector)
+    answer_all(application, "inspection", crew.inspector, short_of=("1.3",))  # a veto item fails
+    application = act(client, application, "sign_off")
+    login(client, crew.bureau)
+    response = client.post(
+        f"/applications/{application.id}/transition",
+        data={"action": "approve", "approve-granted_level": "district", "approve-opinion": "同意"},
+    )
+    assert response.status_code == 422
+    assert "the checklist reached no level" in response.get_data(as_text=True)
+    assert reload(application).status == "inspected"
+    application = act(client, application, "reject", reasons="一票否决项不符合。")
+    assert application.status == "rejected" and application.decision_opinion == "一票否决项不符合。"
+
+
+def test_a_returned_application_is_corrected_and_resubmitted(client, crew, db_session):
+    application = outlet_prepares_and_submits(client, crew, db_session)
+    login(client, crew.bureau)
+    application = act(client, application, "return", reasons="承诺书未盖章。")
+    assert application.status == "returned"
+    login(client, crew.outlet_user)
+    page = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    assert "承诺书未盖章。" in page and 'enctype="multipart/form-data"' in page
+    client.post(
+        f"/applications/{application.id}/commitment",
+        data={"commitment-letter": (io.BytesIO(pdf_bytes("盖章")), "stamped.pdf")},
+        content_type="multipart/form-data",
+    )
+    application = act(client, application, "resubmit")
+    assert application.status == "submitted"
+    kinds = db_session.scalars(
+        select(Notification.kind).where(Notification.user_id == crew.outlet_user.id)
+    ).all()
+    assert "application_returned" in kinds
+
+
+def test_the_self_assessment_draft_is_kept_between_visits(client, crew, db_session):
+    """Drafts are saved at any time: nothing is lost between two visits of the outlet."""
+    login(client, crew.outlet_user)
+    client.post("/applications/new", data={"target_level": "district"})
+    application = db_session.scalar(select(Application).where(Application.outlet_id == crew.outlet.id))
+    affirm_everything(application)
+    answer_all(application, "self", crew.outlet_user, skip=("6.1",))
+    page = html.unescape(client.get(f"/applications/{application.id}").get_data(as_text=True))
+    assert (
+        "Self-assessment: 6.1: no answer" in page
+        and "1.1" not in page.split("Still missing")[1].split("</ul>")[0]
+    )

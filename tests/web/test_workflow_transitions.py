@@ -1,0 +1,230 @@
+"""Every transition of the state machine, through the web: allowed for its role, refused for the others.
+
+Each case builds an application in the row's status with everything the row's guard needs,
+then posts the action from the page's form as each role. The allowed role moves it; every
+other role gets the state machine's reason on the same page and the status stays.
+"""
+
+import html
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from outlet_audit.certificates.models import Certificate
+from outlet_audit.core.time import today_in_shanghai
+from outlet_audit.evidence.models import Evidence
+from outlet_audit.roles import Role
+from outlet_audit.workflow.states import _FINAL_REFUSALS, _ROLE_REFUSALS, TRANSITIONS, Action, Status
+from tests.factories import login, make_application
+from tests.workflow_helpers import (
+    answer_all,
+    jpeg_bytes,
+    make_crew,
+    ready_to_submit,
+    reload,
+    sign_off_inspection,
+)
+
+S, A = Status, Action
+WORKFLOW_ROLES = (Role.OUTLET, Role.DISTRICT_BUREAU, Role.INSPECTOR, Role.CITY_BUREAU)
+
+
+@pytest.fixture
+def crew(ctx):
+    return make_crew()
+
+
+ROWS = sorted(TRANSITIONS, key=lambda row: (list(Status).index(row[0]), list(Action).index(row[1])))
+
+
+def prepare(crew, status: Status, action: Action):
+    """An application in `status` that satisfies the guard of (status, action), and the form to post."""
+    today = today_in_shanghai()
+    fields = {"status": status.value, "inspectors": [crew.inspector]}
+    if status == S.AWAITING_CITY_CONFIRMATION:
+        fields["target_level"] = "city"
+    if status in (S.RECTIFICATION_REQUESTED, S.RECTIFICATION_SUBMITTED):
+        fields["rectification_items"] = ["3.1"]
+        missed = action == A.REJECT
+        fields["rectification_deadline"] = today + timedelta(days=-1 if missed else 14)
+    if action in (A.SUBMIT, A.RESUBMIT):
+        application = ready_to_submit(crew, **fields)
+    else:
+        application = make_application(crew.outlet, **fields)
+    if status in (S.INSPECTED, S.AWAITING_CITY_CONFIRMATION):
+        sign_off_inspection(
+            application, crew.inspector, short_of=("3.1",) if action == A.REQUEST_RECTIFICATION else ()
+        )
+    elif action == A.SIGN_OFF:
+        answer_all(application, "inspection", crew.inspector)
+    prefix = action.value
+    data = {"action": action.value}
+    if action in (A.RETURN, A.REJECT, A.REOPEN_INSPECTION, A.DECLINE_CITY_LEVEL):
+        data[f"{prefix}-reasons"] = "材料不全，请补充。"
+    elif action in (A.SCHEDULE_INSPECTION, A.RESCHEDULE_INSPECTION):
+        data[f"{prefix}-inspector_ids"] = [str(crew.inspector.id), str(crew.second_inspector.id)]
+        data[f"{prefix}-scheduled_on"] = (today + timedelta(days=5)).isoformat()
+    elif action == A.REQUEST_RECTIFICATION:
+        data[f"{prefix}-item_codes"] = ["3.1"]
+        data[f"{prefix}-deadline"] = (today + timedelta(days=14)).isoformat()
+    elif action == A.APPROVE:
+        data[f"{prefix}-granted_level"] = "district"
+        data[f"{prefix}-opinion"] = "符合区级要求。"
+    elif action == A.SUBMIT_RECTIFICATION:
+        data[f"{prefix}-response"] = "已改用可循环快递箱。"
+        data[f"{prefix}-files"] = (io.BytesIO(jpeg_bytes(7)), "box.jpg")
+    return application, data
+
+
+def expected_status(status: Status, action: Action) -> Status:
+    if (status, action) == (S.AWAITING_CITY_CONFIRMATION, A.CONFIRM_CITY_LEVEL):
+        return S.APPROVED
+    return TRANSITIONS[(status, action)].to
+
+
+def post(client, application, data):
+    return client.post(
+        f"/applications/{application.id}/transition", data=data, content_type="multipart/form-data"
+    )
+
+
+@pytest.mark.parametrize(("status", "action"), ROWS, ids=[f"{s}-{a}" for s, a in ROWS])
+def test_the_rows_role_moves_the_application(client, crew, db_session, status, action):
+    application, data = prepare(crew, status, action)
+    (role,) = TRANSITIONS[(status, action)].roles
+    login(client, crew.by_role(role))
+    response = post(client, application, data)
+    assert response.status_code == 302, html.unescape(response.get_data(as_text=True))[-3000:]
+    assert response.headers["Location"].endswith(f"/applications/{application.id}")
+    assert reload(application).status == expected_status(status, action)
+
+
+REFUSALS = [
+    (status, action, role)
+    for status, action in ROWS
+    for role in WORKFLOW_ROLES
+    if role not in TRANSITIONS[(status, action)].roles
+]
+
+
+@pytest.mark.parametrize(("status", "action", "role"), REFUSALS, ids=[f"{s}-{a}-{r}" for s, a, r in REFUSALS])
+def test_other_roles_are_refused_with_the_reason(client, crew, db_session, status, action, role):
+    (allowed,) = TRANSITIONS[(status, action)].roles
+    application, data = prepare(crew, status, action)
+    login(client, crew.by_role(role))
+    response = post(client, application, data)
+    assert response.status_code == 422
+    page = html.unescape(response.get_data(as_text=True))
+    assert _ROLE_REFUSALS[allowed] in page
+    assert reload(application).status == status
+    if action == A.SUBMIT_RECTIFICATION:  # a refused answer keeps none of its files
+        count = select(func.count()).select_from(Evidence).where(Evidence.purpose == "rectification")
+        assert db_session.scalar(count) == 0
+
+
+@pytest.mark.parametrize("status", [S.APPROVED, S.REJECTED, S.WITHDRAWN])
+@pytest.mark.parametrize("action", [A.WITHDRAW, A.APPROVE, A.SUBMIT])
+def test_nothing_moves_a_final_application(client, crew, status, action):
+    application = make_application(crew.outlet, status=status.value)
+    for role in WORKFLOW_ROLES:
+        login(client, crew.by_role(role))
+        response = post(client, application, {"action": action.value})
+        if role == Role.INSPECTOR:
+            assert response.status_code == 404  # never assigned: out of scope
+            continue
+        assert response.status_code == 422
+        assert _FINAL_REFUSALS[status] in html.unescape(response.get_data(as_text=True))
+        assert reload(application).status == status
+
+
+def test_an_action_the_stage_does_not_offer_is_refused_even_to_the_right_role(client, crew):
+    application = make_application(crew.outlet, status="submitted", inspectors=[crew.inspector])
+    login(client, crew.bureau)
+    response = post(
+        client, application, {"action": "approve", "approve-granted_level": "city", "approve-opinion": "x"}
+    )
+    assert response.status_code == 422
+    assert "not possible at the application&#39;s current stage" in response.get_data(as_text=True)
+    assert reload(application).status == "submitted"
+
+
+def test_an_unknown_action_is_a_bad_request(client, crew):
+    application = make_application(crew.outlet, status="submitted")
+    login(client, crew.bureau)
+    assert post(client, application, {"action": "promote"}).status_code == 400
+
+
+def test_the_admin_takes_no_part(client, crew):
+    application = make_application(crew.outlet, status="submitted")
+    login(client, crew.admin)
+    assert post(client, application, {"action": "accept"}).status_code == 403
+    assert client.get(f"/applications/{application.id}").status_code == 403
+    assert reload(application).status == "submitted"
+
+
+@pytest.mark.parametrize("status", [s for s in Status])
+@pytest.mark.parametrize("role", WORKFLOW_ROLES)
+def test_the_page_offers_exactly_the_actions_of_the_role_at_this_stage(client, crew, status, role):
+    application = make_application(crew.outlet, status=status.value, inspectors=[crew.inspector])
+    login(client, crew.by_role(role))
+    page = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    offered = set(_offered_actions(page))
+    expected = {a.value for (s, a), rule in TRANSITIONS.items() if s == status and role in rule.roles}
+    assert offered == expected
+
+
+def _offered_actions(page: str):
+    yield from re.findall(r'name="action" value="([a-z_]+)"', page)
+    if "/sign-off" in page:
+        yield "sign_off"
+
+
+def test_refused_input_stays_in_the_form(client, crew):
+    application = make_application(crew.outlet, status="accepted")
+    login(client, crew.bureau)
+    past = (today_in_shanghai() - timedelta(days=2)).isoformat()
+    response = post(
+        client,
+        application,
+        {
+            "action": "schedule_inspection",
+            "schedule_inspection-inspector_ids": [str(crew.inspector.id)],
+            "schedule_inspection-scheduled_on": past,
+        },
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "the inspection date cannot be in the past" in page
+    assert f'value="{past}"' in page
+    checked = re.findall(
+        r'<input checked[^>]*name="schedule_inspection-inspector_ids"[^>]*value="(\d+)"', page
+    )
+    assert checked == [str(crew.inspector.id)]
+    assert reload(application).status == "accepted"
+
+
+def test_inspectors_of_another_district_cannot_be_assigned(client, crew):
+    application = make_application(crew.outlet, status="accepted")
+    login(client, crew.bureau)
+    response = post(
+        client,
+        application,
+        {
+            "action": "schedule_inspection",
+            "schedule_inspection-inspector_ids": [str(crew.foreign_inspector.id)],
+            "schedule_inspection-scheduled_on": (today_in_shanghai() + timedelta(days=3)).isoformat(),
+        },
+    )
+    assert response.status_code == 422  # not even offered as a choice: the form refuses it
+    assert reload(application).inspectors == []
+
+
+def test_approval_issues_the_certificate(client, crew, db_session):
+    application, data = prepare(crew, S.INSPECTED, A.APPROVE)
+    login(client, crew.bureau)
+    assert post(client, application, data).status_code == 302
+    certificate = db_session.scalar(select(Certificate).where(Certificate.application_id == application.id))
+    assert certificate is not None and certificate.level == "district" and certificate.state == "active"
