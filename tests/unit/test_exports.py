@@ -200,13 +200,13 @@ def test_spool_xlsx_returns_a_rewound_file():
 
 
 @pytest.mark.parametrize("write", ["csv", "xlsx"])
-def test_50000_rows_stream_through_without_being_kept(write):
+def test_5000_rows_stream_through_without_being_kept(write):
     """Each row is dropped once written: at the end only the width sample can still be alive."""
     refs = []
     alive_at_end = []
 
     def rows():
-        for index in range(50_000):
+        for index in range(5_000):
             row = Row(
                 [f"网点{index}", f"SH-{index:06d}", "奉贤", Decimal(index) / 4, date(2025, 1, 1), -index]
             )
@@ -220,7 +220,7 @@ def test_50000_rows_stream_through_without_being_kept(write):
             pass
     else:
         with spool_xlsx(HEADER, rows(), sheet_title="网点") as spool:
-            assert read_xlsx(spool.read()).active.max_row == 50_001
+            assert read_xlsx(spool.read()).active.max_row == 5_001
 
-    assert len(refs) == 50_000
+    assert len(refs) == 5_000
     assert alive_at_end[0] <= WIDTH_SAMPLE_ROWS + 1

@@ -1,0 +1,506 @@
+"""Every endpoint × every role × own, neighbouring and foreign records: one table says who may do what.
+
+The endpoints come from the URL map; each must have an entry in MATRIX, so a new route fails
+this test until someone writes down who may use it. Callers are an anonymous visitor and one
+user of each role, all in Fengxian (FX): the staff of outlet "own", the inspector assigned to
+own's applications, the Fengxian district bureau, the city bureau and an administrator. Each
+URL argument naming a record is filled in from one of three targets:
+
+- own:       outlet "own" in FX, its applications assigned to the calling inspector;
+- neighbour: another FX outlet, its applications assigned to another FX inspector;
+- foreign:   an outlet in Qingpu (QP), inspected by a Qingpu inspector.
+
+An expectation is one outcome for every target ("403"), or three, for own / neighbour /
+foreign ("ok 404 404"). Outcomes: "ok" (2xx, or a redirect that is not to the sign-in page;
+for a POST anything but 403, 404 or the sign-in redirect: access was granted, the input may
+still be refused), "login" (sent to sign in), "403", "404". A role missing from an entry is
+refused with 403; the anonymous visitor is sent to sign in unless the entry is public.
+
+The world is built once per module; every request runs inside a savepoint that is rolled back,
+so a POST that succeeds (withdraw, disable, delete) changes nothing for the next request.
+"""
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from outlet_audit import create_app
+from outlet_audit.accounts.models import User
+from outlet_audit.certificates.operations import issue_certificate
+from outlet_audit.checklist.attachments import attach_item_evidence
+from outlet_audit.checklist.service import get_or_create_assessment, save_answer, score_assessment
+from outlet_audit.core.time import utcnow
+from outlet_audit.criteria.editions import pinned_edition
+from outlet_audit.evidence.operations import store_upload
+from outlet_audit.extensions import db
+from outlet_audit.notifications.models import Notification
+from outlet_audit.roles import Role
+from tests.checklist_helpers import pdf, photo
+from tests.conftest import ConnectionBoundSession
+from tests.factories import login, make_application, make_outlet, make_user
+from tests.workflow_helpers import answer_all
+
+ANONYMOUS = "anonymous"
+CALLERS = (ANONYMOUS, Role.OUTLET, Role.INSPECTOR, Role.DISTRICT_BUREAU, Role.CITY_BUREAU, Role.ADMIN)
+TARGETS = ("own", "neighbour", "foreign")
+
+# How far a scope reaches, over (own, neighbour, foreign).
+OWN = "ok 404 404"  # own outlet, or the inspections one is assigned
+DISTRICT = "ok ok 404"
+ALL = "ok ok ok"
+EVERYONE = dict.fromkeys(CALLERS[1:], "ok")
+BUREAUS = {Role.DISTRICT_BUREAU: "ok", Role.CITY_BUREAU: "ok"}
+HOLDERS = {Role.OUTLET: OWN, Role.DISTRICT_BUREAU: DISTRICT, Role.CITY_BUREAU: ALL}
+READERS = {**HOLDERS, Role.INSPECTOR: OWN}
+JSON = {"Accept": "application/json"}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request to an endpoint and what each caller gets.
+
+    `args` maps a URL argument to an attribute of the target (`"open.id"`) or to a fixed value;
+    `data` is the form (or a function of the world and the caller giving it).
+    """
+
+    expect: dict
+    args: dict = field(default_factory=dict)
+    data: dict | Callable | None = None
+    json: dict | None = None
+    headers: dict | None = None
+    public: bool = False
+    label: str = ""
+
+
+def own_note(world, caller):
+    return {"notification": world.notes[caller]} if caller != ANONYMOUS else {}
+
+
+def someone_elses_note(world, caller):
+    return {"notification": world.notes["stranger"]}
+
+
+ANSWER = {"value": "yes", "not_applicable": False, "note": "", "expected_version": 0}
+
+# THE table. Keep it in the order of the URL map's endpoints (alphabetical).
+MATRIX: dict[str, Case | tuple[Case, ...]] = {
+    "accounts.login": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
+    "accounts.logout": Case(EVERYONE),
+    "accounts.password": Case(EVERYONE),
+    "accounts.register": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
+    "admin.disable_user": Case({Role.ADMIN: ALL}, args={"user_id": "outlet_user.id"}),
+    "admin.enable_user": Case({Role.ADMIN: ALL}, args={"user_id": "outlet_user.id"}),
+    "admin.new_user": Case({Role.ADMIN: "ok"}),
+    "admin.unlock_user": Case({Role.ADMIN: ALL}, args={"user_id": "outlet_user.id"}),
+    "admin.users": Case({Role.ADMIN: "ok"}),
+    "bootstrap.static": Case(
+        {ANONYMOUS: "ok", **EVERYONE}, args={"filename": "css/bootstrap.min.css"}, public=True
+    ),
+    "certificates.certificate_pdf": Case(HOLDERS, args={"certificate_id": "certificate.id"}),
+    "certificates.detail": Case(HOLDERS, args={"certificate_id": "certificate.id"}),
+    "certificates.index": Case({Role.OUTLET: "ok", **BUREAUS}),
+    "certificates.inspection_report": Case(HOLDERS, args={"application_id": "done.id"}),
+    "certificates.revoke": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"certificate_id": "certificate.id"}),
+    "checklist.edit": (
+        Case(READERS, args={"assessment_id": "self.id"}, label="self-assessment"),
+        Case(
+            {**READERS, Role.OUTLET: "403 404 404"},  # the outlet never opens the inspection checklist
+            args={"assessment_id": "inspection.id"},
+            label="inspection",
+        ),
+    ),
+    "checklist.inspection": Case(
+        {Role.INSPECTOR: OWN, Role.DISTRICT_BUREAU: DISTRICT, Role.CITY_BUREAU: ALL},
+        args={"application_id": "open.id"},
+    ),
+    "checklist.reopen": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"application_id": "done.id"}),
+    "checklist.result": (
+        Case(READERS, args={"application_id": "done.id"}, label="signed off"),
+        Case(
+            {**READERS, Role.OUTLET: "403 404 404"},  # the outlet sees the result once signed off
+            args={"application_id": "open.id"},
+            label="not signed off",
+        ),
+    ),
+    "checklist.save_item": (
+        Case(
+            {
+                Role.INSPECTOR: OWN,
+                Role.OUTLET: "403 404 404",
+                Role.DISTRICT_BUREAU: "403 403 404",  # bureaus read the checklist, never write it
+                Role.CITY_BUREAU: "403",
+            },
+            args={"assessment_id": "inspection.id", "item_code": "1.1"},
+            json=ANSWER,
+            label="inspection",
+        ),
+        Case(
+            {
+                Role.OUTLET: OWN,  # its editor: 409, locked at this stage
+                Role.INSPECTOR: "403 404 404",
+                Role.DISTRICT_BUREAU: "403 403 404",
+                Role.CITY_BUREAU: "403",
+            },
+            args={"assessment_id": "self.id", "item_code": "1.1"},
+            json=ANSWER,
+            label="self-assessment",
+        ),
+    ),
+    "checklist.self_assessment": Case(READERS, args={"application_id": "open.id"}),
+    "checklist.sign_off": Case({Role.INSPECTOR: OWN}, args={"assessment_id": "inspection.id"}),
+    "core.healthz": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
+    "core.index": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
+    "core.set_language": Case({ANONYMOUS: "ok", **EVERYONE}, data={"locale": "en"}, public=True),
+    "criteria.activate": Case({Role.ADMIN: "ok"}),
+    "criteria.editions": Case({Role.ADMIN: "ok"}),
+    "criteria.preview": Case({Role.ADMIN: "ok"}, args={"edition_code": "shanghai-2025"}),
+    "dashboards.export": Case(BUREAUS, args={"kind": "applications", "fmt": "csv"}),
+    "dashboards.exports_page": Case(BUREAUS),
+    "dashboards.import_confirm": Case(BUREAUS),
+    "dashboards.import_dry_run": Case(BUREAUS),
+    "dashboards.import_start": Case(BUREAUS),
+    "dashboards.import_template": Case(BUREAUS, args={"fmt": "xlsx"}),
+    "dashboards.overview": Case(BUREAUS),
+    "evidence.delete": (
+        Case(
+            {
+                Role.INSPECTOR: OWN,  # the uploader, while the checklist is open
+                Role.OUTLET: "404",  # inspection evidence is hidden from the outlet until sign-off
+                Role.DISTRICT_BUREAU: "403 403 404",
+                Role.CITY_BUREAU: "403",
+            },
+            args={"evidence_id": "inspection_photo.id"},
+            headers=JSON,
+            label="inspection photo",
+        ),
+        Case(
+            {
+                Role.OUTLET: OWN,  # its uploader: 409, the self-assessment is locked at this stage
+                Role.INSPECTOR: "403 404 404",
+                Role.DISTRICT_BUREAU: "403 403 404",
+                Role.CITY_BUREAU: "403",
+            },
+            args={"evidence_id": "self_photo.id"},
+            headers=JSON,
+            label="self-assessment photo",
+        ),
+    ),
+    "evidence.file": (
+        Case(READERS, args={"evidence_id": "self_photo.id"}, label="self-assessment photo"),
+        Case(
+            {**READERS, Role.OUTLET: "404"},
+            args={"evidence_id": "inspection_photo.id"},
+            label="inspection photo before sign-off",
+        ),
+        Case(READERS, args={"evidence_id": "done_photo.id"}, label="inspection photo after sign-off"),
+        Case(READERS, args={"evidence_id": "letter.id"}, label="commitment letter"),
+    ),
+    "evidence.thumbnail": (
+        Case(READERS, args={"evidence_id": "self_photo.id"}, label="self-assessment photo"),
+        Case(
+            {**READERS, Role.OUTLET: "404"},
+            args={"evidence_id": "inspection_photo.id"},
+            label="inspection photo before sign-off",
+        ),
+    ),
+    "evidence.upload": Case(
+        {
+            Role.INSPECTOR: OWN,
+            Role.OUTLET: "403 404 404",
+            Role.DISTRICT_BUREAU: "403 403 404",
+            Role.CITY_BUREAU: "403",
+        },
+        args={"assessment_id": "inspection.id"},
+        data={"item_code": "1.1"},
+        headers=JSON,
+    ),
+    "notifications.index": Case(EVERYONE),
+    "notifications.mark_all_read": Case(EVERYONE),
+    "notifications.mark_read": (
+        Case(EVERYONE, data=own_note, label="own notification"),
+        Case(dict.fromkeys(CALLERS[1:], "404"), data=someone_elses_note, label="someone else's"),
+    ),
+    "notifications.open_notification": (
+        Case(EVERYONE, data=own_note, label="own notification"),
+        Case(dict.fromkeys(CALLERS[1:], "404"), data=someone_elses_note, label="someone else's"),
+    ),
+    "outlets.accept_changes": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"outlet_id": "outlet.id"}),
+    "outlets.detail": Case(
+        {Role.DISTRICT_BUREAU: DISTRICT, Role.CITY_BUREAU: ALL}, args={"outlet_id": "outlet.id"}
+    ),
+    "outlets.profile": Case({Role.OUTLET: "ok"}),
+    "outlets.reject_changes": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"outlet_id": "outlet.id"}),
+    "outlets.verification_queue": Case(BUREAUS),
+    "outlets.verify": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"outlet_id": "outlet.id"}),
+    "public.directory": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
+    "public.verify": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
+    "public.verify_number": Case(
+        {ANONYMOUS: "ok", **EVERYONE}, args={"number": "certificate.number"}, public=True
+    ),
+    "static": Case({ANONYMOUS: "ok", **EVERYONE}, args={"filename": "css/app.css"}, public=True),
+    "workflow.application_detail": Case(READERS, args={"application_id": "open.id"}),
+    "workflow.assignments": Case({Role.INSPECTOR: "ok"}),
+    "workflow.city_confirmations": Case({Role.CITY_BUREAU: "ok"}),
+    "workflow.commitment_letter": Case(READERS, args={"application_id": "open.id"}),
+    "workflow.my_applications": Case({Role.OUTLET: "ok"}),
+    "workflow.new_application": Case({Role.OUTLET: "ok"}),
+    "workflow.queue": Case(BUREAUS),
+    "workflow.save_application_draft": Case({Role.OUTLET: OWN}, args={"application_id": "open.id"}),
+    "workflow.start_self_assessment": Case({Role.OUTLET: OWN}, args={"application_id": "open.id"}),
+    "workflow.transition": Case(READERS, args={"application_id": "open.id"}, data={"action": "withdraw"}),
+    "workflow.upload_commitment": Case({Role.OUTLET: OWN}, args={"application_id": "open.id"}),
+}
+
+
+# --- the world ------------------------------------------------------------------------------
+
+
+def build_target(district_code: str, inspector: User, bureau: User, seed: int) -> SimpleNamespace:
+    """One outlet with its staff, an application in inspection and an approved one with its certificate."""
+    outlet = make_outlet(district_code)
+    outlet_user = make_user(Role.OUTLET, outlet=outlet)
+    done = make_application(outlet, status="approved", inspectors=[inspector])
+    answer_all(done, "self", outlet_user)
+    signed = answer_all(done, "inspection", inspector)
+    edition = pinned_edition(done.edition)
+    done_photo = attach_item_evidence(
+        signed, done, edition, "1.1", photo((64, 48), colour="blue"), "done.jpg", inspector
+    )
+    score_assessment(signed, edition, outlet.id)
+    signed.signed_off_at, signed.signed_off_by_id = utcnow(), inspector.id
+    certificate = issue_certificate(done, bureau)
+
+    open_ = make_application(outlet, status="inspection_scheduled", inspectors=[inspector])
+    self_assessment = get_or_create_assessment(open_, "self")
+    inspection = get_or_create_assessment(open_, "inspection")
+    for assessment, user in ((self_assessment, outlet_user), (inspection, inspector)):
+        save_answer(
+            assessment, edition, "1.1", value=True, not_applicable=False, note=None,
+            expected_version=0, actor=user,
+        )  # fmt: skip
+    colours = ("red", "green", "yellow", "purple")
+    self_photo = attach_item_evidence(
+        self_assessment, open_, edition, "1.1", photo((64, 48), colour=colours[seed]), "self.jpg", outlet_user
+    )
+    inspection_photo = attach_item_evidence(
+        inspection, open_, edition, "1.1", photo((64, 48), colour="orange"), "site.jpg", inspector
+    )
+    letter = store_upload(
+        pdf(), "letter.pdf", outlet_id=outlet.id, actor=outlet_user, purpose="commitment",
+        application_id=open_.id,
+    )  # fmt: skip
+    return SimpleNamespace(
+        outlet=outlet,
+        outlet_user=outlet_user,
+        inspector=inspector,
+        open=open_,
+        done=done,
+        self=self_assessment,
+        inspection=inspection,
+        self_photo=self_photo,
+        inspection_photo=inspection_photo,
+        done_photo=done_photo,
+        letter=letter,
+        certificate=certificate,
+    )
+
+
+def build_world() -> SimpleNamespace:
+    """The callers and the three targets; every id a URL needs, as plain values."""
+    fx_bureau = make_user(Role.DISTRICT_BUREAU, district_code="FX")
+    qp_bureau = make_user(Role.DISTRICT_BUREAU, district_code="QP")
+    inspector = make_user(Role.INSPECTOR, district_code="FX")
+    targets = {
+        "own": build_target("FX", inspector, fx_bureau, 0),
+        "neighbour": build_target("FX", make_user(Role.INSPECTOR, district_code="FX"), fx_bureau, 1),
+        "foreign": build_target("QP", make_user(Role.INSPECTOR, district_code="QP"), qp_bureau, 2),
+    }
+    users = {
+        Role.OUTLET: targets["own"].outlet_user,
+        Role.INSPECTOR: inspector,
+        Role.DISTRICT_BUREAU: fx_bureau,
+        Role.CITY_BUREAU: make_user(Role.CITY_BUREAU),
+        Role.ADMIN: make_user(Role.ADMIN),
+        "stranger": qp_bureau,
+    }
+    notes = {}
+    for key, user in users.items():
+        note = Notification(user_id=user.id, kind="test", template="Test notification", link="/")
+        db.session.add(note)
+        db.session.flush()
+        notes[key] = note.id
+    return SimpleNamespace(
+        targets={name: _plain(target) for name, target in targets.items()},
+        tokens={key: user.get_id() for key, user in users.items()},
+        user_ids={key: user.id for key, user in users.items()},
+        notes=notes,
+    )
+
+
+def _plain(target: SimpleNamespace) -> SimpleNamespace:
+    """Ids and numbers only: the ORM objects die with the session that built them."""
+    values = {}
+    for name, record in vars(target).items():
+        values[name] = SimpleNamespace(id=record.id, number=getattr(record, "number", None))
+    return SimpleNamespace(**values)
+
+
+@dataclass
+class ModuleWorld:
+    """A world built once for a module, in a transaction that each request works inside a savepoint of."""
+
+    app: object
+    connection: object
+    data: SimpleNamespace
+
+    def request(self, caller, method: str, url: str, **kwargs):
+        client = self.app.test_client()
+        if caller != ANONYMOUS:
+            with client.session_transaction() as session:
+                session["_user_id"] = self.data.tokens[caller]
+                session["_fresh"] = True
+        savepoint = self.connection.begin_nested()
+        try:
+            # Buffered: a streamed body (the CSV export) must end in the request's own context.
+            return client.open(url, method=method, buffered=True, **kwargs)
+        finally:
+            savepoint.rollback()
+
+
+@pytest.fixture(scope="module")
+def module_world(app):
+    """Build the world once per module; nothing it or the requests write outlives the module."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session(
+            {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": ConnectionBoundSession}
+        )
+        try:
+            with app.test_request_context():
+                data = build_world()
+                db.session.commit()  # releases the session's savepoint into the module's transaction
+            db.session.remove()
+            yield ModuleWorld(app, connection, data)
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+# --- the test -------------------------------------------------------------------------------
+
+
+def _url_map_endpoints() -> list[str]:
+    app = create_app("testing", SECRET_KEY="matrix-" + "x" * 40, SQLALCHEMY_DATABASE_URI="sqlite://")
+    return sorted({rule.endpoint for rule in app.url_map.iter_rules()})
+
+
+URL_MAP_ENDPOINTS = _url_map_endpoints()
+
+
+def outcome(response, method: str) -> str:
+    code = response.status_code
+    if code in (301, 302, 303, 307, 308):
+        location = urlsplit(response.headers["Location"])
+        return "login" if location.path == "/login" and "next=" in location.query else "ok"
+    if code in (403, 404) or 200 <= code < 300:
+        return "ok" if code < 300 else str(code)
+    if method == "POST" and 400 <= code < 500:
+        return "ok"  # let in; the input (deliberately empty or partial) was refused
+    return f"HTTP {code}"
+
+
+def expected(case: Case, caller) -> tuple[str, str, str]:
+    if caller == ANONYMOUS and not case.public:
+        shape = "login"
+    else:
+        shape = case.expect.get(caller, "403")
+    words = shape.split()
+    return tuple(words * 3) if len(words) == 1 else tuple(words)
+
+
+def cases_of(endpoint: str) -> tuple[Case, ...]:
+    entry = MATRIX[endpoint]
+    return entry if isinstance(entry, tuple) else (entry,)
+
+
+def url_for_target(app, endpoint: str, case: Case, target) -> str:
+    rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)
+    values = {}
+    for argument in rule.arguments:
+        spec = case.args[argument]
+        if isinstance(spec, str) and "." in spec and spec.split(".")[0] in vars(target):
+            name, attribute = spec.split(".")
+            values[argument] = getattr(getattr(target, name), attribute)
+        else:
+            values[argument] = spec
+    return rule.build(values)[1]
+
+
+def method_of(app, endpoint: str) -> str:
+    rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)
+    return "GET" if "GET" in rule.methods else "POST"
+
+
+def test_the_table_names_only_real_endpoints():
+    stale = sorted(set(MATRIX) - set(URL_MAP_ENDPOINTS))
+    assert stale == [], f"MATRIX entries for endpoints that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("endpoint", URL_MAP_ENDPOINTS)
+def test_who_may_use_each_endpoint(app, module_world, endpoint):
+    assert endpoint in MATRIX, (
+        f"{endpoint} is not in MATRIX: add an entry saying who may use it (test_authorization_matrix.py)"
+    )
+    method = method_of(app, endpoint)
+    wrong = []
+    for case in cases_of(endpoint):
+        for caller, (index, target_name) in itertools.product(CALLERS, enumerate(TARGETS)):
+            target = module_world.data.targets[target_name]
+            url = url_for_target(app, endpoint, case, target)
+            data = case.data(module_world.data, caller) if callable(case.data) else case.data
+            kwargs = {"headers": case.headers or {}}
+            if case.json is not None:
+                kwargs["json"] = case.json
+            elif data is not None:
+                kwargs["data"] = data
+            response = module_world.request(caller, method, url, **kwargs)
+            got, want = outcome(response, method), expected(case, caller)[index]
+            if got != want:
+                who = caller if caller == ANONYMOUS else caller.value
+                wrong.append(
+                    f"{case.label or endpoint} as {who} on {target_name}: {method} {url} → "
+                    f"{response.status_code} ({got}), expected {want}"
+                )
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_the_world_really_spans_two_districts_and_three_outlets(module_world, app):
+    """The matrix proves nothing if the targets collapsed into one scope: check they did not."""
+    targets = module_world.data.targets
+    with app.app_context():
+        outlets = [db.session.get(User, module_world.data.user_ids[Role.OUTLET]).outlet_id]
+        outlets += [
+            db.session.scalar(select(User.outlet_id).where(User.id == targets[name].outlet_user.id))
+            for name in ("neighbour", "foreign")
+        ]
+        assert len(set(outlets)) == 3 and outlets[0] == targets["own"].outlet.id
+        from outlet_audit.workflow.models import Application
+
+        districts = {name: db.session.get(Application, targets[name].open.id).district_id for name in TARGETS}
+        assert districts["own"] == districts["neighbour"] != districts["foreign"]
+        inspectors = {
+            name: {user.id for user in db.session.get(Application, targets[name].open.id).inspectors}
+            for name in TARGETS
+        }
+        assert inspectors["own"] == {module_world.data.user_ids[Role.INSPECTOR]}
+        assert module_world.data.user_ids[Role.INSPECTOR] not in inspectors["neighbour"] | inspectors["foreign"]
+        db.session.remove()
