@@ -25,6 +25,7 @@ class Measurement:
     mean_ms: float
     errors: int  # HTTP >= 400, socket errors and timeouts
     wrapped: int = 0  # POST runs that ran out of distinct requests
+    error_detail: str = ""  # which kinds of errors, e.g. "3 HTTP >= 400, 1 socket"
 
     @property
     def ok(self) -> bool:
@@ -99,5 +100,14 @@ def run_wrk(
         p99_ms=r["p99_us"] / 1000,
         mean_ms=r["mean_us"] / 1000,
         errors=r["status_errors"] + r["socket_errors"] + r["timeouts"],
+        error_detail=", ".join(
+            f"{r[key]} {label}"
+            for key, label in (
+                ("status_errors", "HTTP >= 400"),
+                ("socket_errors", "socket"),
+                ("timeouts", "timeouts"),
+            )
+            if r[key]
+        ),
         wrapped=r["wrapped"],
     )

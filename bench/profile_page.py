@@ -31,7 +31,7 @@ def load_sample(instance: Path) -> Sample:
 
 
 def profile(app, page, sample, requests: int, top: int) -> str:
-    from bench.run import _url_values, request_lines
+    from bench.urls import request_lines, url_values
     from outlet_audit.extensions import db
 
     client = app.test_client()
@@ -42,13 +42,13 @@ def profile(app, page, sample, requests: int, top: int) -> str:
         form = {"username": username, "password": sample.password, "csrf_token": token}
         client.post("/login", data=form, headers={"Referer": "https://localhost/login"}, **https)
     if page.requests:
-        lines = [line.split("\t") for line in request_lines(app, page, sample, requests + 1, 1)]
+        lines = [line.split("\t") for line in request_lines(app, page, sample, requests + 1)]
         calls = [(path, json.loads(body) if body else None) for _method, path, body in lines]
     else:
         with app.test_request_context():
             from flask import url_for
 
-            path = url_for(page.endpoint, **_url_values(app, page, sample, {}))
+            path = url_for(page.endpoint, **url_values(app, page, sample, {}))
         calls = [(path, None)] * (requests + 1)
     csrf = {}
     if page.method == "POST":  # the answer save wants the CSRF token of the signed-in session

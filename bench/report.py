@@ -100,7 +100,7 @@ def page_targets(run: DatabaseRun, pages: list[Page]) -> list[Target]:
                 continue
             limit = max(P99_FACTOR * base.p99_ms, P99_FLOOR_MS)
             if m.errors:
-                misses.append(f"c={m.concurrency}: {m.errors} errors")
+                misses.append(f"c={m.concurrency}: errors ({m.error_detail})")
             if m.rps / base.rps < share:
                 misses.append(f"c={m.concurrency}: {m.rps / base.rps:.2f} of /healthz < {share:.2f}")
             if m.p99_ms > limit:
@@ -171,7 +171,7 @@ def page_table(run: DatabaseRun, pages: list[Page], concurrencies: list[int]) ->
                 continue
             is_baseline = page in (BASELINE, BASELINE_AGAIN)
             share = f" (×{m.rps / base.rps:.2f})" if base and base.rps and not is_baseline else ""
-            flags = f" ⚠ {m.errors} errors" if m.errors else ""
+            flags = f" ⚠ errors: {m.error_detail}" if m.errors else ""
             flags += f" ⚠ ran out of distinct requests {m.wrapped}×" if m.wrapped else ""
             cells += [f"{m.rps:,.1f}{share}{flags}", f"{m.p50_ms:.1f} / {m.p99_ms:.1f}"]
         if all(cell == "—" for cell in cells) and page.name in run.page_notes:

@@ -21,10 +21,11 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench import report, seed
-from bench.load import run_wrk, threads_for
+from bench.load import run_wrk
 from bench.pages import BASELINE, BASELINE_AGAIN, PAGES, SCALING_PAGE, Page
 from bench.server import Gunicorn, anonymous_session, request, sign_in
 from bench.synthetic import Scale
+from bench.urls import page_paths, preflight, request_lines
 
 DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 LINES_PER_SECOND = 2_000  # distinct requests prepared per second of a run that needs them
@@ -105,75 +106,6 @@ def inspect_app(workdir: Path):
     return seed.make_app(env)
 
 
-def page_paths(app, pages: list[Page], sample) -> tuple[dict, dict]:
-    """URL path of every built page with the sample's records, or why it cannot be built."""
-    from flask import url_for
-
-    paths, problems = {}, {}
-    with app.test_request_context():
-        for page in [BASELINE, BASELINE_AGAIN, *pages]:
-            if page.endpoint not in app.view_functions:
-                problems[page.name] = "not built yet"
-                continue
-            try:
-                values = _url_values(app, page, sample, {})
-                paths[page.name] = url_for(page.endpoint, **values)
-            except Exception as error:  # a page whose URL we cannot fill is reported, not skipped
-                problems[page.name] = f"cannot build its URL: {error}"
-    return paths, problems
-
-
-def _url_values(app, page: Page, sample, given: dict) -> dict:
-    values = {name: _from_sample(value, sample) for name, value in page.values.items()}
-    values.update(given)
-    rule = next(app.url_map.iter_rules(page.endpoint))
-    for argument in rule.arguments - values.keys():
-        if not hasattr(sample, argument):
-            raise LookupError(
-                f"no sample value for URL argument '{argument}' (add values= in bench/pages.py)"
-            )
-        values[argument] = getattr(sample, argument)
-    return values
-
-
-def _from_sample(value, sample):
-    if isinstance(value, str) and value.startswith("{") and value.endswith("}") and value.count("{") == 1:
-        return getattr(sample, value[1:-1])
-    return value.format(**vars(sample)) if isinstance(value, str) else value
-
-
-def request_lines(app, page: Page, sample, count: int, threads: int) -> list[str]:
-    """`count` distinct requests as "METHOD<TAB>path<TAB>json body" lines for bench/wrk/lines.lua."""
-    import json
-
-    from flask import url_for
-
-    from outlet_audit.criteria import load_edition
-
-    edition = load_edition(Path(app.config["CRITERIA_DIR"]) / seed.EDITION_FILE)
-    items = {item.code: item for item in (*edition.items(), *edition.bonus_items())}
-    # Whole passes per thread: the next save of an item is made by the thread that made the last one.
-    usable = len(sample.answer_targets) - len(sample.answer_targets) % threads
-    sample = _with_targets(sample, sample.answer_targets[:usable])
-    lines = []
-    with app.test_request_context():
-        for url_values, body in page.requests(sample, items):
-            path = url_for(page.endpoint, **_url_values(app, page, sample, url_values))
-            text = "" if body is None else json.dumps(body, ensure_ascii=False)
-            lines.append(f"{page.method}\t{path}\t{text}")
-            if len(lines) >= count:
-                break
-    return lines
-
-
-def _with_targets(sample, targets):
-    import copy
-
-    clone = copy.copy(sample)
-    clone.answer_targets = targets
-    return clone
-
-
 def _too_slow(run, page: Page, concurrency: int, duration: float) -> str:
     """Why a higher concurrency is not worth running: the page cannot serve it in the window.
 
@@ -204,23 +136,6 @@ def wait_until_idle(port: int, timeout_s: float = 120) -> bool:
     return False
 
 
-def preflight(port: int, page: Page, path: str, session, first_line: str | None) -> str:
-    """'' if one request answers as it should (200; any 2xx for a POST); otherwise what came back."""
-    headers = {"Cookie": session.cookie} if session.cookie else {}
-    method, body = "GET", None
-    if first_line is not None:
-        method, path, text = first_line.split("\t", 2)
-        body = text.encode() if text else None
-    if method == "POST":
-        headers |= {"X-CSRFToken": session.csrf_token, "Content-Type": "application/json"}
-    reply = request(port, method, path, headers=headers, body=body)
-    good = 200 <= reply.status < 300 if method == "POST" else reply.status == 200
-    if good:
-        return ""
-    where = f" → {reply.headers.get('Location')}" if reply.headers.get("Location") else ""
-    return f"answers HTTP {reply.status}{where}: {reply.body[:160].decode('utf-8', 'replace')!r}"
-
-
 def benchmark_database(kind: str, args, pages: list[Page], workdir: Path, log) -> report.DatabaseRun:
     run = report.DatabaseRun(kind)
     with Database(kind, workdir, args.pg_admin_url) as database:
@@ -237,7 +152,7 @@ def benchmark_database(kind: str, args, pages: list[Page], workdir: Path, log) -
                 sessions[role] = sign_in(server.port, sample.usernames[role.value], sample.password)
             live = []
             for page in [p for p in pages if p.name in paths]:
-                first = request_lines(app, page, sample, 1, 1)[0] if page.requests else None
+                first = request_lines(app, page, sample, 1)[0] if page.requests else None
                 problem = preflight(server.port, page, paths[page.name], sessions[page.role], first)
                 if problem:
                     run.page_notes[page.name] = f"not measured: {problem}"
@@ -258,7 +173,7 @@ def benchmark_database(kind: str, args, pages: list[Page], workdir: Path, log) -
                                 database.url, instance, sample
                             )
                         count = int(LINES_PER_SECOND * args.duration)
-                        lines = request_lines(app, page, sample, count, threads_for(concurrency))
+                        lines = request_lines(app, page, sample, count)
                     m = run_wrk(
                         page.name,
                         server.port,
@@ -273,7 +188,7 @@ def benchmark_database(kind: str, args, pages: list[Page], workdir: Path, log) -
                     log(
                         f"  {kind} c={concurrency:<3} {page.name:<28} {m.rps:9.1f} req/s"
                         f"  p50 {m.p50_ms:7.1f} ms  p99 {m.p99_ms:7.1f} ms"
-                        + (f"  {m.errors} errors" if m.errors else "")
+                        + (f"  errors: {m.error_detail}" if m.errors else "")
                     )
                     if not wait_until_idle(server.port):
                         log("  the server was still busy 120 s after the run; later figures may suffer")

@@ -53,6 +53,8 @@ RecordLoader = Callable[[int], RecordFacts | None]
 _record_loaders: dict[str, RecordLoader] = {}
 
 ACCESS_ATTRIBUTE = "_access_rule"
+# The largest id a record can have (PostgreSQL `integer`); a larger one in a URL names nothing.
+MAX_RECORD_ID = 2**31 - 1
 # Endpoints that come from extensions and serve static files only.
 EXTENSION_PUBLIC_ENDPOINTS = frozenset({"static", "bootstrap.static"})
 
@@ -139,6 +141,8 @@ def enforce_access():
         loader = _record_loaders.get(argument)
         if loader is None:
             continue
+        if isinstance(value, int) and not 0 < value <= MAX_RECORD_ID:
+            abort(404)  # the database cannot even be asked about it (it would raise, a 500)
         facts = loader(value)
         if facts is None or not scope_admits(scope, current_user, facts):
             abort(404)

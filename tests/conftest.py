@@ -156,3 +156,9 @@ def ctx(app, db_session):
 @pytest.fixture
 def client(app, db_session):
     return app.test_client()
+
+
+@pytest.fixture
+def english_ui(app, monkeypatch):
+    """Serve pages in English: for tests that read messages (the Chinese default is tested in test_i18n)."""
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "en")

@@ -10,7 +10,7 @@ from outlet_audit.roles import Role
 from tests.factories import login, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOG = ROOT / "outlet_audit" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+CATALOG = ROOT / "outlet_audit" / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
 
 
 def read_catalog():

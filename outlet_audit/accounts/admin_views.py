@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from outlet_audit.access import RecordFacts, Scope, allow, record_loader
@@ -40,10 +40,10 @@ def users():
     if role in Role.__members__.values():
         query = query.where(User.role == Role(role))
     search = request.args.get("q", "").strip()
-    if search:
-        pattern = f"%{search.lower()}%"
+    if search:  # autoescape: a typed % or _ is a character to find, not a wildcard
         query = query.where(
-            func.lower(User.username).like(pattern) | func.lower(User.display_name).like(pattern)
+            User.username.icontains(search, autoescape=True)
+            | User.display_name.icontains(search, autoescape=True)
         )
     page = db.paginate(query, per_page=50, error_out=False)
     return render_template(

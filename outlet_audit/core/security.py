@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import abort, request
 
 from outlet_audit.access import enforce_access
 
@@ -43,6 +43,26 @@ def is_safe_redirect(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
 
 
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def refuse_nul_characters():
+    """Answer 400 to text holding NUL: nobody types it, and PostgreSQL cannot store or compare it."""
+    texts = [*request.args.listvalues(), *request.form.listvalues()]
+    if any(_holds_nul(values) for values in texts):
+        abort(400)
+    if request.is_json and _holds_nul(request.get_json(silent=True)):
+        abort(400)
+
+
 def init_security(app) -> None:
     app.before_request(enforce_access)
+    app.before_request(refuse_nul_characters)  # after the access check: refused requests are not parsed
     app.after_request(set_security_headers)

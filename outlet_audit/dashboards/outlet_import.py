@@ -71,6 +71,10 @@ EXAMPLE_ROW = (
     "08:00-20:00",
 )
 DEFAULT_MAX_ROWS = 5000
+# 5,000 outlets unpack to about 3 MB; far more is a zip bomb (a small upload that unpacks to
+# gigabytes of empty rows and would keep a worker busy for hours).
+MAX_UNPACKED_BYTES = 16 * 1024 * 1024
+BLANK_ROWS_PER_ROW = 10  # blank rows are skipped, but only this many times max_rows of them are read
 TEMPLATE_DATA_SHEET, TEMPLATE_HELP_SHEET = "网点", "填写说明"
 
 _MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
@@ -346,10 +350,16 @@ def _read_xlsx(data: bytes, filename: str, max_rows: int) -> list[RawRow]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             is_workbook = "xl/workbook.xml" in archive.namelist()
+            # Declared sizes bound what unzipping yields: zipfile stops each member there.
+            unpacked = sum(member.file_size for member in archive.infolist())
     except zipfile.BadZipFile:
-        is_workbook = False
+        is_workbook, unpacked = False, 0
     if not is_workbook:
         raise ImportFileError(_not_a_spreadsheet(filename))
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ImportFileError(
+            Message(N_("The workbook is too large once unpacked; split it into smaller files."))
+        )
     # openpyxl warns about features it drops (extensions, styles); none matter for reading values.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -407,6 +417,13 @@ def _rows_from_records(records: Iterable[Sequence[Any]], max_rows: int) -> list[
         )
     rows: list[RawRow] = []
     for number, record in enumerate(records, start=2):
+        if number > max_rows * BLANK_ROWS_PER_ROW + 1:
+            raise ImportFileError(
+                Message(
+                    N_("The file has more than %(max)d rows; split it into smaller files."),
+                    {"max": max_rows * BLANK_ROWS_PER_ROW},
+                )
+            )
         values = {
             key: _cell_text(record[index]) if index < len(record) else "" for key, index in positions.items()
         }

@@ -41,9 +41,14 @@ def _send_mail(user, template: str, params: dict, link: str | None) -> None:
         body = gettext(template, **params)
         subject = gettext("Zero-waste express outlets") + ": " + body[:60]
     message = EmailMessage()
-    message["From"] = config["MAIL_SENDER"]
-    message["To"] = user.email
-    message["Subject"] = subject
+    try:
+        message["From"] = config["MAIL_SENDER"]
+        message["To"] = user.email
+        # Names typed by users may hold line breaks; a header may not.
+        message["Subject"] = " ".join(subject.split())
+    except ValueError:  # an address with a line break in it: never mail it, never fail the action
+        log.warning("not mailing user %s: the address is not usable in a mail header", user.id)
+        return
     message.set_content(body + (f"\n\n{config['PUBLIC_BASE_URL'].rstrip('/')}{link}" if link else ""))
     try:
         with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select, update
 
-from outlet_audit.access import signed_in
+from outlet_audit.access import MAX_RECORD_ID, signed_in
 from outlet_audit.core.security import is_safe_redirect
 from outlet_audit.core.time import utcnow
 from outlet_audit.extensions import db
@@ -34,6 +34,8 @@ def unread_notification_count() -> int:
 
 def _own_notification() -> Notification:
     note_id = request.form.get("notification", type=int)
+    if note_id is None or not 0 < note_id <= MAX_RECORD_ID:
+        abort(404)  # too large for the database to be asked about
     note = db.session.scalar(
         select(Notification).where(Notification.id == note_id, Notification.user_id == current_user.id)
     )

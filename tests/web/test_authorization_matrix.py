@@ -22,6 +22,7 @@ so a POST that succeeds (withdraw, disable, delete) changes nothing for the next
 
 import itertools
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -42,7 +43,7 @@ from outlet_audit.notifications.models import Notification
 from outlet_audit.roles import Role
 from tests.checklist_helpers import pdf, photo
 from tests.conftest import ConnectionBoundSession
-from tests.factories import login, make_application, make_outlet, make_user
+from tests.factories import make_application, make_outlet, make_user
 from tests.workflow_helpers import answer_all
 
 ANONYMOUS = "anonymous"
@@ -372,27 +373,42 @@ class ModuleWorld:
             savepoint.rollback()
 
 
-@pytest.fixture(scope="module")
-def module_world(app):
-    """Build the world once per module; nothing it or the requests write outlives the module."""
+@contextmanager
+def module_transaction(app):
+    """Point db.session at one connection for a whole module; its transaction is rolled back at the end.
+
+    Requests commit into it (each request's session works in a savepoint of its own), so what a
+    module builds is seen by every later request of the module and by nothing after it.
+    """
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
         original = db.session
         db.session = db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": ConnectionBoundSession}
+            {
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+                "class_": ConnectionBoundSession,
+            }
         )
         try:
-            with app.test_request_context():
-                data = build_world()
-                db.session.commit()  # releases the session's savepoint into the module's transaction
-            db.session.remove()
-            yield ModuleWorld(app, connection, data)
+            yield connection
         finally:
             db.session.remove()
             db.session = original
             outer.rollback()
             connection.close()
+
+
+@pytest.fixture(scope="module")
+def module_world(app):
+    """Build the world once per module; nothing it or the requests write outlives the module."""
+    with module_transaction(app) as connection:
+        with app.test_request_context():
+            data = build_world()
+            db.session.commit()  # releases the session's savepoint into the module's transaction
+        db.session.remove()
+        yield ModuleWorld(app, connection, data)
 
 
 # --- the test -------------------------------------------------------------------------------
@@ -502,5 +518,28 @@ def test_the_world_really_spans_two_districts_and_three_outlets(module_world, ap
             for name in TARGETS
         }
         assert inspectors["own"] == {module_world.data.user_ids[Role.INSPECTOR]}
-        assert module_world.data.user_ids[Role.INSPECTOR] not in inspectors["neighbour"] | inspectors["foreign"]
+        assert (
+            module_world.data.user_ids[Role.INSPECTOR] not in inspectors["neighbour"] | inspectors["foreign"]
+        )
         db.session.remove()
+
+
+@pytest.mark.parametrize("record_id", [0, 2**31, 10**20])
+def test_ids_the_database_cannot_hold_answer_404_not_a_server_error(app, module_world, record_id):
+    """A URL id beyond the database's integer range would make the query itself fail (a 500)."""
+    rules = [rule for rule in app.url_map.iter_rules() if any(arg.endswith("_id") for arg in rule.arguments)]
+    assert len(rules) > 10
+    wrong = []
+    for rule in rules:
+        case = cases_of(rule.endpoint)[0]
+        values = {arg: record_id if arg.endswith("_id") else case.args[arg] for arg in rule.arguments}
+        url = rule.build(values)[1]
+        method = method_of(app, rule.endpoint)
+        for caller in (Role.CITY_BUREAU, Role.ADMIN, Role.OUTLET, Role.INSPECTOR, Role.DISTRICT_BUREAU):
+            if case.expect.get(caller, "403") == "403":
+                continue  # refused by role before any record is looked up
+            response = module_world.request(caller, method, url)
+            if response.status_code != 404:
+                wrong.append(f"{method} {url} as {caller.value}: {response.status_code}")
+            break
+    assert wrong == [], wrong

@@ -138,6 +138,7 @@ def test_plain_form_with_a_bad_value_keeps_what_was_typed_and_shows_the_error_th
     assert re.search(r'name="item_1_1-version" value="1"', page)
 
 
+@pytest.mark.usefixtures("english_ui")
 def test_plain_form_conflict_keeps_my_answer_and_tells_whose_answer_is_stored(client, ctx):
     inspection = Inspection()
     edition = inspection.edition
@@ -223,6 +224,7 @@ def test_bureau_reads_but_cannot_change(client, ctx):
     assert answer_rows(inspection.assessment) == []
 
 
+@pytest.mark.usefixtures("english_ui")
 @pytest.mark.parametrize("status", ["accepted", "inspected", "rectification_requested", "approved"])
 def test_the_inspector_cannot_change_the_checklist_at_other_stages(client, ctx, status):
     inspection = Inspection(status=status)
@@ -246,6 +248,7 @@ def test_the_inspector_edits_again_while_a_rectification_is_verified(client, ctx
 # --- the outlet's self-assessment -----------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("english_ui")
 @pytest.mark.parametrize(("status", "editable"), [("draft", True), ("returned", True), ("submitted", False)])
 def test_the_outlet_fills_in_its_self_assessment_while_draft_or_returned(client, ctx, status, editable):
     outlet_user = make_user(Role.OUTLET)

@@ -63,7 +63,7 @@ def test_a_save_returns_the_new_version_progress_and_the_engines_score(client, i
         ("A1", "G2", "G2", "全部为瘦身胶带，部分可降解"),
         ("A2", "25", Decimal(25), "25 个"),
         ("B1", "37.5", Decimal("37.5"), "37.5 %"),
-        ("B2", "no", False, "No"),
+        ("B2", "no", False, "否"),
         ("X1", "silver", "silver", "银牌"),
     ],
 )

@@ -22,7 +22,8 @@ from tests.checklist_helpers import (
 )
 from tests.factories import login, make_user
 
-pytestmark = pytest.mark.usefixtures("workflow_links")
+
+pytestmark = pytest.mark.usefixtures("workflow_links", "english_ui")  # the tests read English messages
 
 
 def sign_off_url(inspection):
@@ -250,12 +251,12 @@ def test_the_result_shows_score_sections_veto_level_reasons_and_the_self_assessm
     # 100 - 8 (veto 1.3) - 5 (2.1: 10 of 15) - 3 (4.2: B) = 84
     assert re.search(r'id="result-final">84.0<', page)
     assert re.search(r'id="result-level"[^>]*>No level reached<', page)
-    assert "1.3 不使用不可降解塑料胶带" in re.search(r'id="veto-failures".*?</div>', page, re.S)[0]
+    assert "1.3 No non-degradable plastic tape" in re.search(r'id="veto-failures".*?</div>', page, re.S)[0]
     reasons = re.search(r'id="level-reasons".*?</div>', page, re.S)[0]
     assert "veto failed: 1.3" in reasons and "no valid district certificate" in reasons
     assert "score 84.0 &lt; 90" in reasons
     subtotals = re.search(r'id="section-subtotals".*?</table>', page, re.S)[0]
-    assert re.search(r"1 源头减量</td><td[^>]*>28 / 36<", subtotals)
+    assert re.search(r"1 Reduction at source</td><td[^>]*>28 / 36<", subtotals)
     differing = re.findall(r'<tr class="table-warning differs" data-item-code="([^"]+)"', page)
     assert set(differing) >= {"1.3", "4.2"} and "2.1" not in differing and "1.1" not in differing
     assert "—" in re.search(r'data-item-code="1.2">.*?</tr>', page, re.S)[0]  # the outlet left 1.2 open

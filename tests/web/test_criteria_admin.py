@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import select
 
 from outlet_audit.audit.models import AuditEvent
@@ -14,6 +15,9 @@ from outlet_audit.criteria.editions import active_edition
 from outlet_audit.roles import Role
 from tests.checklist_helpers import PUDONG_PATH, pudong_edition
 from tests.factories import login, make_user
+
+pytestmark = pytest.mark.usefixtures("english_ui")  # these tests read English messages
+
 
 SHANGHAI_PATH = Path(__file__).resolve().parents[2] / "criteria" / "shanghai-2025.yaml"
 
@@ -57,7 +61,7 @@ def test_the_preview_is_the_checklist_built_by_the_same_form_builder_read_only(
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     for item in (*edition.items(), *edition.bonus_items()):
-        assert f'data-item-code="{item.code}"' in page and item.guidance.zh in page
+        assert f'data-item-code="{item.code}"' in page and str(escape(item.guidance.en)) in page
         assert (f'name="{field_name(item.code)}-not_applicable"' in page) is item.not_applicable_allowed
     assert page.count('<fieldset class="item-answer" disabled') == len(edition.items()) + len(
         edition.bonus_items()

@@ -25,6 +25,8 @@ from tests.checklist_helpers import (
 )
 from tests.factories import login, make_user
 
+pytestmark = pytest.mark.usefixtures("english_ui")  # these tests read English messages
+
 JSON = {"Accept": "application/json"}
 
 

@@ -16,6 +16,8 @@ from outlet_audit.roles import Role
 from tests.dashboard_helpers import read_table
 from tests.factories import district, login, make_outlet, make_user
 
+pytestmark = pytest.mark.usefixtures("english_ui")  # these tests read English messages
+
 
 def row(permit, *, name=None, brand="顺丰", district_name="奉贤", phone="13812345678", hours="08:00-20:00"):
     return [

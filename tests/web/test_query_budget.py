@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from io import BytesIO
 
 import pytest
-from flask import url_for
+from flask import Blueprint, url_for
 from PIL import Image
-from sqlalchemy import event
+from sqlalchemy import event, select
 
+from outlet_audit.access import public
 from outlet_audit.audit.operations import record
 from outlet_audit.certificates.operations import issue_certificate
 from outlet_audit.checklist.models import Answer
@@ -30,7 +31,9 @@ from outlet_audit.criteria.editions import active_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.operations import store_upload
 from outlet_audit.extensions import db
+from outlet_audit.outlets.models import District, Outlet
 from outlet_audit.roles import Role
+from tests.conftest import make_test_app
 from tests.factories import login, make_application, make_outlet, make_user
 
 SMALL, LARGE = 5, 50
@@ -293,17 +296,12 @@ def test_pending_pages_are_listed_cases():
     assert {case.name for case in CASES} >= PENDING_PAGES, PENDING_PAGES - {case.name for case in CASES}
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_statement_count_does_not_grow_with_the_data(app, client, case):
-    if case.endpoint not in app.view_functions:
-        if case.name in PENDING_PAGES:
-            pytest.xfail(f"{case.endpoint} not built yet (listed in PENDING_PAGES)")
-        pytest.fail(f"{case.name}: endpoint {case.endpoint} not built (add it to PENDING_PAGES while it is)")
+def statements_per_size(app, client, case: BudgetCase) -> dict[int, list[str]]:
+    """Sign in as the case's role; for SMALL and LARGE records, the statements of one request."""
     user = None
     if case.role is not None:
-        user = make_user(
-            case.role, district_code="FX" if case.role in (Role.INSPECTOR, Role.DISTRICT_BUREAU) else None
-        )
+        district = "FX" if case.role in (Role.INSPECTOR, Role.DISTRICT_BUREAU) else None
+        user = make_user(case.role, district_code=district)
         login(client, user)
     counted = {}
     for size in (SMALL, LARGE):
@@ -314,6 +312,16 @@ def test_statement_count_does_not_grow_with_the_data(app, client, case):
             response = send(app, client, next_request())
         assert response.status_code == 200, f"{case.name} with {size} records: HTTP {response.status_code}"
         counted[size] = statements
+    return counted
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_statement_count_does_not_grow_with_the_data(app, client, case):
+    if case.endpoint not in app.view_functions:
+        if case.name in PENDING_PAGES:
+            pytest.xfail(f"{case.endpoint} not built yet (listed in PENDING_PAGES)")
+        pytest.fail(f"{case.name}: endpoint {case.endpoint} not built (add it to PENDING_PAGES while it is)")
+    counted = statements_per_size(app, client, case)
     grown = Counter(counted[LARGE]) - Counter(counted[SMALL])
     assert len(counted[LARGE]) <= len(counted[SMALL]), (
         f"{case.name}: {len(counted[SMALL])} statements with {SMALL} records, "
@@ -321,3 +329,29 @@ def test_statement_count_does_not_grow_with_the_data(app, client, case):
         "repeated more often with more data:\n"
         + "\n".join(f"{n}x {sql[:300]}" for sql, n in grown.most_common(5))
     )
+
+
+def test_the_count_sees_a_query_per_row(database_url, tmp_path, db_session):
+    """The measurement itself: a page that queries once per outlet is counted as growing."""
+    n_plus_one = Blueprint("n_plus_one", __name__)
+
+    @n_plus_one.get("/n-plus-one")
+    @public
+    def one_query_per_outlet():
+        outlets = db.session.scalars(select(Outlet).where(Outlet.verified.is_(False))).all()
+        names = [
+            db.session.scalar(select(District.name_zh).where(District.id == o.district_id)) for o in outlets
+        ]
+        return {"names": names}
+
+    app = make_test_app(database_url, tmp_path)
+    app.register_blueprint(n_plus_one)
+
+    def unverified_outlets(_user, size):
+        for _ in range(size):
+            make_outlet("FX", verified=False)
+        return same_request("n_plus_one.one_query_per_outlet")
+
+    case = BudgetCase("n+1 probe", "n_plus_one.one_query_per_outlet", None, unverified_outlets)
+    counted = statements_per_size(app, app.test_client(), case)
+    assert len(counted[LARGE]) - len(counted[SMALL]) >= LARGE - SMALL

@@ -1,0 +1,178 @@
+"""Browser journeys: the app served for real on 127.0.0.1, driven by Debian's Chromium.
+
+- `live_server`: the app (`make_test_app`, CSRF on as in production) on a fresh, migrated
+  database, served by Werkzeug in a daemon thread; rows are committed, never rolled back. The
+  bureau, inspectors, city bureau and admin are seeded through the app's own code.
+- `browser`: Chromium at $CHROMIUM_PATH (default /usr/bin/chromium), headless. No browser is
+  ever downloaded: without Chromium the tests are skipped, saying why (and CI, with
+  OUTLET_AUDIT_NO_SKIPS=1, fails instead).
+- `shoot(page, name)`: a screenshot of each step in $SCREENSHOT_DIR (test-artifacts/screenshots/).
+"""
+
+import itertools
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from outlet_audit.extensions import db
+from outlet_audit.roles import Role
+from tests.conftest import fresh_database, make_test_app, using_postgres
+from tests.factories import PASSWORD, make_user
+
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SCREENSHOT_DIR = Path(
+    os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots")
+)
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+}
+TIMEOUT_MS = 15_000
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: object
+    users: dict = field(default_factory=dict)  # username by role name
+    errors: list = field(default_factory=list)  # "500 POST /path" for every server error so far
+
+    def query(self, fn):
+        """Read the database the server writes, in a session of its own."""
+        with self.app.app_context():
+            try:
+                return fn()
+            finally:
+                db.session.remove()
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    path = Path(CHROMIUM_PATH)
+    if not path.is_file() or not os.access(path, os.X_OK):
+        pytest.skip(f"no Chromium at {CHROMIUM_PATH}: install Debian's chromium or set CHROMIUM_PATH")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:  # pragma: no cover - the venv has it
+        pytest.skip(f"Playwright is not installed: {error}")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    with fresh_database(tmp_path_factory) as url:
+        app = make_test_app(url, tmp_path_factory.mktemp("live"), WTF_CSRF_ENABLED=True)
+        with app.app_context():
+            upgrade()
+            staff = {
+                "bureau": make_user(Role.DISTRICT_BUREAU, district_code="FX", username="fx-bureau"),
+                "inspector": make_user(Role.INSPECTOR, district_code="FX", username="fx-inspector"),
+                "second_inspector": make_user(Role.INSPECTOR, district_code="FX", username="fx-inspector-2"),
+                "city": make_user(Role.CITY_BUREAU, username="city-bureau"),
+                "admin": make_user(Role.ADMIN, username="admin"),
+            }
+            db.session.commit()
+            users = {name: user.username for name, user in staff.items()}
+            db.session.remove()
+        errors = []
+        app.wsgi_app = ServerErrorRecorder(app.wsgi_app, errors)
+        # SQLite answers "database is locked" (a 500) when two requests write at once, as the
+        # checklist's parallel uploads do: one request at a time there; threads on PostgreSQL.
+        server = make_server("127.0.0.1", 0, app, threaded=using_postgres())
+        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+        thread.start()
+        try:
+            yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, users, errors)
+        finally:
+            server.shutdown()
+            thread.join(timeout=10)
+            with app.app_context():
+                db.engine.dispose()
+
+
+@pytest.fixture
+def new_context(browser, live_server):
+    """Open browser contexts (one per person) that are closed after the test."""
+    contexts = []
+
+    def open_context(phone: bool = False, **options):
+        context = browser.new_context(base_url=live_server.url, **(PHONE if phone else {}), **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context
+
+    yield open_context
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def shoot(request):
+    """Save a screenshot of the page as <test>-<nn>-<step>.png."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    counter = itertools.count(1)
+    prefix = request.node.name.removeprefix("test_")
+
+    def screenshot(page, step: str):
+        page.screenshot(path=SCREENSHOT_DIR / f"{prefix}-{next(counter):02d}-{step}.png", full_page=True)
+
+    return screenshot
+
+
+class ServerErrorRecorder:
+    """WSGI middleware noting every 5xx answer: a journey passes only if the server never failed."""
+
+    def __init__(self, wsgi_app, errors: list):
+        self.wsgi_app, self.errors = wsgi_app, errors
+
+    def __call__(self, environ, start_response):
+        def recording_start_response(status, headers, exc_info=None):
+            if status.startswith("5"):
+                self.errors.append(f"{status} {environ['REQUEST_METHOD']} {environ['PATH_INFO']}")
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, recording_start_response)
+
+
+@pytest.fixture
+def no_server_errors(live_server):
+    """Fail the test if the server answered any request with a 5xx while it ran."""
+    before = len(live_server.errors)
+    yield
+    assert live_server.errors[before:] == [], "the server failed"
+
+
+def sign_in(context, username: str, password: str = PASSWORD):
+    """A page of this context, signed in through the login form."""
+    page = context.new_page()
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#submit")
+    page.wait_for_url(lambda url: "/login" not in url)
+    return page

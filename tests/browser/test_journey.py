@@ -1,0 +1,237 @@
+"""The whole life of an application, as its people do it in Chromium: from the outlet's registration
+to the certificate, its public verification and its revocation."""
+
+import re
+from io import BytesIO
+
+import pytest
+from playwright.sync_api import expect
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from outlet_audit.accounts.models import User
+from outlet_audit.certificates.models import Certificate
+from outlet_audit.checklist.models import Answer as AnswerRow
+from outlet_audit.checklist.models import Assessment
+from outlet_audit.criteria.editions import active_edition
+from outlet_audit.evidence.models import Evidence
+from outlet_audit.extensions import db
+from outlet_audit.outlets.models import District, Outlet
+from outlet_audit.workflow.models import Application
+from tests.browser.conftest import sign_in
+from tests.browser.journey_steps import (
+    act,
+    best_value,
+    fill_checklist,
+    full_marks,
+    in_days,
+    make_photo,
+    sign_off,
+)
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+OUTLET_NAME = "奉贤南桥顺丰无废示范网点"
+PERMIT = "SH-KD-2025-0777"
+
+
+def register(page, fengxian_id: int) -> None:
+    page.goto("/register")
+    page.fill("#outlet_name", OUTLET_NAME)
+    page.select_option("#brand", "顺丰")
+    page.select_option("#district_id", str(fengxian_id))
+    page.fill("#address", "上海市奉贤区南桥镇解放东路 88 号")
+    page.fill("#permit_number", PERMIT)
+    page.fill("#manager", "王建国")
+    page.fill("#phone", "13800001111")
+    page.fill("#opening_hours", "08:00-20:00")
+    page.fill("#username", "nanqiao-sf")
+    page.fill("#display_name", "王建国")
+    page.fill("#email", "nanqiao@example.test")
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("#submit")
+
+
+def test_from_registration_to_revoked_certificate(
+    new_context, live_server, shoot, tmp_path, no_server_errors
+):
+    edition = live_server.query(active_edition)
+    photos = [make_photo(tmp_path, f"photo-{n}", n) for n in range(6)]
+    users = live_server.users
+    fengxian = live_server.query(lambda: db.session.scalar(select(District.id).where(District.code == "FX")))
+
+    # 1. The outlet registers; it cannot sign in until the bureau verifies it.
+    outlet_context = new_context()
+    page = outlet_context.new_page()
+    register(page, fengxian)
+    assert page.url.endswith("/login")
+    shoot(page, "registered")
+
+    # 2. The district bureau verifies it.
+    bureau = sign_in(new_context(), users["bureau"])
+    bureau.goto("/outlets/verification")
+    shoot(bureau, "verification-queue")
+    with bureau.expect_navigation():
+        bureau.locator("tr", has_text=OUTLET_NAME).locator("button").click()
+    assert live_server.query(
+        lambda: db.session.scalar(select(Outlet.verified).where(Outlet.permit_number == PERMIT))
+    )
+
+    # 3. The outlet applies: declarations, self-assessment with photos, the letter printed and signed.
+    outlet = sign_in(outlet_context, "nanqiao-sf")
+    outlet.click('a[href="/applications/new"]')
+    shoot(outlet, "new-application")
+    with outlet.expect_navigation():
+        outlet.locator("main form button").click()
+    application_id = int(re.search(r"/applications/(\d+)$", outlet.url)[1])
+    for declaration in edition.eligibility:
+        outlet.check(f'input[name="draft-declaration_{declaration.code}"][value="yes"]')
+    with outlet.expect_navigation():
+        outlet.locator('form[action$="/draft"] button').click()
+    shoot(outlet, "declarations-saved")
+    outlet.locator("#self-assessment a.btn").first.click()
+    outlet.wait_for_url("**/checklist/*")
+    fill_checklist(outlet, edition, full_marks(edition), photos)
+    shoot(outlet, "self-assessment")
+    outlet.goto(f"/applications/{application_id}/commitment-letter")
+    shoot(outlet, "commitment-letter")
+    signed_letter = tmp_path / "signed-commitment-letter.pdf"
+    outlet.pdf(path=str(signed_letter))  # printed, signed and scanned, as far as a test can
+    outlet.goto(f"/applications/{application_id}")
+    outlet.set_input_files('input[name="commitment-letter"]', str(signed_letter))
+    with outlet.expect_navigation():
+        outlet.locator('form[action$="/commitment"] button').click()
+    shoot(outlet, "ready-to-submit")
+    act(outlet, "submit")
+    assert status_of(live_server, application_id) == "submitted"
+
+    # 4. The bureau accepts it and sends an inspector on a date.
+    inspector_id = user_id(live_server, users["inspector"])
+    bureau.goto(f"/applications/{application_id}")
+    act(bureau, "accept")
+    act(bureau, "schedule_inspection", inspector_ids=[inspector_id], scheduled_on=in_days(3))
+    shoot(bureau, "inspection-scheduled")
+    assert status_of(live_server, application_id) == "inspection_scheduled"
+
+    # 5. The inspector fills in the checklist on a phone, photos from the evidence button, and signs off.
+    inspector_context = new_context(phone=True)
+    inspector = sign_in(inspector_context, users["inspector"])
+    inspector.goto(f"/applications/{application_id}")
+    shoot(inspector, "inspector-application")
+    inspector.locator('.actions-card a[href^="/checklist/"]:not([href$="/sign-off"])').click()
+    fill_checklist(inspector, edition, full_marks(edition, short_of=("3.1",)), photos, camera=True)
+    shoot(inspector, "inspection-checklist-phone")
+    sign_off(inspector, draw_signature=True)
+    assert status_of(live_server, application_id) == "inspected"
+    shoot(inspector, "inspection-result-phone")
+
+    # 6. The bureau asks for rectification of what fell short.
+    bureau.goto(f"/applications/{application_id}")
+    expect(bureau.locator('input[name="request_rectification-item_codes"][value="3.1"]')).to_be_checked()
+    act(bureau, "request_rectification", reasons="请配置可循环快递箱并建立使用台账。")
+    shoot(bureau, "rectification-requested")
+
+    # 7. The outlet answers with new evidence.
+    outlet.goto(f"/applications/{application_id}")
+    act(outlet, "submit_rectification", response="已配置可循环快递箱 200 个，附照片。", files=[photos[4]])
+    shoot(outlet, "rectification-answered")
+    assert status_of(live_server, application_id) == "rectification_submitted"
+
+    # 8. The inspector checks again, re-scores the item and signs off.
+    inspector.goto(f"/applications/{application_id}")
+    inspector.locator('.actions-card a[href^="/checklist/"]:not([href$="/sign-off"])').click()
+    item = edition.item("3.1")
+    fill_checklist(inspector, edition, {"3.1": best_value(item)}, [photos[5]], camera=True)
+    shoot(inspector, "re-scored")
+    sign_off(inspector, draw_signature=False)
+    assert status_of(live_server, application_id) == "inspected"
+
+    # 9. The bureau approves.
+    bureau.goto(f"/applications/{application_id}")
+    act(bureau, "approve", granted_level="district", opinion="整改到位，符合区级无废快递网点要求，同意认定。")
+    shoot(bureau, "approved")
+    number, certificate_id = live_server.query(
+        lambda: db.session.execute(
+            select(Certificate.number, Certificate.id).where(Certificate.application_id == application_id)
+        ).one()
+    )
+
+    # 10. The outlet downloads its certificate.
+    outlet.goto(f"/applications/{application_id}")
+    outlet.locator(f'a[href="/certificates/{certificate_id}"]').click()
+    shoot(outlet, "certificate")
+    with outlet.expect_download() as download:
+        outlet.locator(f'a[href="/certificates/{certificate_id}/certificate.pdf"]').click()
+    pdf = download.value.path().read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages)
+    assert number in "".join(text.split())
+
+    # 11. Anyone can check it: valid.
+    public = new_context().new_page()
+    public.goto("/verify")
+    public.fill("#number", number)
+    with public.expect_navigation():
+        public.locator("main form button").click()
+    expect(public.locator("section[data-state]")).to_have_attribute("data-state", "valid")
+    shoot(public, "verified-valid")
+
+    # 12. The bureau revokes it; the public page says so.
+    bureau.goto(f"/certificates/{certificate_id}")
+    bureau.fill("#reason", "复查发现网点已恢复使用不可降解胶带。")
+    with bureau.expect_navigation():
+        bureau.click("#submit")
+    shoot(bureau, "revoked")
+    public.reload()
+    expect(public.locator("section[data-state]")).to_have_attribute("data-state", "revoked")
+    expect(public.locator("main")).to_contain_text("复查发现网点已恢复使用不可降解胶带。")
+    shoot(public, "verified-revoked")
+
+    check_what_was_stored(live_server, application_id, edition)
+
+
+def status_of(live_server, application_id: int) -> str:
+    return live_server.query(lambda: db.session.get(Application, application_id).status)
+
+
+def user_id(live_server, username: str) -> int:
+    return live_server.query(lambda: db.session.scalar(select(User.id).where(User.username == username)))
+
+
+def check_what_was_stored(live_server, application_id: int, edition) -> None:
+    """The pages said so; the database must agree."""
+
+    def stored():
+        application = db.session.get(Application, application_id)
+        assessments = {
+            a.kind: a
+            for a in db.session.scalars(select(Assessment).where(Assessment.application_id == application_id))
+        }
+        answers = {
+            kind: dict(
+                db.session.execute(
+                    select(AnswerRow.item_code, AnswerRow.value).where(AnswerRow.assessment_id == a.id)
+                ).all()
+            )
+            for kind, a in assessments.items()
+        }
+        purposes = db.session.scalars(
+            select(Evidence.purpose).where(Evidence.application_id == application_id)
+        ).all()
+        return (
+            application.status,
+            application.granted_level,
+            answers,
+            purposes,
+            assessments["inspection"].signed_off_at,
+        )
+
+    status, granted, answers, purposes, signed_off_at = live_server.query(stored)
+    codes = {item.code for item in edition.items()}
+    assert status == "approved" and granted == "district" and signed_off_at is not None
+    assert set(answers["self"]) == codes and set(answers["inspection"]) == codes
+    assert answers["inspection"]["3.1"] == '"A"'
+    assert purposes.count("commitment") == 1 and purposes.count("rectification") == 1
+    assert purposes.count("signature") == 1 and purposes.count("item") >= 2 * 12

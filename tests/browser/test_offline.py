@@ -1,0 +1,118 @@
+"""Sorting halls have poor signal: answers given while the network is cut are kept on the phone,
+shown as not yet saved, and sent when the network returns, even after the page was closed."""
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from outlet_audit.accounts.models import User
+from outlet_audit.checklist.models import Answer
+from outlet_audit.checklist.service import get_or_create_assessment
+from outlet_audit.core.time import today_in_shanghai
+from outlet_audit.criteria.editions import active_edition
+from outlet_audit.extensions import db
+from tests.browser.conftest import sign_in
+from tests.browser.journey_steps import answer_item
+from tests.factories import make_application, make_outlet
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def inspection(live_server):
+    """An inspection scheduled for tomorrow, assigned to the second Fengxian inspector."""
+
+    def seed():
+        inspector = db.session.scalar(
+            select(User).where(User.username == live_server.users["second_inspector"])
+        )
+        application = make_application(
+            make_outlet("FX", name="奉贤金汇中通网点"),
+            status="inspection_scheduled",
+            inspectors=[inspector],
+            scheduled_for=today_in_shanghai() + timedelta(days=1),
+        )
+        assessment = get_or_create_assessment(application, "inspection")
+        db.session.commit()
+        return assessment.id
+
+    with live_server.app.test_request_context():
+        assessment_id = live_server.query(seed)
+    return assessment_id
+
+
+def stored_answers(live_server, assessment_id: int) -> dict[str, str]:
+    return live_server.query(
+        lambda: dict(
+            db.session.execute(
+                select(Answer.item_code, Answer.value).where(Answer.assessment_id == assessment_id)
+            ).all()
+        )
+    )
+
+
+def item(page, code: str):
+    return page.locator(f'[data-item-code="{code}"]')
+
+
+def test_answers_made_offline_are_kept_and_sent_when_the_network_returns(
+    new_context, live_server, inspection, shoot, no_server_errors
+):
+    edition = live_server.query(active_edition)
+    context = new_context(phone=True)
+    page = sign_in(context, live_server.users["second_inspector"])
+    page.goto(f"/checklist/{inspection}")
+    banner = page.locator("#save-banner")
+
+    answer_item(page, edition.item("1.1"), True)  # online: saved at once
+    expect(item(page, "1.1")).to_have_attribute("data-answered", "true")
+    expect(banner).to_have_attribute("data-state", "saved")
+
+    context.set_offline(True)
+    answer_item(page, edition.item("1.2"), True)
+    answer_item(page, edition.item("2.1"), 96)
+    for code in ("1.2", "2.1"):
+        expect(item(page, code)).to_have_attribute("data-save-state", "pending")
+    expect(banner).to_have_attribute("data-state", "offline")
+    expect(banner).to_have_attribute("data-pending", "2")
+    shoot(page, "offline-two-answers-kept")
+    assert set(stored_answers(live_server, inspection)) == {"1.1"}  # nothing reached the server
+
+    context.set_offline(False)  # the browser's "online" event sends what was kept
+    for code in ("1.2", "2.1"):
+        expect(item(page, code)).to_have_attribute("data-save-state", "saved")
+    expect(banner).to_have_attribute("data-state", "saved")
+    shoot(page, "back-online-all-saved")
+    stored = stored_answers(live_server, inspection)
+    assert stored["1.2"] == "true" and stored["2.1"] == "96"
+
+
+def test_answers_kept_offline_survive_closing_the_page(
+    new_context, live_server, inspection, shoot, no_server_errors
+):
+    edition = live_server.query(active_edition)
+    context = new_context(phone=True)
+    page = sign_in(context, live_server.users["second_inspector"])
+    page.goto(f"/checklist/{inspection}")
+
+    context.set_offline(True)
+    answer_item(page, edition.item("3.1"), "B")
+    answer_item(page, edition.item("5.2"), 3)
+    expect(page.locator("#save-banner")).to_have_attribute("data-pending", "2")
+    kept = page.evaluate("Object.keys(window.localStorage).length")
+    assert kept >= 2  # on the device, not only in the page's memory
+    page.close()
+    assert stored_answers(live_server, inspection) == {}
+
+    context.set_offline(False)
+    page = context.new_page()
+    page.goto(f"/checklist/{inspection}")  # the page sends what an earlier visit left unsent
+    for code in ("3.1", "5.2"):
+        expect(item(page, code)).to_have_attribute("data-save-state", "saved")
+        expect(item(page, code)).to_have_attribute("data-answered", "true")
+    expect(page.locator("#save-banner")).to_have_attribute("data-state", "saved")
+    shoot(page, "sent-after-reopening")
+    assert stored_answers(live_server, inspection) == {"3.1": '"B"', "5.2": "3"}
+    assert page.evaluate("Object.keys(window.localStorage).length") == 0

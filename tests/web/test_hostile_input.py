@@ -1,0 +1,870 @@
+"""Hostile input, tried: markup typed into every free-text field stays inert in every page, export
+and PDF that shows it; bad files through every upload endpoint; injection strings in every search.
+
+The first part walks one application from registration to revocation through the HTTP forms
+(module-scoped, rolled back at the end), putting a payload in each free-text field on the way:
+`<b id="xss-TAG">…</b><script>xss(TAG)</script>`. A page passes when no element carries one of
+those ids, no script holds `xss(`, no element has an on* handler, and the payload of each field
+the page shows comes back from the parser as text: shown literally, inert.
+"""
+
+import csv
+import hashlib
+import io
+import re
+import zipfile
+from datetime import timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from types import SimpleNamespace
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from outlet_audit.accounts.models import User
+from outlet_audit.certificates.models import Certificate
+from outlet_audit.checklist.models import Answer, Assessment
+from outlet_audit.core.time import today_in_shanghai
+from outlet_audit.criteria.editions import pinned_edition
+from outlet_audit.evidence.models import Evidence
+from outlet_audit.extensions import db
+from outlet_audit.outlets.models import Outlet
+from outlet_audit.roles import Role
+from outlet_audit.workflow.models import Application
+from tests.certificate_helpers import pdf_text
+from tests.checklist_helpers import SVG_WITH_SCRIPT, bomb_png, pdf, photo
+from tests.factories import PASSWORD, district, login, make_application, make_outlet, make_user
+from tests.web.test_authorization_matrix import module_transaction
+from tests.workflow_helpers import affirm_everything, answer_all, attach, make_crew
+
+MULTIPART = "multipart/form-data"
+
+
+def payload(tag: str) -> str:
+    """At most 47 characters: it must fit the shortest free-text field (the manager, 50)."""
+    return f'<b id="xss-{tag}">{tag}\'&</b><script>xss({tag})</script>'
+
+
+FORMULA_NOTE = '=HYPERLINK("http://x.test","click")'
+# What display_filename leaves of a hostile name: the path dropped, <>:"|?* made underscores.
+# (Quotes are left out: the test client does not escape them in the multipart header, browsers do.)
+HOSTILE_FILENAME = "..\\../x'&<b id=xss-fn>y.jpg"
+HOSTILE_FILENAME_SHOWN = "x'&_b id=xss-fn_y.jpg"
+HOSTILE_LETTER = "../../etc/<script>xss(lf)</script>.pdf"
+HOSTILE_LETTER_SHOWN = "script_.pdf"  # everything up to the last slash is a path, dropped
+
+
+class PageReader(HTMLParser):
+    """What a browser would make of a page: its elements' attributes, texts and scripts."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.texts: list[str] = []
+        self.problems: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.problems.append(f"<{tag} {name}=…>: an event handler")
+            if name == "id" and value and value.startswith("xss-"):
+                self.problems.append(f"<{tag} id={value}>: user markup became an element")
+            if value:
+                self.texts.append(value)
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script and "xss(" in data:
+            self.problems.append(f"user text inside a script: {data[:80]!r}")
+        self.texts.append(data)
+
+
+def assert_inert(page: str, shown_tags=(), shown_texts=(), where: str = ""):
+    reader = PageReader()
+    reader.feed(page)
+    reader.close()
+    assert reader.problems == [], f"{where}: {reader.problems}"
+    everything = "\n".join(reader.texts)
+    for tag in shown_tags:
+        assert payload(tag) in everything, f"{where}: the {tag!r} field is not shown literally"
+    for text in shown_texts:
+        assert text in everything, f"{where}: {text!r} is not shown"
+
+
+# --- the journey ----------------------------------------------------------------------------
+
+
+class Walk:
+    """One module-wide journey; `as_(username)` is a client signed in as that user."""
+
+    def __init__(self, app):
+        self.app = app
+        self.ids = SimpleNamespace()
+
+    def read(self, fn):
+        """Run a query in a session of its own, gone before the next request."""
+        with self.app.app_context():
+            try:
+                return fn()
+            finally:
+                db.session.remove()
+
+    def as_(self, username: str):
+        client = self.app.test_client()
+        token = self.read(
+            lambda: db.session.scalar(select(User.session_token).where(User.username == username))
+        )
+        with client.session_transaction() as session:
+            session["_user_id"] = token
+            session["_fresh"] = True
+        return client
+
+    def get(self, username, url, status=200):
+        response = self.as_(username).get(url, buffered=True)
+        assert response.status_code == status, f"GET {url}: {response.status_code}"
+        return response
+
+    def post(self, username, url, status=302, **kwargs):
+        response = self.as_(username).post(url, buffered=True, **kwargs)
+        assert response.status_code == status, (
+            f"POST {url}: {response.status_code} {response.get_data(as_text=True)[-1500:]}"
+        )
+        return response
+
+    def act(self, username, action, **fields):
+        data = {"action": action, **{f"{action}-{name}": value for name, value in fields.items()}}
+        return self.post(
+            username, f"/applications/{self.ids.application}/transition", data=data, content_type=MULTIPART
+        )
+
+    def status(self) -> str:
+        return self.read(lambda: db.session.get(Application, self.ids.application).status)
+
+
+def versions_of(assessment_id: int) -> dict[str, int]:
+    rows = db.session.execute(
+        select(Answer.item_code, Answer.version).where(Answer.assessment_id == assessment_id)
+    )
+    return dict(rows.all())
+
+
+def walk_through(walk: Walk) -> None:
+    """Registration to revocation, a payload in every free-text field on the way."""
+    ids = walk.ids
+    with walk.app.test_request_context():
+        make_user(Role.DISTRICT_BUREAU, district_code="FX", username="hx-bureau", locale="en")
+        make_user(Role.INSPECTOR, district_code="FX", username="hx-inspector", display_name=payload("iu"))
+        make_user(Role.CITY_BUREAU, username="hx-city")
+        make_user(Role.ADMIN, username="hx-admin")
+        ids.fengxian = district("FX").id
+        db.session.commit()
+
+    anonymous = walk.app.test_client()
+    registered = anonymous.post(
+        "/register",
+        data={
+            "outlet_name": payload("na"),
+            "brand": "顺丰",
+            "district_id": ids.fengxian,
+            "address": payload("ad"),
+            "permit_number": "SH-KD-2024-7701",
+            "manager": payload("mg"),
+            "phone": "13800000001",
+            "opening_hours": payload("oh"),
+            "username": "hx-outlet",
+            "display_name": payload("dn"),
+            "email": payload("em"),
+            "password": PASSWORD,
+        },
+    )
+    assert registered.status_code == 302, registered.get_data(as_text=True)[-2000:]
+    ids.outlet = walk.read(
+        lambda: db.session.scalar(select(Outlet.id).where(Outlet.permit_number == "SH-KD-2024-7701"))
+    )
+    walk.pages["verification queue (registration)"] = (
+        walk.get("hx-bureau", "/outlets/verification").get_data(as_text=True),
+        ("na", "ad", "mg"),
+    )
+    walk.post("hx-bureau", f"/outlets/{ids.outlet}/verify")
+
+    # Profile: unverified fields change at once, verified ones wait for the bureau, who declines.
+    walk.post(
+        "hx-outlet",
+        "/outlets/profile",
+        data={
+            "outlet_name": payload("pn"),
+            "brand": "顺丰",
+            "district_id": ids.fengxian,
+            "address": payload("pa"),
+            "permit_number": "SH-KD-2024-7701",
+            "manager": payload("pm"),
+            "phone": "13800000001",
+            "opening_hours": payload("ph"),
+        },
+    )
+    walk.pages["verification queue (profile changes)"] = (
+        walk.get("hx-bureau", "/outlets/verification").get_data(as_text=True),
+        ("na", "pn", "pa", "pm"),
+    )
+    walk.post("hx-bureau", f"/outlets/{ids.outlet}/changes/reject", data={"reason": payload("rj")})
+
+    # The application: declarations, self-assessment with a note and a file, the letter.
+    response = walk.post("hx-outlet", "/applications/new", data={"target_level": "district"})
+    ids.application = int(response.headers["Location"].rsplit("/", 1)[1])
+
+    def prepare():
+        application = db.session.get(Application, ids.application)
+        outlet_user = db.session.scalar(select(User).where(User.username == "hx-outlet"))
+        affirm_everything(application)
+        self_assessment = answer_all(application, "self", outlet_user)
+        ids.self = self_assessment.id
+        ids.edition_items = [item.code for item in pinned_edition(application.edition).items()]
+        ids.version_1_1 = versions_of(self_assessment.id)["1.1"]
+        db.session.commit()
+
+    walk.read(prepare)
+    walk.post(
+        "hx-outlet",
+        f"/checklist/{ids.self}/items/1.1",
+        status=200,
+        json={
+            "value": "yes",
+            "not_applicable": False,
+            "note": payload("sn"),
+            "expected_version": ids.version_1_1,
+        },
+    )
+    upload = walk.post(
+        "hx-outlet",
+        f"/evidence/assessments/{ids.self}/upload",
+        status=200,
+        data={"item_code": "1.1", "file": (io.BytesIO(photo((64, 48), colour="red")), HOSTILE_FILENAME)},
+        headers={"Accept": "application/json"},
+    )
+    walk.pages["evidence card (JSON)"] = (upload.get_json()["evidence"][0]["html"], ())
+    ids.self_photo = upload.get_json()["evidence"][0]["id"]
+    walk.post(
+        "hx-outlet",
+        f"/applications/{ids.application}/commitment",
+        data={"commitment-letter": (io.BytesIO(pdf()), HOSTILE_LETTER)},
+        content_type=MULTIPART,
+    )
+    walk.act("hx-outlet", "submit")
+    walk.act("hx-bureau", "return", reasons=payload("rt"))
+    walk.act("hx-outlet", "resubmit")
+    walk.act("hx-bureau", "accept")
+    inspector_id = walk.read(
+        lambda: db.session.scalar(select(User.id).where(User.username == "hx-inspector"))
+    )
+    walk.act(
+        "hx-bureau",
+        "schedule_inspection",
+        inspector_ids=[str(inspector_id)],
+        scheduled_on=(today_in_shanghai() + timedelta(days=3)).isoformat(),
+    )
+
+    # The inspection: every item through the service, then notes and a file through the pages.
+    def inspect():
+        application = db.session.get(Application, ids.application)
+        inspector = db.session.get(User, inspector_id)
+        inspection = answer_all(application, "inspection", inspector, short_of=("3.1",))
+        ids.inspection = inspection.id
+        ids.versions = versions_of(inspection.id)
+        db.session.commit()
+
+    walk.read(inspect)
+    for code, note in (("1.2", payload("in")), ("1.3", FORMULA_NOTE)):
+        walk.post(
+            "hx-inspector",
+            f"/checklist/{ids.inspection}/items/{code}",
+            status=200,
+            json={
+                "value": "yes",
+                "not_applicable": False,
+                "note": note,
+                "expected_version": ids.versions[code],
+            },
+        )
+    walk.post(
+        "hx-inspector",
+        f"/evidence/assessments/{ids.inspection}/upload",
+        status=200,
+        data={"item_code": "1.2", "file": (io.BytesIO(photo((64, 48), colour="blue")), HOSTILE_FILENAME)},
+        headers={"Accept": "application/json"},
+    )
+    walk.post("hx-inspector", f"/checklist/{ids.inspection}/sign-off", data={"confirm": "y"})
+    assert walk.status() == "inspected"
+
+    walk.post(
+        "hx-bureau", f"/checklist/applications/{ids.application}/reopen", data={"reason": payload("ro")}
+    )
+    walk.post("hx-inspector", f"/checklist/{ids.inspection}/sign-off", data={"confirm": "y"})
+    walk.act(
+        "hx-bureau",
+        "request_rectification",
+        item_codes=["3.1"],
+        deadline=(today_in_shanghai() + timedelta(days=20)).isoformat(),
+        reasons=payload("rr"),
+    )
+    walk.act(
+        "hx-outlet",
+        "submit_rectification",
+        response=payload("ra"),
+        files=[(io.BytesIO(photo((64, 48), colour="green")), HOSTILE_FILENAME)],
+    )
+    assert walk.status() == "rectification_submitted"
+    walk.post(
+        "hx-inspector",
+        f"/evidence/assessments/{ids.inspection}/upload",
+        status=200,
+        data={"item_code": "3.1", "file": (io.BytesIO(photo((64, 48), colour="purple")), "boxes.jpg")},
+        headers={"Accept": "application/json"},
+    )
+    version = walk.read(
+        lambda: db.session.scalar(
+            select(Answer.version).where(Answer.assessment_id == ids.inspection, Answer.item_code == "3.1")
+        )
+    )
+    walk.post(
+        "hx-inspector",
+        f"/checklist/{ids.inspection}/items/3.1",
+        status=200,
+        json={"value": "A", "not_applicable": False, "note": "", "expected_version": version},
+    )
+    walk.post("hx-inspector", f"/checklist/{ids.inspection}/sign-off", data={"confirm": "y"})
+    walk.act("hx-bureau", "approve", granted_level="district", opinion=payload("op"))
+    assert walk.status() == "approved"
+    ids.certificate, ids.number = walk.read(
+        lambda: db.session.execute(
+            select(Certificate.id, Certificate.number).where(Certificate.application_id == ids.application)
+        ).one()
+    )
+    walk.pages["public directory (valid)"] = (
+        walk.app.test_client().get("/directory").get_data(as_text=True),
+        ("na",),
+    )
+    walk.certificate_pdf = walk.get(
+        "hx-outlet", f"/certificates/{ids.certificate}/certificate.pdf"
+    ).get_data()
+    walk.report_pdf = walk.get("hx-bureau", f"/reports/{ids.application}/inspection-report.pdf").get_data()
+    walk.post("hx-bureau", f"/certificates/{ids.certificate}/revoke", data={"reason": payload("rv")})
+
+
+@pytest.fixture(scope="class")
+def walk(app):
+    with module_transaction(app):
+        journey = Walk(app)
+        journey.pages = {}
+        walk_through(journey)
+        yield journey
+
+
+# What each page shows of the journey's free text, by who looks at it.
+OUTLET_TEXT = ("na", "ad", "mg", "ph")  # opening hours change at once; the rest waited, declined
+PAGES = [
+    ("hx-outlet", "/applications/{application}", OUTLET_TEXT + ("rt", "rr", "ra", "op", "ro")),
+    ("hx-bureau", "/applications/{application}", OUTLET_TEXT + ("rt", "rr", "ra", "op", "ro", "iu")),
+    ("hx-inspector", "/applications/{application}", ("na", "ad", "rr", "ra", "op")),
+    ("hx-city", "/applications/{application}", ("na", "op")),
+    ("hx-outlet", "/applications/", ("na",)),
+    ("hx-outlet", "/outlets/profile", ("na", "ad", "mg", "ph", "rj")),
+    ("hx-outlet", "/notifications/", ()),
+    ("hx-bureau", "/notifications/", ()),
+    ("hx-outlet", "/certificates/", ()),
+    ("hx-outlet", "/certificates/{certificate}", ("na", "ad", "rv")),
+    ("hx-bureau", "/certificates/?q=xss", ("na",)),
+    ("hx-outlet", "/checklist/{self}", ("na", "sn")),
+    ("hx-bureau", "/checklist/{inspection}", ("na", "in")),
+    ("hx-outlet", "/checklist/applications/{application}/result", ("na",)),
+    ("hx-bureau", "/checklist/applications/{application}/result", ("na",)),
+    ("hx-bureau", "/applications/queue?status=all", ("na",)),
+    ("hx-city", "/applications/queue?status=all&q=xss", ("na",)),
+    ("hx-inspector", "/applications/assignments", ("na", "ad")),
+    ("hx-bureau", "/outlets/{outlet}", ("na", "ad", "mg", "oh", "ph", "pn", "rj")),
+    ("hx-outlet", "/applications/{application}/commitment-letter", ("na", "ad", "mg")),
+    ("hx-bureau", "/dashboard/?", ()),
+    ("hx-admin", "/admin/users?q=hx", ("dn", "iu")),
+    (None, "/verify/{number}", ("na", "rv")),
+]
+
+
+def read_export(walk, kind: str, fmt: str) -> list[list[str]]:
+    response = walk.get("hx-city", f"/dashboard/exports/{kind}.{fmt}")
+    if fmt == "csv":
+        return list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    book = openpyxl.load_workbook(io.BytesIO(response.get_data()), read_only=True)
+    try:
+        return [
+            ["" if cell is None else str(cell) for cell in row]
+            for row in book.active.iter_rows(values_only=True)
+        ]
+    finally:
+        book.close()
+
+
+class TestOneApplicationFullOfMarkup:
+    """Class-scoped: its transaction must end before the module's per-test ones begin (SQLite has one writer)."""
+
+    @pytest.mark.parametrize(("who", "url", "tags"), PAGES, ids=[f"{who}:{url}" for who, url, _ in PAGES])
+    def test_free_text_is_shown_literally_and_stays_inert_in_pages(self, walk, who, url, tags):
+        url = url.format(**vars(walk.ids))
+        client = walk.as_(who) if who else walk.app.test_client()
+        response = client.get(url, buffered=True)
+        assert response.status_code == 200, f"{url}: {response.status_code}"
+        assert_inert(response.get_data(as_text=True), tags, where=f"{who} {url}")
+
+    def test_pages_seen_along_the_way_were_inert(self, walk):
+        for where, (page, tags) in walk.pages.items():
+            assert_inert(page, tags, where=where)
+
+    def test_evidence_file_names_are_cleaned_shown_literally_and_offered_under_that_name(self, walk):
+        ids = walk.ids
+        names = walk.read(
+            lambda: sorted(
+                db.session.scalars(
+                    select(Evidence.filename).where(Evidence.application_id == ids.application)
+                )
+            )
+        )
+        assert HOSTILE_FILENAME_SHOWN in names and HOSTILE_LETTER_SHOWN in names, sorted(set(names))
+        assert not any("/" in name or "\\" in name or "<" in name or '"' in name for name in names)
+        for who, url in (
+            ("hx-outlet", f"/checklist/{ids.self}"),
+            ("hx-outlet", f"/applications/{ids.application}"),
+        ):
+            assert_inert(walk.get(who, url).get_data(as_text=True), shown_texts=(HOSTILE_FILENAME_SHOWN,))
+        assert_inert(
+            walk.get("hx-bureau", f"/applications/{ids.application}").get_data(as_text=True),
+            shown_texts=(HOSTILE_LETTER_SHOWN,),
+        )
+        download = walk.get("hx-outlet", f"/evidence/{ids.self_photo}")
+        disposition = download.headers["Content-Disposition"]
+        assert "\r" not in disposition and "\n" not in disposition and "/" not in disposition
+        assert download.headers["X-Content-Type-Options"] == "nosniff"
+
+    @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+    def test_free_text_comes_out_of_the_exports_literally_and_formulas_neutralised(self, walk, fmt):
+        cells = {kind: {cell for row in read_export(walk, kind, fmt) for cell in row} for kind in
+                 ("applications", "certificates", "inspections")}  # fmt: skip
+        for kind in cells:
+            assert payload("na") in cells[kind], kind
+        assert payload("ad") in cells["applications"]
+        assert payload("rv") in cells["certificates"]
+        assert payload("in") in cells["inspections"]
+        assert "'" + FORMULA_NOTE in cells["inspections"] and FORMULA_NOTE not in cells["inspections"]
+
+    def test_free_text_is_printed_literally_in_the_pdfs(self, walk):
+        squeeze = "".join
+        certificate = pdf_text(walk.certificate_pdf)
+        report = pdf_text(walk.report_pdf)
+        assert squeeze(payload("na").split()) in certificate
+        for tag in ("na", "in", "op"):
+            assert squeeze(payload(tag).split()) in report, tag
+
+
+# --- uploads through every endpoint ---------------------------------------------------------
+
+HTML_AS_PDF = b"<html><body><script>alert(1)</script></body></html>"
+JPEG_AS_XLSX = photo((32, 32))
+
+
+@pytest.fixture
+def crew(ctx):
+    return make_crew()
+
+
+@pytest.fixture
+def draft(crew, db_session):
+    application = make_application(crew.outlet)
+    affirm_everything(application)
+    return application
+
+
+@pytest.fixture
+def asked_to_rectify(crew, db_session):
+    application = make_application(
+        crew.outlet,
+        status="rectification_requested",
+        inspectors=[crew.inspector],
+        rectification_items=["3.1"],
+        rectification_deadline=today_in_shanghai() + timedelta(days=10),
+    )
+    answer_all(application, "inspection", crew.inspector)
+    return application
+
+
+def evidence_count(db_session, application) -> int:
+    return db_session.scalar(
+        select(func.count()).select_from(Evidence).where(Evidence.application_id == application.id)
+    )
+
+
+BAD_FILES = [
+    pytest.param(HTML_AS_PDF, "letter.pdf", "not accepted", id="lying-extension"),
+    pytest.param(SVG_WITH_SCRIPT, "letter.svg", "not accepted", id="svg-with-script"),
+    pytest.param(SVG_WITH_SCRIPT, "scan.png", "not accepted", id="svg-named-png"),
+    pytest.param(bomb_png(), "scan.png", "too many pixels", id="decompression-bomb"),
+    pytest.param(
+        pdf(b" /OpenAction << /S /JavaScript /JS (app.alert(1)) >>"), "letter.pdf", "scripts", id="pdf-js"
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "filename", "reason"), BAD_FILES)
+def test_the_commitment_upload_refuses_bad_files(client, crew, draft, db_session, data, filename, reason):
+    login(client, crew.outlet_user)
+    response = client.post(
+        f"/applications/{draft.id}/commitment",
+        data={"commitment-letter": (io.BytesIO(data), filename)},
+        content_type=MULTIPART,
+    )
+    assert response.status_code == 422
+    assert reason in response.get_data(as_text=True)
+    assert evidence_count(db_session, draft) == 0
+
+
+@pytest.mark.parametrize(("data", "filename", "reason"), BAD_FILES)
+def test_the_rectification_answer_refuses_bad_files(
+    client, crew, asked_to_rectify, db_session, data, filename, reason
+):
+    login(client, crew.outlet_user)
+    before = evidence_count(db_session, asked_to_rectify)
+    response = client.post(
+        f"/applications/{asked_to_rectify.id}/transition",
+        data={
+            "action": "submit_rectification",
+            "submit_rectification-response": "已整改",
+            "submit_rectification-files": [
+                (io.BytesIO(photo((32, 32))), "fine.jpg"),
+                (io.BytesIO(data), filename),
+            ],
+        },
+        content_type=MULTIPART,
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert reason in page and "已整改" in page  # the reason, and the typed answer kept
+    db_session.expire_all()
+    assert evidence_count(db_session, asked_to_rectify) == before  # not even the good file is kept
+    assert db_session.get(Application, asked_to_rectify.id).status == "rectification_requested"
+
+
+UPLOAD_ENDPOINTS = ["commitment", "rectification", "item evidence", "import"]
+
+
+@pytest.fixture
+def both(crew, draft, db_session):
+    """The crew's draft, and at the other Fengxian outlet a rectification to answer."""
+    other_outlet = db_session.get(Outlet, crew.other_outlet_user.outlet_id)
+    application = make_application(
+        other_outlet,
+        status="rectification_requested",
+        inspectors=[crew.inspector],
+        rectification_items=["3.1"],
+        rectification_deadline=today_in_shanghai() + timedelta(days=10),
+    )
+    answer_all(application, "inspection", crew.inspector)
+    on_site = make_application(make_outlet("FX"), status="inspection_scheduled", inspectors=[crew.inspector])
+    answer_all(on_site, "inspection", crew.inspector)
+    return SimpleNamespace(draft=draft, rectification=application, on_site=on_site)
+
+
+def post_upload(client, crew, both, kind, data, filename):
+    """Send one file through the endpoint, as the user who may; return the response and application."""
+    if kind == "commitment":
+        login(client, crew.outlet_user)
+        response = client.post(
+            f"/applications/{both.draft.id}/commitment",
+            data={"commitment-letter": (io.BytesIO(data), filename)},
+            content_type=MULTIPART,
+        )
+        return response, both.draft
+    application = both.rectification
+    if kind == "rectification":
+        login(client, crew.other_outlet_user)
+        response = client.post(
+            f"/applications/{application.id}/transition",
+            data={
+                "action": "submit_rectification",
+                "submit_rectification-response": "已整改",
+                "submit_rectification-files": [(io.BytesIO(data), filename)],
+            },
+            content_type=MULTIPART,
+        )
+        return response, application
+    if kind == "item evidence":
+        application = both.on_site
+        login(client, crew.inspector)
+        inspection = db.session.scalar(
+            select(Assessment).where(
+                Assessment.application_id == application.id, Assessment.kind == "inspection"
+            )
+        )
+        response = client.post(
+            f"/evidence/assessments/{inspection.id}/upload",
+            data={"item_code": "4.3", "file": (io.BytesIO(data), filename)},
+            headers={"Accept": "application/json"},
+        )
+        return response, application
+    login(client, crew.bureau)
+    response = client.post(
+        "/dashboard/import", data={"file": (io.BytesIO(data), filename)}, content_type=MULTIPART
+    )
+    return response, None
+
+
+def stored_files(db_session) -> int:
+    return db_session.scalar(select(func.count()).select_from(Evidence).where(Evidence.purpose != "item"))
+
+
+@pytest.mark.parametrize("kind", UPLOAD_ENDPOINTS)
+def test_every_upload_endpoint_refuses_a_file_over_the_size_limit(
+    app, client, crew, both, db_session, monkeypatch, kind
+):
+    monkeypatch.setitem(app.config, "UPLOAD_MAX_BYTES", 3000)
+    big = photo((900, 700))
+    assert len(big) > 3000
+    before = db_session.scalar(select(func.count()).select_from(Evidence))
+    response, _application = post_upload(client, crew, both, kind, big, "big.jpg")
+    assert response.status_code in (400, 422), response.status_code
+    text = response.get_data(as_text=True)
+    assert "at most" in text or "larger than" in text, text[-800:]
+    assert db_session.scalar(select(func.count()).select_from(Evidence)) == before
+
+
+@pytest.mark.parametrize("kind", UPLOAD_ENDPOINTS)
+def test_every_upload_endpoint_answers_413_past_the_request_cap(
+    app, client, crew, both, db_session, monkeypatch, kind
+):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 2000)
+    before = db_session.scalar(select(func.count()).select_from(Evidence))
+    response, _application = post_upload(client, crew, both, kind, b"x" * 5000, "a.pdf")
+    assert response.status_code == 413
+    assert db_session.scalar(select(func.count()).select_from(Evidence)) == before
+
+
+TRAVERSALS = [
+    "../../../../tmp/evil.pdf",
+    "..\\..\\..\\evil.pdf",
+    "/etc/passwd.pdf",
+    "C:\\Windows\\evil.pdf",
+    "....//evil.pdf",
+]
+
+
+@pytest.mark.parametrize("kind", ["commitment", "rectification", "item evidence"])
+@pytest.mark.parametrize("filename", TRAVERSALS)
+def test_path_traversal_names_are_reduced_to_a_plain_name_and_stored_by_hash(
+    app, client, crew, both, db_session, kind, filename
+):
+    response, application = post_upload(client, crew, both, kind, pdf(), filename)
+    assert response.status_code in (200, 302), response.get_data(as_text=True)[-800:]
+    purpose = {"commitment": "commitment", "rectification": "rectification", "item evidence": "item"}[kind]
+    [stored] = db_session.scalars(
+        select(Evidence).where(
+            Evidence.application_id == application.id,
+            Evidence.purpose == purpose,
+            Evidence.original_sha256 == hashlib.sha256(pdf()).hexdigest(),
+        )
+    ).all()
+    assert stored.filename.endswith(("evil.pdf", "passwd.pdf")), stored.filename
+    assert not any(part in stored.filename for part in ("/", "\\", "..", ":")), stored.filename
+    root = Path(app.config["EVIDENCE_DIR"])
+    names = {path.name for path in root.rglob("*") if path.is_file()}
+    assert all(re.fullmatch(r"[0-9a-f]{64}", name) for name in names), names
+    assert not Path("/tmp/evil.pdf").exists()  # noqa: S108 - the traversal's target
+    login(client, crew.bureau)
+    served = client.get(f"/evidence/{stored.id}")
+    assert served.status_code == 200 and stored.filename in served.headers["Content-Disposition"]
+    assert (
+        "/" not in served.headers["Content-Disposition"] and "\\" not in served.headers["Content-Disposition"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "filename"),
+    [
+        pytest.param(JPEG_AS_XLSX, "outlets.xlsx", id="jpeg-named-xlsx"),
+        pytest.param(HTML_AS_PDF, "outlets.csv", id="html-named-csv"),
+        pytest.param(SVG_WITH_SCRIPT, "outlets.csv", id="svg-named-csv"),
+        pytest.param(b"PK\x03\x04" + b"\x00" * 200, "outlets.xlsx", id="broken-zip"),
+    ],
+)
+def test_the_import_refuses_files_that_are_no_spreadsheet(client, crew, db_session, data, filename):
+    login(client, crew.bureau)
+    outlets_before = db_session.scalar(select(func.count()).select_from(Outlet))
+    response = client.post(
+        "/dashboard/import", data={"file": (io.BytesIO(data), filename)}, content_type=MULTIPART
+    )
+    assert response.status_code == 400
+    assert_inert(response.get_data(as_text=True), where=filename)
+    assert db_session.scalar(select(func.count()).select_from(Outlet)) == outlets_before
+
+
+def xlsx_bomb(rows: int, padding: int = 0) -> bytes:
+    """A workbook: a header, `rows` empty rows and `padding` spaces. Small zipped, huge unzipped."""
+    from outlet_audit.dashboards.outlet_import import template_csv
+
+    header = next(csv.reader(io.StringIO(template_csv().lstrip("\ufeff"))))
+    cells = "".join(f'<c t="inlineStr"><is><t>{name}</t></is></c>' for name in header)
+    sheet = io.BytesIO()
+    sheet.write(
+        b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+    )
+    sheet.write(f"<row>{cells}</row>".encode())
+    sheet.write(b"<row><c/></row>" * rows)
+    sheet.write(b" " * padding)
+    sheet.write(b"</sheetData></worksheet>")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            "</Types>",
+        )
+        archive.writestr(
+            "_rels/.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+            "</Relationships>",
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            '<sheets><sheet name="s" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+            "</Relationships>",
+        )
+        archive.writestr("xl/worksheets/sheet1.xml", sheet.getvalue())
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("rows", "padding", "reason"),
+    [
+        pytest.param(120_000, 0, "rows; split it", id="120000-empty-rows"),
+        pytest.param(10, 40 * 1024 * 1024, "too large once unpacked", id="forty-megabytes-of-spaces"),
+    ],
+)
+def test_the_import_refuses_a_zip_bomb_without_unpacking_it(client, crew, db_session, rows, padding, reason):
+    bomb = xlsx_bomb(rows, padding)
+    assert len(bomb) < 100_000
+    login(client, crew.bureau)
+    response = client.post(
+        "/dashboard/import", data={"file": (io.BytesIO(bomb), "outlets.xlsx")}, content_type=MULTIPART
+    )
+    assert response.status_code == 400 and reason in response.get_data(as_text=True)
+
+
+# --- mail headers ---------------------------------------------------------------------------
+
+
+class FakeSMTP:
+    sent: list = []
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def send_message(self, message):
+        FakeSMTP.sent.append(message)
+
+
+@pytest.mark.parametrize(
+    ("outlet_name", "bureau_email"),
+    [
+        pytest.param("换行\n网点", "bureau@example.test", id="newline-in-outlet-name"),
+        pytest.param("普通网点", "bureau@example.test\r\nBcc: victim@example.test", id="crlf-in-address"),
+    ],
+)
+def test_line_breaks_in_names_or_addresses_never_break_an_action_that_sends_mail(
+    app, client, db_session, monkeypatch, outlet_name, bureau_email
+):
+    from outlet_audit.notifications import operations
+
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "mail.example.test")
+    monkeypatch.setattr(operations.smtplib, "SMTP", FakeSMTP)
+    FakeSMTP.sent = []
+    with app.test_request_context():
+        crew = make_crew()
+        crew.bureau.email = bureau_email
+        crew.outlet.name = outlet_name
+        application = make_application(crew.outlet)
+        affirm_everything(application)
+        answer_all(application, "self", crew.outlet_user)
+        attach(application, crew.outlet_user)
+        db_session.flush()
+    login(client, crew.outlet_user)
+    response = client.post(f"/applications/{application.id}/transition", data={"action": "submit"})
+    assert response.status_code == 302, response.status_code
+    db_session.expire_all()
+    assert db_session.get(Application, application.id).status == "submitted"
+    for message in FakeSMTP.sent:
+        assert "\n" not in message["Subject"] and "Bcc" not in str(message["To"] or "")
+
+
+# --- search boxes -----------------------------------------------------------------------------
+
+INJECTIONS = ["' OR 1=1 --", "%", "_", "\\", "%%", "' OR '1'='1", '" OR ""="', "1; DROP TABLE outlets; --"]
+# Each search box: who uses it, its URL, and the names that must never be found by an injection.
+SEARCHES = [
+    ("bureau", "/applications/queue?status=all&q={q}"),
+    ("city", "/applications/queue?status=all&q={q}"),
+    ("bureau", "/certificates/?q={q}"),
+    ("admin", "/admin/users?q={q}"),
+    (None, "/directory?q={q}"),
+]
+
+
+@pytest.fixture
+def searchable(ctx, db_session):
+    """Records every search box can find: outlets with applications and certificates, staff accounts."""
+    from tests.workflow_helpers import give_certificate
+
+    crew = make_crew()
+    for name in ("甲网点", "乙网点"):
+        outlet = make_outlet("FX", name=name)
+        make_application(outlet, status="submitted")
+        give_certificate(outlet)
+    db_session.flush()
+    return crew
+
+
+@pytest.mark.parametrize("q", INJECTIONS)
+@pytest.mark.parametrize(("who", "url"), SEARCHES, ids=[url.split("?")[0] for _, url in SEARCHES])
+def test_injection_strings_in_search_boxes_answer_normally_and_find_nothing(client, searchable, who, url, q):
+    from urllib.parse import quote
+
+    users = {"bureau": searchable.bureau, "city": searchable.city, "admin": searchable.admin}
+    if who:
+        login(client, users[who])
+    response = client.get(url.format(q=quote(q)))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert_inert(page, where=url)
+    for found in (
+        "甲网点",
+        "乙网点",
+        searchable.outlet.name,
+        searchable.outlet_user.username,
+        searchable.inspector.username,
+    ):
+        assert found not in page.split("<main", 1)[1].split("</main>", 1)[0] or found in q, (url, q, found)
