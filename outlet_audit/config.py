@@ -29,7 +29,8 @@ class BaseConfig:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLALCHEMY_RECORD_QUERIES = False
 
-    BABEL_DEFAULT_LOCALE = "zh_CN"  # Babel reads it as zh_Hans_CN: the catalog lives in translations/zh_Hans_CN
+    # Babel reads zh_CN as zh_Hans_CN, so the catalog lives in translations/zh_Hans_CN.
+    BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = {"zh_CN": "简体中文", "en": "English"}
 

@@ -1,6 +1,6 @@
 """Extension objects, created unbound and initialised in the application factory."""
 
-from flask import request
+from flask import has_request_context, request
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
@@ -51,8 +51,12 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+    """Requests that write take SQLite's write lock up front: a deferred transaction that
+    upgrades later is refused at once ("database is locked") instead of waiting its turn."""
+    if conn.dialect.name != "sqlite":
+        return
+    writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
 def client_address() -> str:

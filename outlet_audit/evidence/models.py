@@ -25,6 +25,7 @@ class Evidence(db.Model):
         CheckConstraint("size_bytes > 0", name="size_positive"),
         Index("ix_evidence_original_sha256", "original_sha256"),
         Index("ix_evidence_assessment_item", "assessment_id", "item_code"),
+        Index("ix_evidence_application_purpose", "application_id", "purpose"),  # application pages
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -21,8 +21,9 @@ def switch_to(page, locale: str) -> None:
 
 
 def sign_out(page) -> None:
+    page.locator("#account-menu").click()  # the account menu holds the sign-out button
     with page.expect_navigation():
-        page.locator('form[action="/logout"] button').click()
+        page.locator("#sign-out").click()
 
 
 def test_chinese_first_english_on_request_and_back(new_context, shoot, no_server_errors):

@@ -435,10 +435,7 @@ def outcome(response, method: str) -> str:
 
 
 def expected(case: Case, caller) -> tuple[str, str, str]:
-    if caller == ANONYMOUS and not case.public:
-        shape = "login"
-    else:
-        shape = case.expect.get(caller, "403")
+    shape = "login" if caller == ANONYMOUS and not case.public else case.expect.get(caller, "403")
     words = shape.split()
     return tuple(words * 3) if len(words) == 1 else tuple(words)
 

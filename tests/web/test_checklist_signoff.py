@@ -22,7 +22,6 @@ from tests.checklist_helpers import (
 )
 from tests.factories import login, make_user
 
-
 pytestmark = pytest.mark.usefixtures("workflow_links", "english_ui")  # the tests read English messages
 
 

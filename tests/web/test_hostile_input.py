@@ -17,6 +17,7 @@ from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import urlencode, urlsplit
 
 import openpyxl
 import pytest
@@ -158,12 +159,23 @@ def walk_through(walk: Walk) -> None:
     ids = walk.ids
     with walk.app.test_request_context():
         make_user(Role.DISTRICT_BUREAU, district_code="FX", username="hx-bureau", locale="en")
-        make_user(Role.INSPECTOR, district_code="FX", username="hx-inspector", display_name=payload("iu"))
         make_user(Role.CITY_BUREAU, username="hx-city")
         make_user(Role.ADMIN, username="hx-admin")
         ids.fengxian = district("FX").id
         db.session.commit()
 
+    walk.post(
+        "hx-admin",
+        "/admin/users/new",
+        data={
+            "username": "hx-inspector",
+            "display_name": payload("iu"),
+            "email": "",
+            "role": "inspector",
+            "district_id": ids.fengxian,
+            "password": PASSWORD,
+        },
+    )
     anonymous = walk.app.test_client()
     registered = anonymous.post(
         "/register",
@@ -408,7 +420,7 @@ def read_export(walk, kind: str, fmt: str) -> list[list[str]]:
 
 
 class TestOneApplicationFullOfMarkup:
-    """Class-scoped: its transaction must end before the module's per-test ones begin (SQLite has one writer)."""
+    """Class-scoped: its transaction ends before the module's per-test ones begin (SQLite: one writer)."""
 
     @pytest.mark.parametrize(("who", "url", "tags"), PAGES, ids=[f"{who}:{url}" for who, url, _ in PAGES])
     def test_free_text_is_shown_literally_and_stays_inert_in_pages(self, walk, who, url, tags):
@@ -720,34 +732,25 @@ def xlsx_bomb(rows: int, padding: int = 0) -> bytes:
     sheet.write(b"<row><c/></row>" * rows)
     sheet.write(b" " * padding)
     sheet.write(b"</sheetData></worksheet>")
+    package = "http://schemas.openxmlformats.org/package/2006"
+    office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    spreadsheet = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    parts = {
+        "[Content_Types].xml": f'<Types xmlns="{package}/content-types">'
+        f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{spreadsheet}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{spreadsheet}.worksheet+xml"/></Types>',
+        "_rels/.rels": f'<Relationships xmlns="{package}/relationships">'
+        f'<Relationship Id="rId1" Type="{office}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        f'xmlns:r="{office}"><sheets><sheet name="s" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{package}/relationships">'
+        f'<Relationship Id="rId1" Type="{office}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+    }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(
-            "[Content_Types].xml",
-            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-            "</Types>",
-        )
-        archive.writestr(
-            "_rels/.rels",
-            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
-            "</Relationships>",
-        )
-        archive.writestr(
-            "xl/workbook.xml",
-            '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            '<sheets><sheet name="s" sheetId="1" r:id="rId1"/></sheets></workbook>',
-        )
-        archive.writestr(
-            "xl/_rels/workbook.xml.rels",
-            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
-            "</Relationships>",
-        )
+        for name, xml in parts.items():
+            archive.writestr(name, '<?xml version="1.0"?>' + xml)
         archive.writestr("xl/worksheets/sheet1.xml", sheet.getvalue())
     return buffer.getvalue()
 
@@ -767,6 +770,83 @@ def test_the_import_refuses_a_zip_bomb_without_unpacking_it(client, crew, db_ses
         "/dashboard/import", data={"file": (io.BytesIO(bomb), "outlets.xlsx")}, content_type=MULTIPART
     )
     assert response.status_code == 400 and reason in response.get_data(as_text=True)
+
+
+def test_imported_free_text_stays_inert_in_the_review_and_in_the_pages_after(client, crew, db_session):
+    """The bulk import is the other way free text arrives: a spreadsheet's cells."""
+    from outlet_audit.dashboards.outlet_import import TEMPLATE_HEADER
+
+    cells = [
+        payload("in"),
+        "顺丰",
+        "奉贤",
+        payload("ia"),
+        "FX-IMPORT-7001",
+        payload("im"),
+        "13812345678",
+        payload("ih"),
+    ]
+    text = io.StringIO()
+    csv.writer(text).writerows([TEMPLATE_HEADER, cells])
+    login(client, crew.bureau)
+    review = client.post(
+        "/dashboard/import",
+        data={"file": (io.BytesIO(text.getvalue().encode("utf-8-sig")), "网点<script>xss(fn)</script>.csv")},
+        content_type=MULTIPART,
+    )
+    assert review.status_code == 200
+    page = review.get_data(as_text=True)
+    assert_inert(page, ("in",), where="import review")  # the review lists name, brand, district, permit
+    token = re.search(r'name="token" type="hidden" value="([^"]*)"', page)[1]
+    sha256 = re.search(r'name="sha256" type="hidden" value="([^"]*)"', page)[1]
+    done = client.post(
+        "/dashboard/import/confirm", data={"sha256": sha256, "token": token, "mode": "all_or_nothing"}
+    )
+    assert done.status_code == 302
+    outlet = db_session.scalar(select(Outlet).where(Outlet.permit_number == "FX-IMPORT-7001"))
+    assert outlet.name == payload("in")
+    assert_inert(
+        client.get(f"/outlets/{outlet.id}").get_data(as_text=True), ("in", "ia", "im", "ih"), where="outlet"
+    )
+
+
+OFF_SITE = [
+    "https://evil.example/",
+    "//evil.example/",
+    "/\\evil.example/",  # browsers read a backslash as a slash: //evil.example
+    "/\\/evil.example/",
+    "\\\\evil.example/",
+    "/\t/evil.example/",  # browsers drop tabs and line breaks inside a URL
+    "/\n/evil.example/",
+    " //evil.example/",
+    "javascript:alert(1)",
+]
+
+
+def stays_on_site(location: str) -> bool:
+    """Where a browser would go: a path on this site, read as browsers read it."""
+    read = location.replace("\\", "/").replace("\t", "").replace("\n", "").replace("\r", "").strip()
+    parts = urlsplit(read)
+    return not parts.scheme and not parts.netloc and read.startswith("/") and not read.startswith("//")
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_sign_in_and_language_switch_never_send_the_browser_off_site(client, db_session, target):
+    user = make_user(Role.INSPECTOR)
+    signed_in = client.post(
+        "/login?" + urlencode({"next": target}), data={"username": user.username, "password": PASSWORD}
+    )
+    assert signed_in.status_code == 302 and stays_on_site(signed_in.headers["Location"]), signed_in.headers
+    switched = client.post("/language", data={"locale": "en", "next": target})
+    assert switched.status_code == 302 and stays_on_site(switched.headers["Location"]), switched.headers
+
+
+def test_a_local_next_is_still_followed(client, db_session):
+    user = make_user(Role.INSPECTOR)
+    response = client.post(
+        "/login?next=/applications/assignments", data={"username": user.username, "password": PASSWORD}
+    )
+    assert response.headers["Location"] == "/applications/assignments"
 
 
 # --- mail headers ---------------------------------------------------------------------------
@@ -831,6 +911,7 @@ SEARCHES = [
     ("bureau", "/certificates/?q={q}"),
     ("admin", "/admin/users?q={q}"),
     (None, "/directory?q={q}"),
+    (None, "/verify?number={q}"),
 ]
 
 
