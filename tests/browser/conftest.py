@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
-from tests.conftest import fresh_database, make_test_app, using_postgres
+from tests.conftest import fresh_database, make_test_app
 from tests.factories import PASSWORD, make_user
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -101,9 +101,7 @@ def live_server(tmp_path_factory):
             db.session.remove()
         errors = []
         app.wsgi_app = ServerErrorRecorder(app.wsgi_app, errors)
-        # SQLite answers "database is locked" (a 500) when two requests write at once, as the
-        # checklist's parallel uploads do: one request at a time there; threads on PostgreSQL.
-        server = make_server("127.0.0.1", 0, app, threaded=using_postgres())
+        server = make_server("127.0.0.1", 0, app, threaded=True)  # the page uploads in parallel
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
         thread.start()
         try:

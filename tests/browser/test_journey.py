@@ -122,6 +122,7 @@ def test_from_registration_to_revoked_certificate(
     shoot(inspector, "inspector-application")
     inspector.locator('.actions-card a[href^="/checklist/"]:not([href$="/sign-off"])').click()
     fill_checklist(inspector, edition, full_marks(edition, short_of=("3.1",)), photos, camera=True)
+    assert fits_the_phone(inspector), "the checklist scrolls sideways on a 390 px phone"
     shoot(inspector, "inspection-checklist-phone")
     sign_off(inspector, draw_signature=True)
     assert status_of(live_server, application_id) == "inspected"
@@ -190,6 +191,10 @@ def test_from_registration_to_revoked_certificate(
     shoot(public, "verified-revoked")
 
     check_what_was_stored(live_server, application_id, edition)
+
+
+def fits_the_phone(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def status_of(live_server, application_id: int) -> str:

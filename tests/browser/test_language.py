@@ -35,9 +35,8 @@ def test_chinese_first_english_on_request_and_back(new_context, shoot, no_server
 
     switch_to(page, "en")
     assert language_of(page) == "en" and page.url.endswith("/verify")  # back on the same page
-    expect(page).to_have_title(
-        re.compile("Zero-waste express outlets")
-    )  # an msgid: English whatever the catalogs
+    # An msgid, so English whatever the catalogs hold.
+    expect(page).to_have_title(re.compile("Zero-waste express outlets"))
     shoot(page, "english")
     page.goto("/directory")
     assert language_of(page) == "en"  # remembered for the visit

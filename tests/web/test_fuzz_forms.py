@@ -18,8 +18,6 @@ from hypothesis import strategies as st
 from outlet_audit.roles import Role
 from tests.web.test_authorization_matrix import Case, module_world, url_for_target  # noqa: F401
 
-pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
-
 
 @dataclass(frozen=True)
 class Form:

@@ -849,6 +849,28 @@ def test_a_local_next_is_still_followed(client, db_session):
     assert response.headers["Location"] == "/applications/assignments"
 
 
+def test_text_holding_nul_is_refused_with_400_not_a_server_error(client, crew, db_session):
+    """PostgreSQL cannot store or even compare text holding NUL: such input is refused at the door."""
+    login(client, crew.outlet_user)
+    profile = client.post("/outlets/profile", data={"outlet_name": "网点\x00", "address": "路"})
+    assert profile.status_code == 400
+    assert db_session.get(Outlet, crew.outlet.id).name != "网点\x00"
+    login(client, crew.bureau)
+    assert client.get("/applications/queue?q=%00").status_code == 400
+    assert client.get("/directory?q=a%00b").status_code == 400
+    application = make_application(crew.outlet, status="inspection_scheduled", inspectors=[crew.inspector])
+    from outlet_audit.checklist.service import get_or_create_assessment
+
+    inspection = get_or_create_assessment(application, "inspection")
+    login(client, crew.inspector)
+    saved = client.post(
+        f"/checklist/{inspection.id}/items/1.1",
+        json={"value": "yes", "not_applicable": False, "note": "a\u0000b", "expected_version": 0},
+    )
+    assert saved.status_code == 400
+    assert db_session.scalar(select(func.count()).select_from(Answer)) == 0
+
+
 # --- mail headers ---------------------------------------------------------------------------
 
 
