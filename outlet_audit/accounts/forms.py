@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
 from outlet_audit.outlets.rules import USERNAME_RE
 from outlet_audit.roles import Role
@@ -43,7 +43,7 @@ class ChangePasswordForm(FlaskForm):
 class AccountFieldsMixin:
     username = StringField(_l("Username"), validators=username_validators)
     display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=100)])
-    email = EmailField(_l("Email (optional)"), validators=[Optional(), Length(max=254), Email()])
+    email = EmailField(_l("Email (optional)"), validators=[Optional(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), strong_password])
 
 
