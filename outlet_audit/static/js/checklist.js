@@ -163,12 +163,23 @@
     inFlight = code;
     setState(el, "pending", texts.sending);
     var payload = Object.assign({}, entry.answer, { expected_version: entry.base });
+    var sent = nextRequestNumber();
     post(form.dataset.saveUrl.replace("__CODE__", encodeURIComponent(code)), JSON.stringify(payload), true)
-      .then(function (reply) { inFlight = null; if (received(el, entry.seq, reply)) sendNext(); })
+      .then(function (reply) { inFlight = null; if (received(el, entry.seq, reply, sent)) sendNext(); })
       .catch(function () { inFlight = null; connectionFailed(el); });
   }
 
-  function received(el, seq, reply) {
+  // Saves and uploads of one item run side by side and may answer out of order: an answer
+  // computed before a later request must not undo what that later request showed.
+  var requestNumber = 0;
+  function nextRequestNumber() { requestNumber += 1; return requestNumber; }
+  function showEvidenceMissing(el, sent, missing) {
+    if (sent < Number(el.dataset.evidenceRequest || 0)) return;
+    el.dataset.evidenceRequest = String(sent);
+    el.dataset.evidenceMissing = String(missing);
+  }
+
+  function received(el, seq, reply, sent) {
     var code = el.dataset.itemCode;
     var entry = load(code);
     var body = reply.body;
@@ -177,7 +188,7 @@
     retryDelay = 0;
     if (reply.status === 200 && body.status === "saved") {
       setVersion(el, body.item.version);
-      el.dataset.evidenceMissing = String(body.item.evidence_missing);
+      showEvidenceMissing(el, sent, body.item.evidence_missing);
       el.dataset.answered = String(body.item.value !== "" || body.item.not_applicable);
       showSummary(body);
       if (entry && entry.seq !== seq) { // changed again while this save was under way: send on top of it
@@ -306,12 +317,13 @@
       status.textContent = texts.upload_offline;
       retryLater();
     }
+    var sent = nextRequestNumber();
     post(form.dataset.uploadUrl, data, false).then(function (reply) {
       var body = reply.body;
       if (reply.status >= 500 || reply.status === 429) { later(); return; }
       var list = el.querySelector("[data-evidence-list]");
       (body.evidence || []).forEach(function (evidence) { list.insertAdjacentHTML("beforeend", evidence.html); });
-      if (body.item) el.dataset.evidenceMissing = String(body.item.evidence_missing);
+      if (body.item) showEvidenceMissing(el, sent, body.item.evidence_missing);
       showMissing(body.missing_count);
       status.textContent = reply.status === 200 ? texts.uploaded : format(texts.upload_failed, { reason: body.message });
     }).catch(later);
@@ -321,10 +333,11 @@
     if (!window.confirm(texts.confirm_delete)) return;
     var card = button.closest("[data-evidence-id]");
     var el = button.closest("[data-item-code]");
+    var sent = nextRequestNumber();
     post(button.dataset.deleteUrl, new FormData(), false).then(function (reply) {
       if (reply.status === 200) {
         card.remove();
-        el.dataset.evidenceMissing = String(reply.body.item.evidence_missing);
+        showEvidenceMissing(el, sent, reply.body.item.evidence_missing);
         showMissing(reply.body.missing_count);
       } else {
         el.querySelector("[data-upload-status]").textContent = reply.body.message || texts.error;
