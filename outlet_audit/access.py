@@ -86,6 +86,8 @@ def record_loader(argument: str):
     """Register how to find the facts of the record a URL argument names."""
 
     def register(loader: RecordLoader) -> RecordLoader:
+        if argument in _record_loaders:  # two loaders could disagree on who may see a record
+            raise ValueError(f"a record loader for {argument!r} is registered already")
         _record_loaders[argument] = loader
         return loader
 

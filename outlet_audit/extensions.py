@@ -27,6 +27,11 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def sql_values(values) -> str:
+    """A quoted, comma-separated list of known constants for a CHECK constraint's IN (...)."""
+    return ", ".join(f"'{value}'" for value in values)
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from outlet_audit.core.time import utcnow
-from outlet_audit.extensions import db
+from outlet_audit.extensions import db, sql_values
 from outlet_audit.outlets.models import District, Outlet
 from outlet_audit.roles import Role
 
@@ -20,17 +20,14 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _in(values) -> str:
-    return ", ".join(f"'{v}'" for v in values)
-
-
 class User(UserMixin, db.Model):
     """A person who signs in. Their role fixes which district or outlet they belong to."""
 
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(
-            f"(role IN ({_in(DISTRICT_ROLES)})) = (district_id IS NOT NULL)", name="district_matches_role"
+            f"(role IN ({sql_values(DISTRICT_ROLES)})) = (district_id IS NOT NULL)",
+            name="district_matches_role",
         ),
         CheckConstraint(f"(role = '{Role.OUTLET}') = (outlet_id IS NOT NULL)", name="outlet_matches_role"),
         CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),

@@ -23,7 +23,6 @@ from outlet_audit.access import (
     allow,
     current_scope,
     record_loader,
-    registered_record_arguments,
 )
 from outlet_audit.certificates.certificate_pdf import render_certificate
 from outlet_audit.certificates.data import (
@@ -45,6 +44,7 @@ from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
 from outlet_audit.roles import Role
+from outlet_audit.workflow import record_facts  # noqa: F401  (registers the application_id loader)
 from outlet_audit.workflow.models import Application
 
 bp = Blueprint("certificates", __name__)
@@ -68,23 +68,6 @@ def certificate_facts(certificate_id: int) -> RecordFacts | None:
         select(Certificate.district_id, Certificate.outlet_id).where(Certificate.id == certificate_id)
     ).first()
     return RecordFacts(district_id=row.district_id, outlet_id=row.outlet_id) if row else None
-
-
-def application_facts_for_access(application_id: int) -> RecordFacts | None:
-    application = db.session.get(Application, application_id)
-    if application is None:
-        return None
-    return RecordFacts(
-        district_id=application.district_id,
-        outlet_id=application.outlet_id,
-        inspector_ids=frozenset(user.id for user in application.inspectors),
-    )
-
-
-# The workflow and checklist pages register the same loader; whichever module is imported
-# first registers it, and all of them answer the same facts.
-if "application_id" not in registered_record_arguments():
-    record_loader("application_id")(application_facts_for_access)
 
 
 class RevokeForm(FlaskForm):

@@ -5,34 +5,20 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outlet_audit.core.time import utcnow
 from outlet_audit.criteria.stored import StoredEdition
-from outlet_audit.extensions import db
+from outlet_audit.extensions import db, sql_values
 from outlet_audit.outlets.models import District, Outlet
+from outlet_audit.workflow import states
+from outlet_audit.workflow.states import Level, Status
 
-STATUSES = (
-    "draft",
-    "submitted",
-    "returned",
-    "accepted",
-    "inspection_scheduled",
-    "inspected",
-    "rectification_requested",
-    "rectification_submitted",
-    "awaiting_city_confirmation",
-    "approved",
-    "rejected",
-    "withdrawn",
-)
-LEVELS = ("district", "city")
-FINAL_STATUSES = ("approved", "rejected", "withdrawn")
-
-
-def _in(values) -> str:
-    return ", ".join(f"'{v}'" for v in values)
+# The values the database accepts, taken from the state machine so the two never drift apart.
+STATUSES = tuple(status.value for status in Status)
+LEVELS = tuple(level.value for level in Level)
+FINAL_STATUSES = tuple(status.value for status in Status if status in states.FINAL_STATUSES)
 
 
 # An outlet has at most one application in progress: the database holds the rule, so two
 # "new application" clicks at the same moment cannot both succeed.
-OPEN_APPLICATION = f"status NOT IN ({_in(FINAL_STATUSES)})"
+OPEN_APPLICATION = f"status NOT IN ({sql_values(FINAL_STATUSES)})"
 
 
 inspection_assignments = Table(
@@ -52,10 +38,10 @@ class Application(db.Model):
 
     __tablename__ = "applications"
     __table_args__ = (
-        CheckConstraint(f"status IN ({_in(STATUSES)})", name="status_known"),
-        CheckConstraint(f"target_level IN ({_in(LEVELS)})", name="target_level_known"),
+        CheckConstraint(f"status IN ({sql_values(STATUSES)})", name="status_known"),
+        CheckConstraint(f"target_level IN ({sql_values(LEVELS)})", name="target_level_known"),
         CheckConstraint(
-            f"granted_level IS NULL OR granted_level IN ({_in(LEVELS)})", name="granted_level_known"
+            f"granted_level IS NULL OR granted_level IN ({sql_values(LEVELS)})", name="granted_level_known"
         ),
         CheckConstraint("(status = 'approved') = (granted_level IS NOT NULL)", name="granted_iff_approved"),
         Index("ix_applications_district_status", "district_id", "status"),

@@ -8,10 +8,9 @@ comes back on the same page with its reason and the input kept. The outlet's own
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from outlet_audit.access import RecordFacts, Scope, allow, record_loader, registered_record_arguments
+from outlet_audit.access import Scope, allow
 from outlet_audit.core.i18n import translate_message
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.files import UploadRefused
@@ -19,6 +18,7 @@ from outlet_audit.evidence.operations import store_upload
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from outlet_audit.text import Message
+from outlet_audit.workflow import record_facts  # noqa: F401  (registers the application_id loader)
 from outlet_audit.workflow.drafting import record_upload, submission_gaps
 from outlet_audit.workflow.forms import (
     DecisionForm,
@@ -27,7 +27,7 @@ from outlet_audit.workflow.forms import (
     RectificationRequestForm,
     ScheduleForm,
 )
-from outlet_audit.workflow.models import Application, inspection_assignments
+from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.operations import actor_for, application_facts, apply_transition, make_payload
 from outlet_audit.workflow.page import application_page, build_action_form, can_open
 from outlet_audit.workflow.states import ACTION_LABELS, STATUS_LABELS, Action, Level, TransitionRefused, can
@@ -48,28 +48,6 @@ SUBMISSIONS = (Action.SUBMIT, Action.RESUBMIT)
 def endpoint_available(endpoint: str) -> bool:
     """For templates: link to another feature's page only when it exists and admits this role."""
     return can_open(endpoint)
-
-
-def application_record_facts(application_id: int) -> RecordFacts | None:
-    row = db.session.execute(
-        select(Application.district_id, Application.outlet_id).where(Application.id == application_id)
-    ).first()
-    if row is None:
-        return None
-    inspectors = db.session.scalars(
-        select(inspection_assignments.c.inspector_id).where(
-            inspection_assignments.c.application_id == application_id
-        )
-    )
-    return RecordFacts(
-        district_id=row.district_id, outlet_id=row.outlet_id, inspector_ids=frozenset(inspectors)
-    )
-
-
-# The checklist and certificate pages register an equivalent loader for their application_id
-# routes; whichever module is imported first registers it, and all answer the same facts.
-if "application_id" not in registered_record_arguments():
-    record_loader("application_id")(application_record_facts)
 
 
 def render_application(application: Application, *, status_code: int = 200, **posted):

@@ -1,0 +1,37 @@
+"""Where an application sits, for the deny-by-default scope check of every `application_id` route.
+
+The workflow, checklist and certificate pages all name applications in their URLs; this one
+loader serves them all (importing this module registers it).
+"""
+
+from sqlalchemy import select
+
+from outlet_audit.access import RecordFacts, record_loader
+from outlet_audit.extensions import db
+from outlet_audit.workflow.models import Application, inspection_assignments
+
+
+def application_record_facts(application: Application) -> RecordFacts:
+    """The facts of an application already loaded (for records that hang off one)."""
+    return RecordFacts(
+        district_id=application.district_id,
+        outlet_id=application.outlet_id,
+        inspector_ids=frozenset(user.id for user in application.inspectors),
+    )
+
+
+@record_loader("application_id")
+def application_facts(application_id: int) -> RecordFacts | None:
+    row = db.session.execute(
+        select(Application.district_id, Application.outlet_id).where(Application.id == application_id)
+    ).first()
+    if row is None:
+        return None
+    inspectors = db.session.scalars(
+        select(inspection_assignments.c.inspector_id).where(
+            inspection_assignments.c.application_id == application_id
+        )
+    )
+    return RecordFacts(
+        district_id=row.district_id, outlet_id=row.outlet_id, inspector_ids=frozenset(inspectors)
+    )
