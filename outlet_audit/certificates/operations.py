@@ -43,14 +43,19 @@ def issuing_bureau(level: str, district) -> str:
 
 
 def _next_sequence(year: int, district_id: int, level: str) -> int:
-    numbers = db.session.scalars(
-        select(Certificate.number).where(
+    """One more than the highest sequence issued for the year, district and level.
+
+    The sequence is the zero-padded last part of the number, so the highest number of the
+    group is also the highest sequence: the database returns one row, not the whole year.
+    """
+    highest = db.session.scalar(
+        select(func.max(Certificate.number)).where(
             Certificate.district_id == district_id,
             Certificate.level == level,
             func.extract("year", Certificate.issued_on) == year,
         )
     )
-    return max((int(number.rsplit("-", 1)[1]) for number in numbers), default=0) + 1
+    return int(highest.rsplit("-", 1)[1]) + 1 if highest else 1
 
 
 def issue_certificate(application, actor, *, issued_on: date | None = None) -> Certificate:
