@@ -1,8 +1,12 @@
 """Language: Simplified Chinese unless the user chose English (kept on their account and session)."""
 
-from flask import current_app, session
-from flask_babel import get_locale
+from functools import lru_cache
+
+from flask import current_app, g, has_request_context, session
+from flask_babel import format_date, format_datetime, get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from outlet_audit.extensions import babel
 from outlet_audit.text import Message
@@ -30,7 +34,72 @@ def translate_message(message: Message) -> str:
     return gettext(message.template, **message.params)
 
 
+def request_locale():
+    """The request's locale as Flask-Babel chose it, without its three context-local lookups."""
+    if not has_request_context():
+        return get_locale()
+    # Flask-Babel keeps the locale here once chosen (and swaps it inside force_locale).
+    babel_state = g._get_current_object().__dict__.get("_flask_babel")
+    return getattr(babel_state, "babel_locale", None) or get_locale()
+
+
+def request_catalog():
+    """The translations templates use, looked up once per request and locale.
+
+    Flask-Babel finds its state on `g`, the domain, the locale and the catalog cache again for
+    every string (about 7 µs; a list page asks for hundreds). The catalog is kept on `g` together
+    with the locale it belongs to, so `force_locale` blocks (mail, exports) still get their own.
+    """
+    if not has_request_context():
+        return get_translations()
+    locale = request_locale()
+    request_globals = g._get_current_object()
+    kept = request_globals.__dict__.get("_template_catalog")
+    if kept is None or kept[0] is not locale:
+        kept = (locale, get_translations())
+        request_globals._template_catalog = kept
+    return kept[1]
+
+
+@pass_context
+def template_gettext(context, string: str, **variables) -> str:
+    """`_()` in templates: what Jinja's newstyle gettext does, in one call instead of three."""
+    translated = request_catalog().ugettext(string)
+    if context.eval_ctx.autoescape:
+        translated = Markup(translated)  # the catalog is trusted; the variables get escaped by %
+    return translated % variables
+
+
+# Lists show the same few dates over and over; Babel's formatting (time zone, pattern, locale
+# data) costs ~15 µs each. The result depends only on the value, the format and the locale
+# (the time zone is the application's, Asia/Shanghai), so it is kept.
+@lru_cache(maxsize=8192)
+def _formatted(formatter, value, format, locale) -> str:
+    return formatter(value, format)
+
+
+def cached_date_format(value, format=None) -> str:
+    """The `dateformat` filter: Flask-Babel's format_date, remembered per value, format and locale."""
+    return _formatted(format_date, value, format, request_locale())
+
+
+def cached_datetime_format(value, format=None) -> str:
+    """The `datetimeformat` filter: Flask-Babel's format_datetime, remembered likewise."""
+    return _formatted(format_datetime, value, format, request_locale())
+
+
 def init_babel(app) -> None:
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.globals.update(current_language=current_language)
-    app.jinja_env.filters["message"] = translate_message
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: request_catalog().ugettext(s),
+        ngettext=lambda s, p, n: request_catalog().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: request_catalog().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_catalog().unpgettext(c, s, p, n),
+    )
+    app.jinja_env.globals.update(
+        _=template_gettext, gettext=template_gettext, current_language=current_language
+    )
+    app.jinja_env.filters.update(
+        message=translate_message, dateformat=cached_date_format, datetimeformat=cached_datetime_format
+    )

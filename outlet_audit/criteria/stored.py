@@ -19,5 +19,7 @@ class StoredEdition(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     edition_id: Mapped[str] = mapped_column(String(64), index=True)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    snapshot: Mapped[dict] = mapped_column(JSON)
+    # Deferred: pages only need the id and hash to find the parsed edition in the cache
+    # (criteria.editions); the JSON is read when an edition is parsed for the first time.
+    snapshot: Mapped[dict] = mapped_column(JSON, deferred=True)
     stored_at: Mapped[datetime] = mapped_column(default=utcnow)

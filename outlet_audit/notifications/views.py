@@ -22,9 +22,16 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 @bp.app_template_global()
 def unread_notification_count() -> int:
-    """For the navbar badge: how many of the signed-in user's notifications are unread."""
+    """For the navbar badge: how many of the signed-in user's notifications are unread.
+
+    Counted when the user was loaded for this request (accounts.session.load_user); pages that
+    change notifications redirect before anything shows the count.
+    """
     if not current_user.is_authenticated:
         return 0
+    counted = getattr(current_user._get_current_object(), "unread_at_load", None)
+    if counted is not None:
+        return counted
     return db.session.scalar(
         select(func.count())
         .select_from(Notification)

@@ -1,14 +1,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from outlet_audit.accounts.forms import AccountFieldsMixin
 from outlet_audit.core.i18n import current_language
-from outlet_audit.extensions import db
-from outlet_audit.outlets.models import KNOWN_BRANDS, District
+from outlet_audit.outlets.models import KNOWN_BRANDS
+from outlet_audit.outlets.reference import all_districts
 from outlet_audit.outlets.rules import (
     is_valid_permit_number,
     is_valid_phone,
@@ -19,8 +18,7 @@ from outlet_audit.outlets.rules import (
 
 def district_choices(placeholder=None) -> list[SelectChoice]:
     lang = current_language()
-    rows = db.session.scalars(select(District).order_by(District.sort_order)).all()
-    choices = [SelectChoice(d.id, d.name(lang)) for d in rows]
+    choices = [SelectChoice(d.id, d.name(lang)) for d in all_districts()]
     return [SelectChoice(0, placeholder)] + choices if placeholder else choices
 
 

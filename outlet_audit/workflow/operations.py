@@ -65,14 +65,27 @@ def commitment_letter_attached(application: Application) -> bool:
     )
 
 
-def application_facts(application: Application) -> ApplicationFacts:
-    """Describe the application to the pure state machine, in plain values."""
+def application_facts(
+    application: Application,
+    *,
+    assessments: dict[str, Assessment] | None = None,
+    evidence_purposes: frozenset[str] | None = None,
+) -> ApplicationFacts:
+    """Describe the application to the pure state machine, in plain values.
+
+    A page that has already read the application's assessments (by kind) and the purposes of
+    its files passes them, so they are not read twice.
+    """
     edition = pinned_edition(application.edition)
-    inspection = inspection_of(application)
+    inspection = inspection_of(application) if assessments is None else assessments.get("inspection")
     checklist_complete = False
     level_reached = None
     if inspection is not None:
-        checklist_complete = not missing_for_sign_off(inspection, edition)
+        # A signed-off checklist was complete when signed and is locked since; only an open one
+        # has to be checked item by item (answers and evidence).
+        checklist_complete = inspection.signed_off_at is not None or not missing_for_sign_off(
+            inspection, edition
+        )
         if inspection.signed_off_at is not None and inspection.level_reached:
             level_reached = Level(inspection.level_reached)
     city_rules = next((rules for rules in edition.levels if rules.code == "city"), None)
@@ -86,7 +99,9 @@ def application_facts(application: Application) -> ApplicationFacts:
         level_reached=level_reached,
         approvals_required_for_city=tuple(city_rules.approvals) if city_rules else (),
         checklist_complete=checklist_complete,
-        commitment_letter_attached=commitment_letter_attached(application),
+        commitment_letter_attached=commitment_letter_attached(application)
+        if evidence_purposes is None
+        else "commitment" in evidence_purposes,
         edition_item_codes=frozenset(item.code for item in (*edition.items(), *edition.bonus_items())),
         rectification_deadline=application.rectification_deadline,
     )

@@ -12,14 +12,15 @@ from outlet_audit.accounts.models import User
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.audit.queries import application_timeline
 from outlet_audit.certificates.models import Certificate
+from outlet_audit.checklist.models import Assessment
 from outlet_audit.core.i18n import current_language
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import pinned_edition
+from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from outlet_audit.workflow.drafting import (
     EDITABLE_STATUSES,
-    application_evidence,
     assessment_of,
     submission_gaps,
 )
@@ -37,6 +38,7 @@ from outlet_audit.workflow.operations import actor_for, application_facts
 from outlet_audit.workflow.states import ACTION_LABELS, STATUS_LABELS, Action, Status, available_actions
 
 DEFAULT_RECTIFICATION_DAYS = 30
+APPLICATION_FILE_PURPOSES = ("commitment", "rectification")
 INPUT_ACTIONS = frozenset(ACTION_FORMS)
 # Actions that end or undo something: their button sits behind a second, deliberate click.
 CAREFUL_ACTIONS = frozenset(
@@ -106,9 +108,12 @@ def application_page(
     edition = pinned_edition(application.edition)
     lang = current_language()
     status = Status(application.status)
+    assessments = assessments_by_kind(application)
+    files = application_files(application)
+    facts = application_facts(application, assessments=assessments, evidence_purposes=frozenset(files))
     # What moves the application on comes first; what ends or undoes it last.
     actions = sorted(
-        available_actions(application_facts(application), actor_for(current_user)),
+        available_actions(facts, actor_for(current_user)),
         key=lambda action: action in CAREFUL_ACTIONS,
     )
     forms = {
@@ -119,8 +124,8 @@ def application_page(
     }
     is_outlet = current_user.role == Role.OUTLET
     editable = is_outlet and status in EDITABLE_STATUSES
-    self_assessment = assessment_of(application, "self")
-    inspection = assessment_of(application, "inspection")
+    self_assessment = assessments.get("self")
+    inspection = assessments.get("inspection")
     items_by_code = {item.code: item for item in (*edition.items(), *edition.bonus_items())}
     return {
         "application": application,
@@ -143,13 +148,15 @@ def application_page(
         "gaps": gaps if gaps is not None else (submission_gaps(application) if editable else None),
         "self_assessment": self_assessment,
         "inspection": inspection,
-        "commitment_files": application_evidence(application, "commitment"),
-        "rectification_files": application_evidence(application, "rectification"),
+        "commitment_files": files.get("commitment", []),
+        "rectification_files": files.get("rectification", []),
         "rectification_items": [
             (code, items_by_code[code].title.get(lang) if code in items_by_code else "")
             for code in (application.rectification_items or [])
         ],
-        "rectification_note": _last_reason(application, Action.REQUEST_RECTIFICATION),
+        "rectification_note": _last_reason(application, Action.REQUEST_RECTIFICATION)
+        if application.rectification_items  # shown only beside the items (_status_notes.html)
+        else None,
         "certificate": db.session.scalar(
             select(Certificate).where(Certificate.application_id == application.id)
         ),
@@ -159,6 +166,25 @@ def application_page(
         "timeline": application_timeline(application.id),
         "links": _links(application, self_assessment, inspection),
     }
+
+
+def assessments_by_kind(application: Application) -> dict[str, Assessment]:
+    """The self-assessment and the inspection, whichever exist, in one query."""
+    rows = db.session.scalars(select(Assessment).where(Assessment.application_id == application.id))
+    return {assessment.kind: assessment for assessment in rows}
+
+
+def application_files(application: Application) -> dict[str, list[Evidence]]:
+    """The application's own files (commitment letter, rectification proof) by purpose, oldest first."""
+    files: dict[str, list[Evidence]] = {}
+    rows = db.session.scalars(
+        select(Evidence)
+        .where(Evidence.application_id == application.id, Evidence.purpose.in_(APPLICATION_FILE_PURPOSES))
+        .order_by(Evidence.uploaded_at, Evidence.id)
+    )
+    for evidence in rows:
+        files.setdefault(evidence.purpose, []).append(evidence)
+    return files
 
 
 def _last_reason(application: Application, action: Action) -> str | None:

@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import aliased, selectinload
 
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.core.time import SHANGHAI
@@ -38,8 +38,11 @@ def shanghai_midnight_utc(day: date) -> datetime:
 
 
 def queue_query(filters: QueueFilters, *, only_district_id: int | None) -> Select:
-    """Applications matching the filters, narrowed to one district unless `only_district_id` is None."""
-    query = select(Application).join(Application.outlet).options(selectinload(Application.district))
+    """The ids of the applications matching the filters, in queue order, narrowed to one district
+    unless `only_district_id` is None (queue_rows reads what a page shows of them)."""
+    query = select(Application.id)
+    if filters.q or filters.brand:
+        query = query.join(Outlet, Outlet.id == Application.outlet_id)
     if only_district_id is not None:
         query = query.where(Application.district_id == only_district_id)
     elif filters.district_id:
@@ -71,6 +74,62 @@ def queue_query(filters: QueueFilters, *, only_district_id: int | None) -> Selec
     return query.order_by(Application.submitted_at.desc(), Application.id.desc())
 
 
+@dataclass(frozen=True)
+class QueueRow:
+    """What a bureau list shows of one application, read with its outlet and inspection score."""
+
+    id: int
+    created_at: datetime
+    status: str
+    target_level: str
+    district_id: int
+    submitted_at: datetime | None
+    scheduled_for: date | None
+    outlet_name: str
+    brand: str
+    permit_number: str
+    final: object  # Decimal | None: the inspection's score once scored
+    level_reached: str | None
+
+    @property
+    def reference(self) -> str:
+        return f"SQ{self.created_at:%Y}-{self.id:06d}"  # as Application.reference
+
+
+def queue_rows(ids: list[int]) -> list[QueueRow]:
+    """The rows of one page of application ids, in that order, in one statement.
+
+    Lists page over ids (db.paginate counts and orders them) and then read only the columns a
+    row shows: no ORM objects, JSON columns or separate queries for districts and scores.
+    """
+    if not ids:
+        return []
+    inspection = aliased(Assessment)
+    stmt = (
+        select(
+            Application.id,
+            Application.created_at,
+            Application.status,
+            Application.target_level,
+            Application.district_id,
+            Application.submitted_at,
+            Application.scheduled_for,
+            Outlet.name,
+            Outlet.brand,
+            Outlet.permit_number,
+            inspection.final,
+            inspection.level_reached,
+        )
+        .join(Outlet, Outlet.id == Application.outlet_id)
+        .outerjoin(
+            inspection, and_(inspection.application_id == Application.id, inspection.kind == "inspection")
+        )
+        .where(Application.id.in_(ids))
+    )
+    by_id = {row.id: QueueRow(*row) for row in db.session.execute(stmt)}
+    return [by_id[application_id] for application_id in ids if application_id in by_id]
+
+
 def inspections_of(applications) -> dict[int, Assessment]:
     """The inspection assessment of each application, in one query (lists show their scores)."""
     ids = [application.id for application in applications]
@@ -84,8 +143,7 @@ def inspections_of(applications) -> dict[int, Assessment]:
 
 def city_confirmation_query() -> Select:
     return (
-        select(Application)
-        .options(selectinload(Application.district))
+        select(Application.id)
         .where(Application.status == Status.AWAITING_CITY_CONFIRMATION.value)
         .order_by(Application.updated_at.asc(), Application.id.asc())
     )

@@ -22,16 +22,16 @@ def application_record_facts(application: Application) -> RecordFacts:
 
 @record_loader("application_id")
 def application_facts(application_id: int) -> RecordFacts | None:
-    row = db.session.execute(
-        select(Application.district_id, Application.outlet_id).where(Application.id == application_id)
-    ).first()
-    if row is None:
+    """District, outlet and assigned inspectors, in one statement (one row per inspector)."""
+    rows = db.session.execute(
+        select(Application.district_id, Application.outlet_id, inspection_assignments.c.inspector_id)
+        .outerjoin(inspection_assignments, inspection_assignments.c.application_id == Application.id)
+        .where(Application.id == application_id)
+    ).all()
+    if not rows:
         return None
-    inspectors = db.session.scalars(
-        select(inspection_assignments.c.inspector_id).where(
-            inspection_assignments.c.application_id == application_id
-        )
-    )
     return RecordFacts(
-        district_id=row.district_id, outlet_id=row.outlet_id, inspector_ids=frozenset(inspectors)
+        district_id=rows[0].district_id,
+        outlet_id=rows[0].outlet_id,
+        inspector_ids=frozenset(row.inspector_id for row in rows if row.inspector_id is not None),
     )

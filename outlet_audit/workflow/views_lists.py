@@ -1,17 +1,18 @@
 """The lists each role starts from: the bureaus' work queue, the city's confirmations, inspectors' visits."""
 
-from flask import current_app, render_template, request
+from flask import current_app, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from outlet_audit.access import Scope, allow, current_scope
-from outlet_audit.core.i18n import translate_message
+from outlet_audit.core.i18n import cached_date_format as format_date
+from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.extensions import db
 from outlet_audit.outlets.forms import district_choices
-from outlet_audit.outlets.models import KNOWN_BRANDS, Outlet
+from outlet_audit.outlets.reference import brands_in_use, district_name
 from outlet_audit.roles import Role
 from outlet_audit.text import Message
 from outlet_audit.workflow.forms import ANY, LEVEL_LABELS, QueueFilterForm
@@ -20,10 +21,12 @@ from outlet_audit.workflow.queues import (
     OPEN,
     QUEUE_STATUSES,
     QueueFilters,
+    QueueRow,
     assignments_query,
     city_confirmation_query,
     inspections_of,
     queue_query,
+    queue_rows,
 )
 from outlet_audit.workflow.states import STATUS_LABELS, Level
 from outlet_audit.workflow.views import bp
@@ -42,8 +45,7 @@ def _filter_form() -> QueueFilterForm:
         SelectChoice(status.value, translate_message(Message(STATUS_LABELS[status])))
         for status in QUEUE_STATUSES
     ]
-    brands = set(KNOWN_BRANDS) | set(db.session.scalars(select(Outlet.brand).distinct()))
-    form.brand.choices = [SelectChoice(ANY, _l("All brands"))] + [SelectChoice(b, b) for b in sorted(brands)]
+    form.brand.choices = [SelectChoice(ANY, _l("All brands"))] + [SelectChoice(b, b) for b in brands_in_use()]
     form.target_level.choices = [SelectChoice(ANY, _l("Both levels"))] + [
         SelectChoice(level.value, LEVEL_LABELS[level]) for level in Level
     ]
@@ -86,7 +88,7 @@ def queue():
         form=form,
         page=page,
         all_districts=only_district is None,
-        rows=_rows(page.items),
+        rows=_rows(queue_rows(page.items)),
         title=_l("Applications"),
         endpoint="workflow.queue",
         show_filters=True,
@@ -102,22 +104,28 @@ def city_confirmations():
         form=None,
         page=page,
         all_districts=True,
-        rows=_rows(page.items),
+        rows=_rows(queue_rows(page.items)),
         title=_l("City-level confirmations"),
         endpoint="workflow.city_confirmations",
         show_filters=False,
     )
 
 
-def _rows(applications) -> list[dict]:
-    inspections = inspections_of(applications)
+def _rows(rows: list[QueueRow]) -> list[dict]:
+    """What each row shows, worked out once: the page lays it out twice (phone list, table)."""
+    lang = current_language()
+    level_names = {"city": _("City level"), "district": _("District level")}  # as workflow/_macros.html
     return [
         {
-            "application": application,
-            "status_label": STATUS_LABELS[application.status],
-            "inspection": inspections.get(application.id),
+            "application": row,
+            "url": url_for("workflow.application_detail", application_id=row.id),
+            "district": district_name(row.district_id, lang),
+            "status_label": STATUS_LABELS[row.status],
+            "level": level_names[row.target_level],
+            "submitted_on": format_date(row.submitted_at, "medium") if row.submitted_at else None,
+            "scheduled_on": format_date(row.scheduled_for, "medium") if row.scheduled_for else None,
         }
-        for application in applications
+        for row in rows
     ]
 
 
