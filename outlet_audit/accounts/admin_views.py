@@ -5,16 +5,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from outlet_audit.access import RecordFacts, Scope, allow, record_loader
 from outlet_audit.accounts.forms import ROLE_LABELS, StaffAccountForm
 from outlet_audit.accounts.models import User
 from outlet_audit.accounts.operations import AccountError, create_staff_user, set_active, unlock
 from outlet_audit.accounts.views import _attach_error
+from outlet_audit.core.i18n import current_language
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.extensions import db
 from outlet_audit.outlets.forms import district_choices
+from outlet_audit.outlets.models import Outlet
+from outlet_audit.outlets.reference import district_name
 from outlet_audit.roles import Role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -31,11 +33,7 @@ def user_facts(user_id: int) -> RecordFacts | None:
 @bp.get("/users")
 @allow(ADMIN_ONLY)
 def users():
-    query = (
-        select(User)
-        .options(selectinload(User.district), selectinload(User.outlet))
-        .order_by(User.role, User.username)
-    )
+    query = select(User).order_by(User.role, User.username)
     role = request.args.get("role", "")
     if role in Role.__members__.values():
         query = query.where(User.role == Role(role))
@@ -49,11 +47,40 @@ def users():
     return render_template(
         "accounts/admin_users.html",
         page=page,
+        accounts=_account_rows(page.items),
         role=role,
         search=search,
         role_labels=ROLE_LABELS,
         roles=list(Role),
     )
+
+
+def _account_rows(users: list[User]) -> list[dict]:
+    """What each account row shows: where the account belongs and the URL of its one state action."""
+    lang = current_language()
+    outlet_ids = {user.outlet_id for user in users if user.outlet_id is not None}
+    outlet_names = (
+        dict(db.session.execute(select(Outlet.id, Outlet.name).where(Outlet.id.in_(outlet_ids))).all())
+        if outlet_ids
+        else {}
+    )
+    rows = []
+    for user in users:
+        if user.district_id is not None:
+            belongs_to = district_name(user.district_id, lang)
+        else:
+            belongs_to = outlet_names.get(user.outlet_id, "—")
+        rows.append(
+            {
+                "user": user,
+                "belongs_to": belongs_to,
+                "unlock_url": url_for("admin.unlock_user", user_id=user.id) if user.locked_at else None,
+                "toggle_url": url_for(
+                    "admin.disable_user" if user.active else "admin.enable_user", user_id=user.id
+                ),
+            }
+        )
+    return rows
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

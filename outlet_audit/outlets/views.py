@@ -8,11 +8,12 @@ from sqlalchemy import select
 
 from outlet_audit.access import RecordFacts, Scope, allow, current_scope, record_loader
 from outlet_audit.audit.queries import OUTLET_FIELD_LABELS, outlet_timeline
+from outlet_audit.core.i18n import cached_datetime_format as format_datetime
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.extensions import db
 from outlet_audit.outlets.forms import PROFILE_FORM_FIELDS, OutletProfileForm, RejectChangesForm
-from outlet_audit.outlets.models import VERIFIED_FIELDS, District, Outlet
+from outlet_audit.outlets.models import VERIFIED_FIELDS, Outlet
 from outlet_audit.outlets.operations import (
     ProfileRefused,
     accept_profile_changes,
@@ -21,6 +22,7 @@ from outlet_audit.outlets.operations import (
     update_profile,
     verify_outlet,
 )
+from outlet_audit.outlets.reference import district_name
 from outlet_audit.roles import Role
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.states import STATUS_LABELS
@@ -60,8 +62,7 @@ def change_rows(outlet: Outlet) -> list[tuple[str, str, str]]:
 
 
 def _district_name(district_id, lang: str) -> str:
-    district = db.session.get(District, district_id)
-    return district.name(lang) if district else str(district_id)
+    return district_name(district_id, lang) or str(district_id)
 
 
 @bp.get("/verification")
@@ -74,9 +75,20 @@ def verification_queue():
         .order_by(Outlet.updated_at)
         .limit(PENDING_SHOWN)
     ).all()
+    lang = current_language()
     return render_template(
         "outlets/verification_queue.html",
         page=page,
+        # What each registration row shows, worked out once for both layouts (phone list, table).
+        registrations=[
+            {
+                "outlet": outlet,
+                "district": district_name(outlet.district_id, lang),
+                "registered": format_datetime(outlet.created_at, "short"),
+                "verify_url": url_for("outlets.verify", outlet_id=outlet.id),
+            }
+            for outlet in page.items
+        ],
         changed=[(outlet, change_rows(outlet)) for outlet in changed if pending_changes(outlet)],
         reject_form=RejectChangesForm(formdata=None),
     )
