@@ -53,7 +53,8 @@ class DatabaseRun:
 @dataclass
 class ScalingRun:
     sizes: tuple = ()
-    p50_ms: dict = field(default_factory=dict)  # outlets → median latency at concurrency 1
+    p50_ms: dict = field(default_factory=dict)  # outlets → median latency at concurrency 1, served
+    cold_ms: dict = field(default_factory=dict)  # outlets → the same with the figures computed every time
     note: str = ""
 
 
@@ -139,17 +140,22 @@ def pdf_targets(results: list[PdfResult]) -> list[Target]:
 
 
 def scaling_target(scaling: ScalingRun) -> Target:
+    """Judged on the page as served (from its snapshot); the cold computation is shown beside it."""
     name = f"city dashboard, largest / smallest size <= {SCALING_LIMIT:.0f}x (PostgreSQL)"
     if len(scaling.p50_ms) < 2:
         return Target(name, None, scaling.note or "not measured")
     small, large = min(scaling.p50_ms), max(scaling.p50_ms)
     ratio = scaling.p50_ms[large] / scaling.p50_ms[small]
-    return Target(
-        name,
-        ratio <= SCALING_LIMIT,
-        f"median {scaling.p50_ms[small]:.0f} ms at {small:,} outlets, "
-        f"{scaling.p50_ms[large]:.0f} ms at {large:,}: {ratio:.1f}x",
+    detail = (
+        f"served: median {scaling.p50_ms[small]:.0f} ms at {small:,} outlets, "
+        f"{scaling.p50_ms[large]:.0f} ms at {large:,}: {ratio:.1f}x"
     )
+    if small in scaling.cold_ms and large in scaling.cold_ms:
+        cold_small, cold_large = scaling.cold_ms[small], scaling.cold_ms[large]
+        detail += (
+            f"; computed (cold): {cold_small:.0f} ms, {cold_large:.0f} ms: {cold_large / cold_small:.1f}x"
+        )
+    return Target(name, ratio <= SCALING_LIMIT, detail)
 
 
 def page_table(run: DatabaseRun, pages: list[Page], concurrencies: list[int]) -> str:
@@ -252,9 +258,19 @@ def render(
         "",
         "Lean seed: the same outlets, applications, checklists, answers and certificates; no evidence, "
         "audit trail, notifications or result JSON (the dashboard reads none of them).",
+        "Served: the figures stored by an earlier request (`DASHBOARD_SNAPSHOT_SECONDS` as configured), "
+        "as bureaus get them; computed: `DASHBOARD_SNAPSHOT_SECONDS=0`, the figures computed on every "
+        "request, as the first request after a snapshot expires (or `flask dashboards refresh`) waits.",
         "",
     ]
-    out += [f"- {size:,} outlets: {ms:.1f} ms" for size, ms in sorted(scaling.p50_ms.items())]
+    if scaling.p50_ms:
+        out += ["| outlets | served | computed (cold) |", "|---|---|---|"]
+        out += [
+            f"| {size:,} | {ms:.1f} ms | "
+            + (f"{scaling.cold_ms[size]:.1f} ms" if size in scaling.cold_ms else "—")
+            + " |"
+            for size, ms in sorted(scaling.p50_ms.items())
+        ]
     out += [f"- {scaling.note}"] if scaling.note else []
     out += ["", "## Targets", "", targets_table(targets), ""]
     return "\n".join(out)

@@ -75,6 +75,7 @@ def _register_cli(app: Flask) -> None:
     from outlet_audit.core.backup import backup_command, restore_command
     from outlet_audit.core.demo import demo_cli
     from outlet_audit.criteria.cli import criteria_cli
+    from outlet_audit.dashboards.cli import dashboards_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
@@ -82,6 +83,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(restore_command)
     app.cli.add_command(criteria_cli)
     app.cli.add_command(certificates_cli)
+    app.cli.add_command(dashboards_cli)
 
 
 def _trust_proxy(app: Flask) -> None:

@@ -60,6 +60,10 @@ class BaseConfig:
 
     PAGE_SIZE = 20
 
+    # The bureau dashboard serves stored figures younger than this (dashboards/snapshots.py);
+    # 0 computes them on every request and stores nothing.
+    DASHBOARD_SNAPSHOT_SECONDS = _env_int("DASHBOARD_SNAPSHOT_SECONDS", 300)
+
 
 class DevelopmentConfig(BaseConfig):
     ENV_NAME = "development"
@@ -73,6 +77,7 @@ class TestingConfig(BaseConfig):
     RATELIMIT_LOGIN = "1000 per minute"
     WTF_CSRF_ENABLED = False  # tests/web/test_csrf.py switches it back on and proves every form needs it
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a hashing method  # fast for tests; production uses scrypt
+    DASHBOARD_SNAPSHOT_SECONDS = 0  # live figures; tests/web/test_dashboard_snapshots.py turns snapshots on
     SERVER_NAME = None
 
 

@@ -6,6 +6,7 @@ from outlet_audit.certificates.models import Certificate
 from outlet_audit.checklist.models import Answer, Assessment
 from outlet_audit.core.models import Setting
 from outlet_audit.criteria.stored import StoredEdition
+from outlet_audit.dashboards.models import DashboardSnapshot
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.notifications.models import Notification
 from outlet_audit.outlets.models import District, Outlet
@@ -17,6 +18,7 @@ __all__ = [
     "Assessment",
     "AuditEvent",
     "Certificate",
+    "DashboardSnapshot",
     "District",
     "Evidence",
     "Notification",

@@ -66,7 +66,8 @@ def template_gettext(context, string: str, **variables) -> str:
     """`_()` in templates: what Jinja's newstyle gettext does, in one call instead of three."""
     translated = request_catalog().ugettext(string)
     if context.eval_ctx.autoescape:
-        translated = Markup(translated)  # the catalog is trusted; the variables get escaped by %
+        # As Jinja's own newstyle gettext: the catalog is trusted, the variables are escaped by %.
+        translated = Markup(translated)  # noqa: S704
     return translated % variables
 
 

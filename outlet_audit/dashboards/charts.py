@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from functools import lru_cache
 
 Number = int | Decimal | float
 
@@ -271,6 +272,7 @@ def _nice_ticks(low: float, high: float, *, integral: bool, count: int = 4) -> l
     return [round(i * step, 10) for i in range(first, last + 1)]
 
 
+@lru_cache(maxsize=4096)  # the same labels come back on every dashboard request
 def _text_width(text: str, font_size: float = FONT_SIZE) -> float:
     """Estimate rendered width: CJK characters are square, Latin ones about 0.6 em."""
     return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.6 for c in text) * font_size

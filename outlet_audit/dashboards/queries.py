@@ -289,35 +289,39 @@ def item_pass_rates(f: Filters, active: Edition) -> list[ItemPassRate]:
     distinct answer, not once per inspection. Items no longer in the active edition are left out.
     """
     codes = [item.code for item in active.items()]
-    stmt = (
-        select(
-            Application.edition_pk,
-            AnswerRow.item_code,
-            AnswerRow.not_applicable,
-            AnswerRow.value,
-            func.count(AnswerRow.id),
+    conditions = [
+        Assessment.kind == "inspection",
+        Assessment.signed_off_at.is_not(None),
+        AnswerRow.item_code.in_(codes),
+        *in_period(Assessment.signed_off_at, f, timestamp=True),
+    ]
+    groups = (AnswerRow.item_code, AnswerRow.not_applicable, AnswerRow.value)
+    counted = (*groups, func.count())
+    only_edition = _only_edition_pk() if (f.district_id, f.level, f.brand) == (None, None, None) else None
+    if only_edition is not None:
+        # Every application pins the same edition and no filter needs the application: joining
+        # it to each answer (a million at 10,000 outlets) is a fifth of the query's time.
+        stmt = select(*counted).join(Assessment, Assessment.id == AnswerRow.assessment_id)
+        rows = ((only_edition, *row) for row in db.session.execute(stmt.where(*conditions).group_by(*groups)))
+    else:
+        stmt = (
+            select(Application.edition_pk, *counted)
+            .select_from(AnswerRow)
+            .join(Assessment, Assessment.id == AnswerRow.assessment_id)
+            .join(Application, Application.id == Assessment.application_id)
+            .where(*conditions)
+            .group_by(Application.edition_pk, *groups)
         )
-        .select_from(AnswerRow)
-        .join(Assessment, Assessment.id == AnswerRow.assessment_id)
-        .join(Application, Application.id == Assessment.application_id)
-        .where(
-            Assessment.kind == "inspection",
-            Assessment.signed_off_at.is_not(None),
-            AnswerRow.item_code.in_(codes),
-            *in_period(Assessment.signed_off_at, f, timestamp=True),
-        )
-        .group_by(Application.edition_pk, AnswerRow.item_code, AnswerRow.not_applicable, AnswerRow.value)
-    )
-    if f.district_id is not None:
-        stmt = stmt.where(Application.district_id == f.district_id)
-    if f.level is not None:
-        stmt = stmt.where(Application.target_level == f.level)
-    stmt = with_brand(stmt, Application.outlet_id, f)
+        if f.district_id is not None:
+            stmt = stmt.where(Application.district_id == f.district_id)
+        if f.level is not None:
+            stmt = stmt.where(Application.target_level == f.level)
+        rows = db.session.execute(with_brand(stmt, Application.outlet_id, f))
 
     answered, passed, not_applicable = defaultdict(int), defaultdict(int), defaultdict(int)
     titles: dict[str, tuple[int, Text]] = {}
     editions: dict[int, Edition] = {}
-    for edition_pk, code, is_na, value, count in db.session.execute(stmt):
+    for edition_pk, code, is_na, value, count in rows:
         edition = editions.get(edition_pk) or editions.setdefault(edition_pk, pinned_by_pk(edition_pk))
         item = next((item for item in edition.items() if item.code == code), None)
         if item is None:
@@ -340,6 +344,14 @@ def item_pass_rates(f: Filters, active: Edition) -> list[ItemPassRate]:
         )
         for item in active.items()
     ]
+
+
+def _only_edition_pk() -> int | None:
+    """The edition every application pins, when there is just one (None when there are several or none)."""
+    lowest, highest = db.session.execute(
+        select(func.min(Application.edition_pk), func.max(Application.edition_pk))
+    ).one()
+    return lowest if lowest == highest else None
 
 
 def district_breakdown(f: Filters) -> list[DistrictFigures]:
