@@ -4,6 +4,10 @@ Imported by the checklist and evidence views; `application_id` has its one loade
 workflow/record_facts.py.
 """
 
+from flask import g
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
 from outlet_audit.access import RecordFacts, record_loader
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.evidence.models import Evidence
@@ -13,12 +17,40 @@ from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.record_facts import application_record_facts
 
 
+def assessment_with_application(assessment_id: int) -> tuple[Assessment, Application] | None:
+    """The assessment and its application in one query, with what the scope check and the page read.
+
+    The inspectors (the scope check) and the pinned edition's row (its snapshot JSON is deferred:
+    the parsed edition is cached by content hash) come along.
+    The pair is kept on `g` for the rest of the request: the scope check loads it and the view
+    reads it again, and the session's identity map holds objects only weakly, so without this
+    reference the view would load both rows a second time.
+    """
+    loaded = g.setdefault("checklist_assessments", {})
+    pair = loaded.get(assessment_id)
+    if pair is None or pair[0] not in db.session:
+        row = (
+            db.session.execute(
+                select(Assessment, Application)
+                .join(Application, Application.id == Assessment.application_id)
+                .where(Assessment.id == assessment_id)
+                .options(joinedload(Application.inspectors), joinedload(Application.edition))
+            )
+            .unique()
+            .first()
+        )
+        if row is None:
+            return None
+        pair = loaded[assessment_id] = (row[0], row[1])
+    return pair
+
+
 @record_loader("assessment_id")
 def assessment_facts(assessment_id: int) -> RecordFacts | None:
-    assessment = db.session.get(Assessment, assessment_id)
-    if assessment is None:
+    pair = assessment_with_application(assessment_id)
+    if pair is None:
         return None
-    return application_record_facts(db.session.get(Application, assessment.application_id))
+    return application_record_facts(pair[1])
 
 
 @record_loader("evidence_id")

@@ -4,13 +4,19 @@ Everything is computed by the scoring engine on the server; the page (and its Ja
 only displays the figures it is given here.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
+from flask import get_template_attribute
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm.util import identity_key
 
 from outlet_audit.accounts.models import User
 from outlet_audit.checklist.attachments import item_evidence
@@ -20,14 +26,16 @@ from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.service import (
     answer_rows,
     holds_valid_district_certificate,
+    missing_items,
     scoring_answers,
     value_to_json,
 )
+from outlet_audit.core.i18n import request_locale
 from outlet_audit.criteria.model import Edition, Item, decimal_text
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from outlet_audit.scoring import UNANSWERED, Answer, ScoreResult, evidence_required, score
-from outlet_audit.text import N_
+from outlet_audit.text import N_, Message
 
 SHANGHAI_OFFSET = timedelta(hours=8)  # no daylight saving in China
 LEVEL_LABELS = {"district": N_("District level"), "city": N_("City level")}
@@ -47,6 +55,7 @@ class ChecklistState:
     answers: dict[str, Answer]
     result: ScoreResult
     evidence: dict[str, list[Evidence]]
+    people: dict[int, User] = field(default_factory=dict)  # see load_people
 
     def answer(self, code: str) -> Answer:
         return self.answers.get(code, UNANSWERED)
@@ -68,6 +77,33 @@ class ChecklistState:
     def section_progress(self, section) -> tuple[int, int]:
         return sum(1 for item in section.items if self.answer(item.code).answered), len(section.items)
 
+    def missing_for_sign_off(self) -> list[Message]:
+        """`service.missing_for_sign_off` from what is loaded here."""
+        counts = {code: len(items) for code, items in self.evidence.items()}
+        return missing_items(self.edition, self.answers, counts)
+
+    def load_people(self) -> None:
+        """Load everyone the page names (who saved an answer, uploaded a file, signed off) in one query.
+
+        Kept on the state while the page renders: the session holds loaded users only weakly,
+        and `uploader_name` (the evidence cards) finds these in it without a query of its own.
+        """
+        ids = {row.updated_by_id for row in self.rows.values()}
+        ids |= {e.uploaded_by_id for items in self.evidence.values() for e in items}
+        ids.add(self.assessment.signed_off_by_id)
+        ids.discard(None)
+        for user_id in ids:  # those the session holds already (the signed-in user) cost nothing
+            user = db.session.identity_map.get(identity_key(User, user_id))
+            if user is not None:
+                self.people[user_id] = user
+        if wanted := ids - self.people.keys():
+            users = db.session.scalars(select(User).where(User.id.in_(wanted)))
+            self.people.update((user.id, user) for user in users)
+
+    def person_name(self, user_id: int | None) -> str:
+        user = self.people.get(user_id)
+        return user.display_name if user else uploader_name(user_id)
+
     def form_data(self) -> dict[str, Any]:
         """Pre-fill data for the generated form: the stored answer and version of every item."""
         data = {}
@@ -79,8 +115,16 @@ class ChecklistState:
         return data
 
 
-def load_state(assessment: Assessment, edition: Edition, outlet_id: int, result: ScoreResult | None = None):
-    rows = {row.item_code: row for row in answer_rows(assessment)}
+def load_state(
+    assessment: Assessment,
+    edition: Edition,
+    outlet_id: int,
+    result: ScoreResult | None = None,
+    rows: dict[str, AnswerRow] | None = None,
+):
+    """The assessment's answers (`rows` by item code if the caller has them), evidence and score."""
+    if rows is None:
+        rows = {row.item_code: row for row in answer_rows(assessment)}
     answers = scoring_answers(edition, rows.values())
     if result is None:
         result = score(
@@ -188,6 +232,29 @@ def evidence_rule_text(item: Item, lang: str) -> str:
     return _("%(kind)s required when the answer is: %(answers)s", kind=kind, answers=answers)
 
 
+# Rendered item heads by item, language and locale; the item is kept with its HTML so that its id,
+# part of the key, cannot be reused by another object while the entry lives. Items come from
+# editions parsed once per content hash, so this holds a few editions' worth; it starts over when full.
+_item_heads: dict[tuple, tuple[Item, Markup]] = {}
+ITEM_HEADS_MAX = 2000
+
+
+def checklist_item_head(item: Item, lang: str) -> Markup:
+    """The item's title, points, tags, guidance and scoring hint, rendered once per item and language.
+
+    They depend on nothing but the edition's content and the language (its criteria texts and
+    its translations); rendering them for every item of every page was a fifth of its rendering.
+    """
+    key = (id(item), lang, request_locale())
+    cached = _item_heads.get(key)
+    if cached is None or cached[0] is not item:
+        if len(_item_heads) >= ITEM_HEADS_MAX:
+            _item_heads.clear()
+        html = get_template_attribute("checklist/_item.html", "item_head")(item, lang)  # Markup
+        cached = _item_heads[key] = (item, html)
+    return cached[1]
+
+
 def capture_gap_days(evidence: Evidence) -> int | None:
     """Whole days between the photo's own capture time and its upload (both on Shanghai's clock).
 
@@ -204,8 +271,37 @@ def uploader_name(user_id: int | None) -> str:
     return user.display_name if user else ""
 
 
+def checklist_item_texts() -> SimpleNamespace:
+    """The fixed words of every checklist item, translated once per locale instead of once per item."""
+    return _item_texts(request_locale())
+
+
+@lru_cache(maxsize=8)
+def _item_texts(_locale) -> SimpleNamespace:  # the catalog is the request's, whose locale is the key
+    return SimpleNamespace(
+        answer=_("Answer"),
+        not_applicable=_("Not applicable"),
+        answer_to=_("Answer to %(code)s"),
+        note=_("Note"),
+        evidence_missing=_("Evidence is still missing for this answer."),
+        take_photo=_("Take photo"),
+        choose_photo=_("Choose photo"),
+        choose_file=_("Choose file"),
+        not_saved=_("Not saved: see the message above."),
+        saved=_("Saved"),
+        not_answered=_("Not answered yet"),
+        keep_mine=_("Keep my answer"),
+        take_theirs=_("Take their answer"),
+    )
+
+
 def checklist_texts() -> dict[str, str]:
     """The words the page's script shows, translated here; %(name)s placeholders are filled in there."""
+    return _script_texts(request_locale())
+
+
+@lru_cache(maxsize=8)
+def _script_texts(_locale) -> dict[str, str]:  # the catalog is the request's, whose locale is the key
     return {
         "saved": _("Saved"),
         "saved_by": _("Saved · %(name)s · %(time)s"),

@@ -6,6 +6,7 @@ back with the edition's own answer types.
 """
 
 import json
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
@@ -92,11 +93,16 @@ def save_answer(
     note: str | None,
     expected_version: int,
     actor,
+    rows: dict[str, AnswerRow] | None = None,
 ) -> AnswerRow:
     """Save one item's answer if nobody saved it since `expected_version` (0: never saved).
 
     `value` is the engine's value (bool, option code, Decimal or None). Raises AnswerRefused
-    for an invalid or locked answer and AnswerConflict when another save came first.
+    for an invalid or locked answer and AnswerConflict when another save came first. `rows`,
+    the assessment's answers by item code already loaded in this transaction, spares reading
+    the item's row again and is kept up to date (the new row, or the one another save just
+    created); the conditional UPDATE (or the unique constraint, for a first answer) still
+    decides between simultaneous saves.
     """
     if assessment.signed_off_at is not None:
         raise AnswerRefused(Message(N_("This checklist is signed off and locked.")))
@@ -110,9 +116,14 @@ def save_answer(
     stored_value = None if not_applicable else value_to_json(value)
     note = (note or "").strip() or None
 
-    current = db.session.scalar(
-        select(AnswerRow).where(AnswerRow.assessment_id == assessment.id, AnswerRow.item_code == item_code)
-    )
+    if rows is None:
+        current = db.session.scalar(
+            select(AnswerRow).where(
+                AnswerRow.assessment_id == assessment.id, AnswerRow.item_code == item_code
+            )
+        )
+    else:
+        current = rows.get(item_code)
     if current is None:
         if expected_version != 0:
             raise AnswerRefused(Message(N_("This answer was removed; reload the page.")))
@@ -134,15 +145,20 @@ def save_answer(
                     AnswerRow.assessment_id == assessment.id, AnswerRow.item_code == item_code
                 )
             )
+            if rows is not None:
+                rows[item_code] = current
             raise AnswerConflict(current) from None
         _audit_answer(assessment, item_code, None, row, actor)
+        if rows is not None:
+            rows[item_code] = row
         return row
 
     if current.version != expected_version:
         raise AnswerConflict(current)
     old = (current.value, current.not_applicable, current.note)
     # A conditional UPDATE: of two simultaneous saves from the same version, exactly one wins.
-    result = db.session.execute(
+    # RETURNING refreshes the row object with what was written (no second read).
+    saved = db.session.scalar(
         update(AnswerRow)
         .where(AnswerRow.id == current.id, AnswerRow.version == expected_version)
         .values(
@@ -153,14 +169,14 @@ def save_answer(
             updated_by_id=actor.id,
             updated_at=utcnow(),
         )
-        .execution_options(synchronize_session=False)
+        .returning(AnswerRow)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
-    if result.rowcount != 1:
+    if saved is None:
         db.session.refresh(current)
         raise AnswerConflict(current)
-    db.session.refresh(current)
-    _audit_answer(assessment, item_code, old, current, actor)
-    return current
+    _audit_answer(assessment, item_code, old, saved, actor)
+    return saved
 
 
 def _describe(value, not_applicable, note) -> str:
@@ -195,11 +211,16 @@ def holds_valid_district_certificate(outlet_id: int) -> bool:
     return count > 0
 
 
-def score_assessment(assessment: Assessment, edition: Edition, outlet_id: int) -> ScoreResult:
-    """Score the stored answers and keep the figures on the assessment for lists and exports."""
+def score_assessment(
+    assessment: Assessment, edition: Edition, outlet_id: int, rows: Iterable[AnswerRow] | None = None
+) -> ScoreResult:
+    """Score the stored answers and keep the figures on the assessment for lists and exports.
+
+    `rows`: the assessment's answers when the caller has loaded them already.
+    """
     result = score(
         edition,
-        scoring_answers(edition, answer_rows(assessment)),
+        scoring_answers(edition, answer_rows(assessment) if rows is None else rows),
         holds_valid_district_certificate=holds_valid_district_certificate(outlet_id),
     )
     assessment.total = result.total
@@ -220,8 +241,15 @@ def evidence_counts(assessment: Assessment) -> dict[str, int]:
 
 def missing_for_sign_off(assessment: Assessment, edition: Edition) -> list[Message]:
     """Everything that must be added before the checklist can be signed off, item by item."""
-    answers = scoring_answers(edition, answer_rows(assessment))
-    counts = evidence_counts(assessment)
+    return missing_items(
+        edition, scoring_answers(edition, answer_rows(assessment)), evidence_counts(assessment)
+    )
+
+
+def missing_items(
+    edition: Edition, answers: Mapping[str, Answer], counts: Mapping[str, int]
+) -> list[Message]:
+    """What `missing_for_sign_off` reports, from answers and evidence counts by item already loaded."""
     missing = []
     for item in edition.items():
         answer = answers.get(item.code)

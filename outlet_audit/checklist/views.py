@@ -16,8 +16,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 
 from outlet_audit.access import Scope, allow
-from outlet_audit.checklist import loaders  # noqa: F401  (registers the record loaders)
-from outlet_audit.checklist.attachments import attach_item_evidence, reuse_map, signatures
+from outlet_audit.checklist.attachments import attach_item_evidence, reuse_map
 from outlet_audit.checklist.forms import (
     build_assessment_form,
     field_name,
@@ -25,10 +24,13 @@ from outlet_audit.checklist.forms import (
     item_formdata,
     read_item,
 )
+from outlet_audit.checklist.loaders import assessment_with_application  # also registers the record loaders
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.page import (
     ChecklistState,
     capture_gap_days,
+    checklist_item_head,
+    checklist_item_texts,
     checklist_texts,
     display_answer,
     evidence_rule_text,
@@ -48,8 +50,8 @@ from outlet_audit.checklist.permissions import (
 from outlet_audit.checklist.service import (
     AnswerConflict,
     AnswerRefused,
+    answer_rows,
     get_or_create_assessment,
-    missing_for_sign_off,
     save_answer,
     score_assessment,
 )
@@ -64,7 +66,15 @@ from outlet_audit.scoring import UNANSWERED
 from outlet_audit.workflow.models import Application
 
 bp = Blueprint("checklist", __name__, url_prefix="/checklist")
-for _global in (display_answer, level_label, capture_gap_days, uploader_name, checklist_texts):
+for _global in (
+    display_answer,
+    level_label,
+    capture_gap_days,
+    uploader_name,
+    checklist_texts,
+    checklist_item_head,
+    checklist_item_texts,
+):
     bp.add_app_template_global(_global)
 bp.add_app_template_global(evidence_rule_text, "checklist_evidence_rule")
 bp.add_app_template_global(UNANSWERED, "unanswered")
@@ -108,8 +118,10 @@ class Checklist:
 
 
 def load_checklist(assessment_id: int) -> Checklist:
-    assessment = db.get_or_404(Assessment, assessment_id)
-    application = db.session.get(Application, assessment.application_id)
+    pair = assessment_with_application(assessment_id)
+    if pair is None:
+        abort(404)
+    assessment, application = pair
     mode = checklist_mode(
         assessment.kind, application.status, current_user.role, assessment.signed_off_at is not None
     )
@@ -157,6 +169,7 @@ def edit(assessment_id: int):
 def render_checklist(checklist: Checklist, state: ChecklistState, form):
     is_inspection = checklist.assessment.kind == "inspection"
     all_evidence = [e for items in state.evidence.values() for e in items]
+    state.load_people()
     return render_template(
         "checklist/edit.html",
         checklist=checklist,
@@ -165,9 +178,8 @@ def render_checklist(checklist: Checklist, state: ChecklistState, form):
         field_name=field_name,
         lang=current_language(),
         refusal=None if checklist.editable else checklist.refusal(),
-        missing=missing_for_sign_off(checklist.assessment, checklist.edition) if is_inspection else None,
+        missing=state.missing_for_sign_off() if is_inspection else None,
         reuse=reuse_map(all_evidence) if current_user.role in BUREAU_ROLES else {},
-        signatures=signatures(checklist.assessment),
         can_delete=lambda evidence: checklist.editable and evidence.uploaded_by_id == current_user.id,
     )
 
@@ -182,7 +194,9 @@ def save_whole_form(checklist: Checklist, form) -> bool:
             ok = False
             continue
         ok &= _save_posted_item(checklist, state, item, subform)
-    score_assessment(checklist.assessment, checklist.edition, checklist.application.outlet_id)
+    score_assessment(
+        checklist.assessment, checklist.edition, checklist.application.outlet_id, state.rows.values()
+    )
     db.session.commit()
     if not ok:
         flash(_("Some answers were not saved. Check the items marked below; the others are saved."), "danger")
@@ -203,6 +217,7 @@ def _save_posted_item(checklist: Checklist, state: ChecklistState, item, subform
             note=given.note,
             expected_version=given.version,
             actor=current_user,
+            rows=state.rows,
         )
     except AnswerConflict as conflict:
         current = row_json(item, conflict.current, checklist.edition, current_language())
@@ -287,16 +302,19 @@ def save_item(assessment_id: int, item_code: str):
         errors = {name: [str(e) for e in messages] for name, messages in subform.errors.items()}
         return jsonify(status="invalid", errors=errors, message=" ".join(sum(errors.values(), []))), 422
     given = read_item(subform)
+    assessment, edition, outlet_id = checklist.assessment, checklist.edition, checklist.application.outlet_id
+    rows = {row.item_code: row for row in answer_rows(assessment)}  # read once: saved, scored, counted
     try:
         row = save_answer(
-            checklist.assessment,
-            checklist.edition,
+            assessment,
+            edition,
             item.code,
             value=given.value,
             not_applicable=given.not_applicable,
             note=given.note,
             expected_version=expected,
             actor=current_user,
+            rows=rows,
         )
     except AnswerConflict as conflict:
         if not same_answer(conflict.current, given):
@@ -306,19 +324,22 @@ def save_item(assessment_id: int, item_code: str):
     except AnswerRefused as refused:
         db.session.rollback()
         return jsonify(status="refused", message=translate_message(refused.message)), 422
-    result = score_assessment(checklist.assessment, checklist.edition, checklist.application.outlet_id)
-    state = load_state(checklist.assessment, checklist.edition, checklist.application.outlet_id, result)
-    missing = missing_for_sign_off(checklist.assessment, checklist.edition)
-    db.session.commit()
-    return jsonify(
+    result = score_assessment(assessment, edition, outlet_id, rows.values())
+    state = load_state(assessment, edition, outlet_id, result, rows)
+    missing_count = len(state.missing_for_sign_off()) if assessment.kind == "inspection" else None
+    # The reply is made before the commit, which expires every loaded object: read after it,
+    # each would be loaded again.
+    reply = jsonify(
         status="saved",
         item={
-            **row_json(item, row, checklist.edition, lang),
+            **row_json(item, row, edition, lang),
             "evidence_required": state.evidence_required(item),
             "evidence_missing": state.evidence_missing(item),
         },
-        **summary_json(state, len(missing) if checklist.assessment.kind == "inspection" else None),
+        **summary_json(state, missing_count),
     )
+    db.session.commit()
+    return reply
 
 
 def refusal_json(checklist: Checklist):

@@ -2,6 +2,7 @@
 and shown only to the people whose scope and stage allow it."""
 
 import re
+from collections import Counter
 from decimal import Decimal
 
 import pytest
@@ -12,8 +13,9 @@ from outlet_audit.checklist.forms import field_name
 from outlet_audit.checklist.service import answer_rows, get_or_create_assessment, scoring_answers
 from outlet_audit.roles import Role
 from outlet_audit.scoring import Answer, score
-from tests.checklist_helpers import Inspection, best_value, form_text, full_form, pudong_edition
+from tests.checklist_helpers import Inspection, attach, best_value, form_text, full_form, pudong_edition
 from tests.factories import login, make_application, make_outlet, make_user
+from tests.web.test_query_budget import counted_statements
 
 
 def page_of(client, url):
@@ -89,6 +91,24 @@ def test_the_score_shown_is_the_engines_score_on_the_same_answers(client, ctx, e
             rf'data-section-score="{re.escape(section.code)}">[^<]*{section.earned}[^<]*{section.possible}',
             page,
         )
+
+
+def test_the_page_reads_nothing_twice(client, ctx):
+    """Assessment, application, answers and files are read once; everyone named, in one query."""
+    inspection = Inspection()
+    for n, item in enumerate(inspection.edition.items()):
+        author = (inspection.inspector, inspection.second_inspector, inspection.outlet_user)[n % 3]
+        inspection.save(item.code, best_value(item), actor=author)
+        attach(inspection, item.code, actor=(inspection.inspector, inspection.second_inspector)[n % 2])
+    login(client, inspection.inspector)
+    page_of(client, inspection.edit_url)  # warm the caches of the edition and its rendered parts
+
+    with counted_statements() as statements:
+        page = page_of(client, inspection.edit_url)
+
+    repeated = [sql for sql, n in Counter(statements).items() if n > 1]
+    assert repeated == [], repeated
+    assert "王检查" in page and inspection.outlet_user.display_name in page
 
 
 def test_plain_form_post_saves_every_changed_item_and_redirects(client, ctx, db_session):

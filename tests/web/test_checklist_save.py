@@ -2,16 +2,18 @@
 conflicts between two inspectors; saves replayed late and out of order after a dropped connection."""
 
 import re
+from collections import Counter
 from decimal import Decimal
 
 import pytest
 
-from outlet_audit.checklist.service import answer_rows, scoring_answers
+from outlet_audit.checklist.service import AnswerConflict, answer_rows, save_answer, scoring_answers
 from outlet_audit.roles import Role
 from outlet_audit.scoring import Answer, score
-from tests.checklist_helpers import Inspection, csrf_from, pudong_edition
+from tests.checklist_helpers import Inspection, attach, csrf_from, pudong_edition
 from tests.conftest import make_test_app
 from tests.factories import login, make_user
+from tests.web.test_query_budget import counted_statements
 
 
 def save(client, inspection, code, value, version, **extra):
@@ -214,6 +216,43 @@ def test_a_replayed_save_whose_reply_was_lost_is_not_a_conflict(client, inspecti
     status, body = save(client, inspection, "1.1", "yes", 0)
     assert status == 200 and body["item"]["version"] == 1
     assert len(answer_rows(inspection.assessment)) == 1
+
+
+@pytest.mark.parametrize("replayed", [False, True], ids=["new", "replayed"])
+def test_a_save_reads_nothing_twice(client, inspection, replayed):
+    """Answers, assessment and application are read once and handed on (saved, scored, counted, replied)."""
+    login(client, inspection.inspector)
+    inspection.save("1.2", True, actor=inspection.second_inspector)
+    attach(inspection, "1.2", actor=inspection.second_inspector)
+    versions = iter((0, 0, 1) if replayed else (0, 1, 2))
+    with counted_statements() as statements:
+        for value in ("yes", "yes" if replayed else "no", "no"):
+            statements.clear()
+            status, body = save(client, inspection, "1.1", value, next(versions))
+            assert status == 200, body
+            repeated = [sql for sql, n in Counter(statements).items() if n > 1]
+            assert repeated == [], repeated
+    assert body["item"]["version"] == (2 if replayed else 3) and body["missing_count"] is not None
+
+
+def test_a_first_answer_that_loses_the_race_hands_on_the_winning_row(inspection):
+    """Answers read before another inspector's first save of an item: the conflict brings theirs in."""
+    rows = {row.item_code: row for row in answer_rows(inspection.assessment)}  # nothing yet
+    inspection.save("1.1", True, actor=inspection.second_inspector)
+    with pytest.raises(AnswerConflict) as conflict:
+        save_answer(
+            inspection.assessment,
+            inspection.edition,
+            "1.1",
+            value=False,
+            not_applicable=False,
+            note=None,
+            expected_version=0,
+            actor=inspection.inspector,
+            rows=rows,
+        )
+    assert rows["1.1"] is conflict.value.current
+    assert (rows["1.1"].value, rows["1.1"].version) == ("true", 1)
 
 
 def test_a_later_save_of_the_same_item_builds_on_the_returned_version(client, inspection):
