@@ -4,6 +4,7 @@ Pure: data in, bytes out. Everything is drawn (border, seal, QR code), nothing i
 from disk, and the same `CertificateData` always gives byte-identical PDFs.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -17,6 +18,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.pathobject import PDFPathObject
 from reportlab.platypus import Paragraph, Table, TableStyle
 
 from outlet_audit.certificates.numbering import LEVEL_LABELS, CertificateLevel, parse_certificate_number
@@ -111,9 +113,16 @@ def _draw_background_and_border(canvas: Canvas) -> None:
 
 def _draw_band_pattern(canvas: Canvas, inset: float) -> None:
     """Small gold diamonds along the band between the two border lines."""
-    step, half = 6 * mm, 1.1 * mm
     canvas.setFillColor(GOLD)
-    path = canvas.beginPath()
+    canvas.drawPath(_band_path(inset), stroke=0, fill=1)
+
+
+@functools.cache
+def _band_path(inset: float) -> PDFPathObject:
+    """The diamonds as one path, built once: the same on every certificate, and formatting its
+    few hundred points was a sixth of a certificate's time. drawPath only reads it."""
+    step, half = 6 * mm, 1.1 * mm
+    path = PDFPathObject()
     for horizontal, length in ((True, PAGE_WIDTH), (False, PAGE_HEIGHT)):
         count = int((length - 2 * inset) // step)
         start = (length - count * step) / 2
@@ -126,7 +135,7 @@ def _draw_band_pattern(canvas: Canvas, inset: float) -> None:
                 path.lineTo(x + half, y)
                 path.lineTo(x, y - half)
                 path.close()
-    canvas.drawPath(path, stroke=0, fill=1)
+    return path
 
 
 def _draw_corner_ornament(canvas: Canvas, x: float, y: float, sx: int, sy: int) -> None:

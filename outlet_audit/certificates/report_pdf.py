@@ -5,6 +5,8 @@ answers, titles and decisions already formatted and translated; this module only
 them out. Same data, same bytes.
 """
 
+import hashlib
+import struct
 import warnings
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,10 +20,13 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase.pdfdoc import PDFError
+from reportlab.pdfbase.pdfutils import readJPEGInfo
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
-    Image,
+    Flowable,
     KeepTogether,
     Paragraph,
     SimpleDocTemplate,
@@ -408,7 +413,42 @@ def _thumbnail_strip(thumbnails: tuple[bytes, ...]) -> Table:
 
 
 def _thumbnail(raw: bytes):
-    """Downscale an evidence photo to a small JPEG, or say it cannot be read."""
+    """An evidence photo at thumbnail height, or a note that it cannot be read."""
+    # The stored thumbnails are already small upright JPEGs (evidence/files.py): embedding them as
+    # they are saves decoding and re-encoding every photo of every report, most of a report's time.
+    size = _embeddable_jpeg_size(raw)
+    jpeg = (raw, size) if size else _downscaled_jpeg(raw)
+    if jpeg is None:
+        return Paragraph("[图片无法读取 unreadable image]", CELL)
+    data, (width, height) = jpeg
+    return _JpegImage(data, width=THUMBNAIL_HEIGHT * width / height, height=THUMBNAIL_HEIGHT)
+
+
+def _embeddable_jpeg_size(raw: bytes) -> tuple[int, int] | None:
+    """The pixel size of a JPEG the PDF can hold unchanged, else None (it is decoded and re-encoded).
+
+    Only headers are read, no pixel is decoded. Unchanged means what evidence/files.py writes for a
+    thumbnail: a baseline or progressive 8-bit JPEG in grey or colour, no larger than a thumbnail,
+    with nothing but the JFIF header besides the image: no EXIF (so no rotation to apply), colour
+    profile or comment. Anything else takes the decoding way, which also drops whatever else it held.
+    """
+    try:
+        width, height, components, _dpi = readJPEGInfo(BytesIO(raw))
+        with PILImage.open(BytesIO(raw), formats=["JPEG"]) as picture:
+            plain = (
+                picture.mode in ("L", "RGB")
+                and all(marker == "APP0" for marker, _content in picture.applist)
+                and "comment" not in picture.info
+            )
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error, PDFError):
+        return None  # not a JPEG whose headers can be read: the decoding way says what it is
+    if not plain or components not in (1, 3) or not 0 < min(width, height) <= max(width, height):
+        return None
+    return (width, height) if max(width, height) <= THUMBNAIL_PIXELS else None
+
+
+def _downscaled_jpeg(raw: bytes) -> tuple[bytes, tuple[int, int]] | None:
+    """Decode a photo, turn it upright and downscale it to a small JPEG; None if it cannot be read."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", PILImage.DecompressionBombWarning)
@@ -416,9 +456,10 @@ def _thumbnail(raw: bytes):
                 picture.draft("RGB", (THUMBNAIL_PIXELS, THUMBNAIL_PIXELS))
                 picture = ImageOps.exif_transpose(picture).convert("RGB")
                 picture.thumbnail((THUMBNAIL_PIXELS, THUMBNAIL_PIXELS))
+                picture.info = {}  # pixels only: the encoder would carry over a comment or profile
                 encoded = BytesIO()
                 picture.save(encoded, format="JPEG", quality=80)
-                width, height = picture.size
+                return encoded.getvalue(), picture.size
     except (
         OSError,
         ValueError,
@@ -426,9 +467,61 @@ def _thumbnail(raw: bytes):
         PILImage.DecompressionBombWarning,
         PILImage.DecompressionBombError,
     ):
-        return Paragraph("[图片无法读取 unreadable image]", CELL)
-    encoded.seek(0)
-    return Image(encoded, width=THUMBNAIL_HEIGHT * width / height, height=THUMBNAIL_HEIGHT)
+        return None
+
+
+class _JpegSource:
+    """JPEG bytes for `Canvas.drawImage`, which copies them into the PDF as they are (DCTDecode).
+
+    ReportLab embeds any image source that offers `jpeg_fh()` without decoding it; an ImageReader
+    would decode every photo only to name the image object after its pixels. The name here comes
+    from the bytes, so the same photo twice is still stored once.
+    """
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.key = f"jpeg-{hashlib.sha256(data).hexdigest()}"
+
+    def jpeg_fh(self) -> BytesIO:
+        return BytesIO(self.data)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class _FixedImage(Flowable):
+    """An image drawn at a fixed size, laid out as platypus' own Image is (fixed, centred)."""
+
+    _fixedWidth = _fixedHeight = 1
+
+    def __init__(self, width: float, height: float):
+        super().__init__()
+        self.width, self.height, self.hAlign = width, height, "CENTER"
+
+    def wrap(self, available_width, available_height):
+        return self.width, self.height
+
+
+class _JpegImage(_FixedImage):
+    """JPEG bytes embedded unchanged."""
+
+    def __init__(self, data: bytes, width: float, height: float):
+        super().__init__(width, height)
+        self.data = data
+
+    def draw(self):
+        self.canv.drawImage(_JpegSource(self.data), 0, 0, self.width, self.height)
+
+
+class _PictureImage(_FixedImage):
+    """A decoded picture (ReportLab stores its pixels Flate-compressed)."""
+
+    def __init__(self, picture: PILImage.Image, width: float, height: float):
+        super().__init__(width, height)
+        self.picture = picture
+
+    def draw(self):
+        self.canv.drawImage(ImageReader(self.picture), 0, 0, self.width, self.height, mask="auto")
 
 
 def _signature(raw: bytes):
@@ -439,13 +532,12 @@ def _signature(raw: bytes):
             flat = PILImage.new("RGB", picture.size, "white")
             flat.paste(picture, mask=picture.getchannel("A"))
             flat.thumbnail((900, 300))
-            encoded = BytesIO()
-            flat.save(encoded, format="PNG")
     except (OSError, ValueError, SyntaxError, PILImage.DecompressionBombError):
         return Paragraph("[签名无法读取 unreadable signature]", CELL)
-    encoded.seek(0)
     height = 14 * mm
-    return Image(encoded, width=min(60 * mm, height * flat.width / flat.height), height=height)
+    # The flattened picture goes to ReportLab as it is: encoding it to PNG only to decode it again
+    # gave the same pixels.
+    return _PictureImage(flat, width=min(60 * mm, height * flat.width / flat.height), height=height)
 
 
 def _level_label(level: str) -> str:

@@ -36,9 +36,10 @@ from outlet_audit.certificates.data import (
 )
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.operations import RevocationRefused, revoke_certificate
+from outlet_audit.certificates.pdf_cache import rendered_pdf
 from outlet_audit.certificates.report_pdf import render_inspection_report
 from outlet_audit.certificates.state import STATE_COLOURS, STATE_LABELS, CertificateState, certificate_state
-from outlet_audit.core.i18n import translate_message
+from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.extensions import db
@@ -186,7 +187,10 @@ def _detail_page(certificate: Certificate, revoke_form: RevokeForm, status: int 
 @allow(HOLDERS)
 def certificate_pdf(certificate_id: int):
     certificate = db.get_or_404(Certificate, certificate_id)
-    return _pdf_response(render_certificate(certificate_data(certificate)), f"{certificate.number}.pdf")
+    # The state is not printed today; in the key all the same, so a revoked certificate can never
+    # be answered with a copy kept from before, whatever the certificate comes to show.
+    pdf = rendered_pdf("certificate", certificate_data(certificate), render_certificate, certificate.state)
+    return _pdf_response(pdf, f"{certificate.number}.pdf")
 
 
 @bp.post("/certificates/<int:certificate_id>/revoke")
@@ -214,9 +218,18 @@ def inspection_report(application_id: int):
     inspection = inspection_for(application)
     if inspection is None:
         abort(404)
-    pdf = render_inspection_report(report_data(application, inspection))
-    gc.collect(1)  # the photos' image data sits in reference cycles: free it now, not workers later
+    data = report_data(application, inspection)
+    if inspection.signed_off_at is None:  # a checklist still being filled in: nothing to keep
+        pdf = _render_report(data)
+    else:
+        pdf = rendered_pdf("report", data, _render_report, current_language())
     return _pdf_response(pdf, f"inspection-report-{application.reference}.pdf")
+
+
+def _render_report(data) -> bytes:
+    pdf = render_inspection_report(data)
+    gc.collect(1)  # the layout's objects (and any decoded picture) sit in reference cycles: free them now
+    return pdf
 
 
 def _pdf_response(pdf: bytes, filename: str):

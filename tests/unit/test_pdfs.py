@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import zxingcpp
-from PIL import ImageChops
+from PIL import ExifTags, Image, ImageChops
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4, landscape
 
@@ -342,6 +342,57 @@ def test_report_downscales_big_photos():
     sizes = [image.image.size for page in PdfReader(BytesIO(pdf)).pages for image in page.images]
     assert sizes == [(THUMBNAIL_PIXELS, THUMBNAIL_PIXELS * 3 // 4)] * 3
     assert len(pdf) < len(big[0])
+
+
+def _embedded_images(thumbnails: tuple[bytes, ...]) -> list:
+    """The image objects of a report with one item showing these photos (no signature)."""
+    item = ReportItem("A1", "电子运单", "是 Yes", Decimal(5), Decimal(5), thumbnails=thumbnails)
+    section = ReportSection("A", "电子运单", (item,), Decimal(5), Decimal(5))
+    pdf = render_inspection_report(sample_report(sections=(section,), sign_off=None))
+    return [
+        image.get_object()
+        for page in PdfReader(BytesIO(pdf)).pages
+        for image in page["/Resources"].get("/XObject", {}).values()
+    ]
+
+
+def _jpeg(size, mode="RGB", **save_options) -> bytes:
+    buffer = BytesIO()
+    Image.new(mode, size, "#3a7" if mode == "RGB" else 90).save(buffer, format="JPEG", **save_options)
+    return buffer.getvalue()
+
+
+def test_small_upright_jpegs_are_embedded_byte_for_byte():
+    """Stored thumbnails are already what the report shows: no decoding, no second compression."""
+    thumbnails = (_jpeg((320, 240)), _jpeg((240, 320), progressive=True), _jpeg((200, 150), mode="L"))
+    images = _embedded_images(thumbnails)
+    assert [image["/Filter"] for image in images] == [["/DCTDecode"]] * 3
+    assert sorted(image._data for image in images) == sorted(thumbnails)
+    assert {image["/ColorSpace"] for image in images} == {"/DeviceRGB", "/DeviceGray"}
+
+
+def test_the_same_photo_twice_is_stored_once():
+    photo = _jpeg((320, 240))
+    assert len(_embedded_images((photo, photo))) == 1
+
+
+def test_jpegs_that_need_work_are_decoded_turned_upright_downscaled_and_cleaned():
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6  # stored sideways: shown turned 90 degrees clockwise
+    sideways = _jpeg((320, 240), exif=exif.tobytes())
+    cmyk = _jpeg((300, 200), mode="CMYK")
+    large = _jpeg((640, 480))
+    commented = _jpeg((100, 80), comment=b"<script>hidden</script>")
+    images = _embedded_images((sideways, cmyk, large, commented))
+    assert sorted((image["/Width"], image["/Height"]) for image in images) == [
+        (100, 80),
+        (240, 320),
+        (300, 200),
+        (320, 240),
+    ]
+    assert {image["/ColorSpace"] for image in images} == {"/DeviceRGB"}
+    assert not {image._data for image in images} & {sideways, cmyk, large, commented}
+    assert not any(b"hidden" in image._data for image in images)
 
 
 def test_report_without_level_sign_off_or_decision_says_what_is_pending():

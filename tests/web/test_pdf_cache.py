@@ -1,0 +1,186 @@
+"""Kept PDFs as served: rendered once, never stale after a revocation, a reopening or another language."""
+
+import pytest
+from flask_babel import force_locale
+
+from outlet_audit.certificates import views
+from outlet_audit.certificates.data import certificate_data, report_data
+from outlet_audit.certificates.pdf_cache import KINDS
+from outlet_audit.certificates.report_pdf import render_inspection_report
+from outlet_audit.checklist.service import get_or_create_assessment
+from tests.certificate_helpers import make_certified, pdf_text
+from tests.checklist_helpers import Inspection, complete, workflow_links  # noqa: F401  (fixture)
+from tests.factories import login
+
+
+class Counter:
+    """Wraps a renderer and counts the documents it really rendered."""
+
+    def __init__(self, render):
+        self.render, self.count = render, 0
+
+    def __call__(self, data):
+        self.count += 1
+        return self.render(data)
+
+
+@pytest.fixture
+def kept(app, monkeypatch, tmp_path):
+    """A fresh cache folder, and counters of the renders behind each download."""
+    monkeypatch.setitem(app.config, "PDF_CACHE_DIR", str(tmp_path / "pdf-cache"))
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "http://pdf-test.example/")
+    certificates = Counter(views.render_certificate)
+    reports = Counter(views.render_inspection_report)
+    monkeypatch.setattr(views, "render_certificate", certificates)
+    monkeypatch.setattr(views, "render_inspection_report", reports)
+    return type(
+        "Kept", (), {"root": tmp_path / "pdf-cache", "certificates": certificates, "reports": reports}
+    )
+
+
+def kept_files(root, kind):
+    assert kind in KINDS
+    return sorted((root / kind).glob("*/*.pdf"))
+
+
+def download(client, url: str) -> bytes:
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    assert response.headers["Cache-Control"] == "private, no-store"
+    return response.data
+
+
+def certificate_url(certified) -> str:
+    return f"/certificates/{certified.certificate.id}/certificate.pdf"
+
+
+def report_url(application) -> str:
+    return f"/reports/{application.id}/inspection-report.pdf"
+
+
+def fresh_certificate(app, certificate) -> bytes:
+    with app.test_request_context():
+        return views.render_certificate.render(certificate_data(certificate))
+
+
+def fresh_report(app, application, locale="zh_CN") -> bytes:
+    with app.test_request_context(), force_locale(locale):
+        inspection = get_or_create_assessment(application, "inspection")
+        return render_inspection_report(report_data(application, inspection))
+
+
+def test_a_certificate_is_rendered_once_and_then_served_as_kept(app, client, ctx, kept):
+    certified = make_certified()
+    login(client, certified.outlet_user)
+    first = download(client, certificate_url(certified))
+    login(client, certified.bureau)  # another reader gets the same record
+    again = download(client, certificate_url(certified))
+    assert kept.certificates.count == 1
+    assert first == again == fresh_certificate(app, certified.certificate)
+    assert len(kept_files(kept.root, "certificate")) == 1
+
+
+def test_a_revoked_certificate_is_rendered_anew(app, client, ctx, kept, db_session):
+    certified = make_certified()
+    login(client, certified.bureau)
+    download(client, certificate_url(certified))
+    revoked = client.post(
+        f"/certificates/{certified.certificate.id}/revoke", data={"reason": "网点已停业，不再符合要求"}
+    )
+    assert revoked.status_code == 302
+    db_session.refresh(certified.certificate)
+    assert certified.certificate.state == "revoked"
+
+    after = download(client, certificate_url(certified))
+    assert kept.certificates.count == 2  # not the copy kept while it was active
+    assert after == fresh_certificate(app, certified.certificate)
+    assert len(kept_files(kept.root, "certificate")) == 2
+
+
+def test_an_edited_outlet_gives_a_new_certificate_and_report(app, client, ctx, kept, db_session):
+    certified = make_certified(name="奉贤南桥顺丰营业部")
+    login(client, certified.bureau)
+    certificate = download(client, certificate_url(certified))
+    report = download(client, report_url(certified.application))
+    certified.outlet.name = "奉贤南桥顺丰营业部（新址）"
+    db_session.flush()
+    new_certificate = download(client, certificate_url(certified))
+    new_report = download(client, report_url(certified.application))
+    assert (kept.certificates.count, kept.reports.count) == (2, 2)
+    assert "（新址）" in pdf_text(new_certificate) and "（新址）" not in pdf_text(certificate)
+    assert "（新址）" in pdf_text(new_report) and "（新址）" not in pdf_text(report)
+
+
+@pytest.mark.usefixtures("workflow_links")
+def test_a_reopened_and_again_signed_off_inspection_gives_the_new_report(app, client, ctx, kept, db_session):
+    inspection = Inspection()
+    complete(inspection)
+    inspection.save("4.2", "A", note="初次检查：宣传栏完整")
+    login(client, inspection.inspector)
+    assert (
+        client.post(f"/checklist/{inspection.assessment.id}/sign-off", data={"confirm": "y"}).status_code
+        == 302
+    )
+    login(client, inspection.bureau)
+    first = download(client, report_url(inspection.application))
+    assert download(client, report_url(inspection.application)) == first
+    assert kept.reports.count == 1
+    assert "初次检查：宣传栏完整" in pdf_text(first)
+
+    reopened = client.post(
+        f"/checklist/applications/{inspection.application.id}/reopen",
+        data={"reason": "4.2 照片看不清，请复核"},
+    )
+    assert reopened.status_code == 302
+    db_session.refresh(inspection.application)
+    assert inspection.application.status == "inspection_scheduled"
+    db_session.refresh(inspection.assessment)
+    inspection.save("4.2", "B", note="复核：宣传栏缺一块")
+    login(client, inspection.inspector)
+    assert (
+        client.post(f"/checklist/{inspection.assessment.id}/sign-off", data={"confirm": "y"}).status_code
+        == 302
+    )
+    db_session.refresh(inspection.application)
+    db_session.refresh(inspection.assessment)
+    assert inspection.application.status == "inspected"
+
+    login(client, inspection.bureau)
+    second = download(client, report_url(inspection.application))
+    text = pdf_text(second)
+    assert "复核：宣传栏缺一块" in text and "初次检查：宣传栏完整" not in text
+    assert kept.reports.count == 2
+    assert second == fresh_report(app, inspection.application)
+
+
+def test_each_language_gets_its_own_report(app, client, ctx, kept):
+    certified = make_certified()
+    login(client, certified.outlet_user)
+    chinese = download(client, report_url(certified.application))
+    client.post("/language", data={"locale": "en"})
+    english = download(client, report_url(certified.application))
+    assert "Reductionatsource" in pdf_text(english) and "Reductionatsource" not in pdf_text(chinese)
+    client.post("/language", data={"locale": "zh_CN"})
+    assert download(client, report_url(certified.application)) == chinese
+    assert kept.reports.count == 2  # one render per language; the third download was kept
+    assert english == fresh_report(app, certified.application, "en")
+
+
+def test_a_damaged_kept_report_is_rendered_again(client, ctx, kept):
+    certified = make_certified(photos={"1.1": 2})
+    login(client, certified.bureau)
+    first = download(client, report_url(certified.application))
+    [path] = kept_files(kept.root, "report")
+    path.write_bytes(path.read_bytes()[: len(first) // 2])
+    assert download(client, report_url(certified.application)) == first
+    assert kept.reports.count == 2
+
+
+def test_a_report_still_being_filled_in_is_not_kept(client, ctx, kept):
+    inspection = Inspection()
+    inspection.save("1.1", True)
+    login(client, inspection.bureau)
+    download(client, report_url(inspection.application))
+    download(client, report_url(inspection.application))
+    assert kept.reports.count == 2
+    assert kept_files(kept.root, "report") == []
