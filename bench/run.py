@@ -145,6 +145,9 @@ def benchmark_database(kind: str, args, pages: list[Page], workdir: Path, log) -
         sample = seed.seed(database.url, instance, Scale.for_outlets(args.scale), log=log)
         run.seconds_seeding, run.counts = time.perf_counter() - started, sample.counts
         env = seed.app_environment(database.url, instance)
+        # PDFs rendered on every request: each download measured as a first download (the worst
+        # case); kept copies would turn later concurrencies into file reads of the same records.
+        env["PDF_CACHE_MAX_BYTES"] = "0"
         app = seed.make_app(env)
         paths, run.page_notes = page_paths(app, pages, sample)
         with Gunicorn(env, args.workers, workdir / f"gunicorn-{kind}.log") as server:
