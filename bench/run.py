@@ -28,6 +28,8 @@ from bench.synthetic import Scale
 from bench.urls import page_paths, preflight, request_lines
 
 DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+WARM_UP_SECONDS = 1.0  # per page, before the measured windows, not reported
+WARM_UP_CONCURRENCY = 8  # enough connections for every worker to take a share
 LINES_PER_SECOND = 2_000  # distinct requests prepared per second of a run that needs them
 SNAPSHOT_SETTING = "DASHBOARD_SNAPSHOT_SECONDS"  # 0: the dashboard computes its figures on every request
 
@@ -163,6 +165,7 @@ def benchmark_database(kind: str, args, pages: list[Page], workdir: Path, log) -
                     log(f"  {page.name}: {problem}")
                 else:
                     live.append(page)
+            warm_up(server.port, app, [BASELINE, *live], paths, sessions, sample, log)
             for concurrency in args.concurrencies:
                 for page in [BASELINE, *live, BASELINE_AGAIN]:
                     too_slow = _too_slow(run, page, concurrency, args.duration)
@@ -198,6 +201,34 @@ def benchmark_database(kind: str, args, pages: list[Page], workdir: Path, log) -
                         log("  the server was still busy 120 s after the run; later figures may suffer")
             run.worker_rss_mb = server.worker_rss_mb()
     return run
+
+
+def warm_up(port: int, app, pages: list[Page], paths, sessions, sample, log) -> None:
+    """Let every worker serve every page a few times before any window is measured.
+
+    A worker's first requests import modules, compile templates and fill its caches (districts,
+    parsed editions); at c=1 a window holds a few hundred requests, so those first requests
+    would be its p99. The answer save is left out: its saves are counted out one per target.
+    """
+    for page in pages:
+        if page.method == "POST":
+            continue
+        lines = (
+            request_lines(app, page, sample, int(LINES_PER_SECOND * WARM_UP_SECONDS))
+            if page.requests
+            else None
+        )
+        run_wrk(
+            page.name,
+            port,
+            paths[page.name],
+            sessions[page.role],
+            WARM_UP_CONCURRENCY,
+            WARM_UP_SECONDS,
+            lines=lines,
+        )
+        wait_until_idle(port)
+    log(f"  warmed up: {len(pages)} pages, {WARM_UP_SECONDS:g} s each at c={WARM_UP_CONCURRENCY}")
 
 
 def dashboard_scaling(args, workdir: Path, app_endpoints, log) -> report.ScalingRun:

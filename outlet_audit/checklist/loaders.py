@@ -6,7 +6,7 @@ workflow/record_facts.py.
 
 from flask import g
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from outlet_audit.access import RecordFacts, record_loader
 from outlet_audit.checklist.models import Assessment
@@ -20,8 +20,8 @@ from outlet_audit.workflow.record_facts import application_record_facts
 def assessment_with_application(assessment_id: int) -> tuple[Assessment, Application] | None:
     """The assessment and its application in one query, with what the scope check and the page read.
 
-    The inspectors (the scope check) and the pinned edition's row (its snapshot JSON is deferred:
-    the parsed edition is cached by content hash) come along.
+    The inspectors (the scope check, in a second query) and the pinned edition's row (its snapshot
+    JSON is deferred: the parsed edition is cached by content hash) come along.
     The pair is kept on `g` for the rest of the request: the scope check loads it and the view
     reads it again, and the session's identity map holds objects only weakly, so without this
     reference the view would load both rows a second time.
@@ -34,7 +34,9 @@ def assessment_with_application(assessment_id: int) -> tuple[Assessment, Applica
                 select(Assessment, Application)
                 .join(Application, Application.id == Assessment.application_id)
                 .where(Assessment.id == assessment_id)
-                .options(joinedload(Application.inspectors), joinedload(Application.edition))
+                # The inspectors in a second, indexed query: joined in, SQLite materialises the
+                # whole assignments x users join (every inspection of the city) for each request.
+                .options(selectinload(Application.inspectors), joinedload(Application.edition))
             )
             .unique()
             .first()
