@@ -45,6 +45,8 @@ class Application(db.Model):
         ),
         CheckConstraint("(status = 'approved') = (granted_level IS NOT NULL)", name="granted_iff_approved"),
         Index("ix_applications_district_status", "district_id", "status"),
+        # the bureau queue, one status, page by page in submission order
+        Index("ix_applications_district_status_submitted", "district_id", "status", "submitted_at", "id"),
         Index("ix_applications_status_submitted", "status", "submitted_at"),
         Index("ix_applications_district_submitted", "district_id", "submitted_at"),  # dashboards, exports
         Index("ix_applications_submitted", "submitted_at"),
