@@ -119,7 +119,3 @@ PAGES = (
 
 # The page whose time at 1,000 and 100,000 outlets is compared (target: at most 2x).
 SCALING_PAGE = "dashboard (city)"
-
-
-def page_named(name: str) -> Page:
-    return next(page for page in PAGES if page.name == name)

@@ -4,15 +4,12 @@ Everything goes through the real operations where one exists (save_answer, store
 score_assessment, issue_certificate); only the status is set directly, as `make_application` does.
 """
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from io import BytesIO
 
-from PIL import Image
 from pypdf import PdfReader
-from sqlalchemy import event
 
 from outlet_audit.audit.operations import record
 from outlet_audit.certificates.models import Certificate
@@ -173,23 +170,3 @@ def pdf_text(pdf: bytes) -> str:
 
 def image_count(pdf: bytes) -> int:
     return sum(len(page.images) for page in PdfReader(BytesIO(pdf)).pages)
-
-
-def as_image(png: bytes) -> Image.Image:
-    return Image.open(BytesIO(png))
-
-
-@contextmanager
-def counted_queries():
-    """Collect the SQL statements run inside the block (savepoints left out)."""
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)

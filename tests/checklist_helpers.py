@@ -7,7 +7,6 @@ import io
 import re
 import struct
 import zlib
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from outlet_audit.criteria import load_edition
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.roles import Role
 from tests.factories import make_application, make_outlet, make_user
+from tests.workflow_helpers import best_value
 
 PUDONG_PATH = Path(__file__).parent / "data" / "criteria" / "pudong-pilot-2026.yaml"
 
@@ -98,16 +98,6 @@ class Inspection:
         return f"/checklist/applications/{self.application.id}/result"
 
 
-def best_value(item):
-    """The answer that earns the item's full points, as the engine's value."""
-    spec = item.answer
-    if spec.type == "yes_no":
-        return spec.earns_on
-    if spec.type == "choice":
-        return max(spec.options, key=lambda option: option.points).code
-    return Decimal(max(threshold.min for threshold in spec.thresholds))
-
-
 def form_text(item, value):
     """The text a browser would send for an engine value."""
     return FIELD_BUILDERS[item.answer.type].to_text(value)
@@ -155,12 +145,13 @@ def photo(size=(640, 480), *, taken: str | None = None, gps=None, colour="green"
     return buffer.getvalue()
 
 
-def pdf(extra_catalog: bytes = b"") -> bytes:
-    """A one-page PDF with a correct cross-reference table."""
+def pdf(catalog: bytes = b"", *, objects: tuple[bytes, ...] = (), trailer: bytes = b"") -> bytes:
+    """A one-page PDF with a correct cross-reference table; extra objects are numbered from 4."""
     bodies = [
-        b"<< /Type /Catalog /Pages 2 0 R" + extra_catalog + b" >>",
+        b"<< /Type /Catalog /Pages 2 0 R" + catalog + b" >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        *objects,
     ]
     data = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
@@ -170,7 +161,8 @@ def pdf(extra_catalog: bytes = b"") -> bytes:
     xref = len(data)
     data += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
     data += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    data += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(bodies) + 1, xref)
+    data += b"trailer\n<< /Size %d /Root 1 0 R" % (len(bodies) + 1) + trailer + b" >>\n"
+    data += b"startxref\n%d\n%%%%EOF\n" % xref
     return bytes(data)
 
 

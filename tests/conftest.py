@@ -123,9 +123,33 @@ class ConnectionBoundSession(FlaskSQLAlchemySession):
         return self.bind
 
 
-@pytest.fixture
-def db_session(app):
-    """A session whose work is rolled back after the test, through savepoints."""
+@contextmanager
+def counted_statements(*, savepoints: bool = True):
+    """Collect the SQL statements run inside the block.
+
+    savepoints=False leaves out SAVEPOINT, RELEASE and ROLLBACK: the tests' own session runs in
+    savepoints, which a page outside the tests would not send.
+    """
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if savepoints or not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+@contextmanager
+def connection_bound_session(app):
+    """Point db.session at one connection whose outer transaction is rolled back at the end.
+
+    Commits inside (a request's, a test's) only release savepoints into that transaction, so
+    nothing written inside outlives the block. Yields the connection.
+    """
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
@@ -138,12 +162,19 @@ def db_session(app):
             }
         )
         try:
-            yield db.session
+            yield connection
         finally:
             db.session.remove()
             db.session = original
             outer.rollback()
             connection.close()
+
+
+@pytest.fixture
+def db_session(app):
+    """A session whose work is rolled back after the test, through savepoints."""
+    with connection_bound_session(app):
+        yield db.session
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ only to build a starting point; journeys go through the pages.
 
 import io
 import random
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -117,6 +116,7 @@ def attach(application, user, purpose="commitment", **fields) -> Evidence:
 
 
 def best_value(item):
+    """The answer that earns the item's full points, as the engine's value."""
     spec = item.answer
     if spec.type == "yes_no":
         return spec.earns_on
@@ -186,13 +186,6 @@ def sign_off_inspection(application, inspector, *, short_of=()) -> object:
 
 def in_days(days: int) -> str:
     return (today_in_shanghai() + timedelta(days=days)).isoformat()
-
-
-def flashed_text(page: str) -> list[str]:
-    return [
-        re.sub(r"\s+", " ", text).strip()
-        for text in re.findall(r'<div class="alert[^"]*" role="status">(.*?)</div>', page, re.S)
-    ]
 
 
 def reload(application) -> Application:

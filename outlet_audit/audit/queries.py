@@ -16,7 +16,7 @@ from outlet_audit.accounts.models import User
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.extensions import db
-from outlet_audit.outlets.models import District
+from outlet_audit.outlets.reference import all_districts
 from outlet_audit.text import Message
 from outlet_audit.workflow.states import ACTION_LABELS, STATUS_LABELS, Action, Status
 
@@ -158,7 +158,7 @@ def _entries(events: list[AuditEvent]) -> list[TimelineEntry]:
 
 def _district_names() -> dict[str, str]:
     lang = current_language()
-    return {str(d.id): d.name(lang) for d in db.session.scalars(select(District))}
+    return {str(d.id): d.name(lang) for d in all_districts()}
 
 
 def describe(event: AuditEvent) -> str:

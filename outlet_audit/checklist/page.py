@@ -24,7 +24,7 @@ from outlet_audit.checklist.forms import field_builder, field_name, item_data
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.service import (
-    answer_rows,
+    answer_rows_by_code,
     holds_valid_district_certificate,
     missing_items,
     scoring_answers,
@@ -124,7 +124,7 @@ def load_state(
 ):
     """The assessment's answers (`rows` by item code if the caller has them), evidence and score."""
     if rows is None:
-        rows = {row.item_code: row for row in answer_rows(assessment)}
+        rows = answer_rows_by_code(assessment)
     answers = scoring_answers(edition, rows.values())
     if result is None:
         result = score(
@@ -190,7 +190,7 @@ def row_json(item: Item, row: AnswerRow | None, edition: Edition, lang: str) -> 
         "note": (row.note if row else None) or "",
         "version": row.version if row else 0,
         "display": display_answer(item, answer, lang),
-        "updated_by": row_author(row),
+        "updated_by": uploader_name(row.updated_by_id if row else None),
         "updated_at": row.updated_at.isoformat() + "Z" if row else None,
         "updated_at_text": format_datetime(row.updated_at, "short") if row else "",
     }
@@ -204,13 +204,6 @@ def same_answer(row: AnswerRow | None, given) -> bool:
         given.not_applicable,
         given.note,
     )
-
-
-def row_author(row: AnswerRow | None) -> str:
-    if row is None or row.updated_by_id is None:
-        return ""
-    user = db.session.get(User, row.updated_by_id)
-    return user.display_name if user else ""
 
 
 EVIDENCE_KIND_LABELS = {
@@ -267,6 +260,7 @@ def capture_gap_days(evidence: Evidence) -> int | None:
 
 
 def uploader_name(user_id: int | None) -> str:
+    """The display name of whoever uploaded a file or saved an answer ("" when unknown)."""
     user = db.session.get(User, user_id) if user_id else None
     return user.display_name if user else ""
 

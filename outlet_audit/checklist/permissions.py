@@ -47,11 +47,7 @@ def why_not_editable(kind: str, status: str, role: Role, signed_off: bool) -> Me
     mode = checklist_mode(kind, status, role, signed_off)
     if mode is Mode.EDIT:
         return None
-    if (
-        mode is None
-        or (kind == "inspection" and role != Role.INSPECTOR)
-        or (kind == "self" and role != Role.OUTLET)
-    ):
+    if mode is None or not refusal_is_state(kind, role):
         return Message(READ_ONLY)
     if signed_off:
         return Message(LOCKED)

@@ -47,10 +47,15 @@ class AnswerConflict(Exception):
         self.current = current
 
 
-def get_or_create_assessment(application, kind: str) -> Assessment:
-    assessment = db.session.scalar(
+def find_assessment(application, kind: str) -> Assessment | None:
+    """The application's assessment of this kind ('self' or 'inspection'), if it was started."""
+    return db.session.scalar(
         select(Assessment).where(Assessment.application_id == application.id, Assessment.kind == kind)
     )
+
+
+def get_or_create_assessment(application, kind: str) -> Assessment:
+    assessment = find_assessment(application, kind)
     if assessment is None:
         assessment = Assessment(application_id=application.id, kind=kind)
         db.session.add(assessment)
@@ -81,6 +86,11 @@ def scoring_answers(edition: Edition, rows) -> dict[str, Answer]:
 
 def answer_rows(assessment: Assessment) -> list[AnswerRow]:
     return list(db.session.scalars(select(AnswerRow).where(AnswerRow.assessment_id == assessment.id)))
+
+
+def answer_rows_by_code(assessment: Assessment) -> dict[str, AnswerRow]:
+    """The assessment's answers by item code, as `save_answer(rows=...)` takes and keeps them."""
+    return {row.item_code: row for row in answer_rows(assessment)}
 
 
 def save_answer(

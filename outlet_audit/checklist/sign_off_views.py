@@ -15,12 +15,12 @@ from wtforms.validators import DataRequired, Length
 
 from outlet_audit.access import Scope, allow
 from outlet_audit.checklist.attachments import attach_signature, item_evidence, reuse_map, signatures
-from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.page import level_label
 from outlet_audit.checklist.permissions import Mode, sees_inspection_result
 from outlet_audit.checklist.results import differences, result_view
 from outlet_audit.checklist.service import (
     answer_rows,
+    find_assessment,
     holds_valid_district_certificate,
     missing_for_sign_off,
     scoring_answers,
@@ -104,12 +104,11 @@ def sign_off(assessment_id: int):
 def result(application_id: int):
     application = db.get_or_404(Application, application_id)
     edition = pinned_edition(application.edition)
-    inspection = _assessment(application, "inspection")
+    inspection = find_assessment(application, "inspection")
     signed_off = inspection is not None and inspection.signed_off_at is not None
     if not sees_inspection_result(current_user.role, signed_off):
         abort(403)
-    self_assessment = _assessment(application, "self")
-    holds_certificate = holds_valid_district_certificate(application.outlet_id)
+    self_assessment = find_assessment(application, "self")
     lang = current_language()
     context = {
         "application": application,
@@ -123,9 +122,10 @@ def result(application_id: int):
     if inspection is not None:
         answers = scoring_answers(edition, answer_rows(inspection))
         stored = inspection.result if signed_off and inspection.result else None
-        figures = (
-            stored or score(edition, answers, holds_valid_district_certificate=holds_certificate).to_dict()
-        )
+        figures = stored
+        if figures is None:  # scored now; only then is the outlet's certificate looked up
+            holds_certificate = holds_valid_district_certificate(application.outlet_id)
+            figures = score(edition, answers, holds_valid_district_certificate=holds_certificate).to_dict()
         view = result_view(edition, figures)
         evidence = item_evidence(inspection)
         self_answers = scoring_answers(edition, answer_rows(self_assessment)) if self_assessment else {}
@@ -177,9 +177,3 @@ def reopen(application_id: int):
             "success",
         )
     return redirect(url_for(".result", application_id=application_id))
-
-
-def _assessment(application: Application, kind: str) -> Assessment | None:
-    return db.session.scalar(
-        db.select(Assessment).where(Assessment.application_id == application.id, Assessment.kind == kind)
-    )

@@ -25,6 +25,7 @@ from outlet_audit.checklist.forms import (
     read_item,
 )
 from outlet_audit.checklist.loaders import assessment_with_application  # also registers the record loaders
+from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.page import (
     ChecklistState,
@@ -50,7 +51,8 @@ from outlet_audit.checklist.permissions import (
 from outlet_audit.checklist.service import (
     AnswerConflict,
     AnswerRefused,
-    answer_rows,
+    answer_rows_by_code,
+    find_assessment,
     get_or_create_assessment,
     save_answer,
     score_assessment,
@@ -187,25 +189,23 @@ def render_checklist(checklist: Checklist, state: ChecklistState, form):
 def save_whole_form(checklist: Checklist, form) -> bool:
     """Save every changed item of a posted form and its files; False if anything needs the user."""
     form.validate()  # fills each sub-form's errors; CSRFProtect has already checked the token
-    ok, state = True, load_state(checklist.assessment, checklist.edition, checklist.application.outlet_id)
+    ok, rows = True, answer_rows_by_code(checklist.assessment)  # read once: compared, saved, scored
     for item, subform in form.item_forms():
         ok &= _attach_posted_files(checklist, item, subform)  # files chosen cannot be kept for a retry
         if subform.errors:
             ok = False
             continue
-        ok &= _save_posted_item(checklist, state, item, subform)
-    score_assessment(
-        checklist.assessment, checklist.edition, checklist.application.outlet_id, state.rows.values()
-    )
+        ok &= _save_posted_item(checklist, rows, item, subform)
+    score_assessment(checklist.assessment, checklist.edition, checklist.application.outlet_id, rows.values())
     db.session.commit()
     if not ok:
         flash(_("Some answers were not saved. Check the items marked below; the others are saved."), "danger")
     return ok
 
 
-def _save_posted_item(checklist: Checklist, state: ChecklistState, item, subform) -> bool:
+def _save_posted_item(checklist: Checklist, rows: dict[str, AnswerRow], item, subform) -> bool:
     given = read_item(subform)
-    if same_answer(state.rows.get(item.code), given):
+    if same_answer(rows.get(item.code), given):
         return True  # unchanged: saving it again could only collide with someone else's newer answer
     try:
         row = save_answer(
@@ -217,7 +217,7 @@ def _save_posted_item(checklist: Checklist, state: ChecklistState, item, subform
             note=given.note,
             expected_version=given.version,
             actor=current_user,
-            rows=state.rows,
+            rows=rows,
         )
     except AnswerConflict as conflict:
         current = row_json(item, conflict.current, checklist.edition, current_language())
@@ -303,7 +303,7 @@ def save_item(assessment_id: int, item_code: str):
         return jsonify(status="invalid", errors=errors, message=" ".join(sum(errors.values(), []))), 422
     given = read_item(subform)
     assessment, edition, outlet_id = checklist.assessment, checklist.edition, checklist.application.outlet_id
-    rows = {row.item_code: row for row in answer_rows(assessment)}  # read once: saved, scored, counted
+    rows = answer_rows_by_code(assessment)  # read once: saved, scored, counted
     try:
         row = save_answer(
             assessment,
@@ -369,7 +369,7 @@ def conflict_json(checklist: Checklist, item, current):
 def self_assessment(application_id: int):
     """Open the application's self-assessment, starting it when the outlet opens it first."""
     application = db.get_or_404(Application, application_id)
-    existing = _assessment_of(application, "self")
+    existing = find_assessment(application, "self")
     if existing is None:
         if current_user.role != Role.OUTLET:
             abort(404)
@@ -378,7 +378,7 @@ def self_assessment(application_id: int):
             db.session.commit()
         except IntegrityError:  # opened twice at once: the other request made it
             db.session.rollback()
-            existing = _assessment_of(application, "self")
+            existing = find_assessment(application, "self")
     return redirect(url_for(".edit", assessment_id=existing.id))
 
 
@@ -386,16 +386,10 @@ def self_assessment(application_id: int):
 @allow({role: scope for role, scope in READERS.items() if role != Role.OUTLET})
 def inspection(application_id: int):
     application = db.get_or_404(Application, application_id)
-    existing = _assessment_of(application, "inspection")
+    existing = find_assessment(application, "inspection")
     if existing is None:
         abort(404)
     return redirect(url_for(".edit", assessment_id=existing.id))
-
-
-def _assessment_of(application: Application, kind: str) -> Assessment | None:
-    return db.session.scalar(
-        db.select(Assessment).where(Assessment.application_id == application.id, Assessment.kind == kind)
-    )
 
 
 # Sign-off and result pages live in their own module; importing it adds their routes to bp.

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from outlet_audit.core.models import get_setting, set_setting
 from outlet_audit.core.time import today_in_shanghai
-from outlet_audit.criteria.loader import load_editions
+from outlet_audit.criteria.loader import edition_files, load_editions
 from outlet_audit.criteria.model import Edition
 from outlet_audit.criteria.stored import StoredEdition
 from outlet_audit.extensions import db
@@ -27,7 +27,8 @@ def available_editions() -> dict[str, Edition]:
 
 
 def _folder_signature(folder: Path) -> tuple:
-    return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in folder.glob("*.yaml")))
+    """Name, change time and size of each file `load_editions` reads: any edit gives a new key."""
+    return tuple((p.name, (st := p.stat()).st_mtime_ns, st.st_size) for p in edition_files(folder))
 
 
 @lru_cache(maxsize=8)

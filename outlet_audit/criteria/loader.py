@@ -53,7 +53,7 @@ def load_editions(folder: str | os.PathLike) -> dict[str, Edition]:
     folder = Path(folder)
     if not folder.is_dir():
         raise CriteriaError([f"{display_path(folder)}: criteria folder not found"])
-    editions, messages = _read_editions(edition_files(folder))
+    editions, messages = read_editions(edition_files(folder))
     if messages:
         raise CriteriaError(messages)
     return {edition.id: edition for edition in sorted(editions, key=lambda e: e.id)}
@@ -61,7 +61,7 @@ def load_editions(folder: str | os.PathLike) -> dict[str, Edition]:
 
 def validate_paths(paths: Iterable[str | os.PathLike]) -> list[str]:
     """Every problem in these files (duplicate ids across them included); empty when all are valid."""
-    return _read_editions([Path(p) for p in paths])[1]
+    return read_editions([Path(p) for p in paths])[1]
 
 
 def edition_files(folder: str | os.PathLike) -> list[Path]:
@@ -76,7 +76,8 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def _read_editions(paths: list[Path]) -> tuple[list[Edition], list[str]]:
+def read_editions(paths: list[Path]) -> tuple[list[Edition], list[str]]:
+    """The editions that load (the first file of an id wins) and every problem, from one reading."""
     editions: list[Edition] = []
     messages: list[str] = []
     first_file_of: dict[str, str] = {}

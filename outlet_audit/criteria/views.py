@@ -20,13 +20,7 @@ from outlet_audit.core.i18n import current_language
 from outlet_audit.core.models import get_setting
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.criteria.editions import ACTIVE_EDITION_SETTING, active_edition, choose_active_edition
-from outlet_audit.criteria.loader import (
-    CriteriaError,
-    display_path,
-    edition_files,
-    load_edition,
-    validate_paths,
-)
+from outlet_audit.criteria.loader import CriteriaError, display_path, edition_files, read_editions
 from outlet_audit.criteria.model import Edition
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
@@ -53,14 +47,10 @@ class CriteriaFolder:
 def read_folder() -> CriteriaFolder:
     folder = Path(current_app.config["CRITERIA_DIR"])
     files = edition_files(folder) if folder.is_dir() else []
-    problems = validate_paths(files) if files else [f"{display_path(folder)}: no criteria edition files"]
-    editions: dict[str, Edition] = {}
-    for path in files:
-        try:
-            edition = load_edition(path)
-        except CriteriaError:
-            continue  # its messages are in `problems`
-        editions.setdefault(edition.id, edition)
+    loaded, problems = read_editions(files)  # each file parsed once; its problems are listed
+    if not files:
+        problems = [f"{display_path(folder)}: no criteria edition files"]
+    editions = {edition.id: edition for edition in loaded}
     active_id = None
     if not problems:
         try:

@@ -19,8 +19,9 @@ from sqlalchemy import select
 
 from outlet_audit.audit.operations import record
 from outlet_audit.extensions import db
-from outlet_audit.outlets.models import KNOWN_BRANDS, District, Outlet
+from outlet_audit.outlets.models import KNOWN_BRANDS, Outlet
 from outlet_audit.outlets.operations import verify_outlet
+from outlet_audit.outlets.reference import all_districts
 from outlet_audit.text import N_, Message
 
 from .outlet_import import COLUMN_BY_KEY, OutletRow, RowProblem, parse_import_file, validate_rows
@@ -96,7 +97,7 @@ def read_import_token(token: str, *, sha256: str, user_id: int) -> str:
 def district_names() -> dict[str, int]:
     """Every district under its Chinese and English name, as the file may use either."""
     names: dict[str, int] = {}
-    for district in db.session.scalars(select(District).order_by(District.sort_order)):
+    for district in all_districts():
         names[district.name_zh] = district.id
         names[district.name_en] = district.id
     return names

@@ -30,7 +30,8 @@ from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.criteria.model import Edition, Item, Text
 from outlet_audit.criteria.stored import StoredEdition
 from outlet_audit.extensions import db
-from outlet_audit.outlets.models import District, Outlet
+from outlet_audit.outlets.models import Outlet
+from outlet_audit.outlets.reference import DistrictName, all_districts
 from outlet_audit.scoring import answer_type
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.states import Status
@@ -108,7 +109,7 @@ class ItemPassRate:
 
 @dataclass(frozen=True)
 class DistrictFigures:
-    district: District
+    district: DistrictName
     outlets: OutletTotals
     applications: int
     certificates: int  # issued, in any state
@@ -356,7 +357,7 @@ def _only_edition_pk() -> int | None:
 
 def district_breakdown(f: Filters) -> list[DistrictFigures]:
     """The city bureau's table: every district (or the chosen one) with its figures."""
-    districts = db.session.scalars(select(District).order_by(District.sort_order))
+    districts = all_districts()
     if f.district_id is not None:
         districts = [d for d in districts if d.id == f.district_id]
 

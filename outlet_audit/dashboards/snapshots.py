@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from outlet_audit.core.time import utcnow
 from outlet_audit.criteria.model import Edition, Text
 from outlet_audit.extensions import db
-from outlet_audit.outlets.models import District
+from outlet_audit.outlets.reference import all_districts
 from outlet_audit.workflow.states import Status
 
 from . import queries
@@ -169,9 +169,7 @@ def figures_to_json(figures: Figures) -> dict:
 
 
 def figures_from_json(data: dict) -> Figures:
-    districts = {}
-    if data["districts"]:
-        districts = {d.id: d for d in db.session.scalars(select(District))}
+    districts = {d.id: d for d in all_districts()} if data["districts"] else {}
     return Figures(
         outlets=OutletTotals(*data["outlets"]),
         statuses=[(Status(status), count) for status, count in data["statuses"]],

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
 
 from outlet_audit.evidence.files import inspect_upload
 from outlet_audit.evidence.models import Evidence
@@ -54,14 +53,3 @@ def store_upload(
     db.session.add(evidence)
     db.session.flush()
     return evidence
-
-
-def reused_elsewhere(evidence: Evidence) -> list[Evidence]:
-    """The same original file uploaded for another outlet: a sign of a borrowed photo."""
-    return list(
-        db.session.scalars(
-            select(Evidence).where(
-                Evidence.original_sha256 == evidence.original_sha256, Evidence.outlet_id != evidence.outlet_id
-            )
-        )
-    )

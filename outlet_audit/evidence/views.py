@@ -17,7 +17,6 @@ from outlet_audit.checklist.attachments import attach_item_evidence, remove_evid
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.page import load_state
 from outlet_audit.checklist.permissions import sees_inspection_result
-from outlet_audit.checklist.service import missing_for_sign_off
 from outlet_audit.checklist.views import READERS, load_checklist, refusal_json, wants_json
 from outlet_audit.core.i18n import translate_message
 from outlet_audit.evidence.files import UploadRefused
@@ -138,11 +137,7 @@ def upload(assessment_id: int):
         if stored:
             flash(_("%(count)d file(s) attached.", count=len(stored)), "success")
         return redirect(back)
-    missing = (
-        len(missing_for_sign_off(checklist.assessment, checklist.edition))
-        if checklist.assessment.kind == "inspection"
-        else None
-    )
+    item, missing = item_evidence_status(checklist, item_code)
     reuse = reuse_map(stored) if current_user.role in BUREAU_ROLES else {}
     body = {
         "status": "stored" if stored else "refused",
@@ -158,7 +153,7 @@ def upload(assessment_id: int):
             }
             for evidence in stored
         ],
-        "item": item_evidence_status(checklist, item_code),
+        "item": item,
         "missing_count": missing,
     }
     return jsonify(body), 200 if stored else 422
@@ -190,27 +185,34 @@ def delete(evidence_id: int):
     remove_evidence(evidence, current_user, checklist.assessment.kind)
     db.session.commit()
     if wants_json():
-        return jsonify(
-            status="deleted",
-            item=item_evidence_status(checklist, item_code),
-            missing_count=len(missing_for_sign_off(checklist.assessment, checklist.edition))
-            if checklist.assessment.kind == "inspection"
-            else None,
-        )
+        item, missing = item_evidence_status(checklist, item_code)
+        return jsonify(status="deleted", item=item, missing_count=missing)
     flash(_("The file was removed."), "success")
     return redirect(back)
 
 
-def item_evidence_status(checklist, item_code: str) -> dict:
-    """How many files the item has now and whether its answer still lacks required evidence."""
+def item_evidence_status(checklist, item_code: str) -> tuple[dict, int | None]:
+    """How many files the item has now and whether its answer still lacks required evidence, and
+    how many things the inspection still misses for sign-off (None for a self-assessment).
+
+    Both from one load of the answers and evidence.
+    """
     state = load_state(checklist.assessment, checklist.edition, checklist.application.outlet_id)
+    missing = len(state.missing_for_sign_off()) if checklist.assessment.kind == "inspection" else None
     try:
         item = checklist.edition.item(item_code)
     except KeyError:
-        return {"code": item_code, "evidence_count": 0, "evidence_required": False, "evidence_missing": False}
-    return {
+        status = {
+            "code": item_code,
+            "evidence_count": 0,
+            "evidence_required": False,
+            "evidence_missing": False,
+        }
+        return status, missing
+    status = {
         "code": item_code,
         "evidence_count": len(state.evidence.get(item_code, ())),
         "evidence_required": state.evidence_required(item),
         "evidence_missing": state.evidence_missing(item),
     }
+    return status, missing

@@ -51,6 +51,15 @@ def _own_notification() -> Notification:
     return note
 
 
+def _own_read_notification() -> Notification:
+    """The user's notification the form names, marked read (committed) if it was not yet."""
+    note = _own_notification()
+    if note.read_at is None:
+        note.read_at = utcnow()
+        db.session.commit()
+    return note
+
+
 @bp.get("/")
 @signed_in
 def index():
@@ -70,10 +79,7 @@ def index():
 @bp.post("/open")
 @signed_in
 def open_notification():
-    note = _own_notification()
-    if note.read_at is None:
-        note.read_at = utcnow()
-        db.session.commit()
+    note = _own_read_notification()
     target = note.link if is_safe_redirect(note.link) else url_for("notifications.index")
     return redirect(target)
 
@@ -81,10 +87,7 @@ def open_notification():
 @bp.post("/read")
 @signed_in
 def mark_read():
-    note = _own_notification()
-    if note.read_at is None:
-        note.read_at = utcnow()
-        db.session.commit()
+    _own_read_notification()
     return redirect(url_for("notifications.index", page=request.form.get("page", type=int) or None))
 
 

@@ -56,13 +56,9 @@ def change_rows(outlet: Outlet) -> list[tuple[str, str, str]]:
     for name, new in pending_changes(outlet).items():
         old = getattr(outlet, name)
         if name == "district_id":
-            old, new = (_district_name(value, lang) for value in (old, new))
+            old, new = (district_name(value, lang) or str(value) for value in (old, new))
         rows.append((str(OUTLET_FIELD_LABELS.get(name, name)), old or "—", new or "—"))
     return rows
-
-
-def _district_name(district_id, lang: str) -> str:
-    return district_name(district_id, lang) or str(district_id)
 
 
 @bp.get("/verification")

@@ -21,6 +21,7 @@ from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
 from outlet_audit.text import N_, Message
 from outlet_audit.workflow.models import FINAL_STATUSES, Application
+from outlet_audit.workflow.operations import commitment_letter_attached
 from outlet_audit.workflow.states import Level, Status
 
 # The outlet may change its application only while it is in its hands.
@@ -195,16 +196,6 @@ def record_upload(application: Application, evidence: Evidence, actor) -> None:
     )
 
 
-def application_evidence(application: Application, purpose: str) -> list[Evidence]:
-    return list(
-        db.session.scalars(
-            select(Evidence)
-            .where(Evidence.application_id == application.id, Evidence.purpose == purpose)
-            .order_by(Evidence.uploaded_at, Evidence.id)
-        )
-    )
-
-
 def assessment_of(application: Application, kind: str) -> Assessment | None:
     return db.session.scalar(
         select(Assessment).where(Assessment.application_id == application.id, Assessment.kind == kind)
@@ -242,8 +233,17 @@ def merge_by_template(messages) -> tuple[Message, ...]:
     )
 
 
-def submission_gaps(application: Application) -> SubmissionGaps:
-    """Everything that still stops this application from being submitted."""
+def submission_gaps(
+    application: Application,
+    *,
+    assessments: dict[str, Assessment] | None = None,
+    evidence_purposes: frozenset[str] | None = None,
+) -> SubmissionGaps:
+    """Everything that still stops this application from being submitted.
+
+    As for application_facts, a page that has read the assessments (by kind) and the purposes of
+    the application's files passes them, so they are not read again.
+    """
     edition = pinned_edition(application.edition)
     answers = application.eligibility or {}
     eligibility = tuple(
@@ -251,14 +251,17 @@ def submission_gaps(application: Application) -> SubmissionGaps:
         for declaration in edition.eligibility
         if answers.get(declaration.code) is not True
     )
-    self_assessment = assessment_of(application, "self")
+    self_assessment = assessment_of(application, "self") if assessments is None else assessments.get("self")
     if self_assessment is None:
         item_gaps = [Message(N_("The self-assessment has not been started."))]
     else:
         item_gaps = missing_for_sign_off(self_assessment, edition)
-    commitment = ()
-    if not application_evidence(application, "commitment"):
-        commitment = (Message(N_("The signed commitment letter is not uploaded.")),)
+    attached = (
+        commitment_letter_attached(application)
+        if evidence_purposes is None
+        else "commitment" in evidence_purposes
+    )
+    commitment = () if attached else (Message(N_("The signed commitment letter is not uploaded.")),)
     level = ()
     if application.target_level == Level.CITY.value:
         refusal = city_level_refusal(application.outlet_id, edition)

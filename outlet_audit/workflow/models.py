@@ -21,6 +21,11 @@ FINAL_STATUSES = tuple(status.value for status in Status if status in states.FIN
 OPEN_APPLICATION = f"status NOT IN ({sql_values(FINAL_STATUSES)})"
 
 
+def application_reference(created_at: datetime, application_id: int) -> str:
+    """The number people quote on the phone: year of creation and id (lists build it from columns)."""
+    return f"SQ{created_at:%Y}-{application_id:06d}"
+
+
 inspection_assignments = Table(
     "inspection_assignments",
     db.metadata,
@@ -92,5 +97,4 @@ class Application(db.Model):
 
     @property
     def reference(self) -> str:
-        """The number people quote on the phone: year of creation and id."""
-        return f"SQ{self.created_at:%Y}-{self.id:06d}"
+        return application_reference(self.created_at, self.id)

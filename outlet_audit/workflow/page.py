@@ -54,8 +54,19 @@ def can_open(endpoint: str) -> bool:
     return rule is not None and (rule.public or current_user.role in rule.scopes)
 
 
-def build_action_form(action: Action, application: Application, edition, *, bound: bool = False):
-    """The form of one action, filled with sensible defaults unless it carries what was posted."""
+def build_action_form(
+    action: Action,
+    application: Application,
+    edition,
+    *,
+    bound: bool = False,
+    assessments: dict[str, Assessment] | None = None,
+):
+    """The form of one action, filled with sensible defaults unless it carries what was posted.
+
+    The application page passes the assessments it has read (by kind): the defaults of the
+    rectification and decision forms come from the inspection, not read again per form.
+    """
     cls = action_form_class(action)
     form = cls(prefix=action.value) if bound else cls(formdata=None, prefix=action.value)
     if isinstance(form, ScheduleForm):
@@ -79,10 +90,10 @@ def build_action_form(action: Action, application: Application, edition, *, boun
             SelectChoice(item.code, f"{item.code} {item.title.get(lang)}") for item in items
         ]
         if not bound:
-            form.item_codes.data = _items_short_of_full_marks(application)
+            form.item_codes.data = _items_short_of_full_marks(_inspection(application, assessments))
             form.deadline.data = today_in_shanghai() + timedelta(days=DEFAULT_RECTIFICATION_DAYS)
     elif isinstance(form, DecisionForm) and not bound:
-        inspection = assessment_of(application, "inspection")
+        inspection = _inspection(application, assessments)
         reached = inspection.level_reached if inspection is not None else None
         form.granted_level.data = reached if reached in ("district", "city") else application.target_level
         if form.granted_level.data == "city" and application.target_level == "district":
@@ -90,8 +101,11 @@ def build_action_form(action: Action, application: Application, edition, *, boun
     return form
 
 
-def _items_short_of_full_marks(application: Application) -> list[str]:
-    inspection = assessment_of(application, "inspection")
+def _inspection(application: Application, assessments: dict[str, Assessment] | None) -> Assessment | None:
+    return assessment_of(application, "inspection") if assessments is None else assessments.get("inspection")
+
+
+def _items_short_of_full_marks(inspection: Assessment | None) -> list[str]:
     if inspection is None or not inspection.result:
         return []
     return [
@@ -119,7 +133,7 @@ def application_page(
     forms = {
         action: posted_form
         if action == posted_action and posted_form is not None
-        else build_action_form(action, application, edition)
+        else build_action_form(action, application, edition, assessments=assessments)
         for action in actions
     }
     is_outlet = current_user.role == Role.OUTLET
@@ -145,7 +159,13 @@ def application_page(
         if draft is not None
         else (draft_form(edition, lang, application=application) if editable else None),
         "upload_form": CommitmentUploadForm(formdata=None, prefix="commitment") if editable else None,
-        "gaps": gaps if gaps is not None else (submission_gaps(application) if editable else None),
+        "gaps": gaps
+        if gaps is not None
+        else (
+            submission_gaps(application, assessments=assessments, evidence_purposes=frozenset(files))
+            if editable
+            else None
+        ),
         "self_assessment": self_assessment,
         "inspection": inspection,
         "commitment_files": files.get("commitment", []),

@@ -10,7 +10,7 @@ from outlet_audit.checklist.models import Assessment
 from outlet_audit.core.time import SHANGHAI
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
-from outlet_audit.workflow.models import Application, inspection_assignments
+from outlet_audit.workflow.models import Application, application_reference, inspection_assignments
 from outlet_audit.workflow.states import FINAL_STATUSES, Status
 
 OPEN = "open"  # everything the bureau still has to deal with (the default)
@@ -93,7 +93,7 @@ class QueueRow:
 
     @property
     def reference(self) -> str:
-        return f"SQ{self.created_at:%Y}-{self.id:06d}"  # as Application.reference
+        return application_reference(self.created_at, self.id)
 
 
 def queue_rows(ids: list[int]) -> list[QueueRow]:

@@ -44,10 +44,8 @@ APPLICATION_READERS = {
 SUBMISSIONS = (Action.SUBMIT, Action.RESUBMIT)
 
 
-@bp.app_template_global()
-def endpoint_available(endpoint: str) -> bool:
-    """For templates: link to another feature's page only when it exists and admits this role."""
-    return can_open(endpoint)
+# For templates: link to another feature's page only when it exists and admits this role.
+bp.add_app_template_global(can_open, "endpoint_available")
 
 
 def render_application(application: Application, *, status_code: int = 200, **posted):

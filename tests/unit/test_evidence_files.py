@@ -13,6 +13,7 @@ from PIL import ExifTags, Image
 
 from outlet_audit.evidence import files
 from outlet_audit.evidence.files import EvidenceKind, UploadRefused, display_filename, inspect_upload
+from tests.checklist_helpers import pdf as make_pdf
 
 MB = 1024 * 1024
 LIMIT = 10 * MB
@@ -94,27 +95,6 @@ def stream_object(content: bytes, dictionary: bytes = b"") -> bytes:
 
 def raw_stream_object(content: bytes, dictionary: bytes = b"") -> bytes:
     return b"<< /Length %d" % len(content) + dictionary + b" >>\nstream\n" + content + b"\nendstream"
-
-
-def make_pdf(*, catalog: bytes = b"", objects: tuple[bytes, ...] = (), trailer: bytes = b"") -> bytes:
-    """A one-page PDF with a correct cross-reference table; extra objects are numbered from 4."""
-    bodies = [
-        b"<< /Type /Catalog /Pages 2 0 R" + catalog + b" >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
-        *objects,
-    ]
-    pdf = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(bodies, start=1):
-        offsets.append(len(pdf))
-        pdf += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(pdf)
-    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
-    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    pdf += b"trailer\n<< /Size %d /Root 1 0 R" % (len(bodies) + 1) + trailer + b" >>\n"
-    pdf += b"startxref\n%d\n%%%%EOF\n" % xref
-    return bytes(pdf)
 
 
 def zip_bytes() -> bytes:

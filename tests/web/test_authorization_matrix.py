@@ -22,7 +22,6 @@ so a POST that succeeds (withdraw, disable, delete) changes nothing for the next
 
 import itertools
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -42,7 +41,7 @@ from outlet_audit.extensions import db
 from outlet_audit.notifications.models import Notification
 from outlet_audit.roles import Role
 from tests.checklist_helpers import pdf, photo
-from tests.conftest import ConnectionBoundSession
+from tests.conftest import connection_bound_session
 from tests.factories import make_application, make_outlet, make_user
 from tests.workflow_helpers import answer_all
 
@@ -373,37 +372,10 @@ class ModuleWorld:
             savepoint.rollback()
 
 
-@contextmanager
-def module_transaction(app):
-    """Point db.session at one connection for a whole module; its transaction is rolled back at the end.
-
-    Requests commit into it (each request's session works in a savepoint of its own), so what a
-    module builds is seen by every later request of the module and by nothing after it.
-    """
-    with app.app_context():
-        connection = db.engine.connect()
-        outer = connection.begin()
-        original = db.session
-        db.session = db._make_scoped_session(
-            {
-                "bind": connection,
-                "join_transaction_mode": "create_savepoint",
-                "class_": ConnectionBoundSession,
-            }
-        )
-        try:
-            yield connection
-        finally:
-            db.session.remove()
-            db.session = original
-            outer.rollback()
-            connection.close()
-
-
 @pytest.fixture(scope="module")
 def module_world(app):
     """Build the world once per module; nothing it or the requests write outlives the module."""
-    with module_transaction(app) as connection:
+    with connection_bound_session(app) as connection:
         with app.test_request_context():
             data = build_world()
             db.session.commit()  # releases the session's savepoint into the module's transaction

@@ -16,8 +16,8 @@ from outlet_audit.certificates.views import RENEWAL_ENDPOINT
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.notifications.models import Notification
 from outlet_audit.roles import Role
-from tests.certificate_helpers import answer_inspection, counted_queries, decide, make_certified, sign_off
-from tests.conftest import make_test_app
+from tests.certificate_helpers import answer_inspection, decide, make_certified, sign_off
+from tests.conftest import counted_statements, make_test_app
 from tests.factories import login, make_application, make_outlet, make_user
 
 
@@ -322,11 +322,11 @@ def test_the_list_needs_a_fixed_number_of_queries(client, ctx):
     city = make_user(Role.CITY_BUREAU)
     make_certified()
     login(client, city)
-    with counted_queries() as few:
+    with counted_statements(savepoints=False) as few:
         client.get("/certificates/")
     for index in range(8):
         make_certified(name=f"网点{index}", district_code="QP" if index % 2 else "FX")
-    with counted_queries() as many:
+    with counted_statements(savepoints=False) as many:
         page = client.get("/certificates/").get_data(as_text=True)
     assert "网点7" in page
     assert len(many) == len(few), many

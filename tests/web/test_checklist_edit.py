@@ -14,8 +14,8 @@ from outlet_audit.checklist.service import answer_rows, get_or_create_assessment
 from outlet_audit.roles import Role
 from outlet_audit.scoring import Answer, score
 from tests.checklist_helpers import Inspection, attach, best_value, form_text, full_form, pudong_edition
+from tests.conftest import counted_statements
 from tests.factories import login, make_application, make_outlet, make_user
-from tests.web.test_query_budget import counted_statements
 
 
 def page_of(client, url):

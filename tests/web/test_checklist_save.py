@@ -11,9 +11,8 @@ from outlet_audit.checklist.service import AnswerConflict, answer_rows, save_ans
 from outlet_audit.roles import Role
 from outlet_audit.scoring import Answer, score
 from tests.checklist_helpers import Inspection, attach, csrf_from, pudong_edition
-from tests.conftest import make_test_app
+from tests.conftest import counted_statements, make_test_app
 from tests.factories import login, make_user
-from tests.web.test_query_budget import counted_statements
 
 
 def save(client, inspection, code, value, version, **extra):

@@ -8,7 +8,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from outlet_audit.core.time import today_in_shanghai, utcnow
@@ -19,6 +19,7 @@ from outlet_audit.dashboards.queries import Filters
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from tests.checklist_helpers import pudong_edition
+from tests.conftest import counted_statements
 from tests.dashboard_helpers import build_world, number, tile
 from tests.factories import login, make_outlet, make_user
 from tests.web.test_dashboard import assert_page_shows, dashboard, expected
@@ -143,16 +144,8 @@ def test_without_snapshots_the_page_shows_the_time_only(client, world, english_u
 
 def test_a_served_snapshot_reads_none_of_the_counted_tables(app, client, world, snapshots_on):
     dashboard(client, world.city)
-    statements = []
-
-    def keep(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", keep)
-    try:
+    with counted_statements() as statements:
         html = dashboard(client, world.city)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", keep)
     assert_page_shows(html, expected(world))
     counted = ("answers", "assessments", "applications", "certificates", "outlets")
     assert not [s for s in statements if any(f"FROM {table}" in s for table in counted)], statements

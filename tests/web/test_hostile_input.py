@@ -35,8 +35,8 @@ from outlet_audit.roles import Role
 from outlet_audit.workflow.models import Application
 from tests.certificate_helpers import pdf_text
 from tests.checklist_helpers import SVG_WITH_SCRIPT, bomb_png, pdf, photo
+from tests.conftest import connection_bound_session
 from tests.factories import PASSWORD, district, login, make_application, make_outlet, make_user
-from tests.web.test_authorization_matrix import module_transaction
 from tests.workflow_helpers import affirm_everything, answer_all, attach, make_crew
 
 MULTIPART = "multipart/form-data"
@@ -369,7 +369,7 @@ def walk_through(walk: Walk) -> None:
 
 @pytest.fixture(scope="class")
 def walk(app):
-    with module_transaction(app):
+    with connection_bound_session(app):
         journey = Walk(app)
         journey.pages = {}
         walk_through(journey)

@@ -12,14 +12,13 @@ PENDING_PAGES: then it is reported as an expected failure (xfail) until it lands
 import itertools
 from collections import Counter
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from io import BytesIO
 
 import pytest
 from flask import Blueprint, url_for
 from PIL import Image
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from outlet_audit.access import public
 from outlet_audit.audit.operations import record
@@ -33,7 +32,7 @@ from outlet_audit.evidence.operations import store_upload
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District, Outlet
 from outlet_audit.roles import Role
-from tests.conftest import make_test_app
+from tests.conftest import counted_statements, make_test_app
 from tests.factories import login, make_application, make_outlet, make_user
 
 SMALL, LARGE = 5, 50
@@ -58,20 +57,6 @@ class BudgetCase:
     role: Role | None  # None: anonymous
     # (user, size) -> a function giving the next request; called twice per size (warm-up, counted)
     build: Callable
-
-
-@contextmanager
-def counted_statements():
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, _parameters, _context, _executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def same_request(endpoint: str, **values):
