@@ -314,7 +314,7 @@ USER_COLUMNS = (
     "locale",
     "session_token",
     "failed_logins",
-    "locked_at",
+    "login_blocked_until",
     "created_at",
     "last_login_at",
 )

@@ -48,14 +48,15 @@ def _init_extensions(app: Flask) -> None:
     from outlet_audit.accounts.session import init_login
     from outlet_audit.core.i18n import init_babel
     from outlet_audit.core.navigation import init_navigation
+    from outlet_audit.core.rate_limits import init_rate_limits
     from outlet_audit.core.security import init_security
-    from outlet_audit.extensions import bootstrap, csrf, db, limiter, migrate
+    from outlet_audit.extensions import bootstrap, csrf, db, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     csrf.init_app(app)
     bootstrap.init_app(app)
-    limiter.init_app(app)
+    init_rate_limits(app)
     init_babel(app)
     init_login(app)
     init_security(app)
@@ -76,6 +77,7 @@ def _register_cli(app: Flask) -> None:
     from outlet_audit.core.demo import demo_cli
     from outlet_audit.criteria.cli import criteria_cli
     from outlet_audit.dashboards.cli import dashboards_cli
+    from outlet_audit.evidence.cli import evidence_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
@@ -84,6 +86,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(criteria_cli)
     app.cli.add_command(certificates_cli)
     app.cli.add_command(dashboards_cli)
+    app.cli.add_command(evidence_cli)
 
 
 def _trust_proxy(app: Flask) -> None:

@@ -45,18 +45,51 @@ class BaseConfig:
 
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024  # request cap; each upload is checked against UPLOAD_MAX_BYTES
     UPLOAD_MAX_BYTES = _env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+    # Bounds on evidence (evidence/operations.py), in stored bytes; 0 switches one off. An application
+    # has 15-40 items, a few photos each (stored at most 2560 px, about 1-2 MB) in the self-assessment
+    # and the inspection, plus letters and rectification files: 512 MiB leaves room for that several
+    # times over. An outlet account keeps about four applications' worth; any account may upload
+    # 1 GiB a day, deleted uploads included.
+    EVIDENCE_QUOTA_PER_APPLICATION = _env_int("EVIDENCE_QUOTA_PER_APPLICATION", 512 * 1024 * 1024)
+    EVIDENCE_QUOTA_PER_ACCOUNT = _env_int("EVIDENCE_QUOTA_PER_ACCOUNT", 2 * 1024 * 1024 * 1024)
+    EVIDENCE_UPLOAD_BYTES_PER_DAY = _env_int("EVIDENCE_UPLOAD_BYTES_PER_DAY", 1024 * 1024 * 1024)
+    # Import files wait here between the dry run and the confirmation, outside the evidence store
+    # and the backups; None: <instance>/import-staging.
+    IMPORT_STAGING_DIR = os.environ.get("IMPORT_STAGING_DIR") or None
 
     CRITERIA_DIR = os.environ.get("CRITERIA_DIR", str(PROJECT_ROOT / "criteria"))
+    # `flask criteria remind` tells the administrators this many days before the edition in use ends.
+    CRITERIA_NOTICE_DAYS = _env_int("CRITERIA_NOTICE_DAYS", 30)
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
+    # Flask-Limiter (core/rate_limits.py). memory:// counts in each process apart: with several
+    # gunicorn workers every worker allows the whole limit, so production wants Redis.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "20 per minute")
-    LOGIN_LOCK_AFTER_FAILURES = _env_int("LOGIN_LOCK_AFTER_FAILURES", 10)
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "outlet-audit")
+    RATELIMIT_STRATEGY = "moving-window"  # a fixed window lets twice the limit through across its edge
+    # Redis unreachable: count in this process and log it, rather than refuse every request.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    # Per client address (IPv6: per /64). Sign-in counts failed attempts only; the further limits
+    # are the growing waits an address meets as its failures pile up.
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute; 30 per hour; 100 per day")
+    RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "10 per hour; 30 per day")
+    RATELIMIT_PUBLIC = os.environ.get("RATELIMIT_PUBLIC", "60 per minute; 1000 per hour")
+    # Per account (accounts/throttle.py): after this many failed sign-ins in a row, each further
+    # attempt waits BASE seconds, doubling with every failure, at most MAX; the wait ends by itself.
+    LOGIN_THROTTLE_AFTER_FAILURES = _env_int("LOGIN_THROTTLE_AFTER_FAILURES", 5)
+    LOGIN_THROTTLE_BASE_SECONDS = _env_int("LOGIN_THROTTLE_BASE_SECONDS", 15)
+    LOGIN_THROTTLE_MAX_SECONDS = _env_int("LOGIN_THROTTLE_MAX_SECONDS", 900)
+    # E-mail addresses at example.com, *.test and the like: accepted in development and tests only.
+    EMAIL_ALLOW_TEST_DOMAINS = False
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hashing method
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = _env_int("MAIL_PORT", 25)
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "no-reply@outlet-audit.local")
+    # Seconds each SMTP step may take before a mail is given up (and logged); mail is sent after the
+    # commit from a background thread (notifications/mailer.py), so it never holds a request.
+    MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 5)
 
     PAGE_SIZE = 20
 
@@ -72,6 +105,7 @@ class BaseConfig:
 
 class DevelopmentConfig(BaseConfig):
     ENV_NAME = "development"
+    EMAIL_ALLOW_TEST_DOMAINS = True
     DEBUG = False  # the Werkzeug debugger is never switched on by default; set FLASK_DEBUG=1 yourself
 
 
@@ -80,6 +114,10 @@ class TestingConfig(BaseConfig):
     TESTING = True
     LOAD_DEMO_DATA = False
     RATELIMIT_LOGIN = "1000 per minute"
+    RATELIMIT_REGISTER = "1000 per minute"
+    RATELIMIT_PUBLIC = "1000 per minute"
+    RATELIMIT_SWALLOW_ERRORS = False  # a limiter fault fails the test instead of passing unlimited
+    EMAIL_ALLOW_TEST_DOMAINS = True
     WTF_CSRF_ENABLED = False  # tests/web/test_csrf.py switches it back on and proves every form needs it
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a hashing method  # fast for tests; production uses scrypt
     DASHBOARD_SNAPSHOT_SECONDS = 0  # live figures; tests/web/test_dashboard_snapshots.py turns snapshots on

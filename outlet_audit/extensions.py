@@ -1,10 +1,11 @@
 """Extension objects, created unbound and initialised in the application factory."""
 
+import ipaddress
+
 from flask import has_request_context, request
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -32,13 +33,28 @@ def sql_values(values) -> str:
     return ", ".join(f"'{value}'" for value in values)
 
 
+def client_network() -> str:
+    """The client as rate limits count it: its IPv4 address, or the /64 network of an IPv6 one
+    (a single customer is handed a whole /64 and can use every address in it)."""
+    address = request.remote_addr or ""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address or "unknown"
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
-limiter = Limiter(key_func=get_remote_address)
+limiter = Limiter(key_func=client_network)
 
 
 @event.listens_for(Engine, "connect")
@@ -54,15 +70,15 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
+def writing_request() -> bool:
+    """Inside a request that may write (any method but GET, HEAD and OPTIONS)."""
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
     """Requests that write take SQLite's write lock up front: a deferred transaction that
     upgrades later is refused at once ("database is locked") instead of waiting its turn."""
     if conn.dialect.name != "sqlite":
         return
-    writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
-
-
-def client_address() -> str:
-    return request.remote_addr or "unknown"
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writing_request() else "BEGIN")

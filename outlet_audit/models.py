@@ -4,8 +4,7 @@ from outlet_audit.accounts.models import User
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.checklist.models import Answer, Assessment
-from outlet_audit.core.models import Setting
-from outlet_audit.criteria.stored import StoredEdition
+from outlet_audit.criteria.stored import EditionChoice, StoredEdition
 from outlet_audit.dashboards.models import DashboardSnapshot
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.notifications.models import Notification
@@ -20,10 +19,10 @@ __all__ = [
     "Certificate",
     "DashboardSnapshot",
     "District",
+    "EditionChoice",
     "Evidence",
     "Notification",
     "Outlet",
-    "Setting",
     "StoredEdition",
     "User",
     "inspection_assignments",

@@ -158,3 +158,106 @@ def test_the_whole_chain_goes_down_to_base_with_data_and_up_again(migrated):
     assert len(tables["districts"]["rows"]) == 16  # the reference data comes back with the schema
     assert tables["outlets"]["rows"] == []
     seed_every_table()  # and the app works on it again
+
+
+def test_0007_releases_accounts_locked_under_the_old_rule(tmp_path_factory, tmp_path):
+    """Accounts locked until an administrator unlocked them come out free, with their failure count
+    started again, and can sign in; going down brings nobody back locked."""
+    from werkzeug.security import generate_password_hash
+
+    insert = sa.text(
+        "INSERT INTO users (username, display_name, password_hash, role, active, session_token, "
+        "failed_logins, locked_at, created_at) VALUES (:username, :username, :hash, 'admin', :active, "
+        ":username, :failed, :locked_at, :now)"
+    )
+    password = "harbour lantern 58 kites"
+    with fresh_database(tmp_path_factory) as url:
+        app = make_test_app(url, tmp_path)
+        with app.app_context():
+            upgrade(revision="0006")
+            now = utcnow()
+            with db.engine.begin() as connection:
+                for username, failed, locked_at in (("locked-admin", 10, now), ("typist", 3, None)):
+                    connection.execute(
+                        insert,
+                        {
+                            "username": username,
+                            "hash": generate_password_hash(password, method="pbkdf2:sha256:1000"),
+                            "active": True,
+                            "failed": failed,
+                            "locked_at": locked_at,
+                            "now": now,
+                        },
+                    )
+            upgrade(revision="0007")
+            read = sa.text("SELECT username, failed_logins, login_blocked_until FROM users ORDER BY username")
+            with db.engine.connect() as connection:
+                assert connection.execute(read).all() == [("locked-admin", 0, None), ("typist", 3, None)]
+            client = app.test_client()
+            answer = client.post("/login", data={"username": "locked-admin", "password": password})
+            assert answer.status_code == 302
+            db.session.remove()
+            with db.engine.begin() as connection:
+                connection.execute(sa.text("UPDATE users SET login_blocked_until = :t"), {"t": now})
+            downgrade(revision="0006")
+            with db.engine.connect() as connection:
+                rows = connection.execute(sa.text("SELECT locked_at FROM users")).scalars().all()
+            assert rows == [None, None]
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("setup", "carried_over"),
+    [
+        (
+            ["INSERT INTO settings (key, value) VALUES ('active_criteria_edition', 'pudong-pilot-2026')"],
+            "pudong-pilot-2026",
+        ),
+        (
+            [  # no setting: the old rule used the newest edition in effect, as the latest application did
+                "INSERT INTO criteria_editions (edition_id, content_hash, snapshot, stored_at)"
+                " VALUES ('shanghai-2025', 'a', '{}', CURRENT_TIMESTAMP)",
+                "INSERT INTO criteria_editions (edition_id, content_hash, snapshot, stored_at)"
+                " VALUES ('shanghai-2026', 'b', '{}', CURRENT_TIMESTAMP)",
+            ],
+            "shanghai-2026",
+        ),
+        ([], "shanghai-2025"),  # a new installation: the edition this release ships
+    ],
+    ids=["setting", "latest-application", "new-installation"],
+)
+def test_0008_records_the_edition_in_use_as_an_explicit_choice_and_gives_it_back_going_down(
+    tmp_path_factory, tmp_path, setup, carried_over
+):
+    choices = "SELECT edition_id, active_from, chosen_by_id FROM criteria_edition_choices ORDER BY id"
+    with fresh_database(tmp_path_factory) as url:
+        app = make_test_app(url, tmp_path)
+        with app.app_context():
+            upgrade(revision="0007")
+            with db.engine.begin() as connection:
+                for statement in setup:
+                    connection.execute(sa.text(statement))
+            upgrade(revision="0008")
+            with db.engine.connect() as connection:
+                assert connection.execute(sa.text(choices)).all() == [(carried_over, None, None)]
+            assert "settings" not in sa.inspect(db.engine).get_table_names()
+            with db.engine.begin() as connection:  # a later choice in use, and one scheduled for next year
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO criteria_edition_choices (edition_id, active_from, chosen_at)"
+                        " VALUES ('in-use', :today, CURRENT_TIMESTAMP),"
+                        " ('next-year', :later, CURRENT_TIMESTAMP)"
+                    ),
+                    {
+                        "today": today_in_shanghai() - timedelta(days=1),
+                        "later": today_in_shanghai() + timedelta(days=365),
+                    },
+                )
+            downgrade(revision="0007")
+            with db.engine.connect() as connection:
+                setting = connection.execute(sa.text("SELECT key, value FROM settings")).all()
+            assert setting == [("active_criteria_edition", "in-use")]
+            assert "criteria_edition_choices" not in sa.inspect(db.engine).get_table_names()
+            db.session.remove()
+            db.engine.dispose()

@@ -1,4 +1,5 @@
-"""The administrator's account pages: create staff accounts, disable, enable and unlock any account."""
+"""The administrator's account pages: create staff accounts; disable, enable and unlock (end the
+sign-in wait of) any account."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -9,10 +10,11 @@ from sqlalchemy import select
 from outlet_audit.access import RecordFacts, Scope, allow, record_loader
 from outlet_audit.accounts.forms import ROLE_LABELS, StaffAccountForm
 from outlet_audit.accounts.models import User
-from outlet_audit.accounts.operations import AccountError, create_staff_user, set_active, unlock
+from outlet_audit.accounts.operations import AccountError, create_staff_user, is_throttled, set_active, unlock
 from outlet_audit.accounts.views import _attach_error
 from outlet_audit.core.i18n import current_language
 from outlet_audit.core.navigation import nav_entry
+from outlet_audit.core.params import page_number
 from outlet_audit.extensions import db
 from outlet_audit.outlets.forms import district_choices
 from outlet_audit.outlets.models import Outlet
@@ -43,7 +45,7 @@ def users():
             User.username.icontains(search, autoescape=True)
             | User.display_name.icontains(search, autoescape=True)
         )
-    page = db.paginate(query, per_page=50, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
     return render_template(
         "accounts/admin_users.html",
         page=page,
@@ -74,7 +76,8 @@ def _account_rows(users: list[User]) -> list[dict]:
             {
                 "user": user,
                 "belongs_to": belongs_to,
-                "unlock_url": url_for("admin.unlock_user", user_id=user.id) if user.locked_at else None,
+                "waiting": is_throttled(user),
+                "unlock_url": url_for("admin.unlock_user", user_id=user.id) if user.failed_logins else None,
                 "toggle_url": url_for(
                     "admin.disable_user" if user.active else "admin.enable_user", user_id=user.id
                 ),

@@ -1,29 +1,47 @@
-"""`flask users ...`: accounts from the command line, for the first administrator and for scripts."""
+"""`flask users ...`: accounts from the command line, for the first administrator and for scripts.
+
+Everything a sole administrator needs to get back in without SQL: `enable`, `unlock` (end a
+sign-in wait now) and `set-password`. Refusals print the reason and exit non-zero; no input ends
+in a traceback. Each change is in the audit trail with no actor: the command line.
+"""
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from outlet_audit.accounts.forms import STAFF_ROLES, strong_password
+from outlet_audit.accounts.forms import STAFF_ROLES
 from outlet_audit.accounts.models import User
-from outlet_audit.accounts.operations import AccountError, create_staff_user, set_active
+from outlet_audit.accounts.operations import (
+    AccountError,
+    create_staff_user,
+    is_throttled,
+    reset_password,
+    set_active,
+    unlock,
+)
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District
 from outlet_audit.outlets.rules import USERNAME_RE
 from outlet_audit.roles import Role
 
-users_cli = AppGroup("users", help="Create, disable and list accounts.")
+users_cli = AppGroup("users", help="Create, disable, enable, unlock and list accounts; set passwords.")
 
 
-def _check_password(password: str) -> str:
-    class _Field:
-        data = password
+def _find_user(username: str) -> User:
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user {username}")
+    return user
 
+
+def _apply(change) -> None:
+    """Run an account operation and commit, or print its refusal and exit 1."""
     try:
-        strong_password(None, _Field)
-    except Exception as error:  # wtforms ValidationError carries the message
-        raise click.BadParameter(str(error)) from None
-    return password
+        change()
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
+    db.session.commit()
 
 
 @users_cli.command("create")
@@ -34,14 +52,13 @@ def _check_password(password: str) -> str:
     "--district", "district_code", help="District code (e.g. FX) for inspectors and district bureaus."
 )
 @click.option("--email", default=None)
-@click.password_option(help="Prompted for when not given.")
+@click.password_option(help="Prompted for (twice, hidden) when not given.")
 def create(username, display_name, role, district_code, email, password):
     """Create a bureau, inspector or administrator account."""
     if not USERNAME_RE.match(username):
         raise click.BadParameter(
             "3-64 letters, digits, dots, hyphens or underscores", param_hint="--username"
         )
-    _check_password(password)
     district_id = None
     if Role(role) in (Role.INSPECTOR, Role.DISTRICT_BUREAU):
         if not district_code:
@@ -51,8 +68,8 @@ def create(username, display_name, role, district_code, email, password):
             codes = ", ".join(db.session.scalars(select(District.code).order_by(District.sort_order)))
             raise click.BadParameter(f"unknown district; one of {codes}", param_hint="--district")
         district_id = district.id
-    try:
-        create_staff_user(
+    _apply(
+        lambda: create_staff_user(
             username=username,
             display_name=display_name,
             email=email,
@@ -61,28 +78,52 @@ def create(username, display_name, role, district_code, email, password):
             password=password,
             actor=None,
         )
-    except AccountError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error.message)) from None
-    db.session.commit()
+    )
     click.echo(f"created {username} ({role})")
+
+
+@users_cli.command("set-password")
+@click.argument("username")
+@click.password_option(help="Prompted for (twice, hidden) when not given.")
+def set_password(username, password):
+    """Set an account's password, end its sign-in wait and sign out its sessions."""
+    user = _find_user(username)
+    _apply(lambda: reset_password(user, password, actor=None))
+    click.echo(f"password set for {user.username}; its other sessions are signed out")
+
+
+@users_cli.command("unlock")
+@click.argument("username")
+def unlock_command(username):
+    """End an account's sign-in wait now (it would also end by itself)."""
+    user = _find_user(username)
+    _apply(lambda: unlock(user, actor=None))
+    click.echo(f"unlocked {user.username}")
+
+
+@users_cli.command("enable")
+@click.argument("username")
+def enable(username):
+    """Enable a disabled account."""
+    user = _find_user(username)
+    _apply(lambda: set_active(user, True, actor=None))
+    click.echo(f"enabled {user.username}")
 
 
 @users_cli.command("disable")
 @click.argument("username")
 def disable(username):
     """Disable an account: its sessions end and it can no longer sign in."""
-    user = db.session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise click.ClickException(f"no user {username}")
-    set_active(user, False, actor=type("System", (), {"id": None})())
-    db.session.commit()
-    click.echo(f"disabled {username}")
+    user = _find_user(username)
+    _apply(lambda: set_active(user, False, actor=None))
+    click.echo(f"disabled {user.username}")
 
 
 @users_cli.command("list")
 def list_users():
     """List every account with its role and state."""
     for user in db.session.scalars(select(User).order_by(User.role, User.username)):
-        state = "locked" if user.locked_at else ("active" if user.active else "disabled")
+        state = "active" if user.active else "disabled"
+        if is_throttled(user):
+            state += f", waiting until {user.login_blocked_until:%Y-%m-%d %H:%M} UTC"
         click.echo(f"{user.username:24} {user.role.value:16} {state}")

@@ -1,21 +1,54 @@
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
+from outlet_audit.accounts.password_policy import MIN_PASSWORD_LENGTH, password_problem
+from outlet_audit.core.forms import BaseForm
+from outlet_audit.core.i18n import translate_message
 from outlet_audit.outlets.rules import USERNAME_RE
 from outlet_audit.roles import Role
 
-MIN_PASSWORD_LENGTH = 10
+# RFC 2606 and RFC 6761 names that no real mailbox has.
+TEST_DOMAINS = ("example", "example.com", "example.net", "example.org", "test", "invalid", "localhost")
+
+PASSWORD_HINT = _l(
+    "At least %(n)d characters. A passphrase of a few unrelated words works well; "
+    "avoid your name, your username and common passwords.",
+    n=MIN_PASSWORD_LENGTH,
+)
 
 
-def strong_password(_form, field):
-    value = field.data or ""
-    if len(value) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
-    if not (any(c.isalpha() for c in value) and any(c.isdigit() for c in value)):
-        raise ValidationError(_l("Use both letters and digits."))
+def account_names(form) -> tuple[str | None, ...]:
+    """The names a new password must not contain: the form's own fields, or the account being
+    changed (`form.account_names`, set by the view)."""
+    if hasattr(form, "username"):
+        return (form.username.data, form.display_name.data)
+    return tuple(getattr(form, "account_names", ()))
+
+
+def policy_password(form, field):
+    """The password policy as a field validator: the same rule the operations enforce, shown
+    beside the field together with the form's other errors."""
+    problem = password_problem(field.data or "", account_names(form))
+    if problem is not None:
+        raise ValidationError(translate_message(problem))
+
+
+def valid_email(_form, field):
+    """A deliverable-looking address (email-validator, no DNS lookup). The reserved test domains
+    (example.com, *.test) only where EMAIL_ALLOW_TEST_DOMAINS is on: development and tests."""
+    allow_test_domains = current_app.config["EMAIL_ALLOW_TEST_DOMAINS"]
+    try:
+        result = validate_email(field.data, check_deliverability=False, test_environment=allow_test_domains)
+    except EmailNotValidError:
+        raise ValidationError(_l("Enter an e-mail address such as name@company.cn.")) from None
+    domain = result.ascii_domain.lower()
+    if not allow_test_domains and any(domain == d or domain.endswith("." + d) for d in TEST_DOMAINS):
+        raise ValidationError(_l("This is a reserved test address. Enter a real e-mail address."))
+    field.data = result.normalized
 
 
 username_validators = [
@@ -24,15 +57,19 @@ username_validators = [
 ]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     submit = SubmitField(_l("Sign in"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(BaseForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
-    new_password = PasswordField(_l("New password"), validators=[DataRequired(), strong_password])
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), policy_password],
+        description=PASSWORD_HINT,
+    )
     confirm = PasswordField(
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],
@@ -43,8 +80,12 @@ class ChangePasswordForm(FlaskForm):
 class AccountFieldsMixin:
     username = StringField(_l("Username"), validators=username_validators)
     display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=100)])
-    email = EmailField(_l("Email (optional)"), validators=[Optional(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), strong_password])
+    email = EmailField(_l("Email (optional)"), validators=[Optional(), Length(max=254), valid_email])
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), policy_password],
+        description=PASSWORD_HINT,
+    )
 
 
 STAFF_ROLES = (Role.INSPECTOR, Role.DISTRICT_BUREAU, Role.CITY_BUREAU, Role.ADMIN)
@@ -57,7 +98,7 @@ ROLE_LABELS = {
 }
 
 
-class StaffAccountForm(AccountFieldsMixin, FlaskForm):
+class StaffAccountForm(AccountFieldsMixin, BaseForm):
     role = SelectField(_l("Role"), choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in STAFF_ROLES])
     district_id = SelectField(_l("District"), coerce=int, validators=[Optional()])
     submit = SubmitField(_l("Create account"))

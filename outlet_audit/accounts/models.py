@@ -55,8 +55,10 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(10))
     # Rotated at logout and password change: every older session cookie stops working.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    # Failed sign-ins in a row and the end of the wait they earned (accounts/throttle.py). The wait
+    # ends by itself: nobody, not even the only administrator, is locked out for good by a stranger.
     failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_at: Mapped[datetime | None]
+    login_blocked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
@@ -82,7 +84,8 @@ class User(UserMixin, db.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.active and self.locked_at is None
+        # A sign-in wait does not end sessions: else a stranger's wrong guesses would sign the user out.
+        return self.active
 
     @property
     def is_bureau(self) -> bool:

@@ -4,10 +4,12 @@ import secrets
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from outlet_audit.accounts.models import PASSWORD_METHOD, User
+from outlet_audit.accounts.password_policy import password_problem
+from outlet_audit.accounts.throttle import FORGET_AFTER, ThrottleRule
 from outlet_audit.audit.operations import record
 from outlet_audit.core.time import utcnow
 from outlet_audit.extensions import db
@@ -15,11 +17,31 @@ from outlet_audit.outlets.models import Outlet
 from outlet_audit.roles import Role
 from outlet_audit.text import N_, Message
 
+# One answer to every failed sign-in: a wrong password, an unknown name, an account that must
+# wait, a disabled account or an outlet not yet verified all read the same, with the same status
+# and one password hash's time, so no answer tells a stranger anything about an account.
+SIGN_IN_FAILED = N_(
+    "Sign-in failed. Check the username and password. After several failed attempts, wait a few "
+    "minutes before trying again. A new outlet account can sign in once the district bureau has "
+    "verified the outlet; a disabled account, once the administrator enables it."
+)
+# Registration does not say whether the permit number or the username is the one already known.
+REGISTRATION_REFUSED = N_(
+    "We could not register an outlet with these details. If your outlet already has an account, "
+    "contact your district bureau."
+)
+
 
 @cache
-def _timing_dummy_hash() -> str:
-    """A hash to check when the username is unknown: a wrong name costs as long as a wrong password."""
-    return generate_password_hash(secrets.token_hex(16), method=PASSWORD_METHOD)
+def _timing_dummy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_hex(16), method=method)
+
+
+def spend_a_password_check(password: str) -> None:
+    """Check `password` against a throwaway hash made the configured way: a refusal that needs no
+    real check (unknown name, account waiting) costs as long as a wrong password."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", PASSWORD_METHOD)
+    check_password_hash(_timing_dummy_hash(method), password)
 
 
 class AccountError(Exception):
@@ -39,55 +61,92 @@ def permit_number_taken(permit_number: str) -> bool:
     return db.session.scalar(select(func.count()).where(Outlet.permit_number == permit_number)) > 0
 
 
-def authenticate(username: str, password: str) -> User:
-    """Return the user, or raise AccountError. A wrong name and a wrong password read the same."""
+def set_checked_password(user: User, password: str, field: str = "password") -> None:
+    """Set the password after the one policy has passed it (accounts/password_policy.py)."""
+    problem = password_problem(password, (user.username, user.display_name))
+    if problem is not None:
+        raise AccountError(problem, field=field)
+    user.set_password(password)
+
+
+def authenticate(username: str, password: str, known_user_ids=()) -> User:
+    """Return the user, or raise AccountError(SIGN_IN_FAILED) whatever the reason.
+
+    `known_user_ids`: accounts that signed in before in this browser; they skip the account's wait.
+    """
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
-    if user is None:
-        check_password_hash(_timing_dummy_hash(), password)
-        raise AccountError(Message(N_("Wrong username or password.")))
+    if user is None or not _claim_attempt(user, known_device=user.id in known_user_ids):
+        spend_a_password_check(password)
+        raise AccountError(Message(SIGN_IN_FAILED))
     if not user.check_password(password):
-        user.failed_logins += 1
-        if user.locked_at is None and user.failed_logins >= current_app.config["LOGIN_LOCK_AFTER_FAILURES"]:
-            user.locked_at = utcnow()
+        if user.failed_logins == ThrottleRule.from_config(current_app.config).free_failures:
             record(
-                "account_locked",
+                "login_throttled",
                 actor=None,
                 subject_type="user",
                 subject_id=user.id,
-                reason=f"{user.failed_logins} failed logins",
+                reason=f"{user.failed_logins} failed sign-ins in a row",
             )
-        raise AccountError(Message(N_("Wrong username or password.")))
-    # The password is right: from here on it is safe to say what else stands in the way.
-    if user.locked_at is not None:
-        raise AccountError(
-            Message(
-                N_("This account is locked after repeated failed logins. Ask the administrator to unlock it.")
-            )
-        )
-    if not user.active:
-        raise AccountError(Message(N_("This account is disabled. Ask the administrator.")))
-    if user.role == Role.OUTLET and not user.outlet.verified:
-        raise AccountError(
-            Message(
-                N_(
-                    "Your outlet is waiting for the district bureau to verify it. "
-                    "You can sign in once it is verified."
-                )
-            )
-        )
-    user.failed_logins = 0
+        raise AccountError(Message(SIGN_IN_FAILED))
+    # The right password ends the streak, whatever else stands in the way.
+    clear_throttle(user)
+    if not user.active or (user.role == Role.OUTLET and not user.outlet.verified):
+        raise AccountError(Message(SIGN_IN_FAILED))
     user.last_login_at = utcnow()
     return user
 
 
+def _claim_attempt(user: User, known_device: bool) -> bool:
+    """Count this attempt as a failure before the password is checked, unless the account must wait.
+
+    One conditional UPDATE: concurrent attempts cannot all read "no wait" and all go ahead, since
+    each sees the count and the wait the one before it wrote. The right password clears both.
+    """
+    now = utcnow()
+    rule = ThrottleRule.from_config(current_app.config)
+    conditions = [User.id == user.id]
+    if not known_device:
+        conditions.append(or_(User.login_blocked_until.is_(None), User.login_blocked_until <= now))
+    forgotten = User.login_blocked_until < now - FORGET_AFTER
+    failures = db.session.execute(
+        update(User)
+        .where(*conditions)
+        .values(failed_logins=case((forgotten, 1), else_=User.failed_logins + 1))
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if failures is None:
+        return False
+    user.failed_logins = failures
+    user.login_blocked_until = rule.blocked_until(failures, now)
+    db.session.flush()
+    return True
+
+
+def clear_throttle(user: User) -> None:
+    user.failed_logins = 0
+    user.login_blocked_until = None
+
+
+def is_throttled(user: User) -> bool:
+    return user.login_blocked_until is not None and user.login_blocked_until > utcnow()
+
+
 def register_outlet(form) -> User:
-    """Create an unverified outlet and its first user; the district bureau verifies it."""
-    if permit_number_taken(form.permit_number.data):
-        raise AccountError(
-            Message(N_("An outlet with this permit number is already registered.")), field="permit_number"
-        )
-    if username_taken(form.username.data):
-        raise AccountError(Message(N_("This username is taken.")), field="username")
+    """Create an unverified outlet and its first user; the district bureau verifies it.
+
+    A permit number or username already known is refused with one message that names neither,
+    and only after the password was hashed, so neither the answer nor its time tells which.
+    """
+    user = User(
+        username=form.username.data,
+        display_name=form.display_name.data.strip(),
+        email=form.email.data or None,
+        role=Role.OUTLET,
+    )
+    set_checked_password(user, form.password.data)
+    if permit_number_taken(form.permit_number.data) or username_taken(form.username.data):
+        raise AccountError(Message(REGISTRATION_REFUSED))
     outlet = Outlet(
         name=form.outlet_name.data,
         brand=form.brand.data,
@@ -101,14 +160,7 @@ def register_outlet(form) -> User:
     )
     db.session.add(outlet)
     db.session.flush()
-    user = User(
-        username=form.username.data,
-        display_name=form.display_name.data.strip(),
-        email=form.email.data or None,
-        role=Role.OUTLET,
-        outlet_id=outlet.id,
-    )
-    user.set_password(form.password.data)
+    user.outlet_id = outlet.id
     db.session.add(user)
     db.session.flush()
     record(
@@ -133,7 +185,7 @@ def create_staff_user(*, username, display_name, email, role, district_id, passw
         role=role,
         district_id=district_id if role in (Role.INSPECTOR, Role.DISTRICT_BUREAU) else None,
     )
-    user.set_password(password)
+    set_checked_password(user, password)
     db.session.add(user)
     db.session.flush()
     record("user_created", actor=actor, subject_type="user", subject_id=user.id, new=f"{username} ({role})")
@@ -143,13 +195,23 @@ def create_staff_user(*, username, display_name, email, role, district_id, passw
 def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current):
         raise AccountError(Message(N_("The current password is wrong.")), field="current_password")
-    user.set_password(new)
+    set_checked_password(user, new, field="new_password")
     user.rotate_session_token()
     record("password_changed", actor=user, subject_type="user", subject_id=user.id)
 
 
+def reset_password(user: User, password: str, actor) -> None:
+    """Set a password for someone else (`flask users set-password`): the policy applies, the
+    account's sign-in wait ends and every session it had is signed out."""
+    set_checked_password(user, password)
+    clear_throttle(user)
+    user.rotate_session_token()
+    record("password_set", actor=actor, subject_type="user", subject_id=user.id)
+
+
 def set_active(user: User, active: bool, actor) -> None:
-    if user.id == actor.id and not active:
+    """Enable or disable an account; `actor` None is the command line."""
+    if actor is not None and user.id == actor.id and not active:
         raise AccountError(Message(N_("You cannot disable your own account.")))
     if user.active != active:
         record(
@@ -165,7 +227,13 @@ def set_active(user: User, active: bool, actor) -> None:
 
 
 def unlock(user: User, actor) -> None:
-    if user.locked_at is not None:
-        record("account_unlocked", actor=actor, subject_type="user", subject_id=user.id)
-    user.locked_at = None
-    user.failed_logins = 0
+    """End an account's sign-in wait and its failure streak now, instead of when the wait ends."""
+    if user.failed_logins or user.login_blocked_until is not None:
+        record(
+            "account_unlocked",
+            actor=actor,
+            subject_type="user",
+            subject_id=user.id,
+            old=f"{user.failed_logins} failed sign-ins",
+        )
+    clear_throttle(user)

@@ -1,23 +1,30 @@
 """Signing in and out, outlet self-registration, and the user's own password."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from outlet_audit.access import public, signed_in
 from outlet_audit.accounts.forms import ChangePasswordForm, LoginForm
-from outlet_audit.accounts.operations import AccountError, authenticate, change_password, register_outlet
+from outlet_audit.accounts.known_devices import known_user_ids, remember_device
+from outlet_audit.accounts.operations import (
+    REGISTRATION_REFUSED,
+    SIGN_IN_FAILED,
+    AccountError,
+    authenticate,
+    change_password,
+    register_outlet,
+    spend_a_password_check,
+)
 from outlet_audit.core.i18n import translate_message
+from outlet_audit.core.rate_limits import configured_limit
 from outlet_audit.core.security import is_safe_redirect
 from outlet_audit.extensions import db, limiter
 from outlet_audit.outlets.forms import OutletRegistrationForm
+from outlet_audit.text import Message
 
 bp = Blueprint("accounts", __name__)
-
-
-def _login_limit() -> str:
-    return current_app.config["RATELIMIT_LOGIN"]
 
 
 def _attach_error(form, error: AccountError) -> None:
@@ -28,27 +35,52 @@ def _attach_error(form, error: AccountError) -> None:
         form.form_errors.append(text)
 
 
+def _failed(response) -> bool:
+    """Sign-in and password change: a success redirects; anything else counts against the address."""
+    return response.status_code != 302
+
+
+def _sign_in_refused(form: LoginForm):
+    """The one answer to every failed sign-in (operations.SIGN_IN_FAILED); the name stays typed."""
+    form.form_errors.append(translate_message(Message(SIGN_IN_FAILED)))
+    return render_template("accounts/login.html", form=form)
+
+
+def _address_limited(_limit):
+    """The address limit answers like any other failure: a 429 would be a second, telling answer."""
+    form = LoginForm()
+    spend_a_password_check(form.password.data or "")
+    return make_response(_sign_in_refused(form))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(
+    configured_limit("RATELIMIT_LOGIN"),
+    methods=["POST"],
+    deduct_when=_failed,
+    on_breach=_address_limited,
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        known = known_user_ids()
         try:
-            user = authenticate(form.username.data, form.password.data)
-        except AccountError as error:
-            db.session.commit()  # keep the failure count and any lock
-            _attach_error(form, error)
-        else:
-            db.session.commit()
-            session.clear()  # a fresh session at every sign-in: no fixation
-            login_user(user)
-            if user.locale:
-                session["locale"] = user.locale
-            target = request.args.get("next")
-            return redirect(target if is_safe_redirect(target) else url_for("core.index"))
+            user = authenticate(form.username.data, form.password.data, known)
+        except AccountError:
+            db.session.commit()  # keep the failure count and the wait it earned
+            return _sign_in_refused(form)
+        db.session.commit()
+        session.clear()  # a fresh session at every sign-in: no fixation
+        login_user(user)
+        if user.locale:
+            session["locale"] = user.locale
+        target = request.args.get("next")
+        response = redirect(target if is_safe_redirect(target) else url_for("core.index"))
+        remember_device(response, user.id, known)
+        return response
     return render_template("accounts/login.html", form=form)
 
 
@@ -66,12 +98,19 @@ def logout():
     return redirect(url_for("accounts.login"))
 
 
+def _registration_attempted(_response) -> bool:
+    """Count registrations that reached the database (made, or refused as already known): those
+    are what a stranger would repeat to learn which permits and names exist. Typing errors are free."""
+    return g.get("registration_attempted", False)
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @public
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(configured_limit("RATELIMIT_REGISTER"), methods=["POST"], deduct_when=_registration_attempted)
 def register():
     form = OutletRegistrationForm()
     if form.validate_on_submit():
+        g.registration_attempted = True
         try:
             register_outlet(form)
             db.session.flush()
@@ -80,9 +119,7 @@ def register():
             _attach_error(form, error)
         except IntegrityError:  # the same permit or username registered a moment ago
             db.session.rollback()
-            form.form_errors.append(
-                _("This outlet or username was registered a moment ago. Check and try again.")
-            )
+            form.form_errors.append(translate_message(Message(REGISTRATION_REFUSED)))
         else:
             db.session.commit()
             flash(
@@ -98,8 +135,12 @@ def register():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @signed_in
+@limiter.limit(configured_limit("RATELIMIT_LOGIN"), methods=["POST"], deduct_when=_failed)
 def password():
+    """Change one's own password. A wrong current password counts against the address like a
+    failed sign-in: a borrowed session must not become an unlimited guessing door."""
     form = ChangePasswordForm()
+    form.account_names = (current_user.username, current_user.display_name)
     if form.validate_on_submit():
         try:
             change_password(current_user, form.current_password.data, form.new_password.data)

@@ -1,59 +1,42 @@
 """Reading the audit trail as a timeline: who did what, when, from what to what, and why.
 
-Only reads. Each event becomes a `TimelineEntry` whose texts are translated for the reader,
-so the partial `audit/_timeline.html` just lays them out.
+Only reads. Each event becomes a `TimelineEntry` whose sentence and values are translated for
+the reader through the registry (audit.events, audit.display), so the partial
+`audit/_timeline.html` just lays them out: newest first, by day, a visit's steps (a
+self-assessment, an inspection round) and a run of declarations folded into one entry each.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
+from babel.lists import format_list as babel_format_list
+from flask_babel import ngettext
+from markupsafe import Markup
+from sqlalchemy import and_, func, not_, or_, select
+from sqlalchemy.orm import joinedload
 
 from outlet_audit.accounts.forms import ROLE_LABELS
 from outlet_audit.accounts.models import User
+from outlet_audit.audit.display import OUTLET_FIELD_LABELS, Readings, event_text, t
+from outlet_audit.audit.events import KIND_LABELS, Kind, assessment_kind, event_type
 from outlet_audit.audit.models import AuditEvent
-from outlet_audit.core.i18n import current_language, translate_message
+from outlet_audit.checklist.models import Assessment
+from outlet_audit.checklist.permissions import inspection_visible_to
+from outlet_audit.core.i18n import current_language, request_locale
+from outlet_audit.core.time import SHANGHAI
+from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.extensions import db
 from outlet_audit.outlets.reference import all_districts
-from outlet_audit.text import Message
-from outlet_audit.workflow.states import ACTION_LABELS, STATUS_LABELS, Action, Status
+from outlet_audit.text import N_
+from outlet_audit.workflow.models import Application
+from outlet_audit.workflow.states import Action
+
+__all__ = ["OUTLET_FIELD_LABELS", "Timeline", "TimelineEntry", "application_timeline", "outlet_timeline"]
 
 OUTLET_TIMELINE_LIMIT = 200
-
-# Outlet columns as the profile form names them.
-OUTLET_FIELD_LABELS = {
-    "name": _l("Outlet name"),
-    "brand": _l("Brand"),
-    "district_id": _l("District"),
-    "address": _l("Address"),
-    "permit_number": _l("Permit or filing number"),
-    "manager": _l("Manager"),
-    "phone": _l("Contact phone"),
-    "opening_hours": _l("Opening hours"),
-    "verified": _l("Verified"),
-}
-LEVEL_LABELS = {"district": _l("District level"), "city": _l("City level")}
-UPLOAD_LABELS = {
-    "commitment": _l("Commitment letter uploaded"),
-    "rectification": _l("Rectification evidence uploaded"),
-    "item": _l("Evidence uploaded"),
-    "signature": _l("Signature added"),
-}
-PROFILE_ACTIONS = {
-    "profile_updated": _l("Profile changed: %(field)s"),
-    "profile_change_requested": _l("Change requested: %(field)s"),
-    "profile_change_accepted": _l("Change accepted: %(field)s"),
-    "profile_change_rejected": _l("Change rejected: %(field)s"),
-    "profile_change_withdrawn": _l("Change request taken back: %(field)s"),
-}
-SIMPLE_ACTIONS = {
-    "certificate_issued": _l("Certificate issued"),
-    "certificate_superseded": _l("Certificate superseded"),
-    "certificate_revoked": _l("Certificate revoked"),
-    "outlet_verified": _l("Outlet verified"),
-}
+# Events about an inspection name it in their field, "inspection:<item code>": answers saved,
+# evidence uploaded or removed, signatures drawn (the checklist writes them so).
+INSPECTION_FIELD_PREFIX = "inspection:"
 
 
 @dataclass(frozen=True)
@@ -61,64 +44,85 @@ class TimelineEntry:
     occurred_at: datetime
     actor: str
     actor_role: str
-    what: str
+    what: str  # the sentence (Markup: its values are escaped into it)
     old: str | None
     new: str | None
-    reason: str | None
-    details: tuple["TimelineEntry", ...] = ()  # a run of small changes shown as one line, each kept here
+    reason: str | None  # as a person typed it
+    details: tuple["TimelineEntry", ...] = ()  # the steps of a folded entry, oldest first
+    kind: str = ""  # the filter groups (audit.events.Kind) it belongs to, space-separated
+    show_change: bool = False  # show "old → new" under the sentence
+    change_label: str | None = None
+    note: str | None = None  # what the system wrote about it (Markup), translated
+    application_id: int | None = None
+    application_ref: str | None = None  # named on the outlet's timeline, which spans applications
+    action: str = ""  # the audit row's action ("" for a folded run)
+
+    @property
+    def local(self) -> datetime:
+        """When it happened, in Shanghai (the database keeps naive UTC)."""
+        return self.occurred_at.replace(tzinfo=UTC).astimezone(SHANGHAI)
+
+    @property
+    def day(self) -> date:
+        return self.local.date()
+
+    @property
+    def clock(self) -> str:
+        return self.local.strftime("%H:%M")
 
 
-def application_timeline(application_id: int) -> list[TimelineEntry]:
-    """Every event of one application, oldest first: the story of the application.
+class Timeline(list):
+    """TimelineEntry items, newest first, with what the page lays them out by."""
 
-    A run of answers (or declarations) saved by one person in a row becomes one entry whose
-    details list every change, so the steps stay readable and nothing is left out.
+    @property
+    def days(self) -> list[tuple[date, list[TimelineEntry]]]:
+        days: list[tuple[date, list[TimelineEntry]]] = []
+        for entry in self:
+            if not days or days[-1][0] != entry.day:
+                days.append((entry.day, []))
+            days[-1][1].append(entry)
+        return days
+
+    @property
+    def filters(self) -> list[tuple[str, str]]:
+        """(kind, label) of every filter group some entry belongs to, in the registry's order."""
+        present = {kind for entry in self for kind in entry.kind.split()}
+        return [(kind.value, t(KIND_LABELS[kind])) for kind in Kind if kind in present]
+
+
+def application_timeline(application_id: int, *, viewer, inspection: Assessment | None) -> Timeline:
+    """Every event of one application the viewer may see, newest first: the story of the application.
+
+    `inspection` is the application's inspection as the caller has read it (None: there is none);
+    while the viewer may not see it, its events are left out by the query itself.
+    A visit's steps on one day (answers, files and signatures of the self-assessment or of one
+    inspection round) and a run of declarations become one entry whose details list every step,
+    so the history stays readable and nothing is left out.
     """
-    query = select(AuditEvent).where(AuditEvent.application_id == application_id).order_by(AuditEvent.id)
+    visible = {application_id} if inspection_visible_to(viewer, inspection) else set()
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.application_id == application_id, _inspection_events_only_of(visible))
+        .order_by(AuditEvent.id)
+    )
     events = db.session.scalars(query).all()
-    return _grouped(events, _entries(events))
+    # The page has read the application and its edition: both come from the session, no query.
+    application = db.session.get(Application, application_id)
+    editions = {application_id: pinned_edition(application.edition)} if application else {}
+    return _timeline(events, editions, {})
 
 
-def _run_key(event: AuditEvent):
-    if event.action == "answer_saved":
-        return ("answer", event.actor_id, (event.field or "").partition(":")[0])
-    if event.action == "draft_saved" and (event.field or "").startswith("eligibility:"):
-        return ("declaration", event.actor_id)
-    return None
+def _inspection_events_only_of(application_ids: set[int]):
+    """A condition: no event about an inspection unless it is of one of these applications.
+
+    Deny by default: an inspection event of any other application, or of none, is left out.
+    """
+    about_inspection = func.coalesce(AuditEvent.field, "").startswith(INSPECTION_FIELD_PREFIX)
+    return or_(not_(about_inspection), AuditEvent.application_id.in_(application_ids))
 
 
-def _grouped(events: list[AuditEvent], entries: list[TimelineEntry]) -> list[TimelineEntry]:
-    grouped: list[TimelineEntry] = []
-    run: list[TimelineEntry] = []
-    run_key = None
-    for event, entry in [*zip(events, entries, strict=True), (None, None)]:
-        key = _run_key(event) if event is not None else None
-        if run and (key is None or key != run_key):
-            grouped.append(run[0] if len(run) == 1 else _summary(run_key, run))
-            run = []
-        if event is None:
-            break
-        if key is None:
-            grouped.append(entry)
-        else:
-            run.append(entry)
-            run_key = key
-    return grouped
-
-
-def _summary(key, run: list[TimelineEntry]) -> TimelineEntry:
-    if key[0] == "declaration":
-        what = _("%(count)d declarations answered", count=len(run))
-    elif key[2] == "self":
-        what = _("Self-assessment: %(count)d answers saved", count=len(run))
-    else:
-        what = _("Inspection: %(count)d answers saved", count=len(run))
-    last = run[-1]
-    return TimelineEntry(last.occurred_at, last.actor, last.actor_role, what, None, None, None, tuple(run))
-
-
-def outlet_timeline(outlet_id: int, limit: int = OUTLET_TIMELINE_LIMIT) -> list[TimelineEntry]:
-    """The outlet's profile changes and its applications' events, newest first."""
+def outlet_timeline(outlet_id: int, *, viewer, limit: int = OUTLET_TIMELINE_LIMIT) -> Timeline:
+    """The outlet's profile changes and its applications' events the viewer may see, newest first."""
     query = (
         select(AuditEvent)
         .where(
@@ -130,30 +134,65 @@ def outlet_timeline(outlet_id: int, limit: int = OUTLET_TIMELINE_LIMIT) -> list[
         .order_by(AuditEvent.id.desc())
         .limit(limit)
     )
-    events = db.session.scalars(query).all()
-    return _grouped(events, _entries(events))
+    # Whoever sees even an inspection not signed off (or not begun) sees every inspection: no
+    # need to read them. Everyone else sees the events of the inspections the rule lets them see.
+    if not inspection_visible_to(viewer, None):
+        inspections = db.session.scalars(
+            select(Assessment)
+            .join(Application, Application.id == Assessment.application_id)
+            .where(Application.outlet_id == outlet_id, Assessment.kind == "inspection")
+        )
+        visible = {a.application_id for a in inspections if inspection_visible_to(viewer, a)}
+        query = query.where(_inspection_events_only_of(visible))
+    events = list(reversed(db.session.scalars(query).all()))
+    # Its applications, for their references and the editions that name checklist items (one query).
+    applications = db.session.scalars(
+        select(Application).where(Application.outlet_id == outlet_id).options(joinedload(Application.edition))
+    ).all()
+    editions = {a.id: pinned_edition(a.edition) for a in applications}
+    return _timeline(events, editions, {a.id: a.reference for a in applications})
 
 
-def _entries(events: list[AuditEvent]) -> list[TimelineEntry]:
+# --- from rows to entries --------------------------------------------------------------------
+
+
+def _timeline(events: list[AuditEvent], editions: dict, references: dict[int, str]) -> Timeline:
+    """Entries for events given oldest first: folded by visit and day, then newest first."""
+    readings = Readings(current_language(), editions, _district_names() if _names_a_district(events) else {})
     actor_ids = {event.actor_id for event in events if event.actor_id}
-    actors = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(actor_ids)))}
-    districts = _district_names() if any(event.field == "district_id" for event in events) else {}
+    actors = (
+        {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(actor_ids)))}
+        if actor_ids
+        else {}
+    )
+    system = t(N_("The system"))
     entries = []
     for event in events:
         actor = actors.get(event.actor_id)
-        old, new = _values(event, districts)
+        text = event_text(event, actor.display_name if actor else system, readings)
         entries.append(
             TimelineEntry(
                 occurred_at=event.occurred_at,
-                actor=actor.display_name if actor else _("System"),
+                actor=actor.display_name if actor else system,
                 actor_role=str(ROLE_LABELS.get(actor.role, "")) if actor else "",
-                what=describe(event),
-                old=old,
-                new=new,
-                reason=event.reason,
+                what=text.what,
+                old=text.old,
+                new=text.new,
+                reason=text.reason,
+                kind=text.kind.value,
+                show_change=text.show_change,
+                change_label=text.change_label,
+                note=text.note,
+                application_id=event.application_id,
+                application_ref=references.get(event.application_id),
+                action=event.action,
             )
         )
-    return entries
+    return Timeline(reversed(_folded(events, entries)))
+
+
+def _names_a_district(events: list[AuditEvent]) -> bool:
+    return any(event.field == "district_id" for event in events)
 
 
 def _district_names() -> dict[str, str]:
@@ -161,44 +200,95 @@ def _district_names() -> dict[str, str]:
     return {str(d.id): d.name(lang) for d in all_districts()}
 
 
-def describe(event: AuditEvent) -> str:
-    """Say in the reader's language what the event was."""
-    action, field = event.action, event.field or ""
-    if action == "transition" and field in Action.__members__.values():
-        return translate_message(Message(ACTION_LABELS[Action(field)]))
-    if action == "application_created":
-        return _("Application opened")
-    if action == "draft_saved":
-        if field == "target_level":
-            return _("Target level changed")
-        return _("Declaration %(code)s answered", code=field.partition(":")[2])
-    if action == "answer_saved":
-        kind, _sep, code = field.partition(":")
-        if kind == "self":
-            return _("Self-assessment item %(code)s answered", code=code)
-        return _("Inspection item %(code)s answered", code=code)
-    if action == "evidence_uploaded":
-        return str(UPLOAD_LABELS.get(field, _("File uploaded")))
-    if action in PROFILE_ACTIONS:
-        return str(PROFILE_ACTIONS[action]) % {"field": OUTLET_FIELD_LABELS.get(field, field)}
-    if action in SIMPLE_ACTIONS:
-        return str(SIMPLE_ACTIONS[action])
-    return f"{action} {field}".strip()
+def _folded(events: list[AuditEvent], entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """Fold each run of steps of one visit on one day (and each run of declarations) into one entry."""
+    rounds: dict[int | None, int] = {}  # inspection round of each application, from its reopenings
+    folded: list[TimelineEntry] = []
+    run: list[TimelineEntry] = []
+    run_key = None
+    for event, entry in zip(events, entries, strict=True):
+        key = _fold_key(event, entry, rounds)
+        if run and key != run_key:
+            folded.append(run[0] if len(run) == 1 else _summary(run_key, run))
+            run = []
+        if key is None:
+            folded.append(entry)
+        else:
+            run.append(entry)
+            run_key = key
+        if event.action == "transition" and event.field == Action.REOPEN_INSPECTION:
+            rounds[event.application_id] = rounds.get(event.application_id, 1) + 1
+    if run:
+        folded.append(run[0] if len(run) == 1 else _summary(run_key, run))
+    return folded
 
 
-def _values(event: AuditEvent, districts: dict[str, str]) -> tuple[str | None, str | None]:
-    return _value(event, event.old_value, districts), _value(event, event.new_value, districts)
+def _fold_key(event: AuditEvent, entry: TimelineEntry, rounds: dict) -> tuple | None:
+    kind = assessment_kind(event.field)
+    if kind and event_type(event.action).visit:
+        round_number = rounds.get(event.application_id, 1) if kind == "inspection" else 1
+        return ("visit", event.application_id, kind, round_number, entry.day)
+    if event.action == "draft_saved" and (event.field or "").startswith("eligibility:"):
+        return ("declarations", event.application_id, entry.day)
+    return None
 
 
-def _value(event: AuditEvent, value: str | None, districts: dict[str, str]) -> str | None:
-    if value is None:
-        return None
-    if event.action == "transition" and value in Status.__members__.values():
-        return translate_message(Message(STATUS_LABELS[Status(value)]))
-    if event.field == "target_level" and value in LEVEL_LABELS:
-        return str(LEVEL_LABELS[value])
-    if event.action == "draft_saved":
-        return _("Yes") if value == "yes" else _("No") if value == "no" else value
-    if event.field == "district_id":
-        return districts.get(value, value)
-    return value
+def _summary(key: tuple, run: list[TimelineEntry]) -> TimelineEntry:
+    """One entry for a run: what was done in it, by whom; each step kept in `details`."""
+    if key[0] == "declarations":
+        what = t(N_("%(count)d declarations answered")) % {"count": len(run)}
+    else:
+        _visit, _application, kind, round_number, _day = key
+        what = t(N_("%(visit)s: %(summary)s")) % {
+            "visit": _visit_label(kind, round_number),
+            "summary": format_list([part for part in _counts(run) if part]),
+        }
+    last = run[-1]
+    names = list(dict.fromkeys(entry.actor for entry in run))
+    roles = list(dict.fromkeys(entry.actor_role for entry in run if entry.actor_role))
+    kinds = {kind for entry in run for kind in entry.kind.split()}
+    return TimelineEntry(
+        occurred_at=last.occurred_at,
+        actor=format_list(names),
+        actor_role=format_list(roles) if roles else "",
+        what=Markup.escape(what),
+        old=None,
+        new=None,
+        reason=None,
+        details=tuple(run),
+        kind=" ".join(kind.value for kind in Kind if kind in kinds),
+        application_id=last.application_id,
+        application_ref=last.application_ref,
+    )
+
+
+def format_list(parts: list[str]) -> str:
+    """Parts joined as the reader's language joins a list (“A、B和C”, “A, B, and C”)."""
+    return babel_format_list(parts, locale=request_locale())
+
+
+def _visit_label(kind: str, round_number: int) -> str:
+    if kind == "self":
+        return t(N_("Self-assessment"))
+    if round_number > 1:
+        return t(N_("Inspection, round %(round)d")) % {"round": round_number}
+    return t(N_("Inspection"))
+
+
+def _counts(run: list[TimelineEntry]) -> list[str]:
+    """What a visit's run holds, counted: answers saved, files uploaded and removed, signatures."""
+    actions = [entry.action for entry in run]
+    return [
+        ngettext("%(num)d answer saved", "%(num)d answers saved", n)
+        if (n := actions.count("answer_saved"))
+        else "",
+        ngettext("%(num)d file uploaded", "%(num)d files uploaded", n)
+        if (n := actions.count("evidence_uploaded"))
+        else "",
+        ngettext("%(num)d file removed", "%(num)d files removed", n)
+        if (n := actions.count("evidence_deleted"))
+        else "",
+        ngettext("%(num)d signature added", "%(num)d signatures added", n)
+        if (n := actions.count("signature_added"))
+        else "",
+    ]

@@ -30,7 +30,7 @@ from outlet_audit.certificates.report_pdf import (
 from outlet_audit.certificates.state import CertificateState
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
-from outlet_audit.checklist.service import holds_valid_district_certificate, scoring_answers
+from outlet_audit.checklist.service import holds_valid_district_certificate, outlet_profile, scoring_answers
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.time import SHANGHAI
 from outlet_audit.core.urls import path_for
@@ -41,7 +41,8 @@ from outlet_audit.evidence.operations import evidence_store
 from outlet_audit.evidence.storage import StoredFileCorrupted
 from outlet_audit.extensions import db
 from outlet_audit.scoring import Answer, ItemScore, ScoreResult, SectionScore, score
-from outlet_audit.text import Message
+from outlet_audit.scoring.engine import SKIPPED_BY_CONDITION, SKIPPED_BY_PROFILE
+from outlet_audit.text import N_, Message
 
 SCORE_SCALE = Decimal(100)  # the engine's total is a percentage of the applicable points
 DECISION_ACTIONS = ("approve", "confirm_city_level", "reject")
@@ -112,7 +113,10 @@ def report_data(application, inspection: Assessment) -> ReportData:
         return ReportItem(
             code=item.code,
             title=item.title.get(lang),
-            answer=format_answer(item, answers.get(item.code), lang),
+            # an item left out was never asked: the report says why, not the inspector's "N/A"
+            answer=_(SKIP_REASONS[scored.skipped])
+            if scored.skipped in SKIP_REASONS
+            else format_answer(item, answers.get(item.code), lang),
             points_earned=scored.earned,
             points_possible=item.points,  # what the item is worth, also when N/A (marked in its column)
             not_applicable=scored.not_applicable,
@@ -175,6 +179,12 @@ def report_data(application, inspection: Assessment) -> ReportData:
     )
 
 
+SKIP_REASONS = {
+    SKIPPED_BY_PROFILE: N_("Does not apply to this outlet"),
+    SKIPPED_BY_CONDITION: N_("Not asked: condition not met"),
+}
+
+
 def format_answer(item: Item, answer: Answer | None, lang: str) -> str:
     """An answer as the reader says it: yes/no, the option's label, a percentage, a count; N/A."""
     if answer is None or not answer.answered:
@@ -215,6 +225,7 @@ def _score(application, inspection: Assessment, edition: Edition, answers: dict[
         edition,
         answers,
         holds_valid_district_certificate=holds_valid_district_certificate(application.outlet_id),
+        profile=outlet_profile(application.outlet_id),
     )
 
 
@@ -228,6 +239,7 @@ def _stored_score(data: dict) -> ScoreResult:
             not_applicable=raw["not_applicable"],
             veto_failed=raw["veto_failed"],
             full_marks=raw["full_marks"],
+            skipped=raw.get("skipped"),  # results stored before items could be left out lack it
         )
 
     return ScoreResult(

@@ -22,6 +22,8 @@ from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.numbering import DISTRICTS, parse_certificate_number
 from outlet_audit.certificates.state import STATE_COLOURS, CertificateState, certificate_state
 from outlet_audit.core.i18n import current_language
+from outlet_audit.core.params import page_number
+from outlet_audit.core.rate_limits import public_pages_limit
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.model import decimal_text
 from outlet_audit.extensions import db
@@ -145,6 +147,7 @@ class DirectoryPage:
 
 @bp.get("/verify")
 @public
+@public_pages_limit
 def verify():
     """The form; it sends a number it can read to that number's page (GET: verifying changes nothing)."""
     typed = request.args.get("number")
@@ -159,6 +162,7 @@ def verify():
 
 @bp.get("/verify/<number>")
 @public
+@public_pages_limit
 def verify_number(number: str):
     parsed = parse_certificate_number(number)
     if parsed is not None and str(parsed) != number:
@@ -186,9 +190,10 @@ def verify_number(number: str):
 
 @bp.get("/directory")
 @public
+@public_pages_limit
 def directory():
     filters = DirectoryFilters.from_args(request.args)
-    number = max(request.args.get("page", 1, type=int), 1)
+    number = page_number()
     return render_template(
         "public/directory.html",
         filters=filters,

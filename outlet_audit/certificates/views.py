@@ -11,9 +11,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import false, or_, select, true
-from wtforms import Form, SearchField, SelectField, SubmitField, TextAreaField
+from wtforms import SearchField, SelectField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
@@ -39,8 +38,11 @@ from outlet_audit.certificates.operations import RevocationRefused, revoke_certi
 from outlet_audit.certificates.pdf_cache import rendered_pdf
 from outlet_audit.certificates.report_pdf import render_inspection_report
 from outlet_audit.certificates.state import STATE_COLOURS, STATE_LABELS, CertificateState, certificate_state
+from outlet_audit.checklist.permissions import inspection_visible_to
+from outlet_audit.core.forms import BaseForm, PlainBaseForm
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.navigation import nav_entry
+from outlet_audit.core.params import page_number
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
@@ -71,7 +73,7 @@ def certificate_facts(certificate_id: int) -> RecordFacts | None:
     return RecordFacts(district_id=row.district_id, outlet_id=row.outlet_id) if row else None
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(BaseForm):
     reason = TextAreaField(
         _l("Reason for the revocation"),
         description=_l("Shown on the public verification page and kept in the audit trail."),
@@ -83,7 +85,7 @@ class RevokeForm(FlaskForm):
     submit = SubmitField(_l("Revoke certificate"))
 
 
-class CertificateFilterForm(Form):
+class CertificateFilterForm(PlainBaseForm):
     """The list's filters, read from the query string (a GET form: nothing to protect from CSRF)."""
 
     state = SelectField(_l("State"), default="")
@@ -129,7 +131,7 @@ def index():
             )
         )
     query = query.order_by(Certificate.issued_on.desc(), Certificate.id.desc())
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template(
         "certificates/list.html",
         page=page,
@@ -216,7 +218,8 @@ def revoke(certificate_id: int):
 def inspection_report(application_id: int):
     application = db.get_or_404(Application, application_id)
     inspection = inspection_for(application)
-    if inspection is None:
+    # Not yet for the outlet while the inspectors are still at work: as if there were no report.
+    if inspection is None or not inspection_visible_to(current_user, inspection):
         abort(404)
     data = report_data(application, inspection)
     if inspection.signed_off_at is None:  # a checklist still being filled in: nothing to keep

@@ -8,10 +8,12 @@ import base64
 import binascii
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
 from outlet_audit.audit.operations import record
+from outlet_audit.checklist.locking import lock_assessment
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.criteria.model import Edition
 from outlet_audit.evidence.files import UploadRefused, detect_mime_type
@@ -19,7 +21,9 @@ from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.operations import store_upload
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
+from outlet_audit.roles import BUREAU_ROLES, Role
 from outlet_audit.text import N_, Message
+from outlet_audit.workflow.models import Application, application_reference
 
 SIGNERS = ("inspector", "outlet")
 SIGNATURE_MAX_BYTES = 512 * 1024
@@ -29,6 +33,14 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PHOTO_NEEDED = N_("This item needs a photo, not a PDF document.")
 UNKNOWN_ITEM = N_("Unknown item %(code)s.")
 SIGNATURE_UNREADABLE = N_("The drawn signature could not be read. Clear it and sign again.")
+SIGNED_OFF = N_("This checklist is signed off and locked.")
+
+
+def _lock_open(assessment_id: int) -> None:
+    """Hold the assessment's lock (sign-off cannot score it meanwhile); refuse it once signed off."""
+    assessment = lock_assessment(assessment_id)
+    if assessment is not None and assessment.signed_off_at is not None:
+        raise UploadRefused(Message(SIGNED_OFF))
 
 
 def attach_item_evidence(
@@ -42,6 +54,7 @@ def attach_item_evidence(
     # The criteria say what an item accepts; a photographed document is still a photo.
     if item.evidence.kind == "photo" and detect_mime_type(data) == "application/pdf":
         raise UploadRefused(Message(PHOTO_NEEDED))
+    _lock_open(assessment.id)
     evidence = store_upload(
         data,
         filename,
@@ -61,6 +74,7 @@ def attach_signature(assessment: Assessment, application, signer: str, data_url:
     if signer not in SIGNERS:
         raise ValueError(signer)
     data = decode_png_data_url(data_url)
+    _lock_open(assessment.id)
     evidence = store_upload(
         data,
         f"signature-{signer}.png",
@@ -88,7 +102,12 @@ def decode_png_data_url(data_url: str) -> bytes:
 
 
 def remove_evidence(evidence: Evidence, actor, kind: str) -> None:
-    """Delete an evidence row (the stored bytes stay: other rows may share them), audited."""
+    """Delete an evidence row (the stored bytes stay: other rows may share them), audited.
+
+    UploadRefused if its checklist is signed off (the pages refuse that before, under the same lock).
+    """
+    if evidence.assessment_id is not None:
+        _lock_open(evidence.assessment_id)
     _audit(evidence, "evidence_deleted", actor, old=evidence.filename, kind=kind)
     db.session.delete(evidence)
     db.session.flush()
@@ -133,16 +152,33 @@ def signatures(assessment: Assessment) -> dict[str, Evidence]:
 
 @dataclass(frozen=True)
 class Reuse:
-    """The same original file was also uploaded for another outlet."""
+    """The same original file, also uploaded for another outlet, as far as the viewer may know it.
 
-    outlet_name: str
-    district_id: int
-    application_id: int | None
-    uploaded_at: object
+    A district bureau is told who used it only inside its own district; of another district's
+    use it learns only that there was one (`elsewhere`: no outlet, application or date), so no
+    district's applicants are named to another. The city bureau oversees every district.
+    """
+
+    outlet_name: str | None = None
+    reference: str | None = None  # the other application's (None: uploaded outside an application)
+    uploaded_at: datetime | None = None
+
+    @property
+    def elsewhere(self) -> bool:
+        return self.outlet_name is None
 
 
-def reuse_map(evidence_list: list[Evidence]) -> dict[int, list[Reuse]]:
-    """For each evidence id, the uploads of the same original file for other outlets (one query)."""
+ELSEWHERE = Reuse()
+
+
+def reuse_map(evidence_list: list[Evidence], viewer) -> dict[int, list[Reuse]]:
+    """For each evidence id, the uploads of the same original file for other outlets (one query).
+
+    Only the bureaus hear of reuse (it flags a borrowed photo for their review); anyone else gets
+    nothing. Uses the viewer may not be told about come last, as one ELSEWHERE: the fact, no count.
+    """
+    if viewer.role not in BUREAU_ROLES:
+        return {}
     hashes = {evidence.original_sha256 for evidence in evidence_list}
     if not hashes:
         return {}
@@ -154,18 +190,39 @@ def reuse_map(evidence_list: list[Evidence]) -> dict[int, list[Reuse]]:
             Evidence.uploaded_at,
             Outlet.name,
             Outlet.district_id,
+            Application.created_at.label("application_created_at"),
         )
         .join(Outlet, Outlet.id == Evidence.outlet_id)
+        .outerjoin(Application, Application.id == Evidence.application_id)
         .where(Evidence.original_sha256.in_(hashes))
         .order_by(Evidence.uploaded_at)
     ).all()
+
+    def named_to_viewer(row) -> bool:  # deny by default: a bureau without a district names nobody
+        return viewer.role == Role.CITY_BUREAU or (
+            viewer.district_id is not None and row.district_id == viewer.district_id
+        )
+
     found: dict[int, list[Reuse]] = {}
     for evidence in evidence_list:
         matches = [
-            Reuse(row.name, row.district_id, row.application_id, row.uploaded_at)
+            row
             for row in others
             if row.original_sha256 == evidence.original_sha256 and row.outlet_id != evidence.outlet_id
         ]
-        if matches:
-            found[evidence.id] = matches
+        shown = [
+            Reuse(
+                row.name,
+                application_reference(row.application_created_at, row.application_id)
+                if row.application_id is not None
+                else None,
+                row.uploaded_at,
+            )
+            for row in matches
+            if named_to_viewer(row)
+        ]
+        if len(shown) < len(matches):
+            shown.append(ELSEWHERE)
+        if shown:
+            found[evidence.id] = shown
     return found

@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
@@ -27,9 +26,11 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms.validators import Length, NumberRange, Optional, StopValidation, ValidationError
 
+from outlet_audit.core.forms import BaseForm, PlainBaseForm
 from outlet_audit.criteria.model import Edition, Item, decimal_text
+from outlet_audit.scoring.answer_types import number_from_text
 
 NOTE_MAX_LENGTH = 2000
 FIELD_PREFIX = "item_"
@@ -82,6 +83,29 @@ def field_builder(answer_type: str) -> FieldBuilder:
     return FIELD_BUILDERS[answer_type]
 
 
+def _typed(field) -> str:
+    return field.raw_data[0] if field.raw_data and isinstance(field.raw_data[0], str) else ""
+
+
+def not_blank(_form, field) -> None:
+    """Refuse an answer of spaces, which `Optional()` would take for no answer and clear the item with."""
+    typed = _typed(field)
+    if typed and not typed.strip():
+        raise StopValidation(_l("Enter an answer, not only spaces."))
+
+
+def plain_number(_form, field) -> None:
+    """Refuse what Python reads as a number but nobody types as one (１０, 1_0, 1e2, NaN), and spaces.
+
+    Runs before `Optional()`, which would take spaces for no answer; its message replaces the
+    field's own ("Not a valid decimal value."), so the reader sees one.
+    """
+    typed = _typed(field)
+    if typed and number_from_text(typed) is None:
+        field.errors[:] = []
+        raise StopValidation(_l("Enter a number."))
+
+
 def finite_number(_form, field) -> None:
     """Refuse NaN and infinity, which Decimal accepts but no count or share can be."""
     if field.data is not None and not Decimal(field.data).is_finite():
@@ -95,7 +119,7 @@ class YesNoBuilder(FieldBuilder):
     def create_field(self, item, lang):
         return RadioField(
             choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))],
-            validators=[Optional()],
+            validators=[not_blank, Optional()],
             validate_choice=True,
         )
 
@@ -113,7 +137,7 @@ class ChoiceBuilder(FieldBuilder):
     def create_field(self, item, lang):
         return RadioField(
             choices=[SelectChoice(option.code, option.label.get(lang)) for option in item.answer.options],
-            validators=[Optional()],
+            validators=[not_blank, Optional()],
         )
 
     def to_value(self, data):
@@ -129,6 +153,7 @@ class PercentageBuilder(FieldBuilder):
         return DecimalField(
             places=None,
             validators=[
+                plain_number,
                 Optional(),
                 finite_number,
                 NumberRange(min=0, max=100, message=_l("Enter a share between 0 and 100.")),
@@ -150,7 +175,11 @@ class NumberBuilder(FieldBuilder):
 
     def create_field(self, item, lang):
         return IntegerField(
-            validators=[Optional(), NumberRange(min=0, message=_l("Enter a whole number, 0 or more."))],
+            validators=[
+                plain_number,
+                Optional(),
+                NumberRange(min=0, message=_l("Enter a whole number, 0 or more.")),
+            ],
             render_kw={"step": 1, "min": 0},
         )
 
@@ -164,7 +193,7 @@ class NumberBuilder(FieldBuilder):
 # --- the form ------------------------------------------------------------------------------
 
 
-class ItemForm(Form):
+class ItemForm(PlainBaseForm):
     """One item's part of the checklist; the builder adds `value`, and `not_applicable` where allowed."""
 
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=NOTE_MAX_LENGTH)])
@@ -220,7 +249,7 @@ def item_formdata(item: Item, raw: Mapping[str, Any]) -> MultiDict:
     return data
 
 
-class AssessmentForm(FlaskForm):
+class AssessmentForm(BaseForm):
     """Base of the generated checklist forms; `edition` and `lang` are set on each generated class."""
 
     edition: ClassVar[Edition]
@@ -250,7 +279,7 @@ def build_assessment_form(edition: Edition, lang: str, *, base: type[Form] = Ass
     return _form_classes[key]
 
 
-class PlainAssessmentForm(Form):
+class PlainAssessmentForm(PlainBaseForm):
     """A checklist form without CSRF or request: previews and unit tests."""
 
     edition: ClassVar[Edition]

@@ -14,6 +14,7 @@ class Assessment(db.Model):
     """A set of answers to an edition's items: the outlet's self-assessment or the inspection.
 
     Drawn signatures are evidence rows with purpose 'signature' attached to the assessment.
+    Its answers, evidence and figures change only under its lock (`checklist.locking`).
     """
 
     __tablename__ = "assessments"

@@ -27,6 +27,7 @@ from outlet_audit.checklist.service import (
     answer_rows_by_code,
     holds_valid_district_certificate,
     missing_items,
+    outlet_profile,
     scoring_answers,
     value_to_json,
 )
@@ -34,7 +35,7 @@ from outlet_audit.core.i18n import request_locale
 from outlet_audit.criteria.model import Edition, Item, decimal_text
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
-from outlet_audit.scoring import UNANSWERED, Answer, ScoreResult, evidence_required, score
+from outlet_audit.scoring import UNANSWERED, Answer, ScoreResult, evidence_required, score, skipped_items
 from outlet_audit.text import N_, Message
 
 SHANGHAI_OFFSET = timedelta(hours=8)  # no daylight saving in China
@@ -55,7 +56,9 @@ class ChecklistState:
     answers: dict[str, Answer]
     result: ScoreResult
     evidence: dict[str, list[Evidence]]
+    profile: dict[str, str]  # the outlet's facts for `applies_to` (scoring.outlet_profile)
     people: dict[int, User] = field(default_factory=dict)  # see load_people
+    _skipped: dict[str, str] | None = field(default=None, repr=False)
 
     def answer(self, code: str) -> Answer:
         return self.answers.get(code, UNANSWERED)
@@ -64,23 +67,37 @@ class ChecklistState:
         row = self.rows.get(code)
         return row.version if row else 0
 
+    @property
+    def skipped(self) -> dict[str, str]:
+        """Items not asked of this outlet now, with why: "profile" (never) or "condition" (not yet)."""
+        if self._skipped is None:
+            self._skipped = skipped_items(self.edition, self.answers, self.profile)
+        return self._skipped
+
+    def skip_reason(self, item: Item) -> str | None:
+        return self.skipped.get(item.code)
+
     def evidence_required(self, item: Item) -> bool:
-        return evidence_required(item, self.answer(item.code))
+        return item.code not in self.skipped and evidence_required(item, self.answer(item.code))
 
     def evidence_missing(self, item: Item) -> bool:
         return self.evidence_required(item) and not self.evidence.get(item.code)
 
     def progress(self) -> tuple[int, int]:
-        """Scored items answered (N/A counts as answered) and scored items in all."""
-        return sum(1 for s in self.result.items if s.answered), len(self.result.items)
+        """Scored items answered (N/A counts as answered) and scored items in all.
+
+        Items not asked of this outlet (`skipped`) count in neither."""
+        asked = [s for s in self.result.items if s.code not in self.skipped]
+        return sum(1 for s in asked if s.answered), len(asked)
 
     def section_progress(self, section) -> tuple[int, int]:
-        return sum(1 for item in section.items if self.answer(item.code).answered), len(section.items)
+        asked = [item for item in section.items if item.code not in self.skipped]
+        return sum(1 for item in asked if self.answer(item.code).answered), len(asked)
 
     def missing_for_sign_off(self) -> list[Message]:
         """`service.missing_for_sign_off` from what is loaded here."""
         counts = {code: len(items) for code, items in self.evidence.items()}
-        return missing_items(self.edition, self.answers, counts)
+        return missing_items(self.edition, self.answers, counts, profile=self.profile)
 
     def load_people(self) -> None:
         """Load everyone the page names (who saved an answer, uploaded a file, signed off) in one query.
@@ -126,11 +143,15 @@ def load_state(
     if rows is None:
         rows = answer_rows_by_code(assessment)
     answers = scoring_answers(edition, rows.values())
+    profile = outlet_profile(outlet_id)
     if result is None:
         result = score(
-            edition, answers, holds_valid_district_certificate=holds_valid_district_certificate(outlet_id)
+            edition,
+            answers,
+            holds_valid_district_certificate=holds_valid_district_certificate(outlet_id),
+            profile=profile,
         )
-    return ChecklistState(assessment, edition, rows, answers, result, item_evidence(assessment))
+    return ChecklistState(assessment, edition, rows, answers, result, item_evidence(assessment), profile)
 
 
 def display_answer(item: Item, answer: Answer, lang: str) -> str:
@@ -177,6 +198,8 @@ def summary_json(state: ChecklistState, missing_count: int | None) -> dict[str, 
         },
         "score": score_json(state.result),
         "missing_count": missing_count,
+        # conditional items whose condition does not hold now: the script hides them
+        "not_asked": sorted(code for code, why in state.skipped.items() if why == "condition"),
     }
 
 
@@ -204,6 +227,37 @@ def same_answer(row: AnswerRow | None, given) -> bool:
         given.not_applicable,
         given.note,
     )
+
+
+def condition_text(item: Item, lang: str, edition: Edition | None = None) -> str:
+    """When a conditional item is to be answered, in words: “Answer only if C1 is answered: Yes”.
+
+    `edition` finds the controlling item, to name its options as the inspector sees them; the
+    admin's preview of an edition may render without one.
+    """
+    condition = item.shown_when
+    if condition is None:
+        return ""
+    if condition.above is not None:
+        return _(
+            "Answer only if the answer to %(code)s is above %(value)s",
+            code=condition.item,
+            value=decimal_text(condition.above),
+        )
+    if condition.below is not None:
+        return _(
+            "Answer only if the answer to %(code)s is below %(value)s",
+            code=condition.item,
+            value=decimal_text(condition.below),
+        )
+    controller = edition.item(condition.item) if edition else None
+    answers = ", ".join(
+        display_answer(controller, Answer(value), lang)
+        if controller
+        else (_("Yes") if value is True else _("No") if value is False else str(value))
+        for value in condition.answers
+    )
+    return _("Answer only if %(code)s is answered: %(answers)s", code=condition.item, answers=answers)
 
 
 EVIDENCE_KIND_LABELS = {
@@ -275,6 +329,7 @@ def _item_texts(_locale) -> SimpleNamespace:  # the catalog is the request's, wh
     return SimpleNamespace(
         answer=_("Answer"),
         not_applicable=_("Not applicable"),
+        not_for_outlet=_("Does not apply to this outlet."),
         answer_to=_("Answer to %(code)s"),
         note=_("Note"),
         evidence_missing=_("Evidence is still missing for this answer."),

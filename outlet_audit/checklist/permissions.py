@@ -5,7 +5,8 @@ assigned inspector); this says what they may do with the checklist at this stage
 
 - the inspection: the assigned inspectors edit while the inspection is scheduled or a
   rectification awaits verification, and the checklist is not signed off; bureaus read;
-  the outlet sees it only on the result page, once signed off;
+  the outlet never opens it, and sees what it holds (result page, report, evidence, history)
+  only once it is signed off: `inspection_visible_to`, the one rule every way in asks;
 - the self-assessment: the outlet's users edit while the application is a draft or returned;
   bureaus and the assigned inspectors read.
 """
@@ -59,6 +60,18 @@ def refusal_is_state(kind: str, role: Role) -> bool:
     return (kind == "inspection" and role == Role.INSPECTOR) or (kind == "self" and role == Role.OUTLET)
 
 
-def sees_inspection_result(role: Role, signed_off: bool) -> bool:
-    """The outlet sees the inspection only once it is signed off; everyone else in scope always."""
-    return signed_off or role != Role.OUTLET
+def inspection_visible_to(user, assessment) -> bool:
+    """Whether `user` may see what this assessment holds: answers, notes, score, evidence, report, history.
+
+    The one rule for every way into an inspection (result page, report PDF, evidence files and
+    thumbnails, the application's and the outlet's timelines, the application page's score): the
+    outlet sees its inspection only once it is signed off, so it never watches the inspectors at
+    work or argues with a half-filled checklist. A reopened inspection (or one unlocked to verify a
+    rectification) is unsigned again and hidden again. Everyone else whose scope reaches the
+    application always sees it. `assessment` None means no inspection yet: nothing signed off.
+    A self-assessment is not the inspection: this rule does not hide it (the scope check decides).
+    """
+    if assessment is not None and assessment.kind != "inspection":
+        return True
+    signed_off = assessment is not None and assessment.signed_off_at is not None
+    return signed_off or user.role != Role.OUTLET

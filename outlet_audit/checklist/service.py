@@ -2,7 +2,8 @@
 
 The same code serves the outlet's self-assessment and the inspectors' checklist. Answers are
 stored as JSON text of the value (`true`, `"B"`, `96.5`) so `answers_from_json` reads them
-back with the edition's own answer types.
+back with the edition's own answer types. Whatever writes answers or the stored figures holds the
+assessment's lock (`checklist.locking`) first.
 """
 
 import json
@@ -14,18 +15,21 @@ from sqlalchemy.exc import IntegrityError
 
 from outlet_audit.audit.operations import record
 from outlet_audit.certificates.models import Certificate
+from outlet_audit.checklist.locking import AssessmentNotLocked, holds_lock, lock_assessment
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.criteria.model import Edition
 from outlet_audit.evidence.models import Evidence
-from outlet_audit.extensions import db
+from outlet_audit.extensions import db, writing_request
+from outlet_audit.outlets.models import Outlet
 from outlet_audit.scoring import (
     Answer,
     ScoreResult,
     answers_from_json,
     evidence_required,
     score,
+    skipped_items,
     validate_answer,
 )
 from outlet_audit.text import N_, Message
@@ -85,7 +89,14 @@ def scoring_answers(edition: Edition, rows) -> dict[str, Answer]:
 
 
 def answer_rows(assessment: Assessment) -> list[AnswerRow]:
-    return list(db.session.scalars(select(AnswerRow).where(AnswerRow.assessment_id == assessment.id)))
+    """The answers as stored now: rows the session read earlier (before a lock) are read again."""
+    return list(
+        db.session.scalars(
+            select(AnswerRow)
+            .where(AnswerRow.assessment_id == assessment.id)
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 def answer_rows_by_code(assessment: Assessment) -> dict[str, AnswerRow]:
@@ -109,11 +120,13 @@ def save_answer(
 
     `value` is the engine's value (bool, option code, Decimal or None). Raises AnswerRefused
     for an invalid or locked answer and AnswerConflict when another save came first. `rows`,
-    the assessment's answers by item code already loaded in this transaction, spares reading
-    the item's row again and is kept up to date (the new row, or the one another save just
-    created); the conditional UPDATE (or the unique constraint, for a first answer) still
-    decides between simultaneous saves.
+    the assessment's answers by item code already loaded in this transaction (under the lock),
+    spares reading the item's row again and is kept up to date (the new row, or the one another
+    save just created); the conditional UPDATE (or the unique constraint, for a first answer)
+    still decides between simultaneous saves of one item. The assessment's lock keeps the save
+    apart from sign-off and submission: it is taken before the sign-off is looked at.
     """
+    lock_assessment(assessment.id)
     if assessment.signed_off_at is not None:
         raise AnswerRefused(Message(N_("This checklist is signed off and locked.")))
     try:
@@ -221,17 +234,33 @@ def holds_valid_district_certificate(outlet_id: int) -> bool:
     return count > 0
 
 
+def outlet_profile(outlet_id: int) -> dict[str, str]:
+    """The facts of the outlet that decide which items apply to it (`applies_to`), as scoring takes them.
+
+    Every caller that scores or checks an application's answers passes this: items of another
+    brand or district are then left out, never asked and never missing. The outlet is usually in
+    the session already (the page or operation loaded it), so this costs no query.
+    """
+    outlet = db.session.get(Outlet, outlet_id)
+    return {"brand": outlet.brand, "district": outlet.district.code}
+
+
 def score_assessment(
     assessment: Assessment, edition: Edition, outlet_id: int, rows: Iterable[AnswerRow] | None = None
 ) -> ScoreResult:
     """Score the stored answers and keep the figures on the assessment for lists and exports.
 
-    `rows`: the assessment's answers when the caller has loaded them already.
+    `rows`: the assessment's answers when the caller has loaded them already, under its lock:
+    figures kept from answers read before it could be those of answers changed since.
     """
+    if rows is not None and writing_request() and not holds_lock(assessment.id):
+        raise AssessmentNotLocked(f"answers of assessment {assessment.id} read without its lock")
+    lock_assessment(assessment.id)
     result = score(
         edition,
         scoring_answers(edition, answer_rows(assessment) if rows is None else rows),
         holds_valid_district_certificate=holds_valid_district_certificate(outlet_id),
+        profile=outlet_profile(outlet_id),
     )
     assessment.total = result.total
     assessment.final = result.final
@@ -249,19 +278,30 @@ def evidence_counts(assessment: Assessment) -> dict[str, int]:
     return {code: count for code, count in rows}
 
 
-def missing_for_sign_off(assessment: Assessment, edition: Edition) -> list[Message]:
+def missing_for_sign_off(assessment: Assessment, edition: Edition, outlet_id: int) -> list[Message]:
     """Everything that must be added before the checklist can be signed off, item by item."""
     return missing_items(
-        edition, scoring_answers(edition, answer_rows(assessment)), evidence_counts(assessment)
+        edition,
+        scoring_answers(edition, answer_rows(assessment)),
+        evidence_counts(assessment),
+        profile=outlet_profile(outlet_id),
     )
 
 
 def missing_items(
-    edition: Edition, answers: Mapping[str, Answer], counts: Mapping[str, int]
+    edition: Edition, answers: Mapping[str, Answer], counts: Mapping[str, int], *, profile: Mapping[str, str]
 ) -> list[Message]:
-    """What `missing_for_sign_off` reports, from answers and evidence counts by item already loaded."""
+    """What `missing_for_sign_off` reports, from answers and evidence counts by item already loaded.
+
+    Items left out for the outlet's `profile` or by an unmet condition are not asked: neither
+    their answer nor their evidence is missing (an answer stored before the condition changed
+    is ignored, as scoring ignores it).
+    """
     missing = []
+    skipped = skipped_items(edition, answers, profile)
     for item in edition.items():
+        if item.code in skipped:
+            continue
         answer = answers.get(item.code)
         if answer is None or not answer.answered:
             missing.append(Message(N_("%(code)s: no answer"), {"code": item.code}))
@@ -269,6 +309,8 @@ def missing_items(
             missing.append(Message(N_("%(code)s: evidence required"), {"code": item.code}))
     for item in edition.bonus_items():
         answer = answers.get(item.code)
-        if answer is not None and evidence_required(item, answer) and not counts.get(item.code):
+        if item.code in skipped or answer is None:
+            continue
+        if evidence_required(item, answer) and not counts.get(item.code):
             missing.append(Message(N_("%(code)s: evidence required"), {"code": item.code}))
     return missing

@@ -2,13 +2,15 @@
 
 Routes on the checklist blueprint (imported by checklist.views). Status changes go through
 `workflow.operations.apply_transition`, which scores, locks or unlocks, audits and notifies.
+A posted sign-off holds the inspection's row lock from `load_checklist` to its commit
+(`checklist.locking`): no answer or file changes between the signatures, the scoring and the
+sign-off, and a save that comes after finds the checklist signed off.
 """
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import BooleanField, HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -16,21 +18,23 @@ from wtforms.validators import DataRequired, Length
 from outlet_audit.access import Scope, allow
 from outlet_audit.checklist.attachments import attach_signature, item_evidence, reuse_map, signatures
 from outlet_audit.checklist.page import level_label
-from outlet_audit.checklist.permissions import Mode, sees_inspection_result
+from outlet_audit.checklist.permissions import Mode, inspection_visible_to
 from outlet_audit.checklist.results import differences, result_view
 from outlet_audit.checklist.service import (
     answer_rows,
     find_assessment,
     holds_valid_district_certificate,
     missing_for_sign_off,
+    outlet_profile,
     scoring_answers,
 )
 from outlet_audit.checklist.views import READERS, bp, load_checklist
+from outlet_audit.core.forms import BaseForm
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.files import UploadRefused
 from outlet_audit.extensions import db
-from outlet_audit.roles import BUREAU_ROLES, Role
+from outlet_audit.roles import Role
 from outlet_audit.scoring import score
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.operations import apply_transition, make_payload
@@ -39,7 +43,7 @@ from outlet_audit.workflow.states import Action, Status, TransitionRefused
 STALE = _l("Someone else changed this application a moment ago. Check the page and try again.")
 
 
-class SignOffForm(FlaskForm):
+class SignOffForm(BaseForm):
     confirm = BooleanField(
         _l("I confirm that these answers and this evidence are what I found on site."),
         validators=[DataRequired(_l("Tick the box to confirm."))],
@@ -48,7 +52,7 @@ class SignOffForm(FlaskForm):
     outlet_signature = HiddenField()
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(BaseForm):
     reason = TextAreaField(
         _l("Why reopen the inspection?"),
         validators=[
@@ -93,7 +97,9 @@ def sign_off(assessment_id: int):
         "checklist/sign_off.html",
         checklist=checklist,
         form=form,
-        missing=missing_for_sign_off(checklist.assessment, checklist.edition),
+        missing=missing_for_sign_off(
+            checklist.assessment, checklist.edition, checklist.application.outlet_id
+        ),
         edition=checklist.edition,
         lang=current_language(),
     )
@@ -106,7 +112,7 @@ def result(application_id: int):
     edition = pinned_edition(application.edition)
     inspection = find_assessment(application, "inspection")
     signed_off = inspection is not None and inspection.signed_off_at is not None
-    if not sees_inspection_result(current_user.role, signed_off):
+    if not inspection_visible_to(current_user, inspection):
         abort(403)
     self_assessment = find_assessment(application, "self")
     lang = current_language()
@@ -121,23 +127,25 @@ def result(application_id: int):
     }
     if inspection is not None:
         answers = scoring_answers(edition, answer_rows(inspection))
+        profile = outlet_profile(application.outlet_id)
         stored = inspection.result if signed_off and inspection.result else None
         figures = stored
         if figures is None:  # scored now; only then is the outlet's certificate looked up
             holds_certificate = holds_valid_district_certificate(application.outlet_id)
-            figures = score(edition, answers, holds_valid_district_certificate=holds_certificate).to_dict()
+            figures = score(
+                edition, answers, holds_valid_district_certificate=holds_certificate, profile=profile
+            ).to_dict()
         view = result_view(edition, figures)
         evidence = item_evidence(inspection)
         self_answers = scoring_answers(edition, answer_rows(self_assessment)) if self_assessment else {}
-        self_points = result_view(edition, score(edition, self_answers).to_dict()).item_points
+        self_score = score(edition, self_answers, profile=profile)
+        self_points = result_view(edition, self_score.to_dict()).item_points
         context.update(
             view=view,
             answers=answers,
             evidence=evidence,
             signatures=signatures(inspection),
-            reuse=reuse_map([e for items in evidence.values() for e in items])
-            if current_user.role in BUREAU_ROLES
-            else {},
+            reuse=reuse_map([e for items in evidence.values() for e in items], current_user),
             differences=differences(edition, answers, view.item_points, self_answers, self_points, lang)
             if self_assessment
             else None,

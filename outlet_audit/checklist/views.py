@@ -25,6 +25,7 @@ from outlet_audit.checklist.forms import (
     read_item,
 )
 from outlet_audit.checklist.loaders import assessment_with_application  # also registers the record loaders
+from outlet_audit.checklist.locking import lock_assessment
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.page import (
@@ -33,6 +34,7 @@ from outlet_audit.checklist.page import (
     checklist_item_head,
     checklist_item_texts,
     checklist_texts,
+    condition_text,
     display_answer,
     evidence_rule_text,
     level_label,
@@ -58,12 +60,12 @@ from outlet_audit.checklist.service import (
     score_assessment,
 )
 from outlet_audit.core.i18n import current_language, translate_message
-from outlet_audit.core.views import bad_request
+from outlet_audit.core.views import bad_request, wants_json
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.criteria.model import Edition
 from outlet_audit.evidence.files import UploadRefused
-from outlet_audit.extensions import db
-from outlet_audit.roles import BUREAU_ROLES, Role
+from outlet_audit.extensions import db, writing_request
+from outlet_audit.roles import Role
 from outlet_audit.scoring import UNANSWERED
 from outlet_audit.workflow.models import Application
 
@@ -79,6 +81,7 @@ for _global in (
 ):
     bp.add_app_template_global(_global)
 bp.add_app_template_global(evidence_rule_text, "checklist_evidence_rule")
+bp.add_app_template_global(condition_text, "checklist_condition_text")
 bp.add_app_template_global(UNANSWERED, "unanswered")
 
 
@@ -120,6 +123,10 @@ class Checklist:
 
 
 def load_checklist(assessment_id: int) -> Checklist:
+    """The checklist and what the user may do with it; a request that may write holds its lock
+    from here on, so that what it decides and reads (stage, sign-off, answers) stays as stored."""
+    if writing_request():
+        lock_assessment(assessment_id)
     pair = assessment_with_application(assessment_id)
     if pair is None:
         abort(404)
@@ -128,11 +135,6 @@ def load_checklist(assessment_id: int) -> Checklist:
         assessment.kind, application.status, current_user.role, assessment.signed_off_at is not None
     )
     return Checklist(assessment, application, pinned_edition(application.edition), mode)
-
-
-def wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return request.is_json or best == "application/json"
 
 
 @bp.errorhandler(CSRFError)
@@ -181,7 +183,7 @@ def render_checklist(checklist: Checklist, state: ChecklistState, form):
         lang=current_language(),
         refusal=None if checklist.editable else checklist.refusal(),
         missing=state.missing_for_sign_off() if is_inspection else None,
-        reuse=reuse_map(all_evidence) if current_user.role in BUREAU_ROLES else {},
+        reuse=reuse_map(all_evidence, current_user),
         can_delete=lambda evidence: checklist.editable and evidence.uploaded_by_id == current_user.id,
     )
 

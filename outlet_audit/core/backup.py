@@ -1,8 +1,10 @@
 """`flask backup` and `flask restore`: the database and the evidence files in one archive.
 
 SQLite is copied with its online backup API (safe while the app runs); PostgreSQL with
-pg_dump's custom format and pg_restore. The archive also holds the evidence store and a
-manifest naming the database kind and the migration revision, which restore checks.
+pg_dump's custom format and pg_restore. The archive also holds the evidence files the dumped
+rows refer to (read from the same snapshot as the dump; bytes no row names stay out) and a
+manifest naming the database kind and the migration revision. Restore checks both before it
+touches anything and refuses an archive of another kind or another schema revision.
 """
 
 import json
@@ -16,13 +18,17 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.dialects import sqlite
 
 from outlet_audit.core.time import utcnow
+from outlet_audit.evidence.operations import evidence_store, referenced_keys_query
 from outlet_audit.extensions import db
 
 MANIFEST = "manifest.json"
+REVISION_SQL = "SELECT version_num FROM alembic_version"
 
 
 class BackupError(click.ClickException):
@@ -47,26 +53,46 @@ def _run_pg_tool(tool: str, url: sa.engine.URL, arguments: list[str]) -> None:
     subprocess.run([executable, *connection, *arguments], check=True, capture_output=True, env=env)  # noqa: S603
 
 
-def _revision() -> str | None:
-    with db.engine.connect() as conn:
-        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-
-
-def _dump_database(url: sa.engine.URL, target: Path) -> str:
+def _dump_database(url: sa.engine.URL, target: Path) -> tuple[str, str | None, list[str]]:
+    """Dump the database into `target`; return its kind, its revision and the store keys its rows name."""
     if url.get_backend_name() == "sqlite":
+        copy = target / "database.sqlite3"
         source = sqlite3.connect(url.database)
-        destination = sqlite3.connect(target / "database.sqlite3")
+        destination = sqlite3.connect(copy)
         with destination:
             source.backup(destination)
         source.close()
         destination.close()
-        return "sqlite"
-    _run_pg_tool(
-        "pg_dump",
-        url,
-        ["--format=custom", "--no-owner", "--file", str(target / "database.pgdump"), url.database],
-    )
-    return "postgresql"
+        # Read from the copy itself, so the files kept are exactly the ones its rows name.
+        keys_sql = str(referenced_keys_query().compile(dialect=sqlite.dialect()))
+        reader = sqlite3.connect(f"{copy.as_uri()}?mode=ro", uri=True)
+        try:
+            revision = reader.execute(REVISION_SQL).fetchone()[0]
+            keys = [key for (key,) in reader.execute(keys_sql)]
+        finally:
+            reader.close()
+        return "sqlite", revision, keys
+    # pg_dump reads the snapshot this transaction exports, so the revision and the keys read
+    # here describe exactly the rows dumped, whatever is written meanwhile.
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        with connection.begin():
+            snapshot = connection.execute(sa.text("SELECT pg_export_snapshot()")).scalar()
+            _run_pg_tool(
+                "pg_dump",
+                url,
+                [
+                    "--format=custom",
+                    "--no-owner",
+                    f"--snapshot={snapshot}",
+                    "--file",
+                    str(target / "database.pgdump"),
+                    url.database,
+                ],
+            )
+            revision = connection.execute(sa.text(REVISION_SQL)).scalar()
+            keys = list(connection.execute(referenced_keys_query()).scalars())
+    return "postgresql", revision, keys
 
 
 def _restore_database(url: sa.engine.URL, source: Path, dialect: str) -> None:
@@ -97,31 +123,79 @@ def _restore_database(url: sa.engine.URL, source: Path, dialect: str) -> None:
 
 def make_backup(archive: Path) -> dict:
     url = db.engine.url
-    evidence_dir = Path(current_app.config["EVIDENCE_DIR"])
+    store = evidence_store()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        dialect = _dump_database(url, work)
-        manifest = {"created_at": utcnow().isoformat() + "Z", "dialect": dialect, "revision": _revision()}
+        dialect, revision, keys = _dump_database(url, work)
+        present = sorted(key for key in keys if store.exists(key))
+        manifest = {
+            "created_at": utcnow().isoformat() + "Z",
+            "dialect": dialect,
+            "revision": revision,
+            "evidence_files": len(present),
+            "evidence_missing": len(keys) - len(present),  # named by a row, absent from the store
+        }
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2))
         with tarfile.open(archive, "w:gz") as tar:
+            tar.add(work / MANIFEST, arcname=MANIFEST)  # first: restore reads it before anything else
             for path in sorted(work.iterdir()):
-                tar.add(path, arcname=path.name)
-            if evidence_dir.exists():
-                tar.add(evidence_dir, arcname="evidence")
+                if path.name != MANIFEST:
+                    tar.add(path, arcname=path.name)
+            for key in present:
+                tar.add(store.path_for(key), arcname=f"evidence/{key[:2]}/{key[2:4]}/{key}")
     os.chmod(archive, 0o600)
     return manifest
+
+
+def read_manifest(archive: Path) -> dict:
+    """The archive's manifest; BackupError when the file is not an archive `flask backup` wrote."""
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            member = tar.extractfile(MANIFEST)
+            manifest = json.loads(member.read()) if member else None
+    except (OSError, EOFError, KeyError, tarfile.TarError, UnicodeDecodeError, json.JSONDecodeError):
+        manifest = None
+    if not isinstance(manifest, dict) or not {"dialect", "revision", "created_at"} <= manifest.keys():
+        raise BackupError(f"{archive} is not an archive written by `flask backup` (no readable {MANIFEST})")
+    return manifest
+
+
+def check_revision(revision: object) -> None:
+    """Refuse an archive whose schema revision is not this version's: the rows fit only that schema."""
+    script = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
+    head = script.get_current_head()
+    if revision == head:
+        return
+    if not isinstance(revision, str) or not revision:
+        raise BackupError("this backup records no schema revision to check; nothing was restored")
+    known = {script_revision.revision for script_revision in script.walk_revisions()}
+    if revision in known:
+        # pg_restore --clean drops only what it restores: the tables a later migration added
+        # would stay and make `flask db upgrade` fail, hence a new database.
+        raise BackupError(
+            f"this backup is of schema revision {revision}, older than this version's {head}; "
+            "nothing was restored. Restore it with the outlet-audit version whose newest migration "
+            f"is {revision} (into a new, empty database on PostgreSQL), then run `flask db upgrade` "
+            "with this version."
+        )
+    raise BackupError(
+        f"this backup is of schema revision {revision}, which this version of outlet-audit does not "
+        f"know (its newest is {head}): a newer or another version wrote it; nothing was restored. "
+        "Restore it with that version."
+    )
 
 
 def restore_backup(archive: Path) -> dict:
     url = db.engine.url
     dialect = "sqlite" if url.get_backend_name() == "sqlite" else "postgresql"
+    manifest = read_manifest(archive)
+    if manifest["dialect"] != dialect:
+        raise BackupError(f"this backup is of a {manifest['dialect']} database; the app uses {dialect}")
+    check_revision(manifest["revision"])
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         with tarfile.open(archive, "r:gz") as tar:
             tar.extractall(work, filter="data")  # refuses absolute paths, links out and ../ members
-        manifest = json.loads((work / MANIFEST).read_text())
-        if manifest["dialect"] != dialect:
-            raise BackupError(f"this backup is of a {manifest['dialect']} database; the app uses {dialect}")
         _restore_database(url, work, dialect)
         evidence_dir = Path(current_app.config["EVIDENCE_DIR"])
         if (work / "evidence").exists():
@@ -139,7 +213,16 @@ def backup_command(archive: Path):
         manifest = make_backup(archive)
     except subprocess.CalledProcessError as error:
         raise BackupError(error.stderr.decode(errors="replace").strip()) from None
-    click.echo(f"backup written to {archive} ({manifest['dialect']}, revision {manifest['revision']})")
+    click.echo(
+        f"backup written to {archive} ({manifest['dialect']}, revision {manifest['revision']}, "
+        f"{manifest['evidence_files']} evidence files)"
+    )
+    if manifest["evidence_missing"]:
+        click.echo(
+            f"warning: {manifest['evidence_missing']} evidence files named by rows are missing from "
+            f"{evidence_store().root}; the archive holds all the others",
+            err=True,
+        )
 
 
 @click.command("restore")

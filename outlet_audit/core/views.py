@@ -1,9 +1,12 @@
 """Landing page, health check, language switch and error pages."""
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import escape
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 
 from outlet_audit.access import public
 from outlet_audit.core.security import is_safe_redirect
@@ -55,8 +58,34 @@ def set_language():
     return redirect(target if is_safe_redirect(target) else url_for("core.index"))
 
 
-def _error_page(code: int, title: str, detail: str):
-    return render_template("core/error.html", code=code, title=title, detail=detail), code
+# --- errors ------------------------------------------------------------------------------------
+# Every error is answered in the reader's language, as a page or, to a JSON client (the
+# checklist's saves, uploads), as {"status": word, "message": text}: never Werkzeug's bare page.
+
+
+def wants_json() -> bool:
+    """A JSON client: it sent JSON, or it prefers JSON to HTML."""
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return request.is_json or best == "application/json"
+
+
+def error_response(code: int, status: str, title: str, detail: str):
+    if wants_json():
+        return jsonify(status=status, message=detail or title), code
+    try:
+        return render_template("core/error.html", code=code, title=title, detail=detail), code
+    except Exception:  # noqa: BLE001 - the page itself failed (its menu reads the database): say it plainly
+        current_app.logger.exception("The error page for HTTP %s could not be rendered", code)
+        page = f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1><p>{escape(detail)}</p>"
+        return page, code
+
+
+def _forget_unfinished_work() -> None:
+    """Roll back what the failed request left in the session, so the error page can read the database."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        current_app.logger.exception("Rolling back after an error failed")
 
 
 @bp.app_errorhandler(400)
@@ -66,30 +95,80 @@ def bad_request(error):
         detail = _(
             "The form had expired or was not sent from this site. Please go back, reload and try again."
         )
-    return _error_page(400, _("Bad request"), detail)
+    else:  # Werkzeug's own descriptions are English and speak of browsers and proxies
+        detail = _("The request could not be read. Please go back, reload the page and try again.")
+    return error_response(400, "bad_request", _("Bad request"), detail)
 
 
 @bp.app_errorhandler(403)
 def forbidden(_error):
-    return _error_page(403, _("Not allowed"), _("Your account may not open this page."))
+    return error_response(403, "forbidden", _("Not allowed"), _("Your account may not open this page."))
 
 
 @bp.app_errorhandler(404)
 def not_found(_error):
-    return _error_page(404, _("Not found"), _("There is no such page, or it is not yours to see."))
+    return error_response(
+        404, "not_found", _("Not found"), _("There is no such page, or it is not yours to see.")
+    )
 
 
 @bp.app_errorhandler(413)
 def too_large(_error):
-    return _error_page(413, _("File too large"), _("The upload is larger than the site accepts."))
+    return error_response(
+        413, "too_large", _("File too large"), _("The upload is larger than the site accepts.")
+    )
 
 
 @bp.app_errorhandler(429)
 def too_many(_error):
-    return _error_page(429, _("Too many attempts"), _("Please wait a minute before trying again."))
+    return error_response(
+        429, "too_many", _("Too many attempts"), _("Please wait a minute before trying again.")
+    )
+
+
+@bp.app_errorhandler(HTTPException)
+def other_http_error(error):
+    """Any other refusal (405, 415, ...): its code, in words the reader can follow."""
+    if error.code is None or error.code < 400:
+        return error
+    if error.code >= 500:
+        _forget_unfinished_work()
+        return error_response(
+            error.code, "error", _("Something went wrong"), _("The error was logged. Please try again later.")
+        )
+    response, code = error_response(
+        error.code,
+        "refused",
+        _("Request not possible"),
+        _("This address does not answer this kind of request. Please go back and try again."),
+    )
+    response = current_app.make_response((response, code))
+    for name, value in error.get_headers():  # e.g. 405's Allow
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+@bp.app_errorhandler(OSError)
+def storage_unavailable(error):
+    """The disk refused (read-only, full, gone): a condition of the server, not of the request."""
+    _forget_unfinished_work()
+    current_app.logger.error("Storage unavailable: %s", error, exc_info=error)
+    response, code = error_response(
+        503,
+        "unavailable",
+        _("Storage unavailable"),
+        _("Files cannot be stored or read at the moment. The error was logged; please try again later."),
+    )
+    response = current_app.make_response((response, code))
+    response.headers["Retry-After"] = "120"
+    return response
 
 
 @bp.app_errorhandler(500)
 def server_error(_error):
-    db.session.rollback()
-    return _error_page(500, _("Something went wrong"), _("The error was logged. Please try again later."))
+    """Any unexpected exception (Flask has logged it with its traceback) and abort(500)."""
+    _forget_unfinished_work()
+    return error_response(
+        500, "error", _("Something went wrong"), _("The error was logged. Please try again later.")
+    )

@@ -1,6 +1,7 @@
 """Criteria editions as data: YAML files in criteria/ → validated, hashed, frozen `Edition`s. Pure.
 
-(`stored` holds the database table of snapshots and is imported on its own, not from here.)
+(`stored` holds the database tables, the snapshots and the admin's choices of edition, and `editions`
+reads them; both are imported on their own, not from here. `schedule` is pure: which choice decides.)
 """
 
 from outlet_audit.criteria.loader import CriteriaError, load_edition, load_editions, validate_paths

@@ -1,6 +1,7 @@
 """`flask criteria ...`: list, validate, show and try out the criteria editions in CRITERIA_DIR."""
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
@@ -19,7 +20,9 @@ from outlet_audit.criteria.loader import (
 from outlet_audit.criteria.model import Edition, Item, decimal_text
 from outlet_audit.scoring.engine import InvalidAnswers, answers_from_json, score
 
-criteria_cli = AppGroup("criteria", help="Criteria editions (评估细则): list, validate, show, try a score.")
+criteria_cli = AppGroup(
+    "criteria", help="Criteria editions (评估细则): list, validate, show, try a score, remind of an end."
+)
 
 
 def _criteria_dir() -> Path:
@@ -134,11 +137,27 @@ def _item_line(item: Item, lang: str, sign: str = "") -> str:
         marks.append("VETO")
     if item.not_applicable_allowed:
         marks.append("N/A allowed")
-    if item.evidence.required != "never":
-        marks.append(f"evidence: {item.evidence.kind}")
+    marks.append(evidence_rule_text(item))
     return (
         f"  {item.code:<6}{sign}{decimal_text(item.points):>4}  {item.title.get(lang)}  [{', '.join(marks)}]"
     )
+
+
+def evidence_rule_text(item: Item) -> str:
+    """The whole evidence rule of an item: `evidence: photo always`, `evidence: photo when no or B`."""
+    rule = item.evidence
+    if rule.required == "never":
+        return "evidence: never"
+    if rule.required == "always":
+        return f"evidence: {rule.kind} always"
+    answers = " or ".join(_answer_word(value) for value in rule.when)
+    return f"evidence: {rule.kind} when {answers}"
+
+
+def _answer_word(value: bool | str) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
 
 
 @criteria_cli.command("score")
@@ -167,3 +186,67 @@ def score_answers(edition_id: str, answers_file) -> None:
     except InvalidAnswers as error:
         _fail([f"{answers_file.name}: answers.{code}: {message}" for code, message in error.problems.items()])
     click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+
+
+@criteria_cli.command("remind")
+@click.option(
+    "--today",
+    "today_text",
+    metavar="YYYY-MM-DD",
+    help="Run as if it were this day in Shanghai (default: today). For testing and catching up.",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(min=0, max=3650),
+    default=None,
+    help="Tell this many days before the edition in use ends (default: CRITERIA_NOTICE_DAYS, 30).",
+)
+def remind(today_text: str | None, days: int | None) -> None:
+    """Tell the administrators, once, that the edition in use ends soon with nothing chosen to follow,
+    or that it has lapsed (the bureaus too when new applications are refused). Run daily from cron."""
+    # The database side is imported here: the other commands work on a bare app without one.
+    from outlet_audit.core.time import today_in_shanghai
+    from outlet_audit.criteria.reminders import send_edition_notices
+    from outlet_audit.extensions import db
+
+    try:
+        today = date.fromisoformat(today_text) if today_text else today_in_shanghai()
+    except ValueError:
+        raise click.BadParameter("use the form YYYY-MM-DD", param_hint="--today") from None
+    days = current_app.config.get("CRITERIA_NOTICE_DAYS", 30) if days is None else days
+    try:
+        notices = send_edition_notices(today, days)
+    except CriteriaError as error:
+        _fail(error.messages)
+    db.session.commit()
+    for notice in notices:
+        click.echo(f"{notice.kind}: {notice.text} ({notice.recipients} notified)")
+    click.echo(f"{len(notices)} notice(s) sent for {today.isoformat()} (notice period: {days} days).")
+
+
+@criteria_cli.command("impact")
+@click.argument("draft_file", metavar="DRAFT.yaml", type=click.Path(path_type=Path))
+@click.option("--months", type=click.IntRange(1, 60), default=12, show_default=True)
+@click.option("--district", "district_code", metavar="CODE", help="Only this district's outlets (e.g. FX).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+def impact(draft_file: Path, months: int, district_code: str | None, lang: str) -> None:
+    """Validate a draft edition, print how it differs from the edition in use, and how the levels of the
+    outlets inspected in the last months would change under it. Nothing is saved or chosen."""
+    from outlet_audit.criteria.diff import diff_editions, diff_lines
+    from outlet_audit.criteria.editions import reporting_edition
+    from outlet_audit.criteria.impact import UnknownDistrict, impact_lines, measure_impact
+
+    try:
+        draft = load_edition(draft_file)
+    except CriteriaError as error:
+        _fail(error.messages)
+    try:
+        base = reporting_edition()
+    except CriteriaError as error:
+        _fail(error.messages)
+    try:
+        figures = measure_impact(draft, months=months, district_code=district_code)
+    except UnknownDistrict:
+        raise click.BadParameter(f"no district {district_code!r}", param_hint="--district") from None
+    for line in (*diff_lines(diff_editions(base, draft), lang), *impact_lines(figures)):
+        click.echo(line)

@@ -6,6 +6,7 @@ Every problem is reported, not just the first, as `<file>: <path in file>: <prob
 
 import json
 import os
+import stat
 from collections.abc import Hashable, Iterable, Iterator
 from decimal import Decimal
 from functools import cache
@@ -19,6 +20,12 @@ from outlet_audit.criteria.model import Edition, Item, decimal_text
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "criteria" / "edition.schema.json"
 EDITION_GLOB = "*.yaml"
+
+# Hostile or broken files must be refused quickly, since the admin's criteria page reads the folder
+# inside a request. An edition is about 16 KB and 10 levels deep (shanghai-2025.yaml); these bounds
+# leave ample room and keep a refused file at about a second of parsing at most.
+CRITERIA_MAX_BYTES = 1024 * 1024
+CRITERIA_MAX_DEPTH = 32
 
 _JSON_TYPE_NAMES = {
     "string": "text",
@@ -98,11 +105,22 @@ def read_editions(paths: list[Path]) -> tuple[list[Edition], list[str]]:
 def _read_edition(path: Path) -> tuple[Edition | None, list[str]]:
     name = display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_bounded(path)
     except FileNotFoundError:
         return None, [f"{name}: file not found"]
+    except _TooLarge as error:
+        return None, [f"{name}: {error}"]
     except (OSError, UnicodeDecodeError) as error:
         return None, [f"{name}: cannot read the file: {error}"]
+    return read_edition_text(text, name)
+
+
+def read_edition_text(text: str, name: str) -> tuple[Edition | None, list[str]]:
+    """The edition in `text` (already read within the size bound), or the located problems found.
+
+    `name` stands for the file in every message; an uploaded draft is read here without ever
+    becoming a file.
+    """
     try:
         data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:
@@ -117,11 +135,51 @@ def _read_edition(path: Path) -> tuple[Edition | None, list[str]]:
     return (None, problems) if problems else (edition, [])
 
 
-# YAML: safe, dates kept as text (the schema checks them), duplicate keys refused instead of silently merged.
+class _TooLarge(Exception):
+    """The file is bigger than any edition needs; it is refused unread."""
+
+
+def _read_bounded(path: Path) -> str:
+    """The file's text, refused before parsing when it is not a regular file or is too large."""
+    if not stat.S_ISREG(path.stat().st_mode):  # a folder or a FIFO named *.yaml: never block on it
+        raise OSError("not a regular file")
+    with path.open("rb") as f:
+        data = f.read(CRITERIA_MAX_BYTES + 1)  # never more than the bound, whatever the file grew to
+    if len(data) > CRITERIA_MAX_BYTES:
+        raise _TooLarge(f"the file is larger than {CRITERIA_MAX_BYTES} bytes, far more than an edition needs")
+    return data.decode("utf-8")
+
+
+# YAML: safe, dates kept as text (the schema checks them), duplicate keys refused instead of silently
+# merged. Anchors and aliases are refused as they are met, so a "billion laughs" file (aliases nested
+# to expand into billions of nodes) is refused at its first anchor; editions never need them.
+
+
+class _EditionRefused(yaml.MarkedYAMLError):
+    """YAML that parses but that no edition may hold; reported at its line like a syntax error."""
+
+    def __init__(self, problem: str, mark):
+        super().__init__(problem=problem, problem_mark=mark)
 
 
 class _StrictLoader(yaml.SafeLoader):
-    pass
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.events.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _EditionRefused(
+                "anchors and aliases (&name, *name) are not allowed in an edition", event.start_mark
+            )
+        if self._depth >= CRITERIA_MAX_DEPTH:  # composing is recursive: refuse before Python's limit
+            raise _EditionRefused(f"nested deeper than {CRITERIA_MAX_DEPTH} levels", event.start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _StrictLoader.yaml_implicit_resolvers = {
@@ -148,11 +206,23 @@ _StrictLoader.add_constructor(
 )
 
 
+def _construct_int(loader: _StrictLoader, node: yaml.ScalarNode) -> int:
+    """An integer, or a located error instead of Python's ValueError for one of thousands of digits."""
+    try:
+        return loader.construct_yaml_int(node)
+    except ValueError:
+        raise _EditionRefused("the number has too many digits", node.start_mark) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
 def _yaml_problem(error: yaml.MarkedYAMLError) -> str:
     mark = error.problem_mark or error.context_mark
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
     detail = error.problem or error.context or "invalid YAML"
-    return f"{where}YAML syntax error: {detail}"
+    kind = "" if isinstance(error, _EditionRefused) else "YAML syntax error: "
+    return f"{where}{kind}{detail}"
 
 
 # JSON Schema
@@ -242,6 +312,7 @@ def _semantic_problems(edition: Edition) -> list[str]:
         *_duplicate_code_problems(edition),
         *(problem for path, item in _located_items(edition) for problem in _item_problems(path, item)),
         *_bonus_problems(edition),
+        *_condition_problems(edition),
         *_total_problems(edition),
         *_level_problems(edition),
         *_date_problems(edition),
@@ -276,11 +347,37 @@ def _item_problems(path: str, item: Item) -> Iterator[str]:
     spec = item.answer
     if item.veto and item.not_applicable_allowed:
         yield f"{path}.not_applicable_allowed: a veto item may not allow N/A"
+    if item.requirement:
+        yield from _requirement_problems(path, item)
+    if item.required_from != "district" and not item.blocks_levels:
+        yield f"{path}.required_from: only a veto or requirement item blocks levels"
     if spec.type == "choice":
         yield from _choice_problems(path, item)
     if spec.thresholds:
         yield from _threshold_problems(path, item)
+    if spec.deduction:
+        yield from _deduction_problems(path, item)
     yield from _evidence_problems(path, item)
+
+
+def _requirement_problems(path: str, item: Item) -> Iterator[str]:
+    # pass or fail is the yes_no answer; points, grades or thresholds would have nothing to earn
+    if item.answer.type != "yes_no":
+        yield f"{path}.answer.type: a requirement is answered yes or no (yes_no)"
+    if item.veto:
+        yield f"{path}.veto: a requirement already blocks the levels when failed; remove veto"
+    if item.not_applicable_allowed:
+        yield f"{path}.not_applicable_allowed: a requirement may not allow N/A"
+
+
+def _deduction_problems(path: str, item: Item) -> Iterator[str]:
+    deduction = item.answer.deduction
+    assert deduction is not None
+    if deduction.floor >= item.points:
+        yield (
+            f"{path}.answer.deduction.floor: the floor ({decimal_text(deduction.floor)}) must be below"
+            f" the item's points ({decimal_text(item.points)})"
+        )
 
 
 def _choice_problems(path: str, item: Item) -> Iterator[str]:
@@ -300,9 +397,22 @@ def _choice_problems(path: str, item: Item) -> Iterator[str]:
 
 def _threshold_problems(path: str, item: Item) -> Iterator[str]:
     thresholds = item.answer.thresholds
+    lower_is_better = thresholds[0].max is not None
+    for i, threshold in enumerate(thresholds):
+        if (threshold.max is not None) != lower_is_better:
+            yield (
+                f"{path}.answer.thresholds[{i}]: use min on every threshold (higher is better)"
+                " or max on every threshold (lower is better), not both"
+            )
+            return
     for i in range(1, len(thresholds)):
         before, current = thresholds[i - 1], thresholds[i]
-        if current.min >= before.min:
+        if lower_is_better and current.max <= before.max:
+            yield (
+                f"{path}.answer.thresholds[{i}].max: thresholds must go from the lowest max to the highest"
+                f" without repeats ({decimal_text(current.max)} follows {decimal_text(before.max)})"
+            )
+        if not lower_is_better and current.min >= before.min:
             yield (
                 f"{path}.answer.thresholds[{i}].min: thresholds must go from the highest min to the lowest"
                 f" without repeats ({decimal_text(current.min)} follows {decimal_text(before.min)})"
@@ -321,16 +431,26 @@ def _threshold_problems(path: str, item: Item) -> Iterator[str]:
 
 def _evidence_problems(path: str, item: Item) -> Iterator[str]:
     rule, spec = item.evidence, item.answer
+    bounds = [key for key in ("above", "below") if getattr(rule, key) is not None]
     if rule.required != "when":
+        for key in ("when", *bounds) if rule.when else bounds:
+            yield f"{path}.evidence.{key}: only used with required: when"
+        return
+    if bounds:
+        if spec.type not in ("percentage", "number"):
+            yield f"{path}.evidence.{bounds[0]}: only for percentage and number answers (use when: [...])"
         if rule.when:
-            yield f"{path}.evidence.when: only used with required: when"
+            yield f"{path}.evidence.when: use either when or {bounds[0]}, not both"
         return
     if spec.type == "yes_no":
         allowed: set = {True, False}
     elif spec.type == "choice":
         allowed = {option.code for option in spec.options}
     else:
-        yield f"{path}.evidence.required: 'when' works only with yes_no and choice answers"
+        yield (
+            f"{path}.evidence.required: 'when' works only with yes_no and choice answers;"
+            " for percentage and number write above: N (evidence when the answer is above N) or below: N"
+        )
         return
     for i, value in enumerate(rule.when):
         # a bool is never an option code and a code is never a bool: check the type as well as the value
@@ -343,6 +463,70 @@ def _bonus_problems(edition: Edition) -> Iterator[str]:
     for i, item in enumerate(edition.bonus_items()):
         if item.veto:
             yield f"bonus.items[{i}].veto: a bonus item cannot be a veto item"
+        if item.requirement:
+            yield f"bonus.items[{i}].requirement: a bonus item cannot be a requirement"
+
+
+def _condition_problems(edition: Edition) -> Iterator[str]:
+    """A conditional item must name another real item, by a possible answer, and never a loop."""
+    located = dict((item.code, path) for path, item in _located_items(edition))
+    items = {item.code: item for _, item in _located_items(edition)}
+    for code, path in located.items():
+        condition = items[code].shown_when
+        if condition is None:
+            continue
+        where = f"{path}.shown_when"
+        controller = items.get(condition.item)
+        if controller is None:
+            yield f"{where}.item: unknown item {condition.item!r}"
+            continue
+        if controller.code == code:
+            yield f"{where}.item: an item cannot be shown depending on its own answer"
+            continue
+        given = [key for key in ("answers", "above", "below") if getattr(condition, key) not in (None, ())]
+        if len(given) != 1:
+            yield f"{where}: give exactly one of answers, above or below"
+            continue
+        numeric = controller.answer.type in ("percentage", "number")
+        if given[0] != "answers" and not numeric:
+            yield f"{where}.{given[0]}: item {controller.code!r} is not answered with a number; use answers"
+        if given[0] == "answers":
+            yield from _condition_answer_problems(where, controller, condition.answers)
+    yield from _condition_cycles(edition, located)
+
+
+def _condition_answer_problems(where: str, controller: Item, answers: tuple) -> Iterator[str]:
+    spec = controller.answer
+    if spec.type == "yes_no":
+        possible: set = {True, False}
+    elif spec.type == "choice":
+        possible = {option.code for option in spec.options}
+    else:
+        yield f"{where}.answers: item {controller.code!r} is answered with a number; use above or below"
+        return
+    for i, value in enumerate(answers):
+        if value not in possible or isinstance(value, bool) != (spec.type == "yes_no"):
+            shown = json.dumps(value, ensure_ascii=False)
+            yield f"{where}.answers[{i}]: {shown} is not a possible answer of item {controller.code!r}"
+
+
+def _condition_cycles(edition: Edition, located: dict[str, str]) -> Iterator[str]:
+    """Each loop of conditions once, named from its first item in file order: A → B → A."""
+    depends = {
+        item.code: item.shown_when.item
+        for _, item in _located_items(edition)
+        if item.shown_when and item.shown_when.item in located and item.shown_when.item != item.code
+    }
+    reported: set[str] = set()
+    for start in located:
+        chain, code = [start], depends.get(start)
+        while code is not None and code not in chain:
+            chain.append(code)
+            code = depends.get(code)
+        if code == start and not reported.intersection(chain):
+            reported.update(chain)
+            loop = " → ".join([*chain, start])
+            yield f"{located[start]}.shown_when.item: the conditions go round in a loop ({loop})"
 
 
 def _total_problems(edition: Edition) -> Iterator[str]:
@@ -363,6 +547,17 @@ def _level_problems(edition: Edition) -> Iterator[str]:
                 yield f"{path}: unknown item {code!r} (bonus items cannot be required)"
             elif scored[code].not_applicable_allowed:
                 yield f"{path}: item {code!r} allows N/A, so it cannot be required at full marks"
+            elif scored[code].requirement:
+                yield f"{path}: item {code!r} is a requirement with no points; give it required_from instead"
+        sections = {section.code for section in edition.sections}
+        for code, _ in rules.section_minimums:
+            if code not in sections:
+                yield f"levels.{rules.code}.section_minimums.{code}: unknown section {code!r}"
+        if edition.final_cap is not None and rules.min_score > edition.final_cap:
+            yield (
+                f"levels.{rules.code}.min_score: {decimal_text(rules.min_score)} is above final_cap"
+                f" ({decimal_text(edition.final_cap)}), so the level could never be reached"
+            )
     district, city = edition.level("district"), edition.level("city")
     if city.min_score < district.min_score:
         yield (

@@ -21,6 +21,9 @@ ANSWER_TYPE_NAMES = ("yes_no", "choice", "percentage", "number")
 CHECKED_BY = ("observation", "document", "count", "percentage")
 EVIDENCE_KINDS = ("photo", "document", "photo_or_document")
 EVIDENCE_REQUIRED = ("always", "never", "when")
+# Facts of an outlet's profile an item's `applies_to` may name: the outlet's brand (one of the
+# brands of the outlet form) and its district (the district code of the outlet list, e.g. "15").
+PROFILE_FACTS = ("brand", "district")
 
 
 def decimal_text(value: Decimal) -> str:
@@ -59,8 +62,19 @@ class Declaration:
 
 @dataclass(frozen=True)
 class Threshold:
-    min: Decimal
+    """A step of a percentage or count: `min` (higher is better) or `max` (lower is better)."""
+
+    min: Decimal | None
     points: Decimal
+    max: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Deduction:
+    """每处扣 N 分: a count costs `each` points per unit, never below `floor`."""
+
+    each: Decimal
+    floor: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -77,8 +91,9 @@ class AnswerSpec:
     type: str
     earns_on: bool = True  # yes_no: the answer that earns the points
     options: tuple[Option, ...] = ()  # choice
-    thresholds: tuple[Threshold, ...] = ()  # percentage, number: highest `min` first
+    thresholds: tuple[Threshold, ...] = ()  # percentage, number: highest `min` (or lowest `max`) first
     unit: Text | None = None  # number: what is counted
+    deduction: Deduction | None = None  # number: points minus `each` per unit counted, down to `floor`
 
     def option(self, code: str) -> Option | None:
         return next((option for option in self.options if option.code == code), None)
@@ -89,6 +104,19 @@ class EvidenceRule:
     kind: str  # photo | document | photo_or_document: what the inspector may attach
     required: str  # always | never | when
     when: tuple[bool | str, ...] = ()  # required == "when": the answer values that need evidence
+    above: Decimal | None = None  # required == "when", percentage or number: evidence when value > above
+    below: Decimal | None = None  # required == "when", percentage or number: evidence when value < below
+
+
+@dataclass(frozen=True)
+class Condition:
+    """When a conditional item is shown: the answer of another item is one of `answers`, or
+    (percentage and number) above `above` / below `below`."""
+
+    item: str
+    answers: tuple[bool | str, ...] = ()
+    above: Decimal | None = None
+    below: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +130,15 @@ class Item:
     evidence: EvidenceRule
     not_applicable_allowed: bool = False
     veto: bool = False
+    requirement: bool = False  # pure pass/fail (一票否决) with no points: `points` is 0
+    required_from: str = "district"  # veto and requirement items: the lowest level their failure blocks
+    applies_to: tuple[tuple[str, tuple[str, ...]], ...] = ()  # profile fact -> values it applies for
+    shown_when: Condition | None = None  # conditional item: shown and scored only when this holds
+
+    @property
+    def blocks_levels(self) -> bool:
+        """Does a failed answer block levels whatever the score (veto or requirement)?"""
+        return self.veto or self.requirement
 
 
 @dataclass(frozen=True)
@@ -132,6 +169,8 @@ class LevelRules:
     no_veto_failed: bool = True
     items_at_full_marks: tuple[str, ...] = ()
     requires_valid_district_certificate: bool = False
+    min_total: Decimal | None = None  # lowest total before the bonus is added
+    section_minimums: tuple[tuple[str, Decimal], ...] = ()  # section code -> lowest percentage
 
 
 @dataclass(frozen=True)
@@ -146,6 +185,7 @@ class Edition:
     sections: tuple[Section, ...]
     bonus: Bonus | None
     levels: tuple[LevelRules, ...]  # in LEVEL_CODES order
+    final_cap: Decimal | None = None  # highest final score (total + bonus)
     source: str = field(default="", compare=False, repr=False)  # file it came from, for messages only
 
     def items(self) -> tuple[Item, ...]:
@@ -192,6 +232,9 @@ class Edition:
             "bonus": None,
             "levels": {rules.code: _level_dict(rules) for rules in self.levels},
         }
+        # only when set: snapshots (and hashes) of older editions stay as they were
+        if self.final_cap is not None:
+            snapshot["final_cap"] = decimal_text(self.final_cap)
         if self.bonus:
             snapshot["bonus"] = {
                 "cap": decimal_text(self.bonus.cap),
@@ -204,6 +247,7 @@ class Edition:
         """Build an edition from a snapshot or from a schema-valid YAML mapping (defaults filled in)."""
         bonus = data.get("bonus")
         until = data.get("effective_until")
+        final_cap = data.get("final_cap")
         return cls(
             id=data["id"],
             title=_text(data["title"]),
@@ -218,6 +262,7 @@ class Edition:
             ),
             bonus=Bonus(_decimal(bonus["cap"]), tuple(_item(i) for i in bonus["items"])) if bonus else None,
             levels=tuple(_level(code, data["levels"][code]) for code in LEVEL_CODES),
+            final_cap=_decimal(final_cap) if final_cap is not None else None,
             source=source,
         )
 
@@ -238,10 +283,28 @@ def _answer(data: Mapping[str, Any]) -> AnswerSpec:
             Option(o["code"], _text(o["label"]), _decimal(o["points"])) for o in data.get("options", ())
         ),
         thresholds=tuple(
-            Threshold(_decimal(t["min"]), _decimal(t["points"])) for t in data.get("thresholds", ())
+            Threshold(_optional_decimal(t.get("min")), _decimal(t["points"]), _optional_decimal(t.get("max")))
+            for t in data.get("thresholds", ())
         ),
         unit=_text(data["unit"]) if data.get("unit") else None,
+        deduction=_deduction(data["deduction"]) if data.get("deduction") else None,
     )
+
+
+def _optional_decimal(raw: Any) -> Decimal | None:
+    return None if raw is None else _decimal(raw)
+
+
+def _deduction(data: Mapping[str, Any]) -> Deduction:
+    return Deduction(each=_decimal(data["each"]), floor=_decimal(data.get("floor", 0)))
+
+
+def _threshold_dict(threshold: Threshold) -> dict[str, str]:
+    # the bound a threshold has, only: a snapshot of an older edition keeps its exact shape and hash
+    data = {} if threshold.min is None else {"min": decimal_text(threshold.min)}
+    if threshold.max is not None:
+        data["max"] = decimal_text(threshold.max)
+    return data | {"points": decimal_text(threshold.points)}
 
 
 def _answer_dict(spec: AnswerSpec) -> dict[str, Any]:
@@ -254,31 +317,65 @@ def _answer_dict(spec: AnswerSpec) -> dict[str, Any]:
             for o in spec.options
         ]
     if spec.thresholds:
-        data["thresholds"] = [
-            {"min": decimal_text(t.min), "points": decimal_text(t.points)} for t in spec.thresholds
-        ]
+        data["thresholds"] = [_threshold_dict(t) for t in spec.thresholds]
     if spec.unit:
         data["unit"] = _text_dict(spec.unit)
+    if spec.deduction:
+        data["deduction"] = {
+            "each": decimal_text(spec.deduction.each),
+            "floor": decimal_text(spec.deduction.floor),
+        }
     return data
 
 
 def _item(data: Mapping[str, Any]) -> Item:
     evidence = data["evidence"]
+    shown_when = data.get("shown_when")
     return Item(
         code=data["code"],
         title=_text(data["title"]),
         guidance=_text(data["guidance"]),
         checked_by=data["checked_by"],
         answer=_answer(data["answer"]),
-        points=_decimal(data["points"]),
-        evidence=EvidenceRule(evidence["kind"], evidence["required"], tuple(evidence.get("when", ()))),
+        points=_decimal(data.get("points", 0)),  # a requirement has no points of its own
+        evidence=EvidenceRule(
+            evidence["kind"],
+            evidence["required"],
+            tuple(evidence.get("when", ())),
+            _optional_decimal(evidence.get("above")),
+            _optional_decimal(evidence.get("below")),
+        ),
         not_applicable_allowed=data.get("not_applicable_allowed", False),
         veto=data.get("veto", False),
+        requirement=data.get("requirement", False),
+        required_from=data.get("required_from", "district"),
+        applies_to=tuple((fact, tuple(values)) for fact, values in (data.get("applies_to") or {}).items()),
+        shown_when=_condition(shown_when) if shown_when else None,
     )
 
 
+def _condition(data: Mapping[str, Any]) -> Condition:
+    return Condition(
+        item=data["item"],
+        answers=tuple(data.get("answers", ())),
+        above=_optional_decimal(data.get("above")),
+        below=_optional_decimal(data.get("below")),
+    )
+
+
+def _condition_dict(condition: Condition) -> dict[str, Any]:
+    data: dict[str, Any] = {"item": condition.item}
+    if condition.answers:
+        data["answers"] = list(condition.answers)
+    if condition.above is not None:
+        data["above"] = decimal_text(condition.above)
+    if condition.below is not None:
+        data["below"] = decimal_text(condition.below)
+    return data
+
+
 def _item_dict(item: Item) -> dict[str, Any]:
-    return {
+    data = {
         "code": item.code,
         "title": _text_dict(item.title),
         "guidance": _text_dict(item.guidance),
@@ -293,6 +390,19 @@ def _item_dict(item: Item) -> dict[str, Any]:
             "when": list(item.evidence.when),
         },
     }
+    # the newer keys only when they say something: snapshots (and hashes) of older editions stay as they were
+    for key, value in (("above", item.evidence.above), ("below", item.evidence.below)):
+        if value is not None:
+            data["evidence"][key] = decimal_text(value)
+    if item.requirement:
+        data["requirement"] = True
+    if item.required_from != "district":
+        data["required_from"] = item.required_from
+    if item.applies_to:
+        data["applies_to"] = {fact: list(values) for fact, values in item.applies_to}
+    if item.shown_when:
+        data["shown_when"] = _condition_dict(item.shown_when)
+    return data
 
 
 def _level(code: str, data: Mapping[str, Any]) -> LevelRules:
@@ -304,11 +414,15 @@ def _level(code: str, data: Mapping[str, Any]) -> LevelRules:
         no_veto_failed=data.get("no_veto_failed", True),
         items_at_full_marks=tuple(data.get("items_at_full_marks", ())),
         requires_valid_district_certificate=data.get("requires_valid_district_certificate", False),
+        min_total=_optional_decimal(data.get("min_total")),
+        section_minimums=tuple(
+            (code, _decimal(minimum)) for code, minimum in (data.get("section_minimums") or {}).items()
+        ),
     )
 
 
 def _level_dict(rules: LevelRules) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "min_score": decimal_text(rules.min_score),
         "approvals": [str(role) for role in rules.approvals],
         "certificate_validity_months": rules.certificate_validity_months,
@@ -316,3 +430,8 @@ def _level_dict(rules: LevelRules) -> dict[str, Any]:
         "items_at_full_marks": list(rules.items_at_full_marks),
         "requires_valid_district_certificate": rules.requires_valid_district_certificate,
     }
+    if rules.min_total is not None:
+        data["min_total"] = decimal_text(rules.min_total)
+    if rules.section_minimums:
+        data["section_minimums"] = {code: decimal_text(minimum) for code, minimum in rules.section_minimums}
+    return data

@@ -5,7 +5,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from outlet_audit.core.time import today_in_shanghai
-from outlet_audit.criteria.editions import active_edition
+from outlet_audit.criteria.editions import reporting_edition
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District
 
@@ -26,7 +26,7 @@ def refresh() -> None:
     if snapshot_seconds() <= 0:
         click.echo("DASHBOARD_SNAPSHOT_SECONDS is 0: the dashboard computes its figures on every request.")
         return
-    today, edition = today_in_shanghai(), active_edition()
+    today, edition = today_in_shanghai(), reporting_edition()
     views = [("city-wide", Filters(today))]
     for district in db.session.scalars(select(District).order_by(District.sort_order)):
         views.append((f"{district.code} {district.name_en}", Filters(today, district_id=district.id)))

@@ -1,13 +1,13 @@
 """The dashboard's filter form (GET, kept in the URL) and the bulk import's two forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, HiddenField, RadioField, SelectField, SubmitField
+from wtforms import HiddenField, RadioField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional, Regexp, ValidationError
 
 from outlet_audit.certificates.numbering import LEVEL_LABELS, CertificateLevel
+from outlet_audit.core.forms import BaseForm, BoundedDateField
 from outlet_audit.core.i18n import current_language
 from outlet_audit.outlets.forms import district_choices
 from outlet_audit.outlets.models import KNOWN_BRANDS
@@ -23,14 +23,14 @@ def level_choices() -> list[SelectChoice]:
     ]
 
 
-class DashboardFilterForm(FlaskForm):
+class DashboardFilterForm(BaseForm):
     """Date range, level, brand and (for the city bureau) district; every field may stay empty."""
 
     class Meta:
         csrf = False  # a GET form: the filters live in the URL, so links can be shared and bookmarked
 
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_from = BoundedDateField(_l("From"), validators=[Optional()])
+    date_to = BoundedDateField(_l("To"), validators=[Optional()])
     level = SelectField(_l("Level"), validators=[Optional()])
     brand = SelectField(
         _l("Brand"),
@@ -52,7 +52,7 @@ class DashboardFilterForm(FlaskForm):
             raise ValidationError(_l("The end date is before the start date."))
 
 
-class ImportUploadForm(FlaskForm):
+class ImportUploadForm(BaseForm):
     file = FileField(
         _l("Filled-in template (.xlsx or .csv)"),
         validators=[FileRequired(_l("Choose the file to check."))],
@@ -60,7 +60,7 @@ class ImportUploadForm(FlaskForm):
     submit = SubmitField(_l("Check the file (nothing is saved yet)"))
 
 
-class ImportConfirmForm(FlaskForm):
+class ImportConfirmForm(BaseForm):
     sha256 = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{64}$")])
     token = HiddenField(validators=[DataRequired()])
     mode = RadioField(

@@ -5,13 +5,24 @@ create, update or unchanged by permit number, adding the problems only the datab
 see. `apply_import` writes a review: imported outlets are verified (the bureau vouches for
 them) and every created or changed outlet is audited. It flushes; the view commits.
 
-Between the dry run and the confirmation the file waits in the evidence store under its
-sha256; the confirm form carries only that hash and a signed token naming the user, so a
-client can neither swap the file nor replay another user's dry run.
+Between the dry run and the confirmation the file waits in the staging folder (not the
+evidence store: a dry run keeps nothing for good, and the staging folder is in no backup)
+under the user's id and its sha256; the confirm form carries only that hash and a signed token
+naming the user, so a client can neither swap the file nor replay another user's dry run.
+Staged files go when confirmed, when their token has expired, and beyond the few newest of
+each user, so dry runs cannot fill the disk. A committed import keeps no file either: its
+audit rows name the file's sha256.
 """
 
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -31,6 +42,8 @@ COMPARED_FIELDS = ("name", "brand", "district_id", "address", "manager", "phone"
 TOKEN_SALT = "dashboards.outlet-import"  # noqa: S105 - a signing namespace, not a secret
 TOKEN_MAX_AGE_SECONDS = 2 * 3600
 LOOKUP_BATCH = 500
+STAGED_PER_USER = 5  # dry runs a user may have waiting at once (several tabs); older ones go
+_STAGED_NAME = re.compile(r"[0-9a-f]{64}")
 
 
 class ImportTokenRefused(Exception):
@@ -92,6 +105,77 @@ def read_import_token(token: str, *, sha256: str, user_id: int) -> str:
     if not isinstance(data, dict) or data.get("user_id") != user_id or data.get("sha256") != sha256:
         raise ImportTokenRefused("the token was made for another user or file")
     return str(data.get("filename", ""))
+
+
+def stage_import(data: bytes, user_id: int) -> str:
+    """Keep a checked file until its confirmation and return its sha256."""
+    prune_staged_imports()
+    folder = _staging_root() / str(user_id)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    sha256 = hashlib.sha256(data).hexdigest()
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".incoming-")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+        os.replace(temporary, folder / sha256)  # mkstemp made it 0600; the same file again is renewed
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    waiting = sorted(_staged_files(folder), key=_modified, reverse=True)
+    for path in waiting[STAGED_PER_USER:]:
+        path.unlink(missing_ok=True)
+    return sha256
+
+
+def staged_import(sha256: str, user_id: int) -> bytes:
+    """The file a dry run of this user staged; FileNotFoundError once it is gone or altered."""
+    if not _STAGED_NAME.fullmatch(sha256):
+        raise FileNotFoundError(sha256)
+    data = (_staging_root() / str(user_id) / sha256).read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise FileNotFoundError(sha256)
+    return data
+
+
+def discard_staged_import(sha256: str, user_id: int) -> None:
+    if _STAGED_NAME.fullmatch(sha256):
+        (_staging_root() / str(user_id) / sha256).unlink(missing_ok=True)
+
+
+def prune_staged_imports() -> int:
+    """Remove every user's staged files older than a confirmation token lives; return how many."""
+    root = _staging_root()
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - TOKEN_MAX_AGE_SECONDS
+    removed = 0
+    for folder in root.iterdir():
+        for path in _staged_files(folder, incoming=True) if folder.is_dir() else ():
+            if _modified(path) < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0  # removed by another request meanwhile: oldest, so nothing waits on it
+
+
+def _staging_root() -> Path:
+    configured = current_app.config.get("IMPORT_STAGING_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "import-staging"
+
+
+def _staged_files(folder: Path, *, incoming: bool = False) -> list[Path]:
+    return [
+        path
+        for path in folder.iterdir()
+        if _STAGED_NAME.fullmatch(path.name) or (incoming and path.name.startswith(".incoming-"))
+    ]
 
 
 def district_names() -> dict[str, int]:

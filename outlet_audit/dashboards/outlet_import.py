@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from outlet_audit.outlets.rules import is_valid_permit_number, normalise_permit_number
-from outlet_audit.text import N_, Message
+from outlet_audit.text import N_, Message, clean_text
 
 from .exports import iter_csv
 
@@ -485,7 +485,8 @@ def _cell_text(value: Any) -> str:
         return value.strftime("%H:%M")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value).strip()
+    # Cleaned as typed text is (no bidi overrides, zero-widths, controls); _tidy joins its lines.
+    return clean_text(str(value), multiline=True)
 
 
 def _tidy(text: str) -> str:

@@ -34,8 +34,7 @@ from outlet_audit.certificates.numbering import LEVEL_LABELS, CertificateLevel
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.time import today_in_shanghai
-from outlet_audit.criteria.editions import active_edition
-from outlet_audit.evidence.operations import evidence_store
+from outlet_audit.criteria.editions import reporting_edition
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import KNOWN_BRANDS
 from outlet_audit.outlets.reference import all_districts, district_name
@@ -48,9 +47,12 @@ from .forms import IMPORT_ALL_OR_NOTHING, DashboardFilterForm, ImportConfirmForm
 from .import_operations import (
     ImportTokenRefused,
     apply_import,
+    discard_staged_import,
     import_token,
     read_import_token,
     review_import,
+    stage_import,
+    staged_import,
 )
 from .outlet_import import COLUMN_BY_KEY, ImportFileError, template_csv, write_template_xlsx
 from .queries import CertificateBucket, Filters
@@ -135,7 +137,7 @@ def _percent_text(value) -> str:
 @allow(BUREAUS)
 def overview():
     form, f = read_filters()
-    snapshot = snapshots.current_figures(f, active_edition())
+    snapshot = snapshots.current_figures(f, reporting_edition())
     if snapshot.written:
         _keep_snapshot()
     figures = snapshot.figures
@@ -298,7 +300,7 @@ def import_dry_run():
     except ImportFileError as error:
         form.file.errors.append(translate_message(error.message))
         return render_template("dashboards/import.html", form=form), 400
-    sha256 = evidence_store().put(data)  # kept for the confirmation, which must not trust the client
+    sha256 = stage_import(data, current_user.id)  # kept for the confirmation, which must not trust the client
     return _review_page(review, sha256, filename)
 
 
@@ -313,7 +315,7 @@ def import_confirm():
     sha256 = form.sha256.data
     try:
         filename = read_import_token(form.token.data, sha256=sha256, user_id=current_user.id)
-        data = evidence_store().open(sha256)
+        data = staged_import(sha256, current_user.id)
     except (ImportTokenRefused, FileNotFoundError):
         flash(refused, "danger")
         return render_template("dashboards/import.html", form=ImportUploadForm()), 400
@@ -335,6 +337,7 @@ def import_confirm():
             "danger",
         )
         return redirect(url_for("dashboards.import_start"))
+    discard_staged_import(sha256, current_user.id)  # confirmed once; a second submit finds no file
     flash(
         _(
             "Import finished: %(created)d outlets created, %(updated)d updated, %(unchanged)d unchanged, "

@@ -2,38 +2,37 @@
 
 The type is decided by the content alone; the client's file name and MIME type are never
 trusted. Photos are decoded, turned upright, re-encoded as JPEG without any metadata and
-given a thumbnail; PDFs are screened for active content and stored as they came.
+given a thumbnail; PDFs are screened for active content (`pdf_screen`) and stored as they came.
 """
 
 import enum
 import hashlib
 import math
 import re
-import unicodedata
-import warnings
-import zlib
-from collections.abc import Iterator
+import struct
 from dataclasses import dataclass, field
 from datetime import datetime
 from io import BytesIO
 
 from PIL import ExifTags, Image, ImageOps
 
-from outlet_audit.text import N_, Message
+from outlet_audit.evidence.pdf_screen import PdfProblem, PdfRefused, screen_pdf
+from outlet_audit.text import N_, Message, clean_text
 
-MAX_PIXELS = 40_000_000
+# Checked against the header before anything is decoded. Phones save 12-50 MP photos (a 50 MP
+# sensor writes up to 8192 x 6144 = 50.3 MP), which pass; more is a bomb or a panorama. A JPEG
+# is decoded at half scale or less (about 100 MB at the limit). PNG and WebP are decoded whole
+# (WebP about three times over: some 16 bytes a pixel at the peak, 250 MB at its limit; a 1-bit
+# PNG bomb grows 32-fold once RGB), and phones take no photos in them: they are screenshots and
+# scans, and 16 MP holds a 5K screen or an A4 page at 400 dpi. `max_pixels` bounds the images
+# inside a PDF as well.
+MAX_PIXELS = 60_000_000
+MAX_PIXELS_DECODED_WHOLE = 16_000_000
 STORED_LONG_SIDE = 2560
 STORED_JPEG_QUALITY = 85
 THUMBNAIL_LONG_SIDE = 320
 THUMBNAIL_JPEG_QUALITY = 80
 MAX_FILENAME_LENGTH = 120
-PDF_EOF_WINDOW = 1024
-# Streams that may hold objects are inflated to find names hidden in them; the budget bounds
-# the work a PDF bomb can cause (real evidence PDFs stay far below it).
-PDF_INFLATE_BUDGET = 256 * 1024 * 1024
-PDF_INFLATE_CHUNK = 1024 * 1024
-PDF_PROBE = 4096  # enough of a stream's content to tell binary data from objects
-PDF_FORBIDDEN_NAMES = frozenset({b"JavaScript", b"JS", b"Launch", b"EmbeddedFile", b"EmbeddedFiles"})
 
 EMPTY_FILE = N_("The file is empty.")
 FILE_TOO_LARGE = N_("The file is %(size_mb).1f MB; files may be at most %(limit_mb)g MB.")
@@ -49,10 +48,14 @@ IMAGE_TOO_MANY_PIXELS = N_("The image has too many pixels; the limit is %(limit)
 PDF_DAMAGED = N_("The PDF is damaged or incomplete.")
 PDF_ENCRYPTED = N_("The PDF is encrypted or password-protected. Upload an unprotected copy.")
 PDF_ACTIVE_CONTENT = N_(
-    "The PDF contains scripts, launch actions or embedded files, which are not accepted. "
-    "Print it to a new PDF and upload that."
+    "The PDF contains scripts, actions that run by themselves, forms that send data, embedded "
+    "files or other active content, which are not accepted. Print it to a new PDF and upload that."
 )
 PDF_TOO_COMPLEX = N_("The PDF is too large to check once unpacked. Upload a smaller PDF.")
+PDF_IMAGE_TOO_LARGE = N_(
+    "The PDF contains an image of more than %(limit)d megapixels. Scan it at a lower resolution "
+    "and upload that."
+)
 
 
 class EvidenceKind(enum.StrEnum):
@@ -90,8 +93,13 @@ _PIL_FORMAT = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 _STORED_TYPE = {EvidenceKind.PHOTO: ("image/jpeg", "jpg"), EvidenceKind.DOCUMENT: ("application/pdf", "pdf")}
 
 
-def inspect_upload(data: bytes, filename: str, *, max_bytes: int) -> ProcessedUpload:
-    """Accept a photo or PDF and prepare it for storage, or raise `UploadRefused`."""
+def inspect_upload(
+    data: bytes, filename: str, *, max_bytes: int, max_pixels: int = MAX_PIXELS
+) -> ProcessedUpload:
+    """Accept a photo or PDF and prepare it for storage, or raise `UploadRefused`.
+
+    `max_pixels` bounds a photo, and each image inside a PDF, by its declared size.
+    """
     if not data:
         raise UploadRefused(Message(EMPTY_FILE))
     if len(data) > max_bytes:
@@ -100,10 +108,10 @@ def inspect_upload(data: bytes, filename: str, *, max_bytes: int) -> ProcessedUp
         )
     mime_type = detect_mime_type(data)
     if mime_type == "application/pdf":
-        _screen_pdf(data)
+        _screen_pdf(data, max_pixels)
         return _processed(data, filename, EvidenceKind.DOCUMENT, mime_type, stored=data)
     if mime_type in _PIL_FORMAT:
-        return _process_photo(data, filename, mime_type)
+        return _process_photo(data, filename, mime_type, max_pixels)
     if mime_type == "image/heic":
         raise UploadRefused(Message(HEIC_NOT_ACCEPTED))
     raise UploadRefused(Message(TYPE_NOT_ACCEPTED))
@@ -126,18 +134,14 @@ def detect_mime_type(data: bytes) -> str | None:
 
 def display_filename(filename: str, extension: str, fallback_stem: str) -> str:
     """Make a client's file name safe to show and offer for download, with our extension."""
-    name = unicodedata.normalize("NFC", filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     # Control and format characters (RTL override, zero-width) can disguise the real extension.
-    name = "".join(" " if char.isspace() else char for char in name if _is_visible_or_space(char))
+    name = clean_text(name)
     name = re.sub(r'[<>:"|?*]', "_", " ".join(name.split())).rstrip(" .")
     has_extension = re.fullmatch(r"(.*)\.[A-Za-z0-9]{1,5}", name)
     stem = (has_extension[1] if has_extension else name).strip(" .")
     stem = stem[: MAX_FILENAME_LENGTH - len(extension) - 1].rstrip(" .") or fallback_stem
     return f"{stem}.{extension}"
-
-
-def _is_visible_or_space(char: str) -> bool:
-    return char.isspace() or not unicodedata.category(char).startswith("C")
 
 
 def _processed(
@@ -174,10 +178,8 @@ def _processed(
 # --- photos -----------------------------------------------------------------------------
 
 
-def _process_photo(data: bytes, filename: str, mime_type: str) -> ProcessedUpload:
-    image, captured_at, gps = _load_upright_image(data, _PIL_FORMAT[mime_type])
-    image = _flatten_to_rgb(image)
-    image.thumbnail((STORED_LONG_SIDE, STORED_LONG_SIDE), Image.Resampling.LANCZOS)
+def _process_photo(data: bytes, filename: str, mime_type: str, max_pixels: int) -> ProcessedUpload:
+    image, captured_at, gps = _upright_shrunk_image(data, _PIL_FORMAT[mime_type], max_pixels)
     image.info = {}  # the JPEG encoder would otherwise carry over a comment
     thumbnail = image.copy()
     thumbnail.thumbnail((THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE), Image.Resampling.LANCZOS)
@@ -194,38 +196,109 @@ def _process_photo(data: bytes, filename: str, mime_type: str) -> ProcessedUploa
     )
 
 
-def _load_upright_image(
-    data: bytes, pil_format: str
+def _upright_shrunk_image(
+    data: bytes, pil_format: str, max_pixels: int
 ) -> tuple[Image.Image, datetime | None, tuple[float, float] | None]:
-    """Decode fully, refusing bombs and damaged files; return the upright image, capture time and place."""
-    too_many_pixels = Message(IMAGE_TOO_MANY_PIXELS, {"limit": MAX_PIXELS // 1_000_000})
+    """Decode, refusing bombs and damaged files; return the upright RGB image shrunk for storage,
+    with the capture time and place."""
+    # Pillow's own bomb check warns above MAX_IMAGE_PIXELS; a warning is no refusal (and turning
+    # it into an error needs the process-wide warnings filter), so that bound caps ours instead.
+    limit = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
+    if pil_format != "JPEG":
+        limit = min(limit, MAX_PIXELS_DECODED_WHOLE)
+    too_many_pixels = UploadRefused(Message(IMAGE_TOO_MANY_PIXELS, {"limit": limit // 1_000_000}))
+    size = _declared_size(data, pil_format)
+    if size is None:
+        raise UploadRefused(Message(IMAGE_DAMAGED))
+    if size[0] * size[1] > limit:  # before any decoding: the header alone decides
+        raise too_many_pixels
     try:
-        # Not isolated between threads before Python 3.14, but it only ever adds a stricter filter.
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+        if pil_format == "PNG":  # checksums, which decoding alone does not check
             with Image.open(BytesIO(data), formats=[pil_format]) as probe:
-                if probe.width * probe.height > MAX_PIXELS:
-                    raise UploadRefused(too_many_pixels)
                 probe.verify()
-            with Image.open(BytesIO(data), formats=[pil_format]) as image:
-                if pil_format == "JPEG":  # decode a much larger photo at a reduced scale
-                    image.draft(None, (STORED_LONG_SIDE, STORED_LONG_SIDE))
-                image.load()
-                captured_at, gps = _capture_time_and_place(image)
-                return ImageOps.exif_transpose(image), captured_at, gps
+        with Image.open(BytesIO(data), formats=[pil_format]) as image:
+            if image.width * image.height > limit:  # Pillow read another size than we did
+                raise too_many_pixels
+            if pil_format == "JPEG":  # decode a much larger photo at a reduced scale
+                image.draft(None, (STORED_LONG_SIDE, STORED_LONG_SIDE))
+            image.load()
+            captured_at, gps = _capture_time_and_place(image)
+            # In place and shrunk before anything else is copied: a full-size copy of a large
+            # PNG or WebP costs as much memory again as decoding it.
+            ImageOps.exif_transpose(image, in_place=True)
+            shrunk = _flatten_to_rgb(image)
+            shrunk.thumbnail((STORED_LONG_SIDE, STORED_LONG_SIDE), Image.Resampling.LANCZOS)
+            return (shrunk.copy() if shrunk is image else shrunk), captured_at, gps
     except UploadRefused:
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
-        raise UploadRefused(too_many_pixels) from error
+        raise too_many_pixels from error
     except Exception as error:  # Pillow raises many exception types on hostile input
         raise UploadRefused(Message(IMAGE_DAMAGED)) from error
 
 
+_JPEG_FRAME_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # SOFn, not DHT/JPG/DAC
+_JPEG_STANDALONE_MARKERS = frozenset({0x01, *range(0xD0, 0xD8)})
+_JPEG_FILL = re.compile(rb"\xff+")
+_JPEG_MAX_HEADER_SEGMENTS = 4096
+
+
+def _declared_size(data: bytes, pil_format: str) -> tuple[int, int] | None:
+    """Read (width, height) from the image's header without decoding anything, or None."""
+    if pil_format == "PNG":
+        return struct.unpack(">II", data[16:24]) if data[12:16] == b"IHDR" and len(data) >= 24 else None
+    if pil_format == "WEBP":
+        return _webp_size(data)
+    return _jpeg_size(data)
+
+
+def _webp_size(data: bytes) -> tuple[int, int] | None:
+    # WebP's decoder allocates its canvas as Pillow opens the file, so the size must come first.
+    if len(data) < 30:
+        return None
+    chunk = data[12:16]
+    if chunk == b"VP8X":  # the canvas of an extended (animated, alpha, EXIF) file
+        return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
+    if chunk == b"VP8L" and data[20] == 0x2F:
+        bits = int.from_bytes(data[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8 " and data[23:26] == b"\x9d\x01\x2a":
+        return int.from_bytes(data[26:28], "little") & 0x3FFF, int.from_bytes(data[28:30], "little") & 0x3FFF
+    return None
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """The largest frame declared before the image data starts (a file may declare several)."""
+    sizes, position = [], 2
+    # Like Pillow, step over junk between segments; find() and the regex keep that fast, and
+    # a real header has a few dozen segments (a few hundred with a large ICC profile).
+    for _ in range(_JPEG_MAX_HEADER_SEGMENTS):
+        position = data.find(b"\xff", position)
+        if position < 0 or position + 4 > len(data):
+            break
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill bytes before a marker
+            position = _JPEG_FILL.match(data, position).end() - 1
+        elif marker in _JPEG_STANDALONE_MARKERS or marker == 0x00:
+            position += 2
+        elif marker in {0xD9, 0xDA}:  # end of image, start of scan
+            break
+        else:
+            if marker in _JPEG_FRAME_MARKERS and position + 9 <= len(data):
+                height, width = struct.unpack(">HH", data[position + 5 : position + 9])
+                sizes.append((width, height))
+            position += 2 + int.from_bytes(data[position + 2 : position + 4], "big")
+    return max(sizes, key=lambda size: size[0] * size[1], default=None)
+
+
 def _flatten_to_rgb(image: Image.Image) -> Image.Image:
+    """Return an RGB image, `image` itself when it already is one (no copy of a large photo)."""
+    if image.mode == "RGB" and "transparency" not in image.info:
+        return image
     if image.mode.startswith("I"):  # 16-bit greyscale: scale down instead of clipping
         image = image.convert("I").point(lambda value: value / 256).convert("L")
     if image.mode in {"RGBA", "LA", "PA", "RGBa", "La"} or "transparency" in image.info:
-        rgba = image.convert("RGBA")
+        rgba = image if image.mode == "RGBA" else image.convert("RGBA")
         flat = Image.new("RGB", rgba.size, "white")
         flat.paste(rgba, mask=rgba.getchannel("A"))
         return flat
@@ -293,93 +366,22 @@ def _exif_text(value: object) -> str:
 
 
 # --- PDF --------------------------------------------------------------------------------
-# Long names are looked for everywhere: random bytes in images never spell them. /JS is short
-# enough to occur by chance in binary data, so it is looked for where PDF syntax can be: outside
-# streams and in streams that may hold objects. A working script also needs /JavaScript.
 
-_WHITESPACE = rb"\x00\t\n\x0c\r "
-_NAME_CHAR = rb"[^" + _WHITESPACE + rb"/<>\[\](){}%]"
-_LONG_NAMES = frozenset({b"JavaScript", b"Launch", b"EmbeddedFile", b"EmbeddedFiles", b"Encrypt"})
-_ALL_NAMES = PDF_FORBIDDEN_NAMES | _LONG_NAMES
-
-
-def _name_pattern(names: frozenset[bytes]) -> re.Pattern[bytes]:
-    alternatives = b"|".join(sorted(names, key=len, reverse=True))
-    return re.compile(rb"/(" + alternatives + rb")(?!" + _NAME_CHAR + rb")")
+_PDF_MESSAGES = {
+    PdfProblem.DAMAGED: PDF_DAMAGED,
+    PdfProblem.ENCRYPTED: PDF_ENCRYPTED,
+    PdfProblem.ACTIVE_CONTENT: PDF_ACTIVE_CONTENT,
+    PdfProblem.TOO_COMPLEX: PDF_TOO_COMPLEX,
+}
 
 
-_NAME_PATTERNS = {_LONG_NAMES: _name_pattern(_LONG_NAMES), _ALL_NAMES: _name_pattern(_ALL_NAMES)}
-_ESCAPED_NAME = re.compile(rb"/(" + _NAME_CHAR + rb"*#[0-9A-Fa-f]{2}" + _NAME_CHAR + rb"*)")
-_STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
-# An object stream starts with pairs of integers, after any whitespace or comments; a probe
-# that ends before it can tell counts as one.
-_MAY_HOLD_OBJECTS = re.compile(
-    rb"(?:[" + _WHITESPACE + rb"]|%[^\r\n]*(?:[\r\n]|\Z))*(?:\Z|\d+(?:\Z|[" + _WHITESPACE + rb"]+(?:\Z|\d)))"
-)
-
-
-def _screen_pdf(data: bytes) -> None:
-    """Refuse a PDF that is truncated, encrypted or carries scripts, launch actions or files."""
-    if b"%%EOF" not in data[-PDF_EOF_WINDOW:]:
-        raise UploadRefused(Message(PDF_DAMAGED))
-    names = _flagged_names(data, _LONG_NAMES) | _flagged_names_in_syntax(data)
-    if b"Encrypt" in names:
-        raise UploadRefused(Message(PDF_ENCRYPTED))
-    if names & PDF_FORBIDDEN_NAMES:
-        raise UploadRefused(Message(PDF_ACTIVE_CONTENT))
-
-
-def _flagged_names_in_syntax(data: bytes) -> set[bytes]:
-    """Look outside streams and inside streams that may hold objects, inflating Flate ones."""
-    names: set[bytes] = set()
-    budget = PDF_INFLATE_BUDGET
-    view = memoryview(data)
-    position = 0
-    while stream := _STREAM_START.search(data, position):
-        names |= _flagged_names(data[position : stream.end()], _ALL_NAMES)
-        end = data.find(b"endstream", stream.end())
-        position = len(data) if end < 0 else end
-        overlap = b""  # so that a name cut between two chunks is still found
-        for chunk, may_hold_objects in _stream_chunks(view[stream.end() : position]):
-            budget -= len(chunk)  # probes count too: a bomb must not be free to probe
-            if budget < 0:
-                raise UploadRefused(Message(PDF_TOO_COMPLEX))
-            if may_hold_objects:
-                names |= _flagged_names(overlap + chunk, _ALL_NAMES)
-                overlap = chunk[-64:]
-    return names | _flagged_names(data[position:], _ALL_NAMES)
-
-
-def _stream_chunks(body: memoryview) -> Iterator[tuple[bytes, bool]]:
-    """Yield a stream's content (inflated if Flate) in chunks, each with whether it may hold objects.
-
-    Binary content (images, fonts) stops after its first chunk, which only tells what it is.
-    """
-    inflater = zlib.decompressobj()
+def _screen_pdf(data: bytes, max_pixels: int) -> None:
+    """Refuse a PDF that is damaged, encrypted, carries active content or unpacks too large."""
     try:
-        chunk = inflater.decompress(body, PDF_PROBE)
-    except zlib.error:  # not Flate: JPEG images, other filters, uncompressed
-        if _MAY_HOLD_OBJECTS.match(body[:PDF_PROBE].tobytes()):
-            yield body.tobytes(), True
-        return
-    if not _MAY_HOLD_OBJECTS.match(chunk):
-        yield chunk, False
-        return
-    while chunk:
-        yield chunk, True
-        if not inflater.unconsumed_tail:
-            return
-        try:
-            chunk = inflater.decompress(inflater.unconsumed_tail, PDF_INFLATE_CHUNK)
-        except zlib.error:
-            return  # damaged further on: what could be read has been read
-
-
-def _flagged_names(data: bytes, wanted: frozenset[bytes]) -> set[bytes]:
-    """Find the wanted PDF names in `data`, also when written with #xx escapes (/J#61vaScript)."""
-    names = {match[1] for match in _NAME_PATTERNS[wanted].finditer(data)}
-    for match in _ESCAPED_NAME.finditer(data):
-        name = re.sub(rb"#([0-9A-Fa-f]{2})", lambda escape: bytes([int(escape[1], 16)]), match[1])
-        if name in wanted:
-            names.add(name)
-    return names
+        screen_pdf(data, max_image_pixels=max_pixels)
+    except PdfRefused as refused:
+        if refused.problem is PdfProblem.IMAGE_TOO_LARGE:
+            message = Message(PDF_IMAGE_TOO_LARGE, {"limit": max_pixels // 1_000_000})
+        else:
+            message = Message(_PDF_MESSAGES[refused.problem])
+        raise UploadRefused(message) from refused

@@ -1,13 +1,48 @@
-"""Keeping an upload: check it, store its bytes by hash, and record an Evidence row."""
+"""Keeping an upload: check it, bound it, store its bytes by hash, and record an Evidence row.
 
+Every way a file becomes evidence comes through `store_upload`, so the bounds on disk use
+hold for all of them: the live evidence of one application (`EVIDENCE_QUOTA_PER_APPLICATION`)
+and of one outlet account (`EVIDENCE_QUOTA_PER_ACCOUNT`), and the bytes one account may upload
+in a day, deleted uploads included (`EVIDENCE_UPLOAD_BYTES_PER_DAY`), so uploading and
+deleting in a loop is bounded too. Deleted rows leave their bytes to `flask evidence gc`,
+which asks `referenced_keys` what is still named.
+"""
+
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import current_app
+from limits import RateLimitItemPerDay
+from limits.strategies import FixedWindowRateLimiter, RateLimiter, SlidingWindowCounterRateLimiter
+from sqlalchemy import Select, func, select, union
 
-from outlet_audit.evidence.files import inspect_upload
+from outlet_audit.evidence.files import UploadRefused, inspect_upload
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.storage import EvidenceStore
-from outlet_audit.extensions import db
+from outlet_audit.extensions import db, limiter
+from outlet_audit.roles import Role
+from outlet_audit.text import N_, Message
+
+# Every column that names a file in the store. A column added elsewhere that keeps a store key
+# must be listed here, or the collector removes its files (tests/unit/test_evidence_gc.py checks
+# that no other *_sha256 column exists unlisted).
+STORE_REFERENCES = (Evidence.stored_sha256, Evidence.thumbnail_sha256)
+NOT_STORE_REFERENCES = frozenset({"evidence.original_sha256"})  # the upload as sent: never stored itself
+UPLOAD_RATE_NAMESPACE = "evidence-upload-bytes"
+
+APPLICATION_QUOTA_REACHED = N_(
+    "This application already holds %(used_mb).1f MB of files and may hold at most %(limit_mb).0f MB. "
+    "Remove files that are no longer needed before adding more."
+)
+ACCOUNT_QUOTA_REACHED = N_(
+    "Your account already keeps %(used_mb).1f MB of files and may keep at most %(limit_mb).0f MB. "
+    "Remove files that are no longer needed, or ask your district bureau for help."
+)
+DAILY_UPLOADS_REACHED = N_(
+    "You have uploaded the most the site accepts in one day (%(limit_mb).0f MB, deleted files "
+    "included). Please try again later."
+)
+UPLOAD_RATE_UNAVAILABLE = N_("Uploads cannot be accepted at the moment. Please try again later.")
 
 
 def evidence_store() -> EvidenceStore:
@@ -26,7 +61,10 @@ def store_upload(
     item_code: str | None = None,
 ) -> Evidence:
     """Check and keep one uploaded file; raises files.UploadRefused with the reason."""
+    _check_daily_uploads(actor, 1)  # an account whose day is spent is refused before any decoding
     upload = inspect_upload(data, filename, max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
+    _check_quotas(actor, application_id, upload.size_bytes)
+    _charge_daily_uploads(actor, upload.size_bytes)
     store = evidence_store()
     store.put(upload.stored_bytes)
     thumbnail_sha256 = store.put(upload.thumbnail_bytes) if upload.thumbnail_bytes else None
@@ -53,3 +91,94 @@ def store_upload(
     db.session.add(evidence)
     db.session.flush()
     return evidence
+
+
+def referenced_keys_query() -> Select:
+    """Every store key some row names, each once."""
+    return union(*(select(column.label("key")).where(column.is_not(None)) for column in STORE_REFERENCES))
+
+
+def referenced_keys() -> Iterator[str]:
+    """Stream the store keys the database names now, in batches (a store may hold millions)."""
+    yield from db.session.execute(referenced_keys_query(), execution_options={"yield_per": 10_000}).scalars()
+
+
+def live_bytes(*, application_id: int | None = None, account=None) -> int:
+    """Bytes of the evidence one application holds, or one outlet account has uploaded and kept."""
+    query = select(func.coalesce(func.sum(Evidence.size_bytes), 0))
+    if application_id is not None:
+        query = query.where(Evidence.application_id == application_id)
+    if account is not None:
+        # An outlet account uploads only for its own outlet; outlet_id is indexed, uploaded_by_id is not.
+        query = query.where(Evidence.outlet_id == account.outlet_id, Evidence.uploaded_by_id == account.id)
+    return int(db.session.scalar(query))
+
+
+def _check_quotas(actor, application_id: int | None, size: int) -> None:
+    config = current_app.config
+    limit = config["EVIDENCE_QUOTA_PER_APPLICATION"]
+    if limit and application_id is not None:
+        used = live_bytes(application_id=application_id)
+        if used + size > limit:
+            raise UploadRefused(Message(APPLICATION_QUOTA_REACHED, _megabytes(used=used, limit=limit)))
+    # Outlet accounts are the ones anyone can register. Staff work across many outlets and keep
+    # their uploads for years; the application quota and the daily bound hold them.
+    limit = config["EVIDENCE_QUOTA_PER_ACCOUNT"]
+    if limit and getattr(actor, "role", None) == Role.OUTLET:
+        used = live_bytes(account=actor)
+        if used + size > limit:
+            raise UploadRefused(Message(ACCOUNT_QUOTA_REACHED, _megabytes(used=used, limit=limit)))
+
+
+def _daily_uploads() -> tuple[RateLimiter, RateLimitItemPerDay] | None:
+    """The strategy and limit counting an account's uploaded bytes, on the rate limiter's storage.
+
+    The limiter's storage is the one shared by every worker (RATELIMIT_STORAGE_URI). A sliding
+    window where the storage has one: a fixed day would allow twice the bound around midnight.
+    """
+    amount = current_app.config["EVIDENCE_UPLOAD_BYTES_PER_DAY"]
+    if not amount or not limiter.enabled:
+        return None
+    try:
+        strategy: RateLimiter = SlidingWindowCounterRateLimiter(limiter.storage)
+    except NotImplementedError:
+        strategy = FixedWindowRateLimiter(limiter.storage)
+    return strategy, RateLimitItemPerDay(amount, namespace=UPLOAD_RATE_NAMESPACE)
+
+
+def _check_daily_uploads(actor, size: int) -> None:
+    daily = _daily_uploads()
+    if daily is None:
+        return
+    strategy, item = daily
+    if not _ask_storage(lambda: strategy.test(item, str(actor.id), cost=size)):
+        raise UploadRefused(Message(DAILY_UPLOADS_REACHED, _megabytes(limit=item.amount)))
+
+
+def _charge_daily_uploads(actor, size: int) -> None:
+    """Count the upload against the account's day; refused when it does not fit in what is left."""
+    daily = _daily_uploads()
+    if daily is None:
+        return
+    strategy, item = daily
+    if not _ask_storage(lambda: strategy.hit(item, str(actor.id), cost=size)):
+        raise UploadRefused(Message(DAILY_UPLOADS_REACHED, _megabytes(limit=item.amount)))
+
+
+def _ask_storage(question) -> bool:
+    """The storage's answer; when it cannot be reached, the limiter's own policy decides.
+
+    RATELIMIT_SWALLOW_ERRORS lets requests through while the storage is down (as the limiter
+    does for sign-in); otherwise the upload is refused with a message, never a 500.
+    """
+    try:
+        return question()
+    except Exception:  # any storage failure (Redis down, a timeout) is handled alike
+        current_app.logger.exception("The upload allowance could not be checked")
+        if current_app.config.get("RATELIMIT_SWALLOW_ERRORS"):
+            return True
+        raise UploadRefused(Message(UPLOAD_RATE_UNAVAILABLE)) from None
+
+
+def _megabytes(**sizes: int) -> dict[str, float]:
+    return {f"{name}_mb": size / 2**20 for name, size in sizes.items()}

@@ -16,7 +16,7 @@ from outlet_audit.checklist import loaders  # noqa: F401  (registers the record 
 from outlet_audit.checklist.attachments import attach_item_evidence, remove_evidence, reuse_map
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.page import load_state
-from outlet_audit.checklist.permissions import sees_inspection_result
+from outlet_audit.checklist.permissions import inspection_visible_to
 from outlet_audit.checklist.views import READERS, load_checklist, refusal_json, wants_json
 from outlet_audit.core.i18n import translate_message
 from outlet_audit.evidence.files import UploadRefused
@@ -24,7 +24,6 @@ from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.operations import evidence_store
 from outlet_audit.evidence.storage import StoredFileCorrupted
 from outlet_audit.extensions import db
-from outlet_audit.roles import BUREAU_ROLES
 
 bp = Blueprint("evidence", __name__, url_prefix="/evidence")
 
@@ -34,12 +33,10 @@ THUMBNAIL_MAX_AGE = 365 * 24 * 3600
 def load_visible_evidence(evidence_id: int) -> Evidence:
     """The evidence, or 404 when the outlet asks for inspection evidence before sign-off."""
     evidence = db.get_or_404(Evidence, evidence_id)
-    if evidence.assessment_id is not None:
-        assessment = db.session.get(Assessment, evidence.assessment_id)
-        if assessment.kind == "inspection" and not sees_inspection_result(
-            current_user.role, assessment.signed_off_at is not None
-        ):
-            abort(404)
+    # Item photos and drawn signatures alike: whatever hangs on the inspection is the inspection.
+    assessment = db.session.get(Assessment, evidence.assessment_id) if evidence.assessment_id else None
+    if assessment is not None and not inspection_visible_to(current_user, assessment):
+        abort(404)
     return evidence
 
 
@@ -138,7 +135,7 @@ def upload(assessment_id: int):
             flash(_("%(count)d file(s) attached.", count=len(stored)), "success")
         return redirect(back)
     item, missing = item_evidence_status(checklist, item_code)
-    reuse = reuse_map(stored) if current_user.role in BUREAU_ROLES else {}
+    reuse = reuse_map(stored, current_user)
     body = {
         "status": "stored" if stored else "refused",
         "message": " ".join(refused),

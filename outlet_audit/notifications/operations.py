@@ -1,13 +1,17 @@
-"""Telling people what needs their attention: an in-app list, and e-mail when SMTP is configured."""
+"""Telling people what needs their attention: an in-app list, and e-mail when SMTP is configured.
+
+Mail is composed here, in the reader's language, and sent only after the commit, off the request
+path (notifications/mailer.py).
+"""
 
 import logging
-import smtplib
 from email.message import EmailMessage
 
 from flask import current_app
 from flask_babel import force_locale, gettext
 
 from outlet_audit.extensions import db
+from outlet_audit.notifications.mailer import Outgoing, queue_mail
 from outlet_audit.notifications.models import Notification
 
 log = logging.getLogger(__name__)
@@ -17,6 +21,7 @@ def notify(users, kind: str, template: str, link: str | None = None, **params) -
     """Add a notification for each user; mail it to those with an address when SMTP is set up.
 
     `template` is an English message marked with N_ and translated for each reader on display.
+    The mail goes out once the transaction commits, and never if it rolls back.
     """
     created = []
     for user in users:
@@ -36,6 +41,8 @@ def render_notification(note: Notification) -> str:
 
 
 def _send_mail(user, template: str, params: dict, link: str | None) -> None:
+    """Compose the mail now, while the reader's language and the configuration are at hand; queue it
+    to be sent after the commit."""
     config = current_app.config
     with force_locale(user.locale or config["BABEL_DEFAULT_LOCALE"]):
         body = gettext(template, **params)
@@ -50,9 +57,7 @@ def _send_mail(user, template: str, params: dict, link: str | None) -> None:
         log.warning("not mailing user %s: the address is not usable in a mail header", user.id)
         return
     message.set_content(body + (f"\n\n{config['PUBLIC_BASE_URL'].rstrip('/')}{link}" if link else ""))
-    try:
-        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException):
-        # The in-app notification stands; a mail server outage must not undo the user's action.
-        log.exception("could not mail notification to user %s", user.id)
+    queue_mail(
+        db.session(),
+        Outgoing(message, config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"], user.id),
+    )

@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select, update
 
-from outlet_audit.access import MAX_RECORD_ID, signed_in
+from outlet_audit.access import signed_in
+from outlet_audit.core.params import page_number, record_id
 from outlet_audit.core.security import is_safe_redirect
 from outlet_audit.core.time import utcnow
 from outlet_audit.extensions import db
@@ -40,9 +41,9 @@ def unread_notification_count() -> int:
 
 
 def _own_notification() -> Notification:
-    note_id = request.form.get("notification", type=int)
-    if note_id is None or not 0 < note_id <= MAX_RECORD_ID:
-        abort(404)  # too large for the database to be asked about
+    note_id = record_id(request.form, "notification")
+    if note_id is None:
+        abort(404)  # not a number, or too large for the database to be asked about
     note = db.session.scalar(
         select(Notification).where(Notification.id == note_id, Notification.user_id == current_user.id)
     )
@@ -68,7 +69,7 @@ def index():
         .where(Notification.user_id == current_user.id)
         .order_by(Notification.created_at.desc(), Notification.id.desc())
     )
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template(
         "notifications/index.html",
         page=page,
@@ -88,7 +89,8 @@ def open_notification():
 @signed_in
 def mark_read():
     _own_read_notification()
-    return redirect(url_for("notifications.index", page=request.form.get("page", type=int) or None))
+    page = page_number(request.form)  # back to the page the reader was on
+    return redirect(url_for("notifications.index", page=page if page > 1 else None))
 
 
 @bp.post("/read-all")

@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from outlet_audit.accounts.forms import AccountFieldsMixin
+from outlet_audit.core.forms import BaseForm
 from outlet_audit.core.i18n import current_language
 from outlet_audit.outlets.models import KNOWN_BRANDS
 from outlet_audit.outlets.reference import all_districts
@@ -22,30 +22,22 @@ def district_choices(placeholder=None) -> list[SelectChoice]:
     return [SelectChoice(0, placeholder)] + choices if placeholder else choices
 
 
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class OutletFieldsMixin:
-    outlet_name = StringField(
-        _l("Outlet name"), filters=[strip], validators=[DataRequired(), Length(max=200)]
-    )
+    outlet_name = StringField(_l("Outlet name"), validators=[DataRequired(), Length(max=200)])
     brand = SelectField(_l("Brand"), choices=[SelectChoice(b, b) for b in KNOWN_BRANDS])
     district_id = SelectField(_l("District"), coerce=int)
-    address = StringField(_l("Address"), filters=[strip], validators=[DataRequired(), Length(max=300)])
+    address = StringField(_l("Address"), validators=[DataRequired(), Length(max=300)])
     permit_number = StringField(
         _l("Express business permit or filing number"),
         filters=[normalise_permit_number],
         validators=[DataRequired(), Length(max=40)],
         description=_l("As printed on the permit or filing certificate, e.g. SH-KD-2023-0158."),
     )
-    manager = StringField(_l("Manager"), filters=[strip], validators=[DataRequired(), Length(max=50)])
+    manager = StringField(_l("Manager"), validators=[DataRequired(), Length(max=50)])
     phone = StringField(
         _l("Contact phone"), filters=[normalise_phone], validators=[DataRequired(), Length(max=30)]
     )
-    opening_hours = StringField(
-        _l("Opening hours (optional)"), filters=[strip], validators=[Optional(), Length(max=100)]
-    )
+    opening_hours = StringField(_l("Opening hours (optional)"), validators=[Optional(), Length(max=100)])
 
     def validate_permit_number(self, field):
         if not is_valid_permit_number(field.data or ""):
@@ -62,7 +54,7 @@ class OutletFieldsMixin:
             raise ValidationError(_l("Choose the district."))
 
 
-class OutletRegistrationForm(OutletFieldsMixin, AccountFieldsMixin, FlaskForm):
+class OutletRegistrationForm(OutletFieldsMixin, AccountFieldsMixin, BaseForm):
     submit = SubmitField(_l("Register"))
 
     def __init__(self, *args, **kwargs):
@@ -83,7 +75,7 @@ PROFILE_FORM_FIELDS = {
 }
 
 
-class OutletProfileForm(OutletFieldsMixin, FlaskForm):
+class OutletProfileForm(OutletFieldsMixin, BaseForm):
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, brand=None, **kwargs):
@@ -97,5 +89,5 @@ class OutletProfileForm(OutletFieldsMixin, FlaskForm):
         return {column: getattr(self, name).data or None for name, column in PROFILE_FORM_FIELDS.items()}
 
 
-class RejectChangesForm(FlaskForm):
+class RejectChangesForm(BaseForm):
     reason = TextAreaField(_l("Why the changes are not accepted"), validators=[Length(max=2000)])

@@ -11,6 +11,7 @@ from outlet_audit.audit.queries import OUTLET_FIELD_LABELS, outlet_timeline
 from outlet_audit.core.i18n import cached_datetime_format as format_datetime
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.navigation import nav_entry
+from outlet_audit.core.params import page_number
 from outlet_audit.extensions import db
 from outlet_audit.outlets.forms import PROFILE_FORM_FIELDS, OutletProfileForm, RejectChangesForm
 from outlet_audit.outlets.models import VERIFIED_FIELDS, Outlet
@@ -65,7 +66,7 @@ def change_rows(outlet: Outlet) -> list[tuple[str, str, str]]:
 @allow(BUREAUS)
 def verification_queue():
     query = outlets_in_scope(select(Outlet).where(Outlet.verified.is_(False)).order_by(Outlet.created_at))
-    page = db.paginate(query, per_page=50, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
     changed = db.session.scalars(
         outlets_in_scope(select(Outlet).where(Outlet.pending_changes.is_not(None)))
         .order_by(Outlet.updated_at)
@@ -151,7 +152,7 @@ def detail(outlet_id: int):
         changes=change_rows(outlet),
         applications=applications,
         status_labels=STATUS_LABELS,
-        timeline=outlet_timeline(outlet.id),
+        timeline=outlet_timeline(outlet.id, viewer=current_user),
     )
 
 
@@ -196,5 +197,5 @@ def profile():
         form=form,
         changes=change_rows(outlet),
         verified_fields={name for name, column in PROFILE_FORM_FIELDS.items() if column in VERIFIED_FIELDS},
-        timeline=outlet_timeline(outlet.id),
+        timeline=outlet_timeline(outlet.id, viewer=current_user),
     ), status_code

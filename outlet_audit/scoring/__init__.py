@@ -12,6 +12,7 @@ from outlet_audit.scoring.engine import (
     check_answers,
     evidence_required,
     score,
+    skipped_items,
     validate_answer,
 )
 
@@ -30,5 +31,6 @@ __all__ = [
     "evidence_required",
     "register",
     "score",
+    "skipped_items",
     "validate_answer",
 ]

@@ -6,8 +6,9 @@ to read a value from JSON. To add a type: subclass `AnswerType`, decorate it wit
 parameters, a field to `AnswerSpec` (outlet_audit/criteria/model.py).
 """
 
+import re
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from outlet_audit.criteria.model import AnswerSpec, Threshold
@@ -49,20 +50,45 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, Decimal | int) and not isinstance(value, bool) and Decimal(value).is_finite()
 
 
+# A number as people write one: ASCII digits, an optional sign and decimal point. Python's int(),
+# float() and Decimal() also take full-width and other Unicode digits ("１０"), underscores ("1_0"),
+# exponents, "NaN" and "Infinity"; none of those is a count or a share anyone typed on purpose.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def number_from_text(text: str) -> Decimal | None:
+    """The number a typed text holds (spaces around it allowed), or None when it is not a plain number."""
+    stripped = text.strip()
+    return Decimal(stripped) if _PLAIN_NUMBER.fullmatch(stripped) else None
+
+
 def _decimal_from_json(raw: Any) -> Any:
     if isinstance(raw, bool):
         return raw
-    if isinstance(raw, int | float | str):
-        try:
-            return Decimal(str(raw).strip())
-        except InvalidOperation:
-            return raw
+    if isinstance(raw, int):
+        return Decimal(raw)
+    if isinstance(raw, float):
+        return Decimal(str(raw))  # via str: 96.5 stays 96.5, not its binary expansion
+    if isinstance(raw, str):
+        number = number_from_text(raw)
+        return raw if number is None else number  # unread: `check` reports it
     return raw
 
 
 def threshold_points(thresholds: Sequence[Threshold], value: Decimal) -> Decimal:
-    """Points of the first threshold (highest min first) the value reaches, else 0."""
-    return next((t.points for t in thresholds if value >= t.min), ZERO)
+    """Points of the first threshold the value reaches, else 0.
+
+    Higher is better: `min` thresholds, highest first, reached when value >= min. Lower is better
+    (violations found, a rate of second packaging): `max` thresholds, lowest first, reached when
+    value <= max.
+    """
+    return next((t.points for t in thresholds if _reaches(t, value)), ZERO)
+
+
+def _reaches(threshold: Threshold, value: Decimal) -> bool:
+    if threshold.max is not None:
+        return value <= threshold.max
+    return value >= threshold.min
 
 
 @register
@@ -122,6 +148,8 @@ class Count(AnswerType):
         return None
 
     def earned(self, spec, points, value):
+        if spec.deduction:  # 每处扣 N 分: each unit counted costs `each`, down to the floor
+            return max(points - spec.deduction.each * Decimal(value), spec.deduction.floor)
         return threshold_points(spec.thresholds, Decimal(value))
 
     def from_json(self, raw):

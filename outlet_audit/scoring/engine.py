@@ -6,8 +6,13 @@ Arithmetic is exact (Decimal) and rounding happens in one place, `_round`:
 - `total` = earned / possible × 100 over the scored items, rounded half-up to one decimal place
   (0.0 when every item is N/A);
 - `bonus` = the bonus items' points, capped at the edition's cap, rounded half-up to one decimal;
-- `final` = total + bonus; each level's `min_score` is compared with this rounded `final`.
-A veto item fails when it is answered and earns 0 points (veto items never allow N/A).
+- `final` = total + bonus, cut to the edition's `final_cap` when it has one; each level's
+  `min_score` is compared with this rounded `final`, its `min_total` with `total`.
+A veto item fails when it is answered and earns 0 points (veto items never allow N/A); a
+requirement (no points of its own) fails on the wrong yes/no answer. Either blocks the levels
+from its `required_from` up. An item that does not apply to the outlet's profile, or a
+conditional item whose condition does not hold, is left out: 0 of 0 points, never missing, and
+an answer stored for it is ignored.
 Levels are cumulative: the city level also needs every district rule. No level is reached
 while any scored item is unanswered.
 """
@@ -17,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from outlet_audit.criteria.model import Edition, Item, LevelRules, decimal_text
+from outlet_audit.criteria.model import LEVEL_CODES, Condition, Edition, Item, LevelRules, decimal_text
 from outlet_audit.scoring.answer_types import answer_type
 from outlet_audit.text import N_, Message
 
@@ -49,6 +54,7 @@ class ItemScore:
     not_applicable: bool
     veto_failed: bool
     full_marks: bool
+    skipped: str | None = None  # "profile" or "condition": left out, not asked (a stored result may lack it)
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,54 @@ class InvalidAnswers(ValueError):
         self.problems = dict(problems)
 
 
+SKIPPED_BY_PROFILE = "profile"
+SKIPPED_BY_CONDITION = "condition"
+
+
+def skipped_items(
+    edition: Edition, answers: Mapping[str, Answer], profile: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Items left out for this outlet and these answers, with why: "profile" or "condition".
+
+    Without a profile (None) every item applies: nothing is left out unless the profile says so.
+    A conditional item is shown when its condition holds on the answer of an item that is itself
+    shown; the loader refuses loops, so following the chain always ends.
+    """
+    skipped: dict[str, str] = {}
+    items = (*edition.items(), *edition.bonus_items())
+    if profile is not None:
+        for item in items:
+            if any(profile.get(fact) not in values for fact, values in item.applies_to):
+                skipped[item.code] = SKIPPED_BY_PROFILE
+
+    def shown(item: Item) -> bool:
+        if item.code in skipped:
+            return False
+        condition = item.shown_when
+        if condition is None:
+            return True
+        controller = edition.item(condition.item)
+        return shown(controller) and condition_holds(condition, answers.get(controller.code, UNANSWERED))
+
+    for item in items:
+        if not shown(item) and item.code not in skipped:
+            skipped[item.code] = SKIPPED_BY_CONDITION
+    return skipped
+
+
+def condition_holds(condition: Condition, answer: Answer) -> bool:
+    """Does this answer of the controlling item show the conditional item? Never for N/A or unanswered."""
+    value = answer.value
+    if answer.not_applicable or value is None:
+        return False
+    if condition.answers:
+        return any(type(v) is type(value) and v == value for v in condition.answers)
+    number = Decimal(value)
+    if condition.above is not None:
+        return number > condition.above
+    return condition.below is not None and number < condition.below
+
+
 def validate_answer(item: Item, answer: Answer) -> Message | None:
     """Why this answer does not fit the item (type, range, N/A), or None when it does."""
     if answer.not_applicable:
@@ -137,35 +191,73 @@ def evidence_required(item: Item, answer: Answer) -> bool:
         return False
     if rule.required == "always":
         return True
+    if rule.above is not None or rule.below is not None:  # percentage, number: evidence only past a bound
+        value = Decimal(answer.value)
+        above = rule.above is not None and value > rule.above
+        return above or (rule.below is not None and value < rule.below)
     # compare with types: True == 1 in Python, but a yes_no answer is never an option code
     return any(type(value) is type(answer.value) and value == answer.value for value in rule.when)
 
 
+ANSWER_OBJECT_KEYS = frozenset({"value", "not_applicable"})
+
+
 def answers_from_json(edition: Edition, data: Mapping[str, Any]) -> dict[str, Answer]:
-    """Read `{"1.1": true, "2.1": 96.5, "3.1": "A", "4.2": {"not_applicable": true}}` (codes → answers)."""
+    """Read `{"1.1": true, "2.1": 96.5, "3.1": "A", "4.2": {"not_applicable": true}}` (codes → answers).
+
+    An answer is a value, null (unanswered) or an object `{"value": ..., "not_applicable": bool}`.
+    An object that says neither (`{}`, `{"not_applicable": false}`), N/A with a value, or an
+    unknown key is refused, not read as unanswered: InvalidAnswers lists these with every other
+    problem of the answers (values are checked as `check_answers` does).
+    """
     answers: dict[str, Answer] = {}
+    malformed: dict[str, Message] = {}
     for code, raw in data.items():
+        not_applicable = False
         if isinstance(raw, Mapping):
-            not_applicable, raw = bool(raw.get("not_applicable", False)), raw.get("value")
-        else:
-            not_applicable = False
+            problem = _answer_object_problem(raw)
+            if problem:
+                malformed[code] = problem
+                continue
+            not_applicable, raw = raw.get("not_applicable", False), raw.get("value")
         try:
             kind = answer_type(edition.item(code).answer.type)
         except KeyError:  # check_answers reports the unknown code
             answers[code] = Answer(raw, not_applicable)
             continue
         answers[code] = Answer(None if raw is None else kind.from_json(raw), not_applicable)
+    if malformed:
+        raise InvalidAnswers(check_answers(edition, answers) | malformed)
     return answers
 
 
+def _answer_object_problem(raw: Mapping[str, Any]) -> Message | None:
+    if unknown := sorted(str(key) for key in raw if key not in ANSWER_OBJECT_KEYS):
+        return Message(N_("unknown key %(key)s in the answer"), {"key": ", ".join(unknown)})
+    not_applicable = raw.get("not_applicable", False)
+    if not isinstance(not_applicable, bool):
+        return Message(N_("not_applicable must be true or false"))
+    if not_applicable and raw.get("value") is not None:
+        return Message(N_("an answer cannot be N/A and have a value"))
+    if not not_applicable and "value" not in raw:
+        return Message(N_('no answer given: write {"not_applicable": true} for N/A, or the value itself'))
+    return None
+
+
 def score(
-    edition: Edition, answers: Mapping[str, Answer], *, holds_valid_district_certificate: bool = False
+    edition: Edition,
+    answers: Mapping[str, Answer],
+    *,
+    holds_valid_district_certificate: bool = False,
+    profile: Mapping[str, str] | None = None,
 ) -> ScoreResult:
-    """Score the answers; InvalidAnswers if any answer does not fit its item."""
+    """Score the answers for an outlet with this profile (None: every item applies); InvalidAnswers
+    if any answer does not fit its item."""
     problems = check_answers(edition, answers)
     if problems:
         raise InvalidAnswers(problems)
-    items = tuple(_score_item(item, answers.get(item.code, UNANSWERED)) for item in edition.items())
+    skipped = skipped_items(edition, answers, profile)
+    items = tuple(_score_item(item, answers.get(item.code, UNANSWERED), skipped) for item in edition.items())
     by_code = {s.code: s for s in items}
     sections = tuple(
         SectionScore(
@@ -178,19 +270,21 @@ def score(
     earned, possible = _sum(s.earned for s in items), _sum(s.possible for s in items)
     total = _round(earned * 100 / possible) if possible else _round(ZERO)
     bonus_items = tuple(
-        _score_item(item, answers.get(item.code, UNANSWERED)) for item in edition.bonus_items()
+        _score_item(item, answers.get(item.code, UNANSWERED), skipped) for item in edition.bonus_items()
     )
     bonus = (
         _round(min(_sum(s.earned for s in bonus_items), edition.bonus.cap)) if edition.bonus else _round(ZERO)
     )
     final = total + bonus
+    if edition.final_cap is not None:
+        final = min(final, _round(edition.final_cap))
     veto_failures = tuple(s.code for s in items if s.veto_failed)
     missing = tuple(s.code for s in items if not s.answered)
 
     level, reasons = None, {}
     for rules in edition.levels:  # lowest first: a level needs every rule of the levels below it
         failures = _level_failures(
-            rules, final, by_code, veto_failures, missing, holds_valid_district_certificate
+            edition, rules, total, final, by_code, sections, missing, holds_valid_district_certificate
         )
         if reasons:  # the level below (district: LEVEL_CODES has two) already failed
             failures.append(Message(N_("district level not reached")))
@@ -214,7 +308,12 @@ def score(
     )
 
 
-def _score_item(item: Item, answer: Answer) -> ItemScore:
+def _score_item(item: Item, answer: Answer, skipped: Mapping[str, str]) -> ItemScore:
+    if item.code in skipped:  # left out: like N/A, but not the inspector's choice
+        return ItemScore(item.code, ZERO, ZERO, True, True, False, False, skipped[item.code])
+    if item.requirement and answer.answered and not answer.not_applicable:
+        passed = answer.value is item.answer.earns_on  # no points: pass or fail only
+        return ItemScore(item.code, ZERO, ZERO, True, False, not passed, passed)
     if answer.not_applicable:
         return ItemScore(item.code, ZERO, ZERO, True, True, False, False)
     if not answer.answered:
@@ -232,10 +331,12 @@ def _score_item(item: Item, answer: Answer) -> ItemScore:
 
 
 def _level_failures(
+    edition: Edition,
     rules: LevelRules,
+    total: Decimal,
     final: Decimal,
     by_code: Mapping[str, ItemScore],
-    veto_failures: tuple[str, ...],
+    sections: tuple[SectionScore, ...],
     missing: tuple[str, ...],
     holds_valid_district_certificate: bool,
 ) -> list[Message]:
@@ -243,7 +344,12 @@ def _level_failures(
     if missing:
         failures.append(Message(N_("%(count)s items unanswered"), {"count": len(missing)}))
     if rules.no_veto_failed:
-        failures.extend(Message(N_("veto failed: %(code)s"), {"code": code}) for code in veto_failures)
+        rank = LEVEL_CODES.index(rules.code)
+        failures.extend(
+            Message(N_("veto failed: %(code)s"), {"code": item.code})
+            for item in edition.items()
+            if by_code[item.code].veto_failed and LEVEL_CODES.index(item.required_from) <= rank
+        )
     if final < rules.min_score:
         failures.append(
             Message(
@@ -251,10 +357,32 @@ def _level_failures(
                 {"score": str(final), "minimum": decimal_text(rules.min_score)},
             )
         )
+    if rules.min_total is not None and total < rules.min_total:
+        failures.append(
+            Message(
+                N_("score before bonus %(score)s < %(minimum)s"),
+                {"score": str(total), "minimum": decimal_text(rules.min_total)},
+            )
+        )
+    minimums = dict(rules.section_minimums)
+    for section in sections:
+        if section.code in minimums and section.possible:  # a section left out entirely is not judged
+            percent = _round(section.earned * 100 / section.possible)
+            if percent < minimums[section.code]:
+                failures.append(
+                    Message(
+                        N_("section %(code)s at %(score)s%% < %(minimum)s%%"),
+                        {
+                            "code": section.code,
+                            "score": str(percent),
+                            "minimum": decimal_text(minimums[section.code]),
+                        },
+                    )
+                )
     failures.extend(
         Message(N_("%(code)s not at full marks"), {"code": code})
         for code in rules.items_at_full_marks
-        if by_code[code].answered and not by_code[code].full_marks
+        if by_code[code].answered and not by_code[code].skipped and not by_code[code].full_marks
     )
     if rules.requires_valid_district_certificate and not holds_valid_district_certificate:
         failures.append(Message(N_("no valid district certificate")))
@@ -274,7 +402,7 @@ def _message_dict(message: Message) -> dict[str, Any]:
 
 
 def _item_score_dict(item: ItemScore) -> dict[str, Any]:
-    return {
+    data = {
         "code": item.code,
         "earned": decimal_text(item.earned),
         "possible": decimal_text(item.possible),
@@ -283,3 +411,6 @@ def _item_score_dict(item: ItemScore) -> dict[str, Any]:
         "veto_failed": item.veto_failed,
         "full_marks": item.full_marks,
     }
+    if item.skipped:  # only when left out: results of older editions keep their exact shape
+        data["skipped"] = item.skipped
+    return data

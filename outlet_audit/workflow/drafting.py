@@ -255,7 +255,7 @@ def submission_gaps(
     if self_assessment is None:
         item_gaps = [Message(N_("The self-assessment has not been started."))]
     else:
-        item_gaps = missing_for_sign_off(self_assessment, edition)
+        item_gaps = missing_for_sign_off(self_assessment, edition, application.outlet_id)
     attached = (
         commitment_letter_attached(application)
         if evidence_purposes is None

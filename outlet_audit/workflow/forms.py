@@ -6,13 +6,13 @@ choice); whether the action is allowed with it is for `states.plan_transition` t
 """
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
-from wtforms import DateField, RadioField, SearchField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import RadioField, SearchField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from outlet_audit.core.forms import BaseForm, BoundedDateField
 from outlet_audit.criteria.model import Edition
 from outlet_audit.workflow.states import Action, Level
 
@@ -29,7 +29,7 @@ class CheckboxListField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class NewApplicationForm(FlaskForm):
+class NewApplicationForm(BaseForm):
     target_level = RadioField(_l("Level applied for"), default=Level.DISTRICT.value)
 
     def __init__(self, *args, **kwargs):
@@ -44,10 +44,10 @@ def declaration_field_name(code: str) -> str:
     return "declaration_" + "".join(ch if ch.isalnum() else "_" for ch in code)
 
 
-def draft_form(edition: Edition, lang: str, *, application=None, formdata=None) -> FlaskForm:
+def draft_form(edition: Edition, lang: str, *, application=None, formdata=None) -> BaseForm:
     """The application form of one edition: target level and a yes/no answer per declaration."""
 
-    class DraftForm(FlaskForm):
+    class DraftForm(BaseForm):
         target_level = RadioField(_l("Level applied for"), choices=level_choices())
 
     for declaration in edition.eligibility:
@@ -75,7 +75,7 @@ def eligibility_answers(form, edition: Edition) -> dict[str, bool | None]:
     return answers
 
 
-class CommitmentUploadForm(FlaskForm):
+class CommitmentUploadForm(BaseForm):
     letter = FileField(
         _l("Signed commitment letter"),
         validators=[FileRequired(_l("Choose the scanned or photographed letter."))],
@@ -83,26 +83,26 @@ class CommitmentUploadForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(BaseForm):
     """An action without input: only the CSRF token travels."""
 
 
-class ReasonsForm(FlaskForm):
+class ReasonsForm(BaseForm):
     reasons = TextAreaField(_l("Reasons"), validators=[Length(max=MAX_TEXT)])
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(BaseForm):
     inspector_ids = CheckboxListField(_l("Inspectors (one or two)"), coerce=int)
-    scheduled_on = DateField(_l("Inspection date"), validators=[Optional()])
+    scheduled_on = BoundedDateField(_l("Inspection date"), validators=[Optional()])
 
 
-class RectificationRequestForm(FlaskForm):
+class RectificationRequestForm(BaseForm):
     item_codes = CheckboxListField(_l("Items to rectify"))
-    deadline = DateField(_l("Rectify by"), validators=[Optional()])
+    deadline = BoundedDateField(_l("Rectify by"), validators=[Optional()])
     reasons = TextAreaField(_l("What the outlet must do (optional)"), validators=[Length(max=MAX_TEXT)])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(BaseForm):
     granted_level = SelectField(_l("Level granted"), validators=[Optional()])
     opinion = TextAreaField(_l("Written opinion"), validators=[Length(max=MAX_TEXT)])
 
@@ -111,7 +111,7 @@ class DecisionForm(FlaskForm):
         self.granted_level.choices = level_choices()
 
 
-class RectificationAnswerForm(FlaskForm):
+class RectificationAnswerForm(BaseForm):
     response = TextAreaField(_l("What was rectified"), validators=[Length(max=MAX_TEXT)])
     files = MultipleFileField(
         _l("New photos or documents"),
@@ -132,14 +132,14 @@ ACTION_FORMS = {
 }
 
 
-def action_form_class(action: Action) -> type[FlaskForm]:
+def action_form_class(action: Action) -> type[BaseForm]:
     return ACTION_FORMS.get(action, ConfirmForm)
 
 
 ANY = ""
 
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(BaseForm):
     """The work queue's filters, read from the query string (GET: no CSRF token)."""
 
     class Meta:
@@ -150,5 +150,5 @@ class QueueFilterForm(FlaskForm):
     brand = SelectField(_l("Brand"), validators=[Optional()])
     target_level = SelectField(_l("Level applied for"), validators=[Optional()])
     district_id = SelectField(_l("District"), validators=[Optional()])
-    submitted_from = DateField(_l("Submitted from"), validators=[Optional()])
-    submitted_to = DateField(_l("Submitted until"), validators=[Optional()])
+    submitted_from = BoundedDateField(_l("Submitted from"), validators=[Optional()])
+    submitted_to = BoundedDateField(_l("Submitted until"), validators=[Optional()])

@@ -4,6 +4,8 @@
 allowed, applies the action's fields, records the audit event and notifies the people
 concerned. It flushes; the view commits once. Two simultaneous transitions of the same
 application collide on `Application.version` (StaleDataError) instead of both succeeding.
+A transition that scores a checklist, or opens or closes it, first holds that checklist's lock
+(`checklist.locking`), so no answer or file changes between its reading and its commit.
 """
 
 from datetime import date
@@ -13,6 +15,7 @@ from sqlalchemy import select
 from outlet_audit.accounts.models import User
 from outlet_audit.audit.operations import record
 from outlet_audit.certificates.operations import issue_certificate
+from outlet_audit.checklist.locking import lock_checklists
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.service import get_or_create_assessment, missing_for_sign_off, score_assessment
 from outlet_audit.core.time import today_in_shanghai, utcnow
@@ -33,6 +36,20 @@ from outlet_audit.workflow.states import (
     Status,
     plan_transition,
 )
+
+# The checklists each action scores, or opens or closes to their editors: their locks are held
+# before the transition reads anything, so a save lands wholly before it (and is scored) or after.
+LOCKED_CHECKLISTS: dict[Action, tuple[str, ...]] = {
+    Action.SUBMIT: ("self",),
+    Action.RESUBMIT: ("self",),
+    Action.RETURN: ("self",),
+    Action.SCHEDULE_INSPECTION: ("inspection",),
+    Action.RESCHEDULE_INSPECTION: ("inspection",),
+    Action.SIGN_OFF: ("inspection",),
+    Action.REOPEN_INSPECTION: ("inspection",),
+    Action.SUBMIT_RECTIFICATION: ("inspection",),
+    Action.WITHDRAW: ("inspection", "self"),
+}
 
 
 def actor_for(user) -> Actor:
@@ -84,7 +101,7 @@ def application_facts(
         # A signed-off checklist was complete when signed and is locked since; only an open one
         # has to be checked item by item (answers and evidence).
         checklist_complete = inspection.signed_off_at is not None or not missing_for_sign_off(
-            inspection, edition
+            inspection, edition, application.outlet_id
         )
         if inspection.signed_off_at is not None and inspection.level_reached:
             level_reached = Level(inspection.level_reached)
@@ -112,8 +129,14 @@ def make_payload(**fields) -> Payload:
     return Payload(**fields)
 
 
+def hold_checklists(application: Application, action: Action) -> None:
+    """Lock the checklists the action reads, so what a view checks before it stays true until commit."""
+    lock_checklists(application.id, LOCKED_CHECKLISTS.get(action, ()))
+
+
 def apply_transition(application: Application, action: Action, user, payload: Payload) -> Status:
     """Move the application by `action`, or raise states.TransitionRefused with the reason."""
+    hold_checklists(application, action)  # before the facts are read
     facts = application_facts(application)
     new_status = plan_transition(facts, action, actor_for(user), payload)
     old_status = application.status

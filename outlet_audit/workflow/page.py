@@ -13,6 +13,7 @@ from outlet_audit.audit.models import AuditEvent
 from outlet_audit.audit.queries import application_timeline
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.checklist.models import Assessment
+from outlet_audit.checklist.permissions import inspection_visible_to
 from outlet_audit.core.i18n import current_language
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import pinned_edition
@@ -140,6 +141,9 @@ def application_page(
     editable = is_outlet and status in EDITABLE_STATUSES
     self_assessment = assessments.get("self")
     inspection = assessments.get("inspection")
+    # What the page shows of the inspection (its score, the result link, its history) follows the
+    # one rule; the actions above were planned from the full facts, which nothing here displays.
+    inspection_shown = inspection_visible_to(current_user, inspection)
     items_by_code = {item.code: item for item in (*edition.items(), *edition.bonus_items())}
     return {
         "application": application,
@@ -167,7 +171,8 @@ def application_page(
             else None
         ),
         "self_assessment": self_assessment,
-        "inspection": inspection,
+        "inspection": inspection if inspection_shown else None,
+        "inspection_withheld": inspection is not None and not inspection_shown,
         "commitment_files": files.get("commitment", []),
         "rectification_files": files.get("rectification", []),
         "rectification_items": [
@@ -183,8 +188,8 @@ def application_page(
         "renewal_of": db.session.get(Certificate, application.renewal_of_id)
         if application.renewal_of_id
         else None,
-        "timeline": application_timeline(application.id),
-        "links": _links(application, self_assessment, inspection),
+        "timeline": application_timeline(application.id, viewer=current_user, inspection=inspection),
+        "links": _links(application, self_assessment, inspection if inspection_shown else None),
     }
 
 

@@ -28,7 +28,13 @@ from outlet_audit.workflow.forms import (
     ScheduleForm,
 )
 from outlet_audit.workflow.models import Application
-from outlet_audit.workflow.operations import actor_for, application_facts, apply_transition, make_payload
+from outlet_audit.workflow.operations import (
+    actor_for,
+    application_facts,
+    apply_transition,
+    hold_checklists,
+    make_payload,
+)
 from outlet_audit.workflow.page import application_page, build_action_form, can_open
 from outlet_audit.workflow.states import ACTION_LABELS, STATUS_LABELS, Action, Level, TransitionRefused, can
 
@@ -72,6 +78,9 @@ def transition(application_id: int):
         flash(_("Please correct the fields marked below."), "danger")
         return render_application(application, status_code=422, posted_action=action, posted_form=form)
     if action in SUBMISSIONS and can(application_facts(application), actor_for(current_user), action):
+        # Under the self-assessment's lock: no save can empty an answer between this check and the
+        # submission it allows (the lock is held until the commit below).
+        hold_checklists(application, action)
         gaps = submission_gaps(application)
         if gaps:
             flash(

@@ -10,6 +10,7 @@ from outlet_audit.access import Scope, allow, current_scope
 from outlet_audit.core.i18n import cached_date_format as format_date
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.navigation import nav_entry
+from outlet_audit.core.params import page_number
 from outlet_audit.extensions import db
 from outlet_audit.outlets.forms import district_choices
 from outlet_audit.outlets.reference import brands_in_use, district_name
@@ -80,6 +81,7 @@ def queue():
     only_district = None if current_scope() is Scope.ALL else current_user.district_id
     page = db.paginate(
         queue_query(filters, only_district_id=only_district),
+        page=page_number(),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )
@@ -98,7 +100,12 @@ def queue():
 @bp.get("/city-confirmations")
 @allow({Role.CITY_BUREAU: Scope.ALL})
 def city_confirmations():
-    page = db.paginate(city_confirmation_query(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = db.paginate(
+        city_confirmation_query(),
+        page=page_number(),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+    )
     return render_template(
         "workflow/queue.html",
         form=None,

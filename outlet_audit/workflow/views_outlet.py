@@ -12,6 +12,7 @@ from outlet_audit.certificates.models import Certificate
 from outlet_audit.checklist.service import get_or_create_assessment
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.navigation import nav_entry
+from outlet_audit.core.params import record_id
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import active_edition, pinned_edition
 from outlet_audit.evidence.files import UploadRefused
@@ -70,7 +71,7 @@ def new_application():
     outlet = current_user.outlet
     renewal_of = None
     if request.args.get("renew"):
-        renewal_of = renewable_certificate(outlet.id, request.args.get("renew", type=int))
+        renewal_of = renewable_certificate(outlet.id, record_id(request.args, "renew"))
         if renewal_of is None:
             abort(404)  # not this outlet's active certificate: as if it did not exist
     existing = open_application_of(outlet.id)

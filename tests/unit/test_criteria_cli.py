@@ -108,10 +108,10 @@ def test_show_outlines_sections_items_marks_and_levels(run):
     out = result.output
     assert "shanghai-2025: 上海市无废快递网点评估标准（2025 年版）" in out
     assert "1  源头减量  (36 points)" in out
-    assert "  1.3      8  不使用不可降解塑料胶带  [yes_no, VETO, evidence: photo]" in out
+    assert "  1.3      8  不使用不可降解塑料胶带  [yes_no, VETO, evidence: photo always]" in out
     assert (
         "  2.1     15  电商快件原装直发比例（目标 95%）"
-        "  [percentage, N/A allowed, evidence: photo_or_document]" in out
+        "  [percentage, N/A allowed, evidence: photo_or_document always]" in out
     )
     assert "bonus (cap 5 points)" in out
     assert "  B1    +   2" in out
@@ -122,10 +122,34 @@ def test_show_outlines_sections_items_marks_and_levels(run):
     assert "    approved by district_bureau → city_bureau; certificate valid 24 months" in out
 
 
+@pytest.mark.parametrize("path", [SHANGHAI, PUDONG], ids=lambda p: p.stem)
+def test_show_prints_every_evidence_rule_in_full(run, path):
+    edition = load_edition(path)
+    output = run("show", edition.id).output
+    for item in (*edition.items(), *edition.bonus_items()):
+        rule = item.evidence
+        if rule.required == "never":
+            expected = "evidence: never"
+        elif rule.required == "always":
+            expected = f"evidence: {rule.kind} always"
+        else:
+            words = [("yes" if value else "no") if isinstance(value, bool) else value for value in rule.when]
+            expected = f"evidence: {rule.kind} when {' or '.join(words)}"
+        [line] = [line for line in output.splitlines() if line.startswith(f"  {item.code} ")]
+        assert line.endswith(f"{expected}]"), line
+
+
+def test_show_names_the_answers_that_need_evidence(run):
+    output = run("show", "shanghai-2025").output
+    assert "  3.1      8  推广使用可循环快递包装  [choice, evidence: photo_or_document when A or B]" in output
+    assert "  3.3      6  完好瓦楞纸箱回收复用  [yes_no, evidence: photo when yes]" in output
+    assert "[percentage, N/A allowed, evidence: never]" in run("show", "pudong-pilot-2026").output
+
+
 def test_show_in_english(run):
     result = run("show", "pudong-pilot-2026", "--lang", "en")
     assert result.exit_code == 0, result.output
-    assert "Sealing tape compliance grade  [choice, VETO, evidence: photo]" in result.output
+    assert "Sealing tape compliance grade  [choice, VETO, evidence: photo when G3 or D]" in result.output
     assert "  district: final score ≥ 70; no veto item failed" in result.output
 
 
@@ -179,6 +203,13 @@ def test_score_a_draft_file_not_yet_in_the_folder(run, tmp_path):
             "answers.1.3: N/A is not allowed",
         ),
         ({"answers": {"7.7": True}}, "answers.7.7: unknown item 7.7"),
+        (
+            {"answers": SHANGHAI_PERFECT | {"2.1": {"not_applicable": False}}},
+            'answers.2.1: no answer given: write {"not_applicable": true} for N/A',
+        ),
+        ({"answers": SHANGHAI_PERFECT | {"5.2": "１０"}}, "answers.5.2: must be a number"),
+        ({"answers": SHANGHAI_PERFECT | {"5.2": "1_0"}}, "answers.5.2: must be a number"),
+        ({"answers": SHANGHAI_PERFECT | {"2.1": "   "}}, "answers.2.1: must be a number"),
         ({"answers": {}, "certificate": True}, "certificate: unknown key"),
         ({"answers": {}, "holds_valid_district_certificate": "yes"}, "must be true or false"),
         ([1, 2], 'expected an object with "answers"'),

@@ -1,8 +1,12 @@
 """Criteria editions: the shipped 2025 file, strict validation, hashes and snapshots."""
 
 import json
+import os
 import shutil
+import signal
+import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,7 +15,7 @@ import pytest
 import yaml
 
 from outlet_audit.criteria import CriteriaError, Edition, Text, load_edition, load_editions, validate_paths
-from outlet_audit.criteria.loader import SCHEMA_PATH
+from outlet_audit.criteria.loader import CRITERIA_MAX_BYTES, CRITERIA_MAX_DEPTH, SCHEMA_PATH
 from outlet_audit.roles import Role
 from outlet_audit.scoring import Answer, score
 
@@ -294,6 +298,26 @@ MUTATIONS: list[tuple[str, Callable[[dict], None], str]] = [
         lambda d: d.update(effective_until="2024-12-31"),
         "effective_until: comes before effective_from",
     ),
+    (
+        "a title of spaces",
+        lambda d: _item(d, 0, 0)["title"].update(zh="   "),
+        "sections[0].items[0].title.zh: must be a text with something to read, not empty or only spaces",
+    ),
+    (
+        "guidance of full-width spaces and a line break",
+        lambda d: _item(d, 0, 0)["guidance"].update(en="\u3000\u3000\n"),
+        "sections[0].items[0].guidance.en: must be a text with something to read, not empty or only spaces",
+    ),
+    (
+        "an empty option label",
+        lambda d: _item(d, 2, 0)["answer"]["options"][1]["label"].update(en=""),
+        "sections[2].items[0].answer.options[1].label.en: must be a text with something to read",
+    ),
+    (
+        "a rule of spaces",
+        lambda d: d["rule"].update(zh=" "),
+        "rule.zh: must be a text with something to read, not empty or only spaces",
+    ),
 ]
 
 
@@ -388,6 +412,112 @@ def test_a_file_that_is_not_a_mapping_is_rejected(tmp_path, content, expected):
 
 def test_missing_file_is_reported(tmp_path):
     assert validate_paths([tmp_path / "nope.yaml"]) == [f"{tmp_path / 'nope.yaml'}: file not found"]
+
+
+# Hostile editions: refused quickly, with a located message, never with a traceback
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Fail the test instead of letting a regression run for minutes and eat gigabytes."""
+
+    def expire(_signum, _frame):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def billion_laughs() -> str:
+    """Nine levels of nine aliases (9**9 strings once expanded) where the schema walks every node."""
+    lines = [
+        "id: laughs-2025",
+        "title: {zh: 笑, en: Laughs}",
+        'lol0: &lol0 "lol lol lol lol lol lol lol lol"',
+    ]
+    lines += [f"lol{n}: &lol{n} [{', '.join([f'*lol{n - 1}'] * 9)}]" for n in range(1, 10)]
+    return "\n".join([*lines, "eligibility: *lol9", "sections: *lol9", ""])
+
+
+ANCHORS_REFUSED = "anchors and aliases (&name, *name) are not allowed in an edition"
+
+
+def test_a_billion_laughs_file_is_refused_at_its_first_anchor_in_well_under_a_second(tmp_path):
+    path = tmp_path / "laughs.yaml"
+    path.write_text(billion_laughs(), encoding="utf-8")
+    started = time.perf_counter()
+    with time_limit(3):
+        messages = validate_paths([path])
+    assert time.perf_counter() - started < 1  # the old loader took 43 s and 5.9 GB
+    assert messages == [f"{path}: line 3, column 7: {ANCHORS_REFUSED}"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        pytest.param("total_points: 100\n", "total_points: &total 100\n", id="an-anchor-alone"),
+        pytest.param("total_points: 100\n", "total_points: *total\n", id="an-undefined-alias"),
+        pytest.param("\nlevels:\n", "\nextra: &base {a: 1}\nlevels:\n  <<: *base\n", id="a-merge-key"),
+    ],
+)
+def test_anchors_and_aliases_are_refused_at_their_line(tmp_path, old, new):
+    text = SHANGHAI.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    text = text.replace(old, new)
+    path = tmp_path / "anchored.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = next(n for n, content in enumerate(text.splitlines(), 1) if "&" in content or "*" in content)
+    (message,) = validate_paths([path])
+    assert message.startswith(f"{path}: line {line}, column ")
+    assert message.endswith(ANCHORS_REFUSED)
+
+
+def test_an_oversize_file_is_refused_before_parsing(tmp_path, monkeypatch):
+    text = SHANGHAI.read_text(encoding="utf-8")
+    path = tmp_path / "padded.yaml"
+    path.write_text(text + "#" * (CRITERIA_MAX_BYTES - len(text.encode()) + 1), encoding="utf-8")
+    monkeypatch.setattr(
+        "outlet_audit.criteria.loader.yaml.load", lambda *args, **kwargs: pytest.fail("the file was parsed")
+    )
+    assert validate_paths([path]) == [
+        f"{path}: the file is larger than {CRITERIA_MAX_BYTES} bytes, far more than an edition needs"
+    ]
+
+
+def test_the_shipped_editions_are_far_inside_the_bounds():
+    for path in (SHANGHAI, PUDONG):
+        assert path.stat().st_size * 16 < CRITERIA_MAX_BYTES
+        assert load_edition(path).id  # and still load
+
+
+def test_deep_nesting_is_refused_at_its_line_not_with_a_recursion_error(tmp_path):
+    path = tmp_path / "deep.yaml"
+    path.write_text("id: deep-2025\nsections: " + "[" * 100_000 + "\n", encoding="utf-8")
+    (message,) = validate_paths([path])
+    assert message.startswith(f"{path}: line 2, column ")
+    assert message.endswith(f"nested deeper than {CRITERIA_MAX_DEPTH} levels")
+
+
+def test_a_number_of_thousands_of_digits_is_refused_at_its_line_not_with_a_value_error(tmp_path):
+    path = tmp_path / "digits.yaml"
+    path.write_text("id: digits-2025\ntotal_points: " + "9" * 5000 + "\n", encoding="utf-8")
+    assert validate_paths([path]) == [f"{path}: line 2, column 15: the number has too many digits"]
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_a_yaml_name_that_is_not_a_regular_file_is_refused_without_reading(tmp_path, kind):
+    path = tmp_path / "odd.yaml"
+    if kind == "folder":
+        path.mkdir()
+    else:
+        os.mkfifo(path)  # opening it for reading would block until a writer came
+    with time_limit(5):
+        assert validate_paths([path]) == [f"{path}: cannot read the file: not a regular file"]
 
 
 # Folders of editions

@@ -137,3 +137,116 @@ def test_keys_that_are_not_64_lowercase_hex_digits_are_refused(store, method, ke
 
     with pytest.raises(ValueError, match="not a sha256 key"):
         getattr(store, method)(key)
+
+
+# --- garbage collection -------------------------------------------------------------------------
+
+HOUR = 3600
+
+
+def age(path, seconds):
+    """Make a stored file look `seconds` old."""
+    then = path.stat().st_mtime - seconds
+    os.utime(path, (then, then))
+
+
+def collect(store, referenced=(), *, grace=HOUR, dry_run=False):
+    return store.collect_garbage(lambda: iter(referenced), grace_seconds=grace, dry_run=dry_run)
+
+
+def test_collection_removes_old_unreferenced_files_and_keeps_referenced_and_young_ones(store):
+    kept = store.put(b"named by a row")
+    gone = store.put(b"named by no row any more")
+    young = store.put(b"just uploaded, its row not committed yet")
+    for key in (kept, gone):
+        age(store.path_for(key), 2 * HOUR)
+
+    report = collect(store, referenced=[kept])
+
+    assert store.exists(kept) and store.exists(young) and not store.exists(gone)
+    assert (report.files, report.referenced, report.young, report.removed) == (3, 1, 1, 1)
+    assert report.removed_bytes == len(b"named by no row any more")
+
+
+def test_a_dry_run_counts_and_removes_nothing(store):
+    key = store.put(PHOTO)
+    age(store.path_for(key), 2 * HOUR)
+
+    report = collect(store, dry_run=True)
+
+    assert store.open(key) == PHOTO
+    assert (report.removed, report.removed_bytes) == (1, len(PHOTO))
+
+
+def test_storing_content_that_is_already_there_makes_its_file_young_again(store):
+    key = store.put(PHOTO)
+    age(store.path_for(key), 2 * HOUR)
+
+    store.put(PHOTO)  # a second upload of the same photo, whose row is not committed yet
+
+    assert collect(store).removed == 0
+    assert store.exists(key)
+
+
+def test_a_file_stored_again_while_the_collector_asks_the_database_is_kept(store):
+    """The race: listed as old, then an upload of the same content, then its row not yet visible."""
+    key = store.put(PHOTO)
+    age(store.path_for(key), 2 * HOUR)
+
+    def references_while_an_upload_arrives():
+        store.put(PHOTO)
+        return []
+
+    report = store.collect_garbage(references_while_an_upload_arrives, grace_seconds=HOUR)
+
+    assert store.open(key) == PHOTO
+    assert (report.removed, report.young) == (0, 1)
+
+
+def test_an_upload_that_finds_its_file_set_aside_writes_it_again(store, monkeypatch):
+    key = store.put(PHOTO)
+    path = store.path_for(key)
+    original_utime = storage.os.utime
+
+    def collector_sets_it_aside_first(target, *args, **kwargs):
+        if str(target) == str(path) and path.exists():
+            path.unlink()  # the collector renamed it between put's stat and its utime
+        return original_utime(target, *args, **kwargs)
+
+    monkeypatch.setattr(storage.os, "utime", collector_sets_it_aside_first)
+
+    assert store.put(PHOTO) == key
+    assert store.open(key) == PHOTO
+
+
+def test_leftovers_of_interrupted_writes_and_collections_are_handled(store):
+    kept = store.put(PHOTO)
+    gone = store.put(b"unreferenced")
+    folder = store.path_for(kept).parent
+    incoming = folder / ".incoming-abc123"
+    incoming.write_bytes(b"half a file")
+    # A collection that died after setting a referenced file aside: it must come back.
+    os.replace(store.path_for(kept), folder / (storage.COLLECTING_PREFIX + kept))
+    for path in (incoming, folder / (storage.COLLECTING_PREFIX + kept), store.path_for(gone)):
+        age(path, 2 * HOUR)
+
+    report = collect(store, referenced=[kept])
+
+    assert store.open(kept) == PHOTO
+    assert not store.exists(gone) and not incoming.exists()
+    assert report.removed == 2
+    assert files_under(store.root) == [f"{kept[:2]}/{kept[2:4]}/{kept}"]
+
+
+def test_files_that_are_not_the_stores_own_are_left_alone(store):
+    stray = store.root / "README.txt"
+    store.root.mkdir(parents=True)
+    stray.write_text("not evidence")
+    age(stray, 2 * HOUR)
+
+    assert collect(store).files == 0
+    assert stray.exists()
+
+
+def test_an_empty_or_missing_store_collects_nothing(tmp_path):
+    assert collect(EvidenceStore(tmp_path / "never-created")).files == 0

@@ -19,6 +19,7 @@ from outlet_audit.scoring import (
     score,
     validate_answer,
 )
+from outlet_audit.scoring.answer_types import number_from_text
 
 ROOT = Path(__file__).resolve().parents[2]
 SHANGHAI = load_edition(ROOT / "criteria" / "shanghai-2025.yaml")
@@ -380,6 +381,116 @@ def test_answers_from_json_reads_every_answer_type():
     assert answers["6.1"] == UNANSWERED
     assert answers["4.2"] == Answer("B")
     assert set(check_answers(SHANGHAI, answers)) == {"9.9"}
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("10", Decimal(10)),
+        (" 96.5 ", Decimal("96.5")),
+        ("+3", Decimal(3)),
+        ("-0", Decimal(0)),  # read; `check` refuses what is out of range
+        (".5", Decimal("0.5")),
+        ("5.", Decimal(5)),
+        ("１０", None),  # full-width digits: int(), float() and Decimal() all take them
+        ("٣", None),  # Arabic-Indic digit
+        ("1_0", None),  # underscores: Python's grouping, nobody's typing
+        ("1e2", None),
+        ("NaN", None),
+        ("Infinity", None),
+        ("", None),
+        ("   ", None),
+        ("1,5", None),
+        ("0x10", None),
+    ],
+)
+def test_a_number_typed_as_text_is_only_read_when_written_plainly(text, number):
+    assert number_from_text(text) == number
+
+
+@pytest.mark.parametrize(
+    ("code", "raw"),
+    [("5.2", "１０"), ("5.2", "1_0"), ("2.1", "96_5"), ("2.1", "９６.５"), ("5.2", "   "), ("2.1", "nan")],
+)
+def test_full_width_digits_underscores_and_spaces_are_not_numbers(code, raw):
+    with pytest.raises(InvalidAnswers) as raised:
+        score(SHANGHAI, answers_from_json(SHANGHAI, {code: raw}))
+    assert str(raised.value.problems[code]) == "must be a number"
+
+
+@pytest.mark.parametrize(("code", "raw"), [("3.1", "   "), ("1.1", " "), ("3.1", "")])
+def test_a_text_answer_of_spaces_is_refused_not_read_as_unanswered(code, raw):
+    assert code in check_answers(SHANGHAI, answers_from_json(SHANGHAI, {code: raw}))
+
+
+def all_not_applicable_edition(district_min: int) -> Edition:
+    """shanghai-2025 with every scored item allowing N/A (no vetoes, no full-mark rules)."""
+    data = SHANGHAI.to_snapshot()
+    for section in data["sections"]:
+        for item in section["items"]:
+            item.update(not_applicable_allowed=True, veto=False)
+    for rules in data["levels"].values():
+        rules["items_at_full_marks"] = []
+    data["levels"]["district"]["min_score"] = district_min
+    return Edition.from_snapshot(data)
+
+
+@pytest.mark.parametrize(("district_min", "level"), [(80, None), (2, "district")])
+def test_all_items_na_scores_zero_plus_bonus_as_the_guide_says(district_min, level):
+    edition = all_not_applicable_edition(district_min)
+    answers = {item.code: Answer(None, not_applicable=True) for item in edition.items()}
+    answers["B1"] = Answer(True)
+    result = score(edition, answers)
+    assert (result.total, result.bonus, result.final, result.level) == (
+        Decimal("0.0"),
+        Decimal("2.0"),
+        Decimal("2.0"),
+        level,
+    )
+    if level is None:
+        assert reason_texts(result)["district"] == ["score 2.0 < 80"]
+
+
+def test_the_final_score_exceeds_100_by_at_most_the_bonus_cap_as_the_guide_says():
+    every_bonus = {item.code: Answer(best_value(item)) for item in SHANGHAI.bonus_items()}
+    result = score(SHANGHAI, full_marks(SHANGHAI) | every_bonus)
+    assert (result.total, result.bonus, result.final) == (Decimal("100.0"), Decimal("5.0"), Decimal("105.0"))
+
+
+NO_ANSWER_GIVEN = 'no answer given: write {"not_applicable": true} for N/A, or the value itself'
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ({"not_applicable": False}, NO_ANSWER_GIVEN),
+        ({}, NO_ANSWER_GIVEN),
+        ({"not_applicable": "yes"}, "not_applicable must be true or false"),
+        ({"not_applicable": 1}, "not_applicable must be true or false"),
+        ({"not_applicable": True, "value": 80}, "an answer cannot be N/A and have a value"),
+        ({"valeu": 80}, "unknown key valeu in the answer"),
+    ],
+)
+def test_an_answer_object_that_says_neither_value_nor_na_is_an_error(raw, problem):
+    with pytest.raises(InvalidAnswers) as raised:
+        answers_from_json(SHANGHAI, {"2.1": raw, "1.1": "perhaps", "9.9": True})
+    problems = {code: str(message) for code, message in raised.value.problems.items()}
+    # every problem at once: the malformed object, a wrong value and an unknown item
+    assert problems == {"2.1": problem, "1.1": "must be yes or no", "9.9": "unknown item 9.9"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "answer"),
+    [
+        ({"not_applicable": True}, Answer(None, not_applicable=True)),
+        ({"not_applicable": True, "value": None}, Answer(None, not_applicable=True)),  # as stored rows read
+        ({"value": None, "not_applicable": False}, UNANSWERED),  # a stored row with only a note
+        ({"value": 80}, Answer(Decimal(80))),
+        ({"value": "80", "not_applicable": False}, Answer(Decimal(80))),
+    ],
+)
+def test_answer_objects_that_say_what_they_mean_are_read(raw, answer):
+    assert answers_from_json(SHANGHAI, {"2.1": raw}) == {"2.1": answer}
 
 
 def test_result_to_dict_is_json_with_decimals_as_strings():

@@ -1,15 +1,23 @@
-"""Signing in and out, lockout, registration, password change and the admin's account pages."""
+"""Signing in and out, sign-in throttling, registration, password change and the admin's account pages."""
+
+import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from outlet_audit.accounts import models as account_models
+from outlet_audit.accounts import operations as account_operations
 from outlet_audit.accounts.models import User
 from outlet_audit.audit.models import AuditEvent
+from outlet_audit.core.time import utcnow
 from outlet_audit.outlets.models import Outlet
 from outlet_audit.roles import Role
 from tests.factories import PASSWORD, district, login, make_outlet, make_user
 
-WRONG = "Wrong username or password."
+WRONG = "Sign-in failed. Check the username and password."
+REFUSED = "We could not register an outlet with these details."
+NEW_PASSWORD = "lantern orchard 47 kites"
 
 
 def sign_in(client, username, password=PASSWORD):
@@ -44,6 +52,12 @@ def test_a_copied_session_cookie_dies_at_logout(app, english):
     assert thief.get("/outlets/verification").status_code == 302
 
 
+def alerts(page: str) -> list[str]:
+    """The texts of the page's error alerts and field errors, without markup."""
+    found = re.findall(r'class="(?:alert alert-danger|invalid-feedback)[^"]*"[^>]*>(.*?)</div>', page, re.S)
+    return [re.sub(r"<[^>]+>|\s+", " ", text).strip() for text in found]
+
+
 @pytest.mark.parametrize("username, password", [("nobody", PASSWORD), ("KNOWN", "not-the-password-1")])
 def test_failures_do_not_reveal_which_part_was_wrong(english, username, password):
     make_user(Role.INSPECTOR, username="known")
@@ -57,28 +71,140 @@ def test_username_is_case_insensitive(english):
     assert sign_in(english, "inspector.gu").status_code == 302
 
 
-def test_account_locks_after_repeated_failures_until_an_admin_unlocks(app, english, db_session):
-    user = make_user(Role.INSPECTOR)
-    limit = app.config["LOGIN_LOCK_AFTER_FAILURES"]
-    for _ in range(limit):
+def throttle(user, db_session, failures: int, seconds_left: int = 600) -> None:
+    user.failed_logins = failures
+    user.login_blocked_until = utcnow() + timedelta(seconds=seconds_left)
+    db_session.flush()
+
+
+FAILURE_KINDS = ["unknown name", "wrong password", "account waiting", "disabled", "outlet not verified"]
+
+
+def failing_sign_in(kind: str, db_session) -> tuple[str, str]:
+    """A username and password that fail to sign in for the given reason."""
+    if kind == "unknown name":
+        return "nobody-here", PASSWORD
+    if kind == "wrong password":
+        return make_user(Role.ADMIN).username, "not-the-password-1"
+    if kind == "account waiting":  # the right password, while the account must wait
+        user = make_user(Role.ADMIN)
+        throttle(user, db_session, failures=8)
+        return user.username, PASSWORD
+    if kind == "disabled":
+        return make_user(Role.ADMIN, active=False).username, PASSWORD
+    outlet = make_outlet(verified=False)
+    return make_user(Role.OUTLET, outlet=outlet).username, PASSWORD
+
+
+@pytest.mark.parametrize("kind", FAILURE_KINDS)
+def test_every_failed_sign_in_gets_the_same_answer_for_one_password_hash(
+    english, db_session, monkeypatch, kind
+):
+    """Same status, same one message (nothing else), and exactly one check of a hash made the
+    configured way, whether or not the account exists, may sign in or must wait."""
+    checked = []
+
+    def counting(original):
+        def check(pwhash, password):
+            checked.append(pwhash.split("$")[0])
+            return original(pwhash, password)
+
+        return check
+
+    monkeypatch.setattr(account_models, "check_password_hash", counting(account_models.check_password_hash))
+    monkeypatch.setattr(
+        account_operations, "check_password_hash", counting(account_operations.check_password_hash)
+    )
+    username, password = failing_sign_in(kind, db_session)
+    response = sign_in(english, username, password)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert [text.startswith(WRONG) for text in alerts(page)] == [True]
+    assert f'value="{username}"' in page
+    assert checked == ["pbkdf2:sha256:1000"]  # TestingConfig's method, for real and dummy hashes alike
+
+
+def test_the_account_wait_grows_caps_and_ends_by_itself(app, english, db_session):
+    user = make_user(Role.ADMIN)  # the administrator too: nobody can be locked out for good
+    free = app.config["LOGIN_THROTTLE_AFTER_FAILURES"]
+    base, ceiling = app.config["LOGIN_THROTTLE_BASE_SECONDS"], app.config["LOGIN_THROTTLE_MAX_SECONDS"]
+    for _ in range(free - 1):
         sign_in(english, user.username, "wrong-password-1")
     db_session.refresh(user)
-    assert user.locked_at is not None
-    page = sign_in(english, user.username).get_data(as_text=True)
-    assert "locked" in page
-    admin = make_user(Role.ADMIN)
-    login(english, admin)
+    assert user.failed_logins == free - 1 and user.login_blocked_until is None
+    waits = []
+    for _ in range(8):
+        sign_in(english, user.username, "wrong-password-1")
+        db_session.refresh(user)
+        waits.append(round((user.login_blocked_until - utcnow()).total_seconds()))
+        # While it waits, even the right password is refused, with the same answer...
+        assert WRONG in sign_in(english, user.username).get_data(as_text=True)
+        # ...and does not lengthen the wait. Then the wait ends by itself (time passes here).
+        user.login_blocked_until = utcnow() - timedelta(seconds=1)
+        db_session.flush()
+    expected = [min(base * 2**n, ceiling) for n in range(8)]
+    assert all(abs(got - want) <= 2 for got, want in zip(waits, expected, strict=True)), waits
+    assert waits[-1] == pytest.approx(ceiling, abs=2)
+    assert sign_in(english, user.username).status_code == 302
+    db_session.refresh(user)
+    assert user.failed_logins == 0 and user.login_blocked_until is None
+    assert (
+        db_session.scalar(
+            select(func.count()).where(
+                AuditEvent.action == "login_throttled", AuditEvent.subject_id == user.id
+            )
+        )
+        == 1
+    )
+
+
+def test_a_wait_does_not_sign_out_the_accounts_sessions(app, english, db_session):
+    user = make_user(Role.INSPECTOR)
+    owner = app.test_client()
+    login(owner, user)
+    for _ in range(app.config["LOGIN_THROTTLE_AFTER_FAILURES"] + 2):
+        sign_in(english, user.username, "wrong-password-1")
+    db_session.refresh(user)
+    assert user.login_blocked_until > utcnow()
+    assert owner.get("/account/password").status_code == 200
+
+
+def test_a_browser_that_signed_in_before_skips_the_wait_a_stranger_caused(app, english, db_session):
+    user = make_user(Role.ADMIN)
+    assert sign_in(english, user.username).status_code == 302  # the owner's browser is now known
+    english.post("/logout")
+    stranger, forger = app.test_client(), app.test_client()
+    for other in (stranger, forger):
+        other.post("/language", data={"locale": "en"})
+    for _ in range(app.config["LOGIN_THROTTLE_AFTER_FAILURES"] + 3):
+        sign_in(stranger, user.username, "wrong-password-1")
+    assert WRONG in sign_in(stranger, user.username).get_data(as_text=True)
+    forger.set_cookie("known-device", english.get_cookie("known-device").value[:-2] + "xx")
+    assert WRONG in sign_in(forger, user.username).get_data(as_text=True)
+    assert sign_in(english, user.username).status_code == 302  # the owner is not kept out
+
+
+def test_a_streak_long_over_starts_again(english, db_session):
+    user = make_user(Role.INSPECTOR)
+    user.failed_logins = 12
+    user.login_blocked_until = utcnow() - timedelta(days=2)
+    db_session.flush()
+    sign_in(english, user.username, "wrong-password-1")
+    db_session.refresh(user)
+    assert user.failed_logins == 1 and user.login_blocked_until is None
+
+
+def test_the_administrator_can_end_a_wait_early(english, db_session):
+    user = make_user(Role.INSPECTOR)
+    throttle(user, db_session, failures=9)
+    login(english, make_user(Role.ADMIN))
+    page = english.get("/admin/users").get_data(as_text=True)
+    assert "Sign-in wait" in page
     english.post(f"/admin/users/{user.id}/unlock")
     db_session.refresh(user)
-    assert user.locked_at is None and user.failed_logins == 0
+    assert user.login_blocked_until is None and user.failed_logins == 0
     english.post("/logout")
     assert sign_in(english, user.username).status_code == 302
-
-
-def test_disabled_account_is_told_only_with_the_right_password(english):
-    user = make_user(Role.INSPECTOR, active=False)
-    assert WRONG in sign_in(english, user.username, "wrong-password-1").get_data(as_text=True)
-    assert "disabled" in sign_in(english, user.username).get_data(as_text=True)
 
 
 def test_disabling_signs_the_user_out(app, english, db_session):
@@ -112,7 +238,7 @@ def registration(**overrides):
         "username": "zto-fx",
         "display_name": "赵测试",
         "email": "",
-        "password": "abcdef12345",
+        "password": NEW_PASSWORD,
     }
     data.update(overrides)
     return data
@@ -123,11 +249,11 @@ def test_outlet_registers_and_can_sign_in_once_verified(english, db_session):
     assert response.status_code == 302
     outlet = db_session.scalar(select(Outlet).where(Outlet.permit_number == "SH-KD-2024-0099"))
     assert outlet is not None and not outlet.verified
-    page = sign_in(english, "zto-fx", "abcdef12345").get_data(as_text=True)
-    assert "waiting for the district bureau" in page
+    page = sign_in(english, "zto-fx", NEW_PASSWORD).get_data(as_text=True)
+    assert WRONG in page and "once the district bureau has verified the outlet" in page
     outlet.verified = True
     db_session.flush()
-    assert sign_in(english, "zto-fx", "abcdef12345").status_code == 302
+    assert sign_in(english, "zto-fx", NEW_PASSWORD).status_code == 302
 
 
 @pytest.mark.parametrize(
@@ -138,7 +264,14 @@ def test_outlet_registers_and_can_sign_in_once_verified(english, db_session):
         ({"phone": "12345"}, "mobile number"),
         ({"district_id": "0"}, "Choose the district"),
         ({"password": "short1"}, "at least 10 characters"),
-        ({"password": "onlyletters"}, "letters and digits"),
+        ({"password": "x" * 129}, "at most 128 characters"),
+        ({"password": "password2024"}, "very common password"),
+        ({"password": "qwertyuiop12"}, "very common password"),
+        ({"password": "zto-fx summer 2024 river"}, "your username or your name"),
+        ({"password": "ceshi lantern orchard", "display_name": "Zhao Ceshi"}, "your username or your name"),
+        ({"password": "abcdefghijkl1"}, "Sequences such as abc"),
+        ({"email": "not-an-address"}, "Enter an e-mail address"),
+        ({"email": "staff@"}, "Enter an e-mail address"),
         ({"username": "a b"}, "3–64 letters"),
         ({"outlet_name": "  "}, "This field is required"),
     ],
@@ -156,17 +289,83 @@ def test_bad_registration_keeps_what_was_typed_and_writes_nothing(
     assert db_session.scalar(select(func.count()).select_from(Outlet)) == before
 
 
-def test_duplicate_permit_and_username_are_refused_cleanly(english, db_session):
-    existing = make_outlet(permit_number="SH-KD-2024-0099")
-    page = english.post("/register", data=registration()).get_data(as_text=True)
-    assert "already registered" in page
+def test_a_taken_permit_or_username_is_refused_without_saying_which(english, db_session):
+    make_outlet(permit_number="SH-KD-2024-0099")
     make_user(Role.INSPECTOR, username="taken-name")
-    page = english.post(
-        "/register", data=registration(permit_number="SH-KD-2024-0100", username="taken-name")
-    ).get_data(as_text=True)
-    assert "username is taken" in page
+    for overrides in (
+        {},  # the permit number is registered
+        {"permit_number": "SH-KD-2024-0100", "username": "TAKEN-name"},  # the username is
+    ):
+        data = registration(**overrides)
+        response = english.post("/register", data=data)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert alerts(page) == [
+            "We could not register an outlet with these details. If your outlet already has an "
+            "account, contact your district bureau."
+        ]
+        assert "already registered" not in page and "taken" not in page.replace("TAKEN-name", "")
+        assert "奉贤区测试路 1 号" in page and f'value="{data["username"]}"' in page
+        assert f'value="{data["permit_number"].upper()}"' in page
+        assert NEW_PASSWORD not in page  # everything typed stays but the password
     outlets = db_session.scalars(select(Outlet).where(Outlet.permit_number.like("SH-KD-2024-01%"))).all()
-    assert outlets == [] and existing.id
+    assert outlets == []
+
+
+def test_a_refused_registration_costs_the_same_password_hash_as_an_accepted_one(
+    english, db_session, monkeypatch
+):
+    hashed = []
+    original = account_models.generate_password_hash
+    monkeypatch.setattr(
+        account_models, "generate_password_hash", lambda *a, **k: hashed.append(1) or original(*a, **k)
+    )
+    make_outlet(permit_number="SH-KD-2024-0099")
+    english.post("/register", data=registration())
+    assert hashed == [1]
+    english.post("/register", data=registration(permit_number="SH-KD-2024-0123", username="new-name"))
+    assert hashed == [1, 1]
+
+
+def test_reserved_test_addresses_only_outside_production(app, english, db_session, monkeypatch):
+    response = english.post("/register", data=registration(email="zhao@example.com"))
+    assert response.status_code == 302  # development and tests: the reserved domains are fine
+    monkeypatch.setitem(app.config, "EMAIL_ALLOW_TEST_DOMAINS", False)
+    for address in ("zhao@example.com", "zhao@shop.example.org", "zhao@outlet.test"):
+        page = english.post(
+            "/register", data=registration(email=address, permit_number="SH-KD-2024-0456", username="other")
+        ).get_data(as_text=True)
+        assert "reserved test address" in page or "Enter an e-mail address" in page, address
+    response = english.post(
+        "/register", data=registration(email="Zhao@QQ.com", permit_number="SH-KD-2024-0456", username="other")
+    )
+    assert response.status_code == 302
+    user = db_session.scalar(select(User).where(User.username == "other"))
+    assert user.email == "Zhao@qq.com"  # the domain as email-validator normalises it
+
+
+def test_production_configuration_refuses_test_domains():
+    from outlet_audit.config import DevelopmentConfig, ProductionConfig, TestingConfig
+
+    assert not ProductionConfig.EMAIL_ALLOW_TEST_DOMAINS
+    assert DevelopmentConfig.EMAIL_ALLOW_TEST_DOMAINS and TestingConfig.EMAIL_ALLOW_TEST_DOMAINS
+
+
+def test_registrations_per_address_are_limited_but_typing_errors_are_free(database_url, tmp_path, db_session):
+    from tests.conftest import make_test_app
+
+    app = make_test_app(database_url, tmp_path, RATELIMIT_REGISTER="2 per hour")
+    client = app.test_client()
+    client.post("/language", data={"locale": "en"})
+    make_outlet(permit_number="SH-KD-2024-0099")
+    for _ in range(4):  # form errors: nothing reached the database, nothing counted
+        assert client.post("/register", data=registration(phone="1")).status_code == 200
+    assert client.post("/register", data=registration()).status_code == 200  # refused: counted
+    assert client.post("/register", data=registration(permit_number="SH-KD-2024-0777")).status_code == 302
+    limited = client.post("/register", data=registration(permit_number="SH-KD-2024-0778", username="x2"))
+    assert limited.status_code == 429
+    assert "Too many requests" in limited.get_data(as_text=True)
+    assert int(limited.headers["Retry-After"]) > 0
 
 
 def test_password_change_signs_out_other_sessions(app, english, db_session):
@@ -176,18 +375,18 @@ def test_password_change_signs_out_other_sessions(app, english, db_session):
     login(english, user)
     page = english.post(
         "/account/password",
-        data={"current_password": "wrong", "new_password": "newpass12345", "confirm": "newpass12345"},
+        data={"current_password": "wrong", "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
     ).get_data(as_text=True)
     assert "current password is wrong" in page
     response = english.post(
         "/account/password",
-        data={"current_password": PASSWORD, "new_password": "newpass12345", "confirm": "newpass12345"},
+        data={"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
     )
     assert response.status_code == 302
     assert english.get("/account/password").status_code == 200  # this session goes on
     assert other.get("/account/password").status_code == 302  # the other one is signed out
     db_session.refresh(user)
-    assert user.check_password("newpass12345")
+    assert user.check_password(NEW_PASSWORD)
     assert (
         db_session.scalar(
             select(func.count()).where(
@@ -196,6 +395,36 @@ def test_password_change_signs_out_other_sessions(app, english, db_session):
         )
         == 1
     )
+
+
+def test_a_new_password_follows_the_policy_with_the_accounts_own_names(english, db_session):
+    user = make_user(Role.INSPECTOR, username="gu.minghui", display_name="Gu Minghui")
+    login(english, user)
+    for weak, message in (
+        ("minghui river lantern", "your username or your name"),
+        ("iloveyou1234", "very common password"),
+        ("short", "at least 10 characters"),
+    ):
+        page = english.post(
+            "/account/password", data={"current_password": PASSWORD, "new_password": weak, "confirm": weak}
+        ).get_data(as_text=True)
+        assert message in page, weak
+    db_session.refresh(user)
+    assert user.check_password(PASSWORD)
+
+
+def test_the_admin_form_applies_the_policy(english, db_session):
+    login(english, make_user(Role.ADMIN))
+    data = {
+        "role": "city_bureau",
+        "district_id": "0",
+        "username": "city.reviewer",
+        "display_name": "City Reviewer",
+        "password": "city.reviewer.2026",
+    }
+    page = english.post("/admin/users/new", data=data).get_data(as_text=True)
+    assert "your username or your name" in page
+    assert db_session.scalar(select(User).where(User.username == "city.reviewer")) is None
 
 
 def test_passwords_are_hashed(db_session):
@@ -221,7 +450,7 @@ def test_admin_creates_a_district_inspector(english, db_session):
         "username": "qp-inspector",
         "display_name": "青浦检查员",
         "email": "",
-        "password": "inspect12345",
+        "password": NEW_PASSWORD,
     }
     assert english.post("/admin/users/new", data=data).status_code == 302
     user = db_session.scalar(select(User).where(User.username == "qp-inspector"))
@@ -235,7 +464,7 @@ def test_admin_form_requires_a_district_for_inspectors(english, db_session):
         "district_id": "0",
         "username": "nodistrict",
         "display_name": "x",
-        "password": "inspect12345",
+        "password": NEW_PASSWORD,
     }
     page = english.post("/admin/users/new", data=data).get_data(as_text=True)
     assert "belong to a district" in page
@@ -254,3 +483,50 @@ def test_next_parameter_only_redirects_within_the_site(english):
         )
         assert response.headers["Location"] == expected
         english.post("/logout")
+
+
+@pytest.mark.postgres_only
+def test_concurrent_guesses_at_the_edge_of_a_wait_get_one_try(tmp_path_factory, tmp_path, monkeypatch):
+    """Eight guesses sent at once when the next failure earns a wait: one is tried, seven wait.
+    Real commits on a database of its own; each request is a separate session, as in gunicorn."""
+    import threading
+
+    from flask_migrate import upgrade
+
+    from outlet_audit.extensions import db
+    from tests.conftest import fresh_database, make_test_app
+
+    threads = 8
+    with fresh_database(tmp_path_factory) as url:
+        app = make_test_app(url, tmp_path, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": threads + 2})
+        with app.app_context():
+            upgrade()
+            user = make_user(Role.INSPECTOR)
+            user.failed_logins = app.config["LOGIN_THROTTLE_AFTER_FAILURES"] - 1
+            db.session.commit()
+            user_id, username = user.id, user.username
+            db.session.remove()
+        tried = []
+        original = User.check_password
+        monkeypatch.setattr(User, "check_password", lambda self, pw: tried.append(1) or original(self, pw))
+        barrier = threading.Barrier(threads)
+        codes = []
+
+        def guess():
+            client = app.test_client()
+            barrier.wait()
+            codes.append(sign_in(client, username, "wrong-password-1").status_code)
+
+        workers = [threading.Thread(target=guess) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=60)
+        with app.app_context():
+            user = db.session.get(User, user_id)
+            assert codes == [200] * threads
+            assert len(tried) == 1
+            assert user.failed_logins == app.config["LOGIN_THROTTLE_AFTER_FAILURES"]
+            assert user.login_blocked_until > utcnow()
+            db.session.remove()
+            db.engine.dispose()

@@ -104,7 +104,14 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "certificates.certificate_pdf": Case(HOLDERS, args={"certificate_id": "certificate.id"}),
     "certificates.detail": Case(HOLDERS, args={"certificate_id": "certificate.id"}),
     "certificates.index": Case({Role.OUTLET: "ok", **BUREAUS}),
-    "certificates.inspection_report": Case(HOLDERS, args={"application_id": "done.id"}),
+    "certificates.inspection_report": (
+        Case(HOLDERS, args={"application_id": "done.id"}, label="signed off"),
+        Case(
+            {**HOLDERS, Role.OUTLET: "404"},  # the outlet has no report until sign-off
+            args={"application_id": "open.id"},
+            label="not signed off",
+        ),
+    ),
     "certificates.revoke": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"certificate_id": "certificate.id"}),
     "checklist.edit": (
         Case(READERS, args={"assessment_id": "self.id"}, label="self-assessment"),
@@ -157,8 +164,12 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "core.index": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
     "core.set_language": Case({ANONYMOUS: "ok", **EVERYONE}, data={"locale": "en"}, public=True),
     "criteria.activate": Case({Role.ADMIN: "ok"}),
+    "criteria.draft_impact": Case({Role.ADMIN: "ok"}),
     "criteria.editions": Case({Role.ADMIN: "ok"}),
     "criteria.preview": Case({Role.ADMIN: "ok"}, args={"edition_code": "shanghai-2025"}),
+    "criteria.save_draft_edition": Case({Role.ADMIN: "ok"}),
+    "criteria.schedule": Case({Role.ADMIN: "ok"}),
+    "criteria.withdraw": Case({Role.ADMIN: "ok"}, args={"choice_id": 1}),
     "dashboards.export": Case(BUREAUS, args={"kind": "applications", "fmt": "csv"}),
     "dashboards.exports_page": Case(BUREAUS),
     "dashboards.import_confirm": Case(BUREAUS),
@@ -207,6 +218,7 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
             args={"evidence_id": "inspection_photo.id"},
             label="inspection photo before sign-off",
         ),
+        Case(READERS, args={"evidence_id": "done_photo.id"}, label="inspection photo after sign-off"),
     ),
     "evidence.upload": Case(
         {

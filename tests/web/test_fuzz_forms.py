@@ -1,22 +1,37 @@
-"""Fuzz every form handler: random field values, missing fields, odd types. No input may give a 500.
+"""Fuzz every form handler, every query string and every JSON body: no input may give a 500.
 
 For each POST endpoint of the URL map, FORMS names the callers allowed to use it, the record
 its URL points at (in the authorization matrix's world, own target) and the fields its form
 reads. Hypothesis posts random subsets of those fields with random text, numbers, empty values,
-lists and files; the JSON endpoint gets random JSON. Each request runs in a savepoint that is
-rolled back, so every example starts from the same world.
+lists and files; the JSON endpoint gets random JSON. Every GET endpoint gets hostile query
+strings (numbers past any integer column, far dates, broken UTF-8, overlong text) from every
+caller the matrix lets in, and every endpoint a JSON body nested past any parser's limit. Each
+request runs in a savepoint that is rolled back, so every example starts from the same world.
 """
 
 import io
+import json
 import string
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from outlet_audit import create_app
 from outlet_audit.roles import Role
-from tests.web.test_authorization_matrix import Case, module_world, url_for_target  # noqa: F401
+from tests.web.test_authorization_matrix import (  # noqa: F401
+    ANONYMOUS,
+    CALLERS,
+    URL_MAP_ENDPOINTS,
+    Case,
+    cases_of,
+    expected,
+    method_of,
+    module_world,
+    url_for_target,
+)
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,10 @@ FORMS: dict[str, Form] = {
     ),
     "core.set_language": Form(("anonymous", Role.OUTLET), ("locale", "next")),
     "criteria.activate": Form((Role.ADMIN,), ("edition",)),
+    "criteria.draft_impact": Form((Role.ADMIN,), ("months", "district"), files=("file",)),
+    "criteria.save_draft_edition": Form((Role.ADMIN,), ("draft", "file_name", "content_hash")),
+    "criteria.schedule": Form((Role.ADMIN,), ("edition", "active_from")),
+    "criteria.withdraw": Form((Role.ADMIN,), args={"choice_id": 1}),
     "dashboards.import_confirm": Form(BUREAU + (Role.CITY_BUREAU,), ("sha256", "token", "mode")),
     "dashboards.import_dry_run": Form(BUREAU, files=("file",)),
     "evidence.delete": Form((Role.INSPECTOR,), args={"evidence_id": "inspection_photo.id"}),
@@ -130,7 +149,8 @@ FORMS: dict[str, Form] = {
 # Values a form might meet: sensible ones it knows, and anything at all.
 MEANINGFUL = st.sampled_from(
     ["", "y", "yes", "no", "A", "Z", "district", "city", "en", "zh_CN", "1.1", "9.9", "2025-02-30",
-     "2030-01-01", "0", "-1", "1", "99999999999999999999", "NaN", "inf", "1e309", "shanghai-2025", "/",
+     "2030-01-01", "9999-12-31", "0001-01-01", "0", "-1", "1", "99999999999999999999", "NaN", "inf",
+     "1e309", "shanghai-2025", "/",
      "//evil.test", "javascript:alert(1)", "data:image/png;base64,AAAA", "a" * 5000, "\x00", "%00", "'; --",
      "submit", "accept", "approve", "withdraw", "sign_off", "schedule_inspection", "submit_rectification",
      "return"]
@@ -208,3 +228,169 @@ def test_no_form_input_makes_a_server_error(app, module_world, endpoint, data): 
 
 def _as_case(form: Form) -> Case:
     return Case(expect={}, args=form.args)
+
+
+# --- query strings ----------------------------------------------------------------------------
+
+# Every name a GET page reads from its query string: filters, paging, ids, redirects.
+QUERY_NAMES = (
+    "page", "per_page", "q", "status", "brand", "target_level", "district_id", "district",
+    "submitted_from", "submitted_to", "date_from", "date_to", "level", "state", "role", "number",
+    "next", "renew", "v",
+)  # fmt: skip
+# Already percent-encoded, as they travel: %ED%A0%80 is a lone surrogate in UTF-8 (U+D800),
+# %E2%80%AE a right-to-left override, %FF no UTF-8 at all.
+HOSTILE_QUERY_VALUES = (
+    "99999999999999999999999", "-99999999999999999999999", "9223372036854775808", "2147483648",
+    "-1", "0", "1.5", "1e309", "NaN", "9999-12-31", "0001-01-01", "1899-12-31", "2025-02-30",
+    "%ED%A0%80", "%E2%80%AE", "%FF%FE", "%C0%AF", "x" * 3000, "", "%20", "[]",
+)  # fmt: skip
+
+
+def _get_endpoints() -> list[str]:
+    app = create_app("testing", SECRET_KEY="fuzz-" + "x" * 40, SQLALCHEMY_DATABASE_URI="sqlite://")
+    return sorted({rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods})
+
+
+GET_ENDPOINTS = _get_endpoints()
+
+
+def admitted_callers(endpoint: str) -> list:
+    """The callers the matrix lets through to the view on the own target (others stop at the door)."""
+    case = cases_of(endpoint)[0]
+    return [caller for caller in CALLERS if expected(case, caller)[0] == "ok"]
+
+
+def get_url(app, world, endpoint: str) -> str:
+    return url_for_target(app, endpoint, cases_of(endpoint)[0], world.data.targets["own"])
+
+
+def test_every_get_endpoint_lets_someone_in_to_meet_the_query_strings():
+    assert len(GET_ENDPOINTS) > 30
+    assert [endpoint for endpoint in GET_ENDPOINTS if not admitted_callers(endpoint)] == []
+
+
+@pytest.mark.parametrize("endpoint", GET_ENDPOINTS)
+def test_hostile_query_strings_never_make_a_server_error(app, module_world, endpoint):  # noqa: F811
+    """Each hostile value in every query parameter at once, from every caller let in."""
+    url = get_url(app, module_world, endpoint)
+    wrong = []
+    for caller in admitted_callers(endpoint):
+        for value in HOSTILE_QUERY_VALUES:
+            query = "&".join(f"{name}={value}" for name in QUERY_NAMES)
+            response = module_world.request(caller, "GET", f"{url}?{query}")
+            if response.status_code >= 500:
+                wrong.append(f"{caller} {value[:30]!r}: HTTP {response.status_code}")
+    assert wrong == [], f"{endpoint}: {wrong}"
+
+
+QUERY_VALUE = st.one_of(
+    st.sampled_from(HOSTILE_QUERY_VALUES),
+    st.text(max_size=40).map(quote),
+    st.integers(min_value=-(2**80), max_value=2**80).map(str),
+    st.dates().map(str),
+)
+
+
+@pytest.mark.parametrize("endpoint", GET_ENDPOINTS)
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_random_query_strings_never_make_a_server_error(app, module_world, endpoint, data):  # noqa: F811
+    caller = data.draw(st.sampled_from(admitted_callers(endpoint)), label="caller")
+    values = data.draw(st.dictionaries(st.sampled_from(QUERY_NAMES), QUERY_VALUE, max_size=6), label="query")
+    query = "&".join(f"{name}={value}" for name, value in values.items())
+    response = module_world.request(caller, "GET", f"{get_url(app, module_world, endpoint)}?{query}")
+    assert response.status_code < 500, f"{endpoint} as {caller} ?{query[:200]}: HTTP {response.status_code}"
+
+
+# --- JSON bodies -----------------------------------------------------------------------------
+
+DEEP_ARRAY = "[" * 5000 + "]" * 5000  # past the parser's own recursion limit
+DEEP_OBJECT = '{"a":' * 100 + "1" + "}" * 100  # parsed fine, and still far deeper than any body of ours
+HOSTILE_JSON_BODIES = {
+    "deep array": DEEP_ARRAY,
+    "deep object": DEEP_OBJECT,
+    "lone surrogates": '{"value": "\\ud800", "note": "\\udfff\\ud800x", "expected_version": 0}',
+    "malformed": '{"value": ',
+    "not UTF-8": b'{"note": "\xff\xfe"}',
+    "huge number": '{"value": 1e999, "expected_version": 99999999999999999999999}',
+}
+
+
+@pytest.mark.parametrize("endpoint", URL_MAP_ENDPOINTS)
+def test_hostile_json_bodies_never_make_a_server_error_on_any_endpoint(app, module_world, endpoint):  # noqa: F811
+    """Any route may be sent JSON; one nested too deep is refused with 400 before any view reads it."""
+    case = cases_of(endpoint)[0]
+    url = url_for_target(app, endpoint, case, module_world.data.targets["own"])
+    method = method_of(app, endpoint)
+    wrong = []
+    for caller in admitted_callers(endpoint):
+        for name, body in HOSTILE_JSON_BODIES.items():
+            response = module_world.request(
+                caller,
+                method,
+                url,
+                data=body,
+                content_type="application/json",
+                headers={"Accept": "application/json"},
+            )
+            if response.status_code >= 500:
+                wrong.append(f"{name} as {caller}: HTTP {response.status_code}")
+            elif name.startswith("deep") and (response.status_code != 400 or not response.is_json):
+                wrong.append(f"{name} as {caller}: HTTP {response.status_code}, not a JSON 400")
+    assert wrong == [], f"{endpoint}: {wrong}"
+
+
+JSON_CLIENT = {"Accept": "application/json"}
+# Endpoints that read a JSON body, with the record each one's URL names.
+JSON_ENDPOINTS = {"checklist.save_item": {"assessment_id": "inspection.id", "item_code": "2.1"}}
+SURROGATE_TEXT = st.text(alphabet=st.characters(categories=["Cs", "Cf", "Cc", "Lo"]), max_size=20)
+
+
+def deeply_nested(depth: int, leaf) -> str:
+    """JSON text nesting `leaf` `depth` levels deep (written out: json.dumps would recurse too)."""
+    opening = "".join("[" if level % 2 else '{"note":' for level in range(depth))
+    closing = "".join("]" if level % 2 else "}" for level in reversed(range(depth)))
+    return opening + json.dumps(leaf) + closing
+
+
+# JSON text, as it travels: json.dumps writes a lone surrogate as the escape "\ud800".
+HOSTILE_JSON = st.one_of(
+    JSON_VALUE.map(json.dumps),
+    st.builds(deeply_nested, st.integers(min_value=20, max_value=3000), JSON_VALUE),
+    st.fixed_dictionaries(
+        {"value": st.one_of(SURROGATE_TEXT, JSON_VALUE), "note": st.one_of(SURROGATE_TEXT, JSON_VALUE)},
+        optional={
+            "expected_version": st.one_of(st.integers(min_value=-(2**70), max_value=2**70), JSON_VALUE),
+            "not_applicable": JSON_VALUE,
+        },
+    ).map(json.dumps),
+)
+
+
+def test_json_endpoints_are_the_views_that_read_json():
+    assert set(JSON_ENDPOINTS) == {endpoint for endpoint, form in FORMS.items() if form.json}
+
+
+@pytest.mark.parametrize("endpoint", sorted(JSON_ENDPOINTS))
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_no_json_body_makes_a_server_error_whoever_sends_it(app, module_world, endpoint, data):  # noqa: F811
+    caller = data.draw(st.sampled_from([c for c in CALLERS if c != ANONYMOUS]), label="caller")
+    url = url_for_target(
+        app, endpoint, Case(expect={}, args=JSON_ENDPOINTS[endpoint]), module_world.data.targets["own"]
+    )
+    body = data.draw(HOSTILE_JSON, label="json")
+    response = module_world.request(
+        caller, "POST", url, data=body, content_type="application/json", headers=JSON_CLIENT
+    )
+    assert response.status_code < 500, f"{endpoint} as {caller}: HTTP {response.status_code}"
+    assert response.is_json, response.get_data(as_text=True)[:300]

@@ -1,15 +1,16 @@
 """Each user's notifications: the list, the unread badge, marking read, and e-mail through SMTP."""
 
-import socket
-from email import message_from_bytes, policy
+import logging
+import time
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from outlet_audit.notifications.mailer import worker
 from outlet_audit.notifications.models import Notification
 from outlet_audit.notifications.operations import notify
 from tests.factories import login, make_application
+from tests.smtp_helpers import SilentServer, start_sink
 from tests.workflow_helpers import make_crew, reload
 
 
@@ -125,33 +126,35 @@ def test_workflow_steps_notify_the_people_concerned(client, crew, db_session):
     assert badge(page) == "1"
 
 
-class Inbox:
-    def __init__(self):
-        self.messages = []
+# E-mail: sent after the commit, from a background thread (notifications/mailer.py)
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+SENT_WITHIN = 10  # seconds to wait for the background thread; it normally needs milliseconds
 
 
 @pytest.fixture
-def smtp(app):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    saved = {key: app.config[key] for key in ("MAIL_SERVER", "MAIL_PORT")}
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+def smtp(app, monkeypatch):
+    inbox, controller = start_sink()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
     try:
         yield inbox
     finally:
-        app.config.update(saved)
+        assert worker.wait_until_sent(SENT_WITHIN)
         controller.stop()
+
+
+@pytest.fixture
+def silent_smtp(app, monkeypatch):
+    """A mail server that accepts the connection and never answers, with MAIL_TIMEOUT=5."""
+    server = SilentServer()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", server.port)
+    monkeypatch.setitem(app.config, "MAIL_TIMEOUT", 5)
+    try:
+        yield server
+    finally:
+        server.close()  # the sender sees the connection end instead of waiting out its timeout
+        assert worker.wait_until_sent(SENT_WITHIN)
 
 
 def test_notifications_are_mailed_when_smtp_is_set_up(client, crew, smtp):
@@ -162,6 +165,7 @@ def test_notifications_are_mailed_when_smtp_is_set_up(client, crew, smtp):
         data={"action": "return", "return-reasons": "请补充承诺书。"},
     )
     assert response.status_code == 302
+    assert worker.wait_until_sent(SENT_WITHIN)
     assert len(smtp.messages) == 1  # the bureau user has no e-mail address; the outlet user has one
     recipients, message = smtp.messages[0]
     assert recipients == ["outlet@example.test"]
@@ -169,3 +173,61 @@ def test_notifications_are_mailed_when_smtp_is_set_up(client, crew, smtp):
     assert f"Application {application.reference} was returned for changes." in body
     assert f"/applications/{application.id}" in body
     assert "Application" in message["Subject"]
+
+
+def test_mail_waits_for_the_commit_and_a_rolled_back_transaction_or_savepoint_sends_nothing(
+    crew, smtp, db_session
+):
+    db_session.commit()  # the crew stays (the test's outer transaction still ends in a rollback)
+    notify([crew.outlet_user], "decision", "Rolled back %(ref)s.", None, ref="A")
+    assert worker.wait_until_sent(SENT_WITHIN)
+    assert smtp.messages == []  # not before the commit
+    db_session.rollback()
+    notify([crew.outlet_user], "decision", "Kept %(ref)s.", None, ref="B")
+    with pytest.raises(RuntimeError), db_session.begin_nested():
+        notify([crew.outlet_user], "decision", "Rolled back with its savepoint %(ref)s.", None, ref="C")
+        raise RuntimeError
+    with db_session.begin_nested():
+        notify([crew.outlet_user], "decision", "Kept with its savepoint %(ref)s.", None, ref="D")
+    assert worker.wait_until_sent(SENT_WITHIN)
+    assert smtp.messages == []  # a released savepoint is not a commit
+    db_session.commit()
+    assert worker.wait_until_sent(SENT_WITHIN)
+    sent = sorted(message.get_content().strip() for _, message in smtp.messages)
+    assert sent == ["Kept B.", "Kept with its savepoint D."]
+    db_session.commit()  # a later commit sends nothing twice
+    assert worker.wait_until_sent(SENT_WITHIN)
+    assert len(smtp.messages) == 2
+
+
+def test_a_silent_mail_server_never_holds_the_request(client, crew, silent_smtp, caplog):
+    application = make_application(crew.outlet, status="submitted")
+    login(client, crew.bureau)
+    started = time.perf_counter()
+    response = client.post(
+        f"/applications/{application.id}/transition",
+        data={"action": "return", "return-reasons": "请补充承诺书。"},
+    )
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 302
+    assert reload(application).status == "returned"
+    assert elapsed < 3  # not waiting for the server (MAIL_TIMEOUT=5; it waited 10 s before)
+    assert silent_smtp.accepted.wait(SENT_WITHIN)  # the mail is still tried, from the background
+    with caplog.at_level(logging.ERROR, logger="outlet_audit.notifications.mailer"):
+        silent_smtp.close()
+        assert worker.wait_until_sent(SENT_WITHIN)
+    assert f"could not mail notification to user {crew.outlet_user.id}" in caplog.text
+
+
+def test_a_mail_server_that_never_answers_is_given_up_after_mail_timeout(
+    app, crew, silent_smtp, db_session, caplog, monkeypatch
+):
+    """The background sender is bounded too: a silent server holds it for MAIL_TIMEOUT, not forever."""
+    monkeypatch.setitem(app.config, "MAIL_TIMEOUT", 1)
+    notify([crew.outlet_user], "decision", "n", None)
+    started = time.perf_counter()
+    with caplog.at_level(logging.ERROR, logger="outlet_audit.notifications.mailer"):
+        db_session.commit()
+        assert worker.wait_until_sent(SENT_WITHIN)
+    assert 0.5 < time.perf_counter() - started < SENT_WITHIN - 1
+    assert "could not mail notification" in caplog.text

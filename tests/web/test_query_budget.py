@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 from flask import Blueprint, url_for
@@ -36,6 +37,7 @@ from tests.conftest import counted_statements, make_test_app
 from tests.factories import login, make_application, make_outlet, make_user
 
 SMALL, LARGE = 5, 50
+DRAFT_PATH = Path(__file__).resolve().parents[2] / "criteria" / "shanghai-2025.yaml"
 
 # Pages listed below whose endpoints have not landed yet. The lead empties this set; a page
 # in it that exists is checked like any other.
@@ -48,6 +50,7 @@ class PageRequest:
     values: dict
     method: str = "GET"
     json: dict | None = None
+    data: dict | None = None  # a multipart form (with files as (stream, name))
 
 
 @dataclass(frozen=True)
@@ -259,6 +262,20 @@ def city_dashboard(_user, size):
     return same_request("dashboards.overview")
 
 
+def draft_impact(_user, size):
+    """A draft edition checked against `size` outlets' signed inspections (read in batches)."""
+    inspector = make_user(Role.INSPECTOR, district_code="FX")
+    for _ in range(size):
+        inspection_with_evidence(inspector, 0, status="approved", signed_off=True, files=False)
+    text = DRAFT_PATH.read_text(encoding="utf-8").replace("id: shanghai-2025", "id: shanghai-2026", 1)
+
+    def next_upload():
+        form = {"months": "12", "district": "", "file": (BytesIO(text.encode()), "draft.yaml")}
+        return PageRequest("criteria.draft_impact", {}, "POST", data=form)
+
+    return next_upload
+
+
 CASES = [
     BudgetCase("login", "accounts.login", None, login_page),
     BudgetCase("admin users", "admin.users", Role.ADMIN, admin_users),
@@ -275,13 +292,15 @@ CASES = [
     BudgetCase("public directory", "public.directory", None, public_directory),
     BudgetCase("XLSX export", "dashboards.export", Role.DISTRICT_BUREAU, xlsx_export),
     BudgetCase("city dashboard", "dashboards.overview", Role.CITY_BUREAU, city_dashboard),
+    BudgetCase("draft edition impact", "criteria.draft_impact", Role.ADMIN, draft_impact),
 ]
 
 
 def send(app, client, page: PageRequest):
     with app.test_request_context():
         url = url_for(page.endpoint, **page.values)
-    response = client.open(url, method=page.method, json=page.json)
+    multipart = {"data": page.data, "content_type": "multipart/form-data"} if page.data else {}
+    response = client.open(url, method=page.method, json=page.json, **multipart)
     response.get_data()  # a streamed body runs its queries while it is read
     return response
 

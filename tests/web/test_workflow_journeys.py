@@ -101,18 +101,18 @@ def test_happy_path_from_first_click_to_certificate(client, crew, db_session):
     login(client, crew.outlet_user)
     page = html.unescape(client.get(f"/applications/{application.id}").get_data(as_text=True))
     assert certificate.number in page and "符合区级无废快递网点要求。" in page
-    for step in (
-        "Application opened",
-        "Commitment letter uploaded",
-        "Submit",
-        "Accept",
-        "Schedule inspection",
-        "Sign off checklist",
-        "Approve",
-        "Certificate issued",
-        "Declaration E1 answered",
-        "Inspection item 1.1 answered",
-        "Self-assessment item 1.1 answered",
+    for step in (  # the history tells each step as a sentence
+        f"{crew.outlet_user.display_name} opened an application for District level",
+        f"{crew.outlet_user.display_name} uploaded the commitment letter",
+        f"{crew.outlet_user.display_name} submitted the application",
+        f"{crew.bureau.display_name} accepted the application",
+        f"{crew.bureau.display_name} scheduled the on-site inspection",
+        f"{crew.inspector.display_name} signed off the inspection checklist",
+        f"{crew.bureau.display_name} certified the outlet",
+        f"issued certificate {certificate.number}",
+        f"{crew.outlet_user.display_name} answered declaration E1",
+        f"{crew.inspector.display_name} answered inspection item 1.1",
+        f"{crew.outlet_user.display_name} answered self-assessment item 1.1",
     ):
         assert step in page, step
     # Runs of answers read as one step each, with every change one click away.

@@ -250,6 +250,16 @@
       if (points && line) points.textContent = format(texts.section_score, { earned: line.earned, possible: line.possible });
     });
     showMissing(body.missing_count);
+    showAsked(body.not_asked);
+  }
+
+  // Conditional items: the server says which are not asked after each save (their controlling
+  // answer may just have changed); the stylesheet hides those marked false.
+  function showAsked(notAsked) {
+    if (!notAsked) return;
+    form.querySelectorAll("[data-condition-met]").forEach(function (el) {
+      el.dataset.conditionMet = notAsked.indexOf(el.dataset.itemCode) === -1 ? "true" : "false";
+    });
   }
 
   function showMissing(count) {

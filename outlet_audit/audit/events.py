@@ -1,0 +1,394 @@
+"""What the audit trail says about each kind of event: the one registry of sentences.
+
+Pure: no Flask, no database. An audit row's `action` picks its `EventType`; the type picks a
+sentence template (English, marked with N_, translated where it is shown) by a variant of the
+row (a first answer or a changed one, the workflow action of a transition...), names the filter
+group the event belongs to and says how its old and new values are shown. `audit.display` fills
+the templates in. tests/unit/test_audit_sentences.py fails when an action that the code records
+has no type here, or a template has no Chinese translation.
+
+Template parameters: %(actor)s (who did it, or “the system”), %(field)s (an outlet field, as
+the profile form names it), %(item)s (a checklist item or a declaration: code and title),
+%(old)s and %(new)s (the values as people read them elsewhere: 是/否, option labels, level and
+status names, dates) and, for a renewal, %(reason)s (the certificate it renews).
+
+Rows are never rewritten, so the registry also reads what older code recorded (`account_locked`,
+reasons in their old English wording).
+"""
+
+import enum
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Protocol
+
+from outlet_audit.text import N_
+
+# The two checklists, as `field` names them ("self:1.3", "inspection:inspector").
+ASSESSMENT_KINDS = ("self", "inspection")
+
+
+class Kind(enum.StrEnum):
+    """The groups a reader can filter the history by."""
+
+    DECISIONS = "decisions"
+    ANSWERS = "answers"
+    EVIDENCE = "evidence"
+    PROFILE = "profile"
+    ACCOUNTS = "accounts"
+
+
+KIND_LABELS = {
+    Kind.DECISIONS: N_("Applications and decisions"),
+    Kind.ANSWERS: N_("Answers"),
+    Kind.EVIDENCE: N_("Files and signatures"),
+    Kind.PROFILE: N_("Outlet details"),
+    Kind.ACCOUNTS: N_("Accounts and settings"),
+}
+
+
+class Shown(enum.StrEnum):
+    """How an event's old and new values are shown."""
+
+    TEXT = "text"  # as stored (names, numbers, file names, certificate numbers)
+    STATUS = "status"  # an application status: its label
+    LEVEL = "level"  # district / city: the level's name
+    YES_NO = "yes_no"  # yes / no / true / false: 是 / 否
+    ANSWER = "answer"  # a checklist answer: as the checklist shows it (option label, 96.5 %, 3 次)
+    OUTLET_FIELD = "outlet_field"  # by the field: a district's name, 是/否, or the text
+    DRAFT = "draft"  # by the field: the level applied for, or a declaration's 是/否
+    DATE = "date"  # an ISO date: in the reader's form
+    ACCOUNT = "account"  # "username (role)": the role's name
+    SYSTEM_TEXT = "system_text"  # a text the code wrote in English: translated when known
+
+
+class Row(Protocol):
+    """What the registry reads of an audit row (audit.models.AuditEvent has it)."""
+
+    field: str | None
+    old_value: str | None
+    new_value: str | None
+    reason: str | None
+
+
+def _always(_row: Row) -> str:
+    return ""
+
+
+@dataclass(frozen=True)
+class EventType:
+    kind: Kind
+    sentences: Mapping[str, str]  # variant -> template; "" is the one used when no other fits
+    shown: Shown = Shown.TEXT
+    variant: Callable[[Row], str] = _always
+    # Show "old → new" under the sentence (which then does not say the values itself), after
+    # this label if there is one.
+    show_change: bool = False
+    change_label: str | None = None
+    # The reason is written by the code, not typed by a person: shown translated (see
+    # SYSTEM_TEXTS), never as "Why:". A reason a person typed is shown as typed.
+    system_reason: bool = False
+    visit: bool = False  # the field names a checklist, "self:..." or "inspection:...": one visit
+
+    def sentence(self, row: Row) -> str:
+        """The template for this row: its variant's, else its variant's first part's ("self" for
+        "self:changed"), else the default."""
+        variant = self.variant(row)
+        for key in (variant, variant.partition(":")[0]):
+            if key in self.sentences:
+                return self.sentences[key]
+        return self.sentences[""]
+
+
+def assessment_kind(field_value: str | None) -> str | None:
+    """'self' or 'inspection' for a field such as "inspection:1.3", else None."""
+    prefix = (field_value or "").partition(":")[0]
+    return prefix if prefix in ASSESSMENT_KINDS else None
+
+
+def field_code(field_value: str | None) -> str:
+    """The item code (or signer) after the colon of "self:1.3"; "" when there is none."""
+    return (field_value or "").partition(":")[2]
+
+
+def _prefix(row: Row) -> str:
+    return (row.field or "").partition(":")[0]
+
+
+def _prefix_first_or_changed(row: Row) -> str:
+    return _prefix(row) + (":changed" if row.old_value is not None else "")
+
+
+def _renewal(row: Row) -> str:
+    return "renewal" if row.reason else ""
+
+
+def _signer(row: Row) -> str:
+    return row.new_value or ""
+
+
+# The workflow's actions (workflow.states.Action values). An approval reads differently when it
+# passes a city-level application on to the city bureau: that key is "approve>" + the new status.
+TRANSITION_SENTENCES = {
+    "": N_("%(actor)s changed the application's status"),
+    "submit": N_("%(actor)s submitted the application"),
+    "resubmit": N_("%(actor)s submitted the application again"),
+    "withdraw": N_("%(actor)s withdrew the application"),
+    "return": N_("%(actor)s returned the application for changes"),
+    "accept": N_("%(actor)s accepted the application"),
+    "reject": N_("%(actor)s decided not to certify the outlet"),
+    "schedule_inspection": N_("%(actor)s scheduled the on-site inspection"),
+    "reschedule_inspection": N_("%(actor)s rescheduled the on-site inspection"),
+    "sign_off": N_("%(actor)s signed off the inspection checklist"),
+    "reopen_inspection": N_("%(actor)s reopened the inspection"),
+    "request_rectification": N_("%(actor)s asked the outlet to rectify"),
+    "submit_rectification": N_("%(actor)s submitted the rectification"),
+    "approve": N_("%(actor)s certified the outlet"),
+    "approve>awaiting_city_confirmation": N_(
+        "%(actor)s approved the application and passed it to the city bureau for confirmation"
+    ),
+    "confirm_city_level": N_("%(actor)s confirmed the city level"),
+    "decline_city_level": N_("%(actor)s declined the city level"),
+}
+
+
+def _transition(row: Row) -> str:
+    action = row.field or ""
+    specific = f"{action}>{row.new_value}"
+    return specific if specific in TRANSITION_SENTENCES else action
+
+
+_CHECKLIST_FILE_SENTENCES = {
+    "": N_("%(actor)s uploaded “%(new)s”"),
+    "commitment": N_("%(actor)s uploaded the commitment letter “%(new)s”"),
+    "rectification": N_("%(actor)s uploaded rectification evidence “%(new)s”"),
+    "self": N_("%(actor)s uploaded “%(new)s” for self-assessment item %(item)s"),
+    "inspection": N_("%(actor)s uploaded “%(new)s” for inspection item %(item)s"),
+}
+
+EVENT_TYPES: dict[str, EventType] = {
+    # --- applications and decisions ---------------------------------------------------------
+    "application_created": EventType(
+        Kind.DECISIONS,
+        {
+            "": N_("%(actor)s opened an application for %(new)s"),
+            "renewal": N_("%(actor)s opened an application for %(new)s to renew certificate %(reason)s"),
+        },
+        shown=Shown.LEVEL,
+        variant=_renewal,
+    ),
+    "transition": EventType(
+        Kind.DECISIONS,
+        TRANSITION_SENTENCES,
+        shown=Shown.STATUS,
+        variant=_transition,
+        show_change=True,
+        change_label=N_("Status:"),
+    ),
+    "certificate_issued": EventType(Kind.DECISIONS, {"": N_("%(actor)s issued certificate %(new)s")}),
+    "certificate_superseded": EventType(
+        Kind.DECISIONS, {"": N_("Certificate %(old)s was replaced by certificate %(new)s")}
+    ),
+    "certificate_revoked": EventType(Kind.DECISIONS, {"": N_("%(actor)s revoked the certificate")}),
+    "certificate_expiry_reminder": EventType(
+        Kind.DECISIONS,
+        {"": N_("The outlet was reminded that its certificate expires on %(new)s")},
+        shown=Shown.DATE,
+    ),
+    # --- answers ----------------------------------------------------------------------------
+    "draft_saved": EventType(
+        Kind.ANSWERS,
+        {
+            "": N_("%(actor)s changed the application from %(old)s to %(new)s"),
+            "target_level": N_("%(actor)s changed the level applied for from %(old)s to %(new)s"),
+            "eligibility": N_("%(actor)s answered declaration %(item)s: %(new)s"),
+            "eligibility:changed": N_(
+                "%(actor)s changed the answer to declaration %(item)s from “%(old)s” to “%(new)s”"
+            ),
+        },
+        shown=Shown.DRAFT,
+        variant=_prefix_first_or_changed,
+    ),
+    "answer_saved": EventType(
+        Kind.ANSWERS,
+        {
+            "": N_("%(actor)s answered item %(item)s: %(new)s"),
+            "self": N_("%(actor)s answered self-assessment item %(item)s: %(new)s"),
+            "self:changed": N_(
+                "%(actor)s changed the answer to self-assessment item %(item)s from “%(old)s” to “%(new)s”"
+            ),
+            "inspection": N_("%(actor)s answered inspection item %(item)s: %(new)s"),
+            "inspection:changed": N_(
+                "%(actor)s changed the answer to inspection item %(item)s from “%(old)s” to “%(new)s”"
+            ),
+        },
+        shown=Shown.ANSWER,
+        variant=_prefix_first_or_changed,
+        visit=True,
+    ),
+    # --- files and signatures ---------------------------------------------------------------
+    "evidence_uploaded": EventType(Kind.EVIDENCE, _CHECKLIST_FILE_SENTENCES, variant=_prefix, visit=True),
+    "evidence_deleted": EventType(
+        Kind.EVIDENCE,
+        {
+            "": N_("%(actor)s removed “%(old)s”"),
+            "self": N_("%(actor)s removed “%(old)s” from self-assessment item %(item)s"),
+            "inspection": N_("%(actor)s removed “%(old)s” from inspection item %(item)s"),
+        },
+        variant=_prefix,
+        visit=True,
+    ),
+    "signature_added": EventType(
+        Kind.EVIDENCE,
+        {
+            "": N_("%(actor)s added a signature"),
+            "inspector": N_("%(actor)s signed the inspection checklist as inspector"),
+            "outlet": N_("%(actor)s added the outlet representative's signature to the inspection checklist"),
+        },
+        variant=_signer,
+        visit=True,
+    ),
+    # --- the outlet's details ---------------------------------------------------------------
+    "outlet_registered": EventType(
+        Kind.PROFILE, {"": N_("%(actor)s registered the outlet with permit or filing number %(new)s")}
+    ),
+    "outlet_verified": EventType(Kind.PROFILE, {"": N_("%(actor)s verified the outlet's details")}),
+    "outlet_imported": EventType(
+        Kind.PROFILE,
+        {"": N_("%(actor)s added the outlet by bulk import, permit or filing number %(new)s")},
+        system_reason=True,
+    ),
+    "outlet_updated": EventType(
+        Kind.PROFILE,
+        {"": N_("%(actor)s changed %(field)s by bulk import")},
+        shown=Shown.OUTLET_FIELD,
+        show_change=True,
+        system_reason=True,
+    ),
+    "profile_updated": EventType(
+        Kind.PROFILE, {"": N_("%(actor)s changed %(field)s")}, shown=Shown.OUTLET_FIELD, show_change=True
+    ),
+    "profile_change_requested": EventType(
+        Kind.PROFILE,
+        {"": N_("%(actor)s asked the district bureau to change %(field)s")},
+        shown=Shown.OUTLET_FIELD,
+        show_change=True,
+    ),
+    "profile_change_accepted": EventType(
+        Kind.PROFILE,
+        {"": N_("%(actor)s accepted the change to %(field)s")},
+        shown=Shown.OUTLET_FIELD,
+        show_change=True,
+    ),
+    "profile_change_rejected": EventType(
+        Kind.PROFILE,
+        {"": N_("%(actor)s did not accept the change to %(field)s")},
+        shown=Shown.OUTLET_FIELD,
+        show_change=True,
+    ),
+    "profile_change_withdrawn": EventType(
+        Kind.PROFILE,
+        {"": N_("%(actor)s took back the request to change %(field)s")},
+        shown=Shown.OUTLET_FIELD,
+        show_change=True,
+    ),
+    # --- accounts and settings --------------------------------------------------------------
+    "user_created": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s created the account %(new)s")}, shown=Shown.ACCOUNT
+    ),
+    "user_enabled": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s enabled the account")}),
+    "user_disabled": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s disabled the account")}),
+    "password_changed": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s changed their password")}),
+    "password_set": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s set a new password for the account")}),
+    "login_throttled": EventType(
+        Kind.ACCOUNTS,
+        {"": N_("Sign-in to the account was paused after repeated failed attempts")},
+        system_reason=True,
+    ),
+    "account_locked": EventType(  # written by earlier versions, before sign-in waits replaced locks
+        Kind.ACCOUNTS, {"": N_("The account was locked after repeated failed sign-ins")}, system_reason=True
+    ),
+    "account_unlocked": EventType(
+        Kind.ACCOUNTS,
+        {
+            "": N_("%(actor)s ended the account's sign-in wait"),
+            "after": N_("%(actor)s ended the account's sign-in wait after %(old)s"),
+        },
+        shown=Shown.SYSTEM_TEXT,
+        variant=lambda row: "after" if row.old_value else "",
+    ),
+    "criteria_edition_activated": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s chose edition %(new)s of the criteria for new applications")}
+    ),
+    "criteria_edition_scheduled": EventType(  # field: "active_edition from <the day>"
+        Kind.ACCOUNTS, {"": N_("%(actor)s scheduled edition %(new)s of the criteria for new applications")}
+    ),
+    "criteria_edition_schedule_withdrawn": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s withdrew the scheduled criteria edition %(old)s")}
+    ),
+    "criteria_notice_sent": EventType(  # `flask criteria remind`; new: the edition and its end
+        Kind.ACCOUNTS, {"": N_("The administrators were told of the end of criteria edition %(new)s")}
+    ),
+    "criteria_edition_saved": EventType(  # a draft uploaded and accepted; field: the file; new: id and hash
+        Kind.ACCOUNTS, {"": N_("%(actor)s saved criteria edition %(new)s into the criteria folder")}
+    ),
+}
+
+# Said of an action no version of the code recorded (a row written by hand, say): never raw.
+UNKNOWN_EVENT = EventType(Kind.DECISIONS, {"": N_("%(actor)s recorded an event")})
+
+
+def event_type(action: str) -> EventType:
+    return EVENT_TYPES.get(action, UNKNOWN_EVENT)
+
+
+# --- texts the code writes in English into reasons and values --------------------------------
+
+
+@dataclass(frozen=True)
+class SystemText:
+    """A text the code writes in English, and what readers see instead.
+
+    `written` is the exact form the code writes, with {name} for each part that varies; `shown`
+    the N_ template that replaces it, with %(name)s. `tokens` are parts too long to read (a
+    file's sha256): they are shortened on the page, the whole value one tap or hover away.
+    """
+
+    written: str
+    shown: str
+    tokens: frozenset[str] = field(default_factory=frozenset)
+
+    @cached_property
+    def pattern(self) -> re.Pattern:
+        parts = re.split(r"\{(\w+)\}", self.written)
+        regex = "".join(
+            re.escape(part) if i % 2 == 0 else rf"(?P<{part}>.+?)" for i, part in enumerate(parts)
+        )
+        return re.compile(regex, re.DOTALL)
+
+    def read(self, text: str) -> dict[str, str] | None:
+        """The varying parts of `text` if it is this text, else None."""
+        match = self.pattern.fullmatch(text)
+        return match.groupdict() if match else None
+
+
+SYSTEM_TEXTS = (
+    SystemText(
+        "bulk import, file sha256 {sha256}",
+        N_("From the bulk import of the file with SHA-256 %(sha256)s"),
+        frozenset({"sha256"}),
+    ),
+    SystemText("{count} failed sign-ins in a row", N_("%(count)s failed sign-ins in a row")),
+    SystemText("{count} failed sign-ins", N_("%(count)s failed sign-ins")),
+    SystemText("{count} failed logins", N_("%(count)s failed sign-ins")),  # earlier versions' wording
+)
+
+
+def system_text(text: str) -> tuple[SystemText, dict[str, str]] | None:
+    """The known system text `text` is, with its parts; None for anything else."""
+    for known in SYSTEM_TEXTS:
+        params = known.read(text)
+        if params is not None:
+            return known, params
+    return None

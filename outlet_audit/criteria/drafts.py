@@ -1,0 +1,124 @@
+"""A draft edition that is not in the criteria folder: read from the bytes an admin uploaded (never
+from a file of its own), and, once accepted, saved into the folder under its id-based name.
+
+Saving never replaces a file: a file of that name with other content, or another file holding the
+same edition id, refuses the save; the same edition already there is said, not written twice. The new
+file appears whole or not at all (written beside it, then linked in), and it is not made active:
+that stays the administrator's explicit, audited choice (criteria/editions.py).
+"""
+
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from outlet_audit.criteria import loader
+from outlet_audit.criteria.loader import CRITERIA_MAX_BYTES, edition_files, read_editions
+from outlet_audit.criteria.model import Edition
+from outlet_audit.text import N_, Message
+
+_UNSAFE_NAME = re.compile(r"[^\w.\- ]+")
+
+
+def upload_name(filename: str | None) -> str:
+    """The uploaded file's own name, as the messages cite it: no folders, no control characters."""
+    name = _UNSAFE_NAME.sub("_", Path((filename or "").replace("\\", "/")).name).strip(" .")
+    return name[:80] or "draft.yaml"
+
+
+def read_draft(data: bytes, name: str) -> tuple[Edition | None, list[str]]:
+    """The edition in these bytes, or every problem, located as `flask criteria validate` says them.
+
+    The bytes go through the loader's own steps and bounds (size, anchors, depth, duplicate keys,
+    schema, semantic checks): only reading a file is left out.
+    """
+    if len(data) > CRITERIA_MAX_BYTES:
+        return None, [
+            f"{name}: the file is larger than {CRITERIA_MAX_BYTES} bytes, far more than an edition needs"
+        ]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return None, [f"{name}: cannot read the file: {error}"]
+    return _parse(text, name)
+
+
+def _parse(text: str, name: str) -> tuple[Edition | None, list[str]]:
+    return loader.read_edition_text(text, name)
+
+
+def edition_file_name(edition: Edition) -> str:
+    """The file an edition is saved as: its id (lower-case words and hyphens, the schema says) + .yaml."""
+    return f"{edition.id}.yaml"
+
+
+class SaveRefused(Exception):
+    def __init__(self, message: Message):
+        super().__init__(str(message))
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Saved:
+    path: Path
+    written: bool  # False: the same edition was in the folder already
+
+
+def save_draft(data: bytes, edition: Edition, folder: Path) -> Saved:
+    """Put the draft's bytes into the folder as `<id>.yaml`, never over another file (SaveRefused)."""
+    target = folder / edition_file_name(edition)
+    if target.exists():
+        if target.is_file() and _same_edition(target, data, edition):
+            return Saved(target, written=False)
+        raise SaveRefused(
+            Message(
+                N_("%(file)s is already in the criteria folder with other content; it is never overwritten."),
+                {"file": target.name},
+            )
+        )
+    editions, _problems = read_editions(edition_files(folder))
+    clash = next((e for e in editions if e.id == edition.id), None)
+    if clash is not None:
+        raise SaveRefused(
+            Message(
+                N_(
+                    "Edition %(edition)s is already in the criteria folder, in %(file)s;"
+                    " it is never overwritten."
+                ),
+                {"edition": edition.id, "file": Path(clash.source).name},
+            )
+        )
+    _write_new(target, data)
+    return Saved(target, written=True)
+
+
+def _same_edition(path: Path, data: bytes, edition: Edition) -> bool:
+    with path.open("rb") as f:
+        existing = f.read(CRITERIA_MAX_BYTES + 1)
+    if existing == data:
+        return True
+    there, _problems = read_draft(existing, path.name)
+    return there is not None and there.content_hash == edition.content_hash
+
+
+def _write_new(target: Path, data: bytes) -> None:
+    """Write the whole file beside the target, then link it in: link() never replaces a file, so two
+    saves at once cannot both win, and readers of the folder never see half a file."""
+    partial = target.with_name(f".{target.stem}.{secrets.token_hex(6)}.partial")  # not *.yaml: never read
+    try:
+        with partial.open("xb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(partial, target)
+        except FileExistsError:
+            raise SaveRefused(
+                Message(
+                    N_("%(file)s appeared in the criteria folder meanwhile; it is never overwritten."),
+                    {"file": target.name},
+                )
+            ) from None
+    finally:
+        partial.unlink(missing_ok=True)
