@@ -72,7 +72,11 @@ def chromium_path():
 @pytest.fixture(scope="session")
 def browser(chromium_path):
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
+
+        # expect() waits 5 s by default, not the context's timeout: on a loaded 2-CPU CI machine a
+        # photo upload (decoded, screened, re-encoded) can take longer before the page shows it saved.
+        expect.set_options(timeout=TIMEOUT_MS)
     except ImportError as error:  # pragma: no cover - the venv has it
         pytest.skip(f"Playwright is not installed: {error}")
     with sync_playwright() as playwright:

@@ -335,11 +335,17 @@ def test_answer_order_does_not_matter(case, data):
     )
 
 
-def _better_or_equal(item: Item, old: Answer, new: Answer) -> bool:
-    """Is the new answer at least as good on the item's own scale (whatever points it carries)?"""
+def _better_or_equal(item: Item, old: Answer, new: Answer, answers_: dict, profile) -> bool:
+    """Is the new answer at least as good on the item's own scale (whatever points it carries)?
+
+    Judged among the other answers: a conditional item alone is not asked and earns nothing either way.
+    """
     if old.value is None:
         return True
-    probe = score(JIADING, {item.code: old}).item(item.code), score(JIADING, {item.code: new}).item(item.code)
+    probe = tuple(
+        score(JIADING, answers_ | {item.code: answer}, profile=profile).item(item.code)
+        for answer in (old, new)
+    )
     if item.requirement:
         return probe[1].full_marks or not probe[0].full_marks
     return probe[1].earned >= probe[0].earned
@@ -354,7 +360,7 @@ def test_improving_one_answer_never_lowers_the_total_or_level(case, data):
     answers_, profile = case
     item = data.draw(st.sampled_from([i for i in JIADING.items() if i.code not in CONTROLLERS]))
     old, new = answers_.get(item.code, UNANSWERED), Answer(data.draw(value_strategy(item)))
-    assume(_better_or_equal(item, old, new))
+    assume(_better_or_equal(item, old, new, answers_, profile))
     before = score(JIADING, answers_, profile=profile)
     after = score(JIADING, answers_ | {item.code: new}, profile=profile)
     if old.value is not None:  # an unanswered item newly answered may add possible points
