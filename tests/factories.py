@@ -5,6 +5,7 @@ import itertools
 from sqlalchemy import select
 
 from outlet_audit.accounts.models import User
+from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District, Outlet
 from outlet_audit.roles import Role
@@ -102,3 +103,19 @@ def make_application(
     db.session.add(application)
     db.session.flush()
     return application
+
+
+def make_evidence(outlet: Outlet, user: User, stored_sha256: str, **fields) -> Evidence:
+    """An evidence row naming `stored_sha256` in the store (the bytes are the test's to put there)."""
+    values = {
+        "kind": "photo",
+        "mime_type": "image/jpeg",
+        "filename": "photo.jpg",
+        "size_bytes": 100,
+        "original_sha256": "0" * 64,
+    }
+    values.update(fields)
+    evidence = Evidence(outlet_id=outlet.id, uploaded_by_id=user.id, stored_sha256=stored_sha256, **values)
+    db.session.add(evidence)
+    db.session.flush()
+    return evidence

@@ -13,6 +13,7 @@ from outlet_audit.criteria.editions import active_edition
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from tests.factories import make_application, make_user
+from tests.workflow_helpers import best_value
 
 SHANGHAI_PATH = Path(__file__).resolve().parents[1] / "criteria" / "shanghai-2025.yaml"
 SHANGHAI_TEXT = SHANGHAI_PATH.read_text(encoding="utf-8")
@@ -31,17 +32,6 @@ def draft_text(**replacements) -> str:
     return "# a draft\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 
-def full_answer(item):
-    kind = item.answer.type
-    if kind == "yes_no":
-        return item.answer.earns_on
-    if kind == "choice":
-        return max(item.answer.options, key=lambda o: o.points).code
-    if kind == "percentage":
-        return 100
-    return item.answer.thresholds[0].min
-
-
 def signed_inspection(outlet, failing=(), *, days_ago=10, signed=True):
     """An inspection of shanghai-2025 with every scored item answered, the `failing` ones earning 0."""
     edition = active_edition()
@@ -50,7 +40,7 @@ def signed_inspection(outlet, failing=(), *, days_ago=10, signed=True):
     application = make_application(outlet, status="approved", inspectors=[inspector])
     inspection = get_or_create_assessment(application, "inspection")
     for item in edition.items():
-        value = full_answer(item)
+        value = best_value(item)
         if item.code in failing:
             value = not item.answer.earns_on
         db.session.add(Answer(assessment_id=inspection.id, item_code=item.code, value=value_to_json(value)))

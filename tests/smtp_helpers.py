@@ -24,8 +24,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_sink() -> tuple[Inbox, Controller]:
-    inbox = Inbox()
+def start_sink(inbox: Inbox | None = None) -> tuple[Inbox, Controller]:
+    """Start an SMTP sink on a free port, handing what it receives to `inbox` (a fresh one by default)."""
+    inbox = Inbox() if inbox is None else inbox
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     return inbox, controller

@@ -10,32 +10,15 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 
-from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.operations import evidence_store
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from tests.conftest import fresh_database, make_test_app
-from tests.factories import make_outlet, make_user
+from tests.factories import make_evidence, make_outlet, make_user
 
 
 def count(table: str) -> int:
     return db.session.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608 - fixed names
-
-
-def evidence_row(outlet, user, key) -> Evidence:
-    row = Evidence(
-        outlet_id=outlet.id,
-        kind="document",
-        mime_type="application/pdf",
-        filename="letter.pdf",
-        size_bytes=10,
-        original_sha256=key,
-        stored_sha256=key,
-        uploaded_by_id=user.id,
-    )
-    db.session.add(row)
-    db.session.flush()
-    return row
 
 
 def evidence_in(archive) -> set[str]:
@@ -54,8 +37,8 @@ def test_backup_and_restore_round_trip(tmp_path_factory, tmp_path):
             user = make_user(Role.OUTLET, outlet=outlet, username="backup-user")
             photo_hash = evidence_store().put(b"evidence bytes that must survive")
             deleted_hash = evidence_store().put(b"bytes of evidence deleted before the backup")
-            evidence_row(outlet, user, photo_hash)
-            db.session.delete(evidence_row(outlet, user, deleted_hash))
+            make_evidence(outlet, user, photo_hash, filename="letter.pdf")
+            db.session.delete(make_evidence(outlet, user, deleted_hash, filename="letter.pdf"))
             db.session.commit()
             outlets_before = count("outlets")
 

@@ -244,6 +244,16 @@ def race_requests(first, second, *, lag: float = 0.0) -> list:
     return replies
 
 
+def raced_rounds(app, assessment_id: int):
+    """ROUNDS rounds of a race on RACED_ITEM: the round's name, the item's stored version and
+    value before it, and the lag of the save after the other request (see STEP)."""
+    for round_ in range(ROUNDS):
+        with app.app_context():
+            version, value = stored_value(assessment_id, RACED_ITEM)
+            db.session.remove()
+        yield f"round {round_}", version, value, (round_ - ROUNDS // 2) * STEP
+
+
 def stored_value(assessment_id: int, code: str) -> tuple[int, bool | None]:
     row = db.session.scalar(
         select(Answer).where(Answer.assessment_id == assessment_id, Answer.item_code == code)
@@ -297,15 +307,11 @@ def test_sign_off_and_an_answer_save_exclude_each_other(race):
     app, ids = race
     signer, saver = (signed_in(app, token) for token in ids.inspectors)
     outcomes = Counter()
-    for round_ in range(ROUNDS):
-        where = f"round {round_}"
-        with app.app_context():
-            version, value = stored_value(ids.inspection, RACED_ITEM)
-            db.session.remove()
+    for where, version, value, lag in raced_rounds(app, ids.inspection):
         sign_off, save = race_requests(
             (signer, f"/checklist/{ids.inspection}/sign-off", {"data": {"confirm": "y"}}),
             (saver, f"/checklist/{ids.inspection}/items/{RACED_ITEM}", changed_answer(value, version)),
-            lag=(round_ - ROUNDS // 2) * STEP,
+            lag=lag,
         )
         assert sign_off.status_code == 302, f"{where}: sign-off refused"
         with app.app_context():
@@ -330,16 +336,12 @@ def test_submission_and_a_self_assessment_save_exclude_each_other(race):
     app, ids = race
     submitter, saver = (signed_in(app, token) for token in ids.outlet_users)
     outcomes = Counter()
-    for round_ in range(ROUNDS):
-        where = f"round {round_}"
-        with app.app_context():
-            version, value = stored_value(ids.own, RACED_ITEM)
-            db.session.remove()
-        action = "submit" if round_ == 0 else "resubmit"
+    for where, version, value, lag in raced_rounds(app, ids.own):
+        action = "submit" if where == "round 0" else "resubmit"
         submit, save = race_requests(
             (submitter, f"/applications/{ids.draft}/transition", {"data": {"action": action}}),
             (saver, f"/checklist/{ids.own}/items/{RACED_ITEM}", changed_answer(value, version)),
-            lag=(round_ - ROUNDS // 2) * STEP,
+            lag=lag,
         )
         assert submit.status_code == 302, f"{where}: submission refused"
         with app.app_context():
@@ -362,18 +364,13 @@ def test_a_save_that_empties_an_answer_never_slips_into_a_submission(race):
     app, ids = race
     submitter, saver = (signed_in(app, token) for token in ids.outlet_users)
     outcomes = Counter()
-    for round_ in range(ROUNDS):
-        where = f"round {round_}"
-        with app.app_context():
-            version, _value = stored_value(ids.own, RACED_ITEM)
-            application = db.session.get(Application, ids.draft)
-            action = "resubmit" if application.submitted_at else "submit"
-            db.session.remove()
+    for where, version, _value, lag in raced_rounds(app, ids.own):
+        action = "resubmit" if outcomes["submitted"] else "submit"  # submitted in an earlier round
         empty = {"json": {"value": "", "not_applicable": False, "note": "", "expected_version": version}}
         submit, save = race_requests(
             (submitter, f"/applications/{ids.draft}/transition", {"data": {"action": action}}),
             (saver, f"/checklist/{ids.own}/items/{RACED_ITEM}", empty),
-            lag=(round_ - ROUNDS // 2) * STEP,
+            lag=lag,
         )
         with app.app_context():
             application = db.session.get(Application, ids.draft)

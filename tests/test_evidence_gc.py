@@ -4,7 +4,6 @@ import os
 
 import pytest
 
-from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.operations import (
     NOT_STORE_REFERENCES,
     STORE_REFERENCES,
@@ -13,7 +12,7 @@ from outlet_audit.evidence.operations import (
 )
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
-from tests.factories import make_outlet, make_user
+from tests.factories import make_evidence, make_outlet, make_user
 
 TWO_DAYS = 48 * 3600
 
@@ -21,23 +20,6 @@ TWO_DAYS = 48 * 3600
 def age(path, seconds=TWO_DAYS):
     then = path.stat().st_mtime - seconds
     os.utime(path, (then, then))
-
-
-def evidence_row(outlet, user, stored_key, thumbnail_key=None) -> Evidence:
-    row = Evidence(
-        outlet_id=outlet.id,
-        kind="photo",
-        mime_type="image/jpeg",
-        filename="photo.jpg",
-        size_bytes=100,
-        original_sha256="0" * 64,
-        stored_sha256=stored_key,
-        thumbnail_sha256=thumbnail_key,
-        uploaded_by_id=user.id,
-    )
-    db.session.add(row)
-    db.session.flush()
-    return row
 
 
 @pytest.fixture
@@ -64,9 +46,9 @@ def test_referenced_keys_names_stored_files_and_thumbnails_once_each(store, db_s
     outlet = make_outlet()
     user = make_user(Role.OUTLET, outlet=outlet)
     photo, thumbnail, document = (store.put(data) for data in (b"photo", b"thumbnail", b"document"))
-    evidence_row(outlet, user, photo, thumbnail)
-    evidence_row(outlet, user, photo, thumbnail)  # the same photo uploaded twice
-    evidence_row(outlet, user, document)  # a document has no thumbnail
+    make_evidence(outlet, user, photo, thumbnail_sha256=thumbnail)
+    make_evidence(outlet, user, photo, thumbnail_sha256=thumbnail)  # the same photo uploaded twice
+    make_evidence(outlet, user, document)  # a document has no thumbnail
 
     keys = list(referenced_keys())
 
@@ -82,10 +64,10 @@ def test_gc_removes_the_bytes_of_deleted_evidence_and_keeps_what_rows_still_name
     deleted = store.put(b"a photo whose only row was deleted")
     abandoned = store.put(b"stored by an upload whose row was never committed")
     young = store.put(b"stored a moment ago, its row still on the way")
-    kept_row = evidence_row(outlet, user, shared, thumbnail)
-    evidence_row(outlet, user, shared, thumbnail)
+    kept_row = make_evidence(outlet, user, shared, thumbnail_sha256=thumbnail)
+    make_evidence(outlet, user, shared, thumbnail_sha256=thumbnail)
     db.session.delete(kept_row)  # the other row still names the shared bytes
-    db.session.delete(evidence_row(outlet, user, deleted))
+    db.session.delete(make_evidence(outlet, user, deleted))
     db.session.commit()
     for key in (shared, thumbnail, deleted, abandoned):
         age(store.path_for(key))

@@ -7,9 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
-
-from tests.smtp_helpers import Inbox, free_port
+from tests.smtp_helpers import Inbox, start_sink
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,9 +33,7 @@ class SlowInbox(Inbox):
 
 
 def test_mail_queued_as_the_process_ends_is_sent_before_it_exits():
-    inbox = SlowInbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
+    inbox, controller = start_sink(SlowInbox())
     try:
         started = time.perf_counter()
         subprocess.run(

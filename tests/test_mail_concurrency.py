@@ -18,6 +18,7 @@ from outlet_audit.roles import Role
 from tests.conftest import fresh_database, make_test_app
 from tests.factories import login, make_outlet, make_user
 from tests.smtp_helpers import SilentServer
+from tests.web.test_outlet_profile import profile_data
 
 WAIT = 15  # generous bound on anything that should take milliseconds
 
@@ -28,20 +29,6 @@ def silent():
     yield server
     server.close()  # the sender sees the connection end instead of waiting out its timeout
     assert worker.wait_until_sent(WAIT)
-
-
-def profile_form(outlet: Outlet) -> dict:
-    """The profile form as the outlet's page fills it in."""
-    return {
-        "outlet_name": outlet.name,
-        "brand": outlet.brand,
-        "district_id": outlet.district_id,
-        "address": outlet.address,
-        "permit_number": outlet.permit_number,
-        "manager": outlet.manager,
-        "phone": outlet.phone,
-        "opening_hours": outlet.opening_hours or "",
-    }
 
 
 @pytest.fixture
@@ -58,7 +45,7 @@ def world(tmp_path_factory, tmp_path, silent):
                 user = make_user(Role.OUTLET, outlet=outlet)
                 client = app.test_client()
                 login(client, user)
-                people[name] = (client, outlet.id, profile_form(outlet))
+                people[name] = (client, outlet.id, profile_data(outlet))
             db.session.commit()
             db.session.remove()
         yield app, people

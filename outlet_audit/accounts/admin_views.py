@@ -12,7 +12,7 @@ from outlet_audit.accounts.forms import ROLE_LABELS, StaffAccountForm
 from outlet_audit.accounts.models import User
 from outlet_audit.accounts.operations import AccountError, create_staff_user, is_throttled, set_active, unlock
 from outlet_audit.accounts.views import _attach_error
-from outlet_audit.core.i18n import current_language
+from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.params import page_number
 from outlet_audit.extensions import db
@@ -118,8 +118,6 @@ def _change(user_id: int, change, done_message: str):
         change(user)
     except AccountError as error:
         db.session.rollback()
-        from outlet_audit.core.i18n import translate_message
-
         flash(translate_message(error.message), "danger")
     else:
         db.session.commit()

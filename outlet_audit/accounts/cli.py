@@ -7,7 +7,7 @@ in a traceback. Each change is in the audit trail with no actor: the command lin
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from outlet_audit.accounts.forms import STAFF_ROLES
 from outlet_audit.accounts.models import User
@@ -18,6 +18,7 @@ from outlet_audit.accounts.operations import (
     reset_password,
     set_active,
     unlock,
+    user_named,
 )
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District
@@ -25,13 +26,6 @@ from outlet_audit.outlets.rules import USERNAME_RE
 from outlet_audit.roles import Role
 
 users_cli = AppGroup("users", help="Create, disable, enable, unlock and list accounts; set passwords.")
-
-
-def _find_user(username: str) -> User:
-    user = db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
-    if user is None:
-        raise click.ClickException(f"no user {username}")
-    return user
 
 
 def _apply(change) -> None:
@@ -42,6 +36,15 @@ def _apply(change) -> None:
         db.session.rollback()
         raise click.ClickException(str(error.message)) from None
     db.session.commit()
+
+
+def _change_account(username: str, change, done: str) -> None:
+    """Apply `change(user)` to the named account and commit, then print `done` with its username."""
+    user = user_named(username)
+    if user is None:
+        raise click.ClickException(f"no user {username}")
+    _apply(lambda: change(user))
+    click.echo(done.format(username=user.username))
 
 
 @users_cli.command("create")
@@ -87,36 +90,32 @@ def create(username, display_name, role, district_code, email, password):
 @click.password_option(help="Prompted for (twice, hidden) when not given.")
 def set_password(username, password):
     """Set an account's password, end its sign-in wait and sign out its sessions."""
-    user = _find_user(username)
-    _apply(lambda: reset_password(user, password, actor=None))
-    click.echo(f"password set for {user.username}; its other sessions are signed out")
+    _change_account(
+        username,
+        lambda user: reset_password(user, password, actor=None),
+        "password set for {username}; its other sessions are signed out",
+    )
 
 
 @users_cli.command("unlock")
 @click.argument("username")
 def unlock_command(username):
     """End an account's sign-in wait now (it would also end by itself)."""
-    user = _find_user(username)
-    _apply(lambda: unlock(user, actor=None))
-    click.echo(f"unlocked {user.username}")
+    _change_account(username, lambda user: unlock(user, actor=None), "unlocked {username}")
 
 
 @users_cli.command("enable")
 @click.argument("username")
 def enable(username):
     """Enable a disabled account."""
-    user = _find_user(username)
-    _apply(lambda: set_active(user, True, actor=None))
-    click.echo(f"enabled {user.username}")
+    _change_account(username, lambda user: set_active(user, True, actor=None), "enabled {username}")
 
 
 @users_cli.command("disable")
 @click.argument("username")
 def disable(username):
     """Disable an account: its sessions end and it can no longer sign in."""
-    user = _find_user(username)
-    _apply(lambda: set_active(user, False, actor=None))
-    click.echo(f"disabled {user.username}")
+    _change_account(username, lambda user: set_active(user, False, actor=None), "disabled {username}")
 
 
 @users_cli.command("list")

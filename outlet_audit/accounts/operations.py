@@ -5,6 +5,7 @@ from functools import cache
 
 from flask import current_app
 from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from outlet_audit.accounts.models import PASSWORD_METHOD, User
@@ -69,17 +70,23 @@ def set_checked_password(user: User, password: str, field: str = "password") -> 
     user.set_password(password)
 
 
+def user_named(username: str) -> User | None:
+    """The account with this username, whatever its case and the spaces around it."""
+    return db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+
+
 def authenticate(username: str, password: str, known_user_ids=()) -> User:
     """Return the user, or raise AccountError(SIGN_IN_FAILED) whatever the reason.
 
     `known_user_ids`: accounts that signed in before in this browser; they skip the account's wait.
     """
-    user = db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
-    if user is None or not _claim_attempt(user, known_device=user.id in known_user_ids):
+    rule = ThrottleRule.from_config(current_app.config)
+    user = user_named(username)
+    if user is None or not _claim_attempt(user, rule, known_device=user.id in known_user_ids):
         spend_a_password_check(password)
         raise AccountError(Message(SIGN_IN_FAILED))
     if not user.check_password(password):
-        if user.failed_logins == ThrottleRule.from_config(current_app.config).free_failures:
+        if user.failed_logins == rule.free_failures:
             record(
                 "login_throttled",
                 actor=None,
@@ -88,22 +95,23 @@ def authenticate(username: str, password: str, known_user_ids=()) -> User:
                 reason=f"{user.failed_logins} failed sign-ins in a row",
             )
         raise AccountError(Message(SIGN_IN_FAILED))
+    # Read before the streak is cleared: loading the outlet would flush that as a write of its own.
+    may_sign_in = user.active and (user.role != Role.OUTLET or user.outlet.verified)
     # The right password ends the streak, whatever else stands in the way.
     clear_throttle(user)
-    if not user.active or (user.role == Role.OUTLET and not user.outlet.verified):
+    if not may_sign_in:
         raise AccountError(Message(SIGN_IN_FAILED))
     user.last_login_at = utcnow()
     return user
 
 
-def _claim_attempt(user: User, known_device: bool) -> bool:
+def _claim_attempt(user: User, rule: ThrottleRule, known_device: bool) -> bool:
     """Count this attempt as a failure before the password is checked, unless the account must wait.
 
     One conditional UPDATE: concurrent attempts cannot all read "no wait" and all go ahead, since
     each sees the count and the wait the one before it wrote. The right password clears both.
     """
     now = utcnow()
-    rule = ThrottleRule.from_config(current_app.config)
     conditions = [User.id == user.id]
     if not known_device:
         conditions.append(or_(User.login_blocked_until.is_(None), User.login_blocked_until <= now))
@@ -117,9 +125,10 @@ def _claim_attempt(user: User, known_device: bool) -> bool:
     ).scalar_one_or_none()
     if failures is None:
         return False
-    user.failed_logins = failures
+    # The UPDATE wrote the count: the session learns it without writing it a second time. The wait
+    # it earned is written with the rest of the attempt, while the UPDATE's row lock is still held.
+    set_committed_value(user, "failed_logins", failures)
     user.login_blocked_until = rule.blocked_until(failures, now)
-    db.session.flush()
     return True
 
 

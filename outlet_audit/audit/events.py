@@ -167,6 +167,14 @@ _CHECKLIST_FILE_SENTENCES = {
     "inspection": N_("%(actor)s uploaded “%(new)s” for inspection item %(item)s"),
 }
 
+
+def _outlet_field_change(sentence: str, *, system_reason: bool = False) -> EventType:
+    """A change to one outlet field: the sentence names the field, "old → new" shows below it."""
+    return EventType(
+        Kind.PROFILE, {"": sentence}, shown=Shown.OUTLET_FIELD, show_change=True, system_reason=system_reason
+    )
+
+
 EVENT_TYPES: dict[str, EventType] = {
     # --- applications and decisions ---------------------------------------------------------
     "application_created": EventType(
@@ -259,39 +267,17 @@ EVENT_TYPES: dict[str, EventType] = {
         {"": N_("%(actor)s added the outlet by bulk import, permit or filing number %(new)s")},
         system_reason=True,
     ),
-    "outlet_updated": EventType(
-        Kind.PROFILE,
-        {"": N_("%(actor)s changed %(field)s by bulk import")},
-        shown=Shown.OUTLET_FIELD,
-        show_change=True,
-        system_reason=True,
+    "outlet_updated": _outlet_field_change(
+        N_("%(actor)s changed %(field)s by bulk import"), system_reason=True
     ),
-    "profile_updated": EventType(
-        Kind.PROFILE, {"": N_("%(actor)s changed %(field)s")}, shown=Shown.OUTLET_FIELD, show_change=True
+    "profile_updated": _outlet_field_change(N_("%(actor)s changed %(field)s")),
+    "profile_change_requested": _outlet_field_change(
+        N_("%(actor)s asked the district bureau to change %(field)s")
     ),
-    "profile_change_requested": EventType(
-        Kind.PROFILE,
-        {"": N_("%(actor)s asked the district bureau to change %(field)s")},
-        shown=Shown.OUTLET_FIELD,
-        show_change=True,
-    ),
-    "profile_change_accepted": EventType(
-        Kind.PROFILE,
-        {"": N_("%(actor)s accepted the change to %(field)s")},
-        shown=Shown.OUTLET_FIELD,
-        show_change=True,
-    ),
-    "profile_change_rejected": EventType(
-        Kind.PROFILE,
-        {"": N_("%(actor)s did not accept the change to %(field)s")},
-        shown=Shown.OUTLET_FIELD,
-        show_change=True,
-    ),
-    "profile_change_withdrawn": EventType(
-        Kind.PROFILE,
-        {"": N_("%(actor)s took back the request to change %(field)s")},
-        shown=Shown.OUTLET_FIELD,
-        show_change=True,
+    "profile_change_accepted": _outlet_field_change(N_("%(actor)s accepted the change to %(field)s")),
+    "profile_change_rejected": _outlet_field_change(N_("%(actor)s did not accept the change to %(field)s")),
+    "profile_change_withdrawn": _outlet_field_change(
+        N_("%(actor)s took back the request to change %(field)s")
     ),
     # --- accounts and settings --------------------------------------------------------------
     "user_created": EventType(

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from outlet_audit.accounts.forms import ROLE_LABELS
 from outlet_audit.accounts.models import User
-from outlet_audit.audit.display import OUTLET_FIELD_LABELS, Readings, event_text, t
+from outlet_audit.audit.display import Readings, event_text, t
 from outlet_audit.audit.events import KIND_LABELS, Kind, assessment_kind, event_type
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.checklist.models import Assessment
@@ -30,8 +30,6 @@ from outlet_audit.outlets.reference import all_districts
 from outlet_audit.text import N_
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.states import Action
-
-__all__ = ["OUTLET_FIELD_LABELS", "Timeline", "TimelineEntry", "application_timeline", "outlet_timeline"]
 
 OUTLET_TIMELINE_LIMIT = 200
 # Events about an inspection name it in their field, "inspection:<item code>": answers saved,

@@ -7,25 +7,16 @@ from flask.cli import AppGroup
 
 from outlet_audit.certificates.operations import send_expiry_reminders
 from outlet_audit.certificates.state import REMINDER_DAYS
-from outlet_audit.core.time import today_in_shanghai
+from outlet_audit.core.cli import today_option
 from outlet_audit.extensions import db
 
 certificates_cli = AppGroup("certificates", help="Certificates: expiry reminders.")
 
 
 @certificates_cli.command("remind")
-@click.option(
-    "--today",
-    "today_text",
-    metavar="YYYY-MM-DD",
-    help="Run as if it were this day in Shanghai (default: today). For testing and catching up.",
-)
-def remind(today_text: str | None) -> None:
+@today_option
+def remind(today: date) -> None:
     """Send the reminders due today (90 and 30 days before expiry), each once. Run daily from cron."""
-    try:
-        today = date.fromisoformat(today_text) if today_text else today_in_shanghai()
-    except ValueError:
-        raise click.BadParameter("use the form YYYY-MM-DD", param_hint="--today") from None
     reminded = send_expiry_reminders(today)
     db.session.commit()
     for certificate, days in reminded:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from outlet_audit.audit.operations import record
 from outlet_audit.checklist.locking import lock_assessment
 from outlet_audit.checklist.models import Assessment
+from outlet_audit.checklist.service import SIGNED_OFF
 from outlet_audit.criteria.model import Edition
 from outlet_audit.evidence.files import UploadRefused, detect_mime_type
 from outlet_audit.evidence.models import Evidence
@@ -33,7 +34,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PHOTO_NEEDED = N_("This item needs a photo, not a PDF document.")
 UNKNOWN_ITEM = N_("Unknown item %(code)s.")
 SIGNATURE_UNREADABLE = N_("The drawn signature could not be read. Clear it and sign again.")
-SIGNED_OFF = N_("This checklist is signed off and locked.")
 
 
 def _lock_open(assessment_id: int) -> None:

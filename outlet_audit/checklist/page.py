@@ -7,7 +7,7 @@ only displays the figures it is given here.
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -35,7 +35,7 @@ from outlet_audit.core.i18n import request_locale
 from outlet_audit.criteria.model import Edition, Item, decimal_text
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
-from outlet_audit.scoring import UNANSWERED, Answer, ScoreResult, evidence_required, score, skipped_items
+from outlet_audit.scoring import UNANSWERED, Answer, ScoreResult, evidence_required, score
 from outlet_audit.text import N_, Message
 
 SHANGHAI_OFFSET = timedelta(hours=8)  # no daylight saving in China
@@ -56,9 +56,7 @@ class ChecklistState:
     answers: dict[str, Answer]
     result: ScoreResult
     evidence: dict[str, list[Evidence]]
-    profile: dict[str, str]  # the outlet's facts for `applies_to` (scoring.outlet_profile)
     people: dict[int, User] = field(default_factory=dict)  # see load_people
-    _skipped: dict[str, str] | None = field(default=None, repr=False)
 
     def answer(self, code: str) -> Answer:
         return self.answers.get(code, UNANSWERED)
@@ -67,12 +65,12 @@ class ChecklistState:
         row = self.rows.get(code)
         return row.version if row else 0
 
-    @property
+    @cached_property
     def skipped(self) -> dict[str, str]:
-        """Items not asked of this outlet now, with why: "profile" (never) or "condition" (not yet)."""
-        if self._skipped is None:
-            self._skipped = skipped_items(self.edition, self.answers, self.profile)
-        return self._skipped
+        """Items not asked of this outlet now, with why: "profile" (never) or "condition" (not yet).
+
+        As the score left them out: `result` scored these answers for this outlet's profile."""
+        return {s.code: s.skipped for s in (*self.result.items, *self.result.bonus_items) if s.skipped}
 
     def skip_reason(self, item: Item) -> str | None:
         return self.skipped.get(item.code)
@@ -97,7 +95,7 @@ class ChecklistState:
     def missing_for_sign_off(self) -> list[Message]:
         """`service.missing_for_sign_off` from what is loaded here."""
         counts = {code: len(items) for code, items in self.evidence.items()}
-        return missing_items(self.edition, self.answers, counts, profile=self.profile)
+        return missing_items(self.edition, self.answers, counts, skipped=self.skipped)
 
     def load_people(self) -> None:
         """Load everyone the page names (who saved an answer, uploaded a file, signed off) in one query.
@@ -139,19 +137,19 @@ def load_state(
     result: ScoreResult | None = None,
     rows: dict[str, AnswerRow] | None = None,
 ):
-    """The assessment's answers (`rows` by item code if the caller has them), evidence and score."""
+    """The assessment's answers (`rows` by item code if the caller has them), evidence and score
+    (`result` if the caller has just scored these rows for the outlet)."""
     if rows is None:
         rows = answer_rows_by_code(assessment)
     answers = scoring_answers(edition, rows.values())
-    profile = outlet_profile(outlet_id)
     if result is None:
         result = score(
             edition,
             answers,
             holds_valid_district_certificate=holds_valid_district_certificate(outlet_id),
-            profile=profile,
+            profile=outlet_profile(outlet_id),
         )
-    return ChecklistState(assessment, edition, rows, answers, result, item_evidence(assessment), profile)
+    return ChecklistState(assessment, edition, rows, answers, result, item_evidence(assessment))
 
 
 def display_answer(item: Item, answer: Answer, lang: str) -> str:

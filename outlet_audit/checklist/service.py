@@ -23,6 +23,7 @@ from outlet_audit.criteria.model import Edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db, writing_request
 from outlet_audit.outlets.models import Outlet
+from outlet_audit.outlets.reference import district_by_id
 from outlet_audit.scoring import (
     Answer,
     ScoreResult,
@@ -33,6 +34,8 @@ from outlet_audit.scoring import (
     validate_answer,
 )
 from outlet_audit.text import N_, Message
+
+SIGNED_OFF = N_("This checklist is signed off and locked.")
 
 
 class AnswerRefused(Exception):
@@ -128,7 +131,7 @@ def save_answer(
     """
     lock_assessment(assessment.id)
     if assessment.signed_off_at is not None:
-        raise AnswerRefused(Message(N_("This checklist is signed off and locked.")))
+        raise AnswerRefused(Message(SIGNED_OFF))
     try:
         item = edition.item(item_code)
     except KeyError:
@@ -222,16 +225,23 @@ def _audit_answer(assessment, item_code, old, row, actor) -> None:
 
 def holds_valid_district_certificate(outlet_id: int) -> bool:
     """A valid district certificate, or a city one (which supersedes it and includes it), is held."""
-    today = today_in_shanghai()
-    count = db.session.scalar(
-        select(func.count()).where(
-            Certificate.outlet_id == outlet_id,
-            Certificate.level.in_(("district", "city")),
-            Certificate.state == "active",
-            Certificate.valid_until >= today,
+    return outlet_id in valid_certificate_holders([outlet_id])
+
+
+def valid_certificate_holders(outlet_ids: Iterable[int]) -> set[int]:
+    """Those of the outlets that hold a valid district or city certificate today, in one statement."""
+    return set(
+        db.session.scalars(
+            select(Certificate.outlet_id)
+            .where(
+                Certificate.outlet_id.in_(outlet_ids),
+                Certificate.level.in_(("district", "city")),
+                Certificate.state == "active",
+                Certificate.valid_until >= today_in_shanghai(),
+            )
+            .distinct()
         )
     )
-    return count > 0
 
 
 def outlet_profile(outlet_id: int) -> dict[str, str]:
@@ -239,10 +249,16 @@ def outlet_profile(outlet_id: int) -> dict[str, str]:
 
     Every caller that scores or checks an application's answers passes this: items of another
     brand or district are then left out, never asked and never missing. The outlet is usually in
-    the session already (the page or operation loaded it), so this costs no query.
+    the session already (the page or operation loaded it) and the district's code is cached
+    reference data, so this costs no query.
     """
     outlet = db.session.get(Outlet, outlet_id)
-    return {"brand": outlet.brand, "district": outlet.district.code}
+    return profile_of(outlet.brand, district_by_id(outlet.district_id).code)
+
+
+def profile_of(brand: str, district_code: str) -> dict[str, str]:
+    """An outlet profile as scoring takes it, from the outlet's brand and its district's code."""
+    return {"brand": brand, "district": district_code}
 
 
 def score_assessment(
@@ -280,25 +296,25 @@ def evidence_counts(assessment: Assessment) -> dict[str, int]:
 
 def missing_for_sign_off(assessment: Assessment, edition: Edition, outlet_id: int) -> list[Message]:
     """Everything that must be added before the checklist can be signed off, item by item."""
+    answers = scoring_answers(edition, answer_rows(assessment))
     return missing_items(
         edition,
-        scoring_answers(edition, answer_rows(assessment)),
+        answers,
         evidence_counts(assessment),
-        profile=outlet_profile(outlet_id),
+        skipped=skipped_items(edition, answers, outlet_profile(outlet_id)),
     )
 
 
 def missing_items(
-    edition: Edition, answers: Mapping[str, Answer], counts: Mapping[str, int], *, profile: Mapping[str, str]
+    edition: Edition, answers: Mapping[str, Answer], counts: Mapping[str, int], *, skipped: Mapping[str, str]
 ) -> list[Message]:
     """What `missing_for_sign_off` reports, from answers and evidence counts by item already loaded.
 
-    Items left out for the outlet's `profile` or by an unmet condition are not asked: neither
-    their answer nor their evidence is missing (an answer stored before the condition changed
-    is ignored, as scoring ignores it).
+    Items `skipped` (`scoring.skipped_items`: left out for the outlet's profile or by an unmet
+    condition) are not asked: neither their answer nor their evidence is missing (an answer stored
+    before the condition changed is ignored, as scoring ignores it).
     """
     missing = []
-    skipped = skipped_items(edition, answers, profile)
     for item in edition.items():
         if item.code in skipped:
             continue

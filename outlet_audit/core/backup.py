@@ -197,7 +197,7 @@ def restore_backup(archive: Path) -> dict:
         with tarfile.open(archive, "r:gz") as tar:
             tar.extractall(work, filter="data")  # refuses absolute paths, links out and ../ members
         _restore_database(url, work, dialect)
-        evidence_dir = Path(current_app.config["EVIDENCE_DIR"])
+        evidence_dir = evidence_store().root
         if (work / "evidence").exists():
             evidence_dir.mkdir(parents=True, exist_ok=True)
             shutil.copytree(work / "evidence", evidence_dir, dirs_exist_ok=True)

@@ -136,13 +136,14 @@ def other_http_error(error):
         return error_response(
             error.code, "error", _("Something went wrong"), _("The error was logged. Please try again later.")
         )
-    response, code = error_response(
-        error.code,
-        "refused",
-        _("Request not possible"),
-        _("This address does not answer this kind of request. Please go back and try again."),
+    response = current_app.make_response(
+        error_response(
+            error.code,
+            "refused",
+            _("Request not possible"),
+            _("This address does not answer this kind of request. Please go back and try again."),
+        )
     )
-    response = current_app.make_response((response, code))
     for name, value in error.get_headers():  # e.g. 405's Allow
         if name.lower() != "content-type":
             response.headers[name] = value
@@ -154,13 +155,14 @@ def storage_unavailable(error):
     """The disk refused (read-only, full, gone): a condition of the server, not of the request."""
     _forget_unfinished_work()
     current_app.logger.error("Storage unavailable: %s", error, exc_info=error)
-    response, code = error_response(
-        503,
-        "unavailable",
-        _("Storage unavailable"),
-        _("Files cannot be stored or read at the moment. The error was logged; please try again later."),
+    response = current_app.make_response(
+        error_response(
+            503,
+            "unavailable",
+            _("Storage unavailable"),
+            _("Files cannot be stored or read at the moment. The error was logged; please try again later."),
+        )
     )
-    response = current_app.make_response((response, code))
     response.headers["Retry-After"] = "120"
     return response
 

@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from outlet_audit.core.cli import today_option
 from outlet_audit.criteria.loader import (
     CriteriaError,
     display_path,
@@ -189,30 +190,20 @@ def score_answers(edition_id: str, answers_file) -> None:
 
 
 @criteria_cli.command("remind")
-@click.option(
-    "--today",
-    "today_text",
-    metavar="YYYY-MM-DD",
-    help="Run as if it were this day in Shanghai (default: today). For testing and catching up.",
-)
+@today_option
 @click.option(
     "--days",
     type=click.IntRange(min=0, max=3650),
     default=None,
     help="Tell this many days before the edition in use ends (default: CRITERIA_NOTICE_DAYS, 30).",
 )
-def remind(today_text: str | None, days: int | None) -> None:
+def remind(today: date, days: int | None) -> None:
     """Tell the administrators, once, that the edition in use ends soon with nothing chosen to follow,
     or that it has lapsed (the bureaus too when new applications are refused). Run daily from cron."""
     # The database side is imported here: the other commands work on a bare app without one.
-    from outlet_audit.core.time import today_in_shanghai
     from outlet_audit.criteria.reminders import send_edition_notices
     from outlet_audit.extensions import db
 
-    try:
-        today = date.fromisoformat(today_text) if today_text else today_in_shanghai()
-    except ValueError:
-        raise click.BadParameter("use the form YYYY-MM-DD", param_hint="--today") from None
     days = current_app.config.get("CRITERIA_NOTICE_DAYS", 30) if days is None else days
     try:
         notices = send_edition_notices(today, days)

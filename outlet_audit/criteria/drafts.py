@@ -13,8 +13,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from outlet_audit.criteria import loader
-from outlet_audit.criteria.loader import CRITERIA_MAX_BYTES, edition_files, read_editions
+from outlet_audit.criteria.loader import CRITERIA_MAX_BYTES, edition_files, read_edition_bytes, read_editions
 from outlet_audit.criteria.model import Edition
 from outlet_audit.text import N_, Message
 
@@ -25,27 +24,6 @@ def upload_name(filename: str | None) -> str:
     """The uploaded file's own name, as the messages cite it: no folders, no control characters."""
     name = _UNSAFE_NAME.sub("_", Path((filename or "").replace("\\", "/")).name).strip(" .")
     return name[:80] or "draft.yaml"
-
-
-def read_draft(data: bytes, name: str) -> tuple[Edition | None, list[str]]:
-    """The edition in these bytes, or every problem, located as `flask criteria validate` says them.
-
-    The bytes go through the loader's own steps and bounds (size, anchors, depth, duplicate keys,
-    schema, semantic checks): only reading a file is left out.
-    """
-    if len(data) > CRITERIA_MAX_BYTES:
-        return None, [
-            f"{name}: the file is larger than {CRITERIA_MAX_BYTES} bytes, far more than an edition needs"
-        ]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return None, [f"{name}: cannot read the file: {error}"]
-    return _parse(text, name)
-
-
-def _parse(text: str, name: str) -> tuple[Edition | None, list[str]]:
-    return loader.read_edition_text(text, name)
 
 
 def edition_file_name(edition: Edition) -> str:
@@ -98,7 +76,7 @@ def _same_edition(path: Path, data: bytes, edition: Edition) -> bool:
         existing = f.read(CRITERIA_MAX_BYTES + 1)
     if existing == data:
         return True
-    there, _problems = read_draft(existing, path.name)
+    there, _problems = read_edition_bytes(existing, path.name)
     return there is not None and there.content_hash == edition.content_hash
 
 

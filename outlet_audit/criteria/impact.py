@@ -11,15 +11,15 @@ are counted apart with the items that stop them, never as a level lost.
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 
-from outlet_audit.certificates.models import Certificate
+from outlet_audit.certificates.operations import add_months
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
-from outlet_audit.checklist.service import scoring_answers
-from outlet_audit.core.time import today_in_shanghai, utcnow
+from outlet_audit.checklist.service import profile_of, scoring_answers, valid_certificate_holders
+from outlet_audit.core.time import utcnow
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.criteria.model import LEVEL_CODES, Edition
 from outlet_audit.criteria.stored import StoredEdition
@@ -153,11 +153,8 @@ def compare(
 
 def months_before(moment: datetime, months: int) -> datetime:
     """The same day and time `months` calendar months earlier (the 31st falls back to the month's end)."""
-    month_index = moment.year * 12 + moment.month - 1 - months
-    year, month = divmod(month_index, 12)
-    month += 1
-    last_day = (date(year + month // 12, month % 12 + 1, 1) - date(year, month, 1)).days
-    return moment.replace(year=year, month=month, day=min(moment.day, last_day))
+    day = add_months(moment.date(), -months)
+    return moment.replace(year=day.year, month=day.month, day=day.day)
 
 
 class UnknownDistrict(LookupError):
@@ -187,7 +184,7 @@ def measure_impact(
         return impact
     for batch in _latest_inspections(impact.since, tuple(bases), district, batch_size):
         answers = _answers_of([row.assessment_id for row in batch])
-        holders = _certificate_holders([row.outlet_id for row in batch])
+        holders = valid_certificate_holders([row.outlet_id for row in batch])
         for row in batch:
             impact.read += 1
             compare(
@@ -197,7 +194,7 @@ def measure_impact(
                 row.district_id,
                 answers.get(row.assessment_id, ()),
                 row.outlet_id in holders,
-                {"brand": row.brand, "district": districts[row.district_id].code},
+                profile_of(row.brand, districts[row.district_id].code),
             )
     return impact
 
@@ -266,23 +263,6 @@ def _answers_of(assessment_ids: list[int]) -> dict[int, list]:
     for row in rows:
         by_assessment.setdefault(row.assessment_id, []).append(row)
     return by_assessment
-
-
-def _certificate_holders(outlet_ids: list[int]) -> set[int]:
-    """Outlets holding a valid district or city certificate today (the city level asks for one): the
-    rule of `checklist.service.holds_valid_district_certificate`, for a whole batch in one statement."""
-    return set(
-        db.session.scalars(
-            select(Certificate.outlet_id)
-            .where(
-                Certificate.outlet_id.in_(outlet_ids),
-                Certificate.level.in_(LEVEL_CODES),
-                Certificate.state == "active",
-                Certificate.valid_until >= today_in_shanghai(),
-            )
-            .group_by(Certificate.outlet_id)
-        )
-    )
 
 
 def impact_lines(impact: Impact) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from outlet_audit.criteria.model import Edition, Item, decimal_text
+from outlet_audit.criteria.model import AnswerSpec, Edition, Item, decimal_text
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "criteria" / "edition.schema.json"
 EDITION_GLOB = "*.yaml"
@@ -105,49 +105,43 @@ def read_editions(paths: list[Path]) -> tuple[list[Edition], list[str]]:
 def _read_edition(path: Path) -> tuple[Edition | None, list[str]]:
     name = display_path(path)
     try:
-        text = _read_bounded(path)
+        if not stat.S_ISREG(path.stat().st_mode):  # a folder or a FIFO named *.yaml: never block on it
+            raise OSError("not a regular file")
+        with path.open("rb") as f:
+            data = f.read(CRITERIA_MAX_BYTES + 1)  # never more than the bound, whatever the file grew to
     except FileNotFoundError:
         return None, [f"{name}: file not found"]
-    except _TooLarge as error:
-        return None, [f"{name}: {error}"]
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:
         return None, [f"{name}: cannot read the file: {error}"]
-    return read_edition_text(text, name)
+    return read_edition_bytes(data, name)
 
 
-def read_edition_text(text: str, name: str) -> tuple[Edition | None, list[str]]:
-    """The edition in `text` (already read within the size bound), or the located problems found.
+def read_edition_bytes(data: bytes, name: str) -> tuple[Edition | None, list[str]]:
+    """The edition in these bytes, or every problem found, located as `flask criteria validate` says them.
 
     `name` stands for the file in every message; an uploaded draft is read here without ever
-    becoming a file.
+    becoming a file. Bytes past CRITERIA_MAX_BYTES are refused before anything is parsed.
     """
+    if len(data) > CRITERIA_MAX_BYTES:
+        return None, [
+            f"{name}: the file is larger than {CRITERIA_MAX_BYTES} bytes, far more than an edition needs"
+        ]
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return None, [f"{name}: cannot read the file: {error}"]
+    try:
+        loaded = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:
         return None, [f"{name}: {_yaml_problem(error)}"]
     except yaml.YAMLError as error:
         return None, [f"{name}: YAML error: {error}"]
-    schema_problems = [f"{name}: {problem}" for problem in _schema_problems(data)]
+    schema_problems = [f"{name}: {problem}" for problem in _schema_problems(loaded)]
     if schema_problems:
         return None, schema_problems
-    edition = Edition.from_snapshot(data, source=name)
+    edition = Edition.from_snapshot(loaded, source=name)
     problems = [f"{name}: {problem}" for problem in _semantic_problems(edition)]
     return (None, problems) if problems else (edition, [])
-
-
-class _TooLarge(Exception):
-    """The file is bigger than any edition needs; it is refused unread."""
-
-
-def _read_bounded(path: Path) -> str:
-    """The file's text, refused before parsing when it is not a regular file or is too large."""
-    if not stat.S_ISREG(path.stat().st_mode):  # a folder or a FIFO named *.yaml: never block on it
-        raise OSError("not a regular file")
-    with path.open("rb") as f:
-        data = f.read(CRITERIA_MAX_BYTES + 1)  # never more than the bound, whatever the file grew to
-    if len(data) > CRITERIA_MAX_BYTES:
-        raise _TooLarge(f"the file is larger than {CRITERIA_MAX_BYTES} bytes, far more than an edition needs")
-    return data.decode("utf-8")
 
 
 # YAML: safe, dates kept as text (the schema checks them), duplicate keys refused instead of silently
@@ -442,21 +436,23 @@ def _evidence_problems(path: str, item: Item) -> Iterator[str]:
         if rule.when:
             yield f"{path}.evidence.when: use either when or {bounds[0]}, not both"
         return
-    if spec.type == "yes_no":
-        allowed: set = {True, False}
-    elif spec.type == "choice":
-        allowed = {option.code for option in spec.options}
-    else:
+    if spec.type not in ("yes_no", "choice"):
         yield (
             f"{path}.evidence.required: 'when' works only with yes_no and choice answers;"
             " for percentage and number write above: N (evidence when the answer is above N) or below: N"
         )
         return
-    for i, value in enumerate(rule.when):
+    for i, shown in _impossible_answers(spec, rule.when):
+        yield f"{path}.evidence.when[{i}]: {shown} is not a possible answer"
+
+
+def _impossible_answers(spec: AnswerSpec, values: tuple) -> Iterator[tuple[int, str]]:
+    """Each value (index, as JSON) that is no possible answer of a yes_no or choice item."""
+    possible = {True, False} if spec.type == "yes_no" else {option.code for option in spec.options}
+    for i, value in enumerate(values):
         # a bool is never an option code and a code is never a bool: check the type as well as the value
-        if value not in allowed or isinstance(value, bool) != (spec.type == "yes_no"):
-            shown = json.dumps(value, ensure_ascii=False)
-            yield f"{path}.evidence.when[{i}]: {shown} is not a possible answer"
+        if value not in possible or isinstance(value, bool) != (spec.type == "yes_no"):
+            yield i, json.dumps(value, ensure_ascii=False)
 
 
 def _bonus_problems(edition: Edition) -> Iterator[str]:
@@ -496,18 +492,11 @@ def _condition_problems(edition: Edition) -> Iterator[str]:
 
 
 def _condition_answer_problems(where: str, controller: Item, answers: tuple) -> Iterator[str]:
-    spec = controller.answer
-    if spec.type == "yes_no":
-        possible: set = {True, False}
-    elif spec.type == "choice":
-        possible = {option.code for option in spec.options}
-    else:
+    if controller.answer.type not in ("yes_no", "choice"):
         yield f"{where}.answers: item {controller.code!r} is answered with a number; use above or below"
         return
-    for i, value in enumerate(answers):
-        if value not in possible or isinstance(value, bool) != (spec.type == "yes_no"):
-            shown = json.dumps(value, ensure_ascii=False)
-            yield f"{where}.answers[{i}]: {shown} is not a possible answer of item {controller.code!r}"
+    for i, shown in _impossible_answers(controller.answer, answers):
+        yield f"{where}.answers[{i}]: {shown} is not a possible answer of item {controller.code!r}"
 
 
 def _condition_cycles(edition: Edition, located: dict[str, str]) -> Iterator[str]:

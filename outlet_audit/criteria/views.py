@@ -28,7 +28,7 @@ from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.core.views import error_response
 from outlet_audit.criteria.diff import describe, diff_editions
-from outlet_audit.criteria.drafts import SaveRefused, edition_file_name, read_draft, save_draft, upload_name
+from outlet_audit.criteria.drafts import SaveRefused, edition_file_name, save_draft, upload_name
 from outlet_audit.criteria.editions import (
     ChoiceRefused,
     NoEditionInEffect,
@@ -46,6 +46,7 @@ from outlet_audit.criteria.loader import (
     CriteriaError,
     display_path,
     edition_files,
+    read_edition_bytes,
     read_editions,
 )
 from outlet_audit.criteria.model import Edition
@@ -59,7 +60,7 @@ from outlet_audit.criteria.schedule import (
 )
 from outlet_audit.criteria.stored import EditionChoice
 from outlet_audit.extensions import db
-from outlet_audit.outlets.models import District
+from outlet_audit.outlets.reference import all_districts
 from outlet_audit.roles import Role
 
 bp = Blueprint("criteria", __name__, url_prefix="/admin/criteria")
@@ -318,10 +319,7 @@ FIELD_LABELS = {
 
 def _district_choices() -> list[tuple[str, str]]:
     lang = current_language()
-    districts = db.session.scalars(select(District).order_by(District.sort_order, District.code))
-    return [("", _("All districts"))] + [
-        (d.code, d.name_en if lang.startswith("en") else d.name_zh) for d in districts
-    ]
+    return [("", _("All districts"))] + [(d.code, d.name(lang)) for d in all_districts()]
 
 
 def render_draft_page(form: DraftUploadForm, status_code: int = 200, **preview):
@@ -343,7 +341,7 @@ def draft_impact():
     upload = form.file.data
     data = upload.read(CRITERIA_MAX_BYTES + 1)  # never more than the loader would read
     name = upload_name(upload.filename)
-    draft, problems = read_draft(data, name)
+    draft, problems = read_edition_bytes(data, name)
     if draft is None:
         return render_draft_page(form, 422, problems=problems)
     preview = _preview(draft, data, name, form.months.data, form.district.data or None)
@@ -388,7 +386,7 @@ def save_draft_edition():
         return render_draft_page(upload_form, 400)
     # Browsers send a form's line breaks as CRLF: the file keeps the LF it was uploaded with.
     data = form.draft.data.replace("\r\n", "\n").encode("utf-8")
-    draft, problems = read_draft(data, upload_name(form.file_name.data))
+    draft, problems = read_edition_bytes(data, upload_name(form.file_name.data))
     if draft is None:
         return render_draft_page(upload_form, 422, problems=problems)
     if draft.content_hash != form.content_hash.data:

@@ -14,11 +14,8 @@ each user, so dry runs cannot fill the disk. A committed import keeps no file ei
 audit rows name the file's sha256.
 """
 
-import contextlib
 import hashlib
-import os
 import re
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,6 +26,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from outlet_audit.audit.operations import record
+from outlet_audit.evidence.storage import INCOMING_PREFIX, write_atomically
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import KNOWN_BRANDS, Outlet
 from outlet_audit.outlets.operations import verify_outlet
@@ -109,19 +107,11 @@ def read_import_token(token: str, *, sha256: str, user_id: int) -> str:
 
 def stage_import(data: bytes, user_id: int) -> str:
     """Keep a checked file until its confirmation and return its sha256."""
-    prune_staged_imports()
+    _prune_staged_imports()
     folder = _staging_root() / str(user_id)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     sha256 = hashlib.sha256(data).hexdigest()
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".incoming-")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-        os.replace(temporary, folder / sha256)  # mkstemp made it 0600; the same file again is renewed
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    write_atomically(folder / sha256, data, mode=0o600)  # the same file again is renewed
     waiting = sorted(_staged_files(folder), key=_modified, reverse=True)
     for path in waiting[STAGED_PER_USER:]:
         path.unlink(missing_ok=True)
@@ -143,19 +133,16 @@ def discard_staged_import(sha256: str, user_id: int) -> None:
         (_staging_root() / str(user_id) / sha256).unlink(missing_ok=True)
 
 
-def prune_staged_imports() -> int:
-    """Remove every user's staged files older than a confirmation token lives; return how many."""
+def _prune_staged_imports() -> None:
+    """Remove every user's staged files older than a confirmation token lives."""
     root = _staging_root()
     if not root.is_dir():
-        return 0
+        return
     cutoff = time.time() - TOKEN_MAX_AGE_SECONDS
-    removed = 0
     for folder in root.iterdir():
         for path in _staged_files(folder, incoming=True) if folder.is_dir() else ():
             if _modified(path) < cutoff:
                 path.unlink(missing_ok=True)
-                removed += 1
-    return removed
 
 
 def _modified(path: Path) -> float:
@@ -174,7 +161,7 @@ def _staged_files(folder: Path, *, incoming: bool = False) -> list[Path]:
     return [
         path
         for path in folder.iterdir()
-        if _STAGED_NAME.fullmatch(path.name) or (incoming and path.name.startswith(".incoming-"))
+        if _STAGED_NAME.fullmatch(path.name) or (incoming and path.name.startswith(INCOMING_PREFIX))
     ]
 
 

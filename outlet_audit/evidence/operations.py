@@ -24,7 +24,7 @@ from outlet_audit.roles import Role
 from outlet_audit.text import N_, Message
 
 # Every column that names a file in the store. A column added elsewhere that keeps a store key
-# must be listed here, or the collector removes its files (tests/unit/test_evidence_gc.py checks
+# must be listed here, or the collector removes its files (tests/test_evidence_gc.py checks
 # that no other *_sha256 column exists unlisted).
 STORE_REFERENCES = (Evidence.stored_sha256, Evidence.thumbnail_sha256)
 NOT_STORE_REFERENCES = frozenset({"evidence.original_sha256"})  # the upload as sent: never stored itself
@@ -61,10 +61,10 @@ def store_upload(
     item_code: str | None = None,
 ) -> Evidence:
     """Check and keep one uploaded file; raises files.UploadRefused with the reason."""
-    _check_daily_uploads(actor, 1)  # an account whose day is spent is refused before any decoding
+    _check_daily_uploads(actor, 1, charge=False)  # a spent day is refused before any decoding
     upload = inspect_upload(data, filename, max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
     _check_quotas(actor, application_id, upload.size_bytes)
-    _charge_daily_uploads(actor, upload.size_bytes)
+    _check_daily_uploads(actor, upload.size_bytes, charge=True)
     store = evidence_store()
     store.put(upload.stored_bytes)
     thumbnail_sha256 = store.put(upload.thumbnail_bytes) if upload.thumbnail_bytes else None
@@ -146,22 +146,14 @@ def _daily_uploads() -> tuple[RateLimiter, RateLimitItemPerDay] | None:
     return strategy, RateLimitItemPerDay(amount, namespace=UPLOAD_RATE_NAMESPACE)
 
 
-def _check_daily_uploads(actor, size: int) -> None:
+def _check_daily_uploads(actor, size: int, *, charge: bool) -> None:
+    """Refuse when `size` bytes do not fit in what is left of the account's day; `charge` counts them."""
     daily = _daily_uploads()
     if daily is None:
         return
     strategy, item = daily
-    if not _ask_storage(lambda: strategy.test(item, str(actor.id), cost=size)):
-        raise UploadRefused(Message(DAILY_UPLOADS_REACHED, _megabytes(limit=item.amount)))
-
-
-def _charge_daily_uploads(actor, size: int) -> None:
-    """Count the upload against the account's day; refused when it does not fit in what is left."""
-    daily = _daily_uploads()
-    if daily is None:
-        return
-    strategy, item = daily
-    if not _ask_storage(lambda: strategy.hit(item, str(actor.id), cost=size)):
+    fits = strategy.hit if charge else strategy.test
+    if not _ask_storage(lambda: fits(item, str(actor.id), cost=size)):
         raise UploadRefused(Message(DAILY_UPLOADS_REACHED, _megabytes(limit=item.amount)))
 
 

@@ -49,21 +49,8 @@ class EvidenceStore:
             # may not touch (restored by another user): write it, which renews it as well.
             pass
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Write beside the target and rename: readers see the whole file or none of it,
-        # and two writers of the same content simply replace one complete copy with another.
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=INCOMING_PREFIX)
-        try:
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            os.chmod(temporary, FILE_MODE)
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
-        _fsync_directory(path.parent)
+        # Two writers of the same content simply replace one complete copy with another.
+        write_atomically(path, data, mode=FILE_MODE)
         return key
 
     def open(self, sha256: str) -> bytes:
@@ -187,6 +174,24 @@ class CollectionReport:
     def count_removed(self, size: int) -> None:
         self.removed += 1
         self.removed_bytes += size
+
+
+def write_atomically(path: Path, data: bytes, *, mode: int) -> None:
+    """Write `data` to `path` durably, beside it first and then renamed: readers see the whole
+    file or none of it, and a process killed mid-write leaves only an `INCOMING_PREFIX` file."""
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=INCOMING_PREFIX)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    _fsync_directory(path.parent)
 
 
 def _fsync_directory(directory: Path) -> None:

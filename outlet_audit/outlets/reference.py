@@ -47,13 +47,19 @@ def all_districts() -> tuple[DistrictName, ...]:
     return known
 
 
-def district_name(district_id: int, locale: str) -> str:
-    """A district's name in the reader's language ('' for an id that does not exist)."""
+def district_by_id(district_id: int) -> DistrictName | None:
+    """A district by its id (None for an id that does not exist)."""
     for district in all_districts():
         if district.id == district_id:
-            return district.name(locale)
+            return district
     current_app.extensions[_KEY] = _read()  # a district added since: read again once
-    return next((d.name(locale) for d in all_districts() if d.id == district_id), "")
+    return next((d for d in all_districts() if d.id == district_id), None)
+
+
+def district_name(district_id: int, locale: str) -> str:
+    """A district's name in the reader's language ('' for an id that does not exist)."""
+    district = district_by_id(district_id)
+    return district.name(locale) if district else ""
 
 
 def brands_in_use() -> list[str]:

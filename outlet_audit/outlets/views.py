@@ -7,7 +7,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from outlet_audit.access import RecordFacts, Scope, allow, current_scope, record_loader
-from outlet_audit.audit.queries import OUTLET_FIELD_LABELS, outlet_timeline
+from outlet_audit.audit.display import OUTLET_FIELD_LABELS
+from outlet_audit.audit.queries import outlet_timeline
 from outlet_audit.core.i18n import cached_datetime_format as format_datetime
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.navigation import nav_entry

@@ -149,15 +149,18 @@ def skipped_items(
 
 def condition_holds(condition: Condition, answer: Answer) -> bool:
     """Does this answer of the controlling item show the conditional item? Never for N/A or unanswered."""
-    value = answer.value
-    if answer.not_applicable or value is None:
+    if answer.not_applicable or answer.value is None:
         return False
-    if condition.answers:
-        return any(type(v) is type(value) and v == value for v in condition.answers)
+    return _value_matches(answer.value, condition.answers, condition.above, condition.below)
+
+
+def _value_matches(value: Any, answers: tuple, above: Decimal | None, below: Decimal | None) -> bool:
+    """Is the value one of `answers`, or (percentage, number: when a bound is given) past a bound?"""
+    if above is None and below is None:
+        # compare with types: True == 1 in Python, but a yes_no answer is never an option code
+        return any(type(v) is type(value) and v == value for v in answers)
     number = Decimal(value)
-    if condition.above is not None:
-        return number > condition.above
-    return condition.below is not None and number < condition.below
+    return (above is not None and number > above) or (below is not None and number < below)
 
 
 def validate_answer(item: Item, answer: Answer) -> Message | None:
@@ -191,12 +194,7 @@ def evidence_required(item: Item, answer: Answer) -> bool:
         return False
     if rule.required == "always":
         return True
-    if rule.above is not None or rule.below is not None:  # percentage, number: evidence only past a bound
-        value = Decimal(answer.value)
-        above = rule.above is not None and value > rule.above
-        return above or (rule.below is not None and value < rule.below)
-    # compare with types: True == 1 in Python, but a yes_no answer is never an option code
-    return any(type(value) is type(answer.value) and value == answer.value for value in rule.when)
+    return _value_matches(answer.value, rule.when, rule.above, rule.below)
 
 
 ANSWER_OBJECT_KEYS = frozenset({"value", "not_applicable"})

@@ -84,6 +84,13 @@ def functions(tree: ast.AST):
     return [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
 
 
+def positional_params(function: ast.AST) -> list[str]:
+    """The names of a function's positional parameters; none for a module."""
+    if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+        return []
+    return [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+
+
 def calls_in(scope: ast.AST) -> list[ast.Call]:
     """Calls of a plain name made by this scope's own code (a nested function is a scope of its own)."""
     calls = []
@@ -119,7 +126,7 @@ def find_recorders(modules: dict[str, Module]) -> dict:
         grew = False
         for module in modules.values():
             for function in functions(module.tree):
-                params = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+                params = positional_params(function)
                 for call in calls_in(function):
                     recorder = recorder_called(module, call, recorders)
                     argument = action_argument(call, recorder) if recorder else None
@@ -173,11 +180,7 @@ def collect(modules: dict[str, Module]) -> Found:
     for module in modules.values():
         for function in [module.tree, *functions(module.tree)]:
             own = (module.name, getattr(function, "name", ""))
-            params = (
-                [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
-                if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef)
-                else []
-            )
+            params = positional_params(function)
             for call in calls_in(function):
                 recorder = recorder_called(module, call, recorders)
                 if recorder is None:

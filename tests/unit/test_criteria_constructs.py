@@ -20,6 +20,7 @@ from outlet_audit.criteria import Edition, Item, load_edition
 from outlet_audit.criteria.loader import CriteriaError
 from outlet_audit.scoring import UNANSWERED, Answer, evidence_required, score
 from outlet_audit.scoring.engine import skipped_items
+from tests.scoring_helpers import value_strategy
 
 ROOT = Path(__file__).resolve().parents[2]
 JIADING_PATH = ROOT / "tests" / "data" / "criteria" / "jiading-2027.yaml"
@@ -298,23 +299,12 @@ def test_malformed_uses_are_refused_with_the_place_named(tmp_path, mutate, expec
 # Properties on the second edition: deductions and conditional items
 
 
-def value_strategy(item: Item) -> st.SearchStrategy:
-    spec = item.answer
-    if spec.type == "yes_no":
-        return st.booleans()
-    if spec.type == "choice":
-        return st.sampled_from([option.code for option in spec.options])
-    if spec.type == "percentage":
-        return st.decimals(min_value=0, max_value=100, places=2, allow_nan=False, allow_infinity=False)
-    return st.integers(min_value=0, max_value=200).map(Decimal)
-
-
 @st.composite
 def jiading_cases(draw):
     answers_ = {}
     for item in (*JIADING.items(), *JIADING.bonus_items()):
         if draw(st.booleans()):
-            answers_[item.code] = Answer(draw(value_strategy(item)))
+            answers_[item.code] = Answer(draw(value_strategy(item, max_count=200)))
         elif draw(st.booleans()):
             answers_[item.code] = UNANSWERED
     profile = draw(st.sampled_from([None, PACKS, STATION]))
@@ -359,7 +349,7 @@ CONTROLLERS = {item.shown_when.item for item in JIADING.items() if item.shown_wh
 def test_improving_one_answer_never_lowers_the_total_or_level(case, data):
     answers_, profile = case
     item = data.draw(st.sampled_from([i for i in JIADING.items() if i.code not in CONTROLLERS]))
-    old, new = answers_.get(item.code, UNANSWERED), Answer(data.draw(value_strategy(item)))
+    old, new = answers_.get(item.code, UNANSWERED), Answer(data.draw(value_strategy(item, max_count=200)))
     assume(_better_or_equal(item, old, new, answers_, profile))
     before = score(JIADING, answers_, profile=profile)
     after = score(JIADING, answers_ | {item.code: new}, profile=profile)

@@ -14,6 +14,7 @@ from PIL import ExifTags, Image
 from outlet_audit.evidence import files
 from outlet_audit.evidence.files import EvidenceKind, UploadRefused, display_filename, inspect_upload
 from tests.checklist_helpers import pdf as make_pdf
+from tests.unit.test_pdf_screen import raw_stream, stream
 
 MB = 1024 * 1024
 LIMIT = 10 * MB
@@ -80,21 +81,6 @@ def bomb_png(width: int, height: int) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
     )
-
-
-def stream_object(content: bytes, dictionary: bytes = b"") -> bytes:
-    compressed = zlib.compress(content)
-    return (
-        b"<< /Length %d /Filter /FlateDecode" % len(compressed)
-        + dictionary
-        + b" >>\nstream\n"
-        + compressed
-        + b"\nendstream"
-    )
-
-
-def raw_stream_object(content: bytes, dictionary: bytes = b"") -> bytes:
-    return b"<< /Length %d" % len(content) + dictionary + b" >>\nstream\n" + content + b"\nendstream"
 
 
 def zip_bytes() -> bytes:
@@ -176,13 +162,13 @@ BINARY_WITH_SHORT_NAMES = b"\xa5\x17 /JS (x) /JS<4a> /J#53 1 0 R \x00\xff" * 50
 @pytest.mark.parametrize(
     "pdf",
     [
-        make_pdf(objects=(stream_object(b"BT /F1 12 Tf (JSON report) Tj ET"),)),
-        make_pdf(objects=(stream_object(b"1 0 0 1 72 720 cm /JSON gs /JavaScripts Do"),)),
+        make_pdf(objects=(stream(b"BT /F1 12 Tf (JSON report) Tj ET"),)),
+        make_pdf(objects=(stream(b"1 0 0 1 72 720 cm /JSON gs /JavaScripts Do"),)),
         make_pdf(catalog=b" /JSON 1 /JavaScripts 2 /Launcher 3 /EmbeddedFileX 4"),
-        make_pdf(objects=(stream_object(b"\xff\xd8\xff\xe0 not flate", b" /Subtype /Image"),)),
-        make_pdf(objects=(stream_object(BINARY_WITH_SHORT_NAMES, b" /Subtype /Image"),)),
-        make_pdf(objects=(raw_stream_object(BINARY_WITH_SHORT_NAMES, b" /Subtype /Image"),)),
-        make_pdf(objects=(raw_stream_object(b"\xa5\x17 /Launch (cmd.exe)", b" /Subtype /Image"),)),
+        make_pdf(objects=(stream(b"\xff\xd8\xff\xe0 not flate", b" /Subtype /Image"),)),
+        make_pdf(objects=(stream(BINARY_WITH_SHORT_NAMES, b" /Subtype /Image"),)),
+        make_pdf(objects=(raw_stream(BINARY_WITH_SHORT_NAMES, b" /Subtype /Image"),)),
+        make_pdf(objects=(raw_stream(b"\xa5\x17 /Launch (cmd.exe)", b" /Subtype /Image"),)),
     ],
     ids=[
         "compressed-text",
@@ -455,11 +441,11 @@ def test_an_image_whose_size_cannot_be_read_from_its_header_is_refused_as_damage
     "pdf",
     [
         make_pdf(catalog=b" /OpenAction 4 0 R", objects=(b"<< /S /JavaScript /JS (app.alert(1)) >>",)),
-        make_pdf(catalog=b" /OpenAction << /S/JavaScript/JS 4 0 R >>", objects=(stream_object(b"x"),)),
+        make_pdf(catalog=b" /OpenAction << /S/JavaScript/JS 4 0 R >>", objects=(stream(b"x"),)),
         make_pdf(catalog=b" /OpenAction << /JS (this.print()) >>"),
         make_pdf(catalog=b" /OpenAction << /S /Launch /F (cmd.exe) >>"),
         make_pdf(catalog=b" /Names << /EmbeddedFiles 4 0 R >>", objects=(b"<< /Names [] >>",)),
-        make_pdf(objects=(stream_object(b"MZ", b" /Type /EmbeddedFile"),)),
+        make_pdf(objects=(stream(b"MZ", b" /Type /EmbeddedFile"),)),
         make_pdf(catalog=b" /OpenAction << /S /J#61va#53cript /J#53 (1) >>"),
         make_pdf(catalog=b" /OpenAction << /S /URI /URI (https://evil.example/) >>"),
     ],
@@ -497,7 +483,7 @@ def test_broken_or_encrypted_pdfs_are_refused(pdf, template):
 def test_a_pdf_bomb_is_refused():
     compressor, zeros = zlib.compressobj(9), bytes(MB)
     bomb = b"".join(compressor.compress(zeros) for _ in range(300)) + compressor.flush()
-    pdf = make_pdf(objects=(raw_stream_object(bomb, b" /Filter /FlateDecode"),))
+    pdf = make_pdf(objects=(raw_stream(bomb, b" /Filter /FlateDecode"),))
 
     assert len(pdf) < MB
     assert refusal(pdf, "report.pdf").message.template == files.PDF_TOO_COMPLEX

@@ -24,13 +24,11 @@ NAMES = ("nanqiao-sf", "王建国", "Wang Jianguo")
         "lantern orchard 47 kites",
         "我的快递网点在奉贤南桥镇",  # any Unicode, counted in characters
         "Tr0ub4dor&3 x",
+        # long is fine, up to the maximum
         (
             "the ferry to chongming leaves at seven and the tea on the upper deck is always too "
             "sweet but the view of the river makes up for it"
-        )[
-              # long is fine, up to the maximum
-            :MAX_PASSWORD_LENGTH
-        ],
+        )[:MAX_PASSWORD_LENGTH],
     ],
 )
 def test_strong_passwords_and_passphrases_pass(password):

@@ -20,6 +20,7 @@ from outlet_audit.scoring import (
     validate_answer,
 )
 from outlet_audit.scoring.answer_types import number_from_text
+from tests.scoring_helpers import value_strategy
 
 ROOT = Path(__file__).resolve().parents[2]
 SHANGHAI = load_edition(ROOT / "criteria" / "shanghai-2025.yaml")
@@ -517,19 +518,9 @@ def test_result_to_dict_is_json_with_decimals_as_strings():
 # Properties, on both editions
 
 
-def value_strategy(item: Item) -> st.SearchStrategy:
-    spec = item.answer
-    if spec.type == "yes_no":
-        return st.booleans()
-    if spec.type == "choice":
-        return st.sampled_from([option.code for option in spec.options])
-    if spec.type == "percentage":
-        return st.decimals(min_value=0, max_value=100, places=2, allow_nan=False, allow_infinity=False)
-    return st.integers(min_value=0, max_value=2000).map(Decimal)
-
-
 def answer_strategy(item: Item) -> st.SearchStrategy:
-    choices = [st.just(UNANSWERED), value_strategy(item).map(Answer), value_strategy(item).map(Answer)]
+    values = value_strategy(item, max_count=2000).map(Answer)
+    choices = [st.just(UNANSWERED), values, values]
     if item.not_applicable_allowed:
         choices.append(st.just(Answer(None, not_applicable=True)))
     return st.one_of(choices)
@@ -565,7 +556,7 @@ def test_a_better_answer_never_lowers_the_score_or_level(data):
     edition, answers = data.draw(editions_with_answers())
     item = data.draw(st.sampled_from(edition.items()))
     assume(not answers.get(item.code, UNANSWERED).not_applicable)
-    changed = answers | {item.code: data.draw(value_strategy(item).map(Answer))}
+    changed = answers | {item.code: data.draw(value_strategy(item, max_count=2000).map(Answer))}
     before, after = score(edition, answers), score(edition, changed)
     if after.item(item.code).earned >= before.item(item.code).earned:
         assert after.total >= before.total

@@ -26,7 +26,6 @@ from outlet_audit.checklist.service import (
     answer_rows_by_code,
     get_or_create_assessment,
     holds_valid_district_certificate,
-    save_answer,
     score_assessment,
     scoring_answers,
 )
@@ -189,16 +188,7 @@ def test_figures_from_answers_read_without_the_lock_are_refused(inspection, writ
 
 
 def saved(inspection):
-    save_answer(
-        inspection.assessment,
-        inspection.edition,
-        "1.1",
-        value=False,
-        not_applicable=False,
-        note=None,
-        expected_version=1,
-        actor=inspection.second_inspector,
-    )
+    inspection.save("1.1", False, actor=inspection.second_inspector, version=1)
 
 
 def attached(inspection):

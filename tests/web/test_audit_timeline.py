@@ -39,6 +39,16 @@ def write(action, when=None, **fields):
     return event
 
 
+def about_application(application) -> dict:
+    """The keys of a row about the application itself, as the workflow writes them."""
+    return {
+        "subject_type": "application",
+        "subject_id": application.id,
+        "application_id": application.id,
+        "outlet_id": application.outlet_id,
+    }
+
+
 def section(client, url: str, locale: str, user) -> str:
     """The history's HTML, as `user` reads it in `locale`."""
     user.locale = locale
@@ -93,27 +103,23 @@ def profile_events(outlet, outlet_user, bureau, application):
         reason=TYPED_REASON,
         **common,
     )
-    on_application = {"application_id": application.id, "outlet_id": outlet.id}
     write(
         "transition",
         actor=bureau,
-        subject_type="application",
-        subject_id=application.id,
         field="accept",
         old="submitted",
         new="accepted",
-        **on_application,
+        **about_application(application),
     )
     write(
         "draft_saved",
         actor=outlet_user,
-        subject_type="application",
-        subject_id=application.id,
         field="target_level",
         old="district",
         new="city",
-        **on_application,
+        **about_application(application),
     )
+    on_application = {"application_id": application.id, "outlet_id": outlet.id}
     write(
         "certificate_revoked",
         actor=bureau,
@@ -220,14 +226,7 @@ def test_the_checklist_answers_read_as_the_checklist_shows_them(client, place):
             new=new,
         )
     write(
-        "draft_saved",
-        actor=outlet_user,
-        subject_type="application",
-        subject_id=application.id,
-        application_id=application.id,
-        outlet_id=outlet.id,
-        field="eligibility:E2",
-        new="yes",
+        "draft_saved", actor=outlet_user, field="eligibility:E2", new="yes", **about_application(application)
     )
     text = history(client, f"/applications/{application.id}", "zh_CN", outlet_user)
     for sentence in (
@@ -262,14 +261,11 @@ def test_newest_first_by_day_and_each_inspection_round_folded(client, place):
         "transition",
         start + timedelta(days=1),
         actor=bureau,
-        subject_type="application",
-        subject_id=application.id,
-        application_id=application.id,
-        outlet_id=outlet.id,
         field="reopen_inspection",
         old="inspected",
         new="inspection_scheduled",
         reason="第 1.2 项需复查。",
+        **about_application(application),
     )
     for minute in range(2):
         write(

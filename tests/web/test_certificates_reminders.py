@@ -79,7 +79,7 @@ def test_revoked_and_superseded_certificates_get_no_reminder(app, db_session, ce
 
 def test_without_today_the_job_uses_shanghai_today(app, db_session, certified, monkeypatch):
     monkeypatch.setattr(
-        "outlet_audit.certificates.cli.today_in_shanghai",
+        "outlet_audit.core.cli.today_in_shanghai",
         lambda: certified.certificate.valid_until - timedelta(days=90),
     )
     assert "1 reminder(s) sent" in remind(app)

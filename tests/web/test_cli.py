@@ -62,16 +62,8 @@ def test_users_create_refuses_bad_input(app, db_session):
 
 
 def create_args(password: str) -> list[str]:
-    return [
-        "users",
-        "create",
-        "--username",
-        "new-admin",
-        "--display-name",
-        "New Admin",
-        "--role",
-        "admin",
-    ] + (["--password", password])
+    account = ["--username", "new-admin", "--display-name", "New Admin", "--role", "admin"]
+    return ["users", "create", *account, "--password", password]
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,7 @@ from outlet_audit.audit.models import AuditEvent
 from outlet_audit.core.time import utcnow
 from outlet_audit.criteria.editions import active_edition
 from outlet_audit.criteria.impact import measure_impact, months_before
-from outlet_audit.criteria.loader import CRITERIA_MAX_BYTES
+from outlet_audit.criteria.loader import CRITERIA_MAX_BYTES, read_edition_bytes
 from outlet_audit.criteria.stored import EditionChoice
 from outlet_audit.roles import Role
 from tests.factories import login, make_outlet, make_user
@@ -96,9 +96,7 @@ def seeded(ctx, folder):
 
 @pytest.fixture
 def draft():
-    from outlet_audit.criteria.drafts import read_draft
-
-    edition, problems = read_draft(draft_text().encode(), "draft.yaml")
+    edition, problems = read_edition_bytes(draft_text().encode(), "draft.yaml")
     assert problems == []
     return edition
 
@@ -159,8 +157,6 @@ def test_batches_cut_anywhere_give_the_same_figures(seeded, draft):
 
 
 def test_inspections_without_an_answer_to_a_new_item_are_counted_apart(seeded):
-    from outlet_audit.criteria.drafts import read_draft
-
     data = yaml.safe_load(SHANGHAI_TEXT)
     data["id"] = "shanghai-2026"
     sixth = data["sections"][-1]["items"]
@@ -169,7 +165,7 @@ def test_inspections_without_an_answer_to_a_new_item_are_counted_apart(seeded):
     sixth[0]["points"] = 2
     new["points"] = 2
     sixth.append(new)
-    edition, problems = read_draft(yaml.safe_dump(data, allow_unicode=True).encode(), "draft.yaml")
+    edition, problems = read_edition_bytes(yaml.safe_dump(data, allow_unicode=True).encode(), "draft.yaml")
     assert problems == []
 
     impact = measure_impact(edition)

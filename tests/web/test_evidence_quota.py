@@ -39,7 +39,7 @@ def stored_size(inspection, db_session):
 
 
 @pytest.fixture
-def fresh_day(app, monkeypatch):
+def fresh_day(app):
     """Forget what earlier tests uploaded under the same user ids (the limiter storage outlives them)."""
 
     def clear(*users):

@@ -179,6 +179,15 @@ JSON_VALUE = st.recursive(
 )
 
 
+def fuzz_settings(max_examples: int):
+    """Hypothesis settings for a fuzzing test: no deadline, function-scoped fixtures reused."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
 def test_every_post_endpoint_has_a_form_to_fuzz(app):
     posting = {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in rule.methods}
     missing = sorted(posting - set(FORMS))
@@ -187,11 +196,7 @@ def test_every_post_endpoint_has_a_form_to_fuzz(app):
 
 
 @pytest.mark.parametrize("endpoint", sorted(FORMS))
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@fuzz_settings(25)
 @given(data=st.data())
 def test_no_form_input_makes_a_server_error(app, module_world, endpoint, data):  # noqa: F811
     form = FORMS[endpoint]
@@ -293,11 +298,7 @@ QUERY_VALUE = st.one_of(
 
 
 @pytest.mark.parametrize("endpoint", GET_ENDPOINTS)
-@settings(
-    max_examples=8,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@fuzz_settings(8)
 @given(data=st.data())
 def test_random_query_strings_never_make_a_server_error(app, module_world, endpoint, data):  # noqa: F811
     caller = data.draw(st.sampled_from(admitted_callers(endpoint)), label="caller")
@@ -377,11 +378,7 @@ def test_json_endpoints_are_the_views_that_read_json():
 
 
 @pytest.mark.parametrize("endpoint", sorted(JSON_ENDPOINTS))
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@fuzz_settings(40)
 @given(data=st.data())
 def test_no_json_body_makes_a_server_error_whoever_sends_it(app, module_world, endpoint, data):  # noqa: F811
     caller = data.draw(st.sampled_from([c for c in CALLERS if c != ANONYMOUS]), label="caller")

@@ -37,6 +37,7 @@ from tests.certificate_helpers import pdf_text
 from tests.checklist_helpers import SVG_WITH_SCRIPT, bomb_png, pdf, photo
 from tests.conftest import connection_bound_session
 from tests.factories import PASSWORD, district, login, make_application, make_outlet, make_user
+from tests.web.test_outlet_profile import profile_data
 from tests.workflow_helpers import affirm_everything, answer_all, attach, make_crew
 
 MULTIPART = "multipart/form-data"
@@ -985,16 +986,13 @@ def test_outlet_names_and_addresses_lose_bidirectional_overrides_and_zero_width_
     login(client, make_user(Role.OUTLET, outlet=outlet))
     response = client.post(
         "/outlets/profile",
-        data={
-            "outlet_name": "\u202e顺丰\u200b南桥\u2066营业部\u2069\ufeff",
-            "brand": outlet.brand,
-            "district_id": str(outlet.district_id),
-            "address": " 奉贤区\u200d测试路\u202a 1 号\u202c ",
-            "permit_number": outlet.permit_number,
-            "manager": "王\u200f测试",
-            "phone": outlet.phone,
-            "opening_hours": "08:00\u2060-20:00",
-        },
+        data=profile_data(
+            outlet,
+            outlet_name="\u202e顺丰\u200b南桥\u2066营业部\u2069\ufeff",
+            address=" 奉贤区\u200d测试路\u202a 1 号\u202c ",
+            manager="王\u200f测试",
+            opening_hours="08:00\u2060-20:00",
+        ),
     )
     assert response.status_code == 302
     db_session.expire_all()

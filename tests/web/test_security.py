@@ -87,12 +87,7 @@ def limited_app(app, database_url, tmp_path):
     """Build an app with its own limits; the limiter is one object for every app in the process,
     so the session's app gets its own storage back afterwards."""
 
-    def build(**overrides):
-        built = make_test_app(database_url, tmp_path, **overrides)
-        built.test_client().post("/language", data={"locale": "en"})
-        return built
-
-    yield build
+    yield lambda **overrides: make_test_app(database_url, tmp_path, **overrides)
     limiter.init_app(app)
     limiter._storage_dead = False  # Flask-Limiter's fallback flag, if a test stopped its Redis
 
