@@ -29,6 +29,20 @@ class Message:
         return self.template % self.params if self.params else self.template
 
 
+class Refused(Exception):
+    """An operation said no: `message` tells the user why, `field` (when known) names the culprit.
+
+    The one base of every refusal, so one request helper (`core.requests.attempt`) can roll back,
+    show the message and give the form back with what was typed, whatever feature refused.
+    """
+
+    def __init__(self, message: "Message | str", field: str | None = None):
+        message = message if isinstance(message, Message) else Message(message)
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
 # Line and paragraph separators other than "\n": a single-line field reads them as spaces.
 _LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c\x85\u2028\u2029]")
 

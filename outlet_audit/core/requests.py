@@ -1,0 +1,76 @@
+"""The one shape of a request that changes something: operation → one commit, or roll back and say why.
+
+Views load the record (404 outside the scope: `access`), validate the form, then run the
+operation inside `attempt()`:
+
+    with attempt() as outcome:
+        new_status = apply_transition(application, action, current_user, payload)
+    if not outcome.done:
+        return render_page(form, status_code=422)  # the form comes back with what was typed
+    flash(...)
+    return redirect(...)
+
+On success `attempt` commits once. A `Refused` (any feature's "no", with its message) or a
+stale version (someone else saved first) rolls back, flashes the reason and leaves
+`outcome.done` false; any other exception rolls back and propagates to the error handlers.
+Operations flush, never commit: this is the only place a request's work is committed
+(indico's `RH.process` does the same). JSON endpoints pass `flash_refusal=False` and answer
+with `outcome.message` themselves.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from flask import flash
+from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
+
+from outlet_audit.core.i18n import translate_message
+from outlet_audit.extensions import db
+from outlet_audit.text import Refused
+
+
+@dataclass
+class Outcome:
+    done: bool = False
+    refusal: Refused | None = None
+    stale: bool = False
+
+    @property
+    def message(self) -> str:
+        """The reason shown to the user, in the request's language ("" when done)."""
+        if self.refusal is not None:
+            return translate_message(self.refusal.message)
+        if self.stale:
+            return stale_message()
+        return ""
+
+
+def stale_message() -> str:
+    return _(
+        "Someone else changed this record a moment ago. Here it is as it is now; please check it and try again."
+    )
+
+
+@contextmanager
+def attempt(*, flash_refusal: bool = True) -> Iterator[Outcome]:
+    """Run the block as one unit of work: commit it, or roll it back on a refusal or a stale version."""
+    outcome = Outcome()
+    try:
+        yield outcome
+        db.session.commit()
+    except Refused as refusal:
+        db.session.rollback()
+        outcome.refusal = refusal
+    except StaleDataError:
+        db.session.rollback()
+        outcome.stale = True
+    except BaseException:
+        db.session.rollback()
+        raise
+    else:
+        outcome.done = True
+        return
+    if flash_refusal:
+        flash(outcome.message, "danger" if outcome.refusal is not None else "warning")

@@ -1,0 +1,66 @@
+"""`attempt()`: the one request shape. Commit on success; roll back and say why on a refusal or a stale version."""
+
+import pytest
+from flask import get_flashed_messages
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from outlet_audit.core.requests import attempt
+from outlet_audit.extensions import db
+from outlet_audit.outlets.models import Outlet
+from outlet_audit.text import Message, Refused
+from tests.factories import make_outlet
+
+
+def _name_in_database(outlet_id: int) -> str:
+    db.session.expire_all()
+    return db.session.scalar(select(Outlet.name).where(Outlet.id == outlet_id))
+
+
+def test_success_commits_once(ctx):
+    outlet = make_outlet(name="旧名")
+    db.session.commit()
+    with attempt() as outcome:
+        outlet.name = "新名"
+    assert outcome.done and outcome.message == ""
+    db.session.rollback()  # nothing pending is left to lose: the block was committed
+    assert _name_in_database(outlet.id) == "新名"
+
+
+def test_refusal_rolls_back_and_flashes_its_message(ctx, english_ui):
+    outlet = make_outlet(name="旧名")
+    db.session.commit()
+    with attempt() as outcome:
+        outlet.name = "半途"
+        raise Refused(Message("the outlet %(name)s cannot do this", {"name": "A"}), field="name")
+    assert not outcome.done
+    assert outcome.refusal.field == "name"
+    assert outcome.message == "the outlet A cannot do this"
+    assert get_flashed_messages(with_categories=True) == [("danger", "the outlet A cannot do this")]
+    assert _name_in_database(outlet.id) == "旧名"
+
+
+def test_stale_version_rolls_back_and_warns(ctx):
+    outlet = make_outlet(name="旧名")
+    db.session.commit()
+    with attempt() as outcome:
+        outlet.name = "半途"
+        raise StaleDataError("changed by someone else")
+    assert outcome.stale and not outcome.done
+    assert [category for category, _ in get_flashed_messages(with_categories=True)] == ["warning"]
+    assert _name_in_database(outlet.id) == "旧名"
+
+
+def test_json_callers_get_the_message_without_a_flash(ctx):
+    with attempt(flash_refusal=False) as outcome:
+        raise Refused("no")
+    assert outcome.message and get_flashed_messages() == []
+
+
+def test_any_other_error_rolls_back_and_propagates(ctx):
+    outlet = make_outlet(name="旧名")
+    db.session.commit()
+    with pytest.raises(ZeroDivisionError), attempt():
+        outlet.name = "半途"
+        1 / 0  # noqa: B018
+    assert _name_in_database(outlet.id) == "旧名"
