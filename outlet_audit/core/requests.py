@@ -49,7 +49,8 @@ class Outcome:
 
 def stale_message() -> str:
     return _(
-        "Someone else changed this record a moment ago. Here it is as it is now; please check it and try again."
+        "Someone else changed this record a moment ago. Here it is as it is now; "
+        "please check it and try again."
     )
 
 

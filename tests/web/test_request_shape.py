@@ -1,4 +1,4 @@
-"""`attempt()`: the one request shape. Commit on success; roll back and say why on a refusal or a stale version."""
+"""`attempt()`, the one request shape: commit on success, or roll back and say why."""
 
 import pytest
 from flask import get_flashed_messages
