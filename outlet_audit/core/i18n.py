@@ -1,9 +1,12 @@
 """Language: Simplified Chinese unless the user chose English (kept on their account and session)."""
 
+import re
+from datetime import date, datetime
 from functools import lru_cache
 
+from babel.dates import format_date, format_time
 from flask import current_app, g, has_request_context, session
-from flask_babel import format_date, format_datetime, get_locale, get_translations
+from flask_babel import get_locale, get_translations, to_user_timezone
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
@@ -31,7 +34,7 @@ def translate_message(message: Message) -> str:
     """Translate a message made by pure code, filling in its parameters."""
     from flask_babel import gettext
 
-    return gettext(message.template, **message.params)
+    return gettext(message.template, **readable_params(message.params))
 
 
 def request_locale():
@@ -71,22 +74,66 @@ def template_gettext(context, string: str, **variables) -> str:
     return translated % variables
 
 
+# Dates as readers here write them: 2026年12月6日 and 6 Dec 2026, never 2026/12/6 or 12/6/26
+# (which a reader of either language can take for 12 June). English takes the British order,
+# day month year; times are on the 24-hour clock. A "short" request gets the medium form: no
+# page, mail or notification shows a date as numbers alone.
+_FORMATTING_LOCALES = {"en": "en_GB", "zh": "zh_Hans_CN"}
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+
+
+def _formatting_locale(locale) -> str:
+    return _FORMATTING_LOCALES.get(str(locale).split("_")[0], str(locale))
+
+
+def _width(format) -> str:
+    return "medium" if format in (None, "short") else format
+
+
 # Lists show the same few dates over and over; Babel's formatting (time zone, pattern, locale
 # data) costs ~15 µs each. The result depends only on the value, the format and the locale
 # (the time zone is the application's, Asia/Shanghai), so it is kept.
 @lru_cache(maxsize=8192)
-def _formatted(formatter, value, format, locale) -> str:
-    return formatter(value, format)
+def _readable_date(value: date, format, locale: str) -> str:
+    return format_date(value, _width(format), locale=locale)
 
 
-def cached_date_format(value, format=None) -> str:
-    """The `dateformat` filter: Flask-Babel's format_date, remembered per value, format and locale."""
-    return _formatted(format_date, value, format, request_locale())
+@lru_cache(maxsize=8192)
+def _readable_datetime(value: datetime, format, locale: str) -> str:
+    moment = to_user_timezone(value)
+    width = _width(format)
+    clock = format_time(moment, "HH:mm" if width == "medium" else "HH:mm:ss", locale=locale)
+    return f"{format_date(moment.date(), width, locale=locale)} {clock}"
 
 
-def cached_datetime_format(value, format=None) -> str:
-    """The `datetimeformat` filter: Flask-Babel's format_datetime, remembered likewise."""
-    return _formatted(format_datetime, value, format, request_locale())
+def readable_date(value: date, format=None) -> str:
+    """The `dateformat` filter: a day in the reader's form (2026年12月6日, 6 Dec 2026)."""
+    return _readable_date(value, format, _formatting_locale(request_locale()))
+
+
+def readable_datetime(value: datetime, format=None) -> str:
+    """The `datetimeformat` filter: a UTC moment in Shanghai time, in the reader's form."""
+    return _readable_datetime(value, format, _formatting_locale(request_locale()))
+
+
+# Old names, until the call sites being reworked elsewhere are renamed.
+cached_date_format, cached_datetime_format = readable_date, readable_datetime
+
+
+def readable_params(params: dict) -> dict:
+    """A stored message's parameters as the reader reads them: ISO days become their dates.
+
+    Notifications keep their parameters as JSON (a day as "2026-12-20"); they are shown, and
+    mailed, in each reader's language long after they were written.
+    """
+    return {
+        name: readable_date(date.fromisoformat(value))
+        if isinstance(value, str) and _ISO_DAY.match(value)
+        else readable_date(value)
+        if isinstance(value, date) and not isinstance(value, datetime)
+        else value
+        for name, value in params.items()
+    }
 
 
 def init_babel(app) -> None:
@@ -102,5 +149,5 @@ def init_babel(app) -> None:
         _=template_gettext, gettext=template_gettext, current_language=current_language
     )
     app.jinja_env.filters.update(
-        message=translate_message, dateformat=cached_date_format, datetimeformat=cached_datetime_format
+        message=translate_message, dateformat=readable_date, datetimeformat=readable_datetime
     )

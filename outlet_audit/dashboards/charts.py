@@ -171,9 +171,19 @@ def donut_chart(
     labels = [value_format(value) for _, value in parts]
     top = _top(show_title)
     radius, ring = 60.0, 26.0
-    legend_row = 24.0
-    height = int(top + max(2 * radius + ring, legend_row * len(parts)) + PAD)
-    cx, cy = PAD + radius + ring / 2, top + (height - top - PAD) / 2
+    legend_row, line_height = 24.0, FONT_SIZE * 1.3
+    cx = PAD + radius + ring / 2
+    legend_x = cx + radius + ring / 2 + 24
+    # The legend wraps instead of being cut: a long district or state name in any language is read
+    # whole, the chart grows taller for it.
+    shares = [max(float(value), 0.0) / total for _, value in parts]
+    legend_lines = [
+        _wrap(f"{name}  {label} ({share * 100:.0f}%)", width - PAD - legend_x - 20)
+        for (name, _), label, share in zip(parts, labels, shares, strict=True)
+    ]
+    legend_height = sum(legend_row + line_height * (len(lines) - 1) for lines in legend_lines)
+    height = int(top + max(2 * radius + ring, legend_height) + PAD)
+    cy = top + (height - top - PAD) / 2
     circumference = 2 * math.pi * radius
 
     out = _open(width, height, title, _describe(parts, labels), "chart-donut", show_title)
@@ -182,10 +192,9 @@ def donut_chart(
         f'stroke="{GRID_COLOUR}" stroke-width="{_n(ring)}"/>'
     )
     offset = 0.0
-    legend_x = cx + radius + ring / 2 + 24
-    legend_top = cy - legend_row * len(parts) / 2
-    for index, ((name, value), label) in enumerate(zip(parts, labels, strict=True)):
-        share = max(float(value), 0.0) / total
+    y = cy - legend_height / 2
+    rows = zip(parts, labels, shares, legend_lines, strict=True)
+    for index, ((name, _), label, share, lines) in enumerate(rows):
         colour = PALETTE[index % len(PALETTE)]
         css = f"chart-part chart-part-{index}"
         percent = f"{share * 100:.0f}%"
@@ -200,13 +209,16 @@ def donut_chart(
                 f"({percent})</title></circle>"
             )
             offset += length
-        y = legend_top + index * legend_row
-        legend_text = _truncate(f"{name}  {label} ({percent})", width - PAD - legend_x - 20)
+        spans = "".join(
+            f'<tspan x="{_n(legend_x + 20)}" dy="{_n(line_height if number else 0)}">{_esc(line)}</tspan>'
+            for number, line in enumerate(lines)
+        )
         out.append(
             f'<rect class="{css}" x="{_n(legend_x)}" y="{_n(y + 5)}" width="14" height="14" fill="{colour}"/>'
             f'<text class="chart-legend" x="{_n(legend_x + 20)}" y="{_n(y + 12 + FONT_SIZE * 0.35)}" '
-            f'fill="{TEXT_COLOUR}">{_esc(legend_text)}</text>'
+            f'fill="{TEXT_COLOUR}">{spans}</text>'
         )
+        y += legend_row + line_height * (len(lines) - 1)
     total_value = sum((value for _, value in parts), start=0)
     centre_y = cy + (0 if centre_label else 6)
     out.append(
@@ -284,6 +296,22 @@ def _truncate(text: str, max_width: float, font_size: float = FONT_SIZE) -> str:
     while text and _text_width(text + ELLIPSIS, font_size) > max_width:
         text = text[:-1]
     return text + ELLIPSIS
+
+
+def _wrap(text: str, max_width: float, font_size: float = FONT_SIZE) -> list[str]:
+    """Break text into lines no wider than max_width: after a space in Latin text, anywhere in Chinese."""
+    lines, line = [], ""
+    for word in re.findall(r"\S+\s*|\s+", text):
+        pieces = [word] if _text_width(word.rstrip(), font_size) <= max_width else list(word)
+        for piece in pieces:
+            if line and _text_width((line + piece).rstrip(), font_size) > max_width:
+                lines.append(line.rstrip())
+                line = piece.lstrip()
+            else:
+                line += piece
+    if line.strip() or not lines:
+        lines.append(line.rstrip())
+    return lines
 
 
 def _esc(text: str) -> str:

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from outlet_audit.dashboards import charts
 from outlet_audit.dashboards.charts import bar_chart, donut_chart, format_number, line_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -187,7 +188,7 @@ def test_donut_segments_are_proportional_with_legend_percentages_and_total():
     assert len(segments) == 3  # a zero part has no arc, only a legend entry
     assert lengths[0] == pytest.approx(2 * lengths[1], rel=0.01)
     assert lengths[0] == pytest.approx(6 * lengths[2], rel=0.01)
-    legend = [element.text for element in by_class(root, "chart-legend")]
+    legend = ["".join(element.itertext()) for element in by_class(root, "chart-legend")]
     assert legend == ["有效  6 (60%)", "已撤销  3 (30%)", "已过期  0 (0%)", "暂停  1 (10%)"]
     assert by_class(root, "chart-total")[0].text == "10"
     assert by_class(root, "chart-total-label")[0].text == "张证书"
@@ -212,3 +213,21 @@ def test_donut_colours_differ_between_parts():
 )
 def test_format_number(value, expected):
     assert format_number(value) == expected
+
+
+@pytest.mark.parametrize("width", [300, 480])
+def test_a_long_legend_wraps_whole_and_the_chart_grows_for_it(width):
+    long_name = "因网点地址变更而暂停使用的证书（待区局复核）"
+    parts = [("有效", 6), (long_name, 2), ("Suspended pending the district bureau's review", 1)]
+    root = parse(donut_chart(parts, title="证书状态", empty_text="-", width=width))
+    entries = by_class(root, "chart-legend")
+    texts = ["".join(line.text for line in entry) for entry in entries]
+    assert texts[1].replace(" ", "") == f"{long_name}2(22%)"  # nothing cut, no ellipsis
+    assert texts[2].replace(" ", "") == "Suspendedpendingthedistrictbureau'sreview1(11%)"
+    assert len(entries[1]) > 1  # wrapped onto more lines
+    height = float(root.get("viewBox").split()[3])
+    for entry in entries:  # every line fits inside the drawing, across and down
+        for line in entry:
+            assert float(line.get("x")) + charts._text_width(line.text) <= width
+        last_baseline = float(entry.get("y")) + sum(float(line.get("dy")) for line in entry)
+        assert last_baseline < height

@@ -202,7 +202,7 @@ def test_a_future_edition_cannot_be_activated_but_can_be_scheduled(client, folde
 
     refused = client.post("/admin/criteria/active", data={"edition": "city-2027"}, follow_redirects=True)
 
-    assert "city-2027 is not in effect on 2026-12-06" in refused.get_data(as_text=True)
+    assert "city-2027 is not in effect on 6 Dec 2026" in refused.get_data(as_text=True)
     assert active_edition().id == "shanghai-2025"
     assert audit_events(db_session, "criteria_edition_activated") == []
 
@@ -224,7 +224,7 @@ def test_a_future_edition_cannot_be_activated_but_can_be_scheduled(client, folde
 @pytest.mark.parametrize(
     ("typed", "error"),
     [
-        ("2026-12-20", "city-2027 is not in effect on 2026-12-20"),  # before the edition's first day
+        ("2026-12-20", "city-2027 is not in effect on 20 Dec 2026"),  # before the edition's first day
         ("2026-12-06", "Choose a later day"),  # today: that is activating, not scheduling
         ("2027-02-30", "Not a valid date value"),
         ("", "Enter the first day."),
@@ -283,7 +283,7 @@ def test_the_admin_is_warned_on_the_page_before_the_chosen_edition_ends(client, 
     page = client.get("/admin/criteria/").get_data(as_text=True)
 
     warning = re.search(r'id="criteria-ending">(.*?)</div>', page, re.S)[1]
-    assert "ends on Dec 31, 2026" in warning and "From Jan 1, 2027 new applications will use" in warning
+    assert "ends on 31 Dec 2026" in warning and "From 1 Jan 2027 new applications will use" in warning
     assert "shanghai-2025" in warning
 
 
