@@ -21,7 +21,7 @@ from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.extensions import db
 from outlet_audit.notifications.operations import notify
 from outlet_audit.roles import Role
-from outlet_audit.text import N_, Message
+from outlet_audit.text import N_, Message, Refused
 
 CITY_BUREAU_NAME = "上海市邮政管理局"
 MAX_NUMBER_ATTEMPTS = 5
@@ -135,12 +135,8 @@ def _supersede_older(certificate: Certificate, application) -> None:
             )
 
 
-class RevocationRefused(Exception):
+class RevocationRefused(Refused):
     """The certificate cannot be revoked; `message` says why."""
-
-    def __init__(self, message: Message):
-        super().__init__(str(message))
-        self.message = message
 
 
 def revoke_certificate(certificate: Certificate, actor, reason: str) -> Certificate:

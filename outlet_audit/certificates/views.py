@@ -34,15 +34,16 @@ from outlet_audit.certificates.data import (
     verify_url,
 )
 from outlet_audit.certificates.models import Certificate
-from outlet_audit.certificates.operations import RevocationRefused, revoke_certificate
+from outlet_audit.certificates.operations import revoke_certificate
 from outlet_audit.certificates.pdf_cache import rendered_pdf
 from outlet_audit.certificates.report_pdf import render_inspection_report
 from outlet_audit.certificates.state import STATE_COLOURS, STATE_LABELS, CertificateState, certificate_state
 from outlet_audit.checklist.permissions import inspection_visible_to
 from outlet_audit.core.forms import BaseForm, PlainBaseForm
-from outlet_audit.core.i18n import current_language, translate_message
+from outlet_audit.core.i18n import current_language
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.params import page_number
+from outlet_audit.core.requests import attempt
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
@@ -202,14 +203,10 @@ def revoke(certificate_id: int):
     form = RevokeForm()
     if not form.validate_on_submit():
         return _detail_page(certificate, form, status=400)
-    try:
+    with attempt() as outcome:
         revoke_certificate(certificate, current_user, form.reason.data)
-    except RevocationRefused as refusal:
-        db.session.rollback()
-        flash(translate_message(refusal.message), "danger")
-        return redirect(url_for("certificates.detail", certificate_id=certificate_id))
-    db.session.commit()
-    flash(_("Certificate %(number)s is revoked.", number=certificate.number), "success")
+    if outcome.done:  # else the reason is flashed: the certificate's state, not the form, is the matter
+        flash(_("Certificate %(number)s is revoked.", number=certificate.number), "success")
     return redirect(url_for("certificates.detail", certificate_id=certificate_id))
 
 

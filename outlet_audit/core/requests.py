@@ -16,14 +16,19 @@ stale version (someone else saved first) rolls back, flashes the reason and leav
 Operations flush, never commit: this is the only place a request's work is committed
 (indico's `RH.process` does the same). JSON endpoints pass `flash_refusal=False` and answer
 with `outcome.message` themselves.
+
+Two more ends of a request live here, so no view commits or rolls back by hand:
+`commit_if_possible` keeps a write the page can do without (a cache), and
+`forget_unfinished_work` clears a failed request's session before an error page is drawn.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import flash
+from flask import current_app, flash
 from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from outlet_audit.core.i18n import translate_message
@@ -75,3 +80,26 @@ def attempt(*, flash_refusal: bool = True) -> Iterator[Outcome]:
         return
     if flash_refusal:
         flash(outcome.message, "danger" if outcome.refusal is not None else "warning")
+
+
+def commit_if_possible(what: str) -> bool:
+    """Commit a write the page can do without (the dashboard's stored figures), apart from any act.
+
+    When the database cannot take it now (e.g. SQLite's one writer busy past the timeout) the
+    write is rolled back and logged, and the request goes on with what it computed.
+    """
+    try:
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+        current_app.logger.warning("%s was not stored", what, exc_info=True)
+        return False
+    return True
+
+
+def forget_unfinished_work() -> None:
+    """Roll back what a failed request left in the session, so an error page can read the database."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        current_app.logger.exception("Rolling back after an error failed")

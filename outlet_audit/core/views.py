@@ -5,13 +5,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import escape
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from outlet_audit.access import public
+from outlet_audit.core.i18n import translate_message
+from outlet_audit.core.requests import attempt, forget_unfinished_work
 from outlet_audit.core.security import is_safe_redirect
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
+from outlet_audit.text import Refused
 
 bp = Blueprint("core", __name__)
 
@@ -52,8 +54,8 @@ def set_language():
     if locale in current_app.config["LANGUAGES"]:
         session["locale"] = locale
         if current_user.is_authenticated:
-            current_user.locale = locale
-            db.session.commit()
+            with attempt():
+                current_user.locale = locale
     target = request.form.get("next")
     return redirect(target if is_safe_redirect(target) else url_for("core.index"))
 
@@ -78,14 +80,6 @@ def error_response(code: int, status: str, title: str, detail: str):
         current_app.logger.exception("The error page for HTTP %s could not be rendered", code)
         page = f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1><p>{escape(detail)}</p>"
         return page, code
-
-
-def _forget_unfinished_work() -> None:
-    """Roll back what the failed request left in the session, so the error page can read the database."""
-    try:
-        db.session.rollback()
-    except SQLAlchemyError:
-        current_app.logger.exception("Rolling back after an error failed")
 
 
 @bp.app_errorhandler(400)
@@ -132,7 +126,7 @@ def other_http_error(error):
     if error.code is None or error.code < 400:
         return error
     if error.code >= 500:
-        _forget_unfinished_work()
+        forget_unfinished_work()
         return error_response(
             error.code, "error", _("Something went wrong"), _("The error was logged. Please try again later.")
         )
@@ -150,10 +144,18 @@ def other_http_error(error):
     return response
 
 
+@bp.app_errorhandler(Refused)
+def refused(error: Refused):
+    """A refusal no view turned back into its form (the safety net behind `attempt`): its own
+    message, the request's work rolled back, never a 500."""
+    forget_unfinished_work()
+    return error_response(422, "refused", _("Request not possible"), translate_message(error.message))
+
+
 @bp.app_errorhandler(OSError)
 def storage_unavailable(error):
     """The disk refused (read-only, full, gone): a condition of the server, not of the request."""
-    _forget_unfinished_work()
+    forget_unfinished_work()
     current_app.logger.error("Storage unavailable: %s", error, exc_info=error)
     response = current_app.make_response(
         error_response(
@@ -170,7 +172,7 @@ def storage_unavailable(error):
 @bp.app_errorhandler(500)
 def server_error(_error):
     """Any unexpected exception (Flask has logged it with its traceback) and abort(500)."""
-    _forget_unfinished_work()
+    forget_unfinished_work()
     return error_response(
         500, "error", _("Something went wrong"), _("The error was logged. Please try again later.")
     )

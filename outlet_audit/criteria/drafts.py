@@ -13,7 +13,13 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from outlet_audit.criteria.loader import CRITERIA_MAX_BYTES, edition_files, read_edition_bytes, read_editions
+from outlet_audit.criteria.loader import (
+    CRITERIA_MAX_BYTES,
+    CriteriaRefused,
+    edition_files,
+    read_edition_bytes,
+    read_editions,
+)
 from outlet_audit.criteria.model import Edition
 from outlet_audit.text import N_, Message
 
@@ -31,12 +37,6 @@ def edition_file_name(edition: Edition) -> str:
     return f"{edition.id}.yaml"
 
 
-class SaveRefused(Exception):
-    def __init__(self, message: Message):
-        super().__init__(str(message))
-        self.message = message
-
-
 @dataclass(frozen=True)
 class Saved:
     path: Path
@@ -44,12 +44,12 @@ class Saved:
 
 
 def save_draft(data: bytes, edition: Edition, folder: Path) -> Saved:
-    """Put the draft's bytes into the folder as `<id>.yaml`, never over another file (SaveRefused)."""
+    """Put the draft's bytes into the folder as `<id>.yaml`, never over another file (CriteriaRefused)."""
     target = folder / edition_file_name(edition)
     if target.exists():
         if target.is_file() and _same_edition(target, data, edition):
             return Saved(target, written=False)
-        raise SaveRefused(
+        raise CriteriaRefused(
             Message(
                 N_("%(file)s is already in the criteria folder with other content; it is never overwritten."),
                 {"file": target.name},
@@ -58,7 +58,7 @@ def save_draft(data: bytes, edition: Edition, folder: Path) -> Saved:
     editions, _problems = read_editions(edition_files(folder))
     clash = next((e for e in editions if e.id == edition.id), None)
     if clash is not None:
-        raise SaveRefused(
+        raise CriteriaRefused(
             Message(
                 N_(
                     "Edition %(edition)s is already in the criteria folder, in %(file)s;"
@@ -92,7 +92,7 @@ def _write_new(target: Path, data: bytes) -> None:
         try:
             os.link(partial, target)
         except FileExistsError:
-            raise SaveRefused(
+            raise CriteriaRefused(
                 Message(
                     N_("%(file)s appeared in the criteria folder meanwhile; it is never overwritten."),
                     {"file": target.name},

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from outlet_audit.audit.operations import record
 from outlet_audit.core.time import today_in_shanghai
-from outlet_audit.criteria.loader import CriteriaError, edition_files, load_editions
+from outlet_audit.criteria.loader import CriteriaError, CriteriaRefused, edition_files, load_editions
 from outlet_audit.criteria.model import Edition
 from outlet_audit.criteria.schedule import Choice, EditionInUse, edition_in_use
 from outlet_audit.criteria.stored import EditionChoice, StoredEdition
@@ -32,14 +32,6 @@ class NoEditionInEffect(LookupError):
         latest = state.latest.edition_id if state.latest else "none"
         super().__init__(f"no chosen criteria edition is in effect on {state.on} (latest choice: {latest})")
         self.state = state
-
-
-class ChoiceRefused(Exception):
-    """The admin's choice cannot be recorded; `message` says why."""
-
-    def __init__(self, message: Message):
-        super().__init__(str(message))
-        self.message = message
 
 
 def available_editions() -> dict[str, Edition]:
@@ -109,19 +101,19 @@ def choose_active_edition(edition_id: str, active_from: date | None = None, *, a
     """Record the admin's choice: new applications use this edition from `active_from` (default today).
 
     The edition must be in the folder and in effect on that day: a future edition is scheduled for a
-    day it is in effect, never made active before. The choice is audited; ChoiceRefused says why not.
+    day it is in effect, never made active before. The choice is audited; CriteriaRefused says why not.
     """
     today = today_in_shanghai()
     day = active_from or today
     edition = available_editions().get(edition_id)
     if edition is None:
-        raise ChoiceRefused(Message(N_("There is no such edition in the criteria folder.")))
+        raise CriteriaRefused(Message(N_("There is no such edition in the criteria folder.")))
     if day < today:
-        raise ChoiceRefused(Message(N_("Choose today or a later day.")))
+        raise CriteriaRefused(Message(N_("Choose today or a later day.")))
     if not edition.is_effective(day):
-        raise ChoiceRefused(_not_in_effect(edition, day))
+        raise CriteriaRefused(_not_in_effect(edition, day))
     if day > today and any(c.active_from == day for c in recorded_choices()):
-        raise ChoiceRefused(
+        raise CriteriaRefused(
             Message(
                 N_("An edition is already scheduled from %(date)s; withdraw it first."),
                 {"date": day.isoformat()},
@@ -148,7 +140,7 @@ def withdraw_choice(choice_id: int, *, actor) -> EditionChoice:
     """Withdraw a choice scheduled for a later day (deleted; the audit trail keeps it)."""
     choice = db.session.get(EditionChoice, choice_id)
     if choice is None or choice.active_from is None or choice.active_from <= today_in_shanghai():
-        raise ChoiceRefused(
+        raise CriteriaRefused(
             Message(
                 N_(
                     "Only an edition scheduled for a later day can be withdrawn;"

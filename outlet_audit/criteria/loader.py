@@ -17,6 +17,7 @@ import jsonschema
 import yaml
 
 from outlet_audit.criteria.model import AnswerSpec, Edition, Item, decimal_text
+from outlet_audit.text import Refused
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "criteria" / "edition.schema.json"
 EDITION_GLOB = "*.yaml"
@@ -44,6 +45,11 @@ class CriteriaError(Exception):
     def __init__(self, messages: list[str]):
         super().__init__("\n".join(messages))
         self.messages = messages
+
+
+class CriteriaRefused(Refused):
+    """The administrator's act on the editions (choosing one, withdrawing a choice, saving a draft
+    into the folder) cannot be done; `message` says why."""
 
 
 def load_edition(path: str | os.PathLike) -> Edition:

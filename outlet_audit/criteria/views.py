@@ -23,14 +23,14 @@ from outlet_audit.accounts.models import User
 from outlet_audit.audit.operations import record
 from outlet_audit.checklist.forms import PlainAssessmentForm, build_assessment_form, field_name
 from outlet_audit.core.forms import BaseForm, BoundedDateField
-from outlet_audit.core.i18n import current_language, translate_message
+from outlet_audit.core.i18n import current_language
 from outlet_audit.core.navigation import nav_entry
+from outlet_audit.core.requests import attempt, forget_unfinished_work
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.core.views import error_response
 from outlet_audit.criteria.diff import describe, diff_editions
-from outlet_audit.criteria.drafts import SaveRefused, edition_file_name, save_draft, upload_name
+from outlet_audit.criteria.drafts import edition_file_name, save_draft, upload_name
 from outlet_audit.criteria.editions import (
-    ChoiceRefused,
     NoEditionInEffect,
     choose_active_edition,
     recorded_choices,
@@ -78,7 +78,7 @@ def criteria_citation() -> str | None:
 @bp.app_errorhandler(NoEditionInEffect)
 def no_edition_in_effect(_error):
     """Wherever an edition for a new application is needed and none is in effect: say so, never a 500."""
-    db.session.rollback()
+    forget_unfinished_work()
     return error_response(
         409,
         "no_edition",
@@ -211,13 +211,10 @@ def activate():
     if not folder.valid:
         flash(_("Fix the criteria files listed below before choosing an edition."), "danger")
         return redirect(url_for(".editions"))
-    try:
+    with attempt() as outcome:
         choose_active_edition(edition_code, actor=current_user)
-    except ChoiceRefused as refused:
-        db.session.rollback()
-        flash(translate_message(refused.message), "danger")
+    if not outcome.done:
         return redirect(url_for(".editions"))
-    db.session.commit()
     flash(
         _(
             "New applications now use %(title)s.",
@@ -242,13 +239,11 @@ def schedule():
     if form.active_from.data <= today_in_shanghai():
         form.active_from.errors.append(_("Choose a later day; to use an edition from today, make it active."))
         return render_editions(form, 422)
-    try:
+    with attempt(flash_refusal=False) as outcome:
         choose_active_edition(form.edition.data, form.active_from.data, actor=current_user)
-    except ChoiceRefused as refused:
-        db.session.rollback()
-        form.active_from.errors.append(translate_message(refused.message))
+    if not outcome.done:
+        form.active_from.errors.append(outcome.message)
         return render_editions(form, 422)
-    db.session.commit()
     flash(
         _(
             "New applications will use %(title)s from %(date)s.",
@@ -270,18 +265,15 @@ def choice_facts(choice_id: int) -> RecordFacts | None:
 @bp.post("/choices/<int:choice_id>/withdraw")
 @allow(ADMIN_ONLY)
 def withdraw(choice_id: int):
-    try:
+    with attempt() as outcome:
         choice = withdraw_choice(choice_id, actor=current_user)
-    except ChoiceRefused as refused:
-        db.session.rollback()
-        flash(translate_message(refused.message), "danger")
+        message = _(
+            "The choice of %(edition)s from %(date)s is withdrawn.",
+            edition=choice.edition_id,
+            date=choice.active_from.isoformat(),
+        )  # read before the commit, which expires the deleted row
+    if not outcome.done:
         return redirect(url_for(".editions"))
-    message = _(
-        "The choice of %(edition)s from %(date)s is withdrawn.",
-        edition=choice.edition_id,
-        date=choice.active_from.isoformat(),
-    )  # read before the commit, which expires the deleted row
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for(".editions"))
 
@@ -392,21 +384,20 @@ def save_draft_edition():
     if draft.content_hash != form.content_hash.data:
         flash(_("The draft is not the one previewed. Upload it again and check its impact."), "danger")
         return render_draft_page(upload_form, 409)
-    try:
+    with attempt() as outcome:
         saved = save_draft(data, draft, Path(current_app.config["CRITERIA_DIR"]))
-    except SaveRefused as refused:
-        flash(translate_message(refused.message), "danger")
+        if saved.written:
+            record(
+                "criteria_edition_saved",
+                actor=current_user,
+                subject_type="criteria_edition",
+                subject_id=None,
+                field=saved.path.name,
+                new=f"{draft.id} {draft.content_hash[:12]}",
+            )
+    if not outcome.done:
         return render_draft_page(upload_form, 409)
     if saved.written:
-        record(
-            "criteria_edition_saved",
-            actor=current_user,
-            subject_type="criteria_edition",
-            subject_id=None,
-            field=saved.path.name,
-            new=f"{draft.id} {draft.content_hash[:12]}",
-        )
-        db.session.commit()
         message = _(
             "%(file)s is saved in the criteria folder. It is not used until you make it active"
             " or schedule it.",

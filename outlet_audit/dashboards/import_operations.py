@@ -24,6 +24,7 @@ from pathlib import Path
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from outlet_audit.audit.operations import record
 from outlet_audit.evidence.storage import INCOMING_PREFIX, write_atomically
@@ -31,7 +32,7 @@ from outlet_audit.extensions import db
 from outlet_audit.outlets.models import KNOWN_BRANDS, Outlet
 from outlet_audit.outlets.operations import verify_outlet
 from outlet_audit.outlets.reference import all_districts
-from outlet_audit.text import N_, Message
+from outlet_audit.text import N_, Message, Refused
 
 from .outlet_import import COLUMN_BY_KEY, OutletRow, RowProblem, parse_import_file, validate_rows
 
@@ -44,8 +45,21 @@ STAGED_PER_USER = 5  # dry runs a user may have waiting at once (several tabs); 
 _STAGED_NAME = re.compile(r"[0-9a-f]{64}")
 
 
-class ImportTokenRefused(Exception):
-    """The confirm form's token is forged, expired, or belongs to another user or file."""
+CONFIRMATION_REFUSED = N_(
+    "This confirmation is not valid for your account any more. Please upload the file again."
+)
+IMPORT_OVERTAKEN = N_(
+    "Someone registered one of these outlets meanwhile. Nothing was imported; please try again."
+)
+
+
+class ImportTokenRefused(Refused):
+    """The confirm form's token is forged, expired, or belongs to another user or file: the user is
+    asked to upload again; `detail` says which, for logs and tests."""
+
+    def __init__(self, detail: str):
+        super().__init__(Message(CONFIRMATION_REFUSED))
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -209,7 +223,10 @@ def apply_import(review: ImportReview, *, actor, sha256: str) -> ImportResult:
     reason = f"bulk import, file sha256 {sha256}"
     created = [_new_outlet(row) for row in review.creates]
     db.session.add_all(created)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as error:  # a permit number registered since the review: the request rolls back
+        raise Refused(Message(IMPORT_OVERTAKEN)) from error
     for outlet in created:
         record(
             "outlet_imported",

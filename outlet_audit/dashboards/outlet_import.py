@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from outlet_audit.outlets.rules import is_valid_permit_number, normalise_permit_number
-from outlet_audit.text import N_, Message, clean_text
+from outlet_audit.text import N_, Message, Refused, clean_text
 
 from .exports import iter_csv
 
@@ -85,12 +85,8 @@ _CHECKED_BY_FORMAT = frozenset({"brand", "district", "permit_number", "phone"})
 _XLSX_MAGIC, _XLS_MAGIC = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-class ImportFileError(ValueError):
+class ImportFileError(Refused):
     """The upload as a whole cannot be read; `message` says why, for the user."""
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(str(message))
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -27,24 +27,25 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from outlet_audit.access import Scope, allow, current_scope
 from outlet_audit.certificates.numbering import LEVEL_LABELS, CertificateLevel
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.navigation import nav_entry
+from outlet_audit.core.requests import attempt, commit_if_possible
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import reporting_edition
-from outlet_audit.extensions import db
 from outlet_audit.outlets.models import KNOWN_BRANDS
 from outlet_audit.outlets.reference import all_districts, district_name
 from outlet_audit.roles import Role
+from outlet_audit.text import Message
 from outlet_audit.workflow.states import STATUS_LABELS
 
 from . import charts, export_rows, queries, snapshots
 from .exports import CSV_MIMETYPE, XLSX_MIMETYPE, iter_csv, spool_xlsx
 from .forms import IMPORT_ALL_OR_NOTHING, DashboardFilterForm, ImportConfirmForm, ImportUploadForm
 from .import_operations import (
+    CONFIRMATION_REFUSED,
     ImportTokenRefused,
     apply_import,
     discard_staged_import,
@@ -138,8 +139,8 @@ def _percent_text(value) -> str:
 def overview():
     form, f = read_filters()
     snapshot = snapshots.current_figures(f, reporting_edition())
-    if snapshot.written:
-        _keep_snapshot()
+    if snapshot.written:  # kept for the next reader; when the database is busy, this page shows them anyway
+        commit_if_possible("The dashboard snapshot")
     figures = snapshot.figures
     statuses, trend, brands, items = figures.statuses, figures.trend, figures.brands, figures.items
     certificates = figures.certificates
@@ -207,16 +208,6 @@ def overview():
         computed_at=snapshot.computed_at,
         refresh_minutes=math.ceil(snapshots.snapshot_seconds() / 60),
     )
-
-
-def _keep_snapshot() -> None:
-    """Commit the figures this request stored; when that fails the page still shows them."""
-    try:
-        db.session.commit()
-    except OperationalError:
-        # E.g. SQLite's one writer busy past the timeout: the figures are right, only not kept.
-        db.session.rollback()
-        current_app.logger.warning("The dashboard snapshot was not stored", exc_info=True)
 
 
 @bp.get("/exports")
@@ -308,7 +299,7 @@ def import_dry_run():
 @allow(BUREAUS)
 def import_confirm():
     form = ImportConfirmForm()
-    refused = _("This confirmation is not valid for your account any more. Please upload the file again.")
+    refused = translate_message(Message(CONFIRMATION_REFUSED))
     if not form.validate_on_submit():
         flash(refused, "danger")
         return render_template("dashboards/import.html", form=ImportUploadForm()), 400
@@ -316,7 +307,7 @@ def import_confirm():
     try:
         filename = read_import_token(form.token.data, sha256=sha256, user_id=current_user.id)
         data = staged_import(sha256, current_user.id)
-    except (ImportTokenRefused, FileNotFoundError):
+    except (ImportTokenRefused, FileNotFoundError):  # the file is gone: the same as a stale token
         flash(refused, "danger")
         return render_template("dashboards/import.html", form=ImportUploadForm()), 400
     # Checked again: outlets may have changed since the dry run.
@@ -327,15 +318,9 @@ def import_confirm():
             "danger",
         )
         return _review_page(review, sha256, filename)
-    result = apply_import(review, actor=current_user, sha256=sha256)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        flash(
-            _("Someone registered one of these outlets meanwhile. Nothing was imported; please try again."),
-            "danger",
-        )
+    with attempt() as outcome:
+        result = apply_import(review, actor=current_user, sha256=sha256)
+    if not outcome.done:  # e.g. one of the outlets was registered meanwhile: nothing is imported
         return redirect(url_for("dashboards.import_start"))
     discard_staged_import(sha256, current_user.id)  # confirmed once; a second submit finds no file
     flash(

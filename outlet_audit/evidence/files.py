@@ -16,8 +16,8 @@ from io import BytesIO
 
 from PIL import ExifTags, Image, ImageOps
 
-from outlet_audit.evidence.pdf_screen import PdfProblem, PdfRefused, screen_pdf
-from outlet_audit.text import N_, Message, clean_text
+from outlet_audit.evidence.pdf_screen import PdfRefused, screen_pdf
+from outlet_audit.text import N_, Message, Refused, clean_text
 
 # Checked against the header before anything is decoded. Phones save 12-50 MP photos (a 50 MP
 # sensor writes up to 8192 x 6144 = 50.3 MP), which pass; more is a bomb or a panorama. A JPEG
@@ -45,17 +45,6 @@ HEIC_NOT_ACCEPTED = N_(
 )
 IMAGE_DAMAGED = N_("The image is damaged or incomplete and cannot be read.")
 IMAGE_TOO_MANY_PIXELS = N_("The image has too many pixels; the limit is %(limit)d megapixels.")
-PDF_DAMAGED = N_("The PDF is damaged or incomplete.")
-PDF_ENCRYPTED = N_("The PDF is encrypted or password-protected. Upload an unprotected copy.")
-PDF_ACTIVE_CONTENT = N_(
-    "The PDF contains scripts, actions that run by themselves, forms that send data, embedded "
-    "files or other active content, which are not accepted. Print it to a new PDF and upload that."
-)
-PDF_TOO_COMPLEX = N_("The PDF is too large to check once unpacked. Upload a smaller PDF.")
-PDF_IMAGE_TOO_LARGE = N_(
-    "The PDF contains an image of more than %(limit)d megapixels. Scan it at a lower resolution "
-    "and upload that."
-)
 
 
 class EvidenceKind(enum.StrEnum):
@@ -63,12 +52,8 @@ class EvidenceKind(enum.StrEnum):
     DOCUMENT = "document"
 
 
-class UploadRefused(Exception):
+class UploadRefused(Refused):
     """An upload that is not accepted; `message` tells the user why."""
-
-    def __init__(self, message: Message):
-        super().__init__(str(message))
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -367,21 +352,10 @@ def _exif_text(value: object) -> str:
 
 # --- PDF --------------------------------------------------------------------------------
 
-_PDF_MESSAGES = {
-    PdfProblem.DAMAGED: PDF_DAMAGED,
-    PdfProblem.ENCRYPTED: PDF_ENCRYPTED,
-    PdfProblem.ACTIVE_CONTENT: PDF_ACTIVE_CONTENT,
-    PdfProblem.TOO_COMPLEX: PDF_TOO_COMPLEX,
-}
-
 
 def _screen_pdf(data: bytes, max_pixels: int) -> None:
     """Refuse a PDF that is damaged, encrypted, carries active content or unpacks too large."""
     try:
         screen_pdf(data, max_image_pixels=max_pixels)
     except PdfRefused as refused:
-        if refused.problem is PdfProblem.IMAGE_TOO_LARGE:
-            message = Message(PDF_IMAGE_TOO_LARGE, {"limit": max_pixels // 1_000_000})
-        else:
-            message = Message(_PDF_MESSAGES[refused.problem])
-        raise UploadRefused(message) from refused
+        raise UploadRefused(refused.message) from refused  # callers of inspect_upload expect one kind

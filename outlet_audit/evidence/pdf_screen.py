@@ -52,6 +52,8 @@ from pypdf.generic import (
     read_object,
 )
 
+from outlet_audit.text import N_, Message, Refused
+
 PDF_EOF_WINDOW = 1024
 # Reading is pypdf's pure-Python parser, some microseconds a token: these bound it to a few
 # seconds whatever the file. A scanned page has a few objects, a tagged page a few hundred
@@ -157,13 +159,36 @@ class PdfProblem(enum.Enum):
     IMAGE_TOO_LARGE = "image too large"
 
 
-class PdfRefused(Exception):
-    """Why a PDF is not accepted: a `problem` for the user, a `detail` for logs and tests."""
+PDF_DAMAGED = N_("The PDF is damaged or incomplete.")
+PDF_ENCRYPTED = N_("The PDF is encrypted or password-protected. Upload an unprotected copy.")
+PDF_ACTIVE_CONTENT = N_(
+    "The PDF contains scripts, actions that run by themselves, forms that send data, embedded "
+    "files or other active content, which are not accepted. Print it to a new PDF and upload that."
+)
+PDF_TOO_COMPLEX = N_("The PDF is too large to check once unpacked. Upload a smaller PDF.")
+PDF_IMAGE_TOO_LARGE = N_(
+    "The PDF contains an image of more than %(limit)d megapixels. Scan it at a lower resolution "
+    "and upload that."
+)
+PROBLEM_MESSAGES = {
+    PdfProblem.DAMAGED: PDF_DAMAGED,
+    PdfProblem.ENCRYPTED: PDF_ENCRYPTED,
+    PdfProblem.ACTIVE_CONTENT: PDF_ACTIVE_CONTENT,
+    PdfProblem.TOO_COMPLEX: PDF_TOO_COMPLEX,
+    PdfProblem.IMAGE_TOO_LARGE: PDF_IMAGE_TOO_LARGE,  # with the limit in megapixels as `limit`
+}
 
-    def __init__(self, problem: PdfProblem, detail: str):
-        super().__init__(f"{problem.value}: {detail}")
+
+class PdfRefused(Refused):
+    """Why a PDF is not accepted: the user's `message` from its `problem`, a `detail` for logs and tests."""
+
+    def __init__(self, problem: PdfProblem, detail: str, params: dict | None = None):
+        super().__init__(Message(PROBLEM_MESSAGES[problem], params or {}))
         self.problem = problem
         self.detail = detail
+
+    def __str__(self) -> str:
+        return f"{self.problem.value}: {self.detail}"  # what a log or a chained traceback shows
 
 
 def screen_pdf(data: bytes, *, max_image_pixels: int) -> None:
@@ -356,7 +381,11 @@ class _Screen:
     def check_image_size(self, stream: StreamObject) -> None:
         width, height = (self.number(stream.get(key)) for key in ("/Width", "/Height"))
         if width and height and width * height > self.max_image_pixels:
-            raise PdfRefused(PdfProblem.IMAGE_TOO_LARGE, f"image of {width} x {height}")
+            raise PdfRefused(
+                PdfProblem.IMAGE_TOO_LARGE,
+                f"image of {width} x {height}",
+                {"limit": self.max_image_pixels // 1_000_000},
+            )
 
     def count_decoded_size(self, stream: StreamObject) -> None:
         """Count what page contents, fonts and the like decode to, keeping none of it."""

@@ -19,6 +19,7 @@ from outlet_audit.checklist.page import load_state
 from outlet_audit.checklist.permissions import inspection_visible_to
 from outlet_audit.checklist.views import READERS, load_checklist, refusal_json, wants_json
 from outlet_audit.core.i18n import translate_message
+from outlet_audit.core.requests import Outcome, attempt
 from outlet_audit.evidence.files import UploadRefused
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.operations import evidence_store
@@ -112,22 +113,26 @@ def upload(assessment_id: int):
         flash(message, "warning")
         return redirect(back)
     stored, refused = [], []
-    for upload_file in files:
-        try:
-            stored.append(
-                attach_item_evidence(
-                    checklist.assessment,
-                    checklist.application,
-                    checklist.edition,
-                    item_code,
-                    upload_file.read(),
-                    upload_file.filename,
-                    current_user,
+    # One unit of work: each file refused on its own is named and the others are kept; anything
+    # refusing the whole (a stale version) keeps none.
+    with attempt(flash_refusal=not wants_json()) as outcome:
+        for upload_file in files:
+            try:
+                stored.append(
+                    attach_item_evidence(
+                        checklist.assessment,
+                        checklist.application,
+                        checklist.edition,
+                        item_code,
+                        upload_file.read(),
+                        upload_file.filename,
+                        current_user,
+                    )
                 )
-            )
-        except UploadRefused as refusal:
-            refused.append(f"{upload_file.filename}: {translate_message(refusal.message)}")
-    db.session.commit()
+            except UploadRefused as refusal:
+                refused.append(f"{upload_file.filename}: {translate_message(refusal.message)}")
+    if not outcome.done:
+        return _refused(outcome, back)
     if not wants_json():
         for message in refused:
             flash(message, "danger")
@@ -179,12 +184,21 @@ def delete(evidence_id: int):
         flash(message, "warning")
         return redirect(back)
     item_code = evidence.item_code
-    remove_evidence(evidence, current_user, checklist.assessment.kind)
-    db.session.commit()
+    with attempt(flash_refusal=not wants_json()) as outcome:
+        remove_evidence(evidence, current_user, checklist.assessment.kind)
+    if not outcome.done:  # signed off meanwhile: the refusal under the lock
+        return _refused(outcome, back)
     if wants_json():
         item, missing = item_evidence_status(checklist, item_code)
         return jsonify(status="deleted", item=item, missing_count=missing)
     flash(_("The file was removed."), "success")
+    return redirect(back)
+
+
+def _refused(outcome: Outcome, back: str):
+    """Nothing was kept: the reason as JSON for the page's script, else back to the item (flashed)."""
+    if wants_json():
+        return jsonify(status="refused", message=outcome.message), 422
     return redirect(back)
 
 

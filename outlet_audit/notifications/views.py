@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 
 from outlet_audit.access import signed_in
 from outlet_audit.core.params import page_number, record_id
+from outlet_audit.core.requests import attempt
 from outlet_audit.core.security import is_safe_redirect
 from outlet_audit.core.time import utcnow
 from outlet_audit.extensions import db
@@ -56,8 +57,8 @@ def _own_read_notification() -> Notification:
     """The user's notification the form names, marked read (committed) if it was not yet."""
     note = _own_notification()
     if note.read_at is None:
-        note.read_at = utcnow()
-        db.session.commit()
+        with attempt():
+            note.read_at = utcnow()
     return note
 
 
@@ -96,11 +97,12 @@ def mark_read():
 @bp.post("/read-all")
 @signed_in
 def mark_all_read():
-    db.session.execute(
-        update(Notification)
-        .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-    )
-    db.session.commit()
-    flash(_("All notifications are marked as read."), "success")
+    with attempt() as outcome:
+        db.session.execute(
+            update(Notification)
+            .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+            .values(read_at=utcnow())
+        )
+    if outcome.done:
+        flash(_("All notifications are marked as read."), "success")
     return redirect(url_for("notifications.index"))

@@ -18,18 +18,13 @@ from outlet_audit.extensions import db
 from outlet_audit.notifications.operations import notify
 from outlet_audit.outlets.models import VERIFIED_FIELDS, Outlet
 from outlet_audit.roles import Role
-from outlet_audit.text import N_, Message
+from outlet_audit.text import N_, Message, Refused
 
 PROFILE_FIELDS = (*VERIFIED_FIELDS, "phone", "opening_hours")
 
 
-class ProfileRefused(Exception):
+class ProfileRefused(Refused):
     """The profile change cannot be made; `message` says why and `field` names the culprit."""
-
-    def __init__(self, message: Message, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 @dataclass

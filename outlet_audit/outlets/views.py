@@ -10,14 +10,14 @@ from outlet_audit.access import RecordFacts, Scope, allow, current_scope, record
 from outlet_audit.audit.display import OUTLET_FIELD_LABELS
 from outlet_audit.audit.queries import outlet_timeline
 from outlet_audit.core.i18n import cached_datetime_format as format_datetime
-from outlet_audit.core.i18n import current_language, translate_message
+from outlet_audit.core.i18n import current_language
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.params import page_number
+from outlet_audit.core.requests import attempt
 from outlet_audit.extensions import db
 from outlet_audit.outlets.forms import PROFILE_FORM_FIELDS, OutletProfileForm, RejectChangesForm
 from outlet_audit.outlets.models import VERIFIED_FIELDS, Outlet
 from outlet_audit.outlets.operations import (
-    ProfileRefused,
     accept_profile_changes,
     pending_changes,
     reject_profile_changes,
@@ -96,9 +96,10 @@ def verification_queue():
 @allow({Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT})
 def verify(outlet_id: int):
     outlet = db.get_or_404(Outlet, outlet_id)
-    verify_outlet(outlet, actor=current_user)
-    db.session.commit()
-    flash(_("%(name)s is verified; its staff can now sign in.", name=outlet.name), "success")
+    with attempt() as outcome:
+        verify_outlet(outlet, actor=current_user)
+    if outcome.done:
+        flash(_("%(name)s is verified; its staff can now sign in.", name=outlet.name), "success")
     return redirect(url_for("outlets.verification_queue"))
 
 
@@ -106,15 +107,10 @@ def verify(outlet_id: int):
 @allow({Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT})
 def accept_changes(outlet_id: int):
     outlet = db.get_or_404(Outlet, outlet_id)
-    try:
+    with attempt() as outcome:
         accepted = accept_profile_changes(outlet, actor=current_user)
-        db.session.commit()
-    except ProfileRefused as refusal:
-        db.session.rollback()
-        flash(translate_message(refusal.message), "danger")
-    else:
-        if accepted:
-            flash(_("The changes to %(name)s are accepted.", name=outlet.name), "success")
+    if outcome.done and accepted:
+        flash(_("The changes to %(name)s are accepted.", name=outlet.name), "success")
     return redirect(url_for("outlets.verification_queue"))
 
 
@@ -124,13 +120,9 @@ def reject_changes(outlet_id: int):
     outlet = db.get_or_404(Outlet, outlet_id)
     form = RejectChangesForm()
     if form.validate():
-        try:
+        with attempt() as outcome:
             reject_profile_changes(outlet, actor=current_user, reason=form.reason.data or "")
-            db.session.commit()
-        except ProfileRefused as refusal:
-            db.session.rollback()
-            flash(translate_message(refusal.message), "danger")
-        else:
+        if outcome.done:
             flash(
                 _("The changes to %(name)s are not accepted; the outlet is told why.", name=outlet.name),
                 "info",
@@ -169,17 +161,9 @@ def profile():
     form = OutletProfileForm(data=shown, brand=outlet.brand)
     status_code = 200
     if form.validate_on_submit():
-        try:
+        with attempt(flash_refusal=False) as outcome:
             update = update_profile(outlet, form.values(), actor=current_user)
-            db.session.commit()
-        except ProfileRefused as refusal:
-            db.session.rollback()
-            target = {v: k for k, v in PROFILE_FORM_FIELDS.items()}.get(refusal.field)
-            (getattr(form, target).errors if target else form.form_errors).append(
-                translate_message(refusal.message)
-            )
-            status_code = 422
-        else:
+        if outcome.done:
             if update.requested:
                 flash(
                     _("Saved. Changes to verified details wait for the district bureau to check them."),
@@ -190,6 +174,11 @@ def profile():
             else:
                 flash(_("Nothing was changed."), "info")
             return redirect(url_for("outlets.profile"))
+        # The form comes back with what was typed, the reason beside the field it is about.
+        culprit = outcome.refusal.field if outcome.refusal else None
+        target = {v: k for k, v in PROFILE_FORM_FIELDS.items()}.get(culprit)
+        (getattr(form, target).errors if target else form.form_errors).append(outcome.message)
+        status_code = 422
     elif form.errors:
         status_code = 422
     return render_template(

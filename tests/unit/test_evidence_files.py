@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 from PIL import ExifTags, Image
 
-from outlet_audit.evidence import files
+from outlet_audit.evidence import files, pdf_screen
 from outlet_audit.evidence.files import EvidenceKind, UploadRefused, display_filename, inspect_upload
 from tests.checklist_helpers import pdf as make_pdf
 from tests.unit.test_pdf_screen import raw_stream, stream
@@ -462,17 +462,17 @@ def test_an_image_whose_size_cannot_be_read_from_its_header_is_refused_as_damage
 )
 def test_pdfs_with_active_content_are_refused(pdf):
     """More hostile PDFs, and every way of hiding them, are in test_pdf_screen.py."""
-    assert refusal(pdf, "承诺书.pdf").message.template == files.PDF_ACTIVE_CONTENT
+    assert refusal(pdf, "承诺书.pdf").message.template == pdf_screen.PDF_ACTIVE_CONTENT
 
 
 @pytest.mark.parametrize(
     ("pdf", "template"),
     [
-        (make_pdf()[:-8], files.PDF_DAMAGED),
-        (make_pdf()[:200], files.PDF_DAMAGED),
-        (b"%PDF-1.4\n", files.PDF_DAMAGED),
-        (make_pdf() + b"\x00" * 2048, files.PDF_DAMAGED),
-        (make_pdf(trailer=b" /Encrypt << /Filter /Standard /V 2 >>"), files.PDF_ENCRYPTED),
+        (make_pdf()[:-8], pdf_screen.PDF_DAMAGED),
+        (make_pdf()[:200], pdf_screen.PDF_DAMAGED),
+        (b"%PDF-1.4\n", pdf_screen.PDF_DAMAGED),
+        (make_pdf() + b"\x00" * 2048, pdf_screen.PDF_DAMAGED),
+        (make_pdf(trailer=b" /Encrypt << /Filter /Standard /V 2 >>"), pdf_screen.PDF_ENCRYPTED),
     ],
     ids=["eof-cut-off", "truncated", "header-only", "eof-far-from-end", "encrypted"],
 )
@@ -486,7 +486,7 @@ def test_a_pdf_bomb_is_refused():
     pdf = make_pdf(objects=(raw_stream(bomb, b" /Filter /FlateDecode"),))
 
     assert len(pdf) < MB
-    assert refusal(pdf, "report.pdf").message.template == files.PDF_TOO_COMPLEX
+    assert refusal(pdf, "report.pdf").message.template == pdf_screen.PDF_TOO_COMPLEX
 
 
 # --- photo processing -------------------------------------------------------------------

@@ -404,7 +404,7 @@ def test_refusals_reach_the_user_as_the_upload_message():
     with pytest.raises(UploadRefused) as caught:
         inspect_upload(js_open_action_in_object_stream("ascii85"), "a.pdf", max_bytes=10 * MB)
 
-    assert caught.value.message.template == files.PDF_ACTIVE_CONTENT
+    assert caught.value.message.template == pdf_screen.PDF_ACTIVE_CONTENT
 
 
 # --- damaged, encrypted, too large ------------------------------------------------------
@@ -555,7 +555,7 @@ def test_images_are_bounded_by_their_declared_size_not_decoded():
 
     with pytest.raises(UploadRefused) as caught:
         inspect_upload(pdf, "scan.pdf", max_bytes=10 * MB)
-    assert caught.value.message.template == files.PDF_IMAGE_TOO_LARGE
+    assert caught.value.message.template == pdf_screen.PDF_IMAGE_TOO_LARGE
     assert caught.value.message.params == {"limit": files.MAX_PIXELS // 1_000_000}
 
 

@@ -9,6 +9,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from outlet_audit.audit.models import AuditEvent
+from outlet_audit.checklist import attachments
+from outlet_audit.core.time import utcnow
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.roles import Role
 from tests.checklist_helpers import (
@@ -312,3 +314,41 @@ def test_the_edit_page_flags_a_reused_photo_to_the_bureau_only(client, ctx):
     assert "evidence-reused" in page and second.outlet.name in page
     login(client, first.inspector)
     assert "evidence-reused" not in client.get(first.edit_url).get_data(as_text=True)
+
+
+def sign_off_before_the_next_lock(monkeypatch):
+    """The sign-off lands between the page's check and the operation's lock on the assessment."""
+    real_lock = attachments.lock_assessment
+
+    def lock_after_sign_off(assessment_id):
+        assessment = real_lock(assessment_id)
+        assessment.signed_off_at = utcnow()
+        return assessment
+
+    monkeypatch.setattr(attachments, "lock_assessment", lock_after_sign_off)
+
+
+@pytest.mark.parametrize("json", [True, False], ids=["json", "plain-form"])
+def test_a_delete_refused_under_the_lock_says_why_and_keeps_the_file(
+    client, inspection, db_session, monkeypatch, json
+):
+    evidence_id = attach(inspection, "1.1").id
+    login(client, inspection.inspector)
+    sign_off_before_the_next_lock(monkeypatch)
+
+    response = client.post(f"/evidence/{evidence_id}/delete", headers=JSON if json else {})
+
+    if json:
+        assert response.status_code == 422
+        assert response.get_json() == {
+            "status": "refused",
+            "message": "This checklist is signed off and locked.",
+        }
+    else:
+        assert response.status_code == 302 and response.headers["Location"].endswith("#item-1.1")
+        assert "This checklist is signed off and locked." in client.get(inspection.edit_url).get_data(
+            as_text=True
+        )
+    db_session.expire_all()
+    assert db_session.get(Evidence, evidence_id) is not None
+    assert db_session.scalar(select(AuditEvent).where(AuditEvent.action == "evidence_deleted")) is None

@@ -294,3 +294,22 @@ def test_other_roles_cannot_import(client, ctx, role):
     login(client, make_user(role))
     assert client.post("/dashboard/import", data={}).status_code == 403
     assert client.post("/dashboard/import/confirm", data={}).status_code == 403
+
+
+def test_an_outlet_registered_between_the_check_and_the_write_stops_the_whole_import(
+    client, bureau, monkeypatch
+):
+    html = dry_run(client, bureau, csv_file(GOOD)).get_data(as_text=True)
+    make_outlet(permit_number="FX-IMPORT-0001")  # registered by its staff meanwhile
+    db.session.commit()
+    before, audited = outlet_count(), audit_count()
+    # The confirmation's own check runs before the registration lands: the write meets it.
+    monkeypatch.setattr(import_operations, "_outlets_by_permit", lambda permits: {})
+
+    response = confirm(client, html, "valid_rows")
+
+    assert response.status_code == 302 and response.location.endswith("/dashboard/import")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Someone registered one of these outlets meanwhile. Nothing was imported" in page
+    assert (outlet_count(), audit_count()) == (before, audited)
+    assert by_permit("FX-IMPORT-0002") is None

@@ -5,6 +5,7 @@ from flask import get_flashed_messages
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from outlet_audit.access import public
 from outlet_audit.core.requests import attempt
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
@@ -64,3 +65,36 @@ def test_any_other_error_rolls_back_and_propagates(ctx):
         outlet.name = "半途"
         1 / 0  # noqa: B018
     assert _name_in_database(outlet.id) == "旧名"
+
+
+@pytest.fixture
+def refusing_view(app, monkeypatch):
+    """The health check changes an outlet, then refuses outside any `attempt` (as in production)."""
+    outlet = make_outlet(name="旧名")
+    db.session.commit()
+
+    @public
+    def refuse():
+        db.session.get(Outlet, outlet.id).name = "半途"
+        db.session.flush()
+        raise Refused(Message("the outlet %(name)s cannot do this", {"name": "A"}))
+
+    monkeypatch.setitem(app.view_functions, "core.healthz", refuse)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    return outlet
+
+
+def test_an_uncaught_refusal_is_a_422_page_with_its_message_and_nothing_kept(
+    client, english_ui, refusing_view
+):
+    response = client.get("/healthz")
+    assert response.status_code == 422 and response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "the outlet A cannot do this" in page and "<nav" in page
+    assert _name_in_database(refusing_view.id) == "旧名"
+
+
+def test_an_uncaught_refusal_is_json_to_a_json_client(client, english_ui, refusing_view):
+    response = client.get("/healthz", headers={"Accept": "application/json"})
+    assert response.status_code == 422
+    assert response.get_json() == {"status": "refused", "message": "the outlet A cannot do this"}
