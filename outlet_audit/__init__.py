@@ -19,6 +19,7 @@ BLUEPRINT_MODULES = (
     "outlet_audit.criteria.views",
     "outlet_audit.certificates.views",
     "outlet_audit.certificates.public_views",
+    "outlet_audit.reports.views",
     "outlet_audit.dashboards.views",
 )
 

@@ -104,7 +104,7 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "certificates.certificate_pdf": Case(HOLDERS, args={"certificate_id": "certificate.id"}),
     "certificates.detail": Case(HOLDERS, args={"certificate_id": "certificate.id"}),
     "certificates.index": Case({Role.OUTLET: "ok", **BUREAUS}),
-    "certificates.inspection_report": (
+    "reports.inspection_report": (
         Case(HOLDERS, args={"application_id": "done.id"}, label="signed off"),
         Case(
             {**HOLDERS, Role.OUTLET: "404"},  # the outlet has no report until sign-off
