@@ -99,7 +99,7 @@ PAGES = (
     ),
     Page(
         "inspection report PDF",
-        "certificates.inspection_report",
+        "reports.inspection_report",
         Role.DISTRICT_BUREAU,
         requests=spread_over("application_id", "report_application_ids"),
     ),

@@ -28,9 +28,10 @@ from reportlab.pdfgen.canvas import Canvas
 
 from bench.seed import PROJECT_ROOT, _photo, _signature
 from bench.synthetic import answer_profiles
-from outlet_audit.certificates import certificate_pdf, report_pdf
-from outlet_audit.certificates.pdf_fonts import register_fonts, text_runs
+from outlet_audit.certificates import certificate_pdf
 from outlet_audit.criteria import load_edition
+from outlet_audit.pdf.fonts import register_fonts, text_runs
+from outlet_audit.reports import report_pdf
 from outlet_audit.scoring import answers_from_json, score
 
 CERTIFICATE_TARGET = 1.5  # a certificate may take at most 1.5x the bare page

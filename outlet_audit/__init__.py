@@ -12,13 +12,15 @@ BLUEPRINT_MODULES = (
     "outlet_audit.accounts.views",
     "outlet_audit.accounts.admin_views",
     "outlet_audit.outlets.views",
+    "outlet_audit.outlets.import_views",
     "outlet_audit.workflow.views",
     "outlet_audit.notifications.views",
     "outlet_audit.checklist.views",
-    "outlet_audit.evidence.views",
+    "outlet_audit.checklist.evidence_views",
     "outlet_audit.criteria.views",
     "outlet_audit.certificates.views",
     "outlet_audit.certificates.public_views",
+    "outlet_audit.reports.views",
     "outlet_audit.dashboards.views",
 )
 
@@ -72,11 +74,11 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from outlet_audit.accounts.cli import users_cli
+    from outlet_audit.backup import backup_command, restore_command
     from outlet_audit.certificates.cli import certificates_cli
-    from outlet_audit.core.backup import backup_command, restore_command
-    from outlet_audit.core.demo import demo_cli
     from outlet_audit.criteria.cli import criteria_cli
     from outlet_audit.dashboards.cli import dashboards_cli
+    from outlet_audit.demo.cli import demo_cli
     from outlet_audit.evidence.cli import evidence_cli
 
     app.cli.add_command(users_cli)

@@ -97,7 +97,7 @@ class BaseConfig:
     # 0 computes them on every request and stores nothing.
     DASHBOARD_SNAPSHOT_SECONDS = _env_int("DASHBOARD_SNAPSHOT_SECONDS", 300)
 
-    # Issued certificates and signed-off reports are rendered once and kept (certificates/pdf_cache.py);
+    # Issued certificates and signed-off reports are rendered once and kept (pdf/cache.py);
     # None: <instance>/pdf-cache. 0 bytes renders every download and keeps nothing.
     PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR") or None
     PDF_CACHE_MAX_BYTES = _env_int("PDF_CACHE_MAX_BYTES", 512 * 1024 * 1024)

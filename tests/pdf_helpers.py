@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageStat
 from pypdf import PdfReader
 
 from outlet_audit.certificates.certificate_pdf import CertificateData
-from outlet_audit.certificates.report_pdf import (
+from outlet_audit.reports.report_pdf import (
     BureauDecision,
     InspectorSignOff,
     LevelShortfall,

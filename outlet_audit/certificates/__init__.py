@@ -1,1 +1,2 @@
-"""Certificates: numbering, the certificate PDF and the inspection report PDF."""
+"""Certificates: numbering, issuing and revoking, which are valid today (queries), the certificate PDF
+and the public verification pages."""

@@ -22,10 +22,11 @@ from reportlab.pdfgen.pathobject import PDFPathObject
 from reportlab.platypus import Paragraph, Table, TableStyle
 
 from outlet_audit.certificates.numbering import LEVEL_LABELS, CertificateLevel, parse_certificate_number
-from outlet_audit.certificates.pdf_fonts import (
+from outlet_audit.pdf.fonts import (
     CJK_FONT,
-    LATIN_SERIF,
     LATIN_SERIF_ITALIC,
+    bilingual_label,
+    cjk_style,
     clean_text,
     draw_mixed_string,
     format_date_zh,
@@ -236,9 +237,7 @@ def _details_table(rows, width: float, size: float) -> Table:
     value_style = _style("value", size, textColor=INK, leading=size * 1.3)
     cells = [
         [
-            Paragraph(
-                f'{zh}<br/><font name="{LATIN_SERIF}" size="7" color="#666666">{en}</font>', label_style
-            ),
+            Paragraph(bilingual_label(zh, en), label_style),
             Paragraph(paragraph_markup(value), value_style),
         ]
         for zh, en, value in rows
@@ -359,8 +358,7 @@ def _draw_verify_line(canvas: Canvas, url: str) -> None:
 
 
 def _style(name: str, size: float, **options) -> ParagraphStyle:
-    options.setdefault("leading", size * 1.25)
-    return ParagraphStyle(name, fontName=CJK_FONT, fontSize=size, wordWrap="CJK", **options)
+    return cjk_style(name, size, 1.25, **options)
 
 
 def _draw_fitted_paragraph(

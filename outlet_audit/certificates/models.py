@@ -4,6 +4,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from outlet_audit.certificates.state import StoredCertificateState
 from outlet_audit.core.time import utcnow
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
@@ -37,7 +38,7 @@ class Certificate(db.Model):
     issuing_bureau: Mapped[str] = mapped_column(String(100))
     issued_on: Mapped[date]
     valid_until: Mapped[date]
-    state: Mapped[str] = mapped_column(String(12), default="active")
+    state: Mapped[str] = mapped_column(String(12), default=StoredCertificateState.ACTIVE)
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(Text)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -14,7 +14,8 @@ from outlet_audit.audit.models import AuditEvent
 from outlet_audit.audit.operations import record
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.numbering import certificate_number
-from outlet_audit.certificates.state import REMINDER_DAYS, due_reminder
+from outlet_audit.certificates.queries import valid_certificate_clause
+from outlet_audit.certificates.state import REMINDER_DAYS, StoredCertificateState, due_reminder
 from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.core.urls import path_for
 from outlet_audit.criteria.editions import pinned_edition
@@ -113,7 +114,7 @@ def _supersede_older(certificate: Certificate, application) -> None:
     older = db.session.scalars(
         select(Certificate).where(
             Certificate.outlet_id == certificate.outlet_id,
-            Certificate.state == "active",
+            Certificate.state == StoredCertificateState.ACTIVE,
             Certificate.id != certificate.id,
         )
     )
@@ -122,7 +123,7 @@ def _supersede_older(certificate: Certificate, application) -> None:
             certificate.level == "city" and old.level == "district"
         )
         if replaced or old.level == certificate.level:
-            old.state = "superseded"
+            old.state = StoredCertificateState.SUPERSEDED
             old.superseded_by_id = certificate.id
             record(
                 "certificate_superseded",
@@ -148,8 +149,13 @@ def revoke_certificate(certificate: Certificate, actor, reason: str) -> Certific
     # Conditional: of two bureau users revoking at once, one wins and the other is told.
     result = db.session.execute(
         update(Certificate)
-        .where(Certificate.id == certificate.id, Certificate.state == "active")
-        .values(state="revoked", revoked_at=now, revoked_reason=reason, revoked_by_id=actor.id)
+        .where(Certificate.id == certificate.id, Certificate.state == StoredCertificateState.ACTIVE)
+        .values(
+            state=StoredCertificateState.REVOKED,
+            revoked_at=now,
+            revoked_reason=reason,
+            revoked_by_id=actor.id,
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -163,8 +169,8 @@ def revoke_certificate(certificate: Certificate, actor, reason: str) -> Certific
         application_id=certificate.application_id,
         outlet_id=certificate.outlet_id,
         field="state",
-        old="active",
-        new="revoked",
+        old=StoredCertificateState.ACTIVE,
+        new=StoredCertificateState.REVOKED,
         reason=reason,
     )
     notify(
@@ -188,8 +194,7 @@ def send_expiry_reminders(today: date) -> list[tuple[Certificate, int]]:
     candidates = db.session.scalars(
         select(Certificate)
         .where(
-            Certificate.state == "active",
-            Certificate.valid_until >= today,
+            valid_certificate_clause(today),
             Certificate.valid_until <= horizon,
         )
         .order_by(Certificate.valid_until, Certificate.id)

@@ -17,9 +17,9 @@ from markupsafe import Markup
 from sqlalchemy import bindparam, select
 
 from outlet_audit.access import public
-from outlet_audit.certificates.data import escape_like
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.numbering import DISTRICTS, parse_certificate_number
+from outlet_audit.certificates.queries import escape_like, valid_certificate_clause
 from outlet_audit.certificates.state import STATE_COLOURS, CertificateState, certificate_state
 from outlet_audit.core.i18n import current_language
 from outlet_audit.core.params import page_number
@@ -76,13 +76,13 @@ VERIFY_QUERY = (
     )
     .where(_certificates.c.number == bindparam("number"))
 )
-# Currently valid (state active, not past valid_until: `state_condition(VALID)`), in the order of
+# Currently valid (`valid_certificate_clause`: state active, not past valid_until), in the order of
 # ix_certificates_district_level_state, so a page is read off the index instead of sorting every
 # certified outlet: by district, city level first, the newest certificate first.
 DIRECTORY_QUERY = (
     select(*_PUBLIC_COLUMNS)
     .select_from(_WITH_OUTLET_AND_DISTRICT)
-    .where(_certificates.c.state == "active", _certificates.c.valid_until >= bindparam("today"))
+    .where(valid_certificate_clause(bindparam("today"), _certificates))
     .order_by(
         _certificates.c.district_id,
         _certificates.c.level,

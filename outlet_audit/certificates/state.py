@@ -14,7 +14,17 @@ from outlet_audit.text import N_
 REMINDER_DAYS = (90, 30)
 
 
+class StoredCertificateState(enum.StrEnum):
+    """What a certificate row holds in `state` (and the database's check allows). Never "expired"."""
+
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+
+
 class CertificateState(enum.StrEnum):
+    """The state people see: an active certificate is valid or expired by its date."""
+
     VALID = "valid"
     EXPIRED = "expired"
     REVOKED = "revoked"
@@ -39,11 +49,11 @@ STATE_COLOURS = {
 
 def certificate_state(stored_state: str, valid_until: date, today: date) -> CertificateState:
     """The state people see: revoked and superseded as stored, an active one valid or expired by date."""
-    if stored_state == "revoked":
+    if stored_state == StoredCertificateState.REVOKED:
         return CertificateState.REVOKED
-    if stored_state == "superseded":
+    if stored_state == StoredCertificateState.SUPERSEDED:
         return CertificateState.SUPERSEDED
-    if stored_state != "active":
+    if stored_state != StoredCertificateState.ACTIVE:
         raise ValueError(f"unknown certificate state {stored_state!r}")
     return CertificateState.VALID if today <= valid_until else CertificateState.EXPIRED
 

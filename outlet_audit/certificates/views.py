@@ -1,13 +1,10 @@
-"""Certificates for the people who hold and manage them: list, detail, PDFs, revocation.
+"""Certificates for the people who hold and manage them: list, detail, the PDF, revocation.
 
 The outlet sees its own certificates, a district bureau those of its district and the city
 bureau all of them. Inspectors have no certificate pages.
 """
 
-import gc
-from io import BytesIO
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -24,32 +21,27 @@ from outlet_audit.access import (
     record_loader,
 )
 from outlet_audit.certificates.certificate_pdf import render_certificate
-from outlet_audit.certificates.data import (
-    certificate_counts_by_state,
-    certificate_data,
-    escape_like,
-    inspection_for,
-    report_data,
-    state_condition,
-    verify_url,
-)
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.operations import revoke_certificate
-from outlet_audit.certificates.pdf_cache import rendered_pdf
-from outlet_audit.certificates.report_pdf import render_inspection_report
-from outlet_audit.certificates.state import STATE_COLOURS, STATE_LABELS, CertificateState, certificate_state
-from outlet_audit.checklist.permissions import inspection_visible_to
+from outlet_audit.certificates.pdf_data import certificate_data, verify_url
+from outlet_audit.certificates.queries import certificate_counts_by_state, escape_like, state_condition
+from outlet_audit.certificates.state import (
+    STATE_COLOURS,
+    STATE_LABELS,
+    CertificateState,
+    StoredCertificateState,
+    certificate_state,
+)
 from outlet_audit.core.forms import BaseForm, PlainBaseForm
-from outlet_audit.core.i18n import current_language
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.params import page_number
 from outlet_audit.core.requests import attempt
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
+from outlet_audit.pdf.cache import rendered_pdf
+from outlet_audit.pdf.responses import pdf_download
 from outlet_audit.roles import Role
-from outlet_audit.workflow import record_facts  # noqa: F401  (registers the application_id loader)
-from outlet_audit.workflow.models import Application
 
 bp = Blueprint("certificates", __name__)
 nav_entry(
@@ -179,7 +171,8 @@ def _detail_page(certificate: Certificate, revoke_form: RevokeForm, status: int 
                 if APPLICATION_ENDPOINT in views
                 else None
             ),
-            can_revoke=current_user.role == Role.DISTRICT_BUREAU and certificate.state == "active",
+            can_revoke=current_user.role == Role.DISTRICT_BUREAU
+            and certificate.state == StoredCertificateState.ACTIVE,
             revoke_form=revoke_form,
         ),
         status,
@@ -193,7 +186,7 @@ def certificate_pdf(certificate_id: int):
     # The state is not printed today; in the key all the same, so a revoked certificate can never
     # be answered with a copy kept from before, whatever the certificate comes to show.
     pdf = rendered_pdf("certificate", certificate_data(certificate), render_certificate, certificate.state)
-    return _pdf_response(pdf, f"{certificate.number}.pdf")
+    return pdf_download(pdf, f"{certificate.number}.pdf")
 
 
 @bp.post("/certificates/<int:certificate_id>/revoke")
@@ -208,32 +201,3 @@ def revoke(certificate_id: int):
     if outcome.done:  # else the reason is flashed: the certificate's state, not the form, is the matter
         flash(_("Certificate %(number)s is revoked.", number=certificate.number), "success")
     return redirect(url_for("certificates.detail", certificate_id=certificate_id))
-
-
-@bp.get("/reports/<int:application_id>/inspection-report.pdf")
-@allow(HOLDERS)
-def inspection_report(application_id: int):
-    application = db.get_or_404(Application, application_id)
-    inspection = inspection_for(application)
-    # Not yet for the outlet while the inspectors are still at work: as if there were no report.
-    if inspection is None or not inspection_visible_to(current_user, inspection):
-        abort(404)
-    data = report_data(application, inspection)
-    if inspection.signed_off_at is None:  # a checklist still being filled in: nothing to keep
-        pdf = _render_report(data)
-    else:
-        pdf = rendered_pdf("report", data, _render_report, current_language())
-    return _pdf_response(pdf, f"inspection-report-{application.reference}.pdf")
-
-
-def _render_report(data) -> bytes:
-    pdf = render_inspection_report(data)
-    gc.collect(1)  # the layout's objects (and any decoded picture) sit in reference cycles: free them now
-    return pdf
-
-
-def _pdf_response(pdf: bytes, filename: str):
-    response = send_file(BytesIO(pdf), mimetype="application/pdf", as_attachment=True, download_name=filename)
-    # Private records: never kept by shared caches, always fetched fresh.
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from outlet_audit.audit.operations import record
-from outlet_audit.certificates.models import Certificate
+from outlet_audit.certificates.queries import holds_valid_certificate
 from outlet_audit.checklist.locking import AssessmentNotLocked, holds_lock, lock_assessment
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
@@ -224,24 +224,8 @@ def _audit_answer(assessment, item_code, old, row, actor) -> None:
 
 
 def holds_valid_district_certificate(outlet_id: int) -> bool:
-    """A valid district certificate, or a city one (which supersedes it and includes it), is held."""
-    return outlet_id in valid_certificate_holders([outlet_id])
-
-
-def valid_certificate_holders(outlet_ids: Iterable[int]) -> set[int]:
-    """Those of the outlets that hold a valid district or city certificate today, in one statement."""
-    return set(
-        db.session.scalars(
-            select(Certificate.outlet_id)
-            .where(
-                Certificate.outlet_id.in_(outlet_ids),
-                Certificate.level.in_(("district", "city")),
-                Certificate.state == "active",
-                Certificate.valid_until >= today_in_shanghai(),
-            )
-            .distinct()
-        )
-    )
+    """A valid district certificate, or a city one (which supersedes it and includes it), is held today."""
+    return holds_valid_certificate(outlet_id, today_in_shanghai())
 
 
 def outlet_profile(outlet_id: int) -> dict[str, str]:

@@ -16,10 +16,11 @@ from datetime import datetime
 from sqlalchemy import select
 
 from outlet_audit.certificates.operations import add_months
+from outlet_audit.certificates.queries import valid_certificate_holders
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
-from outlet_audit.checklist.service import profile_of, scoring_answers, valid_certificate_holders
-from outlet_audit.core.time import utcnow
+from outlet_audit.checklist.service import profile_of, scoring_answers
+from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.criteria.model import LEVEL_CODES, Edition
 from outlet_audit.criteria.stored import StoredEdition
@@ -184,7 +185,7 @@ def measure_impact(
         return impact
     for batch in _latest_inspections(impact.since, tuple(bases), district, batch_size):
         answers = _answers_of([row.assessment_id for row in batch])
-        holders = valid_certificate_holders([row.outlet_id for row in batch])
+        holders = valid_certificate_holders([row.outlet_id for row in batch], today_in_shanghai())
         for row in batch:
             impact.read += 1
             compare(

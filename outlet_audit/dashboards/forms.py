@@ -1,19 +1,15 @@
-"""The dashboard's filter form (GET, kept in the URL) and the bulk import's two forms."""
+"""The dashboard's filter form (GET, kept in the URL)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, RadioField, SelectField, SubmitField
+from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Optional, Regexp, ValidationError
+from wtforms.validators import Optional, ValidationError
 
 from outlet_audit.certificates.numbering import LEVEL_LABELS, CertificateLevel
 from outlet_audit.core.forms import BaseForm, BoundedDateField
 from outlet_audit.core.i18n import current_language
 from outlet_audit.outlets.forms import district_choices
 from outlet_audit.outlets.models import KNOWN_BRANDS
-
-IMPORT_VALID_ROWS = "valid_rows"
-IMPORT_ALL_OR_NOTHING = "all_or_nothing"
 
 
 def level_choices() -> list[SelectChoice]:
@@ -50,26 +46,3 @@ class DashboardFilterForm(BaseForm):
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("The end date is before the start date."))
-
-
-class ImportUploadForm(BaseForm):
-    file = FileField(
-        _l("Filled-in template (.xlsx or .csv)"),
-        validators=[FileRequired(_l("Choose the file to check."))],
-    )
-    submit = SubmitField(_l("Check the file (nothing is saved yet)"))
-
-
-class ImportConfirmForm(BaseForm):
-    sha256 = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{64}$")])
-    token = HiddenField(validators=[DataRequired()])
-    mode = RadioField(
-        _l("What to import"),
-        choices=[
-            SelectChoice(IMPORT_ALL_OR_NOTHING, _l("Import only if every row is valid")),
-            SelectChoice(IMPORT_VALID_ROWS, _l("Import the valid rows, skip the rest")),
-        ],
-        default=IMPORT_ALL_OR_NOTHING,
-        validators=[DataRequired()],
-    )
-    submit = SubmitField(_l("Import"))

@@ -23,7 +23,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Select, case, func, select
 
 from outlet_audit.certificates.models import Certificate
-from outlet_audit.certificates.state import CertificateState, certificate_state
+from outlet_audit.certificates.queries import valid_certificate_clause
+from outlet_audit.certificates.state import CertificateState, StoredCertificateState, certificate_state
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.criteria.editions import pinned_edition
@@ -182,7 +183,7 @@ def certificate_conditions(f: Filters) -> list:
 
 def _certified_outlets(f: Filters):
     """Outlets holding a certificate in force today (of the chosen level), one row each."""
-    conditions = [Certificate.state == "active", Certificate.valid_until >= f.today]
+    conditions = [valid_certificate_clause(f.today)]
     if f.level is not None:
         conditions.append(Certificate.level == f.level)
     return select(Certificate.outlet_id).where(*conditions).group_by(Certificate.outlet_id).subquery()
@@ -215,8 +216,8 @@ def applications_by_status(f: Filters) -> list[tuple[Status, int]]:
 def certificates_by_level_and_state(f: Filters) -> dict[tuple[str, CertificateBucket], int]:
     # The same rule as certificate_bucket (and certificates.state), written as SQL.
     bucket = case(
-        (Certificate.state == "revoked", CertificateBucket.REVOKED.value),
-        (Certificate.state == "superseded", CertificateBucket.SUPERSEDED.value),
+        (Certificate.state == StoredCertificateState.REVOKED, CertificateBucket.REVOKED.value),
+        (Certificate.state == StoredCertificateState.SUPERSEDED, CertificateBucket.SUPERSEDED.value),
         (Certificate.valid_until < f.today, CertificateBucket.EXPIRED.value),
         (
             Certificate.valid_until <= f.today + timedelta(days=EXPIRING_WITHIN_DAYS),

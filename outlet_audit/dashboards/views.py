@@ -1,20 +1,16 @@
-"""Bureau dashboards, exports and the bulk outlet import.
+"""Bureau dashboards and exports.
 
-A district bureau sees and exports its own district and imports into it; the city bureau
-sees every district, can pick one, and imports into any. The scope is applied by building
+A district bureau sees and exports its own district; the city bureau sees every district
+and can pick one. The scope is applied by building
 `Filters.district_id` from `current_scope()`, never from the URL alone.
 """
 
-import io
 import math
 from datetime import date
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
     Response,
-    current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -30,39 +26,30 @@ from markupsafe import Markup
 
 from outlet_audit.access import Scope, allow, current_scope
 from outlet_audit.certificates.numbering import LEVEL_LABELS, CertificateLevel
-from outlet_audit.core.i18n import current_language, translate_message
+from outlet_audit.core.i18n import current_language
 from outlet_audit.core.navigation import nav_entry
-from outlet_audit.core.requests import attempt, commit_if_possible
+from outlet_audit.core.requests import commit_if_possible
+from outlet_audit.core.spreadsheets import (
+    CSV_MIMETYPE,
+    XLSX_MIMETYPE,
+    attachment_disposition,
+    iter_csv,
+    spool_xlsx,
+)
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import reporting_edition
-from outlet_audit.outlets.models import KNOWN_BRANDS
-from outlet_audit.outlets.reference import all_districts, district_name
+from outlet_audit.outlets.reference import district_name
 from outlet_audit.roles import Role
-from outlet_audit.text import Message
 from outlet_audit.workflow.states import STATUS_LABELS
 
 from . import charts, export_rows, queries, snapshots
-from .exports import CSV_MIMETYPE, XLSX_MIMETYPE, iter_csv, spool_xlsx
-from .forms import IMPORT_ALL_OR_NOTHING, DashboardFilterForm, ImportConfirmForm, ImportUploadForm
-from .import_operations import (
-    CONFIRMATION_REFUSED,
-    ImportTokenRefused,
-    apply_import,
-    discard_staged_import,
-    import_token,
-    read_import_token,
-    review_import,
-    stage_import,
-    staged_import,
-)
-from .outlet_import import COLUMN_BY_KEY, ImportFileError, template_csv, write_template_xlsx
+from .forms import DashboardFilterForm
 from .queries import CertificateBucket, Filters
 
 bp = Blueprint("dashboards", __name__, url_prefix="/dashboard")
 BUREAUS = {Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT, Role.CITY_BUREAU: Scope.ALL}
 nav_entry("dashboards.overview", _l("Dashboard"), set(BUREAUS), order=10)
 nav_entry("dashboards.exports_page", _l("Exports"), set(BUREAUS), order=70)
-nav_entry("dashboards.import_start", _l("Import"), set(BUREAUS), order=75)
 
 # Charts are drawn this wide and shown at most a little wider (dashboards.css), so their text
 # stays readable from a 390 px phone to a desktop column.
@@ -234,119 +221,9 @@ def export(kind: str, fmt: str):
     filename = f"{sheet_title}-{f.today:%Y%m%d}.{fmt}"
     if fmt == "csv":
         response = Response(stream_with_context(iter_csv(header, rows)), mimetype=CSV_MIMETYPE)
-        response.headers["Content-Disposition"] = _attachment(filename, f"{kind}-{f.today:%Y%m%d}.csv")
+        response.headers["Content-Disposition"] = attachment_disposition(
+            filename, f"{kind}-{f.today:%Y%m%d}.csv"
+        )
         return response
     spool = spool_xlsx(header, rows, sheet_title=sheet_title)
     return send_file(spool, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=filename)
-
-
-def _attachment(filename: str, ascii_fallback: str) -> str:
-    return f"attachment; filename={ascii_fallback}; filename*=UTF-8''{quote(filename)}"
-
-
-# --- bulk import -------------------------------------------------------------------------------
-
-
-def _allowed_districts() -> set[int] | None:
-    return None if current_scope() is Scope.ALL else {current_user.district_id}
-
-
-@bp.get("/import")
-@allow(BUREAUS)
-def import_start():
-    return render_template("dashboards/import.html", form=ImportUploadForm())
-
-
-@bp.get("/import/template.<any(xlsx, csv):fmt>")
-@allow(BUREAUS)
-def import_template(fmt: str):
-    if fmt == "csv":
-        response = Response(template_csv(), mimetype=CSV_MIMETYPE)
-        response.headers["Content-Disposition"] = _attachment(
-            "网点导入模板.csv", "outlet-import-template.csv"
-        )
-        return response
-    allowed = _allowed_districts()
-    names = [d.name_zh for d in all_districts() if allowed is None or d.id in allowed]
-    buffer = io.BytesIO()
-    write_template_xlsx(buffer, districts=names, brands=KNOWN_BRANDS)
-    buffer.seek(0)
-    return send_file(buffer, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name="网点导入模板.xlsx")
-
-
-@bp.post("/import")
-@allow(BUREAUS)
-def import_dry_run():
-    form = ImportUploadForm()
-    if not form.validate_on_submit():
-        return render_template("dashboards/import.html", form=form), 400
-    upload = form.file.data
-    data = upload.read(current_app.config["UPLOAD_MAX_BYTES"] + 1)
-    filename = upload.filename or "upload"
-    if len(data) > current_app.config["UPLOAD_MAX_BYTES"]:
-        form.file.errors.append(_("The file is larger than the site accepts."))
-        return render_template("dashboards/import.html", form=form), 400
-    try:
-        review = review_import(data, filename, allowed_district_ids=_allowed_districts())
-    except ImportFileError as error:
-        form.file.errors.append(translate_message(error.message))
-        return render_template("dashboards/import.html", form=form), 400
-    sha256 = stage_import(data, current_user.id)  # kept for the confirmation, which must not trust the client
-    return _review_page(review, sha256, filename)
-
-
-@bp.post("/import/confirm")
-@allow(BUREAUS)
-def import_confirm():
-    form = ImportConfirmForm()
-    refused = translate_message(Message(CONFIRMATION_REFUSED))
-    if not form.validate_on_submit():
-        flash(refused, "danger")
-        return render_template("dashboards/import.html", form=ImportUploadForm()), 400
-    sha256 = form.sha256.data
-    try:
-        filename = read_import_token(form.token.data, sha256=sha256, user_id=current_user.id)
-        data = staged_import(sha256, current_user.id)
-    except (ImportTokenRefused, FileNotFoundError):  # the file is gone: the same as a stale token
-        flash(refused, "danger")
-        return render_template("dashboards/import.html", form=ImportUploadForm()), 400
-    # Checked again: outlets may have changed since the dry run.
-    review = review_import(data, filename, allowed_district_ids=_allowed_districts())
-    if form.mode.data == IMPORT_ALL_OR_NOTHING and not review.ok:
-        flash(
-            _("Nothing was imported: %(count)d rows have problems.", count=len(review.problem_rows())),
-            "danger",
-        )
-        return _review_page(review, sha256, filename)
-    with attempt() as outcome:
-        result = apply_import(review, actor=current_user, sha256=sha256)
-    if not outcome.done:  # e.g. one of the outlets was registered meanwhile: nothing is imported
-        return redirect(url_for("dashboards.import_start"))
-    discard_staged_import(sha256, current_user.id)  # confirmed once; a second submit finds no file
-    flash(
-        _(
-            "Import finished: %(created)d outlets created, %(updated)d updated, %(unchanged)d unchanged, "
-            "%(skipped)d rows skipped.",
-            created=result.created,
-            updated=result.updated,
-            unchanged=result.unchanged,
-            skipped=result.skipped_rows,
-        ),
-        "success",
-    )
-    return redirect(url_for("dashboards.import_start"))
-
-
-def _review_page(review, sha256: str, filename: str):
-    confirm = ImportConfirmForm(
-        formdata=None, sha256=sha256, token=import_token(sha256, current_user.id, filename)
-    )
-    districts = {d.id: d for d in all_districts()}
-    return render_template(
-        "dashboards/import_review.html",
-        review=review,
-        confirm=confirm,
-        filename=filename,
-        columns=COLUMN_BY_KEY,
-        districts=districts,
-    )

@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from outlet_audit.accounts.forms import AccountFieldsMixin
 from outlet_audit.core.forms import BaseForm
@@ -91,3 +92,31 @@ class OutletProfileForm(OutletFieldsMixin, BaseForm):
 
 class RejectChangesForm(BaseForm):
     reason = TextAreaField(_l("Why the changes are not accepted"), validators=[Length(max=2000)])
+
+
+# The bulk import (import_views.py): upload a file to check, then confirm what to import.
+IMPORT_VALID_ROWS = "valid_rows"
+IMPORT_ALL_OR_NOTHING = "all_or_nothing"
+
+
+class ImportUploadForm(BaseForm):
+    file = FileField(
+        _l("Filled-in template (.xlsx or .csv)"),
+        validators=[FileRequired(_l("Choose the file to check."))],
+    )
+    submit = SubmitField(_l("Check the file (nothing is saved yet)"))
+
+
+class ImportConfirmForm(BaseForm):
+    sha256 = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{64}$")])
+    token = HiddenField(validators=[DataRequired()])
+    mode = RadioField(
+        _l("What to import"),
+        choices=[
+            SelectChoice(IMPORT_ALL_OR_NOTHING, _l("Import only if every row is valid")),
+            SelectChoice(IMPORT_VALID_ROWS, _l("Import the valid rows, skip the rest")),
+        ],
+        default=IMPORT_ALL_OR_NOTHING,
+        validators=[DataRequired()],
+    )
+    submit = SubmitField(_l("Import"))

@@ -1,7 +1,7 @@
 """Demo applications in several states, made the way users make them: every step through
 `apply_transition`, answers through the checklist service, files through the evidence store.
 
-Called by `flask demo load` (core/demo.py). Never in production: the demo command refuses there.
+Called by `flask demo load` (demo/cli.py). Never in production: the demo command refuses there.
 """
 
 import io

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from outlet_audit.audit.operations import record
 from outlet_audit.certificates.models import Certificate
+from outlet_audit.certificates.state import StoredCertificateState
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.service import holds_valid_district_certificate, missing_for_sign_off
 from outlet_audit.criteria.editions import active_edition, pinned_edition, store_edition
@@ -67,7 +68,7 @@ def renewable_certificate(outlet_id: int, certificate_id: int | None) -> Certifi
         select(Certificate).where(
             Certificate.id == certificate_id,
             Certificate.outlet_id == outlet_id,
-            Certificate.state == "active",
+            Certificate.state == StoredCertificateState.ACTIVE,
         )
     )
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from outlet_audit.access import Scope, allow
 from outlet_audit.certificates.models import Certificate
+from outlet_audit.certificates.state import StoredCertificateState
 from outlet_audit.checklist.service import get_or_create_assessment
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.navigation import nav_entry
@@ -51,7 +52,7 @@ def my_applications():
     ).all()
     certificates = db.session.scalars(
         select(Certificate)
-        .where(Certificate.outlet_id == outlet.id, Certificate.state == "active")
+        .where(Certificate.outlet_id == outlet.id, Certificate.state == StoredCertificateState.ACTIVE)
         .order_by(Certificate.valid_until)
     ).all()
     return render_template(

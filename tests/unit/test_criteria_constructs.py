@@ -399,7 +399,7 @@ def test_generated_form_takes_every_new_construct():
 def test_report_renders_the_second_edition():
     from datetime import datetime
 
-    from outlet_audit.certificates.report_pdf import (
+    from outlet_audit.reports.report_pdf import (
         ReportData,
         ReportItem,
         ReportSection,

@@ -8,7 +8,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from outlet_audit.dashboards.exports import (
+from outlet_audit.core.spreadsheets import (
     CSV_CHUNK_CHARS,
     WIDTH_SAMPLE_ROWS,
     iter_csv,

@@ -179,7 +179,7 @@ def test_imported_cells_are_cleaned_like_typed_text():
     import csv
     import io
 
-    from outlet_audit.dashboards.outlet_import import EXAMPLE_ROW, TEMPLATE_HEADER, parse_import_file
+    from outlet_audit.outlets.outlet_import import EXAMPLE_ROW, TEMPLATE_HEADER, parse_import_file
 
     text = io.StringIO()
     name, address = "\u202e顺丰\u200b南桥\ufeff营业部 ", "奉贤区\u2066测试路\u2069 1 号"

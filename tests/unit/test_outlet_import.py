@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from outlet_audit.dashboards.outlet_import import (
+from outlet_audit.outlets.outlet_import import (
     COLUMNS,
     EXAMPLE_ROW,
     TEMPLATE_HEADER,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from outlet_audit.certificates.certificate_pdf import CertificateData
-from outlet_audit.certificates.pdf_cache import SHARDS, PdfCache, fingerprint
+from outlet_audit.pdf.cache import SHARDS, PdfCache, fingerprint
 from tests.pdf_helpers import photo_jpeg, sample_certificate, sample_report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,7 +84,7 @@ def test_equal_data_gives_the_same_fingerprint_in_any_process():
     key = fingerprint("report", sample_report(), "zh")
     assert fingerprint("report", sample_report(), "zh") == key
     script = (
-        "from outlet_audit.certificates.pdf_cache import fingerprint\n"
+        "from outlet_audit.pdf.cache import fingerprint\n"
         "from tests.pdf_helpers import sample_report\n"
         "print(fingerprint('report', sample_report(), 'zh'))\n"
     )

@@ -17,14 +17,14 @@ from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4, landscape
 
 from outlet_audit.certificates.certificate_pdf import render_certificate
-from outlet_audit.certificates.pdf_fonts import (
+from outlet_audit.pdf.fonts import (
     CJK_FONT,
     format_points,
     paragraph_markup,
     pdf_date_formatter,
     register_fonts,
 )
-from outlet_audit.certificates.report_pdf import (
+from outlet_audit.reports.report_pdf import (
     MAX_THUMBNAILS_PER_ITEM,
     THUMBNAIL_PIXELS,
     ReportItem,
@@ -263,7 +263,7 @@ def test_pdfs_do_not_depend_on_the_process(certificate_pdf, tmp_path):
     script = (
         "import sys\n"
         "from outlet_audit.certificates.certificate_pdf import render_certificate\n"
-        "from outlet_audit.certificates.report_pdf import render_inspection_report\n"
+        "from outlet_audit.reports.report_pdf import render_inspection_report\n"
         "from tests.pdf_helpers import sample_certificate, sample_report\n"
         "sys.stdout.buffer.write(render_certificate(sample_certificate()))\n"
         "(__import__('pathlib').Path(sys.argv[1])).write_bytes(render_inspection_report(sample_report()))\n"

@@ -16,7 +16,7 @@ from tests.conftest import counted_statements
 from tests.factories import district, login, make_application, make_outlet, make_user
 
 SHA256 = "cbe444d1f0a9e33b7c1d2e3f4a5b6c7d8e9f00112233445566778899aabbccdd"
-IMPORT_REASON = f"bulk import, file sha256 {SHA256}"  # as dashboards.import_operations writes it
+IMPORT_REASON = f"bulk import, file sha256 {SHA256}"  # as outlets.import_operations writes it
 TYPED_REASON = "与许可证登记不一致，请核对。"
 RAW_ACTION = re.compile(r"\b[a-z]+_[a-z_]+\b")  # outlet_registered, evidence_deleted, ...
 

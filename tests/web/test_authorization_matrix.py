@@ -104,7 +104,7 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "certificates.certificate_pdf": Case(HOLDERS, args={"certificate_id": "certificate.id"}),
     "certificates.detail": Case(HOLDERS, args={"certificate_id": "certificate.id"}),
     "certificates.index": Case({Role.OUTLET: "ok", **BUREAUS}),
-    "certificates.inspection_report": (
+    "reports.inspection_report": (
         Case(HOLDERS, args={"application_id": "done.id"}, label="signed off"),
         Case(
             {**HOLDERS, Role.OUTLET: "404"},  # the outlet has no report until sign-off
@@ -172,10 +172,10 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "criteria.withdraw": Case({Role.ADMIN: "ok"}, args={"choice_id": 1}),
     "dashboards.export": Case(BUREAUS, args={"kind": "applications", "fmt": "csv"}),
     "dashboards.exports_page": Case(BUREAUS),
-    "dashboards.import_confirm": Case(BUREAUS),
-    "dashboards.import_dry_run": Case(BUREAUS),
-    "dashboards.import_start": Case(BUREAUS),
-    "dashboards.import_template": Case(BUREAUS, args={"fmt": "xlsx"}),
+    "outlet_import.confirm": Case(BUREAUS),
+    "outlet_import.dry_run": Case(BUREAUS),
+    "outlet_import.start": Case(BUREAUS),
+    "outlet_import.template": Case(BUREAUS, args={"fmt": "xlsx"}),
     "dashboards.overview": Case(BUREAUS),
     "evidence.delete": (
         Case(

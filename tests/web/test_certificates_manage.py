@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from outlet_audit.access import Scope, allow
 from outlet_audit.audit.models import AuditEvent
-from outlet_audit.certificates.data import state_condition
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.operations import RevocationRefused, issue_certificate, revoke_certificate
+from outlet_audit.certificates.queries import state_condition
 from outlet_audit.certificates.state import CertificateState, certificate_state
 from outlet_audit.certificates.views import RENEWAL_ENDPOINT
 from outlet_audit.core.time import today_in_shanghai

@@ -7,10 +7,10 @@ import pytest
 import zxingcpp
 from flask import url_for
 
-from outlet_audit.certificates.data import report_data
-from outlet_audit.certificates.pdf_fonts import format_date_zh
-from outlet_audit.certificates.report_pdf import MAX_THUMBNAILS_PER_ITEM
 from outlet_audit.checklist.service import get_or_create_assessment
+from outlet_audit.pdf.fonts import format_date_zh
+from outlet_audit.reports.data import report_data
+from outlet_audit.reports.report_pdf import MAX_THUMBNAILS_PER_ITEM
 from outlet_audit.roles import Role
 from tests.certificate_helpers import image_count, make_certified, pdf_text
 from tests.factories import login, make_application, make_outlet, make_user

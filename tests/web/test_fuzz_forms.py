@@ -115,8 +115,8 @@ FORMS: dict[str, Form] = {
     "criteria.save_draft_edition": Form((Role.ADMIN,), ("draft", "file_name", "content_hash")),
     "criteria.schedule": Form((Role.ADMIN,), ("edition", "active_from")),
     "criteria.withdraw": Form((Role.ADMIN,), args={"choice_id": 1}),
-    "dashboards.import_confirm": Form(BUREAU + (Role.CITY_BUREAU,), ("sha256", "token", "mode")),
-    "dashboards.import_dry_run": Form(BUREAU, files=("file",)),
+    "outlet_import.confirm": Form(BUREAU + (Role.CITY_BUREAU,), ("sha256", "token", "mode")),
+    "outlet_import.dry_run": Form(BUREAU, files=("file",)),
     "evidence.delete": Form((Role.INSPECTOR,), args={"evidence_id": "inspection_photo.id"}),
     "evidence.upload": Form(
         (Role.INSPECTOR,), ("item_code",), args={"assessment_id": "inspection.id"}, files=("file",)

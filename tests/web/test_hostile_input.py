@@ -721,7 +721,7 @@ def test_the_import_refuses_files_that_are_no_spreadsheet(client, crew, db_sessi
 
 def xlsx_bomb(rows: int, padding: int = 0) -> bytes:
     """A workbook: a header, `rows` empty rows and `padding` spaces. Small zipped, huge unzipped."""
-    from outlet_audit.dashboards.outlet_import import template_csv
+    from outlet_audit.outlets.outlet_import import template_csv
 
     header = next(csv.reader(io.StringIO(template_csv().lstrip("\ufeff"))))
     cells = "".join(f'<c t="inlineStr"><is><t>{name}</t></is></c>' for name in header)
@@ -775,7 +775,7 @@ def test_the_import_refuses_a_zip_bomb_without_unpacking_it(client, crew, db_ses
 
 def test_imported_free_text_stays_inert_in_the_review_and_in_the_pages_after(client, crew, db_session):
     """The bulk import is the other way free text arrives: a spreadsheet's cells."""
-    from outlet_audit.dashboards.outlet_import import TEMPLATE_HEADER
+    from outlet_audit.outlets.outlet_import import TEMPLATE_HEADER
 
     cells = [
         payload("in"),

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from outlet_audit.audit.models import AuditEvent
-from outlet_audit.dashboards import import_operations
-from outlet_audit.dashboards.outlet_import import TEMPLATE_HEADER
 from outlet_audit.extensions import db
+from outlet_audit.outlets import import_operations
 from outlet_audit.outlets.models import Outlet
+from outlet_audit.outlets.outlet_import import TEMPLATE_HEADER
 from outlet_audit.roles import Role
 from tests.dashboard_helpers import read_table
 from tests.factories import district, login, make_outlet, make_user

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from outlet_audit.dashboards import import_operations
+from outlet_audit.outlets import import_operations
 from outlet_audit.roles import Role
 from tests.factories import make_user
 from tests.web.test_import import GOOD, by_permit, confirm, csv_file, dry_run, hidden, row

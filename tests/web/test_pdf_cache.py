@@ -3,11 +3,13 @@
 import pytest
 from flask_babel import force_locale
 
-from outlet_audit.certificates import views
-from outlet_audit.certificates.data import certificate_data, report_data
-from outlet_audit.certificates.pdf_cache import KINDS
-from outlet_audit.certificates.report_pdf import render_inspection_report
+from outlet_audit.certificates import views as certificate_views
+from outlet_audit.certificates.pdf_data import certificate_data
 from outlet_audit.checklist.service import get_or_create_assessment
+from outlet_audit.pdf.cache import KINDS
+from outlet_audit.reports import views as report_views
+from outlet_audit.reports.data import report_data
+from outlet_audit.reports.report_pdf import render_inspection_report
 from tests.certificate_helpers import make_certified, pdf_text
 from tests.checklist_helpers import Inspection, complete, workflow_links  # noqa: F401  (fixture)
 from tests.factories import login
@@ -29,10 +31,10 @@ def kept(app, monkeypatch, tmp_path):
     """A fresh cache folder, and counters of the renders behind each download."""
     monkeypatch.setitem(app.config, "PDF_CACHE_DIR", str(tmp_path / "pdf-cache"))
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "http://pdf-test.example/")
-    certificates = Counter(views.render_certificate)
-    reports = Counter(views.render_inspection_report)
-    monkeypatch.setattr(views, "render_certificate", certificates)
-    monkeypatch.setattr(views, "render_inspection_report", reports)
+    certificates = Counter(certificate_views.render_certificate)
+    reports = Counter(report_views.render_inspection_report)
+    monkeypatch.setattr(certificate_views, "render_certificate", certificates)
+    monkeypatch.setattr(report_views, "render_inspection_report", reports)
     return type(
         "Kept", (), {"root": tmp_path / "pdf-cache", "certificates": certificates, "reports": reports}
     )
@@ -60,7 +62,7 @@ def report_url(application) -> str:
 
 def fresh_certificate(app, certificate) -> bytes:
     with app.test_request_context():
-        return views.render_certificate.render(certificate_data(certificate))
+        return certificate_views.render_certificate.render(certificate_data(certificate))
 
 
 def fresh_report(app, application, locale="zh_CN") -> bytes:

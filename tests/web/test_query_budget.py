@@ -238,7 +238,7 @@ def inspection_report(_user, size):
     application, _inspection = inspection_with_evidence(
         inspector, size, status="inspected", signed_off=True, files=True
     )
-    return same_request("certificates.inspection_report", application_id=application.id)
+    return same_request("reports.inspection_report", application_id=application.id)
 
 
 def public_verification(_user, size):
@@ -285,9 +285,7 @@ CASES = [
     BudgetCase("checklist page", "checklist.edit", Role.INSPECTOR, checklist_page),
     BudgetCase("answer save", "checklist.save_item", Role.INSPECTOR, answer_save),
     BudgetCase("certificate PDF", "certificates.certificate_pdf", Role.DISTRICT_BUREAU, certificate_pdf),
-    BudgetCase(
-        "inspection report PDF", "certificates.inspection_report", Role.DISTRICT_BUREAU, inspection_report
-    ),
+    BudgetCase("inspection report PDF", "reports.inspection_report", Role.DISTRICT_BUREAU, inspection_report),
     BudgetCase("public verification", "public.verify_number", None, public_verification),
     BudgetCase("public directory", "public.directory", None, public_directory),
     BudgetCase("XLSX export", "dashboards.export", Role.DISTRICT_BUREAU, xlsx_export),

@@ -35,7 +35,7 @@ FILENAME = "site-UNSIGNED-7Q3.jpg"
 JSON = {"Accept": "application/json"}
 # Endpoints the sweep must have asked, so it can never pass by asking nothing.
 MUST_ASK = {
-    "certificates.inspection_report",
+    "reports.inspection_report",
     "checklist.edit",
     "checklist.result",
     "evidence.file",

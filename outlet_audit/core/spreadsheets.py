@@ -25,6 +25,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from itertools import chain, islice
 from typing import Any, BinaryIO
+from urllib.parse import quote
 
 import xlsxwriter
 
@@ -58,6 +59,11 @@ _SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 # Control characters that the xlsx XML cannot hold: dropped (XlsxWriter would write them as
 # escapes like "_x0007_", which readers other than Excel show literally).
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def attachment_disposition(filename: str, ascii_fallback: str) -> str:
+    """The Content-Disposition of a streamed download: the (Chinese) name, and ASCII for old clients."""
+    return f"attachment; filename={ascii_fallback}; filename*=UTF-8''{quote(filename)}"
 
 
 def neutralise_cell(value: Any) -> Any:

@@ -5,6 +5,9 @@ pg_dump's custom format and pg_restore. The archive also holds the evidence file
 rows refer to (read from the same snapshot as the dump; bytes no row names stay out) and a
 manifest naming the database kind and the migration revision. Restore checks both before it
 touches anything and refuses an archive of another kind or another schema revision.
+
+A whole-application command beside the app factory, not in core/: it reads the evidence store,
+and the ground floor imports no feature.
 """
 
 import json

@@ -23,10 +23,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from outlet_audit.core.spreadsheets import iter_csv
 from outlet_audit.outlets.rules import is_valid_permit_number, normalise_permit_number
 from outlet_audit.text import N_, Message, Refused, clean_text
-
-from .exports import iter_csv
 
 
 @dataclass(frozen=True)

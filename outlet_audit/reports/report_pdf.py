@@ -36,10 +36,11 @@ from reportlab.platypus import (
 )
 
 from outlet_audit.certificates.numbering import LEVEL_LABELS, CertificateLevel
-from outlet_audit.certificates.pdf_fonts import (
+from outlet_audit.pdf.fonts import (
     CJK_FONT,
-    LATIN_SERIF,
     LATIN_SERIF_BOLD,
+    bilingual_label,
+    cjk_style,
     draw_mixed_string,
     format_date,
     format_datetime,
@@ -217,8 +218,7 @@ def _shorten_to_width(text: str, width: float, size: float) -> str:
 
 
 def _style(name: str, size: float = 8.5, **options) -> ParagraphStyle:
-    options.setdefault("leading", size * 1.3)
-    return ParagraphStyle(name, fontName=CJK_FONT, fontSize=size, wordWrap="CJK", **options)
+    return cjk_style(name, size, 1.3, **options)
 
 
 BODY = _style("body", 9)
@@ -244,7 +244,7 @@ def _text(text: str, style: ParagraphStyle = CELL, limit: int | None = None) -> 
 
 def _label(zh: str, en: str, style: ParagraphStyle = LABEL) -> Paragraph:
     """A fixed bilingual label (our own markup, not user text)."""
-    return Paragraph(f'{zh}<br/><font name="{LATIN_SERIF}" size="7" color="#666666">{en}</font>', style)
+    return Paragraph(bilingual_label(zh, en), style)
 
 
 def _heading(text: str) -> list:

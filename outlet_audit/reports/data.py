@@ -1,4 +1,4 @@
-"""What the certificate and the inspection report PDFs print, read from the database.
+"""What the inspection report PDF prints, read from the database.
 
 Everything is taken from stored data (dates included, never the clock), so the same data
 gives byte-identical PDFs. Texts are chosen or translated for the reader's language here;
@@ -11,14 +11,24 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, or_, select
 
 from outlet_audit.accounts.models import User
 from outlet_audit.audit.models import AuditEvent
-from outlet_audit.certificates.certificate_pdf import CertificateData
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.operations import issuing_bureau
-from outlet_audit.certificates.report_pdf import (
+from outlet_audit.checklist.models import Answer as AnswerRow
+from outlet_audit.checklist.models import Assessment
+from outlet_audit.checklist.service import holds_valid_district_certificate, outlet_profile, scoring_answers
+from outlet_audit.core.i18n import current_language, translate_message
+from outlet_audit.core.time import SHANGHAI
+from outlet_audit.criteria.editions import pinned_edition
+from outlet_audit.criteria.model import Edition, Item, decimal_text
+from outlet_audit.evidence.models import Evidence
+from outlet_audit.evidence.operations import evidence_store
+from outlet_audit.evidence.storage import StoredFileCorrupted
+from outlet_audit.extensions import db
+from outlet_audit.reports.report_pdf import (
     MAX_THUMBNAILS_PER_ITEM,
     BureauDecision,
     InspectorSignOff,
@@ -27,19 +37,6 @@ from outlet_audit.certificates.report_pdf import (
     ReportItem,
     ReportSection,
 )
-from outlet_audit.certificates.state import CertificateState
-from outlet_audit.checklist.models import Answer as AnswerRow
-from outlet_audit.checklist.models import Assessment
-from outlet_audit.checklist.service import holds_valid_district_certificate, outlet_profile, scoring_answers
-from outlet_audit.core.i18n import current_language, translate_message
-from outlet_audit.core.time import SHANGHAI
-from outlet_audit.core.urls import path_for
-from outlet_audit.criteria.editions import pinned_edition
-from outlet_audit.criteria.model import Edition, Item, decimal_text
-from outlet_audit.evidence.models import Evidence
-from outlet_audit.evidence.operations import evidence_store
-from outlet_audit.evidence.storage import StoredFileCorrupted
-from outlet_audit.extensions import db
 from outlet_audit.scoring import Answer, ItemScore, ScoreResult, SectionScore, score
 from outlet_audit.scoring.engine import SKIPPED_BY_CONDITION, SKIPPED_BY_PROFILE
 from outlet_audit.text import N_, Message
@@ -48,44 +45,6 @@ SCORE_SCALE = Decimal(100)  # the engine's total is a percentage of the applicab
 DECISION_ACTIONS = ("approve", "confirm_city_level", "reject")
 LEVEL_RANKS = {"district": 1, "city": 2}
 BONUS_SECTION_CODE = "+"
-
-
-def state_condition(state: CertificateState, today: date):
-    """The SQL twin of `certificate_state`: certificates that show `state` today."""
-    if state is CertificateState.VALID:
-        return and_(Certificate.state == "active", Certificate.valid_until >= today)
-    if state is CertificateState.EXPIRED:
-        return and_(Certificate.state == "active", Certificate.valid_until < today)
-    return Certificate.state == state.value
-
-
-def escape_like(text: str) -> str:
-    """Make typed text match literally in LIKE (with escape="\\"): % and _ are no wildcards."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def verify_url(number: str) -> str:
-    """The public verification address of a certificate number, as printed and put in the QR code."""
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return base + path_for("public.verify_number", number=number)
-
-
-def certificate_data(certificate: Certificate) -> CertificateData:
-    outlet = certificate.outlet
-    return CertificateData(
-        number=certificate.number,
-        level=certificate.level,
-        outlet_name=outlet.name,
-        outlet_address=outlet.address,
-        brand=outlet.brand,
-        total_score=certificate.score,
-        criteria_edition_id=certificate.edition_id,
-        criteria_content_hash=certificate.edition_hash,
-        issued_on=certificate.issued_on,
-        valid_until=certificate.valid_until,
-        issuing_bureau=certificate.issuing_bureau,
-        verify_url=verify_url(certificate.number),
-    )
 
 
 def shanghai_time(moment: datetime) -> datetime:
@@ -364,19 +323,3 @@ def _decision(application) -> BureauDecision | None:
         decided_at=shanghai_time(application.decided_at),
         opinion=application.decision_opinion or "",
     )
-
-
-def certificate_counts_by_state(where, today: date) -> dict[CertificateState, int]:
-    """How many certificates matching `where` show each state today, in one query."""
-    expired = func.sum(case((Certificate.valid_until < today, 1), else_=0))
-    rows = db.session.execute(
-        select(Certificate.state, func.count(), expired).where(where).group_by(Certificate.state)
-    )
-    counts = dict.fromkeys(CertificateState, 0)
-    for stored, count, expired_count in rows:
-        if stored == "active":
-            counts[CertificateState.VALID] += count - (expired_count or 0)
-            counts[CertificateState.EXPIRED] += expired_count or 0
-        else:
-            counts[CertificateState(stored)] += count
-    return counts

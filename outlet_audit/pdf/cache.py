@@ -5,7 +5,8 @@ again and again, and rendering one takes 10 to 70 ms of ReportLab layout. So the
 kept, but never under the record's id: the key is a sha256 over the renderer's whole input
 (the CertificateData or ReportData, photo and signature bytes included), the context the
 caller adds (the certificate's state, the reader's language) and the renderer's own version
-(the source of this package and the versions of ReportLab, Pillow, segno and zlib). Anything
+(the source of this package, of the module that defines the data's type, which is its
+renderer, and the versions of ReportLab, Pillow, segno and zlib). Anything
 that changes what would be printed (a revocation, a reopened and again signed-off
 inspection, another language, an edited outlet name, a new release) is a new key, so a
 stale file can never be found; an unchanged input gives the bytes a new render would give,
@@ -23,8 +24,10 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import inspect
 import logging
 import os
+import sys
 import tempfile
 import time
 import zlib
@@ -62,16 +65,27 @@ def cache_for_app() -> "PdfCache":
 
 def fingerprint(kind: str, data, *context) -> str:
     """A sha256 that changes whenever the renderer's input, the context or the renderer changes."""
-    digest = hashlib.sha256(renderer_version())
+    digest = hashlib.sha256(renderer_version(type(data).__module__))
     _feed(digest, (kind, data, context))
     return digest.hexdigest()
 
 
 @functools.cache
-def renderer_version() -> bytes:
-    """What decides the bytes besides the data: this package's code and the libraries that draw."""
+def renderer_version(data_module: str) -> bytes:
+    """What decides the bytes besides the data: the code that draws and the libraries it draws with.
+
+    The code is this package (fonts, text), the module that defines the data's type (each renderer
+    keeps its data class beside its drawing code: certificate_pdf.py, report_pdf.py) and the
+    modules of ours that renderer takes names from (the level labels it prints, say).
+    """
     digest = hashlib.sha256()
-    for source in sorted(Path(__file__).parent.glob("*.py")):
+    sources = set(Path(__file__).parent.glob("*.py"))
+    renderer = sys.modules.get(data_module)
+    if renderer is not None:
+        used = {inspect.getmodule(value) for value in vars(renderer).values()} | {renderer}
+        ours = (m for m in used if m is not None and m.__name__.startswith("outlet_audit."))
+        sources |= {Path(m.__file__) for m in ours if getattr(m, "__file__", None)}
+    for source in sorted(sources):
         digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
     for version in (reportlab.Version, PIL.__version__, segno.__version__, zlib.ZLIB_RUNTIME_VERSION):
         digest.update(version.encode() + b"\0")

@@ -31,14 +31,20 @@ from outlet_audit.evidence.storage import INCOMING_PREFIX, write_atomically
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import KNOWN_BRANDS, Outlet
 from outlet_audit.outlets.operations import verify_outlet
+from outlet_audit.outlets.outlet_import import (
+    COLUMN_BY_KEY,
+    OutletRow,
+    RowProblem,
+    parse_import_file,
+    validate_rows,
+)
 from outlet_audit.outlets.reference import all_districts
 from outlet_audit.text import N_, Message, Refused
 
-from .outlet_import import COLUMN_BY_KEY, OutletRow, RowProblem, parse_import_file, validate_rows
-
 # Compared with an existing outlet, in this order; `verified` because an import verifies.
 COMPARED_FIELDS = ("name", "brand", "district_id", "address", "manager", "phone", "opening_hours", "verified")
-TOKEN_SALT = "dashboards.outlet-import"  # noqa: S105 - a signing namespace, not a secret
+TOKEN_SALT = "dashboards.outlet-import"  # noqa: S105 - a signing namespace, not a secret (kept from when the
+# import lived in dashboards: a token signed before the move still opens its staged file)
 TOKEN_MAX_AGE_SECONDS = 2 * 3600
 LOOKUP_BATCH = 500
 STAGED_PER_USER = 5  # dry runs a user may have waiting at once (several tabs); older ones go

@@ -26,6 +26,7 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from reportlab import rl_config
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 
@@ -72,6 +73,17 @@ def paragraph_markup(text: str) -> str:
         escaped = escape(run, {'"': "&quot;", "'": "&#39;"}).replace("\n", "<br/>")
         parts.append(f'<font name="{font}">{escaped}</font>' if font == LATIN_SERIF else escaped)
     return "".join(parts)
+
+
+def cjk_style(name: str, size: float, leading_ratio: float, **options) -> ParagraphStyle:
+    """A paragraph style in the CJK font that wraps as Chinese text does (between any characters)."""
+    options.setdefault("leading", size * leading_ratio)
+    return ParagraphStyle(name, fontName=CJK_FONT, fontSize=size, wordWrap="CJK", **options)
+
+
+def bilingual_label(zh: str, en: str) -> str:
+    """Paragraph markup of a fixed label of ours (not user text): the Chinese, the English small below."""
+    return f'{zh}<br/><font name="{LATIN_SERIF}" size="7" color="#666666">{en}</font>'
 
 
 def mixed_string_width(text: str, size: float) -> float:

@@ -3,6 +3,10 @@
 Files are served only to users whose scope reaches the record (the `evidence_id` loader),
 never sniffed as another type, PDFs always as downloads. Thumbnails are addressed by their
 content hash, so the browser may keep them privately for a year.
+
+These are checklist pages (every file hangs on a checklist item, a signature or an assessment),
+so they live in checklist/ under the "evidence" blueprint and /evidence/ URLs; evidence/ keeps
+what files are: checking, storing, quotas.
 """
 
 from io import BytesIO
