@@ -28,10 +28,22 @@ def current_language() -> str:
 
 
 def translate_message(message: Message) -> str:
-    """Translate a message made by pure code, filling in its parameters."""
+    """Translate a message made by pure code, filling in its parameters.
+
+    A parameter may itself be a message, or a tuple of them (sentences, joined by a space):
+    a refusal that lists what is missing names each thing in the reader's language too.
+    """
     from flask_babel import gettext
 
-    return gettext(message.template, **message.params)
+    return gettext(message.template, **{name: _translated(value) for name, value in message.params.items()})
+
+
+def _translated(value):
+    if isinstance(value, Message):
+        return translate_message(value)
+    if isinstance(value, tuple) and value and all(isinstance(part, Message) for part in value):
+        return " ".join(translate_message(part) for part in value)
+    return value
 
 
 def request_locale():

@@ -17,7 +17,7 @@ from io import BytesIO
 from PIL import ExifTags, Image, ImageOps
 
 from outlet_audit.evidence.pdf_screen import PdfProblem, PdfRefused, screen_pdf
-from outlet_audit.text import N_, Message, clean_text
+from outlet_audit.text import N_, Message, Refused, clean_text
 
 # Checked against the header before anything is decoded. Phones save 12-50 MP photos (a 50 MP
 # sensor writes up to 8192 x 6144 = 50.3 MP), which pass; more is a bomb or a panorama. A JPEG
@@ -63,12 +63,8 @@ class EvidenceKind(enum.StrEnum):
     DOCUMENT = "document"
 
 
-class UploadRefused(Exception):
+class UploadRefused(Refused):
     """An upload that is not accepted; `message` tells the user why."""
-
-    def __init__(self, message: Message):
-        super().__init__(str(message))
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from outlet_audit.roles import Role
+from outlet_audit.text import Message
 from outlet_audit.workflow.states import (
     ACTION_LABELS,
     FINAL_STATUSES,
@@ -20,6 +21,7 @@ from outlet_audit.workflow.states import (
     Level,
     Payload,
     Status,
+    SubmissionGaps,
     TransitionRefused,
     available_actions,
     can,
@@ -92,6 +94,7 @@ VALID_PAYLOAD = Payload(
     rectification_deadline=TODAY + timedelta(days=14),
     evidence_count=2,
     granted_level=Level.DISTRICT,
+    confirmed=True,
 )
 
 
@@ -107,7 +110,7 @@ def make_facts(status: Status = S.DRAFT, **changes) -> ApplicationFacts:
         level_reached=Level.CITY,
         approvals_required_for_city=(R.DISTRICT_BUREAU,),
         checklist_complete=True,
-        commitment_letter_attached=True,
+        submission_gaps=SubmissionGaps(),
         edition_item_codes=frozenset({"W1", "W2", "T1"}),
         rectification_deadline=TODAY - timedelta(days=1),
     )
@@ -244,12 +247,18 @@ DISTRICT_ONLY = (R.DISTRICT_BUREAU,)
 CITY_MUST_CONFIRM = (R.DISTRICT_BUREAU, R.CITY_BUREAU)
 DAY = timedelta(days=1)
 
+LETTER_MISSING = SubmissionGaps(commitment=(Message("The signed commitment letter is not uploaded."),))
+NOT_YET_SUBMITTABLE = "The application cannot be submitted yet: %(count)d things are missing. %(missing)s"
+NOT_CONFIRMED = "confirm that these answers and this evidence are what you found on site"
+TOO_LONG = "keep what you write within %(max)d characters"
+
 PAYLOAD_REFUSALS = [
     # (status, action, fact changes, payload changes, template)
-    (S.DRAFT, A.SUBMIT, {"commitment_letter_attached": False}, {},
-     "attach the commitment letter signed by the outlet's legal representative before submitting"),
-    (S.RETURNED, A.RESUBMIT, {"commitment_letter_attached": False}, {},
-     "attach the commitment letter signed by the outlet's legal representative before submitting"),
+    (S.DRAFT, A.SUBMIT, {"submission_gaps": LETTER_MISSING}, {}, NOT_YET_SUBMITTABLE),
+    (S.RETURNED, A.RESUBMIT, {"submission_gaps": LETTER_MISSING}, {}, NOT_YET_SUBMITTABLE),
+    (S.SUBMITTED, A.RETURN, {}, {"reasons": "x" * 4001}, TOO_LONG),
+    (S.INSPECTED, A.REOPEN_INSPECTION, {}, {"reasons": "x" * 4001}, TOO_LONG),
+    (S.INSPECTED, A.APPROVE, {}, {"opinion": "x" * 4001}, TOO_LONG),
     (S.SUBMITTED, A.RETURN, {}, {"reasons": ""}, "give the reasons"),
     (S.SUBMITTED, A.RETURN, {}, {"reasons": "  \n "}, "give the reasons"),
     (S.SUBMITTED, A.REJECT, {}, {"reasons": ""}, "give the reasons"),
@@ -270,6 +279,8 @@ PAYLOAD_REFUSALS = [
      "the inspection date cannot be in the past"),
     (S.INSPECTION_SCHEDULED, A.SIGN_OFF, {"checklist_complete": False}, {},
      "answer every checklist item before signing off"),
+    (S.INSPECTION_SCHEDULED, A.SIGN_OFF, {}, {"confirmed": False}, NOT_CONFIRMED),
+    (S.RECTIFICATION_SUBMITTED, A.SIGN_OFF, {}, {"confirmed": False}, NOT_CONFIRMED),
     (S.RECTIFICATION_SUBMITTED, A.SIGN_OFF, {"checklist_complete": False}, {},
      "answer every checklist item before signing off"),
     (S.INSPECTED, A.REQUEST_RECTIFICATION, {}, {"rectification_item_codes": frozenset()},
