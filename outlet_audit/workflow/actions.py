@@ -39,7 +39,7 @@ from outlet_audit.workflow.forms import (
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.states import Action, Level, Payload, Status
 
-APPLICATION_PAGE = "workflow.transition"
+TRANSITION_ROUTE = "workflow.transition"
 
 # What an action writes on the application (and its checklists) once the state machine agreed.
 Effects = Callable[[Application, User, Payload, Status, datetime], None]
@@ -63,7 +63,7 @@ class ActionSpec:
     # The checklists it scores, or opens or closes to their editors ("self", "inspection"): their
     # locks are held before the facts are read, so a save lands wholly before it or after.
     checklists: tuple[str, ...] = ()
-    door: str = APPLICATION_PAGE
+    door: str = TRANSITION_ROUTE
     form_page: FormPage | None = None
 
 

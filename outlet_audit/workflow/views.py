@@ -21,15 +21,13 @@ from outlet_audit.text import Message
 
 # Registering the application_id loader, and adding the outlet's pages and the lists to `bp`.
 from outlet_audit.workflow import record_facts, views_lists, views_outlet  # noqa: F401
-from outlet_audit.workflow.actions import actions_through, door
+from outlet_audit.workflow.actions import TRANSITION_ROUTE, actions_through, door
 from outlet_audit.workflow.blueprint import APPLICATION_READERS, bp
 from outlet_audit.workflow.drafting import record_upload
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.operations import actor_for, application_facts, apply_transition
 from outlet_audit.workflow.page import build_action_form, render_application
 from outlet_audit.workflow.states import ACTION_LABELS, STATUS_LABELS, Action, can
-
-TRANSITION = "workflow.transition"
 
 
 @bp.get("/<int:application_id>")
@@ -40,7 +38,7 @@ def application_detail(application_id: int):
 
 @bp.post("/<int:application_id>/transition")
 @allow(APPLICATION_READERS)
-@door(TRANSITION)
+@door(TRANSITION_ROUTE)
 def transition(application_id: int):
     application = db.get_or_404(Application, application_id)
     action = _posted_action()
@@ -74,7 +72,7 @@ def _posted_action() -> Action:
         action = Action(request.form.get("action", ""))
     except ValueError:
         abort(400)
-    if action not in actions_through(TRANSITION):
+    if action not in actions_through(TRANSITION_ROUTE):
         abort(400)
     return action
 

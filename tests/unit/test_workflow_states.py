@@ -13,6 +13,7 @@ from outlet_audit.text import Message
 from outlet_audit.workflow.states import (
     ACTION_LABELS,
     FINAL_STATUSES,
+    MAX_TEXT,
     STATUS_LABELS,
     TRANSITIONS,
     Action,
@@ -256,9 +257,9 @@ PAYLOAD_REFUSALS = [
     # (status, action, fact changes, payload changes, template)
     (S.DRAFT, A.SUBMIT, {"submission_gaps": LETTER_MISSING}, {}, NOT_YET_SUBMITTABLE),
     (S.RETURNED, A.RESUBMIT, {"submission_gaps": LETTER_MISSING}, {}, NOT_YET_SUBMITTABLE),
-    (S.SUBMITTED, A.RETURN, {}, {"reasons": "x" * 4001}, TOO_LONG),
-    (S.INSPECTED, A.REOPEN_INSPECTION, {}, {"reasons": "x" * 4001}, TOO_LONG),
-    (S.INSPECTED, A.APPROVE, {}, {"opinion": "x" * 4001}, TOO_LONG),
+    (S.SUBMITTED, A.RETURN, {}, {"reasons": "x" * (MAX_TEXT + 1)}, TOO_LONG),
+    (S.INSPECTED, A.REOPEN_INSPECTION, {}, {"reasons": "x" * (MAX_TEXT + 1)}, TOO_LONG),
+    (S.INSPECTED, A.APPROVE, {}, {"opinion": "x" * (MAX_TEXT + 1)}, TOO_LONG),
     (S.SUBMITTED, A.RETURN, {}, {"reasons": ""}, "give the reasons"),
     (S.SUBMITTED, A.RETURN, {}, {"reasons": "  \n "}, "give the reasons"),
     (S.SUBMITTED, A.REJECT, {}, {"reasons": ""}, "give the reasons"),
@@ -493,6 +494,32 @@ def test_unanswered_rectification_can_be_rejected_once_the_deadline_has_passed()
         "the rectification deadline has not passed yet"
     )
     assert plan_transition(facts, A.REJECT, DISTRICT, payload(today=TODAY + 4 * DAY)) == S.REJECTED
+
+
+def test_the_submission_refusal_lists_every_gap_once_as_a_sentence():
+    gaps = SubmissionGaps(
+        eligibility=(Message("Declaration %(code)s is not affirmed.", {"code": "E1"}),),
+        self_assessment=(Message("%(code)s: no answer", {"code": "1.2, 4.3"}),),
+        commitment=LETTER_MISSING.commitment,
+        self_assessment_items=2,
+    )
+    with pytest.raises(TransitionRefused) as caught:
+        plan_transition(make_facts(S.DRAFT, submission_gaps=gaps), A.SUBMIT, ACTORS[R.OUTLET], VALID_PAYLOAD)
+    message = caught.value.message
+    assert message.template == NOT_YET_SUBMITTABLE and message.params["count"] == 4
+    assert [str(sentence) for sentence in message.params["missing"]] == [
+        "Declaration E1 is not affirmed.",
+        "Self-assessment: 1.2, 4.3: no answer.",
+        "The signed commitment letter is not uploaded.",
+    ]
+
+
+def test_text_as_long_as_allowed_passes():
+    facts = make_facts(S.SUBMITTED)
+    assert (
+        plan_transition(facts, A.RETURN, ACTORS[R.DISTRICT_BUREAU], payload(reasons="x" * MAX_TEXT))
+        == S.RETURNED
+    )
 
 
 # --- random walks ---
