@@ -9,7 +9,6 @@ import struct
 import zlib
 from pathlib import Path
 
-import pytest
 from PIL import ExifTags, Image
 
 from outlet_audit.checklist.forms import FIELD_BUILDERS, field_name
@@ -25,27 +24,6 @@ PUDONG_PATH = Path(__file__).parent / "data" / "criteria" / "pudong-pilot-2026.y
 
 def pudong_edition():
     return load_edition(PUDONG_PATH)
-
-
-@pytest.fixture
-def workflow_links(app, monkeypatch):
-    """Let transitions build their notification link before the workflow pages exist.
-
-    `apply_transition` links to `workflow.application_detail`, which the workflow feature adds;
-    until then this answers a placeholder for that one endpoint and changes nothing else.
-    """
-    if "workflow.application_detail" in app.view_functions:
-        return
-    from flask import url_for as real_url_for
-
-    from outlet_audit.workflow import operations
-
-    def url_for(endpoint, **values):
-        if endpoint == "workflow.application_detail":
-            return f"/applications/{values['application_id']}"
-        return real_url_for(endpoint, **values)
-
-    monkeypatch.setattr(operations, "url_for", url_for)
 
 
 class Inspection:

@@ -15,14 +15,21 @@ from PIL import Image
 from sqlalchemy import select
 
 from outlet_audit.certificates.models import Certificate
-from outlet_audit.checklist.service import get_or_create_assessment, save_answer, score_assessment
+from outlet_audit.checklist.service import (
+    find_assessment,
+    get_or_create_assessment,
+    save_answer,
+    score_assessment,
+)
 from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from outlet_audit.scoring import Answer, evidence_required
+from outlet_audit.workflow.actions import ACTIONS
 from outlet_audit.workflow.models import Application
+from outlet_audit.workflow.states import Action
 from tests.factories import make_application, make_outlet, make_user
 
 
@@ -182,6 +189,25 @@ def sign_off_inspection(application, inspector, *, short_of=()) -> object:
     inspection.signed_off_by_id = inspector.id
     db.session.flush()
     return inspection
+
+
+def action_request(application, action: str, **fields) -> tuple[str, dict]:
+    """The URL of the action's one door (`workflow.actions.ACTIONS`) and the form data it reads.
+
+    On the application page the fields carry the action as prefix; the sign-off page reads the
+    confirmation (given unless `confirm` says otherwise), the result page's reopen form a `reason`.
+    """
+    door = ACTIONS[Action(action)].door
+    if door == "checklist.sign_off":
+        inspection = find_assessment(application, "inspection")
+        return f"/checklist/{inspection.id}/sign-off", {"confirm": "y", **fields}
+    if door == "checklist.reopen":
+        return f"/checklist/applications/{application.id}/reopen", fields
+    assert door == "workflow.transition", door
+    return f"/applications/{application.id}/transition", {
+        "action": action,
+        **{f"{action}-{name}": value for name, value in fields.items()},
+    }
 
 
 def in_days(days: int) -> str:

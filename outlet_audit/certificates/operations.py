@@ -16,6 +16,7 @@ from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.numbering import certificate_number
 from outlet_audit.certificates.queries import valid_certificate_clause
 from outlet_audit.certificates.state import REMINDER_DAYS, StoredCertificateState, due_reminder
+from outlet_audit.checklist.service import find_assessment
 from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.core.urls import path_for
 from outlet_audit.criteria.editions import pinned_edition
@@ -103,9 +104,7 @@ def issue_certificate(application, actor, *, issued_on: date | None = None) -> C
 
 
 def _final_score(application):
-    from outlet_audit.workflow.operations import inspection_of
-
-    inspection = inspection_of(application)
+    inspection = find_assessment(application, "inspection")
     return inspection.final if inspection is not None and inspection.final is not None else 0
 
 

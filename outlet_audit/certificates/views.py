@@ -149,13 +149,10 @@ def detail(certificate_id: int):
 
 def _detail_page(certificate: Certificate, revoke_form: RevokeForm, status: int = 200):
     state = certificate_state(certificate.state, certificate.valid_until, today_in_shanghai())
-    views = current_app.view_functions
     replaced_by = (
         db.session.get(Certificate, certificate.superseded_by_id) if certificate.superseded_by_id else None
     )
-    can_renew = (
-        current_user.role == Role.OUTLET and state is CertificateState.VALID and RENEWAL_ENDPOINT in views
-    )
+    can_renew = current_user.role == Role.OUTLET and state is CertificateState.VALID
     return (
         render_template(
             "certificates/detail.html",
@@ -166,11 +163,7 @@ def _detail_page(certificate: Certificate, revoke_form: RevokeForm, status: int 
             replaced_by=replaced_by,
             verify_address=verify_url(certificate.number),
             renew_url=url_for(RENEWAL_ENDPOINT, renew=certificate.id) if can_renew else None,
-            application_url=(
-                url_for(APPLICATION_ENDPOINT, application_id=certificate.application_id)
-                if APPLICATION_ENDPOINT in views
-                else None
-            ),
+            application_url=url_for(APPLICATION_ENDPOINT, application_id=certificate.application_id),
             can_revoke=current_user.role == Role.DISTRICT_BUREAU
             and certificate.state == StoredCertificateState.ACTIVE,
             revoke_form=revoke_form,

@@ -33,17 +33,13 @@ from outlet_audit.scoring import (
     skipped_items,
     validate_answer,
 )
-from outlet_audit.text import N_, Message
+from outlet_audit.text import N_, Message, Refused
 
 SIGNED_OFF = N_("This checklist is signed off and locked.")
 
 
-class AnswerRefused(Exception):
+class AnswerRefused(Refused):
     """The answer cannot be saved; `message` says why."""
-
-    def __init__(self, message: Message):
-        super().__init__(str(message))
-        self.message = message
 
 
 class AnswerConflict(Exception):

@@ -1,22 +1,21 @@
 """Signing the inspection off, the result page, and the bureau reopening a signed-off inspection.
 
-Routes on the checklist blueprint (imported by checklist.views). Status changes go through
-`workflow.operations.apply_transition`, which scores, locks or unlocks, audits and notifies.
-A posted sign-off holds the inspection's row lock from `load_checklist` to its commit
-(`checklist.locking`): no answer or file changes between the signatures, the scoring and the
-sign-off, and a save that comes after finds the checklist signed off.
+Routes on the checklist blueprint (imported by checklist.views). The sign-off page is the one
+door of `Action.SIGN_OFF`, the result page's reopen form that of `Action.REOPEN_INSPECTION`
+(`workflow.actions`); both go through `workflow.operations.apply_transition`, whose state
+machine checks the inspector's confirmation and the reason, and which scores, locks or unlocks,
+audits and notifies. A posted sign-off holds the inspection's row lock from `load_checklist` to
+its commit (`checklist.locking`): no answer or file changes between the signatures, the scoring
+and the sign-off, and a save that comes after finds the checklist signed off.
 """
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
-from wtforms import BooleanField, HiddenField, TextAreaField
-from wtforms.validators import DataRequired, Length
 
 from outlet_audit.access import Scope, allow
 from outlet_audit.checklist.attachments import attach_signature, item_evidence, reuse_map, signatures
+from outlet_audit.checklist.blueprint import READERS, bp, load_checklist
 from outlet_audit.checklist.page import level_label
 from outlet_audit.checklist.permissions import Mode, inspection_visible_to
 from outlet_audit.checklist.results import differences, result_view
@@ -28,42 +27,22 @@ from outlet_audit.checklist.service import (
     outlet_profile,
     scoring_answers,
 )
-from outlet_audit.checklist.views import READERS, bp, load_checklist
-from outlet_audit.core.forms import BaseForm
 from outlet_audit.core.i18n import current_language, translate_message
+from outlet_audit.core.requests import attempt
 from outlet_audit.criteria.editions import pinned_edition
-from outlet_audit.evidence.files import UploadRefused
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from outlet_audit.scoring import score
+from outlet_audit.workflow.actions import door
+from outlet_audit.workflow.forms import ReopenForm, SignOffForm
 from outlet_audit.workflow.models import Application
-from outlet_audit.workflow.operations import apply_transition, make_payload
-from outlet_audit.workflow.states import Action, Status, TransitionRefused
-
-STALE = _l("Someone else changed this application a moment ago. Check the page and try again.")
-
-
-class SignOffForm(BaseForm):
-    confirm = BooleanField(
-        _l("I confirm that these answers and this evidence are what I found on site."),
-        validators=[DataRequired(_l("Tick the box to confirm."))],
-    )
-    inspector_signature = HiddenField()
-    outlet_signature = HiddenField()
-
-
-class ReopenForm(BaseForm):
-    reason = TextAreaField(
-        _l("Why reopen the inspection?"),
-        validators=[
-            DataRequired(_l("Give the reason: the outlet and the inspectors will see it.")),
-            Length(max=2000),
-        ],
-    )
+from outlet_audit.workflow.operations import apply_transition
+from outlet_audit.workflow.states import Action, Status
 
 
 @bp.route("/<int:assessment_id>/sign-off", methods=["GET", "POST"])
 @allow({Role.INSPECTOR: Scope.ASSIGNED})
+@door("checklist.sign_off")
 def sign_off(assessment_id: int):
     checklist = load_checklist(assessment_id)
     if checklist.assessment.kind != "inspection":
@@ -72,27 +51,19 @@ def sign_off(assessment_id: int):
         flash(translate_message(checklist.refusal()), "warning")
         return redirect(url_for(".edit", assessment_id=assessment_id))
     form = SignOffForm()
+    status_code = 200
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             for signer, field in (("inspector", form.inspector_signature), ("outlet", form.outlet_signature)):
                 if field.data:
                     attach_signature(
                         checklist.assessment, checklist.application, signer, field.data, current_user
                     )
-            apply_transition(checklist.application, Action.SIGN_OFF, current_user, make_payload())
-            db.session.commit()
-        except TransitionRefused as refused:
-            db.session.rollback()
-            flash(translate_message(refused.message), "danger")
-        except UploadRefused as refused:
-            db.session.rollback()
-            form.form_errors.append(translate_message(refused.message))
-        except StaleDataError:
-            db.session.rollback()
-            flash(str(STALE), "danger")
-        else:
+            apply_transition(checklist.application, Action.SIGN_OFF, current_user, form.payload())
+        if outcome.done:
             flash(_("The inspection is signed off and locked."), "success")
             return redirect(url_for(".result", application_id=checklist.application.id))
+        status_code = 422
     return render_template(
         "checklist/sign_off.html",
         checklist=checklist,
@@ -102,13 +73,17 @@ def sign_off(assessment_id: int):
         ),
         edition=checklist.edition,
         lang=current_language(),
-    )
+    ), status_code
 
 
 @bp.get("/applications/<int:application_id>/result")
 @allow(READERS)
 def result(application_id: int):
-    application = db.get_or_404(Application, application_id)
+    return _result_page(db.get_or_404(Application, application_id))
+
+
+def _result_page(application: Application, *, reopen_form: ReopenForm | None = None, status_code: int = 200):
+    """The inspection's figures, evidence and comparison; `reopen_form` keeps a refused reason."""
     edition = pinned_edition(application.edition)
     inspection = find_assessment(application, "inspection")
     signed_off = inspection is not None and inspection.signed_off_at is not None
@@ -152,34 +127,24 @@ def result(application_id: int):
             stored_at_sign_off=stored is not None,
         )
         if current_user.role == Role.DISTRICT_BUREAU and application.status == Status.INSPECTED:
-            context["reopen_form"] = ReopenForm()
-    return render_template("checklist/result.html", **context)
+            context["reopen_form"] = reopen_form or ReopenForm(formdata=None)
+    return render_template("checklist/result.html", **context), status_code
 
 
 @bp.post("/applications/<int:application_id>/reopen")
 @allow({Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT})
+@door("checklist.reopen")
 def reopen(application_id: int):
     application = db.get_or_404(Application, application_id)
     form = ReopenForm()
-    if not form.validate_on_submit():
-        for message in form.reason.errors:
-            flash(str(message), "danger")
-        return redirect(url_for(".result", application_id=application_id))
-    try:
-        apply_transition(
-            application,
-            Action.REOPEN_INSPECTION,
-            current_user,
-            make_payload(reasons=form.reason.data.strip()),
-        )
-        db.session.commit()
-    except TransitionRefused as refused:
-        db.session.rollback()
-        flash(translate_message(refused.message), "danger")
-    except StaleDataError:
-        db.session.rollback()
-        flash(str(STALE), "danger")
-    else:
+    if not form.validate():
+        flash(_("Please correct the fields marked below."), "danger")
+        return _result_page(application, reopen_form=form, status_code=422)
+    with attempt() as outcome:
+        apply_transition(application, Action.REOPEN_INSPECTION, current_user, form.payload())
+    if outcome.refusal is not None:
+        return _result_page(db.session.get(Application, application_id), reopen_form=form, status_code=422)
+    if outcome.done:
         flash(
             _("The inspection is reopened; the assigned inspectors can change the checklist again."),
             "success",

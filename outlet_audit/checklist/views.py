@@ -7,16 +7,15 @@ same way. Both read values through the generated form and save through
 `checklist.service.save_answer`, so neither can overwrite another inspector's newer answer.
 """
 
-from dataclasses import dataclass
-
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 
-from outlet_audit.access import Scope, allow
+from outlet_audit.access import allow
+from outlet_audit.checklist import sign_off_views  # noqa: F401  (its routes join `bp`)
 from outlet_audit.checklist.attachments import attach_item_evidence, reuse_map
+from outlet_audit.checklist.blueprint import READERS, Checklist, bp, load_checklist
 from outlet_audit.checklist.forms import (
     build_assessment_form,
     field_name,
@@ -24,32 +23,15 @@ from outlet_audit.checklist.forms import (
     item_formdata,
     read_item,
 )
-from outlet_audit.checklist.loaders import assessment_with_application  # also registers the record loaders
-from outlet_audit.checklist.locking import lock_assessment
 from outlet_audit.checklist.models import Answer as AnswerRow
-from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.page import (
     ChecklistState,
-    capture_gap_days,
-    checklist_item_head,
-    checklist_item_texts,
-    checklist_texts,
-    condition_text,
-    display_answer,
-    evidence_rule_text,
-    level_label,
     load_state,
     row_json,
     same_answer,
     summary_json,
-    uploader_name,
 )
-from outlet_audit.checklist.permissions import (
-    Mode,
-    checklist_mode,
-    refusal_is_state,
-    why_not_editable,
-)
+from outlet_audit.checklist.permissions import refusal_is_state
 from outlet_audit.checklist.service import (
     AnswerConflict,
     AnswerRefused,
@@ -60,91 +42,15 @@ from outlet_audit.checklist.service import (
     score_assessment,
 )
 from outlet_audit.core.i18n import current_language, translate_message
-from outlet_audit.core.views import bad_request, wants_json
-from outlet_audit.criteria.editions import pinned_edition
-from outlet_audit.criteria.model import Edition
+from outlet_audit.core.requests import attempt
+from outlet_audit.core.views import wants_json
 from outlet_audit.evidence.files import UploadRefused
-from outlet_audit.extensions import db, writing_request
+from outlet_audit.extensions import db
 from outlet_audit.roles import Role
-from outlet_audit.scoring import UNANSWERED
 from outlet_audit.workflow.models import Application
 
-bp = Blueprint("checklist", __name__, url_prefix="/checklist")
-for _global in (
-    display_answer,
-    level_label,
-    capture_gap_days,
-    uploader_name,
-    checklist_texts,
-    checklist_item_head,
-    checklist_item_texts,
-):
-    bp.add_app_template_global(_global)
-bp.add_app_template_global(evidence_rule_text, "checklist_evidence_rule")
-bp.add_app_template_global(condition_text, "checklist_condition_text")
-bp.add_app_template_global(UNANSWERED, "unanswered")
-
-
-@bp.app_template_global()
-def has_endpoint(endpoint: str) -> bool:
-    """Link to pages other features provide only once they exist."""
-    return endpoint in current_app.view_functions
-
-
-READERS = {
-    Role.INSPECTOR: Scope.ASSIGNED,
-    Role.OUTLET: Scope.OWN_OUTLET,
-    Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT,
-    Role.CITY_BUREAU: Scope.ALL,
-}
-
-
-@dataclass
-class Checklist:
-    """An assessment with its application, pinned edition and what the current user may do."""
-
-    assessment: Assessment
-    application: Application
-    edition: Edition
-    mode: Mode | None
-
-    @property
-    def editable(self) -> bool:
-        return self.mode is Mode.EDIT
-
-    @property
-    def signed_off(self) -> bool:
-        return self.assessment.signed_off_at is not None
-
-    def refusal(self):
-        return why_not_editable(
-            self.assessment.kind, self.application.status, current_user.role, self.signed_off
-        )
-
-
-def load_checklist(assessment_id: int) -> Checklist:
-    """The checklist and what the user may do with it; a request that may write holds its lock
-    from here on, so that what it decides and reads (stage, sign-off, answers) stays as stored."""
-    if writing_request():
-        lock_assessment(assessment_id)
-    pair = assessment_with_application(assessment_id)
-    if pair is None:
-        abort(404)
-    assessment, application = pair
-    mode = checklist_mode(
-        assessment.kind, application.status, current_user.role, assessment.signed_off_at is not None
-    )
-    return Checklist(assessment, application, pinned_edition(application.edition), mode)
-
-
-@bp.errorhandler(CSRFError)
-def csrf_refused(error):
-    """A save from a page open since before the session expired: say so in the page's language."""
-    message = _("Your session has expired. Reload the page; answers not yet saved are kept on this device.")
-    if wants_json():
-        return jsonify(status="csrf", message=message), 400
-    return bad_request(error)
-
+# Also imported from here by the evidence views, which act on the same checklists.
+__all__ = ["READERS", "bp", "load_checklist", "refusal_json", "wants_json"]
 
 # --- filling in --------------------------------------------------------------------------
 
@@ -161,7 +67,9 @@ def edit(assessment_id: int):
             flash(translate_message(checklist.refusal()), "warning")
             return redirect(url_for(".edit", assessment_id=assessment_id))
         form = form_class()
-        if save_whole_form(checklist, form):
+        with attempt() as outcome:
+            saved = save_whole_form(checklist, form)
+        if outcome.done and saved:
             flash(_("The checklist is saved."), "success")
             return redirect(url_for(".edit", assessment_id=assessment_id))
     state = load_state(checklist.assessment, checklist.edition, checklist.application.outlet_id)
@@ -189,7 +97,10 @@ def render_checklist(checklist: Checklist, state: ChecklistState, form):
 
 
 def save_whole_form(checklist: Checklist, form) -> bool:
-    """Save every changed item of a posted form and its files; False if anything needs the user."""
+    """Save every changed item of a posted form and its files; False if anything needs the user.
+
+    An item refused or in conflict is marked on its field and the others are still saved
+    (the caller commits them)."""
     form.validate()  # fills each sub-form's errors; CSRFProtect has already checked the token
     ok, rows = True, answer_rows_by_code(checklist.assessment)  # read once: compared, saved, scored
     for item, subform in form.item_forms():
@@ -199,7 +110,6 @@ def save_whole_form(checklist: Checklist, form) -> bool:
             continue
         ok &= _save_posted_item(checklist, rows, item, subform)
     score_assessment(checklist.assessment, checklist.edition, checklist.application.outlet_id, rows.values())
-    db.session.commit()
     if not ok:
         flash(_("Some answers were not saved. Check the items marked below; the others are saved."), "danger")
     return ok
@@ -284,8 +194,9 @@ def save_item(assessment_id: int, item_code: str):
     {answered, total}, "sections": {code: {answered, total}}, "score": {total, bonus, final,
     level, level_label, veto_failures, sections: {code: {earned, possible}}}, "missing_count"}.
     409 {"status": "conflict", "message", "current": item as above} when someone saved first;
-    409 "locked" / 403 "forbidden" when this user may not change it now; 422 "invalid" with
-    `errors` or "refused"; 400 "bad_request" or "csrf"; 404 "unknown_item".
+    409 "locked" / 403 "forbidden" when this user may not change it now; 409 "stale" when the
+    checklist changed under the save; 422 "invalid" with `errors` or "refused"; 400
+    "bad_request" or "csrf"; 404 "unknown_item".
     """
     checklist = load_checklist(assessment_id)
     if not checklist.editable:
@@ -304,6 +215,21 @@ def save_item(assessment_id: int, item_code: str):
         errors = {name: [str(e) for e in messages] for name, messages in subform.errors.items()}
         return jsonify(status="invalid", errors=errors, message=" ".join(sum(errors.values(), []))), 422
     given = read_item(subform)
+    try:
+        with attempt(flash_refusal=False) as outcome:
+            reply = _save_and_reply(checklist, item, given, expected, lang)
+    except AnswerConflict as conflict:  # rolled back: someone else's answer stands
+        return conflict_json(checklist, item, conflict.current)
+    if outcome.refusal is not None:
+        return jsonify(status="refused", message=outcome.message), 422
+    if outcome.stale:
+        return jsonify(status="stale", message=outcome.message), 409
+    return reply
+
+
+def _save_and_reply(checklist: Checklist, item, given, expected: int, lang: str):
+    """Save one item, score the checklist and make the reply (before the commit, which expires
+    every loaded object: read after it, each would be loaded again)."""
     assessment, edition, outlet_id = checklist.assessment, checklist.edition, checklist.application.outlet_id
     rows = answer_rows_by_code(assessment)  # read once: saved, scored, counted
     try:
@@ -320,18 +246,12 @@ def save_item(assessment_id: int, item_code: str):
         )
     except AnswerConflict as conflict:
         if not same_answer(conflict.current, given):
-            db.session.rollback()
-            return conflict_json(checklist, item, conflict.current)
+            raise
         row = conflict.current  # the same answer is already stored: a replay of a save whose reply was lost
-    except AnswerRefused as refused:
-        db.session.rollback()
-        return jsonify(status="refused", message=translate_message(refused.message)), 422
     result = score_assessment(assessment, edition, outlet_id, rows.values())
     state = load_state(assessment, edition, outlet_id, result, rows)
     missing_count = len(state.missing_for_sign_off()) if assessment.kind == "inspection" else None
-    # The reply is made before the commit, which expires every loaded object: read after it,
-    # each would be loaded again.
-    reply = jsonify(
+    return jsonify(
         status="saved",
         item={
             **row_json(item, row, edition, lang),
@@ -340,8 +260,6 @@ def save_item(assessment_id: int, item_code: str):
         },
         **summary_json(state, missing_count),
     )
-    db.session.commit()
-    return reply
 
 
 def refusal_json(checklist: Checklist):
@@ -376,10 +294,9 @@ def self_assessment(application_id: int):
         if current_user.role != Role.OUTLET:
             abort(404)
         try:
-            existing = get_or_create_assessment(application, "self")
-            db.session.commit()
-        except IntegrityError:  # opened twice at once: the other request made it
-            db.session.rollback()
+            with attempt():
+                existing = get_or_create_assessment(application, "self")
+        except IntegrityError:  # opened twice at once (rolled back): the other request made it
             existing = find_assessment(application, "self")
     return redirect(url_for(".edit", assessment_id=existing.id))
 
@@ -392,7 +309,3 @@ def inspection(application_id: int):
     if existing is None:
         abort(404)
     return redirect(url_for(".edit", assessment_id=existing.id))
-
-
-# Sign-off and result pages live in their own module; importing it adds their routes to bp.
-from outlet_audit.checklist import sign_off_views  # noqa: E402, F401

@@ -31,10 +31,24 @@ def current_language() -> str:
 
 
 def translate_message(message: Message) -> str:
-    """Translate a message made by pure code, filling in its parameters."""
+    """Translate a message made by pure code, filling in its parameters.
+
+    A parameter may itself be a message, or a tuple of them (sentences, joined by a space):
+    a refusal that lists what is missing names each thing in the reader's language too.
+    """
     from flask_babel import gettext
 
-    return gettext(message.template, **readable_params(message.params))
+    params = readable_params(message.params)
+    return gettext(message.template, **{name: _translated(value) for name, value in params.items()})
+
+
+def _translated(value):
+    if isinstance(value, Message):
+        return translate_message(value)
+    if isinstance(value, tuple) and value and all(isinstance(part, Message) for part in value):
+        # Sentences: Chinese ones end in 。 and follow each other without a space.
+        return ("" if current_language() == "zh" else " ").join(translate_message(part) for part in value)
+    return value
 
 
 def request_locale():

@@ -147,7 +147,7 @@ def load_demo_applications() -> int:
         outlet, user = outlets["SH-KD-2021-0158"], users["outlet"]
         application = _scheduled(outlet, user, bureau, inspectors, in_days=0)
         _answer(application, "inspection", inspectors[0])
-        apply_transition(application, Action.SIGN_OFF, inspectors[0], make_payload())
+        apply_transition(application, Action.SIGN_OFF, inspectors[0], make_payload(confirmed=True))
         apply_transition(
             application,
             Action.APPROVE,
@@ -181,7 +181,7 @@ def load_demo_applications() -> int:
             outlets["SH-KD-2022-7710"], users["outlet4"], bureau, inspectors[1:], in_days=0
         )
         _answer(application, "inspection", inspectors[1], short_of={"3.1"})
-        apply_transition(application, Action.SIGN_OFF, inspectors[1], make_payload())
+        apply_transition(application, Action.SIGN_OFF, inspectors[1], make_payload(confirmed=True))
         apply_transition(
             application,
             Action.REQUEST_RECTIFICATION,

@@ -1,10 +1,9 @@
 """The outlet's side before submission: opening an application, the draft, the commitment letter.
 
 Operations flush and audit; the view commits. `submission_gaps` lists everything that still
-stops a submission, so the outlet sees the whole list at once instead of one refusal at a time.
+stops a submission, so the outlet sees the whole list at once instead of one refusal at a time;
+the state machine's submission guard refuses with the same list (`ApplicationFacts`).
 """
-
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,21 +19,20 @@ from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.operations import store_upload
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
-from outlet_audit.text import N_, Message
+from outlet_audit.text import N_, Message, Refused
 from outlet_audit.workflow.models import FINAL_STATUSES, Application
-from outlet_audit.workflow.operations import commitment_letter_attached
-from outlet_audit.workflow.states import Level, Status
+from outlet_audit.workflow.states import Level, Status, SubmissionGaps
 
 # The outlet may change its application only while it is in its hands.
 EDITABLE_STATUSES = frozenset({Status.DRAFT, Status.RETURNED})
 
 
-class ApplicationRefused(Exception):
-    """The outlet cannot do this with its application; `message` says why."""
+class ApplicationRefused(Refused):
+    """The outlet cannot do this with its application; `message` says why, `existing` names the
+    application already in progress when that is the reason."""
 
     def __init__(self, message: Message, existing: Application | None = None):
-        super().__init__(str(message))
-        self.message = message
+        super().__init__(message)
         self.existing = existing
 
 
@@ -197,28 +195,21 @@ def record_upload(application: Application, evidence: Evidence, actor) -> None:
     )
 
 
+def commitment_letter_attached(application: Application) -> bool:
+    return (
+        db.session.scalar(
+            select(Evidence.id).where(
+                Evidence.application_id == application.id, Evidence.purpose == "commitment"
+            )
+        )
+        is not None
+    )
+
+
 def assessment_of(application: Application, kind: str) -> Assessment | None:
     return db.session.scalar(
         select(Assessment).where(Assessment.application_id == application.id, Assessment.kind == kind)
     )
-
-
-@dataclass(frozen=True)
-class SubmissionGaps:
-    """What still stops a submission, grouped as the application page is."""
-
-    eligibility: tuple[Message, ...] = ()
-    self_assessment: tuple[Message, ...] = ()
-    commitment: tuple[Message, ...] = ()
-    level: tuple[Message, ...] = ()
-    self_assessment_items: int = 0  # the self-assessment's gaps item by item (shown merged)
-
-    def __bool__(self) -> bool:
-        return bool(self.eligibility or self.self_assessment or self.commitment or self.level)
-
-    def count(self) -> int:
-        """How many things are missing, each item of the self-assessment counted alone."""
-        return len(self.eligibility) + self.self_assessment_items + len(self.commitment) + len(self.level)
 
 
 def merge_by_template(messages) -> tuple[Message, ...]:

@@ -1,23 +1,33 @@
 """Forms of the application workflow. They parse and keep what was typed; the state machine judges it.
 
-Each action with input has its own form, rendered with the action as prefix so several can
-share one page. A form's own checks cover only the shape of the input (a date, a known
-choice); whether the action is allowed with it is for `states.plan_transition` to say.
+Each action has its form (`actions.ACTIONS` says which), and the form turns what was typed
+into the action's `Payload`. On the application page the forms carry the action as prefix so
+several can share one page. A form's own checks cover only the shape of the input (a date,
+a known choice, a length); whether the action is allowed with it (a reason given, the
+inspector's confirmation) is for `states.plan_transition` to say, whichever route it came by.
 """
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
-from wtforms import RadioField, SearchField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SearchField,
+    SelectField,
+    SelectMultipleField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from outlet_audit.core.forms import BaseForm, BoundedDateField
+from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.model import Edition
-from outlet_audit.workflow.states import Action, Level
+from outlet_audit.workflow.states import MAX_TEXT, Level, Payload
 
 LEVEL_LABELS = {Level.DISTRICT: _l("District level (区级)"), Level.CITY: _l("City level (市级)")}
-MAX_TEXT = 4000
 
 
 def level_choices() -> list[SelectChoice]:
@@ -83,26 +93,83 @@ class CommitmentUploadForm(BaseForm):
     )
 
 
-class ConfirmForm(BaseForm):
+class ActionForm(BaseForm):
+    """The form of one action: it builds the action's `Payload` from what was typed."""
+
+    upload_purpose: str | None = None  # what the files sent with the action are kept as
+
+    def payload_fields(self) -> dict:
+        return {}
+
+    def payload(self, **given) -> Payload:
+        """The input as the state machine reads it; `given` adds what the route worked out itself."""
+        return Payload(today=today_in_shanghai(), **self.payload_fields(), **given)
+
+    def uploads(self) -> list:
+        """The files sent with the action (the browser sends an empty part when none was chosen)."""
+        return []
+
+
+class ConfirmForm(ActionForm):
     """An action without input: only the CSRF token travels."""
 
 
-class ReasonsForm(BaseForm):
+class ReasonsForm(ActionForm):
     reasons = TextAreaField(_l("Reasons"), validators=[Length(max=MAX_TEXT)])
 
+    def payload_fields(self) -> dict:
+        return {"reasons": self.reasons.data or ""}
 
-class ScheduleForm(BaseForm):
+
+class ScheduleForm(ActionForm):
     inspector_ids = CheckboxListField(_l("Inspectors (one or two)"), coerce=int)
     scheduled_on = BoundedDateField(_l("Inspection date"), validators=[Optional()])
 
+    def payload_fields(self) -> dict:
+        return {
+            "inspector_ids": frozenset(self.inspector_ids.data or ()),
+            "scheduled_on": self.scheduled_on.data,
+        }
 
-class RectificationRequestForm(BaseForm):
+
+class SignOffForm(ActionForm):
+    """Sent from the sign-off page: the confirmation is the action's input, the signatures go with it."""
+
+    confirm = BooleanField(_l("I confirm that these answers and this evidence are what I found on site."))
+    inspector_signature = HiddenField()
+    outlet_signature = HiddenField()
+
+    def payload_fields(self) -> dict:
+        return {"confirmed": bool(self.confirm.data)}
+
+
+class ReopenForm(ActionForm):
+    """Sent from the inspection's result page, where the bureau sees what it reopens."""
+
+    reason = TextAreaField(
+        _l("Why reopen the inspection?"),
+        validators=[Length(max=MAX_TEXT)],
+        description=_l("The outlet and the inspectors will see it."),
+    )
+
+    def payload_fields(self) -> dict:
+        return {"reasons": self.reason.data or ""}
+
+
+class RectificationRequestForm(ActionForm):
     item_codes = CheckboxListField(_l("Items to rectify"))
     deadline = BoundedDateField(_l("Rectify by"), validators=[Optional()])
     reasons = TextAreaField(_l("What the outlet must do (optional)"), validators=[Length(max=MAX_TEXT)])
 
+    def payload_fields(self) -> dict:
+        return {
+            "rectification_item_codes": frozenset(self.item_codes.data or ()),
+            "rectification_deadline": self.deadline.data,
+            "reasons": self.reasons.data or "",
+        }
 
-class DecisionForm(BaseForm):
+
+class DecisionForm(ActionForm):
     granted_level = SelectField(_l("Level granted"), validators=[Optional()])
     opinion = TextAreaField(_l("Written opinion"), validators=[Length(max=MAX_TEXT)])
 
@@ -110,30 +177,24 @@ class DecisionForm(BaseForm):
         super().__init__(*args, **kwargs)
         self.granted_level.choices = level_choices()
 
+    def payload_fields(self) -> dict:
+        level = Level(self.granted_level.data) if self.granted_level.data else None
+        return {"granted_level": level, "opinion": self.opinion.data or ""}
 
-class RectificationAnswerForm(BaseForm):
+
+class RectificationAnswerForm(ActionForm):
+    upload_purpose = "rectification"
     response = TextAreaField(_l("What was rectified"), validators=[Length(max=MAX_TEXT)])
     files = MultipleFileField(
         _l("New photos or documents"),
         description=_l("At least one file showing the rectified items: JPEG, PNG, WebP or PDF."),
     )
 
+    def payload_fields(self) -> dict:
+        return {"reasons": self.response.data or ""}
 
-ACTION_FORMS = {
-    Action.RETURN: ReasonsForm,
-    Action.REJECT: ReasonsForm,
-    Action.REOPEN_INSPECTION: ReasonsForm,
-    Action.DECLINE_CITY_LEVEL: ReasonsForm,
-    Action.SCHEDULE_INSPECTION: ScheduleForm,
-    Action.RESCHEDULE_INSPECTION: ScheduleForm,
-    Action.REQUEST_RECTIFICATION: RectificationRequestForm,
-    Action.APPROVE: DecisionForm,
-    Action.SUBMIT_RECTIFICATION: RectificationAnswerForm,
-}
-
-
-def action_form_class(action: Action) -> type[BaseForm]:
-    return ACTION_FORMS.get(action, ConfirmForm)
+    def uploads(self) -> list:
+        return [upload for upload in self.files.data or [] if getattr(upload, "filename", "")]
 
 
 ANY = ""

@@ -1,14 +1,13 @@
 """Moving an application through the workflow. The only code that writes `Application.status`.
 
 `apply_transition` asks the pure state machine (`states.plan_transition`) whether the move is
-allowed, applies the action's fields, records the audit event and notifies the people
-concerned. It flushes; the view commits once. Two simultaneous transitions of the same
+allowed, applies the action's effects, records the audit event, issues the certificate of an
+approved application and notifies the people concerned (each action's effects and notice are
+its `actions.ACTIONS` entry). It flushes; the view commits once. Two simultaneous transitions of the same
 application collide on `Application.version` (StaleDataError) instead of both succeeding.
 A transition that scores a checklist, or opens or closes it, first holds that checklist's lock
 (`checklist.locking`), so no answer or file changes between its reading and its commit.
 """
-
-from datetime import date
 
 from sqlalchemy import select
 
@@ -17,15 +16,14 @@ from outlet_audit.audit.operations import record
 from outlet_audit.certificates.operations import issue_certificate
 from outlet_audit.checklist.locking import lock_checklists
 from outlet_audit.checklist.models import Assessment
-from outlet_audit.checklist.service import get_or_create_assessment, missing_for_sign_off, score_assessment
+from outlet_audit.checklist.service import missing_for_sign_off
 from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.core.urls import path_for
 from outlet_audit.criteria.editions import pinned_edition
-from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
-from outlet_audit.notifications.operations import notify
 from outlet_audit.roles import Role
-from outlet_audit.text import N_
+from outlet_audit.workflow.actions import ACTIONS
+from outlet_audit.workflow.drafting import EDITABLE_STATUSES, submission_gaps
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.states import (
     Action,
@@ -34,22 +32,9 @@ from outlet_audit.workflow.states import (
     Level,
     Payload,
     Status,
+    SubmissionGaps,
     plan_transition,
 )
-
-# The checklists each action scores, or opens or closes to their editors: their locks are held
-# before the transition reads anything, so a save lands wholly before it (and is scored) or after.
-LOCKED_CHECKLISTS: dict[Action, tuple[str, ...]] = {
-    Action.SUBMIT: ("self",),
-    Action.RESUBMIT: ("self",),
-    Action.RETURN: ("self",),
-    Action.SCHEDULE_INSPECTION: ("inspection",),
-    Action.RESCHEDULE_INSPECTION: ("inspection",),
-    Action.SIGN_OFF: ("inspection",),
-    Action.REOPEN_INSPECTION: ("inspection",),
-    Action.SUBMIT_RECTIFICATION: ("inspection",),
-    Action.WITHDRAW: ("inspection", "self"),
-}
 
 
 def actor_for(user) -> Actor:
@@ -71,17 +56,6 @@ def inspection_of(application: Application) -> Assessment | None:
     )
 
 
-def commitment_letter_attached(application: Application) -> bool:
-    return (
-        db.session.scalar(
-            select(Evidence.id).where(
-                Evidence.application_id == application.id, Evidence.purpose == "commitment"
-            )
-        )
-        is not None
-    )
-
-
 def application_facts(
     application: Application,
     *,
@@ -91,7 +65,8 @@ def application_facts(
     """Describe the application to the pure state machine, in plain values.
 
     A page that has already read the application's assessments (by kind) and the purposes of
-    its files passes them, so they are not read twice.
+    its files passes them, so they are not read twice. What still stops a submission is worked
+    out only while the outlet holds the application (a draft, or returned to it).
     """
     edition = pinned_edition(application.edition)
     inspection = inspection_of(application) if assessments is None else assessments.get("inspection")
@@ -116,9 +91,11 @@ def application_facts(
         level_reached=level_reached,
         approvals_required_for_city=tuple(city_rules.approvals) if city_rules else (),
         checklist_complete=checklist_complete,
-        commitment_letter_attached=commitment_letter_attached(application)
-        if evidence_purposes is None
-        else "commitment" in evidence_purposes,
+        submission_gaps=submission_gaps(
+            application, assessments=assessments, evidence_purposes=evidence_purposes
+        )
+        if Status(application.status) in EDITABLE_STATUSES
+        else SubmissionGaps(),
         edition_item_codes=frozenset(item.code for item in (*edition.items(), *edition.bonus_items())),
         rectification_deadline=application.rectification_deadline,
     )
@@ -131,7 +108,7 @@ def make_payload(**fields) -> Payload:
 
 def hold_checklists(application: Application, action: Action) -> None:
     """Lock the checklists the action reads, so what a view checks before it stays true until commit."""
-    lock_checklists(application.id, LOCKED_CHECKLISTS.get(action, ()))
+    lock_checklists(application.id, ACTIONS[action].checklists)
 
 
 def apply_transition(application: Application, action: Action, user, payload: Payload) -> Status:
@@ -140,7 +117,8 @@ def apply_transition(application: Application, action: Action, user, payload: Pa
     facts = application_facts(application)
     new_status = plan_transition(facts, action, actor_for(user), payload)
     old_status = application.status
-    _apply_fields(application, action, user, payload, new_status)
+    spec = ACTIONS[action]
+    spec.effects(application, user, payload, new_status, utcnow())
     application.status = new_status.value
     db.session.flush()
     record(
@@ -157,170 +135,7 @@ def apply_transition(application: Application, action: Action, user, payload: Pa
     )
     if new_status == Status.APPROVED:
         issue_certificate(application, user)
-    _notify(application, action, new_status)
+    spec.notice(
+        application, new_status, path_for("workflow.application_detail", application_id=application.id)
+    )
     return new_status
-
-
-def _apply_fields(
-    application: Application, action: Action, user, payload: Payload, new_status: Status
-) -> None:
-    now = utcnow()
-    if action in (Action.SUBMIT, Action.RESUBMIT):
-        application.submitted_at = now
-        _score_self_assessment(application)
-    elif action == Action.RETURN:
-        application.return_reasons = payload.reasons.strip()
-    elif action in (Action.SCHEDULE_INSPECTION, Action.RESCHEDULE_INSPECTION):
-        application.inspectors = [db.session.get(User, uid) for uid in sorted(payload.inspector_ids)]
-        application.scheduled_for = payload.scheduled_on
-        get_or_create_assessment(application, "inspection")
-    elif action == Action.SIGN_OFF:
-        inspection = get_or_create_assessment(application, "inspection")
-        score_assessment(inspection, pinned_edition(application.edition), application.outlet_id)
-        inspection.signed_off_at = now
-        inspection.signed_off_by_id = user.id
-    elif action == Action.REOPEN_INSPECTION:
-        _unlock_inspection(application)
-    elif action == Action.REQUEST_RECTIFICATION:
-        application.rectification_items = sorted(payload.rectification_item_codes)
-        application.rectification_deadline = payload.rectification_deadline
-        application.rectification_response = None
-    elif action == Action.SUBMIT_RECTIFICATION:
-        application.rectification_response = payload.reasons.strip() or None
-        _unlock_inspection(application)  # the inspector verifies and re-scores
-    elif action == Action.APPROVE:
-        application.decision_opinion = payload.opinion.strip()
-        if new_status == Status.APPROVED:
-            application.granted_level = payload.granted_level.value
-            application.decided_at = now
-    elif action == Action.CONFIRM_CITY_LEVEL:
-        application.granted_level = Level.CITY.value
-        application.decided_at = now
-    elif action == Action.DECLINE_CITY_LEVEL:
-        application.return_reasons = payload.reasons.strip()
-    elif action == Action.REJECT:
-        application.decision_opinion = (payload.reasons or payload.opinion).strip()
-        application.decided_at = now
-    elif action == Action.WITHDRAW:
-        application.decided_at = now
-
-
-def _score_self_assessment(application: Application) -> None:
-    """Keep the self-assessment's figures as submitted, for the bureau's lists and comparison.
-
-    It is not signed off: the checklist's own rules (checklist.permissions) let the outlet edit
-    it only while the application is a draft or returned.
-    """
-    assessment = get_or_create_assessment(application, "self")
-    score_assessment(assessment, pinned_edition(application.edition), application.outlet_id)
-
-
-def _unlock_inspection(application: Application) -> None:
-    inspection = inspection_of(application)
-    if inspection is not None:
-        inspection.signed_off_at = None
-        inspection.signed_off_by_id = None
-
-
-def _bureau_users(district_id: int):
-    return db.session.scalars(
-        select(User).where(
-            User.role == Role.DISTRICT_BUREAU, User.district_id == district_id, User.active.is_(True)
-        )
-    ).all()
-
-
-def _city_users():
-    return db.session.scalars(select(User).where(User.role == Role.CITY_BUREAU, User.active.is_(True))).all()
-
-
-def _outlet_users(outlet_id: int):
-    return db.session.scalars(select(User).where(User.outlet_id == outlet_id, User.active.is_(True))).all()
-
-
-def _notify(application: Application, action: Action, new_status: Status) -> None:
-    link = path_for("workflow.application_detail", application_id=application.id)
-    ref = application.reference
-    outlet = application.outlet.name
-    if action in (Action.SUBMIT, Action.RESUBMIT, Action.SUBMIT_RECTIFICATION):
-        notify(
-            _bureau_users(application.district_id),
-            "application_submitted",
-            N_("%(outlet)s submitted application %(ref)s."),
-            link,
-            outlet=outlet,
-            ref=ref,
-        )
-    elif action in (Action.SCHEDULE_INSPECTION, Action.RESCHEDULE_INSPECTION):
-        notify(
-            application.inspectors,
-            "assignment",
-            N_("You are assigned to inspect %(outlet)s on %(date)s (%(ref)s)."),
-            link,
-            outlet=outlet,
-            date=_iso(application.scheduled_for),
-            ref=ref,
-        )
-        notify(
-            _outlet_users(application.outlet_id),
-            "inspection_scheduled",
-            N_("Your on-site inspection is scheduled for %(date)s (%(ref)s)."),
-            link,
-            date=_iso(application.scheduled_for),
-            ref=ref,
-        )
-    elif action == Action.RETURN:
-        notify(
-            _outlet_users(application.outlet_id),
-            "application_returned",
-            N_("Application %(ref)s was returned for changes."),
-            link,
-            ref=ref,
-        )
-    elif action == Action.SIGN_OFF:
-        notify(
-            _bureau_users(application.district_id),
-            "inspection_signed_off",
-            N_("The inspection of %(outlet)s is signed off (%(ref)s)."),
-            link,
-            outlet=outlet,
-            ref=ref,
-        )
-    elif action == Action.REQUEST_RECTIFICATION:
-        notify(
-            _outlet_users(application.outlet_id),
-            "rectification_requested",
-            N_("Rectification requested for %(ref)s by %(date)s."),
-            link,
-            ref=ref,
-            date=_iso(application.rectification_deadline),
-        )
-    elif new_status == Status.AWAITING_CITY_CONFIRMATION:
-        notify(
-            _city_users(),
-            "city_confirmation",
-            N_("%(outlet)s awaits city-level confirmation (%(ref)s)."),
-            link,
-            outlet=outlet,
-            ref=ref,
-        )
-    elif new_status in (Status.APPROVED, Status.REJECTED):
-        notify(
-            _outlet_users(application.outlet_id),
-            "decision",
-            N_("A decision was made on application %(ref)s."),
-            link,
-            ref=ref,
-        )
-    elif action == Action.DECLINE_CITY_LEVEL:
-        notify(
-            _bureau_users(application.district_id),
-            "city_declined",
-            N_("The city bureau declined city level for %(ref)s."),
-            link,
-            ref=ref,
-        )
-
-
-def _iso(value: date | None) -> str:
-    return value.isoformat() if value else ""

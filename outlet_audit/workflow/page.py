@@ -2,12 +2,11 @@
 
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from outlet_audit.access import rule_for_endpoint
 from outlet_audit.accounts.models import User
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.audit.queries import application_timeline
@@ -20,18 +19,14 @@ from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
-from outlet_audit.workflow.drafting import (
-    EDITABLE_STATUSES,
-    assessment_of,
-    submission_gaps,
-)
+from outlet_audit.workflow.actions import ACTIONS
+from outlet_audit.workflow.drafting import EDITABLE_STATUSES, assessment_of
 from outlet_audit.workflow.forms import (
-    ACTION_FORMS,
     CommitmentUploadForm,
+    ConfirmForm,
     DecisionForm,
     RectificationRequestForm,
     ScheduleForm,
-    action_form_class,
     draft_form,
 )
 from outlet_audit.workflow.models import Application
@@ -40,19 +35,12 @@ from outlet_audit.workflow.states import ACTION_LABELS, STATUS_LABELS, Action, S
 
 DEFAULT_RECTIFICATION_DAYS = 30
 APPLICATION_FILE_PURPOSES = ("commitment", "rectification")
-INPUT_ACTIONS = frozenset(ACTION_FORMS)
-# Actions that end or undo something: their button sits behind a second, deliberate click.
-CAREFUL_ACTIONS = frozenset(
-    {Action.WITHDRAW, Action.REJECT, Action.REOPEN_INSPECTION, Action.DECLINE_CITY_LEVEL}
-)
+INPUT_ACTIONS = frozenset(action for action, spec in ACTIONS.items() if spec.form is not ConfirmForm)
+CAREFUL_ACTIONS = frozenset(action for action, spec in ACTIONS.items() if spec.careful)
 
 
-def can_open(endpoint: str) -> bool:
-    """Tell whether the endpoint exists and admits the current user's role (scope is checked on request)."""
-    if endpoint not in current_app.view_functions or not current_user.is_authenticated:
-        return False
-    rule = rule_for_endpoint(current_app, endpoint)
-    return rule is not None and (rule.public or current_user.role in rule.scopes)
+def render_application(application: Application, *, status_code: int = 200, **posted):
+    return render_template("workflow/detail.html", **application_page(application, **posted)), status_code
 
 
 def build_action_form(
@@ -68,7 +56,7 @@ def build_action_form(
     The application page passes the assessments it has read (by kind): the defaults of the
     rectification and decision forms come from the inspection, not read again per form.
     """
-    cls = action_form_class(action)
+    cls = ACTIONS[action].form
     form = cls(prefix=action.value) if bound else cls(formdata=None, prefix=action.value)
     if isinstance(form, ScheduleForm):
         inspectors = db.session.scalars(
@@ -116,9 +104,7 @@ def _items_short_of_full_marks(inspection: Assessment | None) -> list[str]:
     ]
 
 
-def application_page(
-    application: Application, *, posted_action=None, posted_form=None, draft=None, gaps=None
-) -> dict:
+def application_page(application: Application, *, posted_action=None, posted_form=None, draft=None) -> dict:
     """Everything the detail template needs; `posted_*` keep a refused form's input on the page."""
     edition = pinned_edition(application.edition)
     lang = current_language()
@@ -131,11 +117,18 @@ def application_page(
         available_actions(facts, actor_for(current_user)),
         key=lambda action: action in CAREFUL_ACTIONS,
     )
+    # An action whose form is on another page (signing off, reopening) is a link to that page.
+    elsewhere = {
+        action: ACTIONS[action].form_page(application, assessments.get("inspection"))
+        for action in actions
+        if ACTIONS[action].form_page is not None
+    }
     forms = {
         action: posted_form
         if action == posted_action and posted_form is not None
         else build_action_form(action, application, edition, assessments=assessments)
         for action in actions
+        if action not in elsewhere
     }
     is_outlet = current_user.role == Role.OUTLET
     editable = is_outlet and status in EDITABLE_STATUSES
@@ -153,6 +146,7 @@ def application_page(
         "status_label": STATUS_LABELS[status],
         "actions": actions,
         "forms": forms,
+        "elsewhere": elsewhere,
         "action_labels": ACTION_LABELS,
         "posted_action": posted_action,
         "careful_actions": CAREFUL_ACTIONS,
@@ -163,13 +157,7 @@ def application_page(
         if draft is not None
         else (draft_form(edition, lang, application=application) if editable else None),
         "upload_form": CommitmentUploadForm(formdata=None, prefix="commitment") if editable else None,
-        "gaps": gaps
-        if gaps is not None
-        else (
-            submission_gaps(application, assessments=assessments, evidence_purposes=frozenset(files))
-            if editable
-            else None
-        ),
+        "gaps": facts.submission_gaps if editable else None,
         "self_assessment": self_assessment,
         "inspection": inspection if inspection_shown else None,
         "inspection_withheld": inspection is not None and not inspection_shown,
@@ -227,13 +215,13 @@ def _last_reason(application: Application, action: Action) -> str | None:
 
 
 def _links(application: Application, self_assessment, inspection) -> dict[str, str]:
-    """Ways into the pages other features build, offered only when they exist and admit this role."""
+    """Ways into the checklist pages: everyone who reads the application reads its checklists
+    (the inspection once `inspection_visible_to` lets them); only inspectors fill it in."""
     links = {}
-    role = current_user.role
-    if self_assessment is not None and can_open("checklist.edit"):
+    if self_assessment is not None:
         links["self"] = url_for("checklist.edit", assessment_id=self_assessment.id)
-    if inspection is not None and can_open("checklist.edit") and role == Role.INSPECTOR:
+    if inspection is not None and current_user.role == Role.INSPECTOR:
         links["inspection"] = url_for("checklist.edit", assessment_id=inspection.id)
-    if inspection is not None and can_open("checklist.result"):
+    if inspection is not None:
         links["result"] = url_for("checklist.result", application_id=application.id)
     return links

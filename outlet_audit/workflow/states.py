@@ -6,8 +6,10 @@ Pure: no Flask, no database, no clock. Views and operations describe an applicat
 `available_actions` for the buttons to offer.
 
 A refusal is checked in this order: final status, action possible at this stage, role,
-scope (own outlet, own district, assigned inspector), then the row's guard (facts and
-payload). `available_actions` stops before the guard: payload checks belong to submit time.
+scope (own outlet, own district, assigned inspector), the length of what was written, then
+the row's guard (facts and payload). `available_actions` stops before the input checks: they
+belong to submit time. Whatever an action's rules need from the person acting (a reason, the
+inspector's confirmation) is a field of `Payload` checked here, so no route can skip it.
 """
 
 import enum
@@ -17,7 +19,10 @@ from datetime import date
 from typing import NoReturn
 
 from outlet_audit.roles import Role
-from outlet_audit.text import N_, Message
+from outlet_audit.text import N_, Message, Refused
+
+# The longest reason, opinion or answer a person may write into any action (forms say the same).
+MAX_TEXT = 4000
 
 
 class Status(enum.StrEnum):
@@ -110,6 +115,32 @@ class Actor:
 
 
 @dataclass(frozen=True)
+class SubmissionGaps:
+    """What still stops a submission, grouped as the application page shows it."""
+
+    eligibility: tuple[Message, ...] = ()
+    self_assessment: tuple[Message, ...] = ()
+    commitment: tuple[Message, ...] = ()  # 承诺书
+    level: tuple[Message, ...] = ()
+    self_assessment_items: int = 0  # the self-assessment's gaps item by item (shown merged)
+
+    def __bool__(self) -> bool:
+        return bool(self.eligibility or self.self_assessment or self.commitment or self.level)
+
+    def count(self) -> int:
+        """How many things are missing, each item of the self-assessment counted alone."""
+        return len(self.eligibility) + self.self_assessment_items + len(self.commitment) + len(self.level)
+
+    def messages(self) -> tuple[Message, ...]:
+        """Every gap as one sentence, in the page's order (items named as the self-assessment's)."""
+        in_self_assessment = tuple(
+            Message(N_("Self-assessment: %(gap)s."), {"gap": gap}) if "code" in gap.params else gap
+            for gap in self.self_assessment
+        )
+        return (*self.eligibility, *in_self_assessment, *self.commitment, *self.level)
+
+
+@dataclass(frozen=True)
 class ApplicationFacts:
     """What the guards need to know about one application, as plain values."""
 
@@ -122,7 +153,7 @@ class ApplicationFacts:
     level_reached: Level | None  # from the score of the signed-off checklist
     approvals_required_for_city: tuple[Role, ...]  # from the criteria edition
     checklist_complete: bool
-    commitment_letter_attached: bool  # 承诺书
+    submission_gaps: SubmissionGaps  # what still stops a submission (empty once nothing is missing)
     edition_item_codes: frozenset[str]
     rectification_deadline: date | None  # of the open rectification request
 
@@ -140,12 +171,11 @@ class Payload:
     rectification_deadline: date | None = None
     evidence_count: int = 0
     granted_level: Level | None = None
+    confirmed: bool = False  # the inspector confirms the answers and evidence are what was found
 
 
-class TransitionRefused(Exception):
-    def __init__(self, message: Message):
-        super().__init__(str(message))
-        self.message = message
+class TransitionRefused(Refused):
+    """The state machine says no; `message` says why."""
 
 
 def _refuse(template: str, **params) -> NoReturn:
@@ -162,10 +192,13 @@ def no_condition(facts: ApplicationFacts, payload: Payload) -> None:
     pass
 
 
-def commitment_letter_attached(facts: ApplicationFacts, payload: Payload) -> None:
-    if not facts.commitment_letter_attached:
+def nothing_missing(facts: ApplicationFacts, payload: Payload) -> None:
+    gaps = facts.submission_gaps
+    if gaps:
         _refuse(
-            N_("attach the commitment letter signed by the outlet's legal representative before submitting")
+            N_("The application cannot be submitted yet: %(count)d things are missing. %(missing)s"),
+            count=gaps.count(),
+            missing=gaps.messages(),
         )
 
 
@@ -185,7 +218,9 @@ def inspection_plan_valid(facts: ApplicationFacts, payload: Payload) -> None:
         _refuse(N_("the inspection date cannot be in the past"))
 
 
-def checklist_complete(facts: ApplicationFacts, payload: Payload) -> None:
+def inspection_attested(facts: ApplicationFacts, payload: Payload) -> None:
+    if not payload.confirmed:
+        _refuse(N_("confirm that these answers and this evidence are what you found on site"))
     if not facts.checklist_complete:
         _refuse(N_("answer every checklist item before signing off"))
 
@@ -261,17 +296,17 @@ CITY_CONFIRMATION = Detour(Status.AWAITING_CITY_CONFIRMATION, when=city_must_con
 
 S, A = Status, Action
 TRANSITIONS: dict[tuple[Status, Action], Rule] = {
-    (S.DRAFT, A.SUBMIT): Rule(S.SUBMITTED, OUTLET, commitment_letter_attached),
+    (S.DRAFT, A.SUBMIT): Rule(S.SUBMITTED, OUTLET, nothing_missing),
     (S.SUBMITTED, A.RETURN): Rule(S.RETURNED, DISTRICT, reasons_given),
     (S.SUBMITTED, A.ACCEPT): Rule(S.ACCEPTED, DISTRICT),
     # 不予受理: an outlet barred from applying (credit record, false materials) is refused outright.
     (S.SUBMITTED, A.REJECT): Rule(S.REJECTED, DISTRICT, reasons_given),
-    (S.RETURNED, A.RESUBMIT): Rule(S.SUBMITTED, OUTLET, commitment_letter_attached),
+    (S.RETURNED, A.RESUBMIT): Rule(S.SUBMITTED, OUTLET, nothing_missing),
     (S.ACCEPTED, A.SCHEDULE_INSPECTION): Rule(S.INSPECTION_SCHEDULED, DISTRICT, inspection_plan_valid),
     (S.INSPECTION_SCHEDULED, A.RESCHEDULE_INSPECTION): Rule(
         S.INSPECTION_SCHEDULED, DISTRICT, inspection_plan_valid
     ),
-    (S.INSPECTION_SCHEDULED, A.SIGN_OFF): Rule(S.INSPECTED, INSPECTOR, checklist_complete),
+    (S.INSPECTION_SCHEDULED, A.SIGN_OFF): Rule(S.INSPECTED, INSPECTOR, inspection_attested),
     (S.INSPECTED, A.REOPEN_INSPECTION): Rule(S.INSPECTION_SCHEDULED, DISTRICT, reasons_given),
     (S.INSPECTED, A.REQUEST_RECTIFICATION): Rule(
         S.RECTIFICATION_REQUESTED, DISTRICT, rectification_request_valid
@@ -281,7 +316,7 @@ TRANSITIONS: dict[tuple[Status, Action], Rule] = {
     ),
     # Without this an outlet that never answers would hold its application open for ever.
     (S.RECTIFICATION_REQUESTED, A.REJECT): Rule(S.REJECTED, DISTRICT, rectification_deadline_missed),
-    (S.RECTIFICATION_SUBMITTED, A.SIGN_OFF): Rule(S.INSPECTED, INSPECTOR, checklist_complete),
+    (S.RECTIFICATION_SUBMITTED, A.SIGN_OFF): Rule(S.INSPECTED, INSPECTOR, inspection_attested),
     (S.INSPECTED, A.APPROVE): Rule(S.APPROVED, DISTRICT, decision_sound, detour=CITY_CONFIRMATION),
     (S.INSPECTED, A.REJECT): Rule(S.REJECTED, DISTRICT, reasons_given),
     (S.AWAITING_CITY_CONFIRMATION, A.CONFIRM_CITY_LEVEL): Rule(S.APPROVED, CITY),
@@ -338,10 +373,16 @@ def _rule_for(facts: ApplicationFacts, action: Action, actor: Actor) -> Rule:
 def plan_transition(facts: ApplicationFacts, action: Action, actor: Actor, payload: Payload) -> Status:
     """Return the status the application moves to, or raise TransitionRefused saying why not."""
     rule = _rule_for(facts, action, actor)
+    _text_within_bounds(payload)
     rule.guard(facts, payload)
     if rule.detour and rule.detour.when(facts, payload):
         return rule.detour.status
     return rule.to
+
+
+def _text_within_bounds(payload: Payload) -> None:
+    if max(len(payload.reasons), len(payload.opinion)) > MAX_TEXT:
+        _refuse(N_("keep what you write within %(max)d characters"), max=MAX_TEXT)
 
 
 def available_actions(facts: ApplicationFacts, actor: Actor) -> list[Action]:

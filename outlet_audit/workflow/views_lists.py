@@ -16,6 +16,7 @@ from outlet_audit.outlets.forms import district_choices
 from outlet_audit.outlets.reference import brands_in_use, district_name
 from outlet_audit.roles import Role
 from outlet_audit.text import Message
+from outlet_audit.workflow.blueprint import bp
 from outlet_audit.workflow.forms import ANY, LEVEL_LABELS, QueueFilterForm
 from outlet_audit.workflow.queues import (
     ALL,
@@ -30,7 +31,6 @@ from outlet_audit.workflow.queues import (
     queue_rows,
 )
 from outlet_audit.workflow.states import STATUS_LABELS, Level
-from outlet_audit.workflow.views import bp
 
 BUREAUS = {Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT, Role.CITY_BUREAU: Scope.ALL}
 DONE_VISITS_SHOWN = 30

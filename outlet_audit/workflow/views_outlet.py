@@ -5,20 +5,20 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from outlet_audit.access import Scope, allow
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.state import StoredCertificateState
 from outlet_audit.checklist.service import get_or_create_assessment
-from outlet_audit.core.i18n import current_language, translate_message
+from outlet_audit.core.i18n import current_language
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.params import record_id
+from outlet_audit.core.requests import attempt
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import active_edition, pinned_edition
-from outlet_audit.evidence.files import UploadRefused
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
+from outlet_audit.workflow.blueprint import APPLICATION_READERS, bp
 from outlet_audit.workflow.drafting import (
     ApplicationRefused,
     attach_commitment_letter,
@@ -35,9 +35,8 @@ from outlet_audit.workflow.forms import (
     eligibility_answers,
 )
 from outlet_audit.workflow.models import Application
-from outlet_audit.workflow.page import application_page, can_open
+from outlet_audit.workflow.page import application_page, render_application
 from outlet_audit.workflow.states import STATUS_LABELS, Level
-from outlet_audit.workflow.views import APPLICATION_READERS, bp, render_application
 
 OUTLET_ONLY = {Role.OUTLET: Scope.OWN_OUTLET}
 nav_entry("workflow.my_applications", _l("My applications"), {Role.OUTLET}, order=10)
@@ -85,19 +84,18 @@ def new_application():
     if request.method == "GET" and renewal_of is not None:
         form.target_level.data = renewal_of.level
     if form.validate_on_submit():
-        try:
+        with attempt(flash_refusal=False) as outcome:
             application = create_application(
                 outlet, Level(form.target_level.data), actor=current_user, renewal_of=renewal_of
             )
             get_or_create_assessment(application, "self")
-        except ApplicationRefused as refusal:
-            db.session.rollback()
-            if refusal.existing is not None:
-                flash(translate_message(refusal.message), "info")
-                return redirect(url_for("workflow.application_detail", application_id=refusal.existing.id))
-            form.target_level.errors.append(translate_message(refusal.message))
+        refusal = outcome.refusal
+        if isinstance(refusal, ApplicationRefused) and refusal.existing is not None:  # opened in another tab
+            flash(outcome.message, "info")
+            return redirect(url_for("workflow.application_detail", application_id=refusal.existing.id))
+        if not outcome.done:
+            form.target_level.errors.append(outcome.message)
         else:
-            db.session.commit()
             flash(
                 _(
                     "Application %(ref)s opened. Fill it in at your own pace; the draft is kept.",
@@ -129,25 +127,18 @@ def save_application_draft(application_id: int):
     if not form.validate():
         flash(_("Please correct the fields marked below."), "danger")
         return render_application(application, status_code=422, draft=form)
-    try:
+    with attempt() as outcome:
         save_draft(
             application,
             target_level=Level(form.target_level.data),
             eligibility=eligibility_answers(form, edition),
             actor=current_user,
         )
-        db.session.commit()
-    except ApplicationRefused as refusal:
-        db.session.rollback()
-        flash(translate_message(refusal.message), "danger")
+    if outcome.stale:
+        return redirect(url_for("workflow.application_detail", application_id=application_id))
+    if not outcome.done:
         application = db.session.get(Application, application_id)
         return render_application(application, status_code=422, draft=form)
-    except StaleDataError:
-        db.session.rollback()
-        flash(
-            _("Someone else changed this application a moment ago. Please check it and try again."), "warning"
-        )
-        return redirect(url_for("workflow.application_detail", application_id=application_id))
     flash(_("Draft saved."), "success")
     return redirect(
         url_for("workflow.application_detail", application_id=application_id) + "#application-form"
@@ -161,12 +152,10 @@ def upload_commitment(application_id: int):
     form = CommitmentUploadForm(prefix="commitment")
     if form.validate():
         upload = form.letter.data
-        try:
+        with attempt(flash_refusal=False) as outcome:
             attach_commitment_letter(application, upload.read(), upload.filename, actor=current_user)
-            db.session.commit()
-        except (UploadRefused, ApplicationRefused) as refusal:
-            db.session.rollback()
-            form.letter.errors.append(translate_message(refusal.message))
+        if not outcome.done:
+            form.letter.errors.append(outcome.message)
         else:
             flash(_("The signed commitment letter is uploaded."), "success")
             return redirect(
@@ -202,9 +191,7 @@ def commitment_letter(application_id: int):
 @allow(OUTLET_ONLY)
 def start_self_assessment(application_id: int):
     application = db.get_or_404(Application, application_id)
-    assessment = get_or_create_assessment(application, "self")
-    db.session.commit()
-    if can_open("checklist.edit"):
-        return redirect(url_for("checklist.edit", assessment_id=assessment.id))
-    flash(_("The self-assessment form is not available yet. Please try again later."), "info")
-    return redirect(url_for("workflow.application_detail", application_id=application_id))
+    with attempt():
+        assessment = get_or_create_assessment(application, "self")
+        assessment_id = assessment.id  # read before the commit expires it
+    return redirect(url_for("checklist.edit", assessment_id=assessment_id))

@@ -9,9 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from outlet_audit.roles import Role
+from outlet_audit.text import Message
 from outlet_audit.workflow.states import (
     ACTION_LABELS,
     FINAL_STATUSES,
+    MAX_TEXT,
     STATUS_LABELS,
     TRANSITIONS,
     Action,
@@ -20,6 +22,7 @@ from outlet_audit.workflow.states import (
     Level,
     Payload,
     Status,
+    SubmissionGaps,
     TransitionRefused,
     available_actions,
     can,
@@ -92,6 +95,7 @@ VALID_PAYLOAD = Payload(
     rectification_deadline=TODAY + timedelta(days=14),
     evidence_count=2,
     granted_level=Level.DISTRICT,
+    confirmed=True,
 )
 
 
@@ -107,7 +111,7 @@ def make_facts(status: Status = S.DRAFT, **changes) -> ApplicationFacts:
         level_reached=Level.CITY,
         approvals_required_for_city=(R.DISTRICT_BUREAU,),
         checklist_complete=True,
-        commitment_letter_attached=True,
+        submission_gaps=SubmissionGaps(),
         edition_item_codes=frozenset({"W1", "W2", "T1"}),
         rectification_deadline=TODAY - timedelta(days=1),
     )
@@ -244,12 +248,18 @@ DISTRICT_ONLY = (R.DISTRICT_BUREAU,)
 CITY_MUST_CONFIRM = (R.DISTRICT_BUREAU, R.CITY_BUREAU)
 DAY = timedelta(days=1)
 
+LETTER_MISSING = SubmissionGaps(commitment=(Message("The signed commitment letter is not uploaded."),))
+NOT_YET_SUBMITTABLE = "The application cannot be submitted yet: %(count)d things are missing. %(missing)s"
+NOT_CONFIRMED = "confirm that these answers and this evidence are what you found on site"
+TOO_LONG = "keep what you write within %(max)d characters"
+
 PAYLOAD_REFUSALS = [
     # (status, action, fact changes, payload changes, template)
-    (S.DRAFT, A.SUBMIT, {"commitment_letter_attached": False}, {},
-     "attach the commitment letter signed by the outlet's legal representative before submitting"),
-    (S.RETURNED, A.RESUBMIT, {"commitment_letter_attached": False}, {},
-     "attach the commitment letter signed by the outlet's legal representative before submitting"),
+    (S.DRAFT, A.SUBMIT, {"submission_gaps": LETTER_MISSING}, {}, NOT_YET_SUBMITTABLE),
+    (S.RETURNED, A.RESUBMIT, {"submission_gaps": LETTER_MISSING}, {}, NOT_YET_SUBMITTABLE),
+    (S.SUBMITTED, A.RETURN, {}, {"reasons": "x" * (MAX_TEXT + 1)}, TOO_LONG),
+    (S.INSPECTED, A.REOPEN_INSPECTION, {}, {"reasons": "x" * (MAX_TEXT + 1)}, TOO_LONG),
+    (S.INSPECTED, A.APPROVE, {}, {"opinion": "x" * (MAX_TEXT + 1)}, TOO_LONG),
     (S.SUBMITTED, A.RETURN, {}, {"reasons": ""}, "give the reasons"),
     (S.SUBMITTED, A.RETURN, {}, {"reasons": "  \n "}, "give the reasons"),
     (S.SUBMITTED, A.REJECT, {}, {"reasons": ""}, "give the reasons"),
@@ -270,6 +280,8 @@ PAYLOAD_REFUSALS = [
      "the inspection date cannot be in the past"),
     (S.INSPECTION_SCHEDULED, A.SIGN_OFF, {"checklist_complete": False}, {},
      "answer every checklist item before signing off"),
+    (S.INSPECTION_SCHEDULED, A.SIGN_OFF, {}, {"confirmed": False}, NOT_CONFIRMED),
+    (S.RECTIFICATION_SUBMITTED, A.SIGN_OFF, {}, {"confirmed": False}, NOT_CONFIRMED),
     (S.RECTIFICATION_SUBMITTED, A.SIGN_OFF, {"checklist_complete": False}, {},
      "answer every checklist item before signing off"),
     (S.INSPECTED, A.REQUEST_RECTIFICATION, {}, {"rectification_item_codes": frozenset()},
@@ -482,6 +494,32 @@ def test_unanswered_rectification_can_be_rejected_once_the_deadline_has_passed()
         "the rectification deadline has not passed yet"
     )
     assert plan_transition(facts, A.REJECT, DISTRICT, payload(today=TODAY + 4 * DAY)) == S.REJECTED
+
+
+def test_the_submission_refusal_lists_every_gap_once_as_a_sentence():
+    gaps = SubmissionGaps(
+        eligibility=(Message("Declaration %(code)s is not affirmed.", {"code": "E1"}),),
+        self_assessment=(Message("%(code)s: no answer", {"code": "1.2, 4.3"}),),
+        commitment=LETTER_MISSING.commitment,
+        self_assessment_items=2,
+    )
+    with pytest.raises(TransitionRefused) as caught:
+        plan_transition(make_facts(S.DRAFT, submission_gaps=gaps), A.SUBMIT, ACTORS[R.OUTLET], VALID_PAYLOAD)
+    message = caught.value.message
+    assert message.template == NOT_YET_SUBMITTABLE and message.params["count"] == 4
+    assert [str(sentence) for sentence in message.params["missing"]] == [
+        "Declaration E1 is not affirmed.",
+        "Self-assessment: 1.2, 4.3: no answer.",
+        "The signed commitment letter is not uploaded.",
+    ]
+
+
+def test_text_as_long_as_allowed_passes():
+    facts = make_facts(S.SUBMITTED)
+    assert (
+        plan_transition(facts, A.RETURN, ACTORS[R.DISTRICT_BUREAU], payload(reasons="x" * MAX_TEXT))
+        == S.RETURNED
+    )
 
 
 # --- random walks ---

@@ -261,7 +261,7 @@ def test_sign_off_and_submission_score_under_the_lock(ctx, db_session, writing, 
         return answer_rows(of)
 
     monkeypatch.setattr(service, "answer_rows", answer_rows_watched)
-    apply_transition(application, action, user, make_payload())
+    apply_transition(application, action, user, make_payload(confirmed=action == Action.SIGN_OFF))
     assert (assessment.id, True) in reads and all(locked for _, locked in reads), reads
     db_session.commit()
 

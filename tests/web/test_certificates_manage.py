@@ -3,10 +3,9 @@
 from datetime import timedelta
 
 import pytest
-from flask import Blueprint, url_for
+from flask import url_for
 from sqlalchemy import select
 
-from outlet_audit.access import Scope, allow
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.operations import RevocationRefused, issue_certificate, revoke_certificate
@@ -17,7 +16,7 @@ from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.notifications.models import Notification
 from outlet_audit.roles import Role
 from tests.certificate_helpers import answer_inspection, decide, make_certified, sign_off
-from tests.conftest import counted_statements, make_test_app
+from tests.conftest import counted_statements
 from tests.factories import login, make_application, make_outlet, make_user
 
 
@@ -233,27 +232,8 @@ def test_revoke_form_is_offered_to_the_district_bureau_only(client, four_states)
 # -- renewal and supersession -------------------------------------------------------------
 
 
-def _app_with_renewal_endpoint(database_url, tmp_path, present: bool):
-    """A fresh app where the workflow's new-application page exists or not, whatever the tree holds."""
-    app = make_test_app(database_url, tmp_path)
-    if present and RENEWAL_ENDPOINT not in app.view_functions:
-        stand_in = Blueprint("workflow", __name__)
-
-        @stand_in.get("/applications/new")
-        @allow({Role.OUTLET: Scope.OWN_OUTLET})
-        def new_application():
-            return "new"
-
-        app.register_blueprint(stand_in)
-    if not present:
-        app.view_functions.pop(RENEWAL_ENDPOINT, None)
-    return app
-
-
-def test_renew_button_links_to_a_new_application_for_a_valid_certificate(database_url, tmp_path, db_session):
-    app = _app_with_renewal_endpoint(database_url, tmp_path, present=True)
-    client = app.test_client()
-    certified = make_certified()  # in the fixture's app context: a new one would roll the rows back
+def test_renew_button_links_to_a_new_application_for_a_valid_certificate(app, client, ctx):
+    certified = make_certified()
     expired = make_certified(issued_on=long_ago(3 * 365))
     with app.test_request_context():
         renew_url = url_for(RENEWAL_ENDPOINT, renew=certified.certificate.id)
@@ -265,15 +245,6 @@ def test_renew_button_links_to_a_new_application_for_a_valid_certificate(databas
     assert "renew=" not in client.get(f"/certificates/{certified.certificate.id}").get_data(as_text=True)
     login(client, expired.outlet_user)
     assert "renew=" not in client.get(f"/certificates/{expired.certificate.id}").get_data(as_text=True)
-
-
-def test_no_renew_button_without_the_workflow_page(database_url, tmp_path, db_session):
-    app = _app_with_renewal_endpoint(database_url, tmp_path, present=False)
-    client = app.test_client()
-    certified = make_certified()
-    login(client, certified.outlet_user)
-    response = client.get(f"/certificates/{certified.certificate.id}")
-    assert response.status_code == 200 and "renew=" not in response.get_data(as_text=True)
 
 
 def test_a_city_certificate_supersedes_the_district_one(ctx, db_session):

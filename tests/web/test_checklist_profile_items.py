@@ -16,11 +16,10 @@ from tests.certificate_helpers import pdf_text
 from tests.checklist_helpers import (
     Inspection,
     csrf_from,
-    workflow_links,  # noqa: F401  (fixture)
 )
 from tests.factories import login
 
-pytestmark = pytest.mark.usefixtures("workflow_links", "english_ui")
+pytestmark = pytest.mark.usefixtures("english_ui")
 
 JIADING_PATH = Path(__file__).parents[1] / "data" / "criteria" / "jiading-2027.yaml"
 

@@ -54,7 +54,6 @@ TRANSITION_FIELDS = (
     "action",
     "return-reasons",
     "reject-reasons",
-    "reopen_inspection-reasons",
     "decline_city_level-reasons",
     "schedule_inspection-inspector_ids",
     "schedule_inspection-scheduled_on",

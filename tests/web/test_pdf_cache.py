@@ -11,7 +11,7 @@ from outlet_audit.reports import views as report_views
 from outlet_audit.reports.data import report_data
 from outlet_audit.reports.report_pdf import render_inspection_report
 from tests.certificate_helpers import make_certified, pdf_text
-from tests.checklist_helpers import Inspection, complete, workflow_links  # noqa: F401  (fixture)
+from tests.checklist_helpers import Inspection, complete
 from tests.factories import login
 
 
@@ -113,7 +113,6 @@ def test_an_edited_outlet_gives_a_new_certificate_and_report(app, client, ctx, k
     assert "（新址）" in pdf_text(new_report) and "（新址）" not in pdf_text(report)
 
 
-@pytest.mark.usefixtures("workflow_links")
 def test_a_reopened_and_again_signed_off_inspection_gives_the_new_report(app, client, ctx, kept, db_session):
     inspection = Inspection()
     complete(inspection)

@@ -243,6 +243,21 @@ def test_submitting_lists_each_self_assessment_gap(client, crew):
     assert "3 things are missing" in page
 
 
+def test_the_refusal_names_what_is_missing_in_the_readers_language(client, crew, db_session):
+    """The state machine's submission guard lists the gaps; each is translated where it is shown."""
+    application = make_application(crew.outlet)
+    affirm_everything(application)
+    answer_all(application, "self", crew.outlet_user, skip=("1.2",))
+    crew.outlet_user.locale = "zh_CN"
+    db_session.flush()
+    login(client, crew.outlet_user)
+    response = client.post(f"/applications/{application.id}/transition", data={"action": "submit"})
+    assert response.status_code == 422
+    page = html.unescape(response.get_data(as_text=True))
+    assert "申请暂不能提交：尚有2项未完成。自评：1.2：未作答。 尚未上传签字盖章的承诺书。" in page
+    assert reload(application).status == "draft"
+
+
 def test_a_complete_draft_is_submitted_and_its_self_assessment_scored(client, crew, db_session):
     application = ready_to_submit(crew)
     login(client, crew.outlet_user)

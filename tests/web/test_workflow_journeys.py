@@ -18,6 +18,7 @@ from outlet_audit.notifications.models import Notification
 from outlet_audit.workflow.models import Application
 from tests.factories import login
 from tests.workflow_helpers import (
+    action_request,
     affirm_everything,
     answer_all,
     attach,
@@ -35,10 +36,8 @@ def crew(ctx):
 
 
 def act(client, application, action, **fields):
-    data = {"action": action, **{f"{action}-{name}": value for name, value in fields.items()}}
-    response = client.post(
-        f"/applications/{application.id}/transition", data=data, content_type="multipart/form-data"
-    )
+    url, data = action_request(application, action, **fields)
+    response = client.post(url, data=data, content_type="multipart/form-data")
     assert response.status_code == 302, html.unescape(response.get_data(as_text=True))[-2500:]
     return reload(application)
 

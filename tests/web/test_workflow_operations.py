@@ -12,7 +12,7 @@ from outlet_audit.roles import Role
 from outlet_audit.workflow.operations import apply_transition, make_payload
 from outlet_audit.workflow.states import Action, Level, TransitionRefused
 from tests.factories import make_application, make_outlet, make_user
-from tests.workflow_helpers import answer_all, attach, give_certificate
+from tests.workflow_helpers import affirm_everything, answer_all, attach, give_certificate
 
 
 @pytest.fixture
@@ -29,8 +29,13 @@ def people(ctx):
 def test_happy_path_to_approval_is_audited_and_notified(people, db_session):
     outlet_user, bureau, inspector = people["outlet"], people["bureau"], people["inspector"]
     application = make_application(outlet_user.outlet)
-    with pytest.raises(TransitionRefused):
-        apply_transition(application, Action.SUBMIT, outlet_user, make_payload())  # no commitment letter
+    with pytest.raises(TransitionRefused) as refused:
+        apply_transition(application, Action.SUBMIT, outlet_user, make_payload())  # nothing filled in
+    missing = [message.template for message in refused.value.message.params["missing"]]
+    assert "The signed commitment letter is not uploaded." in missing
+    assert "The self-assessment has not been started." in missing
+    affirm_everything(application)
+    answer_all(application, "self", outlet_user)
     attach(application, outlet_user)
     apply_transition(application, Action.SUBMIT, outlet_user, make_payload())
     apply_transition(application, Action.ACCEPT, bureau, make_payload())
@@ -43,7 +48,9 @@ def test_happy_path_to_approval_is_audited_and_notified(people, db_session):
         ),
     )
     answer_all(application, "inspection", inspector)
-    apply_transition(application, Action.SIGN_OFF, inspector, make_payload())
+    with pytest.raises(TransitionRefused):  # the inspector's confirmation is part of the input
+        apply_transition(application, Action.SIGN_OFF, inspector, make_payload())
+    apply_transition(application, Action.SIGN_OFF, inspector, make_payload(confirmed=True))
     apply_transition(
         application, Action.APPROVE, bureau, make_payload(opinion="符合要求", granted_level=Level.DISTRICT)
     )

@@ -1,0 +1,108 @@
+"""The checklist blueprint and what each of its routes starts from: who reads a checklist, and the
+checklist loaded with what the current user may do with it.
+
+The view modules (`views`: filling in; `sign_off_views`: signing off, the result, reopening)
+add their routes to `bp`; `views` imports `sign_off_views`, so registering `checklist.views.bp`
+registers every checklist page.
+"""
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, jsonify
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from outlet_audit.access import Scope
+from outlet_audit.checklist.loaders import assessment_with_application  # also registers the record loaders
+from outlet_audit.checklist.locking import lock_assessment
+from outlet_audit.checklist.models import Assessment
+from outlet_audit.checklist.page import (
+    capture_gap_days,
+    checklist_item_head,
+    checklist_item_texts,
+    checklist_texts,
+    condition_text,
+    display_answer,
+    evidence_rule_text,
+    level_label,
+    uploader_name,
+)
+from outlet_audit.checklist.permissions import Mode, checklist_mode, why_not_editable
+from outlet_audit.core.views import bad_request, wants_json
+from outlet_audit.criteria.editions import pinned_edition
+from outlet_audit.criteria.model import Edition
+from outlet_audit.extensions import writing_request
+from outlet_audit.roles import Role
+from outlet_audit.scoring import UNANSWERED
+from outlet_audit.workflow.models import Application
+
+bp = Blueprint("checklist", __name__, url_prefix="/checklist")
+for _global in (
+    display_answer,
+    level_label,
+    capture_gap_days,
+    uploader_name,
+    checklist_texts,
+    checklist_item_head,
+    checklist_item_texts,
+):
+    bp.add_app_template_global(_global)
+bp.add_app_template_global(evidence_rule_text, "checklist_evidence_rule")
+bp.add_app_template_global(condition_text, "checklist_condition_text")
+bp.add_app_template_global(UNANSWERED, "unanswered")
+
+
+READERS = {
+    Role.INSPECTOR: Scope.ASSIGNED,
+    Role.OUTLET: Scope.OWN_OUTLET,
+    Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT,
+    Role.CITY_BUREAU: Scope.ALL,
+}
+
+
+@dataclass
+class Checklist:
+    """An assessment with its application, pinned edition and what the current user may do."""
+
+    assessment: Assessment
+    application: Application
+    edition: Edition
+    mode: Mode | None
+
+    @property
+    def editable(self) -> bool:
+        return self.mode is Mode.EDIT
+
+    @property
+    def signed_off(self) -> bool:
+        return self.assessment.signed_off_at is not None
+
+    def refusal(self):
+        return why_not_editable(
+            self.assessment.kind, self.application.status, current_user.role, self.signed_off
+        )
+
+
+def load_checklist(assessment_id: int) -> Checklist:
+    """The checklist and what the user may do with it; a request that may write holds its lock
+    from here on, so that what it decides and reads (stage, sign-off, answers) stays as stored."""
+    if writing_request():
+        lock_assessment(assessment_id)
+    pair = assessment_with_application(assessment_id)
+    if pair is None:
+        abort(404)
+    assessment, application = pair
+    mode = checklist_mode(
+        assessment.kind, application.status, current_user.role, assessment.signed_off_at is not None
+    )
+    return Checklist(assessment, application, pinned_edition(application.edition), mode)
+
+
+@bp.errorhandler(CSRFError)
+def csrf_refused(error):
+    """A save from a page open since before the session expired: say so in the page's language."""
+    message = _("Your session has expired. Reload the page; answers not yet saved are kept on this device.")
+    if wants_json():
+        return jsonify(status="csrf", message=message), 400
+    return bad_request(error)

@@ -1,0 +1,338 @@
+"""What each action does beyond its move: its form, its door, what it writes and whom it tells.
+
+The rules of an action (who, at which stage, with what input) are its row in the pure table
+`states.TRANSITIONS`; everything else about it is its `ActionSpec` here. Adding an action
+means one row there and one entry in `ACTIONS` (a test checks both tables name every action).
+
+`door` is the endpoint of the one route that takes the action: most are posted from the
+application page to `workflow.transition`; signing off is posted from the sign-off page, where
+the inspector confirms and signs, and reopening from the inspection's result page. Each route
+declares the actions it takes with `@door(...)`, and a test proves every action has one.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import url_for
+from sqlalchemy import select
+
+from outlet_audit.accounts.models import User
+from outlet_audit.checklist.models import Assessment
+from outlet_audit.checklist.service import find_assessment, get_or_create_assessment, score_assessment
+from outlet_audit.criteria.editions import pinned_edition
+from outlet_audit.extensions import db
+from outlet_audit.notifications.operations import notify
+from outlet_audit.roles import Role
+from outlet_audit.text import N_
+from outlet_audit.workflow.forms import (
+    ActionForm,
+    ConfirmForm,
+    DecisionForm,
+    ReasonsForm,
+    RectificationAnswerForm,
+    RectificationRequestForm,
+    ReopenForm,
+    ScheduleForm,
+    SignOffForm,
+)
+from outlet_audit.workflow.models import Application
+from outlet_audit.workflow.states import Action, Level, Payload, Status
+
+TRANSITION_ROUTE = "workflow.transition"
+
+# What an action writes on the application (and its checklists) once the state machine agreed.
+Effects = Callable[[Application, User, Payload, Status, datetime], None]
+# Whom it tells: the application, its new status and the link to its page.
+Notice = Callable[[Application, Status, str], None]
+# Where its form is when that is not the application page (the page links there).
+FormPage = Callable[[Application, Assessment | None], str | None]
+
+
+def nothing(*_args) -> None:
+    """An action that writes nothing but its status, or tells nobody."""
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    form: type[ActionForm] = ConfirmForm
+    effects: Effects = nothing
+    notice: Notice = nothing
+    # Ends or undoes something: its button sits behind a second, deliberate click, listed last.
+    careful: bool = False
+    # The checklists it scores, or opens or closes to their editors ("self", "inspection"): their
+    # locks are held before the facts are read, so a save lands wholly before it or after.
+    checklists: tuple[str, ...] = ()
+    door: str = TRANSITION_ROUTE
+    form_page: FormPage | None = None
+
+
+# --- effects ---------------------------------------------------------------------------------
+
+
+def _submitted(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
+    """Keep the self-assessment's figures as submitted, for the bureau's lists and comparison.
+
+    It is not signed off: the checklist's own rules (checklist.permissions) let the outlet edit
+    it only while the application is a draft or returned.
+    """
+    application.submitted_at = now
+    assessment = get_or_create_assessment(application, "self")
+    score_assessment(assessment, pinned_edition(application.edition), application.outlet_id)
+
+
+def _returned(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
+    application.return_reasons = payload.reasons.strip()
+
+
+def _scheduled(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
+    application.inspectors = [db.session.get(User, uid) for uid in sorted(payload.inspector_ids)]
+    application.scheduled_for = payload.scheduled_on
+    get_or_create_assessment(application, "inspection")
+
+
+def _signed_off(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
+    inspection = get_or_create_assessment(application, "inspection")
+    score_assessment(inspection, pinned_edition(application.edition), application.outlet_id)
+    inspection.signed_off_at = now
+    inspection.signed_off_by_id = user.id
+
+
+def _reopened(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
+    inspection = find_assessment(application, "inspection")
+    if inspection is not None:
+        inspection.signed_off_at = None
+        inspection.signed_off_by_id = None
+
+
+def _rectification_requested(
+    application: Application, user, payload: Payload, new_status: Status, now: datetime
+) -> None:
+    application.rectification_items = sorted(payload.rectification_item_codes)
+    application.rectification_deadline = payload.rectification_deadline
+    application.rectification_response = None
+
+
+def _rectification_submitted(
+    application: Application, user, payload: Payload, new_status: Status, now: datetime
+) -> None:
+    application.rectification_response = payload.reasons.strip() or None
+    _reopened(application, user, payload, new_status, now)  # the inspector verifies and re-scores
+
+
+def _approved(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
+    application.decision_opinion = payload.opinion.strip()
+    if new_status == Status.APPROVED:  # not when it waits for the city bureau
+        application.granted_level = payload.granted_level.value
+        application.decided_at = now
+
+
+def _city_confirmed(
+    application: Application, user, payload: Payload, new_status: Status, now: datetime
+) -> None:
+    application.granted_level = Level.CITY.value
+    application.decided_at = now
+
+
+def _rejected(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
+    application.decision_opinion = (payload.reasons or payload.opinion).strip()
+    application.decided_at = now
+
+
+def _withdrawn(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
+    application.decided_at = now
+
+
+# --- notices ---------------------------------------------------------------------------------
+
+
+def _bureau_users(district_id: int):
+    return db.session.scalars(
+        select(User).where(
+            User.role == Role.DISTRICT_BUREAU, User.district_id == district_id, User.active.is_(True)
+        )
+    ).all()
+
+
+def _city_users():
+    return db.session.scalars(select(User).where(User.role == Role.CITY_BUREAU, User.active.is_(True))).all()
+
+
+def _outlet_users(outlet_id: int):
+    return db.session.scalars(select(User).where(User.outlet_id == outlet_id, User.active.is_(True))).all()
+
+
+def _iso(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _tell_bureau_submitted(application: Application, new_status: Status, link: str) -> None:
+    notify(
+        _bureau_users(application.district_id),
+        "application_submitted",
+        N_("%(outlet)s submitted application %(ref)s."),
+        link,
+        outlet=application.outlet.name,
+        ref=application.reference,
+    )
+
+
+def _tell_assignment(application: Application, new_status: Status, link: str) -> None:
+    notify(
+        application.inspectors,
+        "assignment",
+        N_("You are assigned to inspect %(outlet)s on %(date)s (%(ref)s)."),
+        link,
+        outlet=application.outlet.name,
+        date=_iso(application.scheduled_for),
+        ref=application.reference,
+    )
+    notify(
+        _outlet_users(application.outlet_id),
+        "inspection_scheduled",
+        N_("Your on-site inspection is scheduled for %(date)s (%(ref)s)."),
+        link,
+        date=_iso(application.scheduled_for),
+        ref=application.reference,
+    )
+
+
+def _tell_outlet_returned(application: Application, new_status: Status, link: str) -> None:
+    notify(
+        _outlet_users(application.outlet_id),
+        "application_returned",
+        N_("Application %(ref)s was returned for changes."),
+        link,
+        ref=application.reference,
+    )
+
+
+def _tell_bureau_signed_off(application: Application, new_status: Status, link: str) -> None:
+    notify(
+        _bureau_users(application.district_id),
+        "inspection_signed_off",
+        N_("The inspection of %(outlet)s is signed off (%(ref)s)."),
+        link,
+        outlet=application.outlet.name,
+        ref=application.reference,
+    )
+
+
+def _tell_outlet_rectification(application: Application, new_status: Status, link: str) -> None:
+    notify(
+        _outlet_users(application.outlet_id),
+        "rectification_requested",
+        N_("Rectification requested for %(ref)s by %(date)s."),
+        link,
+        ref=application.reference,
+        date=_iso(application.rectification_deadline),
+    )
+
+
+def _tell_outlet_decision(application: Application, new_status: Status, link: str) -> None:
+    notify(
+        _outlet_users(application.outlet_id),
+        "decision",
+        N_("A decision was made on application %(ref)s."),
+        link,
+        ref=application.reference,
+    )
+
+
+def _tell_decision_or_city(application: Application, new_status: Status, link: str) -> None:
+    if new_status != Status.AWAITING_CITY_CONFIRMATION:
+        _tell_outlet_decision(application, new_status, link)
+        return
+    notify(
+        _city_users(),
+        "city_confirmation",
+        N_("%(outlet)s awaits city-level confirmation (%(ref)s)."),
+        link,
+        outlet=application.outlet.name,
+        ref=application.reference,
+    )
+
+
+def _tell_bureau_city_declined(application: Application, new_status: Status, link: str) -> None:
+    notify(
+        _bureau_users(application.district_id),
+        "city_declined",
+        N_("The city bureau declined city level for %(ref)s."),
+        link,
+        ref=application.reference,
+    )
+
+
+# --- pages holding a form of their own -------------------------------------------------------
+
+
+def _sign_off_page(application: Application, inspection: Assessment | None) -> str | None:
+    return url_for("checklist.sign_off", assessment_id=inspection.id) if inspection is not None else None
+
+
+def _result_page(application: Application, inspection: Assessment | None) -> str | None:
+    return url_for("checklist.result", application_id=application.id, _anchor="reopen-title")
+
+
+A = Action
+ACTIONS: dict[Action, ActionSpec] = {
+    A.SUBMIT: ActionSpec(effects=_submitted, notice=_tell_bureau_submitted, checklists=("self",)),
+    A.RESUBMIT: ActionSpec(effects=_submitted, notice=_tell_bureau_submitted, checklists=("self",)),
+    A.WITHDRAW: ActionSpec(effects=_withdrawn, careful=True, checklists=("inspection", "self")),
+    A.RETURN: ActionSpec(ReasonsForm, _returned, _tell_outlet_returned, checklists=("self",)),
+    A.ACCEPT: ActionSpec(),
+    A.REJECT: ActionSpec(ReasonsForm, _rejected, _tell_outlet_decision, careful=True),
+    A.SCHEDULE_INSPECTION: ActionSpec(ScheduleForm, _scheduled, _tell_assignment, checklists=("inspection",)),
+    A.RESCHEDULE_INSPECTION: ActionSpec(
+        ScheduleForm, _scheduled, _tell_assignment, checklists=("inspection",)
+    ),
+    A.SIGN_OFF: ActionSpec(
+        SignOffForm,
+        _signed_off,
+        _tell_bureau_signed_off,
+        checklists=("inspection",),
+        door="checklist.sign_off",
+        form_page=_sign_off_page,
+    ),
+    A.REOPEN_INSPECTION: ActionSpec(
+        ReopenForm,
+        _reopened,
+        careful=True,
+        checklists=("inspection",),
+        door="checklist.reopen",
+        form_page=_result_page,
+    ),
+    A.REQUEST_RECTIFICATION: ActionSpec(
+        RectificationRequestForm, _rectification_requested, _tell_outlet_rectification
+    ),
+    A.SUBMIT_RECTIFICATION: ActionSpec(
+        RectificationAnswerForm, _rectification_submitted, _tell_bureau_submitted, checklists=("inspection",)
+    ),
+    A.APPROVE: ActionSpec(DecisionForm, _approved, _tell_decision_or_city),
+    A.CONFIRM_CITY_LEVEL: ActionSpec(effects=_city_confirmed, notice=_tell_outlet_decision),
+    A.DECLINE_CITY_LEVEL: ActionSpec(ReasonsForm, _returned, _tell_bureau_city_declined, careful=True),
+}
+del A
+
+DOOR_ATTRIBUTE = "_door_actions"
+
+
+def actions_through(endpoint: str) -> frozenset[Action]:
+    """The actions whose one door is this endpoint."""
+    return frozenset(action for action, spec in ACTIONS.items() if spec.door == endpoint)
+
+
+def door(endpoint: str):
+    """Declare a route the one way in for the actions whose spec names its endpoint.
+
+    Set on the view as `allow` sets the access rule; the route refuses any other action.
+    """
+    actions = actions_through(endpoint)
+    if not actions:
+        raise ValueError(f"no action names {endpoint!r} as its door")
+
+    def decorate(view):
+        setattr(view, DOOR_ATTRIBUTE, actions)
+        return view
+
+    return decorate
