@@ -38,6 +38,7 @@ from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.criteria.model import Edition, Item, decimal_text
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.operations import evidence_store
+from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.evidence.storage import StoredFileCorrupted
 from outlet_audit.extensions import db
 from outlet_audit.scoring import Answer, ItemScore, ScoreResult, SectionScore, score
@@ -91,12 +92,6 @@ def certificate_data(certificate: Certificate) -> CertificateData:
 def shanghai_time(moment: datetime) -> datetime:
     """A stored naive-UTC moment as naive Shanghai wall time, as the PDFs print it."""
     return moment.replace(tzinfo=UTC).astimezone(SHANGHAI).replace(tzinfo=None)
-
-
-def inspection_for(application) -> Assessment | None:
-    return db.session.scalar(
-        select(Assessment).where(Assessment.application_id == application.id, Assessment.kind == "inspection")
-    )
 
 
 def report_data(application, inspection: Assessment) -> ReportData:
@@ -284,13 +279,13 @@ def _inspection_files(inspection: Assessment) -> tuple[dict[str, tuple[bytes, ..
         .where(
             Evidence.assessment_id == inspection.id,
             or_(
-                and_(Evidence.purpose == "item", Evidence.kind == "photo"),
-                and_(Evidence.purpose == "signature", Evidence.item_code == "inspector"),
+                and_(Evidence.purpose == EvidencePurpose.ITEM, Evidence.kind == "photo"),
+                and_(Evidence.purpose == EvidencePurpose.SIGNATURE, Evidence.item_code == "inspector"),
             ),
         )
         .order_by(Evidence.id)
     ):
-        if purpose == "signature":
+        if purpose == EvidencePurpose.SIGNATURE:
             signature = stored  # the latest one counts
         elif len(chosen[code]) < MAX_THUMBNAILS_PER_ITEM:
             chosen[code].append(thumbnail or stored)

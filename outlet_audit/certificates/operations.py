@@ -15,6 +15,8 @@ from outlet_audit.audit.operations import record
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.numbering import certificate_number
 from outlet_audit.certificates.state import REMINDER_DAYS, due_reminder
+from outlet_audit.checklist.kinds import AssessmentKind
+from outlet_audit.checklist.service import assessment_of
 from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.core.urls import path_for
 from outlet_audit.criteria.editions import pinned_edition
@@ -102,9 +104,7 @@ def issue_certificate(application, actor, *, issued_on: date | None = None) -> C
 
 
 def _final_score(application):
-    from outlet_audit.workflow.operations import inspection_of
-
-    inspection = inspection_of(application)
+    inspection = assessment_of(application, AssessmentKind.INSPECTION)
     return inspection.final if inspection is not None and inspection.final is not None else 0
 
 

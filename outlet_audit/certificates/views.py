@@ -28,7 +28,6 @@ from outlet_audit.certificates.data import (
     certificate_counts_by_state,
     certificate_data,
     escape_like,
-    inspection_for,
     report_data,
     state_condition,
     verify_url,
@@ -38,7 +37,9 @@ from outlet_audit.certificates.operations import RevocationRefused, revoke_certi
 from outlet_audit.certificates.pdf_cache import rendered_pdf
 from outlet_audit.certificates.report_pdf import render_inspection_report
 from outlet_audit.certificates.state import STATE_COLOURS, STATE_LABELS, CertificateState, certificate_state
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.permissions import inspection_visible_to
+from outlet_audit.checklist.service import assessment_of
 from outlet_audit.core.forms import BaseForm, PlainBaseForm
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.navigation import nav_entry
@@ -217,7 +218,7 @@ def revoke(certificate_id: int):
 @allow(HOLDERS)
 def inspection_report(application_id: int):
     application = db.get_or_404(Application, application_id)
-    inspection = inspection_for(application)
+    inspection = assessment_of(application, AssessmentKind.INSPECTION)
     # Not yet for the outlet while the inspectors are still at work: as if there were no report.
     if inspection is None or not inspection_visible_to(current_user, inspection):
         abort(404)

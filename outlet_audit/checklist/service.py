@@ -15,12 +15,14 @@ from sqlalchemy.exc import IntegrityError
 
 from outlet_audit.audit.operations import record
 from outlet_audit.certificates.models import Certificate
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.locking import AssessmentNotLocked, holds_lock, lock_assessment
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.criteria.model import Edition
 from outlet_audit.evidence.models import Evidence
+from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.extensions import db, writing_request
 from outlet_audit.outlets.models import Outlet
 from outlet_audit.outlets.reference import district_by_id
@@ -54,15 +56,23 @@ class AnswerConflict(Exception):
         self.current = current
 
 
-def find_assessment(application, kind: str) -> Assessment | None:
-    """The application's assessment of this kind ('self' or 'inspection'), if it was started."""
+def assessment_of(
+    application, kind: AssessmentKind, *, loaded: Mapping[str, Assessment] | None = None
+) -> Assessment | None:
+    """The application's self-assessment or inspection, if it was started.
+
+    `loaded`: the application's assessments by kind, when the caller has read them all already
+    (one query for both): the answer is then looked up there, not read again.
+    """
+    if loaded is not None:
+        return loaded.get(kind)
     return db.session.scalar(
         select(Assessment).where(Assessment.application_id == application.id, Assessment.kind == kind)
     )
 
 
-def get_or_create_assessment(application, kind: str) -> Assessment:
-    assessment = find_assessment(application, kind)
+def get_or_create_assessment(application, kind: AssessmentKind) -> Assessment:
+    assessment = assessment_of(application, kind)
     if assessment is None:
         assessment = Assessment(application_id=application.id, kind=kind)
         db.session.add(assessment)
@@ -288,7 +298,7 @@ def score_assessment(
 def evidence_counts(assessment: Assessment) -> dict[str, int]:
     rows = db.session.execute(
         select(Evidence.item_code, func.count())
-        .where(Evidence.assessment_id == assessment.id, Evidence.purpose == "item")
+        .where(Evidence.assessment_id == assessment.id, Evidence.purpose == EvidencePurpose.ITEM)
         .group_by(Evidence.item_code)
     )
     return {code: count for code, count in rows}

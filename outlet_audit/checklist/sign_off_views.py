@@ -17,12 +17,13 @@ from wtforms.validators import DataRequired, Length
 
 from outlet_audit.access import Scope, allow
 from outlet_audit.checklist.attachments import attach_signature, item_evidence, reuse_map, signatures
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.page import level_label
 from outlet_audit.checklist.permissions import Mode, inspection_visible_to
 from outlet_audit.checklist.results import differences, result_view
 from outlet_audit.checklist.service import (
     answer_rows,
-    find_assessment,
+    assessment_of,
     holds_valid_district_certificate,
     missing_for_sign_off,
     outlet_profile,
@@ -66,7 +67,7 @@ class ReopenForm(BaseForm):
 @allow({Role.INSPECTOR: Scope.ASSIGNED})
 def sign_off(assessment_id: int):
     checklist = load_checklist(assessment_id)
-    if checklist.assessment.kind != "inspection":
+    if checklist.assessment.kind != AssessmentKind.INSPECTION:
         abort(404)  # the self-assessment is submitted with the application, never signed off
     if checklist.mode is not Mode.EDIT:
         flash(translate_message(checklist.refusal()), "warning")
@@ -110,11 +111,11 @@ def sign_off(assessment_id: int):
 def result(application_id: int):
     application = db.get_or_404(Application, application_id)
     edition = pinned_edition(application.edition)
-    inspection = find_assessment(application, "inspection")
+    inspection = assessment_of(application, AssessmentKind.INSPECTION)
     signed_off = inspection is not None and inspection.signed_off_at is not None
     if not inspection_visible_to(current_user, inspection):
         abort(403)
-    self_assessment = find_assessment(application, "self")
+    self_assessment = assessment_of(application, AssessmentKind.SELF)
     lang = current_language()
     context = {
         "application": application,

@@ -24,6 +24,7 @@ from outlet_audit.checklist.forms import (
     item_formdata,
     read_item,
 )
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.loaders import assessment_with_application  # also registers the record loaders
 from outlet_audit.checklist.locking import lock_assessment
 from outlet_audit.checklist.models import Answer as AnswerRow
@@ -54,7 +55,7 @@ from outlet_audit.checklist.service import (
     AnswerConflict,
     AnswerRefused,
     answer_rows_by_code,
-    find_assessment,
+    assessment_of,
     get_or_create_assessment,
     save_answer,
     score_assessment,
@@ -83,6 +84,7 @@ for _global in (
 bp.add_app_template_global(evidence_rule_text, "checklist_evidence_rule")
 bp.add_app_template_global(condition_text, "checklist_condition_text")
 bp.add_app_template_global(UNANSWERED, "unanswered")
+bp.add_app_template_global(AssessmentKind, "AssessmentKind")
 
 
 @bp.app_template_global()
@@ -171,7 +173,7 @@ def edit(assessment_id: int):
 
 
 def render_checklist(checklist: Checklist, state: ChecklistState, form):
-    is_inspection = checklist.assessment.kind == "inspection"
+    is_inspection = checklist.assessment.kind == AssessmentKind.INSPECTION
     all_evidence = [e for items in state.evidence.values() for e in items]
     state.load_people()
     return render_template(
@@ -328,7 +330,9 @@ def save_item(assessment_id: int, item_code: str):
         return jsonify(status="refused", message=translate_message(refused.message)), 422
     result = score_assessment(assessment, edition, outlet_id, rows.values())
     state = load_state(assessment, edition, outlet_id, result, rows)
-    missing_count = len(state.missing_for_sign_off()) if assessment.kind == "inspection" else None
+    missing_count = (
+        len(state.missing_for_sign_off()) if assessment.kind == AssessmentKind.INSPECTION else None
+    )
     # The reply is made before the commit, which expires every loaded object: read after it,
     # each would be loaded again.
     reply = jsonify(
@@ -371,16 +375,16 @@ def conflict_json(checklist: Checklist, item, current):
 def self_assessment(application_id: int):
     """Open the application's self-assessment, starting it when the outlet opens it first."""
     application = db.get_or_404(Application, application_id)
-    existing = find_assessment(application, "self")
+    existing = assessment_of(application, AssessmentKind.SELF)
     if existing is None:
         if current_user.role != Role.OUTLET:
             abort(404)
         try:
-            existing = get_or_create_assessment(application, "self")
+            existing = get_or_create_assessment(application, AssessmentKind.SELF)
             db.session.commit()
         except IntegrityError:  # opened twice at once: the other request made it
             db.session.rollback()
-            existing = find_assessment(application, "self")
+            existing = assessment_of(application, AssessmentKind.SELF)
     return redirect(url_for(".edit", assessment_id=existing.id))
 
 
@@ -388,7 +392,7 @@ def self_assessment(application_id: int):
 @allow({role: scope for role, scope in READERS.items() if role != Role.OUTLET})
 def inspection(application_id: int):
     application = db.get_or_404(Application, application_id)
-    existing = find_assessment(application, "inspection")
+    existing = assessment_of(application, AssessmentKind.INSPECTION)
     if existing is None:
         abort(404)
     return redirect(url_for(".edit", assessment_id=existing.id))

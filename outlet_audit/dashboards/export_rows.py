@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import groupby
-from types import SimpleNamespace
 
 from sqlalchemy import select
 
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.numbering import LEVEL_LABELS, CertificateLevel
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.core.time import SHANGHAI
@@ -27,7 +27,7 @@ from outlet_audit.criteria.model import Edition, Item
 from outlet_audit.criteria.stored import StoredEdition
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District, Outlet
-from outlet_audit.workflow.models import Application
+from outlet_audit.workflow.models import Application, application_reference
 
 from .queries import (
     Filters,
@@ -58,11 +58,6 @@ INSPECTION_HEADER = (
 YES, NO = "是", "否"
 
 
-def application_reference(application_id: int, created_at: datetime) -> str:
-    """The reference people quote, by Application.reference itself (one definition of the format)."""
-    return Application.reference.fget(SimpleNamespace(id=application_id, created_at=created_at))
-
-
 def shanghai_time(moment: datetime | None) -> datetime | None:
     """A stored naive-UTC time as Shanghai wall-clock time: spreadsheets have no time zones."""
     if moment is None:
@@ -81,7 +76,7 @@ def _stream(stmt):
 def application_rows(f: Filters, status_labels: Mapping[str, str]) -> Iterator[tuple]:
     inspection = (
         select(Assessment.application_id, Assessment.final, Assessment.level_reached)
-        .where(Assessment.kind == "inspection", Assessment.signed_off_at.is_not(None))
+        .where(Assessment.kind == AssessmentKind.INSPECTION, Assessment.signed_off_at.is_not(None))
         .subquery()
     )
     stmt = (
@@ -100,7 +95,7 @@ def application_rows(f: Filters, status_labels: Mapping[str, str]) -> Iterator[t
     )  # fmt: skip
     for row in _stream(stmt):
         yield (
-            application_reference(row.id, row.created_at), row.name, row.permit_number, row.brand,
+            application_reference(row.created_at, row.id), row.name, row.permit_number, row.brand,
             row.name_zh, row.address, level_label(row.target_level), status_labels[row.status],
             row.edition_id, shanghai_time(row.created_at), shanghai_time(row.submitted_at),
             shanghai_time(row.decided_at), level_label(row.granted_level), row.final,
@@ -128,7 +123,7 @@ def certificate_rows(f: Filters, bucket_labels: Mapping[str, str]) -> Iterator[t
         yield (
             row.number, row.name, row.permit_number, row.brand, row.name_zh, level_label(row.level),
             row.score, bucket_labels[bucket], row.issued_on, row.valid_until, row.issuing_bureau,
-            row.edition_id, application_reference(row.application_id, row.created_at),
+            row.edition_id, application_reference(row.created_at, row.application_id),
             shanghai_time(row.revoked_at), row.revoked_reason,
         )  # fmt: skip
 
@@ -148,7 +143,7 @@ def inspection_rows(f: Filters, status_labels: Mapping[str, str]) -> Iterator[tu
         .join(District, District.id == Application.district_id)
         .outerjoin(AnswerRow, AnswerRow.assessment_id == Assessment.id)
         .where(
-            Assessment.kind == "inspection",
+            Assessment.kind == AssessmentKind.INSPECTION,
             Assessment.signed_off_at.is_not(None),
             *in_period(Assessment.signed_off_at, f, timestamp=True),
             *_district_and_level(f),
@@ -164,7 +159,7 @@ def inspection_rows(f: Filters, status_labels: Mapping[str, str]) -> Iterator[tu
         bonus_codes = {item.code for item in edition.bonus_items()}
         answers = {row.item_code: row for row in rows if row.item_code is not None}
         common = (
-            application_reference(first.id, first.created_at), first.name, first.permit_number, first.brand,
+            application_reference(first.created_at, first.id), first.name, first.permit_number, first.brand,
             first.name_zh, level_label(first.target_level), status_labels[first.status],
             edition.id, shanghai_time(first.signed_off_at), first.total, first.final,
             level_label(first.level_reached),

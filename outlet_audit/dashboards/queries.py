@@ -24,6 +24,7 @@ from sqlalchemy import Select, case, func, select
 
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.state import CertificateState, certificate_state
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.criteria.editions import pinned_edition
@@ -291,7 +292,7 @@ def item_pass_rates(f: Filters, active: Edition) -> list[ItemPassRate]:
     """
     codes = [item.code for item in active.items()]
     conditions = [
-        Assessment.kind == "inspection",
+        Assessment.kind == AssessmentKind.INSPECTION,
         Assessment.signed_off_at.is_not(None),
         AnswerRow.item_code.in_(codes),
         *in_period(Assessment.signed_off_at, f, timestamp=True),

@@ -14,6 +14,7 @@ from flask_login import current_user
 from outlet_audit.access import allow
 from outlet_audit.checklist import loaders  # noqa: F401  (registers the record loaders)
 from outlet_audit.checklist.attachments import attach_item_evidence, remove_evidence, reuse_map
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.page import load_state
 from outlet_audit.checklist.permissions import inspection_visible_to
@@ -22,6 +23,7 @@ from outlet_audit.core.i18n import translate_message
 from outlet_audit.evidence.files import UploadRefused
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.operations import evidence_store
+from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.evidence.storage import StoredFileCorrupted
 from outlet_audit.extensions import db
 
@@ -161,7 +163,7 @@ def upload(assessment_id: int):
 def delete(evidence_id: int):
     """Remove one's own item evidence while the checklist can still be changed."""
     evidence = load_visible_evidence(evidence_id)
-    if evidence.purpose != "item" or evidence.assessment_id is None:
+    if evidence.purpose != EvidencePurpose.ITEM or evidence.assessment_id is None:
         abort(404)
     checklist = load_checklist(evidence.assessment_id)
     back = url_for(
@@ -195,7 +197,9 @@ def item_evidence_status(checklist, item_code: str) -> tuple[dict, int | None]:
     Both from one load of the answers and evidence.
     """
     state = load_state(checklist.assessment, checklist.edition, checklist.application.outlet_id)
-    missing = len(state.missing_for_sign_off()) if checklist.assessment.kind == "inspection" else None
+    missing = (
+        len(state.missing_for_sign_off()) if checklist.assessment.kind == AssessmentKind.INSPECTION else None
+    )
     try:
         item = checklist.edition.item(item_code)
     except KeyError:

@@ -15,13 +15,20 @@ from sqlalchemy import select
 from outlet_audit.accounts.models import User
 from outlet_audit.audit.operations import record
 from outlet_audit.certificates.operations import issue_certificate
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.locking import lock_checklists
 from outlet_audit.checklist.models import Assessment
-from outlet_audit.checklist.service import get_or_create_assessment, missing_for_sign_off, score_assessment
+from outlet_audit.checklist.service import (
+    assessment_of,
+    get_or_create_assessment,
+    missing_for_sign_off,
+    score_assessment,
+)
 from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.core.urls import path_for
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.models import Evidence
+from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.extensions import db
 from outlet_audit.notifications.operations import notify
 from outlet_audit.roles import Role
@@ -39,16 +46,16 @@ from outlet_audit.workflow.states import (
 
 # The checklists each action scores, or opens or closes to their editors: their locks are held
 # before the transition reads anything, so a save lands wholly before it (and is scored) or after.
-LOCKED_CHECKLISTS: dict[Action, tuple[str, ...]] = {
-    Action.SUBMIT: ("self",),
-    Action.RESUBMIT: ("self",),
-    Action.RETURN: ("self",),
-    Action.SCHEDULE_INSPECTION: ("inspection",),
-    Action.RESCHEDULE_INSPECTION: ("inspection",),
-    Action.SIGN_OFF: ("inspection",),
-    Action.REOPEN_INSPECTION: ("inspection",),
-    Action.SUBMIT_RECTIFICATION: ("inspection",),
-    Action.WITHDRAW: ("inspection", "self"),
+LOCKED_CHECKLISTS: dict[Action, tuple[AssessmentKind, ...]] = {
+    Action.SUBMIT: (AssessmentKind.SELF,),
+    Action.RESUBMIT: (AssessmentKind.SELF,),
+    Action.RETURN: (AssessmentKind.SELF,),
+    Action.SCHEDULE_INSPECTION: (AssessmentKind.INSPECTION,),
+    Action.RESCHEDULE_INSPECTION: (AssessmentKind.INSPECTION,),
+    Action.SIGN_OFF: (AssessmentKind.INSPECTION,),
+    Action.REOPEN_INSPECTION: (AssessmentKind.INSPECTION,),
+    Action.SUBMIT_RECTIFICATION: (AssessmentKind.INSPECTION,),
+    Action.WITHDRAW: (AssessmentKind.INSPECTION, AssessmentKind.SELF),
 }
 
 
@@ -65,17 +72,11 @@ def district_inspector_ids(district_id: int) -> frozenset[int]:
     return frozenset(ids)
 
 
-def inspection_of(application: Application) -> Assessment | None:
-    return db.session.scalar(
-        select(Assessment).where(Assessment.application_id == application.id, Assessment.kind == "inspection")
-    )
-
-
 def commitment_letter_attached(application: Application) -> bool:
     return (
         db.session.scalar(
             select(Evidence.id).where(
-                Evidence.application_id == application.id, Evidence.purpose == "commitment"
+                Evidence.application_id == application.id, Evidence.purpose == EvidencePurpose.COMMITMENT
             )
         )
         is not None
@@ -94,7 +95,7 @@ def application_facts(
     its files passes them, so they are not read twice.
     """
     edition = pinned_edition(application.edition)
-    inspection = inspection_of(application) if assessments is None else assessments.get("inspection")
+    inspection = assessment_of(application, AssessmentKind.INSPECTION, loaded=assessments)
     checklist_complete = False
     level_reached = None
     if inspection is not None:
@@ -118,7 +119,7 @@ def application_facts(
         checklist_complete=checklist_complete,
         commitment_letter_attached=commitment_letter_attached(application)
         if evidence_purposes is None
-        else "commitment" in evidence_purposes,
+        else EvidencePurpose.COMMITMENT in evidence_purposes,
         edition_item_codes=frozenset(item.code for item in (*edition.items(), *edition.bonus_items())),
         rectification_deadline=application.rectification_deadline,
     )
@@ -173,9 +174,9 @@ def _apply_fields(
     elif action in (Action.SCHEDULE_INSPECTION, Action.RESCHEDULE_INSPECTION):
         application.inspectors = [db.session.get(User, uid) for uid in sorted(payload.inspector_ids)]
         application.scheduled_for = payload.scheduled_on
-        get_or_create_assessment(application, "inspection")
+        get_or_create_assessment(application, AssessmentKind.INSPECTION)
     elif action == Action.SIGN_OFF:
-        inspection = get_or_create_assessment(application, "inspection")
+        inspection = get_or_create_assessment(application, AssessmentKind.INSPECTION)
         score_assessment(inspection, pinned_edition(application.edition), application.outlet_id)
         inspection.signed_off_at = now
         inspection.signed_off_by_id = user.id
@@ -211,12 +212,12 @@ def _score_self_assessment(application: Application) -> None:
     It is not signed off: the checklist's own rules (checklist.permissions) let the outlet edit
     it only while the application is a draft or returned.
     """
-    assessment = get_or_create_assessment(application, "self")
+    assessment = get_or_create_assessment(application, AssessmentKind.SELF)
     score_assessment(assessment, pinned_edition(application.edition), application.outlet_id)
 
 
 def _unlock_inspection(application: Application) -> None:
-    inspection = inspection_of(application)
+    inspection = assessment_of(application, AssessmentKind.INSPECTION)
     if inspection is not None:
         inspection.signed_off_at = None
         inspection.signed_off_by_id = None

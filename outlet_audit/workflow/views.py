@@ -15,6 +15,7 @@ from outlet_audit.core.i18n import translate_message
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.files import UploadRefused
 from outlet_audit.evidence.operations import store_upload
+from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from outlet_audit.text import Message
@@ -136,7 +137,7 @@ def _store_rectification_files(application: Application, form) -> int:
             upload.filename,
             outlet_id=application.outlet_id,
             actor=current_user,
-            purpose="rectification",
+            purpose=EvidencePurpose.RECTIFICATION,
             application_id=application.id,
         )
         record_upload(application, evidence, current_user)

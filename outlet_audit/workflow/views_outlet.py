@@ -9,6 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from outlet_audit.access import Scope, allow
 from outlet_audit.certificates.models import Certificate
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.service import get_or_create_assessment
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.navigation import nav_entry
@@ -88,7 +89,7 @@ def new_application():
             application = create_application(
                 outlet, Level(form.target_level.data), actor=current_user, renewal_of=renewal_of
             )
-            get_or_create_assessment(application, "self")
+            get_or_create_assessment(application, AssessmentKind.SELF)
         except ApplicationRefused as refusal:
             db.session.rollback()
             if refusal.existing is not None:
@@ -201,7 +202,7 @@ def commitment_letter(application_id: int):
 @allow(OUTLET_ONLY)
 def start_self_assessment(application_id: int):
     application = db.get_or_404(Application, application_id)
-    assessment = get_or_create_assessment(application, "self")
+    assessment = get_or_create_assessment(application, AssessmentKind.SELF)
     db.session.commit()
     if can_open("checklist.edit"):
         return redirect(url_for("checklist.edit", assessment_id=assessment.id))
