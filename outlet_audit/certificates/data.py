@@ -44,10 +44,10 @@ from outlet_audit.extensions import db
 from outlet_audit.scoring import Answer, ItemScore, ScoreResult, SectionScore, score
 from outlet_audit.scoring.engine import SKIPPED_BY_CONDITION, SKIPPED_BY_PROFILE
 from outlet_audit.text import N_, Message
+from outlet_audit.workflow.states import Level
 
 SCORE_SCALE = Decimal(100)  # the engine's total is a percentage of the applicable points
 DECISION_ACTIONS = ("approve", "confirm_city_level", "reject")
-LEVEL_RANKS = {"district": 1, "city": 2}
 BONUS_SECTION_CODE = "+"
 
 
@@ -141,7 +141,7 @@ def report_data(application, inspection: Assessment) -> ReportData:
                 points_possible=sum((item.points for item in edition.bonus.items), Decimal(0)),
             )
         )
-    target_rank = LEVEL_RANKS[application.target_level]
+    target_rank = Level(application.target_level).rank
     inspectors = tuple(user.display_name for user in application.inspectors)
     return ReportData(
         application_number=application.reference,
@@ -165,7 +165,7 @@ def report_data(application, inspection: Assessment) -> ReportData:
         levels_not_reached=tuple(
             LevelShortfall(level, tuple(translate_message(message) for message in messages))
             for level, messages in result.reasons.items()
-            if LEVEL_RANKS[level]
+            if Level(level).rank
             <= target_rank  # an outlet that asked for district level needs no city reasons
         ),
         generated_at=shanghai_time(_as_of(application, inspection, rows.values())),

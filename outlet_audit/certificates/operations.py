@@ -22,6 +22,7 @@ from outlet_audit.core.urls import path_for
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.extensions import db
 from outlet_audit.notifications.operations import notify
+from outlet_audit.outlets.models import official_district_name
 from outlet_audit.roles import Role
 from outlet_audit.text import N_, Message
 
@@ -40,8 +41,7 @@ def add_months(start: date, months: int) -> date:
 def issuing_bureau(level: str, district) -> str:
     if level == "city":
         return CITY_BUREAU_NAME
-    name = district.name_zh if district.name_zh.endswith("区") else f"{district.name_zh}区"
-    return f"上海市{name}邮政管理局"
+    return f"上海市{official_district_name(district.name_zh)}邮政管理局"
 
 
 def _next_sequence(year: int, district_id: int, level: str) -> int:

@@ -37,13 +37,13 @@ from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from outlet_audit.scoring import UNANSWERED, Answer, ScoreResult, evidence_required, score
 from outlet_audit.text import N_, Message
+from outlet_audit.workflow.states import LEVEL_LABELS
 
 SHANGHAI_OFFSET = timedelta(hours=8)  # no daylight saving in China
-LEVEL_LABELS = {"district": N_("District level"), "city": N_("City level")}
 
 
 def level_label(level: str | None) -> str:
-    return _(LEVEL_LABELS[level]) if level in LEVEL_LABELS else _("No level reached")
+    return _(LEVEL_LABELS[level].text) if level in LEVEL_LABELS else _("No level reached")
 
 
 @dataclass

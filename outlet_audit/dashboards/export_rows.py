@@ -18,7 +18,6 @@ from itertools import groupby
 from sqlalchemy import select
 
 from outlet_audit.certificates.models import Certificate
-from outlet_audit.certificates.numbering import LEVEL_LABELS, CertificateLevel
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
@@ -28,6 +27,7 @@ from outlet_audit.criteria.stored import StoredEdition
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District, Outlet
 from outlet_audit.workflow.models import Application, application_reference
+from outlet_audit.workflow.states import LEVEL_LABELS
 
 from .queries import (
     Filters,
@@ -66,7 +66,7 @@ def shanghai_time(moment: datetime | None) -> datetime | None:
 
 
 def level_label(level: str | None) -> str | None:
-    return LEVEL_LABELS[CertificateLevel(level)][0] if level else None
+    return LEVEL_LABELS[level].zh if level else None
 
 
 def _stream(stmt):

@@ -30,7 +30,6 @@ from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from outlet_audit.access import Scope, allow, current_scope
-from outlet_audit.certificates.numbering import LEVEL_LABELS, CertificateLevel
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.time import today_in_shanghai
@@ -39,7 +38,7 @@ from outlet_audit.extensions import db
 from outlet_audit.outlets.models import KNOWN_BRANDS
 from outlet_audit.outlets.reference import all_districts, district_name
 from outlet_audit.roles import Role
-from outlet_audit.workflow.states import STATUS_LABELS
+from outlet_audit.workflow.states import LEVEL_LABELS, STATUS_LABELS, Level
 
 from . import charts, export_rows, queries, snapshots
 from .exports import CSV_MIMETYPE, XLSX_MIMETYPE, iter_csv, spool_xlsx
@@ -82,7 +81,7 @@ EXPORTS = {
 
 
 def level_name(level: str) -> str:
-    return LEVEL_LABELS[CertificateLevel(level)][1 if current_language() == "en" else 0]
+    return _(LEVEL_LABELS[level].text)
 
 
 def read_filters() -> tuple[DashboardFilterForm, Filters]:
@@ -194,7 +193,7 @@ def overview():
         bucket_totals=bucket_totals,
         buckets=list(CertificateBucket),
         bucket_labels=BUCKET_LABELS,
-        levels=list(CertificateLevel),
+        levels=list(Level),
         trend=trend,
         brands=brands,
         coverage=queries.total_coverage([c for _brand, c in brands]),

@@ -14,14 +14,13 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from outlet_audit.core.forms import BaseForm, BoundedDateField
 from outlet_audit.criteria.model import Edition
-from outlet_audit.workflow.states import Action, Level
+from outlet_audit.workflow.states import LEVEL_LABELS, Action, Level
 
-LEVEL_LABELS = {Level.DISTRICT: _l("District level (区级)"), Level.CITY: _l("City level (市级)")}
 MAX_TEXT = 4000
 
 
 def level_choices() -> list[SelectChoice]:
-    return [SelectChoice(level.value, LEVEL_LABELS[level]) for level in Level]
+    return [SelectChoice(level.value, _l(LEVEL_LABELS[level].text)) for level in Level]
 
 
 class CheckboxListField(SelectMultipleField):

@@ -36,7 +36,7 @@ from outlet_audit.workflow.forms import (
 )
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.page import application_page, can_open
-from outlet_audit.workflow.states import STATUS_LABELS, Level
+from outlet_audit.workflow.states import LEVEL_LABELS, STATUS_LABELS, Level
 from outlet_audit.workflow.views import APPLICATION_READERS, bp, render_application
 
 OUTLET_ONLY = {Role.OUTLET: Scope.OWN_OUTLET}
@@ -194,6 +194,7 @@ def commitment_letter(application_id: int):
         application=application,
         outlet=application.outlet,
         edition=edition,
+        level=LEVEL_LABELS[application.target_level],
         today=today_in_shanghai(),
     )
 
