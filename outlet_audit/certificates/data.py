@@ -30,20 +30,20 @@ from outlet_audit.certificates.report_pdf import (
 from outlet_audit.certificates.state import CertificateState
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
-from outlet_audit.checklist.service import holds_valid_district_certificate, outlet_profile, scoring_answers
+from outlet_audit.checklist.service import assessment_score, scoring_answers
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.time import SHANGHAI
 from outlet_audit.core.urls import path_for
 from outlet_audit.criteria.editions import pinned_edition
-from outlet_audit.criteria.model import Edition, Item, decimal_text
+from outlet_audit.criteria.model import Item, decimal_text
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.operations import evidence_store
 from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.evidence.storage import StoredFileCorrupted
 from outlet_audit.extensions import db
-from outlet_audit.scoring import Answer, ItemScore, ScoreResult, SectionScore, score
+from outlet_audit.scoring import Answer, ItemScore
 from outlet_audit.scoring.engine import SKIPPED_BY_CONDITION, SKIPPED_BY_PROFILE
-from outlet_audit.text import N_, Message
+from outlet_audit.text import N_
 from outlet_audit.workflow.states import Level
 
 SCORE_SCALE = Decimal(100)  # the engine's total is a percentage of the applicable points
@@ -100,7 +100,7 @@ def report_data(application, inspection: Assessment) -> ReportData:
     edition = pinned_edition(application.edition)
     rows = {row.item_code: row for row in _answer_rows(inspection)}
     answers = scoring_answers(edition, rows.values())
-    result = _score(application, inspection, edition, answers)
+    result = assessment_score(inspection, edition, application.outlet_id, answers=answers)
     photos, signature = _inspection_files(inspection)
 
     def report_item(item: Item, scored: ItemScore) -> ReportItem:
@@ -205,57 +205,6 @@ def _answer_rows(inspection: Assessment) -> list[AnswerRow]:
         db.session.scalars(
             select(AnswerRow).where(AnswerRow.assessment_id == inspection.id).order_by(AnswerRow.id)
         )
-    )
-
-
-def _score(application, inspection: Assessment, edition: Edition, answers: dict[str, Answer]) -> ScoreResult:
-    """The score as signed off (kept on the assessment), or the live score of an unsigned checklist.
-
-    A signed-off score is not recomputed: a city certificate supersedes the district one the city
-    level required, and re-scoring afterwards would wrongly report the city level as not reached.
-    """
-    if inspection.signed_off_at is not None and inspection.result:
-        return _stored_score(inspection.result)
-    return score(
-        edition,
-        answers,
-        holds_valid_district_certificate=holds_valid_district_certificate(application.outlet_id),
-        profile=outlet_profile(application.outlet_id),
-    )
-
-
-def _stored_score(data: dict) -> ScoreResult:
-    def item_score(raw: dict) -> ItemScore:
-        return ItemScore(
-            code=raw["code"],
-            earned=Decimal(raw["earned"]),
-            possible=Decimal(raw["possible"]),
-            answered=raw["answered"],
-            not_applicable=raw["not_applicable"],
-            veto_failed=raw["veto_failed"],
-            full_marks=raw["full_marks"],
-            skipped=raw.get("skipped"),  # results stored before items could be left out lack it
-        )
-
-    return ScoreResult(
-        edition_id=data["edition"]["id"],
-        edition_hash=data["edition"]["content_hash"],
-        items=tuple(item_score(raw) for raw in data["items"]),
-        sections=tuple(
-            SectionScore(raw["code"], Decimal(raw["earned"]), Decimal(raw["possible"]))
-            for raw in data["sections"]
-        ),
-        bonus_items=tuple(item_score(raw) for raw in data["bonus_items"]),
-        total=Decimal(data["total"]),
-        bonus=Decimal(data["bonus"]),
-        final=Decimal(data["final"]),
-        veto_failures=tuple(data["veto_failures"]),
-        missing=tuple(data["missing"]),
-        level=data["level"],
-        reasons={
-            level: tuple(Message(raw["template"], raw["params"]) for raw in messages)
-            for level, messages in data["reasons"].items()
-        },
     )
 
 

@@ -25,9 +25,8 @@ from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.service import (
     answer_rows_by_code,
-    holds_valid_district_certificate,
+    assessment_score,
     missing_items,
-    outlet_profile,
     scoring_answers,
     value_to_json,
 )
@@ -35,7 +34,7 @@ from outlet_audit.core.i18n import request_locale
 from outlet_audit.criteria.model import Edition, Item, decimal_text
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
-from outlet_audit.scoring import UNANSWERED, Answer, ScoreResult, evidence_required, score
+from outlet_audit.scoring import UNANSWERED, Answer, ScoreResult, evidence_required
 from outlet_audit.text import N_, Message
 from outlet_audit.workflow.states import LEVEL_LABELS
 
@@ -138,17 +137,12 @@ def load_state(
     rows: dict[str, AnswerRow] | None = None,
 ):
     """The assessment's answers (`rows` by item code if the caller has them), evidence and score
-    (`result` if the caller has just scored these rows for the outlet)."""
+    (`result` if the caller has just scored these rows for the outlet; else `assessment_score`)."""
     if rows is None:
         rows = answer_rows_by_code(assessment)
     answers = scoring_answers(edition, rows.values())
     if result is None:
-        result = score(
-            edition,
-            answers,
-            holds_valid_district_certificate=holds_valid_district_certificate(outlet_id),
-            profile=outlet_profile(outlet_id),
-        )
+        result = assessment_score(assessment, edition, outlet_id, answers=answers)
     return ChecklistState(assessment, edition, rows, answers, result, item_evidence(assessment))
 
 

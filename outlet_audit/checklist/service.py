@@ -282,17 +282,50 @@ def score_assessment(
     if rows is not None and writing_request() and not holds_lock(assessment.id):
         raise AssessmentNotLocked(f"answers of assessment {assessment.id} read without its lock")
     lock_assessment(assessment.id)
-    result = score(
-        edition,
-        scoring_answers(edition, answer_rows(assessment) if rows is None else rows),
-        holds_valid_district_certificate=holds_valid_district_certificate(outlet_id),
-        profile=outlet_profile(outlet_id),
+    result = score_for_outlet(
+        edition, scoring_answers(edition, answer_rows(assessment) if rows is None else rows), outlet_id
     )
     assessment.total = result.total
     assessment.final = result.final
     assessment.level_reached = result.level
     assessment.result = result.to_dict()
     return result
+
+
+def score_for_outlet(edition: Edition, answers: Mapping[str, Answer], outlet_id: int) -> ScoreResult:
+    """Score answers now for this outlet: its profile, and whether it holds a valid district certificate."""
+    return score(
+        edition,
+        answers,
+        holds_valid_district_certificate=holds_valid_district_certificate(outlet_id),
+        profile=outlet_profile(outlet_id),
+    )
+
+
+def score_is_stored(assessment: Assessment) -> bool:
+    """Is the assessment's score the one kept when it was signed off (and so never computed again)?"""
+    return assessment.signed_off_at is not None and bool(assessment.result)
+
+
+def assessment_score(
+    assessment: Assessment,
+    edition: Edition,
+    outlet_id: int,
+    *,
+    answers: Mapping[str, Answer] | None = None,
+) -> ScoreResult:
+    """The assessment's score: as kept at sign-off once signed off, else scored now from its answers.
+
+    A signed-off score is never recomputed: the bureau decided on it, and the facts it rests on may
+    change since (a city certificate supersedes the district one the city level required, so scoring
+    again would report the city level as not reached). `answers`: the stored answers when the
+    caller has read them already (`scoring_answers`).
+    """
+    if score_is_stored(assessment):
+        return ScoreResult.from_dict(assessment.result)
+    if answers is None:
+        answers = scoring_answers(edition, answer_rows(assessment))
+    return score_for_outlet(edition, answers, outlet_id)
 
 
 def evidence_counts(assessment: Assessment) -> dict[str, int]:

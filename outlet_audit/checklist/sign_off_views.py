@@ -24,9 +24,10 @@ from outlet_audit.checklist.results import differences, result_view
 from outlet_audit.checklist.service import (
     answer_rows,
     assessment_of,
-    holds_valid_district_certificate,
+    assessment_score,
     missing_for_sign_off,
     outlet_profile,
+    score_is_stored,
     scoring_answers,
 )
 from outlet_audit.checklist.views import READERS, bp, load_checklist
@@ -112,7 +113,6 @@ def result(application_id: int):
     application = db.get_or_404(Application, application_id)
     edition = pinned_edition(application.edition)
     inspection = assessment_of(application, AssessmentKind.INSPECTION)
-    signed_off = inspection is not None and inspection.signed_off_at is not None
     if not inspection_visible_to(current_user, inspection):
         abort(403)
     self_assessment = assessment_of(application, AssessmentKind.SELF)
@@ -129,18 +129,13 @@ def result(application_id: int):
     if inspection is not None:
         answers = scoring_answers(edition, answer_rows(inspection))
         profile = outlet_profile(application.outlet_id)
-        stored = inspection.result if signed_off and inspection.result else None
-        figures = stored
-        if figures is None:  # scored now; only then is the outlet's certificate looked up
-            holds_certificate = holds_valid_district_certificate(application.outlet_id)
-            figures = score(
-                edition, answers, holds_valid_district_certificate=holds_certificate, profile=profile
-            ).to_dict()
-        view = result_view(edition, figures)
+        view = result_view(
+            edition, assessment_score(inspection, edition, application.outlet_id, answers=answers)
+        )
         evidence = item_evidence(inspection)
         self_answers = scoring_answers(edition, answer_rows(self_assessment)) if self_assessment else {}
         self_score = score(edition, self_answers, profile=profile)
-        self_points = result_view(edition, self_score.to_dict()).item_points
+        self_points = result_view(edition, self_score).item_points
         context.update(
             view=view,
             answers=answers,
@@ -150,7 +145,7 @@ def result(application_id: int):
             differences=differences(edition, answers, view.item_points, self_answers, self_points, lang)
             if self_assessment
             else None,
-            stored_at_sign_off=stored is not None,
+            stored_at_sign_off=score_is_stored(inspection),
         )
         if current_user.role == Role.DISTRICT_BUREAU and application.status == Status.INSPECTED:
             context["reopen_form"] = ReopenForm()

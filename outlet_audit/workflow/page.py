@@ -23,6 +23,7 @@ from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
+from outlet_audit.scoring import ScoreResult
 from outlet_audit.workflow.drafting import (
     EDITABLE_STATUSES,
     submission_gaps,
@@ -110,9 +111,9 @@ def _items_short_of_full_marks(inspection: Assessment | None) -> list[str]:
     if inspection is None or not inspection.result:
         return []
     return [
-        item["code"]
-        for item in inspection.result.get("items", [])
-        if item.get("answered") and not item.get("not_applicable") and not item.get("full_marks")
+        item.code
+        for item in ScoreResult.from_dict(inspection.result).items
+        if item.answered and not item.not_applicable and not item.full_marks
     ]
 
 
