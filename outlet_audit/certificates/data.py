@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 
 from outlet_audit.accounts.models import User
@@ -28,6 +29,7 @@ from outlet_audit.certificates.report_pdf import (
     ReportSection,
 )
 from outlet_audit.certificates.state import CertificateState
+from outlet_audit.checklist.forms import AnswerStyle, display_answer
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.service import assessment_score, scoring_answers
@@ -41,7 +43,7 @@ from outlet_audit.evidence.operations import evidence_store
 from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.evidence.storage import StoredFileCorrupted
 from outlet_audit.extensions import db
-from outlet_audit.scoring import Answer, ItemScore
+from outlet_audit.scoring import UNANSWERED, ItemScore
 from outlet_audit.scoring.engine import SKIPPED_BY_CONDITION, SKIPPED_BY_PROFILE
 from outlet_audit.text import N_
 from outlet_audit.workflow.states import Level
@@ -111,7 +113,7 @@ def report_data(application, inspection: Assessment) -> ReportData:
             # an item left out was never asked: the report says why, not the inspector's "N/A"
             answer=_(SKIP_REASONS[scored.skipped])
             if scored.skipped in SKIP_REASONS
-            else format_answer(item, answers.get(item.code), lang),
+            else display_answer(item, answers.get(item.code, UNANSWERED), lang, IN_REPORT),
             points_earned=scored.earned,
             points_possible=item.points,  # what the item is worth, also when N/A (marked in its column)
             not_applicable=scored.not_applicable,
@@ -178,26 +180,8 @@ SKIP_REASONS = {
     SKIPPED_BY_PROFILE: N_("Does not apply to this outlet"),
     SKIPPED_BY_CONDITION: N_("Not asked: condition not met"),
 }
-
-
-def format_answer(item: Item, answer: Answer | None, lang: str) -> str:
-    """An answer as the reader says it: yes/no, the option's label, a percentage, a count; N/A."""
-    if answer is None or not answer.answered:
-        return ""
-    if answer.not_applicable:
-        return _("Not applicable")
-    spec, value = item.answer, answer.value
-    if spec.type == "yes_no":
-        return _("Yes") if value else _("No")
-    if spec.type == "choice":
-        option = spec.option(value)
-        return f"{option.code}. {option.label.get(lang)}" if option else str(value)
-    if spec.type == "percentage":
-        return f"{decimal_text(Decimal(value))}%"
-    if spec.type == "number":
-        unit = spec.unit.get(lang) if spec.unit else ""
-        return f"{decimal_text(Decimal(value))} {unit}".strip()
-    return str(value)
+# The report writes the option's code before its label, and a percentage without a space.
+IN_REPORT = AnswerStyle(yes=_l("Yes"), no=_l("No"), option="{code}. {label}", percent="{}%", unanswered="")
 
 
 def _answer_rows(inspection: Assessment) -> list[AnswerRow]:

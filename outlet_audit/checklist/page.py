@@ -6,7 +6,6 @@ only displays the figures it is given here.
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import Decimal
 from functools import cached_property, lru_cache
 from types import SimpleNamespace
 from typing import Any
@@ -20,7 +19,7 @@ from sqlalchemy.orm.util import identity_key
 
 from outlet_audit.accounts.models import User
 from outlet_audit.checklist.attachments import item_evidence
-from outlet_audit.checklist.forms import field_builder, field_name, item_data
+from outlet_audit.checklist.forms import display_answer, field_builder, field_name, item_data
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.service import (
@@ -144,24 +143,6 @@ def load_state(
     if result is None:
         result = assessment_score(assessment, edition, outlet_id, answers=answers)
     return ChecklistState(assessment, edition, rows, answers, result, item_evidence(assessment))
-
-
-def display_answer(item: Item, answer: Answer, lang: str) -> str:
-    """The answer as people read it: 是/否, the option's label, 96.5 %, 3 次."""
-    if answer.not_applicable:
-        return _("Not applicable")
-    if answer.value is None:
-        return "—"
-    spec = item.answer
-    if spec.type == "yes_no":
-        return _("Yes") if answer.value else _("No")
-    if spec.type == "choice":
-        option = spec.option(answer.value)
-        return option.label.get(lang) if option else str(answer.value)
-    if spec.type == "percentage":
-        return f"{decimal_text(Decimal(answer.value))} %"
-    unit = f" {spec.unit.get(lang)}" if spec.unit else ""
-    return f"{int(answer.value)}{unit}"
 
 
 def score_json(result: ScoreResult) -> dict[str, Any]:

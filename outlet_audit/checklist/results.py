@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from outlet_audit.checklist.page import display_answer
+from outlet_audit.checklist.forms import display_answer
 from outlet_audit.criteria.model import Edition, Item, Section, decimal_text
 from outlet_audit.scoring import UNANSWERED, Answer, ScoreResult
 from outlet_audit.text import Message

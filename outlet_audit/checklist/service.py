@@ -20,7 +20,7 @@ from outlet_audit.checklist.locking import AssessmentNotLocked, holds_lock, lock
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.core.time import today_in_shanghai, utcnow
-from outlet_audit.criteria.model import Edition
+from outlet_audit.criteria.model import Edition, Item
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.extensions import db, writing_request
@@ -29,12 +29,12 @@ from outlet_audit.outlets.reference import district_by_id
 from outlet_audit.scoring import (
     Answer,
     ScoreResult,
-    answers_from_json,
     evidence_required,
     score,
     skipped_items,
     validate_answer,
 )
+from outlet_audit.scoring.answer_types import answer_type
 from outlet_audit.text import N_, Message
 
 SIGNED_OFF = N_("This checklist is signed off and locked.")
@@ -89,16 +89,26 @@ def value_to_json(value) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
+def value_from_json(item: Item, stored: str | None):
+    """The engine's value of an answer as stored (`value_to_json`'s text), read by the item's answer
+    type; None when unanswered. ValueError when the text is not JSON."""
+    if stored is None:
+        return None
+    return answer_type(item.answer.type).from_json(json.loads(stored))
+
+
 def scoring_answers(edition: Edition, rows) -> dict[str, Answer]:
-    """The engine's answers from stored rows (items no longer in the edition are ignored)."""
-    raw = {}
-    known = {item.code for item in (*edition.items(), *edition.bonus_items())}
+    """The engine's answers from stored rows (items no longer in the edition are ignored; N/A wins)."""
+    answers = {}
     for row in rows:
-        if row.item_code not in known:
+        try:
+            item = edition.item(row.item_code)
+        except KeyError:
             continue
-        value = json.loads(row.value) if row.value is not None else None
-        raw[row.item_code] = {"value": value, "not_applicable": row.not_applicable}
-    return answers_from_json(edition, raw)
+        answers[row.item_code] = Answer(
+            None if row.not_applicable else value_from_json(item, row.value), row.not_applicable
+        )
+    return answers
 
 
 def answer_rows(assessment: Assessment) -> list[AnswerRow]:

@@ -19,6 +19,7 @@ from outlet_audit.access import Scope, allow
 from outlet_audit.checklist.attachments import attach_item_evidence, reuse_map
 from outlet_audit.checklist.forms import (
     build_assessment_form,
+    display_answer,
     field_name,
     item_form_class,
     item_formdata,
@@ -36,7 +37,6 @@ from outlet_audit.checklist.page import (
     checklist_item_texts,
     checklist_texts,
     condition_text,
-    display_answer,
     evidence_rule_text,
     level_label,
     load_state,

@@ -12,12 +12,12 @@ turns into a per-item matrix with one Excel pivot table.
 
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
 from itertools import groupby
 
 from sqlalchemy import select
 
 from outlet_audit.certificates.models import Certificate
+from outlet_audit.checklist.forms import AnswerStyle, display_answer
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
@@ -26,6 +26,7 @@ from outlet_audit.criteria.model import Edition, Item
 from outlet_audit.criteria.stored import StoredEdition
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District, Outlet
+from outlet_audit.scoring import Answer
 from outlet_audit.workflow.models import Application, application_reference
 from outlet_audit.workflow.states import LEVEL_LABELS
 
@@ -56,6 +57,8 @@ INSPECTION_HEADER = (
     "满分", "答案", "不适用", "得分", "是否满分", "备注",
 )  # fmt: skip
 YES, NO = "是", "否"
+# Sheets are in Chinese: a choice is written after its code, and a number stays a number in its cell.
+IN_SHEET = AnswerStyle(yes=YES, no=NO, option="{code} {label}", numbers=True)
 
 
 def shanghai_time(moment: datetime | None) -> datetime | None:
@@ -178,16 +181,14 @@ def _item_cells(item: Item, answer, *, bonus: bool) -> tuple:
     if value is None:
         return (*head, answer.value, NO, None, None, answer.note)
     earned = points_earned(item, value)
-    return (*head, _answer_text(item, value), NO, earned, YES if earned == item.points else NO, answer.note)
-
-
-def _answer_text(item: Item, value) -> str | Decimal:
-    if item.answer.type == "yes_no":
-        return YES if value else NO
-    if item.answer.type == "choice":
-        option = item.answer.option(value)
-        return f"{value} {option.label.zh}" if option else str(value)
-    return value  # a number stays a number in the spreadsheet
+    return (
+        *head,
+        display_answer(item, Answer(value), "zh", IN_SHEET),
+        NO,
+        earned,
+        YES if earned == item.points else NO,
+        answer.note,
+    )
 
 
 def _brand(f: Filters) -> list:

@@ -13,7 +13,6 @@ whatever the number of outlets. What each filter means:
 """
 
 import enum
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from outlet_audit.certificates.state import CertificateState, certificate_state
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
+from outlet_audit.checklist.service import value_from_json
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.criteria.model import Edition, Item, Text
 from outlet_audit.criteria.stored import StoredEdition
@@ -400,14 +400,13 @@ def pinned_by_pk(edition_pk: int) -> Edition:
 
 def read_stored_answer(item: Item, stored_value: str | None):
     """The engine's value of a stored answer (JSON text); None when absent or not valid for the item."""
-    if stored_value is None:
-        return None
-    kind = answer_type(item.answer.type)
     try:
-        value = kind.from_json(json.loads(stored_value))
+        value = value_from_json(item, stored_value)
     except ValueError:
         return None
-    return None if kind.check(item.answer, value) is not None else value
+    if value is None or answer_type(item.answer.type).check(item.answer, value) is not None:
+        return None
+    return value
 
 
 def points_earned(item: Item, value) -> Decimal:
