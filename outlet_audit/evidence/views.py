@@ -28,6 +28,7 @@ from outlet_audit.evidence.storage import StoredFileCorrupted
 from outlet_audit.extensions import db
 
 bp = Blueprint("evidence", __name__, url_prefix="/evidence")
+bp.add_app_template_global(EvidencePurpose, "EvidencePurpose")  # evidence/_card.html
 
 THUMBNAIL_MAX_AGE = 365 * 24 * 3600
 
