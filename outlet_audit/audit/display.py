@@ -26,13 +26,13 @@ from outlet_audit.audit.events import (
     field_code,
     system_text,
 )
-from outlet_audit.checklist.page import LEVEL_LABELS, display_answer
+from outlet_audit.checklist.forms import display_answer
+from outlet_audit.checklist.service import value_from_json
 from outlet_audit.core.i18n import cached_date_format, request_catalog
 from outlet_audit.criteria.model import Edition, Item
 from outlet_audit.scoring import Answer
-from outlet_audit.scoring.answer_types import answer_type
 from outlet_audit.text import N_
-from outlet_audit.workflow.states import STATUS_LABELS
+from outlet_audit.workflow.states import LEVEL_LABELS, STATUS_LABELS
 
 # Outlet columns as the profile form names them (outlets/forms.py); lazy, as the verification
 # pages show them too.
@@ -158,7 +158,7 @@ def shown_value(shown: Shown, event, value: str | None, readings: Readings, edit
     if shown == Shown.STATUS:
         return t(STATUS_LABELS[value]) if value in STATUS_LABELS else value
     if shown == Shown.LEVEL:
-        return t(LEVEL_LABELS[value]) if value in LEVEL_LABELS else value
+        return t(LEVEL_LABELS[value].text) if value in LEVEL_LABELS else value
     if shown == Shown.YES_NO:
         return yes_no(value)
     if shown == Shown.DRAFT:
@@ -232,8 +232,7 @@ def _answer_value(value: str, item: Item | None, lang: str) -> str:
         return value
     if item is not None:
         try:
-            parsed = answer_type(item.answer.type).from_json(raw)
-            return display_answer(item, Answer(parsed, not_applicable=False), lang)
+            return display_answer(item, Answer(value_from_json(item, value)), lang)
         except (KeyError, TypeError, ValueError, ArithmeticError):
             pass  # an answer the edition no longer reads: shown as stored
     if isinstance(raw, bool):

@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Protocol
 
+from outlet_audit.checklist.kinds import AssessmentKind
+from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.text import N_
-
-# The two checklists, as `field` names them ("self:1.3", "inspection:inspector").
-ASSESSMENT_KINDS = ("self", "inspection")
 
 
 class Kind(enum.StrEnum):
@@ -101,10 +100,12 @@ class EventType:
         return self.sentences[""]
 
 
-def assessment_kind(field_value: str | None) -> str | None:
-    """'self' or 'inspection' for a field such as "inspection:1.3", else None."""
-    prefix = (field_value or "").partition(":")[0]
-    return prefix if prefix in ASSESSMENT_KINDS else None
+def assessment_kind(field_value: str | None) -> AssessmentKind | None:
+    """The checklist a field such as "inspection:1.3" names (its kind before the colon), else None."""
+    try:
+        return AssessmentKind((field_value or "").partition(":")[0])
+    except ValueError:
+        return None
 
 
 def field_code(field_value: str | None) -> str:
@@ -161,10 +162,10 @@ def _transition(row: Row) -> str:
 
 _CHECKLIST_FILE_SENTENCES = {
     "": N_("%(actor)s uploaded “%(new)s”"),
-    "commitment": N_("%(actor)s uploaded the commitment letter “%(new)s”"),
-    "rectification": N_("%(actor)s uploaded rectification evidence “%(new)s”"),
-    "self": N_("%(actor)s uploaded “%(new)s” for self-assessment item %(item)s"),
-    "inspection": N_("%(actor)s uploaded “%(new)s” for inspection item %(item)s"),
+    EvidencePurpose.COMMITMENT: N_("%(actor)s uploaded the commitment letter “%(new)s”"),
+    EvidencePurpose.RECTIFICATION: N_("%(actor)s uploaded rectification evidence “%(new)s”"),
+    AssessmentKind.SELF: N_("%(actor)s uploaded “%(new)s” for self-assessment item %(item)s"),
+    AssessmentKind.INSPECTION: N_("%(actor)s uploaded “%(new)s” for inspection item %(item)s"),
 }
 
 
@@ -222,12 +223,12 @@ EVENT_TYPES: dict[str, EventType] = {
         Kind.ANSWERS,
         {
             "": N_("%(actor)s answered item %(item)s: %(new)s"),
-            "self": N_("%(actor)s answered self-assessment item %(item)s: %(new)s"),
-            "self:changed": N_(
+            AssessmentKind.SELF: N_("%(actor)s answered self-assessment item %(item)s: %(new)s"),
+            f"{AssessmentKind.SELF}:changed": N_(
                 "%(actor)s changed the answer to self-assessment item %(item)s from “%(old)s” to “%(new)s”"
             ),
-            "inspection": N_("%(actor)s answered inspection item %(item)s: %(new)s"),
-            "inspection:changed": N_(
+            AssessmentKind.INSPECTION: N_("%(actor)s answered inspection item %(item)s: %(new)s"),
+            f"{AssessmentKind.INSPECTION}:changed": N_(
                 "%(actor)s changed the answer to inspection item %(item)s from “%(old)s” to “%(new)s”"
             ),
         },
@@ -241,8 +242,8 @@ EVENT_TYPES: dict[str, EventType] = {
         Kind.EVIDENCE,
         {
             "": N_("%(actor)s removed “%(old)s”"),
-            "self": N_("%(actor)s removed “%(old)s” from self-assessment item %(item)s"),
-            "inspection": N_("%(actor)s removed “%(old)s” from inspection item %(item)s"),
+            AssessmentKind.SELF: N_("%(actor)s removed “%(old)s” from self-assessment item %(item)s"),
+            AssessmentKind.INSPECTION: N_("%(actor)s removed “%(old)s” from inspection item %(item)s"),
         },
         variant=_prefix,
         visit=True,

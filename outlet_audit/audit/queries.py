@@ -20,6 +20,7 @@ from outlet_audit.accounts.models import User
 from outlet_audit.audit.display import Readings, event_text, t
 from outlet_audit.audit.events import KIND_LABELS, Kind, assessment_kind, event_type
 from outlet_audit.audit.models import AuditEvent
+from outlet_audit.checklist.kinds import ASSESSMENT_KIND_LABELS, AssessmentKind
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.permissions import inspection_visible_to
 from outlet_audit.core.i18n import current_language, request_locale
@@ -34,7 +35,7 @@ from outlet_audit.workflow.states import Action
 OUTLET_TIMELINE_LIMIT = 200
 # Events about an inspection name it in their field, "inspection:<item code>": answers saved,
 # evidence uploaded or removed, signatures drawn (the checklist writes them so).
-INSPECTION_FIELD_PREFIX = "inspection:"
+INSPECTION_FIELD_PREFIX = f"{AssessmentKind.INSPECTION}:"
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def outlet_timeline(outlet_id: int, *, viewer, limit: int = OUTLET_TIMELINE_LIMI
         inspections = db.session.scalars(
             select(Assessment)
             .join(Application, Application.id == Assessment.application_id)
-            .where(Application.outlet_id == outlet_id, Assessment.kind == "inspection")
+            .where(Application.outlet_id == outlet_id, Assessment.kind == AssessmentKind.INSPECTION)
         )
         visible = {a.application_id for a in inspections if inspection_visible_to(viewer, a)}
         query = query.where(_inspection_events_only_of(visible))
@@ -224,7 +225,7 @@ def _folded(events: list[AuditEvent], entries: list[TimelineEntry]) -> list[Time
 def _fold_key(event: AuditEvent, entry: TimelineEntry, rounds: dict) -> tuple | None:
     kind = assessment_kind(event.field)
     if kind and event_type(event.action).visit:
-        round_number = rounds.get(event.application_id, 1) if kind == "inspection" else 1
+        round_number = rounds.get(event.application_id, 1) if kind == AssessmentKind.INSPECTION else 1
         return ("visit", event.application_id, kind, round_number, entry.day)
     if event.action == "draft_saved" and (event.field or "").startswith("eligibility:"):
         return ("declarations", event.application_id, entry.day)
@@ -265,12 +266,10 @@ def format_list(parts: list[str]) -> str:
     return babel_format_list(parts, locale=request_locale())
 
 
-def _visit_label(kind: str, round_number: int) -> str:
-    if kind == "self":
-        return t(N_("Self-assessment"))
-    if round_number > 1:
+def _visit_label(kind: AssessmentKind, round_number: int) -> str:
+    if kind == AssessmentKind.INSPECTION and round_number > 1:
         return t(N_("Inspection, round %(round)d")) % {"round": round_number}
-    return t(N_("Inspection"))
+    return t(ASSESSMENT_KIND_LABELS[kind])
 
 
 def _counts(run: list[TimelineEntry]) -> list[str]:

@@ -21,7 +21,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.pathobject import PDFPathObject
 from reportlab.platypus import Paragraph, Table, TableStyle
 
-from outlet_audit.certificates.numbering import LEVEL_LABELS, CertificateLevel, parse_certificate_number
+from outlet_audit.certificates.numbering import parse_certificate_number
 from outlet_audit.pdf.fonts import (
     CJK_FONT,
     LATIN_SERIF_ITALIC,
@@ -36,6 +36,7 @@ from outlet_audit.pdf.fonts import (
     pdf_date_formatter,
     register_fonts,
 )
+from outlet_audit.workflow.states import LEVEL_LABELS, Level
 
 HASH_PREFIX_LENGTH = 12
 
@@ -51,7 +52,7 @@ PAPER = colors.HexColor("#FFFDF6")
 @dataclass(frozen=True)
 class CertificateData:
     number: str  # e.g. WFKD-2025-FX-Q-0007, see numbering.py
-    level: str  # "district" or "city" (CertificateLevel)
+    level: str  # "district" or "city" (workflow.states.Level)
     outlet_name: str
     outlet_address: str
     brand: str
@@ -67,7 +68,7 @@ class CertificateData:
 def render_certificate(data: CertificateData) -> bytes:
     """Draw the certificate and return the PDF bytes."""
     register_fonts()
-    level = CertificateLevel(data.level)
+    level = Level(data.level)
     number = parse_certificate_number(data.number)
     # A certificate is only worth printing if its number can be verified and tells the truth.
     if number is None or number.level != level:
@@ -173,8 +174,8 @@ def _draw_bold_centred(canvas: Canvas, text: str, x: float, y: float, size: floa
     canvas.restoreState()
 
 
-def _draw_heading(canvas: Canvas, number: str, level: CertificateLevel) -> None:
-    level_zh, level_en = LEVEL_LABELS[level]
+def _draw_heading(canvas: Canvas, number: str, level: Level) -> None:
+    level_zh, level_en = LEVEL_LABELS[level].zh, LEVEL_LABELS[level].en
     centre = PAGE_WIDTH / 2
     _draw_bold_centred(canvas, "「无废快递网点」证书", centre, 170 * mm, 34, BORDER_RED, spacing=3)
     _draw_bold_centred(canvas, f"{level_zh}无废快递网点", centre, 157 * mm, 18, INK, spacing=6)
@@ -191,8 +192,8 @@ def _draw_heading(canvas: Canvas, number: str, level: CertificateLevel) -> None:
     draw_mixed_string(canvas, PAGE_WIDTH - 22 * mm, 184.5 * mm, number, 11.5, anchor="right")
 
 
-def _draw_statement(canvas: Canvas, data: CertificateData, level: CertificateLevel) -> None:
-    level_zh, level_en = LEVEL_LABELS[level]
+def _draw_statement(canvas: Canvas, data: CertificateData, level: Level) -> None:
+    level_zh, level_en = LEVEL_LABELS[level].zh, LEVEL_LABELS[level].en
     name_style = _style("outlet", 24, alignment=TA_CENTER, textColor=INK)
     _draw_fitted_paragraph(
         canvas, data.outlet_name, name_style, 40 * mm, 140 * mm, PAGE_WIDTH - 80 * mm, 22 * mm, min_size=11

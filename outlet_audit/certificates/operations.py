@@ -16,12 +16,14 @@ from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.numbering import certificate_number
 from outlet_audit.certificates.queries import valid_certificate_clause
 from outlet_audit.certificates.state import REMINDER_DAYS, StoredCertificateState, due_reminder
-from outlet_audit.checklist.service import find_assessment
+from outlet_audit.checklist.kinds import AssessmentKind
+from outlet_audit.checklist.service import assessment_of
 from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.core.urls import path_for
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.extensions import db
 from outlet_audit.notifications.operations import notify
+from outlet_audit.outlets.models import official_district_name
 from outlet_audit.roles import Role
 from outlet_audit.text import N_, Message, Refused
 
@@ -40,8 +42,7 @@ def add_months(start: date, months: int) -> date:
 def issuing_bureau(level: str, district) -> str:
     if level == "city":
         return CITY_BUREAU_NAME
-    name = district.name_zh if district.name_zh.endswith("区") else f"{district.name_zh}区"
-    return f"上海市{name}邮政管理局"
+    return f"上海市{official_district_name(district.name_zh)}邮政管理局"
 
 
 def _next_sequence(year: int, district_id: int, level: str) -> int:
@@ -104,7 +105,7 @@ def issue_certificate(application, actor, *, issued_on: date | None = None) -> C
 
 
 def _final_score(application):
-    inspection = find_assessment(application, "inspection")
+    inspection = assessment_of(application, AssessmentKind.INSPECTION)
     return inspection.final if inspection is not None and inspection.final is not None else 0
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, select
 
 from outlet_audit.access import public
 from outlet_audit.certificates.models import Certificate
-from outlet_audit.certificates.numbering import DISTRICTS, parse_certificate_number
+from outlet_audit.certificates.numbering import DISTRICT_CODES, parse_certificate_number
 from outlet_audit.certificates.queries import escape_like, valid_certificate_clause
 from outlet_audit.certificates.state import STATE_COLOURS, CertificateState, certificate_state
 from outlet_audit.core.i18n import current_language
@@ -28,10 +28,12 @@ from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.model import decimal_text
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import KNOWN_BRANDS, District, Outlet
+from outlet_audit.outlets.reference import DistrictName, all_districts
+from outlet_audit.workflow.states import LEVEL_LABELS
 
 bp = Blueprint("public", __name__)
 
-LEVEL_NAMES = {"district": _l("District level"), "city": _l("City level")}
+LEVEL_NAMES = {level.value: _l(label.text) for level, label in LEVEL_LABELS.items()}
 # What the public page says about each state, in a sentence.
 STATE_VERDICTS = {
     CertificateState.VALID: _l("Valid: this certificate is genuine and in force."),
@@ -93,9 +95,13 @@ DIRECTORY_QUERY = (
 
 
 def district_name(code: str, english: bool) -> str:
-    """The district as the public pages name it everywhere (the names the certificate numbers use)."""
-    district = DISTRICTS[code]
-    return district.name_en if english else district.name_zh
+    """The district as the public pages name it everywhere: its official name (黄浦区), or in English."""
+    district = districts_by_code()[code]
+    return district.name_en if english else district.official_name_zh
+
+
+def districts_by_code() -> dict[str, DistrictName]:
+    return {district.code: district for district in all_districts()}
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,7 @@ class DirectoryFilters:
     def from_args(cls, args) -> "DirectoryFilters":
         district, level, brand = args.get("district", ""), args.get("level", ""), args.get("brand", "")
         return cls(
-            district=district if district in DISTRICTS else "",
+            district=district if district in DISTRICT_CODES else "",
             level=level if level in LEVEL_NAMES else "",
             brand=brand if brand in KNOWN_BRANDS else "",
             q=args.get("q", "").strip()[:SEARCH_MAX_CHARS],
@@ -197,7 +203,7 @@ def directory():
     return render_template(
         "public/directory.html",
         filters=filters,
-        districts=DISTRICTS,
+        districts=districts_by_code(),
         brands=KNOWN_BRANDS,
         level_names=LEVEL_NAMES,
         results=_directory_results(filters, number),

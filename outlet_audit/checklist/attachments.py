@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from outlet_audit.audit.operations import record
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.locking import lock_assessment
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.service import SIGNED_OFF
@@ -20,6 +21,7 @@ from outlet_audit.criteria.model import Edition
 from outlet_audit.evidence.files import UploadRefused, detect_mime_type
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.operations import store_upload
+from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
 from outlet_audit.roles import BUREAU_ROLES, Role
@@ -60,7 +62,7 @@ def attach_item_evidence(
         filename,
         outlet_id=application.outlet_id,
         actor=actor,
-        purpose="item",
+        purpose=EvidencePurpose.ITEM,
         application_id=application.id,
         assessment_id=assessment.id,
         item_code=item.code,
@@ -70,7 +72,7 @@ def attach_item_evidence(
 
 
 def attach_signature(assessment: Assessment, application, signer: str, data_url: str, actor) -> Evidence:
-    """Keep a signature drawn on the page (a PNG data URL) as evidence of purpose 'signature'."""
+    """Keep a signature drawn on the page (a PNG data URL) as evidence of purpose SIGNATURE."""
     if signer not in SIGNERS:
         raise ValueError(signer)
     data = decode_png_data_url(data_url)
@@ -80,7 +82,7 @@ def attach_signature(assessment: Assessment, application, signer: str, data_url:
         f"signature-{signer}.png",
         outlet_id=application.outlet_id,
         actor=actor,
-        purpose="signature",
+        purpose=EvidencePurpose.SIGNATURE,
         application_id=application.id,
         assessment_id=assessment.id,
         item_code=signer,
@@ -113,7 +115,7 @@ def remove_evidence(evidence: Evidence, actor, kind: str) -> None:
     db.session.flush()
 
 
-def _audit(evidence: Evidence, action: str, actor, *, kind: str, old=None, new=None) -> None:
+def _audit(evidence: Evidence, action: str, actor, *, kind: AssessmentKind, old=None, new=None) -> None:
     record(
         action,
         actor=actor,
@@ -131,7 +133,7 @@ def item_evidence(assessment: Assessment) -> dict[str, list[Evidence]]:
     """The item evidence of an assessment by item code, oldest first."""
     rows = db.session.scalars(
         select(Evidence)
-        .where(Evidence.assessment_id == assessment.id, Evidence.purpose == "item")
+        .where(Evidence.assessment_id == assessment.id, Evidence.purpose == EvidencePurpose.ITEM)
         .order_by(Evidence.uploaded_at, Evidence.id)
     )
     grouped: dict[str, list[Evidence]] = defaultdict(list)
@@ -144,7 +146,7 @@ def signatures(assessment: Assessment) -> dict[str, Evidence]:
     """The latest drawn signature of each signer."""
     rows = db.session.scalars(
         select(Evidence)
-        .where(Evidence.assessment_id == assessment.id, Evidence.purpose == "signature")
+        .where(Evidence.assessment_id == assessment.id, Evidence.purpose == EvidencePurpose.SIGNATURE)
         .order_by(Evidence.uploaded_at, Evidence.id)
     )
     return {evidence.item_code: evidence for evidence in rows}

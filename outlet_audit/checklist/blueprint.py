@@ -14,6 +14,8 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from outlet_audit.access import Scope
+from outlet_audit.checklist.forms import display_answer
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.loaders import assessment_with_application  # also registers the record loaders
 from outlet_audit.checklist.locking import lock_assessment
 from outlet_audit.checklist.models import Assessment
@@ -23,7 +25,6 @@ from outlet_audit.checklist.page import (
     checklist_item_texts,
     checklist_texts,
     condition_text,
-    display_answer,
     evidence_rule_text,
     level_label,
     uploader_name,
@@ -51,6 +52,7 @@ for _global in (
 bp.add_app_template_global(evidence_rule_text, "checklist_evidence_rule")
 bp.add_app_template_global(condition_text, "checklist_condition_text")
 bp.add_app_template_global(UNANSWERED, "unanswered")
+bp.add_app_template_global(AssessmentKind, "AssessmentKind")
 
 
 READERS = {

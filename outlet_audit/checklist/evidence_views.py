@@ -18,6 +18,7 @@ from flask_login import current_user
 from outlet_audit.access import allow
 from outlet_audit.checklist import loaders  # noqa: F401  (registers the record loaders)
 from outlet_audit.checklist.attachments import attach_item_evidence, remove_evidence, reuse_map
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.page import load_state
 from outlet_audit.checklist.permissions import inspection_visible_to
@@ -27,10 +28,12 @@ from outlet_audit.core.requests import Outcome, attempt
 from outlet_audit.evidence.files import UploadRefused
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.operations import evidence_store
+from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.evidence.storage import StoredFileCorrupted
 from outlet_audit.extensions import db
 
 bp = Blueprint("evidence", __name__, url_prefix="/evidence")
+bp.add_app_template_global(EvidencePurpose, "EvidencePurpose")  # evidence/_card.html
 
 THUMBNAIL_MAX_AGE = 365 * 24 * 3600
 
@@ -170,7 +173,7 @@ def upload(assessment_id: int):
 def delete(evidence_id: int):
     """Remove one's own item evidence while the checklist can still be changed."""
     evidence = load_visible_evidence(evidence_id)
-    if evidence.purpose != "item" or evidence.assessment_id is None:
+    if evidence.purpose != EvidencePurpose.ITEM or evidence.assessment_id is None:
         abort(404)
     checklist = load_checklist(evidence.assessment_id)
     back = url_for(
@@ -213,7 +216,9 @@ def item_evidence_status(checklist, item_code: str) -> tuple[dict, int | None]:
     Both from one load of the answers and evidence.
     """
     state = load_state(checklist.assessment, checklist.edition, checklist.application.outlet_id)
-    missing = len(state.missing_for_sign_off()) if checklist.assessment.kind == "inspection" else None
+    missing = (
+        len(state.missing_for_sign_off()) if checklist.assessment.kind == AssessmentKind.INSPECTION else None
+    )
     try:
         item = checklist.edition.item(item_code)
     except KeyError:

@@ -1,6 +1,7 @@
 """The checklist form, generated from a criteria edition (as indico builds its review forms).
 
-A registry of field builders, keyed by answer type, turns each item into a WTForms field;
+A registry of field builders, keyed by answer type, turns each item into a WTForms field and
+says how an answer of that type reads (`display`, as indico's field types' `get_friendly_value`);
 `build_assessment_form` makes a fresh form class per edition and language with one sub-form
 per item, named from the item's stable code (`item_1_1` for "1.1"): its answer `value`,
 `not_applicable` (only where the item allows it), a `note`, the `version` the page started
@@ -70,6 +71,10 @@ class FieldBuilder:
         """The raw form text for an engine value, as the browser would send it."""
         return "" if value is None else str(self.to_data(value))
 
+    def display(self, item: Item, value: Any, lang: str, style: "AnswerStyle") -> str | Decimal:
+        """A (non-None) engine value as people read it: 是, the option's label, 96.5 %, 3 次."""
+        raise NotImplementedError
+
 
 FIELD_BUILDERS: dict[str, FieldBuilder] = {}
 
@@ -81,6 +86,35 @@ def register_field_builder(cls: type[FieldBuilder]) -> type[FieldBuilder]:
 
 def field_builder(answer_type: str) -> FieldBuilder:
     return FIELD_BUILDERS[answer_type]
+
+
+@dataclass(frozen=True)
+class AnswerStyle:
+    """What differs between the places that show answers (page, inspection report, export sheet).
+
+    The words are strings or lazy translations (turned into text when shown). `option` and
+    `percent` are format strings; `numbers` keeps percentages and counts as numbers, for cells.
+    """
+
+    yes: Any
+    no: Any
+    option: str = "{label}"
+    percent: str = "{} %"
+    unanswered: str = "—"
+    numbers: bool = False
+
+
+ON_PAGE = AnswerStyle(yes=_l("Yes"), no=_l("No"))
+NOT_APPLICABLE = _l("Not applicable")
+
+
+def display_answer(item: Item, answer, lang: str, style: AnswerStyle = ON_PAGE) -> str | Decimal:
+    """An answer (scoring's `Answer`) as people read it: N/A, nothing yet, or its type's `display`."""
+    if answer.not_applicable:
+        return str(NOT_APPLICABLE)
+    if answer.value is None:
+        return style.unanswered
+    return field_builder(item.answer.type).display(item, answer.value, lang, style)
 
 
 def _typed(field) -> str:
@@ -129,6 +163,9 @@ class YesNoBuilder(FieldBuilder):
     def to_data(self, value):
         return None if value is None else ("yes" if value else "no")
 
+    def display(self, item, value, lang, style):
+        return str(style.yes if value else style.no)
+
 
 @register_field_builder
 class ChoiceBuilder(FieldBuilder):
@@ -142,6 +179,10 @@ class ChoiceBuilder(FieldBuilder):
 
     def to_value(self, data):
         return data or None
+
+    def display(self, item, value, lang, style):
+        option = item.answer.option(value)
+        return style.option.format(code=option.code, label=option.label.get(lang)) if option else str(value)
 
 
 @register_field_builder
@@ -167,6 +208,9 @@ class PercentageBuilder(FieldBuilder):
     def to_text(self, value):
         return "" if value is None else decimal_text(Decimal(value))
 
+    def display(self, item, value, lang, style):
+        return value if style.numbers else style.percent.format(decimal_text(Decimal(value)))
+
 
 @register_field_builder
 class NumberBuilder(FieldBuilder):
@@ -188,6 +232,12 @@ class NumberBuilder(FieldBuilder):
 
     def to_data(self, value):
         return None if value is None else int(value)
+
+    def display(self, item, value, lang, style):
+        if style.numbers:
+            return value
+        unit = item.answer.unit.get(lang) if item.answer.unit else ""
+        return f"{decimal_text(Decimal(value))} {unit}".strip()
 
 
 # --- the form ------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.util import identity_key
 
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Answer, Assessment
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db, writing_request
@@ -58,7 +59,7 @@ def lock_assessment(assessment_id: int) -> Assessment | None:
     return assessment
 
 
-def lock_checklists(application_id: int, kinds: Iterable[str]) -> None:
+def lock_checklists(application_id: int, kinds: Iterable[AssessmentKind]) -> None:
     """Hold the locks of the application's assessments of these kinds (those that exist)."""
     kinds = sorted(set(kinds))
     if not kinds:

@@ -4,29 +4,28 @@ from decimal import Decimal
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.core.time import utcnow
-from outlet_audit.extensions import db
-
-ASSESSMENT_KINDS = ("self", "inspection")
+from outlet_audit.extensions import db, sql_values
 
 
 class Assessment(db.Model):
     """A set of answers to an edition's items: the outlet's self-assessment or the inspection.
 
-    Drawn signatures are evidence rows with purpose 'signature' attached to the assessment.
+    Drawn signatures are evidence rows with purpose SIGNATURE attached to the assessment.
     Its answers, evidence and figures change only under its lock (`checklist.locking`).
     """
 
     __tablename__ = "assessments"
     __table_args__ = (
         UniqueConstraint("application_id", "kind"),
-        CheckConstraint("kind IN ('self', 'inspection')", name="kind_known"),
+        CheckConstraint(f"kind IN ({sql_values(AssessmentKind)})", name="kind_known"),
         CheckConstraint("(signed_off_at IS NULL) = (signed_off_by_id IS NULL)", name="sign_off_complete"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[str] = mapped_column(String(12))  # an AssessmentKind
     signed_off_at: Mapped[datetime | None]
     signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The last score, kept so lists and exports need not re-score; the answers stay the truth.

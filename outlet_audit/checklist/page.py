@@ -6,7 +6,6 @@ only displays the figures it is given here.
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import Decimal
 from functools import cached_property, lru_cache
 from types import SimpleNamespace
 from typing import Any
@@ -20,14 +19,13 @@ from sqlalchemy.orm.util import identity_key
 
 from outlet_audit.accounts.models import User
 from outlet_audit.checklist.attachments import item_evidence
-from outlet_audit.checklist.forms import field_builder, field_name, item_data
+from outlet_audit.checklist.forms import display_answer, field_builder, field_name, item_data
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.service import (
     answer_rows_by_code,
-    holds_valid_district_certificate,
+    assessment_score,
     missing_items,
-    outlet_profile,
     scoring_answers,
     value_to_json,
 )
@@ -35,15 +33,15 @@ from outlet_audit.core.i18n import request_locale
 from outlet_audit.criteria.model import Edition, Item, decimal_text
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
-from outlet_audit.scoring import UNANSWERED, Answer, ScoreResult, evidence_required, score
+from outlet_audit.scoring import UNANSWERED, Answer, ScoreResult, evidence_required
 from outlet_audit.text import N_, Message
+from outlet_audit.workflow.states import LEVEL_LABELS
 
 SHANGHAI_OFFSET = timedelta(hours=8)  # no daylight saving in China
-LEVEL_LABELS = {"district": N_("District level"), "city": N_("City level")}
 
 
 def level_label(level: str | None) -> str:
-    return _(LEVEL_LABELS[level]) if level in LEVEL_LABELS else _("No level reached")
+    return _(LEVEL_LABELS[level].text) if level in LEVEL_LABELS else _("No level reached")
 
 
 @dataclass
@@ -138,36 +136,13 @@ def load_state(
     rows: dict[str, AnswerRow] | None = None,
 ):
     """The assessment's answers (`rows` by item code if the caller has them), evidence and score
-    (`result` if the caller has just scored these rows for the outlet)."""
+    (`result` if the caller has just scored these rows for the outlet; else `assessment_score`)."""
     if rows is None:
         rows = answer_rows_by_code(assessment)
     answers = scoring_answers(edition, rows.values())
     if result is None:
-        result = score(
-            edition,
-            answers,
-            holds_valid_district_certificate=holds_valid_district_certificate(outlet_id),
-            profile=outlet_profile(outlet_id),
-        )
+        result = assessment_score(assessment, edition, outlet_id, answers=answers)
     return ChecklistState(assessment, edition, rows, answers, result, item_evidence(assessment))
-
-
-def display_answer(item: Item, answer: Answer, lang: str) -> str:
-    """The answer as people read it: 是/否, the option's label, 96.5 %, 3 次."""
-    if answer.not_applicable:
-        return _("Not applicable")
-    if answer.value is None:
-        return "—"
-    spec = item.answer
-    if spec.type == "yes_no":
-        return _("Yes") if answer.value else _("No")
-    if spec.type == "choice":
-        option = spec.option(answer.value)
-        return option.label.get(lang) if option else str(answer.value)
-    if spec.type == "percentage":
-        return f"{decimal_text(Decimal(answer.value))} %"
-    unit = f" {spec.unit.get(lang)}" if spec.unit else ""
-    return f"{int(answer.value)}{unit}"
 
 
 def score_json(result: ScoreResult) -> dict[str, Any]:

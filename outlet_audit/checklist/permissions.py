@@ -13,6 +13,7 @@ assigned inspector); this says what they may do with the checklist at this stage
 
 import enum
 
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.roles import Role
 from outlet_audit.text import N_, Message
 
@@ -32,9 +33,9 @@ SELF_CLOSED = N_("The self-assessment can be changed only while the application 
 READ_ONLY = N_("You may read this checklist but not change it.")
 
 
-def checklist_mode(kind: str, status: str, role: Role, signed_off: bool) -> Mode | None:
+def checklist_mode(kind: AssessmentKind, status: str, role: Role, signed_off: bool) -> Mode | None:
     """EDIT, READ, or None when this role does not see this checklist at all."""
-    if kind == "inspection":
+    if kind == AssessmentKind.INSPECTION:
         if role == Role.INSPECTOR:
             return Mode.EDIT if status in INSPECTION_EDITABLE and not signed_off else Mode.READ
         return Mode.READ if role in BUREAUS else None
@@ -43,7 +44,7 @@ def checklist_mode(kind: str, status: str, role: Role, signed_off: bool) -> Mode
     return Mode.READ if role in BUREAUS | {Role.INSPECTOR} else None
 
 
-def why_not_editable(kind: str, status: str, role: Role, signed_off: bool) -> Message | None:
+def why_not_editable(kind: AssessmentKind, status: str, role: Role, signed_off: bool) -> Message | None:
     """Why this user cannot change the checklist now (for a banner or a refusal), or None."""
     mode = checklist_mode(kind, status, role, signed_off)
     if mode is Mode.EDIT:
@@ -52,12 +53,14 @@ def why_not_editable(kind: str, status: str, role: Role, signed_off: bool) -> Me
         return Message(READ_ONLY)
     if signed_off:
         return Message(LOCKED)
-    return Message(INSPECTION_CLOSED if kind == "inspection" else SELF_CLOSED)
+    return Message(INSPECTION_CLOSED if kind == AssessmentKind.INSPECTION else SELF_CLOSED)
 
 
-def refusal_is_state(kind: str, role: Role) -> bool:
+def refusal_is_state(kind: AssessmentKind, role: Role) -> bool:
     """True when the user is the checklist's editor and only the stage stops them (HTTP 409, not 403)."""
-    return (kind == "inspection" and role == Role.INSPECTOR) or (kind == "self" and role == Role.OUTLET)
+    return (kind == AssessmentKind.INSPECTION and role == Role.INSPECTOR) or (
+        kind == AssessmentKind.SELF and role == Role.OUTLET
+    )
 
 
 def inspection_visible_to(user, assessment) -> bool:
@@ -71,7 +74,7 @@ def inspection_visible_to(user, assessment) -> bool:
     application always sees it. `assessment` None means no inspection yet: nothing signed off.
     A self-assessment is not the inspection: this rule does not hide it (the scope check decides).
     """
-    if assessment is not None and assessment.kind != "inspection":
+    if assessment is not None and assessment.kind != AssessmentKind.INSPECTION:
         return True
     signed_off = assessment is not None and assessment.signed_off_at is not None
     return signed_off or user.role != Role.OUTLET

@@ -1,16 +1,16 @@
 """The result page's figures: score, sections, veto failures, level and reasons, self vs inspection.
 
-A signed-off inspection is shown as it was scored at sign-off (the stored `result`, which the
-bureau decides on); one still open is scored now. Both go through the same JSON shape.
+The score comes from `checklist.service.assessment_score`: as kept at sign-off for a signed-off
+inspection, scored now for one still open.
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from outlet_audit.checklist.page import display_answer
-from outlet_audit.criteria.model import Edition, Item, Section
-from outlet_audit.scoring import UNANSWERED, Answer
+from outlet_audit.checklist.forms import display_answer
+from outlet_audit.criteria.model import Edition, Item, Section, decimal_text
+from outlet_audit.scoring import UNANSWERED, Answer, ScoreResult
 from outlet_audit.text import Message
 
 
@@ -33,25 +33,22 @@ class ResultView:
     item_points: dict[str, dict[str, Any]]  # code -> {"earned", "possible", "not_applicable", ...}
 
 
-def result_view(edition: Edition, result: dict[str, Any]) -> ResultView:
-    """Read a `ScoreResult.to_dict()` (stored at sign-off or fresh) against its edition."""
+def result_view(edition: Edition, result: ScoreResult) -> ResultView:
+    """The figures of a score as the page writes them, read against its edition."""
     sections = {s.code: s for s in edition.sections}
     return ResultView(
-        total=result["total"],
-        bonus=result["bonus"],
-        final=result["final"],
-        level=result["level"],
+        total=str(result.total),
+        bonus=str(result.bonus),
+        final=str(result.final),
+        level=result.level,
         sections=tuple(
-            SectionLine(sections[line["code"]], line["earned"], line["possible"])
-            for line in result["sections"]
-            if line["code"] in sections
+            SectionLine(sections[line.code], decimal_text(line.earned), decimal_text(line.possible))
+            for line in result.sections
+            if line.code in sections
         ),
-        veto_failures=tuple(edition.item(code) for code in result["veto_failures"]),
-        reasons={
-            level: tuple(Message(m["template"], m.get("params") or {}) for m in messages)
-            for level, messages in result["reasons"].items()
-        },
-        item_points={line["code"]: line for line in (*result["items"], *result["bonus_items"])},
+        veto_failures=tuple(edition.item(code) for code in result.veto_failures),
+        reasons=dict(result.reasons),
+        item_points={line.code: line.to_dict() for line in (*result.items, *result.bonus_items)},
     )
 
 

@@ -15,24 +15,26 @@ from sqlalchemy.exc import IntegrityError
 
 from outlet_audit.audit.operations import record
 from outlet_audit.certificates.queries import holds_valid_certificate
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.locking import AssessmentNotLocked, holds_lock, lock_assessment
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.core.time import today_in_shanghai, utcnow
-from outlet_audit.criteria.model import Edition
+from outlet_audit.criteria.model import Edition, Item
 from outlet_audit.evidence.models import Evidence
+from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.extensions import db, writing_request
 from outlet_audit.outlets.models import Outlet
 from outlet_audit.outlets.reference import district_by_id
 from outlet_audit.scoring import (
     Answer,
     ScoreResult,
-    answers_from_json,
     evidence_required,
     score,
     skipped_items,
     validate_answer,
 )
+from outlet_audit.scoring.answer_types import answer_type
 from outlet_audit.text import N_, Message, Refused
 
 SIGNED_OFF = N_("This checklist is signed off and locked.")
@@ -50,15 +52,23 @@ class AnswerConflict(Exception):
         self.current = current
 
 
-def find_assessment(application, kind: str) -> Assessment | None:
-    """The application's assessment of this kind ('self' or 'inspection'), if it was started."""
+def assessment_of(
+    application, kind: AssessmentKind, *, loaded: Mapping[str, Assessment] | None = None
+) -> Assessment | None:
+    """The application's self-assessment or inspection, if it was started.
+
+    `loaded`: the application's assessments by kind, when the caller has read them all already
+    (one query for both): the answer is then looked up there, not read again.
+    """
+    if loaded is not None:
+        return loaded.get(kind)
     return db.session.scalar(
         select(Assessment).where(Assessment.application_id == application.id, Assessment.kind == kind)
     )
 
 
-def get_or_create_assessment(application, kind: str) -> Assessment:
-    assessment = find_assessment(application, kind)
+def get_or_create_assessment(application, kind: AssessmentKind) -> Assessment:
+    assessment = assessment_of(application, kind)
     if assessment is None:
         assessment = Assessment(application_id=application.id, kind=kind)
         db.session.add(assessment)
@@ -75,16 +85,26 @@ def value_to_json(value) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
+def value_from_json(item: Item, stored: str | None):
+    """The engine's value of an answer as stored (`value_to_json`'s text), read by the item's answer
+    type; None when unanswered. ValueError when the text is not JSON."""
+    if stored is None:
+        return None
+    return answer_type(item.answer.type).from_json(json.loads(stored))
+
+
 def scoring_answers(edition: Edition, rows) -> dict[str, Answer]:
-    """The engine's answers from stored rows (items no longer in the edition are ignored)."""
-    raw = {}
-    known = {item.code for item in (*edition.items(), *edition.bonus_items())}
+    """The engine's answers from stored rows (items no longer in the edition are ignored; N/A wins)."""
+    answers = {}
     for row in rows:
-        if row.item_code not in known:
+        try:
+            item = edition.item(row.item_code)
+        except KeyError:
             continue
-        value = json.loads(row.value) if row.value is not None else None
-        raw[row.item_code] = {"value": value, "not_applicable": row.not_applicable}
-    return answers_from_json(edition, raw)
+        answers[row.item_code] = Answer(
+            None if row.not_applicable else value_from_json(item, row.value), row.not_applicable
+        )
+    return answers
 
 
 def answer_rows(assessment: Assessment) -> list[AnswerRow]:
@@ -252,11 +272,8 @@ def score_assessment(
     if rows is not None and writing_request() and not holds_lock(assessment.id):
         raise AssessmentNotLocked(f"answers of assessment {assessment.id} read without its lock")
     lock_assessment(assessment.id)
-    result = score(
-        edition,
-        scoring_answers(edition, answer_rows(assessment) if rows is None else rows),
-        holds_valid_district_certificate=holds_valid_district_certificate(outlet_id),
-        profile=outlet_profile(outlet_id),
+    result = score_for_outlet(
+        edition, scoring_answers(edition, answer_rows(assessment) if rows is None else rows), outlet_id
     )
     assessment.total = result.total
     assessment.final = result.final
@@ -265,10 +282,46 @@ def score_assessment(
     return result
 
 
+def score_for_outlet(edition: Edition, answers: Mapping[str, Answer], outlet_id: int) -> ScoreResult:
+    """Score answers now for this outlet: its profile, and whether it holds a valid district certificate."""
+    return score(
+        edition,
+        answers,
+        holds_valid_district_certificate=holds_valid_district_certificate(outlet_id),
+        profile=outlet_profile(outlet_id),
+    )
+
+
+def score_is_stored(assessment: Assessment) -> bool:
+    """Is the assessment's score the one kept when it was signed off (and so never computed again)?"""
+    return assessment.signed_off_at is not None and bool(assessment.result)
+
+
+def assessment_score(
+    assessment: Assessment,
+    edition: Edition,
+    outlet_id: int,
+    *,
+    answers: Mapping[str, Answer] | None = None,
+) -> ScoreResult:
+    """The assessment's score: as kept at sign-off once signed off, else scored now from its answers.
+
+    A signed-off score is never recomputed: the bureau decided on it, and the facts it rests on may
+    change since (a city certificate supersedes the district one the city level required, so scoring
+    again would report the city level as not reached). `answers`: the stored answers when the
+    caller has read them already (`scoring_answers`).
+    """
+    if score_is_stored(assessment):
+        return ScoreResult.from_dict(assessment.result)
+    if answers is None:
+        answers = scoring_answers(edition, answer_rows(assessment))
+    return score_for_outlet(edition, answers, outlet_id)
+
+
 def evidence_counts(assessment: Assessment) -> dict[str, int]:
     rows = db.session.execute(
         select(Evidence.item_code, func.count())
-        .where(Evidence.assessment_id == assessment.id, Evidence.purpose == "item")
+        .where(Evidence.assessment_id == assessment.id, Evidence.purpose == EvidencePurpose.ITEM)
         .group_by(Evidence.item_code)
     )
     return {code: count for code, count in rows}

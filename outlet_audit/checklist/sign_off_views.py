@@ -16,15 +16,17 @@ from flask_login import current_user
 from outlet_audit.access import Scope, allow
 from outlet_audit.checklist.attachments import attach_signature, item_evidence, reuse_map, signatures
 from outlet_audit.checklist.blueprint import READERS, bp, load_checklist
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.page import level_label
 from outlet_audit.checklist.permissions import Mode, inspection_visible_to
 from outlet_audit.checklist.results import differences, result_view
 from outlet_audit.checklist.service import (
     answer_rows,
-    find_assessment,
-    holds_valid_district_certificate,
+    assessment_of,
+    assessment_score,
     missing_for_sign_off,
     outlet_profile,
+    score_is_stored,
     scoring_answers,
 )
 from outlet_audit.core.i18n import current_language, translate_message
@@ -45,7 +47,7 @@ from outlet_audit.workflow.states import Action, Status
 @door("checklist.sign_off")
 def sign_off(assessment_id: int):
     checklist = load_checklist(assessment_id)
-    if checklist.assessment.kind != "inspection":
+    if checklist.assessment.kind != AssessmentKind.INSPECTION:
         abort(404)  # the self-assessment is submitted with the application, never signed off
     if checklist.mode is not Mode.EDIT:
         flash(translate_message(checklist.refusal()), "warning")
@@ -85,11 +87,10 @@ def result(application_id: int):
 def _result_page(application: Application, *, reopen_form: ReopenForm | None = None, status_code: int = 200):
     """The inspection's figures, evidence and comparison; `reopen_form` keeps a refused reason."""
     edition = pinned_edition(application.edition)
-    inspection = find_assessment(application, "inspection")
-    signed_off = inspection is not None and inspection.signed_off_at is not None
+    inspection = assessment_of(application, AssessmentKind.INSPECTION)
     if not inspection_visible_to(current_user, inspection):
         abort(403)
-    self_assessment = find_assessment(application, "self")
+    self_assessment = assessment_of(application, AssessmentKind.SELF)
     lang = current_language()
     context = {
         "application": application,
@@ -103,18 +104,13 @@ def _result_page(application: Application, *, reopen_form: ReopenForm | None = N
     if inspection is not None:
         answers = scoring_answers(edition, answer_rows(inspection))
         profile = outlet_profile(application.outlet_id)
-        stored = inspection.result if signed_off and inspection.result else None
-        figures = stored
-        if figures is None:  # scored now; only then is the outlet's certificate looked up
-            holds_certificate = holds_valid_district_certificate(application.outlet_id)
-            figures = score(
-                edition, answers, holds_valid_district_certificate=holds_certificate, profile=profile
-            ).to_dict()
-        view = result_view(edition, figures)
+        view = result_view(
+            edition, assessment_score(inspection, edition, application.outlet_id, answers=answers)
+        )
         evidence = item_evidence(inspection)
         self_answers = scoring_answers(edition, answer_rows(self_assessment)) if self_assessment else {}
         self_score = score(edition, self_answers, profile=profile)
-        self_points = result_view(edition, self_score.to_dict()).item_points
+        self_points = result_view(edition, self_score).item_points
         context.update(
             view=view,
             answers=answers,
@@ -124,7 +120,7 @@ def _result_page(application: Application, *, reopen_form: ReopenForm | None = N
             differences=differences(edition, answers, view.item_points, self_answers, self_points, lang)
             if self_assessment
             else None,
-            stored_at_sign_off=stored is not None,
+            stored_at_sign_off=score_is_stored(inspection),
         )
         if current_user.role == Role.DISTRICT_BUREAU and application.status == Status.INSPECTED:
             context["reopen_form"] = reopen_form or ReopenForm(formdata=None)

@@ -23,6 +23,7 @@ from outlet_audit.checklist.forms import (
     item_formdata,
     read_item,
 )
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.page import (
     ChecklistState,
@@ -36,7 +37,7 @@ from outlet_audit.checklist.service import (
     AnswerConflict,
     AnswerRefused,
     answer_rows_by_code,
-    find_assessment,
+    assessment_of,
     get_or_create_assessment,
     save_answer,
     score_assessment,
@@ -79,7 +80,7 @@ def edit(assessment_id: int):
 
 
 def render_checklist(checklist: Checklist, state: ChecklistState, form):
-    is_inspection = checklist.assessment.kind == "inspection"
+    is_inspection = checklist.assessment.kind == AssessmentKind.INSPECTION
     all_evidence = [e for items in state.evidence.values() for e in items]
     state.load_people()
     return render_template(
@@ -250,7 +251,9 @@ def _save_and_reply(checklist: Checklist, item, given, expected: int, lang: str)
         row = conflict.current  # the same answer is already stored: a replay of a save whose reply was lost
     result = score_assessment(assessment, edition, outlet_id, rows.values())
     state = load_state(assessment, edition, outlet_id, result, rows)
-    missing_count = len(state.missing_for_sign_off()) if assessment.kind == "inspection" else None
+    missing_count = (
+        len(state.missing_for_sign_off()) if assessment.kind == AssessmentKind.INSPECTION else None
+    )
     return jsonify(
         status="saved",
         item={
@@ -289,15 +292,15 @@ def conflict_json(checklist: Checklist, item, current):
 def self_assessment(application_id: int):
     """Open the application's self-assessment, starting it when the outlet opens it first."""
     application = db.get_or_404(Application, application_id)
-    existing = find_assessment(application, "self")
+    existing = assessment_of(application, AssessmentKind.SELF)
     if existing is None:
         if current_user.role != Role.OUTLET:
             abort(404)
         try:
             with attempt():
-                existing = get_or_create_assessment(application, "self")
+                existing = get_or_create_assessment(application, AssessmentKind.SELF)
         except IntegrityError:  # opened twice at once (rolled back): the other request made it
-            existing = find_assessment(application, "self")
+            existing = assessment_of(application, AssessmentKind.SELF)
     return redirect(url_for(".edit", assessment_id=existing.id))
 
 
@@ -305,7 +308,7 @@ def self_assessment(application_id: int):
 @allow({role: scope for role, scope in READERS.items() if role != Role.OUTLET})
 def inspection(application_id: int):
     application = db.get_or_404(Application, application_id)
-    existing = find_assessment(application, "inspection")
+    existing = assessment_of(application, AssessmentKind.INSPECTION)
     if existing is None:
         abort(404)
     return redirect(url_for(".edit", assessment_id=existing.id))

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from outlet_audit.certificates.operations import add_months
 from outlet_audit.certificates.queries import valid_certificate_holders
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.service import profile_of, scoring_answers
@@ -230,7 +231,7 @@ def _latest_inspections(
             .join(Application, Application.id == Assessment.application_id)
             .join(Outlet, Outlet.id == Application.outlet_id)
             .where(
-                Assessment.kind == "inspection",
+                Assessment.kind == AssessmentKind.INSPECTION,
                 Assessment.signed_off_at >= since,
                 Application.edition_pk.in_(edition_pks),
                 Application.outlet_id > after_outlet,

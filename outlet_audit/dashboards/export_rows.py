@@ -12,14 +12,13 @@ turns into a per-item matrix with one Excel pivot table.
 
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
 from itertools import groupby
-from types import SimpleNamespace
 
 from sqlalchemy import select
 
 from outlet_audit.certificates.models import Certificate
-from outlet_audit.certificates.numbering import LEVEL_LABELS, CertificateLevel
+from outlet_audit.checklist.forms import AnswerStyle, display_answer
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.core.time import SHANGHAI
@@ -27,7 +26,9 @@ from outlet_audit.criteria.model import Edition, Item
 from outlet_audit.criteria.stored import StoredEdition
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District, Outlet
-from outlet_audit.workflow.models import Application
+from outlet_audit.scoring import Answer
+from outlet_audit.workflow.models import Application, application_reference
+from outlet_audit.workflow.states import LEVEL_LABELS
 
 from .queries import (
     Filters,
@@ -56,11 +57,8 @@ INSPECTION_HEADER = (
     "满分", "答案", "不适用", "得分", "是否满分", "备注",
 )  # fmt: skip
 YES, NO = "是", "否"
-
-
-def application_reference(application_id: int, created_at: datetime) -> str:
-    """The reference people quote, by Application.reference itself (one definition of the format)."""
-    return Application.reference.fget(SimpleNamespace(id=application_id, created_at=created_at))
+# Sheets are in Chinese: a choice is written after its code, and a number stays a number in its cell.
+IN_SHEET = AnswerStyle(yes=YES, no=NO, option="{code} {label}", numbers=True)
 
 
 def shanghai_time(moment: datetime | None) -> datetime | None:
@@ -71,7 +69,7 @@ def shanghai_time(moment: datetime | None) -> datetime | None:
 
 
 def level_label(level: str | None) -> str | None:
-    return LEVEL_LABELS[CertificateLevel(level)][0] if level else None
+    return LEVEL_LABELS[level].zh if level else None
 
 
 def _stream(stmt):
@@ -81,7 +79,7 @@ def _stream(stmt):
 def application_rows(f: Filters, status_labels: Mapping[str, str]) -> Iterator[tuple]:
     inspection = (
         select(Assessment.application_id, Assessment.final, Assessment.level_reached)
-        .where(Assessment.kind == "inspection", Assessment.signed_off_at.is_not(None))
+        .where(Assessment.kind == AssessmentKind.INSPECTION, Assessment.signed_off_at.is_not(None))
         .subquery()
     )
     stmt = (
@@ -100,7 +98,7 @@ def application_rows(f: Filters, status_labels: Mapping[str, str]) -> Iterator[t
     )  # fmt: skip
     for row in _stream(stmt):
         yield (
-            application_reference(row.id, row.created_at), row.name, row.permit_number, row.brand,
+            application_reference(row.created_at, row.id), row.name, row.permit_number, row.brand,
             row.name_zh, row.address, level_label(row.target_level), status_labels[row.status],
             row.edition_id, shanghai_time(row.created_at), shanghai_time(row.submitted_at),
             shanghai_time(row.decided_at), level_label(row.granted_level), row.final,
@@ -128,7 +126,7 @@ def certificate_rows(f: Filters, bucket_labels: Mapping[str, str]) -> Iterator[t
         yield (
             row.number, row.name, row.permit_number, row.brand, row.name_zh, level_label(row.level),
             row.score, bucket_labels[bucket], row.issued_on, row.valid_until, row.issuing_bureau,
-            row.edition_id, application_reference(row.application_id, row.created_at),
+            row.edition_id, application_reference(row.created_at, row.application_id),
             shanghai_time(row.revoked_at), row.revoked_reason,
         )  # fmt: skip
 
@@ -148,7 +146,7 @@ def inspection_rows(f: Filters, status_labels: Mapping[str, str]) -> Iterator[tu
         .join(District, District.id == Application.district_id)
         .outerjoin(AnswerRow, AnswerRow.assessment_id == Assessment.id)
         .where(
-            Assessment.kind == "inspection",
+            Assessment.kind == AssessmentKind.INSPECTION,
             Assessment.signed_off_at.is_not(None),
             *in_period(Assessment.signed_off_at, f, timestamp=True),
             *_district_and_level(f),
@@ -164,7 +162,7 @@ def inspection_rows(f: Filters, status_labels: Mapping[str, str]) -> Iterator[tu
         bonus_codes = {item.code for item in edition.bonus_items()}
         answers = {row.item_code: row for row in rows if row.item_code is not None}
         common = (
-            application_reference(first.id, first.created_at), first.name, first.permit_number, first.brand,
+            application_reference(first.created_at, first.id), first.name, first.permit_number, first.brand,
             first.name_zh, level_label(first.target_level), status_labels[first.status],
             edition.id, shanghai_time(first.signed_off_at), first.total, first.final,
             level_label(first.level_reached),
@@ -183,16 +181,14 @@ def _item_cells(item: Item, answer, *, bonus: bool) -> tuple:
     if value is None:
         return (*head, answer.value, NO, None, None, answer.note)
     earned = points_earned(item, value)
-    return (*head, _answer_text(item, value), NO, earned, YES if earned == item.points else NO, answer.note)
-
-
-def _answer_text(item: Item, value) -> str | Decimal:
-    if item.answer.type == "yes_no":
-        return YES if value else NO
-    if item.answer.type == "choice":
-        option = item.answer.option(value)
-        return f"{value} {option.label.zh}" if option else str(value)
-    return value  # a number stays a number in the spreadsheet
+    return (
+        *head,
+        display_answer(item, Answer(value), "zh", IN_SHEET),
+        NO,
+        earned,
+        YES if earned == item.points else NO,
+        answer.note,
+    )
 
 
 def _brand(f: Filters) -> list:

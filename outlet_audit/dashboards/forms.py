@@ -5,17 +5,15 @@ from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
-from outlet_audit.certificates.numbering import LEVEL_LABELS, CertificateLevel
 from outlet_audit.core.forms import BaseForm, BoundedDateField
-from outlet_audit.core.i18n import current_language
 from outlet_audit.outlets.forms import district_choices
 from outlet_audit.outlets.models import KNOWN_BRANDS
+from outlet_audit.workflow.states import LEVEL_LABELS, Level
 
 
 def level_choices() -> list[SelectChoice]:
-    side = 1 if current_language() == "en" else 0
     return [SelectChoice("", _l("All levels"))] + [
-        SelectChoice(level.value, LEVEL_LABELS[level][side]) for level in CertificateLevel
+        SelectChoice(level.value, _l(LEVEL_LABELS[level].text)) for level in Level
     ]
 
 

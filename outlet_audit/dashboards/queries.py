@@ -13,7 +13,6 @@ whatever the number of outlets. What each filter means:
 """
 
 import enum
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,8 +24,10 @@ from sqlalchemy import Select, case, func, select
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.queries import valid_certificate_clause
 from outlet_audit.certificates.state import CertificateState, StoredCertificateState, certificate_state
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
+from outlet_audit.checklist.service import value_from_json
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.criteria.model import Edition, Item, Text
 from outlet_audit.criteria.stored import StoredEdition
@@ -292,7 +293,7 @@ def item_pass_rates(f: Filters, active: Edition) -> list[ItemPassRate]:
     """
     codes = [item.code for item in active.items()]
     conditions = [
-        Assessment.kind == "inspection",
+        Assessment.kind == AssessmentKind.INSPECTION,
         Assessment.signed_off_at.is_not(None),
         AnswerRow.item_code.in_(codes),
         *in_period(Assessment.signed_off_at, f, timestamp=True),
@@ -400,14 +401,13 @@ def pinned_by_pk(edition_pk: int) -> Edition:
 
 def read_stored_answer(item: Item, stored_value: str | None):
     """The engine's value of a stored answer (JSON text); None when absent or not valid for the item."""
-    if stored_value is None:
-        return None
-    kind = answer_type(item.answer.type)
     try:
-        value = kind.from_json(json.loads(stored_value))
+        value = value_from_json(item, stored_value)
     except ValueError:
         return None
-    return None if kind.check(item.answer, value) is not None else value
+    if value is None or answer_type(item.answer.type).check(item.answer, value) is not None:
+        return None
+    return value
 
 
 def points_earned(item: Item, value) -> Decimal:

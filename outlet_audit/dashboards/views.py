@@ -25,7 +25,6 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from outlet_audit.access import Scope, allow, current_scope
-from outlet_audit.certificates.numbering import LEVEL_LABELS, CertificateLevel
 from outlet_audit.core.i18n import current_language
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.requests import commit_if_possible
@@ -40,7 +39,7 @@ from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import reporting_edition
 from outlet_audit.outlets.reference import district_name
 from outlet_audit.roles import Role
-from outlet_audit.workflow.states import STATUS_LABELS
+from outlet_audit.workflow.states import LEVEL_LABELS, STATUS_LABELS, Level
 
 from . import charts, export_rows, queries, snapshots
 from .forms import DashboardFilterForm
@@ -70,7 +69,7 @@ EXPORTS = {
 
 
 def level_name(level: str) -> str:
-    return LEVEL_LABELS[CertificateLevel(level)][1 if current_language() == "en" else 0]
+    return _(LEVEL_LABELS[level].text)
 
 
 def read_filters() -> tuple[DashboardFilterForm, Filters]:
@@ -182,7 +181,7 @@ def overview():
         bucket_totals=bucket_totals,
         buckets=list(CertificateBucket),
         bucket_labels=BUCKET_LABELS,
-        levels=list(CertificateLevel),
+        levels=list(Level),
         trend=trend,
         brands=brands,
         coverage=queries.total_coverage([c for _brand, c in brands]),

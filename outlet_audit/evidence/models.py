@@ -4,9 +4,8 @@ from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from outlet_audit.core.time import utcnow
-from outlet_audit.extensions import db
-
-EVIDENCE_PURPOSES = ("item", "commitment", "rectification", "signature")
+from outlet_audit.evidence.purposes import EvidencePurpose
+from outlet_audit.extensions import db, sql_values
 
 
 class Evidence(db.Model):
@@ -19,9 +18,7 @@ class Evidence(db.Model):
     __tablename__ = "evidence"
     __table_args__ = (
         CheckConstraint("kind IN ('photo', 'document')", name="kind_known"),
-        CheckConstraint(
-            "purpose IN ('item', 'commitment', 'rectification', 'signature')", name="purpose_known"
-        ),
+        CheckConstraint(f"purpose IN ({sql_values(EvidencePurpose)})", name="purpose_known"),
         CheckConstraint("size_bytes > 0", name="size_positive"),
         Index("ix_evidence_original_sha256", "original_sha256"),
         Index("ix_evidence_assessment_item", "assessment_id", "item_code"),
@@ -33,7 +30,7 @@ class Evidence(db.Model):
     application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
     assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
     item_code: Mapped[str | None] = mapped_column(String(20))
-    purpose: Mapped[str] = mapped_column(String(16), default="item")
+    purpose: Mapped[str] = mapped_column(String(16), default=EvidencePurpose.ITEM.value)
     kind: Mapped[str] = mapped_column(String(10))
     mime_type: Mapped[str] = mapped_column(String(40))
     filename: Mapped[str] = mapped_column(String(200))

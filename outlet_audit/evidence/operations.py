@@ -18,6 +18,7 @@ from sqlalchemy import Select, func, select, union
 
 from outlet_audit.evidence.files import UploadRefused, inspect_upload
 from outlet_audit.evidence.models import Evidence
+from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.evidence.storage import EvidenceStore
 from outlet_audit.extensions import db, limiter
 from outlet_audit.roles import Role
@@ -55,7 +56,7 @@ def store_upload(
     *,
     outlet_id: int,
     actor,
-    purpose: str = "item",
+    purpose: EvidencePurpose = EvidencePurpose.ITEM,
     application_id: int | None = None,
     assessment_id: int | None = None,
     item_code: str | None = None,

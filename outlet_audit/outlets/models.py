@@ -13,6 +13,15 @@ KNOWN_BRANDS = ("中国邮政", "顺丰", "京东", "中通", "圆通", "申通"
 VERIFIED_FIELDS = ("name", "brand", "district_id", "address", "permit_number", "manager")
 
 
+def official_district_name(name_zh: str) -> str:
+    """A district's full official name, as certificates and letters write it (黄浦区).
+
+    The rows keep the short name people type and lists show (黄浦), except 浦东新区, whose short
+    form is not in use: this one rule turns either into the official name.
+    """
+    return name_zh if name_zh.endswith("区") else f"{name_zh}区"
+
+
 class District(db.Model):
     """One of Shanghai's 16 districts; reference data loaded by the first migration."""
 
@@ -26,6 +35,10 @@ class District(db.Model):
 
     def name(self, locale: str) -> str:
         return self.name_en if locale.startswith("en") else self.name_zh
+
+    @property
+    def official_name_zh(self) -> str:
+        return official_district_name(self.name_zh)
 
     def __repr__(self) -> str:
         return f"<District {self.code} {self.name_zh}>"

@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from outlet_audit.extensions import db
-from outlet_audit.outlets.models import KNOWN_BRANDS, District, Outlet
+from outlet_audit.outlets.models import KNOWN_BRANDS, District, Outlet, official_district_name
 
 _KEY = "outlet_audit.districts"
 _BRANDS_KEY = "outlet_audit.brands"
@@ -30,6 +30,10 @@ class DistrictName:
 
     def name(self, locale: str) -> str:
         return self.name_en if locale.startswith("en") else self.name_zh
+
+    @property
+    def official_name_zh(self) -> str:
+        return official_district_name(self.name_zh)
 
 
 def _read() -> tuple[DistrictName, ...]:

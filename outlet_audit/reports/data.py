@@ -11,21 +11,24 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 
 from outlet_audit.accounts.models import User
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.operations import issuing_bureau
+from outlet_audit.checklist.forms import AnswerStyle, display_answer
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
-from outlet_audit.checklist.service import holds_valid_district_certificate, outlet_profile, scoring_answers
+from outlet_audit.checklist.service import assessment_score, scoring_answers
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.time import SHANGHAI
 from outlet_audit.criteria.editions import pinned_edition
-from outlet_audit.criteria.model import Edition, Item, decimal_text
+from outlet_audit.criteria.model import Item, decimal_text
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.operations import evidence_store
+from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.evidence.storage import StoredFileCorrupted
 from outlet_audit.extensions import db
 from outlet_audit.reports.report_pdf import (
@@ -37,13 +40,13 @@ from outlet_audit.reports.report_pdf import (
     ReportItem,
     ReportSection,
 )
-from outlet_audit.scoring import Answer, ItemScore, ScoreResult, SectionScore, score
+from outlet_audit.scoring import UNANSWERED, ItemScore
 from outlet_audit.scoring.engine import SKIPPED_BY_CONDITION, SKIPPED_BY_PROFILE
-from outlet_audit.text import N_, Message
+from outlet_audit.text import N_
+from outlet_audit.workflow.states import Level
 
 SCORE_SCALE = Decimal(100)  # the engine's total is a percentage of the applicable points
 DECISION_ACTIONS = ("approve", "confirm_city_level", "reject")
-LEVEL_RANKS = {"district": 1, "city": 2}
 BONUS_SECTION_CODE = "+"
 
 
@@ -52,19 +55,13 @@ def shanghai_time(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC).astimezone(SHANGHAI).replace(tzinfo=None)
 
 
-def inspection_for(application) -> Assessment | None:
-    return db.session.scalar(
-        select(Assessment).where(Assessment.application_id == application.id, Assessment.kind == "inspection")
-    )
-
-
 def report_data(application, inspection: Assessment) -> ReportData:
     """Fill the inspection report of an application from its pinned edition and inspection."""
     lang = current_language()
     edition = pinned_edition(application.edition)
     rows = {row.item_code: row for row in _answer_rows(inspection)}
     answers = scoring_answers(edition, rows.values())
-    result = _score(application, inspection, edition, answers)
+    result = assessment_score(inspection, edition, application.outlet_id, answers=answers)
     photos, signature = _inspection_files(inspection)
 
     def report_item(item: Item, scored: ItemScore) -> ReportItem:
@@ -75,7 +72,7 @@ def report_data(application, inspection: Assessment) -> ReportData:
             # an item left out was never asked: the report says why, not the inspector's "N/A"
             answer=_(SKIP_REASONS[scored.skipped])
             if scored.skipped in SKIP_REASONS
-            else format_answer(item, answers.get(item.code), lang),
+            else display_answer(item, answers.get(item.code, UNANSWERED), lang, IN_REPORT),
             points_earned=scored.earned,
             points_possible=item.points,  # what the item is worth, also when N/A (marked in its column)
             not_applicable=scored.not_applicable,
@@ -105,7 +102,7 @@ def report_data(application, inspection: Assessment) -> ReportData:
                 points_possible=sum((item.points for item in edition.bonus.items), Decimal(0)),
             )
         )
-    target_rank = LEVEL_RANKS[application.target_level]
+    target_rank = Level(application.target_level).rank
     inspectors = tuple(user.display_name for user in application.inspectors)
     return ReportData(
         application_number=application.reference,
@@ -129,7 +126,7 @@ def report_data(application, inspection: Assessment) -> ReportData:
         levels_not_reached=tuple(
             LevelShortfall(level, tuple(translate_message(message) for message in messages))
             for level, messages in result.reasons.items()
-            if LEVEL_RANKS[level]
+            if Level(level).rank
             <= target_rank  # an outlet that asked for district level needs no city reasons
         ),
         generated_at=shanghai_time(_as_of(application, inspection, rows.values())),
@@ -142,26 +139,8 @@ SKIP_REASONS = {
     SKIPPED_BY_PROFILE: N_("Does not apply to this outlet"),
     SKIPPED_BY_CONDITION: N_("Not asked: condition not met"),
 }
-
-
-def format_answer(item: Item, answer: Answer | None, lang: str) -> str:
-    """An answer as the reader says it: yes/no, the option's label, a percentage, a count; N/A."""
-    if answer is None or not answer.answered:
-        return ""
-    if answer.not_applicable:
-        return _("Not applicable")
-    spec, value = item.answer, answer.value
-    if spec.type == "yes_no":
-        return _("Yes") if value else _("No")
-    if spec.type == "choice":
-        option = spec.option(value)
-        return f"{option.code}. {option.label.get(lang)}" if option else str(value)
-    if spec.type == "percentage":
-        return f"{decimal_text(Decimal(value))}%"
-    if spec.type == "number":
-        unit = spec.unit.get(lang) if spec.unit else ""
-        return f"{decimal_text(Decimal(value))} {unit}".strip()
-    return str(value)
+# The report writes the option's code before its label, and a percentage without a space.
+IN_REPORT = AnswerStyle(yes=_l("Yes"), no=_l("No"), option="{code}. {label}", percent="{}%", unanswered="")
 
 
 def _answer_rows(inspection: Assessment) -> list[AnswerRow]:
@@ -169,57 +148,6 @@ def _answer_rows(inspection: Assessment) -> list[AnswerRow]:
         db.session.scalars(
             select(AnswerRow).where(AnswerRow.assessment_id == inspection.id).order_by(AnswerRow.id)
         )
-    )
-
-
-def _score(application, inspection: Assessment, edition: Edition, answers: dict[str, Answer]) -> ScoreResult:
-    """The score as signed off (kept on the assessment), or the live score of an unsigned checklist.
-
-    A signed-off score is not recomputed: a city certificate supersedes the district one the city
-    level required, and re-scoring afterwards would wrongly report the city level as not reached.
-    """
-    if inspection.signed_off_at is not None and inspection.result:
-        return _stored_score(inspection.result)
-    return score(
-        edition,
-        answers,
-        holds_valid_district_certificate=holds_valid_district_certificate(application.outlet_id),
-        profile=outlet_profile(application.outlet_id),
-    )
-
-
-def _stored_score(data: dict) -> ScoreResult:
-    def item_score(raw: dict) -> ItemScore:
-        return ItemScore(
-            code=raw["code"],
-            earned=Decimal(raw["earned"]),
-            possible=Decimal(raw["possible"]),
-            answered=raw["answered"],
-            not_applicable=raw["not_applicable"],
-            veto_failed=raw["veto_failed"],
-            full_marks=raw["full_marks"],
-            skipped=raw.get("skipped"),  # results stored before items could be left out lack it
-        )
-
-    return ScoreResult(
-        edition_id=data["edition"]["id"],
-        edition_hash=data["edition"]["content_hash"],
-        items=tuple(item_score(raw) for raw in data["items"]),
-        sections=tuple(
-            SectionScore(raw["code"], Decimal(raw["earned"]), Decimal(raw["possible"]))
-            for raw in data["sections"]
-        ),
-        bonus_items=tuple(item_score(raw) for raw in data["bonus_items"]),
-        total=Decimal(data["total"]),
-        bonus=Decimal(data["bonus"]),
-        final=Decimal(data["final"]),
-        veto_failures=tuple(data["veto_failures"]),
-        missing=tuple(data["missing"]),
-        level=data["level"],
-        reasons={
-            level: tuple(Message(raw["template"], raw["params"]) for raw in messages)
-            for level, messages in data["reasons"].items()
-        },
     )
 
 
@@ -243,13 +171,13 @@ def _inspection_files(inspection: Assessment) -> tuple[dict[str, tuple[bytes, ..
         .where(
             Evidence.assessment_id == inspection.id,
             or_(
-                and_(Evidence.purpose == "item", Evidence.kind == "photo"),
-                and_(Evidence.purpose == "signature", Evidence.item_code == "inspector"),
+                and_(Evidence.purpose == EvidencePurpose.ITEM, Evidence.kind == "photo"),
+                and_(Evidence.purpose == EvidencePurpose.SIGNATURE, Evidence.item_code == "inspector"),
             ),
         )
         .order_by(Evidence.id)
     ):
-        if purpose == "signature":
+        if purpose == EvidencePurpose.SIGNATURE:
             signature = stored  # the latest one counts
         elif len(chosen[code]) < MAX_THUMBNAILS_PER_ITEM:
             chosen[code].append(thumbnail or stored)

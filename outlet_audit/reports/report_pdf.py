@@ -35,7 +35,6 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from outlet_audit.certificates.numbering import LEVEL_LABELS, CertificateLevel
 from outlet_audit.pdf.fonts import (
     CJK_FONT,
     LATIN_SERIF_BOLD,
@@ -50,6 +49,7 @@ from outlet_audit.pdf.fonts import (
     pdf_date_formatter,
     register_fonts,
 )
+from outlet_audit.workflow.states import LEVEL_LABELS
 
 MAX_THUMBNAILS_PER_ITEM = 4
 THUMBNAIL_PIXELS = 320  # longest side after downscaling; keeps the PDF small
@@ -541,8 +541,7 @@ def _signature(raw: bytes):
 
 
 def _level_label(level: str) -> str:
-    zh, en = LEVEL_LABELS[CertificateLevel(level)]
-    return f"{zh} {en}"
+    return f"{LEVEL_LABELS[level].zh} {LEVEL_LABELS[level].en}"
 
 
 def _numbered(lines: tuple[str, ...]) -> list[Paragraph]:
@@ -569,7 +568,7 @@ def _results(data: ReportData) -> list:
     reached = _level_label(data.level_reached) if data.level_reached else "未达到任何等级 No level reached"
     flowables.append(_text(reached, _style("reached", 11)))
     for shortfall in data.levels_not_reached:
-        zh, en = LEVEL_LABELS[CertificateLevel(shortfall.level)]
+        zh, en = LEVEL_LABELS[shortfall.level].zh, LEVEL_LABELS[shortfall.level].en
         flowables += [Spacer(0, 2 * mm), _text(f"未达到{zh}的原因 Why not {en.lower()}:", BODY)]
         flowables += _numbered(shortfall.reasons)
     return flowables

@@ -6,12 +6,14 @@ from flask import Blueprint, abort
 from flask_login import current_user
 
 from outlet_audit.access import Scope, allow
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.permissions import inspection_visible_to
+from outlet_audit.checklist.service import assessment_of
 from outlet_audit.core.i18n import current_language
 from outlet_audit.extensions import db
 from outlet_audit.pdf.cache import rendered_pdf
 from outlet_audit.pdf.responses import pdf_download
-from outlet_audit.reports.data import inspection_for, report_data
+from outlet_audit.reports.data import report_data
 from outlet_audit.reports.report_pdf import render_inspection_report
 from outlet_audit.roles import Role
 from outlet_audit.workflow import record_facts  # noqa: F401  (registers the application_id loader)
@@ -30,7 +32,7 @@ READERS = {
 @allow(READERS)
 def inspection_report(application_id: int):
     application = db.get_or_404(Application, application_id)
-    inspection = inspection_for(application)
+    inspection = assessment_of(application, AssessmentKind.INSPECTION)
     # Not yet for the outlet while the inspectors are still at work: as if there were no report.
     if inspection is None or not inspection_visible_to(current_user, inspection):
         abort(404)

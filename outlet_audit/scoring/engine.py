@@ -56,6 +56,33 @@ class ItemScore:
     full_marks: bool
     skipped: str | None = None  # "profile" or "condition": left out, not asked (a stored result may lack it)
 
+    def to_dict(self) -> dict[str, Any]:
+        data = {
+            "code": self.code,
+            "earned": decimal_text(self.earned),
+            "possible": decimal_text(self.possible),
+            "answered": self.answered,
+            "not_applicable": self.not_applicable,
+            "veto_failed": self.veto_failed,
+            "full_marks": self.full_marks,
+        }
+        if self.skipped:  # only when left out: results of older editions keep their exact shape
+            data["skipped"] = self.skipped
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ItemScore":
+        return cls(
+            code=data["code"],
+            earned=Decimal(data["earned"]),
+            possible=Decimal(data["possible"]),
+            answered=data["answered"],
+            not_applicable=data["not_applicable"],
+            veto_failed=data["veto_failed"],
+            full_marks=data["full_marks"],
+            skipped=data.get("skipped"),
+        )
+
 
 @dataclass(frozen=True)
 class SectionScore:
@@ -99,9 +126,33 @@ class ScoreResult:
                 {"code": s.code, "earned": decimal_text(s.earned), "possible": decimal_text(s.possible)}
                 for s in self.sections
             ],
-            "items": [_item_score_dict(s) for s in self.items],
-            "bonus_items": [_item_score_dict(s) for s in self.bonus_items],
+            "items": [s.to_dict() for s in self.items],
+            "bonus_items": [s.to_dict() for s in self.bonus_items],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ScoreResult":
+        """The objects again from what `to_dict` wrote (and the database kept as JSON)."""
+        return cls(
+            edition_id=data["edition"]["id"],
+            edition_hash=data["edition"]["content_hash"],
+            items=tuple(ItemScore.from_dict(raw) for raw in data["items"]),
+            sections=tuple(
+                SectionScore(raw["code"], Decimal(raw["earned"]), Decimal(raw["possible"]))
+                for raw in data["sections"]
+            ),
+            bonus_items=tuple(ItemScore.from_dict(raw) for raw in data["bonus_items"]),
+            total=Decimal(data["total"]),
+            bonus=Decimal(data["bonus"]),
+            final=Decimal(data["final"]),
+            veto_failures=tuple(data["veto_failures"]),
+            missing=tuple(data["missing"]),
+            level=data["level"],
+            reasons={
+                level: tuple(Message(raw["template"], raw.get("params") or {}) for raw in messages)
+                for level, messages in data["reasons"].items()
+            },
+        )
 
 
 class InvalidAnswers(ValueError):
@@ -397,18 +448,3 @@ def _round(value: Decimal) -> Decimal:
 
 def _message_dict(message: Message) -> dict[str, Any]:
     return {"template": message.template, "params": dict(message.params), "text": str(message)}
-
-
-def _item_score_dict(item: ItemScore) -> dict[str, Any]:
-    data = {
-        "code": item.code,
-        "earned": decimal_text(item.earned),
-        "possible": decimal_text(item.possible),
-        "answered": item.answered,
-        "not_applicable": item.not_applicable,
-        "veto_failed": item.veto_failed,
-        "full_marks": item.full_marks,
-    }
-    if item.skipped:  # only when left out: results of older editions keep their exact shape
-        data["skipped"] = item.skipped
-    return data

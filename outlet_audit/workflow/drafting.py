@@ -11,12 +11,18 @@ from sqlalchemy.exc import IntegrityError
 from outlet_audit.audit.operations import record
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.state import StoredCertificateState
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Assessment
-from outlet_audit.checklist.service import holds_valid_district_certificate, missing_for_sign_off
+from outlet_audit.checklist.service import (
+    assessment_of,
+    holds_valid_district_certificate,
+    missing_for_sign_off,
+)
 from outlet_audit.criteria.editions import active_edition, pinned_edition, store_edition
 from outlet_audit.criteria.model import Edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.operations import store_upload
+from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
 from outlet_audit.text import N_, Message, Refused
@@ -175,7 +181,7 @@ def attach_commitment_letter(application: Application, data: bytes, filename: st
         filename,
         outlet_id=application.outlet_id,
         actor=actor,
-        purpose="commitment",
+        purpose=EvidencePurpose.COMMITMENT,
         application_id=application.id,
     )
     record_upload(application, evidence, actor)
@@ -199,16 +205,10 @@ def commitment_letter_attached(application: Application) -> bool:
     return (
         db.session.scalar(
             select(Evidence.id).where(
-                Evidence.application_id == application.id, Evidence.purpose == "commitment"
+                Evidence.application_id == application.id, Evidence.purpose == EvidencePurpose.COMMITMENT
             )
         )
         is not None
-    )
-
-
-def assessment_of(application: Application, kind: str) -> Assessment | None:
-    return db.session.scalar(
-        select(Assessment).where(Assessment.application_id == application.id, Assessment.kind == kind)
     )
 
 
@@ -243,7 +243,7 @@ def submission_gaps(
         for declaration in edition.eligibility
         if answers.get(declaration.code) is not True
     )
-    self_assessment = assessment_of(application, "self") if assessments is None else assessments.get("self")
+    self_assessment = assessment_of(application, AssessmentKind.SELF, loaded=assessments)
     if self_assessment is None:
         item_gaps = [Message(N_("The self-assessment has not been started."))]
     else:
@@ -251,7 +251,7 @@ def submission_gaps(
     attached = (
         commitment_letter_attached(application)
         if evidence_purposes is None
-        else "commitment" in evidence_purposes
+        else EvidencePurpose.COMMITMENT in evidence_purposes
     )
     commitment = () if attached else (Message(N_("The signed commitment letter is not uploaded.")),)
     level = ()

@@ -25,13 +25,12 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from outlet_audit.core.forms import BaseForm, BoundedDateField
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.model import Edition
-from outlet_audit.workflow.states import MAX_TEXT, Level, Payload
-
-LEVEL_LABELS = {Level.DISTRICT: _l("District level (区级)"), Level.CITY: _l("City level (市级)")}
+from outlet_audit.evidence.purposes import EvidencePurpose
+from outlet_audit.workflow.states import LEVEL_LABELS, MAX_TEXT, Level, Payload
 
 
 def level_choices() -> list[SelectChoice]:
-    return [SelectChoice(level.value, LEVEL_LABELS[level]) for level in Level]
+    return [SelectChoice(level.value, _l(LEVEL_LABELS[level].text)) for level in Level]
 
 
 class CheckboxListField(SelectMultipleField):
@@ -96,7 +95,7 @@ class CommitmentUploadForm(BaseForm):
 class ActionForm(BaseForm):
     """The form of one action: it builds the action's `Payload` from what was typed."""
 
-    upload_purpose: str | None = None  # what the files sent with the action are kept as
+    upload_purpose: EvidencePurpose | None = None  # what the files sent with the action are kept as
 
     def payload_fields(self) -> dict:
         return {}
@@ -183,7 +182,7 @@ class DecisionForm(ActionForm):
 
 
 class RectificationAnswerForm(ActionForm):
-    upload_purpose = "rectification"
+    upload_purpose = EvidencePurpose.RECTIFICATION
     response = TextAreaField(_l("What was rectified"), validators=[Length(max=MAX_TEXT)])
     files = MultipleFileField(
         _l("New photos or documents"),

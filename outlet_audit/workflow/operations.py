@@ -14,9 +14,10 @@ from sqlalchemy import select
 from outlet_audit.accounts.models import User
 from outlet_audit.audit.operations import record
 from outlet_audit.certificates.operations import issue_certificate
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.locking import lock_checklists
 from outlet_audit.checklist.models import Assessment
-from outlet_audit.checklist.service import missing_for_sign_off
+from outlet_audit.checklist.service import assessment_of, missing_for_sign_off
 from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.core.urls import path_for
 from outlet_audit.criteria.editions import pinned_edition
@@ -50,12 +51,6 @@ def district_inspector_ids(district_id: int) -> frozenset[int]:
     return frozenset(ids)
 
 
-def inspection_of(application: Application) -> Assessment | None:
-    return db.session.scalar(
-        select(Assessment).where(Assessment.application_id == application.id, Assessment.kind == "inspection")
-    )
-
-
 def application_facts(
     application: Application,
     *,
@@ -69,7 +64,7 @@ def application_facts(
     out only while the outlet holds the application (a draft, or returned to it).
     """
     edition = pinned_edition(application.edition)
-    inspection = inspection_of(application) if assessments is None else assessments.get("inspection")
+    inspection = assessment_of(application, AssessmentKind.INSPECTION, loaded=assessments)
     checklist_complete = False
     level_reached = None
     if inspection is not None:

@@ -11,16 +11,20 @@ from outlet_audit.accounts.models import User
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.audit.queries import application_timeline
 from outlet_audit.certificates.models import Certificate
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.permissions import inspection_visible_to
+from outlet_audit.checklist.service import assessment_of
 from outlet_audit.core.i18n import current_language
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.models import Evidence
+from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
+from outlet_audit.scoring import ScoreResult
 from outlet_audit.workflow.actions import ACTIONS
-from outlet_audit.workflow.drafting import EDITABLE_STATUSES, assessment_of
+from outlet_audit.workflow.drafting import EDITABLE_STATUSES
 from outlet_audit.workflow.forms import (
     CommitmentUploadForm,
     ConfirmForm,
@@ -34,7 +38,7 @@ from outlet_audit.workflow.operations import actor_for, application_facts
 from outlet_audit.workflow.states import ACTION_LABELS, STATUS_LABELS, Action, Status, available_actions
 
 DEFAULT_RECTIFICATION_DAYS = 30
-APPLICATION_FILE_PURPOSES = ("commitment", "rectification")
+APPLICATION_FILE_PURPOSES = (EvidencePurpose.COMMITMENT, EvidencePurpose.RECTIFICATION)
 INPUT_ACTIONS = frozenset(action for action, spec in ACTIONS.items() if spec.form is not ConfirmForm)
 CAREFUL_ACTIONS = frozenset(action for action, spec in ACTIONS.items() if spec.careful)
 
@@ -79,10 +83,12 @@ def build_action_form(
             SelectChoice(item.code, f"{item.code} {item.title.get(lang)}") for item in items
         ]
         if not bound:
-            form.item_codes.data = _items_short_of_full_marks(_inspection(application, assessments))
+            form.item_codes.data = _items_short_of_full_marks(
+                assessment_of(application, AssessmentKind.INSPECTION, loaded=assessments)
+            )
             form.deadline.data = today_in_shanghai() + timedelta(days=DEFAULT_RECTIFICATION_DAYS)
     elif isinstance(form, DecisionForm) and not bound:
-        inspection = _inspection(application, assessments)
+        inspection = assessment_of(application, AssessmentKind.INSPECTION, loaded=assessments)
         reached = inspection.level_reached if inspection is not None else None
         form.granted_level.data = reached if reached in ("district", "city") else application.target_level
         if form.granted_level.data == "city" and application.target_level == "district":
@@ -90,17 +96,13 @@ def build_action_form(
     return form
 
 
-def _inspection(application: Application, assessments: dict[str, Assessment] | None) -> Assessment | None:
-    return assessment_of(application, "inspection") if assessments is None else assessments.get("inspection")
-
-
 def _items_short_of_full_marks(inspection: Assessment | None) -> list[str]:
     if inspection is None or not inspection.result:
         return []
     return [
-        item["code"]
-        for item in inspection.result.get("items", [])
-        if item.get("answered") and not item.get("not_applicable") and not item.get("full_marks")
+        item.code
+        for item in ScoreResult.from_dict(inspection.result).items
+        if item.answered and not item.not_applicable and not item.full_marks
     ]
 
 
@@ -132,8 +134,8 @@ def application_page(application: Application, *, posted_action=None, posted_for
     }
     is_outlet = current_user.role == Role.OUTLET
     editable = is_outlet and status in EDITABLE_STATUSES
-    self_assessment = assessments.get("self")
-    inspection = assessments.get("inspection")
+    self_assessment = assessments.get(AssessmentKind.SELF)
+    inspection = assessments.get(AssessmentKind.INSPECTION)
     # What the page shows of the inspection (its score, the result link, its history) follows the
     # one rule; the actions above were planned from the full facts, which nothing here displays.
     inspection_shown = inspection_visible_to(current_user, inspection)
@@ -161,8 +163,8 @@ def application_page(application: Application, *, posted_action=None, posted_for
         "self_assessment": self_assessment,
         "inspection": inspection if inspection_shown else None,
         "inspection_withheld": inspection is not None and not inspection_shown,
-        "commitment_files": files.get("commitment", []),
-        "rectification_files": files.get("rectification", []),
+        "commitment_files": files.get(EvidencePurpose.COMMITMENT, []),
+        "rectification_files": files.get(EvidencePurpose.RECTIFICATION, []),
         "rectification_items": [
             (code, items_by_code[code].title.get(lang) if code in items_by_code else "")
             for code in (application.rectification_items or [])
@@ -219,9 +221,9 @@ def _links(application: Application, self_assessment, inspection) -> dict[str, s
     (the inspection once `inspection_visible_to` lets them); only inspectors fill it in."""
     links = {}
     if self_assessment is not None:
-        links["self"] = url_for("checklist.edit", assessment_id=self_assessment.id)
+        links[AssessmentKind.SELF] = url_for("checklist.edit", assessment_id=self_assessment.id)
     if inspection is not None and current_user.role == Role.INSPECTOR:
-        links["inspection"] = url_for("checklist.edit", assessment_id=inspection.id)
+        links[AssessmentKind.INSPECTION] = url_for("checklist.edit", assessment_id=inspection.id)
     if inspection is not None:
         links["result"] = url_for("checklist.result", application_id=application.id)
     return links

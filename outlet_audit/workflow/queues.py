@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.core.time import SHANGHAI
 from outlet_audit.extensions import db
@@ -122,7 +123,8 @@ def queue_rows(ids: list[int]) -> list[QueueRow]:
         )
         .join(Outlet, Outlet.id == Application.outlet_id)
         .outerjoin(
-            inspection, and_(inspection.application_id == Application.id, inspection.kind == "inspection")
+            inspection,
+            and_(inspection.application_id == Application.id, inspection.kind == AssessmentKind.INSPECTION),
         )
         .where(Application.id.in_(ids))
     )
@@ -136,7 +138,9 @@ def inspections_of(applications) -> dict[int, Assessment]:
     if not ids:
         return {}
     rows = db.session.scalars(
-        select(Assessment).where(Assessment.application_id.in_(ids), Assessment.kind == "inspection")
+        select(Assessment).where(
+            Assessment.application_id.in_(ids), Assessment.kind == AssessmentKind.INSPECTION
+        )
     )
     return {assessment.application_id: assessment for assessment in rows}
 

@@ -21,7 +21,7 @@ def application_record_facts(application: Application) -> RecordFacts:
 
 
 @record_loader("application_id")
-def application_facts(application_id: int) -> RecordFacts | None:
+def application_record_facts_by_id(application_id: int) -> RecordFacts | None:
     """District, outlet and assigned inspectors, in one statement (one row per inspector)."""
     rows = db.session.execute(
         select(Application.district_id, Application.outlet_id, inspection_assignments.c.inspector_id)

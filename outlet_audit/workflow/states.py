@@ -70,6 +70,23 @@ class Level(enum.StrEnum):
 
 _LEVEL_RANKS = {Level.DISTRICT: 1, Level.CITY: 2}
 
+
+@dataclass(frozen=True)
+class LevelLabel:
+    """A level's names: `text` on screen, translated for the reader; `zh` and `en` as the bilingual
+    certificate and inspection report print it and the Chinese exports and letters write it, in
+    whatever language the reader uses (`zh` is the catalog's translation of `text`, by test)."""
+
+    text: str
+    zh: str
+    en: str
+
+
+LEVEL_LABELS = {
+    Level.DISTRICT: LevelLabel(N_("District level"), zh="区级", en="District Level"),
+    Level.CITY: LevelLabel(N_("City level"), zh="市级", en="City Level"),
+}
+
 FINAL_STATUSES = frozenset({Status.APPROVED, Status.REJECTED, Status.WITHDRAWN})
 
 STATUS_LABELS = {

@@ -1,12 +1,12 @@
 """The lists each role starts from: the bureaus' work queue, the city's confirmations, inspectors' visits."""
 
 from flask import current_app, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from outlet_audit.access import Scope, allow, current_scope
+from outlet_audit.checklist.page import level_label
 from outlet_audit.core.i18n import cached_date_format as format_date
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.navigation import nav_entry
@@ -17,7 +17,7 @@ from outlet_audit.outlets.reference import brands_in_use, district_name
 from outlet_audit.roles import Role
 from outlet_audit.text import Message
 from outlet_audit.workflow.blueprint import bp
-from outlet_audit.workflow.forms import ANY, LEVEL_LABELS, QueueFilterForm
+from outlet_audit.workflow.forms import ANY, QueueFilterForm, level_choices
 from outlet_audit.workflow.queues import (
     ALL,
     OPEN,
@@ -30,7 +30,7 @@ from outlet_audit.workflow.queues import (
     queue_query,
     queue_rows,
 )
-from outlet_audit.workflow.states import STATUS_LABELS, Level
+from outlet_audit.workflow.states import STATUS_LABELS
 
 BUREAUS = {Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT, Role.CITY_BUREAU: Scope.ALL}
 DONE_VISITS_SHOWN = 30
@@ -47,9 +47,7 @@ def _filter_form() -> QueueFilterForm:
         for status in QUEUE_STATUSES
     ]
     form.brand.choices = [SelectChoice(ANY, _l("All brands"))] + [SelectChoice(b, b) for b in brands_in_use()]
-    form.target_level.choices = [SelectChoice(ANY, _l("Both levels"))] + [
-        SelectChoice(level.value, LEVEL_LABELS[level]) for level in Level
-    ]
+    form.target_level.choices = [SelectChoice(ANY, _l("Both levels")), *level_choices()]
     form.district_id.choices = [SelectChoice(ANY, _l("All districts"))] + [
         SelectChoice(str(choice.value), choice.label) for choice in district_choices()
     ]
@@ -121,14 +119,14 @@ def city_confirmations():
 def _rows(rows: list[QueueRow]) -> list[dict]:
     """What each row shows, worked out once: the page lays it out twice (phone list, table)."""
     lang = current_language()
-    level_names = {"city": _("City level"), "district": _("District level")}  # as workflow/_macros.html
+
     return [
         {
             "application": row,
             "url": url_for("workflow.application_detail", application_id=row.id),
             "district": district_name(row.district_id, lang),
             "status_label": STATUS_LABELS[row.status],
-            "level": level_names[row.target_level],
+            "level": level_label(row.target_level),
             "submitted_on": format_date(row.submitted_at, "medium") if row.submitted_at else None,
             "scheduled_on": format_date(row.scheduled_for, "medium") if row.scheduled_for else None,
         }

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from outlet_audit.access import Scope, allow
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.state import StoredCertificateState
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.service import get_or_create_assessment
 from outlet_audit.core.i18n import current_language
 from outlet_audit.core.navigation import nav_entry
@@ -36,7 +37,7 @@ from outlet_audit.workflow.forms import (
 )
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.page import application_page, render_application
-from outlet_audit.workflow.states import STATUS_LABELS, Level
+from outlet_audit.workflow.states import LEVEL_LABELS, STATUS_LABELS, Level
 
 OUTLET_ONLY = {Role.OUTLET: Scope.OWN_OUTLET}
 nav_entry("workflow.my_applications", _l("My applications"), {Role.OUTLET}, order=10)
@@ -88,7 +89,7 @@ def new_application():
             application = create_application(
                 outlet, Level(form.target_level.data), actor=current_user, renewal_of=renewal_of
             )
-            get_or_create_assessment(application, "self")
+            get_or_create_assessment(application, AssessmentKind.SELF)
         refusal = outcome.refusal
         if isinstance(refusal, ApplicationRefused) and refusal.existing is not None:  # opened in another tab
             flash(outcome.message, "info")
@@ -183,6 +184,7 @@ def commitment_letter(application_id: int):
         application=application,
         outlet=application.outlet,
         edition=edition,
+        level=LEVEL_LABELS[application.target_level],
         today=today_in_shanghai(),
     )
 
@@ -192,6 +194,6 @@ def commitment_letter(application_id: int):
 def start_self_assessment(application_id: int):
     application = db.get_or_404(Application, application_id)
     with attempt():
-        assessment = get_or_create_assessment(application, "self")
+        assessment = get_or_create_assessment(application, AssessmentKind.SELF)
         assessment_id = assessment.id  # read before the commit expires it
     return redirect(url_for("checklist.edit", assessment_id=assessment_id))

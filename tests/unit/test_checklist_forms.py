@@ -4,13 +4,17 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from outlet_audit.certificates.data import IN_REPORT
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, DecimalField, IntegerField, RadioField
 
 from outlet_audit.checklist.forms import (
     FIELD_BUILDERS,
+    ON_PAGE,
+    FieldBuilder,
     PlainAssessmentForm,
     build_assessment_form,
+    display_answer,
     field_name,
     item_data,
     item_form_class,
@@ -18,7 +22,8 @@ from outlet_audit.checklist.forms import (
     read_item,
 )
 from outlet_audit.criteria import load_edition
-from outlet_audit.scoring import ANSWER_TYPES, Answer, check_answers, score
+from outlet_audit.dashboards.export_rows import IN_SHEET
+from outlet_audit.scoring import ANSWER_TYPES, UNANSWERED, Answer, check_answers, score
 
 ROOT = Path(__file__).resolve().parents[2]
 SHANGHAI = load_edition(ROOT / "criteria" / "shanghai-2025.yaml")
@@ -45,6 +50,60 @@ def sub_form(item, **raw):
 
 def test_every_answer_type_of_the_engine_has_a_field_builder():
     assert set(FIELD_BUILDERS) == set(ANSWER_TYPES)
+
+
+@pytest.mark.parametrize("answer_type", sorted(ANSWER_TYPES))
+def test_every_answer_type_says_how_its_answers_read(answer_type):
+    assert type(FIELD_BUILDERS[answer_type]).display is not FieldBuilder.display
+
+
+@pytest.mark.parametrize(
+    ("code", "answer", "lang", "page", "report", "sheet"),
+    [
+        ("1.1", Answer(True), "en", "Yes", "Yes", "是"),
+        ("1.1", Answer(False), "zh", "No", "No", "否"),
+        ("3.1", Answer("B"), "zh", "偶尔或试点使用", "B. 偶尔或试点使用", "B 偶尔或试点使用"),
+        (
+            "3.1",
+            Answer("B"),
+            "en",
+            "Used occasionally or as a trial",
+            "B. Used occasionally or as a trial",
+            None,
+        ),
+        ("2.1", Answer(Decimal("96.50")), "en", "96.5 %", "96.5%", Decimal("96.50")),
+        ("2.1", Answer(Decimal(100)), "zh", "100 %", "100%", Decimal(100)),
+        ("5.2", Answer(Decimal(3)), "zh", "3 次", "3 次", Decimal(3)),
+        ("5.2", Answer(12), "en", "12 sessions", "12 sessions", 12),
+        ("1.1", Answer(None, not_applicable=True), "en", "Not applicable", "Not applicable", None),
+        ("1.1", UNANSWERED, "en", "—", "", None),
+    ],
+)
+def test_an_answer_reads_by_its_type_in_the_way_of_each_place(code, answer, lang, page, report, sheet):
+    item = SHANGHAI.item(code)
+    assert display_answer(item, answer, lang) == display_answer(item, answer, lang, ON_PAGE) == page
+    assert display_answer(item, answer, lang, IN_REPORT) == report
+    if sheet is not None:  # sheets are Chinese, and write N/A and unanswered in columns of their own
+        cell = display_answer(item, answer, "zh", IN_SHEET)
+        assert (cell, type(cell)) == (sheet, type(sheet))
+
+
+def test_an_option_the_edition_no_longer_has_reads_as_stored():
+    assert display_answer(SHANGHAI.item("3.1"), Answer("Z"), "zh") == "Z"
+
+
+@EDITIONS
+def test_every_item_reads_every_value_it_accepts(edition):
+    for item in all_items(edition):
+        spec = item.answer
+        values = {
+            "yes_no": [True, False],
+            "choice": [option.code for option in spec.options],
+            "percentage": [Decimal(0), Decimal("33.3"), Decimal(100)],
+            "number": [Decimal(0), Decimal(7)],
+        }[spec.type]
+        for value in values:
+            assert display_answer(item, Answer(value), "zh").strip()
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from outlet_audit.scoring import (
     UNANSWERED,
     Answer,
     InvalidAnswers,
+    ScoreResult,
     answers_from_json,
     check_answers,
     evidence_required,
@@ -25,6 +26,7 @@ from tests.scoring_helpers import value_strategy
 ROOT = Path(__file__).resolve().parents[2]
 SHANGHAI = load_edition(ROOT / "criteria" / "shanghai-2025.yaml")
 PUDONG = load_edition(ROOT / "tests" / "data" / "criteria" / "pudong-pilot-2026.yaml")
+JIADING = load_edition(ROOT / "tests" / "data" / "criteria" / "jiading-2027.yaml")  # profile and conditions
 LEVEL_RANK = {None: 0, "district": 1, "city": 2}
 
 
@@ -618,3 +620,31 @@ def test_answer_order_does_not_matter(data):
     edition, answers = data.draw(editions_with_answers())
     shuffled = dict(data.draw(st.permutations(list(answers.items()))))
     assert score(edition, shuffled).to_dict() == score(edition, answers).to_dict()
+
+
+PROFILES = [None, {"brand": "菜鸟", "district": "JD"}, {"brand": "顺丰", "district": "JD"}]
+
+
+@PROPERTY_SETTINGS
+@given(st.data())
+def test_a_stored_score_reads_back_as_it_was_scored(data):
+    edition = data.draw(st.sampled_from([SHANGHAI, PUDONG, JIADING]))
+    answers = {
+        item.code: data.draw(answer_strategy(item)) for item in (*edition.items(), *edition.bonus_items())
+    }
+    result = score(
+        edition,
+        answers,
+        holds_valid_district_certificate=data.draw(st.booleans()),
+        profile=data.draw(st.sampled_from(PROFILES)),
+    )
+    stored = json.loads(json.dumps(result.to_dict()))  # as the assessment's JSON column keeps it
+    read = ScoreResult.from_dict(stored)
+    assert read == result
+    assert read.to_dict() == stored
+
+
+def test_items_left_out_read_back_as_left_out():
+    result = score(JIADING, {}, profile={"brand": "菜鸟", "district": "JD"})
+    assert result.item("P1").skipped == "profile"
+    assert ScoreResult.from_dict(result.to_dict()).item("P1").skipped == "profile"
