@@ -18,8 +18,9 @@ from flask import url_for
 from sqlalchemy import select
 
 from outlet_audit.accounts.models import User
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Assessment
-from outlet_audit.checklist.service import find_assessment, get_or_create_assessment, score_assessment
+from outlet_audit.checklist.service import assessment_of, get_or_create_assessment, score_assessment
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.extensions import db
 from outlet_audit.notifications.operations import notify
@@ -62,7 +63,7 @@ class ActionSpec:
     careful: bool = False
     # The checklists it scores, or opens or closes to their editors ("self", "inspection"): their
     # locks are held before the facts are read, so a save lands wholly before it or after.
-    checklists: tuple[str, ...] = ()
+    checklists: tuple[AssessmentKind, ...] = ()
     door: str = TRANSITION_ROUTE
     form_page: FormPage | None = None
 
@@ -77,7 +78,7 @@ def _submitted(application: Application, user, payload: Payload, new_status: Sta
     it only while the application is a draft or returned.
     """
     application.submitted_at = now
-    assessment = get_or_create_assessment(application, "self")
+    assessment = get_or_create_assessment(application, AssessmentKind.SELF)
     score_assessment(assessment, pinned_edition(application.edition), application.outlet_id)
 
 
@@ -88,18 +89,18 @@ def _returned(application: Application, user, payload: Payload, new_status: Stat
 def _scheduled(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
     application.inspectors = [db.session.get(User, uid) for uid in sorted(payload.inspector_ids)]
     application.scheduled_for = payload.scheduled_on
-    get_or_create_assessment(application, "inspection")
+    get_or_create_assessment(application, AssessmentKind.INSPECTION)
 
 
 def _signed_off(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
-    inspection = get_or_create_assessment(application, "inspection")
+    inspection = get_or_create_assessment(application, AssessmentKind.INSPECTION)
     score_assessment(inspection, pinned_edition(application.edition), application.outlet_id)
     inspection.signed_off_at = now
     inspection.signed_off_by_id = user.id
 
 
 def _reopened(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
-    inspection = find_assessment(application, "inspection")
+    inspection = assessment_of(application, AssessmentKind.INSPECTION)
     if inspection is not None:
         inspection.signed_off_at = None
         inspection.signed_off_by_id = None
@@ -274,23 +275,23 @@ def _result_page(application: Application, inspection: Assessment | None) -> str
     return url_for("checklist.result", application_id=application.id, _anchor="reopen-title")
 
 
-A = Action
+A, K = Action, AssessmentKind
 ACTIONS: dict[Action, ActionSpec] = {
-    A.SUBMIT: ActionSpec(effects=_submitted, notice=_tell_bureau_submitted, checklists=("self",)),
-    A.RESUBMIT: ActionSpec(effects=_submitted, notice=_tell_bureau_submitted, checklists=("self",)),
-    A.WITHDRAW: ActionSpec(effects=_withdrawn, careful=True, checklists=("inspection", "self")),
-    A.RETURN: ActionSpec(ReasonsForm, _returned, _tell_outlet_returned, checklists=("self",)),
+    A.SUBMIT: ActionSpec(effects=_submitted, notice=_tell_bureau_submitted, checklists=(K.SELF,)),
+    A.RESUBMIT: ActionSpec(effects=_submitted, notice=_tell_bureau_submitted, checklists=(K.SELF,)),
+    A.WITHDRAW: ActionSpec(effects=_withdrawn, careful=True, checklists=(K.INSPECTION, K.SELF)),
+    A.RETURN: ActionSpec(ReasonsForm, _returned, _tell_outlet_returned, checklists=(K.SELF,)),
     A.ACCEPT: ActionSpec(),
     A.REJECT: ActionSpec(ReasonsForm, _rejected, _tell_outlet_decision, careful=True),
-    A.SCHEDULE_INSPECTION: ActionSpec(ScheduleForm, _scheduled, _tell_assignment, checklists=("inspection",)),
+    A.SCHEDULE_INSPECTION: ActionSpec(ScheduleForm, _scheduled, _tell_assignment, checklists=(K.INSPECTION,)),
     A.RESCHEDULE_INSPECTION: ActionSpec(
-        ScheduleForm, _scheduled, _tell_assignment, checklists=("inspection",)
+        ScheduleForm, _scheduled, _tell_assignment, checklists=(K.INSPECTION,)
     ),
     A.SIGN_OFF: ActionSpec(
         SignOffForm,
         _signed_off,
         _tell_bureau_signed_off,
-        checklists=("inspection",),
+        checklists=(K.INSPECTION,),
         door="checklist.sign_off",
         form_page=_sign_off_page,
     ),
@@ -298,7 +299,7 @@ ACTIONS: dict[Action, ActionSpec] = {
         ReopenForm,
         _reopened,
         careful=True,
-        checklists=("inspection",),
+        checklists=(K.INSPECTION,),
         door="checklist.reopen",
         form_page=_result_page,
     ),
@@ -306,13 +307,13 @@ ACTIONS: dict[Action, ActionSpec] = {
         RectificationRequestForm, _rectification_requested, _tell_outlet_rectification
     ),
     A.SUBMIT_RECTIFICATION: ActionSpec(
-        RectificationAnswerForm, _rectification_submitted, _tell_bureau_submitted, checklists=("inspection",)
+        RectificationAnswerForm, _rectification_submitted, _tell_bureau_submitted, checklists=(K.INSPECTION,)
     ),
     A.APPROVE: ActionSpec(DecisionForm, _approved, _tell_decision_or_city),
     A.CONFIRM_CITY_LEVEL: ActionSpec(effects=_city_confirmed, notice=_tell_outlet_decision),
     A.DECLINE_CITY_LEVEL: ActionSpec(ReasonsForm, _returned, _tell_bureau_city_declined, careful=True),
 }
-del A
+del A, K
 
 DOOR_ATTRIBUTE = "_door_actions"
 

@@ -121,7 +121,7 @@ def application_page(application: Application, *, posted_action=None, posted_for
     )
     # An action whose form is on another page (signing off, reopening) is a link to that page.
     elsewhere = {
-        action: ACTIONS[action].form_page(application, assessments.get("inspection"))
+        action: ACTIONS[action].form_page(application, assessments.get(AssessmentKind.INSPECTION))
         for action in actions
         if ACTIONS[action].form_page is not None
     }
