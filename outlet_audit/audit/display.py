@@ -28,7 +28,7 @@ from outlet_audit.audit.events import (
 )
 from outlet_audit.checklist.forms import display_answer
 from outlet_audit.checklist.service import value_from_json
-from outlet_audit.core.i18n import cached_date_format, request_catalog
+from outlet_audit.core.i18n import readable_date, request_catalog
 from outlet_audit.criteria.model import Edition, Item
 from outlet_audit.scoring import Answer
 from outlet_audit.text import N_
@@ -191,7 +191,7 @@ def yes_no(value: str) -> str:
 
 def _date(value: str) -> str:
     try:
-        return cached_date_format(date.fromisoformat(value))
+        return readable_date(date.fromisoformat(value))
     except ValueError:
         return value
 

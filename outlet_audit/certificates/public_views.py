@@ -8,9 +8,7 @@ pages, so each reads what it shows with one prepared Core query (no ORM objects,
 import time
 from dataclasses import dataclass
 
-from babel.dates import format_date
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -21,7 +19,7 @@ from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.numbering import DISTRICT_CODES, parse_certificate_number
 from outlet_audit.certificates.queries import escape_like, valid_certificate_clause
 from outlet_audit.certificates.state import STATE_COLOURS, CertificateState, certificate_state
-from outlet_audit.core.i18n import current_language
+from outlet_audit.core.i18n import current_language, readable_date
 from outlet_audit.core.params import page_number
 from outlet_audit.core.rate_limits import public_pages_limit
 from outlet_audit.core.time import today_in_shanghai
@@ -57,6 +55,7 @@ _PUBLIC_COLUMNS = (
     _certificates.c.valid_until,
     _certificates.c.issuing_bureau,
     _outlets.c.name.label("outlet_name"),
+    _outlets.c.address.label("outlet_address"),  # so a citizen can match the certificate to the shop
     _outlets.c.brand,
     _districts.c.code.label("district_code"),
 )
@@ -131,6 +130,7 @@ class DirectoryFilters:
 class DirectoryCard:
     number: str
     outlet_name: str
+    outlet_address: str
     brand: str
     district: str
     level: str
@@ -251,7 +251,6 @@ def _directory_results(filters: DirectoryFilters, number: int) -> Markup:
 
 def _cards(rows) -> list[DirectoryCard]:
     """The page's cards with their texts made once per page, not once per card in the template."""
-    locale = get_locale()
     english = current_language() == "en"
     levels = {code: str(label) for code, label in LEVEL_NAMES.items()}
     # Translated once, filled per card (gettext without values returns the template itself).
@@ -260,12 +259,12 @@ def _cards(rows) -> list[DirectoryCard]:
         DirectoryCard(
             number=row.number,
             outlet_name=row.outlet_name,
+            outlet_address=row.outlet_address,
             brand=row.brand,
             district=district_name(row.district_code, english),
             level=row.level,
             level_label=levels[row.level],
-            summary=summary
-            % {"score": decimal_text(row.score), "date": format_date(row.valid_until, "medium", locale)},
+            summary=summary % {"score": decimal_text(row.score), "date": readable_date(row.valid_until)},
         )
         for row in rows
     ]

@@ -11,7 +11,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from flask import get_template_attribute
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
@@ -29,7 +28,7 @@ from outlet_audit.checklist.service import (
     scoring_answers,
     value_to_json,
 )
-from outlet_audit.core.i18n import request_locale
+from outlet_audit.core.i18n import readable_datetime, request_locale
 from outlet_audit.criteria.model import Edition, Item, decimal_text
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
@@ -188,7 +187,7 @@ def row_json(item: Item, row: AnswerRow | None, edition: Edition, lang: str) -> 
         "display": display_answer(item, answer, lang),
         "updated_by": uploader_name(row.updated_by_id if row else None),
         "updated_at": row.updated_at.isoformat() + "Z" if row else None,
-        "updated_at_text": format_datetime(row.updated_at, "short") if row else "",
+        "updated_at_text": readable_datetime(row.updated_at) if row else "",
     }
 
 

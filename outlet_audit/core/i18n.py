@@ -109,6 +109,8 @@ def _width(format) -> str:
 # (the time zone is the application's, Asia/Shanghai), so it is kept.
 @lru_cache(maxsize=8192)
 def _readable_date(value: date, format, locale: str) -> str:
+    if isinstance(value, datetime):  # a UTC moment: the day it was in Shanghai
+        value = to_user_timezone(value).date()
     return format_date(value, _width(format), locale=locale)
 
 
@@ -128,10 +130,6 @@ def readable_date(value: date, format=None) -> str:
 def readable_datetime(value: datetime, format=None) -> str:
     """The `datetimeformat` filter: a UTC moment in Shanghai time, in the reader's form."""
     return _readable_datetime(value, format, _formatting_locale(request_locale()))
-
-
-# Old names, until the call sites being reworked elsewhere are renamed.
-cached_date_format, cached_datetime_format = readable_date, readable_datetime
 
 
 def readable_params(params: dict) -> dict:

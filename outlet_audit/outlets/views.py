@@ -9,8 +9,7 @@ from sqlalchemy import select
 from outlet_audit.access import RecordFacts, Scope, allow, current_scope, record_loader
 from outlet_audit.audit.display import OUTLET_FIELD_LABELS
 from outlet_audit.audit.queries import outlet_timeline
-from outlet_audit.core.i18n import cached_datetime_format as format_datetime
-from outlet_audit.core.i18n import current_language
+from outlet_audit.core.i18n import current_language, readable_datetime
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.params import page_number
 from outlet_audit.core.requests import attempt
@@ -82,7 +81,7 @@ def verification_queue():
             {
                 "outlet": outlet,
                 "district": district_name(outlet.district_id, lang),
-                "registered": format_datetime(outlet.created_at, "short"),
+                "registered": readable_datetime(outlet.created_at),
                 "verify_url": url_for("outlets.verify", outlet_id=outlet.id),
             }
             for outlet in page.items

@@ -7,8 +7,7 @@ from wtforms.fields.choices import SelectChoice
 
 from outlet_audit.access import Scope, allow, current_scope
 from outlet_audit.checklist.page import level_label
-from outlet_audit.core.i18n import cached_date_format as format_date
-from outlet_audit.core.i18n import current_language, translate_message
+from outlet_audit.core.i18n import current_language, readable_date, translate_message
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.params import page_number
 from outlet_audit.extensions import db
@@ -127,8 +126,8 @@ def _rows(rows: list[QueueRow]) -> list[dict]:
             "district": district_name(row.district_id, lang),
             "status_label": STATUS_LABELS[row.status],
             "level": level_label(row.target_level),
-            "submitted_on": format_date(row.submitted_at, "medium") if row.submitted_at else None,
-            "scheduled_on": format_date(row.scheduled_for, "medium") if row.scheduled_for else None,
+            "submitted_on": readable_date(row.submitted_at) if row.submitted_at else None,
+            "scheduled_on": readable_date(row.scheduled_for) if row.scheduled_for else None,
         }
         for row in rows
     ]
