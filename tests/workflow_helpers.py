@@ -15,8 +15,9 @@ from PIL import Image
 from sqlalchemy import select
 
 from outlet_audit.certificates.models import Certificate
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.service import (
-    find_assessment,
+    assessment_of,
     get_or_create_assessment,
     save_answer,
     score_assessment,
@@ -199,7 +200,7 @@ def action_request(application, action: str, **fields) -> tuple[str, dict]:
     """
     door = ACTIONS[Action(action)].door
     if door == "checklist.sign_off":
-        inspection = find_assessment(application, "inspection")
+        inspection = assessment_of(application, AssessmentKind.INSPECTION)
         return f"/checklist/{inspection.id}/sign-off", {"confirm": "y", **fields}
     if door == "checklist.reopen":
         return f"/checklist/applications/{application.id}/reopen", fields

@@ -4,7 +4,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from outlet_audit.certificates.data import IN_REPORT
+from outlet_audit.reports.data import IN_REPORT
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, DecimalField, IntegerField, RadioField
 
