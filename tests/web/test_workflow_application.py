@@ -254,7 +254,7 @@ def test_the_refusal_names_what_is_missing_in_the_readers_language(client, crew,
     response = client.post(f"/applications/{application.id}/transition", data={"action": "submit"})
     assert response.status_code == 422
     page = html.unescape(response.get_data(as_text=True))
-    assert "申请暂不能提交：尚有2项未完成。自评：1.2：未作答。 尚未上传签字盖章的承诺书。" in page
+    assert "申请暂不能提交：尚有2项未完成。自评：1.2：未作答。尚未上传签字盖章的承诺书。" in page
     assert reload(application).status == "draft"
 
 
