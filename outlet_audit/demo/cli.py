@@ -13,10 +13,15 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from outlet_audit.accounts.models import User
+from outlet_audit.certificates.models import Certificate
+from outlet_audit.certificates.queries import valid_certificate_clause
+from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.extensions import db
-from outlet_audit.outlets.models import District, Outlet
+from outlet_audit.outlets.models import District, Outlet, official_district_name
 from outlet_audit.roles import Role
 from outlet_audit.workflow.demo import load_demo_applications
+from outlet_audit.workflow.models import Application
+from outlet_audit.workflow.states import LEVEL_LABELS, STATUS_LABELS, Level, Status
 
 demo_cli = AppGroup("demo", help="Demonstration data (development only).")
 
@@ -218,8 +223,49 @@ def load():
         existing = path.read_text().splitlines() if path.exists() else []
         path.touch(mode=0o600)
         path.write_text("\n".join(existing + lines) + "\n")
-    click.echo("Demo accounts (username / password), also in " + str(path) + ":")
+    click.echo("Demo accounts (username / password: who it is), also in " + str(path) + ":")
     if path.exists():
+        users = {user.username: user for user in db.session.scalars(select(User))}
         for line in path.read_text().splitlines():
             username, _sep, password = line.partition("\t")
-            click.echo(f"  {username:12} {password}")
+            who = describe_account(users[username]) if username in users else "no longer in this database"
+            click.echo(f"  {username:11} {password:20} {who}")
+
+
+ROLE_NAMES = {
+    Role.ADMIN: "administrator",
+    Role.CITY_BUREAU: "city bureau",
+    Role.DISTRICT_BUREAU: "district bureau",
+    Role.INSPECTOR: "inspector",
+    Role.OUTLET: "outlet staff",
+}
+
+
+def describe_account(user: User) -> str:
+    """Who a demo account is and where its work stands, read from the data (what to try it for)."""
+    role = ROLE_NAMES[Role(user.role)]
+    if user.role == Role.CITY_BUREAU:
+        return f"上海市邮政管理局, {role}"
+    if user.role in (Role.DISTRICT_BUREAU, Role.INSPECTOR):
+        district = official_district_name(user.district.name_zh)
+        return f"{district}邮政管理局, {role}" if user.role == Role.DISTRICT_BUREAU else f"{district} {role}"
+    if user.role != Role.OUTLET or user.outlet is None:
+        return role
+    outlet = user.outlet
+    facts = [] if outlet.verified else ["registration not yet verified by the district bureau"]
+    level = db.session.scalar(
+        select(Certificate.level)
+        .where(Certificate.outlet_id == outlet.id, valid_certificate_clause(today_in_shanghai()))
+        .order_by(Certificate.issued_on.desc())
+        .limit(1)
+    )
+    if level:
+        facts.append(f"holds a {LEVEL_LABELS[Level(level)].en.lower().replace(' ', '-')} certificate")
+    for target, status in db.session.execute(
+        select(Application.target_level, Application.status)
+        .where(Application.outlet_id == outlet.id, Application.status != Status.APPROVED)
+        .order_by(Application.id)
+    ):
+        level_name = LEVEL_LABELS[Level(target)].en.lower()
+        facts.append(f"{level_name} application: {STATUS_LABELS[Status(status)].lower()}")
+    return f"{outlet.name}, {role}" + (f" — {'; '.join(facts)}" if facts else "")
