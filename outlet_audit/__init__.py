@@ -11,6 +11,7 @@ BLUEPRINT_MODULES = (
     "outlet_audit.core.views",
     "outlet_audit.accounts.views",
     "outlet_audit.accounts.admin_views",
+    "outlet_audit.accounts.outlet_views",
     "outlet_audit.outlets.views",
     "outlet_audit.workflow.views",
     "outlet_audit.notifications.views",

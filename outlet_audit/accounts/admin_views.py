@@ -28,8 +28,13 @@ ADMIN_ONLY = {Role.ADMIN: Scope.ALL}
 
 @record_loader("user_id")
 def user_facts(user_id: int) -> RecordFacts | None:
+    """An account sits in its district; an outlet account in its outlet's district too, so a
+    district bureau reaches the outlet accounts of its district."""
     user = db.session.get(User, user_id)
-    return RecordFacts(district_id=user.district_id, outlet_id=user.outlet_id) if user else None
+    if user is None:
+        return None
+    district_id = user.outlet.district_id if user.outlet is not None else user.district_id
+    return RecordFacts(district_id=district_id, outlet_id=user.outlet_id)
 
 
 @bp.get("/users")
@@ -78,6 +83,10 @@ def _account_rows(users: list[User]) -> list[dict]:
                 "belongs_to": belongs_to,
                 "waiting": is_throttled(user),
                 "unlock_url": url_for("admin.unlock_user", user_id=user.id) if user.failed_logins else None,
+                # Only where a link can reach someone: the account has an address and may sign in.
+                "reset_url": url_for("outlet_accounts.send_password_link", user_id=user.id)
+                if user.email and user.active
+                else None,
                 "toggle_url": url_for(
                     "admin.disable_user" if user.active else "admin.enable_user", user_id=user.id
                 ),

@@ -63,8 +63,9 @@ class LoginForm(BaseForm):
     submit = SubmitField(_l("Sign in"))
 
 
-class ChangePasswordForm(BaseForm):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+class NewPasswordForm(BaseForm):
+    """A new password typed twice (reset link, invitation): `account_names` is set by the view."""
+
     new_password = PasswordField(
         _l("New password"),
         validators=[DataRequired(), policy_password],
@@ -74,6 +75,11 @@ class ChangePasswordForm(BaseForm):
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],
     )
+    submit = SubmitField(_l("Set the password"))
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     submit = SubmitField(_l("Change password"))
 
 
@@ -107,3 +113,12 @@ class StaffAccountForm(AccountFieldsMixin, BaseForm):
         needs_district = self.role.data in (Role.INSPECTOR, Role.DISTRICT_BUREAU)
         if needs_district and not field.data:
             raise ValidationError(_l("Inspectors and district bureaus belong to a district."))
+
+
+class ForgotPasswordForm(BaseForm):
+    login = StringField(
+        _l("Username or e-mail address"),
+        validators=[DataRequired(), Length(max=254)],
+        description=_l("The link goes to the e-mail address kept with the account."),
+    )
+    submit = SubmitField(_l("Send me a link"))

@@ -61,6 +61,10 @@ class User(UserMixin, db.Model):
     login_blocked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # The SHA-256 of the one password reset link that works (accounts/recovery.py): a newer link
+    # replaces it; using it, or any password change, clears it.
+    password_reset_digest: Mapped[str | None] = mapped_column(String(64))
+    password_reset_sent_at: Mapped[datetime | None]
 
     district: Mapped[District | None] = relationship()
     outlet: Mapped[Outlet | None] = relationship()
@@ -72,6 +76,7 @@ class User(UserMixin, db.Model):
             else PASSWORD_METHOD
         )
         self.password_hash = generate_password_hash(password, method=method)
+        self.password_reset_digest = None  # a new password, however set, ends every reset link
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

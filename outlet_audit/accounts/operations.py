@@ -16,7 +16,7 @@ from outlet_audit.core.time import utcnow
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
 from outlet_audit.roles import Role
-from outlet_audit.text import N_, Message
+from outlet_audit.text import N_, Message, Refused
 
 # One answer to every failed sign-in: a wrong password, an unknown name, an account that must
 # wait, a disabled account or an outlet not yet verified all read the same, with the same status
@@ -45,13 +45,8 @@ def spend_a_password_check(password: str) -> None:
     check_password_hash(_timing_dummy_hash(method), password)
 
 
-class AccountError(Exception):
+class AccountError(Refused):
     """A request about accounts that cannot be done, with the reason for the user."""
-
-    def __init__(self, message: Message, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 def username_taken(username: str) -> bool:

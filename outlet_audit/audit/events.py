@@ -287,6 +287,15 @@ EVENT_TYPES: dict[str, EventType] = {
     "user_disabled": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s disabled the account")}),
     "password_changed": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s changed their password")}),
     "password_set": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s set a new password for the account")}),
+    "password_reset_requested": EventType(
+        Kind.ACCOUNTS, {"": N_("A link to set a new password was mailed to the account, on request")}
+    ),
+    "password_reset_issued": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s had a link to set a new password mailed to the account")}
+    ),
+    "password_reset": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s set a new password with a link mailed to the account")}
+    ),
     "login_throttled": EventType(
         Kind.ACCOUNTS,
         {"": N_("Sign-in to the account was paused after repeated failed attempts")},

@@ -89,10 +89,13 @@ ANSWER = {"value": "yes", "not_applicable": False, "note": "", "expected_version
 
 # THE table. Keep it in the order of the URL map's endpoints (alphabetical).
 MATRIX: dict[str, Case | tuple[Case, ...]] = {
+    "accounts.forgot_password": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
     "accounts.login": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
     "accounts.logout": Case(EVERYONE),
     "accounts.password": Case(EVERYONE),
     "accounts.register": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
+    "accounts.reset_link": Case({ANONYMOUS: "ok", **EVERYONE}, args={"token": "not-a-token"}, public=True),
+    "accounts.reset_password": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
     "admin.disable_user": Case({Role.ADMIN: ALL}, args={"user_id": "outlet_user.id"}),
     "admin.enable_user": Case({Role.ADMIN: ALL}, args={"user_id": "outlet_user.id"}),
     "admin.new_user": Case({Role.ADMIN: "ok"}),
@@ -240,6 +243,9 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "notifications.open_notification": (
         Case(EVERYONE, data=own_note, label="own notification"),
         Case(dict.fromkeys(CALLERS[1:], "404"), data=someone_elses_note, label="someone else's"),
+    ),
+    "outlet_accounts.send_password_link": Case(
+        {Role.ADMIN: ALL, Role.DISTRICT_BUREAU: DISTRICT}, args={"user_id": "outlet_user.id"}
     ),
     "outlets.accept_changes": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"outlet_id": "outlet.id"}),
     "outlets.detail": Case(
