@@ -1,6 +1,6 @@
 """Every model, imported in one place so Alembic and the shell see the whole schema."""
 
-from outlet_audit.accounts.models import User
+from outlet_audit.accounts.models import RegistrationRefusal, User
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.checklist.models import Answer, Assessment
@@ -23,6 +23,7 @@ __all__ = [
     "Evidence",
     "Notification",
     "Outlet",
+    "RegistrationRefusal",
     "StoredEdition",
     "User",
     "inspection_assignments",

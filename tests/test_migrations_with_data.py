@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 from flask_migrate import downgrade, upgrade
 
+from outlet_audit.accounts.registrations import refuse_registration
 from outlet_audit.certificates.operations import revoke_certificate
 from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.criteria.editions import active_edition, choose_active_edition
@@ -36,7 +37,8 @@ def seed_every_table() -> None:
         world = build_world()
         choose_active_edition("shanghai-2025")
         bureau = make_user(Role.DISTRICT_BUREAU, district_code="PD")
-        make_outlet("PD", verified=False, pending_changes={"name": "新名称"})
+        refused = make_outlet("PD", verified=False, pending_changes={"name": "新名称"})
+        refuse_registration(refused, actor=bureau, reason="许可证号有误。")
         outlet = make_outlet("PD")
         make_user(Role.OUTLET, outlet=outlet, email="staff@example.test", locale="en")
         crew = SimpleNamespace(outlet=outlet, outlet_user=make_user(Role.OUTLET, outlet=outlet))

@@ -1,7 +1,7 @@
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
@@ -122,3 +122,10 @@ class ForgotPasswordForm(BaseForm):
         description=_l("The link goes to the e-mail address kept with the account."),
     )
     submit = SubmitField(_l("Send me a link"))
+
+
+class RefuseRegistrationForm(BaseForm):
+    reason = TextAreaField(
+        _l("Why the registration is not accepted"),
+        description=_l("The applicant reads this, corrects the details and sends the registration again."),
+    )

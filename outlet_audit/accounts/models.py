@@ -3,7 +3,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -98,3 +98,18 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+class RegistrationRefusal(db.Model):
+    """A registration the district bureau did not accept, with the reason the applicant sees.
+
+    While the row exists the outlet stays unverified and out of the bureau's queue; the applicant
+    corrects the details and sends the registration again, which removes it.
+    """
+
+    __tablename__ = "registration_refusals"
+
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    refused_at: Mapped[datetime] = mapped_column(default=utcnow)
+    refused_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -10,21 +10,23 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from outlet_audit.accounts.models import PASSWORD_METHOD, User
 from outlet_audit.accounts.password_policy import password_problem
+from outlet_audit.accounts.queries import district_bureau_users
 from outlet_audit.accounts.throttle import FORGET_AFTER, ThrottleRule
 from outlet_audit.audit.operations import record
 from outlet_audit.core.time import utcnow
+from outlet_audit.core.urls import path_for
 from outlet_audit.extensions import db
+from outlet_audit.notifications.operations import notify
 from outlet_audit.outlets.models import Outlet
 from outlet_audit.roles import Role
 from outlet_audit.text import N_, Message, Refused
 
 # One answer to every failed sign-in: a wrong password, an unknown name, an account that must
-# wait, a disabled account or an outlet not yet verified all read the same, with the same status
+# wait or a disabled account all read the same, with the same status
 # and one password hash's time, so no answer tells a stranger anything about an account.
 SIGN_IN_FAILED = N_(
     "Sign-in failed. Check the username and password. After several failed attempts, wait a few "
-    "minutes before trying again. A new outlet account can sign in once the district bureau has "
-    "verified the outlet; a disabled account, once the administrator enables it."
+    "minutes before trying again. A disabled account can sign in once the administrator enables it."
 )
 # Registration does not say whether the permit number or the username is the one already known.
 REGISTRATION_REFUSED = N_(
@@ -90,8 +92,8 @@ def authenticate(username: str, password: str, known_user_ids=()) -> User:
                 reason=f"{user.failed_logins} failed sign-ins in a row",
             )
         raise AccountError(Message(SIGN_IN_FAILED))
-    # Read before the streak is cleared: loading the outlet would flush that as a write of its own.
-    may_sign_in = user.active and (user.role != Role.OUTLET or user.outlet.verified)
+    # An outlet not yet verified signs in too, but reaches only its registration (accounts/gate.py).
+    may_sign_in = user.active
     # The right password ends the streak, whatever else stands in the way.
     clear_throttle(user)
     if not may_sign_in:
@@ -175,7 +177,19 @@ def register_outlet(form) -> User:
         outlet_id=outlet.id,
         new=outlet.permit_number,
     )
+    tell_bureau_of_registration(outlet, N_("%(outlet)s registered and waits for verification."))
     return user
+
+
+def tell_bureau_of_registration(outlet: Outlet, template: str) -> None:
+    """Notify the outlet's district bureau that a registration waits for it in the queue."""
+    notify(
+        district_bureau_users(outlet.district_id),
+        "registration",
+        template,
+        path_for("outlets.verification_queue"),
+        outlet=outlet.name,
+    )
 
 
 def create_staff_user(*, username, display_name, email, role, district_id, password, actor) -> User:

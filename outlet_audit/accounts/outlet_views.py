@@ -1,4 +1,5 @@
-"""What bureaus and administrators do for other people's accounts: send a password link."""
+"""What bureaus and administrators do for other people's accounts: send a password link; the
+accounts part of an outlet's page."""
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -6,7 +7,9 @@ from flask_login import current_user
 
 from outlet_audit.access import Scope, allow
 from outlet_audit.accounts.models import User
+from outlet_audit.accounts.queries import outlet_accounts
 from outlet_audit.accounts.recovery import issue_password_reset
+from outlet_audit.accounts.registrations import refusal_of
 from outlet_audit.core.requests import attempt
 from outlet_audit.core.security import is_safe_redirect
 from outlet_audit.extensions import db
@@ -33,3 +36,13 @@ def send_password_link(user_id: int):
     if user.outlet_id is not None and current_user.role == Role.DISTRICT_BUREAU:
         default = url_for("outlets.detail", outlet_id=user.outlet_id)
     return redirect(back_to(default))
+
+
+@bp.app_template_global()
+def outlet_accounts_panel(outlet) -> dict:
+    """What the outlet's page (outlets/detail.html) shows of its accounts and registration."""
+    return {
+        "accounts": outlet_accounts(outlet.id, active_only=False),
+        "refusal": refusal_of(outlet.id) if not outlet.verified else None,
+        "may_send_links": current_user.role == Role.DISTRICT_BUREAU,
+    }

@@ -62,7 +62,7 @@ def _max_age() -> int:
     return current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"]
 
 
-def _send_link(user: User, body: str, *, action: str, actor, **params) -> None:
+def _send_link(user: User, body: str, action: str, actor, **params) -> None:
     """Make a new link for `user` (every earlier one stops working), queue its mail and record it."""
     nonce = secrets.token_urlsafe(24)
     user.password_reset_digest = _digest(nonce)
@@ -116,7 +116,7 @@ def request_password_reset(login: str) -> None:
             continue
         if user.password_reset_sent_at is not None and user.password_reset_sent_at > now - pause:
             continue
-        _send_link(user, RESET_ASKED_BODY, action="password_reset_requested", actor=None)
+        _send_link(user, RESET_ASKED_BODY, "password_reset_requested", None)
     db.session.flush()
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from outlet_audit.access import public, signed_in
 from outlet_audit.accounts.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, NewPasswordForm
+from outlet_audit.accounts.gate import gate
 from outlet_audit.accounts.known_devices import known_user_ids, remember_device
 from outlet_audit.accounts.operations import (
     REGISTRATION_REFUSED,
@@ -43,6 +44,7 @@ from outlet_audit.outlets.forms import OutletRegistrationForm
 from outlet_audit.text import Message, Refused
 
 bp = Blueprint("accounts", __name__)
+bp.before_app_request(gate)
 
 
 def _attach_error(form, error: Refused | None) -> None:
@@ -146,8 +148,8 @@ def register():
             db.session.commit()
             flash(
                 _(
-                    "Registration received. The district bureau will verify your outlet; "
-                    "you can sign in once it is verified."
+                    "Registration received. The district bureau will check it against the permit "
+                    "register; sign in to see where it stands. You can apply once it is verified."
                 ),
                 "success",
             )

@@ -262,6 +262,12 @@ EVENT_TYPES: dict[str, EventType] = {
         Kind.PROFILE, {"": N_("%(actor)s registered the outlet with permit or filing number %(new)s")}
     ),
     "outlet_verified": EventType(Kind.PROFILE, {"": N_("%(actor)s verified the outlet's details")}),
+    "registration_refused": EventType(
+        Kind.PROFILE, {"": N_("%(actor)s did not accept the outlet's registration")}
+    ),
+    "registration_resubmitted": EventType(
+        Kind.PROFILE, {"": N_("%(actor)s corrected the outlet's registration and sent it again")}
+    ),
     "outlet_imported": EventType(
         Kind.PROFILE,
         {"": N_("%(actor)s added the outlet by bulk import, permit or filing number %(new)s")},

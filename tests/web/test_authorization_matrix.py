@@ -260,6 +260,9 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "public.verify_number": Case(
         {ANONYMOUS: "ok", **EVERYONE}, args={"number": "certificate.number"}, public=True
     ),
+    "registrations.refuse": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"outlet_id": "outlet.id"}),
+    "registrations.resubmit": Case({Role.OUTLET: "ok"}),
+    "registrations.status": Case({Role.OUTLET: "ok"}),
     "static": Case({ANONYMOUS: "ok", **EVERYONE}, args={"filename": "css/app.css"}, public=True),
     "workflow.application_detail": Case(READERS, args={"application_id": "open.id"}),
     "workflow.assignments": Case({Role.INSPECTOR: "ok"}),
