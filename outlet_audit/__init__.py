@@ -13,6 +13,8 @@ BLUEPRINT_MODULES = (
     "outlet_audit.accounts.admin_views",
     "outlet_audit.accounts.outlet_views",
     "outlet_audit.accounts.registration_views",
+    "outlet_audit.accounts.invitation_views",
+    "outlet_audit.accounts.people_views",
     "outlet_audit.outlets.views",
     "outlet_audit.workflow.views",
     "outlet_audit.notifications.views",

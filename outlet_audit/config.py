@@ -87,6 +87,8 @@ class BaseConfig:
     # a link at most once in PASSWORD_RESET_RESEND_SECONDS, whoever asks how often.
     PASSWORD_RESET_MAX_AGE_SECONDS = _env_int("PASSWORD_RESET_MAX_AGE_SECONDS", 3600)
     PASSWORD_RESET_RESEND_SECONDS = _env_int("PASSWORD_RESET_RESEND_SECONDS", 120)
+    # An invitation's one-time code works this long; sending it again gives a new code and term.
+    INVITATION_MAX_AGE_DAYS = _env_int("INVITATION_MAX_AGE_DAYS", 30)
     # E-mail addresses at example.com, *.test and the like: accepted in development and tests only.
     EMAIL_ALLOW_TEST_DOMAINS = False
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hashing method

@@ -23,6 +23,13 @@ def mail_sink_fixture(app, monkeypatch):
     controller.stop()
 
 
+@pytest.fixture(name="english")
+def english_fixture(client):
+    """The test client, with pages in English. (Import `english_fixture`; ask for `english`.)"""
+    client.post("/language", data={"locale": "en"})
+    return client
+
+
 def delivered(inbox) -> list[tuple[list[str], object]]:
     """What the sink received once the mail thread has handed over everything queued."""
     assert worker.wait_until_sent(SENT_WITHIN)

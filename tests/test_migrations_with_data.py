@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 from flask_migrate import downgrade, upgrade
 
+from outlet_audit.accounts.people import request_handover
 from outlet_audit.accounts.registrations import refuse_registration
 from outlet_audit.certificates.operations import revoke_certificate
 from outlet_audit.core.time import today_in_shanghai, utcnow
@@ -42,6 +43,8 @@ def seed_every_table() -> None:
         outlet = make_outlet("PD")
         make_user(Role.OUTLET, outlet=outlet, email="staff@example.test", locale="en")
         crew = SimpleNamespace(outlet=outlet, outlet_user=make_user(Role.OUTLET, outlet=outlet))
+        leaving = make_user(Role.OUTLET, outlet=outlet, outlet_manager=True)
+        request_handover(crew.outlet_user, actor=leaving, close_account=True)
         ready_to_submit(crew, status="returned", return_reasons="缺少承诺书盖章。")
         make_application(make_outlet("PD"), status="withdrawn")
         make_application(

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from outlet_audit.access import RecordFacts, Scope, allow, record_loader
-from outlet_audit.accounts.forms import ROLE_LABELS, StaffAccountForm
+from outlet_audit.accounts.forms import ROLE_LABELS, InviteOutletManagerForm, StaffAccountForm
 from outlet_audit.accounts.models import User
 from outlet_audit.accounts.operations import AccountError, create_staff_user, is_throttled, set_active, unlock
 from outlet_audit.accounts.views import _attach_error
@@ -118,7 +118,9 @@ def new_user():
             db.session.commit()
             flash(_("Account %(username)s created.", username=user.username), "success")
             return redirect(url_for("admin.users"))
-    return render_template("accounts/admin_user_new.html", form=form)
+    return render_template(
+        "accounts/admin_user_new.html", form=form, invite_form=InviteOutletManagerForm(formdata=None)
+    )
 
 
 def _change(user_id: int, change, done_message: str):

@@ -22,11 +22,12 @@ def mail_is_configured() -> bool:
     return bool(current_app.config.get("MAIL_SERVER"))
 
 
-def mail_account(address: str, locale: str | None, subject: Message, body: Message, *, user_id: int) -> bool:
-    """Queue one mail to `address` in `locale`; False (and logged) when it cannot be sent at all."""
+def mail_account(address: str, locale: str | None, subject: Message, body: Message, *, about: str) -> bool:
+    """Queue one mail to `address` in `locale`; False (and logged) when it cannot be sent at all.
+    `about` names what it is for in the log ("user 12"): addresses are not written to the log."""
     config = current_app.config
     if not mail_is_configured():
-        log.warning("MAIL_SERVER is not set: not mailing account %s", user_id)
+        log.warning("MAIL_SERVER is not set: not mailing %s", about)
         return False
     with force_locale(locale or config["BABEL_DEFAULT_LOCALE"]):
         subject_text = (
@@ -39,12 +40,12 @@ def mail_account(address: str, locale: str | None, subject: Message, body: Messa
         message["To"] = address
         message["Subject"] = " ".join(subject_text.split())
     except ValueError:  # an address with a line break in it cannot be a header
-        log.warning("not mailing account %s: the address is not usable in a mail header", user_id)
+        log.warning("not mailing %s: the address is not usable in a mail header", about)
         return False
     message.set_content(body_text)
     queue_mail(
         db.session(),
-        Outgoing(message, config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"], user_id),
+        Outgoing(message, config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"], about),
     )
     return True
 

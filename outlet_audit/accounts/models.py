@@ -3,7 +3,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -31,6 +31,7 @@ class User(UserMixin, db.Model):
         ),
         CheckConstraint(f"(role = '{Role.OUTLET}') = (outlet_id IS NOT NULL)", name="outlet_matches_role"),
         CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
+        CheckConstraint(f"NOT outlet_manager OR role = '{Role.OUTLET}'", name="manager_is_outlet_staff"),
         Index("ix_users_role_district", "role", "district_id"),
     )
 
@@ -52,6 +53,8 @@ class User(UserMixin, db.Model):
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
     outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # The outlet's manager: invites and removes its staff, hands over to one of them (accounts/people.py).
+    outlet_manager: Mapped[bool] = mapped_column(default=False)
     locale: Mapped[str | None] = mapped_column(String(10))
     # Rotated at logout and password change: every older session cookie stops working.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
@@ -113,3 +116,73 @@ class RegistrationRefusal(db.Model):
     reason: Mapped[str] = mapped_column(Text)
     refused_at: Mapped[datetime] = mapped_column(default=utcnow)
     refused_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Invitation(db.Model):
+    """An invitation to create the account of an outlet's manager or of one of its staff.
+
+    Only the SHA-256 of its one-time code is kept: a code is shown once (mailed as a link, or
+    printed for the bureau to hand over) and a new one replaces it when the invitation is sent
+    again. It is open until accepted, withdrawn or expired (accounts/invitations.py).
+    """
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        CheckConstraint("accepted_at IS NULL OR withdrawn_at IS NULL", name="accepted_or_withdrawn"),
+        CheckConstraint("(accepted_at IS NULL) = (accepted_by_id IS NULL)", name="accepted_by_someone"),
+        CheckConstraint("delivery IN ('email', 'print')", name="delivery_known"),
+        Index("ix_invitations_outlet", "outlet_id", "accepted_at", "withdrawn_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"))
+    for_manager: Mapped[bool] = mapped_column(default=False)
+    email: Mapped[str | None] = mapped_column(String(254))
+    code_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)  # when the current code was made
+    expires_at: Mapped[datetime]
+    # How the current code left: mailed, or printed for the bureau to hand over; None: not yet.
+    delivery: Mapped[str | None] = mapped_column(String(10))
+    accepted_at: Mapped[datetime | None]
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdrawn_at: Mapped[datetime | None]
+
+    outlet: Mapped[Outlet] = relationship()
+
+
+HANDOVER_OUTCOMES = ("approved", "refused", "withdrawn")
+
+
+class ManagerHandover(db.Model):
+    """A manager's request to hand the outlet's accounts over to another of its accounts, which
+    the district bureau approves or refuses (accounts/people.py). One open request per outlet."""
+
+    __tablename__ = "manager_handovers"
+    __table_args__ = (
+        CheckConstraint(f"outcome IN ({sql_values(HANDOVER_OUTCOMES)})", name="outcome_known"),
+        CheckConstraint("(outcome IS NULL) = (decided_at IS NULL)", name="decided_with_outcome"),
+        CheckConstraint("from_user_id <> to_user_id", name="to_someone_else"),
+        Index(
+            "ux_manager_handovers_one_open_per_outlet",
+            "outlet_id",
+            unique=True,
+            sqlite_where=text("outcome IS NULL"),
+            postgresql_where=text("outcome IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"))
+    from_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    to_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    close_account: Mapped[bool] = mapped_column(default=False)  # the leaving manager's, once approved
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    from_user: Mapped[User] = relationship(foreign_keys=[from_user_id])
+    to_user: Mapped[User] = relationship(foreign_keys=[to_user_id])

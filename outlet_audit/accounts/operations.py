@@ -30,8 +30,9 @@ SIGN_IN_FAILED = N_(
 )
 # Registration does not say whether the permit number or the username is the one already known.
 REGISTRATION_REFUSED = N_(
-    "We could not register an outlet with these details. If your outlet already has an account, "
-    "contact your district bureau."
+    "We could not register an outlet with these details. If your outlet is in the system already "
+    "(entered by the district bureau, or registered by a colleague), ask the district bureau or the "
+    "manager of your outlet for an invitation code."
 )
 
 
@@ -149,6 +150,7 @@ def register_outlet(form) -> User:
         display_name=form.display_name.data.strip(),
         email=form.email.data or None,
         role=Role.OUTLET,
+        outlet_manager=True,  # whoever registers the outlet manages its accounts
     )
     set_checked_password(user, form.password.data)
     if permit_number_taken(form.permit_number.data) or username_taken(form.username.data):

@@ -6,7 +6,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from outlet_audit.access import Scope, allow
+from outlet_audit.accounts.invitations import may_invite, pending_invitations
 from outlet_audit.accounts.models import User
+from outlet_audit.accounts.people import open_handover
 from outlet_audit.accounts.queries import outlet_accounts
 from outlet_audit.accounts.recovery import issue_password_reset
 from outlet_audit.accounts.registrations import refusal_of
@@ -40,9 +42,20 @@ def send_password_link(user_id: int):
 
 @bp.app_template_global()
 def outlet_accounts_panel(outlet) -> dict:
-    """What the outlet's page (outlets/detail.html) shows of its accounts and registration."""
+    """What the outlet's page (outlets/detail.html) shows of its accounts, registration and
+    invitations, and what the viewer may do there (the city bureau only reads)."""
+    accounts = outlet_accounts(outlet.id, active_only=False)
+    invitations = pending_invitations(outlet.id)
+    may_invite_here = may_invite(current_user, outlet, for_manager=True)
     return {
-        "accounts": outlet_accounts(outlet.id, active_only=False),
+        "accounts": accounts,
         "refusal": refusal_of(outlet.id) if not outlet.verified else None,
         "may_send_links": current_user.role == Role.DISTRICT_BUREAU,
+        "invitations": invitations,
+        "may_invite": may_invite_here,
+        "handover": open_handover(outlet.id),
+        "may_invite_manager": may_invite_here
+        and outlet.verified
+        and not any(user.outlet_manager and user.active for user in accounts)
+        and not any(invitation.for_manager for invitation in invitations),
     }

@@ -81,7 +81,7 @@ def _send_link(user: User, body: str, action: str, actor, **params) -> None:
                 **params,
             },
         ),
-        user_id=user.id,
+        about=f"user {user.id}",
     )
     if mailed:
         record(action, actor=actor, subject_type="user", subject_id=user.id, outlet_id=user.outlet_id)

@@ -319,6 +319,37 @@ EVENT_TYPES: dict[str, EventType] = {
         shown=Shown.SYSTEM_TEXT,
         variant=lambda row: "after" if row.old_value else "",
     ),
+    "invitation_created": EventType(
+        Kind.ACCOUNTS,
+        {
+            "": N_("%(actor)s invited the outlet's manager"),
+            "staff": N_("%(actor)s invited a member of the outlet's staff"),
+        },
+        variant=lambda row: row.field or "",
+    ),
+    "invitation_sent": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s mailed an invitation with a new code to %(new)s")}
+    ),
+    "invitation_printed": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s printed an invitation letter with a new code")}
+    ),
+    "invitation_withdrawn": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s withdrew an invitation")}),
+    "invitation_accepted": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s accepted an invitation and created the account %(new)s")}
+    ),
+    "outlet_staff_removed": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s removed %(new)s from the outlet's staff")}
+    ),
+    "manager_handover_requested": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s asked to hand the outlet's management over to %(new)s")}
+    ),
+    "manager_handover_withdrawn": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s withdrew the handover")}),
+    "manager_handover_approved": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s approved the handover: %(new)s manages the outlet")}
+    ),
+    "manager_handover_refused": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s did not approve the handover to %(new)s")}
+    ),
     "criteria_edition_activated": EventType(
         Kind.ACCOUNTS, {"": N_("%(actor)s chose edition %(new)s of the criteria for new applications")}
     ),

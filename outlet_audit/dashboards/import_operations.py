@@ -25,6 +25,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
+from outlet_audit.accounts.invitations import invite_imported_outlets
 from outlet_audit.audit.operations import record
 from outlet_audit.evidence.storage import INCOMING_PREFIX, write_atomically
 from outlet_audit.extensions import db
@@ -221,6 +222,7 @@ def apply_import(review: ImportReview, *, actor, sha256: str) -> ImportResult:
             reason=reason,
         )
         verify_outlet(outlet, actor=actor)
+    invite_imported_outlets(created, actor=actor)  # each new outlet's manager gets an invitation
     for update in review.updates:
         outlet = update.outlet
         for change in update.changes:

@@ -11,18 +11,12 @@ from sqlalchemy import select
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
-from tests.account_factories import delivered, links_in, mail_sink_fixture, site_path  # noqa: F401
+from tests.account_factories import delivered, english_fixture, links_in, mail_sink_fixture, site_path  # noqa: F401
 from tests.factories import PASSWORD, login, make_outlet, make_user
 
 NEW_PASSWORD = "lantern orchard 47 kites"
 SAME_ANSWER = "If an account with this username or e-mail address has an e-mail address"
 LINK_INVALID = "This link to set a new password is no longer valid"
-
-
-@pytest.fixture
-def english(client):
-    client.post("/language", data={"locale": "en"})
-    return client
 
 
 def sign_in(client, username, password):

@@ -10,17 +10,12 @@ from outlet_audit.extensions import db
 from outlet_audit.notifications.models import Notification
 from outlet_audit.outlets.models import Outlet
 from outlet_audit.roles import Role
+from tests.account_factories import english_fixture  # noqa: F401
 from tests.factories import PASSWORD, login, make_outlet, make_user
 from tests.web.test_accounts import registration
 from tests.web.test_outlet_profile import profile_data
 
 REASON = "许可证号与登记簿不符，请核对后重新提交。"
-
-
-@pytest.fixture
-def english(client):
-    client.post("/language", data={"locale": "en"})
-    return client
 
 
 def notes_of(user) -> list[Notification]:

@@ -298,8 +298,9 @@ def test_a_taken_permit_or_username_is_refused_without_saying_which(english, db_
         page = response.get_data(as_text=True)
         assert response.status_code == 200
         assert alerts(page) == [
-            "We could not register an outlet with these details. If your outlet already has an "
-            "account, contact your district bureau."
+            "We could not register an outlet with these details. If your outlet is in the system "
+            "already (entered by the district bureau, or registered by a colleague), ask the district "
+            "bureau or the manager of your outlet for an invitation code."
         ]
         assert "already registered" not in page and "taken" not in page.replace("TAKEN-name", "")
         assert "奉贤区测试路 1 号" in page and f'value="{data["username"]}"' in page

@@ -30,6 +30,7 @@ import pytest
 from sqlalchemy import select
 
 from outlet_audit import create_app
+from outlet_audit.accounts.invitations import create_invitation
 from outlet_audit.accounts.models import User
 from outlet_audit.certificates.operations import issue_certificate
 from outlet_audit.checklist.attachments import attach_item_evidence
@@ -234,6 +235,25 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
         data={"item_code": "1.1"},
         headers=JSON,
     ),
+    "invitations.create_account": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
+    "invitations.enter_code": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
+    "invitations.index": Case(BUREAUS),
+    "invitations.invite": Case(
+        {Role.OUTLET: OWN, Role.DISTRICT_BUREAU: DISTRICT, Role.ADMIN: ALL}, args={"outlet_id": "outlet.id"}
+    ),
+    "invitations.invite_by_permit": Case({Role.ADMIN: "ok"}),
+    "invitations.open_link": Case(
+        {ANONYMOUS: "ok", **EVERYONE}, args={"code": "AAAABBBBCCCCDDDD"}, public=True
+    ),
+    "invitations.print_letters": Case({Role.DISTRICT_BUREAU: "ok"}),
+    "invitations.send": Case(
+        {Role.OUTLET: OWN, Role.DISTRICT_BUREAU: DISTRICT, Role.ADMIN: ALL},
+        args={"invitation_id": "invitation.id"},
+    ),
+    "invitations.withdraw": Case(
+        {Role.OUTLET: OWN, Role.DISTRICT_BUREAU: DISTRICT, Role.ADMIN: ALL},
+        args={"invitation_id": "invitation.id"},
+    ),
     "notifications.index": Case(EVERYONE),
     "notifications.mark_all_read": Case(EVERYONE),
     "notifications.mark_read": (
@@ -255,6 +275,13 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "outlets.reject_changes": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"outlet_id": "outlet.id"}),
     "outlets.verification_queue": Case(BUREAUS),
     "outlets.verify": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"outlet_id": "outlet.id"}),
+    "people.decide": Case(
+        {Role.DISTRICT_BUREAU: DISTRICT}, args={"outlet_id": "outlet.id", "decision": "approve"}
+    ),
+    "people.hand_over": Case({Role.OUTLET: "ok"}),
+    "people.index": Case({Role.OUTLET: "ok"}),
+    "people.remove": Case({Role.OUTLET: OWN}, args={"user_id": "outlet_user.id"}),
+    "people.withdraw": Case({Role.OUTLET: "ok"}),
     "public.directory": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
     "public.verify": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
     "public.verify_number": Case(
@@ -315,9 +342,11 @@ def build_target(district_code: str, inspector: User, bureau: User, seed: int) -
         pdf(), "letter.pdf", outlet_id=outlet.id, actor=outlet_user, purpose="commitment",
         application_id=open_.id,
     )  # fmt: skip
+    invitation = create_invitation(outlet, actor=bureau, for_manager=True).invitation
     return SimpleNamespace(
         outlet=outlet,
         outlet_user=outlet_user,
+        invitation=invitation,
         inspector=inspector,
         open=open_,
         done=done,
