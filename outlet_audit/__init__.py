@@ -15,6 +15,7 @@ BLUEPRINT_MODULES = (
     "outlet_audit.accounts.registration_views",
     "outlet_audit.accounts.invitation_views",
     "outlet_audit.accounts.people_views",
+    "outlet_audit.accounts.two_factor_views",
     "outlet_audit.outlets.views",
     "outlet_audit.workflow.views",
     "outlet_audit.notifications.views",

@@ -20,6 +20,11 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    return default if not value else value in ("1", "true", "yes", "on")
+
+
 class BaseConfig:
     ENV_NAME = "base"
     DEBUG = False
@@ -89,6 +94,11 @@ class BaseConfig:
     PASSWORD_RESET_RESEND_SECONDS = _env_int("PASSWORD_RESET_RESEND_SECONDS", 120)
     # An invitation's one-time code works this long; sending it again gives a new code and term.
     INVITATION_MAX_AGE_DAYS = _env_int("INVITATION_MAX_AGE_DAYS", 30)
+    # Bureau, city bureau and administrator accounts (which can revoke certificates and manage
+    # accounts) must sign in with a second factor, an authenticator app's code (accounts/two_factor.py):
+    # on in production unless TWO_FACTOR_REQUIRED=0, off elsewhere unless TWO_FACTOR_REQUIRED=1.
+    TWO_FACTOR_REQUIRED = _env_flag("TWO_FACTOR_REQUIRED", False)
+    TWO_FACTOR_ISSUER = os.environ.get("TWO_FACTOR_ISSUER", "无废快递网点")
     # E-mail addresses at example.com, *.test and the like: accepted in development and tests only.
     EMAIL_ALLOW_TEST_DOMAINS = False
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hashing method
@@ -141,6 +151,7 @@ class ProductionConfig(BaseConfig):
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     SESSION_COOKIE_NAME = "__Host-session"
+    TWO_FACTOR_REQUIRED = _env_flag("TWO_FACTOR_REQUIRED", True)
 
 
 CONFIGS = {

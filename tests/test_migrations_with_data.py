@@ -9,6 +9,7 @@ import json
 from datetime import timedelta
 from types import SimpleNamespace
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
@@ -17,6 +18,7 @@ from flask_migrate import downgrade, upgrade
 
 from outlet_audit.accounts.people import request_handover
 from outlet_audit.accounts.registrations import refuse_registration
+from outlet_audit.accounts.two_factor import confirm_enrolment, start_enrolment
 from outlet_audit.certificates.operations import revoke_certificate
 from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.criteria.editions import active_edition, choose_active_edition
@@ -45,6 +47,8 @@ def seed_every_table() -> None:
         crew = SimpleNamespace(outlet=outlet, outlet_user=make_user(Role.OUTLET, outlet=outlet))
         leaving = make_user(Role.OUTLET, outlet=outlet, outlet_manager=True)
         request_handover(crew.outlet_user, actor=leaving, close_account=True)
+        start_enrolment(bureau)
+        confirm_enrolment(bureau, pyotp.TOTP(bureau.totp_secret).now())  # recovery codes too
         ready_to_submit(crew, status="returned", return_reasons="缺少承诺书盖章。")
         make_application(make_outlet("PD"), status="withdrawn")
         make_application(

@@ -1,5 +1,5 @@
 """Accounts for a real deployment: password reset links, registrations refused with a reason,
-invitations, the manager of an outlet.
+invitations, the manager of an outlet, two-factor sign-in.
 
 users.password_reset_digest keeps the SHA-256 of the one reset link that works (none is stored
 that could be used) and users.password_reset_sent_at when it was sent. Going down, every link
@@ -18,6 +18,10 @@ outlet account is alike again, as before.
 manager_handovers keeps a manager's requests to hand over to another account of the outlet and
 the district bureau's decisions (one open request per outlet). Going down they go; the audit
 trail keeps each act.
+
+users.totp_secret, totp_enabled_at and totp_last_step hold an account's authenticator set-up;
+recovery_codes the SHA-256 of its recovery codes. Going down, every account signs in with its
+password alone again.
 
 Revision ID: 0009
 Revises: 0008
@@ -158,9 +162,34 @@ def upgrade():
             sqlite_where=sa.text("outcome IS NULL"),
             postgresql_where=sa.text("outcome IS NULL"),
         )
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("totp_secret", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("totp_enabled_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("totp_last_step", sa.Integer(), nullable=True))
+    op.create_table(
+        "recovery_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("code_digest", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("used_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_recovery_codes_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_codes")),
+    )
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_recovery_codes_user_id"), ["user_id"], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_recovery_codes_user_id"))
+    op.drop_table("recovery_codes")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("totp_last_step")
+        batch_op.drop_column("totp_enabled_at")
+        batch_op.drop_column("totp_secret")
     with op.batch_alter_table("manager_handovers", schema=None) as batch_op:
         batch_op.drop_index("ux_manager_handovers_one_open_per_outlet")
     op.drop_table("manager_handovers")

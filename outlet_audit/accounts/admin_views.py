@@ -87,6 +87,9 @@ def _account_rows(users: list[User]) -> list[dict]:
                 "reset_url": url_for("outlet_accounts.send_password_link", user_id=user.id)
                 if user.email and user.active
                 else None,
+                "two_factor_reset_url": url_for("two_factor.reset", user_id=user.id)
+                if user.totp_secret is not None
+                else None,
                 "toggle_url": url_for(
                     "admin.disable_user" if user.active else "admin.enable_user", user_id=user.id
                 ),

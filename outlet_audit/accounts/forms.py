@@ -175,3 +175,12 @@ class HandoverForm(BaseForm):
     to_user = SelectField(_l("Hand over to"), coerce=int)
     close_account = BooleanField(_l("Close my account once the bureau approves"))
     submit = SubmitField(_l("Ask the district bureau to approve"))
+
+
+class SecondFactorForm(BaseForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("The 6 digits your authenticator app shows now, or one of your recovery codes."),
+    )
+    submit = SubmitField(_l("Confirm"))

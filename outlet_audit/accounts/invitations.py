@@ -11,14 +11,13 @@ Who invites: the district bureau of the outlet's district and the administrator 
 (while the outlet has none); the outlet's manager invites staff.
 """
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
+from outlet_audit.accounts.codes import code_digest, grouped, normalise_code, random_code
 from outlet_audit.accounts.mail import mail_account, mail_is_configured, public_url
 from outlet_audit.accounts.models import Invitation, User
 from outlet_audit.accounts.operations import AccountError, set_checked_password, username_taken
@@ -32,10 +31,7 @@ from outlet_audit.outlets.models import Outlet
 from outlet_audit.roles import Role
 from outlet_audit.text import N_, Message
 
-# Letters and digits that cannot be read as one another (no 0/O, 1/I/L): 32 symbols, 5 bits each.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 16  # 80 bits: no guessing within any rate limit
-CODE_GROUP = 4
+CODE_LENGTH = 16  # about 79 bits (accounts/codes.py): no guessing within any rate limit
 
 INVITATION_INVALID = N_(
     "This invitation code does not work: it may be mistyped, used already, withdrawn, replaced by a "
@@ -58,16 +54,7 @@ class IssuedCode:
 
     @property
     def grouped(self) -> str:
-        return "-".join(self.code[i : i + CODE_GROUP] for i in range(0, len(self.code), CODE_GROUP))
-
-
-def normalise_code(typed: str) -> str:
-    """A code as typed (any case, with or without dashes and spaces) in its one stored form."""
-    return "".join(char for char in (typed or "").upper() if char.isalnum())
-
-
-def _digest(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
+        return grouped(self.code)
 
 
 def is_open(invitation: Invitation) -> bool:
@@ -110,9 +97,9 @@ def _check_may_invite(actor, outlet: Outlet, for_manager: bool) -> None:
 
 
 def _new_code(invitation: Invitation) -> IssuedCode:
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    code = random_code(CODE_LENGTH)
     now = utcnow()
-    invitation.code_digest = _digest(code)
+    invitation.code_digest = code_digest(code)
     invitation.issued_at = now
     invitation.expires_at = now + timedelta(days=current_app.config["INVITATION_MAX_AGE_DAYS"])
     return IssuedCode(invitation, code)
@@ -232,7 +219,7 @@ def invitation_for_code(typed: str) -> Invitation | None:
     code = normalise_code(typed)
     if len(code) != CODE_LENGTH:
         return None
-    invitation = db.session.scalar(select(Invitation).where(Invitation.code_digest == _digest(code)))
+    invitation = db.session.scalar(select(Invitation).where(Invitation.code_digest == code_digest(code)))
     return invitation if invitation is not None and is_open(invitation) else None
 
 

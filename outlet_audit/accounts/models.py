@@ -68,6 +68,11 @@ class User(UserMixin, db.Model):
     # replaces it; using it, or any password change, clears it.
     password_reset_digest: Mapped[str | None] = mapped_column(String(64))
     password_reset_sent_at: Mapped[datetime | None]
+    # Two-factor sign-in (accounts/two_factor.py): the authenticator's base32 secret, set at enrolment
+    # and in use from totp_enabled_at; the last time step accepted, so no code is accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
 
     district: Mapped[District | None] = relationship()
     outlet: Mapped[Outlet | None] = relationship()
@@ -186,3 +191,16 @@ class ManagerHandover(db.Model):
 
     from_user: Mapped[User] = relationship(foreign_keys=[from_user_id])
     to_user: Mapped[User] = relationship(foreign_keys=[to_user_id])
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator when the phone is lost: only its SHA-256
+    is kept (a code carries 60 random bits, so a fast hash is enough)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]

@@ -84,23 +84,37 @@ def authenticate(username: str, password: str, known_user_ids=()) -> User:
         spend_a_password_check(password)
         raise AccountError(Message(SIGN_IN_FAILED))
     if not user.check_password(password):
-        if user.failed_logins == rule.free_failures:
-            record(
-                "login_throttled",
-                actor=None,
-                subject_type="user",
-                subject_id=user.id,
-                reason=f"{user.failed_logins} failed sign-ins in a row",
-            )
+        _record_if_throttled(user, rule)
         raise AccountError(Message(SIGN_IN_FAILED))
     # An outlet not yet verified signs in too, but reaches only its registration (accounts/gate.py).
-    may_sign_in = user.active
-    # The right password ends the streak, whatever else stands in the way.
-    clear_throttle(user)
-    if not may_sign_in:
+    if not user.active:
+        clear_throttle(user)  # the right password ends the streak, whatever else stands in the way
         raise AccountError(Message(SIGN_IN_FAILED))
-    user.last_login_at = utcnow()
+    if user.totp_enabled_at is None:
+        clear_throttle(user)
+        user.last_login_at = utcnow()
+    # With a second factor the attempt stays counted until its code is right too (two_factor.py).
     return user
+
+
+def _record_if_throttled(user: User, rule: ThrottleRule) -> None:
+    if user.failed_logins == rule.free_failures:
+        record(
+            "login_throttled",
+            actor=None,
+            subject_type="user",
+            subject_id=user.id,
+            reason=f"{user.failed_logins} failed sign-ins in a row",
+        )
+
+
+def count_failure(user: User) -> None:
+    """A failed step after the password (a wrong second-factor code): one more failure in the
+    account's streak, with the wait it earns, exactly as a wrong password."""
+    rule = ThrottleRule.from_config(current_app.config)
+    user.failed_logins += 1
+    user.login_blocked_until = rule.blocked_until(user.failed_logins, utcnow())
+    _record_if_throttled(user, rule)
 
 
 def _claim_attempt(user: User, rule: ThrottleRule, known_device: bool) -> bool:

@@ -1,4 +1,7 @@
-"""Signing in and out, outlet self-registration, and the user's own password."""
+"""Signing in (with a second factor where the account has one) and out, outlet self-registration,
+the user's own password and recovering a forgotten one."""
+
+import time
 
 from flask import (
     Blueprint,
@@ -14,12 +17,20 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from outlet_audit.access import public, signed_in
-from outlet_audit.accounts.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, NewPasswordForm
+from outlet_audit.accounts.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    NewPasswordForm,
+    SecondFactorForm,
+)
 from outlet_audit.accounts.gate import gate
 from outlet_audit.accounts.known_devices import known_user_ids, remember_device
+from outlet_audit.accounts.models import User
 from outlet_audit.accounts.operations import (
     REGISTRATION_REFUSED,
     SIGN_IN_FAILED,
@@ -35,6 +46,7 @@ from outlet_audit.accounts.recovery import (
     request_password_reset,
     reset_password_with_token,
 )
+from outlet_audit.accounts.two_factor import WRONG_CODE, check_second_factor
 from outlet_audit.core.i18n import translate_message
 from outlet_audit.core.rate_limits import configured_limit
 from outlet_audit.core.requests import attempt, stale_message
@@ -97,15 +109,66 @@ def login():
             db.session.commit()  # keep the failure count and the wait it earned
             return _sign_in_refused(form)
         db.session.commit()
-        session.clear()  # a fresh session at every sign-in: no fixation
-        login_user(user)
-        if user.locale:
-            session["locale"] = user.locale
         target = request.args.get("next")
-        response = redirect(target if is_safe_redirect(target) else url_for("core.index"))
-        remember_device(response, user.id, known)
-        return response
+        target = target if is_safe_redirect(target) else url_for("core.index")
+        session.clear()  # a fresh session at every sign-in: no fixation
+        if user.totp_enabled_at is not None:
+            # Not signed in yet: the session only remembers whose code to ask for, for a few minutes.
+            session[SECOND_FACTOR_KEY] = {"token": user.session_token, "at": int(time.time()), "next": target}
+            return redirect(url_for("accounts.second_factor"))
+        return _signed_in(user, target, known)
     return render_template("accounts/login.html", form=form)
+
+
+def _signed_in(user, target: str, known: tuple[int, ...]):
+    login_user(user)
+    if user.locale:
+        session["locale"] = user.locale
+    response = redirect(target)
+    remember_device(response, user.id, known)
+    return response
+
+
+SECOND_FACTOR_KEY = "second_factor"
+SECOND_FACTOR_SECONDS = 300  # to type the code after the password
+SECOND_FACTOR_TRIES = 5  # codes per password; then the password again, which the account's wait holds back
+
+
+def _waiting_for_second_factor() -> User | None:
+    """The account whose password was right in this browser a moment ago and whose code is due."""
+    pending = session.get(SECOND_FACTOR_KEY)
+    if not isinstance(pending, dict) or not isinstance(pending.get("token"), str):
+        return None
+    if not isinstance(pending.get("at"), int) or time.time() - pending["at"] > SECOND_FACTOR_SECONDS:
+        return None
+    if pending.get("tries", 0) >= SECOND_FACTOR_TRIES:
+        return None
+    user = db.session.scalar(select(User).where(User.session_token == pending["token"]))
+    return user if user is not None and user.active and user.totp_enabled_at is not None else None
+
+
+@bp.route("/login/second-factor", methods=["GET", "POST"])
+@public
+@limiter.limit(configured_limit("RATELIMIT_LOGIN"), methods=["POST"], deduct_when=_failed)
+def second_factor():
+    user = _waiting_for_second_factor()
+    if user is None:
+        session.pop(SECOND_FACTOR_KEY, None)
+        flash(_("Sign in again: type your password, then the code."), "info")
+        return redirect(url_for("accounts.login"))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        with attempt() as outcome:
+            accepted = check_second_factor(user, form.code.data)
+        if outcome.done and accepted:
+            target = session[SECOND_FACTOR_KEY]["next"]
+            known = known_user_ids()
+            session.clear()
+            return _signed_in(user, target if is_safe_redirect(target) else url_for("core.index"), known)
+        pending = session[SECOND_FACTOR_KEY]
+        session[SECOND_FACTOR_KEY] = {**pending, "tries": pending.get("tries", 0) + 1}
+        form.code.errors.append(translate_message(Message(WRONG_CODE)))
+    return render_template("accounts/second_factor.html", form=form), 422 if form.errors else 200
 
 
 @bp.post("/logout")

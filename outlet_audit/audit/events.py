@@ -350,6 +350,13 @@ EVENT_TYPES: dict[str, EventType] = {
     "manager_handover_refused": EventType(
         Kind.ACCOUNTS, {"": N_("%(actor)s did not approve the handover to %(new)s")}
     ),
+    "two_factor_enabled": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s switched two-factor sign-in on")}),
+    "two_factor_disabled": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s switched two-factor sign-in off")}),
+    "two_factor_reset": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s reset the account's second factor (a lost device)")}
+    ),
+    "recovery_code_used": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s signed in with a recovery code")}),
+    "recovery_codes_renewed": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s made new recovery codes")}),
     "criteria_edition_activated": EventType(
         Kind.ACCOUNTS, {"": N_("%(actor)s chose edition %(new)s of the criteria for new applications")}
     ),

@@ -89,6 +89,7 @@ FORMS: dict[str, Form] = {
         ("anonymous",), OUTLET_FIELDS + ("username", "display_name", "email", "password")
     ),
     "accounts.reset_password": Form(("anonymous",), ("new_password", "confirm")),
+    "accounts.second_factor": Form(("anonymous",), ("code",)),
     "admin.disable_user": Form((Role.ADMIN,), args={"user_id": "outlet_user.id"}),
     "admin.enable_user": Form((Role.ADMIN,), args={"user_id": "outlet_user.id"}),
     "admin.new_user": Form(
@@ -144,6 +145,11 @@ FORMS: dict[str, Form] = {
     "people.withdraw": Form((Role.OUTLET,)),
     "registrations.refuse": Form(BUREAU, ("reason",), args={"outlet_id": "outlet.id"}),
     "registrations.resubmit": Form((Role.OUTLET,)),
+    "two_factor.confirm": Form((Role.DISTRICT_BUREAU,), ("code",)),
+    "two_factor.recovery_codes": Form((Role.DISTRICT_BUREAU,), ("code",)),
+    "two_factor.reset": Form((Role.ADMIN,), args={"user_id": "outlet_user.id"}),
+    "two_factor.start": Form((Role.DISTRICT_BUREAU,)),
+    "two_factor.switch_off": Form((Role.OUTLET,), ("code",)),
     "workflow.new_application": Form((Role.OUTLET,), ("target_level",)),
     "workflow.save_application_draft": Form(
         (Role.OUTLET,),
