@@ -184,3 +184,7 @@ class SecondFactorForm(BaseForm):
         description=_l("The 6 digits your authenticator app shows now, or one of your recovery codes."),
     )
     submit = SubmitField(_l("Confirm"))
+
+
+class HandoverDecisionForm(BaseForm):
+    reason = TextAreaField(_l("Why the handover is not approved"))

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from outlet_audit.access import Scope, allow
-from outlet_audit.accounts.forms import HandoverForm, RefuseRegistrationForm
+from outlet_audit.accounts.forms import HandoverDecisionForm, HandoverForm
 from outlet_audit.accounts.invitations import pending_invitations
 from outlet_audit.accounts.models import User
 from outlet_audit.accounts.outlet_views import back_to
@@ -101,8 +101,8 @@ def decide(outlet_id: int, decision: str):
     if handover is None or decision not in ("approve", "refuse"):
         flash(_("No handover of this outlet waits for a decision."), "warning")
         return redirect(url_for("outlets.detail", outlet_id=outlet.id))
-    form = RefuseRegistrationForm()  # a reason, cleaned like every typed text
-    form.validate()
+    form = HandoverDecisionForm()
+    form.validate()  # cleans the typed reason; the operation says what is wrong with it
     with attempt() as outcome:
         decide_handover(handover, actor=current_user, approve=decision == "approve", reason=form.reason.data)
     if outcome.done:

@@ -174,9 +174,10 @@ def disable(user: User, typed: str) -> None:
 
 
 def reset_by_administrator(user: User, *, actor) -> None:
-    """A lost device: the administrator switches the account's second factor off and signs it out
-    everywhere; it enrols again at its next sign-in where it is required."""
-    if actor.role != Role.ADMIN:
+    """A lost device: the administrator (`actor` None: the command line, for a sole administrator
+    who lost theirs) switches the account's second factor off and signs it out everywhere; it enrols
+    again at its next sign-in where it is required."""
+    if actor is not None and actor.role != Role.ADMIN:
         raise AccountError(Message(N_("Only an administrator can reset a second factor.")))
     if not is_enabled(user) and not user.totp_secret:
         raise AccountError(Message(N_("This account has no second factor to reset.")))

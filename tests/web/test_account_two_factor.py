@@ -267,3 +267,21 @@ def test_the_password_reset_does_not_skip_the_second_factor(english, app, monkey
     assert db.session.get(User, user.id).totp_enabled_at is not None
     browser = app.test_client()
     assert sign_in(browser, user.username).headers["Location"] == "/login/second-factor"
+
+
+def test_a_sole_administrator_who_lost_the_phone_gets_back_in_from_the_command_line(english, app, db_session):
+    admin = make_user(Role.ADMIN, username="sole-admin")
+    login(english, admin)
+    enrol(english)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "reset-two-factor", "sole-admin"])
+    assert result.exit_code == 0, result.output
+    db_session.refresh(admin)
+    assert admin.totp_enabled_at is None and admin.totp_secret is None
+    event = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "two_factor_reset"))
+    assert event.actor_id is None and event.subject_id == admin.id
+    again = runner.invoke(args=["users", "reset-two-factor", "sole-admin"])
+    assert again.exit_code == 1 and "no second factor to reset" in again.output
+    assert (
+        runner.invoke(args=["users", "reset-two-factor", "nobody"]).output.strip().endswith("no user nobody")
+    )
