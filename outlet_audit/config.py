@@ -20,6 +20,11 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    return default if not value else value in ("1", "true", "yes", "on")
+
+
 class BaseConfig:
     ENV_NAME = "base"
     DEBUG = False
@@ -75,11 +80,25 @@ class BaseConfig:
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute; 30 per hour; 100 per day")
     RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "10 per hour; 30 per day")
     RATELIMIT_PUBLIC = os.environ.get("RATELIMIT_PUBLIC", "60 per minute; 1000 per hour")
+    # Asking for a password reset link, and redeeming an invitation code, per address: every
+    # request counts, since each one probes whether a name, an address or a code is known.
+    RATELIMIT_ACCOUNT_RECOVERY = os.environ.get("RATELIMIT_ACCOUNT_RECOVERY", "10 per hour; 30 per day")
     # Per account (accounts/throttle.py): after this many failed sign-ins in a row, each further
     # attempt waits BASE seconds, doubling with every failure, at most MAX; the wait ends by itself.
     LOGIN_THROTTLE_AFTER_FAILURES = _env_int("LOGIN_THROTTLE_AFTER_FAILURES", 5)
     LOGIN_THROTTLE_BASE_SECONDS = _env_int("LOGIN_THROTTLE_BASE_SECONDS", 15)
     LOGIN_THROTTLE_MAX_SECONDS = _env_int("LOGIN_THROTTLE_MAX_SECONDS", 900)
+    # A password reset link works once, for this long (accounts/recovery.py); one account is mailed
+    # a link at most once in PASSWORD_RESET_RESEND_SECONDS, whoever asks how often.
+    PASSWORD_RESET_MAX_AGE_SECONDS = _env_int("PASSWORD_RESET_MAX_AGE_SECONDS", 3600)
+    PASSWORD_RESET_RESEND_SECONDS = _env_int("PASSWORD_RESET_RESEND_SECONDS", 120)
+    # An invitation's one-time code works this long; sending it again gives a new code and term.
+    INVITATION_MAX_AGE_DAYS = _env_int("INVITATION_MAX_AGE_DAYS", 30)
+    # Bureau, city bureau and administrator accounts (which can revoke certificates and manage
+    # accounts) must sign in with a second factor, an authenticator app's code (accounts/two_factor.py):
+    # on in production unless TWO_FACTOR_REQUIRED=0, off elsewhere unless TWO_FACTOR_REQUIRED=1.
+    TWO_FACTOR_REQUIRED = _env_flag("TWO_FACTOR_REQUIRED", False)
+    TWO_FACTOR_ISSUER = os.environ.get("TWO_FACTOR_ISSUER", "无废快递网点")
     # E-mail addresses at example.com, *.test and the like: accepted in development and tests only.
     EMAIL_ALLOW_TEST_DOMAINS = False
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hashing method
@@ -116,6 +135,7 @@ class TestingConfig(BaseConfig):
     RATELIMIT_LOGIN = "1000 per minute"
     RATELIMIT_REGISTER = "1000 per minute"
     RATELIMIT_PUBLIC = "1000 per minute"
+    RATELIMIT_ACCOUNT_RECOVERY = "1000 per minute"
     RATELIMIT_SWALLOW_ERRORS = False  # a limiter fault fails the test instead of passing unlimited
     EMAIL_ALLOW_TEST_DOMAINS = True
     WTF_CSRF_ENABLED = False  # tests/web/test_csrf.py switches it back on and proves every form needs it
@@ -131,6 +151,7 @@ class ProductionConfig(BaseConfig):
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     SESSION_COOKIE_NAME = "__Host-session"
+    TWO_FACTOR_REQUIRED = _env_flag("TWO_FACTOR_REQUIRED", True)
 
 
 CONFIGS = {

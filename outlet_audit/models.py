@@ -1,6 +1,6 @@
 """Every model, imported in one place so Alembic and the shell see the whole schema."""
 
-from outlet_audit.accounts.models import User
+from outlet_audit.accounts.models import Invitation, ManagerHandover, RecoveryCode, RegistrationRefusal, User
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.checklist.models import Answer, Assessment
@@ -21,8 +21,12 @@ __all__ = [
     "District",
     "EditionChoice",
     "Evidence",
+    "Invitation",
+    "ManagerHandover",
     "Notification",
     "Outlet",
+    "RecoveryCode",
+    "RegistrationRefusal",
     "StoredEdition",
     "User",
     "inspection_assignments",

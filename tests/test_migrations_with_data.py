@@ -9,12 +9,16 @@ import json
 from datetime import timedelta
 from types import SimpleNamespace
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from flask import current_app
 from flask_migrate import downgrade, upgrade
 
+from outlet_audit.accounts.people import request_handover
+from outlet_audit.accounts.registrations import refuse_registration
+from outlet_audit.accounts.two_factor import confirm_enrolment, start_enrolment
 from outlet_audit.certificates.operations import revoke_certificate
 from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.criteria.editions import active_edition, choose_active_edition
@@ -36,10 +40,15 @@ def seed_every_table() -> None:
         world = build_world()
         choose_active_edition("shanghai-2025")
         bureau = make_user(Role.DISTRICT_BUREAU, district_code="PD")
-        make_outlet("PD", verified=False, pending_changes={"name": "新名称"})
+        refused = make_outlet("PD", verified=False, pending_changes={"name": "新名称"})
+        refuse_registration(refused, actor=bureau, reason="许可证号有误。")
         outlet = make_outlet("PD")
         make_user(Role.OUTLET, outlet=outlet, email="staff@example.test", locale="en")
         crew = SimpleNamespace(outlet=outlet, outlet_user=make_user(Role.OUTLET, outlet=outlet))
+        leaving = make_user(Role.OUTLET, outlet=outlet, outlet_manager=True)
+        request_handover(crew.outlet_user, actor=leaving, close_account=True)
+        start_enrolment(bureau)
+        confirm_enrolment(bureau, pyotp.TOTP(bureau.totp_secret).now())  # recovery codes too
         ready_to_submit(crew, status="returned", return_reasons="缺少承诺书盖章。")
         make_application(make_outlet("PD"), status="withdrawn")
         make_application(
@@ -193,6 +202,7 @@ def test_0007_releases_accounts_locked_under_the_old_rule(tmp_path_factory, tmp_
             read = sa.text("SELECT username, failed_logins, login_blocked_until FROM users ORDER BY username")
             with db.engine.connect() as connection:
                 assert connection.execute(read).all() == [("locked-admin", 0, None), ("typist", 3, None)]
+            upgrade()  # signing in reads the users table as the models have it: the head's
             client = app.test_client()
             answer = client.post("/login", data={"username": "locked-admin", "password": password})
             assert answer.status_code == 302

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from outlet_audit.access import RecordFacts, Scope, allow, record_loader
-from outlet_audit.accounts.forms import ROLE_LABELS, StaffAccountForm
+from outlet_audit.accounts.forms import ROLE_LABELS, InviteOutletManagerForm, StaffAccountForm
 from outlet_audit.accounts.models import User
 from outlet_audit.accounts.operations import AccountError, create_staff_user, is_throttled, set_active, unlock
 from outlet_audit.accounts.views import _attach_error
@@ -28,8 +28,13 @@ ADMIN_ONLY = {Role.ADMIN: Scope.ALL}
 
 @record_loader("user_id")
 def user_facts(user_id: int) -> RecordFacts | None:
+    """An account sits in its district; an outlet account in its outlet's district too, so a
+    district bureau reaches the outlet accounts of its district."""
     user = db.session.get(User, user_id)
-    return RecordFacts(district_id=user.district_id, outlet_id=user.outlet_id) if user else None
+    if user is None:
+        return None
+    district_id = user.outlet.district_id if user.outlet is not None else user.district_id
+    return RecordFacts(district_id=district_id, outlet_id=user.outlet_id)
 
 
 @bp.get("/users")
@@ -78,6 +83,13 @@ def _account_rows(users: list[User]) -> list[dict]:
                 "belongs_to": belongs_to,
                 "waiting": is_throttled(user),
                 "unlock_url": url_for("admin.unlock_user", user_id=user.id) if user.failed_logins else None,
+                # Only where a link can reach someone: the account has an address and may sign in.
+                "reset_url": url_for("outlet_accounts.send_password_link", user_id=user.id)
+                if user.email and user.active
+                else None,
+                "two_factor_reset_url": url_for("two_factor.reset", user_id=user.id)
+                if user.totp_secret is not None
+                else None,
                 "toggle_url": url_for(
                     "admin.disable_user" if user.active else "admin.enable_user", user_id=user.id
                 ),
@@ -109,7 +121,9 @@ def new_user():
             db.session.commit()
             flash(_("Account %(username)s created.", username=user.username), "success")
             return redirect(url_for("admin.users"))
-    return render_template("accounts/admin_user_new.html", form=form)
+    return render_template(
+        "accounts/admin_user_new.html", form=form, invite_form=InviteOutletManagerForm(formdata=None)
+    )
 
 
 def _change(user_id: int, change, done_message: str):

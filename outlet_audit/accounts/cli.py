@@ -1,8 +1,9 @@
 """`flask users ...`: accounts from the command line, for the first administrator and for scripts.
 
 Everything a sole administrator needs to get back in without SQL: `enable`, `unlock` (end a
-sign-in wait now) and `set-password`. Refusals print the reason and exit non-zero; no input ends
-in a traceback. Each change is in the audit trail with no actor: the command line.
+sign-in wait now), `set-password` and `reset-two-factor` (a lost phone). Refusals print the reason
+and exit non-zero; no input ends in a traceback. Each change is in the audit trail with no actor:
+the command line.
 """
 
 import click
@@ -20,12 +21,15 @@ from outlet_audit.accounts.operations import (
     unlock,
     user_named,
 )
+from outlet_audit.accounts.two_factor import reset_by_administrator
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District
 from outlet_audit.outlets.rules import USERNAME_RE
 from outlet_audit.roles import Role
 
-users_cli = AppGroup("users", help="Create, disable, enable, unlock and list accounts; set passwords.")
+users_cli = AppGroup(
+    "users", help="Create, disable, enable, unlock and list accounts; set passwords; reset second factors."
+)
 
 
 def _apply(change) -> None:
@@ -94,6 +98,17 @@ def set_password(username, password):
         username,
         lambda user: reset_password(user, password, actor=None),
         "password set for {username}; its other sessions are signed out",
+    )
+
+
+@users_cli.command("reset-two-factor")
+@click.argument("username")
+def reset_two_factor(username):
+    """Switch an account's second factor off (a lost phone); it sets one up again at its next sign-in."""
+    _change_account(
+        username,
+        lambda user: reset_by_administrator(user, actor=None),
+        "second factor of {username} reset; its sessions are signed out",
     )
 
 

@@ -1,14 +1,22 @@
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
 from outlet_audit.accounts.password_policy import MIN_PASSWORD_LENGTH, password_problem
 from outlet_audit.core.forms import BaseForm
 from outlet_audit.core.i18n import translate_message
-from outlet_audit.outlets.rules import USERNAME_RE
+from outlet_audit.outlets.rules import USERNAME_RE, normalise_permit_number
 from outlet_audit.roles import Role
 
 # RFC 2606 and RFC 6761 names that no real mailbox has.
@@ -63,8 +71,9 @@ class LoginForm(BaseForm):
     submit = SubmitField(_l("Sign in"))
 
 
-class ChangePasswordForm(BaseForm):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+class NewPasswordForm(BaseForm):
+    """A new password typed twice (reset link, invitation): `account_names` is set by the view."""
+
     new_password = PasswordField(
         _l("New password"),
         validators=[DataRequired(), policy_password],
@@ -74,6 +83,11 @@ class ChangePasswordForm(BaseForm):
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],
     )
+    submit = SubmitField(_l("Set the password"))
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     submit = SubmitField(_l("Change password"))
 
 
@@ -107,3 +121,70 @@ class StaffAccountForm(AccountFieldsMixin, BaseForm):
         needs_district = self.role.data in (Role.INSPECTOR, Role.DISTRICT_BUREAU)
         if needs_district and not field.data:
             raise ValidationError(_l("Inspectors and district bureaus belong to a district."))
+
+
+class ForgotPasswordForm(BaseForm):
+    login = StringField(
+        _l("Username or e-mail address"),
+        validators=[DataRequired(), Length(max=254)],
+        description=_l("The link goes to the e-mail address kept with the account."),
+    )
+    submit = SubmitField(_l("Send me a link"))
+
+
+class RefuseRegistrationForm(BaseForm):
+    reason = TextAreaField(
+        _l("Why the registration is not accepted"),
+        description=_l("The applicant reads this, corrects the details and sends the registration again."),
+    )
+
+
+class InvitationCodeForm(BaseForm):
+    code = StringField(
+        _l("Invitation code"),
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("16 letters and digits, as on the letter or in the e-mail, e.g. ABCD-EFGH-JKMN-PQRS."),
+    )
+    submit = SubmitField(_l("Continue"))
+
+
+class InvitedAccountForm(AccountFieldsMixin, BaseForm):
+    submit = SubmitField(_l("Create my account"))
+
+
+class InviteForm(BaseForm):
+    email = EmailField(
+        _l("E-mail address (optional)"),
+        validators=[Optional(), Length(max=254), valid_email],
+        description=_l(
+            "With an address the invitation is mailed; without one, a letter with the code is printed."
+        ),
+    )
+    submit = SubmitField(_l("Invite"))
+
+
+class InviteOutletManagerForm(InviteForm):
+    permit_number = StringField(
+        _l("The outlet's permit or filing number"),
+        filters=[normalise_permit_number],
+        validators=[DataRequired(), Length(max=40)],
+    )
+
+
+class HandoverForm(BaseForm):
+    to_user = SelectField(_l("Hand over to"), coerce=int)
+    close_account = BooleanField(_l("Close my account once the bureau approves"))
+    submit = SubmitField(_l("Ask the district bureau to approve"))
+
+
+class SecondFactorForm(BaseForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("The 6 digits your authenticator app shows now, or one of your recovery codes."),
+    )
+    submit = SubmitField(_l("Confirm"))
+
+
+class HandoverDecisionForm(BaseForm):
+    reason = TextAreaField(_l("Why the handover is not approved"))

@@ -10,26 +10,29 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from outlet_audit.accounts.models import PASSWORD_METHOD, User
 from outlet_audit.accounts.password_policy import password_problem
+from outlet_audit.accounts.queries import district_bureau_users
 from outlet_audit.accounts.throttle import FORGET_AFTER, ThrottleRule
 from outlet_audit.audit.operations import record
 from outlet_audit.core.time import utcnow
+from outlet_audit.core.urls import path_for
 from outlet_audit.extensions import db
+from outlet_audit.notifications.operations import notify
 from outlet_audit.outlets.models import Outlet
 from outlet_audit.roles import Role
 from outlet_audit.text import N_, Message, Refused
 
 # One answer to every failed sign-in: a wrong password, an unknown name, an account that must
-# wait, a disabled account or an outlet not yet verified all read the same, with the same status
+# wait or a disabled account all read the same, with the same status
 # and one password hash's time, so no answer tells a stranger anything about an account.
 SIGN_IN_FAILED = N_(
     "Sign-in failed. Check the username and password. After several failed attempts, wait a few "
-    "minutes before trying again. A new outlet account can sign in once the district bureau has "
-    "verified the outlet; a disabled account, once the administrator enables it."
+    "minutes before trying again. A disabled account can sign in once the administrator enables it."
 )
 # Registration does not say whether the permit number or the username is the one already known.
 REGISTRATION_REFUSED = N_(
-    "We could not register an outlet with these details. If your outlet already has an account, "
-    "contact your district bureau."
+    "We could not register an outlet with these details. If your outlet is in the system already "
+    "(entered by the district bureau, or registered by a colleague), ask the district bureau or the "
+    "manager of your outlet for an invitation code."
 )
 
 
@@ -81,23 +84,37 @@ def authenticate(username: str, password: str, known_user_ids=()) -> User:
         spend_a_password_check(password)
         raise AccountError(Message(SIGN_IN_FAILED))
     if not user.check_password(password):
-        if user.failed_logins == rule.free_failures:
-            record(
-                "login_throttled",
-                actor=None,
-                subject_type="user",
-                subject_id=user.id,
-                reason=f"{user.failed_logins} failed sign-ins in a row",
-            )
+        _record_if_throttled(user, rule)
         raise AccountError(Message(SIGN_IN_FAILED))
-    # Read before the streak is cleared: loading the outlet would flush that as a write of its own.
-    may_sign_in = user.active and (user.role != Role.OUTLET or user.outlet.verified)
-    # The right password ends the streak, whatever else stands in the way.
-    clear_throttle(user)
-    if not may_sign_in:
+    # An outlet not yet verified signs in too, but reaches only its registration (accounts/gate.py).
+    if not user.active:
+        clear_throttle(user)  # the right password ends the streak, whatever else stands in the way
         raise AccountError(Message(SIGN_IN_FAILED))
-    user.last_login_at = utcnow()
+    if user.totp_enabled_at is None:
+        clear_throttle(user)
+        user.last_login_at = utcnow()
+    # With a second factor the attempt stays counted until its code is right too (two_factor.py).
     return user
+
+
+def _record_if_throttled(user: User, rule: ThrottleRule) -> None:
+    if user.failed_logins == rule.free_failures:
+        record(
+            "login_throttled",
+            actor=None,
+            subject_type="user",
+            subject_id=user.id,
+            reason=f"{user.failed_logins} failed sign-ins in a row",
+        )
+
+
+def count_failure(user: User) -> None:
+    """A failed step after the password (a wrong second-factor code): one more failure in the
+    account's streak, with the wait it earns, exactly as a wrong password."""
+    rule = ThrottleRule.from_config(current_app.config)
+    user.failed_logins += 1
+    user.login_blocked_until = rule.blocked_until(user.failed_logins, utcnow())
+    _record_if_throttled(user, rule)
 
 
 def _claim_attempt(user: User, rule: ThrottleRule, known_device: bool) -> bool:
@@ -147,6 +164,7 @@ def register_outlet(form) -> User:
         display_name=form.display_name.data.strip(),
         email=form.email.data or None,
         role=Role.OUTLET,
+        outlet_manager=True,  # whoever registers the outlet manages its accounts
     )
     set_checked_password(user, form.password.data)
     if permit_number_taken(form.permit_number.data) or username_taken(form.username.data):
@@ -175,7 +193,19 @@ def register_outlet(form) -> User:
         outlet_id=outlet.id,
         new=outlet.permit_number,
     )
+    tell_bureau_of_registration(outlet, N_("%(outlet)s registered and waits for verification."))
     return user
+
+
+def tell_bureau_of_registration(outlet: Outlet, template: str) -> None:
+    """Notify the outlet's district bureau that a registration waits for it in the queue."""
+    notify(
+        district_bureau_users(outlet.district_id),
+        "registration",
+        template,
+        path_for("outlets.verification_queue"),
+        outlet=outlet.name,
+    )
 
 
 def create_staff_user(*, username, display_name, email, role, district_id, password, actor) -> User:

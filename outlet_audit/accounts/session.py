@@ -5,22 +5,28 @@ from sqlalchemy import func, select
 from outlet_audit.accounts.models import User
 from outlet_audit.extensions import db, login_manager
 from outlet_audit.notifications.models import Notification
+from outlet_audit.outlets.models import Outlet
 
 
 def load_user(session_token: str) -> User | None:
-    """The signed-in user, with the unread count the navbar shows fetched in the same statement
-    (one database round trip fewer on every page)."""
+    """The signed-in user, with the unread count the navbar shows and whether its outlet is verified
+    fetched in the same statement (database round trips fewer on every page)."""
     unread = (
         select(func.count())
         .where(Notification.user_id == User.id, Notification.read_at.is_(None))
         .correlate(User)
         .scalar_subquery()
     )
-    row = db.session.execute(select(User, unread).where(User.session_token == session_token)).first()
+    row = db.session.execute(
+        select(User, unread, Outlet.verified)
+        .outerjoin(Outlet, Outlet.id == User.outlet_id)
+        .where(User.session_token == session_token)
+    ).first()
     if row is None or not row[0].is_active:
         return None  # disabled or locked accounts are signed out on their next request
-    user, unread_count = row
+    user, unread_count, outlet_verified = row
     user.unread_at_load = unread_count
+    user.outlet_verified_at_load = outlet_verified  # for accounts/gate.py, on every request
     return user
 
 

@@ -263,6 +263,12 @@ EVENT_TYPES: dict[str, EventType] = {
         Kind.PROFILE, {"": N_("%(actor)s registered the outlet with permit or filing number %(new)s")}
     ),
     "outlet_verified": EventType(Kind.PROFILE, {"": N_("%(actor)s verified the outlet's details")}),
+    "registration_refused": EventType(
+        Kind.PROFILE, {"": N_("%(actor)s did not accept the outlet's registration")}
+    ),
+    "registration_resubmitted": EventType(
+        Kind.PROFILE, {"": N_("%(actor)s corrected the outlet's registration and sent it again")}
+    ),
     "outlet_imported": EventType(
         Kind.PROFILE,
         {"": N_("%(actor)s added the outlet by bulk import, permit or filing number %(new)s")},
@@ -288,6 +294,15 @@ EVENT_TYPES: dict[str, EventType] = {
     "user_disabled": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s disabled the account")}),
     "password_changed": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s changed their password")}),
     "password_set": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s set a new password for the account")}),
+    "password_reset_requested": EventType(
+        Kind.ACCOUNTS, {"": N_("A link to set a new password was mailed to the account, on request")}
+    ),
+    "password_reset_issued": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s had a link to set a new password mailed to the account")}
+    ),
+    "password_reset": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s set a new password with a link mailed to the account")}
+    ),
     "login_throttled": EventType(
         Kind.ACCOUNTS,
         {"": N_("Sign-in to the account was paused after repeated failed attempts")},
@@ -305,6 +320,44 @@ EVENT_TYPES: dict[str, EventType] = {
         shown=Shown.SYSTEM_TEXT,
         variant=lambda row: "after" if row.old_value else "",
     ),
+    "invitation_created": EventType(
+        Kind.ACCOUNTS,
+        {
+            "": N_("%(actor)s invited the outlet's manager"),
+            "staff": N_("%(actor)s invited a member of the outlet's staff"),
+        },
+        variant=lambda row: row.field or "",
+    ),
+    "invitation_sent": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s mailed an invitation with a new code to %(new)s")}
+    ),
+    "invitation_printed": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s printed an invitation letter with a new code")}
+    ),
+    "invitation_withdrawn": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s withdrew an invitation")}),
+    "invitation_accepted": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s accepted an invitation and created the account %(new)s")}
+    ),
+    "outlet_staff_removed": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s removed %(new)s from the outlet's staff")}
+    ),
+    "manager_handover_requested": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s asked to hand the outlet's management over to %(new)s")}
+    ),
+    "manager_handover_withdrawn": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s withdrew the handover")}),
+    "manager_handover_approved": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s approved the handover: %(new)s manages the outlet")}
+    ),
+    "manager_handover_refused": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s did not approve the handover to %(new)s")}
+    ),
+    "two_factor_enabled": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s switched two-factor sign-in on")}),
+    "two_factor_disabled": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s switched two-factor sign-in off")}),
+    "two_factor_reset": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s reset the account's second factor (a lost device)")}
+    ),
+    "recovery_code_used": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s signed in with a recovery code")}),
+    "recovery_codes_renewed": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s made new recovery codes")}),
     "criteria_edition_activated": EventType(
         Kind.ACCOUNTS, {"": N_("%(actor)s chose edition %(new)s of the criteria for new applications")}
     ),

@@ -201,6 +201,7 @@ def load_demo_data() -> dict[str, str]:
             role=role,
             district_id=districts[code].id if code else None,
             outlet_id=outlets[permit].id if permit else None,
+            outlet_manager=permit is not None,  # each demo outlet's one account manages it
         )
         user.set_password(password)
         db.session.add(user)

@@ -26,6 +26,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from outlet_audit.accounts.invitations import invite_imported_outlets
 from outlet_audit.audit.operations import record
 from outlet_audit.evidence.storage import INCOMING_PREFIX, write_atomically
 from outlet_audit.extensions import db
@@ -244,6 +245,7 @@ def apply_import(review: ImportReview, *, actor, sha256: str) -> ImportResult:
             reason=reason,
         )
         verify_outlet(outlet, actor=actor)
+    invite_imported_outlets(created, actor=actor)  # each new outlet's manager gets an invitation
     for update in review.updates:
         outlet = update.outlet
         for change in update.changes:

@@ -7,10 +7,10 @@ the district bureau accepts it. Other fields change at once. Every field is audi
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, null, select
+from sqlalchemy import delete, func, null, select
 from sqlalchemy.exc import IntegrityError
 
-from outlet_audit.accounts.models import User
+from outlet_audit.accounts.models import RegistrationRefusal, User
 from outlet_audit.audit.operations import record
 from outlet_audit.core.time import utcnow
 from outlet_audit.core.urls import path_for
@@ -48,6 +48,15 @@ def verify_outlet(outlet: Outlet, *, actor) -> None:
         field="verified",
         old=False,
         new=True,
+    )
+    # A refusal the bureau thinks better of ends here; the applicant is told either way.
+    db.session.execute(delete(RegistrationRefusal).where(RegistrationRefusal.outlet_id == outlet.id))
+    notify(
+        _outlet_users(outlet.id),
+        "outlet_verified",
+        N_("The district bureau verified %(outlet)s. You can now apply."),
+        path_for("workflow.my_applications"),
+        outlet=outlet.name,
     )
 
 

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from outlet_audit.access import RecordFacts, Scope, allow, current_scope, record_loader
+from outlet_audit.accounts.registrations import refused_outlet_ids
 from outlet_audit.audit.display import OUTLET_FIELD_LABELS
 from outlet_audit.audit.queries import outlet_timeline
 from outlet_audit.core.i18n import current_language, readable_datetime
@@ -65,7 +66,9 @@ def change_rows(outlet: Outlet) -> list[tuple[str, str, str]]:
 @bp.get("/verification")
 @allow(BUREAUS)
 def verification_queue():
-    query = outlets_in_scope(select(Outlet).where(Outlet.verified.is_(False)).order_by(Outlet.created_at))
+    # A refused registration waits for the applicant, not for the bureau.
+    waiting = Outlet.verified.is_(False) & Outlet.id.not_in(refused_outlet_ids())
+    query = outlets_in_scope(select(Outlet).where(waiting).order_by(Outlet.created_at))
     page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
     changed = db.session.scalars(
         outlets_in_scope(select(Outlet).where(Outlet.pending_changes.is_not(None)))

@@ -62,7 +62,7 @@ def test_from_registration_to_revoked_certificate(
     users = live_server.users
     fengxian = live_server.query(lambda: db.session.scalar(select(District.id).where(District.code == "FX")))
 
-    # 1. The outlet registers; it cannot sign in until the bureau verifies it.
+    # 1. The outlet registers; it cannot apply until the bureau verifies it.
     outlet_context = new_context()
     page = outlet_context.new_page()
     register(page, fengxian)
@@ -74,7 +74,7 @@ def test_from_registration_to_revoked_certificate(
     bureau.goto("/outlets/verification")
     shoot(bureau, "verification-queue")
     with bureau.expect_navigation():
-        bureau.locator("tr", has_text=OUTLET_NAME).locator("button").click()
+        bureau.locator("tr", has_text=OUTLET_NAME).locator('form[action$="/verify"] button').click()
     assert live_server.query(
         lambda: db.session.scalar(select(Outlet.verified).where(Outlet.permit_number == PERMIT))
     )

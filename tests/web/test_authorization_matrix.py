@@ -30,6 +30,7 @@ import pytest
 from sqlalchemy import select
 
 from outlet_audit import create_app
+from outlet_audit.accounts.invitations import create_invitation
 from outlet_audit.accounts.models import User
 from outlet_audit.certificates.operations import issue_certificate
 from outlet_audit.checklist.attachments import attach_item_evidence
@@ -89,10 +90,14 @@ ANSWER = {"value": "yes", "not_applicable": False, "note": "", "expected_version
 
 # THE table. Keep it in the order of the URL map's endpoints (alphabetical).
 MATRIX: dict[str, Case | tuple[Case, ...]] = {
+    "accounts.forgot_password": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
     "accounts.login": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
     "accounts.logout": Case(EVERYONE),
     "accounts.password": Case(EVERYONE),
     "accounts.register": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
+    "accounts.second_factor": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
+    "accounts.reset_link": Case({ANONYMOUS: "ok", **EVERYONE}, args={"token": "not-a-token"}, public=True),
+    "accounts.reset_password": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
     "admin.disable_user": Case({Role.ADMIN: ALL}, args={"user_id": "outlet_user.id"}),
     "admin.enable_user": Case({Role.ADMIN: ALL}, args={"user_id": "outlet_user.id"}),
     "admin.new_user": Case({Role.ADMIN: "ok"}),
@@ -231,6 +236,25 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
         data={"item_code": "1.1"},
         headers=JSON,
     ),
+    "invitations.create_account": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
+    "invitations.enter_code": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
+    "invitations.index": Case(BUREAUS),
+    "invitations.invite": Case(
+        {Role.OUTLET: OWN, Role.DISTRICT_BUREAU: DISTRICT, Role.ADMIN: ALL}, args={"outlet_id": "outlet.id"}
+    ),
+    "invitations.invite_by_permit": Case({Role.ADMIN: "ok"}),
+    "invitations.open_link": Case(
+        {ANONYMOUS: "ok", **EVERYONE}, args={"code": "AAAABBBBCCCCDDDD"}, public=True
+    ),
+    "invitations.print_letters": Case({Role.DISTRICT_BUREAU: "ok"}),
+    "invitations.send": Case(
+        {Role.OUTLET: OWN, Role.DISTRICT_BUREAU: DISTRICT, Role.ADMIN: ALL},
+        args={"invitation_id": "invitation.id"},
+    ),
+    "invitations.withdraw": Case(
+        {Role.OUTLET: OWN, Role.DISTRICT_BUREAU: DISTRICT, Role.ADMIN: ALL},
+        args={"invitation_id": "invitation.id"},
+    ),
     "notifications.index": Case(EVERYONE),
     "notifications.mark_all_read": Case(EVERYONE),
     "notifications.mark_read": (
@@ -241,6 +265,9 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
         Case(EVERYONE, data=own_note, label="own notification"),
         Case(dict.fromkeys(CALLERS[1:], "404"), data=someone_elses_note, label="someone else's"),
     ),
+    "outlet_accounts.send_password_link": Case(
+        {Role.ADMIN: ALL, Role.DISTRICT_BUREAU: DISTRICT}, args={"user_id": "outlet_user.id"}
+    ),
     "outlets.accept_changes": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"outlet_id": "outlet.id"}),
     "outlets.detail": Case(
         {Role.DISTRICT_BUREAU: DISTRICT, Role.CITY_BUREAU: ALL}, args={"outlet_id": "outlet.id"}
@@ -249,12 +276,28 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "outlets.reject_changes": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"outlet_id": "outlet.id"}),
     "outlets.verification_queue": Case(BUREAUS),
     "outlets.verify": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"outlet_id": "outlet.id"}),
+    "people.decide": Case(
+        {Role.DISTRICT_BUREAU: DISTRICT}, args={"outlet_id": "outlet.id", "decision": "approve"}
+    ),
+    "people.hand_over": Case({Role.OUTLET: "ok"}),
+    "people.index": Case({Role.OUTLET: "ok"}),
+    "people.remove": Case({Role.OUTLET: OWN}, args={"user_id": "outlet_user.id"}),
+    "people.withdraw": Case({Role.OUTLET: "ok"}),
     "public.directory": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
     "public.verify": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
     "public.verify_number": Case(
         {ANONYMOUS: "ok", **EVERYONE}, args={"number": "certificate.number"}, public=True
     ),
+    "registrations.refuse": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"outlet_id": "outlet.id"}),
+    "registrations.resubmit": Case({Role.OUTLET: "ok"}),
+    "registrations.status": Case({Role.OUTLET: "ok"}),
     "static": Case({ANONYMOUS: "ok", **EVERYONE}, args={"filename": "css/app.css"}, public=True),
+    "two_factor.confirm": Case(EVERYONE),
+    "two_factor.index": Case(EVERYONE),
+    "two_factor.recovery_codes": Case(EVERYONE),
+    "two_factor.reset": Case({Role.ADMIN: ALL}, args={"user_id": "outlet_user.id"}),
+    "two_factor.start": Case(EVERYONE),
+    "two_factor.switch_off": Case(EVERYONE),
     "workflow.application_detail": Case(READERS, args={"application_id": "open.id"}),
     "workflow.assignments": Case({Role.INSPECTOR: "ok"}),
     "workflow.city_confirmations": Case({Role.CITY_BUREAU: "ok"}),
@@ -306,9 +349,11 @@ def build_target(district_code: str, inspector: User, bureau: User, seed: int) -
         pdf(), "letter.pdf", outlet_id=outlet.id, actor=outlet_user, purpose="commitment",
         application_id=open_.id,
     )  # fmt: skip
+    invitation = create_invitation(outlet, actor=bureau, for_manager=True).invitation
     return SimpleNamespace(
         outlet=outlet,
         outlet_user=outlet_user,
+        invitation=invitation,
         inspector=inspector,
         open=open_,
         done=done,

@@ -80,12 +80,15 @@ BUREAU = (Role.DISTRICT_BUREAU,)
 EVERYONE = (Role.OUTLET, Role.INSPECTOR, Role.DISTRICT_BUREAU, Role.CITY_BUREAU, Role.ADMIN)
 
 FORMS: dict[str, Form] = {
+    "accounts.forgot_password": Form(("anonymous",), ("login",)),
     "accounts.login": Form(("anonymous",), ("username", "password", "next")),
     "accounts.logout": Form((Role.OUTLET,)),
     "accounts.password": Form(EVERYONE, ("current_password", "new_password", "confirm")),
     "accounts.register": Form(
         ("anonymous",), OUTLET_FIELDS + ("username", "display_name", "email", "password")
     ),
+    "accounts.reset_password": Form(("anonymous",), ("new_password", "confirm")),
+    "accounts.second_factor": Form(("anonymous",), ("code",)),
     "admin.disable_user": Form((Role.ADMIN,), args={"user_id": "outlet_user.id"}),
     "admin.enable_user": Form((Role.ADMIN,), args={"user_id": "outlet_user.id"}),
     "admin.new_user": Form(
@@ -120,13 +123,32 @@ FORMS: dict[str, Form] = {
     "evidence.upload": Form(
         (Role.INSPECTOR,), ("item_code",), args={"assessment_id": "inspection.id"}, files=("file",)
     ),
+    "invitations.create_account": Form(("anonymous",), ("username", "display_name", "email", "password")),
+    "invitations.enter_code": Form(("anonymous",), ("code",)),
+    "invitations.invite": Form(BUREAU, ("email", "next"), args={"outlet_id": "outlet.id"}),
+    "invitations.invite_by_permit": Form((Role.ADMIN,), ("permit_number", "email")),
+    "invitations.print_letters": Form(BUREAU),
+    "invitations.send": Form(BUREAU, ("email", "next"), args={"invitation_id": "invitation.id"}),
+    "invitations.withdraw": Form(BUREAU, ("next",), args={"invitation_id": "invitation.id"}),
     "notifications.mark_all_read": Form((Role.OUTLET,)),
     "notifications.mark_read": Form((Role.OUTLET,), ("notification", "page")),
     "notifications.open_notification": Form((Role.OUTLET,), ("notification",)),
+    "outlet_accounts.send_password_link": Form((Role.ADMIN,), ("next",), args={"user_id": "outlet_user.id"}),
     "outlets.accept_changes": Form(BUREAU, args={"outlet_id": "outlet.id"}),
     "outlets.profile": Form((Role.OUTLET,), OUTLET_FIELDS),
     "outlets.reject_changes": Form(BUREAU, ("reason",), args={"outlet_id": "outlet.id"}),
     "outlets.verify": Form(BUREAU, args={"outlet_id": "outlet.id"}),
+    "people.decide": Form(BUREAU, ("reason",), args={"outlet_id": "outlet.id", "decision": "refuse"}),
+    "people.hand_over": Form((Role.OUTLET,), ("to_user", "close_account")),
+    "people.remove": Form((Role.OUTLET,), args={"user_id": "outlet_user.id"}),
+    "people.withdraw": Form((Role.OUTLET,)),
+    "registrations.refuse": Form(BUREAU, ("reason",), args={"outlet_id": "outlet.id"}),
+    "registrations.resubmit": Form((Role.OUTLET,)),
+    "two_factor.confirm": Form((Role.DISTRICT_BUREAU,), ("code",)),
+    "two_factor.recovery_codes": Form((Role.DISTRICT_BUREAU,), ("code",)),
+    "two_factor.reset": Form((Role.ADMIN,), args={"user_id": "outlet_user.id"}),
+    "two_factor.start": Form((Role.DISTRICT_BUREAU,)),
+    "two_factor.switch_off": Form((Role.OUTLET,), ("code",)),
     "workflow.new_application": Form((Role.OUTLET,), ("target_level",)),
     "workflow.save_application_draft": Form(
         (Role.OUTLET,),

@@ -112,6 +112,8 @@ class World:
             "certificate_id": [self.certificate.id],
             "number": [self.certificate.number],
             "item_code": ["1.2"],
+            "token": ["not-a-token"],  # a password reset link's
+            "code": ["AAAABBBBCCCCDDDD"],  # an invitation link's
         }
 
     def secrets_in(self, body: str, url: str) -> list[str]:
