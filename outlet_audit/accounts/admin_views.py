@@ -10,11 +10,12 @@ from sqlalchemy import select
 from outlet_audit.access import RecordFacts, Scope, allow, record_loader
 from outlet_audit.accounts.forms import ROLE_LABELS, InviteOutletManagerForm, StaffAccountForm
 from outlet_audit.accounts.models import User
-from outlet_audit.accounts.operations import AccountError, create_staff_user, is_throttled, set_active, unlock
+from outlet_audit.accounts.operations import create_staff_user, is_throttled, set_active, unlock
 from outlet_audit.accounts.views import _attach_error
-from outlet_audit.core.i18n import current_language, translate_message
+from outlet_audit.core.i18n import current_language
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.params import page_number
+from outlet_audit.core.requests import attempt
 from outlet_audit.extensions import db
 from outlet_audit.outlets.forms import district_choices
 from outlet_audit.outlets.models import Outlet
@@ -104,7 +105,7 @@ def new_user():
     form = StaffAccountForm()
     form.district_id.choices = district_choices(placeholder=_("— none —"))
     if form.validate_on_submit():
-        try:
+        with attempt(flash_refusal=False) as outcome:
             user = create_staff_user(
                 username=form.username.data,
                 display_name=form.display_name.data,
@@ -114,11 +115,9 @@ def new_user():
                 password=form.password.data,
                 actor=current_user,
             )
-        except AccountError as error:
-            db.session.rollback()
-            _attach_error(form, error)
+        if not outcome.done:
+            _attach_error(form, outcome.refusal)
         else:
-            db.session.commit()
             flash(_("Account %(username)s created.", username=user.username), "success")
             return redirect(url_for("admin.users"))
     return render_template(
@@ -128,13 +127,9 @@ def new_user():
 
 def _change(user_id: int, change, done_message: str):
     user = db.get_or_404(User, user_id)
-    try:
+    with attempt() as outcome:
         change(user)
-    except AccountError as error:
-        db.session.rollback()
-        flash(translate_message(error.message), "danger")
-    else:
-        db.session.commit()
+    if outcome.done:
         flash(done_message % {"username": user.username}, "success")
     return redirect(url_for("admin.users"))
 

@@ -18,7 +18,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from outlet_audit.access import public, signed_in
 from outlet_audit.accounts.forms import (
@@ -34,7 +33,6 @@ from outlet_audit.accounts.models import User
 from outlet_audit.accounts.operations import (
     REGISTRATION_REFUSED,
     SIGN_IN_FAILED,
-    AccountError,
     authenticate,
     change_password,
     register_outlet,
@@ -49,7 +47,7 @@ from outlet_audit.accounts.recovery import (
 from outlet_audit.accounts.two_factor import WRONG_CODE, check_second_factor
 from outlet_audit.core.i18n import translate_message
 from outlet_audit.core.rate_limits import configured_limit
-from outlet_audit.core.requests import attempt, stale_message
+from outlet_audit.core.requests import attempt, flush_or_refuse, stale_message
 from outlet_audit.core.security import is_safe_redirect
 from outlet_audit.extensions import db, limiter
 from outlet_audit.outlets.forms import OutletRegistrationForm
@@ -103,12 +101,11 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         known = known_user_ids()
-        try:
+        # A refusal keeps what it recorded: the failure count and the wait it earned.
+        with attempt(flash_refusal=False, keep_refused_work=True) as outcome:
             user = authenticate(form.username.data, form.password.data, known)
-        except AccountError:
-            db.session.commit()  # keep the failure count and the wait it earned
+        if not outcome.done:
             return _sign_in_refused(form)
-        db.session.commit()
         target = request.args.get("next")
         target = target if is_safe_redirect(target) else url_for("core.index")
         session.clear()  # a fresh session at every sign-in: no fixation
@@ -174,8 +171,8 @@ def second_factor():
 @bp.post("/logout")
 @signed_in
 def logout():
-    current_user.rotate_session_token()  # a copied cookie dies with this session
-    db.session.commit()
+    with attempt():
+        current_user.rotate_session_token()  # a copied cookie dies with this session
     logout_user()
     locale = session.get("locale")
     session.clear()
@@ -198,17 +195,12 @@ def register():
     form = OutletRegistrationForm()
     if form.validate_on_submit():
         g.registration_attempted = True
-        try:
+        with attempt(flash_refusal=False) as outcome:
             register_outlet(form)
-            db.session.flush()
-        except AccountError as error:
-            db.session.rollback()
-            _attach_error(form, error)
-        except IntegrityError:  # the same permit or username registered a moment ago
-            db.session.rollback()
-            form.form_errors.append(translate_message(Message(REGISTRATION_REFUSED)))
+            flush_or_refuse(Message(REGISTRATION_REFUSED))  # the same permit or name a moment ago
+        if not outcome.done:
+            _attach_error(form, outcome.refusal)
         else:
-            db.session.commit()
             flash(
                 _(
                     "Registration received. The district bureau will check it against the permit "
@@ -229,13 +221,11 @@ def password():
     form = ChangePasswordForm()
     form.account_names = (current_user.username, current_user.display_name)
     if form.validate_on_submit():
-        try:
+        with attempt(flash_refusal=False) as outcome:
             change_password(current_user, form.current_password.data, form.new_password.data)
-        except AccountError as error:
-            db.session.rollback()
-            _attach_error(form, error)
+        if not outcome.done:
+            _attach_error(form, outcome.refusal)
         else:
-            db.session.commit()
             login_user(current_user._get_current_object())  # this session goes on with the new token
             flash(_("Your password was changed. Other sessions have been signed out."), "success")
             return redirect(url_for("core.index"))

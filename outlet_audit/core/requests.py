@@ -28,12 +28,12 @@ from dataclasses import dataclass
 
 from flask import current_app, flash
 from flask_babel import gettext as _
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from outlet_audit.core.i18n import translate_message
 from outlet_audit.extensions import db
-from outlet_audit.text import Refused
+from outlet_audit.text import Message, Refused
 
 
 @dataclass
@@ -60,14 +60,18 @@ def stale_message() -> str:
 
 
 @contextmanager
-def attempt(*, flash_refusal: bool = True) -> Iterator[Outcome]:
-    """Run the block as one unit of work: commit it, or roll it back on a refusal or a stale version."""
+def attempt(*, flash_refusal: bool = True, keep_refused_work: bool = False) -> Iterator[Outcome]:
+    """Run the block as one unit of work: commit it, or roll it back on a refusal or a stale version.
+
+    `keep_refused_work`: a refusal whose record is the point (a failed sign-in counts against the
+    account and earns its wait) commits what the operation flushed before refusing.
+    """
     outcome = Outcome()
     try:
         yield outcome
         db.session.commit()
     except Refused as refusal:
-        db.session.rollback()
+        db.session.commit() if keep_refused_work else db.session.rollback()
         outcome.refusal = refusal
     except StaleDataError:
         db.session.rollback()
@@ -80,6 +84,15 @@ def attempt(*, flash_refusal: bool = True) -> Iterator[Outcome]:
         return
     if flash_refusal:
         flash(outcome.message, "danger" if outcome.refusal is not None else "warning")
+
+
+def flush_or_refuse(message: Message) -> None:
+    """Write now; a row that another request made a moment ago (a unique key taken) is refused
+    with `message` instead of a 500."""
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        raise Refused(message) from error
 
 
 def commit_if_possible(what: str) -> bool:

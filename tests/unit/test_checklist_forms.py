@@ -4,7 +4,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from outlet_audit.reports.data import IN_REPORT
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, DecimalField, IntegerField, RadioField
 
@@ -23,6 +22,7 @@ from outlet_audit.checklist.forms import (
 )
 from outlet_audit.criteria import load_edition
 from outlet_audit.dashboards.export_rows import IN_SHEET
+from outlet_audit.reports.data import IN_REPORT
 from outlet_audit.scoring import ANSWER_TYPES, UNANSWERED, Answer, check_answers, score
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from outlet_audit.access import public
-from outlet_audit.core.requests import attempt
+from outlet_audit.core.requests import attempt, flush_or_refuse
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
 from outlet_audit.text import Message, Refused
@@ -98,3 +98,34 @@ def test_an_uncaught_refusal_is_json_to_a_json_client(client, english_ui, refusi
     response = client.get("/healthz", headers={"Accept": "application/json"})
     assert response.status_code == 422
     assert response.get_json() == {"status": "refused", "message": "the outlet A cannot do this"}
+
+
+def test_a_refusal_whose_record_is_the_point_keeps_what_it_flushed(ctx):
+    outlet = make_outlet(name="旧名")
+    db.session.commit()
+    with attempt(flash_refusal=False, keep_refused_work=True) as outcome:
+        outlet.name = "已记录"  # e.g. a failed sign-in's count
+        db.session.flush()
+        raise Refused("no")
+    assert not outcome.done and outcome.refusal is not None
+    assert _name_in_database(outlet.id) == "已记录"
+
+
+def test_a_row_made_a_moment_ago_by_another_request_is_a_refusal_not_a_500(ctx):
+    first = make_outlet(permit_number="SH-KD-TWICE-0001")
+    db.session.commit()
+    with attempt(flash_refusal=False) as outcome:
+        db.session.add(
+            Outlet(
+                name="别家",
+                brand="顺丰",
+                address="别处",
+                permit_number=first.permit_number,
+                manager="李",
+                phone="13800000001",
+                district_id=first.district_id,
+                verified=True,
+            )
+        )
+        flush_or_refuse(Message("someone registered this permit a moment ago"))
+    assert not outcome.done and str(outcome.refusal) == "someone registered this permit a moment ago"
