@@ -33,12 +33,13 @@ from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
 from outlet_audit.roles import Role
 from outlet_audit.workflow.models import Application
+from outlet_audit.workflow.seeding import affirm_declarations
 from tests.certificate_helpers import pdf_text
 from tests.checklist_helpers import SVG_WITH_SCRIPT, bomb_png, pdf, photo
 from tests.conftest import connection_bound_session
 from tests.factories import PASSWORD, district, login, make_application, make_outlet, make_user
 from tests.web.test_outlet_profile import profile_data
-from tests.workflow_helpers import affirm_everything, answer_all, attach, make_crew
+from tests.workflow_helpers import answer_all, attach, make_crew
 
 MULTIPART = "multipart/form-data"
 
@@ -233,7 +234,7 @@ def walk_through(walk: Walk) -> None:
     def prepare():
         application = db.session.get(Application, ids.application)
         outlet_user = db.session.scalar(select(User).where(User.username == "hx-outlet"))
-        affirm_everything(application)
+        affirm_declarations(application, outlet_user)
         self_assessment = answer_all(application, "self", outlet_user)
         ids.self = self_assessment.id
         ids.edition_items = [item.code for item in pinned_edition(application.edition).items()]
@@ -494,7 +495,7 @@ def crew(ctx):
 @pytest.fixture
 def draft(crew, db_session):
     application = make_application(crew.outlet)
-    affirm_everything(application)
+    affirm_declarations(application, crew.outlet_user)
     return application
 
 
@@ -911,7 +912,7 @@ def test_line_breaks_in_names_or_addresses_never_break_an_action_that_sends_mail
         crew.bureau.email = bureau_email
         crew.outlet.name = outlet_name
         application = make_application(crew.outlet)
-        affirm_everything(application)
+        affirm_declarations(application, crew.outlet_user)
         answer_all(application, "self", crew.outlet_user)
         attach(application, crew.outlet_user)
         db_session.flush()

@@ -3,9 +3,10 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from outlet_audit.audit.models import AuditEvent
+from outlet_audit.certificates.models import Certificate
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.notifications.models import Notification
 from outlet_audit.roles import Role
@@ -60,17 +61,20 @@ def test_happy_path_to_approval_is_audited_and_notified(people, db_session):
 
 def test_refused_transition_changes_nothing(people, db_session):
     application = make_application(people["outlet"].outlet, status="submitted")
+    trail = select(func.count()).select_from(AuditEvent).where(AuditEvent.application_id == application.id)
+    before = db_session.scalar(trail)
     with pytest.raises(TransitionRefused):
         apply_transition(application, Action.ACCEPT, people["inspector"], make_payload())
     assert application.status == "submitted"
-    assert db_session.scalar(select(AuditEvent).where(AuditEvent.application_id == application.id)) is None
+    assert db_session.scalar(trail) == before
 
 
 def test_a_valid_city_certificate_counts_as_holding_district_status(people, db_session):
     from outlet_audit.checklist.service import holds_valid_district_certificate
 
     outlet = people["outlet"].outlet
-    make_application(outlet, status="approved", target_level="city")  # approved, but no certificate yet
     assert not holds_valid_district_certificate(outlet.id)
-    give_certificate(outlet, "city", valid_days=700)
+    city = give_certificate(outlet, "city", valid_days=700)
+    district = db_session.scalar(select(Certificate).where(Certificate.superseded_by_id == city.id))
+    assert district.level == "district"  # the city certificate replaced it
     assert holds_valid_district_certificate(outlet.id)  # a city holder may renew at city level
