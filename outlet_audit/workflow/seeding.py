@@ -28,6 +28,7 @@ from outlet_audit.checklist.service import (
     evidence_counts,
     get_or_create_assessment,
     save_answer,
+    scoring_answers,
 )
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import pinned_edition
@@ -107,15 +108,21 @@ def best_value(item: Item):
         return spec.earns_on
     if spec.type == "choice":
         return max(spec.options, key=lambda option: option.points).code
-    return Decimal(max(threshold.min for threshold in spec.thresholds))
+    top = max(spec.thresholds, key=lambda threshold: threshold.points, default=None)
+    if top is not None and top.min is not None:
+        return Decimal(top.min)
+    return Decimal(0)  # what is counted costs points ("at most" steps, a deduction): none found
 
 
 def worst_value(item: Item):
+    """An answer that earns the item no points."""
     spec = item.answer
     if spec.type == "yes_no":
         return not spec.earns_on
     if spec.type == "choice":
         return min(spec.options, key=lambda option: option.points).code
+    if spec.deduction is not None or any(threshold.max is not None for threshold in spec.thresholds):
+        return Decimal(100)  # far past every step and every deduction
     return Decimal(0)
 
 
@@ -135,7 +142,8 @@ def answer_checklist(
     `values` (item code -> engine value or NOT_APPLICABLE) are saved as given, bonus items
     included; with `complete` every other scored item still unanswered gets its best answer
     (its worst for the codes in `short_of`). An answer already saved is saved again only when
-    `values` names it. `attach` adds the evidence of one item (default: `upload_evidence`).
+    `values` names it. Each answer saved (with `complete`: each answer) that needs evidence and has
+    none gets one through `attach` (default: `upload_evidence`).
     """
     attach = attach or upload_evidence
     values = dict(values or {})
@@ -146,7 +154,6 @@ def answer_checklist(
         for item in edition.items():
             if item.code not in values and item.code not in rows:
                 values[item.code] = worst_value(item) if item.code in short_of else best_value(item)
-    counts = evidence_counts(assessment)
     for code, value in values.items():
         not_applicable = value is NOT_APPLICABLE
         row = rows.get(code)
@@ -161,10 +168,11 @@ def answer_checklist(
             actor=actor,
             rows=rows,
         )
-        item = edition.item(code)
-        if not counts.get(code) and evidence_required(item, Answer(None if not_applicable else value)):
-            attach(assessment, application, item, actor)
-            counts[code] = 1
+    counts = evidence_counts(assessment)
+    for code, answer in scoring_answers(edition, rows.values()).items():
+        needed = (complete or code in values) and evidence_required(edition.item(code), answer)
+        if needed and not counts.get(code):
+            attach(assessment, application, edition.item(code), actor)
     db.session.flush()
     return assessment
 
