@@ -144,15 +144,17 @@ def counted_statements(*, savepoints: bool = True):
 
 
 @contextmanager
-def connection_bound_session(app):
+def connection_bound_session(app, connection=None):
     """Point db.session at one connection whose outer transaction is rolled back at the end.
 
     Commits inside (a request's, a test's) only release savepoints into that transaction, so
-    nothing written inside outlives the block. Yields the connection.
+    nothing written inside outlives the block. Yields the connection. Given a `connection` in a
+    transaction already (rows a module's tests share), the block works in a savepoint of it.
     """
     with app.app_context():
-        connection = db.engine.connect()
-        outer = connection.begin()
+        shared = connection is not None
+        connection = connection if shared else db.engine.connect()
+        outer = connection.begin_nested() if shared else connection.begin()
         original = db.session
         db.session = db._make_scoped_session(
             {
@@ -167,7 +169,8 @@ def connection_bound_session(app):
             db.session.remove()
             db.session = original
             outer.rollback()
-            connection.close()
+            if not shared:
+                connection.close()
 
 
 @pytest.fixture

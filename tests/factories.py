@@ -193,11 +193,19 @@ def let_time_pass(certificate, issued_on: date) -> None:
 
     The one thing seeding cannot do by running the operations at a past moment (`clock_at`): no
     edition of the criteria folder was in effect that long ago, so no application could be made,
-    yet tests need certificates that expired by the passing of time.
+    yet tests need certificates that expired by the passing of time. The number names the year of
+    issue (the next number of a year follows from that year's numbers), so it is given again by the
+    numbering's own rule for that year.
     """
+    from outlet_audit.certificates.numbering import certificate_number
+    from outlet_audit.certificates.operations import _next_sequence  # the numbering rule itself
+
+    year, district = issued_on.year, db.session.get(District, certificate.district_id)
+    sequence = _next_sequence(year, certificate.district_id, certificate.level)  # before it joins that year
     shift = certificate.issued_on - issued_on
     certificate.issued_on -= shift
     certificate.valid_until -= shift
+    certificate.number = certificate_number(year, district.code, certificate.level, sequence)
     db.session.flush()
 
 

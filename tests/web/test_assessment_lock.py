@@ -39,8 +39,8 @@ from outlet_audit.roles import Role
 from outlet_audit.scoring import score
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.operations import apply_transition, make_payload
-from outlet_audit.workflow.states import Action
 from outlet_audit.workflow.seeding import affirm_declarations
+from outlet_audit.workflow.states import Action
 from tests.checklist_helpers import (
     Inspection,
     attach,

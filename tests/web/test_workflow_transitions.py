@@ -92,7 +92,7 @@ def test_the_rows_role_moves_the_application(client, crew, db_session, status, a
     (role,) = TRANSITIONS[(status, action)].roles
     login(client, crew.by_role(role))
     response = post(client, application, data)
-    assert response.status_code == 302, re.findall(r"alert[^>]*>(.*?)<", html.unescape(response.get_data(as_text=True)), re.S)
+    assert response.status_code == 302, html.unescape(response.get_data(as_text=True))[-3000:]
     assert response.headers["Location"].endswith(f"/applications/{application.id}")
     assert reload(application).status == expected_status(status, action)
 
