@@ -137,7 +137,9 @@ def make_application(
 
     outlet = outlet or make_outlet()
     cast = cast or cast_for(outlet, inspectors)
-    application = open_draft(outlet, cast.outlet_user, Level(target_level), renewal_of=renewal_of, affirm=False)
+    application = open_draft(
+        outlet, cast.outlet_user, Level(target_level), renewal_of=renewal_of, affirm=False
+    )
     if edition is not None:
         application.edition_pk = store_edition(edition).id
         db.session.flush()

@@ -24,7 +24,7 @@ from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.seeding import answer_checklist, best_value, worst_value
 from outlet_audit.workflow.seeding import ready_to_submit as outlet_ready_to_submit
 from outlet_audit.workflow.states import Status
-from tests.factories import advance, cast_for, certify, evidence_row, make_application, make_outlet, make_user
+from tests.factories import cast_for, certify, evidence_row, make_application, make_outlet, make_user
 
 
 def jpeg_bytes(seed: int = 0) -> bytes:
@@ -145,13 +145,6 @@ def application_in(crew: Crew, status, **fields) -> Application:
         certify(crew.outlet, "district", cast=cast_for(crew.outlet, fields["inspectors"]))
         fields["target_level"] = "city"
     return make_application(crew.outlet, status=status, **fields)
-
-
-def inspected(application, *, short_of=(), status=Status.INSPECTED) -> Application:
-    """Take an application in inspection on to `status` through the sign-off, the inspection
-    answered with full marks but for `short_of`."""
-    answer_all(application, "inspection", application.inspectors[0], short_of=short_of)
-    return advance(application, status)
 
 
 def in_days(days: int) -> str:

@@ -36,7 +36,7 @@ from outlet_audit.criteria.model import Item
 from outlet_audit.evidence.operations import store_upload
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
-from outlet_audit.scoring import Answer, evidence_required
+from outlet_audit.scoring import evidence_required
 from outlet_audit.workflow.drafting import (
     attach_commitment_letter,
     create_application,
@@ -63,7 +63,7 @@ Attach = Callable[[Assessment, Application, Item, object], None]
 # Colours of the made-up photos, so pages look like photos of different things.
 PALETTE = [(46, 125, 50), (21, 101, 192), (239, 108, 0), (106, 27, 154), (0, 131, 143), (173, 20, 87)]
 # Small: every evidence file goes through the real upload checks (decoding, re-encoding, thumbnail).
-PHOTO_SIZE = (160, 120)
+PHOTO_SIZE = (480, 360)
 
 
 @dataclass(frozen=True)
@@ -281,7 +281,9 @@ def actor_of(application: Application, action: Action, cast: Cast):
     role = min(TRANSITIONS[(Status(application.status), action)].roles)  # every row names one role
     if role == Role.INSPECTOR:
         return application.inspectors[0]
-    return {Role.OUTLET: cast.outlet_user, Role.DISTRICT_BUREAU: cast.bureau, Role.CITY_BUREAU: cast.city}[role]
+    return {Role.OUTLET: cast.outlet_user, Role.DISTRICT_BUREAU: cast.bureau, Role.CITY_BUREAU: cast.city}[
+        role
+    ]
 
 
 def take(
