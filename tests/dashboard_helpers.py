@@ -5,9 +5,9 @@ statuses and months, certificates in every state and level, and signed-off inspe
 whose answers pass or fail known items, all by the real operations. It returns the objects so
 that each test counts the expected figures itself, in Python, without the dashboard's SQL.
 
-A module's tests share one world (`module_world`, built once): each test works in a savepoint
-of the transaction it was written in (`world_session`, this module's `db_session`) and reads
-the world's records afresh (`world`). A test module takes the three fixtures by importing them.
+A module's tests share one world: importing `shared_rows` makes it once for the module (see
+conftest.module_rows; each test works in a savepoint of the transaction it was written in), and
+the `world` fixture (`world_records`, imported too) reads its records in the test's session.
 """
 
 from dataclasses import dataclass, field
@@ -29,7 +29,6 @@ from outlet_audit.roles import Role
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.seeding import NOT_APPLICABLE, answer_checklist, best_value
 from outlet_audit.workflow.states import Status
-from tests.conftest import connection_bound_session
 from tests.factories import advance, certify, district, evidence_row, make_application, make_outlet, make_user
 
 DISTRICTS = ("FX", "QP", "PD")
@@ -176,31 +175,15 @@ def answer(application, kind, answers):
     return answer_checklist(application, kind, application.inspectors[0], values, attach=evidence_row)
 
 
-@pytest.fixture(scope="module")
-def module_world(app):
-    """Build the world once for the module, in a transaction rolled back after its last test."""
-    with connection_bound_session(app) as connection:
-        with app.test_request_context():
-            world = build_world()
-            records = world.each(lambda record: (type(record), record.id))
-            db.session.commit()  # releases the session's savepoint into the module's transaction
-        db.session.remove()
-        yield connection, records
-
-
-@pytest.fixture(name="db_session")
-def world_session(app, module_world):
-    """This module's tests see the world: each works in a savepoint of the module's transaction."""
-    connection, _records = module_world
-    with connection_bound_session(app, connection):
-        yield db.session
+def shared_rows() -> World:
+    """The world of a test module, made once (see conftest.module_rows): its records as keys."""
+    return build_world().each(lambda record: (type(record), record.id))
 
 
 @pytest.fixture(name="world")
-def world_records(module_world, ctx):
+def world_records(module_rows, ctx):
     """The module's world, its records read in this test's session (what a test changes rolls back)."""
-    _connection, records = module_world
-    return records.each(lambda key: db.session.get(*key))
+    return module_rows[1].each(lambda key: db.session.get(*key))
 
 
 def bucket_of(certificate, today):

@@ -191,22 +191,26 @@ def certify(outlet: Outlet, level: str = "district", *, issued_on: date | None =
 
 
 def let_time_pass(certificate, issued_on: date) -> None:
-    """Move an issued certificate back to `issued_on`, its period of validity kept, as if issued then.
+    """Move an issued certificate back to `issued_on`, as if issued then.
 
     The one thing seeding cannot do by running the operations at a past moment (`clock_at`): no
     edition of the criteria folder was in effect that long ago, so no application could be made,
-    yet tests need certificates that expired by the passing of time. The number names the year of
-    issue (the next number of a year follows from that year's numbers), so it is given again by the
-    numbering's own rule for that year.
+    yet tests need certificates that expired by the passing of time. Its number and validity are
+    given again by the rules issue_certificate follows (the number names the year of issue; the
+    next number of a year follows from that year's numbers), so it is one it could have issued.
     """
     from outlet_audit.certificates.numbering import certificate_number
-    from outlet_audit.certificates.operations import _next_sequence  # the numbering rule itself
+    from outlet_audit.certificates.operations import _next_sequence, add_months  # the issuing rules
+    from outlet_audit.criteria.editions import pinned_edition
+    from outlet_audit.workflow.models import Application
 
     year, district = issued_on.year, db.session.get(District, certificate.district_id)
     sequence = _next_sequence(year, certificate.district_id, certificate.level)  # before it joins that year
-    shift = certificate.issued_on - issued_on
-    certificate.issued_on -= shift
-    certificate.valid_until -= shift
+    edition = pinned_edition(db.session.get(Application, certificate.application_id).edition)
+    certificate.issued_on = issued_on
+    certificate.valid_until = add_months(
+        issued_on, edition.level(certificate.level).certificate_validity_months
+    )
     certificate.number = certificate_number(year, district.code, certificate.level, sequence)
     db.session.flush()
 

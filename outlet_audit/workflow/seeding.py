@@ -334,6 +334,10 @@ def advance_to(
     "awaiting city confirmation", and the walk goes on from there.
     """
     while Status(application.status) != target:
-        action = shortest_path(Status(application.status), target)[0]
+        try:
+            action = shortest_path(Status(application.status), target)[0]
+        except ValueError as error:  # e.g. a district-level approval never awaits the city
+            level = application.target_level
+            raise ValueError(f"{level}-level application {application.id}: {error}") from None
         take(application, action, cast, attach=attach, **(inputs or {}).get(action, {}))
     return application

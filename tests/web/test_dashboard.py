@@ -11,16 +11,15 @@ from outlet_audit.criteria.editions import active_edition
 from outlet_audit.criteria.model import Edition
 from outlet_audit.roles import Role
 from tests.checklist_helpers import pudong_edition
-from tests.dashboard_helpers import (  # module_world, world_records, world_session: fixtures
+from tests.dashboard_helpers import (  # shared_rows: the module's world; world_records: its fixture
     answer,
     bucket_of,
-    module_world,  # noqa: F401
     number,
     read_table,
     shanghai_month,
+    shared_rows,  # noqa: F401
     tile,
     world_records,  # noqa: F401
-    world_session,  # noqa: F401
 )
 from tests.factories import advance, login, make_application, make_outlet, make_user
 

@@ -20,12 +20,11 @@ from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from tests.checklist_helpers import pudong_edition
 from tests.conftest import counted_statements
-from tests.dashboard_helpers import (  # module_world, world_records, world_session: fixtures
-    module_world,  # noqa: F401
+from tests.dashboard_helpers import (  # shared_rows: the module's world; world_records: its fixture
     number,
+    shared_rows,  # noqa: F401
     tile,
     world_records,  # noqa: F401
-    world_session,  # noqa: F401
 )
 from tests.factories import login, make_outlet, make_user
 from tests.web.test_dashboard import assert_page_shows, dashboard, expected

@@ -9,12 +9,11 @@ import pytest
 
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.roles import Role
-from tests.dashboard_helpers import (  # module_world, world_records, world_session: fixtures
+from tests.dashboard_helpers import (  # shared_rows: the module's world; world_records: its fixture
     HOSTILE_NAME,
     bucket_of,
-    module_world,  # noqa: F401
+    shared_rows,  # noqa: F401
     world_records,  # noqa: F401
-    world_session,  # noqa: F401
 )
 from tests.factories import login, make_user
 
