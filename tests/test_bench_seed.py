@@ -26,4 +26,3 @@ def test_the_bulk_load_keeps_every_rule_of_the_operations(tmp_path, lean):
     broken = check_database(url, lean=lean)
 
     assert broken == {}, report(broken)
-
