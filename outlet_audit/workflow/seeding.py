@@ -62,7 +62,7 @@ Attach = Callable[[Assessment, Application, Item, object], None]
 
 # Colours of the made-up photos, so pages look like photos of different things.
 PALETTE = [(46, 125, 50), (21, 101, 192), (239, 108, 0), (106, 27, 154), (0, 131, 143), (173, 20, 87)]
-# Small: every evidence file goes through the real upload checks (decoding, re-encoding, thumbnail).
+# Made-up photos go through the real upload checks (decoding, re-encoding, a thumbnail) as any other.
 PHOTO_SIZE = (480, 360)
 
 
