@@ -141,10 +141,24 @@ class RecordRows:
         self.sample.certificate_ids = self.rng.sample(in_district, min(len(in_district), SPREAD))
         return rows
 
-    def _audit(self, plans, certificates):
+    def _audit(self, plans, certificates, answer_plan):
+        """The audit rows the operations would have written for every row of the world."""
         event_id = 0
+
+        def event(moment, actor, application_id, outlet_id, subject_type, subject_id, action, *change):
+            nonlocal event_id
+            event_id += 1
+            field, old, new, reason = (*change, None, None, None, None)[:4]
+            return (event_id, moment, actor, application_id, outlet_id, subject_type, subject_id, action,
+                    field, old, new, reason)  # fmt: skip
+
         for plan in plans:
             status, staff = "draft", self.staff[plan.outlet[0]]
+            created = plan.timeline.created_at
+            about = (plan.id, plan.outlet[0], "application", plan.id)
+            yield event(
+                created, staff, *about, "application_created", "target_level", None, plan.target_level
+            )
             bureau = self.bureau[plan.outlet[3]][plan.id % BUREAU_USERS_PER_DISTRICT]
             for action, moment in plan.timeline.steps:
                 new = RESULT_STATUS.get(action)
@@ -156,38 +170,40 @@ class RecordRows:
                     actor = plan.inspectors[0]
                 elif action == "confirm_city_level":
                     actor = self.city[plan.id % len(self.city)]
-                event_id += 1
-                yield (
-                    event_id,
-                    moment,
-                    actor,
-                    plan.id,
-                    plan.outlet[0],
-                    "application",
-                    plan.id,
-                    "transition",
-                    action,
-                    status,
-                    new,
-                    None,
-                )
+                yield event(moment, actor, *about, "transition", action, status, new)
                 status = new
-        for cert in certificates:
-            event_id += 1
-            yield (
-                event_id,
-                cert[18],
-                self.admin,
-                cert[2],
-                cert[3],
-                "certificate",
-                cert[0],
-                "certificate_issued",
+        for row, plan, kind in self._answer_rows(answer_plan):
+            answer_id, _assessment, code, value, not_applicable, note, _version, moment, author = row
+            said = ("N/A" if not_applicable else value) + (f" ({note})" if note else "")
+            yield event(
+                moment,
+                author,
+                plan.id,
                 None,
+                "answer",
+                answer_id,
+                "answer_saved",
+                f"{kind}:{code}",
                 None,
-                cert[1],
-                None,
+                said,
             )
+        for row in self._evidence(plans, answer_plan):
+            evidence_id, outlet_id, application_id, _assessment, code, purpose = row[:6]
+            field = f"inspection:{code}" if purpose == "item" else purpose
+            upload = (evidence_id, "evidence_uploaded", field, None, row[8])
+            yield event(row[18], row[19], application_id, outlet_id, "evidence", *upload)
+        by_id = {cert[0]: cert for cert in certificates}
+        for cert in certificates:
+            about = (cert[2], cert[3], "certificate", cert[0])
+            yield event(cert[18], self.admin, *about, "certificate_issued", None, None, cert[1])
+            if cert[12] == "revoked":
+                yield event(
+                    cert[13], cert[15], *about, "certificate_revoked", "state", "active", "revoked", cert[14]
+                )
+            elif cert[12] == "superseded":
+                newer = by_id[cert[16]]
+                by = (None, cert[3], "certificate", cert[0], "certificate_superseded", None, cert[1])
+                yield event(newer[18], None, *by, newer[1])
 
     def _notifications(self, plans) -> list[tuple]:
         rows, recent = [], [p for p in plans if p.status != "draft"][-2000:]

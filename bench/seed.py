@@ -149,18 +149,25 @@ def _skip_foreign_key_checks(conn) -> None:
 
 
 def _upload_showcase_evidence(sample: syn.Sample, edition) -> None:
-    """Real files for the records the pages open: item photos, a commitment letter, a signature."""
+    """Real files for the records the pages open: item photos, a commitment letter, a signature.
+
+    Each is audited as its upload would be (the bulk rows of bench/records.py are too).
+    """
     from outlet_audit.accounts.models import User
+    from outlet_audit.audit.operations import record
     from outlet_audit.checklist.models import Answer, Assessment
+    from outlet_audit.checklist.service import scoring_answers
     from outlet_audit.evidence.operations import store_upload
     from outlet_audit.extensions import db
+    from outlet_audit.scoring import evidence_required
+    from outlet_audit.workflow.drafting import record_upload
     from outlet_audit.workflow.models import Application
 
     inspector = db.session.scalar(select(User).where(User.username == sample.usernames["inspector"]))
     staff = db.session.scalar(select(User).where(User.username == sample.usernames["outlet"]))
     for application_id in (sample.application_id, sample.open_application_id):
         application = db.session.get(Application, application_id)
-        store_upload(
+        letter = store_upload(
             _pdf_letter(),
             "承诺书.pdf",
             outlet_id=application.outlet_id,
@@ -168,27 +175,27 @@ def _upload_showcase_evidence(sample: syn.Sample, edition) -> None:
             purpose="commitment",
             application_id=application.id,
         )
+        record_upload(application, letter, staff)
         inspection = db.session.scalar(
             select(Assessment).where(
                 Assessment.application_id == application.id, Assessment.kind == "inspection"
             )
         )
-        answered = set(
-            db.session.scalars(select(Answer.item_code).where(Answer.assessment_id == inspection.id))
-        )
-        for n, item in enumerate(edition.items()):
-            if item.evidence.required == "always" and item.code in answered:
-                store_upload(
+        rows = db.session.scalars(select(Answer).where(Answer.assessment_id == inspection.id)).all()
+        for n, (code, answer) in enumerate(scoring_answers(edition, rows).items()):
+            if evidence_required(edition.item(code), answer):
+                photo = store_upload(
                     _photo(n + application_id),
-                    f"IMG_{item.code}.jpg",
+                    f"IMG_{code}.jpg",
                     outlet_id=application.outlet_id,
                     actor=inspector,
                     application_id=application.id,
                     assessment_id=inspection.id,
-                    item_code=item.code,
+                    item_code=code,
                 )
+                _audit_upload(record, photo, inspector, "evidence_uploaded", photo.filename)
         if inspection.signed_off_at is not None:
-            store_upload(
+            signature = store_upload(
                 _signature(),
                 "signature-inspector.png",
                 outlet_id=application.outlet_id,
@@ -198,7 +205,22 @@ def _upload_showcase_evidence(sample: syn.Sample, edition) -> None:
                 assessment_id=inspection.id,
                 item_code="inspector",
             )
+            _audit_upload(record, signature, inspector, "signature_added", "inspector")
     db.session.commit()
+
+
+def _audit_upload(record, evidence, actor, action: str, new: str) -> None:
+    """The audit row the checklist page writes for an upload (checklist.attachments)."""
+    record(
+        action,
+        actor=actor,
+        subject_type="evidence",
+        subject_id=evidence.id,
+        application_id=evidence.application_id,
+        outlet_id=evidence.outlet_id,
+        field=f"inspection:{evidence.item_code}",
+        new=new,
+    )
 
 
 def _photo(n: int) -> bytes:

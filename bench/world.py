@@ -96,7 +96,7 @@ class _Builder(RecordRows):
             (
                 "audit_events",
                 syn.AUDIT_COLUMNS,
-                self._audit(plans, certificates) if self.scale.extras else [],
+                self._audit(plans, certificates, answer_plan) if self.scale.extras else [],
             ),
             (
                 "notifications",
@@ -265,8 +265,6 @@ class _Builder(RecordRows):
         """Assessment rows, and per assessment the (plan, kind, profile, codes) its answers come from."""
         rows, answer_plan, reportable = [], [], []
         for plan in plans:
-            submitted = plan.timeline.submitted_at
-            staff = self.staff[plan.outlet[0]]
             p = plan.self_profile
             codes = self._codes(p, partial=plan.status == "draft")
             scored = plan.status != "draft"
@@ -276,8 +274,8 @@ class _Builder(RecordRows):
                     len(rows) + 1,
                     plan.id,
                     "self",
-                    submitted,
-                    staff if submitted else None,
+                    None,  # submitted with the application, never signed off
+                    None,
                     p.total if scored else None,
                     p.final if scored else None,
                     p.level if scored else None,
@@ -354,6 +352,12 @@ class _Builder(RecordRows):
                 ]
 
     def _answers(self, answer_plan):
+        return (row for row, _plan, _kind in self._answer_rows(answer_plan))
+
+    def _answer_rows(self, answer_plan):
+        """Each answer row, with its application's plan and its checklist's kind (for its audit row).
+
+        Drawn without the random generator: the audit trail walks the answers a second time."""
         answer_id = 0
         for assessment_id, plan, kind, profile, codes in answer_plan:
             steps = dict(plan.timeline.steps)
@@ -362,14 +366,15 @@ class _Builder(RecordRows):
                 if kind == "inspection"
                 else (plan.timeline.submitted_at or plan.timeline.created_at)
             )
-            author = (
-                plan.inspectors[self.rng.randrange(2)] if kind == "inspection" else self.staff[plan.outlet[0]]
-            )
             for code in codes:
                 answer_id += 1
                 value, not_applicable = syn.stored_value(profile.raw[code])
-                note = self.rng.choice(syn.NOTES) if self.rng.random() < 0.15 else None
-                yield (answer_id, assessment_id, code, value, not_applicable, note or None, 1, moment, author)
+                note = syn.NOTES[answer_id % len(syn.NOTES)] if answer_id % 7 == 0 else None  # one in seven
+                author = (
+                    plan.inspectors[answer_id % 2] if kind == "inspection" else self.staff[plan.outlet[0]]
+                )
+                row = (answer_id, assessment_id, code, value, not_applicable, note or None, 1, moment, author)
+                yield row, plan, kind
 
 
 class _District:

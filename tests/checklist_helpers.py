@@ -16,7 +16,9 @@ from outlet_audit.checklist.service import get_or_create_assessment, save_answer
 from outlet_audit.criteria import load_edition
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.roles import Role
-from tests.factories import make_application, make_outlet, make_user
+from outlet_audit.workflow.seeding import take
+from outlet_audit.workflow.states import Action
+from tests.factories import cast_for, evidence_row, make_application, make_outlet, make_user
 from tests.workflow_helpers import best_value
 
 PUDONG_PATH = Path(__file__).parent / "data" / "criteria" / "pudong-pilot-2026.yaml"
@@ -29,8 +31,8 @@ def pudong_edition():
 class Inspection:
     """An application in inspection with its people: the usual starting point of these tests."""
 
-    def __init__(self, *, edition=None, status="inspection_scheduled", district_code="FX"):
-        self.outlet = make_outlet(district_code)
+    def __init__(self, *, edition=None, status="inspection_scheduled", district_code="FX", outlet=None):
+        self.outlet = outlet or make_outlet(district_code)
         self.outlet_user = make_user(Role.OUTLET, outlet=self.outlet)
         self.inspector = make_user(Role.INSPECTOR, district_code=district_code, display_name="李检查")
         self.second_inspector = make_user(Role.INSPECTOR, district_code=district_code, display_name="王检查")
@@ -54,6 +56,11 @@ class Inspection:
             actor=actor or self.inspector,
         )
         return row
+
+    def sign_off(self):
+        """Sign off as the page does (apply_transition), every item left unanswered given full marks."""
+        cast = cast_for(self.outlet, self.application.inspectors, bureau=self.bureau)
+        take(self.application, Action.SIGN_OFF, cast, attach=evidence_row)
 
     def version(self, code):
         from outlet_audit.checklist.service import answer_rows

@@ -144,15 +144,17 @@ def counted_statements(*, savepoints: bool = True):
 
 
 @contextmanager
-def connection_bound_session(app):
+def connection_bound_session(app, connection=None):
     """Point db.session at one connection whose outer transaction is rolled back at the end.
 
     Commits inside (a request's, a test's) only release savepoints into that transaction, so
-    nothing written inside outlives the block. Yields the connection.
+    nothing written inside outlives the block. Yields the connection. Given a `connection` in a
+    transaction already (rows a module's tests share), the block works in a savepoint of it.
     """
     with app.app_context():
-        connection = db.engine.connect()
-        outer = connection.begin()
+        shared = connection is not None
+        connection = connection if shared else db.engine.connect()
+        outer = connection.begin_nested() if shared else connection.begin()
         original = db.session
         db.session = db._make_scoped_session(
             {
@@ -167,13 +169,32 @@ def connection_bound_session(app):
             db.session.remove()
             db.session = original
             outer.rollback()
-            connection.close()
+            if not shared:
+                connection.close()
+
+
+@pytest.fixture(scope="module")
+def module_rows(app, request):
+    """What the test module's `shared_rows()` made, once for all its tests, and its connection.
+
+    It runs in a transaction kept open (and rolled back) around the module's tests; each test's
+    `db_session` works in a savepoint of it. It returns plain values (ids, keys): the objects it
+    made belong to a session that is gone when the tests run.
+    """
+    with connection_bound_session(app) as connection:
+        with app.test_request_context():
+            built = request.module.shared_rows()
+            db.session.commit()  # releases the session's savepoint into the module's transaction
+        db.session.remove()
+        yield connection, built
 
 
 @pytest.fixture
-def db_session(app):
-    """A session whose work is rolled back after the test, through savepoints."""
-    with connection_bound_session(app):
+def db_session(app, request):
+    """A session whose work is rolled back after the test, through savepoints (on the module's shared
+    rows when the module defines `shared_rows`)."""
+    shared = request.getfixturevalue("module_rows")[0] if hasattr(request.module, "shared_rows") else None
+    with connection_bound_session(app, shared):
         yield db.session
 
 

@@ -2,8 +2,12 @@
 
 `build_world()` makes outlets in three districts and four brands, applications in many
 statuses and months, certificates in every state and level, and signed-off inspections
-whose answers pass or fail known items. It returns the objects so that each test counts
-the expected figures itself, in Python, without the dashboard's SQL.
+whose answers pass or fail known items, all by the real operations. It returns the objects so
+that each test counts the expected figures itself, in Python, without the dashboard's SQL.
+
+A module's tests share one world: importing `shared_rows` makes it once for the module (see
+conftest.module_rows; each test works in a savepoint of the transaction it was written in), and
+the `world` fixture (`world_records`, imported too) reads its records in the test's session.
 """
 
 from dataclasses import dataclass, field
@@ -11,13 +15,21 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 
+import pytest
+from sqlalchemy import select
+
 from outlet_audit.certificates.models import Certificate
-from outlet_audit.checklist.service import get_or_create_assessment, save_answer
-from outlet_audit.core.time import today_in_shanghai
-from outlet_audit.criteria.editions import active_edition, pinned_edition
+from outlet_audit.certificates.operations import add_months, revoke_certificate
+from outlet_audit.checklist.models import Assessment
+from outlet_audit.checklist.service import holds_valid_district_certificate
+from outlet_audit.core.time import clock_at, today_in_shanghai
+from outlet_audit.criteria.editions import active_edition
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
-from tests.factories import district, make_application, make_outlet, make_user
+from outlet_audit.workflow.models import Application
+from outlet_audit.workflow.seeding import NOT_APPLICABLE, answer_checklist, best_value
+from outlet_audit.workflow.states import Status
+from tests.factories import advance, certify, district, evidence_row, make_application, make_outlet, make_user
 
 DISTRICTS = ("FX", "QP", "PD")
 BRANDS = ("顺丰", "京东", "中通", "中国邮政")
@@ -25,13 +37,13 @@ HOSTILE_NAME = '=HYPERLINK("http://evil.example","点我")'
 
 # Inspection answer sets, with what each answer means for the pass-rate table written out by
 # hand from criteria/shanghai-2025.yaml (so the test does not ask the scoring code).
-# code -> (value, full marks?) ; a dict value is N/A.
+# code -> (value, full marks?); full marks None: N/A or a bonus item, not counted.
 ANSWER_SETS = (
     {"1.1": (True, True), "2.1": (Decimal("96.5"), True), "3.1": ("A", True), "5.2": (Decimal(2), True),
-     "1.4": ({"not_applicable": True}, None), "B1": (True, None)},
+     "1.4": (NOT_APPLICABLE, None), "B1": (True, None)},
     {"1.1": (False, False), "2.1": (Decimal(85), False), "3.1": ("B", False), "5.2": (Decimal(1), False),
      "1.4": (True, True), "B1": (False, None)},
-    {"1.1": (True, True), "2.1": ({"not_applicable": True}, None), "3.1": ("C", False),
+    {"1.1": (True, True), "2.1": (NOT_APPLICABLE, None), "3.1": ("C", False),
      "5.2": (Decimal(3), True), "1.4": (False, False)},
 )  # fmt: skip
 
@@ -44,8 +56,21 @@ class World:
     outlets: list = field(default_factory=list)
     applications: list = field(default_factory=list)
     certificates: list = field(default_factory=list)
-    inspections: list = field(default_factory=list)  # (assessment, answer set) signed off
+    inspections: list = field(default_factory=list)  # (assessment, answers) signed off
     district_ids: dict = field(default_factory=dict)
+
+    def each(self, change) -> "World":
+        """The same world with `change` applied to every record in it."""
+        return World(
+            bureaus={code: change(user) for code, user in self.bureaus.items()},
+            city=change(self.city),
+            inspector=change(self.inspector),
+            outlets=[change(outlet) for outlet in self.outlets],
+            applications=[change(application) for application in self.applications],
+            certificates=[change(certificate) for certificate in self.certificates],
+            inspections=[(change(inspection), answers) for inspection, answers in self.inspections],
+            district_ids=dict(self.district_ids),
+        )
 
 
 def to_utc(local: datetime) -> datetime:
@@ -57,7 +82,27 @@ def days_ago(days: int, hour: int = 10) -> datetime:
     return to_utc(datetime.combine(today_in_shanghai() - timedelta(days=days), time(hour)))
 
 
+# Certificates in every state: (days of validity left today, then, level). Each is issued so that it
+# runs out that many days from today (the edition fixes how long it is valid), then revoked or replaced.
+CERTIFICATE_PLANS = (
+    (200, "active", "district"),
+    (91, "active", "city"),
+    (90, "active", "district"),
+    (30, "active", "city"),
+    (0, "active", "district"),
+    (-1, "active", "district"),
+    (300, "revoked", "city"),
+    (120, "superseded", "district"),
+)
+STATUSES = tuple(
+    Status(status)
+    for status in ("draft", "submitted", "accepted", "inspection_scheduled", "inspected",
+                   "rectification_requested", "rejected", "withdrawn", "returned")
+)  # fmt: skip
+
+
 def build_world() -> World:
+    """Every record made by the real operations, at the moments the figures need (`clock_at`)."""
     world = World()
     world.district_ids = {code: district(code).id for code in DISTRICTS}
     world.city = make_user(Role.CITY_BUREAU)
@@ -77,97 +122,68 @@ def build_world() -> World:
                     verified=(n % 5 != 0),
                     brand=brand,
                     name=HOSTILE_NAME if n == 1 else f"网点 {code}-{brand}-{copy}",
+                    created_at=days_ago(15 * (n % 7) + 1, hour=(n * 5) % 24),
                 )
-                outlet.created_at = days_ago(15 * (n % 7) + 1, hour=(n * 5) % 24)
                 world.outlets.append(outlet)
-    db.session.flush()
+    verified = [o for o in world.outlets if o.verified]
 
-    statuses = ("draft", "submitted", "accepted", "inspection_scheduled", "inspected",
-                "rectification_requested", "rejected", "withdrawn", "returned")  # fmt: skip
-    for n, outlet in enumerate(o for o in world.outlets if o.verified):
-        status = statuses[n % len(statuses)]
-        submitted = None if status == "draft" else days_ago(31 * (n % 5) + 2, hour=(n * 7) % 24)
-        level = "city" if n % 3 == 0 else "district"
-        application = make_application(
-            outlet, status=status, target_level=level, submitted_at=submitted, edition=edition
-        )
-        world.applications.append(application)
+    # Certificates in every state, first: their outlets apply again below.
+    for n, outlet in enumerate(verified[::2]):
+        days_left, state, level = CERTIFICATE_PLANS[n % len(CERTIFICATE_PLANS)]
+        months = edition.level(level).certificate_validity_months
+        certificate = certify(outlet, level, issued_on=add_months(today + timedelta(days=days_left), -months))
+        if state == "revoked":
+            with clock_at(days_ago(1)):
+                revoke_certificate(certificate, world.bureaus[outlet.district.code], "抽查不合格")
+        elif state == "superseded":
+            certify(outlet, level, issued_on=today - timedelta(days=20))
 
-    # Certificates in every state, on approved applications of their own.
-    certified_outlets = [o for o in world.outlets if o.verified][::2]
-    plans = [
-        # (days until expiry, stored state, level, issued days ago)
-        (200, "active", "district", 40),
-        (91, "active", "city", 70),
-        (90, "active", "district", 100),
-        (30, "active", "city", 130),
-        (0, "active", "district", 160),
-        (-1, "active", "district", 400),
-        (300, "revoked", "city", 10),
-        (120, "superseded", "district", 250),
-    ]
-    for n, outlet in enumerate(certified_outlets):
-        until, state, level, issued_ago = plans[n % len(plans)]
-        application = make_application(
-            outlet,
-            status="approved",
-            target_level=level,
-            submitted_at=days_ago(issued_ago + 20),
-            edition=edition,
-        )
-        world.applications.append(application)
-        certificate = Certificate(
-            number=f"WFKD-2025-{outlet.district.code}-{'S' if level == 'city' else 'Q'}-{n + 1:04d}",
-            application_id=application.id,
-            outlet_id=outlet.id,
-            district_id=outlet.district_id,
-            level=level,
-            score=Decimal("92.5"),
-            edition_id="shanghai-2025",
-            edition_hash="0" * 64,
-            issuing_bureau="测试局",
-            issued_on=today - timedelta(days=issued_ago),
-            valid_until=today + timedelta(days=until),
-            state=state,
-            revoked_at=days_ago(1) if state == "revoked" else None,
-            revoked_reason="抽查不合格" if state == "revoked" else None,
-        )
-        db.session.add(certificate)
-        world.certificates.append(certificate)
-    db.session.flush()
+    # Applications in every status but the final approval, submitted in many months.
+    answer_sets = {}  # inspection id -> the answer set it was given
+    for n, outlet in enumerate(verified):
+        status, level = STATUSES[n % len(STATUSES)], "city" if n % 3 == 0 else "district"
+        with clock_at(days_ago(31 * (n % 5) + 2, hour=(n * 7) % 24)):
+            if level == "city" and not holds_valid_district_certificate(outlet.id):
+                certify(outlet)  # only a district certificate holder applies for city level
+            if status in (Status.INSPECTED, Status.RECTIFICATION_REQUESTED):
+                application = make_application(outlet, status=Status.INSPECTION_SCHEDULED, target_level=level)
+                answers = ANSWER_SETS[len(answer_sets) % len(ANSWER_SETS)]
+                answer_sets[answer(application, "inspection", answers).id] = answers
+                advance(application, status)
+            else:
+                make_application(outlet, status=status, target_level=level)
+    # Never counted: an inspection not yet signed off (nor any self-assessment).
+    pending = db.session.scalar(
+        select(Application).where(Application.status == Status.INSPECTION_SCHEDULED.value).limit(1)
+    )
+    answer(pending, "inspection", ANSWER_SETS[1])
 
-    # Signed-off inspections on inspected / rectification / approved applications.
-    inspected = [
-        a for a in world.applications if a.status in ("inspected", "rectification_requested", "approved")
-    ]
-    for n, application in enumerate(inspected):
-        answers = ANSWER_SETS[n % len(ANSWER_SETS)]
-        inspection = answer(application, "inspection", answers, world.inspector)
-        inspection.signed_off_at = days_ago(3 * n + 1)
-        inspection.signed_off_by_id = world.inspector.id
-        inspection.final = Decimal("80.0") + n
-        inspection.total = inspection.final
-        inspection.level_reached = "district"
-        world.inspections.append((inspection, answers))
-    # Never counted: an inspection not yet signed off, and a self-assessment.
-    if inspected:
-        answer(inspected[0], "self", ANSWER_SETS[1], world.inspector)
-    pending = next(a for a in world.applications if a.status == "inspection_scheduled")
-    answer(pending, "inspection", ANSWER_SETS[1], world.inspector)
-    db.session.flush()
+    # Everything made on the way (certificates replaced, applications approved for them) counts.
+    world.applications = list(db.session.scalars(select(Application).order_by(Application.id)))
+    world.certificates = list(db.session.scalars(select(Certificate).order_by(Certificate.id)))
+    full_marks = {item.code: (best_value(item), True) for item in edition.items()}
+    signed = select(Assessment).where(Assessment.kind == "inspection", Assessment.signed_off_at.is_not(None))
+    for inspection in db.session.scalars(signed.order_by(Assessment.id)):
+        world.inspections.append((inspection, {**full_marks, **answer_sets.get(inspection.id, {})}))
     return world
 
 
-def answer(application, kind, answers, actor):
-    edition = pinned_edition(application.edition)
-    assessment = get_or_create_assessment(application, kind)
-    for code, (raw, _full) in answers.items():
-        not_applicable = isinstance(raw, dict)
-        save_answer(
-            assessment, edition, code, value=None if not_applicable else raw, not_applicable=not_applicable,
-            note=None, expected_version=0, actor=actor,
-        )  # fmt: skip
-    return assessment
+def answer(application, kind, answers):
+    """Save an answer set (code -> (value, full marks?)) as the assigned inspector; the other items
+    get full marks (with evidence where needed), as the checklist is completed."""
+    values = {code: value for code, (value, _full) in answers.items()}
+    return answer_checklist(application, kind, application.inspectors[0], values, attach=evidence_row)
+
+
+def shared_rows() -> World:
+    """The world of a test module, made once (see conftest.module_rows): its records as keys."""
+    return build_world().each(lambda record: (type(record), record.id))
+
+
+@pytest.fixture(name="world")
+def world_records(module_rows, ctx):
+    """The module's world, its records read in this test's session (what a test changes rolls back)."""
+    return module_rows[1].each(lambda key: db.session.get(*key))
 
 
 def bucket_of(certificate, today):

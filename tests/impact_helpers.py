@@ -5,15 +5,12 @@ from pathlib import Path
 
 import yaml
 
-from outlet_audit.certificates.operations import issue_certificate
-from outlet_audit.checklist.models import Answer
-from outlet_audit.checklist.service import get_or_create_assessment, value_to_json
-from outlet_audit.core.time import utcnow
+from outlet_audit.core.time import clock_at, today_in_shanghai, utcnow
 from outlet_audit.criteria.editions import active_edition
-from outlet_audit.extensions import db
 from outlet_audit.roles import Role
-from tests.factories import make_application, make_user
-from tests.workflow_helpers import best_value
+from outlet_audit.workflow.seeding import answer_checklist, worst_value
+from outlet_audit.workflow.states import Status
+from tests.factories import advance, certify, evidence_row, make_application, make_user
 
 SHANGHAI_PATH = Path(__file__).resolve().parents[1] / "criteria" / "shanghai-2025.yaml"
 SHANGHAI_TEXT = SHANGHAI_PATH.read_text(encoding="utf-8")
@@ -33,24 +30,22 @@ def draft_text(**replacements) -> str:
 
 
 def signed_inspection(outlet, failing=(), *, days_ago=10, signed=True):
-    """An inspection of shanghai-2025 with every scored item answered, the `failing` ones earning 0."""
-    edition = active_edition()
+    """An inspection of shanghai-2025 signed off `days_ago` days ago, every scored item answered with
+    full marks but the `failing` ones (no points). The outlet then withdrew that application, so it
+    may apply again (for more inspections or a certificate) and no certificate came of this one."""
     inspector = make_user(Role.INSPECTOR, district_code=outlet.district.code)
-    # decided (approved): an outlet has one open application at most, and here several inspections
-    application = make_application(outlet, status="approved", inspectors=[inspector])
-    inspection = get_or_create_assessment(application, "inspection")
-    for item in edition.items():
-        value = best_value(item)
-        if item.code in failing:
-            value = not item.answer.earns_on
-        db.session.add(Answer(assessment_id=inspection.id, item_code=item.code, value=value_to_json(value)))
-    if signed:
-        inspection.signed_off_at = utcnow() - timedelta(days=days_ago)
-        inspection.signed_off_by_id = inspector.id
-    db.session.flush()
+    edition = active_edition()
+    with clock_at(utcnow() - timedelta(days=days_ago)):
+        application = make_application(outlet, status=Status.INSPECTION_SCHEDULED, inspectors=[inspector])
+        answers = {code: worst_value(edition.item(code)) for code in failing}
+        inspection = answer_checklist(application, "inspection", inspector, answers, attach=evidence_row)
+        if signed:
+            advance(application, Status.INSPECTED)
+            advance(application, Status.WITHDRAWN)
     return inspection
 
 
 def holds_certificate(outlet):
-    approved = make_application(outlet, status="approved", target_level="district")
-    issue_certificate(approved, None)
+    """A valid district certificate from an application inspected a hundred days ago: its inspection
+    is not the outlet's latest when later ones are made within the last hundred days."""
+    certify(outlet, issued_on=today_in_shanghai() - timedelta(days=100))

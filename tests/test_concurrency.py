@@ -32,10 +32,11 @@ from outlet_audit.roles import Role
 from outlet_audit.scoring import score
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.operations import apply_transition, make_payload
+from outlet_audit.workflow.seeding import affirm_declarations
 from outlet_audit.workflow.states import Action, TransitionRefused
 from tests.conftest import fresh_database, make_test_app
 from tests.factories import make_application, make_outlet, make_user
-from tests.workflow_helpers import affirm_everything, answer_all, attach
+from tests.workflow_helpers import answer_all, attach
 
 pytestmark = pytest.mark.postgres_only
 THREADS = 8
@@ -54,7 +55,9 @@ def world(tmp_path_factory, tmp_path):
                 outlet,
                 status="inspection_scheduled",
                 inspectors=inspectors,
-                scheduled_for=today_in_shanghai() + timedelta(days=1),
+                inputs={
+                    Action.SCHEDULE_INSPECTION: {"scheduled_on": today_in_shanghai() + timedelta(days=1)}
+                },
             )
             get_or_create_assessment(scheduled, "inspection")
             submitted = make_application(make_outlet("FX"), status="submitted")
@@ -199,11 +202,13 @@ def race(tmp_path_factory, tmp_path):
                 make_outlet("FX"),
                 status="inspection_scheduled",
                 inspectors=inspectors,
-                scheduled_for=today_in_shanghai() + timedelta(days=1),
+                inputs={
+                    Action.SCHEDULE_INSPECTION: {"scheduled_on": today_in_shanghai() + timedelta(days=1)}
+                },
             )
             inspection = answer_all(inspected, "inspection", inspectors[0])
             draft = make_application(outlet)
-            affirm_everything(draft)
+            affirm_declarations(draft, outlet_users[0])
             own = answer_all(draft, "self", outlet_users[0])
             attach(draft, outlet_users[0])  # the commitment letter
             ids = SimpleNamespace(

@@ -27,6 +27,7 @@ from outlet_audit.dashboards.queries import Filters
 from outlet_audit.dashboards.snapshots import compute_figures, figures_to_json, snapshot_key
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
+from outlet_audit.workflow.states import Action
 from tests.conftest import fresh_database, make_test_app
 from tests.factories import make_application, make_outlet, make_user
 from tests.web.test_authorization_matrix import build_world
@@ -49,13 +50,16 @@ def seed_every_table() -> None:
         request_handover(crew.outlet_user, actor=leaving, close_account=True)
         start_enrolment(bureau)
         confirm_enrolment(bureau, pyotp.TOTP(bureau.totp_secret).now())  # recovery codes too
-        ready_to_submit(crew, status="returned", return_reasons="缺少承诺书盖章。")
+        ready_to_submit(crew, status="returned", inputs={Action.RETURN: {"reasons": "缺少承诺书盖章。"}})
         make_application(make_outlet("PD"), status="withdrawn")
+        rectify = {
+            "rectification_item_codes": frozenset({"3.1"}),
+            "rectification_deadline": today_in_shanghai() + timedelta(days=10),
+        }
         make_application(
             make_outlet("PD"),
             status="rectification_requested",
-            rectification_items=["3.1"],
-            rectification_deadline=today_in_shanghai() + timedelta(days=10),
+            inputs={Action.REQUEST_RECTIFICATION: rectify},
         )
         from outlet_audit.certificates.models import Certificate
 

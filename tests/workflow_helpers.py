@@ -1,37 +1,33 @@
 """Builders for the workflow web tests: the people of one district, files, complete answers.
 
-Files are made here in code. Answers go through `checklist.service.save_answer`, evidence rows
-are added directly (their bytes do not matter to the workflow), and statuses are set directly
-only to build a starting point; journeys go through the pages.
+Files are made here in code. Answers go through `checklist.service.save_answer` and statuses
+through the real transitions (`tests.factories.make_application`); item evidence and letters made
+only to be counted are rows (`attach`, `factories.evidence_row`). Journeys go through the pages.
 """
 
 import io
 import random
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 
 from PIL import Image
 from sqlalchemy import select
 
 from outlet_audit.certificates.models import Certificate
+from outlet_audit.certificates.operations import add_months
 from outlet_audit.checklist.kinds import AssessmentKind
-from outlet_audit.checklist.service import (
-    assessment_of,
-    get_or_create_assessment,
-    save_answer,
-    score_assessment,
-)
-from outlet_audit.core.time import today_in_shanghai, utcnow
-from outlet_audit.criteria.editions import pinned_edition
+from outlet_audit.checklist.service import assessment_of
+from outlet_audit.core.time import today_in_shanghai
+from outlet_audit.criteria.editions import active_edition, pinned_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
-from outlet_audit.scoring import Answer, evidence_required
 from outlet_audit.workflow.actions import ACTIONS
 from outlet_audit.workflow.models import Application
-from outlet_audit.workflow.states import Action
-from tests.factories import make_application, make_outlet, make_user
+from outlet_audit.workflow.seeding import answer_checklist, best_value, worst_value
+from outlet_audit.workflow.seeding import ready_to_submit as outlet_ready_to_submit
+from outlet_audit.workflow.states import Action, Status
+from tests.factories import cast_for, certify, evidence_row, make_application, make_outlet, make_user
 
 
 def jpeg_bytes(seed: int = 0) -> bytes:
@@ -123,73 +119,35 @@ def attach(application, user, purpose="commitment", **fields) -> Evidence:
     return evidence
 
 
-def best_value(item):
-    """The answer that earns the item's full points, as the engine's value."""
-    spec = item.answer
-    if spec.type == "yes_no":
-        return spec.earns_on
-    if spec.type == "choice":
-        return max(spec.options, key=lambda option: option.points).code
-    return Decimal(max(threshold.min for threshold in spec.thresholds))
-
-
-def worst_value(item):
-    spec = item.answer
-    if spec.type == "yes_no":
-        return not spec.earns_on
-    if spec.type == "choice":
-        return min(spec.options, key=lambda option: option.points).code
-    return Decimal(0)
-
-
 def answer_all(application, kind: str, user, *, short_of=(), skip=()) -> object:
-    """Answer every item of the assessment with full marks (worst for `short_of`), with evidence."""
+    """Answer every scored item through save_answer (worst for `short_of`, none for `skip`), with the
+    evidence each answer needs."""
     edition = pinned_edition(application.edition)
-    assessment = get_or_create_assessment(application, kind)
-    existing = {row.item_code: row.version for row in assessment.answers}
-    for item in edition.items():
-        if item.code in skip:
-            continue
-        value = worst_value(item) if item.code in short_of else best_value(item)
-        save_answer(
-            assessment,
-            edition,
-            item.code,
-            value=value,
-            not_applicable=False,
-            note=None,
-            expected_version=existing.get(item.code, 0),
-            actor=user,
-        )
-        if evidence_required(item, Answer(value)):
-            attach(application, user, purpose="item", assessment_id=assessment.id, item_code=item.code)
-    db.session.flush()
-    return assessment
-
-
-def affirm_everything(application) -> None:
-    edition = pinned_edition(application.edition)
-    application.eligibility = {declaration.code: True for declaration in edition.eligibility}
-    db.session.flush()
+    values = {
+        item.code: worst_value(item) if item.code in short_of else best_value(item)
+        for item in edition.items()
+        if item.code not in skip
+    }
+    return answer_checklist(application, kind, user, values, complete=False, attach=evidence_row)
 
 
 def ready_to_submit(crew: Crew, **fields) -> Application:
-    """A draft with every declaration affirmed, a complete self-assessment and the letter attached."""
+    """An application (a draft unless `status` says) with every declaration affirmed, a complete
+    self-assessment and the letter attached: all the outlet does before submitting."""
     application = make_application(crew.outlet, **fields)
-    affirm_everything(application)
-    answer_all(application, "self", crew.outlet_user)
-    attach(application, crew.outlet_user)
+    outlet_ready_to_submit(application, crew.outlet_user, evidence_row)
     return application
 
 
-def sign_off_inspection(application, inspector, *, short_of=()) -> object:
-    """A complete, scored and signed-off inspection, as the sign-off transition leaves it."""
-    inspection = answer_all(application, "inspection", inspector, short_of=short_of)
-    score_assessment(inspection, pinned_edition(application.edition), application.outlet_id)
-    inspection.signed_off_at = utcnow()
-    inspection.signed_off_by_id = inspector.id
-    db.session.flush()
-    return inspection
+def application_in(crew: Crew, status, **fields) -> Application:
+    """An application of the crew's outlet brought to `status` by the real transitions, inspected by
+    `crew.inspector`. Awaiting city confirmation: a city-level one, the outlet certified at district
+    level first (as the criteria require of a city-level applicant)."""
+    fields.setdefault("inspectors", [crew.inspector])
+    if Status(status) == Status.AWAITING_CITY_CONFIRMATION:
+        certify(crew.outlet, "district", cast=cast_for(crew.outlet, fields["inspectors"]))
+        fields["target_level"] = "city"
+    return make_application(crew.outlet, status=status, **fields)
 
 
 def action_request(application, action: str, **fields) -> tuple[str, dict]:
@@ -220,23 +178,9 @@ def reload(application) -> Application:
     return db.session.scalar(select(Application).where(Application.id == application.id))
 
 
-def give_certificate(outlet, level="district", *, valid_days=300, state="active") -> Certificate:
-    application = make_application(outlet, status="approved", target_level=level)
-    today = today_in_shanghai()
-    certificate = Certificate(
-        number=f"WFKD-2025-FX-{'S' if level == 'city' else 'Q'}-{application.id:04d}",
-        application_id=application.id,
-        outlet_id=outlet.id,
-        district_id=outlet.district_id,
-        level=level,
-        score=90,
-        edition_id="shanghai-2025",
-        edition_hash="0" * 64,
-        issuing_bureau="奉贤区邮政管理局",
-        issued_on=today - timedelta(days=30),
-        valid_until=today + timedelta(days=valid_days),
-        state=state,
+def give_certificate(outlet, level="district", *, valid_days=300) -> Certificate:
+    """A certificate issued to `outlet` so that it is valid for `valid_days` more days (expired if < 0)."""
+    months = active_edition().level(level).certificate_validity_months
+    return certify(
+        outlet, level, issued_on=add_months(today_in_shanghai() + timedelta(days=valid_days), -months)
     )
-    db.session.add(certificate)
-    db.session.flush()
-    return certificate

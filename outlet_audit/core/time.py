@@ -1,15 +1,36 @@
 """Time in one convention: the database holds naive UTC; pages show Asia/Shanghai via Flask-Babel."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
+# Set only by `clock_at`: seeding (demo data, tests) makes a history by running the real operations
+# at past moments, so every time they write (and every default) reads as that moment.
+_clock_at: ContextVar[datetime | None] = ContextVar("clock_at", default=None)
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    moment = _clock_at.get()
+    return moment if moment is not None else datetime.now(UTC).replace(tzinfo=None)
 
 
 def today_in_shanghai() -> date:
     """The calendar date for deadlines and certificate validity, which follow Shanghai's day."""
+    moment = _clock_at.get()
+    if moment is not None:
+        return moment.replace(tzinfo=UTC).astimezone(SHANGHAI).date()
     return datetime.now(SHANGHAI).date()
+
+
+@contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    """Inside the block the clock reads `moment` (naive UTC): operations run then as on that day."""
+    token = _clock_at.set(moment)
+    try:
+        yield
+    finally:
+        _clock_at.reset(token)

@@ -13,6 +13,7 @@ from outlet_audit.checklist.service import get_or_create_assessment
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import active_edition
 from outlet_audit.extensions import db
+from outlet_audit.workflow.states import Action
 from tests.browser.conftest import sign_in
 from tests.browser.journey_steps import answer_item
 from tests.factories import make_application, make_outlet
@@ -32,7 +33,7 @@ def inspection(live_server):
             make_outlet("FX", name="奉贤金汇中通网点"),
             status="inspection_scheduled",
             inspectors=[inspector],
-            scheduled_for=today_in_shanghai() + timedelta(days=1),
+            inputs={Action.SCHEDULE_INSPECTION: {"scheduled_on": today_in_shanghai() + timedelta(days=1)}},
         )
         assessment = get_or_create_assessment(application, "inspection")
         db.session.commit()

@@ -39,6 +39,7 @@ from outlet_audit.roles import Role
 from outlet_audit.scoring import score
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.operations import apply_transition, make_payload
+from outlet_audit.workflow.seeding import affirm_declarations
 from outlet_audit.workflow.states import Action
 from tests.checklist_helpers import (
     Inspection,
@@ -51,7 +52,7 @@ from tests.checklist_helpers import (
     signature_png_data_url,
 )
 from tests.factories import login, make_application, make_outlet, make_user
-from tests.workflow_helpers import affirm_everything, answer_all, best_value, worst_value
+from tests.workflow_helpers import answer_all, best_value, worst_value
 from tests.workflow_helpers import attach as attach_letter
 
 JSON = {"Accept": "application/json"}
@@ -80,7 +81,7 @@ def ready_to_submit():
     outlet = make_outlet("FX")
     user = make_user(Role.OUTLET, outlet=outlet)
     application = make_application(outlet)
-    affirm_everything(application)
+    affirm_declarations(application, user)
     own = answer_all(application, "self", user)
     attach_letter(application, user)
     score_assessment(own, pinned_edition(application.edition), outlet.id)

@@ -9,7 +9,7 @@ import pytest
 
 from outlet_audit.audit.events import EVENT_TYPES, Kind
 from outlet_audit.audit.operations import record
-from outlet_audit.core.time import utcnow
+from outlet_audit.core.time import clock_at, utcnow
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from tests.conftest import counted_statements
@@ -27,7 +27,8 @@ def place(ctx):
     outlet_user = make_user(Role.OUTLET, outlet=outlet, display_name="王网点")
     bureau = make_user(Role.DISTRICT_BUREAU, district_code="FX", display_name="奉贤局审核员")
     inspector = make_user(Role.INSPECTOR, district_code="FX", display_name="顾检查")
-    application = make_application(outlet, status="inspection_scheduled", inspectors=[inspector])
+    with clock_at(utcnow() - timedelta(days=4)):  # before every event the tests write
+        application = make_application(outlet, status="inspection_scheduled", inspectors=[inspector])
     return outlet, outlet_user, bureau, inspector, application
 
 
@@ -279,27 +280,30 @@ def test_newest_first_by_day_and_each_inspection_round_folded(client, place):
         )
     markup = section(client, f"/applications/{application.id}", "zh_CN", bureau)
     days = re.findall(r'<h3 class="timeline-date"><time datetime="([\d-]+)">', markup)
-    assert days == sorted(days, reverse=True) and len(days) == 3
+    assert days == sorted(days, reverse=True) and len(days) == 3 + 1  # and the day it was made
     text = seen(markup)
     second, reopened, first = (
         text.index(s)
         for s in ("第2轮现场检查：保存2项回答", "重新开启了现场检查", "检查员 现场检查：保存2项回答")
     )
     assert second < reopened < first  # newest first
-    assert text.count("查看每项变更") == 2
+    written_days = markup.split('<h3 class="timeline-date">')[1:4]  # the fourth: the application made
+    assert seen("".join(written_days)).count("查看每项变更") == 2
     assert "理由： 第 1.2 项需复查。" in text
 
 
 def test_the_filter_offers_the_kinds_present_and_marks_every_entry(client, place):
     outlet, outlet_user, bureau, _inspector, application = place
+    entry = re.compile(r'<li class="timeline-(?:entry|step)" data-kind="([\w ]+)">')
+    made = len(entry.findall(section(client, f"/outlets/{outlet.id}", "zh_CN", bureau)))  # the application's
     profile_events(outlet, outlet_user, bureau, application)
     markup = section(client, f"/outlets/{outlet.id}", "zh_CN", bureau)
     offered = re.findall(
         r'<input type="radio" class="btn-check" name="history-kind" id="[\w-]+" value="(\w+)"', markup
     )
     assert offered == ["all", Kind.DECISIONS, Kind.ANSWERS, Kind.EVIDENCE, Kind.PROFILE]  # no accounts here
-    entries = re.findall(r'<li class="timeline-(?:entry|step)" data-kind="([\w ]+)">', markup)
-    assert len(entries) == 11 and set(" ".join(entries).split()) <= set(Kind)
+    entries = entry.findall(markup)
+    assert len(entries) == made + 11 and set(" ".join(entries).split()) <= set(Kind)
 
 
 def test_what_people_typed_is_escaped_into_the_sentences(client, place):

@@ -32,19 +32,17 @@ from sqlalchemy import select
 from outlet_audit import create_app
 from outlet_audit.accounts.invitations import create_invitation
 from outlet_audit.accounts.models import User
-from outlet_audit.certificates.operations import issue_certificate
+from outlet_audit.certificates.models import Certificate
 from outlet_audit.checklist.attachments import attach_item_evidence
-from outlet_audit.checklist.service import get_or_create_assessment, save_answer, score_assessment
-from outlet_audit.core.time import utcnow
+from outlet_audit.checklist.service import get_or_create_assessment, save_answer
 from outlet_audit.criteria.editions import pinned_edition
-from outlet_audit.evidence.operations import store_upload
+from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from outlet_audit.notifications.models import Notification
 from outlet_audit.roles import Role
-from tests.checklist_helpers import pdf, photo
+from tests.checklist_helpers import photo
 from tests.conftest import connection_bound_session
-from tests.factories import make_application, make_outlet, make_user
-from tests.workflow_helpers import answer_all
+from tests.factories import advance, cast_for, make_application, make_outlet, make_user
 
 ANONYMOUS = "anonymous"
 CALLERS = (ANONYMOUS, Role.OUTLET, Role.INSPECTOR, Role.DISTRICT_BUREAU, Role.CITY_BUREAU, Role.ADMIN)
@@ -315,40 +313,42 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
 # --- the world ------------------------------------------------------------------------------
 
 
-def build_target(district_code: str, inspector: User, bureau: User, seed: int) -> SimpleNamespace:
+def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNamespace:
     """One outlet with its staff, an application in inspection and an approved one with its certificate."""
     outlet = make_outlet(district_code)
     outlet_user = make_user(Role.OUTLET, outlet=outlet)
-    done = make_application(outlet, status="approved", inspectors=[inspector])
-    answer_all(done, "self", outlet_user)
-    signed = answer_all(done, "inspection", inspector)
+    people = cast_for(outlet, [inspector], bureau=bureau)
+    done = make_application(outlet, status="inspection_scheduled", cast=people)
+    signed = get_or_create_assessment(done, "inspection")
     edition = pinned_edition(done.edition)
     done_photo = attach_item_evidence(
         signed, done, edition, "1.1", photo((64, 48), colour="blue"), "done.jpg", inspector
     )
-    score_assessment(signed, edition, outlet.id)
-    signed.signed_off_at, signed.signed_off_by_id = utcnow(), inspector.id
-    certificate = issue_certificate(done, bureau)
+    advance(done, "approved", cast=people)  # signed off, approved, certified
+    certificate = db.session.scalar(select(Certificate).where(Certificate.application_id == done.id))
 
-    open_ = make_application(outlet, status="inspection_scheduled", inspectors=[inspector])
-    self_assessment = get_or_create_assessment(open_, "self")
+    open_ = make_application(outlet, status="inspection_scheduled", cast=people)
+    self_assessment = get_or_create_assessment(open_, "self")  # submitted with the application
     inspection = get_or_create_assessment(open_, "inspection")
-    for assessment, user in ((self_assessment, outlet_user), (inspection, inspector)):
-        save_answer(
-            assessment, edition, "1.1", value=True, not_applicable=False, note=None,
-            expected_version=0, actor=user,
-        )  # fmt: skip
-    colours = ("red", "green", "yellow", "purple")
-    self_photo = attach_item_evidence(
-        self_assessment, open_, edition, "1.1", photo((64, 48), colour=colours[seed]), "self.jpg", outlet_user
+    save_answer(
+        inspection,
+        edition,
+        "1.1",
+        value=True,
+        not_applicable=False,
+        note=None,
+        expected_version=0,
+        actor=inspector,
+    )
+    self_photo = db.session.scalar(
+        select(Evidence).where(Evidence.assessment_id == self_assessment.id, Evidence.item_code == "1.1")
     )
     inspection_photo = attach_item_evidence(
         inspection, open_, edition, "1.1", photo((64, 48), colour="orange"), "site.jpg", inspector
     )
-    letter = store_upload(
-        pdf(), "letter.pdf", outlet_id=outlet.id, actor=outlet_user, purpose="commitment",
-        application_id=open_.id,
-    )  # fmt: skip
+    letter = db.session.scalar(
+        select(Evidence).where(Evidence.application_id == open_.id, Evidence.purpose == "commitment")
+    )
     invitation = create_invitation(outlet, actor=bureau, for_manager=True).invitation
     return SimpleNamespace(
         outlet=outlet,
@@ -373,9 +373,9 @@ def build_world() -> SimpleNamespace:
     qp_bureau = make_user(Role.DISTRICT_BUREAU, district_code="QP")
     inspector = make_user(Role.INSPECTOR, district_code="FX")
     targets = {
-        "own": build_target("FX", inspector, fx_bureau, 0),
-        "neighbour": build_target("FX", make_user(Role.INSPECTOR, district_code="FX"), fx_bureau, 1),
-        "foreign": build_target("QP", make_user(Role.INSPECTOR, district_code="QP"), qp_bureau, 2),
+        "own": build_target("FX", inspector, fx_bureau),
+        "neighbour": build_target("FX", make_user(Role.INSPECTOR, district_code="FX"), fx_bureau),
+        "foreign": build_target("QP", make_user(Role.INSPECTOR, district_code="QP"), qp_bureau),
     }
     users = {
         Role.OUTLET: targets["own"].outlet_user,

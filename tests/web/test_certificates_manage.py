@@ -8,16 +8,16 @@ from sqlalchemy import select
 
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.certificates.models import Certificate
-from outlet_audit.certificates.operations import RevocationRefused, issue_certificate, revoke_certificate
+from outlet_audit.certificates.operations import RevocationRefused, revoke_certificate
 from outlet_audit.certificates.queries import state_condition
 from outlet_audit.certificates.state import CertificateState, certificate_state
 from outlet_audit.certificates.views import RENEWAL_ENDPOINT
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.notifications.models import Notification
 from outlet_audit.roles import Role
-from tests.certificate_helpers import answer_inspection, decide, make_certified, sign_off
+from tests.certificate_helpers import make_certified
 from tests.conftest import counted_statements
-from tests.factories import login, make_application, make_outlet, make_user
+from tests.factories import certify, login, make_outlet, make_user
 
 
 def long_ago(days: int):
@@ -32,10 +32,7 @@ def four_states(ctx, db_session):
     revoked = make_certified(name="奉贤撤销网点")
     revoke_certificate(revoked.certificate, revoked.bureau, "复查发现使用不可降解胶带")
     superseded = make_certified(name="奉贤被替代网点")
-    city_application = make_application(superseded.outlet, status="approved", target_level="city")
-    answer_inspection(city_application, superseded.inspector)
-    issue_certificate(city_application, superseded.bureau, issued_on=today_in_shanghai())
-    db_session.flush()
+    certify(superseded.outlet, "city", cast=superseded.cast)
     qingpu = make_certified(name="青浦有效网点", district_code="QP")
     return {
         "valid": valid,
@@ -250,11 +247,7 @@ def test_renew_button_links_to_a_new_application_for_a_valid_certificate(app, cl
 def test_a_city_certificate_supersedes_the_district_one(ctx, db_session):
     certified = make_certified()
     district_certificate = certified.certificate
-    application = make_application(certified.outlet, status="approved", target_level="city")
-    inspection = answer_inspection(application, certified.inspector)
-    sign_off(application, inspection, certified.inspector)
-    decide(application, certified.bureau, action="confirm_city_level")
-    city = issue_certificate(application, certified.bureau, issued_on=today_in_shanghai())
+    city = certify(certified.outlet, "city", cast=certified.cast)
     assert city.level == "city" and city.number.split("-")[3] == "S"
     assert district_certificate.state == "superseded" and district_certificate.superseded_by_id == city.id
     assert city.issuing_bureau == "上海市邮政管理局"
@@ -269,9 +262,7 @@ def test_a_city_certificate_supersedes_the_district_one(ctx, db_session):
 
 def test_a_renewal_supersedes_the_certificate_it_renews(ctx):
     certified = make_certified(issued_on=long_ago(700))
-    renewal = make_application(certified.outlet, status="approved", renewal_of_id=certified.certificate.id)
-    answer_inspection(renewal, certified.inspector)
-    new = issue_certificate(renewal, certified.bureau, issued_on=today_in_shanghai())
+    new = certify(certified.outlet, cast=certified.cast, renewal_of=certified.certificate)
     assert certified.certificate.state == "superseded" and certified.certificate.superseded_by_id == new.id
     assert new.valid_until > certified.certificate.valid_until
 

@@ -12,7 +12,8 @@ from outlet_audit.pdf.fonts import format_date_zh
 from outlet_audit.reports.data import report_data
 from outlet_audit.reports.report_pdf import MAX_THUMBNAILS_PER_ITEM
 from outlet_audit.roles import Role
-from tests.certificate_helpers import image_count, make_certified, pdf_text
+from outlet_audit.workflow.seeding import NOT_APPLICABLE
+from tests.certificate_helpers import distinct_images, make_certified, make_inspected, pdf_text
 from tests.factories import login, make_application, make_outlet, make_user
 from tests.pdf_helpers import pixel_spread, render_pages
 
@@ -23,6 +24,7 @@ PDF_MIME = "application/pdf"
 @pytest.fixture
 def certified(ctx):
     return make_certified(
+        issued_on=date(2025, 3, 18),  # inspected on 11 March, approved on the 18th
         name="奉贤南桥顺丰营业部",
         address="奉贤区南桥镇百齐路 288 号",
         brand="顺丰",
@@ -169,13 +171,18 @@ def test_report_shows_at_most_four_photos_per_item_and_the_signature(ctx, certif
     items = {item.code: item for section in data.sections for item in section.items}
     assert len(items["1.1"].thumbnails) == MAX_THUMBNAILS_PER_ITEM
     assert len(items["3.2"].thumbnails) == 1
-    assert items["1.2"].thumbnails == ()
+    assert len(items["1.2"].thumbnails) == 1  # the one photo the item needs
     assert data.sign_off.signature_png and data.sign_off.names == ("王建国",)
 
 
 def test_report_pdf_embeds_the_photos_and_signature(client, certified):
+    data = report_data(certified.application, get_or_create_assessment(certified.application, "inspection"))
+    thumbnails = [
+        picture for section in data.sections for item in section.items for picture in item.thumbnails
+    ]
+    assert len(thumbnails) > MAX_THUMBNAILS_PER_ITEM + 1  # 1.1's, 3.2's and one of each other item's
     login(client, certified.bureau)
-    assert image_count(get_pdf(client, report_url(certified))) == MAX_THUMBNAILS_PER_ITEM + 1 + 1
+    assert distinct_images(get_pdf(client, report_url(certified))) == len(set(thumbnails)) + 1  # + signature
 
 
 def test_report_in_english_uses_english_labels(client, certified):
@@ -194,18 +201,18 @@ def test_report_in_english_uses_english_labels(client, certified):
 
 
 def test_report_lists_veto_findings_and_why_a_level_was_not_reached(client, ctx):
-    certified = make_certified(
+    inspected = make_inspected(
         level="city",
-        answers={**_full_marks(), "1.3": False, "2.1": {"not_applicable": True}},
+        answers={**_full_marks(), "1.3": False, "2.1": NOT_APPLICABLE},
         notes={"1.3": "库房发现普通塑料胶带"},
     )
-    login(client, certified.bureau)
-    text = pdf_text(get_pdf(client, report_url(certified)))
+    login(client, inspected.bureau)
+    text = pdf_text(get_pdf(client, report_url(inspected)))
     assert "1.3不使用不可降解塑料胶带:库房发现普通塑料胶带" in text
     assert "未达到任何等级" in text
     assert "未达到区级的原因" in text and "未达到市级的原因" in text
     client.post("/language", data={"locale": "en"})
-    english = pdf_text(get_pdf(client, report_url(certified)))
+    english = pdf_text(get_pdf(client, report_url(inspected)))
     assert "1.3Nonon-degradableplastictape:库房发现普通塑料胶带" in english
     assert "vetofailed:1.3" in english  # the engine's reasons, translated for the reader
 
@@ -213,7 +220,7 @@ def test_report_lists_veto_findings_and_why_a_level_was_not_reached(client, ctx)
 def test_report_of_an_unsigned_inspection_says_so(client, ctx):
     outlet = make_outlet("FX")
     bureau = make_user(Role.DISTRICT_BUREAU, district_code="FX")
-    application = make_application(outlet, status="inspection_scheduled", scheduled_for=date(2025, 3, 11))
+    application = make_application(outlet, status="inspection_scheduled")
     get_or_create_assessment(application, "inspection")
     login(client, bureau)
     text = pdf_text(get_pdf(client, f"/reports/{application.id}/inspection-report.pdf"))
@@ -273,8 +280,8 @@ def _full_marks():
 
 
 def test_certificate_of_an_old_year_still_prints(client, ctx):
-    certified = make_certified(issued_on=date(2024, 12, 31))
+    certified = make_certified(issued_on=date(2025, 12, 31))
     login(client, certified.outlet_user)
     text = pdf_text(get_pdf(client, certificate_url(certified)))
-    assert re.search(r"WFKD-2024-FX-Q-\d{4}", text)
-    assert format_date_zh(date(2024, 12, 31) + timedelta(days=0)) in text
+    assert re.search(r"WFKD-2025-FX-Q-\d{4}", text)
+    assert format_date_zh(date(2025, 12, 31) + timedelta(days=0)) in text

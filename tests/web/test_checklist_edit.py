@@ -15,7 +15,12 @@ from outlet_audit.roles import Role
 from outlet_audit.scoring import Answer, score
 from tests.checklist_helpers import Inspection, attach, best_value, form_text, full_form, pudong_edition
 from tests.conftest import counted_statements
-from tests.factories import login, make_application, make_outlet, make_user
+from tests.factories import advance, login, make_application, make_outlet, make_user
+
+
+def answer_version(assessment, code: str) -> int:
+    """The item's answer version; 0 when it has none."""
+    return next((row.version for row in answer_rows(assessment) if row.item_code == code), 0)
 
 
 def page_of(client, url):
@@ -127,7 +132,11 @@ def test_plain_form_post_saves_every_changed_item_and_redirects(client, ctx, db_
     assert stored["1.1"] == Answer(True) and stored["1.4"] == Answer(None, True)
     assert stored["2.1"] == Answer(Decimal(95)) and stored["5.2"] == Answer(Decimal(2))
     assert {row.item_code: row.note for row in answer_rows(inspection.assessment)}["2.1"] == "抽查 120 件"
-    saved = db_session.scalars(select(AuditEvent.field).where(AuditEvent.action == "answer_saved")).all()
+    saved = db_session.scalars(
+        select(AuditEvent.field).where(
+            AuditEvent.action == "answer_saved", AuditEvent.field.startswith("inspection:")
+        )
+    ).all()
     assert len(saved) == len(edition.items())
 
 
@@ -245,24 +254,47 @@ def test_bureau_reads_but_cannot_change(client, ctx):
 
 
 @pytest.mark.usefixtures("english_ui")
-@pytest.mark.parametrize("status", ["accepted", "inspected", "rectification_requested", "approved"])
-def test_the_inspector_cannot_change_the_checklist_at_other_stages(client, ctx, status):
-    inspection = Inspection(status=status)
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        ("withdrawn", "can be changed only while the inspection is scheduled"),  # withdrawn before the visit
+        ("inspected", "signed off and locked"),
+        ("rectification_requested", "signed off and locked"),
+        ("approved", "signed off and locked"),
+    ],
+)
+def test_the_inspector_cannot_change_the_checklist_at_other_stages(client, ctx, status, reason):
+    inspection = Inspection()
+    advance(inspection.application, status)
+    version = inspection.version("1.1")
     login(client, inspection.inspector)
     page = page_of(client, inspection.edit_url)
-    assert "can be changed only while the inspection is scheduled" in page
+    assert reason in page
     response = client.post(
-        inspection.edit_url, data=full_form(inspection.edition, {"1.1": "yes"}), follow_redirects=True
+        inspection.edit_url,
+        data=full_form(inspection.edition, {"1.1": "no"}, versions={"1.1": version}),
+        follow_redirects=True,
     )
-    assert "can be changed only while the inspection is scheduled" in response.get_data(as_text=True)
-    assert answer_rows(inspection.assessment) == []
+    assert reason in response.get_data(as_text=True)
+    assert inspection.version("1.1") == version
+
+
+def test_no_inspector_reaches_the_checklist_before_one_is_assigned(client, ctx):
+    application = make_application(make_outlet("FX"), status="accepted")
+    assessment = get_or_create_assessment(application, "inspection")
+    login(client, make_user(Role.INSPECTOR, district_code="FX"))
+    assert client.get(f"/checklist/{assessment.id}").status_code == 404
 
 
 def test_the_inspector_edits_again_while_a_rectification_is_verified(client, ctx):
     inspection = Inspection(status="rectification_submitted")
+    edition = inspection.edition
+    # The whole checklist was answered (full marks) before the sign-off; the page posts it all back.
+    answers = {item.code: form_text(item, best_value(item)) for item in edition.items()}
+    versions = {item.code: inspection.version(item.code) for item in edition.items()}
     login(client, inspection.inspector)
-    response = client.post(inspection.edit_url, data=full_form(inspection.edition, {"1.1": "yes"}))
-    assert response.status_code == 302 and inspection.version("1.1") == 1
+    response = client.post(inspection.edit_url, data=full_form(edition, {**answers, "1.1": "no"}, versions))
+    assert response.status_code == 302 and inspection.version("1.1") == versions["1.1"] + 1
 
 
 # --- the outlet's self-assessment -----------------------------------------------------------------
@@ -285,8 +317,10 @@ def test_the_outlet_fills_in_its_self_assessment_while_draft_or_returned(client,
     assessment = get_or_create_assessment(application, "self")
     from outlet_audit.criteria.editions import pinned_edition
 
-    client.post(url, data=full_form(pinned_edition(application.edition), {"1.1": "yes"}))
-    assert bool(answer_rows(assessment)) is editable
+    version = answer_version(assessment, "1.1")  # answered before a submission, none in a new draft
+    form = full_form(pinned_edition(application.edition), {"1.1": "no"}, versions={"1.1": version})
+    client.post(url, data=form)
+    assert (answer_version(assessment, "1.1") == version + 1) is editable
 
 
 def test_other_people_only_read_the_self_assessment(client, ctx):
@@ -294,6 +328,7 @@ def test_other_people_only_read_the_self_assessment(client, ctx):
     inspector = make_user(Role.INSPECTOR, district_code="FX")
     application = make_application(outlet_user.outlet, status="inspection_scheduled", inspectors=[inspector])
     assessment = get_or_create_assessment(application, "self")
+    before = answer_version(assessment, "1.1")
     for reader, expected in [
         (inspector, 200),
         (make_user(Role.DISTRICT_BUREAU, district_code="FX"), 200),
@@ -307,7 +342,7 @@ def test_other_people_only_read_the_self_assessment(client, ctx):
                 f"/checklist/{assessment.id}/items/1.1", json={"value": "yes", "expected_version": 0}
             )
             assert response.status_code == 403 and response.get_json()["status"] == "forbidden"
-    assert answer_rows(assessment) == []
+    assert answer_version(assessment, "1.1") == before
 
 
 def test_the_self_assessment_shortcut_does_not_create_it_for_the_bureau(client, ctx):

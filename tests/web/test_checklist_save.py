@@ -265,10 +265,11 @@ def test_a_later_save_of_the_same_item_builds_on_the_returned_version(client, in
 
 def test_a_save_after_sign_off_is_refused_as_locked(client, ctx):
     inspection = Inspection(status="inspected")
+    signed = stored(inspection)
     login(client, inspection.inspector)
-    status, body = save(client, inspection, "1.1", "yes", 0)
+    status, body = save(client, inspection, "1.1", "no", inspection.version("1.1"))
     assert status == 409 and body["status"] == "locked" and body["message"]
-    assert stored(inspection) == {}
+    assert stored(inspection) == signed
 
 
 @pytest.mark.parametrize("role", [Role.DISTRICT_BUREAU, Role.CITY_BUREAU])

@@ -20,7 +20,12 @@ from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from tests.checklist_helpers import pudong_edition
 from tests.conftest import counted_statements
-from tests.dashboard_helpers import build_world, number, tile
+from tests.dashboard_helpers import (  # shared_rows: the module's world; world_records: its fixture
+    number,
+    shared_rows,  # noqa: F401
+    tile,
+    world_records,  # noqa: F401
+)
 from tests.factories import login, make_outlet, make_user
 from tests.web.test_dashboard import assert_page_shows, dashboard, expected
 
@@ -30,11 +35,6 @@ SECONDS = 300
 @pytest.fixture
 def snapshots_on(app, monkeypatch):
     monkeypatch.setitem(app.config, "DASHBOARD_SNAPSHOT_SECONDS", SECONDS)
-
-
-@pytest.fixture
-def world(ctx):
-    return build_world()
 
 
 def registered(html: str) -> int:

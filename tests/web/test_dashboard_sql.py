@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from outlet_audit.core.time import clock_at
 from outlet_audit.dashboards.queries import Filters, applications_by_status, monthly_trend
 from outlet_audit.dashboards.sql import shanghai_year_month, utc_end_of, utc_start_of, year_month
 from outlet_audit.extensions import db
@@ -31,6 +32,12 @@ def test_shanghai_days_as_utc_bounds():
     assert utc_end_of(date(2025, 4, 30)) == datetime(2025, 4, 30, 16, 0)
 
 
+def submitted_at(moment: datetime, status: str = "submitted"):
+    """An application of a Fengxian outlet submitted at `moment` (naive UTC)."""
+    with clock_at(moment):
+        return make_application(make_outlet("FX"), status=status)
+
+
 @pytest.mark.parametrize(
     ("stored_utc", "month"),
     [
@@ -40,25 +47,21 @@ def test_shanghai_days_as_utc_bounds():
     ],
 )
 def test_shanghai_year_month_on_the_database(db_session, stored_utc, month):
-    application = make_application(make_outlet(), status="submitted", submitted_at=stored_utc)
+    application = submitted_at(stored_utc)
 
     stmt = select(shanghai_year_month(Application.submitted_at)).where(Application.id == application.id)
     assert db.session.scalar(stmt) == month
 
 
 def test_plain_year_month_of_a_date_on_the_database(db_session):
-    application = make_application(make_outlet(), status="submitted", submitted_at=datetime(2025, 7, 9, 1, 0))
+    application = submitted_at(datetime(2025, 7, 9, 1, 0))
     stmt = select(year_month(Application.submitted_at)).where(Application.id == application.id)
     assert db.session.scalar(stmt) == "2025-07"
 
 
 def test_trend_and_date_range_follow_shanghai_days(db_session):
-    late_march = make_application(
-        make_outlet("FX"), status="submitted", submitted_at=datetime(2025, 3, 31, 15, 30)
-    )
-    first_april = make_application(
-        make_outlet("FX"), status="accepted", submitted_at=datetime(2025, 3, 31, 16, 30)
-    )
+    late_march = submitted_at(datetime(2025, 3, 31, 15, 30))
+    first_april = submitted_at(datetime(2025, 3, 31, 16, 30), status="accepted")
     f = Filters(
         today=date(2025, 6, 1),
         district_id=district("FX").id,

@@ -67,8 +67,14 @@ def evidence_count(db_session) -> int:
     return db_session.scalar(select(func.count(Evidence.id)))
 
 
+def held(application) -> int:
+    """Bytes the application holds already (its letter and files from before the inspection)."""
+    return operations.live_bytes(application_id=application.id)
+
+
 def test_an_application_holds_at_most_its_quota_whoever_uploads(app, monkeypatch, inspection, stored_size):
-    set_bounds(app, monkeypatch, application=int(2.5 * stored_size))
+    limit = held(inspection.application) + int(2.5 * stored_size)
+    set_bounds(app, monkeypatch, application=limit)
     attach(inspection, "1.1", PHOTOS[0])
     attach(inspection, "1.1", PHOTOS[1], actor=inspection.second_inspector)
 
@@ -76,11 +82,11 @@ def test_an_application_holds_at_most_its_quota_whoever_uploads(app, monkeypatch
         attach(inspection, "1.2", PHOTOS[2])
 
     assert refused.value.message.template == operations.APPLICATION_QUOTA_REACHED
-    assert operations.live_bytes(application_id=inspection.application.id) <= 2.5 * stored_size
+    assert operations.live_bytes(application_id=inspection.application.id) <= limit
 
 
 def test_deleting_evidence_makes_room_in_the_application_again(app, monkeypatch, inspection, stored_size):
-    set_bounds(app, monkeypatch, application=int(1.5 * stored_size))
+    set_bounds(app, monkeypatch, application=held(inspection.application) + int(1.5 * stored_size))
     first = attach(inspection, "1.1", PHOTOS[0])
     with pytest.raises(UploadRefused):
         attach(inspection, "1.1", PHOTOS[1])
@@ -93,10 +99,13 @@ def test_deleting_evidence_makes_room_in_the_application_again(app, monkeypatch,
 def test_an_outlet_account_keeps_at_most_its_quota_across_its_applications(
     app, monkeypatch, ctx, stored_size, db_session
 ):
-    set_bounds(app, monkeypatch, application=10 * stored_size, account=int(1.5 * stored_size))
     account = make_user(Role.OUTLET)
     earlier = make_application(account.outlet, status="approved")
     current = make_application(account.outlet, status="draft")
+    used = operations.live_bytes(account=account)  # the letter and the self-assessment's files
+    set_bounds(
+        app, monkeypatch, application=held(earlier) + 10 * stored_size, account=used + int(1.5 * stored_size)
+    )
     store_upload(PHOTOS[0], "a.jpg", outlet_id=account.outlet_id, actor=account, application_id=earlier.id)
     before = evidence_count(db_session)
 
@@ -112,7 +121,12 @@ def test_an_outlet_account_keeps_at_most_its_quota_across_its_applications(
 def test_staff_accounts_are_bounded_by_the_application_not_by_an_account_quota(
     app, monkeypatch, inspection, stored_size
 ):
-    set_bounds(app, monkeypatch, application=10 * stored_size, account=int(1.5 * stored_size))
+    set_bounds(
+        app,
+        monkeypatch,
+        application=held(inspection.application) + 10 * stored_size,
+        account=int(1.5 * stored_size),
+    )
 
     for data in PHOTOS[:3]:
         attach(inspection, "1.1", data)
@@ -122,8 +136,14 @@ def test_uploading_and_deleting_in_a_loop_is_bounded_by_the_day(
     app, monkeypatch, client, inspection, stored_size, db_session, fresh_day
 ):
     """The audit's 42 MB in 5 s: every upload counts against the day, also when deleted at once."""
-    set_bounds(app, monkeypatch, application=10 * stored_size, day=int(3.5 * stored_size))
+    set_bounds(
+        app,
+        monkeypatch,
+        application=held(inspection.application) + 10 * stored_size,
+        day=int(3.5 * stored_size),
+    )
     fresh_day(inspection.inspector)
+    before = evidence_count(db_session)
     login(client, inspection.inspector)
     statuses = []
     for data in PHOTOS:
@@ -136,7 +156,7 @@ def test_uploading_and_deleting_in_a_loop_is_bounded_by_the_day(
     assert statuses == [200, 200, 200, 422, 422]
     assert response.get_json()["status"] == "refused"
     assert "一天内上传的文件已达系统上限" in response.get_json()["message"]  # Chinese, the default UI
-    assert evidence_count(db_session) == 0
+    assert evidence_count(db_session) == before
     # Another account's day is its own.
     fresh_day(inspection.second_inspector)
     assert attach(inspection, "1.1", PHOTOS[0], actor=inspection.second_inspector).id
@@ -145,7 +165,7 @@ def test_uploading_and_deleting_in_a_loop_is_bounded_by_the_day(
 def test_a_refusal_reaches_a_json_client_as_json_and_a_form_as_a_message(
     app, monkeypatch, client, inspection, stored_size
 ):
-    set_bounds(app, monkeypatch, application=stored_size // 2)
+    set_bounds(app, monkeypatch, application=held(inspection.application) + stored_size // 2)
     login(client, inspection.inspector)
 
     response = upload(client, inspection, PHOTOS[0], headers=JSON)

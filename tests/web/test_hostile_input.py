@@ -33,12 +33,14 @@ from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
 from outlet_audit.roles import Role
 from outlet_audit.workflow.models import Application
+from outlet_audit.workflow.seeding import affirm_declarations
+from outlet_audit.workflow.states import Action
 from tests.certificate_helpers import pdf_text
 from tests.checklist_helpers import SVG_WITH_SCRIPT, bomb_png, pdf, photo
 from tests.conftest import connection_bound_session
 from tests.factories import PASSWORD, district, login, make_application, make_outlet, make_user
 from tests.web.test_outlet_profile import profile_data
-from tests.workflow_helpers import affirm_everything, answer_all, attach, make_crew
+from tests.workflow_helpers import answer_all, attach, make_crew
 
 MULTIPART = "multipart/form-data"
 
@@ -233,7 +235,7 @@ def walk_through(walk: Walk) -> None:
     def prepare():
         application = db.session.get(Application, ids.application)
         outlet_user = db.session.scalar(select(User).where(User.username == "hx-outlet"))
-        affirm_everything(application)
+        affirm_declarations(application, outlet_user)
         self_assessment = answer_all(application, "self", outlet_user)
         ids.self = self_assessment.id
         ids.edition_items = [item.code for item in pinned_edition(application.edition).items()]
@@ -494,21 +496,24 @@ def crew(ctx):
 @pytest.fixture
 def draft(crew, db_session):
     application = make_application(crew.outlet)
-    affirm_everything(application)
+    affirm_declarations(application, crew.outlet_user)
     return application
+
+
+def rectify_3_1() -> dict:
+    """The bureau's request: item 3.1 to rectify within ten days."""
+    request = {
+        "rectification_item_codes": frozenset({"3.1"}),
+        "rectification_deadline": today_in_shanghai() + timedelta(days=10),
+    }
+    return {Action.REQUEST_RECTIFICATION: request}
 
 
 @pytest.fixture
 def asked_to_rectify(crew, db_session):
-    application = make_application(
-        crew.outlet,
-        status="rectification_requested",
-        inspectors=[crew.inspector],
-        rectification_items=["3.1"],
-        rectification_deadline=today_in_shanghai() + timedelta(days=10),
+    return make_application(
+        crew.outlet, status="rectification_requested", inspectors=[crew.inspector], inputs=rectify_3_1()
     )
-    answer_all(application, "inspection", crew.inspector)
-    return application
 
 
 def evidence_count(db_session, application) -> int:
@@ -575,13 +580,8 @@ def both(crew, draft, db_session):
     """The crew's draft, and at the other Fengxian outlet a rectification to answer."""
     other_outlet = db_session.get(Outlet, crew.other_outlet_user.outlet_id)
     application = make_application(
-        other_outlet,
-        status="rectification_requested",
-        inspectors=[crew.inspector],
-        rectification_items=["3.1"],
-        rectification_deadline=today_in_shanghai() + timedelta(days=10),
+        other_outlet, status="rectification_requested", inspectors=[crew.inspector], inputs=rectify_3_1()
     )
-    answer_all(application, "inspection", crew.inspector)
     on_site = make_application(make_outlet("FX"), status="inspection_scheduled", inspectors=[crew.inspector])
     answer_all(on_site, "inspection", crew.inspector)
     return SimpleNamespace(draft=draft, rectification=application, on_site=on_site)
@@ -869,7 +869,12 @@ def test_text_holding_nul_is_refused_with_400_not_a_server_error(client, crew, d
         json={"value": "yes", "not_applicable": False, "note": "a\u0000b", "expected_version": 0},
     )
     assert saved.status_code == 400
-    assert db_session.scalar(select(func.count()).select_from(Answer)) == 0
+    assert (
+        db_session.scalar(
+            select(func.count()).select_from(Answer).where(Answer.assessment_id == inspection.id)
+        )
+        == 0
+    )
 
 
 # --- mail headers ---------------------------------------------------------------------------
@@ -911,7 +916,7 @@ def test_line_breaks_in_names_or_addresses_never_break_an_action_that_sends_mail
         crew.bureau.email = bureau_email
         crew.outlet.name = outlet_name
         application = make_application(crew.outlet)
-        affirm_everything(application)
+        affirm_declarations(application, crew.outlet_user)
         answer_all(application, "self", crew.outlet_user)
         attach(application, crew.outlet_user)
         db_session.flush()
@@ -947,8 +952,8 @@ def searchable(ctx, db_session):
     crew = make_crew()
     for name in ("甲网点", "乙网点"):
         outlet = make_outlet("FX", name=name)
-        make_application(outlet, status="submitted")
         give_certificate(outlet)
+        make_application(outlet, status="submitted")
     db_session.flush()
     return crew
 
@@ -1036,7 +1041,10 @@ def test_json_nested_too_deep_is_a_400_json_error(client, crew, on_site, db_sess
         f"/checklist/{on_site.id}/items/1.1", data="[" * depth + "]" * depth, content_type="application/json"
     )
     assert response.status_code == 400 and response.get_json()["status"] == "bad_request"
-    assert db_session.scalar(select(func.count()).select_from(Answer)) == 0
+    assert (
+        db_session.scalar(select(func.count()).select_from(Answer).where(Answer.assessment_id == on_site.id))
+        == 0
+    )
 
 
 # --- numbers and dates in query strings -----------------------------------------------------------

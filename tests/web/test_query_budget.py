@@ -23,20 +23,18 @@ from sqlalchemy import select
 
 from outlet_audit.access import public
 from outlet_audit.audit.operations import record
-from outlet_audit.certificates.operations import issue_certificate
-from outlet_audit.checklist.models import Answer
-from outlet_audit.checklist.service import get_or_create_assessment, value_to_json
-from outlet_audit.core.time import utcnow
-from outlet_audit.criteria.editions import active_edition
-from outlet_audit.evidence.models import Evidence
+from outlet_audit.checklist.service import get_or_create_assessment
+from outlet_audit.criteria.editions import active_edition, pinned_edition
 from outlet_audit.evidence.operations import store_upload
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District, Outlet
 from outlet_audit.roles import Role
+from outlet_audit.workflow.seeding import answer_checklist, best_value
 from tests.conftest import counted_statements, make_test_app
-from tests.factories import login, make_application, make_outlet, make_user
+from tests.factories import advance, certify, evidence_row, login, make_application, make_outlet, make_user
 
-SMALL, LARGE = 5, 50
+# LARGE spills the queue onto a second page; a statement run once a record shows as LARGE - SMALL more.
+SMALL, LARGE = 5, 25
 DRAFT_PATH = Path(__file__).resolve().parents[2] / "criteria" / "shanghai-2025.yaml"
 
 # Pages listed below whose endpoints have not landed yet. The lead empties this set; a page
@@ -70,81 +68,46 @@ def same_request(endpoint: str, **values):
 
 
 def submitted_applications(size: int, district_code: str = "FX", status: str = "submitted") -> list:
-    return [
-        make_application(make_outlet(district_code), status=status, submitted_at=utcnow())
-        for _ in range(size)
-    ]
+    return [make_application(make_outlet(district_code), status=status) for _ in range(size)]
 
 
 def certified_outlets(size: int, district_code: str = "FX") -> list:
-    certificates = []
-    for _ in range(size):
-        application = make_application(make_outlet(district_code), status="approved", submitted_at=utcnow())
-        certificates.append(issue_certificate(application, None))
-    db.session.flush()
-    return certificates
+    return [certify(make_outlet(district_code)) for _ in range(size)]
 
 
-def inspection_with_evidence(inspector, size: int, *, status: str, signed_off: bool, files: bool):
-    """An inspection of `status`, every item answered, `size` photos spread over the items."""
-    application = make_application(make_outlet("FX"), status=status, inspectors=[inspector])
+def inspection_with_evidence(inspector, size: int, *, status: str, files: bool, authors=()):
+    """An application in `status` whose inspection has every item answered (bonus items too) by
+    `authors` in turn (default the inspector), and `size` photos spread over the items."""
+    authors = list(authors) or [inspector]
+    application = make_application(make_outlet("FX"), status="inspection_scheduled", inspectors=[inspector])
     inspection = get_or_create_assessment(application, "inspection")
-    edition = active_edition()
+    edition = pinned_edition(application.edition)
     items = [*edition.items(), *edition.bonus_items()]
-    for item in items:
-        db.session.add(
-            Answer(
-                assessment_id=inspection.id,
-                item_code=item.code,
-                value=_valid_value(item),
-                updated_by_id=inspector.id,
-            )
-        )
     for n in range(size):
         code = items[n % len(items)].code
+        uploader = authors[-1 - n % len(authors)]
         if files:
             store_upload(
                 _jpeg(n),
                 f"photo-{n}.jpg",
                 outlet_id=application.outlet_id,
-                actor=inspector,
+                actor=uploader,
                 application_id=application.id,
                 assessment_id=inspection.id,
                 item_code=code,
             )
         else:
-            db.session.add(_evidence_row(application, inspection, code, inspector, n))
-    if signed_off:
-        inspection.signed_off_at, inspection.signed_off_by_id = utcnow(), inspector.id
-    db.session.flush()
+            evidence_row(inspection, application, edition.item(code), uploader)
+    for n, item in enumerate(items):
+        answer_checklist(
+            application,
+            "inspection",
+            authors[n % len(authors)],
+            {item.code: best_value(item)},
+            complete=False,
+        )
+    advance(application, status)  # the sign-off gives the items still without a file one each
     return application, inspection
-
-
-def _valid_value(item) -> str:
-    kind = item.answer.type
-    value = {"yes_no": True, "percentage": 96, "number": 2}.get(kind)
-    if kind == "choice":
-        value = item.answer.options[0].code
-    return value_to_json(value)
-
-
-def _evidence_row(application, inspection, code, uploader, n) -> Evidence:
-    sha = f"{application.id:032d}{n:032d}"
-    return Evidence(
-        outlet_id=application.outlet_id,
-        application_id=application.id,
-        assessment_id=inspection.id,
-        item_code=code,
-        purpose="item",
-        kind="photo",
-        mime_type="image/jpeg",
-        filename=f"p{n}.jpg",
-        size_bytes=1000,
-        original_sha256=sha,
-        stored_sha256=sha,
-        thumbnail_sha256=sha,
-        uploaded_by_id=uploader.id,
-    )
 
 
 def _jpeg(n: int) -> bytes:
@@ -177,8 +140,7 @@ def application_queue(_user, size):
 
 
 def application_detail(user, size):
-    application = make_application(make_outlet("FX"), status="inspected", submitted_at=utcnow())
-    get_or_create_assessment(application, "inspection")
+    application = make_application(make_outlet("FX"), status="inspected")
     for n in range(size):
         record(
             "transition",
@@ -196,24 +158,17 @@ def application_detail(user, size):
 
 
 def checklist_page(user, size):
-    _application, inspection = inspection_with_evidence(
-        user, size, status="inspection_scheduled", signed_off=False, files=False
-    )
     # Answers and files by up to `size` people: the page names each one, in one query for all.
     people = [user, *(make_user(Role.INSPECTOR, district_code="FX") for _ in range(size - 1))]
-    answers = db.session.scalars(select(Answer).where(Answer.assessment_id == inspection.id))
-    for n, answer in enumerate(answers):
-        answer.updated_by_id = people[n % size].id
-    files = db.session.scalars(select(Evidence).where(Evidence.assessment_id == inspection.id))
-    for n, evidence in enumerate(files):
-        evidence.uploaded_by_id = people[-1 - n % size].id
-    db.session.flush()
+    _application, inspection = inspection_with_evidence(
+        user, size, status="inspection_scheduled", files=False, authors=people
+    )
     return same_request("checklist.edit", assessment_id=inspection.id)
 
 
 def answer_save(user, size):
     _application, inspection = inspection_with_evidence(
-        user, size, status="inspection_scheduled", signed_off=False, files=False
+        user, size, status="inspection_scheduled", files=False
     )
     item = next(i for i in active_edition().items() if i.answer.type == "yes_no")
     versions = itertools.count(1)
@@ -235,9 +190,7 @@ def certificate_pdf(_user, size):
 
 def inspection_report(_user, size):
     inspector = make_user(Role.INSPECTOR, district_code="FX")
-    application, _inspection = inspection_with_evidence(
-        inspector, size, status="inspected", signed_off=True, files=True
-    )
+    application, _inspection = inspection_with_evidence(inspector, size, status="inspected", files=True)
     return same_request("reports.inspection_report", application_id=application.id)
 
 
@@ -266,7 +219,7 @@ def draft_impact(_user, size):
     """A draft edition checked against `size` outlets' signed inspections (read in batches)."""
     inspector = make_user(Role.INSPECTOR, district_code="FX")
     for _ in range(size):
-        inspection_with_evidence(inspector, 0, status="approved", signed_off=True, files=False)
+        inspection_with_evidence(inspector, 0, status="approved", files=False)
     text = DRAFT_PATH.read_text(encoding="utf-8").replace("id: shanghai-2025", "id: shanghai-2026", 1)
 
     def next_upload():

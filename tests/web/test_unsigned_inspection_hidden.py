@@ -17,15 +17,14 @@ from outlet_audit.access import rule_for_endpoint
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.audit.queries import application_timeline, outlet_timeline
 from outlet_audit.checklist.attachments import ELSEWHERE, attach_item_evidence, attach_signature, reuse_map
-from outlet_audit.checklist.service import get_or_create_assessment, save_answer, score_assessment
-from outlet_audit.core.time import utcnow
+from outlet_audit.checklist.service import get_or_create_assessment, score_assessment
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from outlet_audit.workflow.operations import apply_transition, make_payload
 from outlet_audit.workflow.states import Action
 from tests.certificate_helpers import pdf_text
 from tests.checklist_helpers import Inspection, attach, photo, signature_png_data_url
-from tests.factories import login, make_user
+from tests.factories import advance, cast_for, login, make_outlet, make_user
 from tests.workflow_helpers import give_certificate
 
 NOTE = (
@@ -57,20 +56,22 @@ class World:
     """
 
     def __init__(self):
-        self.inspection = inspection = Inspection()
+        outlet = make_outlet("FX")
+        self.certificate = give_certificate(outlet)
+        self.inspection = inspection = Inspection(outlet=outlet, status="draft")
         self.application = inspection.application
         self.outlet_user = inspection.outlet_user
         self.city = make_user(Role.CITY_BUREAU)
-        self.certificate = give_certificate(inspection.outlet)
         self.self_assessment = get_or_create_assessment(self.application, "self")
-        save_answer(
-            self.self_assessment, inspection.edition, "1.1", value=True, not_applicable=False, note=None,
-            expected_version=0, actor=self.outlet_user,
-        )  # fmt: skip
         self.self_photo = attach_item_evidence(
             self.self_assessment, self.application, inspection.edition, "1.1", photo((64, 48), colour="red"),
             "self.jpg", self.outlet_user,
         )  # fmt: skip
+        # Submitted (the rest of the self-assessment answered in full), accepted, and scheduled.
+        people = cast_for(
+            outlet, [inspection.inspector, inspection.second_inspector], bureau=inspection.bureau
+        )
+        advance(self.application, "inspection_scheduled", cast=people)
         inspection.save("1.1", True)
         inspection.save("1.2", False, note=NOTE)
         self.site_photo = attach(inspection, "1.2", photo((64, 48), colour="orange"), filename=FILENAME)
@@ -86,10 +87,7 @@ class World:
         assert self.site_photo.filename == FILENAME and inspection.assessment.final is not None
 
     def sign_off(self):
-        self.inspection.assessment.signed_off_at = utcnow()
-        self.inspection.assessment.signed_off_by_id = self.inspection.inspector.id
-        self.application.status = "inspected"
-        db.session.flush()
+        self.inspection.sign_off()
 
     def reopen(self):
         apply_transition(
@@ -228,7 +226,7 @@ def test_the_application_page_keeps_the_running_score_from_the_outlet(client, wo
     login(client, world.outlet_user)
     page = client.get(f"/applications/{world.application.id}").get_data(as_text=True)
     tiles = re.findall(r'class="score-figure[^"]*">([^<]*)<', page)
-    assert tiles == ["—", "—"], tiles  # no self-assessment submitted; the inspection withheld
+    assert tiles == [str(world.self_assessment.final), "—"], tiles  # the inspection withheld
     assert "shown once the inspection is signed off" in page
     assert f"/checklist/applications/{world.application.id}/result" not in page
     world.sign_off()
@@ -275,7 +273,11 @@ def test_the_timelines_leave_the_inspection_out_in_the_query_itself(world):
     finally:
         sa.event.remove(AuditEvent, "load", on_load)
     texts = " ".join(f"{e.what} {e.new} " + " ".join(f"{d.what} {d.new}" for d in e.details) for e in entries)
-    assert NOTE not in texts and FILENAME not in texts and "Inspection" not in texts
+    assert NOTE not in texts and FILENAME not in texts
+    told = [f"{e.what} {e.new}" for e in entries] + [f"{d.what} {d.new}" for e in entries for d in e.details]
+    assert not [
+        text for text in told if "Inspection" in text and "scheduled the on-site inspection" not in text
+    ]
     assert "answered self-assessment item 1.1" in texts and "self.jpg" in texts  # the rest is still told
     assert FILENAME in " ".join(str(step.new) for e in bureau for step in (e, *e.details))
 

@@ -3,6 +3,7 @@
 import html
 import io
 import re
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -10,12 +11,13 @@ from sqlalchemy import func, select
 
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.checklist.models import Assessment
+from outlet_audit.core.time import clock_at, today_in_shanghai
 from outlet_audit.criteria.editions import active_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.workflow.models import Application
-from tests.factories import login, make_application, make_outlet
+from outlet_audit.workflow.seeding import affirm_declarations
+from tests.factories import login, make_application, make_outlet, shanghai_moment
 from tests.workflow_helpers import (
-    affirm_everything,
     answer_all,
     attach,
     give_certificate,
@@ -64,10 +66,18 @@ def test_an_outlet_has_at_most_one_open_application(client, crew, db_session):
 
 
 def test_the_database_refuses_a_second_open_application(crew, db_session):
-    make_application(crew.outlet, status="submitted")
     make_application(crew.outlet, status="rejected")  # final ones do not count
+    submitted = make_application(crew.outlet, status="submitted")
+    # A row written past create_application's own check, as a second tab's could have been.
+    second = Application(
+        outlet_id=crew.outlet.id,
+        district_id=submitted.district_id,
+        edition_pk=submitted.edition_pk,
+        target_level="district",
+        status="draft",
+    )
     with pytest.raises(sa.exc.IntegrityError), db_session.begin_nested():
-        make_application(crew.outlet, status="draft")
+        db_session.add(second)
 
 
 def test_a_new_application_is_allowed_once_the_last_is_final(client, crew, db_session):
@@ -203,6 +213,8 @@ def test_a_refused_upload_says_why(client, crew, db_session):
 
 def test_the_letter_cannot_be_replaced_after_submission(client, crew, db_session):
     application = make_application(crew.outlet, status="submitted")
+    files = select(func.count()).select_from(Evidence)
+    before = db_session.scalar(files)
     login(client, crew.outlet_user)
     response = client.post(
         f"/applications/{application.id}/commitment",
@@ -211,7 +223,7 @@ def test_the_letter_cannot_be_replaced_after_submission(client, crew, db_session
     )
     assert response.status_code == 422
     assert "can no longer be changed" in response.get_data(as_text=True)
-    assert db_session.scalar(select(func.count()).select_from(Evidence)) == 0
+    assert db_session.scalar(files) == before
 
 
 def test_submitting_an_empty_draft_lists_exactly_what_is_missing(client, crew):
@@ -230,7 +242,7 @@ def test_submitting_an_empty_draft_lists_exactly_what_is_missing(client, crew):
 
 def test_submitting_lists_each_self_assessment_gap(client, crew):
     application = make_application(crew.outlet)
-    affirm_everything(application)
+    affirm_declarations(application, crew.outlet_user)
     answer_all(application, "self", crew.outlet_user, skip=("1.2", "4.3"))
     login(client, crew.outlet_user)
     response = client.post(f"/applications/{application.id}/transition", data={"action": "submit"})
@@ -246,7 +258,7 @@ def test_submitting_lists_each_self_assessment_gap(client, crew):
 def test_the_refusal_names_what_is_missing_in_the_readers_language(client, crew, db_session):
     """The state machine's submission guard lists the gaps; each is translated where it is shown."""
     application = make_application(crew.outlet)
-    affirm_everything(application)
+    affirm_declarations(application, crew.outlet_user)
     answer_all(application, "self", crew.outlet_user, skip=("1.2",))
     crew.outlet_user.locale = "zh_CN"
     db_session.flush()
@@ -273,7 +285,9 @@ def test_a_complete_draft_is_submitted_and_its_self_assessment_scored(client, cr
 
 
 def test_a_city_draft_whose_certificate_lapsed_cannot_be_submitted(client, crew):
-    application = ready_to_submit(crew, target_level="city")
+    give_certificate(crew.outlet, valid_days=-1)  # lapsed yesterday
+    with clock_at(shanghai_moment(today_in_shanghai() - timedelta(days=5))):  # while it was valid
+        application = ready_to_submit(crew, target_level="city")
     login(client, crew.outlet_user)
     response = client.post(f"/applications/{application.id}/transition", data={"action": "submit"})
     assert response.status_code == 422

@@ -6,6 +6,7 @@ from outlet_audit.accounts.models import User
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.outlets.models import Outlet
+from outlet_audit.workflow.invariants import broken_invariants
 from outlet_audit.workflow.models import Application
 
 
@@ -38,6 +39,7 @@ def test_demo_applications_cover_the_stages(app, db_session, tmp_path, monkeypat
     changed = db_session.scalar(select(Outlet).where(Outlet.pending_changes.is_not(None)))
     assert changed.permit_number == "SH-KD-2020-3321" and changed.pending_changes == {"manager": "李敏、周强"}
 
+    assert broken_invariants(db_session) == {}  # every row one the operations would write
     assert runner.invoke(args=["demo", "load"]).exit_code == 0  # a second load adds nothing
     assert len(db_session.scalars(select(Application.id)).all()) == len(rows)
     assert db_session.scalar(select(User.username).where(User.username == "outlet5")) == "outlet5"

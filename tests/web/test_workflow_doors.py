@@ -16,7 +16,7 @@ from outlet_audit.roles import Role
 from outlet_audit.workflow.actions import ACTIONS, DOOR_ATTRIBUTE, actions_through
 from outlet_audit.workflow.states import TRANSITIONS, Action, Status
 from tests.factories import login, make_application
-from tests.workflow_helpers import answer_all, make_crew, reload, sign_off_inspection
+from tests.workflow_helpers import answer_all, make_crew, reload
 
 PACKAGE = Path(outlet_audit.__file__).parent
 
@@ -89,7 +89,6 @@ def test_the_sign_off_cannot_be_posted_to_the_application_page(client, crew, db_
 
 def test_the_reopening_cannot_be_posted_to_the_application_page(client, crew):
     application = make_application(crew.outlet, status="inspected", inspectors=[crew.inspector])
-    sign_off_inspection(application, crew.inspector)
     login(client, crew.bureau)
     response = client.post(
         f"/applications/{application.id}/transition",
@@ -122,7 +121,6 @@ def test_the_sign_off_door_asks_the_state_machine_for_the_confirmation(client, c
 def test_the_reopen_door_keeps_the_reason_and_gives_the_form_back(client, crew, reason, refusal):
     """One rule for the reason, whatever the door: required and at most `states.MAX_TEXT` long."""
     application = make_application(crew.outlet, status="inspected", inspectors=[crew.inspector])
-    sign_off_inspection(application, crew.inspector)
     login(client, crew.bureau)
     response = client.post(f"/checklist/applications/{application.id}/reopen", data={"reason": reason})
     assert response.status_code == 422
@@ -134,7 +132,6 @@ def test_the_reopen_door_keeps_the_reason_and_gives_the_form_back(client, crew, 
 
 def test_the_application_page_links_to_the_doors_on_other_pages(client, crew):
     application = make_application(crew.outlet, status="inspected", inspectors=[crew.inspector])
-    sign_off_inspection(application, crew.inspector)
     login(client, crew.by_role(Role.DISTRICT_BUREAU))
     page = client.get(f"/applications/{application.id}").get_data(as_text=True)
     assert (

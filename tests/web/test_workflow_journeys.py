@@ -16,10 +16,10 @@ from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.notifications.models import Notification
 from outlet_audit.workflow.models import Application
+from outlet_audit.workflow.seeding import affirm_declarations
 from tests.factories import login
 from tests.workflow_helpers import (
     action_request,
-    affirm_everything,
     answer_all,
     attach,
     give_certificate,
@@ -240,7 +240,12 @@ def test_city_level_waits_for_the_city_bureau(client, crew, db_session):
     answer_all(application, "inspection", crew.inspector)
     application = act(client, application, "sign_off")
     assert (
-        db_session.scalar(select(Assessment.level_reached).where(Assessment.kind == "inspection")) == "city"
+        db_session.scalar(
+            select(Assessment.level_reached).where(
+                Assessment.application_id == application.id, Assessment.kind == "inspection"
+            )
+        )
+        == "city"
     )
 
     login(client, crew.bureau)
@@ -307,7 +312,7 @@ def test_the_self_assessment_draft_is_kept_between_visits(client, crew, db_sessi
     login(client, crew.outlet_user)
     client.post("/applications/new", data={"target_level": "district"})
     application = db_session.scalar(select(Application).where(Application.outlet_id == crew.outlet.id))
-    affirm_everything(application)
+    affirm_declarations(application, crew.outlet_user)
     answer_all(application, "self", crew.outlet_user, skip=("6.1",))
     page = html.unescape(client.get(f"/applications/{application.id}").get_data(as_text=True))
     assert (

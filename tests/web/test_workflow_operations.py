@@ -3,16 +3,18 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from outlet_audit.audit.models import AuditEvent
+from outlet_audit.certificates.models import Certificate
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.notifications.models import Notification
 from outlet_audit.roles import Role
 from outlet_audit.workflow.operations import apply_transition, make_payload
+from outlet_audit.workflow.seeding import affirm_declarations
 from outlet_audit.workflow.states import Action, Level, TransitionRefused
 from tests.factories import make_application, make_outlet, make_user
-from tests.workflow_helpers import affirm_everything, answer_all, attach, give_certificate
+from tests.workflow_helpers import answer_all, attach, give_certificate
 
 
 @pytest.fixture
@@ -34,7 +36,7 @@ def test_happy_path_to_approval_is_audited_and_notified(people, db_session):
     missing = [message.template for message in refused.value.message.params["missing"]]
     assert "The signed commitment letter is not uploaded." in missing
     assert "The self-assessment has not been started." in missing
-    affirm_everything(application)
+    affirm_declarations(application, outlet_user)
     answer_all(application, "self", outlet_user)
     attach(application, outlet_user)
     apply_transition(application, Action.SUBMIT, outlet_user, make_payload())
@@ -67,17 +69,20 @@ def test_happy_path_to_approval_is_audited_and_notified(people, db_session):
 
 def test_refused_transition_changes_nothing(people, db_session):
     application = make_application(people["outlet"].outlet, status="submitted")
+    trail = select(func.count()).select_from(AuditEvent).where(AuditEvent.application_id == application.id)
+    before = db_session.scalar(trail)
     with pytest.raises(TransitionRefused):
         apply_transition(application, Action.ACCEPT, people["inspector"], make_payload())
     assert application.status == "submitted"
-    assert db_session.scalar(select(AuditEvent).where(AuditEvent.application_id == application.id)) is None
+    assert db_session.scalar(trail) == before
 
 
 def test_a_valid_city_certificate_counts_as_holding_district_status(people, db_session):
     from outlet_audit.checklist.service import holds_valid_district_certificate
 
     outlet = people["outlet"].outlet
-    make_application(outlet, status="approved", target_level="city")  # approved, but no certificate yet
     assert not holds_valid_district_certificate(outlet.id)
-    give_certificate(outlet, "city", valid_days=700)
+    city = give_certificate(outlet, "city", valid_days=700)
+    district = db_session.scalar(select(Certificate).where(Certificate.superseded_by_id == city.id))
+    assert district.level == "district"  # the city certificate replaced it
     assert holds_valid_district_certificate(outlet.id)  # a city holder may renew at city level

@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from outlet_audit.core.time import today_in_shanghai
-from tests.factories import district, login, make_application, make_outlet
+from outlet_audit.core.time import clock_at, today_in_shanghai
+from outlet_audit.workflow.states import Action
+from tests.factories import certify, district, login, make_application, make_outlet
 from tests.workflow_helpers import make_crew
 
 
@@ -22,20 +23,32 @@ def listed(page: str) -> set[str]:
 
 
 def app_for(
-    name, *, district="FX", status="submitted", submitted_at=None, brand="顺丰", permit=None, **fields
+    name,
+    *,
+    district="FX",
+    status="submitted",
+    submitted_at=None,
+    brand="顺丰",
+    permit=None,
+    scheduled_for=None,
+    **fields,
 ):
+    """An application of a new outlet, made (and submitted) at `submitted_at` (naive UTC)."""
     outlet_fields = {"name": name, "brand": brand}
     if permit:
         outlet_fields["permit_number"] = permit
     outlet = make_outlet(district, **outlet_fields)
-    return make_application(
-        outlet, status=status, submitted_at=submitted_at or datetime(2025, 5, 10, 2), **fields
-    )
+    if scheduled_for:
+        fields["inputs"] = {Action.SCHEDULE_INSPECTION: {"scheduled_on": scheduled_for}}
+    with clock_at(submitted_at or datetime(2025, 5, 10, 2)):
+        if fields.get("target_level") == "city":
+            certify(outlet)  # only a district certificate holder applies for city level
+        return make_application(outlet, status=status, **fields)
 
 
 def test_the_district_bureau_sees_only_its_district_and_never_drafts(client, crew):
     app_for("奉贤甲")
-    app_for("奉贤草稿", status="draft", submitted_at=None)
+    app_for("奉贤草稿", status="draft")
     app_for("青浦乙", district="QP")
     login(client, crew.bureau)
     assert listed(client.get("/applications/queue").get_data(as_text=True)) == {"奉贤甲"}

@@ -5,7 +5,9 @@ import re
 import pytest
 
 from outlet_audit.roles import Role
-from tests.factories import login, make_application
+from outlet_audit.workflow.seeding import take
+from outlet_audit.workflow.states import Action
+from tests.factories import cast_for, login, make_application
 from tests.workflow_helpers import make_crew, reload
 
 MISSING = 987654
@@ -39,7 +41,7 @@ OUTSIDERS = ["other_outlet_user", "other_bureau", "other_inspector", "foreign_in
 
 @pytest.mark.parametrize("outsider", OUTSIDERS)
 def test_outsiders_get_the_same_404_as_for_a_missing_application(client, crew, outsider):
-    application = make_application(crew.outlet, status="draft", inspectors=[crew.inspector])
+    application = make_application(crew.outlet, status="draft")
     user = getattr(crew, outsider)
     login(client, user)
     for (method, url, data), (_m, missing_url, _d) in zip(
@@ -68,8 +70,7 @@ def test_an_inspector_loses_sight_when_unassigned(client, crew, db_session):
     application = make_application(crew.outlet, status="inspection_scheduled", inspectors=[crew.inspector])
     login(client, crew.inspector)
     assert client.get(f"/applications/{application.id}").status_code == 200
-    application.inspectors = [crew.second_inspector]
-    db_session.flush()
+    take(application, Action.RESCHEDULE_INSPECTION, cast_for(crew.outlet, [crew.second_inspector]))
     assert client.get(f"/applications/{application.id}").status_code == 404
 
 

@@ -1,0 +1,202 @@
+"""The rules only the operations hold (outlet_audit.workflow.invariants), over data they made.
+
+Applications in every status, rectified, reopened, declined by the city and confirmed, certificates
+issued, revoked, superseded and renewed: all through workflow.seeding with real uploads, so every
+row is one an operation wrote. Each rule is also shown to catch what it is about, on a copy of that
+data changed behind the operations' back. tests/test_bench_seed.py runs the same rules over the
+benchmark's bulk load.
+"""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, insert, select, update
+
+from outlet_audit.accounts.models import User
+from outlet_audit.audit.models import AuditEvent
+from outlet_audit.certificates.models import Certificate
+from outlet_audit.certificates.operations import revoke_certificate
+from outlet_audit.checklist.models import Answer, Assessment
+from outlet_audit.core.time import clock_at, today_in_shanghai
+from outlet_audit.evidence.models import Evidence
+from outlet_audit.extensions import db
+from outlet_audit.roles import Role
+from outlet_audit.workflow.invariants import INVARIANTS, broken_invariants
+from outlet_audit.workflow.models import Application, inspection_assignments
+from outlet_audit.workflow.seeding import upload_evidence
+from outlet_audit.workflow.states import Action, Status
+from tests.factories import (
+    advance,
+    cast_for,
+    certify,
+    make_application,
+    make_outlet,
+    make_user,
+    shanghai_moment,
+)
+
+
+def made(outlet, status, **fields):
+    """Made with real uploads (factories.evidence_row skips the upload and its audit row)."""
+    return make_application(outlet, status=status, attach=upload_evidence, **fields)
+
+
+def certified(outlet, **fields):
+    return certify(outlet, attach=upload_evidence, **fields)
+
+
+def shared_rows() -> dict:
+    """One application in every status, and the detours the table allows, made once for the module
+    (conftest.module_rows) by the operations; returns the ids of the first ones, by status."""
+    make_user(Role.CITY_BUREAU)
+    awaiting = Status.AWAITING_CITY_CONFIRMATION  # city level: for an outlet certified at district level
+    made_by_status = {status: made(make_outlet("FX"), status) for status in Status if status != awaiting}
+    city_applicant = make_outlet("FX")
+    certified(city_applicant)
+    made_by_status[awaiting] = made(city_applicant, awaiting, target_level="city")
+    # Reopened and signed off again; rectified and verified; declined by the city, then approved.
+    reopened = made(make_outlet("FX"), Status.INSPECTED)
+    advance(reopened, Status.INSPECTION_SCHEDULED, {Action.REOPEN_INSPECTION: {}})
+    advance(reopened, Status.APPROVED)
+    rectified = made(make_outlet("QP"), Status.RECTIFICATION_SUBMITTED)
+    advance(rectified, Status.APPROVED)
+    city_outlet = make_outlet("FX")
+    certified(city_outlet, issued_on=today_in_shanghai() - timedelta(days=200))
+    declined = made(city_outlet, Status.AWAITING_CITY_CONFIRMATION, target_level="city")
+    advance(declined, Status.INSPECTED, {Action.DECLINE_CITY_LEVEL: {"reasons": "台账不完整。"}})
+    advance(declined, Status.APPROVED)
+    # A certificate revoked, one renewed, one that ran out long ago.
+    revoked = certified(make_outlet("PD"))
+    revoke_certificate(revoked, make_user(Role.DISTRICT_BUREAU, district_code="PD"), "停业。")
+    renewed = certified(make_outlet("FX"), issued_on=today_in_shanghai() - timedelta(days=600))
+    certified(renewed.outlet, renewal_of=renewed)
+    certified(make_outlet("QP"), issued_on=today_in_shanghai() - timedelta(days=3 * 365))
+    # A rectification deadline missed: requested three weeks ago, rejected now.
+    late = make_outlet("QP")
+    due = {
+        "rectification_item_codes": frozenset({"3.1"}),
+        "rectification_deadline": today_in_shanghai() - timedelta(days=1),
+    }
+    with clock_at(shanghai_moment(today_in_shanghai() - timedelta(days=21))):
+        requested = made(late, Status.RECTIFICATION_REQUESTED, inputs={Action.REQUEST_RECTIFICATION: due})
+    rejection = {"reasons": "逾期未整改。"}
+    advance(requested, Status.REJECTED, {Action.REJECT: rejection}, cast_for(late, requested.inspectors))
+    return {status: application.id for status, application in made_by_status.items()}
+
+
+@pytest.fixture
+def lived_in(module_rows, ctx):
+    """The module's applications by status, read in this test's session."""
+    return {status: db.session.get(Application, key) for status, key in module_rows[1].items()}
+
+
+def test_data_made_by_the_operations_keeps_every_rule(lived_in, db_session):
+    assert broken_invariants(db_session) == {}
+
+
+def test_the_rules_have_distinct_names_and_say_what_holds():
+    names = [invariant.name for invariant in INVARIANTS]
+    assert len(names) == len(set(names)) and all(invariant.rule for invariant in INVARIANTS)
+
+
+def test_a_waived_rule_must_exist(db_session):
+    with pytest.raises(ValueError):
+        broken_invariants(db_session, waived={"no such rule"})
+
+
+def _later_expiry(data):
+    certificate = db.session.scalar(
+        select(Certificate).where(Certificate.application_id == data[Status.APPROVED].id)
+    )
+    return (
+        update(Certificate)
+        .where(Certificate.id == certificate.id)
+        .values(valid_until=certificate.valid_until + timedelta(days=1))
+    )
+
+
+def _self_signed_off(data):
+    submitted = data[Status.SUBMITTED]
+    return (
+        update(Assessment)
+        .where(Assessment.application_id == submitted.id, Assessment.kind == "self")
+        .values(signed_off_at=submitted.submitted_at, signed_off_by_id=_a_user())
+    )
+
+
+def _a_user() -> int:
+    return db.session.scalar(select(User.id).order_by(User.id).limit(1))
+
+
+# Each change is one a hand-written builder or a bulk load could make; each rule names what it breaks.
+CORRUPTIONS = {
+    "submission time": lambda data: (
+        update(Application).where(Application.id == data[Status.ACCEPTED].id).values(submitted_at=None)
+    ),
+    "decision time": lambda data: (
+        update(Application).where(Application.id == data[Status.REJECTED].id).values(decided_at=None)
+    ),
+    "return reasons": lambda data: (
+        update(Application).where(Application.id == data[Status.RETURNED].id).values(return_reasons=" ")
+    ),
+    "rectification request": lambda data: (
+        update(Application)
+        .where(Application.id == data[Status.RECTIFICATION_REQUESTED].id)
+        .values(rectification_deadline=None)
+    ),
+    "inspection plan": lambda data: delete(inspection_assignments).where(
+        inspection_assignments.c.application_id == data[Status.INSPECTED].id
+    ),
+    "self-assessment never signed off": _self_signed_off,
+    "signed off in these statuses": lambda data: (
+        update(Application)
+        .where(Application.id == data[Status.INSPECTION_SCHEDULED].id)
+        .values(status=Status.INSPECTED.value)
+    ),
+    "signed-off scores kept": lambda data: (
+        update(Assessment)
+        .where(Assessment.application_id == data[Status.INSPECTED].id, Assessment.kind == "inspection")
+        .values(result=None)
+    ),
+    "complete when signed off": lambda data: delete(Evidence).where(
+        Evidence.application_id == data[Status.INSPECTED].id,
+        Evidence.purpose == "item",
+        Evidence.item_code == "1.1",
+    ),
+    "answers the edition accepts": lambda data: (
+        update(Answer).where(Answer.item_code == "1.1").values(value='"maybe"')
+    ),
+    "commitment letter": lambda data: delete(Evidence).where(
+        Evidence.application_id == data[Status.SUBMITTED].id, Evidence.purpose == "commitment"
+    ),
+    "certificate as issued": _later_expiry,
+    "certificate of an approved application": lambda data: (
+        update(Certificate).where(Certificate.application_id == data[Status.APPROVED].id).values(level="city")
+    ),
+    "application created, audited": lambda data: insert(Application).values(
+        outlet_id=make_outlet("FX").id,
+        district_id=data[Status.DRAFT].district_id,
+        edition_pk=data[Status.DRAFT].edition_pk,
+        target_level="district",
+        status=Status.DRAFT.value,
+        eligibility={},
+    ),
+    "transitions, audited": lambda data: insert(AuditEvent).values(
+        action="transition",
+        subject_type="application",
+        subject_id=data[Status.SUBMITTED].id,
+        application_id=data[Status.SUBMITTED].id,
+        field="accept",
+        old_value="submitted",
+        new_value="accepted",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORRUPTIONS))
+def test_each_rule_catches_what_it_is_about(lived_in, db_session, name):
+    assert name in {invariant.name for invariant in INVARIANTS}
+    with db_session.begin_nested() as changed:
+        db_session.execute(CORRUPTIONS[name](lived_in))
+        assert name in broken_invariants(db_session)
+        changed.rollback()
