@@ -25,6 +25,7 @@ from sqlalchemy import select
 from outlet_audit.accounts.models import User
 from outlet_audit.accounts.operations import AccountError, clear_throttle
 from outlet_audit.audit.operations import record
+from outlet_audit.config import ConfigError
 from outlet_audit.core.time import utcnow
 from outlet_audit.extensions import db
 from outlet_audit.text import N_, Message
@@ -48,6 +49,12 @@ def init_oidc(app) -> None:
     issuer = app.config.get("OIDC_ISSUER", "")
     if not issuer:
         return
+    if not app.config["OIDC_CLIENT_ID"]:
+        raise ConfigError(
+            "OIDC_ISSUER is set but OIDC_CLIENT_ID is not: register the application at the provider"
+        )
+    if app.config.get("ENV_NAME") == "production" and not issuer.startswith("https://"):
+        raise ConfigError("OIDC_ISSUER must be an https:// address in production")
     oauth = OAuth(app)
     app.extensions[CLIENT_KEY] = oauth.register(
         "oidc",

@@ -11,7 +11,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from joserfc.errors import JoseError
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length
@@ -31,6 +30,7 @@ from outlet_audit.accounts.oidc import (
     unlink_identity,
 )
 from outlet_audit.accounts.views import SECOND_FACTOR_KEY, _attach_error, _signed_in
+from outlet_audit.core.forms import BaseForm
 from outlet_audit.core.i18n import translate_message
 from outlet_audit.core.rate_limits import configured_limit
 from outlet_audit.core.requests import attempt
@@ -42,13 +42,15 @@ log = logging.getLogger(__name__)
 bp = Blueprint("oidc", __name__)
 
 NEXT_KEY = "oidc_next"
+NEXT_MAX_LENGTH = 500  # a longer "next" is no page of ours; it would only fill the session cookie
+STATE_KEY_PREFIX = "_state_oidc_"  # Authlib's session keys for the client registered as "oidc"
 LINK_KEY = "oidc_link"  # the session token of the signed-in account that asked to link its identity
 # What the provider's answer may fail with: a wrong state or an error it sends back (OAuthError),
 # a bad ID token (signature, iss, aud, exp, nonce: joserfc's or Authlib's errors), no answer at all.
 PROVIDER_FAILURES = (AuthlibBaseError, JoseError, requests.RequestException, ValueError, KeyError, TypeError)
 
 
-class IdentitySubjectForm(FlaskForm):
+class IdentitySubjectForm(BaseForm):
     subject = StringField(
         _l("Identifier at the sign-in provider (sub)"), validators=[DataRequired(), Length(max=255)]
     )
@@ -63,6 +65,10 @@ def only_when_on():
 
 def _to_provider():
     """Send the browser to the provider; a provider that cannot be reached is said, not a 500."""
+    # Authlib keeps each trip's state, nonce and PKCE verifier in the session for an hour: one trip
+    # at a time per browser, or a page that starts many would grow the cookie past what browsers keep.
+    for key in [key for key in session if key.startswith(STATE_KEY_PREFIX)]:
+        session.pop(key)
     try:
         return client().authorize_redirect(url_for("oidc.callback", _external=True))
     except PROVIDER_FAILURES as error:
@@ -81,7 +87,8 @@ def start():
     if current_user.is_authenticated:
         return redirect(url_for("core.index"))
     target = request.args.get("next")
-    session[NEXT_KEY] = target if is_safe_redirect(target) else url_for("core.index")
+    safe = is_safe_redirect(target) and len(target) <= NEXT_MAX_LENGTH
+    session[NEXT_KEY] = target if safe else url_for("core.index")
     return _to_provider()
 
 

@@ -7,15 +7,19 @@ from urllib.parse import parse_qs, urlsplit
 import pyotp
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from outlet_audit.accounts.models import User
 from outlet_audit.audit.models import AuditEvent
+from outlet_audit.config import ConfigError
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from tests.conftest import connection_bound_session, make_test_app
 from tests.factories import login, make_user
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
+from tests.web.test_fuzz_forms import HOSTILE_QUERY_VALUES, QUERY_NAMES, VALUE, fuzz_settings
 
 NOT_LINKED = "This identity is not linked to any account here."
 NOT_VERIFIED = "could not be verified"
@@ -87,6 +91,12 @@ def test_the_redirect_carries_state_nonce_and_a_pkce_challenge(sso, provider):
     assert query["client_id"] == [CLIENT_ID] and query["response_type"] == ["code"]
     assert query["state"][0] and query["nonce"][0]
     assert query["code_challenge_method"] == ["S256"] and len(query["code_challenge"][0]) >= 43
+    for _ in range(30):  # a page that starts many trips does not grow the session cookie
+        sso.get("/login/oidc?next=/" + "x" * 3000)
+    with sso.session_transaction() as session:
+        assert [key for key in session if key.startswith("_state_oidc_")] != []
+        assert len([key for key in session if key.startswith("_state_oidc_")]) == 1
+        assert session["oidc_next"] == "/"
 
 
 def test_a_linked_identity_signs_in_and_the_audit_trail_says_so(sso, provider):
@@ -274,3 +284,53 @@ def test_switched_on_the_pages_keep_their_access_rules(sso):
     assert sso.post(f"/admin/users/{staff.id}/single-sign-on", data={"subject": "x"}).status_code == 403
     assert sso.post(f"/admin/users/{staff.id}/single-sign-on/unlink").status_code == 403
     assert sso.get("/admin/users/999999/single-sign-on").status_code in (403, 404)
+
+
+def test_hostile_query_strings_never_make_a_server_error_switched_on(sso, provider):
+    """test_fuzz_forms.py meets these pages switched off (404); here they run, the provider too."""
+    admin = make_user(Role.ADMIN)
+    db.session.commit()
+    names = (*QUERY_NAMES, "code", "state", "error", "error_description", "iss")
+    wrong = []
+    for value in HOSTILE_QUERY_VALUES:
+        query = "&".join(f"{name}={value}" for name in names)
+        with sso.session_transaction() as session:
+            session.clear()  # a stranger's browser
+        for path in ("/login/oidc", "/login/oidc/callback", "/login"):
+            if sso.get(f"{path}?{query}").status_code >= 500:
+                wrong.append(f"{path} {value[:30]!r}")
+        # With this browser's real state: the hostile code goes to the provider's token endpoint.
+        state = parse_qs(urlsplit(sso.get("/login/oidc").location).query)["state"][0]
+        answer = sso.get(f"/login/oidc/callback?code={value}&state={state}")
+        if answer.status_code >= 500 or signed_in_as(sso) is not None:
+            wrong.append(f"callback code={value[:30]!r}: HTTP {answer.status_code}")
+        login(sso, admin)
+        for path in ("/account/single-sign-on", f"/admin/users/{admin.id}/single-sign-on"):
+            if sso.get(f"{path}?{query}").status_code >= 500:
+                wrong.append(f"{path} {value[:30]!r}")
+    assert wrong == []
+
+
+@fuzz_settings(25)
+@given(subject=st.one_of(VALUE, st.lists(VALUE, max_size=3)), target=st.sampled_from(["admin", "other"]))
+def test_no_subject_typed_makes_a_server_error(sso, subject, target):
+    admin = make_user(Role.ADMIN)
+    user = admin if target == "admin" else make_user(Role.INSPECTOR)
+    db.session.flush()
+    login(sso, admin)
+    answer = sso.post(f"/admin/users/{user.id}/single-sign-on", data={"subject": subject})
+    assert answer.status_code in (302, 422)
+    assert sso.post(f"/admin/users/{user.id}/single-sign-on/unlink").status_code == 302
+
+
+def test_a_half_configured_provider_refuses_to_start(database_url, tmp_path):
+    with pytest.raises(ConfigError, match="OIDC_CLIENT_ID"):
+        make_test_app(database_url, tmp_path, OIDC_ISSUER="https://login.example.gov.cn")
+    with pytest.raises(ConfigError, match="https"):
+        make_test_app(
+            database_url,
+            tmp_path,
+            OIDC_ISSUER="http://login.example.gov.cn",
+            OIDC_CLIENT_ID="x",
+            ENV_NAME="production",
+        )
