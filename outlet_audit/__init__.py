@@ -16,6 +16,7 @@ BLUEPRINT_MODULES = (
     "outlet_audit.accounts.invitation_views",
     "outlet_audit.accounts.people_views",
     "outlet_audit.accounts.two_factor_views",
+    "outlet_audit.accounts.oidc_views",
     "outlet_audit.outlets.views",
     "outlet_audit.outlets.import_views",
     "outlet_audit.workflow.views",
@@ -52,6 +53,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from outlet_audit import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
+    from outlet_audit.accounts.oidc import init_oidc
     from outlet_audit.accounts.session import init_login
     from outlet_audit.core.i18n import init_babel
     from outlet_audit.core.navigation import init_navigation
@@ -66,6 +68,7 @@ def _init_extensions(app: Flask) -> None:
     init_rate_limits(app)
     init_babel(app)
     init_login(app)
+    init_oidc(app)
     init_security(app)
     init_navigation(app)
 

@@ -99,6 +99,17 @@ class BaseConfig:
     # on in production unless TWO_FACTOR_REQUIRED=0, off elsewhere unless TWO_FACTOR_REQUIRED=1.
     TWO_FACTOR_REQUIRED = _env_flag("TWO_FACTOR_REQUIRED", False)
     TWO_FACTOR_ISSUER = os.environ.get("TWO_FACTOR_ISSUER", "无废快递网点")
+    # Single sign-on with an OpenID Connect provider (accounts/oidc.py), e.g. the government's
+    # unified login: off while OIDC_ISSUER is empty. The issuer's discovery document gives the rest.
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").rstrip("/")
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+    OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid")
+    OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "")  # the button's name; empty: a general one
+    # `amr` or `acr` values by which the provider says the person passed a second factor with it;
+    # then our own code is not asked again. Empty (the default): an account with a code still types it.
+    OIDC_MFA_VALUES = os.environ.get("OIDC_MFA_VALUES", "")
+    OIDC_TIMEOUT = _env_int("OIDC_TIMEOUT", 10)  # seconds for each call to the provider
     # E-mail addresses at example.com, *.test and the like: accepted in development and tests only.
     EMAIL_ALLOW_TEST_DOMAINS = False
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hashing method

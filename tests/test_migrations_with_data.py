@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 from flask_migrate import downgrade, upgrade
 
+from outlet_audit.accounts.oidc import link_identity
 from outlet_audit.accounts.people import request_handover
 from outlet_audit.accounts.registrations import refuse_registration
 from outlet_audit.accounts.two_factor import confirm_enrolment, start_enrolment
@@ -50,6 +51,7 @@ def seed_every_table() -> None:
         request_handover(crew.outlet_user, actor=leaving, close_account=True)
         start_enrolment(bureau)
         confirm_enrolment(bureau, pyotp.TOTP(bureau.totp_secret).now())  # recovery codes too
+        link_identity(bureau, "https://login.example.gov.cn", "citizen-0001", actor=bureau)  # single sign-on
         ready_to_submit(crew, status="returned", inputs={Action.RETURN: {"reasons": "缺少承诺书盖章。"}})
         make_application(make_outlet("PD"), status="withdrawn")
         rectify = {
@@ -273,5 +275,36 @@ def test_0008_records_the_edition_in_use_as_an_explicit_choice_and_gives_it_back
                 setting = connection.execute(sa.text("SELECT key, value FROM settings")).all()
             assert setting == [("active_criteria_edition", "in-use")]
             assert "criteria_edition_choices" not in sa.inspect(db.engine).get_table_names()
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_0010_keeps_every_account_and_one_identity_opens_one_account(tmp_path_factory, tmp_path):
+    with fresh_database(tmp_path_factory) as url:
+        app = make_test_app(url, tmp_path)
+        with app.app_context():
+            upgrade()
+            seed_every_table()
+            db.session.remove()
+            users = "SELECT id, username, oidc_issuer, oidc_subject FROM users ORDER BY id"
+            with db.engine.connect() as connection:
+                before = connection.execute(sa.text(users)).all()
+            assert [row[2:] for row in before if row[3]] == [("https://login.example.gov.cn", "citizen-0001")]
+            downgrade(revision="0009")
+            with db.engine.connect() as connection:
+                assert connection.execute(sa.text("SELECT id, username FROM users ORDER BY id")).all() == [
+                    row[:2] for row in before
+                ]
+            upgrade()
+            with db.engine.begin() as connection:
+                connection.execute(
+                    sa.text("UPDATE users SET oidc_issuer = 'https://i', oidc_subject = 's' WHERE id = :id"),
+                    {"id": before[0][0]},
+                )
+            with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as connection:
+                connection.execute(
+                    sa.text("UPDATE users SET oidc_issuer = 'https://i', oidc_subject = 's' WHERE id = :id"),
+                    {"id": before[1][0]},
+                )
             db.session.remove()
             db.engine.dispose()

@@ -3,7 +3,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -33,6 +33,7 @@ class User(UserMixin, db.Model):
         CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
         CheckConstraint(f"NOT outlet_manager OR role = '{Role.OUTLET}'", name="manager_is_outlet_staff"),
         Index("ix_users_role_district", "role", "district_id"),
+        UniqueConstraint("oidc_issuer", "oidc_subject"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,6 +74,10 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None]
+    # The single sign-on identity linked to the account (accounts/oidc.py): the provider's issuer
+    # and its stable `sub` for the person, never an e-mail address the provider merely passes on.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(255))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
 
     district: Mapped[District | None] = relationship()
     outlet: Mapped[Outlet | None] = relationship()

@@ -358,6 +358,22 @@ EVENT_TYPES: dict[str, EventType] = {
     ),
     "recovery_code_used": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s signed in with a recovery code")}),
     "recovery_codes_renewed": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s made new recovery codes")}),
+    "oidc_sign_in": EventType(
+        Kind.ACCOUNTS,
+        {
+            "": N_("%(actor)s signed in through single sign-on"),
+            "provider_second_factor": N_(
+                "%(actor)s signed in through single sign-on, with the provider's second factor"
+            ),
+        },
+        variant=lambda row: row.field or "",
+    ),
+    "oidc_linked": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s linked the single sign-on identity %(new)s to the account")}
+    ),
+    "oidc_unlinked": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s unlinked the single sign-on identity %(old)s from the account")}
+    ),
     "criteria_edition_activated": EventType(
         Kind.ACCOUNTS, {"": N_("%(actor)s chose edition %(new)s of the criteria for new applications")}
     ),

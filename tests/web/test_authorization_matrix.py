@@ -263,6 +263,15 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
         Case(EVERYONE, data=own_note, label="own notification"),
         Case(dict.fromkeys(CALLERS[1:], "404"), data=someone_elses_note, label="someone else's"),
     ),
+    # Single sign-on is off here (no OIDC_ISSUER, the default): its pages answer 404 to whoever the
+    # access rules let through. tests/web/test_oidc.py covers them switched on.
+    "oidc.account": Case(dict.fromkeys(CALLERS[1:], "404")),
+    "oidc.admin_link": Case({Role.ADMIN: "404"}, args={"user_id": "outlet_user.id"}),
+    "oidc.admin_unlink": Case({Role.ADMIN: "404"}, args={"user_id": "outlet_user.id"}),
+    "oidc.callback": Case(dict.fromkeys(CALLERS, "404"), public=True),
+    "oidc.link_start": Case(dict.fromkeys(CALLERS[1:], "404")),
+    "oidc.start": Case(dict.fromkeys(CALLERS, "404"), public=True),
+    "oidc.unlink_own": Case(dict.fromkeys(CALLERS[1:], "404")),
     "outlet_accounts.send_password_link": Case(
         {Role.ADMIN: ALL, Role.DISTRICT_BUREAU: DISTRICT}, args={"user_id": "outlet_user.id"}
     ),
