@@ -154,7 +154,8 @@ def _upload_showcase_evidence(sample: syn.Sample, edition) -> None:
     Each is audited as its upload would be (the bulk rows of bench/records.py are too).
     """
     from outlet_audit.accounts.models import User
-    from outlet_audit.audit.operations import record
+    from outlet_audit.checklist.attachments import audit_evidence
+    from outlet_audit.checklist.kinds import AssessmentKind
     from outlet_audit.checklist.models import Answer, Assessment
     from outlet_audit.checklist.service import scoring_answers
     from outlet_audit.evidence.operations import store_upload
@@ -193,7 +194,9 @@ def _upload_showcase_evidence(sample: syn.Sample, edition) -> None:
                     assessment_id=inspection.id,
                     item_code=code,
                 )
-                _audit_upload(record, photo, inspector, "evidence_uploaded", photo.filename)
+                audit_evidence(
+                    photo, "evidence_uploaded", inspector, kind=AssessmentKind.INSPECTION, new=photo.filename
+                )
         if inspection.signed_off_at is not None:
             signature = store_upload(
                 _signature(),
@@ -205,22 +208,10 @@ def _upload_showcase_evidence(sample: syn.Sample, edition) -> None:
                 assessment_id=inspection.id,
                 item_code="inspector",
             )
-            _audit_upload(record, signature, inspector, "signature_added", "inspector")
+            audit_evidence(
+                signature, "signature_added", inspector, kind=AssessmentKind.INSPECTION, new="inspector"
+            )
     db.session.commit()
-
-
-def _audit_upload(record, evidence, actor, action: str, new: str) -> None:
-    """The audit row the checklist page writes for an upload (checklist.attachments)."""
-    record(
-        action,
-        actor=actor,
-        subject_type="evidence",
-        subject_id=evidence.id,
-        application_id=evidence.application_id,
-        outlet_id=evidence.outlet_id,
-        field=f"inspection:{evidence.item_code}",
-        new=new,
-    )
 
 
 def _photo(n: int) -> bytes:

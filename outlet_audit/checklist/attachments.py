@@ -67,7 +67,7 @@ def attach_item_evidence(
         assessment_id=assessment.id,
         item_code=item.code,
     )
-    _audit(evidence, "evidence_uploaded", actor, new=evidence.filename, kind=assessment.kind)
+    audit_evidence(evidence, "evidence_uploaded", actor, new=evidence.filename, kind=assessment.kind)
     return evidence
 
 
@@ -87,7 +87,7 @@ def attach_signature(assessment: Assessment, application, signer: str, data_url:
         assessment_id=assessment.id,
         item_code=signer,
     )
-    _audit(evidence, "signature_added", actor, new=signer, kind=assessment.kind)
+    audit_evidence(evidence, "signature_added", actor, new=signer, kind=assessment.kind)
     return evidence
 
 
@@ -110,12 +110,15 @@ def remove_evidence(evidence: Evidence, actor, kind: str) -> None:
     """
     if evidence.assessment_id is not None:
         _lock_open(evidence.assessment_id)
-    _audit(evidence, "evidence_deleted", actor, old=evidence.filename, kind=kind)
+    audit_evidence(evidence, "evidence_deleted", actor, old=evidence.filename, kind=kind)
     db.session.delete(evidence)
     db.session.flush()
 
 
-def _audit(evidence: Evidence, action: str, actor, *, kind: AssessmentKind, old=None, new=None) -> None:
+def audit_evidence(
+    evidence: Evidence, action: str, actor, *, kind: AssessmentKind, old=None, new=None
+) -> None:
+    """The audit row of an item's or signature's upload or deletion (the benchmark's loader writes it too)."""
     record(
         action,
         actor=actor,

@@ -10,10 +10,11 @@ from email.message import EmailMessage
 from flask import current_app
 from flask_babel import force_locale, gettext
 
-from outlet_audit.core.i18n import readable_params
+from outlet_audit.core.i18n import translate_message
 from outlet_audit.extensions import db
 from outlet_audit.notifications.mailer import Outgoing, queue_mail
 from outlet_audit.notifications.models import Notification
+from outlet_audit.text import Message
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def notify(users, kind: str, template: str, link: str | None = None, **params) -
 
 
 def render_notification(note: Notification) -> str:
-    return gettext(note.template, **readable_params(note.params or {}))
+    return translate_message(Message(note.template, note.params or {}))
 
 
 def _send_mail(user, template: str, params: dict, link: str | None) -> None:
@@ -46,7 +47,7 @@ def _send_mail(user, template: str, params: dict, link: str | None) -> None:
     to be sent after the commit."""
     config = current_app.config
     with force_locale(user.locale or config["BABEL_DEFAULT_LOCALE"]):
-        body = gettext(template, **readable_params(params))
+        body = translate_message(Message(template, params))
         subject = gettext("Zero-waste express outlets") + ": " + body[:60]
     message = EmailMessage()
     try:
