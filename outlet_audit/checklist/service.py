@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from outlet_audit.audit.operations import record
 from outlet_audit.certificates.queries import holds_valid_certificate
-from outlet_audit.checklist.kinds import AssessmentKind
+from outlet_audit.checklist.kinds import AssessmentKind, VisitType
 from outlet_audit.checklist.locking import AssessmentNotLocked, holds_lock, lock_assessment
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
@@ -55,22 +55,51 @@ class AnswerConflict(Exception):
 def assessment_of(
     application, kind: AssessmentKind, *, loaded: Mapping[str, Assessment] | None = None
 ) -> Assessment | None:
-    """The application's self-assessment or inspection, if it was started.
+    """The application's self-assessment, or its current inspection record (the newest: the one
+    being filled in, or the last signed), if it was started.
 
-    `loaded`: the application's assessments by kind, when the caller has read them all already
-    (one query for both): the answer is then looked up there, not read again.
+    `loaded`: the application's current records by kind (`assessments_by_kind`), when the caller
+    has read them already: the answer is then looked up there, not read again.
     """
     if loaded is not None:
         return loaded.get(kind)
     return db.session.scalar(
-        select(Assessment).where(Assessment.application_id == application.id, Assessment.kind == kind)
+        select(Assessment)
+        .where(Assessment.application_id == application.id, Assessment.kind == kind)
+        .order_by(Assessment.sequence.desc())
+        .limit(1)
+    )
+
+
+def assessments_by_kind(application) -> dict[str, Assessment]:
+    """The self-assessment and the current inspection record, whichever exist, in one query."""
+    rows = db.session.scalars(
+        select(Assessment).where(Assessment.application_id == application.id).order_by(Assessment.sequence)
+    )
+    return {assessment.kind: assessment for assessment in rows}  # the newest of each kind wins
+
+
+def inspection_records(application_id: int) -> list[Assessment]:
+    """Every inspection record of the application, in order: visits and corrections."""
+    return list(
+        db.session.scalars(
+            select(Assessment)
+            .where(Assessment.application_id == application_id, Assessment.kind == AssessmentKind.INSPECTION)
+            .order_by(Assessment.sequence)
+        )
     )
 
 
 def get_or_create_assessment(application, kind: AssessmentKind) -> Assessment:
+    """The current record of this kind; the self-assessment, or a first visit, is made when missing."""
     assessment = assessment_of(application, kind)
     if assessment is None:
-        assessment = Assessment(application_id=application.id, kind=kind)
+        assessment = Assessment(
+            application_id=application.id,
+            kind=kind,
+            sequence=1,
+            visit_type=VisitType.INITIAL if kind == AssessmentKind.INSPECTION else None,
+        )
         db.session.add(assessment)
         db.session.flush()
     return assessment

@@ -30,6 +30,10 @@ class Evidence(db.Model):
     application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
     assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
     item_code: Mapped[str | None] = mapped_column(String(20))
+    # a rectification answer's file belongs to the finding it answers
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"), index=True)
+    # carried into a later inspection record (a re-inspection, a correction) from an earlier one
+    copied_from_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
     purpose: Mapped[str] = mapped_column(String(16), default=EvidencePurpose.ITEM.value)
     kind: Mapped[str] = mapped_column(String(10))
     mime_type: Mapped[str] = mapped_column(String(40))

@@ -60,6 +60,7 @@ def store_upload(
     application_id: int | None = None,
     assessment_id: int | None = None,
     item_code: str | None = None,
+    finding_id: int | None = None,
 ) -> Evidence:
     """Check and keep one uploaded file; raises files.UploadRefused with the reason."""
     _check_daily_uploads(actor, 1, charge=False)  # a spent day is refused before any decoding
@@ -74,6 +75,7 @@ def store_upload(
         application_id=application_id,
         assessment_id=assessment_id,
         item_code=item_code,
+        finding_id=finding_id,
         purpose=purpose,
         kind=upload.kind.value,
         mime_type=upload.mime_type,

@@ -18,7 +18,9 @@ from flask import url_for
 from sqlalchemy import select
 
 from outlet_audit.accounts.models import User
-from outlet_audit.checklist.kinds import AssessmentKind
+from outlet_audit.certificates.operations import issuing_bureau
+from outlet_audit.checklist.findings import issue_notice, on_sign_off, open_notice, start_record
+from outlet_audit.checklist.kinds import AssessmentKind, VisitType
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.service import assessment_of, get_or_create_assessment, score_assessment
 from outlet_audit.criteria.editions import pinned_edition
@@ -31,7 +33,6 @@ from outlet_audit.workflow.forms import (
     ConfirmForm,
     DecisionForm,
     ReasonsForm,
-    RectificationAnswerForm,
     RectificationRequestForm,
     ReopenForm,
     ScheduleForm,
@@ -87,38 +88,65 @@ def _returned(application: Application, user, payload: Payload, new_status: Stat
 
 
 def _scheduled(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
+    """Assign the inspectors and the date: the application's, and the open visit's (made if new)."""
     application.inspectors = [db.session.get(User, uid) for uid in sorted(payload.inspector_ids)]
     application.scheduled_for = payload.scheduled_on
-    get_or_create_assessment(application, AssessmentKind.INSPECTION)
+    visit = get_or_create_assessment(application, AssessmentKind.INSPECTION)
+    if visit.signed_off_at is None:
+        visit.inspectors = list(application.inspectors)
+        visit.scheduled_for = payload.scheduled_on
 
 
 def _signed_off(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
+    """Sign the open record: its score is kept, and what it settles and finds is written."""
     inspection = get_or_create_assessment(application, AssessmentKind.INSPECTION)
-    score_assessment(inspection, pinned_edition(application.edition), application.outlet_id)
+    result = score_assessment(inspection, pinned_edition(application.edition), application.outlet_id)
     inspection.signed_off_at = now
     inspection.signed_off_by_id = user.id
+    inspection.outlet_representative = payload.outlet_representative.strip() or None
+    on_sign_off(inspection, result, now)
 
 
 def _reopened(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
-    inspection = assessment_of(application, AssessmentKind.INSPECTION)
-    if inspection is not None:
-        inspection.signed_off_at = None
-        inspection.signed_off_by_id = None
+    """A correction before the decision: a new record amends the signed one, which stays as signed."""
+    signed = assessment_of(application, AssessmentKind.INSPECTION)
+    start_record(
+        application,
+        signed,
+        visit_type=VisitType(signed.visit_type),
+        inspectors=application.inspectors,
+        amendment_reason=payload.reasons.strip(),
+        scheduled_for=signed.scheduled_for,
+    )
 
 
 def _rectification_requested(
     application: Application, user, payload: Payload, new_status: Status, now: datetime
 ) -> None:
-    application.rectification_items = sorted(payload.rectification_item_codes)
-    application.rectification_deadline = payload.rectification_deadline
-    application.rectification_response = None
+    issue_notice(
+        application,
+        assessment_of(application, AssessmentKind.INSPECTION),
+        payload.rectification_item_codes,
+        due_on=payload.rectification_deadline,
+        instructions=payload.reasons,
+        issuing_bureau=issuing_bureau("district", application.district),
+        district_code=application.district.code,
+        actor=user,
+        now=now,
+    )
 
 
 def _rectification_submitted(
     application: Application, user, payload: Payload, new_status: Status, now: datetime
 ) -> None:
-    application.rectification_response = payload.reasons.strip() or None
-    _reopened(application, user, payload, new_status, now)  # the inspector verifies and re-scores
+    """The outlet's answers are sent: a re-inspection starts, pre-filled from the last visit."""
+    open_notice(application.id).submitted_at = now
+    start_record(
+        application,
+        assessment_of(application, AssessmentKind.INSPECTION),
+        visit_type=VisitType.REINSPECTION,
+        inspectors=application.inspectors,
+    )
 
 
 def _approved(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
@@ -226,7 +254,18 @@ def _tell_outlet_rectification(application: Application, new_status: Status, lin
         N_("Rectification requested for %(ref)s by %(date)s."),
         link,
         ref=application.reference,
-        date=_iso(application.rectification_deadline),
+        date=_iso(open_notice(application.id).due_on),
+    )
+
+
+def _tell_bureau_rectified(application: Application, new_status: Status, link: str) -> None:
+    notify(
+        [*_bureau_users(application.district_id), *application.inspectors],
+        "rectification_submitted",
+        N_("%(outlet)s answered the rectification notice of %(ref)s: the re-inspection can start."),
+        link,
+        outlet=application.outlet.name,
+        ref=application.reference,
     )
 
 
@@ -307,7 +346,7 @@ ACTIONS: dict[Action, ActionSpec] = {
         RectificationRequestForm, _rectification_requested, _tell_outlet_rectification
     ),
     A.SUBMIT_RECTIFICATION: ActionSpec(
-        RectificationAnswerForm, _rectification_submitted, _tell_bureau_submitted, checklists=(K.INSPECTION,)
+        effects=_rectification_submitted, notice=_tell_bureau_rectified, checklists=(K.INSPECTION,)
     ),
     A.APPROVE: ActionSpec(DecisionForm, _approved, _tell_decision_or_city),
     A.CONFIRM_CITY_LEVEL: ActionSpec(effects=_city_confirmed, notice=_tell_outlet_decision),

@@ -16,6 +16,7 @@ from wtforms import (
     SearchField,
     SelectField,
     SelectMultipleField,
+    StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -25,7 +26,6 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from outlet_audit.core.forms import BaseForm, BoundedDateField
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.model import Edition
-from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.workflow.states import LEVEL_LABELS, MAX_TEXT, Level, Payload
 
 
@@ -95,18 +95,12 @@ class CommitmentUploadForm(BaseForm):
 class ActionForm(BaseForm):
     """The form of one action: it builds the action's `Payload` from what was typed."""
 
-    upload_purpose: EvidencePurpose | None = None  # what the files sent with the action are kept as
-
     def payload_fields(self) -> dict:
         return {}
 
     def payload(self, **given) -> Payload:
         """The input as the state machine reads it; `given` adds what the route worked out itself."""
         return Payload(today=today_in_shanghai(), **self.payload_fields(), **given)
-
-    def uploads(self) -> list:
-        """The files sent with the action (the browser sends an empty part when none was chosen)."""
-        return []
 
 
 class ConfirmForm(ActionForm):
@@ -134,12 +128,20 @@ class ScheduleForm(ActionForm):
 class SignOffForm(ActionForm):
     """Sent from the sign-off page: the confirmation is the action's input, the signatures go with it."""
 
+    outlet_representative = StringField(
+        _l("The outlet's representative present"),
+        validators=[Length(max=100)],
+        description=_l("Name and position of the person who signs for the outlet."),
+    )
     confirm = BooleanField(_l("I confirm that these answers and this evidence are what I found on site."))
     inspector_signature = HiddenField()
     outlet_signature = HiddenField()
 
     def payload_fields(self) -> dict:
-        return {"confirmed": bool(self.confirm.data)}
+        return {
+            "confirmed": bool(self.confirm.data),
+            "outlet_representative": self.outlet_representative.data or "",
+        }
 
 
 class ReopenForm(ActionForm):
@@ -156,7 +158,7 @@ class ReopenForm(ActionForm):
 
 
 class RectificationRequestForm(ActionForm):
-    item_codes = CheckboxListField(_l("Items to rectify"))
+    item_codes = CheckboxListField(_l("Findings to rectify"))
     deadline = BoundedDateField(_l("Rectify by"), validators=[Optional()])
     reasons = TextAreaField(_l("What the outlet must do (optional)"), validators=[Length(max=MAX_TEXT)])
 
@@ -181,21 +183,6 @@ class DecisionForm(ActionForm):
         return {"granted_level": level, "opinion": self.opinion.data or ""}
 
 
-class RectificationAnswerForm(ActionForm):
-    upload_purpose = EvidencePurpose.RECTIFICATION
-    response = TextAreaField(_l("What was rectified"), validators=[Length(max=MAX_TEXT)])
-    files = MultipleFileField(
-        _l("New photos or documents"),
-        description=_l("At least one file showing the rectified items: JPEG, PNG, WebP or PDF."),
-    )
-
-    def payload_fields(self) -> dict:
-        return {"reasons": self.response.data or ""}
-
-    def uploads(self) -> list:
-        return [upload for upload in self.files.data or [] if getattr(upload, "filename", "")]
-
-
 ANY = ""
 
 
@@ -212,3 +199,40 @@ class QueueFilterForm(BaseForm):
     district_id = SelectField(_l("District"), validators=[Optional()])
     submitted_from = BoundedDateField(_l("Submitted from"), validators=[Optional()])
     submitted_to = BoundedDateField(_l("Submitted until"), validators=[Optional()])
+
+
+class FindingAnswerForm(BaseForm):
+    """The outlet's answer to one finding of a rectification notice, with its proof."""
+
+    responsible_person = StringField(
+        _l("Person responsible at the outlet"),
+        validators=[Length(max=100)],
+        description=_l("Name and position."),
+    )
+    response = TextAreaField(_l("What was done"), validators=[Length(max=MAX_TEXT)])
+    files = MultipleFileField(
+        _l("Photos or documents of the result"),
+        description=_l("JPEG, PNG, WebP or PDF: the rectified place, a receipt, a new rule posted."),
+    )
+
+    def uploads(self) -> list:
+        """The files chosen (the browser sends an empty part when none was)."""
+        return [upload for upload in self.files.data or [] if getattr(upload, "filename", "")]
+
+
+VERIFICATION_OUTCOMES = [
+    SelectChoice("closed", _l("Rectified: close it")),
+    SelectChoice("not_closed", _l("Not rectified")),
+]
+VERIFICATION_METHODS = [
+    SelectChoice("desk", _l("Desk review of the evidence")),
+    SelectChoice("on_site", _l("Seen on site")),
+]
+
+
+class FindingCheckForm(BaseForm):
+    """An inspector's verification of one finding in the re-inspection."""
+
+    outcome = RadioField(_l("Outcome"), choices=VERIFICATION_OUTCOMES, validators=[Optional()])
+    method = RadioField(_l("Verified by"), choices=VERIFICATION_METHODS, validators=[Optional()])
+    note = TextAreaField(_l("Note"), validators=[Length(max=MAX_TEXT)])

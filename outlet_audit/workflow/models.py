@@ -74,9 +74,6 @@ class Application(db.Model):
     eligibility: Mapped[dict] = mapped_column(JSON, default=dict)
     scheduled_for: Mapped[date | None]
     return_reasons: Mapped[str | None] = mapped_column(Text)
-    rectification_items: Mapped[list | None] = mapped_column(JSON)
-    rectification_deadline: Mapped[date | None]
-    rectification_response: Mapped[str | None] = mapped_column(Text)
     granted_level: Mapped[str | None] = mapped_column(String(10))
     decision_opinion: Mapped[str | None] = mapped_column(Text)
     renewal_of_id: Mapped[int | None] = mapped_column(

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from outlet_audit.accounts.models import User
 from outlet_audit.audit.operations import record
 from outlet_audit.certificates.operations import issue_certificate
-from outlet_audit.checklist.kinds import AssessmentKind
+from outlet_audit.checklist.findings import findings_at, open_notice, unanswered, unverified
+from outlet_audit.checklist.kinds import AssessmentKind, FindingStatus
 from outlet_audit.checklist.locking import lock_checklists
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.service import assessment_of, missing_for_sign_off
@@ -67,6 +68,13 @@ def application_facts(
     inspection = assessment_of(application, AssessmentKind.INSPECTION, loaded=assessments)
     checklist_complete = False
     level_reached = None
+    status = Status(application.status)
+    notice = open_notice(application.id) if status in RECTIFYING else None
+    open_codes: frozenset[str] = frozenset()
+    if inspection is not None and status == Status.INSPECTED:
+        open_codes = frozenset(
+            finding.item_code for finding in findings_at(inspection) if finding.status == FindingStatus.OPEN
+        )
     if inspection is not None:
         # A signed-off checklist was complete when signed and is locked since; only an open one
         # has to be checked item by item (answers and evidence).
@@ -77,7 +85,7 @@ def application_facts(
             level_reached = Level(inspection.level_reached)
     city_rules = next((rules for rules in edition.levels if rules.code == "city"), None)
     return ApplicationFacts(
-        status=Status(application.status),
+        status=status,
         outlet_id=application.outlet_id,
         district_id=application.district_id,
         target_level=Level(application.target_level),
@@ -89,11 +97,18 @@ def application_facts(
         submission_gaps=submission_gaps(
             application, assessments=assessments, evidence_purposes=evidence_purposes
         )
-        if Status(application.status) in EDITABLE_STATUSES
+        if status in EDITABLE_STATUSES
         else SubmissionGaps(),
-        edition_item_codes=frozenset(item.code for item in (*edition.items(), *edition.bonus_items())),
-        rectification_deadline=application.rectification_deadline,
+        rectification_deadline=notice.due_on if notice is not None else None,
+        open_finding_codes=open_codes,
+        unanswered_findings=len(unanswered(notice)),
+        unverified_findings=len(unverified(inspection))
+        if inspection is not None and inspection.signed_off_at is None
+        else 0,
     )
+
+
+RECTIFYING = frozenset({Status.RECTIFICATION_REQUESTED, Status.RECTIFICATION_SUBMITTED})
 
 
 def make_payload(**fields) -> Payload:

@@ -8,13 +8,13 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from outlet_audit.accounts.models import User
-from outlet_audit.audit.models import AuditEvent
 from outlet_audit.audit.queries import application_timeline
 from outlet_audit.certificates.models import Certificate
+from outlet_audit.checklist.findings import findings_at
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.permissions import inspection_visible_to
-from outlet_audit.checklist.service import assessment_of
+from outlet_audit.checklist.service import assessment_of, assessments_by_kind
 from outlet_audit.core.i18n import current_language
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import pinned_edition
@@ -22,7 +22,6 @@ from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
-from outlet_audit.scoring import ScoreResult
 from outlet_audit.workflow.actions import ACTIONS
 from outlet_audit.workflow.drafting import EDITABLE_STATUSES
 from outlet_audit.workflow.forms import (
@@ -35,6 +34,7 @@ from outlet_audit.workflow.forms import (
 )
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.operations import actor_for, application_facts
+from outlet_audit.workflow.rectification import rectification_panel
 from outlet_audit.workflow.states import ACTION_LABELS, STATUS_LABELS, Action, Status, available_actions
 
 DEFAULT_RECTIFICATION_DAYS = 30
@@ -78,14 +78,16 @@ def build_action_form(
             form.scheduled_on.data = application.scheduled_for
     elif isinstance(form, RectificationRequestForm):
         lang = current_language()
-        items = (*edition.items(), *edition.bonus_items())
+        inspection = assessment_of(application, AssessmentKind.INSPECTION, loaded=assessments)
+        found = [finding.item_code for finding in findings_at(inspection)] if inspection is not None else []
         form.item_codes.choices = [
-            SelectChoice(item.code, f"{item.code} {item.title.get(lang)}") for item in items
+            SelectChoice(
+                code, f"{code} {edition.item(code).title.get(lang) if _known(edition, code) else ''}"
+            )
+            for code in found
         ]
         if not bound:
-            form.item_codes.data = _items_short_of_full_marks(
-                assessment_of(application, AssessmentKind.INSPECTION, loaded=assessments)
-            )
+            form.item_codes.data = found
             form.deadline.data = today_in_shanghai() + timedelta(days=DEFAULT_RECTIFICATION_DAYS)
     elif isinstance(form, DecisionForm) and not bound:
         inspection = assessment_of(application, AssessmentKind.INSPECTION, loaded=assessments)
@@ -96,17 +98,17 @@ def build_action_form(
     return form
 
 
-def _items_short_of_full_marks(inspection: Assessment | None) -> list[str]:
-    if inspection is None or not inspection.result:
-        return []
-    return [
-        item.code
-        for item in ScoreResult.from_dict(inspection.result).items
-        if item.answered and not item.not_applicable and not item.full_marks
-    ]
+def _known(edition, code: str) -> bool:
+    try:
+        edition.item(code)
+    except KeyError:
+        return False
+    return True
 
 
-def application_page(application: Application, *, posted_action=None, posted_form=None, draft=None) -> dict:
+def application_page(
+    application: Application, *, posted_action=None, posted_form=None, draft=None, finding_form=None
+) -> dict:
     """Everything the detail template needs; `posted_*` keep a refused form's input on the page."""
     edition = pinned_edition(application.edition)
     lang = current_language()
@@ -139,7 +141,6 @@ def application_page(application: Application, *, posted_action=None, posted_for
     # What the page shows of the inspection (its score, the result link, its history) follows the
     # one rule; the actions above were planned from the full facts, which nothing here displays.
     inspection_shown = inspection_visible_to(current_user, inspection)
-    items_by_code = {item.code: item for item in (*edition.items(), *edition.bonus_items())}
     return {
         "application": application,
         "edition": edition,
@@ -165,13 +166,7 @@ def application_page(application: Application, *, posted_action=None, posted_for
         "inspection_withheld": inspection is not None and not inspection_shown,
         "commitment_files": files.get(EvidencePurpose.COMMITMENT, []),
         "rectification_files": files.get(EvidencePurpose.RECTIFICATION, []),
-        "rectification_items": [
-            (code, items_by_code[code].title.get(lang) if code in items_by_code else "")
-            for code in (application.rectification_items or [])
-        ],
-        "rectification_note": _last_reason(application, Action.REQUEST_RECTIFICATION)
-        if application.rectification_items  # shown only beside the items (_status_notes.html)
-        else None,
+        "rectification": rectification_panel(application, edition, lang, inspection, finding_form),
         "certificate": db.session.scalar(
             select(Certificate).where(Certificate.application_id == application.id)
         ),
@@ -183,37 +178,22 @@ def application_page(application: Application, *, posted_action=None, posted_for
     }
 
 
-def assessments_by_kind(application: Application) -> dict[str, Assessment]:
-    """The self-assessment and the inspection, whichever exist, in one query."""
-    rows = db.session.scalars(select(Assessment).where(Assessment.application_id == application.id))
-    return {assessment.kind: assessment for assessment in rows}
-
-
 def application_files(application: Application) -> dict[str, list[Evidence]]:
-    """The application's own files (commitment letter, rectification proof) by purpose, oldest first."""
+    """The application's own files (commitment letter; rectification proof sent before answers were
+    given item by item) by purpose, oldest first."""
     files: dict[str, list[Evidence]] = {}
     rows = db.session.scalars(
         select(Evidence)
-        .where(Evidence.application_id == application.id, Evidence.purpose.in_(APPLICATION_FILE_PURPOSES))
+        .where(
+            Evidence.application_id == application.id,
+            Evidence.purpose.in_(APPLICATION_FILE_PURPOSES),
+            Evidence.finding_id.is_(None),
+        )
         .order_by(Evidence.uploaded_at, Evidence.id)
     )
     for evidence in rows:
         files.setdefault(evidence.purpose, []).append(evidence)
     return files
-
-
-def _last_reason(application: Application, action: Action) -> str | None:
-    """What the person who last took this action wrote, from the audit trail."""
-    return db.session.scalar(
-        select(AuditEvent.reason)
-        .where(
-            AuditEvent.application_id == application.id,
-            AuditEvent.action == "transition",
-            AuditEvent.field == action.value,
-        )
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-    )
 
 
 def _links(application: Application, self_assessment, inspection) -> dict[str, str]:

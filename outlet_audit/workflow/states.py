@@ -171,8 +171,10 @@ class ApplicationFacts:
     approvals_required_for_city: tuple[Role, ...]  # from the criteria edition
     checklist_complete: bool
     submission_gaps: SubmissionGaps  # what still stops a submission (empty once nothing is missing)
-    edition_item_codes: frozenset[str]
-    rectification_deadline: date | None  # of the open rectification request
+    rectification_deadline: date | None  # of the open rectification notice
+    open_finding_codes: frozenset[str] = frozenset()  # items short of full marks at the signed record
+    unanswered_findings: int = 0  # ordered findings the outlet has not answered yet
+    unverified_findings: int = 0  # answered findings the open re-inspection has not verified yet
 
 
 @dataclass(frozen=True)
@@ -186,9 +188,9 @@ class Payload:
     scheduled_on: date | None = None
     rectification_item_codes: frozenset[str] = frozenset()
     rectification_deadline: date | None = None
-    evidence_count: int = 0
     granted_level: Level | None = None
     confirmed: bool = False  # the inspector confirms the answers and evidence are what was found
+    outlet_representative: str = ""  # the outlet's person present when the inspector signs
 
 
 class TransitionRefused(Refused):
@@ -240,23 +242,34 @@ def inspection_attested(facts: ApplicationFacts, payload: Payload) -> None:
         _refuse(N_("confirm that these answers and this evidence are what you found on site"))
     if not facts.checklist_complete:
         _refuse(N_("answer every checklist item before signing off"))
+    if facts.unverified_findings:
+        _refuse(
+            N_("verify every rectified item before signing off: %(count)d not verified yet"),
+            count=facts.unverified_findings,
+        )
 
 
 def rectification_request_valid(facts: ApplicationFacts, payload: Payload) -> None:
     if not payload.rectification_item_codes:
-        _refuse(N_("list the checklist items to rectify"))
-    unknown = payload.rectification_item_codes - facts.edition_item_codes
+        _refuse(N_("choose the findings to rectify"))
+    unknown = payload.rectification_item_codes - facts.open_finding_codes
     if unknown:
-        _refuse(N_("unknown checklist items: %(codes)s"), codes=", ".join(sorted(unknown)))
+        _refuse(
+            N_("only items short of full marks at the inspection can be rectified, not %(codes)s"),
+            codes=", ".join(sorted(unknown)),
+        )
     if payload.rectification_deadline is None:
         _refuse(N_("set a rectification deadline"))
     if payload.rectification_deadline <= payload.today:
         _refuse(N_("a rectification deadline must be in the future"))
 
 
-def new_evidence_given(facts: ApplicationFacts, payload: Payload) -> None:
-    if payload.evidence_count < 1:
-        _refuse(N_("attach new evidence for the rectified items"))
+def findings_answered(facts: ApplicationFacts, payload: Payload) -> None:
+    if facts.unanswered_findings:
+        _refuse(
+            N_("answer every item to rectify before sending: %(count)d not answered yet"),
+            count=facts.unanswered_findings,
+        )
 
 
 def rectification_deadline_missed(facts: ApplicationFacts, payload: Payload) -> None:
@@ -329,7 +342,7 @@ TRANSITIONS: dict[tuple[Status, Action], Rule] = {
         S.RECTIFICATION_REQUESTED, DISTRICT, rectification_request_valid
     ),
     (S.RECTIFICATION_REQUESTED, A.SUBMIT_RECTIFICATION): Rule(
-        S.RECTIFICATION_SUBMITTED, OUTLET, new_evidence_given
+        S.RECTIFICATION_SUBMITTED, OUTLET, findings_answered
     ),
     # Without this an outlet that never answers would hold its application open for ever.
     (S.RECTIFICATION_REQUESTED, A.REJECT): Rule(S.REJECTED, DISTRICT, rectification_deadline_missed),
@@ -398,6 +411,8 @@ def plan_transition(facts: ApplicationFacts, action: Action, actor: Actor, paylo
 
 
 def _text_within_bounds(payload: Payload) -> None:
+    if len(payload.outlet_representative) > 100:
+        _refuse(N_("keep the representative's name within %(max)d characters"), max=100)
     if max(len(payload.reasons), len(payload.opinion)) > MAX_TEXT:
         _refuse(N_("keep what you write within %(max)d characters"), max=MAX_TEXT)
 

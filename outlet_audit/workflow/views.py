@@ -15,19 +15,17 @@ from outlet_audit.access import allow
 from outlet_audit.core.i18n import translate_message
 from outlet_audit.core.requests import attempt
 from outlet_audit.criteria.editions import pinned_edition
-from outlet_audit.evidence.operations import store_upload
 from outlet_audit.extensions import db
 from outlet_audit.text import Message
 
 # Registering the application_id loader, and adding the outlet's pages and the lists to `bp`.
-from outlet_audit.workflow import record_facts, views_lists, views_outlet  # noqa: F401
+from outlet_audit.workflow import record_facts, views_findings, views_lists, views_outlet  # noqa: F401
 from outlet_audit.workflow.actions import TRANSITION_ROUTE, actions_through, door
 from outlet_audit.workflow.blueprint import APPLICATION_READERS, bp
-from outlet_audit.workflow.drafting import record_upload
 from outlet_audit.workflow.models import Application
-from outlet_audit.workflow.operations import actor_for, application_facts, apply_transition
+from outlet_audit.workflow.operations import apply_transition
 from outlet_audit.workflow.page import build_action_form, render_application
-from outlet_audit.workflow.states import ACTION_LABELS, STATUS_LABELS, Action, can
+from outlet_audit.workflow.states import ACTION_LABELS, STATUS_LABELS, Action
 
 
 @bp.get("/<int:application_id>")
@@ -47,9 +45,7 @@ def transition(application_id: int):
         flash(_("Please correct the fields marked below."), "danger")
         return render_application(application, status_code=422, posted_action=action, posted_form=form)
     with attempt() as outcome:
-        evidence_count = _store_uploads(application, action, form)
-        payload = form.payload(evidence_count=evidence_count)
-        new_status = apply_transition(application, action, current_user, payload)
+        new_status = apply_transition(application, action, current_user, form.payload())
     if outcome.stale:
         return redirect(url_for("workflow.application_detail", application_id=application_id))
     if not outcome.done:
@@ -75,21 +71,3 @@ def _posted_action() -> Action:
     if action not in actions_through(TRANSITION_ROUTE):
         abort(400)
     return action
-
-
-def _store_uploads(application: Application, action: Action, form) -> int:
-    """Keep the files sent with the action (a rectification's proof); their count is its evidence."""
-    uploads = form.uploads()
-    if not uploads or not can(application_facts(application), actor_for(current_user), action):
-        return 0  # the transition will say why; keep no files for an answer that cannot be given
-    for upload in uploads:
-        evidence = store_upload(
-            upload.read(),
-            upload.filename,
-            outlet_id=application.outlet_id,
-            actor=current_user,
-            purpose=form.upload_purpose,
-            application_id=application.id,
-        )
-        record_upload(application, evidence, current_user)
-    return len(uploads)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.certificates.models import Certificate
-from outlet_audit.checklist.models import Assessment
+from outlet_audit.checklist.models import Assessment, Finding, FindingCheck, RectificationNotice
 from outlet_audit.checklist.service import save_answer
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import pinned_edition
@@ -22,6 +22,7 @@ from tests.workflow_helpers import (
     action_request,
     answer_all,
     attach,
+    best_value,
     give_certificate,
     jpeg_bytes,
     make_crew,
@@ -38,6 +39,8 @@ def crew(ctx):
 def act(client, application, action, **fields):
     url, data = action_request(application, action, **fields)
     response = client.post(url, data=data, content_type="multipart/form-data")
+    if response.status_code != 302:
+        import sys; sys.path.insert(0, "/tmp"); import dbg; dbg.show(response)
     assert response.status_code == 302, html.unescape(response.get_data(as_text=True))[-2500:]
     return reload(application)
 
@@ -129,77 +132,128 @@ def test_happy_path_from_first_click_to_certificate(client, crew, db_session):
     assert assignments == ["assignment"]
 
 
+def _answer_finding(client, application, finding, person, response, files=()):
+    prefix = f"finding{finding.id}"
+    data = {f"{prefix}-responsible_person": person, f"{prefix}-response": response}
+    if files:
+        data[f"{prefix}-files"] = list(files)
+    return client.post(
+        f"/applications/{application.id}/findings/{finding.id}/answer",
+        data=data,
+        content_type="multipart/form-data",
+    )
+
+
+def _check_finding(client, application, finding, outcome, method, note=""):
+    prefix = f"check{finding.id}"
+    return client.post(
+        f"/applications/{application.id}/findings/{finding.id}/check",
+        data={f"{prefix}-outcome": outcome, f"{prefix}-method": method, f"{prefix}-note": note},
+    )
+
+
+def _post(client, url, data):
+    return client.post(url, data=data)
+
+
 def test_rectification_path(client, crew, db_session):
+    """First visit fails 1.2 and 3.1 → both ordered rectified by a date → the outlet answers each with
+    a photo → the inspector verifies one by desk review and the other on site in the re-inspection →
+    approval. The first visit stays exactly as signed."""
     application = outlet_prepares_and_submits(client, crew, db_session)
     application = bureau_accepts_and_schedules(client, crew, application)
     login(client, crew.inspector)
-    inspection = answer_all(application, "inspection", crew.inspector, short_of=("3.1",))
-    application = act(client, application, "sign_off")
+    first = answer_all(application, "inspection", crew.inspector, short_of=("1.2", "3.1"))
+    application = act(client, application, "sign_off", outlet_representative="王建国 站长")
+    first = db_session.get(Assessment, first.id)
+    assert first.outlet_representative == "王建国 站长"
+    signed_answers = {row.item_code: (row.value, row.note, row.version) for row in first.answers}
+    signed_files = sorted(
+        db_session.scalars(select(Evidence.id).where(Evidence.assessment_id == first.id)).all()
+    )
+    findings = {
+        f.item_code: f for f in db_session.scalars(select(Finding).where(Finding.assessment_id == first.id))
+    }
+    assert set(findings) == {"1.2", "3.1"} and all(f.status == "open" for f in findings.values())
 
     login(client, crew.bureau)
     page = client.get(f"/applications/{application.id}").get_data(as_text=True)
-    assert (
-        'value="3.1" checked' in page
-        or 'checked class="form-check-input" id="request_rectification-item_codes' in page
+    assert 'value="3.1"' in page and 'value="1.2"' in page  # the findings are the choices
+    not_a_finding = _post(
+        client,
+        *action_request(application, "request_rectification", item_codes=["1.1"], deadline="2099-01-01"),
     )
-    deadline = (today_in_shanghai() + timedelta(days=20)).isoformat()
+    assert not_a_finding.status_code in (400, 422)  # 1.1 was at full marks: nothing to rectify
+    deadline = today_in_shanghai() + timedelta(days=20)
     application = act(
         client,
         application,
         "request_rectification",
-        item_codes=["3.1"],
-        deadline=deadline,
-        reasons="请常态化使用可循环快递箱并建立记录。",
+        item_codes=["1.2", "3.1"],
+        deadline=deadline.isoformat(),
+        reasons="请于期限内整改并上传整改照片。",
     )
     assert application.status == "rectification_requested"
-    assert (
-        application.rectification_items == ["3.1"]
-        and application.rectification_deadline.isoformat() == deadline
+    notice = db_session.scalar(
+        select(RectificationNotice).where(RectificationNotice.application_id == application.id)
     )
+    assert notice.due_on == deadline and notice.number.startswith(f"ZG-{notice.issued_at:%Y}-")
+    assert {f.item_code for f in notice.findings} == {"1.2", "3.1"}
 
     login(client, crew.outlet_user)
-    page = client.get(f"/applications/{application.id}").get_data(as_text=True)
-    assert "Rectify by" in page and "3.1" in page
-    missing_files = client.post(
-        f"/applications/{application.id}/transition",
-        data={"action": "submit_rectification", "submit_rectification-response": "已整改"},
-        content_type="multipart/form-data",
+    page = html.unescape(client.get(f"/applications/{application.id}").get_data(as_text=True))
+    assert "Rectify by" in page and notice.number in page
+    early = _post(client, *action_request(application, "submit_rectification"))
+    assert early.status_code == 422
+    assert "answer every item to rectify before sending: 2 not answered yet" in html.unescape(
+        early.get_data(as_text=True)
     )
-    assert missing_files.status_code == 422
-    assert "attach new evidence for the rectified items" in missing_files.get_data(as_text=True)
-    assert "已整改" in missing_files.get_data(as_text=True)  # the typed answer stays
-    application = act(
-        client,
-        application,
-        "submit_rectification",
-        response="已配置循环箱 200 个，附使用台账。",
-        files=[(io.BytesIO(jpeg_bytes(1)), "box.jpg"), (io.BytesIO(pdf_bytes("台账")), "ledger.pdf")],
-    )
-    assert application.status == "rectification_submitted"
-    assert application.rectification_response == "已配置循环箱 200 个，附使用台账。"
-    files = db_session.scalars(
-        select(Evidence.filename).where(
-            Evidence.application_id == application.id, Evidence.purpose == "rectification"
+    refused = _answer_finding(client, application, findings["1.2"], "王建国", "  ")
+    assert refused.status_code == 422
+    assert "王建国" in refused.get_data(as_text=True)  # what was typed comes back
+    for code, text in (("1.2", "更换为 45 毫米瘦身胶带。"), ("3.1", "配置循环箱 200 个。")):
+        response = _answer_finding(
+            client,
+            application,
+            findings[code],
+            "王建国 站长",
+            text,
+            files=[(io.BytesIO(jpeg_bytes(1)), f"{code}.jpg")],
         )
-    ).all()
-    assert sorted(files) == ["box.jpg", "ledger.pdf"]
-    inspection = db_session.get(Assessment, inspection.id)
-    assert inspection.signed_off_at is None  # unlocked for the inspector to verify
+        assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    application = act(client, application, "submit_rectification")
+    assert application.status == "rectification_submitted"
+    second = db_session.scalar(
+        select(Assessment).where(Assessment.application_id == application.id, Assessment.sequence == 2)
+    )
+    assert second.visit_type == "reinspection" and second.signed_off_at is None
+    # pre-filled from the first visit
+    assert {row.item_code: row.value for row in second.answers} == {
+        c: v[0] for c, v in signed_answers.items()
+    }
 
     login(client, crew.inspector)
-    edition = pinned_edition(application.edition)
-    row = next(row for row in inspection.answers if row.item_code == "3.1")
-    save_answer(
-        inspection,
-        edition,
-        "3.1",
-        value="A",
-        not_applicable=False,
-        note="复核已整改",
-        expected_version=row.version,
-        actor=crew.inspector,
+    premature = _post(client, *action_request(application, "sign_off", confirm="y"))
+    assert premature.status_code == 422
+    assert (
+        _check_finding(client, application, findings["1.2"], "closed", "desk", "照片可见瘦身胶带").status_code
+        == 302
     )
-    attach(application, crew.inspector, purpose="item", assessment_id=inspection.id, item_code="3.1")
+    assert _check_finding(client, application, findings["3.1"], "closed", "on_site").status_code == 302
+    edition = pinned_edition(application.edition)
+    rows = {row.item_code: row for row in second.answers}
+    for code in ("1.2", "3.1"):
+        save_answer(
+            second,
+            edition,
+            code,
+            value=best_value(edition.item(code)),
+            not_applicable=False,
+            note="复查已整改",
+            expected_version=rows[code].version,
+            actor=crew.inspector,
+        )
+    attach(application, crew.inspector, purpose="item", assessment_id=second.id, item_code="3.1")  # on site
     application = act(client, application, "sign_off")
     assert application.status == "inspected"
 
@@ -208,10 +262,25 @@ def test_rectification_path(client, crew, db_session):
         client, application, "approve", granted_level="district", opinion="整改到位，同意认定。"
     )
     assert application.status == "approved"
+    # The first visit is exactly as signed: its answers, notes, versions and files.
+    db_session.expire_all()
+    first = db_session.get(Assessment, first.id)
+    assert {row.item_code: (row.value, row.note, row.version) for row in first.answers} == signed_answers
     assert (
-        db_session.scalar(select(Certificate.level).where(Certificate.application_id == application.id))
-        == "district"
+        sorted(db_session.scalars(select(Evidence.id).where(Evidence.assessment_id == first.id)).all())
+        == signed_files
     )
+    assert first.superseded_at is None and first.signed_off_at is not None
+    statuses = {
+        f.item_code: f.status
+        for f in db_session.scalars(select(Finding).where(Finding.assessment_id == first.id))
+    }
+    assert statuses == {"1.2": "closed", "3.1": "closed"}
+    methods = {
+        check.finding_id: check.method
+        for check in db_session.scalars(select(FindingCheck).where(FindingCheck.assessment_id == second.id))
+    }
+    assert methods == {findings["1.2"].id: "desk", findings["3.1"].id: "on_site"}
     transitions = db_session.scalars(
         select(AuditEvent.field)
         .where(AuditEvent.application_id == application.id, AuditEvent.action == "transition")
@@ -227,8 +296,6 @@ def test_rectification_path(client, crew, db_session):
         "sign_off",
         "approve",
     ]
-    reason = db_session.scalar(select(AuditEvent.reason).where(AuditEvent.field == "request_rectification"))
-    assert reason == "请常态化使用可循环快递箱并建立记录。"
 
 
 def test_city_level_waits_for_the_city_bureau(client, crew, db_session):
