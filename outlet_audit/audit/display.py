@@ -27,6 +27,7 @@ from outlet_audit.audit.events import (
     system_text,
 )
 from outlet_audit.checklist.forms import display_answer
+from outlet_audit.checklist.kinds import FINDING_STATUS_LABELS
 from outlet_audit.checklist.service import value_from_json
 from outlet_audit.core.i18n import readable_date, request_catalog
 from outlet_audit.criteria.model import Edition, Item
@@ -178,6 +179,8 @@ def shown_value(shown: Shown, event, value: str | None, readings: Readings, edit
         return _account(value)
     if shown == Shown.SYSTEM_TEXT:
         return str(system_markup(value))
+    if shown == Shown.FINDING:
+        return t(FINDING_STATUS_LABELS[value]) if value in FINDING_STATUS_LABELS else value
     return value
 
 

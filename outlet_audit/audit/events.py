@@ -60,6 +60,7 @@ class Shown(enum.StrEnum):
     DATE = "date"  # an ISO date: in the reader's form
     ACCOUNT = "account"  # "username (role)": the role's name
     SYSTEM_TEXT = "system_text"  # a text the code wrote in English: translated when known
+    FINDING = "finding"  # a finding's status (closed, not closed): its label
 
 
 class Row(Protocol):
@@ -163,7 +164,9 @@ def _transition(row: Row) -> str:
 _CHECKLIST_FILE_SENTENCES = {
     "": N_("%(actor)s uploaded “%(new)s”"),
     EvidencePurpose.COMMITMENT: N_("%(actor)s uploaded the commitment letter “%(new)s”"),
-    EvidencePurpose.RECTIFICATION: N_("%(actor)s uploaded rectification evidence “%(new)s”"),
+    EvidencePurpose.RECTIFICATION: N_(
+        "%(actor)s uploaded rectification evidence “%(new)s” for item %(item)s"
+    ),
     AssessmentKind.SELF: N_("%(actor)s uploaded “%(new)s” for self-assessment item %(item)s"),
     AssessmentKind.INSPECTION: N_("%(actor)s uploaded “%(new)s” for inspection item %(item)s"),
 }
@@ -236,6 +239,19 @@ EVENT_TYPES: dict[str, EventType] = {
         variant=_prefix_first_or_changed,
         visit=True,
     ),
+    # --- rectification item by item --------------------------------------------------------
+    "finding_answered": EventType(
+        Kind.ANSWERS, {"": N_("%(actor)s answered rectification item %(item)s: %(new)s")}
+    ),
+    "finding_checked": EventType(
+        Kind.ANSWERS,
+        {
+            "": N_("%(actor)s verified rectification item %(item)s: %(new)s"),
+        },
+        shown=Shown.FINDING,
+        variant=_prefix,
+        visit=True,
+    ),
     # --- files and signatures ---------------------------------------------------------------
     "evidence_uploaded": EventType(Kind.EVIDENCE, _CHECKLIST_FILE_SENTENCES, variant=_prefix, visit=True),
     "evidence_deleted": EventType(
@@ -244,6 +260,9 @@ EVENT_TYPES: dict[str, EventType] = {
             "": N_("%(actor)s removed “%(old)s”"),
             AssessmentKind.SELF: N_("%(actor)s removed “%(old)s” from self-assessment item %(item)s"),
             AssessmentKind.INSPECTION: N_("%(actor)s removed “%(old)s” from inspection item %(item)s"),
+            EvidencePurpose.RECTIFICATION: N_(
+                "%(actor)s removed “%(old)s” from the rectification of item %(item)s"
+            ),
         },
         variant=_prefix,
         visit=True,

@@ -309,7 +309,7 @@ def answer_finding(finding: Finding, *, responsible_person: str, response: str, 
         subject_type="finding",
         subject_id=finding.id,
         application_id=finding.application_id,
-        field=finding.item_code,
+        field=f"{EvidencePurpose.RECTIFICATION}:{finding.item_code}",
         old=old,
         new=response,
     )

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import Text, and_, cast, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from outlet_audit.accounts.models import User
 from outlet_audit.audit.models import AuditEvent
@@ -25,7 +26,14 @@ from outlet_audit.certificates.numbering import LEVEL_LETTERS, parse_certificate
 from outlet_audit.certificates.operations import add_months
 from outlet_audit.checklist.attachments import SIGNERS
 from outlet_audit.checklist.kinds import AssessmentKind
-from outlet_audit.checklist.models import Answer, Assessment
+from outlet_audit.checklist.models import (
+    Answer,
+    Assessment,
+    Finding,
+    FindingCheck,
+    RectificationNotice,
+    visit_inspectors,
+)
 from outlet_audit.checklist.service import missing_items, profile_of, scoring_answers
 from outlet_audit.criteria.model import Edition
 from outlet_audit.criteria.stored import StoredEdition
@@ -39,6 +47,7 @@ from outlet_audit.workflow.models import Application, inspection_assignments
 from outlet_audit.workflow.states import FINAL_STATUSES, Level, Status
 
 S = Status
+Correction = aliased(Assessment)
 FINAL = [status.value for status in FINAL_STATUSES]
 # Scheduled once (inspectors and a date), so still planned in these, whatever followed.
 PLANNED = [
@@ -52,7 +61,8 @@ PLANNED = [
         S.APPROVED,
     )
 ]
-# The inspection is signed off in these; reopening it or a rectification answer unlocks it again.
+# The newest inspection record is signed in these; a correction (reopening) or a re-inspection
+# (after the rectification answer) is a new, unsigned record.
 SIGNED = [s.value for s in (S.INSPECTED, S.RECTIFICATION_REQUESTED, S.AWAITING_CITY_CONFIRMATION, S.APPROVED)]
 UNSIGNED = [
     s.value
@@ -93,8 +103,24 @@ assignment_count = (
 )
 
 
+def _newest_record():
+    """The condition that `Assessment` is its application's newest inspection record."""
+    later = aliased(Assessment)
+    return and_(
+        Assessment.kind == AssessmentKind.INSPECTION,
+        ~exists().where(
+            later.application_id == Assessment.application_id,
+            later.kind == AssessmentKind.INSPECTION,
+            later.sequence > Assessment.sequence,
+        ),
+    )
+
+
 def _has_signed_inspection():
-    return exists().where(Assessment.application_id == A.id, signed_inspection)
+    """The application's newest inspection record is signed."""
+    return exists().where(
+        Assessment.application_id == A.id, _newest_record(), Assessment.signed_off_at.is_not(None)
+    )
 
 
 def _audited(action, subject_type: str, subject_id) -> object:
@@ -310,11 +336,55 @@ INVARIANTS = (
     ),
     Invariant(
         "rectification request",
-        "an application in rectification names the items and the deadline",
+        "an application in rectification has a notice ordering at least one finding rectified",
         _keys(
             select(A.id).where(
                 A.status.in_([S.RECTIFICATION_REQUESTED.value, S.RECTIFICATION_SUBMITTED.value]),
-                or_(A.rectification_items.is_(None), A.rectification_deadline.is_(None)),
+                ~exists().where(
+                    RectificationNotice.application_id == A.id,
+                    Finding.notice_id == RectificationNotice.id,
+                ),
+            )
+        ),
+    ),
+    Invariant(
+        "findings of signed records",
+        "a finding belongs to a signed inspection record of its own application",
+        _keys(
+            select(Finding.id)
+            .join(Assessment, Assessment.id == Finding.assessment_id)
+            .where(
+                or_(
+                    Assessment.signed_off_at.is_(None),
+                    Assessment.kind != AssessmentKind.INSPECTION,
+                    Assessment.application_id != Finding.application_id,
+                )
+            )
+        ),
+    ),
+    Invariant(
+        "verified findings",
+        "a finding closed or not closed was verified in a signed record of its application",
+        _keys(
+            select(Finding.id).where(
+                Finding.status.in_(["closed", "not_closed"]),
+                ~exists()
+                .where(FindingCheck.finding_id == Finding.id, FindingCheck.outcome == Finding.status)
+                .where(
+                    exists().where(
+                        Assessment.id == FindingCheck.assessment_id, Assessment.signed_off_at.is_not(None)
+                    )
+                ),
+            )
+        ),
+    ),
+    Invariant(
+        "superseded by a signed correction",
+        "a superseded record is amended by a signed correction",
+        _keys(
+            select(Assessment.id).where(
+                Assessment.superseded_at.is_not(None),
+                ~exists().where(Correction.amends_id == Assessment.id, Correction.signed_off_at.is_not(None)),
             )
         ),
     ),
@@ -371,13 +441,13 @@ INVARIANTS = (
     ),
     Invariant(
         "signed off by an assigned inspector",
-        "a signed-off inspection was signed by an inspector assigned to the application",
+        "a signed-off inspection record was signed by one of its visit's inspectors",
         _keys(
             select(Assessment.id).where(
                 signed_inspection,
                 ~exists().where(
-                    inspection_assignments.c.application_id == Assessment.application_id,
-                    inspection_assignments.c.inspector_id == Assessment.signed_off_by_id,
+                    visit_inspectors.c.assessment_id == Assessment.id,
+                    visit_inspectors.c.inspector_id == Assessment.signed_off_by_id,
                 ),
             )
         ),
@@ -488,10 +558,7 @@ INVARIANTS = (
             select(Certificate.id)
             .join(
                 Assessment,
-                and_(
-                    Assessment.application_id == Certificate.application_id,
-                    Assessment.kind == AssessmentKind.INSPECTION,
-                ),
+                and_(Assessment.application_id == Certificate.application_id, _newest_record()),
             )
             .where(or_(Assessment.final.is_(None), Assessment.final != Certificate.score))
         ),

@@ -14,7 +14,7 @@ input `action_input` builds: the one place that knows what each action's form po
 
 import io
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -22,10 +22,20 @@ from decimal import Decimal
 from PIL import Image, ImageDraw
 
 from outlet_audit.checklist.attachments import attach_item_evidence
-from outlet_audit.checklist.kinds import AssessmentKind
+from outlet_audit.checklist.findings import (
+    answer_finding,
+    attach_finding_file,
+    check_finding,
+    findings_at,
+    findings_to_verify,
+    open_notice,
+    unanswered,
+)
+from outlet_audit.checklist.kinds import AssessmentKind, FindingStatus
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.service import (
     answer_rows_by_code,
+    assessment_of,
     evidence_counts,
     get_or_create_assessment,
     save_answer,
@@ -34,8 +44,6 @@ from outlet_audit.checklist.service import (
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.criteria.model import Item
-from outlet_audit.evidence.operations import store_upload
-from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from outlet_audit.scoring import evidence_required
@@ -43,7 +51,6 @@ from outlet_audit.workflow.drafting import (
     attach_commitment_letter,
     commitment_letter_attached,
     create_application,
-    record_upload,
     save_draft,
 )
 from outlet_audit.workflow.models import Application
@@ -251,6 +258,15 @@ def shortest_path(start: Status, target: Status) -> list[Action]:
     raise ValueError(f"no path of the transition table leads from {start} to {target}")
 
 
+def _open_findings(application: Application) -> frozenset[str]:
+    record = assessment_of(application, AssessmentKind.INSPECTION)
+    if record is None:
+        return frozenset()
+    return frozenset(
+        finding.item_code for finding in findings_at(record) if finding.status == FindingStatus.OPEN
+    )
+
+
 def action_input(action: Action, application: Application, cast: Cast, **given) -> Payload:
     """What the action's form posts when filled in as a person usually does, overridden by `given`."""
     today = given.get("today") or today_in_shanghai()
@@ -266,11 +282,10 @@ def action_input(action: Action, application: Application, cast: Cast, **given) 
             "scheduled_on": today,
         },
         Action.REQUEST_RECTIFICATION: {
-            "rectification_item_codes": frozenset({edition.items()[0].code}),
+            "rectification_item_codes": _open_findings(application) or frozenset({edition.items()[0].code}),
             "rectification_deadline": today + timedelta(days=21),
             "reasons": "请按评估意见整改并上传整改照片。",
         },
-        Action.SUBMIT_RECTIFICATION: {"reasons": "已按要求整改，整改照片见附件。"},
         Action.APPROVE: {
             "granted_level": Level(application.target_level),
             "opinion": "现场评估符合要求，同意认定。",
@@ -291,37 +306,66 @@ def actor_of(application: Application, action: Action, cast: Cast):
 
 
 def take(
-    application: Application, action: Action, cast: Cast, *, attach: Attach | None = None, **given
+    application: Application,
+    action: Action,
+    cast: Cast,
+    *,
+    attach: Attach | None = None,
+    short_of: Iterable[str] = (),
+    **given,
 ) -> Status:
     """Do what a person does before `action`, then apply it as that person; return the new status.
 
-    `given` overrides the action's usual input; `attach` adds item evidence (see answer_checklist).
+    `given` overrides the action's usual input; `attach` adds item evidence (see answer_checklist);
+    `short_of`: the items a sign-off of a first visit answers worst (the findings to rectify).
     """
     actor = actor_of(application, action, cast)
     if action in (Action.SUBMIT, Action.RESUBMIT):
         ready_to_submit(application, actor, attach)
     elif action == Action.SIGN_OFF:
-        answer_checklist(application, AssessmentKind.INSPECTION, actor, attach=attach)
-    elif action == Action.SUBMIT_RECTIFICATION and "evidence_count" not in given:
-        given["evidence_count"] = len(submit_rectification_files(application, actor))
+        verify_findings(application, actor, attach=attach)
+        answer_checklist(
+            application, AssessmentKind.INSPECTION, actor, attach=attach, short_of=tuple(short_of)
+        )
+    elif action == Action.SUBMIT_RECTIFICATION:
+        answer_findings(application, actor)
     return apply_transition(application, action, actor, action_input(action, application, cast, **given))
 
 
-def submit_rectification_files(application: Application, actor, count: int = 1) -> list:
-    """The photos the outlet sends with its rectification answer, kept and audited as the page does."""
-    files = []
-    for n in range(count):
-        evidence = store_upload(
-            photo(f"rectification {n + 1}", application.id + n),
-            f"整改照片-{n + 1}.jpg",
+def answer_findings(application: Application, actor) -> None:
+    """What the outlet does before sending its rectification: answer every ordered item, with a photo."""
+    for finding in unanswered(open_notice(application.id)):
+        attach_finding_file(
+            finding,
+            photo(f"rectification {finding.item_code}", application.id + finding.id),
+            f"整改照片-{finding.item_code}.jpg",
             outlet_id=application.outlet_id,
             actor=actor,
-            purpose=EvidencePurpose.RECTIFICATION,
-            application_id=application.id,
         )
-        record_upload(application, evidence, actor)
-        files.append(evidence)
-    return files
+        answer_finding(
+            finding, responsible_person="王建国 站长", response="已按要求整改，整改照片见附件。", actor=actor
+        )
+
+
+def verify_findings(application: Application, actor, *, attach: Attach | None = None) -> None:
+    """What the inspector does in a re-inspection before signing: find each rectified item put right
+    on site, answer it at its best and close it."""
+    record = get_or_create_assessment(application, AssessmentKind.INSPECTION)
+    to_verify = findings_to_verify(record)
+    if not to_verify:
+        return
+    edition = pinned_edition(application.edition)
+    values = {finding.item_code: best_value(edition.item(finding.item_code)) for finding in to_verify}
+    answer_checklist(application, AssessmentKind.INSPECTION, actor, values, attach=attach)
+    for finding in to_verify:
+        check_finding(
+            record, finding, outcome="closed", method="on_site", note="现场复查已整改。", actor=actor
+        )
+
+
+def _to_rectify(application: Application, inputs: Mapping[Action, dict]) -> frozenset[str]:
+    asked = inputs.get(Action.REQUEST_RECTIFICATION, {}).get("rectification_item_codes")
+    return frozenset(asked) if asked else frozenset({pinned_edition(application.edition).items()[0].code})
 
 
 def advance_to(
@@ -337,11 +381,16 @@ def advance_to(
     The path is planned again after every action: an approval the city must confirm lands on
     "awaiting city confirmation", and the walk goes on from there.
     """
+    inputs = inputs or {}
     while Status(application.status) != target:
         try:
-            action = shortest_path(Status(application.status), target)[0]
+            path = shortest_path(Status(application.status), target)
         except ValueError as error:  # e.g. a district-level approval never awaits the city
             level = application.target_level
             raise ValueError(f"{level}-level application {application.id}: {error}") from None
-        take(application, action, cast, attach=attach, **(inputs or {}).get(action, {}))
+        action, extra = path[0], {}
+        if action == Action.SIGN_OFF and Action.REQUEST_RECTIFICATION in path:
+            # the visit must find what the bureau will order rectified
+            extra["short_of"] = _to_rectify(application, inputs)
+        take(application, action, cast, attach=attach, **extra, **inputs.get(action, {}))
     return application
