@@ -148,6 +148,8 @@ def build_world() -> World:
             if status in (Status.INSPECTED, Status.RECTIFICATION_REQUESTED):
                 application = make_application(outlet, status=Status.INSPECTION_SCHEDULED, target_level=level)
                 answers = ANSWER_SETS[len(answer_sets) % len(ANSWER_SETS)]
+                if status == Status.RECTIFICATION_REQUESTED and all(full is not False for _v, full in answers.values()):
+                    answers = ANSWER_SETS[1]  # only what the visit found short can be ordered rectified
                 answer_sets[answer(application, "inspection", answers).id] = answers
                 advance(application, status)
             else:

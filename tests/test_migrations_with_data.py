@@ -30,7 +30,7 @@ from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from outlet_audit.workflow.states import Action
 from tests.conftest import fresh_database, make_test_app
-from tests.factories import make_application, make_outlet, make_user
+from tests.factories import advance, make_application, make_outlet, make_user
 from tests.web.test_authorization_matrix import build_world
 from tests.workflow_helpers import ready_to_submit
 
@@ -63,6 +63,12 @@ def seed_every_table() -> None:
             status="rectification_requested",
             inputs={Action.REQUEST_RECTIFICATION: rectify},
         )
+        reinspected = make_application(
+            make_outlet("PD"),
+            status="rectification_submitted",
+            inputs={Action.REQUEST_RECTIFICATION: rectify},
+        )
+        advance(reinspected, "inspected")  # the re-inspection verifies 3.1: a check, a closed finding
         from outlet_audit.certificates.models import Certificate
 
         certificate = db.session.get(Certificate, world.targets["foreign"].certificate.id)
@@ -75,6 +81,11 @@ def seed_every_table() -> None:
             )
         )
         db.session.commit()
+
+
+# What going down a step loses by design (its docstring says so): below 0011 an application has one
+# inspection record, so the older visits of a re-inspected application (their answers and files) go.
+LOSSY_DOWN = {"0011": ("assessments", "answers", "evidence")}
 
 
 def revisions_head_first(app) -> list:
@@ -155,7 +166,12 @@ def test_each_step_goes_down_and_up_with_data_and_keeps_the_rows_it_does_not_own
         at_this_step = snapshot()
         downgrade(revision=revision.down_revision)
         below = snapshot()
-        assert lost_rows(at_this_step, below) == [], f"down from {revision.revision}"
+        lost = [
+            line
+            for line in lost_rows(at_this_step, below)
+            if line.split(":")[0] not in LOSSY_DOWN.get(revision.revision, ())
+        ]
+        assert lost == [], f"down from {revision.revision}"
         upgrade(revision=revision.revision)
         again = snapshot()
         assert set(again) == set(at_this_step), f"up to {revision.revision} does not bring back every table"
@@ -306,5 +322,98 @@ def test_0010_keeps_every_account_and_one_identity_opens_one_account(tmp_path_fa
                     sa.text("UPDATE users SET oidc_issuer = 'https://i', oidc_subject = 's' WHERE id = :id"),
                     {"id": before[1][0]},
                 )
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_0011_turns_rectification_columns_into_notices_and_findings_and_back(tmp_path_factory, tmp_path):
+    """Down to 0010 the open notice becomes the application's rectification columns again (items,
+    deadline, answer) and only the newest record stays; up again each inspection is a visit of its
+    own, the signed ones have their findings, and the open request is a notice ordering them."""
+    with fresh_database(tmp_path_factory) as url:
+        app = make_test_app(url, tmp_path)
+        with app.app_context(), app.test_request_context():
+            upgrade()
+            deadline = today_in_shanghai() + timedelta(days=10)
+            rectify = {
+                "rectification_item_codes": frozenset({"1.2", "3.1"}),
+                "rectification_deadline": deadline,
+                "reasons": "请整改。",
+            }
+            requested = make_application(
+                make_outlet("PD"),
+                status="rectification_requested",
+                inputs={Action.REQUEST_RECTIFICATION: rectify},
+            )
+            answered = make_application(
+                make_outlet("PD"),
+                status="rectification_submitted",
+                inputs={Action.REQUEST_RECTIFICATION: rectify},
+            )
+            closed = make_application(
+                make_outlet("PD"),
+                status="rectification_submitted",
+                inputs={Action.REQUEST_RECTIFICATION: rectify},
+            )
+            advance(closed, "inspected")
+            ids = requested.id, answered.id, closed.id
+            db.session.commit()
+            db.session.remove()
+
+            downgrade(revision="0010")
+            with db.engine.connect() as connection:
+                rows = {
+                    row.id: row
+                    for row in connection.execute(
+                        sa.text(
+                            "SELECT id, rectification_items, rectification_deadline, rectification_response"
+                            " FROM applications WHERE id IN (:a, :b, :c)"
+                        ),
+                        dict(zip("abc", ids, strict=True)),
+                    )
+                }
+                records = dict(
+                    connection.execute(
+                        sa.text(
+                            "SELECT application_id, count(*) FROM assessments WHERE kind = 'inspection' GROUP BY application_id"
+                        )
+                    ).all()
+                )
+            for application_id in ids[:2]:
+                items = rows[application_id].rectification_items
+                assert sorted(json.loads(items) if isinstance(items, str) else items) == ["1.2", "3.1"]
+                assert str(rows[application_id].rectification_deadline)[:10] == deadline.isoformat()
+            assert rows[ids[0]].rectification_response is None
+            assert rows[ids[1]].rectification_response == "已按要求整改，整改照片见附件。"
+            assert rows[ids[2]].rectification_items is None  # verified and done: no open request
+            assert [records[application_id] for application_id in ids] == [1, 1, 1]  # the newest record stays
+
+            upgrade()
+            with db.engine.connect() as connection:
+                findings = connection.execute(
+                    sa.text(
+                        "SELECT f.application_id, f.item_code, f.status, f.response, n.due_on, a.visit_type,"
+                        " a.signed_off_at IS NOT NULL AS signed"
+                        " FROM findings f JOIN assessments a ON a.id = f.assessment_id"
+                        " LEFT JOIN rectification_notices n ON n.id = f.notice_id"
+                        " WHERE f.application_id IN (:a, :b) ORDER BY f.application_id, f.item_code"
+                    ),
+                    dict(zip("ab", ids[:2], strict=True)),
+                ).all()
+            assert [(row.application_id, row.item_code, row.status) for row in findings] == [
+                (ids[0], "1.2", "ordered"),
+                (ids[0], "3.1", "ordered"),
+                (ids[1], "1.2", "answered"),
+                (ids[1], "3.1", "answered"),
+            ]
+            assert {str(row.due_on)[:10] for row in findings} == {deadline.isoformat()}
+            assert {row.response for row in findings if row.application_id == ids[1]} == {
+                "已按要求整改，整改照片见附件。"
+            }
+            # the reopened record of the answered one is kept as the re-inspection it had become
+            assert {(row.application_id, row.visit_type, bool(row.signed)) for row in findings} == {
+                (ids[0], "initial", True),
+                (ids[1], "reinspection", False),
+            }
             db.session.remove()
             db.engine.dispose()

@@ -532,4 +532,7 @@ def _move_data_down(connection) -> None:
         connection.execute(findings.delete().where(findings.c.assessment_id.in_(older)))
         connection.execute(notices.delete().where(notices.c.assessment_id.in_(older)))
         connection.execute(evidence.delete().where(evidence.c.assessment_id.in_(older)))
+        answers = sa.table("answers", sa.column("assessment_id", sa.Integer))
+        connection.execute(answers.delete().where(answers.c.assessment_id.in_(older)))
+        connection.execute(visit_inspectors.delete().where(visit_inspectors.c.assessment_id.in_(older)))
         connection.execute(assessments.delete().where(assessments.c.id.in_(older)))

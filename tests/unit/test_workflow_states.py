@@ -93,7 +93,6 @@ VALID_PAYLOAD = Payload(
     scheduled_on=TODAY + timedelta(days=7),
     rectification_item_codes=frozenset({"W1"}),
     rectification_deadline=TODAY + timedelta(days=14),
-    evidence_count=2,
     granted_level=Level.DISTRICT,
     confirmed=True,
 )
@@ -112,8 +111,8 @@ def make_facts(status: Status = S.DRAFT, **changes) -> ApplicationFacts:
         approvals_required_for_city=(R.DISTRICT_BUREAU,),
         checklist_complete=True,
         submission_gaps=SubmissionGaps(),
-        edition_item_codes=frozenset({"W1", "W2", "T1"}),
         rectification_deadline=TODAY - timedelta(days=1),
+        open_finding_codes=frozenset({"W1", "W2"}),
     )
     return dataclasses.replace(facts, **changes)
 
@@ -284,18 +283,20 @@ PAYLOAD_REFUSALS = [
     (S.RECTIFICATION_SUBMITTED, A.SIGN_OFF, {}, {"confirmed": False}, NOT_CONFIRMED),
     (S.RECTIFICATION_SUBMITTED, A.SIGN_OFF, {"checklist_complete": False}, {},
      "answer every checklist item before signing off"),
+    (S.RECTIFICATION_SUBMITTED, A.SIGN_OFF, {"unverified_findings": 1}, {},
+     "verify every rectified item before signing off: %(count)d not verified yet"),
     (S.INSPECTED, A.REQUEST_RECTIFICATION, {}, {"rectification_item_codes": frozenset()},
-     "list the checklist items to rectify"),
-    (S.INSPECTED, A.REQUEST_RECTIFICATION, {}, {"rectification_item_codes": frozenset({"W1", "ZZ9"})},
-     "unknown checklist items: %(codes)s"),
+     "choose the findings to rectify"),
+    (S.INSPECTED, A.REQUEST_RECTIFICATION, {}, {"rectification_item_codes": frozenset({"W1", "T1"})},
+     "only items short of full marks at the inspection can be rectified, not %(codes)s"),
     (S.INSPECTED, A.REQUEST_RECTIFICATION, {}, {"rectification_deadline": None},
      "set a rectification deadline"),
     (S.INSPECTED, A.REQUEST_RECTIFICATION, {}, {"rectification_deadline": TODAY},
      "a rectification deadline must be in the future"),
     (S.INSPECTED, A.REQUEST_RECTIFICATION, {}, {"rectification_deadline": TODAY - DAY},
      "a rectification deadline must be in the future"),
-    (S.RECTIFICATION_REQUESTED, A.SUBMIT_RECTIFICATION, {}, {"evidence_count": 0},
-     "attach new evidence for the rectified items"),
+    (S.RECTIFICATION_REQUESTED, A.SUBMIT_RECTIFICATION, {"unanswered_findings": 1}, {},
+     "answer every item to rectify before sending: %(count)d not answered yet"),
     (S.RECTIFICATION_REQUESTED, A.REJECT, {"rectification_deadline": TODAY}, {},
      "the rectification deadline has not passed yet"),
     (S.RECTIFICATION_REQUESTED, A.REJECT, {"rectification_deadline": None}, {},
@@ -324,13 +325,13 @@ def test_bad_input_is_refused_with_a_specific_message(
     assert action in available_actions(facts, ACTORS[EXPECTED[status, action][0]])
 
 
-def test_unknown_item_codes_are_listed_in_the_message():
+def test_items_that_are_no_findings_are_listed_in_the_message():
     facts = make_facts(S.INSPECTED)
     bad = payload(rectification_item_codes=frozenset({"W1", "ZZ9", "AA1"}))
     with pytest.raises(TransitionRefused) as caught:
         plan_transition(facts, A.REQUEST_RECTIFICATION, ACTORS[R.DISTRICT_BUREAU], bad)
-    assert str(caught.value.message) == "unknown checklist items: AA1, ZZ9"
-    assert str(caught.value) == "unknown checklist items: AA1, ZZ9"
+    expected = "only items short of full marks at the inspection can be rectified, not AA1, ZZ9"
+    assert str(caught.value.message) == expected and str(caught.value) == expected
 
 
 @pytest.mark.parametrize(
@@ -342,7 +343,7 @@ def test_unknown_item_codes_are_listed_in_the_message():
          S.INSPECTION_SCHEDULED),
         (S.INSPECTED, A.REQUEST_RECTIFICATION, {"rectification_deadline": TODAY + DAY},
          S.RECTIFICATION_REQUESTED),
-        (S.RECTIFICATION_REQUESTED, A.SUBMIT_RECTIFICATION, {"evidence_count": 1}, S.RECTIFICATION_SUBMITTED),
+        (S.RECTIFICATION_REQUESTED, A.SUBMIT_RECTIFICATION, {}, S.RECTIFICATION_SUBMITTED),
         (S.DRAFT, A.WITHDRAW, {"reasons": ""}, S.WITHDRAWN),
         (S.AWAITING_CITY_CONFIRMATION, A.CONFIRM_CITY_LEVEL, {"opinion": ""}, S.APPROVED),
     ],
