@@ -83,6 +83,7 @@ BASELINE_AGAIN = Page("/healthz (again)", "core.healthz", public=True)
 PAGES = (
     Page("login", "accounts.login", public=True),
     Page("dashboard (city)", "dashboards.overview", Role.CITY_BUREAU),
+    Page("dashboard (district)", "dashboards.overview", Role.DISTRICT_BUREAU),
     Page(
         "application queue", "workflow.queue", Role.DISTRICT_BUREAU, values={"status": "approved", "page": 2}
     ),

@@ -28,27 +28,28 @@ class RecordRows:
 
     def _evidence(self, plans, answer_plan):
         evidence_id = 0
-        for assessment_id, plan, kind, profile, codes in answer_plan:
+        for entry in answer_plan:
+            plan = entry.plan
             if plan.showcase:
                 continue  # the seeder uploads real files for these
             steps = dict(plan.timeline.steps)
-            if kind == "self" and "submit" in steps:
+            if entry.kind == "self" and "submit" in steps:
                 evidence_id += 1
                 yield self._evidence_row(
                     evidence_id, plan, None, None, "commitment", steps["submit"], self.staff[plan.outlet[0]]
                 )
-            if kind == "inspection" and plan.status != "inspection_scheduled":
-                kept = set(codes)
-                for code in profile.evidence_items:
+            if entry.kind == "inspection" and not entry.partial:
+                kept = set(entry.codes)
+                for code in entry.profile.evidence_items:
                     if code in kept:
                         evidence_id += 1
                         yield self._evidence_row(
                             evidence_id,
                             plan,
-                            assessment_id,
+                            entry.assessment_id,
                             code,
                             "item",
-                            steps.get("sign_off") or steps["schedule_inspection"],
+                            entry.moment,
                             plan.inspectors[0],
                         )
 
@@ -187,6 +188,8 @@ class RecordRows:
                 None,
                 said,
             )
+        for finding_event in self.finding_events:
+            yield event(*finding_event)
         for row in self._evidence(plans, answer_plan):
             evidence_id, outlet_id, application_id, _assessment, code, purpose = row[:6]
             field = f"inspection:{code}" if purpose == "item" else purpose

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from outlet_audit.certificates.numbering import certificate_number
 from outlet_audit.certificates.operations import add_months, issuing_bureau
+from outlet_audit.checklist.findings import shortfalls
 from outlet_audit.criteria.model import Edition
 from outlet_audit.outlets.models import KNOWN_BRANDS
 from outlet_audit.scoring import answers_from_json, evidence_required, score
@@ -76,6 +77,10 @@ PATHS = {
 }
 PATHS["rectification_requested"] = [*PATHS["inspected"], "request_rectification"]
 PATHS["rectification_submitted"] = [*PATHS["rectification_requested"], "submit_rectification"]
+# Some inspected applications went through rectification before their decision: the first visit,
+# the notice, the outlet's answers and the re-inspection that verified them.
+RECTIFIED_SHARE = 0.15
+RECTIFICATION_LOOP = ["request_rectification", "submit_rectification", "sign_off"]
 PATHS["awaiting_city_confirmation"] = [*PATHS["inspected"], "approve"]
 PATHS["approved"] = [*PATHS["inspected"], "approve"]
 PATHS["rejected"] = [*PATHS["inspected"], "reject"]
@@ -145,6 +150,7 @@ class Profile:
     final: object
     result: dict
     evidence_items: tuple
+    shortfalls: tuple  # the items short of full marks: the findings of a visit answered so
 
 
 def answer_profiles(
@@ -163,7 +169,15 @@ def answer_profiles(
             code for code, answer in answers.items() if evidence_required(edition.item(code), answer)
         )
         grouped[result.level].append(
-            Profile(raw, result.level, result.total, result.final, result.to_dict(), needs_evidence)
+            Profile(
+                raw,
+                result.level,
+                result.total,
+                result.final,
+                result.to_dict(),
+                needs_evidence,
+                tuple(shortfalls(result)),
+            )
         )
     return grouped
 
@@ -213,9 +227,10 @@ class Timeline:
 
 
 def make_timeline(
-    status: str, rng: random.Random, now: datetime, recent: bool, checks_city: bool
+    status: str, rng: random.Random, now: datetime, recent: bool, checks_city: bool, *, rectify: bool = True
 ) -> Timeline:
-    """When each step of the application happened, ending before `now`."""
+    """When each step of the application happened, ending before `now`; with `rectify`, some
+    inspected applications are re-inspected after rectification before what follows."""
     path = list(PATHS[status])
     if status == "rejected" and rng.random() < 0.15:
         path = ["submit", "reject"]
@@ -223,6 +238,14 @@ def make_timeline(
         path = ["submit", "withdraw"]
     if status == "approved" and checks_city:
         path.append("confirm_city_level")
+    if (
+        rectify
+        and "sign_off" in path
+        and "request_rectification" not in path
+        and rng.random() < RECTIFIED_SHARE
+    ):
+        after = path.index("sign_off") + 1
+        path[after:after] = RECTIFICATION_LOOP
     gaps = [timedelta(days=rng.uniform(1, 12), hours=rng.uniform(0, 8)) for _ in path]
     length = sum(gaps, timedelta()) + timedelta(days=rng.uniform(1, 20))
     age = timedelta(days=rng.uniform(0, 45) if recent else rng.uniform(0, 1800))
@@ -328,9 +351,6 @@ APPLICATION_COLUMNS = (
     "eligibility",
     "scheduled_for",
     "return_reasons",
-    "rectification_items",
-    "rectification_deadline",
-    "rectification_response",
     "granted_level",
     "decision_opinion",
     "renewal_of_id",
@@ -344,12 +364,54 @@ ASSESSMENT_COLUMNS = (
     "id",
     "application_id",
     "kind",
+    "sequence",
+    "visit_type",
+    "scheduled_for",
+    "created_at",
     "signed_off_at",
     "signed_off_by_id",
+    "outlet_representative",
     "total",
     "final",
     "level_reached",
     "result",
+)
+VISIT_INSPECTOR_COLUMNS = ("assessment_id", "inspector_id")
+NOTICE_COLUMNS = (
+    "id",
+    "number",
+    "application_id",
+    "assessment_id",
+    "issuing_bureau",
+    "due_on",
+    "instructions",
+    "issued_at",
+    "issued_by_id",
+    "submitted_at",
+)
+FINDING_COLUMNS = (
+    "id",
+    "application_id",
+    "assessment_id",
+    "item_code",
+    "status",
+    "notice_id",
+    "responsible_person",
+    "response",
+    "responded_at",
+    "responded_by_id",
+    "closed_at",
+    "created_at",
+)
+FINDING_CHECK_COLUMNS = (
+    "id",
+    "finding_id",
+    "assessment_id",
+    "outcome",
+    "method",
+    "note",
+    "checked_at",
+    "checked_by_id",
 )
 ANSWER_COLUMNS = (
     "id",

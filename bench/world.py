@@ -13,6 +13,7 @@ from datetime import timedelta
 from werkzeug.security import generate_password_hash
 
 from bench import synthetic as syn
+from bench.findings import Checklist, FindingRows
 from bench.records import BUREAU_USERS_PER_DISTRICT, SPREAD, RecordRows
 from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.criteria.model import Edition
@@ -33,7 +34,8 @@ class Plan:
     timeline: syn.Timeline
     showcase: str = ""  # "approved" or "open" for the two applications the pages open
     inspectors: list = field(default_factory=list)
-    profile: object = None
+    profile: object = None  # the answers of the current inspection record (the decision's)
+    first_profile: object = None  # the first visit's, when a re-inspection followed rectification
     self_profile: object = None
     granted_level: str | None = None
 
@@ -55,7 +57,7 @@ def build_world(
     return _Builder(scale, edition, edition_pk, districts, files, seed).build()
 
 
-class _Builder(RecordRows):
+class _Builder(RecordRows, FindingRows):
     def __init__(self, scale, edition, edition_pk, districts, files, seed):
         self.scale, self.edition, self.edition_pk, self.files = scale, edition, edition_pk, files
         self.rng = random.Random(seed)
@@ -67,6 +69,8 @@ class _Builder(RecordRows):
         self.password_hash = generate_password_hash(syn.BENCH_PASSWORD, method="scrypt")
         self.profiles = syn.answer_profiles(edition, self.rng)
         self.all_profiles = [p for group in self.profiles.values() for p in group]
+        # What a first visit followed by rectification looked like: some items short of full marks.
+        self.failing_profiles = [p for p in self.all_profiles if p.shortfalls]
         self.item_codes = [item.code for item in (*edition.items(), *edition.bonus_items())]
         self.bonus_codes = {item.code for item in edition.bonus_items()}
 
@@ -86,6 +90,10 @@ class _Builder(RecordRows):
                 [(p.id, inspector) for p in plans for inspector in p.inspectors],
             ),
             ("assessments", syn.ASSESSMENT_COLUMNS, assessments),
+            ("visit_inspectors", syn.VISIT_INSPECTOR_COLUMNS, self.visit_rows),
+            ("rectification_notices", syn.NOTICE_COLUMNS, self.notice_rows),
+            ("findings", syn.FINDING_COLUMNS, self.finding_rows),
+            ("finding_checks", syn.FINDING_CHECK_COLUMNS, self.check_rows),
             ("answers", syn.ANSWER_COLUMNS, self._answers(answer_plan)),
             (
                 "evidence",
@@ -208,7 +216,10 @@ class _Builder(RecordRows):
         granted = None
         if status == "approved":
             granted = target if target == "district" or self.rng.random() < 0.9 else "district"
-        timeline = syn.make_timeline(status, self.rng, self.now, recent, granted == "city")
+        # The pages' two applications keep one inspection record each: their ids are the sample's.
+        timeline = syn.make_timeline(
+            status, self.rng, self.now, recent, granted == "city", rectify=not showcase
+        )
         plan = Plan(plan_id, outlet, status, target, timeline, showcase, granted_level=granted)
         if any(action == "schedule_inspection" for action, _ in timeline.steps):
             pool = self.inspectors[outlet[3]]
@@ -221,6 +232,12 @@ class _Builder(RecordRows):
                 "rejected": self.profiles.get(None),
             }.get(status)
             plan.profile = self.rng.choice(group or self.all_profiles)
+            actions = [action for action, _moment in timeline.steps]
+            if "request_rectification" in actions:  # ordered for findings of the first visit
+                if actions.count("sign_off") > 1:  # and re-inspected: the first visit fell short
+                    plan.first_profile = self.rng.choice(self.failing_profiles)
+                elif not plan.profile.shortfalls:
+                    plan.profile = self.rng.choice(self.failing_profiles)
         good = self.profiles.get("district", []) + self.profiles.get("city", [])
         plan.self_profile = self.rng.choice(good or self.all_profiles)
         if showcase == "approved":
@@ -234,7 +251,6 @@ class _Builder(RecordRows):
         eligibility = {d.code: True for d in self.edition.eligibility}
         if status == "draft":
             eligibility = dict(list(eligibility.items())[: rng.randint(0, len(eligibility))])
-        rectification = status in ("rectification_requested", "rectification_submitted")
         last_step = t.steps[-1][1] if t.steps else t.created_at
         return (
             plan.id,
@@ -246,9 +262,6 @@ class _Builder(RecordRows):
             eligibility,
             t.scheduled_for,
             "承诺书未签字，请补充后重新提交。" if status == "returned" else None,
-            sorted(rng.sample(self.item_codes[:15], rng.randint(1, 3))) if rectification else None,
-            (self.today + timedelta(days=rng.randint(5, 30))) if rectification else None,
-            "已更换瘦身胶带并补充照片。" if status == "rectification_submitted" else None,
             plan.granted_level,
             "材料齐全，现场评估符合要求。" if status in ("approved", "rejected") else None,
             None,
@@ -262,49 +275,53 @@ class _Builder(RecordRows):
     # --- checklists ----------------------------------------------------------------------------
 
     def _assessments(self, plans):
-        """Assessment rows, and per assessment the (plan, kind, profile, codes) its answers come from."""
+        """Assessment rows, and per checklist what its answers come from (`findings.Checklist`);
+        the inspection records' inspectors, findings, notices and verifications on the way."""
         rows, answer_plan, reportable = [], [], []
+        self.visit_rows, self.notice_rows, self.finding_rows, self.check_rows = [], [], [], []
+        self.finding_events = []  # the audit rows of the outlet's answers and the verifications
         for plan in plans:
             p = plan.self_profile
             codes = self._codes(p, partial=plan.status == "draft")
             scored = plan.status != "draft"
             result = p.result if self.scale.extras else None
+            moment = plan.timeline.submitted_at or plan.timeline.created_at
             rows.append(
                 (
-                    len(rows) + 1,
-                    plan.id,
-                    "self",
-                    None,  # submitted with the application, never signed off
-                    None,
-                    p.total if scored else None,
-                    p.final if scored else None,
-                    p.level if scored else None,
+                    len(rows) + 1, plan.id, "self", 1, None, None, plan.timeline.created_at,
+                    None, None, None,  # submitted with the application, never signed off
+                    p.total if scored else None, p.final if scored else None, p.level if scored else None,
                     result if scored else None,
                 )
-            )
-            answer_plan.append((rows[-1][0], plan, "self", p, codes))
+            )  # fmt: skip
+            answer_plan.append(Checklist(rows[-1][0], plan, "self", p, codes, moment))
             if plan.profile is None:
                 continue
-            p, steps = plan.profile, dict(plan.timeline.steps)
-            result = p.result if self.scale.extras else None
-            signed = plan.status not in ("inspection_scheduled", "rectification_submitted")
-            partial = plan.status == "inspection_scheduled"
-            codes = self._codes(p, partial=partial)
-            rows.append(
-                (
-                    len(rows) + 1,
-                    plan.id,
-                    "inspection",
-                    steps.get("sign_off") if signed else None,
-                    plan.inspectors[0] if signed else None,
-                    None if partial else p.total,
-                    None if partial else p.final,
-                    None if partial else p.level,
-                    None if partial else result,
-                )
-            )
-            answer_plan.append((rows[-1][0], plan, "inspection", p, codes))
-            if signed and plan.outlet[3] == self.sample.district_id:
+            records = self._inspection_records(plan)
+            for sequence, (visit_type, p, created, signed_at) in enumerate(records, start=1):
+                partial = plan.status == "inspection_scheduled"
+                result = p.result if self.scale.extras and not partial else None
+                rows.append(
+                    (
+                        len(rows) + 1, plan.id, "inspection", sequence, visit_type,
+                        plan.timeline.scheduled_for if sequence == 1 else None, created, signed_at,
+                        plan.inspectors[0] if signed_at else None,
+                        f"{plan.outlet[6]} 负责人" if signed_at else None,
+                        None if partial else p.total, None if partial else p.final,
+                        None if partial else p.level, result,
+                    )
+                )  # fmt: skip
+                record_id = rows[-1][0]
+                self.visit_rows += [(record_id, inspector) for inspector in plan.inspectors]
+                answer_plan.append(
+                    Checklist(
+                        record_id, plan, "inspection", p, self._codes(p, partial=partial),
+                        signed_at or created, open=signed_at is None, partial=partial,
+                    )
+                )  # fmt: skip
+            inspections = answer_plan[-len(records) :]
+            self._findings(plan, inspections, records)
+            if records[-1][3] and plan.outlet[3] == self.sample.district_id:
                 reportable.append(plan.id)
             if plan.showcase == "approved":
                 self.sample.assessment_id = rows[-1][0]
@@ -315,6 +332,21 @@ class _Builder(RecordRows):
         self._answer_targets(answer_plan)
         return rows, answer_plan
 
+    def _inspection_records(self, plan) -> list[tuple]:
+        """(visit type, answers, created, signed) of each inspection record, in order: the first
+        visit, and the re-inspection once the outlet sent its rectification (open until signed)."""
+        steps = plan.timeline.steps
+        sign_offs = [moment for action, moment in steps if action == "sign_off"]
+        scheduled = next(moment for action, moment in steps if action == "schedule_inspection")
+        submitted = next((moment for action, moment in steps if action == "submit_rectification"), None)
+        first = plan.first_profile or plan.profile
+        records = [("initial", first, scheduled, sign_offs[0] if sign_offs else None)]
+        if submitted is not None:
+            signed = sign_offs[1] if len(sign_offs) > 1 else None
+            # Open, it holds the first visit's answers it was pre-filled with; signed, the final ones.
+            records.append(("reinspection", plan.profile if signed else first, submitted, signed))
+        return records
+
     def _codes(self, profile, *, partial: bool) -> list[str]:
         codes = list(profile.raw)
         if partial:
@@ -323,13 +355,13 @@ class _Builder(RecordRows):
 
     def _fit_answers_to_budget(self, answer_plan) -> None:
         """Drop answers (optional bonus items first, then whole checklists) down to the requested count."""
-        excess = sum(len(entry[4]) for entry in answer_plan) - self.scale.answers
-        order = [i for i, entry in enumerate(answer_plan) if not entry[1].showcase]
+        excess = sum(len(entry.codes) for entry in answer_plan) - self.scale.answers
+        order = [i for i, entry in enumerate(answer_plan) if not entry.plan.showcase]
         self.rng.shuffle(order)
         for i in order:
             if excess <= 0:
                 return
-            codes = answer_plan[i][4]
+            codes = answer_plan[i].codes
             bonus = [code for code in codes if code in self.bonus_codes][:excess]
             for code in bonus:
                 codes.remove(code)
@@ -337,17 +369,18 @@ class _Builder(RecordRows):
         for i in order:
             if excess <= 0:
                 return
-            codes = answer_plan[i][4]
+            codes = answer_plan[i].codes
             dropped = min(excess, len(codes))
             del codes[len(codes) - dropped :]
             excess -= dropped
 
     def _answer_targets(self, answer_plan) -> None:
         editable = {"inspection_scheduled", "rectification_submitted"}
-        for assessment_id, plan, kind, _profile, codes in answer_plan:
-            if kind == "inspection" and plan.status in editable and self.bench_inspector in plan.inspectors:
+        for entry in answer_plan:
+            plan = entry.plan
+            if entry.open and plan.status in editable and self.bench_inspector in plan.inspectors:
                 self.sample.answer_targets += [
-                    syn.AnswerTarget(assessment_id, code, 1 if code in codes else 0)
+                    syn.AnswerTarget(entry.assessment_id, code, 1 if code in entry.codes else 0)
                     for code in self.item_codes
                 ]
 
@@ -359,14 +392,11 @@ class _Builder(RecordRows):
 
         Drawn without the random generator: the audit trail walks the answers a second time."""
         answer_id = 0
-        for assessment_id, plan, kind, profile, codes in answer_plan:
-            steps = dict(plan.timeline.steps)
-            moment = (
-                (steps.get("sign_off") or steps.get("schedule_inspection"))
-                if kind == "inspection"
-                else (plan.timeline.submitted_at or plan.timeline.created_at)
-            )
-            for code in codes:
+        for entry in answer_plan:
+            assessment_id, plan, kind, profile, moment = (
+                entry.assessment_id, entry.plan, entry.kind, entry.profile, entry.moment
+            )  # fmt: skip
+            for code in entry.codes:
                 answer_id += 1
                 value, not_applicable = syn.stored_value(profile.raw[code])
                 note = syn.NOTES[answer_id % len(syn.NOTES)] if answer_id % 7 == 0 else None  # one in seven

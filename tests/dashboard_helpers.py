@@ -2,8 +2,12 @@
 
 `build_world()` makes outlets in three districts and four brands, applications in many
 statuses and months, certificates in every state and level, and signed-off inspections
-whose answers pass or fail known items, all by the real operations. It returns the objects so
-that each test counts the expected figures itself, in Python, without the dashboard's SQL.
+whose answers pass or fail known items, rectification ordered (one notice overdue), answered,
+verified at a re-inspection, all by the real operations. It returns the objects so that each
+test counts the expected figures itself, in Python, without the dashboard's SQL.
+
+`inspected_with_findings`, `order_rectification`, `answer_rectification` and `reinspect` take an
+application through rectification step by step, at the moment the clock says (`clock_at`).
 
 A module's tests share one world: importing `shared_rows` makes it once for the module (see
 conftest.module_rows; each test works in a savepoint of the transaction it was written in), and
@@ -20,16 +24,34 @@ from sqlalchemy import select
 
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.operations import add_months, revoke_certificate
-from outlet_audit.checklist.models import Assessment
-from outlet_audit.checklist.service import holds_valid_district_certificate
+from outlet_audit.checklist.findings import (
+    ORDERED,
+    answer_finding,
+    check_finding,
+    findings_to_verify,
+    open_notice,
+)
+from outlet_audit.checklist.kinds import AssessmentKind, VerificationMethod
+from outlet_audit.checklist.models import Assessment, RectificationNotice
+from outlet_audit.checklist.service import assessment_of, holds_valid_district_certificate
 from outlet_audit.core.time import clock_at, today_in_shanghai
-from outlet_audit.criteria.editions import active_edition
+from outlet_audit.criteria.editions import active_edition, pinned_edition
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from outlet_audit.workflow.models import Application
-from outlet_audit.workflow.seeding import NOT_APPLICABLE, answer_checklist, best_value
-from outlet_audit.workflow.states import Status
-from tests.factories import advance, certify, district, evidence_row, make_application, make_outlet, make_user
+from outlet_audit.workflow.operations import apply_transition, make_payload
+from outlet_audit.workflow.seeding import NOT_APPLICABLE, answer_checklist, best_value, take, worst_value
+from outlet_audit.workflow.states import Action, Status
+from tests.factories import (
+    advance,
+    cast_for,
+    certify,
+    district,
+    evidence_row,
+    make_application,
+    make_outlet,
+    make_user,
+)
 
 DISTRICTS = ("FX", "QP", "PD")
 BRANDS = ("顺丰", "京东", "中通", "中国邮政")
@@ -148,10 +170,13 @@ def build_world() -> World:
             if status in (Status.INSPECTED, Status.RECTIFICATION_REQUESTED):
                 application = make_application(outlet, status=Status.INSPECTION_SCHEDULED, target_level=level)
                 answers = ANSWER_SETS[len(answer_sets) % len(ANSWER_SETS)]
-                if status == Status.RECTIFICATION_REQUESTED and all(full is not False for _v, full in answers.values()):
-                    answers = ANSWER_SETS[1]  # only what the visit found short can be ordered rectified
+                if status == Status.RECTIFICATION_REQUESTED and not failing(answers):
+                    answers = ANSWER_SETS[1]  # rectification is ordered for items that fell short
                 answer_sets[answer(application, "inspection", answers).id] = answers
-                advance(application, status)
+                # Every item short of full marks is ordered rectified (by the usual deadline, 21 days
+                # on: the notice of an application made months ago is overdue now).
+                ordered = {Action.REQUEST_RECTIFICATION: {"rectification_item_codes": failing(answers)}}
+                advance(application, status, inputs=ordered)
             else:
                 make_application(outlet, status=status, target_level=level)
     # Never counted: an inspection not yet signed off (nor any self-assessment).
@@ -159,6 +184,24 @@ def build_world() -> World:
         select(Application).where(Application.status == Status.INSPECTION_SCHEDULED.value).limit(1)
     )
     answer(pending, "inspection", ANSWER_SETS[1])
+
+    # Rectified: the first visit falls short on four items; two are ordered rectified, one is
+    # verified closed at the re-inspection, the other not. Only the first visit counts in the pass
+    # rates; the re-inspection's own shortfalls are findings too.
+    outlet = make_outlet("PD", brand="顺丰", name="网点 PD-整改", created_at=days_ago(60))
+    world.outlets.append(outlet)
+    with clock_at(days_ago(40)):
+        application = make_application(outlet, status=Status.INSPECTION_SCHEDULED)
+        first = answer(application, "inspection", ANSWER_SETS[1])
+        advance(application, Status.INSPECTED)
+    answer_sets[first.id] = ANSWER_SETS[1]
+    with clock_at(days_ago(38)):
+        order_rectification(application, ["1.1", "3.1"], due_on=today - timedelta(days=24))
+    with clock_at(days_ago(30)):
+        answer_rectification(application)
+    with clock_at(days_ago(28)):
+        second = reinspect(application, {"1.1": "closed", "3.1": "not_closed"})
+    answer_sets[second.id] = {**ANSWER_SETS[1], "1.1": (True, True)}
 
     # Everything made on the way (certificates replaced, applications approved for them) counts.
     world.applications = list(db.session.scalars(select(Application).order_by(Application.id)))
@@ -168,6 +211,77 @@ def build_world() -> World:
     for inspection in db.session.scalars(signed.order_by(Assessment.id)):
         world.inspections.append((inspection, {**full_marks, **answer_sets.get(inspection.id, {})}))
     return world
+
+
+def failing(answers) -> frozenset[str]:
+    """The items of an answer set short of full marks: the findings its sign-off writes."""
+    return frozenset(code for code, (_value, full) in answers.items() if full is False and code[0] != "B")
+
+
+def inspected_with_findings(outlet, short_of, *, target_level="district"):
+    """An application of `outlet` whose first inspection is signed with the items `short_of` at
+    their worst answer and every other at full marks: one finding each."""
+    application = make_application(outlet, status=Status.INSPECTION_SCHEDULED, target_level=target_level)
+    edition = pinned_edition(application.edition)
+    worst = {code: worst_value(edition.item(code)) for code in short_of}
+    answer_checklist(
+        application, AssessmentKind.INSPECTION, application.inspectors[0], worst, attach=evidence_row
+    )
+    return advance(application, Status.INSPECTED)
+
+
+def order_rectification(application, codes, *, due_on) -> RectificationNotice:
+    """The district bureau orders these findings of the signed visit rectified by `due_on`."""
+    cast = cast_for(application.outlet, application.inspectors)
+    take(application, Action.REQUEST_RECTIFICATION, cast, rectification_item_codes=frozenset(codes),
+         rectification_deadline=due_on)  # fmt: skip
+    return open_notice(application.id)
+
+
+def answer_rectification(application) -> None:
+    """The outlet answers every ordered finding and sends the answers: the re-inspection opens."""
+    outlet_user = cast_for(application.outlet, application.inspectors).outlet_user
+    for finding in open_notice(application.id).findings:
+        if finding.status in ORDERED:
+            answer_finding(
+                finding, responsible_person="王建国 站长", response="已按要求整改。", actor=outlet_user
+            )
+    apply_transition(application, Action.SUBMIT_RECTIFICATION, outlet_user, make_payload())
+
+
+def reinspect(application, outcomes: dict[str, str]) -> Assessment:
+    """At the open re-inspection, verify each finding by desk review as `outcomes` says (a closed
+    one's item now earns full marks), and sign it off."""
+    record = assessment_of(application, AssessmentKind.INSPECTION)
+    inspector, edition = application.inspectors[0], pinned_edition(application.edition)
+    for finding in findings_to_verify(record):
+        outcome = outcomes[finding.item_code]
+        check_finding(
+            record, finding, outcome=outcome, method=VerificationMethod.DESK, note="", actor=inspector
+        )
+    fixed = {
+        code: best_value(edition.item(code)) for code, outcome in outcomes.items() if outcome == "closed"
+    }
+    answer_checklist(application, AssessmentKind.INSPECTION, inspector, fixed, attach=evidence_row)
+    take(
+        application,
+        Action.SIGN_OFF,
+        cast_for(application.outlet, application.inspectors),
+        attach=evidence_row,
+    )
+    return record
+
+
+def correct_signed_visit(application, changes: dict) -> Assessment:
+    """The bureau allows a correction of the signed record; the inspector changes these answers
+    (code -> engine value) in the new record and signs it, which supersedes the one it corrects."""
+    cast = cast_for(application.outlet, application.inspectors)
+    take(application, Action.REOPEN_INSPECTION, cast)
+    correction = answer_checklist(
+        application, AssessmentKind.INSPECTION, application.inspectors[0], changes, attach=evidence_row
+    )
+    take(application, Action.SIGN_OFF, cast, attach=evidence_row)
+    return correction
 
 
 def answer(application, kind, answers):

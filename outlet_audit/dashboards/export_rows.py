@@ -4,21 +4,25 @@ Each function returns the Chinese header and an iterator of rows; the query runs
 `yield_per` (a server-side cursor on PostgreSQL), so 100,000 rows never sit in memory.
 The caller (inside `stream_with_context`) narrows by scope through `Filters.district_id`.
 
-Inspection results are "long": one row per application × item, in the edition's item
-order, bonus items last. A long table keeps the same columns whichever editions the
+Inspection results are "long": one row per signed inspection record × item, in the edition's
+item order, bonus items last. A long table keeps the same columns whichever editions the
 applications were made against, streams without knowing every item code first, and
 turns into a per-item matrix with one Excel pivot table.
+
+An application may have several inspection records: the first visit, re-inspections after
+rectification, corrections of a signed record. Its current score is that of the latest signed
+record not superseded by a signed correction; each row says which record it comes from.
 """
 
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from itertools import groupby
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.checklist.forms import AnswerStyle, display_answer
-from outlet_audit.checklist.kinds import AssessmentKind
+from outlet_audit.checklist.kinds import AssessmentKind, VisitType
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.core.time import SHANGHAI
@@ -45,7 +49,8 @@ YIELD_PER = 500
 
 APPLICATION_HEADER = (
     "申请编号", "网点名称", "许可证或备案号", "品牌", "所属区", "网点地址", "申报级别", "申请状态",
-    "标准版本", "创建时间", "提交时间", "决定时间", "批准等级", "检查最终得分", "检查达到等级",
+    "标准版本", "创建时间", "提交时间", "决定时间", "批准等级", "得分所依检查记录", "检查类型",
+    "检查签署时间", "检查最终得分", "检查达到等级",
 )  # fmt: skip
 CERTIFICATE_HEADER = (
     "证书编号", "网点名称", "许可证或备案号", "品牌", "所属区", "等级", "得分", "证书状态", "发证日期",
@@ -53,12 +58,14 @@ CERTIFICATE_HEADER = (
 )  # fmt: skip
 INSPECTION_HEADER = (
     "申请编号", "网点名称", "许可证或备案号", "品牌", "所属区", "申报级别", "申请状态", "标准版本",
-    "检查签署时间", "检查总分", "检查最终得分", "检查达到等级", "项目编号", "项目名称", "加分项",
-    "满分", "答案", "不适用", "得分", "是否满分", "备注",
+    "检查记录", "检查类型", "是否当前得分", "已被更正替代", "检查签署时间", "检查总分", "检查最终得分",
+    "检查达到等级", "项目编号", "项目名称", "加分项", "满分", "答案", "不适用", "得分", "是否满分", "备注",
 )  # fmt: skip
 YES, NO = "是", "否"
 # Sheets are in Chinese: a choice is written after its code, and a number stays a number in its cell.
 IN_SHEET = AnswerStyle(yes=YES, no=NO, option="{code} {label}", numbers=True)
+VISIT_TYPES = {VisitType.INITIAL: "首次现场检查", VisitType.REINSPECTION: "整改复查"}
+CORRECTION = "（更正）"
 
 
 def shanghai_time(moment: datetime | None) -> datetime | None:
@@ -76,18 +83,54 @@ def _stream(stmt):
     return db.session.execute(stmt.execution_options(yield_per=YIELD_PER))
 
 
-def application_rows(f: Filters, status_labels: Mapping[str, str]) -> Iterator[tuple]:
-    inspection = (
-        select(Assessment.application_id, Assessment.final, Assessment.level_reached)
-        .where(Assessment.kind == AssessmentKind.INSPECTION, Assessment.signed_off_at.is_not(None))
+def visit_label(visit_type: str | None, amends_id: int | None) -> str | None:
+    """The kind of inspection record, in the sheet's Chinese: "整改复查", "首次现场检查（更正）"."""
+    if visit_type is None:
+        return None
+    return VISIT_TYPES[VisitType(visit_type)] + (CORRECTION if amends_id is not None else "")
+
+
+def current_records():
+    """Each application's current inspection record: its latest signed one not superseded by a
+    signed correction (application_id, sequence), as a subquery."""
+    return (
+        select(Assessment.application_id, func.max(Assessment.sequence).label("sequence"))
+        .where(
+            Assessment.kind == AssessmentKind.INSPECTION,
+            Assessment.signed_off_at.is_not(None),
+            Assessment.superseded_at.is_(None),
+        )
+        .group_by(Assessment.application_id)
         .subquery()
     )
+
+
+def application_rows(f: Filters, status_labels: Mapping[str, str]) -> Iterator[tuple]:
+    """One row per application, with the score of its current inspection record and which it is."""
+    current = current_records()
+    inspection = (
+        select(
+            Assessment.application_id, Assessment.sequence, Assessment.visit_type, Assessment.amends_id,
+            Assessment.signed_off_at, Assessment.final, Assessment.level_reached,
+        )
+        .join(
+            current,
+            and_(
+                current.c.application_id == Assessment.application_id,
+                current.c.sequence == Assessment.sequence,
+            ),
+        )
+        .where(Assessment.kind == AssessmentKind.INSPECTION)
+        .subquery()
+    )  # fmt: skip
     stmt = (
         select(
             Application.id, Application.created_at, Outlet.name, Outlet.permit_number, Outlet.brand,
             District.name_zh, Outlet.address, Application.target_level, Application.status,
             StoredEdition.edition_id, Application.submitted_at, Application.decided_at,
-            Application.granted_level, inspection.c.final, inspection.c.level_reached,
+            Application.granted_level, inspection.c.sequence, inspection.c.visit_type,
+            inspection.c.amends_id, inspection.c.signed_off_at, inspection.c.final,
+            inspection.c.level_reached,
         )
         .join(Outlet, Outlet.id == Application.outlet_id)
         .join(District, District.id == Application.district_id)
@@ -101,7 +144,8 @@ def application_rows(f: Filters, status_labels: Mapping[str, str]) -> Iterator[t
             application_reference(row.created_at, row.id), row.name, row.permit_number, row.brand,
             row.name_zh, row.address, level_label(row.target_level), status_labels[row.status],
             row.edition_id, shanghai_time(row.created_at), shanghai_time(row.submitted_at),
-            shanghai_time(row.decided_at), level_label(row.granted_level), row.final,
+            shanghai_time(row.decided_at), level_label(row.granted_level), row.sequence,
+            visit_label(row.visit_type, row.amends_id), shanghai_time(row.signed_off_at), row.final,
             level_label(row.level_reached),
         )  # fmt: skip
 
@@ -132,11 +176,17 @@ def certificate_rows(f: Filters, bucket_labels: Mapping[str, str]) -> Iterator[t
 
 
 def inspection_rows(f: Filters, status_labels: Mapping[str, str]) -> Iterator[tuple]:
-    """One row per signed-off inspection × item of its edition, unanswered items included."""
+    """One row per signed inspection record × item of its edition, unanswered items included:
+    every visit and correction, each saying whether it gives the application's current score
+    and whether a signed correction superseded it."""
+    current = current_records()
     stmt = (
         select(
             Application.id, Application.created_at, Outlet.name, Outlet.permit_number, Outlet.brand,
             District.name_zh, Application.target_level, Application.status, Application.edition_pk,
+            Assessment.id.label("record_id"), Assessment.sequence, Assessment.visit_type,
+            Assessment.amends_id, Assessment.superseded_at,
+            (current.c.sequence == Assessment.sequence).label("is_current"),
             Assessment.signed_off_at, Assessment.total, Assessment.final, Assessment.level_reached,
             AnswerRow.item_code, AnswerRow.value, AnswerRow.not_applicable, AnswerRow.note,
         )
@@ -144,6 +194,7 @@ def inspection_rows(f: Filters, status_labels: Mapping[str, str]) -> Iterator[tu
         .join(Application, Application.id == Assessment.application_id)
         .join(Outlet, Outlet.id == Application.outlet_id)
         .join(District, District.id == Application.district_id)
+        .outerjoin(current, current.c.application_id == Assessment.application_id)
         .outerjoin(AnswerRow, AnswerRow.assessment_id == Assessment.id)
         .where(
             Assessment.kind == AssessmentKind.INSPECTION,
@@ -152,11 +203,11 @@ def inspection_rows(f: Filters, status_labels: Mapping[str, str]) -> Iterator[tu
             *_district_and_level(f),
             *_brand(f),
         )
-        .order_by(Application.id)
+        .order_by(Application.id, Assessment.sequence)
     )  # fmt: skip
     edition_of = _edition_cache()
-    for _application_id, group in groupby(_stream(stmt), key=lambda row: row.id):
-        rows = list(group)  # one application's answers: a few dozen rows at most
+    for _record_id, group in groupby(_stream(stmt), key=lambda row: row.record_id):
+        rows = list(group)  # one record's answers: a few dozen rows at most
         first = rows[0]
         edition = edition_of(first.edition_pk)
         bonus_codes = {item.code for item in edition.bonus_items()}
@@ -164,8 +215,9 @@ def inspection_rows(f: Filters, status_labels: Mapping[str, str]) -> Iterator[tu
         common = (
             application_reference(first.created_at, first.id), first.name, first.permit_number, first.brand,
             first.name_zh, level_label(first.target_level), status_labels[first.status],
-            edition.id, shanghai_time(first.signed_off_at), first.total, first.final,
-            level_label(first.level_reached),
+            edition.id, first.sequence, visit_label(first.visit_type, first.amends_id),
+            YES if first.is_current else NO, YES if first.superseded_at is not None else NO,
+            shanghai_time(first.signed_off_at), first.total, first.final, level_label(first.level_reached),
         )  # fmt: skip
         for item in (*edition.items(), *edition.bonus_items()):
             yield common + _item_cells(item, answers.get(item.code), bonus=item.code in bonus_codes)

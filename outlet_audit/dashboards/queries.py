@@ -24,7 +24,7 @@ from sqlalchemy import Select, case, func, select
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.queries import valid_certificate_clause
 from outlet_audit.certificates.state import CertificateState, StoredCertificateState, certificate_state
-from outlet_audit.checklist.kinds import AssessmentKind
+from outlet_audit.checklist.kinds import AssessmentKind, VisitType
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.service import value_from_json
@@ -92,7 +92,7 @@ class MonthFigures:
 class ItemPassRate:
     code: str
     title: Text
-    answered: int  # inspections that answered the item (N/A excluded)
+    answered: int  # first inspections that answered the item (N/A excluded)
     passed: int  # of which earned full marks
     not_applicable: int
 
@@ -284,8 +284,23 @@ def coverage_by_brand(f: Filters) -> list[tuple[str, Coverage]]:
     return sorted(coverage.items(), key=lambda pair: (-pair[1].outlets, pair[0]))
 
 
+def first_visits() -> list:
+    """The records that tell what outlets get wrong: each application's first inspection as it
+    stands (signed; once a correction of it is signed, the correction instead).
+
+    Re-inspections are left out: their answers are the rectified ones, and a failure found at the
+    first visit stays counted after it was put right.
+    """
+    return [
+        Assessment.kind == AssessmentKind.INSPECTION,
+        Assessment.visit_type == VisitType.INITIAL,
+        Assessment.signed_off_at.is_not(None),
+        Assessment.superseded_at.is_(None),
+    ]
+
+
 def item_pass_rates(f: Filters, active: Edition) -> list[ItemPassRate]:
-    """How often each scored item of the active edition earned full marks in signed-off inspections.
+    """How often each scored item of the active edition earned full marks at first inspections.
 
     Answers are counted in SQL by (edition, item, value); whether a value earns full marks is
     then asked of the edition the application was made against, so a value is scored once per
@@ -293,8 +308,7 @@ def item_pass_rates(f: Filters, active: Edition) -> list[ItemPassRate]:
     """
     codes = [item.code for item in active.items()]
     conditions = [
-        Assessment.kind == AssessmentKind.INSPECTION,
-        Assessment.signed_off_at.is_not(None),
+        *first_visits(),
         AnswerRow.item_code.in_(codes),
         *in_period(Assessment.signed_off_at, f, timestamp=True),
     ]

@@ -1,6 +1,6 @@
 """The dashboard's figures for one filter combination, computed once and shared by every worker.
 
-Computing them reads every answer of every signed-off inspection (a million rows at 10,000
+Computing them reads every answer of every first inspection (a million rows at 10,000
 outlets, ten million at 100,000), so they are stored in `dashboard_snapshots` as JSON and served
 from there while younger than DASHBOARD_SNAPSHOT_SECONDS (0: computed on every request, never
 stored). The key covers everything the figures depend on: the filters (the district scope among
@@ -13,6 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import delete, select
@@ -36,9 +37,10 @@ from .queries import (
     MonthFigures,
     OutletTotals,
 )
+from .rectification import ItemFindings, RectificationFigures, rectification_figures
 
 # Part of the key: a change to what is stored (or how) makes older rows unreachable, not misread.
-FIGURES_FORMAT = 1
+FIGURES_FORMAT = 2  # 2: item pass rates at first visits only; the rectification figures
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Figures:
     trend: list[MonthFigures]
     brands: list[tuple[str, Coverage]]
     items: list[ItemPassRate]
+    rectification: RectificationFigures
     districts: list[DistrictFigures]  # the breakdown of the city-wide view, else empty
 
 
@@ -81,13 +84,15 @@ def snapshot_key(f: Filters, edition: Edition) -> str:
 
 def compute_figures(f: Filters, edition: Edition) -> Figures:
     """The figures from the live tables (the breakdown by district for the city-wide view only)."""
+    items = queries.item_pass_rates(f, edition)
     return Figures(
         outlets=queries.outlet_totals(f),
         statuses=queries.applications_by_status(f),
         certificates=queries.certificates_by_level_and_state(f),
         trend=queries.monthly_trend(f),
         brands=queries.coverage_by_brand(f),
-        items=queries.item_pass_rates(f, edition),
+        items=items,
+        rectification=rectification_figures(f, {item.code: item.title for item in items}),
         districts=queries.district_breakdown(f) if f.district_id is None else [],
     )
 
@@ -153,6 +158,7 @@ def figures_to_json(figures: Figures) -> dict:
         "items": [
             [i.code, i.title.zh, i.title.en, i.answered, i.passed, i.not_applicable] for i in figures.items
         ],
+        "rectification": rectification_to_json(figures.rectification),
         "districts": [
             [
                 d.district.id,
@@ -180,6 +186,7 @@ def figures_from_json(data: dict) -> Figures:
             ItemPassRate(code, Text(zh, en), answered, passed, na)
             for code, zh, en, answered, passed, na in data["items"]
         ],
+        rectification=rectification_from_json(data["rectification"]),
         districts=[
             DistrictFigures(
                 districts[district_id],
@@ -192,4 +199,30 @@ def figures_from_json(data: dict) -> Figures:
                 "districts"
             ]
         ],
+    )
+
+
+def rectification_to_json(figures: RectificationFigures) -> dict:
+    return {
+        "items": [
+            [i.code, i.title.zh, i.title.en, i.found, i.ordered, i.not_required, i.closed]
+            for i in figures.items
+        ],
+        "settled": figures.settled,
+        "closed_on_time": figures.closed_on_time,
+        "closed": figures.closed,
+        "median_days": None if figures.median_days is None else str(figures.median_days),
+        "overdue_notices": figures.overdue_notices,
+    }
+
+
+def rectification_from_json(data: dict) -> RectificationFigures:
+    median = data["median_days"]
+    return RectificationFigures(
+        items=[ItemFindings(code, Text(zh, en), *counts) for code, zh, en, *counts in data["items"]],
+        settled=data["settled"],
+        closed_on_time=data["closed_on_time"],
+        closed=data["closed"],
+        median_days=None if median is None else Decimal(median),
+        overdue_notices=data["overdue_notices"],
     )

@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import String
+from sqlalchemy import Date, Integer, String
 from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -55,3 +55,53 @@ def utc_start_of(day: date) -> datetime:
 def utc_end_of(day: date) -> datetime:
     """The naive-UTC instant at which this Shanghai calendar day ends (exclusive bound)."""
     return utc_start_of(day + timedelta(days=1))
+
+
+class shanghai_date(FunctionElement):  # noqa: N801
+    """The Shanghai calendar date of a timestamp stored as naive UTC, comparable with a date column."""
+
+    type = Date()
+    name = "shanghai_date"
+    inherit_cache = True
+
+
+@compiles(shanghai_date, "sqlite")
+def _shanghai_date_sqlite(element, compiler, **kw):
+    # SQLite keeps dates as 'YYYY-MM-DD' text, so the text compares with a stored date.
+    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"
+
+
+@compiles(shanghai_date, "postgresql")
+def _shanghai_date_postgresql(element, compiler, **kw):
+    return f"CAST({compiler.process(element.clauses, **kw)} + interval '8 hours' AS DATE)"
+
+
+@compiles(shanghai_date)
+def _shanghai_date_other(element, compiler, **kw):
+    raise CompileError(f"shanghai_date() is not written for {compiler.dialect.name}")
+
+
+class shanghai_days_between(FunctionElement):  # noqa: N801
+    """Shanghai calendar days from the first naive-UTC timestamp to the second (a whole number)."""
+
+    type = Integer()
+    name = "shanghai_days_between"
+    inherit_cache = True
+
+
+@compiles(shanghai_days_between, "sqlite")
+def _days_between_sqlite(element, compiler, **kw):
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"CAST(julianday(date({end}, '+8 hours')) - julianday(date({start}, '+8 hours')) AS INTEGER)"
+
+
+@compiles(shanghai_days_between, "postgresql")
+def _days_between_postgresql(element, compiler, **kw):
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    # date - date is a whole number of days in PostgreSQL
+    return f"(CAST({end} + interval '8 hours' AS DATE) - CAST({start} + interval '8 hours' AS DATE))"
+
+
+@compiles(shanghai_days_between)
+def _days_between_other(element, compiler, **kw):
+    raise CompileError(f"shanghai_days_between() is not written for {compiler.dialect.name}")

@@ -39,7 +39,7 @@ from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import reporting_edition
 from outlet_audit.outlets.reference import district_name
 from outlet_audit.roles import Role
-from outlet_audit.workflow.states import LEVEL_LABELS, STATUS_LABELS, Level
+from outlet_audit.workflow.states import LEVEL_LABELS, STATUS_LABELS, Level, Status
 
 from . import charts, export_rows, queries, snapshots
 from .forms import DashboardFilterForm
@@ -120,6 +120,23 @@ def _percent_text(value) -> str:
     return "—" if value is None else f"{value}%"
 
 
+def _days_text(value) -> str:
+    """A median of whole days is whole or a half: "6", "6.5"."""
+    if value is None:
+        return "—"
+    return str(int(value)) if value == int(value) else str(value)
+
+
+def overdue_queue_url(f: Filters) -> str:
+    """The work queue of the applications waiting for rectification, narrowed as the figures are:
+    the overdue notices are among them, each flagged overdue on its application's page."""
+    narrowed = {"brand": f.brand, "target_level": f.level}
+    if current_scope() is Scope.ALL and f.district_id is not None:
+        narrowed["district_id"] = f.district_id
+    given = {name: value for name, value in narrowed.items() if value is not None}
+    return url_for("workflow.queue", status=Status.RECTIFICATION_REQUESTED.value, **given)
+
+
 @bp.get("/")
 @allow(BUREAUS)
 def overview():
@@ -129,7 +146,7 @@ def overview():
         commit_if_possible("The dashboard snapshot")
     figures = snapshot.figures
     statuses, trend, brands, items = figures.statuses, figures.trend, figures.brands, figures.items
-    certificates = figures.certificates
+    certificates, rectification = figures.certificates, figures.rectification
     bucket_totals = [
         (b, sum(n for (_level, bb), n in certificates.items() if bb is b)) for b in CertificateBucket
     ]
@@ -162,7 +179,11 @@ def overview():
         ),
         "items": charts.bar_chart(
             [(f"{i.code} {i.title.get(current_language())}", i.fail_rate) for i in answered_items],
-            title=_("Share of inspections in which the item fell short of full marks"), **percent,
+            title=_("Share of first inspections in which the item fell short of full marks"), **percent,
+        ),
+        "findings": charts.bar_chart(
+            [(f"{i.code} {i.title.get(current_language())}", i.found) for i in rectification.items],
+            title=_("Findings per item"), show_title=False, **common,
         ),
         "districts": charts.bar_chart(
             [(d.district.name(current_language()), d.coverage.share or 0) for d in districts],
@@ -186,11 +207,14 @@ def overview():
         brands=brands,
         coverage=queries.total_coverage([c for _brand, c in brands]),
         items=items,
+        rectification=rectification,
+        overdue_url=overdue_queue_url(f),
         districts=districts,
         level_name=level_name,
         status_labels=STATUS_LABELS,
         num=charts.format_number,
         pct=_percent_text,
+        median_days=_days_text,
         computed_at=snapshot.computed_at,
         refresh_minutes=math.ceil(snapshots.snapshot_seconds() / 60),
     )

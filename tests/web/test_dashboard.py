@@ -202,6 +202,8 @@ def expected_pass_rates(world, district_code=None):
     keep = in_scope(world, district_code)
     answered, passed, not_applicable = Counter(), Counter(), Counter()
     for inspection, answers in world.inspections:
+        if inspection.visit_type != "initial" or inspection.superseded_at is not None:
+            continue  # what outlets get wrong: first visits as they stand, never a re-inspection
         application = next(a for a in world.applications if a.id == inspection.application_id)
         if not keep(application.district_id, application.outlet):
             continue
@@ -217,7 +219,7 @@ def expected_pass_rates(world, district_code=None):
 
 
 @pytest.mark.parametrize("code", [None, "FX"])
-def test_item_pass_rates_count_signed_off_inspections_only(client, world, code):
+def test_item_pass_rates_count_signed_first_inspections_only(client, world, code):
     user = world.city if code is None else world.bureaus[code]
     html = dashboard(client, user)
 

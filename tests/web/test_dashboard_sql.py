@@ -8,7 +8,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from outlet_audit.core.time import clock_at
 from outlet_audit.dashboards.queries import Filters, applications_by_status, monthly_trend
-from outlet_audit.dashboards.sql import shanghai_year_month, utc_end_of, utc_start_of, year_month
+from outlet_audit.dashboards.sql import (
+    shanghai_date,
+    shanghai_days_between,
+    shanghai_year_month,
+    utc_end_of,
+    utc_start_of,
+    year_month,
+)
 from outlet_audit.extensions import db
 from outlet_audit.workflow.models import Application
 from tests.factories import district, make_application, make_outlet
@@ -25,6 +32,49 @@ def test_year_month_is_written_for_each_database(dialect, plain, shifted):
     column = literal_column("d")
     assert str(year_month(column).compile(dialect=dialect)) == plain
     assert str(shanghai_year_month(column).compile(dialect=dialect)) == shifted
+
+
+@pytest.mark.parametrize(
+    ("dialect", "day", "days"),
+    [
+        (
+            sqlite.dialect(),
+            "date(t, '+8 hours')",
+            "CAST(julianday(date(u, '+8 hours')) - julianday(date(t, '+8 hours')) AS INTEGER)",
+        ),
+        (
+            postgresql.dialect(),
+            "CAST(t + interval '8 hours' AS DATE)",
+            "(CAST(u + interval '8 hours' AS DATE) - CAST(t + interval '8 hours' AS DATE))",
+        ),
+    ],
+)
+def test_shanghai_dates_are_written_for_each_database(dialect, day, days):
+    start, end = literal_column("t"), literal_column("u")
+    assert str(shanghai_date(start).compile(dialect=dialect)) == day
+    assert str(shanghai_days_between(start, end).compile(dialect=dialect)) == days
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "days", "same_day"),
+    [
+        (datetime(2025, 3, 31, 15, 59), datetime(2025, 3, 31, 16, 0), 1, False),  # 23:59 → 00:00 in Shanghai
+        (datetime(2025, 3, 31, 16, 0), datetime(2025, 4, 1, 15, 59), 0, True),  # all of 1 April
+        (datetime(2024, 12, 31, 20, 0), datetime(2025, 3, 1, 0, 0), 59, False),  # 1 January to 1 March
+    ],
+)
+def test_shanghai_dates_on_the_database(db_session, start, end, days, same_day):
+    a, b = submitted_at(start), submitted_at(end)
+    first, second = Application.__table__.alias(), Application.__table__.alias()
+    stmt = (
+        select(
+            shanghai_days_between(first.c.submitted_at, second.c.submitted_at),
+            shanghai_date(first.c.submitted_at) == shanghai_date(second.c.submitted_at),
+        )
+        .select_from(first.join(second, second.c.id == b.id))
+        .where(first.c.id == a.id)
+    )
+    assert tuple(db.session.execute(stmt).one()) == (days, same_day)
 
 
 def test_shanghai_days_as_utc_bounds():

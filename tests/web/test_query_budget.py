@@ -13,6 +13,7 @@ import itertools
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from sqlalchemy import select
 from outlet_audit.access import public
 from outlet_audit.audit.operations import record
 from outlet_audit.checklist.service import get_or_create_assessment
+from outlet_audit.core.time import clock_at, today_in_shanghai
 from outlet_audit.criteria.editions import active_edition, pinned_edition
 from outlet_audit.evidence.operations import store_upload
 from outlet_audit.extensions import db
@@ -31,6 +33,13 @@ from outlet_audit.outlets.models import District, Outlet
 from outlet_audit.roles import Role
 from outlet_audit.workflow.seeding import answer_checklist, best_value
 from tests.conftest import counted_statements, make_test_app
+from tests.dashboard_helpers import (
+    answer_rectification,
+    days_ago,
+    inspected_with_findings,
+    order_rectification,
+    reinspect,
+)
 from tests.factories import advance, certify, evidence_row, login, make_application, make_outlet, make_user
 
 # LARGE spills the queue onto a second page; a statement run once a record shows as LARGE - SMALL more.
@@ -209,9 +218,33 @@ def xlsx_export(_user, size):
     return same_request("dashboards.export", kind="applications", fmt="xlsx")
 
 
+def rectification_under_way(size: int, district_code: str) -> None:
+    """Findings of size / 5 first visits, ordered rectified a month ago and overdue now, and of one
+    application rectified and verified closed at its re-inspection: every rectification figure
+    (the median's too) has rows to read."""
+    today = today_in_shanghai()
+    with clock_at(days_ago(30)):
+        for _ in range(size // SMALL):
+            application = inspected_with_findings(make_outlet(district_code), ("1.2", "3.1"))
+            order_rectification(application, ["1.2"], due_on=today - timedelta(days=10))
+        rectified = inspected_with_findings(make_outlet(district_code), ("1.2",))
+        order_rectification(rectified, ["1.2"], due_on=today)
+    with clock_at(days_ago(20)):
+        answer_rectification(rectified)
+    with clock_at(days_ago(15)):
+        reinspect(rectified, {"1.2": "closed"})
+
+
 def city_dashboard(_user, size):
     submitted_applications(size, "PD")
     certified_outlets(size, "MH")
+    rectification_under_way(size, "JA")
+    return same_request("dashboards.overview")
+
+
+def district_dashboard(_user, size):
+    submitted_applications(size, "FX")
+    rectification_under_way(size, "FX")
     return same_request("dashboards.overview")
 
 
@@ -243,6 +276,7 @@ CASES = [
     BudgetCase("public directory", "public.directory", None, public_directory),
     BudgetCase("XLSX export", "dashboards.export", Role.DISTRICT_BUREAU, xlsx_export),
     BudgetCase("city dashboard", "dashboards.overview", Role.CITY_BUREAU, city_dashboard),
+    BudgetCase("district dashboard", "dashboards.overview", Role.DISTRICT_BUREAU, district_dashboard),
     BudgetCase("draft edition impact", "criteria.draft_impact", Role.ADMIN, draft_impact),
 ]
 
