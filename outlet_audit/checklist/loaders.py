@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from outlet_audit.access import RecordFacts, record_loader
-from outlet_audit.checklist.models import Assessment
+from outlet_audit.checklist.models import Assessment, Finding
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
@@ -64,3 +64,12 @@ def evidence_facts(evidence_id: int) -> RecordFacts | None:
         return application_record_facts(db.session.get(Application, evidence.application_id))
     outlet = db.session.get(Outlet, evidence.outlet_id)
     return RecordFacts(district_id=outlet.district_id, outlet_id=outlet.id)
+
+
+@record_loader("finding_id")
+def finding_facts(finding_id: int) -> RecordFacts | None:
+    finding = db.session.get(Finding, finding_id)
+    if finding is None:
+        return None
+    return application_record_facts(db.session.get(Application, finding.application_id))
+
