@@ -449,7 +449,7 @@ def test_rectification_path_with_return_and_resubmission():
             (
                 A.REQUEST_RECTIFICATION,
                 DISTRICT,
-                payload(rectification_item_codes=frozenset({"W1", "T1"})),
+                payload(rectification_item_codes=frozenset({"W1", "W2"})),
                 {},
             ),
             (A.SUBMIT_RECTIFICATION, OUTLET, VALID_PAYLOAD, {}),
