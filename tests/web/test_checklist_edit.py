@@ -289,11 +289,13 @@ def test_no_inspector_reaches_the_checklist_before_one_is_assigned(client, ctx):
 def test_the_inspector_edits_again_while_a_rectification_is_verified(client, ctx):
     inspection = Inspection(status="rectification_submitted")
     edition = inspection.edition
-    # The whole checklist was answered (full marks) before the sign-off; the page posts it all back.
+    # The re-inspection is pre-filled from the first visit, where 1.1 fell short (the finding ordered
+    # rectified); the page posts it all back with 1.1 now put right.
     answers = {item.code: form_text(item, best_value(item)) for item in edition.items()}
     versions = {item.code: inspection.version(item.code) for item in edition.items()}
+    assert inspection.assessment.visit_type == "reinspection" and versions["1.1"] == 1
     login(client, inspection.inspector)
-    response = client.post(inspection.edit_url, data=full_form(edition, {**answers, "1.1": "no"}, versions))
+    response = client.post(inspection.edit_url, data=full_form(edition, {**answers, "1.1": "yes"}, versions))
     assert response.status_code == 302 and inspection.version("1.1") == versions["1.1"] + 1
 
 

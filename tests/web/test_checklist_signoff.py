@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from outlet_audit.audit.models import AuditEvent
+from outlet_audit.checklist.models import Answer, Assessment
 from outlet_audit.checklist.service import (
     answer_rows_by_code,
     get_or_create_assessment,
@@ -182,15 +183,24 @@ def test_only_the_district_bureau_reopens_and_the_audit_trail_keeps_why(client, 
         data={"reason": "4.2 照片看不清，请复核"},
     )
 
-    db_session.refresh(inspection.application)
-    db_session.refresh(inspection.assessment)
+    db_session.expire_all()
+    signed = db_session.get(Assessment, inspection.assessment.id)
     assert inspection.application.status == "inspection_scheduled"
-    assert inspection.assessment.signed_off_at is None
+    assert signed.signed_off_at is not None and signed.superseded_at is None  # kept exactly as signed
+    correction = db_session.scalar(select(Assessment).where(Assessment.amends_id == signed.id))
+    assert correction.signed_off_at is None and correction.amendment_reason == "4.2 照片看不清，请复核"
     event = db_session.scalar(select(AuditEvent).where(AuditEvent.field == "reopen_inspection"))
     assert event.actor_id == inspection.bureau.id and event.reason == "4.2 照片看不清，请复核"
     login(client, inspection.inspector)
-    again = client.post(inspection.save_url("4.2"), json={"value": "B", "expected_version": 1})
+    assert (
+        client.post(inspection.save_url("4.2"), json={"value": "B", "expected_version": 1}).status_code == 409
+    )
+    again = client.post(f"/checklist/{correction.id}/items/4.2", json={"value": "B", "expected_version": 1})
     assert again.status_code == 200
+    signed_value = db_session.scalar(
+        select(Answer.value).where(Answer.assessment_id == signed.id, Answer.item_code == "4.2")
+    )
+    assert signed_value != '"B"'  # the correction is a new record; the signed answer stays
 
 
 # --- the result page ---------------------------------------------------------------------------------
