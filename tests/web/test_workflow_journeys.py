@@ -39,8 +39,6 @@ def crew(ctx):
 def act(client, application, action, **fields):
     url, data = action_request(application, action, **fields)
     response = client.post(url, data=data, content_type="multipart/form-data")
-    if response.status_code != 302:
-        import sys; sys.path.insert(0, "/tmp"); import dbg; dbg.show(response)
     assert response.status_code == 302, html.unescape(response.get_data(as_text=True))[-2500:]
     return reload(application)
 
