@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw, ImageStat
 from pypdf import PdfReader
 
 from outlet_audit.certificates.certificate_pdf import CertificateData
+from outlet_audit.reports.notice_pdf import NoticeData, NoticeItem
 from outlet_audit.reports.report_pdf import (
     BureauDecision,
     InspectorSignOff,
@@ -19,6 +20,7 @@ from outlet_audit.reports.report_pdf import (
     ReportData,
     ReportItem,
     ReportSection,
+    ReportVisit,
 )
 
 VERIFY_URL = "https://outlet-audit.example.gov.cn/verify/WFKD-2025-FX-Q-0007"
@@ -76,7 +78,7 @@ SECTION_TITLES = (
 )
 
 
-def sample_report(items_per_section: int = 3, with_notes: bool = True, **changes) -> ReportData:
+def sample_sections(items_per_section: int = 3, with_notes: bool = True) -> tuple[ReportSection, ...]:
     sections = []
     for section_index, (code, title) in enumerate(SECTION_TITLES):
         items = []
@@ -104,19 +106,20 @@ def sample_report(items_per_section: int = 3, with_notes: bool = True, **changes
                 points_possible=Decimal(5 * len(items)),
             )
         )
+    return tuple(sections)
+
+
+def sample_visit(items_per_section: int = 3, with_notes: bool = True, **changes) -> ReportVisit:
+    """One signed first inspection; `changes` replace any field (sections=..., sign_off=None)."""
+    sections = changes.pop("sections", None) or sample_sections(items_per_section, with_notes)
     total = sum((section.points_earned for section in sections), Decimal(0))
     bonus = Decimal("2.5")
     values = dict(
-        application_number="SQ-2025-FX-0042",
-        outlet_name="中通快递奉贤南桥镇解放东路网点",
-        outlet_address="上海市奉贤区南桥镇解放东路 888 号 1 层",
-        brand="中通 ZTO",
-        district="奉贤区 Fengxian",
-        criteria_edition_id="2025-v1",
-        criteria_content_hash="3f2a9c1b4d5e6f7a8b9c0d1e2f3a4b5c",
-        inspection_dates=(date(2025, 3, 10), date(2025, 3, 11)),
+        sequence=1,
+        visit_type="initial",
+        dates=(date(2025, 3, 10), date(2025, 3, 11)),
         inspectors=("王建国", "李梅"),
-        sections=tuple(sections),
+        sections=sections,
         total_points=total,
         possible_points=sum((section.points_possible for section in sections), Decimal(0)),
         bonus_points=bonus,
@@ -132,8 +135,26 @@ def sample_report(items_per_section: int = 3, with_notes: bool = True, **changes
                 ),
             ),
         ),
+        sign_off=InspectorSignOff(
+            ("王建国", "李梅"), datetime(2025, 3, 11, 16, 5), signature_png(), outlet_representative="赵站长"
+        ),
+    )
+    values.update(changes)
+    return ReportVisit(**values)
+
+
+def sample_report(items_per_section: int = 3, with_notes: bool = True, **changes) -> ReportData:
+    """A report of one visit (`sample_visit`) unless `visits` says otherwise."""
+    values = dict(
+        application_number="SQ-2025-FX-0042",
+        outlet_name="中通快递奉贤南桥镇解放东路网点",
+        outlet_address="上海市奉贤区南桥镇解放东路 888 号 1 层",
+        brand="中通 ZTO",
+        district="奉贤区 Fengxian",
+        criteria_edition_id="2025-v1",
+        criteria_content_hash="3f2a9c1b4d5e6f7a8b9c0d1e2f3a4b5c",
+        visits=(sample_visit(items_per_section, with_notes),),
         generated_at=datetime(2025, 3, 20, 10, 30),
-        sign_off=InspectorSignOff(("王建国", "李梅"), datetime(2025, 3, 11, 16, 5), signature_png()),
         decision=BureauDecision(
             decision="认定为区级无废快递网点 Certified, district level",
             bureau="上海市奉贤区邮政管理局",
@@ -144,6 +165,39 @@ def sample_report(items_per_section: int = 3, with_notes: bool = True, **changes
     )
     values.update(changes)
     return ReportData(**values)
+
+
+NOTICE_ITEMS = (
+    NoticeItem(
+        "1.2",
+        "使用“瘦身胶带”（宽度不超过 45 毫米）",
+        "检查各封装台在用胶带，用尺测量宽度，全部不超过 45 毫米。拍摄测量照片。",
+        "否",
+        "封装台 3 处使用 60 毫米宽胶带",
+    ),
+    NoticeItem("3.1", "推广使用可循环快递包装", "查看可循环快递箱（盒）的使用记录和库存。", "C. 未使用"),
+)
+
+
+def sample_notice(**changes) -> NoticeData:
+    values = dict(
+        number="ZG-2025-FX-000012",
+        outlet_name="中通快递奉贤南桥镇解放东路网点",
+        outlet_address="上海市奉贤区南桥镇解放东路 888 号 1 层",
+        permit_number="沪邮 2024-FX-0088",
+        application_number="SQ-2025-FX-0042",
+        criteria_title_zh="上海市无废快递网点评估标准（2025 年版）",
+        criteria_title_en="Shanghai zero-waste express outlet criteria (2025 edition)",
+        inspected_on=date(2025, 3, 11),
+        record_sequence=1,
+        issuing_bureau="上海市奉贤区邮政管理局",
+        issued_at=datetime(2025, 3, 14, 10, 30),
+        due_on=date(2025, 4, 3),
+        instructions="请于期限内整改并上传整改照片。",
+        items=NOTICE_ITEMS,
+    )
+    values.update(changes)
+    return NoticeData(**values)
 
 
 def page_texts(pdf: bytes) -> list[str]:

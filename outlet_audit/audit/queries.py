@@ -134,14 +134,18 @@ def outlet_timeline(outlet_id: int, *, viewer, limit: int = OUTLET_TIMELINE_LIMI
         .limit(limit)
     )
     # Whoever sees even an inspection not signed off (or not begun) sees every inspection: no
-    # need to read them. Everyone else sees the events of the inspections the rule lets them see.
+    # need to read them. Everyone else sees the events of the inspections the rule lets them see,
+    # as the application's timeline does: by its newest record (the events name an item, not the
+    # record, so a correction under way would otherwise show through a signed record before it).
     if not inspection_visible_to(viewer, None):
         inspections = db.session.scalars(
             select(Assessment)
             .join(Application, Application.id == Assessment.application_id)
             .where(Application.outlet_id == outlet_id, Assessment.kind == AssessmentKind.INSPECTION)
+            .order_by(Assessment.sequence)
         )
-        visible = {a.application_id for a in inspections if inspection_visible_to(viewer, a)}
+        newest = {a.application_id: a for a in inspections}
+        visible = {application_id for application_id, a in newest.items() if inspection_visible_to(viewer, a)}
         query = query.where(_inspection_events_only_of(visible))
     events = list(reversed(db.session.scalars(query).all()))
     # Its applications, for their references and the editions that name checklist items (one query).

@@ -5,7 +5,6 @@ from disk, and the same `CertificateData` always gives byte-identical PDFs.
 """
 
 import functools
-import math
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -36,17 +35,22 @@ from outlet_audit.pdf.fonts import (
     pdf_date_formatter,
     register_fonts,
 )
+from outlet_audit.pdf.official import (
+    BORDER_RED,
+    GOLD,
+    INK,
+    MUTED,
+    PAPER,
+    RULE,
+    draw_bold_centred,
+    draw_corner_ornament,
+    draw_seal,
+)
 from outlet_audit.workflow.states import LEVEL_LABELS, Level
 
 HASH_PREFIX_LENGTH = 12
 
 PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
-SEAL_RED = colors.HexColor("#D0201C")
-BORDER_RED = colors.HexColor("#9E1B1B")
-GOLD = colors.HexColor("#B8902F")
-INK = colors.HexColor("#222222")
-MUTED = colors.HexColor("#666666")
-PAPER = colors.HexColor("#FFFDF6")
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,7 @@ def _draw_background_and_border(canvas: Canvas) -> None:
         (inner, PAGE_HEIGHT - inner, 1, -1),
         (PAGE_WIDTH - inner, PAGE_HEIGHT - inner, -1, -1),
     ):
-        _draw_corner_ornament(canvas, x, y, sx, sy)
+        draw_corner_ornament(canvas, x, y, sx, sy)
 
 
 def _draw_band_pattern(canvas: Canvas, inset: float) -> None:
@@ -140,45 +144,11 @@ def _band_path(inset: float) -> PDFPathObject:
     return path
 
 
-def _draw_corner_ornament(canvas: Canvas, x: float, y: float, sx: int, sy: int) -> None:
-    """A nested square-bracket motif (回纹) pointing into the page from an inner corner."""
-    canvas.setStrokeColor(GOLD)
-    canvas.setLineWidth(1.2)
-    for reach in (14 * mm, 10 * mm):
-        gap = (16 * mm - reach) / 2
-        path = canvas.beginPath()
-        path.moveTo(x + sx * gap, y + sy * (gap + reach))
-        path.lineTo(x + sx * gap, y + sy * gap)
-        path.lineTo(x + sx * (gap + reach), y + sy * gap)
-        canvas.drawPath(path, stroke=1, fill=0)
-    canvas.setFillColor(BORDER_RED)
-    canvas.rect(
-        x + sx * 6.2 * mm - 1.2 * mm, y + sy * 6.2 * mm - 1.2 * mm, 2.4 * mm, 2.4 * mm, stroke=0, fill=1
-    )
-
-
-def _draw_bold_centred(canvas: Canvas, text: str, x: float, y: float, size: float, color, spacing=0.0):
-    """Draw centred CJK text thickened by stroking (STSong has no bold face)."""
-    width = canvas.stringWidth(text, CJK_FONT, size) + spacing * max(len(text) - 1, 0)
-    # Character spacing and render mode are text state: keep them from leaking into later text.
-    canvas.saveState()
-    text_object = canvas.beginText(x - width / 2, y)
-    text_object.setFont(CJK_FONT, size)
-    text_object.setCharSpace(spacing)
-    text_object.setTextRenderMode(2)
-    canvas.setFillColor(color)
-    canvas.setStrokeColor(color)
-    canvas.setLineWidth(size / 40)
-    text_object.textOut(text)
-    canvas.drawText(text_object)
-    canvas.restoreState()
-
-
 def _draw_heading(canvas: Canvas, number: str, level: Level) -> None:
     level_zh, level_en = LEVEL_LABELS[level].zh, LEVEL_LABELS[level].en
     centre = PAGE_WIDTH / 2
-    _draw_bold_centred(canvas, "「无废快递网点」证书", centre, 170 * mm, 34, BORDER_RED, spacing=3)
-    _draw_bold_centred(canvas, f"{level_zh}无废快递网点", centre, 157 * mm, 18, INK, spacing=6)
+    draw_bold_centred(canvas, "「无废快递网点」证书", centre, 170 * mm, 34, BORDER_RED, spacing=3)
+    draw_bold_centred(canvas, f"{level_zh}无废快递网点", centre, 157 * mm, 18, INK, spacing=6)
     canvas.setFillColor(MUTED)
     canvas.setFont(LATIN_SERIF_ITALIC, 12)
     canvas.drawCentredString(
@@ -248,7 +218,7 @@ def _details_table(rows, width: float, size: float) -> Table:
         TableStyle(
             [
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.HexColor("#D9CBA3")),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
                 ("TOPPADDING", (0, 0), (-1, -1), 2.2),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 2.2),
                 ("LEFTPADDING", (0, 0), (-1, -1), 2),
@@ -303,50 +273,7 @@ def _draw_bureau_and_seal(canvas: Canvas, data: CertificateData) -> None:
     canvas.setFillColor(INK)
     canvas.setFont(CJK_FONT, 11)
     canvas.drawCentredString(centre_x, 72 * mm, format_date_zh(data.issued_on))
-    _draw_seal(canvas, clean_text(data.issuing_bureau), centre_x, 47 * mm, 19 * mm)
-
-
-def _draw_seal(canvas: Canvas, bureau: str, cx: float, cy: float, radius: float) -> None:
-    """Draw a round red seal: the bureau name along the rim, a star, a caption below."""
-    canvas.saveState()
-    canvas.setStrokeAlpha(0.9)
-    canvas.setFillAlpha(0.9)
-    canvas.setStrokeColor(SEAL_RED)
-    canvas.setFillColor(SEAL_RED)
-    canvas.setLineWidth(2.2)
-    canvas.circle(cx, cy, radius, stroke=1, fill=0)
-    _draw_star(canvas, cx, cy + 0.5 * mm, 5.5 * mm)
-    canvas.setFont(CJK_FONT, 6.5)
-    canvas.drawCentredString(cx, cy - 9.5 * mm, "认定专用章")
-    characters = [character for character in bureau if not character.isspace()] or ["章"]
-    gaps = max(len(characters) - 1, 1)
-    span = min(240.0, 24.0 * gaps)
-    step = span / gaps
-    text_radius = radius - 4.6 * mm
-    size = max(4.0, min(10.0, math.radians(step) * text_radius * 0.95))
-    for index, character in enumerate(characters):
-        angle = 90 + span / 2 - index * step if len(characters) > 1 else 90
-        canvas.saveState()
-        canvas.translate(cx, cy)
-        canvas.rotate(angle - 90)
-        draw_mixed_string(canvas, 0, text_radius - size * 0.4, character, size, anchor="centre")
-        canvas.restoreState()
-    canvas.restoreState()
-
-
-def _draw_star(canvas: Canvas, cx: float, cy: float, outer: float) -> None:
-    inner = outer * 0.382
-    path = canvas.beginPath()
-    for point in range(10):
-        reach = outer if point % 2 == 0 else inner
-        angle = math.radians(90 + point * 36)
-        x, y = cx + reach * math.cos(angle), cy + reach * math.sin(angle)
-        if point == 0:
-            path.moveTo(x, y)
-        else:
-            path.lineTo(x, y)
-    path.close()
-    canvas.drawPath(path, stroke=0, fill=1)
+    draw_seal(canvas, clean_text(data.issuing_bureau), centre_x, 47 * mm, 19 * mm, caption="认定专用章")
 
 
 def _draw_verify_line(canvas: Canvas, url: str) -> None:

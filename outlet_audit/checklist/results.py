@@ -1,12 +1,15 @@
-"""The result page's figures: score, sections, veto failures, level and reasons, self vs inspection.
+"""The result page's figures: score, sections, veto failures, level and reasons, self vs inspection,
+and what changed between two inspection records (the report prints the same).
 
 The score comes from `checklist.service.assessment_score`: as kept at sign-off for a signed-off
 inspection, scored now for one still open.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from outlet_audit.checklist.forms import display_answer
 from outlet_audit.criteria.model import Edition, Item, Section, decimal_text
@@ -105,3 +108,56 @@ def _comparable(answer: Answer):
         else answer.value
     )
     return answer.not_applicable, value
+
+
+class StoredAnswer(Protocol):
+    """An answer row as stored (`checklist.models.Answer`): what `amendments` compares."""
+
+    value: str | None
+    not_applicable: bool
+    note: str | None
+    updated_by_id: int | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """One item whose answer or note differs between two records of an application.
+
+    `before` is the row in the earlier record, `after` the one in the later (None: not answered
+    there). A later record starts as a copy of the earlier one, who and when included, so the
+    later row's `updated_by_id` and `updated_at` say who changed it and when.
+    """
+
+    item: Item
+    before: StoredAnswer | None
+    after: StoredAnswer | None
+
+    @property
+    def changed_by_id(self) -> int | None:
+        return self.after.updated_by_id if self.after is not None else None
+
+    @property
+    def changed_at(self) -> datetime | None:
+        return self.after.updated_at if self.after is not None else None
+
+
+def amendments(
+    edition: Edition, before: Mapping[str, StoredAnswer], after: Mapping[str, StoredAnswer]
+) -> list[Amendment]:
+    """The items whose answer, N/A or note differ between two records, in the edition's order.
+
+    What a correction changed in the record it amends, or what a re-inspection found changed since
+    the visit before it. Answers are compared as stored (the text every save writes alike).
+    """
+    return [
+        Amendment(item, before.get(item.code), after.get(item.code))
+        for item in (*edition.items(), *edition.bonus_items())
+        if _as_stored(before.get(item.code)) != _as_stored(after.get(item.code))
+    ]
+
+
+def _as_stored(row: StoredAnswer | None) -> tuple | None:
+    if row is None:
+        return None
+    return (None if row.not_applicable else row.value, row.not_applicable, (row.note or "").strip() or None)

@@ -14,21 +14,26 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from outlet_audit.access import Scope, allow
-from outlet_audit.checklist.attachments import attach_signature, item_evidence, reuse_map, signatures
+from outlet_audit.checklist.attachments import attach_signature, reuse_map
 from outlet_audit.checklist.blueprint import READERS, bp, load_checklist
-from outlet_audit.checklist.kinds import AssessmentKind
+from outlet_audit.checklist.kinds import (
+    FINDING_STATUS_LABELS,
+    VERIFICATION_METHOD_LABELS,
+    VISIT_TYPE_LABELS,
+    AssessmentKind,
+)
 from outlet_audit.checklist.page import level_label
 from outlet_audit.checklist.permissions import Mode, inspection_visible_to
 from outlet_audit.checklist.results import differences, result_view
 from outlet_audit.checklist.service import (
     answer_rows,
     assessment_of,
-    assessment_score,
     missing_for_sign_off,
     outlet_profile,
     score_is_stored,
     scoring_answers,
 )
+from outlet_audit.checklist.story import inspection_story
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.requests import attempt
 from outlet_audit.criteria.editions import pinned_edition
@@ -85,42 +90,43 @@ def result(application_id: int):
 
 
 def _result_page(application: Application, *, reopen_form: ReopenForm | None = None, status_code: int = 200):
-    """The inspection's figures, evidence and comparison; `reopen_form` keeps a refused reason."""
+    """Every inspection record the reader may see, in order, with the current one's figures and its
+    comparison with the self-assessment; `reopen_form` keeps a refused reason."""
     edition = pinned_edition(application.edition)
-    inspection = assessment_of(application, AssessmentKind.INSPECTION)
-    if not inspection_visible_to(current_user, inspection):
-        abort(403)
+    story = inspection_story(application, edition, current_user)
+    current = story.current
+    if current is None and not inspection_visible_to(current_user, None):
+        abort(403)  # the outlet, before its first inspection record is signed
     self_assessment = assessment_of(application, AssessmentKind.SELF)
     lang = current_language()
     context = {
         "application": application,
         "edition": edition,
-        "inspection": inspection,
+        "story": story,
+        "current": current,
+        "inspection": current.record if current else None,
         "lang": lang,
         "self_assessment": self_assessment,
         "level_label": level_label,
+        "visit_type_labels": VISIT_TYPE_LABELS,
+        "finding_status_labels": FINDING_STATUS_LABELS,
+        "method_labels": VERIFICATION_METHOD_LABELS,
         "reopen_form": None,
     }
-    if inspection is not None:
-        answers = scoring_answers(edition, answer_rows(inspection))
+    if current is not None:
         profile = outlet_profile(application.outlet_id)
-        view = result_view(
-            edition, assessment_score(inspection, edition, application.outlet_id, answers=answers)
-        )
-        evidence = item_evidence(inspection)
         self_answers = scoring_answers(edition, answer_rows(self_assessment)) if self_assessment else {}
-        self_score = score(edition, self_answers, profile=profile)
-        self_points = result_view(edition, self_score).item_points
+        self_points = result_view(edition, score(edition, self_answers, profile=profile)).item_points
+        every_file = [ev for record in story.records for items in record.evidence.values() for ev in items]
         context.update(
-            view=view,
-            answers=answers,
-            evidence=evidence,
-            signatures=signatures(inspection),
-            reuse=reuse_map([e for items in evidence.values() for e in items], current_user),
-            differences=differences(edition, answers, view.item_points, self_answers, self_points, lang)
+            view=current.view,
+            reuse=reuse_map(every_file, current_user),
+            differences=differences(
+                edition, current.answers, current.view.item_points, self_answers, self_points, lang
+            )
             if self_assessment
             else None,
-            stored_at_sign_off=score_is_stored(inspection),
+            stored_at_sign_off=score_is_stored(current.record),
         )
         if current_user.role == Role.DISTRICT_BUREAU and application.status == Status.INSPECTED:
             context["reopen_form"] = reopen_form or ReopenForm(formdata=None)

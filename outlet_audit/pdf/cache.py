@@ -1,16 +1,15 @@
 """Rendered PDFs kept on disk under a fingerprint of everything that goes into them.
 
-A certificate and the report of a signed-off inspection are records that people download
-again and again, and rendering one takes 10 to 70 ms of ReportLab layout. So the bytes are
-kept, but never under the record's id: the key is a sha256 over the renderer's whole input
-(the CertificateData or ReportData, photo and signature bytes included), the context the
-caller adds (the certificate's state, the reader's language) and the renderer's own version
-(the source of this package, of the module that defines the data's type, which is its
-renderer, and the versions of ReportLab, Pillow, segno and zlib). Anything
-that changes what would be printed (a revocation, a reopened and again signed-off
-inspection, another language, an edited outlet name, a new release) is a new key, so a
-stale file can never be found; an unchanged input gives the bytes a new render would give,
-because the renderers are deterministic.
+A certificate, the report of a signed-off inspection and a rectification notice are records
+that people download again and again, and rendering one takes 10 to 70 ms of ReportLab layout.
+So the bytes are kept, but never under the record's id: the key is a sha256 over the renderer's
+whole input (the CertificateData, ReportData or NoticeData, photo and signature bytes included),
+the context the caller adds (the certificate's state, the reader's language) and the renderer's
+own version (the source of this package, of the module that defines the data's type, which is
+its renderer, and the versions of ReportLab, Pillow, segno and zlib). Anything that changes what
+would be printed (a revocation, a corrected and again signed-off inspection, another language,
+an edited outlet name, a new release) is a new key, so a stale file can never be found; an
+unchanged input gives the bytes a new render would give, because the renderers are deterministic.
 
 Files live in `PDF_CACHE_DIR` (default `<instance>/pdf-cache`), `<kind>/<ab>/<key>.pdf`,
 each followed by the sha256 of its content: a damaged or truncated file is not served but
@@ -45,7 +44,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 SHARDS = 256  # two hex digits of the key
-KINDS = ("certificate", "report")
+KINDS = ("certificate", "report", "notice")
 FILE_MODE = 0o640  # like the evidence files: records of the outlets, not for everyone on the host
 DIGEST_SIZE = hashlib.sha256().digest_size
 ABANDONED_AFTER_SECONDS = 3600  # a temporary file this old was left by a writer that died

@@ -1,6 +1,8 @@
-"""The inspection report: the whole scored checklist of one application as a PDF.
+"""The inspection's documents as PDFs: the inspection report (every inspection record of an
+application in order, with its findings, the outlet's rectification and the verifications, then
+the decision) and the rectification notice (整改通知书).
 
-`data` reads what the report prints from the database, `report_pdf` lays it out (pure),
-`views` serves it. It sits above the certificates (it names the issuing bureau) and the
-workflow (it prints the bureau's decision).
+`data` and `notice_data` read what they print from the database, `report_pdf` and `notice_pdf`
+lay it out (pure), `views` serves them. It sits above the certificates (it names the issuing
+bureau) and the workflow (it prints the bureau's decision).
 """

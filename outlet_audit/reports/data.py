@@ -5,30 +5,28 @@ gives byte-identical PDFs. Texts are chosen or translated for the reader's langu
 the renderers only lay them out.
 """
 
-from collections import defaultdict
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
 from outlet_audit.accounts.models import User
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.operations import issuing_bureau
 from outlet_audit.checklist.forms import AnswerStyle, display_answer
+from outlet_audit.checklist.kinds import FindingStatus
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment
-from outlet_audit.checklist.service import assessment_score, scoring_answers
+from outlet_audit.checklist.story import FindingStory, InspectionStory, RecordStory
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.time import SHANGHAI
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.criteria.model import Item, decimal_text
-from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.operations import evidence_store
-from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.evidence.storage import StoredFileCorrupted
 from outlet_audit.extensions import db
 from outlet_audit.reports.report_pdf import (
@@ -36,9 +34,13 @@ from outlet_audit.reports.report_pdf import (
     BureauDecision,
     InspectorSignOff,
     LevelShortfall,
+    ReportChange,
+    ReportCheck,
     ReportData,
+    ReportFinding,
     ReportItem,
     ReportSection,
+    ReportVisit,
 )
 from outlet_audit.scoring import UNANSWERED, ItemScore
 from outlet_audit.scoring.engine import SKIPPED_BY_CONDITION, SKIPPED_BY_PROFILE
@@ -55,30 +57,60 @@ def shanghai_time(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC).astimezone(SHANGHAI).replace(tzinfo=None)
 
 
-def report_data(application, inspection: Assessment) -> ReportData:
-    """Fill the inspection report of an application from its pinned edition and inspection."""
+def report_data(application, story: InspectionStory) -> ReportData:
+    """Fill the inspection report of an application from its pinned edition and the inspection
+    records its reader may see (`checklist.story.inspection_story`)."""
     lang = current_language()
     edition = pinned_edition(application.edition)
-    rows = {row.item_code: row for row in _answer_rows(inspection)}
-    answers = scoring_answers(edition, rows.values())
-    result = assessment_score(inspection, edition, application.outlet_id, answers=answers)
-    photos, signature = _inspection_files(inspection)
+    store = evidence_store()
+    superseded_by = {
+        record.record.amends_id: record.sequence
+        for record in story.records
+        if record.is_correction and record.record.signed_off_at is not None
+    }
+    visits = tuple(
+        _visit(application, edition, story, record, superseded_by.get(record.record.id), store, lang)
+        for record in story.records
+    )
+    return ReportData(
+        application_number=application.reference,
+        outlet_name=application.outlet.name,
+        outlet_address=application.outlet.address,
+        brand=application.outlet.brand,
+        district=application.district.name(lang),
+        criteria_edition_id=edition.id,
+        criteria_content_hash=edition.content_hash,
+        visits=visits,
+        generated_at=shanghai_time(_as_of(application, story)),
+        decision=_decision(application),
+    )
+
+
+def _visit(application, edition, story: InspectionStory, record: RecordStory, superseded_by, store, lang):
+    """One record as the report prints it."""
+    rows, answers, result = record.rows, record.answers, record.result
 
     def report_item(item: Item, scored: ItemScore) -> ReportItem:
         row = rows.get(item.code)
+        own, carried = [], []
+        for evidence in record.evidence.get(item.code, ()):
+            if evidence.kind == "photo":
+                (carried if evidence.id in record.carried_from else own).append(evidence)
         return ReportItem(
             code=item.code,
             title=item.title.get(lang),
             # an item left out was never asked: the report says why, not the inspector's "N/A"
             answer=_(SKIP_REASONS[scored.skipped])
             if scored.skipped in SKIP_REASONS
-            else display_answer(item, answers.get(item.code, UNANSWERED), lang, IN_REPORT),
+            else shown_answer(item, answers.get(item.code, UNANSWERED), lang),
             points_earned=scored.earned,
             points_possible=item.points,  # what the item is worth, also when N/A (marked in its column)
             not_applicable=scored.not_applicable,
             veto_triggered=scored.veto_failed,
             note=(row.note or "") if row else "",
-            thumbnails=photos.get(item.code, ()),
+            thumbnails=_thumbnails(store, own),
+            carried_thumbnails=_thumbnails(store, carried),
+            carried_from=tuple(sorted({record.carried_from[evidence.id] for evidence in carried})),
         )
 
     sections = [
@@ -102,17 +134,18 @@ def report_data(application, inspection: Assessment) -> ReportData:
                 points_possible=sum((item.points for item in edition.bonus.items), Decimal(0)),
             )
         )
+    visit = record.record
+    inspectors = tuple(story.names(visit.inspectors))
+    if not inspectors and visit.signed_off_by_id is not None:
+        inspectors = (story.name(visit.signed_off_by_id),)
     target_rank = Level(application.target_level).rank
-    inspectors = tuple(user.display_name for user in application.inspectors)
-    return ReportData(
-        application_number=application.reference,
-        outlet_name=application.outlet.name,
-        outlet_address=application.outlet.address,
-        brand=application.outlet.brand,
-        district=application.district.name(lang),
-        criteria_edition_id=edition.id,
-        criteria_content_hash=edition.content_hash,
-        inspection_dates=_inspection_dates(application, inspection),
+    signature = record.signatures.get("inspector")
+    compared = record.compared_with
+    earlier = next((other for other in story.records if compared and other.record.id == compared.id), None)
+    return ReportVisit(
+        sequence=visit.sequence,
+        visit_type=visit.visit_type,
+        dates=_visit_dates(visit),
         inspectors=inspectors,
         sections=tuple(sections),
         total_points=result.total,
@@ -129,10 +162,72 @@ def report_data(application, inspection: Assessment) -> ReportData:
             if Level(level).rank
             <= target_rank  # an outlet that asked for district level needs no city reasons
         ),
-        generated_at=shanghai_time(_as_of(application, inspection, rows.values())),
-        sign_off=_sign_off(inspection, inspectors, signature),
-        decision=_decision(application),
+        sign_off=_sign_off(
+            visit, inspectors, _read_evidence(store, signature.stored_sha256) if signature else None
+        ),
+        amends=compared.sequence if compared is not None and record.is_correction else None,
+        amendment_reason=visit.amendment_reason or "",
+        superseded_by=superseded_by,
+        compared_with=compared.sequence if compared is not None else None,
+        changes=tuple(
+            ReportChange(
+                code=change.item.code,
+                title=change.item.title.get(lang),
+                before=_stored_answer(change.item, change.before, earlier.answers if earlier else {}, lang),
+                after=_stored_answer(change.item, change.after, answers, lang),
+                changed_by=story.name(change.changed_by_id),
+                changed_at=shanghai_time(change.changed_at) if change.changed_at else None,
+            )
+            for change in record.changes
+        ),
+        checks=tuple(
+            ReportCheck(
+                code=check.finding.item_code,
+                title=check.item.title.get(lang) if check.item else "",
+                found_at=check.found_at,
+                closed=check.check.outcome == FindingStatus.CLOSED,
+                method=check.check.method,
+                note=check.check.note or "",
+                checked_by=story.name(check.check.checked_by_id),
+                checked_at=shanghai_time(check.check.checked_at),
+            )
+            for check in record.checks
+        ),
+        findings=tuple(_finding(finding, answers, rows, store, lang) for finding in record.findings),
     )
+
+
+def _finding(finding: FindingStory, answers, record_rows, store, lang: str) -> ReportFinding:
+    row, notice, item = finding.finding, finding.notice, finding.item
+    photos = [evidence for evidence in finding.files if evidence.kind == "photo"]
+    return ReportFinding(
+        code=row.item_code,
+        title=item.title.get(lang) if item else "",
+        found=shown_answer(item, answers.get(row.item_code, UNANSWERED), lang) if item else "—",
+        status=row.status,
+        note=(record_rows[row.item_code].note or "") if row.item_code in record_rows else "",
+        notice_number=notice.number if notice else "",
+        due_on=notice.due_on if notice else None,
+        responsible_person=row.responsible_person or "",
+        response=row.response or "",
+        responded_at=shanghai_time(row.responded_at) if row.responded_at else None,
+        photos=_thumbnails(store, photos),
+        documents=tuple(evidence.filename for evidence in finding.files if evidence.kind != "photo"),
+    )
+
+
+def shown_answer(item: Item, answer, lang: str) -> str:
+    """An answer as the report and the notice print it."""
+    return str(display_answer(item, answer, lang, IN_REPORT))
+
+
+def _stored_answer(item: Item, row, answers, lang: str) -> str:
+    """An answer row of a record as the changes table prints it: the answer, then its note."""
+    if row is None:
+        return ""
+    shown = shown_answer(item, answers.get(item.code, UNANSWERED), lang) or "—"
+    note = (row.note or "").strip()
+    return f"{shown}\n备注 Note: {note}" if note else shown
 
 
 SKIP_REASONS = {
@@ -141,14 +236,6 @@ SKIP_REASONS = {
 }
 # The report writes the option's code before its label, and a percentage without a space.
 IN_REPORT = AnswerStyle(yes=_l("Yes"), no=_l("No"), option="{code}. {label}", percent="{}%", unanswered="")
-
-
-def _answer_rows(inspection: Assessment) -> list[AnswerRow]:
-    return list(
-        db.session.scalars(
-            select(AnswerRow).where(AnswerRow.assessment_id == inspection.id).order_by(AnswerRow.id)
-        )
-    )
 
 
 def _read_evidence(store, sha256: str | None) -> bytes:
@@ -162,34 +249,18 @@ def _read_evidence(store, sha256: str | None) -> bytes:
         return b""
 
 
-def _inspection_files(inspection: Assessment) -> tuple[dict[str, tuple[bytes, ...]], bytes | None]:
-    """The first photos of each item (small thumbnails where kept) and the inspector's signature."""
-    chosen: dict[str, list[str]] = defaultdict(list)
-    signature = None
-    for purpose, code, thumbnail, stored in db.session.execute(
-        select(Evidence.purpose, Evidence.item_code, Evidence.thumbnail_sha256, Evidence.stored_sha256)
-        .where(
-            Evidence.assessment_id == inspection.id,
-            or_(
-                and_(Evidence.purpose == EvidencePurpose.ITEM, Evidence.kind == "photo"),
-                and_(Evidence.purpose == EvidencePurpose.SIGNATURE, Evidence.item_code == "inspector"),
-            ),
-        )
-        .order_by(Evidence.id)
-    ):
-        if purpose == EvidencePurpose.SIGNATURE:
-            signature = stored  # the latest one counts
-        elif len(chosen[code]) < MAX_THUMBNAILS_PER_ITEM:
-            chosen[code].append(thumbnail or stored)
-    store = evidence_store()
-    photos = {code: tuple(_read_evidence(store, key) for key in keys) for code, keys in chosen.items()}
-    return photos, _read_evidence(store, signature) if signature else None
+def _thumbnails(store, photos) -> tuple[bytes, ...]:
+    """The first photos of a list as the report shows them (small thumbnails where kept)."""
+    return tuple(
+        _read_evidence(store, photo.thumbnail_sha256 or photo.stored_sha256)
+        for photo in photos[:MAX_THUMBNAILS_PER_ITEM]
+    )
 
 
-def _inspection_dates(application, inspection: Assessment) -> tuple[date, ...]:
-    days = {application.scheduled_for}
-    if inspection.signed_off_at is not None:
-        days.add(shanghai_time(inspection.signed_off_at).date())
+def _visit_dates(visit: Assessment) -> tuple[date, ...]:
+    days = {visit.scheduled_for}
+    if visit.signed_off_at is not None:
+        days.add(shanghai_time(visit.signed_off_at).date())
     return tuple(sorted(day for day in days if day is not None))
 
 
@@ -198,22 +269,29 @@ def _veto_finding(item: Item, row: AnswerRow | None, lang: str) -> str:
     return f"{item.code} {item.title.get(lang)}" + (f": {note}" if note else "")
 
 
-def _as_of(application, inspection: Assessment, rows) -> datetime:
+def _as_of(application, story: InspectionStory) -> datetime:
     """The latest change to what the report prints: its footer date, and the PDF's own date."""
-    moments = [application.updated_at, application.decided_at, inspection.signed_off_at]
-    moments += [row.updated_at for row in rows]
+    moments = [application.updated_at, application.decided_at]
+    for record in story.records:
+        moments += [record.record.signed_off_at, record.record.superseded_at]
+        moments += [row.updated_at for row in record.rows.values()]
+        moments += [check.check.checked_at for check in record.checks]
+        for finding in record.findings:
+            moments += [finding.finding.responded_at, finding.notice.issued_at if finding.notice else None]
+            moments += [evidence.uploaded_at for evidence in finding.files]
     return max(moment for moment in moments if moment is not None)
 
 
 def _sign_off(
-    inspection: Assessment, inspectors: tuple[str, ...], signature: bytes | None
+    visit: Assessment, inspectors: tuple[str, ...], signature: bytes | None
 ) -> InspectorSignOff | None:
-    if inspection.signed_off_at is None:
+    if visit.signed_off_at is None:
         return None
-    if not inspectors and inspection.signed_off_by is not None:
-        inspectors = (inspection.signed_off_by.display_name,)
     return InspectorSignOff(
-        names=inspectors, signed_at=shanghai_time(inspection.signed_off_at), signature_png=signature
+        names=inspectors,
+        signed_at=shanghai_time(visit.signed_off_at),
+        signature_png=signature,
+        outlet_representative=visit.outlet_representative or "",
     )
 
 

@@ -23,7 +23,6 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfdoc import PDFError
 from reportlab.pdfbase.pdfutils import readJPEGInfo
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
@@ -46,9 +45,9 @@ from outlet_audit.pdf.fonts import (
     format_points,
     mixed_string_width,
     paragraph_markup,
-    pdf_date_formatter,
     register_fonts,
 )
+from outlet_audit.pdf.pages import NumberedCanvas
 from outlet_audit.workflow.states import LEVEL_LABELS
 
 MAX_THUMBNAILS_PER_ITEM = 4
@@ -66,6 +65,7 @@ LABELLED_WIDTHS = (40 * mm, CONTENT_WIDTH - 40 * mm)
 GRID = colors.HexColor("#B9C4BC")
 HEAD_FILL = colors.HexColor("#E3EEE6")
 SECTION_FILL = colors.HexColor("#1F5132")
+VISIT_FILL = colors.HexColor("#2E4A3A")
 SUBTOTAL_FILL = colors.HexColor("#F1F3F2")
 VETO_FILL = colors.HexColor("#FBE3E1")
 VETO_RED = colors.HexColor("#B3201A")
@@ -83,6 +83,9 @@ class ReportItem:
     veto_triggered: bool = False  # this item is a veto (一票否决) finding
     note: str = ""  # inspector's note
     thumbnails: tuple[bytes, ...] = ()  # evidence photos as JPEG (or any Pillow-readable) bytes
+    # photos carried into this record from earlier ones, and the numbers of those records
+    carried_thumbnails: tuple[bytes, ...] = ()
+    carried_from: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,77 @@ class InspectorSignOff:
     names: tuple[str, ...]
     signed_at: datetime
     signature_png: bytes | None = None
+    outlet_representative: str = ""  # present at the sign-off
+
+
+@dataclass(frozen=True)
+class ReportChange:
+    """One answer a record changed: against the record it corrects, or the visit before it."""
+
+    code: str
+    title: str
+    before: str  # the answer as it stood, with its note
+    after: str
+    changed_by: str
+    changed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ReportCheck:
+    """An inspector's verification of a finding made at an earlier record."""
+
+    code: str
+    title: str
+    found_at: int | None  # the number of the record that made the finding
+    closed: bool
+    method: str  # a VerificationMethod value: "desk" or "on_site"
+    note: str
+    checked_by: str
+    checked_at: datetime
+
+
+@dataclass(frozen=True)
+class ReportFinding:
+    """An item not at full marks at a record, and what became of it."""
+
+    code: str
+    title: str
+    found: str  # the answer at the record
+    status: str  # a FindingStatus value
+    note: str = ""  # the inspector's note on the item
+    notice_number: str = ""
+    due_on: date | None = None
+    responsible_person: str = ""
+    response: str = ""  # what the outlet did
+    responded_at: datetime | None = None
+    photos: tuple[bytes, ...] = ()  # the outlet's photos of the rectification
+    documents: tuple[str, ...] = ()  # the names of its other files
+
+
+@dataclass(frozen=True)
+class ReportVisit:
+    """One inspection record: a visit, or a correction of one, with everything it holds."""
+
+    sequence: int
+    visit_type: str  # a VisitType value: "initial" or "reinspection"
+    dates: tuple[date, ...]
+    inspectors: tuple[str, ...]
+    sections: tuple[ReportSection, ...]
+    total_points: Decimal
+    possible_points: Decimal
+    bonus_points: Decimal
+    final_score: Decimal
+    veto_findings: tuple[str, ...]
+    level_reached: str | None  # "district", "city" or None
+    levels_not_reached: tuple[LevelShortfall, ...]
+    sign_off: InspectorSignOff | None = None
+    amends: int | None = None  # the number of the record this one corrects
+    amendment_reason: str = ""
+    superseded_by: int | None = None  # the number of the signed record that corrected this one
+    compared_with: int | None = None  # the record `changes` are read against
+    changes: tuple[ReportChange, ...] = ()
+    checks: tuple[ReportCheck, ...] = ()
+    findings: tuple[ReportFinding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,19 +199,22 @@ class ReportData:
     district: str
     criteria_edition_id: str
     criteria_content_hash: str
-    inspection_dates: tuple[date, ...]
-    inspectors: tuple[str, ...]
-    sections: tuple[ReportSection, ...]
-    total_points: Decimal
-    possible_points: Decimal
-    bonus_points: Decimal
-    final_score: Decimal
-    veto_findings: tuple[str, ...]
-    level_reached: str | None  # "district", "city" or None
-    levels_not_reached: tuple[LevelShortfall, ...]
+    visits: tuple[ReportVisit, ...]  # every record the reader may see, in order; the last is current
     generated_at: datetime  # printed in the footer and used as the PDF date (naive = Shanghai time)
-    sign_off: InspectorSignOff | None = None
     decision: BureauDecision | None = None
+
+    @property
+    def current(self) -> ReportVisit | None:
+        return self.visits[-1] if self.visits else None
+
+    @property
+    def dates(self) -> tuple[date, ...]:
+        return tuple(sorted({day for visit in self.visits for day in visit.dates}))
+
+    @property
+    def inspectors(self) -> tuple[str, ...]:
+        """Everyone who inspected, in the order they first appear."""
+        return tuple(dict.fromkeys(name for visit in self.visits for name in visit.inspectors))
 
 
 def render_inspection_report(data: ReportData) -> bytes:
@@ -157,31 +234,18 @@ def render_inspection_report(data: ReportData) -> bytes:
         subject="Zero-Waste Express Delivery Outlet Inspection Report",
         creator="outlet-audit",
     )
-    document.build(_story(data), canvasmaker=partial(_NumberedCanvas, report=data))
+    document.build(_story(data), canvasmaker=partial(_ReportCanvas, report=data, dated=data.generated_at))
     return buffer.getvalue()
 
 
-class _NumberedCanvas(Canvas):
-    """Holds every page until the end so each footer can say how many pages there are."""
-
+class _ReportCanvas(NumberedCanvas):
     def __init__(self, *args, report: ReportData, **kwargs):
         super().__init__(*args, **kwargs)
         self._report = report
-        self._pages: list[dict] = []
-        self.setDateFormatter(pdf_date_formatter(report.generated_at))
 
-    def showPage(self):
-        self._pages.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self):
-        total = len(self._pages)
-        for number, state in enumerate(self._pages, start=1):
-            self.__dict__.update(state)
-            self._draw_running_header()
-            self._draw_footer(number, total)
-            super().showPage()
-        super().save()
+    def decorate(self, number: int, total: int) -> None:
+        self._draw_running_header()
+        self._draw_footer(number, total)
 
     def _draw_running_header(self):
         report, top = self._report, PAGE_HEIGHT - 13 * mm
@@ -233,6 +297,9 @@ TITLE = _style("title", 18, alignment=1, leading=24)
 SECTION_TITLE = _style("section-title", 11, textColor=colors.white)
 LABEL_FILL = (("BACKGROUND", (0, 0), (0, -1), HEAD_FILL),)
 SUBTITLE = _style("subtitle", 10, alignment=1, textColor=MUTED, spaceAfter=4 * mm)
+VISIT_TITLE = _style("visit-title", 12, textColor=colors.white)
+WARNING = _style("warning", 8.5, textColor=VETO_RED)
+MUTED_CELL = _style("muted", 7.5, textColor=MUTED)
 
 
 def _text(text: str, style: ParagraphStyle = CELL, limit: int | None = None) -> Paragraph:
@@ -258,12 +325,211 @@ def _story(data: ReportData) -> list:
         _text("Zero-Waste Express Delivery Outlet \u2014 On-site Inspection Report", SUBTITLE),
         _header_block(data),
     ]
-    for section in data.sections:
-        story += [Spacer(0, 5 * mm), _section_table(section)]
-    story += _results(data)
-    story += _sign_off(data.sign_off)
+    if not data.visits:
+        story += [Spacer(0, 5 * mm), _text("尚无检查记录 No inspection record yet", BODY)]
+    for visit in data.visits:
+        story += _visit(visit, several=len(data.visits) > 1)
     story += _decision(data.decision)
     return story
+
+
+def _visit(visit: ReportVisit, several: bool) -> list:
+    """One record, in the order it happened: what it is, what it changed and verified, its
+    checklist, its result and signatures, and the findings it made."""
+    flowables = []
+    if several:
+        flowables += [CondPageBreak(90 * mm), Spacer(0, 6 * mm), _visit_band(visit), _visit_facts(visit)]
+    flowables += _changes(visit)
+    flowables += _checks(visit.checks)
+    for section in visit.sections:
+        flowables += [Spacer(0, 5 * mm), _section_table(section)]
+    flowables += _results(visit)
+    flowables += _sign_off(visit.sign_off)
+    flowables += _findings(visit.findings)
+    return flowables
+
+
+VISIT_TYPES = {
+    "initial": ("首次现场检查", "First inspection"),
+    "reinspection": ("整改复查", "Re-inspection after rectification"),
+}
+METHODS = {"desk": ("书面核查", "Desk review"), "on_site": ("现场复查", "On site")}
+CLOSED, NOT_CLOSED = ("已整改", "Closed"), ("未整改", "Not closed")
+FINDING_STATUSES = {
+    "open": ("待定", "Found"),
+    "not_required": ("无需整改", "Rectification not required"),
+    "ordered": ("待整改", "To rectify"),
+    "answered": ("已答复", "Rectification answered"),
+    "closed": ("已整改", "Verified closed"),
+    "not_closed": ("未整改", "Not closed"),
+}
+
+
+def _visit_title(visit: ReportVisit) -> str:
+    if visit.amends is not None:
+        kind = f"更正第 {visit.amends} 次记录 Correction of record {visit.amends}"
+    else:
+        zh, en = VISIT_TYPES.get(visit.visit_type, (visit.visit_type, visit.visit_type))
+        kind = f"{zh} {en}"
+    return f"第 {visit.sequence} 次检查记录 Record {visit.sequence} \u2014 {kind}"
+
+
+def _visit_band(visit: ReportVisit) -> Table:
+    band = Table([[_text(_visit_title(visit), VISIT_TITLE, limit=300)]], colWidths=(CONTENT_WIDTH,))
+    band.setStyle(
+        TableStyle([("BACKGROUND", (0, 0), (-1, -1), VISIT_FILL), ("TOPPADDING", (0, 0), (-1, -1), 4)])
+    )
+    return band
+
+
+def _visit_facts(visit: ReportVisit) -> Table:
+    level = _level_label(visit.level_reached) if visit.level_reached else "未达到 None"
+    rows = [
+        [
+            _label("检查日期", "Date(s)"),
+            _text("、".join(format_date(day) for day in visit.dates) or "—"),
+            _label("检查员", "Inspectors"),
+            _text("、".join(visit.inspectors) or "—"),
+        ],
+        [
+            _label("得分", "Score"),
+            _text(f"{format_points(visit.final_score)} / {format_points(visit.possible_points)}"),
+            _label("达到等级", "Level reached"),
+            _text(level),
+        ],
+    ]
+    representative = visit.sign_off.outlet_representative if visit.sign_off else ""
+    rows.append([_label("网点代表", "Outlet representative"), _text(representative or "—"), "", ""])
+    spans = [("SPAN", (1, 2), (3, 2))]
+    if visit.amends is not None:
+        rows.append([_label("更正原因", "Reason for the correction"), _text(visit.amendment_reason), "", ""])
+        spans.append(("SPAN", (1, len(rows) - 1), (3, len(rows) - 1)))
+    if visit.superseded_by is not None:
+        note = f"已被第 {visit.superseded_by} 次记录更正 Corrected by record {visit.superseded_by}"
+        rows.append([_label("状态", "State"), _text(note, WARNING), "", ""])
+        spans.append(("SPAN", (1, len(rows) - 1), (3, len(rows) - 1)))
+    if visit.sign_off is None:
+        rows.append([_label("状态", "State"), _text("尚未签署 Not signed yet", WARNING), "", ""])
+        spans.append(("SPAN", (1, len(rows) - 1), (3, len(rows) - 1)))
+    fill = [("BACKGROUND", (0, 0), (0, -1), HEAD_FILL), ("BACKGROUND", (2, 0), (2, 1), HEAD_FILL)]
+    return _grid_table(rows, (26 * mm, 64 * mm, 26 * mm, 64 * mm), [*fill, *spans])
+
+
+def _changes(visit: ReportVisit) -> list:
+    if visit.compared_with is None:
+        return []
+    if visit.amends is not None:
+        heading = f"更正内容 What the correction changed in record {visit.amends}"
+    else:
+        heading = f"与第 {visit.compared_with} 次记录相比的变化 Changed since record {visit.compared_with}"
+    flowables = _heading(heading)
+    if not visit.changes:
+        return [*flowables, _text("无变化 No answer changed", BODY)]
+    rows = [
+        [
+            _label("编号", "Code"),
+            _label("评估项目", "Item"),
+            _label("原回答", "Before"),
+            _label("新回答", "After"),
+            _label("修改人", "Changed by"),
+        ]
+    ]
+    for change in visit.changes:
+        when = format_datetime(change.changed_at) if change.changed_at else ""
+        rows.append(
+            [
+                _text(change.code, CELL, limit=40),
+                _text(change.title, CELL, limit=400),
+                _text(change.before or "—", CELL, limit=CHUNK_CHARS),
+                _text(change.after or "—", CELL, limit=CHUNK_CHARS),
+                _text(f"{change.changed_by or '—'}\n{when}".strip(), CELL, limit=200),
+            ]
+        )
+    widths = (14 * mm, 46 * mm, 45 * mm, 45 * mm, 30 * mm)
+    table = _grid_table(rows, widths, [("BACKGROUND", (0, 0), (-1, 0), HEAD_FILL)])
+    table.repeatRows = 1
+    return [*flowables, table]
+
+
+def _checks(checks: tuple[ReportCheck, ...]) -> list:
+    if not checks:
+        return []
+    rows = [
+        [
+            _label("编号", "Code"),
+            _label("整改项", "Finding"),
+            _label("结论", "Outcome"),
+            _label("核查方式", "Method"),
+            _label("说明", "Note"),
+            _label("核查人", "Checked by"),
+        ]
+    ]
+    styles = [("BACKGROUND", (0, 0), (-1, 0), HEAD_FILL)]
+    for check in checks:
+        found = (
+            f"（第 {check.found_at} 次记录发现 found at record {check.found_at}）" if check.found_at else ""
+        )
+        method_zh, method_en = METHODS.get(check.method, (check.method, check.method))
+        rows.append(
+            [
+                _text(check.code, CELL, limit=40),
+                _text(f"{check.title}{found}", CELL, limit=400),
+                Paragraph(
+                    bilingual_label("已整改", "Closed")
+                    if check.closed
+                    else bilingual_label("未整改", "Not closed"),
+                    CELL,
+                ),
+                Paragraph(bilingual_label(method_zh, method_en), CELL),
+                _text(check.note or "—", CELL, limit=CHUNK_CHARS),
+                _text(f"{check.checked_by or '—'}\n{format_datetime(check.checked_at)}", CELL, limit=200),
+            ]
+        )
+        if not check.closed:
+            styles.append(("BACKGROUND", (2, len(rows) - 1), (2, len(rows) - 1), VETO_FILL))
+    widths = (14 * mm, 50 * mm, 20 * mm, 24 * mm, 42 * mm, 30 * mm)
+    table = _grid_table(rows, widths, styles)
+    table.repeatRows = 1
+    return [*_heading("整改核查 Verification of the rectification"), table]
+
+
+def _findings(findings: tuple[ReportFinding, ...]) -> list:
+    if not findings:
+        return []
+    flowables = _heading("整改项 Findings: items not at full marks")
+    for finding in findings:
+        flowables += [_finding_table(finding), Spacer(0, 2 * mm)]
+    return flowables
+
+
+def _finding_table(finding: ReportFinding) -> Table:
+    rows = [
+        [
+            _text(finding.code, CELL, limit=40),
+            _text(finding.title, CELL, limit=400),
+            _text(finding.found or "—", CELL, limit=LONG_ANSWER_CHARS),
+            Paragraph(bilingual_label(*FINDING_STATUSES.get(finding.status, (finding.status, ""))), CELL),
+        ]
+    ]
+    details = _chunked_rows("备注 Note", finding.note) if finding.note.strip() else []
+    if finding.notice_number:
+        due = f"，整改期限 due {format_date(finding.due_on)}" if finding.due_on else ""
+        details.append(_text(f"整改通知书 Notice {finding.notice_number}{due}", CELL, limit=300))
+    if finding.responsible_person:
+        details.append(_text(f"整改责任人 Responsible: {finding.responsible_person}", CELL, limit=300))
+    if finding.response:
+        details += _chunked_rows("整改情况 What was done", finding.response)
+        if finding.responded_at:
+            details.append(_text(f"答复时间 Answered at {format_datetime(finding.responded_at)}", MUTED_CELL))
+    if finding.photos:
+        details.append(_thumbnail_strip(finding.photos))
+    if finding.documents:
+        details.append(_text("附件 Files: " + "、".join(finding.documents), CELL, limit=HEADER_VALUE_CHARS))
+    styles = [("BACKGROUND", (0, 0), (-1, 0), SUBTOTAL_FILL), ("NOSPLIT", (0, 0), (-1, min(1, len(details))))]
+    for detail in details:
+        styles.append(("SPAN", (1, len(rows)), (-1, len(rows))))
+        rows.append(["", detail, "", ""])
+    return _grid_table(rows, (14 * mm, 86 * mm, 50 * mm, 30 * mm), styles)
 
 
 def _grid_table(rows, col_widths, extra_styles=()) -> Table:
@@ -286,7 +552,7 @@ def _header_block(data: ReportData) -> Table:
     def value(text: str) -> Paragraph:
         return _text(text, CELL, limit=HEADER_VALUE_CHARS)
 
-    level = _level_label(data.level_reached) if data.level_reached else "未达到 None"
+    current = data.current
     criteria = f"{data.criteria_edition_id}（{data.criteria_content_hash[:12]}）"
     rows = [
         [_label("网点", "Outlet"), value(data.outlet_name), "", ""],
@@ -300,17 +566,24 @@ def _header_block(data: ReportData) -> Table:
         ],
         [
             _label("检查日期", "Inspection date(s)"),
-            value("、".join(format_date(day) for day in data.inspection_dates) or "—"),
+            value("、".join(format_date(day) for day in data.dates) or "—"),
             _label("检查员", "Inspectors"),
             value("、".join(data.inspectors) or "—"),
         ],
-        [
-            _label("最终得分", "Final score"),
-            value(f"{format_points(data.final_score)} / {format_points(data.possible_points)}"),
-            _label("达到等级", "Level reached"),
-            value(level),
-        ],
     ]
+    if current is not None:
+        level = _level_label(current.level_reached) if current.level_reached else "未达到 None"
+        score = f"{format_points(current.final_score)} / {format_points(current.possible_points)}"
+        if len(data.visits) > 1:
+            score += f"（第 {current.sequence} 次记录 record {current.sequence}）"
+        rows.append(
+            [
+                _label("最终得分", "Final score"),
+                value(score),
+                _label("达到等级", "Level reached"),
+                value(level),
+            ]
+        )
     label_fill = [("BACKGROUND", (0, 0), (0, -1), HEAD_FILL), ("BACKGROUND", (2, 2), (2, -1), HEAD_FILL)]
     spans = [("SPAN", (1, row), (3, row)) for row in (0, 1)]
     return _grid_table(rows, (26 * mm, 64 * mm, 26 * mm, 64 * mm), [*label_fill, *spans])
@@ -353,6 +626,12 @@ def _section_table(section: ReportSection) -> Table:
         details += _chunked_rows("备注 Note", item.note)
         if item.thumbnails:
             details.append(_thumbnail_strip(item.thumbnails))
+        if item.carried_thumbnails:
+            records = "、".join(str(number) for number in item.carried_from)
+            lead = (
+                f"沿用第 {records} 次记录的照片 Photos carried over from record {records.replace('、', ', ')}"
+            )
+            details += [_text(lead, MUTED_CELL), _thumbnail_strip(item.carried_thumbnails)]
         for detail in details:
             styles.append(("SPAN", (1, len(rows)), (-1, len(rows))))
             rows.append(["", detail, "", "", "", ""])
@@ -549,7 +828,7 @@ def _numbered(lines: tuple[str, ...]) -> list[Paragraph]:
     return [_text(f"{index}. {line}", style) for index, line in enumerate(lines, start=1)]
 
 
-def _results(data: ReportData) -> list:
+def _results(data: ReportVisit) -> list:
     totals = _grid_table(
         [
             [
@@ -584,6 +863,8 @@ def _sign_off(sign_off: InspectorSignOff | None) -> list:
         [_label("签署时间", "Signed at"), _text(format_datetime(sign_off.signed_at))],
         [_label("签名", "Signature"), signature],
     ]
+    if sign_off.outlet_representative:
+        rows.append([_label("网点代表", "Outlet representative"), _text(sign_off.outlet_representative)])
     return [KeepTogether([*heading, _grid_table(rows, LABELLED_WIDTHS, LABEL_FILL)])]
 
 

@@ -403,6 +403,7 @@ def test_report_renders_the_second_edition():
         ReportData,
         ReportItem,
         ReportSection,
+        ReportVisit,
         render_inspection_report,
     )
     from tests.certificate_helpers import pdf_text
@@ -439,16 +440,22 @@ def test_report_renders_the_second_edition():
             district="嘉定区",
             criteria_edition_id=JIADING.id,
             criteria_content_hash=JIADING.content_hash,
-            inspection_dates=(),
-            inspectors=("检查员",),
-            sections=sections,
-            total_points=result.total,
-            possible_points=Decimal(100),
-            bonus_points=result.bonus,
-            final_score=result.final,
-            veto_findings=result.veto_failures,
-            level_reached=result.level,
-            levels_not_reached=(),
+            visits=(
+                ReportVisit(
+                    sequence=1,
+                    visit_type="initial",
+                    dates=(),
+                    inspectors=("检查员",),
+                    sections=sections,
+                    total_points=result.total,
+                    possible_points=Decimal(100),
+                    bonus_points=result.bonus,
+                    final_score=result.final,
+                    veto_findings=result.veto_failures,
+                    level_reached=result.level,
+                    levels_not_reached=(),
+                ),
+            ),
             generated_at=datetime(2027, 3, 1, 9, 0),
         )
     )

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from outlet_audit.certificates.certificate_pdf import CertificateData
-from outlet_audit.pdf.cache import SHARDS, PdfCache, fingerprint
+from outlet_audit.pdf.cache import KINDS, SHARDS, PdfCache, fingerprint
+from outlet_audit.reports.report_pdf import ReportChange, ReportFinding
 from tests.pdf_helpers import photo_jpeg, sample_certificate, sample_report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,37 +37,52 @@ def test_every_certificate_field_changes_the_fingerprint(field):
     assert fingerprint("certificate", other) != fingerprint("certificate", data)
 
 
+def _with_visit(report, **changes):
+    return dataclasses.replace(report, visits=(dataclasses.replace(report.visits[0], **changes),))
+
+
 def _with_item(report, **changes):
-    section = report.sections[0]
+    section = report.visits[0].sections[0]
     item = dataclasses.replace(section.items[1], **changes)
     items = (section.items[0], item, *section.items[2:])
-    return dataclasses.replace(
-        report, sections=(dataclasses.replace(section, items=items), *report.sections[1:])
-    )
+    sections = report.visits[0].sections
+    return _with_visit(report, sections=(dataclasses.replace(section, items=items), *sections[1:]))
+
+
+def _item(report):
+    return report.visits[0].sections[0].items[1]
 
 
 @pytest.mark.parametrize(
     "change",
     [
-        lambda r: _with_item(r, note=r.sections[0].items[1].note + "。"),
+        lambda r: _with_item(r, note=_item(r).note + "。"),
         lambda r: _with_item(r, answer="否 No"),
         lambda r: _with_item(r, points_earned=Decimal("4.5")),
         lambda r: _with_item(r, veto_triggered=True),
         lambda r: _with_item(r, thumbnails=(photo_jpeg(999),)),
-        lambda r: _with_item(
-            r, thumbnails=(r.sections[0].items[1].thumbnails[0][:-1] + b"\x00",)
-        ),  # one byte of a photo
+        lambda r: _with_item(r, thumbnails=(_item(r).thumbnails[0][:-1] + b"\x00",)),  # one byte of a photo
+        lambda r: _with_item(r, carried_thumbnails=_item(r).thumbnails, carried_from=(1,)),
         lambda r: dataclasses.replace(r, generated_at=r.generated_at + timedelta(seconds=1)),
-        lambda r: dataclasses.replace(r, sign_off=None),
-        lambda r: dataclasses.replace(r, sign_off=dataclasses.replace(r.sign_off, signature_png=b"")),
+        lambda r: _with_visit(r, sign_off=None),
+        lambda r: _with_visit(r, sign_off=dataclasses.replace(r.visits[0].sign_off, signature_png=b"")),
+        lambda r: _with_visit(
+            r, sign_off=dataclasses.replace(r.visits[0].sign_off, outlet_representative="王")
+        ),
         lambda r: dataclasses.replace(r, decision=dataclasses.replace(r.decision, opinion="不同意。")),
-        lambda r: dataclasses.replace(r, level_reached=None),
-        lambda r: dataclasses.replace(r, inspectors=("王建国",)),
+        lambda r: _with_visit(r, level_reached=None),
+        lambda r: _with_visit(r, inspectors=("王建国",)),
+        lambda r: _with_visit(r, superseded_by=2),
+        lambda r: _with_visit(
+            r, changes=(ReportChange("1.2", "胶带", "否 No", "是 Yes", "王建国", datetime(2025, 3, 12, 9)),)
+        ),
+        lambda r: _with_visit(r, findings=(ReportFinding("1.2", "胶带", "否 No", "ordered"),)),
+        lambda r: dataclasses.replace(r, visits=(*r.visits, r.visits[0])),
     ],
 )
 def test_any_change_to_a_report_changes_the_fingerprint(change):
     report = sample_report()
-    assert report.sections[0].items[1].thumbnails  # the photo cases change something that is there
+    assert _item(report).thumbnails  # the photo cases change something that is there
     assert fingerprint("report", change(report)) != fingerprint("report", report)
 
 
@@ -150,7 +166,7 @@ def test_nothing_is_kept_when_the_limit_is_zero(tmp_path):
 def test_a_shard_keeps_to_its_share_dropping_the_least_recently_used(tmp_path):
     pdf = b"%PDF-" + b"x" * 995
     shard_share = 3 * (len(pdf) + 32)  # room for three files
-    cache = PdfCache(tmp_path, shard_share * 2 * SHARDS)
+    cache = PdfCache(tmp_path, shard_share * len(KINDS) * SHARDS)
     keys = [f"ab{index:062x}" for index in range(5)]
     for age, key in enumerate(keys[:3]):
         cache.get_or_render("report", key, Renders(pdf))
@@ -162,7 +178,7 @@ def test_a_shard_keeps_to_its_share_dropping_the_least_recently_used(tmp_path):
 
 
 def test_a_file_larger_than_the_share_is_still_kept_until_the_next_one(tmp_path):
-    cache = PdfCache(tmp_path, 2 * SHARDS * 100)  # 100 bytes a shard
+    cache = PdfCache(tmp_path, len(KINDS) * SHARDS * 100)  # 100 bytes a shard
     big = b"%PDF-" + b"y" * 1000
     cache.get_or_render("report", KEY, Renders(big))
     assert cache.read(cache.path_for("report", KEY)) == big

@@ -5,7 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
@@ -24,6 +24,7 @@ from outlet_audit.pdf.fonts import (
     pdf_date_formatter,
     register_fonts,
 )
+from outlet_audit.reports.notice_pdf import NoticeItem, render_rectification_notice
 from outlet_audit.reports.report_pdf import (
     MAX_THUMBNAILS_PER_ITEM,
     THUMBNAIL_PIXELS,
@@ -39,7 +40,9 @@ from tests.pdf_helpers import (
     pixel_spread,
     render_pages,
     sample_certificate,
+    sample_notice,
     sample_report,
+    sample_visit,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -224,7 +227,11 @@ def test_report_marks_veto_and_not_applicable_items():
         ReportItem("X3", "可循环包装", "—", Decimal(0), Decimal(5), not_applicable=True),
     )
     section = ReportSection("X", "测试", items, Decimal(5), Decimal(10))
-    flat = _flat("".join(page_texts(render_inspection_report(sample_report(sections=(section,))))))
+    flat = _flat(
+        "".join(
+            page_texts(render_inspection_report(sample_report(visits=(sample_visit(sections=(section,)),))))
+        )
+    )
     assert "X1电子运单使用率是Yes5/5" in flat
     assert "X2胶带宽度60mm0/5否决VETO" in flat
     assert "X3可循环包装—" in flat and "—/5N/A" in flat
@@ -294,9 +301,9 @@ def test_report_prints_hostile_text_literally():
     section = ReportSection("A", "<i>标题</i> & more", (hostile_item,), Decimal(1), Decimal(5))
     data = sample_report(
         outlet_name=HOSTILE_NAME,
-        inspectors=("<b>王</b>",),
-        sections=(section,),
-        veto_findings=("<u>veto</u> & co",),
+        visits=(
+            sample_visit(inspectors=("<b>王</b>",), sections=(section,), veto_findings=("<u>veto</u> & co",)),
+        ),
     )
     texts = page_texts(render_inspection_report(data))
     joined = "".join(texts)
@@ -313,7 +320,7 @@ def test_report_keeps_very_long_notes_and_answers_whole():
     answer = "回答内容" * 100 + "END-OF-ANSWER"
     item = ReportItem("A1", "胶带", answer, Decimal(1), Decimal(5), note=note)
     section = ReportSection("A", "瘦身胶带", (item,), Decimal(1), Decimal(5))
-    pdf = render_inspection_report(sample_report(sections=(section,)))
+    pdf = render_inspection_report(sample_report(visits=(sample_visit(sections=(section,)),)))
     flat = _flat("".join(page_texts(pdf)))
     assert "END-OF-NOTE" in flat
     assert "END-OF-ANSWER" in flat
@@ -325,7 +332,7 @@ def test_report_limits_thumbnails_and_survives_broken_images():
     photos = (b"not a jpeg", *(photo_jpeg(seed) for seed in range(MAX_THUMBNAILS_PER_ITEM + 1)))
     item = ReportItem("A1", "电子运单", "是 Yes", Decimal(5), Decimal(5), thumbnails=photos)
     section = ReportSection("A", "电子运单", (item,), Decimal(5), Decimal(5))
-    pdf = render_inspection_report(sample_report(sections=(section,)))
+    pdf = render_inspection_report(sample_report(visits=(sample_visit(sections=(section,)),)))
     flat = _flat("".join(page_texts(pdf)))
     assert "[图片无法读取unreadableimage]" in flat
     assert "+2" in flat
@@ -338,7 +345,7 @@ def test_report_downscales_big_photos():
     big = tuple(photo_jpeg(seed, size=(4000, 3000)) for seed in range(3))
     item = ReportItem("A1", "电子运单", "是 Yes", Decimal(5), Decimal(5), thumbnails=big)
     section = ReportSection("A", "电子运单", (item,), Decimal(5), Decimal(5))
-    pdf = render_inspection_report(sample_report(sections=(section,), sign_off=None))
+    pdf = render_inspection_report(sample_report(visits=(sample_visit(sections=(section,), sign_off=None),)))
     sizes = [image.image.size for page in PdfReader(BytesIO(pdf)).pages for image in page.images]
     assert sizes == [(THUMBNAIL_PIXELS, THUMBNAIL_PIXELS * 3 // 4)] * 3
     assert len(pdf) < len(big[0])
@@ -348,7 +355,7 @@ def _embedded_images(thumbnails: tuple[bytes, ...]) -> list:
     """The image objects of a report with one item showing these photos (no signature)."""
     item = ReportItem("A1", "电子运单", "是 Yes", Decimal(5), Decimal(5), thumbnails=thumbnails)
     section = ReportSection("A", "电子运单", (item,), Decimal(5), Decimal(5))
-    pdf = render_inspection_report(sample_report(sections=(section,), sign_off=None))
+    pdf = render_inspection_report(sample_report(visits=(sample_visit(sections=(section,), sign_off=None),)))
     return [
         image.get_object()
         for page in PdfReader(BytesIO(pdf)).pages
@@ -396,7 +403,8 @@ def test_jpegs_that_need_work_are_decoded_turned_upright_downscaled_and_cleaned(
 
 
 def test_report_without_level_sign_off_or_decision_says_what_is_pending():
-    data = sample_report(level_reached=None, sign_off=None, decision=None, veto_findings=())
+    visit = sample_visit(level_reached=None, sign_off=None, veto_findings=())
+    data = sample_report(visits=(visit,), decision=None)
     flat = _flat("".join(page_texts(render_inspection_report(data))))
     assert "未达到任何等级Nolevelreached" in flat
     assert "否决项Vetofindings无None" in flat
@@ -412,6 +420,78 @@ def test_report_dates_the_pdf_when_it_was_generated(long_report_pdf):
 def test_report_data_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         sample_report().outlet_name = "x"
+
+
+# -- rectification notice -------------------------------------------------------------------
+
+
+def test_notice_holds_the_facts_on_one_a4_page():
+    pdf = render_rectification_notice(sample_notice())
+    reader = PdfReader(BytesIO(pdf))
+    assert len(reader.pages) == 1
+    assert (float(reader.pages[0].mediabox.width), float(reader.pages[0].mediabox.height)) == pytest.approx(
+        A4
+    )
+    flat = _flat(page_texts(pdf)[0])
+    for expected in (
+        "整改通知书",
+        "RectificationNotice",
+        "ZG-2025-FX-000012",
+        "致To：中通快递奉贤南桥镇解放东路网点",
+        "沪邮2024-FX-0088",
+        "SQ-2025-FX-0042",
+        "经2025年3月11日现场检查，你网点下列2项未达到《上海市无废快递网点评估标准（2025年版）》的要求",
+        "by2025-04-03",
+        "1.2使用“瘦身胶带”（宽度不超过45毫米）检查各封装台在用胶带",
+        "否检查员备注Note：封装台3处使用60毫米宽胶带",
+        "3.1推广使用可循环快递包装",
+        "C.未使用",
+        "整改期限Deadline：2025年4月3日（2025-04-03）",
+        "请于期限内整改并上传整改照片。",
+        "上海市奉贤区邮政管理局",
+        "2025年3月14日",
+        "第1页/共1页Page1of1",
+    ):
+        assert expected in flat, expected
+    assert reader.metadata.title == "整改通知书 ZG-2025-FX-000012"
+    created = reader.metadata.creation_date
+    assert (created.year, created.month, created.day, created.hour) == (2025, 3, 14, 10)
+
+
+def test_a_long_notice_continues_on_numbered_pages():
+    items = tuple(
+        NoticeItem(f"{n}.1", f"检查项目 {n}", "要求：" + "按标准落实。" * 12, "否", "现场发现问题。" * 6)
+        for n in range(1, 25)
+    )
+    pdf = render_rectification_notice(sample_notice(items=items, instructions="整改要求。" * 200))
+    texts = page_texts(pdf)
+    assert len(texts) > 1
+    for number, text in enumerate(texts, start=1):
+        assert f"第{number}页/共{len(texts)}页" in _flat(text) and "ZG-2025-FX-000012" in text
+    flat = _flat("".join(texts))
+    assert all(f"{n}.1检查项目{n}" in flat for n in range(1, 25))
+    assert "整改期限Deadline" in _flat(texts[-1]) and "上海市奉贤区邮政管理局" in _flat(texts[-1])
+    assert all(pixel_spread(page) > 10 for page in render_pages(pdf, resolution=40))
+
+
+def test_notice_prints_hostile_text_literally_and_is_the_same_for_the_same_data():
+    hostile = sample_notice(
+        outlet_name=HOSTILE_NAME,
+        instructions="<para>整改 & 复查</para>\x00",
+        items=(NoticeItem("1.2", HOSTILE_NAME, "<br/>", "否", HOSTILE_NAME),),
+    )
+    joined = "".join(page_texts(render_rectification_notice(hostile)))
+    assert joined.count("<script>alert(1)</script>") >= 3  # addressee, details, item, note
+    assert "<para>整改 & 复查</para>" in joined
+    assert render_rectification_notice(sample_notice()) == render_rectification_notice(sample_notice())
+    assert render_rectification_notice(sample_notice(due_on=date(2025, 4, 4))) != render_rectification_notice(
+        sample_notice()
+    )
+
+
+def test_notice_renders_its_page():
+    (page,) = render_pages(render_rectification_notice(sample_notice()))
+    assert pixel_spread(page) > 20
 
 
 # -- fonts --------------------------------------------------------------------------------

@@ -34,15 +34,17 @@ from outlet_audit.accounts.invitations import create_invitation
 from outlet_audit.accounts.models import User
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.checklist.attachments import attach_item_evidence
+from outlet_audit.checklist.models import RectificationNotice
 from outlet_audit.checklist.service import get_or_create_assessment, save_answer
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from outlet_audit.notifications.models import Notification
 from outlet_audit.roles import Role
+from outlet_audit.workflow.seeding import answer_checklist
 from tests.checklist_helpers import photo
 from tests.conftest import connection_bound_session
-from tests.factories import advance, cast_for, make_application, make_outlet, make_user
+from tests.factories import advance, cast_for, evidence_row, make_application, make_outlet, make_user
 
 ANONYMOUS = "anonymous"
 CALLERS = (ANONYMOUS, Role.OUTLET, Role.INSPECTOR, Role.DISTRICT_BUREAU, Role.CITY_BUREAU, Role.ADMIN)
@@ -107,6 +109,7 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "certificates.certificate_pdf": Case(HOLDERS, args={"certificate_id": "certificate.id"}),
     "certificates.detail": Case(HOLDERS, args={"certificate_id": "certificate.id"}),
     "certificates.index": Case({Role.OUTLET: "ok", **BUREAUS}),
+    "reports.rectification_notice": Case(READERS, args={"notice_id": "notice.id"}),
     "reports.inspection_report": (
         Case(HOLDERS, args={"application_id": "done.id"}, label="signed off"),
         Case(
@@ -336,6 +339,16 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
     advance(done, "approved", cast=people)  # signed off, approved, certified
     certificate = db.session.scalar(select(Certificate).where(Certificate.application_id == done.id))
 
+    # 1.1 not at full marks at a first visit: the bureau orders it rectified (a notice), then the
+    # outlet withdraws that application (one in progress at a time) and opens the next.
+    rectifying = make_application(outlet, status="inspection_scheduled", cast=people)
+    answer_checklist(rectifying, "inspection", inspector, {"1.1": False}, attach=evidence_row)
+    advance(rectifying, "rectification_requested", cast=people)
+    notice = db.session.scalar(
+        select(RectificationNotice).where(RectificationNotice.application_id == rectifying.id)
+    )
+    advance(rectifying, "withdrawn", cast=people)
+
     open_ = make_application(outlet, status="inspection_scheduled", cast=people)
     self_assessment = get_or_create_assessment(open_, "self")  # submitted with the application
     inspection = get_or_create_assessment(open_, "inspection")
@@ -360,6 +373,7 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
     )
     invitation = create_invitation(outlet, actor=bureau, for_manager=True).invitation
     return SimpleNamespace(
+        notice=notice,
         outlet=outlet,
         outlet_user=outlet_user,
         invitation=invitation,

@@ -8,6 +8,8 @@ import zxingcpp
 from flask import url_for
 
 from outlet_audit.checklist.service import get_or_create_assessment
+from outlet_audit.checklist.story import inspection_story
+from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.pdf.fonts import format_date_zh
 from outlet_audit.reports.data import report_data
 from outlet_audit.reports.report_pdf import MAX_THUMBNAILS_PER_ITEM
@@ -158,6 +160,13 @@ def test_report_holds_answers_points_notes_result_sign_off_and_decision(client, 
     assert "未达到市级的原因" not in text
 
 
+def _report_data(certified):
+    application = certified.application
+    return report_data(
+        application, inspection_story(application, pinned_edition(application.edition), certified.bureau)
+    )
+
+
 def test_report_pages_all_render(client, certified):
     login(client, certified.bureau)
     pages = render_pages(get_pdf(client, report_url(certified)))
@@ -167,18 +176,18 @@ def test_report_pages_all_render(client, certified):
 
 
 def test_report_shows_at_most_four_photos_per_item_and_the_signature(ctx, certified):
-    data = report_data(certified.application, get_or_create_assessment(certified.application, "inspection"))
-    items = {item.code: item for section in data.sections for item in section.items}
+    data = _report_data(certified)
+    items = {item.code: item for section in data.current.sections for item in section.items}
     assert len(items["1.1"].thumbnails) == MAX_THUMBNAILS_PER_ITEM
     assert len(items["3.2"].thumbnails) == 1
     assert len(items["1.2"].thumbnails) == 1  # the one photo the item needs
-    assert data.sign_off.signature_png and data.sign_off.names == ("王建国",)
+    assert data.current.sign_off.signature_png and data.current.sign_off.names == ("王建国",)
 
 
 def test_report_pdf_embeds_the_photos_and_signature(client, certified):
-    data = report_data(certified.application, get_or_create_assessment(certified.application, "inspection"))
+    data = _report_data(certified)
     thumbnails = [
-        picture for section in data.sections for item in section.items for picture in item.thumbnails
+        picture for section in data.current.sections for item in section.items for picture in item.thumbnails
     ]
     assert len(thumbnails) > MAX_THUMBNAILS_PER_ITEM + 1  # 1.1's, 3.2's and one of each other item's
     login(client, certified.bureau)

@@ -5,7 +5,10 @@ from flask_babel import force_locale
 
 from outlet_audit.certificates import views as certificate_views
 from outlet_audit.certificates.pdf_data import certificate_data
-from outlet_audit.checklist.service import get_or_create_assessment
+from outlet_audit.checklist.kinds import AssessmentKind
+from outlet_audit.checklist.service import assessment_of
+from outlet_audit.checklist.story import inspection_story
+from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.pdf.cache import KINDS
 from outlet_audit.reports import views as report_views
 from outlet_audit.reports.data import report_data
@@ -65,10 +68,10 @@ def fresh_certificate(app, certificate) -> bytes:
         return certificate_views.render_certificate.render(certificate_data(certificate))
 
 
-def fresh_report(app, application, locale="zh_CN") -> bytes:
+def fresh_report(app, application, reader, locale="zh_CN") -> bytes:
     with app.test_request_context(), force_locale(locale):
-        inspection = get_or_create_assessment(application, "inspection")
-        return render_inspection_report(report_data(application, inspection))
+        story = inspection_story(application, pinned_edition(application.edition), reader)
+        return render_inspection_report(report_data(application, story))
 
 
 def test_a_certificate_is_rendered_once_and_then_served_as_kept(app, client, ctx, kept):
@@ -135,7 +138,9 @@ def test_a_reopened_and_again_signed_off_inspection_gives_the_new_report(app, cl
     assert reopened.status_code == 302
     db_session.refresh(inspection.application)
     assert inspection.application.status == "inspection_scheduled"
-    db_session.refresh(inspection.assessment)
+    signed = inspection.assessment  # kept as signed; the correction is a new record
+    inspection.assessment = assessment_of(inspection.application, AssessmentKind.INSPECTION)
+    assert inspection.assessment.amends_id == signed.id
     inspection.save("4.2", "B", note="复核：宣传栏缺一块")
     login(client, inspection.inspector)
     assert (
@@ -149,9 +154,12 @@ def test_a_reopened_and_again_signed_off_inspection_gives_the_new_report(app, cl
     login(client, inspection.bureau)
     second = download(client, report_url(inspection.application))
     text = pdf_text(second)
-    assert "复核：宣传栏缺一块" in text and "初次检查：宣传栏完整" not in text
+    # the new report: the first record as signed, then the correction with what it changed and why
+    assert "复核：宣传栏缺一块" in text and "初次检查：宣传栏完整" in text
+    assert "已被第2次记录更正" in text and "4.2照片看不清，请复核" in text
     assert kept.reports.count == 2
-    assert second == fresh_report(app, inspection.application)
+    db_session.expire_all()  # the requests signed and superseded records this session read before
+    assert second == fresh_report(app, inspection.application, inspection.bureau)
 
 
 def test_each_language_gets_its_own_report(app, client, ctx, kept):
@@ -164,7 +172,7 @@ def test_each_language_gets_its_own_report(app, client, ctx, kept):
     client.post("/language", data={"locale": "zh_CN"})
     assert download(client, report_url(certified.application)) == chinese
     assert kept.reports.count == 2  # one render per language; the third download was kept
-    assert english == fresh_report(app, certified.application, "en")
+    assert english == fresh_report(app, certified.application, certified.outlet_user, "en")
 
 
 def test_a_damaged_kept_report_is_rendered_again(client, ctx, kept):

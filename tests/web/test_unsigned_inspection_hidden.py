@@ -1,10 +1,11 @@
-"""The outlet never sees its inspection before sign-off, by any way in; the bureaus' reuse flags
-name only the outlets of the districts they oversee.
+"""The outlet never sees an inspection record before it is signed, by any way in; the bureaus'
+reuse flags name only the outlets of the districts they oversee.
 
-One rule (`checklist.permissions.inspection_visible_to`) decides what of an inspection the outlet
-sees: nothing while the inspectors are still at work, everything once it is signed off, nothing
-again once it is reopened. The sweep below asks every page, file, PDF and JSON answer the outlet's
-role may reach, so a new endpoint that shows inspection data is caught without being listed here.
+One rule (`checklist.permissions.inspection_visible_to`) decides what of an inspection record the
+outlet sees: nothing while the inspectors are still at work, everything once it is signed. A signed
+record stays as signed: reopened, it is corrected by a new record, which the outlet sees only once
+that is signed in turn. The sweep below asks every page, file, PDF and JSON answer the outlet's role
+may reach, so a new endpoint that shows inspection data is caught without being listed here.
 """
 
 import re
@@ -17,7 +18,9 @@ from outlet_audit.access import rule_for_endpoint
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.audit.queries import application_timeline, outlet_timeline
 from outlet_audit.checklist.attachments import ELSEWHERE, attach_item_evidence, attach_signature, reuse_map
-from outlet_audit.checklist.service import get_or_create_assessment, score_assessment
+from outlet_audit.checklist.kinds import AssessmentKind
+from outlet_audit.checklist.service import assessment_of, get_or_create_assessment, score_assessment
+from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from outlet_audit.workflow.operations import apply_transition, make_payload
@@ -31,6 +34,8 @@ NOTE = (
     "UNSIGNED-NOTE-7Q3"  # written by the inspector into item 1.2; must reach the outlet only after sign-off
 )
 FILENAME = "site-UNSIGNED-7Q3.jpg"
+CORRECTION_NOTE = "CORRECTION-NOTE-5K2"  # written into 1.2 of the correction, before it is signed
+CORRECTION_FILENAME = "site-CORRECTION-5K2.jpg"
 JSON = {"Accept": "application/json"}
 # Endpoints the sweep must have asked, so it can never pass by asking nothing.
 MUST_ASK = {
@@ -85,17 +90,31 @@ class World:
         score_assessment(inspection.assessment, inspection.edition, inspection.outlet.id)
         db.session.flush()
         assert self.site_photo.filename == FILENAME and inspection.assessment.final is not None
+        self.secrets = (NOTE, FILENAME)  # what the outlet must not see yet
+        self.hidden_evidence_ids = self.inspection_evidence_ids
 
     def sign_off(self):
         self.inspection.sign_off()
 
     def reopen(self):
+        """The bureau reopens the signed record: a correction starts, and the inspector changes 1.2 in
+        it and adds a photo. From now on the correction's note and files are the secrets."""
+        signed = self.inspection.assessment
         apply_transition(
             self.application, Action.REOPEN_INSPECTION, self.inspection.bureau,
             make_payload(reasons="Item 1.2 needs a second look."),
         )  # fmt: skip
         db.session.flush()
-        assert self.inspection.assessment.signed_off_at is None
+        self.inspection.assessment = assessment_of(self.application, AssessmentKind.INSPECTION)
+        assert self.inspection.assessment.amends_id == signed.id and signed.signed_off_at is not None
+        self.inspection.save("1.2", True, note=CORRECTION_NOTE)
+        photo_ = attach(self.inspection, "1.2", photo((64, 48), colour="pink"), filename=CORRECTION_FILENAME)
+        carried = db.session.scalars(
+            sa.select(Evidence.id).where(Evidence.assessment_id == self.inspection.assessment.id)
+        ).all()
+        assert photo_.id in carried
+        self.secrets = (CORRECTION_NOTE, CORRECTION_FILENAME)
+        self.hidden_evidence_ids = tuple(carried)
 
     @property
     def inspection_evidence_ids(self) -> tuple[int, ...]:
@@ -107,6 +126,7 @@ class World:
             "application_id": [self.application.id, self.certificate.application_id],
             "assessment_id": [self.self_assessment.id, self.inspection.assessment.id],
             "evidence_id": [self.self_photo.id, *self.inspection_evidence_ids],
+            "notice_id": [],  # none: a notice is issued on a signed record only
             "certificate_id": [self.certificate.id],
             "number": [self.certificate.number],
             "item_code": ["1.2"],
@@ -120,10 +140,10 @@ class World:
         The requested address itself may come back (the language form returns to it): not a leak.
         """
         body = body.replace(url, "")
-        found = [secret for secret in (NOTE, FILENAME) if secret in body]
+        found = [secret for secret in self.secrets if secret in body]
         found += [
             f"/evidence/{evidence_id}"
-            for evidence_id in self.inspection_evidence_ids
+            for evidence_id in self.hidden_evidence_ids
             if re.search(rf"/evidence/{evidence_id}(?!\d)", body)
         ]
         return found
@@ -194,7 +214,7 @@ def test_no_endpoint_shows_the_outlet_an_inspection_not_signed_off(app, client, 
     assert leaks == [], "the outlet saw its inspection before sign-off:\n" + "\n".join(leaks)
 
 
-def test_after_sign_off_the_outlet_sees_it_everywhere_and_after_a_reopen_nowhere_again(app, client, world):
+def test_after_sign_off_the_outlet_sees_it_everywhere_and_a_correction_only_once_signed(app, client, world):
     world.sign_off()
     login(client, world.outlet_user)
     page = client.get(f"/applications/{world.application.id}").get_data(as_text=True)
@@ -206,11 +226,17 @@ def test_after_sign_off_the_outlet_sees_it_everywhere_and_after_a_reopen_nowhere
     assert FILENAME in client.get("/outlets/profile").get_data(as_text=True)
     assert client.get(f"/checklist/applications/{world.application.id}/result").status_code == 200
 
-    world.reopen()  # unsigned again: hidden again, the first round's answers included
+    world.reopen()  # corrected in a new record: hidden until it is signed; the signed one stays
     asked, leaks = sweep(app, client, world)
     assert asked >= MUST_ASK and leaks == [], "\n".join(leaks)
     page = client.get(f"/applications/{world.application.id}").get_data(as_text=True)
     assert "Item 1.2 needs a second look." in page  # the bureau's reason is for the outlet to read
+    assert NOTE in pdf_text(client.get(f"/reports/{world.application.id}/inspection-report.pdf").get_data())
+    assert NOTE in client.get(f"/checklist/applications/{world.application.id}/result").get_data(as_text=True)
+
+    world.inspection.sign_off()
+    report = pdf_text(client.get(f"/reports/{world.application.id}/inspection-report.pdf").get_data())
+    assert NOTE in report and CORRECTION_NOTE in report and "Item1.2needsasecondlook." in report
 
 
 def test_the_report_and_the_inspection_files_are_missing_for_the_outlet_until_sign_off(client, world):
