@@ -22,6 +22,7 @@ from outlet_audit.workflow.models import Application
 bp = Blueprint("reports", __name__)
 
 READERS = {
+    Role.INSPECTOR: Scope.ASSIGNED,  # once signed: the draft is read in the app, never as a report
     Role.OUTLET: Scope.OWN_OUTLET,
     Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT,
     Role.CITY_BUREAU: Scope.ALL,
@@ -33,8 +34,11 @@ READERS = {
 def inspection_report(application_id: int):
     application = db.get_or_404(Application, application_id)
     inspection = assessment_of(application, AssessmentKind.INSPECTION)
-    # Not yet for the outlet while the inspectors are still at work: as if there were no report.
+    # Not yet for the outlet while the inspectors are still at work, nor for the inspectors before
+    # they sign: as if there were no report.
     if inspection is None or not inspection_visible_to(current_user, inspection):
+        abort(404)
+    if current_user.role == Role.INSPECTOR and inspection.signed_off_at is None:
         abort(404)
     data = report_data(application, inspection)
     if inspection.signed_off_at is None:  # a checklist still being filled in: nothing to keep

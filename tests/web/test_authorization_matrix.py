@@ -108,9 +108,10 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "certificates.detail": Case(HOLDERS, args={"certificate_id": "certificate.id"}),
     "certificates.index": Case({Role.OUTLET: "ok", **BUREAUS}),
     "reports.inspection_report": (
-        Case(HOLDERS, args={"application_id": "done.id"}, label="signed off"),
+        Case(READERS, args={"application_id": "done.id"}, label="signed off"),
         Case(
-            {**HOLDERS, Role.OUTLET: "404"},  # the outlet has no report until sign-off
+            # the outlet has no report until sign-off; the inspectors read the draft in the app
+            {**HOLDERS, Role.OUTLET: "404", Role.INSPECTOR: "404"},
             args={"application_id": "open.id"},
             label="not signed off",
         ),
