@@ -212,3 +212,70 @@ def signature_png_data_url() -> str:
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+# --- the outlet's self-assessment, and a re-inspection -----------------------------------------------
+
+TAPE_NOTE = "封装台 3 处使用 60 毫米宽胶带"
+
+
+def self_assessed(inspection, answers: dict, notes: dict | None = None):
+    """The outlet's self-assessment with these answers (and notes) saved, as from its page."""
+    from outlet_audit.workflow.seeding import answer_checklist
+
+    answer_checklist(
+        inspection.application, "self", inspection.outlet_user, answers, notes=notes, complete=False,
+        attach=lambda *args, **kwargs: None,
+    )  # fmt: skip
+    return get_or_create_assessment(inspection.application, "self")
+
+
+def self_photo(inspection, assessment, code, name, colour="red"):
+    """A photo the outlet attached to an item of its self-assessment."""
+    from outlet_audit.checklist.attachments import attach_item_evidence
+
+    return attach_item_evidence(
+        assessment, inspection.application, inspection.edition, code, photo((64, 48), colour=colour), name,
+        inspection.outlet_user,
+    )  # fmt: skip
+
+
+def reinspection(codes=("1.2", "3.1"), inspection=None):
+    """A first visit signed with `codes` short of full marks (1.2 with TAPE_NOTE and a photo), all
+    ordered rectified and answered by the outlet: the re-inspection record (sequence 2) is open,
+    pre-filled from the first. Returns the inspection (its `assessment` now the re-inspection), the
+    first record and the first visit's photo of 1.2."""
+    from sqlalchemy import select
+
+    from outlet_audit.checklist.findings import answer_finding, findings_at
+    from outlet_audit.checklist.models import Assessment
+    from outlet_audit.extensions import db
+    from outlet_audit.workflow.operations import apply_transition, make_payload
+    from outlet_audit.workflow.seeding import answer_checklist, worst_value
+
+    inspection = inspection or Inspection()
+    edition, application = inspection.edition, inspection.application
+    answer_checklist(
+        application,
+        "inspection",
+        inspection.inspector,
+        {code: worst_value(edition.item(code)) for code in codes},
+        notes={"1.2": TAPE_NOTE} if "1.2" in codes else None,
+    )
+    first_photo = attach(inspection, "1.2", filename="tape-60mm.jpg")
+    inspection.sign_off()
+    cast = cast_for(inspection.outlet, application.inspectors, bureau=inspection.bureau)
+    take(application, Action.REQUEST_RECTIFICATION, cast, rectification_item_codes=frozenset(codes))
+    for finding in findings_at(inspection.assessment):
+        answer_finding(
+            finding, responsible_person="王建国", response="已整改。", actor=inspection.outlet_user
+        )
+    # as the outlet's page sends it (seeding's `take` still passes a file count this action no longer takes)
+    apply_transition(application, Action.SUBMIT_RECTIFICATION, inspection.outlet_user, make_payload())
+    first = inspection.assessment
+    second = db.session.scalar(
+        select(Assessment).where(Assessment.application_id == application.id, Assessment.sequence == 2)
+    )
+    assert second is not None and second.visit_type == "reinspection" and second.signed_off_at is None
+    inspection.assessment = second
+    return inspection, first, first_photo

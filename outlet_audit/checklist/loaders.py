@@ -72,4 +72,3 @@ def finding_facts(finding_id: int) -> RecordFacts | None:
     if finding is None:
         return None
     return application_record_facts(db.session.get(Application, finding.application_id))
-

@@ -313,6 +313,14 @@ def _item_texts(_locale) -> SimpleNamespace:  # the catalog is the request's, wh
         not_answered=_("Not answered yet"),
         keep_mine=_("Keep my answer"),
         take_theirs=_("Take their answer"),
+        # beside an inspection record's items (checklist.visit_context)
+        outlet_self=_("Outlet's self-assessment:"),
+        files=_("%(count)d file(s)"),
+        photo=_("Photo: %(name)s"),
+        outlet_nothing_more=_("No note and no files from the outlet."),
+        to_verify=_("To verify: rectification"),
+        see_rectification=_("See the outlet's rectification answer"),
+        carried=_("Carried over from record %(number)d"),
     )
 
 

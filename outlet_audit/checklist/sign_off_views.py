@@ -16,24 +16,25 @@ from flask_login import current_user
 from outlet_audit.access import Scope, allow
 from outlet_audit.checklist.attachments import attach_signature, reuse_map
 from outlet_audit.checklist.blueprint import READERS, bp, load_checklist
+from outlet_audit.checklist.findings import unverified
 from outlet_audit.checklist.kinds import (
     FINDING_STATUS_LABELS,
     VERIFICATION_METHOD_LABELS,
     VISIT_TYPE_LABELS,
     AssessmentKind,
 )
-from outlet_audit.checklist.page import level_label
+from outlet_audit.checklist.page import level_label, load_state
 from outlet_audit.checklist.permissions import Mode, inspection_visible_to
 from outlet_audit.checklist.results import differences, result_view
 from outlet_audit.checklist.service import (
     answer_rows,
     assessment_of,
-    missing_for_sign_off,
     outlet_profile,
     score_is_stored,
     scoring_answers,
 )
 from outlet_audit.checklist.story import inspection_story
+from outlet_audit.checklist.visit_context import shortfalls_of
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.requests import attempt
 from outlet_audit.criteria.editions import pinned_edition
@@ -71,15 +72,19 @@ def sign_off(assessment_id: int):
             flash(_("The inspection is signed off and locked."), "success")
             return redirect(url_for(".result", application_id=checklist.application.id))
         status_code = 422
+    lang = current_language()
+    # Read after the sign-off was refused (and rolled back): the record as it stands.
+    state = load_state(checklist.assessment, checklist.edition, checklist.application.outlet_id)
     return render_template(
         "checklist/sign_off.html",
         checklist=checklist,
         form=form,
-        missing=missing_for_sign_off(
-            checklist.assessment, checklist.edition, checklist.application.outlet_id
-        ),
+        missing=state.missing_for_sign_off(),
+        to_verify=unverified(checklist.assessment),
+        shortfalls=shortfalls_of(state, lang),
+        inspectors=checklist.assessment.inspectors or checklist.application.inspectors,
         edition=checklist.edition,
-        lang=current_language(),
+        lang=lang,
     ), status_code
 
 

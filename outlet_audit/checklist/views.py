@@ -42,6 +42,7 @@ from outlet_audit.checklist.service import (
     save_answer,
     score_assessment,
 )
+from outlet_audit.checklist.visit_context import visit_context
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.requests import attempt
 from outlet_audit.core.views import wants_json
@@ -83,13 +84,15 @@ def render_checklist(checklist: Checklist, state: ChecklistState, form):
     is_inspection = checklist.assessment.kind == AssessmentKind.INSPECTION
     all_evidence = [e for items in state.evidence.values() for e in items]
     state.load_people()
+    lang = current_language()
     return render_template(
         "checklist/edit.html",
         checklist=checklist,
         state=state,
         form=form,
         field_name=field_name,
-        lang=current_language(),
+        lang=lang,
+        context=visit_context(checklist.assessment, checklist.edition, lang),
         refusal=None if checklist.editable else checklist.refusal(),
         missing=state.missing_for_sign_off() if is_inspection else None,
         reuse=reuse_map(all_evidence, current_user),

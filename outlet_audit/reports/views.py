@@ -26,6 +26,7 @@ from outlet_audit.workflow.record_facts import application_record_facts_by_id
 bp = Blueprint("reports", __name__)
 
 READERS = {
+    Role.INSPECTOR: Scope.ASSIGNED,  # once signed: the draft is read in the app, never as a report
     Role.OUTLET: Scope.OWN_OUTLET,
     Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT,
     Role.CITY_BUREAU: Scope.ALL,
@@ -51,6 +52,11 @@ def inspection_report(application_id: int):
     # and before the first is signed it has no report at all.
     story = inspection_story(application, pinned_edition(application.edition), current_user)
     if not story.records:
+        abort(404)
+    # The inspectors read the report once a record of theirs is signed (they read the draft in the app).
+    if current_user.role == Role.INSPECTOR and all(
+        item.record.signed_off_at is None for item in story.records
+    ):
         abort(404)
     data = report_data(application, story)
     if any(record.record.signed_off_at is None for record in story.records):

@@ -116,6 +116,7 @@ def sign_off(page, *, draw_signature: bool) -> None:
     page.wait_for_url("**/sign-off")
     if draw_signature:
         pad = page.locator('[data-signature-pad="inspector"]')
+        pad.scroll_into_view_if_needed()  # below the summary of the items short of full marks
         box = pad.locator("canvas").bounding_box()
         page.mouse.move(box["x"] + 20, box["y"] + box["height"] / 2)
         page.mouse.down()

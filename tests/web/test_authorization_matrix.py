@@ -111,9 +111,10 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "certificates.index": Case({Role.OUTLET: "ok", **BUREAUS}),
     "reports.rectification_notice": Case(READERS, args={"notice_id": "notice.id"}),
     "reports.inspection_report": (
-        Case(HOLDERS, args={"application_id": "done.id"}, label="signed off"),
+        Case(READERS, args={"application_id": "done.id"}, label="signed off"),
         Case(
-            {**HOLDERS, Role.OUTLET: "404"},  # the outlet has no report until sign-off
+            # the outlet has no report until sign-off; the inspectors read the draft in the app
+            {**HOLDERS, Role.OUTLET: "404", Role.INSPECTOR: "404"},
             args={"application_id": "open.id"},
             label="not signed off",
         ),

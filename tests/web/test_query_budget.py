@@ -24,14 +24,17 @@ from sqlalchemy import select
 
 from outlet_audit.access import public
 from outlet_audit.audit.operations import record
-from outlet_audit.checklist.service import get_or_create_assessment
+from outlet_audit.checklist.findings import answer_finding, findings_at, findings_to_verify
+from outlet_audit.checklist.service import assessment_of, get_or_create_assessment
 from outlet_audit.core.time import clock_at, today_in_shanghai
 from outlet_audit.criteria.editions import active_edition, pinned_edition
 from outlet_audit.evidence.operations import store_upload
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District, Outlet
 from outlet_audit.roles import Role
-from outlet_audit.workflow.seeding import answer_checklist, best_value
+from outlet_audit.workflow.operations import apply_transition, make_payload
+from outlet_audit.workflow.seeding import answer_checklist, best_value, take, worst_value
+from outlet_audit.workflow.states import Action
 from tests.conftest import counted_statements, make_test_app
 from tests.dashboard_helpers import (
     answer_rectification,
@@ -40,7 +43,16 @@ from tests.dashboard_helpers import (
     order_rectification,
     reinspect,
 )
-from tests.factories import advance, certify, evidence_row, login, make_application, make_outlet, make_user
+from tests.factories import (
+    advance,
+    cast_for,
+    certify,
+    evidence_row,
+    login,
+    make_application,
+    make_outlet,
+    make_user,
+)
 
 # LARGE spills the queue onto a second page; a statement run once a record shows as LARGE - SMALL more.
 SMALL, LARGE = 5, 25
@@ -169,10 +181,67 @@ def application_detail(user, size):
 def checklist_page(user, size):
     # Answers and files by up to `size` people: the page names each one, in one query for all.
     people = [user, *(make_user(Role.INSPECTOR, district_code="FX") for _ in range(size - 1))]
-    _application, inspection = inspection_with_evidence(
+    application, inspection = inspection_with_evidence(
         user, size, status="inspection_scheduled", files=False, authors=people
     )
+    outlet_self_assessment(application, size)
     return same_request("checklist.edit", assessment_id=inspection.id)
+
+
+def outlet_self_assessment(application, size: int) -> None:
+    """`size` more files and notes in the outlet's self-assessment, which the inspection page shows
+    under every item (all its answers in one query, all its files in another)."""
+    outlet_user = make_user(Role.OUTLET, outlet=application.outlet)
+    self_assessment = get_or_create_assessment(application, "self")
+    edition = pinned_edition(application.edition)
+    items = [*edition.items(), *edition.bonus_items()]
+    for n in range(size):
+        evidence_row(self_assessment, application, items[n % len(items)], outlet_user)
+    notes = {item.code: f"自评说明 {n}" for n, item in enumerate(items[:size])}
+    answer_checklist(
+        application,
+        "self",
+        outlet_user,
+        {code: best_value(edition.item(code)) for code in notes},
+        notes=notes,
+    )
+
+
+def reinspection_page(user, size):
+    """A re-inspection verifying `size` findings (as many as there are scored items), pre-filled with the
+    first visit's answers and files, beside the outlet's self-assessment."""
+    application, first = inspection_with_evidence(user, size, status="inspection_scheduled", files=False)
+    edition = pinned_edition(application.edition)
+    codes = frozenset(item.code for item in edition.items()[:size])
+    answer_checklist(
+        application, "inspection", user, {code: worst_value(edition.item(code)) for code in codes}
+    )
+    cast = cast_for(application.outlet, application.inspectors)
+    take(application, Action.SIGN_OFF, cast, attach=evidence_row)
+    take(application, Action.REQUEST_RECTIFICATION, cast, rectification_item_codes=codes)
+    for finding in findings_at(first):
+        answer_finding(finding, responsible_person="王建国", response="已整改。", actor=cast.outlet_user)
+    apply_transition(application, Action.SUBMIT_RECTIFICATION, cast.outlet_user, make_payload())
+    outlet_self_assessment(application, size)
+    second = assessment_of(application, "inspection")
+    assert second.sequence == 2 and len(findings_to_verify(second)) == len(codes)
+    return same_request("checklist.edit", assessment_id=second.id)
+
+
+def sign_off_page(user, size):
+    """Before signing: `size` items short of full marks (as many as there are), each with a note, and
+    `size` files."""
+    application, inspection = inspection_with_evidence(user, size, status="inspection_scheduled", files=False)
+    edition = pinned_edition(application.edition)
+    short = edition.items()[:size]
+    answer_checklist(
+        application,
+        "inspection",
+        user,
+        {item.code: worst_value(item) for item in short},
+        notes={item.code: f"现场发现 {n}" for n, item in enumerate(short)},
+    )
+    return same_request("checklist.sign_off", assessment_id=inspection.id)
 
 
 def answer_save(user, size):
@@ -269,6 +338,8 @@ CASES = [
     BudgetCase("application queue", "workflow.queue", Role.DISTRICT_BUREAU, application_queue),
     BudgetCase("application detail", "workflow.application_detail", Role.DISTRICT_BUREAU, application_detail),
     BudgetCase("checklist page", "checklist.edit", Role.INSPECTOR, checklist_page),
+    BudgetCase("re-inspection checklist page", "checklist.edit", Role.INSPECTOR, reinspection_page),
+    BudgetCase("sign-off page", "checklist.sign_off", Role.INSPECTOR, sign_off_page),
     BudgetCase("answer save", "checklist.save_item", Role.INSPECTOR, answer_save),
     BudgetCase("certificate PDF", "certificates.certificate_pdf", Role.DISTRICT_BUREAU, certificate_pdf),
     BudgetCase("inspection report PDF", "reports.inspection_report", Role.DISTRICT_BUREAU, inspection_report),
