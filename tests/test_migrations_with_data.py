@@ -375,7 +375,8 @@ def test_0011_turns_rectification_columns_into_notices_and_findings_and_back(tmp
                 records = dict(
                     connection.execute(
                         sa.text(
-                            "SELECT application_id, count(*) FROM assessments WHERE kind = 'inspection' GROUP BY application_id"
+                            "SELECT application_id, count(*) FROM assessments"
+                            " WHERE kind = 'inspection' GROUP BY application_id"
                         )
                     ).all()
                 )
