@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Protocol
 
-from outlet_audit.checklist.kinds import AssessmentKind
+from outlet_audit.checklist.kinds import AssessmentKind, VisitType
 from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.text import N_
 
@@ -238,6 +238,17 @@ EVENT_TYPES: dict[str, EventType] = {
         shown=Shown.ANSWER,
         variant=_prefix_first_or_changed,
         visit=True,
+    ),
+    "inspection_record_started": EventType(
+        Kind.DECISIONS,
+        {
+            "": N_("A new inspection record was started from record %(old)s"),
+            VisitType.REINSPECTION: N_(
+                "The re-inspection started, filled in with the answers and photos of record %(old)s"
+            ),
+            "correction": N_("%(actor)s opened a correction of inspection record %(old)s: %(reason)s"),
+        },
+        variant=_prefix,
     ),
     # --- rectification item by item --------------------------------------------------------
     "finding_answered": EventType(

@@ -151,6 +151,7 @@ def start_record(
     *,
     visit_type: VisitType,
     inspectors: Iterable,
+    actor,
     amendment_reason: str | None = None,
     scheduled_for: date | None = None,
 ) -> Assessment:
@@ -204,6 +205,18 @@ def start_record(
                 )
             )
     db.session.flush()
+    # One row says where the carried answers and files came from (each later change has its own).
+    audit(
+        "inspection_record_started",
+        actor=actor,
+        subject_type="assessment",
+        subject_id=record.id,
+        application_id=application.id,
+        field="correction" if amendment_reason is not None else visit_type.value,
+        old=str(previous.sequence),
+        new=str(record.sequence),
+        reason=amendment_reason,
+    )
     return record
 
 

@@ -115,6 +115,7 @@ def _reopened(application: Application, user, payload: Payload, new_status: Stat
         signed,
         visit_type=VisitType(signed.visit_type),
         inspectors=application.inspectors,
+        actor=user,
         amendment_reason=payload.reasons.strip(),
         scheduled_for=signed.scheduled_for,
     )
@@ -146,6 +147,7 @@ def _rectification_submitted(
         assessment_of(application, AssessmentKind.INSPECTION),
         visit_type=VisitType.REINSPECTION,
         inspectors=application.inspectors,
+        actor=user,
     )
 
 

@@ -610,13 +610,31 @@ INVARIANTS = (
     ),
     Invariant(
         "answers, audited",
-        "every answer has the audit row of its saving",
-        _keys(select(Answer.id).where(~_audited("answer_saved", "answer", Answer.id))),
+        "every answer has the audit row of its saving (one carried unchanged into a later record, "
+        "that of the record's start)",
+        _keys(
+            select(Answer.id).where(
+                ~_audited("answer_saved", "answer", Answer.id),
+                ~and_(
+                    Answer.version == 1,
+                    _audited("inspection_record_started", "assessment", Answer.assessment_id),
+                ),
+            )
+        ),
     ),
     Invariant(
         "evidence, audited",
-        "every file has the audit row of its upload",
-        _keys(select(Evidence.id).where(~_audited(UPLOAD_ACTIONS, "evidence", Evidence.id))),
+        "every file has the audit row of its upload (one carried into a later record, "
+        "that of the record's start)",
+        _keys(
+            select(Evidence.id).where(
+                ~_audited(UPLOAD_ACTIONS, "evidence", Evidence.id),
+                ~and_(
+                    Evidence.copied_from_id.is_not(None),
+                    _audited("inspection_record_started", "assessment", Evidence.assessment_id),
+                ),
+            )
+        ),
     ),
     Invariant(
         "certificates, audited",

@@ -7,7 +7,7 @@ data changed behind the operations' back. tests/test_bench_seed.py runs the same
 benchmark's bulk load.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, insert, select, update
@@ -16,7 +16,7 @@ from outlet_audit.accounts.models import User
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.operations import revoke_certificate
-from outlet_audit.checklist.models import Answer, Assessment
+from outlet_audit.checklist.models import Answer, Assessment, Finding
 from outlet_audit.core.time import clock_at, today_in_shanghai
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
@@ -81,7 +81,10 @@ def shared_rows() -> dict:
         requested = made(late, Status.RECTIFICATION_REQUESTED, inputs={Action.REQUEST_RECTIFICATION: due})
     rejection = {"reasons": "逾期未整改。"}
     advance(requested, Status.REJECTED, {Action.REJECT: rejection}, cast_for(late, requested.inspectors))
-    return {status: application.id for status, application in made_by_status.items()}
+    return {
+        **{status: application.id for status, application in made_by_status.items()},
+        "rectified": rectified.id,
+    }
 
 
 @pytest.fixture
@@ -140,9 +143,31 @@ CORRUPTIONS = {
         update(Application).where(Application.id == data[Status.RETURNED].id).values(return_reasons=" ")
     ),
     "rectification request": lambda data: (
-        update(Application)
-        .where(Application.id == data[Status.RECTIFICATION_REQUESTED].id)
-        .values(rectification_deadline=None)
+        update(Finding)
+        .where(Finding.application_id == data[Status.RECTIFICATION_REQUESTED].id)
+        .values(notice_id=None, status="open")
+    ),
+    "findings of signed records": lambda data: (
+        update(Finding)
+        .where(Finding.application_id == data[Status.RECTIFICATION_REQUESTED].id)
+        .values(
+            assessment_id=select(Assessment.id)
+            .where(
+                Assessment.application_id == data[Status.RECTIFICATION_REQUESTED].id,
+                Assessment.kind == "self",
+            )
+            .scalar_subquery()
+        )
+    ),
+    "verified findings": lambda data: (
+        update(Finding)
+        .where(Finding.application_id == data["rectified"].id, Finding.status == "closed")
+        .values(status="not_closed")
+    ),
+    "superseded by a signed correction": lambda data: (
+        update(Assessment)
+        .where(Assessment.application_id == data[Status.APPROVED].id, Assessment.kind == "inspection")
+        .values(superseded_at=datetime(2026, 1, 2, 3, 4))
     ),
     "inspection plan": lambda data: delete(inspection_assignments).where(
         inspection_assignments.c.application_id == data[Status.INSPECTED].id
