@@ -12,7 +12,7 @@ from sqlalchemy import select
 from outlet_audit.accounts.models import User
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.checklist.models import Answer as AnswerRow
-from outlet_audit.checklist.models import Assessment
+from outlet_audit.checklist.models import Assessment, Finding
 from outlet_audit.criteria.editions import active_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
@@ -121,30 +121,63 @@ def test_from_registration_to_revoked_certificate(
     inspector.goto(f"/applications/{application_id}")
     shoot(inspector, "inspector-application")
     inspector.locator('.actions-card a[href^="/checklist/"]:not([href$="/sign-off"])').click()
-    fill_checklist(inspector, edition, full_marks(edition, short_of=("3.1",)), photos, camera=True)
+    fill_checklist(inspector, edition, full_marks(edition, short_of=("1.2", "3.1")), photos, camera=True)
     assert fits_the_phone(inspector), "the checklist scrolls sideways on a 390 px phone"
     shoot(inspector, "inspection-checklist-phone")
     sign_off(inspector, draw_signature=True)
     assert status_of(live_server, application_id) == "inspected"
     shoot(inspector, "inspection-result-phone")
 
-    # 6. The bureau asks for rectification of what fell short.
+    # 6. The bureau orders rectified what fell short (the findings are the choices, all ticked).
     bureau.goto(f"/applications/{application_id}")
-    expect(bureau.locator('input[name="request_rectification-item_codes"][value="3.1"]')).to_be_checked()
-    act(bureau, "request_rectification", reasons="请配置可循环快递箱并建立使用台账。")
+    for code in ("1.2", "3.1"):
+        expect(
+            bureau.locator(f'input[name="request_rectification-item_codes"][value="{code}"]')
+        ).to_be_checked()
+    act(bureau, "request_rectification", reasons="请改用瘦身胶带，配置可循环快递箱并建立使用台账。")
     shoot(bureau, "rectification-requested")
 
-    # 7. The outlet answers with new evidence.
-    outlet.goto(f"/applications/{application_id}")
-    act(outlet, "submit_rectification", response="已配置可循环快递箱 200 个，附照片。", files=[photos[4]])
-    shoot(outlet, "rectification-answered")
+    # 7. The outlet answers each item on its phone: who is responsible, what was done, a photo.
+    outlet_phone = sign_in(new_context(phone=True), "nanqiao-sf")
+    outlet_phone.goto(f"/applications/{application_id}")
+    expect(outlet_phone.locator("#rectification")).to_contain_text("ZG-")
+    findings = finding_ids(live_server, application_id)
+    for (_code, finding_id), text, photo in zip(
+        sorted(findings.items()),
+        ("已改用 45 毫米瘦身胶带。", "已配置可循环快递箱 200 个。"),
+        photos[3:5],
+        strict=True,
+    ):
+        answer = outlet_phone.locator(f"#finding-{finding_id}")
+        answer.locator(f'[name="finding{finding_id}-responsible_person"]').fill("王建国 站长")
+        answer.locator(f'[name="finding{finding_id}-response"]').fill(text)
+        answer.locator(f'[name="finding{finding_id}-files"]').set_input_files(str(photo))
+        with outlet_phone.expect_navigation():
+            answer.locator("form button").first.click()
+        expect(outlet_phone.locator(f"#finding-{finding_id}")).to_contain_text(text)
+    assert fits_the_phone(outlet_phone), "the rectification panel scrolls sideways on a 390 px phone"
+    shoot(outlet_phone, "rectification-answered-phone")
+    act(outlet_phone, "submit_rectification")
     assert status_of(live_server, application_id) == "rectification_submitted"
 
-    # 8. The inspector checks again, re-scores the item and signs off.
+    # 8. The inspector verifies 1.2 by desk review and 3.1 on site, re-scores both and signs off.
     inspector.goto(f"/applications/{application_id}")
+    for code, method in (("1.2", "desk"), ("3.1", "on_site")):
+        check = inspector.locator(f"#finding-{findings[code]}")
+        check.locator(f'[name="check{findings[code]}-outcome"][value="closed"]').check()
+        check.locator(f'[name="check{findings[code]}-method"][value="{method}"]').check()
+        with inspector.expect_navigation():
+            check.locator("form button").last.click()
+    assert fits_the_phone(inspector), "the verification forms scroll sideways on a 390 px phone"
+    shoot(inspector, "verified-phone")
     inspector.locator('.actions-card a[href^="/checklist/"]:not([href$="/sign-off"])').click()
-    item = edition.item("3.1")
-    fill_checklist(inspector, edition, {"3.1": best_value(item)}, [photos[5]], camera=True)
+    fill_checklist(
+        inspector,
+        edition,
+        {code: best_value(edition.item(code)) for code in ("1.2", "3.1")},
+        [photos[5]],
+        camera=True,
+    )
     shoot(inspector, "re-scored")
     sign_off(inspector, draw_signature=False)
     assert status_of(live_server, application_id) == "inspected"
@@ -201,6 +234,18 @@ def status_of(live_server, application_id: int) -> str:
     return live_server.query(lambda: db.session.get(Application, application_id).status)
 
 
+def finding_ids(live_server, application_id: int) -> dict[str, int]:
+    return live_server.query(
+        lambda: dict(
+            db.session.execute(
+                select(Finding.item_code, Finding.id).where(
+                    Finding.application_id == application_id, Finding.status == "ordered"
+                )
+            ).all()
+        )
+    )
+
+
 def user_id(live_server, username: str) -> int:
     return live_server.query(lambda: db.session.scalar(select(User.id).where(User.username == username)))
 
@@ -210,10 +255,18 @@ def check_what_was_stored(live_server, application_id: int, edition) -> None:
 
     def stored():
         application = db.session.get(Application, application_id)
-        assessments = {
-            a.kind: a
-            for a in db.session.scalars(select(Assessment).where(Assessment.application_id == application_id))
-        }
+        records = db.session.scalars(
+            select(Assessment)
+            .where(Assessment.application_id == application_id)
+            .order_by(Assessment.sequence)
+        ).all()
+        assessments = {a.kind: a for a in records}  # the newest record of each kind
+        first = next(a for a in records if a.kind == "inspection")
+        first_answers = dict(
+            db.session.execute(
+                select(AnswerRow.item_code, AnswerRow.value).where(AnswerRow.assessment_id == first.id)
+            ).all()
+        )
         answers = {
             kind: dict(
                 db.session.execute(
@@ -231,12 +284,14 @@ def check_what_was_stored(live_server, application_id: int, edition) -> None:
             answers,
             purposes,
             assessments["inspection"].signed_off_at,
+            first_answers,
         )
 
-    status, granted, answers, purposes, signed_off_at = live_server.query(stored)
+    status, granted, answers, purposes, signed_off_at, first_answers = live_server.query(stored)
     codes = {item.code for item in edition.items()}
     assert status == "approved" and granted == "district" and signed_off_at is not None
     assert set(answers["self"]) == codes and set(answers["inspection"]) == codes
     assert answers["inspection"]["3.1"] == '"A"'
-    assert purposes.count("commitment") == 1 and purposes.count("rectification") == 1
+    assert first_answers["1.2"] == "false" and first_answers["3.1"] != '"A"'  # the first visit as signed
+    assert purposes.count("commitment") == 1 and purposes.count("rectification") == 2
     assert purposes.count("signature") == 1 and purposes.count("item") >= 2 * 12
