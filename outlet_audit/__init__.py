@@ -88,6 +88,7 @@ def _register_cli(app: Flask) -> None:
     from outlet_audit.dashboards.cli import dashboards_cli
     from outlet_audit.demo.cli import demo_cli
     from outlet_audit.evidence.cli import evidence_cli
+    from outlet_audit.workflow.cli import rectification_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
@@ -97,6 +98,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(certificates_cli)
     app.cli.add_command(dashboards_cli)
     app.cli.add_command(evidence_cli)
+    app.cli.add_command(rectification_cli)
 
 
 def _trust_proxy(app: Flask) -> None:

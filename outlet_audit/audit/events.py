@@ -203,6 +203,11 @@ EVENT_TYPES: dict[str, EventType] = {
         Kind.DECISIONS, {"": N_("Certificate %(old)s was replaced by certificate %(new)s")}
     ),
     "certificate_revoked": EventType(Kind.DECISIONS, {"": N_("%(actor)s revoked the certificate")}),
+    "rectification_reminder": EventType(
+        Kind.DECISIONS,
+        {"": N_("The outlet was reminded that its rectification falls due on %(new)s")},
+        shown=Shown.DATE,
+    ),
     "certificate_expiry_reminder": EventType(
         Kind.DECISIONS,
         {"": N_("The outlet was reminded that its certificate expires on %(new)s")},

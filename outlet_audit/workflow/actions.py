@@ -189,7 +189,7 @@ def _city_users():
     return db.session.scalars(select(User).where(User.role == Role.CITY_BUREAU, User.active.is_(True))).all()
 
 
-def _outlet_users(outlet_id: int):
+def outlet_users(outlet_id: int):
     return db.session.scalars(select(User).where(User.outlet_id == outlet_id, User.active.is_(True))).all()
 
 
@@ -219,7 +219,7 @@ def _tell_assignment(application: Application, new_status: Status, link: str) ->
         ref=application.reference,
     )
     notify(
-        _outlet_users(application.outlet_id),
+        outlet_users(application.outlet_id),
         "inspection_scheduled",
         N_("Your on-site inspection is scheduled for %(date)s (%(ref)s)."),
         link,
@@ -230,7 +230,7 @@ def _tell_assignment(application: Application, new_status: Status, link: str) ->
 
 def _tell_outlet_returned(application: Application, new_status: Status, link: str) -> None:
     notify(
-        _outlet_users(application.outlet_id),
+        outlet_users(application.outlet_id),
         "application_returned",
         N_("Application %(ref)s was returned for changes."),
         link,
@@ -251,7 +251,7 @@ def _tell_bureau_signed_off(application: Application, new_status: Status, link: 
 
 def _tell_outlet_rectification(application: Application, new_status: Status, link: str) -> None:
     notify(
-        _outlet_users(application.outlet_id),
+        outlet_users(application.outlet_id),
         "rectification_requested",
         N_("Rectification requested for %(ref)s by %(date)s."),
         link,
@@ -273,7 +273,7 @@ def _tell_bureau_rectified(application: Application, new_status: Status, link: s
 
 def _tell_outlet_decision(application: Application, new_status: Status, link: str) -> None:
     notify(
-        _outlet_users(application.outlet_id),
+        outlet_users(application.outlet_id),
         "decision",
         N_("A decision was made on application %(ref)s."),
         link,

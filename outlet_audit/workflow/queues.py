@@ -3,11 +3,11 @@
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from outlet_audit.checklist.kinds import AssessmentKind
-from outlet_audit.checklist.models import Assessment
+from outlet_audit.checklist.models import Assessment, RectificationNotice
 from outlet_audit.core.time import SHANGHAI
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
@@ -89,8 +89,9 @@ class QueueRow:
     outlet_name: str
     brand: str
     permit_number: str
-    final: object  # Decimal | None: the inspection's score once scored
+    final: object  # Decimal | None: the current score (the newest signed record in force)
     level_reached: str | None
+    rectify_by: date | None  # the due date of a rectification notice the outlet has not answered yet
 
     @property
     def reference(self) -> str:
@@ -106,6 +107,16 @@ def queue_rows(ids: list[int]) -> list[QueueRow]:
     if not ids:
         return []
     inspection = aliased(Assessment)
+    waiting = (
+        select(RectificationNotice.due_on)
+        .where(
+            RectificationNotice.application_id == Application.id, RectificationNotice.submitted_at.is_(None)
+        )
+        .order_by(RectificationNotice.id.desc())
+        .limit(1)
+        .correlate(Application)
+        .scalar_subquery()
+    )
     stmt = (
         select(
             Application.id,
@@ -120,29 +131,46 @@ def queue_rows(ids: list[int]) -> list[QueueRow]:
             Outlet.permit_number,
             inspection.final,
             inspection.level_reached,
+            waiting,
         )
         .join(Outlet, Outlet.id == Application.outlet_id)
-        .outerjoin(
-            inspection,
-            and_(inspection.application_id == Application.id, inspection.kind == AssessmentKind.INSPECTION),
-        )
+        .outerjoin(inspection, and_(inspection.application_id == Application.id, current_record(inspection)))
         .where(Application.id.in_(ids))
     )
     by_id = {row.id: QueueRow(*row) for row in db.session.execute(stmt)}
     return [by_id[application_id] for application_id in ids if application_id in by_id]
 
 
+def current_record(record):
+    """The condition that `record` (an alias of Assessment) is its application's current inspection
+    record: signed, not superseded, and no later one is (lists show its score)."""
+    later = aliased(Assessment)
+    return and_(
+        record.kind == AssessmentKind.INSPECTION,
+        record.signed_off_at.is_not(None),
+        record.superseded_at.is_(None),
+        ~exists().where(
+            later.application_id == record.application_id,
+            later.kind == AssessmentKind.INSPECTION,
+            later.signed_off_at.is_not(None),
+            later.superseded_at.is_(None),
+            later.sequence > record.sequence,
+        ),
+    )
+
+
 def inspections_of(applications) -> dict[int, Assessment]:
-    """The inspection assessment of each application, in one query (lists show their scores)."""
+    """The newest inspection record of each application, in one query (lists show its state and
+    score: the visit being filled in, or the last one signed)."""
     ids = [application.id for application in applications]
     if not ids:
         return {}
     rows = db.session.scalars(
-        select(Assessment).where(
-            Assessment.application_id.in_(ids), Assessment.kind == AssessmentKind.INSPECTION
-        )
+        select(Assessment)
+        .where(Assessment.application_id.in_(ids), Assessment.kind == AssessmentKind.INSPECTION)
+        .order_by(Assessment.sequence)
     )
-    return {assessment.application_id: assessment for assessment in rows}
+    return {assessment.application_id: assessment for assessment in rows}  # the newest wins
 
 
 def city_confirmation_query() -> Select:

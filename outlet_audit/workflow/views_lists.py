@@ -10,6 +10,7 @@ from outlet_audit.checklist.page import level_label
 from outlet_audit.core.i18n import current_language, readable_date, translate_message
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.params import page_number
+from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.extensions import db
 from outlet_audit.outlets.forms import district_choices
 from outlet_audit.outlets.reference import brands_in_use, district_name
@@ -118,7 +119,7 @@ def city_confirmations():
 def _rows(rows: list[QueueRow]) -> list[dict]:
     """What each row shows, worked out once: the page lays it out twice (phone list, table)."""
     lang = current_language()
-
+    today = today_in_shanghai()
     return [
         {
             "application": row,
@@ -128,6 +129,8 @@ def _rows(rows: list[QueueRow]) -> list[dict]:
             "level": level_label(row.target_level),
             "submitted_on": readable_date(row.submitted_at) if row.submitted_at else None,
             "scheduled_on": readable_date(row.scheduled_for) if row.scheduled_for else None,
+            "rectify_by": readable_date(row.rectify_by) if row.rectify_by else None,
+            "overdue": row.rectify_by is not None and row.rectify_by < today,
         }
         for row in rows
     ]
