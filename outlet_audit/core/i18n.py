@@ -138,14 +138,20 @@ def readable_params(params: dict) -> dict:
     Notifications keep their parameters as JSON (a day as "2026-12-20"); they are shown, and
     mailed, in each reader's language long after they were written.
     """
-    return {
-        name: readable_date(date.fromisoformat(value))
-        if isinstance(value, str) and _ISO_DAY.match(value)
-        else readable_date(value)
-        if isinstance(value, date) and not isinstance(value, datetime)
-        else value
-        for name, value in params.items()
-    }
+    return {name: _readable_value(value) for name, value in params.items()}
+
+
+def _readable_value(value):
+    """A day (a date, or its ISO text) as the reader writes it; anything else as it is. A text that
+    only looks like a day ("2025-02-30", an item code a user typed) stays text."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return readable_date(value)
+    if isinstance(value, str) and _ISO_DAY.match(value):
+        try:
+            return readable_date(date.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
 
 
 def init_babel(app) -> None:

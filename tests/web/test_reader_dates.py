@@ -45,6 +45,8 @@ def test_parameters_that_are_days_are_shown_as_dates_and_nothing_else_changes(ct
         }
         # Not a day on its own: left as typed.
         assert readable_params({"note": "2026-12-20 前整改"}) == {"note": "2026-12-20 前整改"}
+        # Shaped like a day but no day (an item code someone typed): left as typed, never an error.
+        assert readable_params({"item": "2025-02-30"}) == {"item": "2025-02-30"}
         assert translate_message(Message("due %(date)s", {"date": "2026-12-20"})) == "due 20 Dec 2026"
 
 
