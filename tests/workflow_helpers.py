@@ -184,3 +184,30 @@ def give_certificate(outlet, level="district", *, valid_days=300) -> Certificate
     return certify(
         outlet, level, issued_on=add_months(today_in_shanghai() + timedelta(days=valid_days), -months)
     )
+
+
+def ordered_findings(application_id: int) -> dict:
+    """The findings of the application's open rectification notice, by item code."""
+    from outlet_audit.checklist.findings import open_notice
+
+    notice = open_notice(application_id)
+    return {finding.item_code: finding for finding in (notice.findings if notice else [])}
+
+
+def finding_answer_request(
+    application_id: int, finding_id: int, responsible_person="", response="", files=()
+) -> tuple[str, dict]:
+    """The URL and multipart form of the outlet's answer to one finding (its form carries the
+    finding as prefix); `files` are (stream, name) pairs."""
+    prefix = f"finding{finding_id}"
+    data = {f"{prefix}-responsible_person": responsible_person, f"{prefix}-response": response}
+    if files:
+        data[f"{prefix}-files"] = list(files)
+    return f"/applications/{application_id}/findings/{finding_id}/answer", data
+
+
+def finding_check_request(application_id: int, finding_id: int, outcome, method, note="") -> tuple[str, dict]:
+    """The URL and form of an inspector's verification of one finding in the re-inspection."""
+    prefix = f"check{finding_id}"
+    data = {f"{prefix}-outcome": outcome, f"{prefix}-method": method, f"{prefix}-note": note}
+    return f"/applications/{application_id}/findings/{finding_id}/check", data

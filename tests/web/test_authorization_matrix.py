@@ -34,8 +34,10 @@ from outlet_audit.accounts.invitations import create_invitation
 from outlet_audit.accounts.models import User
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.checklist.attachments import attach_item_evidence
+from outlet_audit.checklist.findings import attach_finding_file, findings_to_verify, open_notice
+from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import RectificationNotice
-from outlet_audit.checklist.service import get_or_create_assessment, save_answer
+from outlet_audit.checklist.service import assessment_of, get_or_create_assessment, save_answer
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
@@ -76,6 +78,7 @@ class Case:
     headers: dict | None = None
     public: bool = False
     label: str = ""
+    stand_ins: dict = field(default_factory=dict)  # role → the world's caller playing it here
 
 
 def own_note(world, caller):
@@ -87,6 +90,9 @@ def someone_elses_note(world, caller):
 
 
 ANSWER = {"value": "yes", "not_applicable": False, "note": "", "expected_version": 0}
+# The outlet answering a rectification: the staff of own's rectifying outlet (build_target).
+RECTIFYING_OUTLET = "rectifying outlet"
+RECTIFYING = {Role.OUTLET: RECTIFYING_OUTLET}
 
 # THE table. Keep it in the order of the URL map's endpoints (alphabetical).
 MATRIX: dict[str, Case | tuple[Case, ...]] = {
@@ -309,13 +315,50 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "two_factor.reset": Case({Role.ADMIN: ALL}, args={"user_id": "outlet_user.id"}),
     "two_factor.start": Case(EVERYONE),
     "two_factor.switch_off": Case(EVERYONE),
+    "workflow.answer_finding_view": Case(
+        {Role.OUTLET: OWN},
+        args={"application_id": "rectify.id", "finding_id": "finding.id"},
+        stand_ins=RECTIFYING,
+    ),
     "workflow.application_detail": Case(READERS, args={"application_id": "open.id"}),
     "workflow.assignments": Case({Role.INSPECTOR: "ok"}),
+    "workflow.check_finding_view": (
+        Case(
+            {Role.INSPECTOR: OWN},  # only the inspectors assigned to the re-inspection
+            args={"application_id": "reinspect.id", "finding_id": "to_verify.id"},
+        ),
+        Case(
+            {Role.INSPECTOR: "404"},
+            args={"application_id": "open.id", "finding_id": "to_verify.id"},
+            label="finding of another application",
+        ),
+    ),
     "workflow.city_confirmations": Case({Role.CITY_BUREAU: "ok"}),
     "workflow.commitment_letter": Case(READERS, args={"application_id": "open.id"}),
     "workflow.my_applications": Case({Role.OUTLET: "ok"}),
     "workflow.new_application": Case({Role.OUTLET: "ok"}),
     "workflow.queue": Case(BUREAUS),
+    "workflow.remove_finding_file_view": (
+        Case(
+            {Role.OUTLET: OWN},
+            args={
+                "application_id": "rectify.id",
+                "finding_id": "finding.id",
+                "evidence_id": "finding_file.id",
+            },
+            stand_ins=RECTIFYING,
+        ),
+        Case(
+            {Role.OUTLET: "404"},  # a file of the application, not of this finding
+            args={
+                "application_id": "rectify.id",
+                "finding_id": "finding.id",
+                "evidence_id": "rectify_letter.id",
+            },
+            stand_ins=RECTIFYING,
+            label="the application's letter",
+        ),
+    ),
     "workflow.save_application_draft": Case({Role.OUTLET: OWN}, args={"application_id": "open.id"}),
     "workflow.start_self_assessment": Case({Role.OUTLET: OWN}, args={"application_id": "open.id"}),
     "workflow.transition": Case(READERS, args={"application_id": "open.id"}, data={"action": "withdraw"}),
@@ -373,6 +416,30 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
         select(Evidence).where(Evidence.application_id == open_.id, Evidence.purpose == "commitment")
     )
     invitation = create_invitation(outlet, actor=bureau, for_manager=True).invitation
+
+    # Rectification, at two more outlets of the district (an outlet has one application in progress):
+    # a notice waiting for the answers, one finding with a file, and answers sent, their findings
+    # waiting for the re-inspection's verification. The rectifying outlet's staff stand in for the
+    # outlet on the answer routes (`Case.stand_ins`).
+    rectifying = make_outlet(district_code)
+    rectifying_user = make_user(Role.OUTLET, outlet=rectifying)
+    rectify = make_application(
+        rectifying, status="rectification_requested", cast=cast_for(rectifying, [inspector], bureau=bureau)
+    )
+    finding = open_notice(rectify.id).findings[0]
+    finding_file = attach_finding_file(
+        finding, photo((64, 48), colour="green"), "fixed.jpg", outlet_id=rectifying.id, actor=rectifying_user
+    )
+    rectify_letter = db.session.scalar(
+        select(Evidence).where(Evidence.application_id == rectify.id, Evidence.purpose == "commitment")
+    )
+    reinspecting = make_outlet(district_code)
+    reinspect = make_application(
+        reinspecting,
+        status="rectification_submitted",
+        cast=cast_for(reinspecting, [inspector], bureau=bureau),
+    )
+    to_verify = findings_to_verify(assessment_of(reinspect, AssessmentKind.INSPECTION))[0]
     return SimpleNamespace(
         notice=notice,
         outlet=outlet,
@@ -388,6 +455,13 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
         done_photo=done_photo,
         letter=letter,
         certificate=certificate,
+        rectifying_user=rectifying_user,
+        rectify=rectify,
+        rectify_letter=rectify_letter,
+        finding=finding,
+        finding_file=finding_file,
+        reinspect=reinspect,
+        to_verify=to_verify,
     )
 
 
@@ -409,6 +483,7 @@ def build_world() -> SimpleNamespace:
         Role.ADMIN: make_user(Role.ADMIN),
         "stranger": qp_bureau,
     }
+    stand_ins = {RECTIFYING_OUTLET: targets["own"].rectifying_user}
     notes = {}
     for key, user in users.items():
         note = Notification(user_id=user.id, kind="test", template="Test notification", link="/")
@@ -417,7 +492,7 @@ def build_world() -> SimpleNamespace:
         notes[key] = note.id
     return SimpleNamespace(
         targets={name: _plain(target) for name, target in targets.items()},
-        tokens={key: user.get_id() for key, user in users.items()},
+        tokens={key: user.get_id() for key, user in {**users, **stand_ins}.items()},
         user_ids={key: user.id for key, user in users.items()},
         notes=notes,
     )
@@ -538,7 +613,7 @@ def test_who_may_use_each_endpoint(app, module_world, endpoint):
                 kwargs["json"] = case.json
             elif data is not None:
                 kwargs["data"] = data
-            response = module_world.request(caller, method, url, **kwargs)
+            response = module_world.request(case.stand_ins.get(caller, caller), method, url, **kwargs)
             got, want = outcome(response, method), expected(case, caller)[index]
             if got != want:
                 who = caller if caller == ANONYMOUS else caller.value
@@ -588,7 +663,7 @@ def test_ids_the_database_cannot_hold_answer_404_not_a_server_error(app, module_
         for caller in (Role.CITY_BUREAU, Role.ADMIN, Role.OUTLET, Role.INSPECTOR, Role.DISTRICT_BUREAU):
             if case.expect.get(caller, "403") == "403":
                 continue  # refused by role before any record is looked up
-            response = module_world.request(caller, method, url)
+            response = module_world.request(case.stand_ins.get(caller, caller), method, url)
             if response.status_code != 404:
                 wrong.append(f"{method} {url} as {caller.value}: {response.status_code}")
             break

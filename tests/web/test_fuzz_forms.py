@@ -24,6 +24,7 @@ from outlet_audit.roles import Role
 from tests.web.test_authorization_matrix import (  # noqa: F401
     ANONYMOUS,
     CALLERS,
+    RECTIFYING_OUTLET,
     URL_MAP_ENDPOINTS,
     Case,
     cases_of,
@@ -64,7 +65,6 @@ TRANSITION_FIELDS = (
     "request_rectification-reasons",
     "approve-granted_level",
     "approve-opinion",
-    "submit_rectification-response",
 )
 OUTLET_FIELDS = (
     "outlet_name",
@@ -154,7 +154,23 @@ FORMS: dict[str, Form] = {
     "two_factor.reset": Form((Role.ADMIN,), args={"user_id": "outlet_user.id"}),
     "two_factor.start": Form((Role.DISTRICT_BUREAU,)),
     "two_factor.switch_off": Form((Role.OUTLET,), ("code",)),
+    # The forms of a finding carry its id as prefix: "{finding.id}" is filled in from the target.
+    "workflow.answer_finding_view": Form(
+        (RECTIFYING_OUTLET,),
+        ("finding{finding.id}-responsible_person", "finding{finding.id}-response"),
+        args={"application_id": "rectify.id", "finding_id": "finding.id"},
+        files=("finding{finding.id}-files",),
+    ),
+    "workflow.check_finding_view": Form(
+        (Role.INSPECTOR,),
+        ("check{to_verify.id}-outcome", "check{to_verify.id}-method", "check{to_verify.id}-note"),
+        args={"application_id": "reinspect.id", "finding_id": "to_verify.id"},
+    ),
     "workflow.new_application": Form((Role.OUTLET,), ("target_level",)),
+    "workflow.remove_finding_file_view": Form(
+        (RECTIFYING_OUTLET,),
+        args={"application_id": "rectify.id", "finding_id": "finding.id", "evidence_id": "finding_file.id"},
+    ),
     "workflow.save_application_draft": Form(
         (Role.OUTLET,),
         ("draft-target_level", *(f"draft-declaration_E{n}" for n in range(1, 7))),
@@ -165,7 +181,6 @@ FORMS: dict[str, Form] = {
         (Role.OUTLET, Role.INSPECTOR, Role.DISTRICT_BUREAU, Role.CITY_BUREAU),
         TRANSITION_FIELDS,
         args={"application_id": "open.id"},
-        files=("submit_rectification-files",),
     ),
     "workflow.upload_commitment": Form(
         (Role.OUTLET,), args={"application_id": "open.id"}, files=("commitment-letter",)
@@ -176,7 +191,7 @@ FORMS: dict[str, Form] = {
 MEANINGFUL = st.sampled_from(
     ["", "y", "yes", "no", "A", "Z", "district", "city", "en", "zh_CN", "1.1", "9.9", "2025-02-30",
      "2030-01-01", "9999-12-31", "0001-01-01", "0", "-1", "1", "99999999999999999999", "NaN", "inf",
-     "1e309", "shanghai-2025", "/",
+     "1e309", "shanghai-2025", "/", "closed", "not_closed", "desk", "on_site",
      "//evil.test", "javascript:alert(1)", "data:image/png;base64,AAAA", "a" * 5000, "\x00", "%00", "'; --",
      "submit", "accept", "approve", "withdraw", "sign_off", "schedule_inspection", "submit_rectification",
      "return"]
@@ -229,10 +244,11 @@ def test_no_form_input_makes_a_server_error(app, module_world, endpoint, data): 
     caller = data.draw(st.sampled_from(form.callers), label="caller")
     target = module_world.data.targets["own"]
     url = url_for_target(app, endpoint, _as_case(form), target)
+    fields = tuple(name.format(**vars(target)) for name in form.fields)
     if form.json:
         body = data.draw(
             st.one_of(
-                st.dictionaries(st.sampled_from(form.fields), JSON_VALUE, max_size=len(form.fields)),
+                st.dictionaries(st.sampled_from(fields), JSON_VALUE, max_size=len(fields)),
                 JSON_VALUE,
             ),
             label="json",
@@ -243,15 +259,17 @@ def test_no_form_input_makes_a_server_error(app, module_world, endpoint, data): 
     else:
         values = data.draw(
             st.dictionaries(
-                st.sampled_from(form.fields) if form.fields else st.nothing(),
+                st.sampled_from(fields) if fields else st.nothing(),
                 st.one_of(VALUE, st.lists(VALUE, max_size=3)),
-                max_size=len(form.fields),
+                max_size=len(fields),
             ),
             label="form",
         )
         for name in form.files:
             uploads = data.draw(st.lists(FILE, max_size=2), label=name)
-            values[name] = [(io.BytesIO(content), filename) for content, filename in uploads]
+            values[name.format(**vars(target))] = [
+                (io.BytesIO(content), filename) for content, filename in uploads
+            ]
         extra = {"content_type": "multipart/form-data"} if form.files else {}
         response = module_world.request(caller, "POST", url, data=values, **extra)
     assert response.status_code < 500, f"{endpoint} as {caller}: HTTP {response.status_code}"
@@ -366,7 +384,7 @@ def test_hostile_json_bodies_never_make_a_server_error_on_any_endpoint(app, modu
     for caller in admitted_callers(endpoint):
         for name, body in HOSTILE_JSON_BODIES.items():
             response = module_world.request(
-                caller,
+                case.stand_ins.get(caller, caller),
                 method,
                 url,
                 data=body,

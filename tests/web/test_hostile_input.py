@@ -25,7 +25,9 @@ from sqlalchemy import func, select
 
 from outlet_audit.accounts.models import User
 from outlet_audit.certificates.models import Certificate
-from outlet_audit.checklist.models import Answer, Assessment
+from outlet_audit.checklist.kinds import AssessmentKind
+from outlet_audit.checklist.models import Answer, Assessment, Finding
+from outlet_audit.checklist.service import assessment_of
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.models import Evidence
@@ -40,7 +42,14 @@ from tests.checklist_helpers import SVG_WITH_SCRIPT, bomb_png, pdf, photo
 from tests.conftest import connection_bound_session
 from tests.factories import PASSWORD, district, login, make_application, make_outlet, make_user
 from tests.web.test_outlet_profile import profile_data
-from tests.workflow_helpers import answer_all, attach, make_crew
+from tests.workflow_helpers import (
+    answer_all,
+    attach,
+    finding_answer_request,
+    finding_check_request,
+    make_crew,
+    ordered_findings,
+)
 
 MULTIPART = "multipart/form-data"
 
@@ -155,6 +164,12 @@ def versions_of(assessment_id: int) -> dict[str, int]:
         select(Answer.item_code, Answer.version).where(Answer.assessment_id == assessment_id)
     )
     return dict(rows.all())
+
+
+def newest_inspection(walk: Walk) -> int:
+    return walk.read(
+        lambda: assessment_of(db.session.get(Application, walk.ids.application), AssessmentKind.INSPECTION).id
+    )
 
 
 def walk_through(walk: Walk) -> None:
@@ -318,7 +333,10 @@ def walk_through(walk: Walk) -> None:
     walk.post(
         "hx-bureau", f"/checklist/applications/{ids.application}/reopen", data={"reason": payload("ro")}
     )
-    walk.post("hx-inspector", f"/checklist/{ids.inspection}/sign-off", data={"confirm": "y"})
+    ids.correction = newest_inspection(walk)  # the signed record stays; a new one corrects it
+    assert ids.correction != ids.inspection
+    walk.post("hx-inspector", f"/checklist/{ids.correction}/sign-off", data={"confirm": "y"})
+    assert walk.status() == "inspected"
     walk.act(
         "hx-bureau",
         "request_rectification",
@@ -326,32 +344,56 @@ def walk_through(walk: Walk) -> None:
         deadline=(today_in_shanghai() + timedelta(days=20)).isoformat(),
         reasons=payload("rr"),
     )
-    walk.act(
-        "hx-outlet",
-        "submit_rectification",
-        response=payload("ra"),
+
+    # The outlet answers the finding on its own form: a refused answer comes back as typed, then
+    # the answer with a file; the answers are sent with no input of their own.
+    ids.finding = walk.read(lambda: ordered_findings(ids.application)["3.1"].id)
+    url, form = finding_answer_request(ids.application, ids.finding, payload("rp"), "  ")
+    refused = walk.post("hx-outlet", url, status=422, data=form, content_type=MULTIPART)
+    walk.pages["refused finding answer"] = (refused.get_data(as_text=True), ("na", "rp", "rr"))
+    url, form = finding_answer_request(
+        ids.application,
+        ids.finding,
+        payload("rp"),
+        payload("ra"),
         files=[(io.BytesIO(photo((64, 48), colour="green")), HOSTILE_FILENAME)],
     )
+    walk.post("hx-outlet", url, data=form, content_type=MULTIPART)
+    walk.pages["rectification panel (answered)"] = (
+        walk.get("hx-outlet", f"/applications/{ids.application}").get_data(as_text=True),
+        ("rr", "rp", "ra"),
+    )
+    walk.act("hx-outlet", "submit_rectification")
     assert walk.status() == "rectification_submitted"
+
+    # The re-inspection: a new record; the inspector verifies the finding with a note, then signs.
+    ids.reinspection = newest_inspection(walk)
+    assert ids.reinspection not in (ids.inspection, ids.correction)
+    url, form = finding_check_request(ids.application, ids.finding, "closed", "on_site", payload("cn"))
+    walk.post("hx-inspector", url, data=form)
+    walk.pages["rectification panel (verified, before sign-off)"] = (
+        walk.get("hx-inspector", f"/applications/{ids.application}").get_data(as_text=True),
+        ("rr", "rp", "ra", "cn"),
+    )
     walk.post(
         "hx-inspector",
-        f"/evidence/assessments/{ids.inspection}/upload",
+        f"/evidence/assessments/{ids.reinspection}/upload",
         status=200,
         data={"item_code": "3.1", "file": (io.BytesIO(photo((64, 48), colour="purple")), "boxes.jpg")},
         headers={"Accept": "application/json"},
     )
     version = walk.read(
         lambda: db.session.scalar(
-            select(Answer.version).where(Answer.assessment_id == ids.inspection, Answer.item_code == "3.1")
+            select(Answer.version).where(Answer.assessment_id == ids.reinspection, Answer.item_code == "3.1")
         )
     )
     walk.post(
         "hx-inspector",
-        f"/checklist/{ids.inspection}/items/3.1",
+        f"/checklist/{ids.reinspection}/items/3.1",
         status=200,
         json={"value": "A", "not_applicable": False, "note": "", "expected_version": version},
     )
-    walk.post("hx-inspector", f"/checklist/{ids.inspection}/sign-off", data={"confirm": "y"})
+    walk.post("hx-inspector", f"/checklist/{ids.reinspection}/sign-off", data={"confirm": "y"})
     walk.act("hx-bureau", "approve", granted_level="district", opinion=payload("op"))
     assert walk.status() == "approved"
     ids.certificate, ids.number = walk.read(
@@ -382,9 +424,13 @@ def walk(app):
 # What each page shows of the journey's free text, by who looks at it.
 OUTLET_TEXT = ("na", "ad", "mg", "ph")  # opening hours change at once; the rest waited, declined
 PAGES = [
-    ("hx-outlet", "/applications/{application}", OUTLET_TEXT + ("rt", "rr", "ra", "op", "ro")),
-    ("hx-bureau", "/applications/{application}", OUTLET_TEXT + ("rt", "rr", "ra", "op", "ro", "iu")),
-    ("hx-inspector", "/applications/{application}", ("na", "ad", "rr", "ra", "op")),
+    ("hx-outlet", "/applications/{application}", OUTLET_TEXT + ("rt", "rr", "rp", "ra", "cn", "op", "ro")),
+    (
+        "hx-bureau",
+        "/applications/{application}",
+        OUTLET_TEXT + ("rt", "rr", "rp", "ra", "cn", "op", "ro", "iu"),
+    ),
+    ("hx-inspector", "/applications/{application}", ("na", "ad", "rr", "rp", "ra", "cn", "op")),
     ("hx-city", "/applications/{application}", ("na", "op")),
     ("hx-outlet", "/applications/", ("na",)),
     ("hx-outlet", "/outlets/profile", ("na", "ad", "mg", "ph", "rj")),
@@ -552,23 +598,21 @@ def test_the_rectification_answer_refuses_bad_files(
 ):
     login(client, crew.outlet_user)
     before = evidence_count(db_session, asked_to_rectify)
-    response = client.post(
-        f"/applications/{asked_to_rectify.id}/transition",
-        data={
-            "action": "submit_rectification",
-            "submit_rectification-response": "已整改",
-            "submit_rectification-files": [
-                (io.BytesIO(photo((32, 32))), "fine.jpg"),
-                (io.BytesIO(data), filename),
-            ],
-        },
-        content_type=MULTIPART,
+    finding = ordered_findings(asked_to_rectify.id)["3.1"]
+    url, form = finding_answer_request(
+        asked_to_rectify.id,
+        finding.id,
+        "王建国 站长",
+        "已整改",
+        files=[(io.BytesIO(photo((32, 32))), "fine.jpg"), (io.BytesIO(data), filename)],
     )
+    response = client.post(url, data=form, content_type=MULTIPART)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert reason in page and "已整改" in page  # the reason, and the typed answer kept
     db_session.expire_all()
     assert evidence_count(db_session, asked_to_rectify) == before  # not even the good file is kept
+    assert db_session.get(Finding, finding.id).status == "ordered"  # nor the answer
     assert db_session.get(Application, asked_to_rectify.id).status == "rectification_requested"
 
 
@@ -600,15 +644,11 @@ def post_upload(client, crew, both, kind, data, filename):
     application = both.rectification
     if kind == "rectification":
         login(client, crew.other_outlet_user)
-        response = client.post(
-            f"/applications/{application.id}/transition",
-            data={
-                "action": "submit_rectification",
-                "submit_rectification-response": "已整改",
-                "submit_rectification-files": [(io.BytesIO(data), filename)],
-            },
-            content_type=MULTIPART,
+        finding = ordered_findings(application.id)["3.1"]
+        url, form = finding_answer_request(
+            application.id, finding.id, "王建国 站长", "已整改", files=[(io.BytesIO(data), filename)]
         )
+        response = client.post(url, data=form, content_type=MULTIPART)
         return response, application
     if kind == "item evidence":
         application = both.on_site
