@@ -26,6 +26,7 @@ from outlet_audit.checklist.findings import (
     answer_finding,
     attach_finding_file,
     check_finding,
+    checks_in,
     findings_at,
     findings_to_verify,
     open_notice,
@@ -348,10 +349,11 @@ def answer_findings(application: Application, actor) -> None:
 
 
 def verify_findings(application: Application, actor, *, attach: Attach | None = None) -> None:
-    """What the inspector does in a re-inspection before signing: find each rectified item put right
-    on site, answer it at its best and close it."""
+    """What the inspector does in a re-inspection before signing, for each rectified item not yet
+    verified: find it put right on site, answer it at its best and close it."""
     record = get_or_create_assessment(application, AssessmentKind.INSPECTION)
-    to_verify = findings_to_verify(record)
+    checked = checks_in(record)
+    to_verify = [finding for finding in findings_to_verify(record) if finding.id not in checked]
     if not to_verify:
         return
     edition = pinned_edition(application.edition)
