@@ -11,6 +11,7 @@ from outlet_audit.accounts.models import User
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.audit.queries import application_timeline
 from outlet_audit.certificates.models import Certificate
+from outlet_audit.certificates.queries import outlet_certificates
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.permissions import inspection_visible_to
@@ -172,9 +173,8 @@ def application_page(application: Application, *, posted_action=None, posted_for
         "rectification_note": _last_reason(application, Action.REQUEST_RECTIFICATION)
         if application.rectification_items  # shown only beside the items (_status_notes.html)
         else None,
-        "certificate": db.session.scalar(
-            select(Certificate).where(Certificate.application_id == application.id)
-        ),
+        # Which of the outlet's certificates is in force, and why an older one is not (_status_notes).
+        "certificates": outlet_certificates(application.outlet_id, today_in_shanghai()),
         "renewal_of": db.session.get(Certificate, application.renewal_of_id)
         if application.renewal_of_id
         else None,
