@@ -58,8 +58,7 @@ def certificate_data() -> certificate_pdf.CertificateData:
         outlet_address="上海市浦东新区张江镇祖冲之路 899 号 1 幢 101 室",
         brand="顺丰",
         total_score=Decimal("92.5"),
-        criteria_edition_id="shanghai-2025",
-        criteria_content_hash="3f7a9c1e5b2d4a6f8e0c1b3d5f7a9c1e5b2d4a6f8e0c1b3d5f7a9c1e5b2d4a6f",
+        criteria_title="上海市无废快递网点评估标准（2025 年版）",
         issued_on=date(2026, 10, 14),
         valid_until=date(2028, 10, 14),
         issuing_bureau="上海市浦东新区邮政管理局",
@@ -70,7 +69,7 @@ def certificate_data() -> certificate_pdf.CertificateData:
 def certificate_strings(data) -> list[str]:
     """Every string the certificate prints, in reading order."""
     return [
-        "「无废快递网点」证书",
+        "“无废快递网点”证书",
         "区级无废快递网点",
         "Certificate of Zero-Waste Express Delivery Outlet — District Level",
         "证书编号 No.",
@@ -84,8 +83,8 @@ def certificate_strings(data) -> list[str]:
         data.brand,
         "评估总分 Total score",
         "92.5 分",
-        "评估标准 Criteria edition",
-        f"{data.criteria_edition_id}（内容摘要 {data.criteria_content_hash[:12]}）",
+        "评估标准 Criteria",
+        data.criteria_title,
         "发证日期 Issued on",
         "2026年10月14日",
         "有效期至 Valid until",

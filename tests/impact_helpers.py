@@ -29,15 +29,18 @@ def draft_text(**replacements) -> str:
     return "# a draft\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 
-def signed_inspection(outlet, failing=(), *, days_ago=10, signed=True):
-    """An inspection of shanghai-2025 signed off `days_ago` days ago, every scored item answered with
-    full marks but the `failing` ones (no points). The outlet then withdrew that application, so it
-    may apply again (for more inspections or a certificate) and no certificate came of this one."""
+def signed_inspection(outlet, failing=(), *, days_ago=10, signed=True, edition=None, values=None):
+    """An inspection signed off `days_ago` days ago, every scored item answered with full marks but the
+    `failing` ones (no points) and those `values` gives (item code -> engine value). The outlet then
+    withdrew that application, so it may apply again (for more inspections or a certificate) and no
+    certificate came of this one. `edition`: a test edition to pin (default: the active shanghai-2025)."""
     inspector = make_user(Role.INSPECTOR, district_code=outlet.district.code)
-    edition = active_edition()
+    pinned = edition or active_edition()
     with clock_at(utcnow() - timedelta(days=days_ago)):
-        application = make_application(outlet, status=Status.INSPECTION_SCHEDULED, inspectors=[inspector])
-        answers = {code: worst_value(edition.item(code)) for code in failing}
+        application = make_application(
+            outlet, status=Status.INSPECTION_SCHEDULED, inspectors=[inspector], edition=edition
+        )
+        answers = {code: worst_value(pinned.item(code)) for code in failing} | dict(values or {})
         inspection = answer_checklist(application, "inspection", inspector, answers, attach=evidence_row)
         if signed:
             advance(application, Status.INSPECTED)

@@ -17,13 +17,14 @@ from sqlalchemy import bindparam, select
 from outlet_audit.access import public
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.numbering import DISTRICT_CODES, parse_certificate_number
-from outlet_audit.certificates.queries import escape_like, valid_certificate_clause
-from outlet_audit.certificates.state import STATE_COLOURS, CertificateState, certificate_state
+from outlet_audit.certificates.queries import edition_title_columns, escape_like, valid_certificate_clause
+from outlet_audit.certificates.state import CertificateState, certificate_standing
 from outlet_audit.core.i18n import current_language, readable_date
 from outlet_audit.core.params import page_number
 from outlet_audit.core.rate_limits import public_pages_limit
-from outlet_audit.core.time import today_in_shanghai
+from outlet_audit.core.time import shanghai_date, today_in_shanghai
 from outlet_audit.criteria.model import decimal_text
+from outlet_audit.criteria.stored import StoredEdition
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import KNOWN_BRANDS, District, Outlet
 from outlet_audit.outlets.reference import DistrictName, all_districts
@@ -46,6 +47,7 @@ NUMBER_MAX_CHARS = 60
 # Core statements built once: building and running an ORM select of columns costs several times
 # more than the query itself.
 _certificates, _outlets, _districts = Certificate.__table__, Outlet.__table__, District.__table__
+_editions = StoredEdition.__table__
 _replacement = _certificates.alias("replacement")
 _PUBLIC_COLUMNS = (
     _certificates.c.number,
@@ -69,11 +71,16 @@ VERIFY_QUERY = (
         _certificates.c.revoked_at,
         _certificates.c.revoked_reason,
         _replacement.c.number.label("replaced_by"),
+        _replacement.c.issued_on.label("replaced_on"),
+        # The exact criteria it was assessed against: the title, and the hash anyone can check.
+        _certificates.c.edition_id,
+        _certificates.c.edition_hash,
+        *edition_title_columns(_editions),
     )
     .select_from(
         _WITH_OUTLET_AND_DISTRICT.outerjoin(
             _replacement, _replacement.c.id == _certificates.c.superseded_by_id
-        )
+        ).outerjoin(_editions, _editions.c.content_hash == _certificates.c.edition_hash)
     )
     .where(_certificates.c.number == bindparam("number"))
 )
@@ -179,16 +186,27 @@ def verify_number(number: str):
         return render_template(
             "public/verify.html", number=number, error=None, result=None, unknown=number
         ), 404
-    state = certificate_state(row.state, row.valid_until, today_in_shanghai())
+    standing = certificate_standing(
+        row.state,
+        row.valid_until,
+        today_in_shanghai(),
+        revoked_on=shanghai_date(row.revoked_at) if row.revoked_at else None,
+        revoked_reason=row.revoked_reason,
+        replaced_by=row.replaced_by,
+        replaced_on=row.replaced_on,
+    )
+    english = current_language() == "en"
     return render_template(
         "public/verify.html",
         number=number,
         error=None,
         result=row,
-        state=state,
-        state_colour=STATE_COLOURS[state],
-        verdict=STATE_VERDICTS[state],
-        district=district_name(row.district_code, current_language() == "en"),
+        state=standing.state,
+        standing=standing,
+        verdict=STATE_VERDICTS[standing.state],
+        edition_title=(row.edition_title_en if english and row.edition_title_en else row.edition_title_zh)
+        or row.edition_id,
+        district=district_name(row.district_code, english),
         score=decimal_text(row.score),
         level_names=LEVEL_NAMES,
     )

@@ -6,6 +6,7 @@ Every page, list, PDF link and job asks `certificate_state` rather than reading 
 """
 
 import enum
+from dataclasses import dataclass
 from datetime import date
 
 from outlet_audit.text import N_
@@ -56,6 +57,54 @@ def certificate_state(stored_state: str, valid_until: date, today: date) -> Cert
     if stored_state != StoredCertificateState.ACTIVE:
         raise ValueError(f"unknown certificate state {stored_state!r}")
     return CertificateState.VALID if today <= valid_until else CertificateState.EXPIRED
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Whether a certificate is in force and, when not, since when and why: what pages and PDF say.
+
+    `on` is the day it stopped counting: revoked on, superseded on (the replacement's issue day),
+    or for an expired one its last valid day. `reason` is a revocation's, `replaced_by` the
+    number of the certificate that superseded it.
+    """
+
+    state: CertificateState
+    on: date | None = None
+    reason: str = ""
+    replaced_by: str = ""
+
+    @property
+    def in_force(self) -> bool:
+        return self.state is CertificateState.VALID
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self.state]
+
+    @property
+    def colour(self) -> str:
+        return STATE_COLOURS[self.state]
+
+
+def certificate_standing(
+    stored_state: str,
+    valid_until: date,
+    today: date,
+    *,
+    revoked_on: date | None = None,
+    revoked_reason: str | None = None,
+    replaced_by: str | None = None,
+    replaced_on: date | None = None,
+) -> Standing:
+    """The standing of a certificate today, from its row and, when superseded, its replacement's."""
+    state = certificate_state(stored_state, valid_until, today)
+    if state is CertificateState.REVOKED:
+        return Standing(state, revoked_on, reason=revoked_reason or "")
+    if state is CertificateState.SUPERSEDED:
+        return Standing(state, replaced_on, replaced_by=replaced_by or "")
+    if state is CertificateState.EXPIRED:
+        return Standing(state, valid_until)
+    return Standing(state)
 
 
 def due_reminder(valid_until: date, today: date, already_sent: frozenset[int]) -> int | None:

@@ -24,7 +24,12 @@ from outlet_audit.certificates.certificate_pdf import render_certificate
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.operations import revoke_certificate
 from outlet_audit.certificates.pdf_data import certificate_data, verify_url
-from outlet_audit.certificates.queries import certificate_counts_by_state, escape_like, state_condition
+from outlet_audit.certificates.queries import (
+    certificate_counts_by_state,
+    escape_like,
+    standing_of,
+    state_condition,
+)
 from outlet_audit.certificates.state import (
     STATE_COLOURS,
     STATE_LABELS,
@@ -148,7 +153,8 @@ def detail(certificate_id: int):
 
 
 def _detail_page(certificate: Certificate, revoke_form: RevokeForm, status: int = 200):
-    state = certificate_state(certificate.state, certificate.valid_until, today_in_shanghai())
+    standing = standing_of(certificate, today_in_shanghai())
+    state = standing.state
     replaced_by = (
         db.session.get(Certificate, certificate.superseded_by_id) if certificate.superseded_by_id else None
     )
@@ -158,6 +164,7 @@ def _detail_page(certificate: Certificate, revoke_form: RevokeForm, status: int 
             "certificates/detail.html",
             certificate=certificate,
             state=state,
+            standing=standing,
             state_label=STATE_LABELS[state],
             state_colour=STATE_COLOURS[state],
             replaced_by=replaced_by,
@@ -176,9 +183,9 @@ def _detail_page(certificate: Certificate, revoke_form: RevokeForm, status: int 
 @allow(HOLDERS)
 def certificate_pdf(certificate_id: int):
     certificate = db.get_or_404(Certificate, certificate_id)
-    # The state is not printed today; in the key all the same, so a revoked certificate can never
-    # be answered with a copy kept from before, whatever the certificate comes to show.
-    pdf = rendered_pdf("certificate", certificate_data(certificate), render_certificate, certificate.state)
+    # The standing (state, date, reason, replacement) is part of the data and so of the cache key:
+    # a copy kept while the certificate was valid is never served once it is not.
+    pdf = rendered_pdf("certificate", certificate_data(certificate, today_in_shanghai()), render_certificate)
     return pdf_download(pdf, f"{certificate.number}.pdf")
 
 

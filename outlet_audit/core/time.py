@@ -22,8 +22,13 @@ def today_in_shanghai() -> date:
     """The calendar date for deadlines and certificate validity, which follow Shanghai's day."""
     moment = _clock_at.get()
     if moment is not None:
-        return moment.replace(tzinfo=UTC).astimezone(SHANGHAI).date()
+        return shanghai_date(moment)
     return datetime.now(SHANGHAI).date()
+
+
+def shanghai_date(moment: datetime) -> date:
+    """The day a stored (naive UTC) moment fell on in Shanghai."""
+    return moment.replace(tzinfo=UTC).astimezone(SHANGHAI).date()
 
 
 @contextmanager

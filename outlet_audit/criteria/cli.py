@@ -145,14 +145,16 @@ def _item_line(item: Item, lang: str, sign: str = "") -> str:
 
 
 def evidence_rule_text(item: Item) -> str:
-    """The whole evidence rule of an item: `evidence: photo always`, `evidence: photo when no or B`."""
+    """The whole evidence rule of an item: `evidence: photo always`, `evidence: photo when no or B`,
+    `evidence: document when above 5` (a count or percentage past a bound)."""
     rule = item.evidence
     if rule.required == "never":
         return "evidence: never"
     if rule.required == "always":
         return f"evidence: {rule.kind} always"
-    answers = " or ".join(_answer_word(value) for value in rule.when)
-    return f"evidence: {rule.kind} when {answers}"
+    conditions = [_answer_word(value) for value in rule.when]
+    conditions += [f"{key} {decimal_text(value)}" for key, value in rule.bounds()]
+    return f"evidence: {rule.kind} when {' or '.join(conditions)}"
 
 
 def _answer_word(value: bool | str) -> str:
@@ -169,7 +171,7 @@ def score_answers(edition_id: str, answers_file) -> None:
     edition = _edition(edition_id)
     try:
         data = json.load(answers_file)
-    except json.JSONDecodeError as error:
+    except ValueError as error:  # bad JSON, bytes that are not UTF-8, a number of thousands of digits
         _fail([f"{answers_file.name}: not valid JSON: {error}"])
     if not isinstance(data, dict) or not isinstance(data.get("answers"), dict):
         _fail([f'{answers_file.name}: expected an object with "answers": {{item code: answer}}'])

@@ -21,6 +21,9 @@ _TEXT_KEYS = frozenset({"zh", "en"})
 # rule or a condition reads as one sentence, so it is shown whole.
 _OPENED = frozenset({"answer"})
 ABSENT = None  # a key one edition has and the other has not reads as None (the snapshot's "not set")
+# Item keys a snapshot leaves out when they hold their default (so older hashes stay as they were):
+# compared with the default filled in, an item that drops `required_from: city` reads "city → district".
+_ITEM_DEFAULTS = {"required_from": "district", "requirement": False}
 
 
 @dataclass(frozen=True)
@@ -105,12 +108,12 @@ def _sections(snapshot: Mapping) -> dict[str, tuple[Any, str, Mapping]]:
 
 def _items(snapshot: Mapping) -> dict[str, tuple[Any, str, Mapping]]:
     found = {
-        item["code"]: (item.get("title"), s["code"], item)
+        item["code"]: (item.get("title"), s["code"], _ITEM_DEFAULTS | item)
         for s in snapshot["sections"]
         for item in s["items"]
     }
     for item in (snapshot.get("bonus") or {}).get("items", ()):
-        found[item["code"]] = (item.get("title"), "bonus", item)
+        found[item["code"]] = (item.get("title"), "bonus", _ITEM_DEFAULTS | item)
     return found
 
 
@@ -197,6 +200,8 @@ def describe(value: Any, lang: str = "en") -> str:
 def _list_entry(item: Any, lang: str) -> str:
     if isinstance(item, Mapping) and {"min", "points"} <= set(item):
         return f"≥ {item['min']} → {item['points']}"
+    if isinstance(item, Mapping) and {"max", "points"} <= set(item):  # lower is better
+        return f"≤ {item['max']} → {item['points']}"
     if isinstance(item, Mapping) and {"code", "points"} <= set(item):
         label = _as_text(item.get("label"))
         return (
@@ -210,12 +215,14 @@ def _list_entry(item: Any, lang: str) -> str:
 
 
 def _evidence_text(rule: Mapping) -> str:
+    """`photo always`, `photo when yes, B`, `document when above 5` (a count or percentage past a bound)."""
     if rule["required"] != "when":
         return f"{rule['kind']} {rule['required']}"
-    answers = ", ".join(describe(value) for value in rule.get("when", ()))
-    extra = {k: v for k, v in rule.items() if k not in ("kind", "required", "when")}
+    conditions = [describe(value) for value in rule.get("when", ())]
+    conditions += [f"{key} {rule[key]}" for key in ("above", "below") if rule.get(key) is not None]
+    extra = {k: v for k, v in rule.items() if k not in ("kind", "required", "when", "above", "below")}
     tail = "".join(f"; {k}: {describe(v)}" for k, v in extra.items())
-    return f"{rule['kind']} when {answers}{tail}"
+    return f"{rule['kind']} when {', '.join(conditions)}{tail}"
 
 
 def diff_lines(diff: EditionDiff, lang: str = "en") -> list[str]:

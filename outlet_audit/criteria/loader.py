@@ -5,7 +5,9 @@ Every problem is reported, not just the first, as `<file>: <path in file>: <prob
 """
 
 import json
+import math
 import os
+import re
 import stat
 from collections.abc import Hashable, Iterable, Iterator
 from decimal import Decimal
@@ -206,15 +208,46 @@ _StrictLoader.add_constructor(
 )
 
 
+# A number as people write one, as answers take them (scoring.answer_types.number_from_text): digits,
+# an optional sign and decimal point. YAML 1.1 reads much more as numbers, silently: 1_0 as 10, 010
+# as 8 (octal), 0x10 as 16, 1:30 as 90 (minutes and seconds), .inf and .nan. An editor who wrote one of
+# these meant something else, or would be misread by a YAML 1.2 tool (VS Code reads 010 as 10), so
+# such a number is refused at its line instead of being read one way or the other.
+_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_PLAIN_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)")
+
+
+def _refuse_unplain(node: yaml.ScalarNode, plain: re.Pattern, read: object) -> None:
+    if not plain.fullmatch(node.value):
+        raise _EditionRefused(
+            f"{node.value} is not a number written plainly (YAML would read it as {read}): write digits"
+            " with an optional sign and decimal point, e.g. 10 or 2.5, or put a text in quotes",
+            node.start_mark,
+        )
+
+
 def _construct_int(loader: _StrictLoader, node: yaml.ScalarNode) -> int:
-    """An integer, or a located error instead of Python's ValueError for one of thousands of digits."""
+    """A plain integer, or a located error: for a number YAML reads otherwise than it looks (1_0, 010,
+    0x10, 1:30), and instead of Python's ValueError for one of thousands of digits."""
     try:
-        return loader.construct_yaml_int(node)
+        value = loader.construct_yaml_int(node)
     except ValueError:
         raise _EditionRefused("the number has too many digits", node.start_mark) from None
+    _refuse_unplain(node, _PLAIN_INT, value)
+    return value
+
+
+def _construct_float(loader: _StrictLoader, node: yaml.ScalarNode) -> float:
+    """A plain decimal number, or a located error (1_000.5, 1.0e+2, .inf, .nan, 1:30.5)."""
+    value = loader.construct_yaml_float(node)
+    _refuse_unplain(node, _PLAIN_FLOAT, value)
+    if not math.isfinite(value):  # hundreds of digits: Python's float() reads them as inf
+        raise _EditionRefused("the number has too many digits", node.start_mark)
+    return value
 
 
 _StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
 def _yaml_problem(error: yaml.MarkedYAMLError) -> str:
@@ -439,6 +472,10 @@ def _evidence_problems(path: str, item: Item) -> Iterator[str]:
     if bounds:
         if spec.type not in ("percentage", "number"):
             yield f"{path}.evidence.{bounds[0]}: only for percentage and number answers (use when: [...])"
+        elif len(bounds) > 1:
+            yield f"{path}.evidence: give either above or below, not both"
+        else:
+            yield from _evidence_bound_problems(path, item)
         if rule.when:
             yield f"{path}.evidence.when: use either when or {bounds[0]}, not both"
         return
@@ -450,6 +487,34 @@ def _evidence_problems(path: str, item: Item) -> Iterator[str]:
         return
     for i, shown in _impossible_answers(spec, rule.when):
         yield f"{path}.evidence.when[{i}]: {shown} is not a possible answer"
+
+
+PERCENT_MAX = Decimal(100)
+
+
+def _evidence_bound_problems(path: str, item: Item) -> Iterator[str]:
+    """A bound no answer can pass (or every answer passes) is a rule written wrong: say which to write.
+
+    Answers are never below 0, and a percentage never above 100 (scoring refuses anything else).
+    """
+    [(key, bound)] = item.evidence.bounds()
+    shown = decimal_text(bound)
+    percentage = item.answer.type == "percentage"
+    if key == "below" and bound <= 0:
+        yield (
+            f"{path}.evidence.below: no answer is below {shown}, so evidence would never be asked for;"
+            " write required: never"
+        )
+    elif key == "above" and percentage and bound >= PERCENT_MAX:
+        yield (
+            f"{path}.evidence.above: no percentage is above {shown}, so evidence would never be asked for;"
+            " write required: never"
+        )
+    elif key == "below" and percentage and bound > PERCENT_MAX:
+        yield (
+            f"{path}.evidence.below: every percentage is below {shown}, so evidence would always be asked"
+            " for; write required: always"
+        )
 
 
 def _impossible_answers(spec: AnswerSpec, values: tuple) -> Iterator[tuple[int, str]]:

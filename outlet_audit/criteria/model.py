@@ -107,6 +107,12 @@ class EvidenceRule:
     above: Decimal | None = None  # required == "when", percentage or number: evidence when value > above
     below: Decimal | None = None  # required == "when", percentage or number: evidence when value < below
 
+    def bounds(self) -> tuple[tuple[str, Decimal], ...]:
+        """The bounds a number or percentage is held to, as written: `(("above", 0),)`; () when none."""
+        return tuple(
+            (key, value) for key, value in (("above", self.above), ("below", self.below)) if value is not None
+        )
+
 
 @dataclass(frozen=True)
 class Condition:

@@ -10,10 +10,12 @@ from outlet_audit.access import RecordFacts, Scope, allow, current_scope, record
 from outlet_audit.accounts.registrations import refused_outlet_ids
 from outlet_audit.audit.display import OUTLET_FIELD_LABELS
 from outlet_audit.audit.queries import outlet_timeline
+from outlet_audit.certificates.queries import outlet_certificates
 from outlet_audit.core.i18n import current_language, readable_datetime
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.params import page_number
 from outlet_audit.core.requests import attempt
+from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.extensions import db
 from outlet_audit.outlets.forms import PROFILE_FORM_FIELDS, OutletProfileForm, RejectChangesForm
 from outlet_audit.outlets.models import VERIFIED_FIELDS, Outlet
@@ -146,6 +148,7 @@ def detail(outlet_id: int):
         outlet=outlet,
         changes=change_rows(outlet),
         applications=applications,
+        certificates=outlet_certificates(outlet.id, today_in_shanghai()),
         status_labels=STATUS_LABELS,
         timeline=outlet_timeline(outlet.id, viewer=current_user),
     )

@@ -3,13 +3,14 @@
 A certificate, the report of a signed-off inspection and a rectification notice are records
 that people download again and again, and rendering one takes 10 to 70 ms of ReportLab layout.
 So the bytes are kept, but never under the record's id: the key is a sha256 over the renderer's
-whole input (the CertificateData, ReportData or NoticeData, photo and signature bytes included),
-the context the caller adds (the certificate's state, the reader's language) and the renderer's
-own version (the source of this package, of the module that defines the data's type, which is
-its renderer, and the versions of ReportLab, Pillow, segno and zlib). Anything that changes what
-would be printed (a revocation, a corrected and again signed-off inspection, another language,
-an edited outlet name, a new release) is a new key, so a stale file can never be found; an
-unchanged input gives the bytes a new render would give, because the renderers are deterministic.
+whole input (the CertificateData, with the certificate's standing on the day, the ReportData or
+the NoticeData, photo and signature bytes included), the context the caller adds (the reader's
+language) and the renderer's own version (the source of this package, of the module that defines
+the data's type, which is its renderer, and the versions of ReportLab, Pillow, segno and zlib).
+Anything that changes what would be printed (a revocation, an expiry, a supersession, a corrected
+and again signed-off inspection, another language, an edited outlet name, a new release) is a new
+key, so a stale file can never be found; an unchanged input gives the bytes a new render would
+give, because the renderers are deterministic.
 
 Files live in `PDF_CACHE_DIR` (default `<instance>/pdf-cache`), `<kind>/<ab>/<key>.pdf`,
 each followed by the sha256 of its content: a damaged or truncated file is not served but

@@ -7,7 +7,7 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from outlet_audit.pdf.fonts import CJK_FONT, draw_mixed_string
+from outlet_audit.pdf.fonts import CJK_FONT, LATIN_SERIF_BOLD, draw_mixed_string
 
 SEAL_RED = colors.HexColor("#D0201C")
 BORDER_RED = colors.HexColor("#9E1B1B")
@@ -18,19 +18,26 @@ PAPER = colors.HexColor("#FFFDF6")
 RULE = colors.HexColor("#D9CBA3")  # the thin lines between the rows of a detail table
 
 
+# Quotation marks in Times: a viewer that stands in another CJK font for STSong may draw the full-width
+# marks at the wrong side of their box, leaving a gap inside the quotes.
+_QUOTES = frozenset("“”‘’")
+
+
 def draw_bold_centred(canvas: Canvas, text: str, x: float, y: float, size: float, color, spacing=0.0):
     """Draw centred CJK text thickened by stroking (STSong has no bold face)."""
-    width = canvas.stringWidth(text, CJK_FONT, size) + spacing * max(len(text) - 1, 0)
+    runs = [(LATIN_SERIF_BOLD if character in _QUOTES else CJK_FONT, character) for character in text]
+    width = sum(canvas.stringWidth(run, font, size) for font, run in runs) + spacing * max(len(text) - 1, 0)
     # Character spacing and render mode are text state: keep them from leaking into later text.
     canvas.saveState()
     text_object = canvas.beginText(x - width / 2, y)
-    text_object.setFont(CJK_FONT, size)
     text_object.setCharSpace(spacing)
     text_object.setTextRenderMode(2)
     canvas.setFillColor(color)
     canvas.setStrokeColor(color)
     canvas.setLineWidth(size / 40)
-    text_object.textOut(text)
+    for font, run in runs:
+        text_object.setFont(font, size)
+        text_object.textOut(run)
     canvas.drawText(text_object)
     canvas.restoreState()
 

@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from outlet_audit.accounts.models import User
 from outlet_audit.audit.queries import application_timeline
 from outlet_audit.certificates.models import Certificate
+from outlet_audit.certificates.queries import outlet_certificates
 from outlet_audit.checklist.findings import findings_at
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Assessment
@@ -167,9 +168,8 @@ def application_page(
         "commitment_files": files.get(EvidencePurpose.COMMITMENT, []),
         "rectification_files": files.get(EvidencePurpose.RECTIFICATION, []),
         "rectification": rectification_panel(application, edition, lang, inspection, finding_form),
-        "certificate": db.session.scalar(
-            select(Certificate).where(Certificate.application_id == application.id)
-        ),
+        # Which of the outlet's certificates is in force, and why an older one is not (_status_notes).
+        "certificates": outlet_certificates(application.outlet_id, today_in_shanghai()),
         "renewal_of": db.session.get(Certificate, application.renewal_of_id)
         if application.renewal_of_id
         else None,

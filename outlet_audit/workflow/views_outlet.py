@@ -7,8 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from outlet_audit.access import Scope, allow
-from outlet_audit.certificates.models import Certificate
-from outlet_audit.certificates.state import StoredCertificateState
+from outlet_audit.certificates.queries import outlet_certificates
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.service import get_or_create_assessment
 from outlet_audit.core.i18n import current_language
@@ -50,19 +49,13 @@ def my_applications():
     applications = db.session.scalars(
         select(Application).where(Application.outlet_id == outlet.id).order_by(Application.created_at.desc())
     ).all()
-    certificates = db.session.scalars(
-        select(Certificate)
-        .where(Certificate.outlet_id == outlet.id, Certificate.state == StoredCertificateState.ACTIVE)
-        .order_by(Certificate.valid_until)
-    ).all()
     return render_template(
         "workflow/my_applications.html",
         outlet=outlet,
         applications=applications,
         open_application=open_application_of(outlet.id),
-        certificates=certificates,
+        certificates=outlet_certificates(outlet.id, today_in_shanghai()),
         status_labels=STATUS_LABELS,
-        today=today_in_shanghai(),
     )
 
 

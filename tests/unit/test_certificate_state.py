@@ -11,6 +11,8 @@ from outlet_audit.certificates.state import (
     STATE_COLOURS,
     STATE_LABELS,
     CertificateState,
+    Standing,
+    certificate_standing,
     certificate_state,
     due_reminder,
 )
@@ -97,3 +99,34 @@ def test_a_daily_job_sends_exactly_the_two_reminders():
             sent.add(due)
             assert days_left == due
     assert sent == {90, 30}
+
+
+REVOKED_ON, REPLACED_ON = date(2025, 9, 2), date(2025, 11, 20)
+
+
+@pytest.mark.parametrize(
+    "stored, today, standing",
+    [
+        ("active", VALID_UNTIL, Standing(CertificateState.VALID)),
+        ("active", VALID_UNTIL + timedelta(days=1), Standing(CertificateState.EXPIRED, VALID_UNTIL)),
+        ("revoked", date(2030, 1, 1), Standing(CertificateState.REVOKED, REVOKED_ON, reason="停业")),
+        (
+            "superseded",
+            date(2025, 12, 1),
+            Standing(CertificateState.SUPERSEDED, REPLACED_ON, replaced_by="WFKD-2025-FX-S-0001"),
+        ),
+    ],
+)
+def test_certificate_standing_says_since_when_and_why(stored, today, standing):
+    found = certificate_standing(
+        stored,
+        VALID_UNTIL,
+        today,
+        revoked_on=REVOKED_ON,
+        revoked_reason="停业",
+        replaced_by="WFKD-2025-FX-S-0001",
+        replaced_on=REPLACED_ON,
+    )
+    assert found == standing
+    assert found.in_force is (standing.state is CertificateState.VALID)
+    assert (found.label, found.colour) == (STATE_LABELS[found.state], STATE_COLOURS[found.state])

@@ -13,6 +13,7 @@ from outlet_audit.criteria.cli import criteria_cli
 ROOT = Path(__file__).resolve().parents[2]
 SHANGHAI = ROOT / "criteria" / "shanghai-2025.yaml"
 PUDONG = ROOT / "tests" / "data" / "criteria" / "pudong-pilot-2026.yaml"
+JIADING = ROOT / "tests" / "data" / "criteria" / "jiading-2027.yaml"
 
 
 @pytest.fixture
@@ -122,10 +123,10 @@ def test_show_outlines_sections_items_marks_and_levels(run):
     assert "    approved by district_bureau → city_bureau; certificate valid 24 months" in out
 
 
-@pytest.mark.parametrize("path", [SHANGHAI, PUDONG], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [SHANGHAI, PUDONG, JIADING], ids=lambda p: p.stem)
 def test_show_prints_every_evidence_rule_in_full(run, path):
     edition = load_edition(path)
-    output = run("show", edition.id).output
+    output = run("show", path).output  # a file path: jiading-2027 is kept out of the criteria folder
     for item in (*edition.items(), *edition.bonus_items()):
         rule = item.evidence
         if rule.required == "never":
@@ -134,9 +135,23 @@ def test_show_prints_every_evidence_rule_in_full(run, path):
             expected = f"evidence: {rule.kind} always"
         else:
             words = [("yes" if value else "no") if isinstance(value, bool) else value for value in rule.when]
+            words += [
+                f"{key} {value}"
+                for key, value in (("above", rule.above), ("below", rule.below))
+                if value is not None
+            ]
+            assert words, item.code  # a `when` rule always says when
             expected = f"evidence: {rule.kind} when {' or '.join(words)}"
         [line] = [line for line in output.splitlines() if line.startswith(f"  {item.code} ")]
         assert line.endswith(f"{expected}]"), line
+
+
+def test_show_says_when_a_count_or_percentage_needs_evidence(run):
+    output = run("show", JIADING, "--lang", "en").output
+    assert "  D1      10  Over-packaging found  [number, evidence: photo when above 0]" in output
+    assert "[percentage, evidence: document when above 5]" in output
+    assert "  X1    +   5  Used boxes taken back  [number, evidence: document when above 0]" in output
+    assert "when]" not in output and "when ]" not in output
 
 
 def test_show_names_the_answers_that_need_evidence(run):
@@ -228,3 +243,21 @@ def test_score_refuses_a_file_that_is_not_json(run, tmp_path):
     result = run("score", "shanghai-2025", path)
     assert result.exit_code == 1
     assert "not valid JSON" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'{"answers": {"5.2": ' + b"1" * 5000 + b"}}", "not valid JSON: Exceeds the limit"),
+        (b'{"answers": {"1.1": "\xff"}}', "not valid JSON: 'utf-8' codec can't decode byte 0xff"),
+        (b'{"answers": {"2.1": NaN}}', "answers.2.1: must be a number"),
+        (b'{"answers": {"2.1": -Infinity}}', "answers.2.1: must be a number"),
+    ],
+    ids=["5000-digits", "not-utf-8", "nan", "infinity"],
+)
+def test_score_refuses_what_json_reads_badly_with_a_message(run, tmp_path, raw, message):
+    path = tmp_path / "bad.json"
+    path.write_bytes(raw)
+    result = run("score", "shanghai-2025", path)
+    assert result.exit_code == 1, result.output
+    assert message in result.stderr and "Traceback" not in result.output

@@ -224,6 +224,76 @@ def test_evidence_below_a_bound():
     assert evidence_required(item, Answer(Decimal(49))) and not evidence_required(item, Answer(Decimal(50)))
 
 
+@pytest.mark.parametrize(
+    ("code", "bound", "value", "required"),
+    [
+        ("D1", {"above": 100}, Decimal(101), True),  # a count may pass any bound
+        ("D1", {"below": 0.5}, Decimal(0), True),  # only nothing found
+        ("D2", {"above": 99.9}, Decimal(100), True),
+        ("D2", {"below": 100}, Decimal("99.9"), True),
+        ("D2", {"below": 100}, Decimal(100), False),
+    ],
+)
+def test_bounds_at_the_edges_of_the_answers_are_taken(tmp_path, code, bound, value, required):
+    data = _jiading_data()
+    item = next(i for s in data["sections"] for i in s["items"] if i["code"] == code)
+    item["evidence"] = {"kind": "photo", "required": "when", **bound}
+    path = tmp_path / "edges.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert evidence_required(load_edition(path).item(code), Answer(value)) is required
+
+
+@pytest.mark.parametrize("answer", [Answer(None), Answer(None, not_applicable=True)])
+def test_no_evidence_for_an_unanswered_or_na_count(answer):
+    assert not evidence_required(JIADING.item("D1"), answer)
+
+
+# B3 of shanghai-2025 (events held, 0–3+) asks for evidence always, so "0 次" needs an upload of
+# nothing. That edition is pinned by its hash in every application and certificate made under it, and
+# the guide says rules change in a new edition (criteria/README.md): its successor writes the rule below.
+B3_SUCCESSOR_EVIDENCE = {"kind": "photo_or_document", "required": "when", "above": 0}
+
+
+@pytest.fixture
+def shanghai_successor(tmp_path) -> Edition:
+    data = yaml.safe_load((ROOT / "criteria" / "shanghai-2025.yaml").read_text(encoding="utf-8"))
+    data["id"], data["effective_from"] = "shanghai-2026", "2026-01-01"
+    b3 = next(item for item in data["bonus"]["items"] if item["code"] == "B3")
+    b3["evidence"] = B3_SUCCESSOR_EVIDENCE
+    path = tmp_path / "shanghai-2026.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return load_edition(path)
+
+
+@pytest.mark.parametrize(("events", "evidence", "earned"), [(0, False, 0), (1, True, 1), (4, True, 2)])
+def test_b3_in_a_successor_edition_asks_evidence_only_for_events_held(
+    shanghai_successor, events, evidence, earned
+):
+    answer = Answer(Decimal(events))
+    assert evidence_required(shanghai_successor.item("B3"), answer) is evidence
+    assert evidence_required(SHANGHAI.item("B3"), answer)  # the 2025 rule, pinned: always
+    assert score(shanghai_successor, {"B3": answer}).item("B3").earned == earned
+
+
+def test_show_prints_the_successors_rule_on_the_item_line(shanghai_successor):
+    from outlet_audit.criteria.cli import evidence_rule_text
+
+    assert evidence_rule_text(shanghai_successor.item("B3")) == "evidence: photo_or_document when above 0"
+    assert evidence_rule_text(SHANGHAI.item("B3")) == "evidence: photo_or_document always"
+
+
+def test_the_successor_differs_from_2025_only_in_that_rule(shanghai_successor):
+    from outlet_audit.criteria.diff import diff_editions, diff_lines
+
+    diff = diff_editions(SHANGHAI, shanghai_successor)
+    assert [(entry.code, [c.field for c in entry.changes]) for entry in diff.items.changed] == [
+        ("B3", ["evidence"])
+    ]
+    assert "      evidence: photo_or_document always → photo_or_document when above 0" in diff_lines(diff)
+    assert not (diff.items.added or diff.items.removed or diff.sections or diff.levels)
+    assert score(shanghai_successor, {}).to_dict()["items"] == score(SHANGHAI, {}).to_dict()["items"]
+
+
 # Malformed uses are refused with the place named
 
 
@@ -274,6 +344,18 @@ REFUSALS: list[tuple[str, Callable[[dict], None], str]] = [
      "sections[3].items[0].evidence.above: only for percentage and number answers"),
     ("evidence above without when", lambda d: _at(d, 1, 0).update(evidence={"kind": "photo", "required": "always", "above": 0}),
      "sections[1].items[0].evidence.above: only used with required: when"),
+    ("evidence above and below", lambda d: _at(d, 1, 0)["evidence"].update(below=3),
+     "sections[1].items[0].evidence: give either above or below, not both"),
+    ("evidence above and answers", lambda d: _at(d, 1, 0)["evidence"].update(when=[True]),
+     "sections[1].items[0].evidence.when: use either when or above, not both"),
+    ("evidence below 0", lambda d: _at(d, 1, 0).update(evidence={"kind": "photo", "required": "when", "below": 0}),
+     "sections[1].items[0].evidence.below: no answer is below 0, so evidence would never be asked for; write required: never"),
+    ("evidence above 100 %", lambda d: _at(d, 1, 1)["evidence"].update(above=100),
+     "sections[1].items[1].evidence.above: no percentage is above 100, so evidence would never be asked for; write required: never"),
+    ("evidence below more than 100 %", lambda d: _at(d, 1, 1).update(evidence={"kind": "document", "required": "when", "below": 100.5}),
+     "sections[1].items[1].evidence.below: every percentage is below 100.5, so evidence would always be asked for; write required: always"),
+    ("evidence when without anything", lambda d: _at(d, 1, 0)["evidence"].pop("above"),
+     "sections[1].items[0].evidence.when: is required"),
     ("section minimum of an unknown section", lambda d: d["levels"]["city"]["section_minimums"].update(Z=10),
      "levels.city.section_minimums.Z: unknown section 'Z'"),
     ("final cap below a minimum", lambda d: d.update(final_cap=80),

@@ -150,6 +150,17 @@ def test_the_lines_the_cli_prints():
     assert "      min_score: 80 → 85" in lines
 
 
+def test_a_key_left_at_its_default_reads_as_the_default():
+    """Snapshots leave out `required_from: district`; the diff fills it in rather than show "—"."""
+    city = edited(lambda data: item(data, "1.3").update(required_from="city"))
+
+    dropped = diff_editions(city, SHANGHAI)
+    assert [(e.code, e.changes) for e in dropped.items.changed] == [
+        ("1.3", (FieldChange("required_from", "city", "district"),)),
+    ]
+    assert "      required_from: city → district" in diff_lines(dropped)
+
+
 @pytest.mark.parametrize(
     ("value", "text"),
     [
@@ -159,6 +170,9 @@ def test_the_lines_the_cli_prints():
         ([{"min": "95", "points": "15"}, {"min": "80", "points": "10"}], "≥ 95 → 15; ≥ 80 → 10"),
         ({"kind": "document", "required": "when", "when": ["A", "B"]}, "document when A, B"),
         ({"kind": "photo", "required": "never", "when": []}, "photo never"),
+        ({"kind": "photo", "required": "when", "when": [], "above": "0"}, "photo when above 0"),
+        ({"kind": "document", "required": "when", "when": [], "below": "50"}, "document when below 50"),
+        ([{"max": "5", "points": "10"}, {"max": "10", "points": "5"}], "≤ 5 → 10; ≤ 10 → 5"),
         ({"zh": "是", "en": "Yes"}, "Yes"),
     ],
 )

@@ -410,6 +410,90 @@ def test_a_file_that_is_not_a_mapping_is_rejected(tmp_path, content, expected):
     assert validate_paths([path]) == [f"{path}: {expected}"]
 
 
+# Numbers written plainly, as answers take them: YAML 1.1 reads more as numbers than anyone means
+
+NUMBER_ADVICE = (
+    "write digits with an optional sign and decimal point, e.g. 10 or 2.5, or put a text in quotes"
+)
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("1_00", "100"),  # underscores group digits in YAML 1.1
+        ("0100", "64"),  # a leading 0 is octal in YAML 1.1 (VS Code's YAML 1.2 reads 100)
+        ("0x64", "100"),
+        ("0b1100100", "100"),
+        ("1:40", "100"),  # minutes and seconds: 1 × 60 + 40
+        ("1_00.0", "100.0"),
+        ("1.0e+2", "100.0"),
+        (".inf", "inf"),
+        (".NaN", "nan"),
+    ],
+)
+def test_a_number_not_written_plainly_is_refused_at_its_line(tmp_path, written, read):
+    text = SHANGHAI.read_text(encoding="utf-8")
+    assert text.count("total_points: 100\n") == 1
+    path = tmp_path / "numbers.yaml"
+    path.write_text(text.replace("total_points: 100\n", f"total_points: {written}\n"), encoding="utf-8")
+    line = text.splitlines().index("total_points: 100") + 1
+    assert validate_paths([path]) == [
+        f"{path}: line {line}, column 15: {written} is not a number written plainly"
+        f" (YAML would read it as {read}): {NUMBER_ADVICE}"
+    ]
+
+
+def test_a_decimal_number_too_long_for_a_float_is_refused_at_its_line(tmp_path):
+    text = SHANGHAI.read_text(encoding="utf-8")
+    path = tmp_path / "long.yaml"
+    path.write_text(text.replace("total_points: 100\n", f"total_points: {'1' * 400}.5\n"), encoding="utf-8")
+    line = text.splitlines().index("total_points: 100") + 1
+    assert validate_paths([path]) == [f"{path}: line {line}, column 15: the number has too many digits"]
+
+
+@pytest.mark.parametrize("written", ["100", "+100", "100.0", "100.", "0100.0"])
+def test_plain_numbers_are_read(tmp_path, written):
+    text = SHANGHAI.read_text(encoding="utf-8").replace("total_points: 100\n", f"total_points: {written}\n")
+    path = tmp_path / "plain.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert load_edition(path).total_points == Decimal(100)
+
+
+def test_full_width_digits_are_text_not_a_number(tmp_path):
+    data = shanghai_data()
+    _item(data, 0, 0)["points"] = "８"
+    path = write_yaml(tmp_path / "wide.yaml", data)
+    assert f"{path}: sections[0].items[0].points: must be a number" in validate_paths([path])
+
+
+NOTHING_TO_READ = "must be a text with something to read, not empty or only spaces"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\u200b", "\u200b\u3000\u200d", "\ufeff", "\u00ad ", "\u2060\u202e", "\u3164"],
+    ids=[
+        "zero-width-space",
+        "with-full-width-space-and-joiner",
+        "bom",
+        "soft-hyphen",
+        "word-joiner-bidi",
+        "hangul-filler",
+    ],
+)
+def test_a_text_of_invisible_characters_is_refused(tmp_path, text):
+    data = shanghai_data()
+    _item(data, 0, 0)["title"]["zh"] = text
+    path = write_yaml(tmp_path / "invisible.yaml", data)
+    assert validate_paths([path]) == [f"{path}: sections[0].items[0].title.zh: {NOTHING_TO_READ}"]
+
+
+def test_invisible_characters_around_a_text_are_kept(tmp_path):
+    data = shanghai_data()
+    _item(data, 0, 0)["title"]["zh"] = "\u200b电子面单\ufeff"
+    assert load_edition(write_yaml(tmp_path / "ok.yaml", data)).item("1.1").title.zh == "\u200b电子面单\ufeff"
+
+
 def test_missing_file_is_reported(tmp_path):
     assert validate_paths([tmp_path / "nope.yaml"]) == [f"{tmp_path / 'nope.yaml'}: file not found"]
 

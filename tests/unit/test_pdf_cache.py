@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from outlet_audit.certificates.certificate_pdf import CertificateData
+from outlet_audit.certificates.state import CertificateState, Standing
 from outlet_audit.pdf.cache import KINDS, SHARDS, PdfCache, fingerprint
 from outlet_audit.reports.report_pdf import ReportChange, ReportFinding
 from tests.pdf_helpers import photo_jpeg, sample_certificate, sample_report
@@ -27,6 +28,8 @@ def changed(value):
         return value + 1
     if isinstance(value, datetime | date):
         return value + timedelta(days=1)
+    if isinstance(value, Standing):
+        return Standing(CertificateState.REVOKED, date(2025, 9, 2), reason="复查不合格")
     raise AssertionError(f"no change for {value!r}")
 
 
@@ -84,6 +87,24 @@ def test_any_change_to_a_report_changes_the_fingerprint(change):
     report = sample_report()
     assert _item(report).thumbnails  # the photo cases change something that is there
     assert fingerprint("report", change(report)) != fingerprint("report", report)
+
+
+@pytest.mark.parametrize(
+    "standing",
+    [
+        Standing(CertificateState.REVOKED, date(2025, 9, 3), reason="复查不合格"),
+        Standing(CertificateState.REVOKED, date(2025, 9, 2), reason="复查不合格。"),
+        Standing(CertificateState.EXPIRED, date(2025, 9, 2)),
+        Standing(CertificateState.SUPERSEDED, date(2025, 9, 2), replaced_by="WFKD-2025-FX-S-0001"),
+    ],
+)
+def test_every_part_of_the_standing_changes_the_fingerprint(standing):
+    revoked = sample_certificate(
+        standing=Standing(CertificateState.REVOKED, date(2025, 9, 2), reason="复查不合格")
+    )
+    assert fingerprint("certificate", sample_certificate(standing=standing)) != fingerprint(
+        "certificate", revoked
+    )
 
 
 def test_the_context_and_the_kind_are_part_of_the_fingerprint():

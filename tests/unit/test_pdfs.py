@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4, landscape
 
 from outlet_audit.certificates.certificate_pdf import render_certificate
+from outlet_audit.certificates.state import CertificateState, Standing
 from outlet_audit.pdf.fonts import (
     CJK_FONT,
     format_points,
@@ -98,23 +99,88 @@ def test_certificate_text_holds_the_facts(certificate_pdf):
     (text,) = page_texts(certificate_pdf)
     flat = _flat(text)
     for expected in (
-        "「无废快递网点」证书",
+        "“无废快递网点”证书",
         "区级无废快递网点",
         "CertificateofZero-WasteExpressDeliveryOutlet",
         "中通快递奉贤南桥镇解放东路网点",
         "上海市奉贤区南桥镇解放东路888号1层",
         "中通ZTO",
         "86.5分",
-        "2025-v1",
-        "3f2a9c1b4d5e）",
+        "上海市无废快递网点评估标准（2025年版）",
         "2025年3月15日",
         "2026年3月14日",
         "上海市奉贤区邮政管理局",
         "WFKD-2025-FX-Q-0007",
         VERIFY_URL,
     ):
-        assert expected in flat
-    assert "3f2a9c1b4d5e6" not in flat  # only the first 12 hex digits of the hash
+        assert expected in flat, expected
+    # Mainland quotation marks; and nothing says the certificate is anything but valid.
+    assert "「" not in flat and "」" not in flat
+    for state_word in ("已撤销", "已过期", "已被替代", "失效"):
+        assert state_word not in flat
+
+
+REVOKED = Standing(
+    CertificateState.REVOKED, date(2025, 9, 2), reason="复查发现网点仍使用宽胶带，且未按期整改。"
+)
+
+
+@pytest.mark.parametrize(
+    "standing, expected",
+    [
+        (
+            REVOKED,
+            (
+                "已撤销",
+                "本证书已于2025年9月2日撤销",
+                "撤销原因：复查发现网点仍使用宽胶带，且未按期整改。",
+                "revokedon2Sept2025",
+            ),
+        ),
+        (
+            Standing(CertificateState.EXPIRED, date(2026, 3, 14)),
+            ("已过期", "有效期已于2026年3月14日届满", "expiredafter14Mar2026"),
+        ),
+        (
+            Standing(CertificateState.SUPERSEDED, date(2025, 11, 20), replaced_by="WFKD-2025-FX-S-0003"),
+            ("已被替代", "已于2025年11月20日被证书WFKD-2025-FX-S-0003替代", "supersededon20Nov2025"),
+        ),
+    ],
+    ids=["revoked", "expired", "superseded"],
+)
+def test_a_certificate_not_in_force_says_so_with_its_date(standing, expected):
+    pdf = render_certificate(sample_certificate(standing=standing))
+    assert len(PdfReader(BytesIO(pdf)).pages) == 1
+    flat = _flat(page_texts(pdf)[0])
+    for text in expected:
+        assert text in flat, text
+    assert "WFKD-2025-FX-Q-0007" in flat  # still the same certificate, facts and all
+    assert PdfReader(BytesIO(pdf)).metadata.title.endswith(f"（{expected[0]}）")
+
+
+def test_the_stamp_is_seen_across_the_page():
+    """Rendered, a revoked certificate is red across its middle where a valid one has black text only."""
+    (valid,) = render_pages(render_certificate(sample_certificate()), resolution=50)
+    (revoked,) = render_pages(render_certificate(sample_certificate(standing=REVOKED)), resolution=50)
+    assert valid.size == revoked.size
+
+    def reddish(picture, box):
+        data = picture.crop(box).tobytes()
+        pixels = zip(data[0::3], data[1::3], data[2::3], strict=True)
+        return sum(1 for r, g, b in pixels if r > 150 and r - g > 60 and r - b > 60)
+
+    width, height = valid.size
+    middle = (width // 4, height // 4, width * 3 // 4, height * 3 // 4)
+    assert reddish(revoked, middle) > 20 * reddish(valid, middle) + 2000
+    assert pixel_spread(revoked) > 20
+
+
+def test_a_very_long_reason_is_shortened_on_the_page_only():
+    standing = Standing(CertificateState.REVOKED, date(2025, 9, 2), reason="网点已停业，不再符合要求。" * 80)
+    pdf = render_certificate(sample_certificate(standing=standing))
+    flat = _flat(page_texts(pdf)[0])
+    assert "已撤销" in flat and "…（全文见核验页面）" in flat and "revokedon2Sept2025" in flat
+    assert len(PdfReader(BytesIO(pdf)).pages) == 1
 
 
 def test_certificate_is_one_a4_landscape_page(certificate_pdf):

@@ -9,6 +9,7 @@ from flask import url_for
 
 from outlet_audit.checklist.service import get_or_create_assessment
 from outlet_audit.checklist.story import inspection_story
+from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.pdf.fonts import format_date_zh
 from outlet_audit.reports.data import report_data
@@ -16,7 +17,7 @@ from outlet_audit.reports.report_pdf import MAX_THUMBNAILS_PER_ITEM
 from outlet_audit.roles import Role
 from outlet_audit.workflow.seeding import NOT_APPLICABLE
 from tests.certificate_helpers import distinct_images, make_certified, make_inspected, pdf_text
-from tests.factories import login, make_application, make_outlet, make_user
+from tests.factories import certify, login, make_application, make_outlet, make_user
 from tests.pdf_helpers import pixel_spread, render_pages
 
 HOSTILE = "<b>&\"'<script>alert(1)</script>"
@@ -69,11 +70,14 @@ def test_certificate_pdf_prints_the_certificate_row(client, certified):
         "上海市奉贤区邮政管理局",
         format_date_zh(certificate.issued_on),
         format_date_zh(certificate.valid_until),
-        certificate.edition_id,
-        certificate.edition_hash[:12],
+        "上海市无废快递网点评估标准（2025年版）",  # the edition by its title
         f"http://pdf-test.example/verify/{certificate.number}",
     ):
         assert expected in text, expected
+    # The internal edition id and content hash are for the verification page, not the certificate.
+    assert certificate.edition_id not in text
+    assert certificate.edition_hash[:8] not in text
+    assert "「" not in text and "“无废快递网点”证书" in text
 
 
 @pytest.fixture(autouse=True)
@@ -295,3 +299,41 @@ def test_certificate_of_an_old_year_still_prints(client, ctx):
     text = pdf_text(get_pdf(client, certificate_url(certified)))
     assert re.search(r"WFKD-2025-FX-Q-\d{4}", text)
     assert format_date_zh(date(2025, 12, 31) + timedelta(days=0)) in text
+
+
+# -- documents follow the certificate's state --------------------------------------------
+
+
+def test_a_revoked_certificate_downloads_stamped_with_the_date_and_reason(client, certified):
+    login(client, certified.bureau)
+    valid = get_pdf(client, certificate_url(certified))
+    revoked = client.post(
+        f"/certificates/{certified.certificate.id}/revoke", data={"reason": "复查发现仍使用不可降解胶带"}
+    )
+    assert revoked.status_code == 302
+    login(client, certified.outlet_user)
+    pdf = get_pdf(client, certificate_url(certified))
+    text = pdf_text(pdf)
+    today = today_in_shanghai()
+    assert "已撤销" in text and "Revoked" in text
+    assert f"本证书已于{format_date_zh(today)}撤销" in text
+    assert "撤销原因：复查发现仍使用不可降解胶带" in text
+    assert pdf != valid and "已撤销" not in pdf_text(valid)
+    (page,) = render_pages(pdf)  # still one page
+
+
+def test_an_expired_certificate_downloads_stamped_expired(client, ctx):
+    certified = make_certified(issued_on=today_in_shanghai() - timedelta(days=3 * 365))
+    login(client, certified.outlet_user)
+    text = pdf_text(get_pdf(client, certificate_url(certified)))
+    assert certified.certificate.valid_until < today_in_shanghai()
+    assert "已过期" in text and f"有效期已于{format_date_zh(certified.certificate.valid_until)}届满" in text
+
+
+def test_a_superseded_certificate_names_its_replacement(client, certified):
+    city = certify(certified.outlet, "city", cast=certified.cast)
+    login(client, certified.outlet_user)
+    text = pdf_text(get_pdf(client, certificate_url(certified)))
+    assert "已被替代" in text
+    assert f"已于{format_date_zh(city.issued_on)}被证书{city.number}替代" in text
+    assert "已被替代" not in pdf_text(get_pdf(client, f"/certificates/{city.id}/certificate.pdf"))

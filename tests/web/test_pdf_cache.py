@@ -1,5 +1,7 @@
 """Kept PDFs as served: rendered once, never stale after a revocation, a reopening or another language."""
 
+from datetime import timedelta
+
 import pytest
 from flask_babel import force_locale
 
@@ -8,6 +10,7 @@ from outlet_audit.certificates.pdf_data import certificate_data
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.service import assessment_of
 from outlet_audit.checklist.story import inspection_story
+from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.pdf.cache import KINDS
 from outlet_audit.reports import views as report_views
@@ -15,7 +18,7 @@ from outlet_audit.reports.data import report_data
 from outlet_audit.reports.report_pdf import render_inspection_report
 from tests.certificate_helpers import make_certified, pdf_text
 from tests.checklist_helpers import Inspection, complete
-from tests.factories import login
+from tests.factories import certify, login
 
 
 class Counter:
@@ -65,7 +68,8 @@ def report_url(application) -> str:
 
 def fresh_certificate(app, certificate) -> bytes:
     with app.test_request_context():
-        return certificate_views.render_certificate.render(certificate_data(certificate))
+        data = certificate_data(certificate, today_in_shanghai())
+        return certificate_views.render_certificate.render(data)
 
 
 def fresh_report(app, application, reader, locale="zh_CN") -> bytes:
@@ -88,7 +92,7 @@ def test_a_certificate_is_rendered_once_and_then_served_as_kept(app, client, ctx
 def test_a_revoked_certificate_is_rendered_anew(app, client, ctx, kept, db_session):
     certified = make_certified()
     login(client, certified.bureau)
-    download(client, certificate_url(certified))
+    before = download(client, certificate_url(certified))
     revoked = client.post(
         f"/certificates/{certified.certificate.id}/revoke", data={"reason": "网点已停业，不再符合要求"}
     )
@@ -100,6 +104,32 @@ def test_a_revoked_certificate_is_rendered_anew(app, client, ctx, kept, db_sessi
     assert kept.certificates.count == 2  # not the copy kept while it was active
     assert after == fresh_certificate(app, certified.certificate)
     assert len(kept_files(kept.root, "certificate")) == 2
+    assert "已撤销" in pdf_text(after) and "网点已停业，不再符合要求" in pdf_text(after)
+    assert "已撤销" not in pdf_text(before)
+
+
+def test_a_certificate_that_expires_is_rendered_anew(app, client, ctx, kept, monkeypatch):
+    """Nothing in the row changes when a certificate expires: the day alone gives a new copy."""
+    certified = make_certified()
+    login(client, certified.outlet_user)
+    valid = download(client, certificate_url(certified))
+    last_day = certified.certificate.valid_until
+    monkeypatch.setattr(certificate_views, "today_in_shanghai", lambda: last_day)
+    assert download(client, certificate_url(certified)) == valid  # valid through its last day: kept
+    monkeypatch.setattr(certificate_views, "today_in_shanghai", lambda: last_day + timedelta(days=1))
+    expired = download(client, certificate_url(certified))
+    assert kept.certificates.count == 2
+    assert "已过期" in pdf_text(expired) and "已过期" not in pdf_text(valid)
+
+
+def test_a_superseded_certificate_is_rendered_anew(app, client, ctx, kept):
+    certified = make_certified()
+    login(client, certified.outlet_user)
+    valid = download(client, certificate_url(certified))
+    city = certify(certified.outlet, "city", cast=certified.cast)
+    superseded = download(client, certificate_url(certified))
+    assert kept.certificates.count == 2 and superseded != valid
+    assert "已被替代" in pdf_text(superseded) and city.number in pdf_text(superseded)
 
 
 def test_an_edited_outlet_gives_a_new_certificate_and_report(app, client, ctx, kept, db_session):

@@ -60,13 +60,35 @@ def test_a_valid_certificate(client, private):
     ):
         assert shown in page, shown
     assert certificate.issued_on.strftime("%Y") in page
+    assert "data-standing" not in page  # nothing to warn of
     assert_nothing_private(page, certified, private)
+
+
+def test_the_edition_is_named_by_its_title_and_hash(client, ctx):
+    """The certificate names the criteria by title only; here anyone can check the exact text's hash."""
+    certificate = make_certified().certificate
+    page = client.get(f"/verify/{certificate.number}").get_data(as_text=True)
+    assert f'data-edition="{certificate.edition_id}">上海市无废快递网点评估标准（2025 年版）<' in page
+    assert f'<code class="text-break" data-edition-hash>{certificate.edition_hash}</code>' in page
+    client.post("/language", data={"locale": "en"})
+    english = client.get(f"/verify/{certificate.number}").get_data(as_text=True)
+    assert ">Shanghai zero-waste express outlet criteria (2025 edition)<" in english
+
+
+def standing_of(page: str) -> str:
+    """The prominent notice of a certificate no longer in force."""
+    start = page.index("data-standing")
+    return page[start : page.index("</div>", start)]
 
 
 def test_an_expired_certificate(client, private):
     certified = make_certified(issued_on=ago(3 * 365), **private)
     page = client.get(f"/verify/{certified.certificate.number}").get_data(as_text=True)
     assert state_of(page) == "expired"
+    valid_until = certified.certificate.valid_until
+    notice = standing_of(page)
+    assert "已过期" in notice
+    assert f"有效期至{valid_until.year}年{valid_until.month}月{valid_until.day}日，现已过期" in notice
     assert_nothing_private(page, certified, private)
 
 
@@ -75,9 +97,10 @@ def test_a_revoked_certificate_shows_the_reason_and_date(client, private):
     revoke_certificate(certified.certificate, certified.bureau, "复查发现使用不可降解胶带")
     page = client.get(f"/verify/{certified.certificate.number}").get_data(as_text=True)
     assert state_of(page) == "revoked"
-    assert "复查发现使用不可降解胶带" in page
     revoked_on = today_in_shanghai()
-    assert f"{revoked_on.year}年{revoked_on.month}月{revoked_on.day}日" in page
+    notice = standing_of(page)
+    assert "已撤销" in notice and "复查发现使用不可降解胶带" in notice
+    assert f"已于{revoked_on.year}年{revoked_on.month}月{revoked_on.day}日撤销" in notice
     assert_nothing_private(page, certified, private)
 
 
@@ -86,7 +109,10 @@ def test_a_superseded_certificate_names_its_replacement(client, private):
     city = certify(certified.outlet, "city", cast=certified.cast)
     page = client.get(f"/verify/{certified.certificate.number}").get_data(as_text=True)
     assert state_of(page) == "superseded"
-    assert f'href="/verify/{city.number}"' in page
+    notice = standing_of(page)
+    on = city.issued_on
+    assert "已被替代" in notice and f"已于{on.year}年{on.month}月{on.day}日被证书" in notice
+    assert f'href="/verify/{city.number}"' in notice
     assert_nothing_private(page, certified, private)
     assert state_of(client.get(f"/verify/{city.number}").get_data(as_text=True)) == "valid"
 
