@@ -5,8 +5,10 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from outlet_audit.certificates.operations import revoke_certificate
+from outlet_audit.checklist.models import RectificationNotice
 from outlet_audit.core.time import clock_at, today_in_shanghai
 from outlet_audit.extensions import db
 from outlet_audit.workflow.states import Action, Status
@@ -127,9 +129,12 @@ def test_a_rectification_deadline_is_shown_only_while_rectification_is_awaited(c
         )
     login(client, cast.outlet_user)
     asked = client.get(f"/applications/{application.id}").get_data(as_text=True)
-    assert f"请于{zh_date(deadline)}前完成整改" in asked
+    assert f"已逾期：应于 {zh_date(deadline)} 前完成整改" in asked  # past and not answered: overdue
     advance(application, Status.APPROVED, cast=cast)
-    assert application.status == Status.APPROVED and application.rectification_deadline == deadline
+    notice = db.session.scalar(
+        select(RectificationNotice).where(RectificationNotice.application_id == application.id)
+    )
+    assert application.status == Status.APPROVED and notice.due_on == deadline
     decided = client.get(f"/applications/{application.id}").get_data(as_text=True)
     assert "前完成整改" not in decided and zh_date(deadline) not in decided
     assert "3.1" in section(decided, 'id="rectification"')  # what was asked stays on the record
