@@ -247,6 +247,12 @@ def evidence_rule_text(item: Item, lang: str) -> str:
         return _("%(kind)s required", kind=kind)
     if rule.required == "never":
         return _("%(kind)s optional", kind=kind)
+    if rule.bounds():  # a number or percentage: evidence only above (or below) a bound
+        key, bound = rule.bounds()[0]
+        shown = display_answer(item, Answer(bound), lang)
+        if key == "above":
+            return _("%(kind)s required when the answer is above %(bound)s", kind=kind, bound=shown)
+        return _("%(kind)s required when the answer is below %(bound)s", kind=kind, bound=shown)
     answers = ", ".join(display_answer(item, Answer(value), lang) for value in rule.when)
     return _("%(kind)s required when the answer is: %(answers)s", kind=kind, answers=answers)
 

@@ -543,3 +543,18 @@ def test_report_renders_the_second_edition():
     )
     text = pdf_text(pdf)
     assert "jiading-2027" in text and "R1" in text and "C2" in text
+
+
+def test_the_checklist_page_says_the_successors_rule_in_words(app, shanghai_successor):
+    from flask_babel import force_locale
+
+    from outlet_audit.checklist.page import evidence_rule_text as page_rule_text
+
+    with app.test_request_context(), force_locale("en"):
+        assert page_rule_text(shanghai_successor.item("B3"), "en").startswith(
+            "Photo or document required when the"
+        )
+        assert page_rule_text(shanghai_successor.item("B3"), "en").endswith("is above 0 events")
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        text = page_rule_text(shanghai_successor.item("B3"), "zh")
+        assert "大于" in text and "0" in text and "：" not in text
