@@ -39,7 +39,7 @@ from outlet_audit.workflow.forms import (
     SignOffForm,
 )
 from outlet_audit.workflow.models import Application
-from outlet_audit.workflow.states import Action, Level, Payload, Status
+from outlet_audit.workflow.states import TRANSITIONS, Action, Level, Payload, Status
 
 TRANSITION_ROUTE = "workflow.transition"
 
@@ -67,6 +67,10 @@ class ActionSpec:
     checklists: tuple[AssessmentKind, ...] = ()
     door: str = TRANSITION_ROUTE
     form_page: FormPage | None = None
+    # What the person reads once it is done: one sentence saying what happened and what follows.
+    done: str = ""
+    # ... when the state machine sent the application elsewhere (a city-level approval).
+    done_detour: str = ""
 
 
 # --- effects ---------------------------------------------------------------------------------
@@ -318,15 +322,52 @@ def _result_page(application: Application, inspection: Assessment | None) -> str
 
 A, K = Action, AssessmentKind
 ACTIONS: dict[Action, ActionSpec] = {
-    A.SUBMIT: ActionSpec(effects=_submitted, notice=_tell_bureau_submitted, checklists=(K.SELF,)),
-    A.RESUBMIT: ActionSpec(effects=_submitted, notice=_tell_bureau_submitted, checklists=(K.SELF,)),
-    A.WITHDRAW: ActionSpec(effects=_withdrawn, careful=True, checklists=(K.INSPECTION, K.SELF)),
-    A.RETURN: ActionSpec(ReasonsForm, _returned, _tell_outlet_returned, checklists=(K.SELF,)),
-    A.ACCEPT: ActionSpec(),
-    A.REJECT: ActionSpec(ReasonsForm, _rejected, _tell_outlet_decision, careful=True),
-    A.SCHEDULE_INSPECTION: ActionSpec(ScheduleForm, _scheduled, _tell_assignment, checklists=(K.INSPECTION,)),
+    A.SUBMIT: ActionSpec(
+        effects=_submitted,
+        notice=_tell_bureau_submitted,
+        checklists=(K.SELF,),
+        done=N_("The application is sent to the district bureau, which will accept it or return it."),
+    ),
+    A.RESUBMIT: ActionSpec(
+        effects=_submitted,
+        notice=_tell_bureau_submitted,
+        checklists=(K.SELF,),
+        done=N_("The corrected application is sent to the district bureau again."),
+    ),
+    A.WITHDRAW: ActionSpec(
+        effects=_withdrawn,
+        careful=True,
+        checklists=(K.INSPECTION, K.SELF),
+        done=N_("The application is withdrawn. The outlet may apply again at any time."),
+    ),
+    A.RETURN: ActionSpec(
+        ReasonsForm,
+        _returned,
+        _tell_outlet_returned,
+        checklists=(K.SELF,),
+        done=N_("The application is returned to the outlet with your reasons."),
+    ),
+    A.ACCEPT: ActionSpec(done=N_("The application is accepted. Next, schedule the on-site inspection.")),
+    A.REJECT: ActionSpec(
+        ReasonsForm,
+        _rejected,
+        _tell_outlet_decision,
+        careful=True,
+        done=N_("The application is rejected; the outlet is told why."),
+    ),
+    A.SCHEDULE_INSPECTION: ActionSpec(
+        ScheduleForm,
+        _scheduled,
+        _tell_assignment,
+        checklists=(K.INSPECTION,),
+        done=N_("The on-site inspection is scheduled; the inspectors and the outlet are told."),
+    ),
     A.RESCHEDULE_INSPECTION: ActionSpec(
-        ScheduleForm, _scheduled, _tell_assignment, checklists=(K.INSPECTION,)
+        ScheduleForm,
+        _scheduled,
+        _tell_assignment,
+        checklists=(K.INSPECTION,),
+        done=N_("The on-site inspection is rescheduled; the inspectors and the outlet are told."),
     ),
     A.SIGN_OFF: ActionSpec(
         SignOffForm,
@@ -335,6 +376,7 @@ ACTIONS: dict[Action, ActionSpec] = {
         checklists=(K.INSPECTION,),
         door="checklist.sign_off",
         form_page=_sign_off_page,
+        done=N_("The inspection is signed off and locked."),
     ),
     A.REOPEN_INSPECTION: ActionSpec(
         ReopenForm,
@@ -343,18 +385,53 @@ ACTIONS: dict[Action, ActionSpec] = {
         checklists=(K.INSPECTION,),
         door="checklist.reopen",
         form_page=_result_page,
+        done=N_("A correction of the inspection is open; the signed record stays as it was."),
     ),
     A.REQUEST_RECTIFICATION: ActionSpec(
-        RectificationRequestForm, _rectification_requested, _tell_outlet_rectification
+        RectificationRequestForm,
+        _rectification_requested,
+        _tell_outlet_rectification,
+        done=N_("The rectification notice is issued; the outlet is told what to rectify and by when."),
     ),
     A.SUBMIT_RECTIFICATION: ActionSpec(
-        effects=_rectification_submitted, notice=_tell_bureau_rectified, checklists=(K.INSPECTION,)
+        effects=_rectification_submitted,
+        notice=_tell_bureau_rectified,
+        checklists=(K.INSPECTION,),
+        done=N_("Your rectification is sent; the inspectors will verify each item."),
     ),
-    A.APPROVE: ActionSpec(DecisionForm, _approved, _tell_decision_or_city),
-    A.CONFIRM_CITY_LEVEL: ActionSpec(effects=_city_confirmed, notice=_tell_outlet_decision),
-    A.DECLINE_CITY_LEVEL: ActionSpec(ReasonsForm, _returned, _tell_bureau_city_declined, careful=True),
+    A.APPROVE: ActionSpec(
+        DecisionForm,
+        _approved,
+        _tell_decision_or_city,
+        done=N_("The outlet is certified and its certificate is issued."),
+        done_detour=N_("The application is approved and passed to the city bureau to confirm city level."),
+    ),
+    A.CONFIRM_CITY_LEVEL: ActionSpec(
+        effects=_city_confirmed,
+        notice=_tell_outlet_decision,
+        done=N_("City level is confirmed and the certificate is issued."),
+    ),
+    A.DECLINE_CITY_LEVEL: ActionSpec(
+        ReasonsForm,
+        _returned,
+        _tell_bureau_city_declined,
+        careful=True,
+        done=N_("City level is declined; the district bureau decides again, knowing why."),
+    ),
 }
 del A, K
+
+
+def done_sentence(action: Action, new_status: Status) -> str:
+    """The sentence the person reads once `action` moved the application to `new_status`."""
+    spec = ACTIONS[action]
+    detoured = any(
+        rule.detour is not None and rule.detour.status == new_status != rule.to
+        for (_status, taken), rule in TRANSITIONS.items()
+        if taken == action
+    )
+    return spec.done_detour if detoured and spec.done_detour else spec.done
+
 
 DOOR_ATTRIBUTE = "_door_actions"
 

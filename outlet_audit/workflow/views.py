@@ -12,20 +12,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from outlet_audit.access import allow
-from outlet_audit.core.i18n import translate_message
 from outlet_audit.core.requests import attempt
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.extensions import db
-from outlet_audit.text import Message
 
 # Registering the application_id loader, and adding the outlet's pages and the lists to `bp`.
 from outlet_audit.workflow import record_facts, views_findings, views_lists, views_outlet  # noqa: F401
-from outlet_audit.workflow.actions import TRANSITION_ROUTE, actions_through, door
+from outlet_audit.workflow.actions import TRANSITION_ROUTE, actions_through, done_sentence, door
 from outlet_audit.workflow.blueprint import APPLICATION_READERS, bp
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.operations import apply_transition
 from outlet_audit.workflow.page import build_action_form, render_application
-from outlet_audit.workflow.states import ACTION_LABELS, STATUS_LABELS, Action
+from outlet_audit.workflow.states import Action
 
 
 @bp.get("/<int:application_id>")
@@ -51,14 +49,7 @@ def transition(application_id: int):
     if not outcome.done:
         application = db.session.get(Application, application_id)
         return render_application(application, status_code=422, posted_action=action, posted_form=form)
-    flash(
-        _(
-            "%(action)s: done. The application is now “%(status)s”.",
-            action=translate_message(Message(ACTION_LABELS[action])),
-            status=translate_message(Message(STATUS_LABELS[new_status])),
-        ),
-        "success",
-    )
+    flash(_(done_sentence(action, new_status)), "success")
     return redirect(url_for("workflow.application_detail", application_id=application_id))
 
 
