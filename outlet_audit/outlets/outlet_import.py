@@ -41,7 +41,7 @@ class ImportColumn:
 COLUMNS = (
     ImportColumn("name", "网点名称", True, 200, ("名称", "outlet name"), "网点全称，如“顺丰南桥营业部”"),
     ImportColumn("brand", "品牌", True, 50, ("快递品牌",), "从下拉列表选择，其他品牌填“其他”"),
-    ImportColumn("district", "所属区", True, 20, ("区", "所在区", "区县"), "如“奉贤”“奉贤区”或“浦东新区”"),
+    ImportColumn("district", "所在区", True, 20, ("区", "所属区", "区县"), "如“奉贤”“奉贤区”或“浦东新区”"),
     ImportColumn("address", "地址", True, 300, ("网点地址", "详细地址"), "网点详细地址"),
     ImportColumn(
         "permit_number",

@@ -179,7 +179,7 @@ def test_csv_blank_rows_are_skipped_and_rows_numbered_as_in_excel():
         (
             "*网点名称",
             "*品牌",
-            "*所属区",
+            "*所在区",
             "*地址",
             "*许可证或备案号",
             "*负责人",
@@ -212,13 +212,13 @@ def test_header_missing_columns_is_refused_with_their_names():
     error = refused(csv_bytes([GOOD_LINE[:5]], header=header))
 
     assert error.message.template.startswith("The first row must be the header row")
-    assert error.message.params == {"columns": "所属区, 联系电话"}
+    assert error.message.params == {"columns": "所在区, 联系电话"}
 
 
 def test_header_not_in_the_first_row_is_refused():
     data = ("奉贤区网点导入\r\n" + ",".join(TEMPLATE_HEADER) + "\r\n" + ",".join(GOOD_LINE)).encode()
 
-    assert "所属区" in refused(data).message.params["columns"]
+    assert "所在区" in refused(data).message.params["columns"]
 
 
 def test_a_column_twice_in_the_header_is_refused():

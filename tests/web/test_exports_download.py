@@ -86,7 +86,7 @@ def test_each_export_holds_exactly_the_rows_of_the_scope(client, world, kind, fm
     assert want, "the data set must give every scope some rows"
     assert sorted(row[key] for row in rows) == want
     if scope is not None:
-        district_column = header.index("所属区")
+        district_column = header.index("所在区")
         assert {row[district_column] for row in rows} == {{"FX": "奉贤", "QP": "青浦"}[scope]}
 
 
