@@ -1,4 +1,8 @@
-"""Who is told about an account matter: the district bureau of a district, the people of an outlet."""
+"""Who is told: the district bureau of a district, the city bureau, the people of an outlet.
+
+The one place these are asked for: every feature's notices (workflow, certificates, outlets,
+accounts) reach people through these queries.
+"""
 
 from sqlalchemy import select
 
@@ -19,4 +23,9 @@ def outlet_accounts(outlet_id: int, *, active_only: bool = True) -> list[User]:
     query = select(User).where(User.outlet_id == outlet_id)
     if active_only:
         query = query.where(User.active.is_(True))
+    return list(db.session.scalars(query.order_by(User.id)))
+
+
+def city_bureau_users() -> list[User]:
+    query = select(User).where(User.role == Role.CITY_BUREAU, User.active.is_(True))
     return list(db.session.scalars(query.order_by(User.id)))

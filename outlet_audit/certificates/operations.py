@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from outlet_audit.accounts.models import User
+from outlet_audit.accounts.queries import district_bureau_users, outlet_accounts
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.audit.operations import record
 from outlet_audit.certificates.models import Certificate
@@ -24,7 +24,6 @@ from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.extensions import db
 from outlet_audit.notifications.operations import notify
 from outlet_audit.outlets.models import official_district_name
-from outlet_audit.roles import Role
 from outlet_audit.text import N_, Message, Refused
 
 CITY_BUREAU_NAME = "上海市邮政管理局"
@@ -174,7 +173,7 @@ def revoke_certificate(certificate: Certificate, actor, reason: str) -> Certific
         reason=reason,
     )
     notify(
-        _outlet_users(certificate.outlet_id),
+        outlet_accounts(certificate.outlet_id),
         "certificate_revoked",
         N_("Certificate %(number)s was revoked: %(reason)s"),
         path_for("certificates.detail", certificate_id=certificate.id),
@@ -215,7 +214,10 @@ def send_expiry_reminders(today: date) -> list[tuple[Certificate, int]]:
         days = due_reminder(certificate.valid_until, today, frozenset(sent.get(certificate.id, ())))
         if days is None:
             continue
-        recipients = [*_outlet_users(certificate.outlet_id), *_district_bureau_users(certificate.district_id)]
+        recipients = [
+            *outlet_accounts(certificate.outlet_id),
+            *district_bureau_users(certificate.district_id),
+        ]
         notify(
             recipients,
             "certificate_expiry",
@@ -238,15 +240,3 @@ def send_expiry_reminders(today: date) -> list[tuple[Certificate, int]]:
         reminded.append((certificate, days))
     db.session.flush()
     return reminded
-
-
-def _outlet_users(outlet_id: int):
-    return db.session.scalars(select(User).where(User.outlet_id == outlet_id, User.active.is_(True))).all()
-
-
-def _district_bureau_users(district_id: int):
-    return db.session.scalars(
-        select(User).where(
-            User.role == Role.DISTRICT_BUREAU, User.district_id == district_id, User.active.is_(True)
-        )
-    ).all()

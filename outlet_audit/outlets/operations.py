@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, null, select
 from sqlalchemy.exc import IntegrityError
 
 from outlet_audit.accounts.models import RegistrationRefusal, User
+from outlet_audit.accounts.queries import outlet_accounts
 from outlet_audit.audit.operations import record
 from outlet_audit.core.time import utcnow
 from outlet_audit.core.urls import path_for
@@ -52,7 +53,7 @@ def verify_outlet(outlet: Outlet, *, actor) -> None:
     # A refusal the bureau thinks better of ends here; the applicant is told either way.
     db.session.execute(delete(RegistrationRefusal).where(RegistrationRefusal.outlet_id == outlet.id))
     notify(
-        _outlet_users(outlet.id),
+        outlet_accounts(outlet.id),
         "outlet_verified",
         N_("The district bureau verified %(outlet)s. You can now apply."),
         path_for("workflow.my_applications"),
@@ -141,7 +142,7 @@ def accept_profile_changes(outlet: Outlet, *, actor) -> list[str]:
             Message(N_("Another outlet is registered with this permit or filing number."))
         ) from None
     notify(
-        _outlet_users(outlet.id),
+        outlet_accounts(outlet.id),
         "profile_change_accepted",
         N_("The district bureau accepted the changes to your outlet's details."),
         path_for("outlets.profile"),
@@ -160,7 +161,7 @@ def reject_profile_changes(outlet: Outlet, *, actor, reason: str) -> list[str]:
     outlet.pending_changes = null()
     db.session.flush()
     notify(
-        _outlet_users(outlet.id),
+        outlet_accounts(outlet.id),
         "profile_change_rejected",
         N_("The district bureau did not accept the changes to your outlet's details: %(reason)s"),
         path_for("outlets.profile"),
@@ -175,7 +176,3 @@ def _district_bureau(district_id: int):
             User.role == Role.DISTRICT_BUREAU, User.district_id == district_id, User.active.is_(True)
         )
     ).all()
-
-
-def _outlet_users(outlet_id: int):
-    return db.session.scalars(select(User).where(User.outlet_id == outlet_id, User.active.is_(True))).all()

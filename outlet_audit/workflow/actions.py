@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import url_for
-from sqlalchemy import select
 
 from outlet_audit.accounts.models import User
+from outlet_audit.accounts.queries import city_bureau_users, district_bureau_users, outlet_accounts
 from outlet_audit.certificates.operations import issuing_bureau
 from outlet_audit.checklist.findings import issue_notice, on_sign_off, open_notice, start_record
 from outlet_audit.checklist.kinds import AssessmentKind, VisitType
@@ -26,7 +26,6 @@ from outlet_audit.checklist.service import assessment_of, get_or_create_assessme
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.extensions import db
 from outlet_audit.notifications.operations import notify
-from outlet_audit.roles import Role
 from outlet_audit.text import N_
 from outlet_audit.workflow.forms import (
     ActionForm,
@@ -181,29 +180,13 @@ def _withdrawn(application: Application, user, payload: Payload, new_status: Sta
 # --- notices ---------------------------------------------------------------------------------
 
 
-def _bureau_users(district_id: int):
-    return db.session.scalars(
-        select(User).where(
-            User.role == Role.DISTRICT_BUREAU, User.district_id == district_id, User.active.is_(True)
-        )
-    ).all()
-
-
-def _city_users():
-    return db.session.scalars(select(User).where(User.role == Role.CITY_BUREAU, User.active.is_(True))).all()
-
-
-def outlet_users(outlet_id: int):
-    return db.session.scalars(select(User).where(User.outlet_id == outlet_id, User.active.is_(True))).all()
-
-
 def _iso(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
 def _tell_bureau_submitted(application: Application, new_status: Status, link: str) -> None:
     notify(
-        _bureau_users(application.district_id),
+        district_bureau_users(application.district_id),
         "application_submitted",
         N_("%(outlet)s submitted application %(ref)s."),
         link,
@@ -223,7 +206,7 @@ def _tell_assignment(application: Application, new_status: Status, link: str) ->
         ref=application.reference,
     )
     notify(
-        outlet_users(application.outlet_id),
+        outlet_accounts(application.outlet_id),
         "inspection_scheduled",
         N_("Your on-site inspection is scheduled for %(date)s (%(ref)s)."),
         link,
@@ -234,7 +217,7 @@ def _tell_assignment(application: Application, new_status: Status, link: str) ->
 
 def _tell_outlet_returned(application: Application, new_status: Status, link: str) -> None:
     notify(
-        outlet_users(application.outlet_id),
+        outlet_accounts(application.outlet_id),
         "application_returned",
         N_("Application %(ref)s was returned for changes."),
         link,
@@ -244,7 +227,7 @@ def _tell_outlet_returned(application: Application, new_status: Status, link: st
 
 def _tell_bureau_signed_off(application: Application, new_status: Status, link: str) -> None:
     notify(
-        _bureau_users(application.district_id),
+        district_bureau_users(application.district_id),
         "inspection_signed_off",
         N_("The inspection of %(outlet)s is signed off (%(ref)s)."),
         link,
@@ -255,7 +238,7 @@ def _tell_bureau_signed_off(application: Application, new_status: Status, link: 
 
 def _tell_outlet_rectification(application: Application, new_status: Status, link: str) -> None:
     notify(
-        outlet_users(application.outlet_id),
+        outlet_accounts(application.outlet_id),
         "rectification_requested",
         N_("Rectification requested for %(ref)s by %(date)s."),
         link,
@@ -266,7 +249,7 @@ def _tell_outlet_rectification(application: Application, new_status: Status, lin
 
 def _tell_bureau_rectified(application: Application, new_status: Status, link: str) -> None:
     notify(
-        [*_bureau_users(application.district_id), *application.inspectors],
+        [*district_bureau_users(application.district_id), *application.inspectors],
         "rectification_submitted",
         N_("%(outlet)s answered the rectification notice of %(ref)s: the re-inspection can start."),
         link,
@@ -277,7 +260,7 @@ def _tell_bureau_rectified(application: Application, new_status: Status, link: s
 
 def _tell_outlet_decision(application: Application, new_status: Status, link: str) -> None:
     notify(
-        outlet_users(application.outlet_id),
+        outlet_accounts(application.outlet_id),
         "decision",
         N_("A decision was made on application %(ref)s."),
         link,
@@ -290,7 +273,7 @@ def _tell_decision_or_city(application: Application, new_status: Status, link: s
         _tell_outlet_decision(application, new_status, link)
         return
     notify(
-        _city_users(),
+        city_bureau_users(),
         "city_confirmation",
         N_("%(outlet)s awaits city-level confirmation (%(ref)s)."),
         link,
@@ -301,7 +284,7 @@ def _tell_decision_or_city(application: Application, new_status: Status, link: s
 
 def _tell_bureau_city_declined(application: Application, new_status: Status, link: str) -> None:
     notify(
-        _bureau_users(application.district_id),
+        district_bureau_users(application.district_id),
         "city_declined",
         N_("The city bureau declined city level for %(ref)s."),
         link,

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from outlet_audit.accounts.queries import outlet_accounts
 from outlet_audit.audit.operations import record
 from outlet_audit.checklist.models import RectificationNotice
 from outlet_audit.core.time import utcnow
@@ -14,7 +15,6 @@ from outlet_audit.core.urls import path_for
 from outlet_audit.extensions import db
 from outlet_audit.notifications.operations import notify
 from outlet_audit.text import N_
-from outlet_audit.workflow.actions import outlet_users
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.states import Status
 
@@ -38,7 +38,7 @@ def send_rectification_reminders(today: date) -> list[RectificationNotice]:
     for notice in due:
         application = db.session.get(Application, notice.application_id)
         notify(
-            outlet_users(application.outlet_id),
+            outlet_accounts(application.outlet_id),
             "rectification_reminder",
             N_("Rectification notice %(number)s falls due on %(date)s: answer each item and send them."),
             path_for("workflow.application_detail", application_id=application.id),
