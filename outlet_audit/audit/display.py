@@ -144,12 +144,7 @@ def item_label(event, edition: Edition | None, lang: str) -> str:
 
 
 def _item(edition: Edition | None, code: str) -> Item | None:
-    if edition is None:
-        return None
-    try:
-        return edition.item(code)
-    except KeyError:
-        return None
+    return edition.find_item(code) if edition is not None else None
 
 
 def shown_value(shown: Shown, event, value: str | None, readings: Readings, edition) -> str | None:

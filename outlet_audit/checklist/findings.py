@@ -124,8 +124,11 @@ def findings_to_verify(record: Assessment) -> list[Finding]:
 
 
 def unverified(record: Assessment) -> list[Finding]:
+    to_verify = findings_to_verify(record)  # [] without a query unless it is a re-inspection
+    if not to_verify:
+        return []
     checked = checks_in(record)
-    return [finding for finding in findings_to_verify(record) if finding.id not in checked]
+    return [finding for finding in to_verify if finding.id not in checked]
 
 
 def rectification_files(finding_ids: Iterable[int]) -> dict[int, list[Evidence]]:

@@ -145,7 +145,7 @@ def inspection_story(application, edition: Edition, viewer) -> InspectionStory:
                 findings=[
                     FindingStory(
                         finding,
-                        _item(edition, finding.item_code),
+                        edition.find_item(finding.item_code),
                         notices.get(finding.notice_id),
                         files.get(finding.id, []),
                     )
@@ -156,7 +156,7 @@ def inspection_story(application, edition: Edition, viewer) -> InspectionStory:
                     CheckStory(
                         check,
                         finding_by_id[check.finding_id],
-                        _item(edition, finding_by_id[check.finding_id].item_code),
+                        edition.find_item(finding_by_id[check.finding_id].item_code),
                         sequence_of.get(finding_by_id[check.finding_id].assessment_id),
                     )
                     for check in checks[record.id]
@@ -207,13 +207,6 @@ def _files(ids: list[int], sequence_of: dict[int, int]):
         if origin is not None and origin in sequence_of:
             carried[row.id] = sequence_of[origin]
     return evidence, signatures, carried
-
-
-def _item(edition: Edition, code: str) -> Item | None:
-    try:
-        return edition.item(code)
-    except KeyError:
-        return None
 
 
 def _load_people(story: InspectionStory, notices) -> None:

@@ -205,6 +205,10 @@ class Edition:
         """The scored or bonus item with this code; KeyError if there is none."""
         return self._items_by_code[code]
 
+    def find_item(self, code: str) -> Item | None:
+        """The scored or bonus item with this code, or None (a code kept from another edition)."""
+        return self._items_by_code.get(code)
+
     def level(self, code: str) -> LevelRules:
         return next(rules for rules in self.levels if rules.code == code)
 

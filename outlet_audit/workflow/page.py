@@ -82,9 +82,7 @@ def build_action_form(
         inspection = assessment_of(application, AssessmentKind.INSPECTION, loaded=assessments)
         found = [finding.item_code for finding in findings_at(inspection)] if inspection is not None else []
         form.item_codes.choices = [
-            SelectChoice(
-                code, f"{code} {edition.item(code).title.get(lang) if _known(edition, code) else ''}"
-            )
+            SelectChoice(code, f"{code} {item.title.get(lang) if (item := edition.find_item(code)) else ''}")
             for code in found
         ]
         if not bound:
@@ -97,14 +95,6 @@ def build_action_form(
         if form.granted_level.data == "city" and application.target_level == "district":
             form.granted_level.data = "district"
     return form
-
-
-def _known(edition, code: str) -> bool:
-    try:
-        edition.item(code)
-    except KeyError:
-        return False
-    return True
 
 
 def application_page(

@@ -86,7 +86,7 @@ def rectification_panel(
     posted_id, posted_form = posted if posted else (None, None)
     rows = []
     for finding in notice.findings:
-        item = _item(edition, finding.item_code)
+        item = edition.find_item(finding.item_code)
         check = checks.get(finding.id)
         row = FindingRow(
             finding=finding,
@@ -130,13 +130,6 @@ def _visible_checks(application, inspection: Assessment | None) -> dict[int, Fin
         .limit(1)
     )
     return checks_in(signed) if signed is not None else {}
-
-
-def _item(edition: Edition, code: str):
-    try:
-        return edition.item(code)
-    except KeyError:
-        return None
 
 
 def _answer_form(finding: Finding, posted_id, posted_form) -> FindingAnswerForm:
