@@ -12,11 +12,12 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from outlet_audit.accounts.models import User
+from outlet_audit.accounts.organisations import Organisation, home_organisation, organisation_for
 from outlet_audit.core.time import clock_at, today_in_shanghai
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District, Outlet
-from outlet_audit.roles import Role
+from outlet_audit.roles import BUREAU_ROLES, ORGANISATION_ROLES, Agency, Role
 from outlet_audit.workflow.seeding import Cast
 from outlet_audit.workflow.states import Level, Status
 
@@ -59,11 +60,21 @@ def make_user(
         district_code = "FX"
     if role == Role.OUTLET and outlet is None:
         outlet = make_outlet(district_code or "FX")
+    district_id = district(district_code).id if role in (Role.INSPECTOR, Role.DISTRICT_BUREAU) else None
+    # Staff join their district's postal bureau (or the city's) unless `agency` places them elsewhere;
+    # bureau staff may sign approval steps unless `approver=False`.
+    agency = fields.pop("agency", None)
+    if role in ORGANISATION_ROLES and "organisation_id" not in fields:
+        organisation = (
+            organisation_for(Agency(agency), district_id) if agency else home_organisation(role, district_id)
+        )
+        fields["organisation_id"] = organisation.id
+    fields.setdefault("approver", role in BUREAU_ROLES)
     user = User(
         username=fields.pop("username", f"{role.value}-{n}"),
         display_name=fields.pop("display_name", f"{role.value} {n}"),
         role=role,
-        district_id=district(district_code).id if role in (Role.INSPECTOR, Role.DISTRICT_BUREAU) else None,
+        district_id=district_id,
         outlet_id=outlet.id if role == Role.OUTLET else None,
         **fields,
     )
@@ -78,6 +89,11 @@ def login(client, user: User) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
+
+
+def _of(agency: Agency):
+    """Accounts of an organisation of `agency`."""
+    return User.organisation_id.in_(select(Organisation.id).where(Organisation.agency == agency.value))
 
 
 def cast_for(outlet: Outlet, inspectors=(), **people) -> Cast:
@@ -95,17 +111,41 @@ def cast_for(outlet: Outlet, inspectors=(), **people) -> Cast:
             or make_user(Role.OUTLET, outlet=outlet)
         ),
         "bureau": lambda: (
-            first(User.role == Role.DISTRICT_BUREAU, User.district_id == outlet.district_id)
+            first(
+                User.role == Role.DISTRICT_BUREAU,
+                User.district_id == outlet.district_id,
+                _of(Agency.DISTRICT_POSTAL),
+            )
             or make_user(Role.DISTRICT_BUREAU, district_code=code)
         ),
         "inspectors": lambda: (
             tuple(inspectors)
             or (
-                first(User.role == Role.INSPECTOR, User.district_id == outlet.district_id)
+                first(
+                    User.role == Role.INSPECTOR,
+                    User.district_id == outlet.district_id,
+                    _of(Agency.DISTRICT_POSTAL),
+                )
                 or make_user(Role.INSPECTOR, district_code=code),
             )
         ),
         "city": lambda: first(User.role == Role.CITY_BUREAU) or make_user(Role.CITY_BUREAU),
+        "ecology": lambda: (
+            first(
+                User.role == Role.DISTRICT_BUREAU,
+                User.district_id == outlet.district_id,
+                _of(Agency.DISTRICT_ECOLOGY),
+            )
+            or make_user(Role.DISTRICT_BUREAU, district_code=code, agency=Agency.DISTRICT_ECOLOGY)
+        ),
+        "ecology_inspector": lambda: (
+            first(
+                User.role == Role.INSPECTOR,
+                User.district_id == outlet.district_id,
+                _of(Agency.DISTRICT_ECOLOGY),
+            )
+            or make_user(Role.INSPECTOR, district_code=code, agency=Agency.DISTRICT_ECOLOGY)
+        ),
     }
     return Cast(**{name: people[name] if name in people else find() for name, find in found.items()})
 

@@ -7,10 +7,11 @@ from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from outlet_audit.accounts.organisations import Organisation
 from outlet_audit.core.time import utcnow
 from outlet_audit.extensions import db, sql_values
 from outlet_audit.outlets.models import District, Outlet
-from outlet_audit.roles import Role
+from outlet_audit.roles import BUREAU_ROLES, ORGANISATION_ROLES, Agency, Role
 
 DISTRICT_ROLES = (Role.INSPECTOR, Role.DISTRICT_BUREAU)
 PASSWORD_METHOD = "scrypt"  # noqa: S105 - a hashing method, not a password
@@ -32,7 +33,15 @@ class User(UserMixin, db.Model):
         CheckConstraint(f"(role = '{Role.OUTLET}') = (outlet_id IS NOT NULL)", name="outlet_matches_role"),
         CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
         CheckConstraint(f"NOT outlet_manager OR role = '{Role.OUTLET}'", name="manager_is_outlet_staff"),
+        CheckConstraint(
+            f"(role IN ({sql_values(sorted(ORGANISATION_ROLES))})) = (organisation_id IS NOT NULL)",
+            name="organisation_matches_role",
+        ),
+        CheckConstraint(
+            f"NOT approver OR role IN ({sql_values(sorted(BUREAU_ROLES))})", name="approver_is_bureau"
+        ),
         Index("ix_users_role_district", "role", "district_id"),
+        Index("ix_users_organisation", "organisation_id"),
         UniqueConstraint("oidc_issuer", "oidc_subject"),
     )
 
@@ -53,6 +62,12 @@ class User(UserMixin, db.Model):
     )
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
     outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"), index=True)
+    # The organisation a member of staff belongs to (accounts.organisations); `district_id` is
+    # its district, kept on the account because every scope check reads it.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    # May sign approval steps (opinion, co-signature, decision, confirmation) for the organisation;
+    # other bureau staff review: accept or return applications, schedule, order rectification.
+    approver: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     # The outlet's manager: invites and removes its staff, hands over to one of them (accounts/people.py).
     outlet_manager: Mapped[bool] = mapped_column(default=False)
@@ -81,6 +96,7 @@ class User(UserMixin, db.Model):
 
     district: Mapped[District | None] = relationship()
     outlet: Mapped[Outlet | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
 
     def set_password(self, password: str) -> None:
         method = (
@@ -104,6 +120,10 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         # A sign-in wait does not end sessions: else a stranger's wrong guesses would sign the user out.
         return self.active
+
+    @property
+    def agency(self) -> Agency | None:
+        return self.organisation.kind if self.organisation is not None else None
 
     @property
     def is_bureau(self) -> bool:

@@ -150,8 +150,14 @@ TRANSITION_SENTENCES = {
     "approve>awaiting_city_confirmation": N_(
         "%(actor)s approved the application and passed it to the city bureau for confirmation"
     ),
+    # Before approval steps (migration 0012) the city bureau confirmed or declined in one act.
     "confirm_city_level": N_("%(actor)s confirmed the city level"),
     "decline_city_level": N_("%(actor)s declined the city level"),
+    "approve>in_approval": N_("%(actor)s proposed the level and opened the approval"),
+    "agree": N_("%(actor)s agreed at an approval step"),
+    "agree>approved": N_("%(actor)s agreed at the last approval step: the outlet is certified"),
+    "disagree": N_("%(actor)s disagreed at an approval step: the approval stopped"),
+    "return_step": N_("%(actor)s returned the application to the district postal bureau"),
 }
 
 

@@ -1,12 +1,12 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outlet_audit.certificates.state import StoredCertificateState
 from outlet_audit.core.time import utcnow
-from outlet_audit.extensions import db
+from outlet_audit.extensions import db, sql_values
 from outlet_audit.outlets.models import Outlet
 
 
@@ -35,7 +35,10 @@ class Certificate(db.Model):
     score: Mapped[Decimal] = mapped_column(Numeric(6, 1))
     edition_id: Mapped[str] = mapped_column(String(64))
     edition_hash: Mapped[str] = mapped_column(String(64))
-    issuing_bureau: Mapped[str] = mapped_column(String(100))
+    issuing_bureau: Mapped[str] = mapped_column(String(100))  # its name as printed when issued
+    # The organisation that issued it (the agency of its level's settling approval step): the one
+    # that revokes or renews it, and whose key signs its PDF.
+    issuer_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     issued_on: Mapped[date]
     valid_until: Mapped[date]
     state: Mapped[str] = mapped_column(String(12), default=StoredCertificateState.ACTIVE)
@@ -47,3 +50,61 @@ class Certificate(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     outlet: Mapped[Outlet] = relationship(lazy="joined")
+    issuer = relationship("Organisation")
+
+
+class CertificateDocument(db.Model):
+    """The certificate's PDF as issued and digitally signed by its issuer (PAdES), kept byte for byte.
+
+    `sha256` is the digest of exactly these bytes: the public verification page compares an
+    uploaded file with it, and the signature inside shows who signed and that nothing changed.
+    """
+
+    __tablename__ = "certificate_documents"
+
+    certificate_id: Mapped[int] = mapped_column(
+        ForeignKey("certificates.id", ondelete="CASCADE"), primary_key=True
+    )
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    signer: Mapped[str] = mapped_column(String(255))  # the signing certificate's subject
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+PROPOSAL_OUTCOMES = ("revoked", "declined")
+
+
+class RevocationProposal(db.Model):
+    """A bureau's proposal that the issuer revoke a certificate it did not issue (a district
+    bureau's, of a city-level certificate in its district), with reasons; the issuer revokes the
+    certificate or declines, saying why. One open proposal per certificate."""
+
+    __tablename__ = "revocation_proposals"
+    __table_args__ = (
+        CheckConstraint(
+            f"outcome IS NULL OR outcome IN ({sql_values(PROPOSAL_OUTCOMES)})", name="outcome_known"
+        ),
+        CheckConstraint("(outcome IS NULL) = (decided_at IS NULL)", name="decided_with_outcome"),
+        CheckConstraint("length(reasons) > 0", name="reasons_given"),
+        Index(
+            "ux_revocation_proposals_one_open",
+            "certificate_id",
+            unique=True,
+            sqlite_where=text("outcome IS NULL"),
+            postgresql_where=text("outcome IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))  # who proposes
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reasons: Mapped[str] = mapped_column(Text)
+    proposed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+    certificate: Mapped[Certificate] = relationship()
+    organisation = relationship("Organisation")

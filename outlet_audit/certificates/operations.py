@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from outlet_audit.accounts.organisations import organisation_for
 from outlet_audit.accounts.queries import district_bureau_users, outlet_accounts
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.audit.operations import record
@@ -67,6 +68,7 @@ def issue_certificate(application, actor, *, issued_on: date | None = None) -> C
     rules = next(r for r in edition.levels if r.code == level)
     issued_on = issued_on or today_in_shanghai()
     inspection_score = _final_score(application)
+    issuer = organisation_for(rules.issuer, application.district_id)
     for _attempt in range(MAX_NUMBER_ATTEMPTS):
         sequence = _next_sequence(issued_on.year, application.district_id, level)
         certificate = Certificate(
@@ -78,7 +80,8 @@ def issue_certificate(application, actor, *, issued_on: date | None = None) -> C
             score=inspection_score,
             edition_id=edition.id,
             edition_hash=edition.content_hash,
-            issuing_bureau=issuing_bureau(level, application.district),
+            issuing_bureau=issuer.name_zh,
+            issuer_organisation_id=issuer.id,
             issued_on=issued_on,
             valid_until=add_months(issued_on, rules.certificate_validity_months),
         )

@@ -5,6 +5,7 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     Column,
+    DateTime,
     ForeignKey,
     Index,
     Numeric,
@@ -28,6 +29,9 @@ visit_inspectors = Table(
     db.metadata,
     Column("assessment_id", ForeignKey("assessments.id", ondelete="CASCADE"), primary_key=True),
     Column("inspector_id", ForeignKey("users.id"), primary_key=True, index=True),
+    # When this member signed the record: every member of the team signs (a joint team has one
+    # from each agency the edition names); the first signature locks the answers.
+    Column("signed_at", DateTime),
 )
 
 

@@ -135,8 +135,9 @@ def readable_datetime(value: datetime, format=None) -> str:
 def readable_params(params: dict) -> dict:
     """A stored message's parameters as the reader reads them: ISO days become their dates.
 
-    Notifications keep their parameters as JSON (a day as "2026-12-20"); they are shown, and
-    mailed, in each reader's language long after they were written.
+    Notifications keep their parameters as JSON (a day as "2026-12-20", a label as {"label": its
+    English text}, a name as {"zh": ..., "en": ...}); they are shown, and mailed, in each reader's
+    language long after they were written.
     """
     return {name: _readable_value(value) for name, value in params.items()}
 
@@ -146,6 +147,13 @@ def _readable_value(value):
     only looks like a day ("2025-02-30", an item code a user typed) stays text."""
     if isinstance(value, date) and not isinstance(value, datetime):
         return readable_date(value)
+    if isinstance(value, dict):  # a label kept by its English text, or a name kept in both languages
+        from flask_babel import gettext
+
+        if "label" in value:
+            return gettext(value["label"])
+        if "zh" in value:
+            return value["zh"] if current_language() == "zh" else value.get("en") or value["zh"]
     if isinstance(value, str) and _ISO_DAY.match(value):
         try:
             return readable_date(date.fromisoformat(value))

@@ -19,6 +19,7 @@ import jsonschema
 import yaml
 
 from outlet_audit.criteria.model import AnswerSpec, Edition, Item, decimal_text
+from outlet_audit.roles import SETTLING_ACTS, Act, Agency
 from outlet_audit.text import Refused
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "criteria" / "edition.schema.json"
@@ -618,12 +619,35 @@ def _level_problems(edition: Edition) -> Iterator[str]:
                 f"levels.{rules.code}.min_score: {decimal_text(rules.min_score)} is above final_cap"
                 f" ({decimal_text(edition.final_cap)}), so the level could never be reached"
             )
+        yield from _approval_problems(rules)
     district, city = edition.level("district"), edition.level("city")
     if city.min_score < district.min_score:
         yield (
             f"levels.city.min_score: {decimal_text(city.min_score)} is below"
             f" levels.district.min_score ({decimal_text(district.min_score)})"
         )
+
+
+def _approval_problems(rules) -> Iterator[str]:
+    """The steps must make a path someone can walk: the district postal bureau, which received the
+    application, opens it with the level it proposes; one settling act (a decision or a confirmation)
+    ends it, and its agency issues the certificate; an agency acts at most once in a row."""
+    path = f"levels.{rules.code}.approvals"
+    first, last = rules.approvals[0], rules.approvals[-1]
+    end = f"{path}[{len(rules.approvals) - 1}]"
+    if first.agency != Agency.DISTRICT_POSTAL:
+        yield f"{path}[0]: the first step is the district postal bureau's (it proposes the level), not {first.agency}'s"  # noqa: E501
+    if first.act in (Act.COSIGN, Act.CONFIRMATION):
+        yield f"{path}[0]: the first step opens the approval (opinion, recommendation or decision), not {first.act}"  # noqa: E501
+    if last.act not in SETTLING_ACTS:
+        yield f"{end}: the last step settles the matter (a decision or confirmation), not {last.act}"
+    for i, step in enumerate(rules.approvals[:-1]):
+        if step.act in SETTLING_ACTS:
+            yield f"{path}[{i}]: only the last step may be a {step.act}"
+        if step.agency == rules.approvals[i + 1].agency:
+            yield f"{path}[{i + 1}]: {step.agency} acts twice in a row; make it one step"
+    if rules.code == "city" and last.agency.district_tier:
+        yield f"{end}: city level is settled by a city agency, not {last.agency}"
 
 
 def _date_problems(edition: Edition) -> Iterator[str]:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
-from outlet_audit.roles import Role
+from outlet_audit.roles import Act, Agency, Role
 
 LEVEL_CODES = ("district", "city")  # lowest first: reaching a level means reaching every level below it
 ANSWER_TYPE_NAMES = ("yes_no", "choice", "percentage", "number")
@@ -165,18 +165,65 @@ class Bonus:
 
 
 @dataclass(frozen=True)
+class ApprovalStep:
+    """One step of a level's approval: which agency acts, and how (an opinion, a co-signature...)."""
+
+    agency: Agency
+    act: Act
+
+
+# Editions before approval steps named the approving bureau roles in order: the district bureau
+# decides, or recommends when the city bureau follows and confirms. They still load, as these steps.
+_LEGACY_AGENCIES = {Role.DISTRICT_BUREAU: Agency.DISTRICT_POSTAL, Role.CITY_BUREAU: Agency.CITY_POSTAL}
+
+
+def _legacy_steps(roles: list[str]) -> tuple[ApprovalStep, ...]:
+    steps = []
+    for position, role in enumerate(roles):
+        last = position == len(roles) - 1
+        if Role(role) == Role.CITY_BUREAU:
+            act = Act.CONFIRMATION
+        else:
+            act = Act.DECISION if last else Act.RECOMMENDATION
+        steps.append(ApprovalStep(_LEGACY_AGENCIES[Role(role)], act))
+    return tuple(steps)
+
+
+def _legacy_roles(steps: tuple[ApprovalStep, ...]) -> list[str] | None:
+    """The old form of these steps when they have one: older snapshots keep their content hash."""
+    by_agency = {agency: role for role, agency in _LEGACY_AGENCIES.items()}
+    if any(step.agency not in by_agency for step in steps):
+        return None
+    roles = [str(by_agency[step.agency]) for step in steps]
+    return roles if _legacy_steps(roles) == steps else None
+
+
+def _approval_steps(data: list) -> tuple[ApprovalStep, ...]:
+    if all(isinstance(step, str) for step in data):
+        return _legacy_steps(data)
+    return tuple(ApprovalStep(Agency(step["agency"]), Act(step["act"])) for step in data)
+
+
+@dataclass(frozen=True)
 class LevelRules:
     """What an assessment must show to reach one level, and how that level is granted."""
 
     code: str  # district | city
     min_score: Decimal
-    approvals: tuple[Role, ...]
+    approvals: tuple[ApprovalStep, ...]  # in order; the first opens the approval, the last settles it
     certificate_validity_months: int
     no_veto_failed: bool = True
     items_at_full_marks: tuple[str, ...] = ()
     requires_valid_district_certificate: bool = False
     min_total: Decimal | None = None  # lowest total before the bonus is added
     section_minimums: tuple[tuple[str, Decimal], ...] = ()  # section code -> lowest percentage
+    # Agencies each of which has at least one inspector on every visit of an application for the level.
+    inspection_team: tuple[Agency, ...] = ()
+
+    @property
+    def issuer(self) -> Agency:
+        """The agency whose organisation issues the certificate: the one of the settling step."""
+        return self.approvals[-1].agency
 
 
 @dataclass(frozen=True)
@@ -419,7 +466,7 @@ def _level(code: str, data: Mapping[str, Any]) -> LevelRules:
     return LevelRules(
         code=code,
         min_score=_decimal(data["min_score"]),
-        approvals=tuple(Role(role) for role in data["approvals"]),
+        approvals=_approval_steps(data["approvals"]),
         certificate_validity_months=int(data["certificate_validity_months"]),
         no_veto_failed=data.get("no_veto_failed", True),
         items_at_full_marks=tuple(data.get("items_at_full_marks", ())),
@@ -428,13 +475,15 @@ def _level(code: str, data: Mapping[str, Any]) -> LevelRules:
         section_minimums=tuple(
             (code, _decimal(minimum)) for code, minimum in (data.get("section_minimums") or {}).items()
         ),
+        inspection_team=tuple(Agency(agency) for agency in data.get("inspection_team", ())),
     )
 
 
 def _level_dict(rules: LevelRules) -> dict[str, Any]:
     data: dict[str, Any] = {
         "min_score": decimal_text(rules.min_score),
-        "approvals": [str(role) for role in rules.approvals],
+        "approvals": _legacy_roles(rules.approvals)
+        or [{"agency": str(step.agency), "act": str(step.act)} for step in rules.approvals],
         "certificate_validity_months": rules.certificate_validity_months,
         "no_veto_failed": rules.no_veto_failed,
         "items_at_full_marks": list(rules.items_at_full_marks),
@@ -444,4 +493,6 @@ def _level_dict(rules: LevelRules) -> dict[str, Any]:
         data["min_total"] = decimal_text(rules.min_total)
     if rules.section_minimums:
         data["section_minimums"] = {code: decimal_text(minimum) for code, minimum in rules.section_minimums}
+    if rules.inspection_team:
+        data["inspection_team"] = [str(agency) for agency in rules.inspection_team]
     return data

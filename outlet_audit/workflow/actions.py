@@ -17,7 +17,7 @@ from datetime import date, datetime
 from flask import url_for
 
 from outlet_audit.accounts.models import User
-from outlet_audit.accounts.queries import city_bureau_users, district_bureau_users, outlet_accounts
+from outlet_audit.accounts.queries import agency_users, district_bureau_users, outlet_accounts
 from outlet_audit.certificates.operations import issuing_bureau
 from outlet_audit.checklist.findings import issue_notice, on_sign_off, open_notice, start_record
 from outlet_audit.checklist.kinds import AssessmentKind, VisitType
@@ -26,26 +26,29 @@ from outlet_audit.checklist.service import assessment_of, get_or_create_assessme
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.extensions import db
 from outlet_audit.notifications.operations import notify
+from outlet_audit.roles import ACT_LABELS, Outcome
 from outlet_audit.text import N_
+from outlet_audit.workflow.approvals import next_step, record_step, records_of, signers_of_round, standing
 from outlet_audit.workflow.forms import (
     ActionForm,
     ConfirmForm,
     DecisionForm,
+    OpinionForm,
     ReasonsForm,
     RectificationRequestForm,
     ReopenForm,
     ScheduleForm,
     SignOffForm,
 )
-from outlet_audit.workflow.models import Application
-from outlet_audit.workflow.states import TRANSITIONS, Action, Level, Payload, Status
+from outlet_audit.workflow.models import Application, ApprovalRecord
+from outlet_audit.workflow.states import LEVEL_LABELS, TRANSITIONS, Action, Level, Payload, Status
 
 TRANSITION_ROUTE = "workflow.transition"
 
 # What an action writes on the application (and its checklists) once the state machine agreed.
 Effects = Callable[[Application, User, Payload, Status, datetime], None]
-# Whom it tells: the application, its new status and the link to its page.
-Notice = Callable[[Application, Status, str], None]
+# Whom it tells: the application, who acted, its new status and the link to its page.
+Notice = Callable[[Application, User, Status, str], None]
 # Where its form is when that is not the application page (the page links there).
 FormPage = Callable[[Application, Assessment | None], str | None]
 
@@ -154,18 +157,40 @@ def _rectification_submitted(
     )
 
 
-def _approved(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
-    application.decision_opinion = payload.opinion.strip()
-    if new_status == Status.APPROVED:  # not when it waits for the city bureau
-        application.granted_level = payload.granted_level.value
+def _decided(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
+    """The settling step agreed: the level is granted, with the opinion the certificate quotes."""
+    if new_status == Status.APPROVED:
+        application.granted_level = standing(application.id).level.value
+        application.decision_opinion = payload.opinion.strip()
         application.decided_at = now
 
 
-def _city_confirmed(
+def _proposed(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
+    """The district postal bureau opens a round with the level it proposes (the first step)."""
+    record_step(
+        application,
+        user,
+        outcome=Outcome.AGREE,
+        opinion=payload.opinion,
+        now=now,
+        level=payload.granted_level,
+    )
+    _decided(application, user, payload, new_status, now)
+
+
+def _agreed(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
+    record_step(application, user, outcome=Outcome.AGREE, opinion=payload.opinion, now=now)
+    _decided(application, user, payload, new_status, now)
+
+
+def _disagreed(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
+    record_step(application, user, outcome=Outcome.DISAGREE, opinion=payload.opinion, now=now)
+
+
+def _step_returned(
     application: Application, user, payload: Payload, new_status: Status, now: datetime
 ) -> None:
-    application.granted_level = Level.CITY.value
-    application.decided_at = now
+    record_step(application, user, outcome=Outcome.RETURN, opinion=payload.opinion, now=now)
 
 
 def _rejected(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
@@ -184,7 +209,7 @@ def _iso(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def _tell_bureau_submitted(application: Application, new_status: Status, link: str) -> None:
+def _tell_bureau_submitted(application: Application, user: User, new_status: Status, link: str) -> None:
     notify(
         district_bureau_users(application.district_id),
         "application_submitted",
@@ -195,7 +220,7 @@ def _tell_bureau_submitted(application: Application, new_status: Status, link: s
     )
 
 
-def _tell_assignment(application: Application, new_status: Status, link: str) -> None:
+def _tell_assignment(application: Application, user: User, new_status: Status, link: str) -> None:
     notify(
         application.inspectors,
         "assignment",
@@ -215,7 +240,7 @@ def _tell_assignment(application: Application, new_status: Status, link: str) ->
     )
 
 
-def _tell_outlet_returned(application: Application, new_status: Status, link: str) -> None:
+def _tell_outlet_returned(application: Application, user: User, new_status: Status, link: str) -> None:
     notify(
         outlet_accounts(application.outlet_id),
         "application_returned",
@@ -225,7 +250,7 @@ def _tell_outlet_returned(application: Application, new_status: Status, link: st
     )
 
 
-def _tell_bureau_signed_off(application: Application, new_status: Status, link: str) -> None:
+def _tell_bureau_signed_off(application: Application, user: User, new_status: Status, link: str) -> None:
     notify(
         district_bureau_users(application.district_id),
         "inspection_signed_off",
@@ -236,7 +261,7 @@ def _tell_bureau_signed_off(application: Application, new_status: Status, link: 
     )
 
 
-def _tell_outlet_rectification(application: Application, new_status: Status, link: str) -> None:
+def _tell_outlet_rectification(application: Application, user: User, new_status: Status, link: str) -> None:
     notify(
         outlet_accounts(application.outlet_id),
         "rectification_requested",
@@ -247,7 +272,7 @@ def _tell_outlet_rectification(application: Application, new_status: Status, lin
     )
 
 
-def _tell_bureau_rectified(application: Application, new_status: Status, link: str) -> None:
+def _tell_bureau_rectified(application: Application, user: User, new_status: Status, link: str) -> None:
     notify(
         [*district_bureau_users(application.district_id), *application.inspectors],
         "rectification_submitted",
@@ -258,38 +283,111 @@ def _tell_bureau_rectified(application: Application, new_status: Status, link: s
     )
 
 
-def _tell_outlet_decision(application: Application, new_status: Status, link: str) -> None:
+def _organisation_param(user: User | None) -> dict:
+    """Who acted, as a name kept in both languages (notifications are read long after)."""
+    organisation = user.organisation if user is not None else None
+    if organisation is None:
+        return {"zh": "", "en": ""}
+    return {"zh": organisation.name_zh, "en": organisation.name_en}
+
+
+def _level_param(level: str) -> dict:
+    return {"label": LEVEL_LABELS[Level(level)].text}
+
+
+def _last_step(application: Application) -> ApprovalRecord:
+    return records_of(application.id)[-1]
+
+
+def _tell_outlet_rejected(application: Application, user: User, new_status: Status, link: str) -> None:
     notify(
         outlet_accounts(application.outlet_id),
         "decision",
-        N_("A decision was made on application %(ref)s."),
+        N_("Application %(ref)s for %(level)s is rejected by %(organisation)s. Reasons: %(reasons)s"),
         link,
         ref=application.reference,
+        level=_level_param(application.target_level),
+        organisation=_organisation_param(user),
+        reasons=application.decision_opinion or "",
     )
 
 
-def _tell_decision_or_city(application: Application, new_status: Status, link: str) -> None:
-    if new_status != Status.AWAITING_CITY_CONFIRMATION:
-        _tell_outlet_decision(application, new_status, link)
+def _tell_approval_moved(application: Application, user: User, new_status: Status, link: str) -> None:
+    """A step agreed: the outlet learns of a granted level; otherwise the next step's agency is asked."""
+    last = _last_step(application)
+    if new_status == Status.APPROVED:
+        notify(
+            outlet_accounts(application.outlet_id),
+            "decision",
+            N_("%(organisation)s granted %(level)s to application %(ref)s. Opinion: %(opinion)s"),
+            link,
+            organisation=_organisation_param(last.user),
+            level=_level_param(application.granted_level),
+            ref=application.reference,
+            opinion=last.opinion,
+        )
         return
+    step = next_step(application)
     notify(
-        city_bureau_users(),
-        "city_confirmation",
-        N_("%(outlet)s awaits city-level confirmation (%(ref)s)."),
+        agency_users(step.agency, application.district_id),
+        "approval_step",
+        N_(
+            "%(outlet)s (%(ref)s) awaits your %(act)s for %(level)s; %(organisation)s signed the step before."  # noqa: E501
+        ),
         link,
         outlet=application.outlet.name,
         ref=application.reference,
+        act={"label": ACT_LABELS[step.act]},
+        level=_level_param(last.level),
+        organisation=_organisation_param(last.user),
     )
 
 
-def _tell_bureau_city_declined(application: Application, new_status: Status, link: str) -> None:
+def _tell_approval_stopped(application: Application, user: User, new_status: Status, link: str) -> None:
+    """A step disagreed: the outlet, the earlier signers and the district postal bureau learn why."""
+    last = _last_step(application)
+    earlier = [person for person in signers_of_round(application.id) if person.id != last.user_id]
     notify(
-        district_bureau_users(application.district_id),
-        "city_declined",
-        N_("The city bureau declined city level for %(ref)s."),
+        [
+            *outlet_accounts(application.outlet_id),
+            *_unique(earlier, district_bureau_users(application.district_id)),
+        ],
+        "approval_disagreed",
+        N_("%(organisation)s did not agree to %(level)s for application %(ref)s. Reasons: %(opinion)s"),
         link,
+        organisation=_organisation_param(last.user),
+        level=_level_param(last.level),
         ref=application.reference,
+        opinion=last.opinion,
     )
+
+
+def _tell_approval_returned(application: Application, user: User, new_status: Status, link: str) -> None:
+    """A step returned the file: the district postal bureau and the earlier signers learn why."""
+    last = _last_step(application)
+    earlier = [person for person in signers_of_round(application.id) if person.id != last.user_id]
+    notify(
+        _unique(earlier, district_bureau_users(application.district_id)),
+        "approval_returned",
+        N_(
+            "%(organisation)s returned application %(ref)s (%(level)s) to the district postal bureau: %(opinion)s"  # noqa: E501
+        ),
+        link,
+        organisation=_organisation_param(last.user),
+        level=_level_param(last.level),
+        ref=application.reference,
+        opinion=last.opinion,
+    )
+
+
+def _unique(*groups) -> list[User]:
+    seen, people = set(), []
+    for group in groups:
+        for user in group:
+            if user.id not in seen:
+                seen.add(user.id)
+                people.append(user)
+    return people
 
 
 # --- pages holding a form of their own -------------------------------------------------------
@@ -334,7 +432,7 @@ ACTIONS: dict[Action, ActionSpec] = {
     A.REJECT: ActionSpec(
         ReasonsForm,
         _rejected,
-        _tell_outlet_decision,
+        _tell_outlet_rejected,
         careful=True,
         done=N_("The application is rejected; the outlet is told why."),
     ),
@@ -384,22 +482,31 @@ ACTIONS: dict[Action, ActionSpec] = {
     ),
     A.APPROVE: ActionSpec(
         DecisionForm,
-        _approved,
-        _tell_decision_or_city,
+        _proposed,
+        _tell_approval_moved,
         done=N_("The outlet is certified and its certificate is issued."),
-        done_detour=N_("The application is approved and passed to the city bureau to confirm city level."),
+        done_detour=N_("Your proposal is signed; the next approval step's bureau is asked to sign."),
     ),
-    A.CONFIRM_CITY_LEVEL: ActionSpec(
-        effects=_city_confirmed,
-        notice=_tell_outlet_decision,
-        done=N_("City level is confirmed and the certificate is issued."),
+    A.AGREE: ActionSpec(
+        OpinionForm,
+        _agreed,
+        _tell_approval_moved,
+        done=N_("You agreed and the approval is complete: the certificate is issued."),
+        done_detour=N_("You agreed; the next approval step's bureau is asked to sign."),
     ),
-    A.DECLINE_CITY_LEVEL: ActionSpec(
-        ReasonsForm,
-        _returned,
-        _tell_bureau_city_declined,
+    A.DISAGREE: ActionSpec(
+        OpinionForm,
+        _disagreed,
+        _tell_approval_stopped,
         careful=True,
-        done=N_("City level is declined; the district bureau decides again, knowing why."),
+        done=N_("You disagreed: the approval stops, and the outlet and the earlier steps are told why."),
+    ),
+    A.RETURN_STEP: ActionSpec(
+        OpinionForm,
+        _step_returned,
+        _tell_approval_returned,
+        careful=True,
+        done=N_("The application is returned to the district postal bureau with your opinion."),
     ),
 }
 del A, K

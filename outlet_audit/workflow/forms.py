@@ -115,7 +115,11 @@ class ReasonsForm(ActionForm):
 
 
 class ScheduleForm(ActionForm):
-    inspector_ids = CheckboxListField(_l("Inspectors (one or two)"), coerce=int)
+    inspector_ids = CheckboxListField(
+        _l("Inspectors"),
+        coerce=int,
+        description=_l("One to four, of the district's postal bureau and ecology and environment bureau."),
+    )
     scheduled_on = BoundedDateField(_l("Inspection date"), validators=[Optional()])
 
     def payload_fields(self) -> dict:
@@ -181,6 +185,15 @@ class DecisionForm(ActionForm):
     def payload_fields(self) -> dict:
         level = Level(self.granted_level.data) if self.granted_level.data else None
         return {"granted_level": level, "opinion": self.opinion.data or ""}
+
+
+class OpinionForm(ActionForm):
+    """An approval step: the signer's written opinion (its outcome is the button chosen)."""
+
+    opinion = TextAreaField(_l("Written opinion"), validators=[Length(max=MAX_TEXT)])
+
+    def payload_fields(self) -> dict:
+        return {"opinion": self.opinion.data or ""}
 
 
 ANY = ""

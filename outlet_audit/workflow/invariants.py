@@ -57,13 +57,13 @@ PLANNED = [
         S.INSPECTED,
         S.RECTIFICATION_REQUESTED,
         S.RECTIFICATION_SUBMITTED,
-        S.AWAITING_CITY_CONFIRMATION,
+        S.IN_APPROVAL,
         S.APPROVED,
     )
 ]
 # The newest inspection record is signed in these; a correction (reopening) or a re-inspection
 # (after the rectification answer) is a new, unsigned record.
-SIGNED = [s.value for s in (S.INSPECTED, S.RECTIFICATION_REQUESTED, S.AWAITING_CITY_CONFIRMATION, S.APPROVED)]
+SIGNED = [s.value for s in (S.INSPECTED, S.RECTIFICATION_REQUESTED, S.IN_APPROVAL, S.APPROVED)]
 UNSIGNED = [
     s.value
     for s in (S.DRAFT, S.SUBMITTED, S.RETURNED, S.ACCEPTED, S.INSPECTION_SCHEDULED, S.RECTIFICATION_SUBMITTED)

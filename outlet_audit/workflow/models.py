@@ -1,12 +1,24 @@
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, Table, Text, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outlet_audit.core.time import utcnow
 from outlet_audit.criteria.stored import StoredEdition
 from outlet_audit.extensions import db, sql_values
 from outlet_audit.outlets.models import District, Outlet
+from outlet_audit.roles import Act, Outcome
 from outlet_audit.workflow import states
 from outlet_audit.workflow.states import Level, Status
 
@@ -49,6 +61,10 @@ class Application(db.Model):
             f"granted_level IS NULL OR granted_level IN ({sql_values(LEVELS)})", name="granted_level_known"
         ),
         CheckConstraint("(status = 'approved') = (granted_level IS NOT NULL)", name="granted_iff_approved"),
+        CheckConstraint(
+            "(status = 'in_approval') = (awaiting_agency IS NOT NULL)", name="awaiting_iff_in_approval"
+        ),
+        Index("ix_applications_awaiting_agency", "awaiting_agency", "district_id"),
         Index("ix_applications_district_status", "district_id", "status"),
         # the bureau queue, one status, page by page in submission order
         Index("ix_applications_district_status_submitted", "district_id", "status", "submitted_at", "id"),
@@ -76,6 +92,9 @@ class Application(db.Model):
     return_reasons: Mapped[str | None] = mapped_column(Text)
     granted_level: Mapped[str | None] = mapped_column(String(10))
     decision_opinion: Mapped[str | None] = mapped_column(Text)
+    # While in approval: the agency whose step comes next (the application's approval records and
+    # its edition say which; kept here so queues can ask the database "what waits for us").
+    awaiting_agency: Mapped[str | None] = mapped_column(String(20))
     renewal_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("certificates.id", use_alter=True, name="fk_applications_renewal_of_id_certificates")
     )
@@ -95,3 +114,43 @@ class Application(db.Model):
     @property
     def reference(self) -> str:
         return application_reference(self.created_at, self.id)
+
+
+OUTCOMES = tuple(outcome.value for outcome in Outcome)
+ACTS = tuple(act.value for act in Act)
+
+
+class ApprovalRecord(db.Model):
+    """One approval step signed: who, for which organisation, when, the outcome and the written opinion.
+
+    A round is one walk along the level's steps (the edition's `approvals`), opened by the district
+    postal bureau's proposal; a disagreement or a return ends it, and a new proposal opens the next.
+    Records are never changed: the unique position makes two people signing the same step at once
+    collide instead of both counting.
+    """
+
+    __tablename__ = "approval_records"
+    __table_args__ = (
+        CheckConstraint(f"outcome IN ({sql_values(OUTCOMES)})", name="outcome_known"),
+        CheckConstraint(f"act IN ({sql_values(ACTS)})", name="act_known"),
+        CheckConstraint(f"level IN ({sql_values(LEVELS)})", name="level_known"),
+        CheckConstraint("round >= 1 AND position >= 0", name="position_counts"),
+        CheckConstraint("length(opinion) > 0", name="opinion_written"),
+        UniqueConstraint("application_id", "round", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    round: Mapped[int]
+    position: Mapped[int]  # the step's index in the level's approvals
+    level: Mapped[str] = mapped_column(String(10))  # the level proposed in this round
+    agency: Mapped[str] = mapped_column(String(20))
+    act: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(10))
+    opinion: Mapped[str] = mapped_column(Text)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user = relationship("User")
+    organisation = relationship("Organisation")

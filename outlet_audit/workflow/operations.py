@@ -12,6 +12,7 @@ A transition that scores a checklist, or opens or closes it, first holds that ch
 from sqlalchemy import select
 
 from outlet_audit.accounts.models import User
+from outlet_audit.accounts.organisations import Organisation
 from outlet_audit.audit.operations import record
 from outlet_audit.certificates.operations import issue_certificate
 from outlet_audit.checklist.findings import findings_at, open_notice, unanswered, unverified
@@ -23,8 +24,9 @@ from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.core.urls import path_for
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.extensions import db
-from outlet_audit.roles import Role
+from outlet_audit.roles import Agency, Role
 from outlet_audit.workflow.actions import ACTIONS
+from outlet_audit.workflow.approvals import approval_chains, next_step, standing
 from outlet_audit.workflow.drafting import EDITABLE_STATUSES, submission_gaps
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.states import (
@@ -40,16 +42,24 @@ from outlet_audit.workflow.states import (
 
 
 def actor_for(user) -> Actor:
-    return Actor(role=user.role, user_id=user.id, district_id=user.district_id, outlet_id=user.outlet_id)
-
-
-def district_inspector_ids(district_id: int) -> frozenset[int]:
-    ids = db.session.scalars(
-        select(User.id).where(
-            User.role == Role.INSPECTOR, User.district_id == district_id, User.active.is_(True)
-        )
+    return Actor(
+        role=user.role,
+        user_id=user.id,
+        district_id=user.district_id,
+        outlet_id=user.outlet_id,
+        agency=user.agency,
+        approver=user.approver,
     )
-    return frozenset(ids)
+
+
+def district_inspectors(district_id: int) -> dict[int, Agency]:
+    """The district's active inspectors, of either agency, with the agency each belongs to."""
+    rows = db.session.execute(
+        select(User.id, Organisation.agency)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .where(User.role == Role.INSPECTOR, User.district_id == district_id, User.active.is_(True))
+    )
+    return {user_id: Agency(agency) for user_id, agency in rows}
 
 
 def application_facts(
@@ -83,16 +93,21 @@ def application_facts(
         )
         if inspection.signed_off_at is not None and inspection.level_reached:
             level_reached = Level(inspection.level_reached)
-    city_rules = next((rules for rules in edition.levels if rules.code == "city"), None)
+    current = standing(application.id) if status == Status.IN_APPROVAL else None
+    inspectors = district_inspectors(application.district_id)
     return ApplicationFacts(
         status=status,
         outlet_id=application.outlet_id,
         district_id=application.district_id,
         target_level=Level(application.target_level),
         assigned_inspector_ids=frozenset(user.id for user in application.inspectors),
-        district_inspector_ids=district_inspector_ids(application.district_id),
+        district_inspector_ids=frozenset(inspectors),
+        inspector_agencies=inspectors,
+        team_required=edition.level(application.target_level).inspection_team,
         level_reached=level_reached,
-        approvals_required_for_city=tuple(city_rules.approvals) if city_rules else (),
+        approval_chains=approval_chains(edition),
+        approval_level=current.level if current else None,
+        approval_position=current.agreed if current else 0,
         checklist_complete=checklist_complete,
         submission_gaps=submission_gaps(
             application, assessments=assessments, evidence_purposes=evidence_purposes
@@ -129,6 +144,9 @@ def apply_transition(application: Application, action: Action, user, payload: Pa
     old_status = application.status
     spec = ACTIONS[action]
     spec.effects(application, user, payload, new_status, utcnow())
+    # Status and the agency awaited change in one write (the database ties them together).
+    step = next_step(application) if new_status == Status.IN_APPROVAL else None
+    application.awaiting_agency = step.agency.value if step is not None else None
     application.status = new_status.value
     db.session.flush()
     record(
@@ -146,6 +164,6 @@ def apply_transition(application: Application, action: Action, user, payload: Pa
     if new_status == Status.APPROVED:
         issue_certificate(application, user)
     spec.notice(
-        application, new_status, path_for("workflow.application_detail", application_id=application.id)
+        application, user, new_status, path_for("workflow.application_detail", application_id=application.id)
     )
     return new_status

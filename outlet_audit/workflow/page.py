@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from flask import render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -22,7 +23,7 @@ from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.extensions import db
-from outlet_audit.roles import Role
+from outlet_audit.roles import AGENCY_LABELS, Role
 from outlet_audit.workflow.actions import ACTIONS
 from outlet_audit.workflow.drafting import EDITABLE_STATUSES
 from outlet_audit.workflow.forms import (
@@ -71,9 +72,23 @@ def build_action_form(
                 User.district_id == application.district_id,
                 User.active.is_(True),
             )
-            .order_by(User.display_name)
+            .order_by(User.organisation_id, User.display_name)
         )
-        form.inspector_ids.choices = [SelectChoice(user.id, user.display_name) for user in inspectors]
+        lang = current_language()
+        form.inspector_ids.choices = [
+            SelectChoice(user.id, f"{user.display_name}（{user.organisation.name(lang)}）")
+            if lang == "zh"
+            else SelectChoice(user.id, f"{user.display_name} ({user.organisation.name(lang)})")
+            for user in inspectors
+        ]
+        team = edition.level(application.target_level).inspection_team
+        if team:
+            form.inspector_ids.description = _(
+                "A joint team: at least one inspector of each of %(agencies)s.",
+                agencies="、".join(_(AGENCY_LABELS[agency]) for agency in team)
+                if lang == "zh"
+                else ", ".join(_(AGENCY_LABELS[agency]) for agency in team),
+            )
         if not bound:
             form.inspector_ids.data = [user.id for user in application.inspectors]
             form.scheduled_on.data = application.scheduled_for

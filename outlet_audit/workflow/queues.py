@@ -11,6 +11,7 @@ from outlet_audit.checklist.models import Assessment, RectificationNotice
 from outlet_audit.core.time import SHANGHAI
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
+from outlet_audit.roles import Agency
 from outlet_audit.workflow.models import Application, application_reference, inspection_assignments
 from outlet_audit.workflow.states import FINAL_STATUSES, Status
 
@@ -173,12 +174,16 @@ def inspections_of(applications) -> dict[int, Assessment]:
     return {assessment.application_id: assessment for assessment in rows}  # the newest wins
 
 
-def city_confirmation_query() -> Select:
-    return (
-        select(Application.id)
-        .where(Application.status == Status.AWAITING_CITY_CONFIRMATION.value)
-        .order_by(Application.updated_at.asc(), Application.id.asc())
+def awaiting_query(agency: Agency | None, district_id: int | None) -> Select:
+    """The applications whose next approval step is the agency's (in the district, for a district
+    agency), longest waiting first."""
+    query = select(Application.id).where(
+        Application.status == Status.IN_APPROVAL.value,
+        Application.awaiting_agency == (agency.value if agency is not None else None),
     )
+    if district_id is not None:
+        query = query.where(Application.district_id == district_id)
+    return query.order_by(Application.updated_at.asc(), Application.id.asc())
 
 
 def assignments_query(inspector_id: int, *, upcoming: bool) -> Select:

@@ -46,8 +46,9 @@ from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.criteria.model import Item
 from outlet_audit.extensions import db
-from outlet_audit.roles import Role
+from outlet_audit.roles import Agency, Role
 from outlet_audit.scoring import evidence_required
+from outlet_audit.workflow.approvals import next_step
 from outlet_audit.workflow.drafting import (
     attach_commitment_letter,
     commitment_letter_attached,
@@ -79,13 +80,24 @@ PHOTO_SIZE = (480, 360)
 
 @dataclass(frozen=True)
 class Cast:
-    """The people who act on one application: its outlet's staff, its district bureau, the
-    inspectors a scheduling assigns (of the same district) and, for city level, the city bureau."""
+    """The people who act on one application: its outlet's staff, its district postal bureau, the
+    inspectors a scheduling assigns (of the same district), the district ecology bureau that
+    co-signs and, for city level, the city bureau."""
 
     outlet_user: object
     bureau: object
     inspectors: tuple = ()
     city: object = None
+    ecology: object = None  # of the district's ecology and environment bureau: co-signs approvals
+    ecology_inspector: object = None  # joins the team when the edition wants a joint one
+
+    def signer(self, agency: Agency):
+        """Who in the cast signs an approval step of `agency`."""
+        return {
+            Agency.DISTRICT_POSTAL: self.bureau,
+            Agency.DISTRICT_ECOLOGY: self.ecology,
+            Agency.CITY_POSTAL: self.city,
+        }.get(agency)
 
 
 # --- files and answers ---------------------------------------------------------------------------
@@ -277,11 +289,10 @@ def action_input(action: Action, application: Application, cast: Cast, **given) 
         Action.RETURN: {"reasons": "承诺书未加盖公章，请补充后重新提交。"},
         Action.REJECT: {"reasons": "现场评估未达到认定要求。"},
         Action.REOPEN_INSPECTION: {"reasons": "现场照片不清晰，需重新核查。"},
-        Action.DECLINE_CITY_LEVEL: {"reasons": "市级认定条件尚未全部满足。"},
-        Action.SCHEDULE_INSPECTION: {
-            "inspector_ids": frozenset(inspector.id for inspector in cast.inspectors),
-            "scheduled_on": today,
-        },
+        Action.AGREE: {"opinion": "经审核，同意。"},
+        Action.DISAGREE: {"opinion": "认定条件尚未全部满足，不同意。"},
+        Action.RETURN_STEP: {"opinion": "材料不全，请补充后重新提请。"},
+        Action.SCHEDULE_INSPECTION: {"inspector_ids": _team(application, cast), "scheduled_on": today},
         Action.REQUEST_RECTIFICATION: {
             "rectification_item_codes": _open_findings(application) or frozenset({edition.items()[0].code}),
             "rectification_deadline": today + timedelta(days=21),
@@ -296,9 +307,22 @@ def action_input(action: Action, application: Application, cast: Cast, **given) 
     return make_payload(**{**usual.get(action, {}), **given})
 
 
+def _team(application: Application, cast: Cast) -> frozenset[int]:
+    """The cast's inspectors, with its ecology inspector when the edition wants a joint team."""
+    team = {inspector.id for inspector in cast.inspectors}
+    required = pinned_edition(application.edition).level(application.target_level).inspection_team
+    if Agency.DISTRICT_ECOLOGY in required and cast.ecology_inspector is not None:
+        team.add(cast.ecology_inspector.id)
+    return frozenset(team)
+
+
 def actor_of(application: Application, action: Action, cast: Cast):
-    """Who in the cast takes `action` at the application's stage (an assigned inspector signs off)."""
-    role = min(TRANSITIONS[(Status(application.status), action)].roles)  # every row names one role
+    """Who in the cast takes `action` at the application's stage (an assigned inspector signs off;
+    an approval step is signed by the cast's member of the step's agency)."""
+    rule = TRANSITIONS[(Status(application.status), action)]
+    if rule.at_step:
+        return cast.signer(next_step(application).agency)
+    role = min(rule.roles)  # every other row names one role
     if role == Role.INSPECTOR:
         return application.inspectors[0]
     return {Role.OUTLET: cast.outlet_user, Role.DISTRICT_BUREAU: cast.bureau, Role.CITY_BUREAU: cast.city}[

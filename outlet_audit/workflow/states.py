@@ -13,16 +13,19 @@ inspector's confirmation) is a field of `Payload` checked here, so no route can 
 """
 
 import enum
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import NoReturn
 
-from outlet_audit.roles import Role
+from outlet_audit.criteria.model import ApprovalStep
+from outlet_audit.roles import AGENCY_LABELS, Agency, Role
 from outlet_audit.text import N_, Message, Refused
 
 # The longest reason, opinion or answer a person may write into any action (forms say the same).
 MAX_TEXT = 4000
+# The most inspectors on one visit: two of each agency make a full joint team.
+MAX_TEAM = 4
 
 
 class Status(enum.StrEnum):
@@ -34,7 +37,7 @@ class Status(enum.StrEnum):
     INSPECTED = "inspected"  # checklist signed off
     RECTIFICATION_REQUESTED = "rectification_requested"  # 整改
     RECTIFICATION_SUBMITTED = "rectification_submitted"
-    AWAITING_CITY_CONFIRMATION = "awaiting_city_confirmation"
+    IN_APPROVAL = "in_approval"  # the edition's approval steps are being signed, one agency after another
     APPROVED = "approved"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
@@ -53,9 +56,10 @@ class Action(enum.StrEnum):
     REOPEN_INSPECTION = "reopen_inspection"
     REQUEST_RECTIFICATION = "request_rectification"
     SUBMIT_RECTIFICATION = "submit_rectification"
-    APPROVE = "approve"
-    CONFIRM_CITY_LEVEL = "confirm_city_level"
-    DECLINE_CITY_LEVEL = "decline_city_level"
+    APPROVE = "approve"  # the district postal bureau proposes the level: the first approval step
+    AGREE = "agree"  # the next step's agency agrees (co-signs, decides, confirms...)
+    DISAGREE = "disagree"  # ... disagrees: the path stops, the outlet and earlier steps are told why
+    RETURN_STEP = "return_step"  # ... sends it back to the district postal bureau to complete the file
 
 
 class Level(enum.StrEnum):
@@ -98,7 +102,7 @@ STATUS_LABELS = {
     Status.INSPECTED: N_("Inspected"),
     Status.RECTIFICATION_REQUESTED: N_("Rectification requested"),
     Status.RECTIFICATION_SUBMITTED: N_("Rectification submitted"),
-    Status.AWAITING_CITY_CONFIRMATION: N_("Awaiting city confirmation"),
+    Status.IN_APPROVAL: N_("In approval"),
     Status.APPROVED: N_("Approved"),
     Status.REJECTED: N_("Rejected"),
     Status.WITHDRAWN: N_("Withdrawn"),
@@ -118,8 +122,9 @@ ACTION_LABELS = {
     Action.REQUEST_RECTIFICATION: N_("Request rectification"),
     Action.SUBMIT_RECTIFICATION: N_("Submit rectification"),
     Action.APPROVE: N_("Approve"),
-    Action.CONFIRM_CITY_LEVEL: N_("Confirm city level"),
-    Action.DECLINE_CITY_LEVEL: N_("Decline city level"),
+    Action.AGREE: N_("Agree"),
+    Action.DISAGREE: N_("Disagree"),
+    Action.RETURN_STEP: N_("Return to the district postal bureau"),
 }
 
 
@@ -129,6 +134,8 @@ class Actor:
     user_id: int
     district_id: int | None = None  # inspectors and district bureaus
     outlet_id: int | None = None  # outlet staff
+    agency: Agency | None = None  # the agency of a member of staff's organisation
+    approver: bool = False  # may sign approval steps for it
 
 
 @dataclass(frozen=True)
@@ -168,13 +175,28 @@ class ApplicationFacts:
     assigned_inspector_ids: frozenset[int]
     district_inspector_ids: frozenset[int]  # active inspectors of the application's district
     level_reached: Level | None  # from the score of the signed-off checklist
-    approvals_required_for_city: tuple[Role, ...]  # from the criteria edition
+    approval_chains: Mapping[Level, tuple[ApprovalStep, ...]]  # each level's steps, from the edition
     checklist_complete: bool
     submission_gaps: SubmissionGaps  # what still stops a submission (empty once nothing is missing)
     rectification_deadline: date | None  # of the open rectification notice
     open_finding_codes: frozenset[str] = frozenset()  # items short of full marks at the signed record
     unanswered_findings: int = 0  # ordered findings the outlet has not answered yet
     unverified_findings: int = 0  # answered findings the open re-inspection has not verified yet
+    # The agency of each active inspector of the district (both agencies' inspectors may visit), and
+    # the agencies the edition wants on the team of a visit for the level applied for.
+    inspector_agencies: Mapping[int, Agency] = field(default_factory=dict)
+    team_required: tuple[Agency, ...] = ()
+    # While in approval: the level proposed in the current round and how many of its steps agreed.
+    approval_level: Level | None = None
+    approval_position: int = 0
+
+    @property
+    def current_step(self) -> ApprovalStep | None:
+        """The approval step that waits to be signed, or None when the application is not in approval."""
+        if self.status != Status.IN_APPROVAL or self.approval_level is None:
+            return None
+        steps = self.approval_chains[self.approval_level]
+        return steps[self.approval_position] if self.approval_position < len(steps) else None
 
 
 @dataclass(frozen=True)
@@ -227,10 +249,17 @@ def reasons_given(facts: ApplicationFacts, payload: Payload) -> None:
 
 
 def inspection_plan_valid(facts: ApplicationFacts, payload: Payload) -> None:
-    if len(payload.inspector_ids) not in (1, 2):
-        _refuse(N_("choose one or two inspectors"))
+    if not 1 <= len(payload.inspector_ids) <= MAX_TEAM:
+        _refuse(N_("choose one to %(max)d inspectors"), max=MAX_TEAM)
     if not payload.inspector_ids <= facts.district_inspector_ids:
         _refuse(N_("choose inspectors of the outlet's district"))
+    on_team = {facts.inspector_agencies.get(inspector) for inspector in payload.inspector_ids}
+    for agency in facts.team_required:
+        if agency not in on_team:
+            _refuse(
+                N_("this level needs a joint team: choose at least one inspector of the %(agency)s"),
+                agency=Message(AGENCY_LABELS[agency]),
+            )
     if payload.scheduled_on is None:
         _refuse(N_("choose the inspection date"))
     if payload.scheduled_on < payload.today:
@@ -292,9 +321,21 @@ def decision_sound(facts: ApplicationFacts, payload: Payload) -> None:
         _refuse(N_("city level was not reached: choose district or reject"))
 
 
-def city_must_confirm(facts: ApplicationFacts, payload: Payload) -> bool:
-    """Tell whether the edition wants the city bureau to approve the level being granted."""
-    return payload.granted_level == Level.CITY and Role.CITY_BUREAU in facts.approvals_required_for_city
+def steps_follow(facts: ApplicationFacts, payload: Payload) -> bool:
+    """Tell whether more steps follow the proposal of the level being granted."""
+    return payload.granted_level is not None and len(facts.approval_chains[payload.granted_level]) > 1
+
+
+def steps_remain(facts: ApplicationFacts, payload: Payload) -> bool:
+    """Tell whether more steps follow the one being signed."""
+    if facts.approval_level is None:
+        return False
+    return facts.approval_position + 1 < len(facts.approval_chains[facts.approval_level])
+
+
+def opinion_written(facts: ApplicationFacts, payload: Payload) -> None:
+    if not payload.opinion.strip():
+        _refuse(N_("write your opinion"))
 
 
 @dataclass(frozen=True)
@@ -307,10 +348,20 @@ class Detour:
 
 @dataclass(frozen=True)
 class Rule:
+    """One row: the status reached, who may act and what must hold.
+
+    `agencies` narrows the roles to staff of these agencies (the district postal bureau runs the
+    case; an ecology bureau member is a district bureau user too). `approver`: only staff who may
+    sign approval steps. `at_step`: the actor is whoever the current approval step names.
+    """
+
     to: Status
     roles: frozenset[Role]
     guard: Guard = no_condition
     detour: Detour | None = None
+    agencies: frozenset[Agency] | None = None
+    approver: bool = False
+    at_step: bool = False
 
     @property
     def targets(self) -> frozenset[Status]:
@@ -320,38 +371,51 @@ class Rule:
 OUTLET = frozenset({Role.OUTLET})
 DISTRICT = frozenset({Role.DISTRICT_BUREAU})
 INSPECTOR = frozenset({Role.INSPECTOR})
-CITY = frozenset({Role.CITY_BUREAU})
+BUREAUS = frozenset({Role.DISTRICT_BUREAU, Role.CITY_BUREAU})
+POSTAL = frozenset({Agency.DISTRICT_POSTAL})
 
-CITY_CONFIRMATION = Detour(Status.AWAITING_CITY_CONFIRMATION, when=city_must_confirm)
+MORE_STEPS = Detour(Status.IN_APPROVAL, when=steps_follow)
+NEXT_STEP = Detour(Status.IN_APPROVAL, when=steps_remain)
+
+
+def _district(to: Status, guard: Guard = no_condition, **options) -> Rule:
+    """A row for the district postal bureau, which receives the application and runs the case."""
+    return Rule(to, DISTRICT, guard, agencies=POSTAL, **options)
+
+
+def _step(to: Status, detour: Detour | None = None) -> Rule:
+    """A row for whoever the current approval step names."""
+    return Rule(to, BUREAUS, opinion_written, detour=detour, approver=True, at_step=True)
+
 
 S, A = Status, Action
 TRANSITIONS: dict[tuple[Status, Action], Rule] = {
     (S.DRAFT, A.SUBMIT): Rule(S.SUBMITTED, OUTLET, nothing_missing),
-    (S.SUBMITTED, A.RETURN): Rule(S.RETURNED, DISTRICT, reasons_given),
-    (S.SUBMITTED, A.ACCEPT): Rule(S.ACCEPTED, DISTRICT),
+    (S.SUBMITTED, A.RETURN): _district(S.RETURNED, reasons_given),
+    (S.SUBMITTED, A.ACCEPT): _district(S.ACCEPTED),
     # 不予受理: an outlet barred from applying (credit record, false materials) is refused outright.
-    (S.SUBMITTED, A.REJECT): Rule(S.REJECTED, DISTRICT, reasons_given),
+    (S.SUBMITTED, A.REJECT): _district(S.REJECTED, reasons_given),
     (S.RETURNED, A.RESUBMIT): Rule(S.SUBMITTED, OUTLET, nothing_missing),
-    (S.ACCEPTED, A.SCHEDULE_INSPECTION): Rule(S.INSPECTION_SCHEDULED, DISTRICT, inspection_plan_valid),
-    (S.INSPECTION_SCHEDULED, A.RESCHEDULE_INSPECTION): Rule(
-        S.INSPECTION_SCHEDULED, DISTRICT, inspection_plan_valid
+    (S.ACCEPTED, A.SCHEDULE_INSPECTION): _district(S.INSPECTION_SCHEDULED, inspection_plan_valid),
+    (S.INSPECTION_SCHEDULED, A.RESCHEDULE_INSPECTION): _district(
+        S.INSPECTION_SCHEDULED, inspection_plan_valid
     ),
     (S.INSPECTION_SCHEDULED, A.SIGN_OFF): Rule(S.INSPECTED, INSPECTOR, inspection_attested),
-    (S.INSPECTED, A.REOPEN_INSPECTION): Rule(S.INSPECTION_SCHEDULED, DISTRICT, reasons_given),
-    (S.INSPECTED, A.REQUEST_RECTIFICATION): Rule(
-        S.RECTIFICATION_REQUESTED, DISTRICT, rectification_request_valid
-    ),
+    (S.INSPECTED, A.REOPEN_INSPECTION): _district(S.INSPECTION_SCHEDULED, reasons_given),
+    (S.INSPECTED, A.REQUEST_RECTIFICATION): _district(S.RECTIFICATION_REQUESTED, rectification_request_valid),
     (S.RECTIFICATION_REQUESTED, A.SUBMIT_RECTIFICATION): Rule(
         S.RECTIFICATION_SUBMITTED, OUTLET, findings_answered
     ),
     # Without this an outlet that never answers would hold its application open for ever.
-    (S.RECTIFICATION_REQUESTED, A.REJECT): Rule(S.REJECTED, DISTRICT, rectification_deadline_missed),
+    (S.RECTIFICATION_REQUESTED, A.REJECT): _district(S.REJECTED, rectification_deadline_missed),
     (S.RECTIFICATION_SUBMITTED, A.SIGN_OFF): Rule(S.INSPECTED, INSPECTOR, inspection_attested),
-    (S.INSPECTED, A.APPROVE): Rule(S.APPROVED, DISTRICT, decision_sound, detour=CITY_CONFIRMATION),
-    (S.INSPECTED, A.REJECT): Rule(S.REJECTED, DISTRICT, reasons_given),
-    (S.AWAITING_CITY_CONFIRMATION, A.CONFIRM_CITY_LEVEL): Rule(S.APPROVED, CITY),
-    # The district decides again, knowing why the city declined.
-    (S.AWAITING_CITY_CONFIRMATION, A.DECLINE_CITY_LEVEL): Rule(S.INSPECTED, CITY, reasons_given),
+    # The proposal is the first approval step; with one step it is the decision itself.
+    (S.INSPECTED, A.APPROVE): _district(S.APPROVED, decision_sound, detour=MORE_STEPS, approver=True),
+    (S.INSPECTED, A.REJECT): _district(S.REJECTED, reasons_given),
+    (S.IN_APPROVAL, A.AGREE): _step(S.APPROVED, detour=NEXT_STEP),
+    # Either ends the round: the district postal bureau decides again, knowing why.
+    (S.IN_APPROVAL, A.DISAGREE): _step(S.INSPECTED),
+    (S.IN_APPROVAL, A.RETURN_STEP): _step(S.INSPECTED),
     # The outlet may withdraw at any point before the decision is final.
     **{(status, A.WITHDRAW): Rule(S.WITHDRAWN, OUTLET) for status in S if status not in FINAL_STATUSES},
 }
@@ -366,9 +430,9 @@ _FINAL_REFUSALS = {
 
 _ROLE_REFUSALS = {
     Role.OUTLET: N_("only the applying outlet may do this"),
-    Role.DISTRICT_BUREAU: N_("only the district bureau of the outlet's district may do this"),
+    Role.DISTRICT_BUREAU: N_("only the district postal bureau of the outlet's district may do this"),
     Role.INSPECTOR: N_("only an assigned inspector may sign off"),
-    Role.CITY_BUREAU: N_("only the city bureau may confirm or decline city level"),
+    Role.CITY_BUREAU: N_("only the city bureau may do this"),
 }
 
 
@@ -383,8 +447,18 @@ def _scope_refusal(facts: ApplicationFacts, actor: Actor) -> str | None:
     return None  # the city bureau reaches every district
 
 
+def _step_refusal(facts: ApplicationFacts, actor: Actor) -> Message | None:
+    """Say why the actor cannot sign the current approval step, or None when it is theirs."""
+    step = facts.current_step
+    if step is None:
+        return Message(N_("this application waits for no approval step"))
+    if actor.agency != step.agency:
+        return Message(N_("this step is for the %(agency)s"), {"agency": AGENCY_LABELS[step.agency]})
+    return None
+
+
 def _rule_for(facts: ApplicationFacts, action: Action, actor: Actor) -> Rule:
-    """Find the row and check stage, role and scope; leave the guard to the caller."""
+    """Find the row and check stage, role, agency and scope; leave the guard to the caller."""
     if facts.status in FINAL_STATUSES:
         _refuse(_FINAL_REFUSALS[facts.status])
     rule = TRANSITIONS.get((facts.status, action))
@@ -393,7 +467,19 @@ def _rule_for(facts: ApplicationFacts, action: Action, actor: Actor) -> Rule:
     if actor.role not in rule.roles:
         if actor.role == Role.ADMIN:
             _refuse(N_("administrators take no part in the workflow"))
-        _refuse(_ROLE_REFUSALS[min(rule.roles)])  # every row names one role
+        if rule.at_step:
+            raise TransitionRefused(
+                _step_refusal(facts, actor) or Message(N_("only bureau staff sign approval steps"))
+            )
+        _refuse(_ROLE_REFUSALS[min(rule.roles)])  # every other row names one role
+    if rule.at_step:
+        refusal = _step_refusal(facts, actor)
+        if refusal:
+            raise TransitionRefused(refusal)
+    elif rule.agencies is not None and actor.agency not in rule.agencies:
+        _refuse(N_("only the district postal bureau of the outlet's district may do this"))
+    if rule.approver and not actor.approver:
+        _refuse(N_("only an approver of your organisation may sign approval steps"))
     refusal = _scope_refusal(facts, actor)
     if refusal:
         _refuse(refusal)

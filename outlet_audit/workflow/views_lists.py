@@ -1,4 +1,4 @@
-"""The lists each role starts from: the bureaus' work queue, the city's confirmations, inspectors' visits."""
+"""The lists each role starts from: the work queue, the approvals awaiting them, inspectors' visits."""
 
 from flask import current_app, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -25,7 +25,7 @@ from outlet_audit.workflow.queues import (
     QueueFilters,
     QueueRow,
     assignments_query,
-    city_confirmation_query,
+    awaiting_query,
     inspections_of,
     queue_query,
     queue_rows,
@@ -36,7 +36,7 @@ BUREAUS = {Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT, Role.CITY_BUREAU: Scope.ALL
 DONE_VISITS_SHOWN = 30
 
 nav_entry("workflow.queue", _l("Applications"), {Role.DISTRICT_BUREAU, Role.CITY_BUREAU}, order=10)
-nav_entry("workflow.city_confirmations", _l("City confirmations"), {Role.CITY_BUREAU}, order=20)
+nav_entry("workflow.approvals", _l("Approvals"), {Role.DISTRICT_BUREAU, Role.CITY_BUREAU}, order=20)
 nav_entry("workflow.assignments", _l("My inspections"), {Role.INSPECTOR}, order=10)
 
 
@@ -95,11 +95,14 @@ def queue():
     )
 
 
-@bp.get("/city-confirmations")
-@allow({Role.CITY_BUREAU: Scope.ALL})
-def city_confirmations():
+@bp.get("/approvals")
+@allow(BUREAUS)
+def approvals():
+    """The applications whose next approval step is the user's organisation's to sign."""
+    agency = current_user.agency
+    district_id = current_user.district_id if agency is not None and agency.district_tier else None
     page = db.paginate(
-        city_confirmation_query(),
+        awaiting_query(agency, district_id),
         page=page_number(),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
@@ -108,10 +111,10 @@ def city_confirmations():
         "workflow/queue.html",
         form=None,
         page=page,
-        all_districts=True,
+        all_districts=district_id is None,
         rows=_rows(queue_rows(page.items)),
-        title=_l("City-level confirmations"),
-        endpoint="workflow.city_confirmations",
+        title=_l("Approvals awaiting us"),
+        endpoint="workflow.approvals",
         show_filters=False,
     )
 

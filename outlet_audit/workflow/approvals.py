@@ -1,0 +1,134 @@
+"""Approval steps as signed: the rounds of an application's approval, where it stands, and writing a step.
+
+The steps themselves come from the application's pinned edition (`LevelRules.approvals`); the
+records of who signed which are `ApprovalRecord` rows. A round starts with the district postal
+bureau's proposal (position 0) and ends when the last step agrees (approved) or any step disagrees
+or returns it (back to inspected). The status machine (`states`) decides who may sign what; this
+module reads and writes the records.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from outlet_audit.accounts.models import User
+from outlet_audit.accounts.organisations import Organisation, organisation_for
+from outlet_audit.criteria.editions import pinned_edition
+from outlet_audit.criteria.model import ApprovalStep, Edition
+from outlet_audit.extensions import db
+from outlet_audit.roles import Agency, Outcome
+from outlet_audit.workflow.models import Application, ApprovalRecord
+from outlet_audit.workflow.states import Level
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where the current round stands: the level proposed and how many steps agreed so far."""
+
+    round: int
+    level: Level | None
+    agreed: int
+
+
+def approval_chains(edition: Edition) -> dict[Level, tuple[ApprovalStep, ...]]:
+    return {Level(rules.code): rules.approvals for rules in edition.levels}
+
+
+def records_of(application_id: int) -> list[ApprovalRecord]:
+    """Every step signed on the application, in order (rounds, then positions)."""
+    return list(
+        db.session.scalars(
+            select(ApprovalRecord)
+            .where(ApprovalRecord.application_id == application_id)
+            .order_by(ApprovalRecord.round, ApprovalRecord.position)
+        )
+    )
+
+
+def standing(application_id: int) -> Standing:
+    """The current round: its level and the steps agreed (one query)."""
+    rows = db.session.execute(
+        select(ApprovalRecord.round, ApprovalRecord.level, ApprovalRecord.outcome)
+        .where(
+            ApprovalRecord.application_id == application_id,
+            ApprovalRecord.round
+            == select(func.max(ApprovalRecord.round))
+            .where(ApprovalRecord.application_id == application_id)
+            .scalar_subquery(),
+        )
+        .order_by(ApprovalRecord.position)
+    ).all()
+    if not rows:
+        return Standing(round=0, level=None, agreed=0)
+    agreed = 0
+    for row in rows:
+        if row.outcome != Outcome.AGREE:
+            break
+        agreed += 1
+    return Standing(round=rows[0].round, level=Level(rows[0].level), agreed=agreed)
+
+
+def organisation_acting(user: User, agency: Agency, application: Application) -> Organisation | None:
+    """The organisation the step is signed for: the signer's own, which the state machine matched."""
+    if user.organisation is not None and user.organisation.kind == agency:
+        return user.organisation
+    return organisation_for(agency, application.district_id)
+
+
+def record_step(
+    application: Application,
+    user: User,
+    *,
+    outcome: Outcome,
+    opinion: str,
+    now: datetime,
+    level: Level | None = None,
+) -> ApprovalRecord:
+    """Write the step the user signs: the proposal (a new round, with its `level`) or the current one."""
+    edition = pinned_edition(application.edition)
+    current = standing(application.id)
+    if level is not None:  # a proposal opens the next round at its first step
+        round_, position = current.round + 1, 0
+    else:
+        round_, position, level = current.round, current.agreed, current.level
+    step = approval_chains(edition)[level][position]
+    organisation = organisation_acting(user, step.agency, application)
+    row = ApprovalRecord(
+        application_id=application.id,
+        round=round_,
+        position=position,
+        level=level.value,
+        agency=step.agency.value,
+        act=step.act.value,
+        outcome=outcome.value,
+        opinion=opinion.strip(),
+        organisation_id=organisation.id if organisation is not None else None,
+        user_id=user.id,
+        created_at=now,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def next_step(application: Application) -> ApprovalStep | None:
+    """The step that waits after the records written so far, or None when the round is over."""
+    current = standing(application.id)
+    if current.level is None:
+        return None
+    steps = approval_chains(pinned_edition(application.edition))[current.level]
+    return steps[current.agreed] if current.agreed < len(steps) else None
+
+
+def signers_of_round(application_id: int) -> list[User]:
+    """The people who signed a step of the current round: told when a later step stops it."""
+    current = standing(application_id)
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(ApprovalRecord, ApprovalRecord.user_id == User.id)
+            .where(ApprovalRecord.application_id == application_id, ApprovalRecord.round == current.round)
+            .distinct()
+        )
+    )
