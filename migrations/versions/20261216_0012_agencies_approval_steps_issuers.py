@@ -50,6 +50,7 @@ def _values(values) -> str:
 districts = sa.table(
     "districts",
     sa.column("id", sa.Integer),
+    sa.column("code", sa.String),
     sa.column("name_zh", sa.String),
     sa.column("name_en", sa.String),
     sa.column("sort_order", sa.Integer),
@@ -59,6 +60,7 @@ organisations = sa.table(
     sa.column("id", sa.Integer),
     sa.column("agency", sa.String),
     sa.column("district_id", sa.Integer),
+    sa.column("code", sa.String),
     sa.column("name_zh", sa.String),
     sa.column("name_en", sa.String),
     sa.column("created_at", sa.DateTime),
@@ -147,6 +149,7 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("agency", sa.String(length=20), nullable=False),
         sa.Column("district_id", sa.Integer(), nullable=True),
+        sa.Column("code", sa.String(length=20), nullable=False),
         sa.Column("name_zh", sa.String(length=100), nullable=False),
         sa.Column("name_en", sa.String(length=150), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
@@ -159,6 +162,7 @@ def upgrade():
             ["district_id"], ["districts.id"], name=op.f("fk_organisations_district_id_districts")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organisations")),
+        sa.UniqueConstraint("code", name=op.f("uq_organisations_code")),
         sa.UniqueConstraint("name_zh", name=op.f("uq_organisations_name_zh")),
     )
     with op.batch_alter_table("organisations", schema=None) as batch_op:
@@ -173,19 +177,19 @@ def upgrade():
     connection = op.get_bind()
     now = _now()
     rows = [
-        {"agency": "city_postal", "district_id": None, "name_zh": "上海市邮政管理局",
+        {"agency": "city_postal", "district_id": None, "code": "SH-postal", "name_zh": "上海市邮政管理局",
          "name_en": "Shanghai Postal Administration", "created_at": now},
-        {"agency": "city_ecology", "district_id": None, "name_zh": "上海市生态环境局",
+        {"agency": "city_ecology", "district_id": None, "code": "SH-ecology", "name_zh": "上海市生态环境局",
          "name_en": "Shanghai Municipal Bureau of Ecology and Environment", "created_at": now},
     ]  # fmt: skip
     for district in connection.execute(sa.select(districts).order_by(districts.c.sort_order)):
         official, english = _official(district.name_zh), _english(district.name_en)
         rows.append(
-            {"agency": "district_postal", "district_id": district.id, "name_zh": f"上海市{official}邮政管理局",
+            {"agency": "district_postal", "district_id": district.id, "code": f"{district.code}-postal", "name_zh": f"上海市{official}邮政管理局",
              "name_en": f"{english} Postal Administration, Shanghai", "created_at": now}
         )  # fmt: skip
         rows.append(
-            {"agency": "district_ecology", "district_id": district.id, "name_zh": f"上海市{official}生态环境局",
+            {"agency": "district_ecology", "district_id": district.id, "code": f"{district.code}-ecology", "name_zh": f"上海市{official}生态环境局",
              "name_en": f"{english} Bureau of Ecology and Environment, Shanghai", "created_at": now}
         )  # fmt: skip
     op.bulk_insert(organisations, rows)

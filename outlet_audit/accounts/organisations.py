@@ -40,6 +40,8 @@ class Organisation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     agency: Mapped[str] = mapped_column(String(20))
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    # Stable short name for configuration and files (its signing key, for one): "FX-postal", "SH-postal".
+    code: Mapped[str] = mapped_column(String(20), unique=True)
     name_zh: Mapped[str] = mapped_column(String(100), unique=True)
     name_en: Mapped[str] = mapped_column(String(150))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
