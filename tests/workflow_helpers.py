@@ -21,13 +21,15 @@ from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import active_edition, pinned_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
-from outlet_audit.roles import Role
+from outlet_audit.roles import Agency, Role
 from outlet_audit.workflow.actions import ACTIONS
 from outlet_audit.workflow.models import Application
-from outlet_audit.workflow.seeding import answer_checklist, best_value, worst_value
+from outlet_audit.workflow.seeding import answer_checklist, best_value, take, worst_value
 from outlet_audit.workflow.seeding import ready_to_submit as outlet_ready_to_submit
-from outlet_audit.workflow.states import Action, Status
+from outlet_audit.workflow.states import Action
 from tests.factories import cast_for, certify, evidence_row, make_application, make_outlet, make_user
+
+ECOLOGY = Agency.DISTRICT_ECOLOGY
 
 
 def jpeg_bytes(seed: int = 0) -> bytes:
@@ -70,6 +72,8 @@ class Crew:
     other_inspector: object  # Fengxian, never assigned
     foreign_inspector: object  # Qingpu
     admin: object
+    ecology: object  # Fengxian's ecology and environment bureau: co-signs approvals
+    ecology_inspector: object  # Fengxian's ecology and environment bureau: joins joint teams
 
     def by_role(self, role: Role):
         return {
@@ -96,6 +100,16 @@ def make_crew() -> Crew:
         other_inspector=make_user(Role.INSPECTOR, district_code="FX", locale=EN),
         foreign_inspector=make_user(Role.INSPECTOR, district_code="QP", locale=EN),
         admin=make_user(Role.ADMIN, locale=EN),
+        ecology=make_user(
+            Role.DISTRICT_BUREAU,
+            district_code="FX",
+            display_name="奉贤生态环境局审核员",
+            locale=EN,
+            agency=ECOLOGY,
+        ),
+        ecology_inspector=make_user(
+            Role.INSPECTOR, district_code="FX", display_name="陆环评", locale=EN, agency=ECOLOGY
+        ),
     )
 
 
@@ -139,15 +153,19 @@ def ready_to_submit(crew: Crew, **fields) -> Application:
     return application
 
 
-def application_in(crew: Crew, status, **fields) -> Application:
+def application_in(crew: Crew, status, *, awaiting: Agency | None = None, **fields) -> Application:
     """An application of the crew's outlet brought to `status` by the real transitions, inspected by
-    `crew.inspector`. Awaiting city confirmation: a city-level one, the outlet certified at district
-    level first (as the criteria require of a city-level applicant)."""
+    `crew.inspector`. In approval, `awaiting` names the agency whose step it waits for (else the
+    first step after the proposal); awaiting the city, it is a city-level one, the outlet certified
+    at district level first (as the criteria require of a city-level applicant)."""
     fields.setdefault("inspectors", [crew.inspector])
-    if Status(status) == Status.AWAITING_CITY_CONFIRMATION:
+    if awaiting in (Agency.CITY_POSTAL, Agency.CITY_ECOLOGY):
         certify(crew.outlet, "district", cast=cast_for(crew.outlet, fields["inspectors"]))
         fields["target_level"] = "city"
-    return make_application(crew.outlet, status=status, **fields)
+    application = make_application(crew.outlet, status=status, **fields)
+    while awaiting is not None and application.awaiting_agency != awaiting.value:
+        take(application, Action.AGREE, cast_for(crew.outlet, fields["inspectors"]))
+    return application
 
 
 def action_request(application, action: str, **fields) -> tuple[str, dict]:

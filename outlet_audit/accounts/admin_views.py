@@ -74,7 +74,9 @@ def _account_rows(users: list[User]) -> list[dict]:
     )
     rows = []
     for user in users:
-        if user.district_id is not None:
+        if user.organisation is not None:  # staff: their organisation, and whether they sign approvals
+            belongs_to = user.organisation.name(lang) + (f" · {_('approver')}" if user.approver else "")
+        elif user.district_id is not None:
             belongs_to = district_name(user.district_id, lang)
         else:
             belongs_to = outlet_names.get(user.outlet_id, "—")
@@ -114,6 +116,8 @@ def new_user():
                 district_id=form.district_id.data or None,
                 password=form.password.data,
                 actor=current_user,
+                kind=form.kind.data,
+                approver=form.approver.data,
             )
         if not outcome.done:
             _attach_error(form, outcome.refusal)

@@ -58,9 +58,18 @@ def _change_account(username: str, change, done: str) -> None:
 @click.option(
     "--district", "district_code", help="District code (e.g. FX) for inspectors and district bureaus."
 )
+@click.option(
+    "--organisation",
+    "kind",
+    type=click.Choice(["postal", "ecology"]),
+    default="postal",
+    show_default=True,
+    help="The postal administration or the ecology and environment bureau (of the district, or the city's).",
+)
+@click.option("--approver/--no-approver", default=False, help="May sign approval steps (bureau staff only).")
 @click.option("--email", default=None)
 @click.password_option(help="Prompted for (twice, hidden) when not given.")
-def create(username, display_name, role, district_code, email, password):
+def create(username, display_name, role, district_code, kind, approver, email, password):
     """Create a bureau, inspector or administrator account."""
     if not USERNAME_RE.match(username):
         raise click.BadParameter(
@@ -84,6 +93,8 @@ def create(username, display_name, role, district_code, email, password):
             district_id=district_id,
             password=password,
             actor=None,
+            kind=kind,
+            approver=approver,
         )
     )
     click.echo(f"created {username} ({role})")

@@ -115,7 +115,24 @@ ROLE_LABELS = {
 class StaffAccountForm(AccountFieldsMixin, BaseForm):
     role = SelectField(_l("Role"), choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in STAFF_ROLES])
     district_id = SelectField(_l("District"), coerce=int, validators=[Optional()])
+    kind = SelectField(
+        _l("Organisation"),
+        choices=[
+            SelectChoice("postal", _l("Postal administration")),
+            SelectChoice("ecology", _l("Ecology and environment bureau")),
+        ],
+        default="postal",
+        description=_l("Of the district chosen above, or of the city for the city bureau."),
+    )
+    approver = BooleanField(
+        _l("Signs approval steps (approver)"),
+        description=_l("Opinions, co-signatures, decisions and confirmations for the organisation."),
+    )
     submit = SubmitField(_l("Create account"))
+
+    def validate_approver(self, field):
+        if field.data and self.role.data not in (Role.DISTRICT_BUREAU, Role.CITY_BUREAU):
+            raise ValidationError(_l("Only bureau staff sign approval steps."))
 
     def validate_district_id(self, field):
         needs_district = self.role.data in (Role.INSPECTOR, Role.DISTRICT_BUREAU)

@@ -9,6 +9,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from outlet_audit.accounts.models import PASSWORD_METHOD, User
+from outlet_audit.accounts.organisations import Organisation, organisation_for
 from outlet_audit.accounts.password_policy import password_problem
 from outlet_audit.accounts.queries import district_bureau_users
 from outlet_audit.accounts.throttle import FORGET_AFTER, ThrottleRule
@@ -18,7 +19,7 @@ from outlet_audit.core.urls import path_for
 from outlet_audit.extensions import db
 from outlet_audit.notifications.operations import notify
 from outlet_audit.outlets.models import Outlet
-from outlet_audit.roles import Role
+from outlet_audit.roles import BUREAU_ROLES, ORGANISATION_ROLES, Agency, Role
 from outlet_audit.text import N_, Message, Refused
 
 # One answer to every failed sign-in: a wrong password, an unknown name, an account that must
@@ -208,21 +209,49 @@ def tell_bureau_of_registration(outlet: Outlet, template: str) -> None:
     )
 
 
-def create_staff_user(*, username, display_name, email, role, district_id, password, actor) -> User:
+def staff_organisation(role: Role, district_id: int | None, kind: str = "postal") -> Organisation | None:
+    """The organisation a new member of staff joins: the postal or the ecology and environment
+    bureau (`kind`) of their district, or of the city for the city bureau; None for administrators."""
+    if role not in ORGANISATION_ROLES:
+        return None
+    tier = "city" if role == Role.CITY_BUREAU else "district"
+    return organisation_for(Agency(f"{tier}_{kind}"), district_id)
+
+
+def create_staff_user(
+    *, username, display_name, email, role, district_id, password, actor, kind="postal", approver=False
+) -> User:
+    """Create a member of staff in their organisation; only bureau staff may be approvers."""
     if username_taken(username):
         raise AccountError(Message(N_("This username is taken.")), field="username")
     role = Role(role)
+    district_id = district_id if role in (Role.INSPECTOR, Role.DISTRICT_BUREAU) else None
+    organisation = staff_organisation(role, district_id, kind)
+    if role in ORGANISATION_ROLES and organisation is None:
+        raise AccountError(Message(N_("Choose the organisation this person belongs to.")), field="kind")
+    if approver and role not in BUREAU_ROLES:
+        raise AccountError(Message(N_("Only bureau staff sign approval steps.")), field="approver")
     user = User(
         username=username,
         display_name=display_name.strip(),
         email=email or None,
         role=role,
-        district_id=district_id if role in (Role.INSPECTOR, Role.DISTRICT_BUREAU) else None,
+        district_id=district_id,
+        organisation_id=organisation.id if organisation is not None else None,
+        approver=bool(approver),
     )
     set_checked_password(user, password)
     db.session.add(user)
     db.session.flush()
-    record("user_created", actor=actor, subject_type="user", subject_id=user.id, new=f"{username} ({role})")
+    where = f", {organisation.name_zh}" if organisation is not None else ""
+    signs = ", approver" if user.approver else ""
+    record(
+        "user_created",
+        actor=actor,
+        subject_type="user",
+        subject_id=user.id,
+        new=f"{username} ({role}{where}{signs})",
+    )
     return user
 
 

@@ -174,34 +174,28 @@ class ApprovalStep:
 
 # Editions before approval steps named the approving bureau roles in order: the district bureau
 # decides, or recommends when the city bureau follows and confirms. They still load, as these steps.
-_LEGACY_AGENCIES = {Role.DISTRICT_BUREAU: Agency.DISTRICT_POSTAL, Role.CITY_BUREAU: Agency.CITY_POSTAL}
 
 
 def _legacy_steps(roles: list[str]) -> tuple[ApprovalStep, ...]:
-    steps = []
-    for position, role in enumerate(roles):
-        last = position == len(roles) - 1
-        if Role(role) == Role.CITY_BUREAU:
-            act = Act.CONFIRMATION
-        else:
-            act = Act.DECISION if last else Act.RECOMMENDATION
-        steps.append(ApprovalStep(_LEGACY_AGENCIES[Role(role)], act))
-    return tuple(steps)
-
-
-def _legacy_roles(steps: tuple[ApprovalStep, ...]) -> list[str] | None:
-    """The old form of these steps when they have one: older snapshots keep their content hash."""
-    by_agency = {agency: role for role, agency in _LEGACY_AGENCIES.items()}
-    if any(step.agency not in by_agency for step in steps):
-        return None
-    roles = [str(by_agency[step.agency]) for step in steps]
-    return roles if _legacy_steps(roles) == steps else None
+    """The steps an old list of roles meant: the district bureau always acted first (it decided,
+    or recommended when the city bureau was listed to confirm), whether or not the list named it."""
+    if Role.CITY_BUREAU in roles:
+        return (
+            ApprovalStep(Agency.DISTRICT_POSTAL, Act.RECOMMENDATION),
+            ApprovalStep(Agency.CITY_POSTAL, Act.CONFIRMATION),
+        )
+    return (ApprovalStep(Agency.DISTRICT_POSTAL, Act.DECISION),)
 
 
 def _approval_steps(data: list) -> tuple[ApprovalStep, ...]:
     if all(isinstance(step, str) for step in data):
         return _legacy_steps(data)
     return tuple(ApprovalStep(Agency(step["agency"]), Act(step["act"])) for step in data)
+
+
+def _approvals_written(data: list) -> tuple:
+    """An old list of roles as it was written, so the edition's snapshot (and hash) stays as it was."""
+    return tuple(data) if all(isinstance(step, str) for step in data) else ()
 
 
 @dataclass(frozen=True)
@@ -219,6 +213,8 @@ class LevelRules:
     section_minimums: tuple[tuple[str, Decimal], ...] = ()  # section code -> lowest percentage
     # Agencies each of which has at least one inspector on every visit of an application for the level.
     inspection_team: tuple[Agency, ...] = ()
+    # The old form (a list of bureau roles) when the edition was written so; None for steps.
+    approvals_written: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def issuer(self) -> Agency:
@@ -467,6 +463,7 @@ def _level(code: str, data: Mapping[str, Any]) -> LevelRules:
         code=code,
         min_score=_decimal(data["min_score"]),
         approvals=_approval_steps(data["approvals"]),
+        approvals_written=_approvals_written(data["approvals"]),
         certificate_validity_months=int(data["certificate_validity_months"]),
         no_veto_failed=data.get("no_veto_failed", True),
         items_at_full_marks=tuple(data.get("items_at_full_marks", ())),
@@ -482,7 +479,7 @@ def _level(code: str, data: Mapping[str, Any]) -> LevelRules:
 def _level_dict(rules: LevelRules) -> dict[str, Any]:
     data: dict[str, Any] = {
         "min_score": decimal_text(rules.min_score),
-        "approvals": _legacy_roles(rules.approvals)
+        "approvals": list(rules.approvals_written)
         or [{"agency": str(step.agency), "act": str(step.act)} for step in rules.approvals],
         "certificate_validity_months": rules.certificate_validity_months,
         "no_veto_failed": rules.no_veto_failed,

@@ -13,12 +13,13 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from outlet_audit.accounts.models import User
+from outlet_audit.accounts.operations import staff_organisation
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.queries import valid_certificate_clause
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District, Outlet, official_district_name
-from outlet_audit.roles import Role
+from outlet_audit.roles import BUREAU_ROLES, Role
 from outlet_audit.workflow.demo import load_demo_applications
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.states import LEVEL_LABELS, STATUS_LABELS, Level, Status
@@ -152,8 +153,10 @@ DEMO_USERS = [
     ("city", "上海市邮政管理局 审核员", Role.CITY_BUREAU, None, None),
     ("fengxian", "奉贤区邮政管理局 审核员", Role.DISTRICT_BUREAU, "FX", None),
     ("qingpu", "青浦区邮政管理局 审核员", Role.DISTRICT_BUREAU, "QP", None),
+    ("fengxian-eco", "奉贤区生态环境局 审核员", Role.DISTRICT_BUREAU, "FX", None),
     ("inspector1", "顾检查", Role.INSPECTOR, "FX", None),
     ("inspector2", "沈评估", Role.INSPECTOR, "FX", None),
+    ("inspector-eco", "陆环评", Role.INSPECTOR, "FX", None),
     ("outlet", "王建国（南桥顺丰）", Role.OUTLET, None, "SH-KD-2021-0158"),
     ("outlet2", "李敏（西渡中通）", Role.OUTLET, None, "SH-KD-2020-3321"),
     ("outlet3", "张伟（金汇邮政）", Role.OUTLET, None, "SH-YZ-2019-0007"),
@@ -195,10 +198,17 @@ def load_demo_data() -> dict[str, str]:
         if db.session.scalar(select(func.count()).where(User.username == username)):
             continue
         password = f"demo-{secrets.token_urlsafe(9)}1"
+        # "-eco" accounts belong to the district's ecology and environment bureau, which co-signs
+        # approvals and joins joint inspection teams; every bureau account signs approval steps.
+        organisation = staff_organisation(
+            role, districts[code].id if code else None, "ecology" if "-eco" in username else "postal"
+        )
         user = User(
             username=username,
             display_name=display_name,
             role=role,
+            organisation_id=organisation.id if organisation is not None else None,
+            approver=role in BUREAU_ROLES,
             district_id=districts[code].id if code else None,
             outlet_id=outlets[permit].id if permit else None,
             outlet_manager=permit is not None,  # each demo outlet's one account manages it

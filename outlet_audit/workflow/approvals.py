@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from outlet_audit.accounts.models import User
 from outlet_audit.accounts.organisations import Organisation, organisation_for
@@ -40,6 +41,7 @@ def records_of(application_id: int) -> list[ApprovalRecord]:
     return list(
         db.session.scalars(
             select(ApprovalRecord)
+            .options(selectinload(ApprovalRecord.user), selectinload(ApprovalRecord.organisation))
             .where(ApprovalRecord.application_id == application_id)
             .order_by(ApprovalRecord.round, ApprovalRecord.position)
         )
@@ -132,3 +134,58 @@ def signers_of_round(application_id: int) -> list[User]:
             .distinct()
         )
     )
+
+
+@dataclass(frozen=True)
+class StepLine:
+    """One step of a round as the application page and the report show it."""
+
+    position: int
+    agency: Agency
+    act: str
+    record: ApprovalRecord | None  # None: not signed (yet, or never: the round stopped before it)
+    current: bool  # the step that waits now
+
+
+@dataclass(frozen=True)
+class RoundView:
+    number: int
+    level: Level
+    lines: tuple[StepLine, ...]
+    open: bool  # the round still in progress
+
+    @property
+    def ended_by(self) -> ApprovalRecord | None:
+        """The disagreement or return that ended the round, if one did."""
+        return next(
+            (line.record for line in self.lines if line.record and line.record.outcome != Outcome.AGREE), None
+        )
+
+
+def approval_rounds(application: Application, edition: Edition, *, in_approval: bool) -> list[RoundView]:
+    """Every round of the application's approval, newest first, each step with its record if signed."""
+    records = records_of(application.id)
+    chains = approval_chains(edition)
+    by_round: dict[int, list[ApprovalRecord]] = {}
+    for record in records:
+        by_round.setdefault(record.round, []).append(record)
+    rounds = []
+    last_round = max(by_round, default=0)
+    for number, signed in sorted(by_round.items(), reverse=True):
+        level = Level(signed[0].level)
+        steps = chains.get(level, ())
+        at = {record.position: record for record in signed}
+        still_open = in_approval and number == last_round
+        waiting = len(signed) if still_open else -1
+        lines = tuple(
+            StepLine(position, step.agency, step.act, at.get(position), position == waiting)
+            for position, step in enumerate(steps)
+        )
+        # a round recorded under steps the edition no longer has (migrated history): show what was signed
+        extra = tuple(
+            StepLine(record.position, Agency(record.agency), record.act, record, False)
+            for record in signed
+            if record.position >= len(steps)
+        )
+        rounds.append(RoundView(number, level, lines + extra, still_open))
+    return rounds

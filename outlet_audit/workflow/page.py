@@ -23,8 +23,9 @@ from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.extensions import db
-from outlet_audit.roles import AGENCY_LABELS, Role
+from outlet_audit.roles import ACT_LABELS, AGENCY_LABELS, OUTCOME_LABELS, Role
 from outlet_audit.workflow.actions import ACTIONS
+from outlet_audit.workflow.approvals import approval_rounds
 from outlet_audit.workflow.drafting import EDITABLE_STATUSES
 from outlet_audit.workflow.forms import (
     CommitmentUploadForm,
@@ -178,6 +179,10 @@ def application_page(
         "renewal_of": db.session.get(Certificate, application.renewal_of_id)
         if application.renewal_of_id
         else None,
+        "approval_rounds": approval_rounds(application, edition, in_approval=status == Status.IN_APPROVAL),
+        "agency_labels": AGENCY_LABELS,
+        "act_labels": ACT_LABELS,
+        "outcome_labels": OUTCOME_LABELS,
         "timeline": application_timeline(application.id, viewer=current_user, inspection=inspection),
         "links": _links(application, self_assessment, inspection if inspection_shown else None),
     }

@@ -92,15 +92,26 @@ def test_happy_path_from_first_click_to_certificate(client, crew, db_session):
     page = client.get(f"/applications/{application.id}").get_data(as_text=True)
     assert "100.0" in page  # the inspection total, from the assessment's kept figures
     application = act(
-        client, application, "approve", granted_level="district", opinion="符合区级无废快递网点要求。"
+        client, application, "approve", granted_level="district", opinion="现场评估符合区级要求，拟同意认定。"
     )
+    # 会同属地生态环境局: the district's ecology bureau co-signs, then the postal bureau decides.
+    assert application.status == "in_approval" and application.awaiting_agency == "district_ecology"
+    login(client, crew.ecology)
+    assert crew.outlet.name in client.get("/applications/approvals").get_data(as_text=True)
+    application = act(client, application, "agree", opinion="经核查，同意。")
+    assert application.status == "in_approval" and application.awaiting_agency == "district_postal"
+    login(client, crew.bureau)
+    application = act(client, application, "agree", opinion="符合区级无废快递网点要求。")
     assert application.status == "approved" and application.granted_level == "district"
     certificate = db_session.scalar(select(Certificate).where(Certificate.application_id == application.id))
     assert certificate is not None and certificate.level == "district"
+    assert certificate.issuing_bureau == "上海市奉贤区邮政管理局"
 
     login(client, crew.outlet_user)
     page = html.unescape(client.get(f"/applications/{application.id}").get_data(as_text=True))
     assert certificate.number in page and "符合区级无废快递网点要求。" in page
+    for opinion in ("现场评估符合区级要求，拟同意认定。", "经核查，同意。"):  # every step's opinion is shown
+        assert opinion in page
     for step in (  # the history tells each step as a sentence
         f"{crew.outlet_user.display_name} opened an application for District level",
         f"{crew.outlet_user.display_name} uploaded the commitment letter",
@@ -108,7 +119,9 @@ def test_happy_path_from_first_click_to_certificate(client, crew, db_session):
         f"{crew.bureau.display_name} accepted the application",
         f"{crew.bureau.display_name} scheduled the on-site inspection",
         f"{crew.inspector.display_name} signed off the inspection checklist",
-        f"{crew.bureau.display_name} certified the outlet",
+        f"{crew.bureau.display_name} proposed the level and opened the approval",
+        f"{crew.ecology.display_name} agreed at an approval step",
+        f"{crew.bureau.display_name} agreed at the last approval step: the outlet is certified",
         f"issued certificate {certificate.number}",
         f"{crew.outlet_user.display_name} answered declaration E1",
         f"{crew.inspector.display_name} answered inspection item 1.1",
@@ -296,14 +309,40 @@ def test_rectification_path(client, crew, db_session):
     ]
 
 
-def test_city_level_waits_for_the_city_bureau(client, crew, db_session):
+def sign_by_the_team(client, application, members) -> Application:
+    """Each member of the visit's team signs it (the first signs the record, the others countersign)."""
+    for member in members:
+        if reload(application).status == "inspected":
+            break
+        login(client, member)
+        application = act(client, application, "sign_off")
+    return application
+
+
+def test_city_level_is_recommended_co_signed_and_decided_by_the_city(client, crew, db_session):
     give_certificate(crew.outlet)
     application = outlet_prepares_and_submits(client, crew, db_session, level="city")
     assert application.target_level == "city"
-    application = bureau_accepts_and_schedules(client, crew, application)
+    login(client, crew.bureau)
+    application = act(client, application, "accept")
+    soon = (today_in_shanghai() + timedelta(days=4)).isoformat()
+    # The 2025 edition wants a joint team for city level: a postal inspector alone is refused.
+    url, data = action_request(
+        application, "schedule_inspection", inspector_ids=[str(crew.inspector.id)], scheduled_on=soon
+    )
+    refused = client.post(url, data=data)
+    assert refused.status_code == 422 and "joint team" in html.unescape(refused.get_data(as_text=True))
+    application = act(
+        client,
+        application,
+        "schedule_inspection",
+        inspector_ids=[str(crew.inspector.id), str(crew.ecology_inspector.id)],
+        scheduled_on=soon,
+    )
     login(client, crew.inspector)
     answer_all(application, "inspection", crew.inspector)
-    application = act(client, application, "sign_off")
+    application = sign_by_the_team(client, application, [crew.inspector, crew.ecology_inspector])
+    assert application.status == "inspected"
     assert (
         db_session.scalar(
             select(Assessment.level_reached).where(
@@ -315,22 +354,39 @@ def test_city_level_waits_for_the_city_bureau(client, crew, db_session):
 
     login(client, crew.bureau)
     application = act(client, application, "approve", granted_level="city", opinion="建议认定为市级。")
-    assert application.status == "awaiting_city_confirmation" and application.granted_level is None
+    assert application.status == "in_approval" and application.granted_level is None
+    login(client, crew.ecology)
+    application = act(client, application, "agree", opinion="同意推荐。")
+    assert application.awaiting_agency == "city_postal"
 
     login(client, crew.city)
-    queue = client.get("/applications/city-confirmations").get_data(as_text=True)
+    queue = client.get("/applications/approvals").get_data(as_text=True)
     assert crew.outlet.name in queue
-    application = act(client, application, "decline_city_level", reasons="台账不完整。")
+    application = act(client, application, "disagree", opinion="台账不完整，暂不同意认定为市级。")
     assert application.status == "inspected"
-    assert crew.outlet.name not in client.get("/applications/city-confirmations").get_data(as_text=True)
+    assert crew.outlet.name not in client.get("/applications/approvals").get_data(as_text=True)
+    # The city's reason reaches the outlet and the earlier steps, in a sentence that says who and what.
+    for person in (crew.outlet_user, crew.bureau, crew.ecology):
+        login(client, person)
+        notes = html.unescape(client.get("/notifications/").get_data(as_text=True))
+        assert "Shanghai Postal Administration did not agree to City level" in notes, person
+        assert "台账不完整，暂不同意认定为市级。" in notes
+    login(client, crew.outlet_user)
+    page = html.unescape(client.get(f"/applications/{application.id}").get_data(as_text=True))
+    assert "台账不完整，暂不同意认定为市级。" in page
 
     login(client, crew.bureau)
     application = act(client, application, "approve", granted_level="city", opinion="已补充台账。")
+    login(client, crew.ecology)
+    application = act(client, application, "agree", opinion="同意推荐。")
     login(client, crew.city)
-    application = act(client, application, "confirm_city_level")
+    application = act(client, application, "agree", opinion="符合市级无废快递网点要求。")
     assert application.status == "approved" and application.granted_level == "city"
     levels = dict(db_session.execute(select(Certificate.level, Certificate.state)).all())
     assert levels["city"] == "active"
+    certificate = db_session.scalar(select(Certificate).where(Certificate.application_id == application.id))
+    assert certificate.issuing_bureau == "上海市邮政管理局"
+    assert application.decision_opinion == "符合市级无废快递网点要求。"  # the city's, not the district's
 
 
 def test_the_district_bureau_cannot_approve_above_what_was_reached(client, crew, db_session):
