@@ -12,6 +12,10 @@ only its own account (SELF). `enforce_access` runs before every request:
   a record outside the scope answers 404, exactly as a record that does not exist, so nobody
   learns what lies beyond their reach.
 
+Staff of the ecology and environment bureaus hold bureau roles (their district's, or the city's,
+scope) but reach only the views declared `@allow(..., joint=True)`: the joint review of a case and
+their approval step; every other bureau view is the postal bureaus' (`admits_agency`).
+
 List pages have no record argument; they narrow their queries with `scope_filter` helpers
 in each feature, using `current_scope()`.
 """
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
-from outlet_audit.roles import Role
+from outlet_audit.roles import BUREAU_ROLES, Agency, Role
 
 
 class Scope(enum.StrEnum):
@@ -38,6 +42,10 @@ class Scope(enum.StrEnum):
 class AccessRule:
     public: bool
     scopes: dict[Role, Scope]
+    # Open to the ecology and environment bureaus' staff too (the joint review): they hold bureau
+    # roles for what they may see, but act only where a view says so (reading the case, signing
+    # their approval step); every other bureau page is the postal bureaus' alone.
+    joint: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,16 +73,28 @@ def public(view):
     return view
 
 
-def allow(scopes: dict[Role, Scope]):
-    """Declare which roles may use a view and how far each reaches."""
+def allow(scopes: dict[Role, Scope], *, joint: bool = False):
+    """Declare which roles may use a view and how far each reaches; `joint`: the ecology and
+    environment bureaus' staff may use it too, within the same scopes."""
     if not scopes:
         raise ValueError("allow() needs at least one role; use @public for open pages")
 
     def decorate(view):
-        setattr(view, ACCESS_ATTRIBUTE, AccessRule(public=False, scopes=dict(scopes)))
+        setattr(view, ACCESS_ATTRIBUTE, AccessRule(public=False, scopes=dict(scopes), joint=joint))
         return view
 
     return decorate
+
+
+ECOLOGY_AGENCIES = frozenset({Agency.DISTRICT_ECOLOGY, Agency.CITY_ECOLOGY})
+
+
+def admits_agency(rule: AccessRule, user) -> bool:
+    """Whether the rule lets the user's organisation in: an ecology bureau's staff only reach views
+    declared `joint`, or their own account (SELF); everyone else as their role says."""
+    if rule.public or user.role not in BUREAU_ROLES or getattr(user, "agency", None) not in ECOLOGY_AGENCIES:
+        return True
+    return rule.joint or rule.scopes.get(user.role) is Scope.SELF
 
 
 def signed_in(view):
@@ -137,7 +157,7 @@ def enforce_access():
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
     scope = rule.scopes.get(current_user.role)
-    if scope is None:
+    if scope is None or not admits_agency(rule, current_user):
         abort(403)
     for argument, value in (request.view_args or {}).items():
         loader = _record_loaders.get(argument)

@@ -91,3 +91,14 @@ OUTCOME_LABELS = {
     Outcome.DISAGREE: N_("Disagreed"),
     Outcome.RETURN: N_("Returned"),
 }
+
+# As the bilingual inspection report prints them, whatever the reader's language (the catalog's
+# Chinese for the labels above, by test).
+ACT_ZH = {
+    Act.OPINION: "审核意见",
+    Act.RECOMMENDATION: "初审推荐",
+    Act.COSIGN: "会签",
+    Act.DECISION: "决定",
+    Act.CONFIRMATION: "确认",
+}
+OUTCOME_ZH = {Outcome.AGREE: "同意", Outcome.DISAGREE: "不同意", Outcome.RETURN: "退回"}

@@ -68,7 +68,7 @@ def _private(response, max_age: int | None):
 
 
 @bp.get("/<int:evidence_id>")
-@allow(READERS)
+@allow(READERS, joint=True)
 def file(evidence_id: int):
     evidence = load_visible_evidence(evidence_id)
     is_pdf = evidence.mime_type == "application/pdf"
@@ -85,7 +85,7 @@ def file(evidence_id: int):
 
 
 @bp.get("/<int:evidence_id>/thumbnail")
-@allow(READERS)
+@allow(READERS, joint=True)
 def thumbnail(evidence_id: int):
     evidence = load_visible_evidence(evidence_id)
     if not evidence.thumbnail_sha256:

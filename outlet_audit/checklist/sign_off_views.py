@@ -89,7 +89,7 @@ def sign_off(assessment_id: int):
 
 
 @bp.get("/applications/<int:application_id>/result")
-@allow(READERS)
+@allow(READERS, joint=True)
 def result(application_id: int):
     return _result_page(db.get_or_404(Application, application_id))
 

@@ -291,7 +291,7 @@ def conflict_json(checklist: Checklist, item, current):
 
 
 @bp.get("/applications/<int:application_id>/self-assessment")
-@allow(READERS)
+@allow(READERS, joint=True)
 def self_assessment(application_id: int):
     """Open the application's self-assessment, starting it when the outlet opens it first."""
     application = db.get_or_404(Application, application_id)
@@ -308,7 +308,7 @@ def self_assessment(application_id: int):
 
 
 @bp.get("/applications/<int:application_id>/inspection")
-@allow({role: scope for role, scope in READERS.items() if role != Role.OUTLET})
+@allow({role: scope for role, scope in READERS.items() if role != Role.OUTLET}, joint=True)
 def inspection(application_id: int):
     application = db.get_or_404(Application, application_id)
     existing = assessment_of(application, AssessmentKind.INSPECTION)

@@ -150,8 +150,9 @@ def _readable_value(value):
     if isinstance(value, dict):  # a label kept by its English text, or a name kept in both languages
         from flask_babel import gettext
 
-        if "label" in value:
-            return gettext(value["label"])
+        label = value.get("label")
+        if label is not None:
+            return gettext(label)
         if "zh" in value:
             return value["zh"] if current_language() == "zh" else value.get("en") or value["zh"]
     if isinstance(value, str) and _ISO_DAY.match(value):

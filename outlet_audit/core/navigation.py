@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_login import current_user
 
+from outlet_audit.access import admits_agency, rule_for_endpoint
 from outlet_audit.roles import Role
 
 
@@ -29,7 +30,14 @@ def menu_for_current_user() -> list[NavEntry]:
         return []
     known = current_app.view_functions
     return sorted(
-        (e for e in _entries if current_user.role in e.roles and e.endpoint in known), key=lambda e: e.order
+        (
+            e
+            for e in _entries
+            if current_user.role in e.roles
+            and e.endpoint in known
+            and admits_agency(rule_for_endpoint(current_app, e.endpoint), current_user)
+        ),
+        key=lambda e: e.order,
     )
 
 

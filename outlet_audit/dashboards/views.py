@@ -138,7 +138,7 @@ def overdue_queue_url(f: Filters) -> str:
 
 
 @bp.get("/")
-@allow(BUREAUS)
+@allow(BUREAUS, joint=True)
 def overview():
     form, f = read_filters()
     snapshot = snapshots.current_figures(f, reporting_edition())

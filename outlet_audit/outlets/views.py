@@ -137,7 +137,7 @@ def reject_changes(outlet_id: int):
 
 
 @bp.get("/<int:outlet_id>")
-@allow(BUREAUS)
+@allow(BUREAUS, joint=True)
 def detail(outlet_id: int):
     outlet = db.get_or_404(Outlet, outlet_id)
     applications = db.session.scalars(

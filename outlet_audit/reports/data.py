@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -31,6 +32,7 @@ from outlet_audit.evidence.storage import StoredFileCorrupted
 from outlet_audit.extensions import db
 from outlet_audit.reports.report_pdf import (
     MAX_THUMBNAILS_PER_ITEM,
+    ApprovalLine,
     BureauDecision,
     InspectorSignOff,
     LevelShortfall,
@@ -42,13 +44,15 @@ from outlet_audit.reports.report_pdf import (
     ReportSection,
     ReportVisit,
 )
+from outlet_audit.roles import ACT_LABELS, ACT_ZH, OUTCOME_LABELS, OUTCOME_ZH, Act, Outcome
 from outlet_audit.scoring import UNANSWERED, ItemScore
 from outlet_audit.scoring.engine import SKIPPED_BY_CONDITION, SKIPPED_BY_PROFILE
 from outlet_audit.text import N_
+from outlet_audit.workflow.approvals import records_of
 from outlet_audit.workflow.states import Level
 
 SCORE_SCALE = Decimal(100)  # the engine's total is a percentage of the applicable points
-DECISION_ACTIONS = ("approve", "confirm_city_level", "reject")
+DECISION_ACTIONS = ("approve", "agree", "confirm_city_level", "reject")  # the last is the decider
 BONUS_SECTION_CODE = "+"
 
 
@@ -83,7 +87,24 @@ def report_data(application, story: InspectionStory) -> ReportData:
         visits=visits,
         generated_at=shanghai_time(_as_of(application, story)),
         decision=_decision(application),
+        approval=_approval(application),
     )
+
+
+def _approval(application) -> tuple[ApprovalLine, ...]:
+    """Every approval step signed on the application, as the report prints it (labels in both languages)."""
+    with force_locale("en"):
+        return tuple(
+            ApprovalLine(
+                step=f"{ACT_ZH[Act(record.act)]} {_(ACT_LABELS[Act(record.act)])}",
+                organisation=record.organisation.name_zh if record.organisation else "—",
+                signer=record.user.display_name if record.user else "—",
+                outcome=f"{OUTCOME_ZH[Outcome(record.outcome)]} {_(OUTCOME_LABELS[Outcome(record.outcome)])}",
+                signed_at=shanghai_time(record.created_at),
+                opinion=record.opinion,
+            )
+            for record in records_of(application.id)
+        )
 
 
 def _visit(application, edition, story: InspectionStory, record: RecordStory, superseded_by, store, lang):
@@ -298,7 +319,9 @@ def _sign_off(
 def _decision(application) -> BureauDecision | None:
     if application.status not in ("approved", "rejected") or application.decided_at is None:
         return None
-    decider = db.session.scalar(
+    settling = records_of(application.id)[-1:] if application.status == "approved" else []
+    decider = settling[0].user if settling else None
+    decider = decider or db.session.scalar(
         select(User)
         .join(AuditEvent, AuditEvent.actor_id == User.id)
         .where(

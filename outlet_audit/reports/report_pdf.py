@@ -182,6 +182,18 @@ class ReportVisit:
 
 
 @dataclass(frozen=True)
+class ApprovalLine:
+    """One signed approval step, its texts already bilingual where they are labels."""
+
+    step: str  # e.g. "会签 Co-signature"
+    organisation: str
+    signer: str
+    outcome: str  # e.g. "同意 Agreed"
+    signed_at: datetime
+    opinion: str
+
+
+@dataclass(frozen=True)
 class BureauDecision:
     decision: str  # already translated, e.g. "认定为区级 Certified, district level"
     bureau: str
@@ -202,6 +214,7 @@ class ReportData:
     visits: tuple[ReportVisit, ...]  # every record the reader may see, in order; the last is current
     generated_at: datetime  # printed in the footer and used as the PDF date (naive = Shanghai time)
     decision: BureauDecision | None = None
+    approval: tuple[ApprovalLine, ...] = ()  # every signed step, oldest first
 
     @property
     def current(self) -> ReportVisit | None:
@@ -329,8 +342,26 @@ def _story(data: ReportData) -> list:
         story += [Spacer(0, 5 * mm), _text("尚无检查记录 No inspection record yet", BODY)]
     for visit in data.visits:
         story += _visit(visit, several=len(data.visits) > 1)
+    story += _approval(data.approval)
     story += _decision(data.decision)
     return story
+
+
+def _approval(lines: tuple[ApprovalLine, ...]) -> list:
+    """The approval steps as signed: who, for which organisation, when, the outcome and the opinion."""
+    if not lines:
+        return []
+    flowables = _heading("审批过程 Approval steps")
+    for number, line in enumerate(lines, 1):
+        rows = [
+            [_label("步骤", "Step"), _text(f"{number}. {line.step}")],
+            [_label("机关", "Organisation"), _text(line.organisation)],
+            [_label("签署人", "Signed by"), _text(f"{line.signer} · {format_datetime(line.signed_at)}")],
+            [_label("结果", "Outcome"), _text(line.outcome)],
+            [_label("意见", "Opinion"), _text(line.opinion)],
+        ]
+        flowables.append(KeepTogether([_grid_table(rows, LABELLED_WIDTHS, LABEL_FILL), Spacer(0, 2 * mm)]))
+    return flowables
 
 
 def _visit(visit: ReportVisit, several: bool) -> list:

@@ -45,7 +45,7 @@ def notice_facts(notice_id: int) -> RecordFacts | None:
 
 
 @bp.get("/reports/<int:application_id>/inspection-report.pdf")
-@allow(READERS)
+@allow(READERS, joint=True)
 def inspection_report(application_id: int):
     application = db.get_or_404(Application, application_id)
     # Every record the reader may see: the outlet never sees one its inspectors have not signed,
@@ -73,7 +73,7 @@ def _render_report(data) -> bytes:
 
 
 @bp.get("/reports/notices/<int:notice_id>.pdf")
-@allow(NOTICE_READERS)
+@allow(NOTICE_READERS, joint=True)
 def rectification_notice(notice_id: int):
     notice = db.get_or_404(RectificationNotice, notice_id)
     # Issued on a signed record only, and never changed after: every reader in scope may keep it.

@@ -93,6 +93,7 @@ class QueueRow:
     final: object  # Decimal | None: the current score (the newest signed record in force)
     level_reached: str | None
     rectify_by: date | None  # the due date of a rectification notice the outlet has not answered yet
+    awaiting_agency: str | None = None  # in approval: whose step comes next
 
     @property
     def reference(self) -> str:
@@ -133,6 +134,7 @@ def queue_rows(ids: list[int]) -> list[QueueRow]:
             inspection.final,
             inspection.level_reached,
             waiting,
+            Application.awaiting_agency,
         )
         .join(Outlet, Outlet.id == Application.outlet_id)
         .outerjoin(inspection, and_(inspection.application_id == Application.id, current_record(inspection)))

@@ -27,13 +27,13 @@ from outlet_audit.workflow.states import Action
 
 
 @bp.get("/<int:application_id>")
-@allow(APPLICATION_READERS)
+@allow(APPLICATION_READERS, joint=True)
 def application_detail(application_id: int):
     return render_application(db.get_or_404(Application, application_id))
 
 
 @bp.post("/<int:application_id>/transition")
-@allow(APPLICATION_READERS)
+@allow(APPLICATION_READERS, joint=True)
 @door(TRANSITION_ROUTE)
 def transition(application_id: int):
     application = db.get_or_404(Application, application_id)

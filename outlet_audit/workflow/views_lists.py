@@ -14,7 +14,7 @@ from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.extensions import db
 from outlet_audit.outlets.forms import district_choices
 from outlet_audit.outlets.reference import brands_in_use, district_name
-from outlet_audit.roles import Role
+from outlet_audit.roles import AGENCY_LABELS, Agency, Role
 from outlet_audit.text import Message
 from outlet_audit.workflow.blueprint import bp
 from outlet_audit.workflow.forms import ANY, QueueFilterForm, level_choices
@@ -72,7 +72,7 @@ def _filters(form: QueueFilterForm) -> QueueFilters:
 
 
 @bp.get("/queue")
-@allow(BUREAUS)
+@allow(BUREAUS, joint=True)
 def queue():
     form = _filter_form()
     filters = _filters(form)
@@ -96,7 +96,7 @@ def queue():
 
 
 @bp.get("/approvals")
-@allow(BUREAUS)
+@allow(BUREAUS, joint=True)
 def approvals():
     """The applications whose next approval step is the user's organisation's to sign."""
     agency = current_user.agency
@@ -129,6 +129,8 @@ def _rows(rows: list[QueueRow]) -> list[dict]:
             "url": url_for("workflow.application_detail", application_id=row.id),
             "district": district_name(row.district_id, lang),
             "status_label": STATUS_LABELS[row.status],
+            # in approval: whose step it waits for, so a list shows where each one stands
+            "awaiting": AGENCY_LABELS[Agency(row.awaiting_agency)] if row.awaiting_agency else None,
             "level": level_label(row.target_level),
             "submitted_on": readable_date(row.submitted_at) if row.submitted_at else None,
             "scheduled_on": readable_date(row.scheduled_for) if row.scheduled_for else None,

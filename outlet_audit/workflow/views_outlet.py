@@ -168,7 +168,7 @@ def _page_with_upload_form(application: Application, form) -> dict:
 
 
 @bp.get("/<int:application_id>/commitment-letter")
-@allow(APPLICATION_READERS)
+@allow(APPLICATION_READERS, joint=True)
 def commitment_letter(application_id: int):
     application = db.get_or_404(Application, application_id)
     edition = pinned_edition(application.edition)

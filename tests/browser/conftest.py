@@ -20,7 +20,7 @@ from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from outlet_audit.extensions import db
-from outlet_audit.roles import Role
+from outlet_audit.roles import Agency, Role
 from tests.conftest import fresh_database, make_test_app
 from tests.factories import PASSWORD, make_user
 
@@ -87,6 +87,9 @@ def browser(chromium_path):
         chromium.close()
 
 
+ECOLOGY = Agency.DISTRICT_ECOLOGY
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     with fresh_database(tmp_path_factory) as url:
@@ -98,6 +101,18 @@ def live_server(tmp_path_factory):
                 "inspector": make_user(Role.INSPECTOR, district_code="FX", username="fx-inspector"),
                 "second_inspector": make_user(Role.INSPECTOR, district_code="FX", username="fx-inspector-2"),
                 "city": make_user(Role.CITY_BUREAU, username="city-bureau"),
+                "ecology": make_user(
+                    Role.DISTRICT_BUREAU,
+                    district_code="FX",
+                    username="fx-ecology",
+                    agency=Agency.DISTRICT_ECOLOGY,
+                ),
+                "ecology_inspector": make_user(
+                    Role.INSPECTOR,
+                    district_code="FX",
+                    username="fx-eco-inspector",
+                    agency=Agency.DISTRICT_ECOLOGY,
+                ),
                 "admin": make_user(Role.ADMIN, username="admin"),
             }
             db.session.commit()

@@ -182,9 +182,17 @@ def test_from_registration_to_revoked_certificate(
     sign_off(inspector, draw_signature=False)
     assert status_of(live_server, application_id) == "inspected"
 
-    # 9. The bureau approves.
+    # 9. The bureau proposes district level, the district's ecology bureau co-signs, the bureau decides.
     bureau.goto(f"/applications/{application_id}")
-    act(bureau, "approve", granted_level="district", opinion="整改到位，符合区级无废快递网点要求，同意认定。")
+    act(bureau, "approve", granted_level="district", opinion="整改到位，拟同意认定为区级。")
+    ecology = sign_in(new_context(), users["ecology"])
+    ecology.goto("/applications/approvals")
+    with ecology.expect_navigation():
+        ecology.get_by_role("link", name=OUTLET_NAME).first.click()
+    act(ecology, "agree", opinion="经核查，同意。")
+    shoot(ecology, "co-signed")
+    bureau.goto(f"/applications/{application_id}")
+    act(bureau, "agree", opinion="整改到位，符合区级无废快递网点要求，同意认定。")
     shoot(bureau, "approved")
     number, certificate_id = live_server.query(
         lambda: db.session.execute(

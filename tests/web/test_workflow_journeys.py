@@ -18,6 +18,7 @@ from outlet_audit.notifications.models import Notification
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.seeding import affirm_declarations
 from tests.factories import login
+from tests.pdf_helpers import page_texts
 from tests.workflow_helpers import (
     action_request,
     answer_all,
@@ -112,6 +113,12 @@ def test_happy_path_from_first_click_to_certificate(client, crew, db_session):
     assert certificate.number in page and "符合区级无废快递网点要求。" in page
     for opinion in ("现场评估符合区级要求，拟同意认定。", "经核查，同意。"):  # every step's opinion is shown
         assert opinion in page
+    assert crew.ecology.organisation.name_en in page  # the organisation each step was signed for (in English)
+    # The inspection report prints the approval: each step, its organisation, outcome and opinion.
+    report = client.get(f"/reports/{application.id}/inspection-report.pdf")
+    text = "".join(page_texts(report.data)).replace("\n", "")
+    for printed in ("审批过程", "会签", "上海市奉贤区生态环境局", "经核查，同意。", "决定"):
+        assert printed in text, printed
     for step in (  # the history tells each step as a sentence
         f"{crew.outlet_user.display_name} opened an application for District level",
         f"{crew.outlet_user.display_name} uploaded the commitment letter",
