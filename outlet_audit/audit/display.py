@@ -147,11 +147,16 @@ def _item(edition: Edition | None, code: str) -> Item | None:
     return edition.find_item(code) if edition is not None else None
 
 
+LEGACY_STATUS_LABELS = {"awaiting_city_confirmation": N_("Awaiting city confirmation")}
+
+
 def shown_value(shown: Shown, event, value: str | None, readings: Readings, edition) -> str | None:
     """A stored old or new value as people read it elsewhere; unknown values stay as stored."""
     if value is None:
         return None
     if shown == Shown.STATUS:
+        if value in LEGACY_STATUS_LABELS:  # recorded before approval steps (migration 0012)
+            return t(LEGACY_STATUS_LABELS[value])
         return t(STATUS_LABELS[value]) if value in STATUS_LABELS else value
     if shown == Shown.LEVEL:
         return t(LEVEL_LABELS[value].text) if value in LEVEL_LABELS else value
