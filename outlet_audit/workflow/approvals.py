@@ -15,10 +15,12 @@ from sqlalchemy.orm import selectinload
 
 from outlet_audit.accounts.models import User
 from outlet_audit.accounts.organisations import Organisation, organisation_for
+from outlet_audit.core.requests import flush_or_refuse
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.criteria.model import ApprovalStep, Edition
 from outlet_audit.extensions import db
 from outlet_audit.roles import Agency, Outcome
+from outlet_audit.text import N_, Message
 from outlet_audit.workflow.models import Application, ApprovalRecord
 from outlet_audit.workflow.states import Level
 
@@ -110,7 +112,8 @@ def record_step(
         created_at=now,
     )
     db.session.add(row)
-    db.session.flush()
+    # Two people signing the same step at once: the second is told, not counted twice.
+    flush_or_refuse(Message(N_("this approval step was signed a moment ago; reload the page to see it")))
     return row
 
 
