@@ -20,6 +20,7 @@ from sqlalchemy import Text, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from outlet_audit.accounts.models import User
+from outlet_audit.accounts.organisations import Organisation
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.numbering import LEVEL_LETTERS, parse_certificate_number
@@ -41,9 +42,9 @@ from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District, Outlet
-from outlet_audit.roles import Role
+from outlet_audit.roles import AGENCY_BUREAU_ROLE, Agency, Role
 from outlet_audit.scoring import InvalidAnswers, check_answers, skipped_items
-from outlet_audit.workflow.models import Application, inspection_assignments
+from outlet_audit.workflow.models import Application, ApprovalRecord, inspection_assignments
 from outlet_audit.workflow.states import FINAL_STATUSES, Level, Status
 
 S = Status
@@ -256,6 +257,79 @@ def _certificates_not_as_issued(conn) -> Iterator[str]:
         )
         if found != expected:
             yield f"certificate {certificate.id} {certificate.number}"
+
+
+def _approvals_off_the_edition(conn) -> Iterator[str]:
+    """Applications in approval or approved whose signed steps are not their edition's, in order:
+    in approval, the next step is the one awaited; approved, the last round agreed at every step
+    and the certificate's issuer is the settling step's agency."""
+    editions = Editions(conn)
+    rounds: dict[int, list] = defaultdict(list)
+    records = select(
+        ApprovalRecord.application_id,
+        ApprovalRecord.round,
+        ApprovalRecord.position,
+        ApprovalRecord.level,
+        ApprovalRecord.agency,
+        ApprovalRecord.act,
+        ApprovalRecord.outcome,
+    ).order_by(ApprovalRecord.application_id, ApprovalRecord.round, ApprovalRecord.position)
+    for row in conn.execute(records):
+        kept = rounds[row.application_id]
+        if kept and kept[-1].round != row.round:
+            kept.clear()  # only the last round counts for where the application stands
+        kept.append(row)
+    issuers = dict(
+        conn.execute(
+            select(Certificate.application_id, Organisation.agency).join(
+                Organisation, Organisation.id == Certificate.issuer_organisation_id
+            )
+        ).all()
+    )
+    candidates = select(A.id, A.status, A.edition_pk, A.awaiting_agency).where(
+        A.status.in_((S.IN_APPROVAL.value, S.APPROVED.value))
+    )
+    for application in conn.execute(candidates.order_by(A.id)):
+        signed = rounds.get(application.id, [])
+        if not signed:
+            if application.status == S.IN_APPROVAL.value:
+                yield f"application {application.id}: in approval with no proposal"
+            continue  # approved before steps were recorded
+        steps = editions[application.edition_pk].level(signed[0].level).approvals
+        wrong = [
+            row.position
+            for index, row in enumerate(signed)
+            if row.position != index
+            or row.position >= len(steps)
+            or (row.agency, row.act) != (steps[row.position].agency, steps[row.position].act)
+            or (row.outcome != "agree" and index != len(signed) - 1)
+        ]
+        all_agreed = all(row.outcome == "agree" for row in signed)
+        if application.status == S.IN_APPROVAL.value:
+            awaited = steps[len(signed)].agency if all_agreed and len(signed) < len(steps) else None
+            if wrong or application.awaiting_agency != awaited:
+                yield f"application {application.id}"
+        elif (
+            wrong
+            or not all_agreed
+            or len(signed) != len(steps)
+            or issuers.get(application.id) != steps[-1].agency
+        ):
+            yield f"application {application.id}"
+
+
+def _staff_outside_their_organisation(conn) -> Iterator[str]:
+    """Staff whose organisation is not of their district (or the city's) or not for their role."""
+    rows = conn.execute(
+        select(User.id, User.role, User.district_id, Organisation.agency, Organisation.district_id)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .order_by(User.id)
+    )
+    for user_id, role, district_id, agency, organisation_district in rows:
+        agency = Agency(agency)
+        fits = AGENCY_BUREAU_ROLE[agency] == role if role != Role.INSPECTOR else agency.district_tier
+        if not fits or district_id != organisation_district:
+            yield f"user {user_id}"
 
 
 def _broken_trails(conn) -> Iterator[str]:
@@ -655,6 +729,18 @@ INVARIANTS = (
             )
         ),
     ),  # fmt: skip
+    Invariant(
+        "approval steps",
+        "an application in approval awaits the next step of its edition's chain; an approved one agreed "
+        "at every step of its last round, and its certificate's issuer is the settling step's agency",
+        _approvals_off_the_edition,
+    ),
+    Invariant(
+        "staff organisations",
+        "every member of staff belongs to an organisation of their district (the city's for the city "
+        "bureau) that takes their role",
+        _staff_outside_their_organisation,
+    ),
     Invariant(
         "references",
         "every foreign key names an existing row",

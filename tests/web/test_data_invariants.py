@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import delete, insert, select, update
 
 from outlet_audit.accounts.models import User
+from outlet_audit.accounts.organisations import Organisation
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.operations import revoke_certificate
@@ -22,7 +23,7 @@ from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from outlet_audit.workflow.invariants import INVARIANTS, broken_invariants
-from outlet_audit.workflow.models import Application, inspection_assignments
+from outlet_audit.workflow.models import Application, ApprovalRecord, inspection_assignments
 from outlet_audit.workflow.seeding import upload_evidence
 from outlet_audit.workflow.states import Action, Status
 from tests.factories import (
@@ -49,11 +50,12 @@ def shared_rows() -> dict:
     """One application in every status, and the detours the table allows, made once for the module
     (conftest.module_rows) by the operations; returns the ids of the first ones, by status."""
     make_user(Role.CITY_BUREAU)
-    awaiting = Status.AWAITING_CITY_CONFIRMATION  # city level: for an outlet certified at district level
-    made_by_status = {status: made(make_outlet("FX"), status) for status in Status if status != awaiting}
+    made_by_status = {status: made(make_outlet("FX"), status) for status in Status}
+    # and city level, for an outlet certified at district level, waiting for the city's decision
     city_applicant = make_outlet("FX")
     certified(city_applicant)
-    made_by_status[awaiting] = made(city_applicant, awaiting, target_level="city")
+    at_the_city = made(city_applicant, Status.IN_APPROVAL, target_level="city")
+    advance(at_the_city, Status.APPROVED)
     # Reopened and signed off again; rectified and verified; declined by the city, then approved.
     reopened = made(make_outlet("FX"), Status.INSPECTED)
     advance(reopened, Status.INSPECTION_SCHEDULED, {Action.REOPEN_INSPECTION: {}})
@@ -62,8 +64,8 @@ def shared_rows() -> dict:
     advance(rectified, Status.APPROVED)
     city_outlet = make_outlet("FX")
     certified(city_outlet, issued_on=today_in_shanghai() - timedelta(days=200))
-    declined = made(city_outlet, Status.AWAITING_CITY_CONFIRMATION, target_level="city")
-    advance(declined, Status.INSPECTED, {Action.DECLINE_CITY_LEVEL: {"reasons": "台账不完整。"}})
+    declined = made(city_outlet, Status.IN_APPROVAL, target_level="city")
+    advance(declined, Status.INSPECTED, {Action.DISAGREE: {"opinion": "台账不完整。"}})
     advance(declined, Status.APPROVED)
     # A certificate revoked, one renewed, one that ran out long ago.
     revoked = certified(make_outlet("PD"))
@@ -205,6 +207,18 @@ CORRUPTIONS = {
         target_level="district",
         status=Status.DRAFT.value,
         eligibility={},
+    ),
+    "approval steps": lambda data: (
+        update(ApprovalRecord)
+        .where(ApprovalRecord.application_id == data[Status.APPROVED].id, ApprovalRecord.position == 0)
+        .values(agency="district_ecology")
+    ),
+    "staff organisations": lambda data: (
+        update(User)
+        .where(User.id == data[Status.APPROVED].inspectors[0].id)
+        .values(
+            organisation_id=select(Organisation.id).where(Organisation.code == "SH-postal").scalar_subquery()
+        )
     ),
     "transitions, audited": lambda data: insert(AuditEvent).values(
         action="transition",
