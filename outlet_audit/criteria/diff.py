@@ -209,6 +209,8 @@ def _list_entry(item: Any, lang: str) -> str:
             if label
             else f"{item['code']} → {item['points']}"
         )
+    if isinstance(item, Mapping) and {"agency", "act"} == set(item):  # an approval step
+        return f"{item['agency']} {item['act']}"
     if isinstance(item, Mapping):
         return json.dumps(item, ensure_ascii=False, sort_keys=True)
     return describe(item, lang)
