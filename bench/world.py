@@ -21,12 +21,12 @@ from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.criteria.model import Edition
 from outlet_audit.roles import Agency, Role
 
-# Staff of each district: its postal bureau (which runs the cases) and its ecology and environment
-# bureau (which co-signs approvals and joins city-level visits), bureau members and inspectors.
-BUREAU_USERS_PER_DISTRICT = 2
-INSPECTORS_PER_DISTRICT = 6
-ECOLOGY_BUREAU_USERS_PER_DISTRICT = 2
-ECOLOGY_INSPECTORS_PER_DISTRICT = 3
+# Staff of each district, in numbers per district: its postal bureau (which runs the cases) and its
+# ecology and environment bureau (which co-signs approvals and joins city-level visits).
+BUREAU_USERS = 2
+INSPECTORS = 6
+ECOLOGY_BUREAU_USERS = 2
+ECOLOGY_INSPECTORS = 3
 BENCH_DISTRICT = "PD"
 REJECTION = "现场评估未达到认定要求。"
 # Organisation codes (migration 0012): "<district code>-postal", "SH-postal" for the city's.
@@ -172,7 +172,7 @@ class _Builder(RecordRows, FindingRows, ApprovalRows):
         def staff(people, count, role, district_id, agency, names, bench_name):
             code = self.district_codes[district_id].lower()
             for n in range(1, count + 1):
-                bench = district_id == bench_district and n == 1
+                bench = bench_name and district_id == bench_district and n == 1
                 name = bench_name if bench else f"{names}-{code}-{n}"
                 people[district_id].append(add(name, role, district_id, agency=agency))
 
@@ -181,24 +181,19 @@ class _Builder(RecordRows, FindingRows, ApprovalRows):
         city = {"role": Role.CITY_BUREAU, "agency": Agency.CITY_POSTAL}
         self.city.append(add("bench-city", name="基准 市局审核员", **city))
         self.city += [add(f"city-{n}", **city) for n in (2, 3)]
-        postal, ecology = Agency.DISTRICT_POSTAL, Agency.DISTRICT_ECOLOGY
+        postal, ecology, bureau, inspector = (
+            Agency.DISTRICT_POSTAL, Agency.DISTRICT_ECOLOGY, Role.DISTRICT_BUREAU, Role.INSPECTOR
+        )  # fmt: skip
+        # (who, how many, role, organisation, names, the bench user's name in the bench district if any)
+        district_staff = (
+            (self.bureau, BUREAU_USERS, bureau, postal, "bureau", "bench-district"),
+            (self.inspectors, INSPECTORS, inspector, postal, "inspector", "bench-inspector"),
+            (self.ecology_bureau, ECOLOGY_BUREAU_USERS, bureau, ecology, "ecology", "bench-ecology"),
+            (self.ecology_inspectors, ECOLOGY_INSPECTORS, inspector, ecology, "ecology-inspector", ""),
+        )
         for district_id in self.district_ids.values():
-            bureau, inspector = Role.DISTRICT_BUREAU, Role.INSPECTOR
-            staff(
-                self.bureau,
-                BUREAU_USERS_PER_DISTRICT,
-                bureau,
-                district_id,
-                postal,
-                "bureau",
-                "bench-district",
-            )
-            staff(self.inspectors, INSPECTORS_PER_DISTRICT, inspector, district_id, postal, "inspector",
-                  "bench-inspector")  # fmt: skip
-            staff(self.ecology_bureau, ECOLOGY_BUREAU_USERS_PER_DISTRICT, bureau, district_id, ecology,
-                  "ecology", "bench-ecology")  # fmt: skip
-            staff(self.ecology_inspectors, ECOLOGY_INSPECTORS_PER_DISTRICT, inspector, district_id, ecology,
-                  "ecology-inspector", "bench-ecology-inspector")  # fmt: skip
+            for people, count, role, agency, names, bench_name in district_staff:
+                staff(people, count, role, district_id, agency, names, bench_name)
         self.bench_inspector = self.inspectors[bench_district][0]
         self.showcase_outlet = next(o for o in outlets if o[3] == bench_district and o[9])
         for outlet in outlets:
