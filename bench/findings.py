@@ -12,8 +12,8 @@ earns full marks there) or not closed, and the re-inspection's own shortfalls ar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bench import synthetic as syn
 from outlet_audit.checklist.findings import notice_number
+from outlet_audit.roles import Agency
 
 INSTRUCTIONS = "请于期限内按评估意见整改，并逐项上传整改照片。"
 RESPONSE = "已按要求整改，现场已更换为合规物料并张贴操作规范。"
@@ -104,7 +104,7 @@ class FindingRows:
                 notice_number(requested.year, self.district_codes[district_id], notice_id),
                 plan.id,
                 assessment_id,
-                syn.bureau_name("district", self.district_objects[district_id]),
+                self.organisation(Agency.DISTRICT_POSTAL, district_id)[1],
                 due_on,
                 INSTRUCTIONS,
                 requested,

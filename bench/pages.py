@@ -23,6 +23,16 @@ class Page:
     # Distinct requests instead of one URL: (sample, edition items) -> endless (URL values, JSON
     # body or None); see answer_saves and spread_over
     requests: Callable | None = None
+    # Which bench user of the role signs in (a key of `Sample.usernames`), when not the role's own:
+    # "district_ecology" is a district bureau user of the ecology and environment bureau.
+    account: str | None = None
+
+    @property
+    def user(self) -> str | None:
+        """The key of the signed-in bench user in `Sample.usernames` (None: anonymous)."""
+        if self.role is None:
+            return None
+        return self.account or self.role.value
 
 
 def spread_over(argument: str, attribute: str) -> Callable:
@@ -88,6 +98,12 @@ PAGES = (
         "application queue", "workflow.queue", Role.DISTRICT_BUREAU, values={"status": "approved", "page": 2}
     ),
     Page("application detail", "workflow.application_detail", Role.DISTRICT_BUREAU),
+    # The applications whose next approval step is the user's organisation's (workflow.approvals).
+    Page("approvals (city postal)", "workflow.approvals", Role.CITY_BUREAU),
+    Page("approvals (district postal)", "workflow.approvals", Role.DISTRICT_BUREAU),
+    Page(
+        "approvals (district ecology)", "workflow.approvals", Role.DISTRICT_BUREAU, account="district_ecology"
+    ),
     Page(
         "checklist page", "checklist.edit", Role.INSPECTOR, values={"assessment_id": "{open_assessment_id}"}
     ),

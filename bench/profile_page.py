@@ -20,7 +20,7 @@ from sqlalchemy import event
 
 from bench import seed
 from bench.pages import PAGES
-from bench.server import _csrf_token
+from bench.server import SECOND_FACTOR_PATH, _csrf_token, authenticator_codes
 from bench.synthetic import AnswerTarget, Sample, Scale
 
 
@@ -30,17 +30,33 @@ def load_sample(instance: Path) -> Sample:
     return Sample(**data)
 
 
-def profile(app, page, sample, requests: int, top: int) -> str:
+HTTPS = {"base_url": "https://localhost"}  # production cookies are Secure and __Host- named
+
+
+def signed_in_client(app, sample, user: str | None):
+    """A test client signed in as the bench user `user` (a key of `sample.usernames`), through the
+    login form and, for accounts that need one, the authenticator's code."""
+    client = app.test_client()
+    if user is None:
+        return client
+    token = _csrf_token(client.get("/login", **HTTPS).get_data())
+    form = {"username": sample.usernames[user], "password": sample.password, "csrf_token": token}
+    reply = client.post("/login", data=form, headers={"Referer": "https://localhost/login"}, **HTTPS)
+    if reply.headers.get("Location", "").endswith(SECOND_FACTOR_PATH):
+        for code in authenticator_codes(sample.totp_secret):
+            page = client.get(SECOND_FACTOR_PATH, **HTTPS)
+            form = {"code": code, "csrf_token": _csrf_token(page.get_data())}
+            referer = {"Referer": "https://localhost/login"}
+            if client.post(SECOND_FACTOR_PATH, data=form, headers=referer, **HTTPS).status_code == 302:
+                break
+    return client
+
+
+def profile(app, client, page, sample, requests: int, top: int) -> str:
     from bench.urls import request_lines, url_values
     from outlet_audit.extensions import db
 
-    client = app.test_client()
-    https = {"base_url": "https://localhost"}  # production cookies are Secure and __Host- named
-    if page.role is not None:
-        token = _csrf_token(client.get("/login", **https).get_data())
-        username = sample.usernames[page.role.value]
-        form = {"username": username, "password": sample.password, "csrf_token": token}
-        client.post("/login", data=form, headers={"Referer": "https://localhost/login"}, **https)
+    https = HTTPS
     if page.requests:
         lines = [line.split("\t") for line in request_lines(app, page, sample, requests + 1)]
         calls = [(path, json.loads(body) if body else None) for _method, path, body in lines]
@@ -124,11 +140,14 @@ def main() -> None:
         sample = load_sample(args.instance)
     app = seed.make_app(seed.app_environment(args.database_url, args.instance))
     wanted = [w.strip().lower() for w in args.pages.split(",") if w.strip()]
+    clients = {}  # one sign-in per user: an authenticator code is accepted once
     for page in PAGES:
         if page.endpoint in app.view_functions and (
             not wanted or any(w in page.name.lower() for w in wanted)
         ):
-            print(profile(app, page, sample, args.requests, args.top), flush=True)
+            if page.user not in clients:
+                clients[page.user] = signed_in_client(app, sample, page.user)
+            print(profile(app, clients[page.user], page, sample, args.requests, args.top), flush=True)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,9 @@ from collections import defaultdict
 from datetime import timedelta
 
 from bench import synthetic as syn
+from outlet_audit.roles import Agency
 
 SPREAD = 2_000  # records the PDF pages cycle through
-BUREAU_USERS_PER_DISTRICT = 2
 RESULT_STATUS = {
     "submit": "submitted",
     "return": "returned",
@@ -16,7 +16,6 @@ RESULT_STATUS = {
     "sign_off": "inspected",
     "request_rectification": "rectification_requested",
     "submit_rectification": "rectification_submitted",
-    "confirm_city_level": "approved",
     "reject": "rejected",
     "withdraw": "withdrawn",
 }
@@ -82,6 +81,7 @@ class RecordRows:
                 continue
             issued = (plan.timeline.decided_at + timedelta(hours=8)).date()
             level = plan.granted_level
+            issuer = self.edition.level(level).issuer
             certs.append(
                 {
                     "id": len(certs) + 1,
@@ -94,9 +94,14 @@ class RecordRows:
                     "valid_until": syn.certificate_validity(self.edition, level, issued),
                     "showcase": bool(plan.showcase),
                     "decided_at": plan.timeline.decided_at,
+                    "issuer": self.organisation(issuer, plan.outlet[3]),
+                    # the settling step's signer issued it; a member of the issuer would revoke it
+                    "issued_by": plan.approval[-1].signer,
+                    "revoker": self._signer(issuer, plan.outlet[3], 0),
                 }
             )
         syn.issue_numbers(certs, self.district_codes)
+        self.certificate_issuers = {cert["id"]: cert["issued_by"] for cert in certs}
         by_outlet = defaultdict(list)
         for cert in certs:
             by_outlet[cert["outlet_id"]].append(cert)
@@ -124,13 +129,14 @@ class RecordRows:
                     c["score"],
                     self.edition.id,
                     self.edition.content_hash,
-                    syn.bureau_name(c["level"], self.district_objects[c["district_id"]]),
+                    c["issuer"][1],
+                    c["issuer"][0],
                     c["issued_on"],
                     c["valid_until"],
                     state,
                     revoked,
                     "复查发现使用不可降解包装袋。" if revoked else None,
-                    self.city[0] if revoked else None,
+                    c["revoker"] if revoked else None,
                     c.get("superseded_by_id"),
                     None,
                     c["decided_at"],
@@ -160,19 +166,19 @@ class RecordRows:
             yield event(
                 created, staff, *about, "application_created", "target_level", None, plan.target_level
             )
-            bureau = self.bureau[plan.outlet[3]][plan.id % BUREAU_USERS_PER_DISTRICT]
-            for action, moment in plan.timeline.steps:
-                new = RESULT_STATUS.get(action)
-                if action == "approve":
-                    city_next = plan.status == "awaiting_city_confirmation" or plan.granted_level == "city"
-                    new = "awaiting_city_confirmation" if city_next else "approved"
+            bureau = self._signer(Agency.DISTRICT_POSTAL, plan.outlet[3], plan.id)
+            before_approval = plan.timeline.steps[: len(plan.timeline.steps) - len(plan.approval)]
+            for action, moment in before_approval:
+                new = RESULT_STATUS[action]
                 actor = staff if action in OUTLET_ACTIONS else bureau
                 if action == "sign_off":
                     actor = plan.inspectors[0]
-                elif action == "confirm_city_level":
-                    actor = self.city[plan.id % len(self.city)]
                 yield event(moment, actor, *about, "transition", action, status, new)
                 status = new
+            for step in plan.approval:  # each step signed is a transition, its opinion the reason
+                change = (step.action, status, step.new_status, step.opinion)
+                yield event(step.moment, step.signer, *about, "transition", *change)
+                status = step.new_status
         for row, plan, kind in self._answer_rows(answer_plan):
             answer_id, _assessment, code, value, not_applicable, note, _version, moment, author = row
             said = ("N/A" if not_applicable else value) + (f" ({note})" if note else "")
@@ -195,18 +201,23 @@ class RecordRows:
             field = f"inspection:{code}" if purpose == "item" else purpose
             upload = (evidence_id, "evidence_uploaded", field, None, row[8])
             yield event(row[18], row[19], application_id, outlet_id, "evidence", *upload)
-        by_id = {cert[0]: cert for cert in certificates}
-        for cert in certificates:
-            about = (cert[2], cert[3], "certificate", cert[0])
-            yield event(cert[18], self.admin, *about, "certificate_issued", None, None, cert[1])
-            if cert[12] == "revoked":
+        rows = [dict(zip(syn.CERTIFICATE_COLUMNS, cert, strict=True)) for cert in certificates]
+        by_id = {cert["id"]: cert for cert in rows}
+        for cert in rows:
+            about = (cert["application_id"], cert["outlet_id"], "certificate", cert["id"])
+            issued_by = self.certificate_issuers[cert["id"]]
+            yield event(
+                cert["created_at"], issued_by, *about, "certificate_issued", None, None, cert["number"]
+            )
+            if cert["state"] == "revoked":
+                revocation = ("state", "active", "revoked", cert["revoked_reason"])
                 yield event(
-                    cert[13], cert[15], *about, "certificate_revoked", "state", "active", "revoked", cert[14]
+                    cert["revoked_at"], cert["revoked_by_id"], *about, "certificate_revoked", *revocation
                 )
-            elif cert[12] == "superseded":
-                newer = by_id[cert[16]]
-                by = (None, cert[3], "certificate", cert[0], "certificate_superseded", None, cert[1])
-                yield event(newer[18], None, *by, newer[1])
+            elif cert["state"] == "superseded":
+                newer = by_id[cert["superseded_by_id"]]
+                by = (None, cert["outlet_id"], "certificate", cert["id"], "certificate_superseded", None)
+                yield event(newer["created_at"], None, *by, cert["number"], newer["number"])
 
     def _notifications(self, plans) -> list[tuple]:
         rows, recent = [], [p for p in plans if p.status != "draft"][-2000:]

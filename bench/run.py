@@ -154,12 +154,14 @@ def benchmark_database(kind: str, args, pages: list[Page], workdir: Path, log) -
         paths, run.page_notes = page_paths(app, pages, sample)
         with Gunicorn(env, args.workers, workdir / f"gunicorn-{kind}.log") as server:
             sessions = {None: anonymous_session()}
-            for role in {p.role for p in pages if p.role is not None and p.name in paths}:
-                sessions[role] = sign_in(server.port, sample.usernames[role.value], sample.password)
+            for user in {p.user for p in pages if p.user is not None and p.name in paths}:
+                sessions[user] = sign_in(
+                    server.port, sample.usernames[user], sample.password, sample.totp_secret
+                )
             live = []
             for page in [p for p in pages if p.name in paths]:
                 first = request_lines(app, page, sample, 1)[0] if page.requests else None
-                problem = preflight(server.port, page, paths[page.name], sessions[page.role], first)
+                problem = preflight(server.port, page, paths[page.name], sessions[page.user], first)
                 if problem:
                     run.page_notes[page.name] = f"not measured: {problem}"
                     log(f"  {page.name}: {problem}")
@@ -185,7 +187,7 @@ def benchmark_database(kind: str, args, pages: list[Page], workdir: Path, log) -
                         page.name,
                         server.port,
                         paths[page.name],
-                        sessions[page.role],
+                        sessions[page.user],
                         concurrency,
                         args.duration,
                         lines=lines,
@@ -222,7 +224,7 @@ def warm_up(port: int, app, pages: list[Page], paths, sessions, sample, log) -> 
             page.name,
             port,
             paths[page.name],
-            sessions[page.role],
+            sessions[page.user],
             WARM_UP_CONCURRENCY,
             WARM_UP_SECONDS,
             lines=lines,
@@ -253,7 +255,9 @@ def dashboard_scaling(args, workdir: Path, app_endpoints, log) -> report.Scaling
                 server_env |= {SNAPSHOT_SETTING: snapshot_seconds} if snapshot_seconds else {}
                 log_path = workdir / f"gunicorn-scaling-{size}-{kind}.log"
                 with Gunicorn(server_env, args.workers, log_path) as server:
-                    session = sign_in(server.port, sample.usernames[page.role.value], sample.password)
+                    session = sign_in(
+                        server.port, sample.usernames[page.user], sample.password, sample.totp_secret
+                    )
                     problem = preflight(server.port, page, paths[page.name], session, None)
                     if problem:
                         scaling.note = f"{page.name} ({kind}) {problem}"

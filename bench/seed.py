@@ -80,6 +80,7 @@ def upgrade_schema(env: dict[str, str]) -> None:
 
 def seed(database_url: str, instance_dir: Path, scale: syn.Scale, *, log=print) -> syn.Sample:
     """Create the schema and fill it; return the records the benchmark pages open."""
+    from outlet_audit.accounts.organisations import Organisation
     from outlet_audit.criteria import load_edition
     from outlet_audit.criteria.editions import store_edition
     from outlet_audit.extensions import db
@@ -94,9 +95,15 @@ def seed(database_url: str, instance_dir: Path, scale: syn.Scale, *, log=print) 
         edition_pk = store_edition(edition).id
         db.session.commit()
         districts = db.session.execute(select(District.id, District.code, District.name_zh)).all()
+        organisations = {
+            code: (organisation_id, name_zh)
+            for organisation_id, code, name_zh in db.session.execute(
+                select(Organisation.id, Organisation.code, Organisation.name_zh)
+            )
+        }
         db.session.remove()  # SQLite: an open read transaction here would block the bulk insert's commit
         files = _stored_files(app.config["UPLOAD_MAX_BYTES"]) if scale.extras else None
-        world = build_world(scale, edition, edition_pk, [tuple(d) for d in districts], files)
+        world = build_world(scale, edition, edition_pk, [tuple(d) for d in districts], organisations, files)
         counts, timings = {}, []
         with db.engine.connect() as conn:
             _skip_foreign_key_checks(conn)

@@ -7,14 +7,18 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
+
+import pyotp
 
 from bench.seed import BIN, PROJECT_ROOT
 
 HOST = "127.0.0.1"
 CSRF_INPUT = re.compile(r"<input[^>]*name=\"csrf_token\"[^>]*>")
 VALUE_ATTRIBUTE = re.compile(r"value=\"([^\"]+)\"")
+SECOND_FACTOR_PATH = "/login/second-factor"
 
 
 @dataclass(frozen=True)
@@ -134,27 +138,59 @@ def request(
         connection.close()
 
 
-def sign_in(port: int, username: str, password: str) -> Session:
-    """Sign in through the login form like a browser; raise if the app does not let us in."""
+def sign_in(port: int, username: str, password: str, totp_secret: str = "") -> Session:
+    """Sign in through the login form like a browser, with the authenticator's code when the account
+    asks for one (bureau and administrator accounts, `totp_secret`); raise if the app does not let us in."""
     page = request(port, "GET", "/login")
     cookies = dict(page.cookies)
-    form = urlencode({"username": username, "password": password, "csrf_token": _csrf_token(page.body)})
-    reply = request(
-        port,
-        "POST",
-        "/login",
-        body=form.encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": _cookie_header(cookies)},
-    )
+    reply = _post_form(port, "/login", {"username": username, "password": password}, page, cookies)
     if reply.status != 302 or not reply.cookies:
         raise RuntimeError(f"sign-in of {username} failed: HTTP {reply.status}")
     cookies.update(reply.cookies)
+    if reply.headers.get("Location", "").endswith(SECOND_FACTOR_PATH):
+        reply = _second_factor(port, cookies, totp_secret)
+        if reply.status != 302:
+            raise RuntimeError(f"the second factor of {username} was refused: HTTP {reply.status}")
+        cookies.update(reply.cookies)
     # A page with the language form holds a CSRF token bound to the new session (and may extend it).
     account = request(port, "GET", "/account/password", headers={"Cookie": _cookie_header(cookies)})
     if account.status != 200:
         raise RuntimeError(f"{username} is not signed in after the login form: HTTP {account.status}")
     cookies.update(account.cookies)
     return Session(_cookie_header(cookies), _csrf_token(account.body))
+
+
+def _post_form(port: int, path: str, fields: dict, page: Reply, cookies: dict) -> Reply:
+    """POST `fields` with the CSRF token of `page` (the form's own page)."""
+    form = urlencode({**fields, "csrf_token": _csrf_token(page.body)})
+    return request(
+        port,
+        "POST",
+        path,
+        body=form.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": _cookie_header(cookies)},
+    )
+
+
+def authenticator_codes(secret: str) -> list[str]:
+    """The codes to try, in turn: now's, then the next step's, for when an earlier sign-in of the
+    account used now's (the app accepts a code once, within a step either side of now)."""
+    totp = pyotp.TOTP(secret)
+    now = totp.timecode(datetime.now(UTC))
+    return [totp.generate_otp(step) for step in (now, now + 1)]
+
+
+def _second_factor(port: int, cookies: dict, secret: str) -> Reply:
+    """Type the authenticator's code."""
+    reply = None
+    for code in authenticator_codes(secret):
+        page = request(port, "GET", SECOND_FACTOR_PATH, headers={"Cookie": _cookie_header(cookies)})
+        cookies.update(page.cookies)
+        reply = _post_form(port, SECOND_FACTOR_PATH, {"code": code}, page, cookies)
+        cookies.update(reply.cookies)
+        if reply.status == 302:
+            break
+    return reply
 
 
 def anonymous_session() -> Session:

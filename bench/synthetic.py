@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from outlet_audit.certificates.numbering import certificate_number
-from outlet_audit.certificates.operations import add_months, issuing_bureau
+from outlet_audit.certificates.operations import add_months
 from outlet_audit.checklist.findings import shortfalls
 from outlet_audit.criteria.model import Edition
 from outlet_audit.outlets.models import KNOWN_BRANDS
@@ -61,11 +61,11 @@ OPEN_WEIGHTS = {
     "inspected": 2.5,
     "rectification_requested": 2,
     "rectification_submitted": 1.5,
-    "awaiting_city_confirmation": 2.5,
+    "in_approval": 3.5,  # waiting at one of the later approval steps (bench/approvals.py)
 }
 OPEN_SHARE = sum(OPEN_WEIGHTS.values()) / 100
 BEFORE_INSPECTION = {"draft", "submitted", "returned", "accepted"}
-SIGNED_OFF = {"inspected", "rectification_requested", "awaiting_city_confirmation", "approved"}
+SIGNED_OFF = {"inspected", "rectification_requested", "in_approval", "approved"}
 # The workflow actions that led to each status (the audit trail of an application).
 PATHS = {
     "draft": [],
@@ -81,11 +81,14 @@ PATHS["rectification_submitted"] = [*PATHS["rectification_requested"], "submit_r
 # the notice, the outlet's answers and the re-inspection that verified them.
 RECTIFIED_SHARE = 0.15
 RECTIFICATION_LOOP = ["request_rectification", "submit_rectification", "sign_off"]
-PATHS["awaiting_city_confirmation"] = [*PATHS["inspected"], "approve"]
-PATHS["approved"] = [*PATHS["inspected"], "approve"]
+# ... followed by the approval steps signed (bench/approvals.py), given to make_timeline.
+PATHS["in_approval"] = PATHS["approved"] = PATHS["inspected"]
 PATHS["rejected"] = [*PATHS["inspected"], "reject"]
 PATHS["withdrawn"] = [*PATHS["inspected"], "withdraw"]
 BENCH_PASSWORD = "bench-password-2025"  # noqa: S105 - only ever in a throwaway benchmark database
+# The authenticator secret of every account that must sign in with a second factor (bureaus and
+# administrators in production): enrolled, so the bench signs in as such an account does.
+BENCH_TOTP_SECRET = "BENCHBENCHBENCHBENCHBENCHBENCH23"  # noqa: S105 - base32, throwaway database only
 NOTES = ("现场核实", "已拍照留存", "负责人在场确认", "抽查 20 件", "部分封装台未张贴标识", "")
 
 
@@ -128,6 +131,7 @@ class Sample:
     report_application_ids: list = field(default_factory=list)  # signed-off inspections there
     usernames: dict = field(default_factory=dict)  # role value → username
     password: str = BENCH_PASSWORD
+    totp_secret: str = BENCH_TOTP_SECRET
     answer_targets: list = field(default_factory=list)
     counts: dict = field(default_factory=dict)  # table → rows inserted
 
@@ -227,17 +231,22 @@ class Timeline:
 
 
 def make_timeline(
-    status: str, rng: random.Random, now: datetime, recent: bool, checks_city: bool, *, rectify: bool = True
+    status: str,
+    rng: random.Random,
+    now: datetime,
+    recent: bool,
+    approval: list[str] = (),
+    *,
+    rectify: bool = True,
 ) -> Timeline:
-    """When each step of the application happened, ending before `now`; with `rectify`, some
-    inspected applications are re-inspected after rectification before what follows."""
-    path = list(PATHS[status])
+    """When each step of the application happened, ending before `now`: its path to `status`, then the
+    `approval` actions signed (last); with `rectify`, some inspected applications are re-inspected
+    after rectification before what follows."""
+    path = [*PATHS[status], *approval]
     if status == "rejected" and rng.random() < 0.15:
         path = ["submit", "reject"]
     if status == "withdrawn" and rng.random() < 0.4:
         path = ["submit", "withdraw"]
-    if status == "approved" and checks_city:
-        path.append("confirm_city_level")
     if (
         rectify
         and "sign_off" in path
@@ -333,6 +342,9 @@ USER_COLUMNS = (
     "role",
     "district_id",
     "outlet_id",
+    "organisation_id",
+    "approver",
+    "outlet_manager",
     "active",
     "locale",
     "session_token",
@@ -340,6 +352,8 @@ USER_COLUMNS = (
     "login_blocked_until",
     "created_at",
     "last_login_at",
+    "totp_secret",
+    "totp_enabled_at",
 )
 APPLICATION_COLUMNS = (
     "id",
@@ -353,6 +367,7 @@ APPLICATION_COLUMNS = (
     "return_reasons",
     "granted_level",
     "decision_opinion",
+    "awaiting_agency",
     "renewal_of_id",
     "created_at",
     "submitted_at",
@@ -376,7 +391,7 @@ ASSESSMENT_COLUMNS = (
     "level_reached",
     "result",
 )
-VISIT_INSPECTOR_COLUMNS = ("assessment_id", "inspector_id")
+VISIT_INSPECTOR_COLUMNS = ("assessment_id", "inspector_id", "signed_at")
 NOTICE_COLUMNS = (
     "id",
     "number",
@@ -435,6 +450,7 @@ CERTIFICATE_COLUMNS = (
     "edition_id",
     "edition_hash",
     "issuing_bureau",
+    "issuer_organisation_id",
     "issued_on",
     "valid_until",
     "state",
@@ -494,10 +510,6 @@ def issue_numbers(certificates: list[dict], district_codes: dict[int, str]) -> N
         cert["number"] = certificate_number(
             key[0], district_codes[cert["district_id"]], cert["level"], sequences[key]
         )
-
-
-def bureau_name(level: str, district) -> str:
-    return issuing_bureau(level, district)
 
 
 def certificate_validity(edition: Edition, level: str, issued_on: date) -> date:

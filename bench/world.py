@@ -13,14 +13,30 @@ from datetime import timedelta
 from werkzeug.security import generate_password_hash
 
 from bench import synthetic as syn
+from bench.approvals import APPROVAL_COLUMNS, PROPOSED_LOWER_SHARE, ApprovalRows
 from bench.findings import Checklist, FindingRows
-from bench.records import BUREAU_USERS_PER_DISTRICT, SPREAD, RecordRows
+from bench.records import SPREAD, RecordRows
+from outlet_audit.accounts.two_factor import REQUIRED_ROLES as SECOND_FACTOR_ROLES
 from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.criteria.model import Edition
-from outlet_audit.roles import Role
+from outlet_audit.roles import Agency, Role
 
-INSPECTORS_PER_DISTRICT = 6
+# Staff of each district, in numbers per district: its postal bureau (which runs the cases) and its
+# ecology and environment bureau (which co-signs approvals and joins city-level visits).
+BUREAU_USERS = 2
+INSPECTORS = 6
+ECOLOGY_BUREAU_USERS = 2
+ECOLOGY_INSPECTORS = 3
 BENCH_DISTRICT = "PD"
+REJECTION = "现场评估未达到认定要求。"
+# Organisation codes (migration 0012): "<district code>-postal", "SH-postal" for the city's.
+CITY_CODE = "SH"
+AGENCY_SUFFIXES = {
+    Agency.DISTRICT_POSTAL: "postal",
+    Agency.DISTRICT_ECOLOGY: "ecology",
+    Agency.CITY_POSTAL: "postal",
+    Agency.CITY_ECOLOGY: "ecology",
+}
 
 
 @dataclass
@@ -33,7 +49,8 @@ class Plan:
     target_level: str
     timeline: syn.Timeline
     showcase: str = ""  # "approved" or "open" for the two applications the pages open
-    inspectors: list = field(default_factory=list)
+    inspectors: list = field(default_factory=list)  # the visit's team, sorted; the first signs off
+    approval: list = field(default_factory=list)  # the approval steps signed (approvals.Step)
     profile: object = None  # the answers of the current inspection record (the decision's)
     first_profile: object = None  # the first visit's, when a re-inspection followed rectification
     self_profile: object = None
@@ -47,24 +64,31 @@ class World:
 
 
 def build_world(
-    scale: syn.Scale, edition: Edition, edition_pk: int, districts: list, files=None, seed: int = 2025
+    scale: syn.Scale,
+    edition: Edition,
+    edition_pk: int,
+    districts: list,
+    organisations: dict,
+    files=None,
+    seed: int = 2025,
 ) -> World:
-    """Every table's rows for `scale`; `districts` are (id, code, name_zh) from the migration.
+    """Every table's rows for `scale`; `districts` are (id, code, name_zh) and `organisations`
+    code → (id, name_zh), both from the migrations.
 
     `files` (synthetic.StoredFiles) are real files in the evidence store that the evidence rows
     point at, so reports print real thumbnails; without them the hashes lead nowhere.
     """
-    return _Builder(scale, edition, edition_pk, districts, files, seed).build()
+    return _Builder(scale, edition, edition_pk, districts, organisations, files, seed).build()
 
 
-class _Builder(RecordRows, FindingRows):
-    def __init__(self, scale, edition, edition_pk, districts, files, seed):
+class _Builder(RecordRows, FindingRows, ApprovalRows):
+    def __init__(self, scale, edition, edition_pk, districts, organisations, files, seed):
         self.scale, self.edition, self.edition_pk, self.files = scale, edition, edition_pk, files
         self.rng = random.Random(seed)
         self.now, self.today = utcnow(), today_in_shanghai()
         self.district_ids = {code: district_id for district_id, code, _name in districts}
         self.district_codes = {district_id: code for district_id, code, _name in districts}
-        self.district_objects = {d_id: _District(name) for d_id, _code, name in districts}
+        self.organisations = organisations
         self.sample = syn.Sample()
         self.password_hash = generate_password_hash(syn.BENCH_PASSWORD, method="scrypt")
         self.profiles = syn.answer_profiles(edition, self.rng)
@@ -84,6 +108,7 @@ class _Builder(RecordRows, FindingRows):
             ("outlets", syn.OUTLET_COLUMNS, outlets),
             ("users", syn.USER_COLUMNS, users),
             ("applications", syn.APPLICATION_COLUMNS, [self._application_row(p) for p in plans]),
+            ("approval_records", APPROVAL_COLUMNS, self._approval_rows(plans)),
             (
                 "inspection_assignments",
                 syn.ASSIGNMENT_COLUMNS,
@@ -116,52 +141,59 @@ class _Builder(RecordRows, FindingRows):
 
     # --- people ------------------------------------------------------------------------------
 
+    def organisation(self, agency: Agency, district_id: int | None) -> tuple[int, str]:
+        """(id, name_zh) of the agency's organisation: the district's, or the city's."""
+        prefix = self.district_codes[district_id] if agency.district_tier else CITY_CODE
+        return self.organisations[f"{prefix}-{AGENCY_SUFFIXES[agency]}"]
+
     def _users(self, outlets) -> list[tuple]:
-        rows, self.inspectors, self.bureau, self.city, self.staff = (
-            [],
-            defaultdict(list),
-            defaultdict(list),
-            [],
-            {},
-        )
+        rows, self.staff, self.city = [], {}, []
+        self.bureau, self.inspectors = defaultdict(list), defaultdict(list)  # of the postal bureaus
+        self.ecology_bureau, self.ecology_inspectors = defaultdict(list), defaultdict(list)
         bench_district = self.district_ids[BENCH_DISTRICT]
 
-        def add(username, role, district_id=None, outlet_id=None, name=None):
+        def add(username, role, district_id=None, outlet_id=None, name=None, agency=None):
+            """A user; staff belong to the agency's organisation, and bureau staff sign approval steps."""
             user_id = len(rows) + 1
+            organisation = self.organisation(agency, district_id)[0] if agency else None
+            created, second_factor = self.now - timedelta(days=400), role in SECOND_FACTOR_ROLES
             rows.append(
                 (
-                    user_id,
-                    username,
-                    name or username,
-                    f"{username}@bench.invalid",
-                    self.password_hash,
-                    role.value,
-                    district_id,
-                    outlet_id,
-                    True,
-                    None,
-                    secrets.token_urlsafe(32),
-                    0,
-                    None,
-                    self.now - timedelta(days=400),
-                    None,
+                    user_id, username, name or username, f"{username}@bench.invalid", self.password_hash,
+                    role.value, district_id, outlet_id, organisation,
+                    role in (Role.DISTRICT_BUREAU, Role.CITY_BUREAU),
+                    role == Role.OUTLET,  # an outlet's one account manages it
+                    True, None, secrets.token_urlsafe(32), 0, None, created, None,
+                    *((syn.BENCH_TOTP_SECRET, created) if second_factor else (None, None)),
                 )
-            )
+            )  # fmt: skip
             return user_id
+
+        def staff(people, count, role, district_id, agency, names, bench_name):
+            code = self.district_codes[district_id].lower()
+            for n in range(1, count + 1):
+                bench = bench_name and district_id == bench_district and n == 1
+                name = bench_name if bench else f"{names}-{code}-{n}"
+                people[district_id].append(add(name, role, district_id, agency=agency))
 
         self.admin = add("bench-admin", Role.ADMIN, name="基准 管理员")
         add("admin-2", Role.ADMIN)
-        self.city.append(add("bench-city", Role.CITY_BUREAU, name="基准 市局审核员"))
-        self.city += [add(f"city-{n}", Role.CITY_BUREAU) for n in (2, 3)]
-        for code, district_id in self.district_ids.items():
-            for n in range(1, BUREAU_USERS_PER_DISTRICT + 1):
-                bench = district_id == bench_district and n == 1
-                name = "bench-district" if bench else f"bureau-{code.lower()}-{n}"
-                self.bureau[district_id].append(add(name, Role.DISTRICT_BUREAU, district_id))
-            for n in range(1, INSPECTORS_PER_DISTRICT + 1):
-                bench = district_id == bench_district and n == 1
-                name = "bench-inspector" if bench else f"inspector-{code.lower()}-{n}"
-                self.inspectors[district_id].append(add(name, Role.INSPECTOR, district_id))
+        city = {"role": Role.CITY_BUREAU, "agency": Agency.CITY_POSTAL}
+        self.city.append(add("bench-city", name="基准 市局审核员", **city))
+        self.city += [add(f"city-{n}", **city) for n in (2, 3)]
+        postal, ecology, bureau, inspector = (
+            Agency.DISTRICT_POSTAL, Agency.DISTRICT_ECOLOGY, Role.DISTRICT_BUREAU, Role.INSPECTOR
+        )  # fmt: skip
+        # (who, how many, role, organisation, names, the bench user's name in the bench district if any)
+        district_staff = (
+            (self.bureau, BUREAU_USERS, bureau, postal, "bureau", "bench-district"),
+            (self.inspectors, INSPECTORS, inspector, postal, "inspector", "bench-inspector"),
+            (self.ecology_bureau, ECOLOGY_BUREAU_USERS, bureau, ecology, "ecology", "bench-ecology"),
+            (self.ecology_inspectors, ECOLOGY_INSPECTORS, inspector, ecology, "ecology-inspector", ""),
+        )
+        for district_id in self.district_ids.values():
+            for people, count, role, agency, names, bench_name in district_staff:
+                staff(people, count, role, district_id, agency, names, bench_name)
         self.bench_inspector = self.inspectors[bench_district][0]
         self.showcase_outlet = next(o for o in outlets if o[3] == bench_district and o[9])
         for outlet in outlets:
@@ -177,6 +209,7 @@ class _Builder(RecordRows, FindingRows):
             "admin": "bench-admin",
             "city_bureau": "bench-city",
             "district_bureau": "bench-district",
+            "district_ecology": "bench-ecology",  # a district bureau user of the ecology bureau
             "inspector": "bench-inspector",
             "outlet": "bench-outlet",
         }
@@ -200,35 +233,53 @@ class _Builder(RecordRows, FindingRows):
         plans.append(
             self._plan(len(plans) + 1, self.showcase_outlet, "inspection_scheduled", showcase="open")
         )
+        # The bench district's first open applications wait for the approvals pages' users, whatever
+        # the scale: (level, steps signed) waiting for the district ecology bureau, the district postal
+        # bureau and the city postal bureau.
+        waits = [("district", 1), ("district", 2), ("city", 2)]
         for index, count in by_outlet.items():
             for n in range(count):
                 is_open = index in open_outlets and n == count - 1
                 status = syn.weighted(self.rng, syn.OPEN_WEIGHTS if is_open else syn.FINAL_WEIGHTS)
-                plans.append(self._plan(len(plans) + 1, applying[index], status, recent=is_open))
+                wait = (
+                    waits.pop()
+                    if is_open and waits and applying[index][3] == self.sample.district_id
+                    else None
+                )
+                plans.append(self._plan(len(plans) + 1, applying[index], status, recent=is_open, wait=wait))
         return plans
 
-    def _plan(self, plan_id, outlet, status, *, showcase="", recent=False) -> Plan:
-        target = "city" if self.rng.random() < 0.2 else "district"
+    def _plan(self, plan_id, outlet, status, *, showcase="", recent=False, wait=None) -> Plan:
+        """The plan of one application in `status`; `wait`: (level, steps signed) of one in approval."""
+        # City-level applications wait longest in approval (three agencies sign, the city's last).
+        target = "city" if self.rng.random() < (0.5 if status == "in_approval" else 0.2) else "district"
         if showcase:
             target, recent = ("district" if showcase == "approved" else "city"), True
-        if status == "awaiting_city_confirmation":
-            target = "city"
-        granted = None
-        if status == "approved":
-            granted = target if target == "district" or self.rng.random() < 0.9 else "district"
+        # The level the district postal bureau proposed, when it did: a city-level applicant is
+        # sometimes proposed (and granted) district level only.
+        level = None
+        if status in ("approved", "in_approval"):
+            level = (
+                target if target == "district" or self.rng.random() >= PROPOSED_LOWER_SHARE else "district"
+            )
+        if wait:
+            status, (level, signed) = "in_approval", wait
+            target = level
+        approval = self._approval_steps(status, level, signed if wait else None) if level else []
         # The pages' two applications keep one inspection record each: their ids are the sample's.
         timeline = syn.make_timeline(
-            status, self.rng, self.now, recent, granted == "city", rectify=not showcase
+            status, self.rng, self.now, recent, [step.action for step in approval], rectify=not showcase
         )
-        plan = Plan(plan_id, outlet, status, target, timeline, showcase, granted_level=granted)
+        granted = level if status == "approved" else None
+        plan = Plan(
+            plan_id, outlet, status, target, timeline, showcase, granted_level=granted, approval=approval
+        )
+        self._sign_steps(plan)
         if any(action == "schedule_inspection" for action, _ in timeline.steps):
-            pool = self.inspectors[outlet[3]]
-            plan.inspectors = sorted(self.rng.sample(pool, 2))
-            if showcase and self.bench_inspector not in plan.inspectors:
-                plan.inspectors = sorted([self.bench_inspector, plan.inspectors[0]])
+            plan.inspectors = self._team(plan)
             group = {
-                "approved": self.profiles.get(granted),
-                "awaiting_city_confirmation": self.profiles.get("city"),
+                "approved": self.profiles.get(level),
+                "in_approval": self.profiles.get(level),
                 "rejected": self.profiles.get(None),
             }.get(status)
             plan.profile = self.rng.choice(group or self.all_profiles)
@@ -246,12 +297,28 @@ class _Builder(RecordRows, FindingRows):
             self.sample.open_application_id = plan_id
         return plan
 
+    def _team(self, plan: Plan) -> list[int]:
+        """Two inspectors of the district: one of each agency the level's visits need (the edition's
+        `inspection_team`: postal and ecology for city level), else of its postal bureau."""
+        district_id = plan.outlet[3]
+        pools = {Agency.DISTRICT_POSTAL: self.inspectors[district_id]}
+        pools[Agency.DISTRICT_ECOLOGY] = self.ecology_inspectors[district_id]
+        team = [
+            self.rng.choice(pools[agency]) for agency in self.edition.level(plan.target_level).inspection_team
+        ]
+        postal = pools[Agency.DISTRICT_POSTAL]
+        if plan.showcase:  # the bench inspector is on the visits the pages open
+            team = [self.bench_inspector, *(member for member in team if member not in postal)]
+        team += self.rng.sample([person for person in postal if person not in team], max(0, 2 - len(team)))
+        return sorted(team)
+
     def _application_row(self, plan: Plan) -> tuple:
         t, status, rng = plan.timeline, plan.status, self.rng
         eligibility = {d.code: True for d in self.edition.eligibility}
         if status == "draft":
             eligibility = dict(list(eligibility.items())[: rng.randint(0, len(eligibility))])
         last_step = t.steps[-1][1] if t.steps else t.created_at
+        opinion = {"approved": plan.approval[-1].opinion if plan.approval else None, "rejected": REJECTION}
         return (
             plan.id,
             plan.outlet[0],
@@ -263,7 +330,8 @@ class _Builder(RecordRows, FindingRows):
             t.scheduled_for,
             "承诺书未签字，请补充后重新提交。" if status == "returned" else None,
             plan.granted_level,
-            "材料齐全，现场评估符合要求。" if status in ("approved", "rejected") else None,
+            opinion.get(status),
+            self._awaiting_agency(plan),
             None,
             t.created_at,
             t.submitted_at,
@@ -312,7 +380,7 @@ class _Builder(RecordRows, FindingRows):
                     )
                 )  # fmt: skip
                 record_id = rows[-1][0]
-                self.visit_rows += [(record_id, inspector) for inspector in plan.inspectors]
+                self.visit_rows += self._team_signatures(record_id, plan.inspectors, signed_at)
                 answer_plan.append(
                     Checklist(
                         record_id, plan, "inspection", p, self._codes(p, partial=partial),
@@ -331,6 +399,15 @@ class _Builder(RecordRows, FindingRows):
         self._fit_answers_to_budget(answer_plan)
         self._answer_targets(answer_plan)
         return rows, answer_plan
+
+    @staticmethod
+    def _team_signatures(record_id: int, team: list[int], signed_at) -> list[tuple]:
+        """The visit's team, each with their signature of a signed record: the signer's first (it is
+        the sign-off, which locks the answers), the others' a few minutes later, on site."""
+        return [
+            (record_id, inspector, signed_at and signed_at + timedelta(minutes=4 * n))
+            for n, inspector in enumerate(team)
+        ]
 
     def _inspection_records(self, plan) -> list[tuple]:
         """(visit type, answers, created, signed) of each inspection record, in order: the first
@@ -405,8 +482,3 @@ class _Builder(RecordRows, FindingRows):
                 )
                 row = (answer_id, assessment_id, code, value, not_applicable, note or None, 1, moment, author)
                 yield row, plan, kind
-
-
-class _District:
-    def __init__(self, name_zh: str):
-        self.name_zh = name_zh

@@ -31,10 +31,11 @@ from outlet_audit.criteria.editions import active_edition, pinned_edition
 from outlet_audit.evidence.operations import store_upload
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District, Outlet
-from outlet_audit.roles import Role
+from outlet_audit.roles import Agency, Role
+from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.operations import apply_transition, make_payload
 from outlet_audit.workflow.seeding import answer_checklist, best_value, take, worst_value
-from outlet_audit.workflow.states import Action
+from outlet_audit.workflow.states import Action, Level, Status
 from tests.conftest import counted_statements, make_test_app
 from tests.dashboard_helpers import (
     answer_rectification,
@@ -56,6 +57,7 @@ from tests.factories import (
 
 # LARGE spills the queue onto a second page; a statement run once a record shows as LARGE - SMALL more.
 SMALL, LARGE = 5, 25
+SAVEPOINTS = ("SAVEPOINT", "RELEASE", "ROLLBACK")  # the tests' own, which a page in production never sends
 DRAFT_PATH = Path(__file__).resolve().parents[2] / "criteria" / "shanghai-2025.yaml"
 
 # Pages listed below whose endpoints have not landed yet. The lead empties this set; a page
@@ -79,6 +81,10 @@ class BudgetCase:
     role: Role | None  # None: anonymous
     # (user, size) -> a function giving the next request; called twice per size (warm-up, counted)
     build: Callable
+    agency: Agency | None = None  # the user's organisation's, when not the role's postal bureau
+    # A fixed budget: exactly this many statements (the tests' savepoints aside) with SMALL and with
+    # LARGE records. A page that runs fewer shows nothing; one that runs more must say why here.
+    statements: int | None = None
 
 
 def same_request(endpoint: str, **values):
@@ -261,6 +267,40 @@ def answer_save(user, size):
     return next_save
 
 
+def awaiting_step(outlet, level: Level, *, steps_agreed: int) -> None:
+    """An application of `outlet` proposed for `level` by its district postal bureau, with the next
+    `steps_agreed` approval steps agreed: it waits for the step after them."""
+    if level == Level.CITY:
+        certify(outlet)  # city level asks for a valid district-level certificate
+    application = make_application(outlet, status=Status.IN_APPROVAL, target_level=level.value)
+    cast = cast_for(outlet, application.inspectors)
+    for _ in range(steps_agreed):
+        take(application, Action.AGREE, cast)
+    assert application.status == Status.IN_APPROVAL
+
+
+# The signed-in user, one page of ids, their count, and the rows of that page (queues.queue_rows).
+APPROVALS_STATEMENTS = 4
+
+
+def approvals_for(agency: Agency, level: Level, steps_agreed: int):
+    """`size` applications waiting for the agency's step (FX for a district agency), and as many
+    waiting for other agencies' (which the page leaves out)."""
+
+    def build(user, size):
+        assert user.agency == agency
+        for _ in range(size):
+            awaiting_step(make_outlet("FX"), level, steps_agreed=steps_agreed)
+        awaiting_step(make_outlet("FX"), Level.DISTRICT, steps_agreed=1 if steps_agreed == 0 else 0)
+        waiting = db.session.scalars(
+            select(Application.awaiting_agency).where(Application.status == Status.IN_APPROVAL)
+        ).all()
+        assert waiting.count(agency.value) >= size
+        return same_request("workflow.approvals")
+
+    return build
+
+
 def certificate_pdf(_user, size):
     certificate = certified_outlets(size)[-1]
     return same_request("certificates.certificate_pdf", certificate_id=certificate.id)
@@ -337,6 +377,28 @@ CASES = [
     BudgetCase("verification queue", "outlets.verification_queue", Role.DISTRICT_BUREAU, verification_queue),
     BudgetCase("application queue", "workflow.queue", Role.DISTRICT_BUREAU, application_queue),
     BudgetCase("application detail", "workflow.application_detail", Role.DISTRICT_BUREAU, application_detail),
+    BudgetCase(
+        "approvals (district postal)",
+        "workflow.approvals",
+        Role.DISTRICT_BUREAU,
+        approvals_for(Agency.DISTRICT_POSTAL, Level.DISTRICT, steps_agreed=1),
+        statements=APPROVALS_STATEMENTS,
+    ),
+    BudgetCase(
+        "approvals (district ecology)",
+        "workflow.approvals",
+        Role.DISTRICT_BUREAU,
+        approvals_for(Agency.DISTRICT_ECOLOGY, Level.DISTRICT, steps_agreed=0),
+        agency=Agency.DISTRICT_ECOLOGY,
+        statements=APPROVALS_STATEMENTS,
+    ),
+    BudgetCase(
+        "approvals (city postal)",
+        "workflow.approvals",
+        Role.CITY_BUREAU,
+        approvals_for(Agency.CITY_POSTAL, Level.CITY, steps_agreed=1),
+        statements=APPROVALS_STATEMENTS,
+    ),
     BudgetCase("checklist page", "checklist.edit", Role.INSPECTOR, checklist_page),
     BudgetCase("re-inspection checklist page", "checklist.edit", Role.INSPECTOR, reinspection_page),
     BudgetCase("sign-off page", "checklist.sign_off", Role.INSPECTOR, sign_off_page),
@@ -370,7 +432,7 @@ def statements_per_size(app, client, case: BudgetCase) -> dict[int, list[str]]:
     user = None
     if case.role is not None:
         district = "FX" if case.role in (Role.INSPECTOR, Role.DISTRICT_BUREAU) else None
-        user = make_user(case.role, district_code=district)
+        user = make_user(case.role, district_code=district, agency=case.agency)
         login(client, user)
     counted = {}
     for size in (SMALL, LARGE):
@@ -398,6 +460,13 @@ def test_statement_count_does_not_grow_with_the_data(app, client, case):
         "repeated more often with more data:\n"
         + "\n".join(f"{n}x {sql[:300]}" for sql, n in grown.most_common(5))
     )
+    if case.statements is not None:
+        for size, statements in counted.items():
+            own = [sql for sql in statements if not sql.lstrip().upper().startswith(SAVEPOINTS)]
+            assert len(own) == case.statements, (
+                f"{case.name} with {size} records: {len(own)} statements, its budget is {case.statements}:\n"
+                + "\n".join(sql[:200] for sql in own)
+            )
 
 
 def test_the_count_sees_a_query_per_row(database_url, tmp_path, db_session):
