@@ -390,3 +390,17 @@ def test_production_says_at_start_when_it_signs_with_a_development_chain(
         assert "is a DEVELOPMENT signing chain" in caplog.text
     finally:
         limiter.init_app(app)
+
+
+def test_pdf_checks_are_rate_limited_per_address(app, database_url, tmp_path, db_session):
+    from outlet_audit.extensions import limiter
+    from tests.conftest import make_test_app
+
+    limited = make_test_app(database_url, tmp_path, RATELIMIT_PDF_CHECK="2 per minute")
+    try:
+        client = limited.test_client()
+        answers = [upload(client, b"not a pdf").status_code for _ in range(3)]
+        assert answers == [400, 400, 429]
+        assert client.get("/verify").status_code == 200  # reading pages is not held up by it
+    finally:
+        limiter.init_app(app)  # the limiter is one object: the session's app gets its storage back
