@@ -9,7 +9,7 @@ export FLASK_APP := wsgi.py
 
 .PHONY: install run test test-postgres lint lock translations-extract help
 help:
-	@echo "make run    install, migrate, load demo data, serve on http://127.0.0.1:5000"
+	@echo "make run    install, migrate, make a development signing chain, load demo data, serve on http://127.0.0.1:5000"
 	@echo "make test   install and run every test (SQLite; TEST_DATABASE_URL selects PostgreSQL)"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -26,6 +26,7 @@ install: $(STAMP) $(COMPILED)
 
 run: install
 	$(BIN)/flask db upgrade
+	$(BIN)/flask signing dev-chain
 	$(BIN)/flask demo load
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 

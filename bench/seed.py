@@ -66,16 +66,19 @@ def make_app(env: dict[str, str]):
 
 
 def upgrade_schema(env: dict[str, str]) -> None:
-    done = subprocess.run(
-        [str(BIN / "flask"), "db", "upgrade"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"flask db upgrade failed:\n{done.stderr[-3000:]}")
+    """The schema, then a development signing chain (the production configuration signs every
+    certificate PDF; a certificate downloaded in force is signed once and then served as kept)."""
+    for command in (["db", "upgrade"], ["signing", "dev-chain", "--force"]):
+        done = subprocess.run(
+            [str(BIN / "flask"), *command],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"flask {' '.join(command)} failed:\n{done.stderr[-3000:]}")
 
 
 def seed(database_url: str, instance_dir: Path, scale: syn.Scale, *, log=print) -> syn.Sample:

@@ -48,6 +48,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     _register_blueprints(app)
     _register_cli(app)
     _trust_proxy(app)
+    if config_name == "production":
+        from outlet_audit.certificates.signing.keys import warn_about_signing_folder
+
+        warn_about_signing_folder(app)
     return app
 
 
@@ -84,6 +88,7 @@ def _register_cli(app: Flask) -> None:
     from outlet_audit.accounts.cli import users_cli
     from outlet_audit.backup import backup_command, restore_command
     from outlet_audit.certificates.cli import certificates_cli
+    from outlet_audit.certificates.signing.cli import signing_cli
     from outlet_audit.criteria.cli import criteria_cli
     from outlet_audit.dashboards.cli import dashboards_cli
     from outlet_audit.demo.cli import demo_cli
@@ -96,6 +101,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(restore_command)
     app.cli.add_command(criteria_cli)
     app.cli.add_command(certificates_cli)
+    app.cli.add_command(signing_cli)
     app.cli.add_command(dashboards_cli)
     app.cli.add_command(evidence_cli)
     app.cli.add_command(rectification_cli)

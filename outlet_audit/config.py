@@ -80,6 +80,8 @@ class BaseConfig:
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute; 30 per hour; 100 per day")
     RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "10 per hour; 30 per day")
     RATELIMIT_PUBLIC = os.environ.get("RATELIMIT_PUBLIC", "60 per minute; 1000 per hour")
+    # Checking an uploaded PDF reads and verifies a file (about 20 ms): fewer, on top of the above.
+    RATELIMIT_PDF_CHECK = os.environ.get("RATELIMIT_PDF_CHECK", "10 per minute; 100 per day")
     # Asking for a password reset link, and redeeming an invitation code, per address: every
     # request counts, since each one probes whether a name, an address or a code is known.
     RATELIMIT_ACCOUNT_RECOVERY = os.environ.get("RATELIMIT_ACCOUNT_RECOVERY", "10 per hour; 30 per day")
@@ -132,6 +134,13 @@ class BaseConfig:
     PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR") or None
     PDF_CACHE_MAX_BYTES = _env_int("PDF_CACHE_MAX_BYTES", 512 * 1024 * 1024)
 
+    # Each issuing organisation's signing key and certificate, and the trust roots
+    # (certificates/signing/__init__.py describes the files); None: <instance>/signing.
+    SIGNING_DIR = os.environ.get("SIGNING_DIR") or None
+    SIGNING_KEY_PASSPHRASE = os.environ.get("SIGNING_KEY_PASSPHRASE", "")  # for encrypted key files
+    # A PDF checked on the public verification page: a certificate is about 20 KB.
+    VERIFY_PDF_MAX_BYTES = _env_int("VERIFY_PDF_MAX_BYTES", 2 * 1024 * 1024)
+
 
 class DevelopmentConfig(BaseConfig):
     ENV_NAME = "development"
@@ -146,6 +155,7 @@ class TestingConfig(BaseConfig):
     RATELIMIT_LOGIN = "1000 per minute"
     RATELIMIT_REGISTER = "1000 per minute"
     RATELIMIT_PUBLIC = "1000 per minute"
+    RATELIMIT_PDF_CHECK = "1000 per minute"
     RATELIMIT_ACCOUNT_RECOVERY = "1000 per minute"
     RATELIMIT_SWALLOW_ERRORS = False  # a limiter fault fails the test instead of passing unlimited
     EMAIL_ALLOW_TEST_DOMAINS = True

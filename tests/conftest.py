@@ -21,6 +21,7 @@ from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 
 from outlet_audit import create_app
 from outlet_audit.extensions import db
+from tests.signing_helpers import signing_dir_for_tests
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 NO_SKIPS = os.environ.get("OUTLET_AUDIT_NO_SKIPS") == "1"
@@ -77,6 +78,7 @@ def fresh_database(tmp_path_factory):
 
 def make_test_app(database_url: str, tmp_path, **overrides):
     os.environ.setdefault("OUTLET_AUDIT_INSTANCE", str(tmp_path / "instance"))
+    overrides.setdefault("SIGNING_DIR", str(signing_dir_for_tests()))  # every issuer can sign
     application = create_app(
         "testing",
         SECRET_KEY="test-" + "x" * 40,

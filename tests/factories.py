@@ -9,7 +9,7 @@ import functools
 import itertools
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from outlet_audit.accounts.models import User
 from outlet_audit.accounts.organisations import Organisation, home_organisation, organisation_for
@@ -253,6 +253,13 @@ def let_time_pass(certificate, issued_on: date) -> None:
     )
     certificate.number = certificate_number(year, district.code, certificate.level, sequence)
     db.session.flush()
+    # Its signed document prints the number and dates: it is made again, as issued on that day.
+    from outlet_audit.certificates.models import CertificateDocument
+    from outlet_audit.certificates.signing.documents import store_signed_document
+
+    kept = delete(CertificateDocument).where(CertificateDocument.certificate_id == certificate.id)
+    db.session.execute(kept)
+    store_signed_document(certificate, actor=None)
 
 
 def evidence_row(assessment, application, item, actor) -> Evidence:

@@ -214,6 +214,11 @@ EVENT_TYPES: dict[str, EventType] = {
         Kind.DECISIONS, {"": N_("Certificate %(old)s was replaced by certificate %(new)s")}
     ),
     "certificate_revoked": EventType(Kind.DECISIONS, {"": N_("%(actor)s revoked the certificate")}),
+    # Its PDF signed with the issuer's key and kept (at issue, or at the first download of one
+    # issued before signing existed): the hash the public verification page compares files with.
+    "certificate_signed": EventType(
+        Kind.DECISIONS, {"": N_("The certificate's PDF was digitally signed; its SHA-256 is %(new)s")}
+    ),
     "rectification_reminder": EventType(
         Kind.DECISIONS,
         {"": N_("The outlet was reminded that its rectification falls due on %(new)s")},

@@ -16,6 +16,8 @@ from outlet_audit.audit.operations import record
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.numbering import certificate_number
 from outlet_audit.certificates.queries import valid_certificate_clause
+from outlet_audit.certificates.signing.documents import store_signed_document
+from outlet_audit.certificates.signing.keys import signing_key
 from outlet_audit.certificates.state import REMINDER_DAYS, StoredCertificateState, due_reminder
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.service import assessment_of
@@ -62,13 +64,20 @@ def _next_sequence(year: int, district_id: int, level: str) -> int:
 
 
 def issue_certificate(application, actor, *, issued_on: date | None = None) -> Certificate:
-    """Issue the certificate for an approved application and supersede what it replaces."""
+    """Issue the certificate for an approved application, signed, and supersede what it replaces.
+
+    Its PDF is rendered once, signed with the issuer's key and kept (signing.documents). An
+    issuer without a usable key refuses the issue (keys.SigningUnavailable, a Refused naming the
+    organisation) before anything is written: a certificate is never issued unsigned, and signing
+    later would leave a valid certificate without its document.
+    """
     edition = pinned_edition(application.edition)
     level = application.granted_level
     rules = next(r for r in edition.levels if r.code == level)
     issued_on = issued_on or today_in_shanghai()
     inspection_score = _final_score(application)
     issuer = organisation_for(rules.issuer, application.district_id)
+    key = signing_key(issuer)
     for _attempt in range(MAX_NUMBER_ATTEMPTS):
         sequence = _next_sequence(issued_on.year, application.district_id, level)
         certificate = Certificate(
@@ -103,6 +112,7 @@ def issue_certificate(application, actor, *, issued_on: date | None = None) -> C
         outlet_id=application.outlet_id,
         new=certificate.number,
     )
+    store_signed_document(certificate, actor, key)
     return certificate
 
 

@@ -20,16 +20,17 @@ from outlet_audit.access import (
     current_scope,
     record_loader,
 )
-from outlet_audit.certificates.certificate_pdf import render_certificate
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.operations import revoke_certificate
-from outlet_audit.certificates.pdf_data import certificate_data, verify_url
+from outlet_audit.certificates.pdf_data import verify_url
 from outlet_audit.certificates.queries import (
     certificate_counts_by_state,
     escape_like,
     standing_of,
     state_condition,
 )
+from outlet_audit.certificates.signing.documents import certificate_download
+from outlet_audit.certificates.signing.keys import SigningUnavailable
 from outlet_audit.certificates.state import (
     STATE_COLOURS,
     STATE_LABELS,
@@ -38,13 +39,13 @@ from outlet_audit.certificates.state import (
     certificate_state,
 )
 from outlet_audit.core.forms import BaseForm, PlainBaseForm
+from outlet_audit.core.i18n import translate_message
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.params import page_number
-from outlet_audit.core.requests import attempt
+from outlet_audit.core.requests import attempt, commit_if_possible
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
-from outlet_audit.pdf.cache import rendered_pdf
 from outlet_audit.pdf.responses import pdf_download
 from outlet_audit.roles import Role
 
@@ -182,11 +183,16 @@ def _detail_page(certificate: Certificate, revoke_form: RevokeForm, status: int 
 @bp.get("/certificates/<int:certificate_id>/certificate.pdf")
 @allow(HOLDERS, joint=True)
 def certificate_pdf(certificate_id: int):
+    """The signed PDF: the document kept at issue while in force, else today's stamped copy, signed now."""
     certificate = db.get_or_404(Certificate, certificate_id)
-    # The standing (state, date, reason, replacement) is part of the data and so of the cache key:
-    # a copy kept while the certificate was valid is never served once it is not.
-    pdf = rendered_pdf("certificate", certificate_data(certificate, today_in_shanghai()), render_certificate)
-    return pdf_download(pdf, f"{certificate.number}.pdf")
+    try:
+        download = certificate_download(certificate, today_in_shanghai())
+    except SigningUnavailable as refusal:  # the issuer's key is missing: say so, never hand out unsigned
+        flash(translate_message(refusal.message), "danger")
+        return redirect(url_for("certificates.detail", certificate_id=certificate_id))
+    if download.stored_now:  # issued before signing: its document was made by this download
+        commit_if_possible("The certificate's signed document")
+    return pdf_download(download.pdf, f"{certificate.number}.pdf")
 
 
 @bp.post("/certificates/<int:certificate_id>/revoke")

@@ -27,6 +27,8 @@ def configured_limit(name: str):
 # One budget per address for the public pages together (a lookup by the form is two requests):
 # enough for anyone reading, not for walking through every certificate number.
 public_pages_limit = limiter.shared_limit(configured_limit("RATELIMIT_PUBLIC"), scope="public-pages")
+# Checking an uploaded certificate PDF (the public verification page), on top of the budget above.
+pdf_check_limit = limiter.limit(configured_limit("RATELIMIT_PDF_CHECK"), methods=["POST"])
 
 
 def _seconds_to_wait() -> int:

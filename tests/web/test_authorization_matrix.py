@@ -302,6 +302,7 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "people.withdraw": Case({Role.OUTLET: "ok"}),
     "public.directory": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
     "public.verify": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
+    "public.verify_document": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
     "public.verify_number": Case(
         {ANONYMOUS: "ok", **EVERYONE}, args={"number": "certificate.number"}, public=True
     ),

@@ -7,6 +7,8 @@ import pytest
 import zxingcpp
 from flask import url_for
 
+from outlet_audit.certificates.certificate_pdf import render_certificate
+from outlet_audit.certificates.pdf_data import certificate_data
 from outlet_audit.checklist.service import get_or_create_assessment
 from outlet_audit.checklist.story import inspection_story
 from outlet_audit.core.time import today_in_shanghai
@@ -112,18 +114,32 @@ def test_a_hostile_outlet_name_is_printed_literally(client, ctx):
 
 
 def test_the_same_data_gives_the_same_bytes(client, certified):
+    """The rendering is deterministic; the signed certificate is that rendering with the signature
+    appended (an incremental update), kept at issue and served as it is while in force."""
     login(client, certified.bureau)
     for url in (certificate_url(certified), report_url(certified)):
         assert get_pdf(client, url) == get_pdf(client, url)
+    with client.application.test_request_context():
+        data = certificate_data(certified.certificate, certified.certificate.issued_on)
+        rendering = render_certificate(data)
+        assert render_certificate(data) == rendering
+    signed = get_pdf(client, certificate_url(certified))
+    assert signed.startswith(rendering) and len(signed) > len(rendering)
 
 
-def test_changed_data_gives_a_different_certificate(client, certified, db_session):
+def test_changed_data_gives_a_different_rendering_but_not_a_new_issued_certificate(
+    client, certified, db_session
+):
     login(client, certified.bureau)
     before = get_pdf(client, certificate_url(certified))
     certified.outlet.name = "奉贤南桥顺丰营业部（新址）"
     db_session.flush()
-    after = get_pdf(client, certificate_url(certified))
-    assert before != after and "（新址）" in pdf_text(after)
+    # While in force the download is the document signed at issue, byte for byte.
+    assert get_pdf(client, certificate_url(certified)) == before
+    with client.application.test_request_context():
+        rendering = render_certificate(certificate_data(certified.certificate, today_in_shanghai()))
+    assert not before.startswith(rendering) and "（新址）" in pdf_text(rendering)
+    assert "（新址）" not in pdf_text(before)
 
 
 # -- the inspection report ----------------------------------------------------------------

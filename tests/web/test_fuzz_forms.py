@@ -143,6 +143,7 @@ FORMS: dict[str, Form] = {
     "outlets.profile": Form((Role.OUTLET,), OUTLET_FIELDS),
     "outlets.reject_changes": Form(BUREAU, ("reason",), args={"outlet_id": "outlet.id"}),
     "outlets.verify": Form(BUREAU, args={"outlet_id": "outlet.id"}),
+    "public.verify_document": Form(("anonymous",), files=("file",)),
     "people.decide": Form(BUREAU, ("reason",), args={"outlet_id": "outlet.id", "decision": "refuse"}),
     "people.hand_over": Form((Role.OUTLET,), ("to_user", "close_account")),
     "people.remove": Form((Role.OUTLET,), args={"user_id": "outlet_user.id"}),

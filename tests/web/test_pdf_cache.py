@@ -7,6 +7,7 @@ from flask_babel import force_locale
 
 from outlet_audit.certificates import views as certificate_views
 from outlet_audit.certificates.pdf_data import certificate_data
+from outlet_audit.certificates.signing import documents as certificate_documents
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.service import assessment_of
 from outlet_audit.checklist.story import inspection_story
@@ -37,9 +38,9 @@ def kept(app, monkeypatch, tmp_path):
     """A fresh cache folder, and counters of the renders behind each download."""
     monkeypatch.setitem(app.config, "PDF_CACHE_DIR", str(tmp_path / "pdf-cache"))
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "http://pdf-test.example/")
-    certificates = Counter(certificate_views.render_certificate)
+    certificates = Counter(certificate_documents.render_certificate)
     reports = Counter(report_views.render_inspection_report)
-    monkeypatch.setattr(certificate_views, "render_certificate", certificates)
+    monkeypatch.setattr(certificate_documents, "render_certificate", certificates)
     monkeypatch.setattr(report_views, "render_inspection_report", reports)
     return type(
         "Kept", (), {"root": tmp_path / "pdf-cache", "certificates": certificates, "reports": reports}
@@ -66,10 +67,16 @@ def report_url(application) -> str:
     return f"/reports/{application.id}/inspection-report.pdf"
 
 
-def fresh_certificate(app, certificate) -> bytes:
+def fresh_certificate(app, certificate, today=None) -> bytes:
+    """The certificate as rendered on `today`, before it is signed."""
     with app.test_request_context():
-        data = certificate_data(certificate, today_in_shanghai())
-        return certificate_views.render_certificate.render(data)
+        data = certificate_data(certificate, today or today_in_shanghai())
+        return certificate_documents.render_certificate.render(data)
+
+
+def signed(pdf: bytes, rendering: bytes) -> bool:
+    """`pdf` is `rendering` with a signature appended (an incremental update leaves it as it was)."""
+    return pdf.startswith(rendering) and b"/ByteRange" in pdf[len(rendering) :]
 
 
 def fresh_report(app, application, reader, locale="zh_CN") -> bytes:
@@ -79,13 +86,13 @@ def fresh_report(app, application, reader, locale="zh_CN") -> bytes:
 
 
 def test_a_certificate_is_rendered_once_and_then_served_as_kept(app, client, ctx, kept):
-    certified = make_certified()
+    certified = make_certified()  # rendered and signed once, at issue
     login(client, certified.outlet_user)
     first = download(client, certificate_url(certified))
     login(client, certified.bureau)  # another reader gets the same record
     again = download(client, certificate_url(certified))
     assert kept.certificates.count == 1
-    assert first == again == fresh_certificate(app, certified.certificate)
+    assert first == again and signed(first, fresh_certificate(app, certified.certificate))
     assert len(kept_files(kept.root, "certificate")) == 1
 
 
@@ -102,7 +109,7 @@ def test_a_revoked_certificate_is_rendered_anew(app, client, ctx, kept, db_sessi
 
     after = download(client, certificate_url(certified))
     assert kept.certificates.count == 2  # not the copy kept while it was active
-    assert after == fresh_certificate(app, certified.certificate)
+    assert signed(after, fresh_certificate(app, certified.certificate))
     assert len(kept_files(kept.root, "certificate")) == 2
     assert "已撤销" in pdf_text(after) and "网点已停业，不再符合要求" in pdf_text(after)
     assert "已撤销" not in pdf_text(before)
@@ -128,22 +135,28 @@ def test_a_superseded_certificate_is_rendered_anew(app, client, ctx, kept):
     valid = download(client, certificate_url(certified))
     city = certify(certified.outlet, "city", cast=certified.cast)
     superseded = download(client, certificate_url(certified))
-    assert kept.certificates.count == 2 and superseded != valid
+    # the district and the city certificate at issue, then the superseded one's stamped copy
+    assert kept.certificates.count == 3 and superseded != valid
     assert "已被替代" in pdf_text(superseded) and city.number in pdf_text(superseded)
 
 
-def test_an_edited_outlet_gives_a_new_certificate_and_report(app, client, ctx, kept, db_session):
+def test_an_edited_outlet_gives_a_new_report_and_rendering_but_keeps_the_issued_certificate(
+    app, client, ctx, kept, db_session
+):
     certified = make_certified(name="奉贤南桥顺丰营业部")
     login(client, certified.bureau)
     certificate = download(client, certificate_url(certified))
     report = download(client, report_url(certified.application))
     certified.outlet.name = "奉贤南桥顺丰营业部（新址）"
     db_session.flush()
-    new_certificate = download(client, certificate_url(certified))
+    # In force, the certificate is the document signed at issue; a copy printed once it is no
+    # longer in force (the stamped rendering of the day) shows the new name.
+    assert download(client, certificate_url(certified)) == certificate
     new_report = download(client, report_url(certified.application))
-    assert (kept.certificates.count, kept.reports.count) == (2, 2)
-    assert "（新址）" in pdf_text(new_certificate) and "（新址）" not in pdf_text(certificate)
+    assert (kept.certificates.count, kept.reports.count) == (1, 2)
     assert "（新址）" in pdf_text(new_report) and "（新址）" not in pdf_text(report)
+    after_expiry = certified.certificate.valid_until + timedelta(days=1)
+    assert "（新址）" in pdf_text(fresh_certificate(app, certified.certificate, after_expiry))
 
 
 def test_a_reopened_and_again_signed_off_inspection_gives_the_new_report(app, client, ctx, kept, db_session):
