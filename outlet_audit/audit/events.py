@@ -130,6 +130,10 @@ def _signer(row: Row) -> str:
     return row.new_value or ""
 
 
+def _outcome(row: Row) -> str:
+    return row.new_value or ""
+
+
 # The workflow's actions (workflow.states.Action values). An approval reads differently when it
 # passes a city-level application on to the city bureau: that key is "approve>" + the new status.
 TRANSITION_SENTENCES = {
@@ -209,6 +213,18 @@ EVENT_TYPES: dict[str, EventType] = {
         Kind.DECISIONS, {"": N_("Certificate %(old)s was replaced by certificate %(new)s")}
     ),
     "certificate_revoked": EventType(Kind.DECISIONS, {"": N_("%(actor)s revoked the certificate")}),
+    "revocation_proposed": EventType(
+        Kind.DECISIONS, {"": N_("%(actor)s proposed that the issuing bureau revoke the certificate")}
+    ),
+    "revocation_proposal_decided": EventType(  # new: the outcome, revoked or declined
+        Kind.DECISIONS,
+        {
+            "revoked": N_("%(actor)s decided on the proposal: the certificate is revoked"),
+            "declined": N_("%(actor)s declined the proposal to revoke the certificate"),
+            "": N_("%(actor)s decided on a proposal to revoke the certificate"),
+        },
+        variant=_outcome,
+    ),
     "rectification_reminder": EventType(
         Kind.DECISIONS,
         {"": N_("The outlet was reminded that its rectification falls due on %(new)s")},

@@ -51,6 +51,7 @@ class Certificate(db.Model):
 
     outlet: Mapped[Outlet] = relationship(lazy="joined")
     issuer = relationship("Organisation")
+    revoked_by = relationship("User", foreign_keys=[revoked_by_id])
 
 
 class CertificateDocument(db.Model):
@@ -108,3 +109,5 @@ class RevocationProposal(db.Model):
 
     certificate: Mapped[Certificate] = relationship()
     organisation = relationship("Organisation")
+    proposed_by = relationship("User", foreign_keys=[proposed_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
