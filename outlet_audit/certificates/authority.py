@@ -26,6 +26,13 @@ class CertificateAct(enum.StrEnum):
     RENEW = "renew"  # apply again for the certificate's level
 
 
+class ProposalOutcome(enum.StrEnum):
+    """How the issuer settles a proposal to revoke."""
+
+    REVOKED = "revoked"  # revoked as proposed
+    DECLINED = "declined"
+
+
 @dataclass(frozen=True)
 class CertificateFacts:
     issuer: Agency

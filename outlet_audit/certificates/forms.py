@@ -10,7 +10,7 @@ from wtforms import RadioField, SearchField, SelectField, SubmitField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from outlet_audit.certificates.revocation import ProposalOutcome
+from outlet_audit.certificates.authority import ProposalOutcome
 from outlet_audit.certificates.state import STATE_LABELS, CertificateState
 from outlet_audit.core.forms import BaseForm, PlainBaseForm
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from outlet_audit.certificates.authority import ProposalOutcome
 from outlet_audit.certificates.state import StoredCertificateState
 from outlet_audit.core.time import utcnow
 from outlet_audit.extensions import db, sql_values
@@ -72,7 +73,7 @@ class CertificateDocument(db.Model):
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-PROPOSAL_OUTCOMES = ("revoked", "declined")
+PROPOSAL_OUTCOMES = tuple(outcome.value for outcome in ProposalOutcome)
 
 
 class RevocationProposal(db.Model):

@@ -74,8 +74,12 @@ def render_certificate_page(
         "decide": (decide_form or DecideProposalForm(formdata=None)) if deciding else None,
     }
     posted = {"revoke": revoke_form, "propose": propose_form, "decide": decide_form}
-    if unsent is None or any(forms[name] is not None and posted[name] is not None for name in forms):
-        unsent = None  # the form that was posted is on the page again, with what was typed
+    if (
+        unsent is None
+        or not unsent.text
+        or any(forms[n] is not None and posted[n] is not None for n in forms)
+    ):
+        unsent = None  # nothing typed, or the form posted is on the page again with what was typed
     replaced_by = (
         db.session.get(Certificate, certificate.superseded_by_id) if certificate.superseded_by_id else None
     )

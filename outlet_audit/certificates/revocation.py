@@ -6,18 +6,23 @@ flush, never commit; each acts through a conditional UPDATE or a unique index, s
 acting at once one wins and the other is told.
 """
 
-import enum
 from datetime import date
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from outlet_audit.accounts.queries import agency_users, outlet_accounts
 from outlet_audit.audit.operations import record
-from outlet_audit.certificates.authority import ActorFacts, CertificateAct, CertificateFacts, refusal
+from outlet_audit.certificates.authority import (
+    ActorFacts,
+    CertificateAct,
+    CertificateFacts,
+    ProposalOutcome,
+    refusal,
+)
 from outlet_audit.certificates.models import Certificate, RevocationProposal
 from outlet_audit.certificates.state import CertificateState, StoredCertificateState, certificate_state
-from outlet_audit.core.requests import flush_or_refuse
 from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.core.urls import path_for
 from outlet_audit.extensions import db
@@ -28,13 +33,6 @@ from outlet_audit.text import N_, Message, Refused, clean_text
 
 class RevocationRefused(Refused):
     """The certificate cannot be revoked, or the proposal made or decided; `message` says why."""
-
-
-class ProposalOutcome(enum.StrEnum):
-    """How the issuer settles a proposal (the values `models.PROPOSAL_OUTCOMES` allows)."""
-
-    REVOKED = "revoked"
-    DECLINED = "declined"
 
 
 PROPOSAL_OUTCOME_LABELS = {
@@ -202,14 +200,16 @@ def propose_revocation(certificate: Certificate, actor, reasons: str) -> Revocat
         proposed_by_id=actor.id,
         reasons=reasons,
     )
-    db.session.add(proposal)
-    # A colleague's proposal made a moment ago holds the one open place (a unique index).
-    flush_or_refuse(
-        Message(
-            N_("A proposal to revoke this certificate is already open; %(issuer)s will decide on it."),
-            {"issuer": name_param(certificate.issuer)},
-        )
-    )
+    try:
+        with db.session.begin_nested():  # a colleague's proposal made a moment ago holds the one open place
+            db.session.add(proposal)
+    except IntegrityError as error:
+        raise RevocationRefused(
+            Message(
+                N_("A proposal to revoke this certificate is already open; %(issuer)s will decide on it."),
+                {"issuer": name_param(certificate.issuer)},
+            )
+        ) from error
     record(
         "revocation_proposed",
         actor=actor,

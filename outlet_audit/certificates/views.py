@@ -18,7 +18,7 @@ from outlet_audit.access import (
     current_scope,
     record_loader,
 )
-from outlet_audit.certificates.authority import CertificateAct
+from outlet_audit.certificates.authority import CertificateAct, ProposalOutcome
 from outlet_audit.certificates.certificate_pdf import render_certificate
 from outlet_audit.certificates.forms import (
     CertificateFilterForm,
@@ -36,7 +36,6 @@ from outlet_audit.certificates.queries import (
 )
 from outlet_audit.certificates.revocation import (
     PROPOSAL_OUTCOME_LABELS,
-    ProposalOutcome,
     decide_proposal,
     open_proposal,
     propose_revocation,
@@ -66,7 +65,7 @@ nav_entry(
 )
 # The city bureau decides on the district bureaus' proposals; a district bureau follows its own
 # from the certificate list.
-nav_entry("certificates.revocation_proposals", _l("Revocation proposals"), {Role.CITY_BUREAU}, order=71)
+nav_entry("certificates.revocation_proposals", _l("Revocations"), {Role.CITY_BUREAU}, order=71)
 
 HOLDERS = {
     Role.OUTLET: Scope.OWN_OUTLET,
@@ -216,7 +215,7 @@ def revoke(certificate_id: int):
     if _refused(certificate, CertificateAct.REVOKE, proposal_open=open_proposal(certificate.id) is not None):
         return render_certificate_page(certificate, status=422, revoke_form=form, unsent=unsent)
     if not form.validate_on_submit():
-        return render_certificate_page(certificate, status=400, revoke_form=form)
+        return render_certificate_page(certificate, status=400, revoke_form=form, unsent=unsent)
     with attempt() as outcome:
         revoke_certificate(certificate, current_user, form.reason.data)
     if not outcome.done:
@@ -235,7 +234,7 @@ def propose(certificate_id: int):
     if _refused(certificate, CertificateAct.PROPOSE_REVOCATION, proposal_open=proposal_open):
         return render_certificate_page(certificate, status=422, propose_form=form, unsent=unsent)
     if not form.validate_on_submit():
-        return render_certificate_page(certificate, status=400, propose_form=form)
+        return render_certificate_page(certificate, status=400, propose_form=form, unsent=unsent)
     with attempt() as outcome:
         propose_revocation(certificate, current_user, form.reasons.data)
     if not outcome.done:
@@ -262,7 +261,7 @@ def decide(proposal_id: int):
     if _refused(certificate, CertificateAct.DECIDE_PROPOSAL, proposal_open=proposal.outcome is None):
         return render_certificate_page(certificate, status=422, unsent=unsent, **posted)
     if not form.validate_on_submit():
-        return render_certificate_page(certificate, status=400, **posted)
+        return render_certificate_page(certificate, status=400, unsent=unsent, **posted)
     with attempt() as outcome:
         decide_proposal(proposal, current_user, form.decision.data, form.decision_reason.data)
     if not outcome.done:

@@ -462,3 +462,14 @@ def test_outlets_do_not_see_the_bureaus_proposals(client, world):
     login(client, outlet_user)
     page = client.get(f"/certificates/{proposed.id}").get_data(as_text=True)
     assert PROPOSED_REASONS not in page and "data-proposals" not in page
+
+
+def test_two_proposals_at_the_same_moment_leave_one_open_and_refuse_the_other(world, monkeypatch):
+    """The second proposer read "none open" before the first one's row was written: the unique
+    index keeps one open proposal, and the second is refused with a message, not a server error."""
+    city = world.certificates["city"]
+    propose_revocation(city, world.people["district postal approver"], "第一份提议。")
+    monkeypatch.setattr("outlet_audit.certificates.revocation.open_proposal", lambda _certificate_id: None)
+    with pytest.raises(RevocationRefused) as refused:
+        propose_revocation(city, world.people["district postal reviewer"], "同时提交的第二份提议。")
+    assert "already open" in refused.value.message.template
