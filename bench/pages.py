@@ -131,6 +131,12 @@ PAGES = (
         values={"kind": "applications", "fmt": "xlsx"},
     ),
     Page("outlet verification queue", "outlets.verification_queue", Role.DISTRICT_BUREAU),
+    Page(
+        "revocation proposals",
+        "certificates.revocation_proposals",
+        Role.CITY_BUREAU,
+        values={"state": "all"},
+    ),
     Page("admin accounts", "admin.users", Role.ADMIN),
 )
 

@@ -23,7 +23,8 @@ import pytest
 from sqlalchemy import select
 
 from outlet_audit.certificates.models import Certificate
-from outlet_audit.certificates.operations import add_months, revoke_certificate
+from outlet_audit.certificates.operations import add_months
+from outlet_audit.certificates.revocation import revoke_certificate
 from outlet_audit.checklist.findings import (
     ORDERED,
     answer_finding,
@@ -156,7 +157,9 @@ def build_world() -> World:
         certificate = certify(outlet, level, issued_on=add_months(today + timedelta(days=days_left), -months))
         if state == "revoked":
             with clock_at(days_ago(1)):
-                revoke_certificate(certificate, world.bureaus[outlet.district.code], "抽查不合格")
+                # by its issuer: the district postal bureau's approver, or the city bureau's
+                issuer = world.city if level == "city" else world.bureaus[outlet.district.code]
+                revoke_certificate(certificate, issuer, "抽查不合格")
         elif state == "superseded":
             certify(outlet, level, issued_on=today - timedelta(days=20))
 

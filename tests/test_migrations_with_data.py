@@ -20,7 +20,7 @@ from outlet_audit.accounts.oidc import link_identity
 from outlet_audit.accounts.people import request_handover
 from outlet_audit.accounts.registrations import refuse_registration
 from outlet_audit.accounts.two_factor import confirm_enrolment, start_enrolment
-from outlet_audit.certificates.operations import revoke_certificate
+from outlet_audit.certificates.revocation import revoke_certificate
 from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.criteria.editions import active_edition, choose_active_edition
 from outlet_audit.dashboards.models import DashboardSnapshot
@@ -72,7 +72,8 @@ def seed_every_table() -> None:
         from outlet_audit.certificates.models import Certificate
 
         certificate = db.session.get(Certificate, world.targets["foreign"].certificate.id)
-        revoke_certificate(certificate, bureau, "网点已停业。")
+        # by its issuer, the Qingpu postal bureau (the foreign target is in Qingpu)
+        revoke_certificate(certificate, make_user(Role.DISTRICT_BUREAU, district_code="QP"), "网点已停业。")
         city_wide = Filters(today_in_shanghai())
         figures = figures_to_json(compute_figures(city_wide, active_edition()))
         db.session.add(

@@ -130,6 +130,10 @@ def _signer(row: Row) -> str:
     return row.new_value or ""
 
 
+def _outcome(row: Row) -> str:
+    return row.new_value or ""
+
+
 # The workflow's actions (workflow.states.Action values). An approval reads differently when it
 # passes a city-level application on to the city bureau: that key is "approve>" + the new status.
 # Actions and statuses of the workflow before approval steps (migration 0012): the audit trail keeps
@@ -218,6 +222,18 @@ EVENT_TYPES: dict[str, EventType] = {
     # issued before signing existed): the hash the public verification page compares files with.
     "certificate_signed": EventType(
         Kind.DECISIONS, {"": N_("The certificate's PDF was digitally signed; its SHA-256 is %(new)s")}
+    ),
+    "revocation_proposed": EventType(
+        Kind.DECISIONS, {"": N_("%(actor)s proposed that the issuing bureau revoke the certificate")}
+    ),
+    "revocation_proposal_decided": EventType(  # new: the outcome, revoked or declined
+        Kind.DECISIONS,
+        {
+            "revoked": N_("%(actor)s decided on the proposal: the certificate is revoked"),
+            "declined": N_("%(actor)s declined the proposal to revoke the certificate"),
+            "": N_("%(actor)s decided on a proposal to revoke the certificate"),
+        },
+        variant=_outcome,
     ),
     "rectification_reminder": EventType(
         Kind.DECISIONS,

@@ -4,6 +4,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from outlet_audit.certificates.authority import ProposalOutcome
 from outlet_audit.certificates.state import StoredCertificateState
 from outlet_audit.core.time import utcnow
 from outlet_audit.extensions import db, sql_values
@@ -51,6 +52,7 @@ class Certificate(db.Model):
 
     outlet: Mapped[Outlet] = relationship(lazy="joined")
     issuer = relationship("Organisation")
+    revoked_by = relationship("User", foreign_keys=[revoked_by_id])
 
 
 class CertificateDocument(db.Model):
@@ -71,7 +73,7 @@ class CertificateDocument(db.Model):
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-PROPOSAL_OUTCOMES = ("revoked", "declined")
+PROPOSAL_OUTCOMES = tuple(outcome.value for outcome in ProposalOutcome)
 
 
 class RevocationProposal(db.Model):
@@ -108,3 +110,5 @@ class RevocationProposal(db.Model):
 
     certificate: Mapped[Certificate] = relationship()
     organisation = relationship("Organisation")
+    proposed_by = relationship("User", foreign_keys=[proposed_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])

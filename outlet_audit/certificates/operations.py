@@ -1,12 +1,13 @@
-"""Issuing certificates when an application is approved, revoking them, and reminding before expiry.
+"""Issuing certificates when an application is approved, and reminding before expiry.
 
-Expiry itself needs no job: it follows from the date (see `state.certificate_state`).
+Expiry itself needs no job: it follows from the date (see `state.certificate_state`). Revoking
+is the issuer's: `revocation`.
 """
 
 import calendar
 from datetime import date, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from outlet_audit.accounts.organisations import organisation_for
@@ -27,7 +28,7 @@ from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.extensions import db
 from outlet_audit.notifications.operations import notify
 from outlet_audit.outlets.models import official_district_name
-from outlet_audit.text import N_, Message, Refused
+from outlet_audit.text import N_
 
 CITY_BUREAU_NAME = "上海市邮政管理局"
 MAX_NUMBER_ATTEMPTS = 5
@@ -146,54 +147,6 @@ def _supersede_older(certificate: Certificate, application) -> None:
                 old=old.number,
                 new=certificate.number,
             )
-
-
-class RevocationRefused(Refused):
-    """The certificate cannot be revoked; `message` says why."""
-
-
-def revoke_certificate(certificate: Certificate, actor, reason: str) -> Certificate:
-    """Revoke an active certificate for the reason given; audited, and the outlet is told."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise RevocationRefused(Message(N_("Give the reason for the revocation.")))
-    now = utcnow()
-    # Conditional: of two bureau users revoking at once, one wins and the other is told.
-    result = db.session.execute(
-        update(Certificate)
-        .where(Certificate.id == certificate.id, Certificate.state == StoredCertificateState.ACTIVE)
-        .values(
-            state=StoredCertificateState.REVOKED,
-            revoked_at=now,
-            revoked_reason=reason,
-            revoked_by_id=actor.id,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise RevocationRefused(Message(N_("Only an active certificate can be revoked.")))
-    db.session.refresh(certificate)
-    record(
-        "certificate_revoked",
-        actor=actor,
-        subject_type="certificate",
-        subject_id=certificate.id,
-        application_id=certificate.application_id,
-        outlet_id=certificate.outlet_id,
-        field="state",
-        old=StoredCertificateState.ACTIVE,
-        new=StoredCertificateState.REVOKED,
-        reason=reason,
-    )
-    notify(
-        outlet_accounts(certificate.outlet_id),
-        "certificate_revoked",
-        N_("Certificate %(number)s was revoked: %(reason)s"),
-        path_for("certificates.detail", certificate_id=certificate.id),
-        number=certificate.number,
-        reason=reason,
-    )
-    return certificate
 
 
 def send_expiry_reminders(today: date) -> list[tuple[Certificate, int]]:

@@ -8,10 +8,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import false, or_, select, true
-from wtforms import SearchField, SelectField, SubmitField, TextAreaField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from sqlalchemy import false, func, or_, select, true
+from sqlalchemy.orm import joinedload
 
 from outlet_audit.access import (
     RecordFacts,
@@ -20,14 +18,27 @@ from outlet_audit.access import (
     current_scope,
     record_loader,
 )
-from outlet_audit.certificates.models import Certificate
-from outlet_audit.certificates.operations import revoke_certificate
-from outlet_audit.certificates.pdf_data import verify_url
+from outlet_audit.certificates.authority import CertificateAct, ProposalOutcome
+from outlet_audit.certificates.forms import (
+    CertificateFilterForm,
+    DecideProposalForm,
+    ProposeRevocationForm,
+    RevokeForm,
+)
+from outlet_audit.certificates.models import Certificate, RevocationProposal
+from outlet_audit.certificates.page import Unsent, render_certificate_page
 from outlet_audit.certificates.queries import (
     certificate_counts_by_state,
     escape_like,
-    standing_of,
     state_condition,
+)
+from outlet_audit.certificates.revocation import (
+    PROPOSAL_OUTCOME_LABELS,
+    decide_proposal,
+    open_proposal,
+    propose_revocation,
+    revoke_certificate,
+    why_not,
 )
 from outlet_audit.certificates.signing.documents import certificate_download
 from outlet_audit.certificates.signing.keys import SigningUnavailable
@@ -35,11 +46,9 @@ from outlet_audit.certificates.state import (
     STATE_COLOURS,
     STATE_LABELS,
     CertificateState,
-    StoredCertificateState,
     certificate_state,
 )
-from outlet_audit.core.forms import BaseForm, PlainBaseForm
-from outlet_audit.core.i18n import translate_message
+from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.params import page_number
 from outlet_audit.core.requests import attempt, commit_if_possible
@@ -53,49 +62,38 @@ bp = Blueprint("certificates", __name__)
 nav_entry(
     "certificates.index", _l("Certificates"), {Role.OUTLET, Role.DISTRICT_BUREAU, Role.CITY_BUREAU}, order=70
 )
+# The city bureau decides on the district bureaus' proposals; a district bureau follows its own
+# from the certificate list.
+nav_entry("certificates.revocation_proposals", _l("Revocations"), {Role.CITY_BUREAU}, order=71)
 
 HOLDERS = {
     Role.OUTLET: Scope.OWN_OUTLET,
     Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT,
     Role.CITY_BUREAU: Scope.ALL,
 }
-RENEWAL_ENDPOINT = "workflow.new_application"
-APPLICATION_ENDPOINT = "workflow.application_detail"
-REVOCATION_REASON_MAX = 1000
+BUREAUS = {Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT, Role.CITY_BUREAU: Scope.ALL}
+# Who revokes: the issuer's approvers (`authority`); a district bureau's certificates are its
+# district's, a city bureau's any district's. The operation asks the rule, whatever the role.
+ISSUERS = BUREAUS
+PROPOSAL_FILTERS = ("open", "decided", "all")
 
 
 @record_loader("certificate_id")
-def certificate_facts(certificate_id: int) -> RecordFacts | None:
+def certificate_record(certificate_id: int) -> RecordFacts | None:
     row = db.session.execute(
         select(Certificate.district_id, Certificate.outlet_id).where(Certificate.id == certificate_id)
     ).first()
     return RecordFacts(district_id=row.district_id, outlet_id=row.outlet_id) if row else None
 
 
-class RevokeForm(BaseForm):
-    reason = TextAreaField(
-        _l("Reason for the revocation"),
-        description=_l("Shown on the public verification page and kept in the audit trail."),
-        validators=[
-            DataRequired(message=_l("Give the reason for the revocation.")),
-            Length(max=REVOCATION_REASON_MAX),
-        ],
-    )
-    submit = SubmitField(_l("Revoke certificate"))
-
-
-class CertificateFilterForm(PlainBaseForm):
-    """The list's filters, read from the query string (a GET form: nothing to protect from CSRF)."""
-
-    state = SelectField(_l("State"), default="")
-    q = SearchField(_l("Outlet name or certificate number"), validators=[Length(max=100)])
-
-    def __init__(self, formdata):
-        super().__init__(formdata)
-        self.state.choices = [
-            SelectChoice("", _("All")),
-            *(SelectChoice(s.value, _(STATE_LABELS[s])) for s in CertificateState),
-        ]
+@record_loader("proposal_id")
+def proposal_record(proposal_id: int) -> RecordFacts | None:
+    row = db.session.execute(
+        select(Certificate.district_id, Certificate.outlet_id)
+        .join(RevocationProposal, RevocationProposal.certificate_id == Certificate.id)
+        .where(RevocationProposal.id == proposal_id)
+    ).first()
+    return RecordFacts(district_id=row.district_id, outlet_id=row.outlet_id) if row else None
 
 
 def scope_condition():
@@ -146,38 +144,47 @@ def index():
     )
 
 
+@bp.get("/certificates/revocation-proposals")
+@allow(BUREAUS)
+def revocation_proposals():
+    """Proposals to revoke certificates, the open ones (waiting for the issuer) by default."""
+    shown = request.args.get("state", "open")
+    shown = shown if shown in PROPOSAL_FILTERS else "open"
+    in_scope = RevocationProposal.certificate.has(scope_condition())
+    query = select(RevocationProposal).where(in_scope)
+    if shown == "open":
+        query = query.where(RevocationProposal.outcome.is_(None))
+    elif shown == "decided":
+        query = query.where(RevocationProposal.outcome.is_not(None))
+    query = query.options(
+        joinedload(RevocationProposal.certificate),  # with its outlet and the outlet's district
+        joinedload(RevocationProposal.organisation),
+        joinedload(RevocationProposal.proposed_by),
+        joinedload(RevocationProposal.decided_by),
+    ).order_by(
+        RevocationProposal.outcome.is_not(None),  # open first when both are shown
+        RevocationProposal.proposed_at.desc(),
+        RevocationProposal.id.desc(),
+    )
+    page = db.paginate(query, page=page_number(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    open_count = db.session.scalar(
+        select(func.count())
+        .select_from(RevocationProposal)
+        .where(in_scope, RevocationProposal.outcome.is_(None))
+    )
+    return render_template(
+        "certificates/proposals.html",
+        page=page,
+        shown=shown,
+        open_count=open_count,
+        outcome_labels=PROPOSAL_OUTCOME_LABELS,
+    )
+
+
 @bp.get("/certificates/<int:certificate_id>")
 @allow(HOLDERS, joint=True)
 def detail(certificate_id: int):
-    certificate = db.get_or_404(Certificate, certificate_id)
-    return _detail_page(certificate, RevokeForm())
-
-
-def _detail_page(certificate: Certificate, revoke_form: RevokeForm, status: int = 200):
-    standing = standing_of(certificate, today_in_shanghai())
-    state = standing.state
-    replaced_by = (
-        db.session.get(Certificate, certificate.superseded_by_id) if certificate.superseded_by_id else None
-    )
-    can_renew = current_user.role == Role.OUTLET and state is CertificateState.VALID
-    return (
-        render_template(
-            "certificates/detail.html",
-            certificate=certificate,
-            state=state,
-            standing=standing,
-            state_label=STATE_LABELS[state],
-            state_colour=STATE_COLOURS[state],
-            replaced_by=replaced_by,
-            verify_address=verify_url(certificate.number),
-            renew_url=url_for(RENEWAL_ENDPOINT, renew=certificate.id) if can_renew else None,
-            application_url=url_for(APPLICATION_ENDPOINT, application_id=certificate.application_id),
-            can_revoke=current_user.role == Role.DISTRICT_BUREAU
-            and certificate.state == StoredCertificateState.ACTIVE,
-            revoke_form=revoke_form,
-        ),
-        status,
-    )
+    return render_certificate_page(db.get_or_404(Certificate, certificate_id))
 
 
 @bp.get("/certificates/<int:certificate_id>/certificate.pdf")
@@ -195,15 +202,76 @@ def certificate_pdf(certificate_id: int):
     return pdf_download(download.pdf, f"{certificate.number}.pdf")
 
 
+def _refused(certificate: Certificate, act: CertificateAct, *, proposal_open: bool) -> bool:
+    """Say why, when the rule does not give the user this act (a form the page did not offer)."""
+    message = why_not(act, certificate, current_user, proposal_open=proposal_open)
+    if message is not None:
+        flash(translate_message(message), "danger")
+    return message is not None
+
+
 @bp.post("/certificates/<int:certificate_id>/revoke")
-@allow({Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT})
+@allow(ISSUERS)
 def revoke(certificate_id: int):
     certificate = db.get_or_404(Certificate, certificate_id)
     form = RevokeForm()
+    unsent = Unsent(_("Reason for the revocation"), form.reason.data or "")
+    if _refused(certificate, CertificateAct.REVOKE, proposal_open=open_proposal(certificate.id) is not None):
+        return render_certificate_page(certificate, status=422, revoke_form=form, unsent=unsent)
     if not form.validate_on_submit():
-        return _detail_page(certificate, form, status=400)
+        return render_certificate_page(certificate, status=400, revoke_form=form, unsent=unsent)
     with attempt() as outcome:
         revoke_certificate(certificate, current_user, form.reason.data)
-    if outcome.done:  # else the reason is flashed: the certificate's state, not the form, is the matter
-        flash(_("Certificate %(number)s is revoked.", number=certificate.number), "success")
+    if not outcome.done:
+        return render_certificate_page(certificate, status=422, revoke_form=form, unsent=unsent)
+    flash(_("Certificate %(number)s is revoked.", number=certificate.number), "success")
     return redirect(url_for("certificates.detail", certificate_id=certificate_id))
+
+
+@bp.post("/certificates/<int:certificate_id>/propose-revocation")
+@allow({Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT})
+def propose(certificate_id: int):
+    certificate = db.get_or_404(Certificate, certificate_id)
+    form = ProposeRevocationForm()
+    unsent = Unsent(_("Reasons for proposing revocation"), form.reasons.data or "")
+    proposal_open = open_proposal(certificate.id) is not None
+    if _refused(certificate, CertificateAct.PROPOSE_REVOCATION, proposal_open=proposal_open):
+        return render_certificate_page(certificate, status=422, propose_form=form, unsent=unsent)
+    if not form.validate_on_submit():
+        return render_certificate_page(certificate, status=400, propose_form=form, unsent=unsent)
+    with attempt() as outcome:
+        propose_revocation(certificate, current_user, form.reasons.data)
+    if not outcome.done:
+        return render_certificate_page(certificate, status=422, propose_form=form, unsent=unsent)
+    flash(
+        _(
+            "Your proposal to revoke certificate %(number)s is sent to %(issuer)s.",
+            number=certificate.number,
+            issuer=certificate.issuer.name(current_language()),
+        ),
+        "success",
+    )
+    return redirect(url_for("certificates.detail", certificate_id=certificate_id, _anchor="proposals"))
+
+
+@bp.post("/certificates/revocation-proposals/<int:proposal_id>/decide")
+@allow({Role.CITY_BUREAU: Scope.ALL})
+def decide(proposal_id: int):
+    proposal = db.get_or_404(RevocationProposal, proposal_id)
+    certificate = proposal.certificate
+    form = DecideProposalForm()
+    posted = {"decide_form": form, "decided_proposal_id": proposal.id}
+    unsent = Unsent(_("Reasons for the decision"), form.decision_reason.data or "")
+    if _refused(certificate, CertificateAct.DECIDE_PROPOSAL, proposal_open=proposal.outcome is None):
+        return render_certificate_page(certificate, status=422, unsent=unsent, **posted)
+    if not form.validate_on_submit():
+        return render_certificate_page(certificate, status=400, unsent=unsent, **posted)
+    with attempt() as outcome:
+        decide_proposal(proposal, current_user, form.decision.data, form.decision_reason.data)
+    if not outcome.done:
+        return render_certificate_page(certificate, status=422, unsent=unsent, **posted)
+    if form.decision.data == ProposalOutcome.REVOKED:
+        flash(_("Certificate %(number)s is revoked.", number=certificate.number), "success")
+    else:
+        flash(_("The proposal is declined; the proposing bureau is told why."), "success")
+    return redirect(url_for("certificates.detail", certificate_id=certificate.id, _anchor="proposals"))

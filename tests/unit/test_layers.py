@@ -32,6 +32,7 @@ FLOORS = (
             "workflow.states",
             "certificates.state",
             "certificates.numbering",
+            "certificates.authority",  # who may revoke, propose, decide, renew
             "checklist.kinds",  # the AssessmentKind and EvidencePurpose enums (pure) of the
             "evidence.purposes",  # wt-names branch, which the audit trail's sentences name
         ),

@@ -32,7 +32,7 @@ from sqlalchemy import select
 from outlet_audit import create_app
 from outlet_audit.accounts.invitations import create_invitation
 from outlet_audit.accounts.models import User
-from outlet_audit.certificates.models import Certificate
+from outlet_audit.certificates.models import Certificate, RevocationProposal
 from outlet_audit.checklist.attachments import attach_item_evidence
 from outlet_audit.checklist.findings import attach_finding_file, findings_to_verify, open_notice
 from outlet_audit.checklist.kinds import AssessmentKind
@@ -125,7 +125,22 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
             label="not signed off",
         ),
     ),
-    "certificates.revoke": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"certificate_id": "certificate.id"}),
+    "certificates.revoke": Case(
+        # the route admits both bureaus in their scope; the issuer rule (certificates.authority,
+        # tests/web/test_certificate_authority.py) then answers with a refusal or a revocation
+        {Role.DISTRICT_BUREAU: DISTRICT, Role.CITY_BUREAU: ALL},
+        args={"certificate_id": "certificate.id"},
+        data={"reason": "复查不合格"},
+    ),
+    "certificates.propose": Case(
+        {Role.DISTRICT_BUREAU: DISTRICT}, args={"certificate_id": "certificate.id"}, data={"reasons": "停业"}
+    ),
+    "certificates.decide": Case(
+        {Role.CITY_BUREAU: ALL},
+        args={"proposal_id": "proposal.id"},
+        data={"decision": "declined", "decision_reason": "已整改"},
+    ),
+    "certificates.revocation_proposals": Case(BUREAUS),
     "checklist.edit": (
         Case(READERS, args={"assessment_id": "self.id"}, label="self-assessment"),
         Case(
@@ -383,6 +398,16 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
     )
     advance(done, "approved", cast=people)  # signed off, approved, certified
     certificate = db.session.scalar(select(Certificate).where(Certificate.application_id == done.id))
+    # A proposal to revoke it, written as a row: only who reaches the decision route matters here
+    # (the operations allow proposals on city-level certificates only).
+    proposal = RevocationProposal(
+        certificate_id=certificate.id,
+        organisation_id=bureau.organisation_id,
+        proposed_by_id=bureau.id,
+        reasons="复查发现网点已停业。",
+    )
+    db.session.add(proposal)
+    db.session.flush()
 
     # 1.1 not at full marks at a first visit: the bureau orders it rectified (a notice), then the
     # outlet withdraws that application (one in progress at a time) and opens the next.
@@ -456,6 +481,7 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
         done_photo=done_photo,
         letter=letter,
         certificate=certificate,
+        proposal=proposal,
         rectifying_user=rectifying_user,
         rectify=rectify,
         rectify_letter=rectify_letter,

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from outlet_audit.certificates.operations import revoke_certificate
+from outlet_audit.certificates.revocation import revoke_certificate
 from outlet_audit.checklist.models import RectificationNotice
 from outlet_audit.core.time import clock_at, today_in_shanghai
 from outlet_audit.extensions import db

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.certificates.models import Certificate
-from outlet_audit.certificates.operations import RevocationRefused, revoke_certificate
+from outlet_audit.certificates.page import RENEWAL_ENDPOINT
 from outlet_audit.certificates.queries import state_condition
+from outlet_audit.certificates.revocation import RevocationRefused, revoke_certificate
 from outlet_audit.certificates.state import CertificateState, certificate_state
-from outlet_audit.certificates.views import RENEWAL_ENDPOINT
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.notifications.models import Notification
 from outlet_audit.roles import Role
@@ -190,40 +190,48 @@ def test_a_too_long_reason_keeps_what_was_typed(client, four_states):
     assert response.status_code == 400 and typed in response.get_data(as_text=True)
 
 
-def test_revocation_is_for_the_own_district_bureau_only(client, four_states, db_session):
+def test_revocation_of_a_district_certificate_is_for_its_district_postal_bureau_only(
+    client, four_states, db_session, english_ui
+):
+    """The Fengxian postal bureau issued it: another district's bureau does not reach it, and the
+    city bureau, the outlet and the inspector are refused (see test_certificate_authority.py)."""
     url = f"/certificates/{four_states['valid'].certificate.id}/revoke"
     login(client, make_user(Role.DISTRICT_BUREAU, district_code="QP"))
     assert client.post(url, data={"reason": "x"}).status_code == 404
-    for user in (
-        make_user(Role.CITY_BUREAU),
-        four_states["valid"].outlet_user,
-        four_states["valid"].inspector,
-    ):
+    login(client, make_user(Role.CITY_BUREAU))
+    response = client.post(url, data={"reason": "x"})
+    assert response.status_code == 422
+    assert "Only an approver of Fengxian District Postal Administration" in response.get_data(as_text=True)
+    for user in (four_states["valid"].outlet_user, four_states["valid"].inspector):
         login(client, user)
         assert client.post(url, data={"reason": "x"}).status_code == 403
     db_session.refresh(four_states["valid"].certificate)
     assert four_states["valid"].certificate.state == "active"
 
 
-def test_only_an_active_certificate_can_be_revoked(client, four_states, db_session):
+def test_only_an_active_certificate_can_be_revoked(client, four_states, db_session, english_ui):
     superseded = four_states["superseded"]
     with pytest.raises(RevocationRefused):
         revoke_certificate(superseded.certificate, superseded.bureau, "再次撤销")
     login(client, superseded.bureau)
     response = client.post(f"/certificates/{superseded.certificate.id}/revoke", data={"reason": "x"})
-    assert response.status_code == 302
+    assert response.status_code == 422
+    assert "Only an active certificate can be revoked." in response.get_data(as_text=True)
     db_session.refresh(superseded.certificate)
     assert superseded.certificate.state == "superseded"
 
 
-def test_revoke_form_is_offered_to_the_district_bureau_only(client, four_states):
+def test_revoke_form_is_offered_to_the_issuers_approvers_only(client, four_states):
     url = f"/certificates/{four_states['valid'].certificate.id}"
     login(client, four_states["valid"].bureau)
     assert "/revoke" in client.get(url).get_data(as_text=True)
-    login(client, make_user(Role.CITY_BUREAU))
-    assert "/revoke" not in client.get(url).get_data(as_text=True)
-    login(client, four_states["valid"].outlet_user)
-    assert "/revoke" not in client.get(url).get_data(as_text=True)
+    for user in (
+        make_user(Role.CITY_BUREAU),
+        make_user(Role.DISTRICT_BUREAU, district_code="FX", approver=False),
+        four_states["valid"].outlet_user,
+    ):
+        login(client, user)
+        assert "/revoke" not in client.get(url).get_data(as_text=True)
 
 
 # -- renewal and supersession -------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from outlet_audit.audit.models import AuditEvent
-from outlet_audit.certificates.operations import revoke_certificate
+from outlet_audit.certificates.revocation import revoke_certificate
 from outlet_audit.notifications.models import Notification
 from outlet_audit.roles import Role
 from tests.certificate_helpers import make_certified

@@ -16,7 +16,7 @@ from outlet_audit.accounts.models import User
 from outlet_audit.accounts.organisations import Organisation
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.certificates.models import Certificate
-from outlet_audit.certificates.operations import revoke_certificate
+from outlet_audit.certificates.revocation import revoke_certificate
 from outlet_audit.checklist.models import Answer, Assessment, Finding
 from outlet_audit.core.time import clock_at, today_in_shanghai
 from outlet_audit.evidence.models import Evidence

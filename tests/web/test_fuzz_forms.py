@@ -95,7 +95,13 @@ FORMS: dict[str, Form] = {
         (Role.ADMIN,), ("username", "display_name", "email", "password", "role", "district_id")
     ),
     "admin.unlock_user": Form((Role.ADMIN,), args={"user_id": "outlet_user.id"}),
-    "certificates.revoke": Form(BUREAU, ("reason", "submit"), args={"certificate_id": "certificate.id"}),
+    "certificates.decide": Form(
+        (Role.CITY_BUREAU,), ("decision", "decision_reason", "submit"), args={"proposal_id": "proposal.id"}
+    ),
+    "certificates.propose": Form(BUREAU, ("reasons", "submit"), args={"certificate_id": "certificate.id"}),
+    "certificates.revoke": Form(
+        BUREAU + (Role.CITY_BUREAU,), ("reason", "submit"), args={"certificate_id": "certificate.id"}
+    ),
     "checklist.edit": Form(
         (Role.INSPECTOR,), ITEM_FIELDS, args={"assessment_id": "inspection.id"}, files=("item_1_1-evidence",)
     ),

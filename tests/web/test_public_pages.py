@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from outlet_audit.certificates.models import Certificate
-from outlet_audit.certificates.operations import revoke_certificate
+from outlet_audit.certificates.revocation import revoke_certificate
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role

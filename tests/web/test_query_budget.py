@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from outlet_audit.access import public
 from outlet_audit.audit.operations import record
+from outlet_audit.certificates.revocation import decide_proposal, propose_revocation
 from outlet_audit.checklist.findings import answer_finding, findings_at, findings_to_verify
 from outlet_audit.checklist.service import assessment_of, get_or_create_assessment
 from outlet_audit.core.time import clock_at, today_in_shanghai
@@ -344,6 +345,19 @@ def rectification_under_way(size: int, district_code: str) -> None:
         reinspect(rectified, {"1.2": "closed"})
 
 
+def revocation_proposals(_user, size):
+    """`size` proposals on city-level certificates of two districts, each by a bureau member of its
+    own, every other one declined by a city bureau member of its own: both kinds listed."""
+    for n in range(size):
+        outlet = make_outlet("FX" if n % 2 else "QP")
+        certificate = certify(outlet, "city")
+        proposer = make_user(Role.DISTRICT_BUREAU, district_code=outlet.district.code)
+        proposal = propose_revocation(certificate, proposer, f"复查不合格（{n}）")
+        if n % 2:
+            decide_proposal(proposal, make_user(Role.CITY_BUREAU), "declined", "已完成整改。")
+    return same_request("certificates.revocation_proposals", state="all")
+
+
 def city_dashboard(_user, size):
     submitted_applications(size, "PD")
     certified_outlets(size, "MH")
@@ -408,6 +422,9 @@ CASES = [
     BudgetCase("public verification", "public.verify_number", None, public_verification),
     BudgetCase("public directory", "public.directory", None, public_directory),
     BudgetCase("XLSX export", "dashboards.export", Role.DISTRICT_BUREAU, xlsx_export),
+    BudgetCase(
+        "revocation proposals", "certificates.revocation_proposals", Role.CITY_BUREAU, revocation_proposals
+    ),
     BudgetCase("city dashboard", "dashboards.overview", Role.CITY_BUREAU, city_dashboard),
     BudgetCase("district dashboard", "dashboards.overview", Role.DISTRICT_BUREAU, district_dashboard),
     BudgetCase("draft edition impact", "criteria.draft_impact", Role.ADMIN, draft_impact),
