@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.certificates.certificate_pdf import render_certificate
 from outlet_audit.certificates.models import Certificate, CertificateDocument
-from outlet_audit.certificates.operations import revoke_certificate
+from outlet_audit.certificates.revocation import revoke_certificate
 from outlet_audit.certificates.signing.dev_chain import DevOrganisation, write_dev_chain
 from outlet_audit.certificates.signing.documents import (
     UploadVerdict,
