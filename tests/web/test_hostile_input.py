@@ -1097,7 +1097,8 @@ HUGE = "99999999999999999999999"
     [
         ("bureau", f"/applications/queue?page={HUGE}"),
         ("bureau", "/applications/queue?status=all&page=-3"),
-        ("city", f"/applications/city-confirmations?page={HUGE}"),
+        ("city", f"/applications/approvals?page={HUGE}"),
+        ("bureau", f"/applications/approvals?page={HUGE}"),
         ("bureau", f"/certificates/?page={HUGE}"),
         ("bureau", f"/notifications/?page={HUGE}"),
         ("bureau", f"/outlets/verification?page={HUGE}"),
