@@ -330,3 +330,22 @@ def test_the_stylesheet_filters_every_kind():
     for kind in Kind:
         assert f'[value="{kind}"]:checked) [data-kind]:not([data-kind~="{kind}"])' in css, kind
         assert f'[value="{kind}"]:checked) .timeline-day:not(:has([data-kind~="{kind}"]))' in css, kind
+
+
+def test_a_status_the_workflow_no_longer_has_is_still_read_in_words(app, catalog):
+    from flask_babel import force_locale
+
+    from outlet_audit.audit.display import FORMER_STATUS_LABELS, shown_value
+    from outlet_audit.audit.events import Shown
+
+    assert set(FORMER_STATUS_LABELS) == HISTORICAL_STATUSES
+    assert not HISTORICAL_STATUSES & {status.value for status in Status}
+    for label in FORMER_STATUS_LABELS.values():
+        assert catalog[label].string, label
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        assert shown_value(Shown.STATUS, None, "awaiting_city_confirmation", None, None) == "待市局确认"
+        assert shown_value(Shown.STATUS, None, "in_approval", None, None) == "审批中"
+    with app.test_request_context(), force_locale("en"):
+        assert shown_value(Shown.STATUS, None, "awaiting_city_confirmation", None, None) == (
+            "Awaiting city confirmation"
+        )
