@@ -6,7 +6,7 @@ on SQLite a batch migration copies whole tables, where rows can be lost or refus
 """
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pyotp
@@ -417,5 +417,282 @@ def test_0011_turns_rectification_columns_into_notices_and_findings_and_back(tmp
                 (ids[0], "initial", True),
                 (ids[1], "reinspection", False),
             }
+            db.session.remove()
+            db.engine.dispose()
+
+
+# --- 0012: organisations and approval steps, from data the old workflow left -------------------
+
+DAY_0012 = datetime(2026, 3, 2, 1, 0)  # naive UTC, as the database keeps times
+
+
+def _at(hours: int) -> datetime:
+    return DAY_0012 + timedelta(hours=hours)
+
+
+def _insert(connection, table: sa.Table, **values) -> int:
+    return connection.execute(table.insert().values(**values)).inserted_primary_key[0]
+
+
+def _seed_at_0011(connection) -> SimpleNamespace:
+    """What the old workflow left, written as rows of the 0011 schema (the models are the head's)."""
+    metadata = sa.MetaData()
+    metadata.reflect(bind=connection)
+    t = metadata.tables
+    ids = SimpleNamespace(certificates={})
+    ids.fengxian = connection.scalar(sa.select(t["districts"].c.id).where(t["districts"].c.code == "FX"))
+    edition = _insert(
+        connection,
+        t["criteria_editions"],
+        edition_id="shanghai-2025",
+        content_hash="0" * 64,
+        snapshot={},
+        stored_at=DAY_0012,
+    )
+
+    def user(username, role, district_id=None) -> int:
+        return _insert(
+            connection,
+            t["users"],
+            username=username,
+            display_name=username,
+            password_hash="x",
+            role=role,
+            district_id=district_id,
+            active=True,
+            session_token=username,
+            failed_logins=0,
+            created_at=DAY_0012,
+            outlet_manager=False,
+        )
+
+    ids.bureau = user("fx-bureau", "district_bureau", ids.fengxian)
+    ids.city = user("city-bureau", "city_bureau")
+    ids.inspector = user("fx-inspector", "inspector", ids.fengxian)
+    ids.partner = user("fx-inspector-2", "inspector", ids.fengxian)
+
+    def application(name, status, target, granted=None, opinion=None) -> int:
+        outlet = _insert(
+            connection,
+            t["outlets"],
+            name=name,
+            brand="顺丰",
+            district_id=ids.fengxian,
+            address=f"{name}路 1 号",
+            permit_number=f"SH-KD-{name}",
+            manager="王测试",
+            phone="13800000000",
+            verified=True,
+            created_at=DAY_0012,
+            updated_at=DAY_0012,
+        )
+        return _insert(
+            connection,
+            t["applications"],
+            outlet_id=outlet,
+            district_id=ids.fengxian,
+            edition_pk=edition,
+            target_level=target,
+            status=status,
+            eligibility={},
+            granted_level=granted,
+            decision_opinion=opinion,
+            decided_at=_at(9) if granted else None,
+            created_at=DAY_0012,
+            updated_at=DAY_0012,
+            version=1,
+        )
+
+    ids.waiting = application("waiting", "awaiting_city_confirmation", "city")
+    ids.district_level = application("district", "approved", "district", "district", "同意区级。")
+    ids.city_level = application("city", "approved", "city", "city", "确认市级。")
+    ids.declined = application("declined", "approved", "city", "district", "改认定区级。")
+
+    def transition(application_id, hour, action, actor, new, reason) -> None:
+        _insert(
+            connection,
+            t["audit_events"],
+            occurred_at=_at(hour),
+            actor_id=actor,
+            application_id=application_id,
+            subject_type="application",
+            subject_id=application_id,
+            action="transition",
+            field=action,
+            old_value="inspected" if action == "approve" else "awaiting_city_confirmation",
+            new_value=new,
+            reason=reason,
+        )
+
+    transition(ids.waiting, 1, "approve", ids.bureau, "awaiting_city_confirmation", "推荐市级。")
+    transition(ids.district_level, 2, "approve", ids.bureau, "approved", "同意区级。")
+    transition(ids.city_level, 3, "approve", ids.bureau, "awaiting_city_confirmation", "推荐市级。")
+    transition(ids.city_level, 4, "confirm_city_level", ids.city, "approved", "确认市级。")
+    transition(ids.declined, 5, "approve", ids.bureau, "awaiting_city_confirmation", "推荐市级。")
+    transition(ids.declined, 6, "decline_city_level", ids.city, "inspected", "台账不完整。")
+    transition(ids.declined, 7, "approve", ids.bureau, "approved", None)  # no opinion kept then
+
+    for key, application_id, level, number in (
+        ("district", ids.district_level, "district", "SH-FX-2026-Q-0001"),
+        ("city", ids.city_level, "city", "SH-FX-2026-S-0001"),
+        ("declined", ids.declined, "district", "SH-FX-2026-Q-0002"),
+    ):
+        ids.certificates[key] = _insert(
+            connection,
+            t["certificates"],
+            number=number,
+            application_id=application_id,
+            outlet_id=connection.scalar(
+                sa.select(t["applications"].c.outlet_id).where(t["applications"].c.id == application_id)
+            ),
+            district_id=ids.fengxian,
+            level=level,
+            score=95,
+            edition_id="shanghai-2025",
+            edition_hash="0" * 64,
+            issuing_bureau="旧名称",
+            issued_on=DAY_0012.date(),
+            valid_until=DAY_0012.date() + timedelta(days=730),
+            state="active",
+            created_at=DAY_0012,
+        )
+    ids.visit = _insert(
+        connection,
+        t["assessments"],
+        application_id=ids.waiting,
+        kind="inspection",
+        sequence=1,
+        visit_type="initial",
+        signed_off_at=_at(0),
+        signed_off_by_id=ids.inspector,
+        created_at=DAY_0012,
+    )
+    for member in (ids.inspector, ids.partner):
+        _insert(connection, t["visit_inspectors"], assessment_id=ids.visit, inspector_id=member)
+    return ids
+
+
+def _read(connection, sql: str, **params) -> list:
+    return [tuple(row) for row in connection.execute(sa.text(sql), params)]
+
+
+def test_0012_gives_staff_their_organisations_and_records_the_approvals_made_before_steps(
+    tmp_path_factory, tmp_path
+):
+    """Seeded at 0011 as the old workflow left it: a district bureau, the city bureau and two
+    inspectors of Fengxian; an application awaiting the city's confirmation (its "approve" in the
+    audit trail), one approved at district level, one confirmed at city level, one the city declined
+    before the district approved it at district level; their certificates; a visit signed by one of
+    its two inspectors.
+
+    Up to 0012 every district and the city have their organisations; staff join their postal bureau
+    and bureau staff are approvers; the waiting application is in approval awaiting the city postal
+    bureau, its recommendation recorded; the approvals made have their steps; certificates name their
+    issuer; the signer of the visit has signed it. Down to 0011 the waiting one awaits the city again.
+    """
+    with fresh_database(tmp_path_factory) as url:
+        app = make_test_app(url, tmp_path)
+        with app.app_context():
+            upgrade(revision="0011")
+            with db.engine.begin() as connection:
+                ids = _seed_at_0011(connection)
+
+            upgrade(revision="0012")
+            with db.engine.connect() as connection:
+                organisations = {
+                    (agency, district_id): (organisation_id, code)
+                    for organisation_id, agency, district_id, code in _read(
+                        connection, "SELECT id, agency, district_id, code FROM organisations"
+                    )
+                }
+                districts = [row[0] for row in _read(connection, "SELECT id FROM districts")]
+                staff = {
+                    row[0]: (row[1], bool(row[2]))
+                    for row in _read(connection, "SELECT id, organisation_id, approver FROM users")
+                }
+                applications = {
+                    row[0]: row[1:]
+                    for row in _read(connection, "SELECT id, status, awaiting_agency FROM applications")
+                }
+                steps = _read(
+                    connection,
+                    "SELECT application_id, round, position, level, agency, act, outcome, opinion,"
+                    " organisation_id, user_id FROM approval_records"
+                    " ORDER BY application_id, round, position",
+                )
+                issuers = dict(_read(connection, "SELECT id, issuer_organisation_id FROM certificates"))
+                signatures = dict(
+                    _read(
+                        connection,
+                        "SELECT inspector_id, signed_at FROM visit_inspectors WHERE assessment_id = :v",
+                        v=ids.visit,
+                    )
+                )
+
+            assert len(districts) == 16 and len(organisations) == 2 * 16 + 2
+            for district_id in districts:
+                assert {("district_postal", district_id), ("district_ecology", district_id)} <= set(
+                    organisations
+                )
+            assert {("city_postal", None), ("city_ecology", None)} <= set(organisations)
+            (postal, postal_code), (city, city_code) = (
+                organisations[("district_postal", ids.fengxian)],
+                organisations[("city_postal", None)],
+            )
+            assert (postal_code, city_code) == ("FX-postal", "SH-postal")
+            assert staff == {
+                ids.bureau: (postal, True),
+                ids.city: (city, True),
+                ids.inspector: (postal, False),
+                ids.partner: (postal, False),
+            }
+            assert applications == {
+                ids.waiting: ("in_approval", "city_postal"),
+                ids.district_level: ("approved", None),
+                ids.city_level: ("approved", None),
+                ids.declined: ("approved", None),
+            }
+            recommended = (
+                "city",
+                "district_postal",
+                "recommendation",
+                "agree",
+                "推荐市级。",
+                postal,
+                ids.bureau,
+            )
+            confirmed = ("city", "city_postal", "confirmation", "agree", "确认市级。", city, ids.city)
+            declined = ("city", "city_postal", "confirmation", "disagree", "台账不完整。", city, ids.city)
+            decided = ("district", "district_postal", "decision", "agree")
+            assert steps == [
+                (ids.waiting, 1, 0, *recommended),
+                (ids.district_level, 1, 0, *decided, "同意区级。", postal, ids.bureau),
+                (ids.city_level, 1, 0, *recommended),
+                (ids.city_level, 1, 1, *confirmed),
+                (ids.declined, 1, 0, *recommended),
+                (ids.declined, 1, 1, *declined),
+                (ids.declined, 2, 0, *decided, "（迁移前未记录意见）", postal, ids.bureau),
+            ]
+            assert issuers == {
+                ids.certificates["district"]: postal,
+                ids.certificates["city"]: city,
+                ids.certificates["declined"]: postal,
+            }
+            assert str(signatures[ids.inspector])[:19] == str(_at(0))[:19]  # the signer signed
+            assert signatures[ids.partner] is None  # the other member of the team had not
+
+            downgrade(revision="0011")
+            with db.engine.connect() as connection:
+                statuses = dict(_read(connection, "SELECT id, status FROM applications"))
+                user_columns = {column["name"] for column in sa.inspect(connection).get_columns("users")}
+                tables = set(sa.inspect(connection).get_table_names())
+            assert statuses == {
+                ids.waiting: "awaiting_city_confirmation",
+                ids.district_level: "approved",
+                ids.city_level: "approved",
+                ids.declined: "approved",
+            }
+            assert not {"organisation_id", "approver"} & user_columns
+            assert not {"organisations", "approval_records", "certificate_documents"} & tables
             db.session.remove()
             db.engine.dispose()

@@ -147,7 +147,9 @@ def _item(edition: Edition | None, code: str) -> Item | None:
     return edition.find_item(code) if edition is not None else None
 
 
-LEGACY_STATUS_LABELS = {"awaiting_city_confirmation": N_("Awaiting city confirmation")}
+# Statuses the workflow no longer has, kept in the audit trail of the applications that had them
+# (before approval steps, migration 0012, a city-level approval awaited the city's confirmation).
+FORMER_STATUS_LABELS = {"awaiting_city_confirmation": N_("Awaiting city confirmation")}
 
 
 def shown_value(shown: Shown, event, value: str | None, readings: Readings, edition) -> str | None:
@@ -155,9 +157,8 @@ def shown_value(shown: Shown, event, value: str | None, readings: Readings, edit
     if value is None:
         return None
     if shown == Shown.STATUS:
-        if value in LEGACY_STATUS_LABELS:  # recorded before approval steps (migration 0012)
-            return t(LEGACY_STATUS_LABELS[value])
-        return t(STATUS_LABELS[value]) if value in STATUS_LABELS else value
+        label = STATUS_LABELS.get(value) or FORMER_STATUS_LABELS.get(value)
+        return t(label) if label else value
     if shown == Shown.LEVEL:
         return t(LEVEL_LABELS[value].text) if value in LEVEL_LABELS else value
     if shown == Shown.YES_NO:

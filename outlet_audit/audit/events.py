@@ -136,11 +136,6 @@ def _outcome(row: Row) -> str:
 
 # The workflow's actions (workflow.states.Action values). An approval reads differently when it
 # passes a city-level application on to the city bureau: that key is "approve>" + the new status.
-# Actions and statuses of the workflow before approval steps (migration 0012): the audit trail keeps
-# them as they were recorded, so their sentences stay.
-LEGACY_ACTIONS = frozenset({"confirm_city_level", "decline_city_level"})
-LEGACY_STATUSES = frozenset({"awaiting_city_confirmation"})
-
 TRANSITION_SENTENCES = {
     "": N_("%(actor)s changed the application's status"),
     "submit": N_("%(actor)s submitted the application"),

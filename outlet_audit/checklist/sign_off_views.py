@@ -39,7 +39,7 @@ from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.requests import attempt
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.extensions import db
-from outlet_audit.roles import Role
+from outlet_audit.roles import Agency, Role
 from outlet_audit.scoring import score
 from outlet_audit.workflow.actions import door
 from outlet_audit.workflow.forms import ReopenForm, SignOffForm
@@ -133,7 +133,11 @@ def _result_page(application: Application, *, reopen_form: ReopenForm | None = N
             else None,
             stored_at_sign_off=score_is_stored(current.record),
         )
-        if current_user.role == Role.DISTRICT_BUREAU and application.status == Status.INSPECTED:
+        # the district postal bureau's: its district's ecology bureau (a district bureau too) may not
+        postal_bureau = (
+            current_user.role == Role.DISTRICT_BUREAU and current_user.agency == Agency.DISTRICT_POSTAL
+        )
+        if postal_bureau and application.status == Status.INSPECTED:
             context["reopen_form"] = reopen_form or ReopenForm(formdata=None)
     return render_template("checklist/result.html", **context), status_code
 

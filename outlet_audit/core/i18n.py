@@ -150,9 +150,9 @@ def _readable_value(value):
     if isinstance(value, dict):  # a label kept by its English text, or a name kept in both languages
         from flask_babel import gettext
 
-        label = value.get("label")
-        if label is not None:
-            return gettext(label)
+        english = value.get("label")  # named apart: pybabel would take a literal inside gettext() as a msgid
+        if english is not None:
+            return gettext(english)
         if "zh" in value:
             return value["zh"] if current_language() == "zh" else value.get("en") or value["zh"]
     if isinstance(value, str) and _ISO_DAY.match(value):

@@ -126,10 +126,10 @@ def show(edition_id: str, lang: str) -> None:
         if rules.requires_valid_district_certificate:
             parts.append("valid district certificate")
         click.echo(f"  {rules.code}: {'; '.join(parts)}")
-        approvals = " → ".join(str(role) for role in rules.approvals)
-        click.echo(
-            f"    approved by {approvals}; certificate valid {rules.certificate_validity_months} months"
-        )
+        steps = " → ".join(f"{step.agency} {step.act}" for step in rules.approvals)
+        click.echo(f"    approval: {steps}; certificate valid {rules.certificate_validity_months} months")
+        if rules.inspection_team:
+            click.echo(f"    inspection team: {' + '.join(str(agency) for agency in rules.inspection_team)}")
 
 
 def _item_line(item: Item, lang: str, sign: str = "") -> str:

@@ -312,7 +312,23 @@ def _explain(error: jsonschema.ValidationError) -> Iterator[tuple[str, str]]:
     if isinstance(error.schema, dict) and "errorMessage" in error.schema:
         yield path, error.schema["errorMessage"]
         return
+    if keyword == "oneOf" and error.context:
+        for sub_error in _closest_form(error):
+            yield from _explain(sub_error)
+        return
     yield path, _problem_text(keyword, expected, error)
+
+
+def _closest_form(error: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
+    """The problems of the form a value comes closest to, among the forms it may take (a level's
+    approvals: steps, or an older edition's list of roles): the one with the fewest problems, the
+    last listed (the newest) on a tie. "Not valid under any of the given schemas" names no place."""
+    by_form: dict[int, list[jsonschema.ValidationError]] = {}
+    for sub_error in error.context:
+        by_form.setdefault(sub_error.relative_schema_path[0], []).append(sub_error)
+    fewest = min(len(problems) for problems in by_form.values())
+    closest = [problems for _, problems in sorted(by_form.items()) if len(problems) == fewest][-1]
+    return sorted(closest, key=lambda e: (_path_sort_key(e.absolute_path), e.message))
 
 
 def _problem_text(keyword: str, expected: Any, error: jsonschema.ValidationError) -> str:

@@ -10,15 +10,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, null, select
 from sqlalchemy.exc import IntegrityError
 
-from outlet_audit.accounts.models import RegistrationRefusal, User
-from outlet_audit.accounts.queries import outlet_accounts
+from outlet_audit.accounts.models import RegistrationRefusal
+from outlet_audit.accounts.queries import district_bureau_users, outlet_accounts
 from outlet_audit.audit.operations import record
 from outlet_audit.core.time import utcnow
 from outlet_audit.core.urls import path_for
 from outlet_audit.extensions import db
 from outlet_audit.notifications.operations import notify
 from outlet_audit.outlets.models import VERIFIED_FIELDS, Outlet
-from outlet_audit.roles import Role
 from outlet_audit.text import N_, Message, Refused
 
 PROFILE_FIELDS = (*VERIFIED_FIELDS, "phone", "opening_hours")
@@ -114,7 +113,7 @@ def update_profile(outlet: Outlet, values: dict, *, actor) -> ProfileUpdate:
     db.session.flush()
     if update.requested:
         notify(
-            _district_bureau(outlet.district_id),
+            district_bureau_users(outlet.district_id),  # its postal bureau, which verifies outlets
             "profile_change",
             N_("%(outlet)s asks to change its registered details."),
             path_for("outlets.verification_queue"),
@@ -168,11 +167,3 @@ def reject_profile_changes(outlet: Outlet, *, actor, reason: str) -> list[str]:
         reason=reason,
     )
     return sorted(pending)
-
-
-def _district_bureau(district_id: int):
-    return db.session.scalars(
-        select(User).where(
-            User.role == Role.DISTRICT_BUREAU, User.district_id == district_id, User.active.is_(True)
-        )
-    ).all()

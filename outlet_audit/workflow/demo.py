@@ -37,7 +37,8 @@ def load_demo_applications() -> int:
         return db.session.scalar(count) == 0
 
     def cast(outlet_user, assigned=inspectors) -> Cast:
-        return Cast(outlet_user, bureau, tuple(assigned), city)
+        # Fengxian's ecology and environment bureau co-signs approvals (and joins joint teams)
+        return Cast(outlet_user, bureau, tuple(assigned), city, users["fengxian-eco"], users["inspector-eco"])
 
     # 南桥顺丰: certified at district level, now drafting its city-level application.
     if untouched("SH-KD-2021-0158"):

@@ -18,8 +18,6 @@ from babel.messages.pofile import read_po
 from outlet_audit.audit.events import (
     EVENT_TYPES,
     KIND_LABELS,
-    LEGACY_ACTIONS,
-    LEGACY_STATUSES,
     SYSTEM_TEXTS,
     TRANSITION_SENTENCES,
     UNKNOWN_EVENT,
@@ -235,12 +233,49 @@ def test_every_recorded_action_has_a_sentence(found):
     assert missing == {}, f"audit actions without a sentence in audit/events.py: {missing}"
 
 
+# Actions and statuses of the city's confirmation before approval steps (migration 0012): the audit
+# trail is never rewritten, so the rows written then still need their sentences.
+HISTORICAL_ACTIONS = {"confirm_city_level", "decline_city_level"}
+HISTORICAL_STATUSES = {"awaiting_city_confirmation"}
+
+
 def test_every_workflow_action_has_its_own_sentence():
     assert {action.value for action in Action} <= TRANSITION_SENTENCES.keys()
+    assert (
+        HISTORICAL_ACTIONS | {f"approve>{status}" for status in HISTORICAL_STATUSES}
+        <= TRANSITION_SENTENCES.keys()
+    )
     for key in TRANSITION_SENTENCES:
         action, _sep, status = key.partition(">")
-        assert key == "" or action in Action.__members__.values() or action in LEGACY_ACTIONS, key
-        assert not status or status in Status.__members__.values() or status in LEGACY_STATUSES, key
+        assert key == "" or action in {*Action.__members__.values(), *HISTORICAL_ACTIONS}, key
+        assert not status or status in {*Status.__members__.values(), *HISTORICAL_STATUSES}, key
+
+
+@dataclass
+class TransitionRow:
+    field: str
+    new_value: str
+    old_value: str = "inspected"
+    reason: str | None = None
+
+
+@pytest.mark.parametrize(
+    ("action", "new_status", "sentence"),
+    [
+        ("approve", "in_approval", "%(actor)s proposed the level and opened the approval"),
+        ("approve", "approved", "%(actor)s certified the outlet"),  # a one-step chain: the decision
+        ("agree", "in_approval", "%(actor)s agreed at an approval step"),
+        ("agree", "approved", "%(actor)s agreed at the last approval step: the outlet is certified"),
+        ("disagree", "inspected", "%(actor)s disagreed at an approval step: the approval stopped"),
+        ("return_step", "inspected", "%(actor)s returned the application to the district postal bureau"),
+        ("approve", "awaiting_city_confirmation",
+         "%(actor)s approved the application and passed it to the city bureau for confirmation"),
+        ("confirm_city_level", "approved", "%(actor)s confirmed the city level"),
+        ("decline_city_level", "inspected", "%(actor)s declined the city level"),
+    ],
+)  # fmt: skip
+def test_each_approval_step_reads_as_what_it_did(action, new_status, sentence):
+    assert EVENT_TYPES["transition"].sentence(TransitionRow(action, new_status)) == sentence
 
 
 def all_templates() -> list[str]:
@@ -295,3 +330,22 @@ def test_the_stylesheet_filters_every_kind():
     for kind in Kind:
         assert f'[value="{kind}"]:checked) [data-kind]:not([data-kind~="{kind}"])' in css, kind
         assert f'[value="{kind}"]:checked) .timeline-day:not(:has([data-kind~="{kind}"]))' in css, kind
+
+
+def test_a_status_the_workflow_no_longer_has_is_still_read_in_words(app, catalog):
+    from flask_babel import force_locale
+
+    from outlet_audit.audit.display import FORMER_STATUS_LABELS, shown_value
+    from outlet_audit.audit.events import Shown
+
+    assert set(FORMER_STATUS_LABELS) == HISTORICAL_STATUSES
+    assert not HISTORICAL_STATUSES & {status.value for status in Status}
+    for label in FORMER_STATUS_LABELS.values():
+        assert catalog[label].string, label
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        assert shown_value(Shown.STATUS, None, "awaiting_city_confirmation", None, None) == "待市局确认"
+        assert shown_value(Shown.STATUS, None, "in_approval", None, None) == "审批中"
+    with app.test_request_context(), force_locale("en"):
+        assert shown_value(Shown.STATUS, None, "awaiting_city_confirmation", None, None) == (
+            "Awaiting city confirmation"
+        )

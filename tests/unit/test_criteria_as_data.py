@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from outlet_audit.criteria import load_editions
-from outlet_audit.roles import Role
+from outlet_audit.criteria.model import ApprovalStep
+from outlet_audit.roles import Act, Agency
 from outlet_audit.scoring import Answer, evidence_required, score
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +47,12 @@ def test_the_pilot_differs_from_2025_in_shape(editions, pudong):
     assert pudong.bonus.cap == 3 != shanghai.bonus.cap
     assert pudong.item("A1").veto and pudong.item("A1").answer.type == "choice"
     assert len(pudong.item("A1").answer.options) == 4
-    assert pudong.level("city").approvals == (Role.CITY_BUREAU,)
+    # written as an older edition's list of roles: the city bureau confirms the district's recommendation
+    assert pudong.level("city").approvals == (
+        ApprovalStep(Agency.DISTRICT_POSTAL, Act.RECOMMENDATION),
+        ApprovalStep(Agency.CITY_POSTAL, Act.CONFIRMATION),
+    )
+    assert pudong.level("city").approvals != shanghai.level("city").approvals
     assert pudong.level("district").certificate_validity_months == 12
     assert pudong.effective_until.isoformat() == "2026-12-31"
 

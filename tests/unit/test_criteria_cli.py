@@ -120,7 +120,22 @@ def test_show_outlines_sections_items_marks_and_levels(run):
         "  city: final score ≥ 90; no veto item failed; full marks on 1.1, 1.2, 4.1, 4.3;"
         " valid district certificate" in out
     )
-    assert "    approved by district_bureau → city_bureau; certificate valid 24 months" in out
+    assert (
+        "    approval: district_postal opinion → district_ecology cosign → district_postal decision;"
+        " certificate valid 24 months" in out
+    )
+    assert (
+        "    approval: district_postal recommendation → district_ecology cosign → city_postal decision;"
+        " certificate valid 24 months\n    inspection team: district_postal + district_ecology\n" in out
+    )
+    assert out.count("inspection team:") == 1  # district level wants no joint team
+
+
+def test_show_spells_an_older_editions_roles_as_the_steps_they_mean(run):
+    out = run("show", PUDONG).output
+    assert "    approval: district_postal decision; certificate valid 12 months" in out
+    assert "    approval: district_postal recommendation → city_postal confirmation;" in out
+    assert "inspection team" not in out
 
 
 @pytest.mark.parametrize("path", [SHANGHAI, PUDONG, JIADING], ids=lambda p: p.stem)

@@ -68,10 +68,18 @@ def test_editions_without_new_constructs_keep_their_snapshot_shape_and_hash():
             }  # fmt: skip
             assert set(item["evidence"]) == {"kind", "required", "when"}
             assert all(set(t) == {"min", "points"} for t in item["answer"].get("thresholds", ()))
-    assert all(set(rules) == {
+    older_keys = {
         "min_score", "approvals", "certificate_validity_months", "no_veto_failed",
         "items_at_full_marks", "requires_valid_district_certificate",
-    } for rules in snapshot["levels"].values())  # fmt: skip
+    }  # fmt: skip
+    # the approval steps and the joint team are the 2025 file's new constructs; a level without a
+    # team has no key for it
+    assert set(snapshot["levels"]["district"]) == older_keys
+    assert set(snapshot["levels"]["city"]) == older_keys | {"inspection_team"}
+    # an older edition's list of roles is kept as written, so its snapshot (and hash) stays as it was
+    assert all(set(rules) == older_keys for rules in PUDONG.to_snapshot()["levels"].values())
+    assert PUDONG.to_snapshot()["levels"]["city"]["approvals"] == ["city_bureau"]
+    assert JIADING.to_snapshot()["levels"]["city"]["approvals"] == ["district_bureau", "city_bureau"]
 
 
 def test_score_dict_of_an_older_edition_keeps_its_shape():

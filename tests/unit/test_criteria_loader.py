@@ -16,7 +16,8 @@ import yaml
 
 from outlet_audit.criteria import CriteriaError, Edition, Text, load_edition, load_editions, validate_paths
 from outlet_audit.criteria.loader import CRITERIA_MAX_BYTES, CRITERIA_MAX_DEPTH, SCHEMA_PATH
-from outlet_audit.roles import Role
+from outlet_audit.criteria.model import ApprovalStep
+from outlet_audit.roles import Act, Agency
 from outlet_audit.scoring import Answer, score
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,8 +93,19 @@ def test_shanghai_2025_levels_bonus_and_eligibility():
     edition = load_edition(SHANGHAI)
     district, city = edition.level("district"), edition.level("city")
     assert (district.min_score, city.min_score) == (Decimal(80), Decimal(90))
-    assert district.approvals == (Role.DISTRICT_BUREAU,)
-    assert city.approvals == (Role.DISTRICT_BUREAU, Role.CITY_BUREAU)
+    postal, ecology, city_postal = Agency.DISTRICT_POSTAL, Agency.DISTRICT_ECOLOGY, Agency.CITY_POSTAL
+    assert district.approvals == (
+        ApprovalStep(postal, Act.OPINION),
+        ApprovalStep(ecology, Act.COSIGN),
+        ApprovalStep(postal, Act.DECISION),
+    )
+    assert city.approvals == (
+        ApprovalStep(postal, Act.RECOMMENDATION),
+        ApprovalStep(ecology, Act.COSIGN),
+        ApprovalStep(city_postal, Act.DECISION),
+    )
+    assert (district.issuer, city.issuer) == (postal, city_postal)
+    assert (district.inspection_team, city.inspection_team) == ((), (postal, ecology))
     assert city.requires_valid_district_certificate and not district.requires_valid_district_certificate
     assert city.items_at_full_marks == ("1.1", "1.2", "4.1", "4.3")
     assert edition.bonus.cap == Decimal(5)

@@ -31,12 +31,11 @@ def test_every_action_says_what_happened_in_both_languages():
             assert message.string.endswith("。"), sentence
 
 
-def test_a_city_level_approval_says_it_went_to_the_city_bureau():
-    assert (
-        done_sentence(Action.APPROVE, Status.AWAITING_CITY_CONFIRMATION)
-        == ACTIONS[Action.APPROVE].done_detour
-    )
-    assert done_sentence(Action.APPROVE, Status.APPROVED) == ACTIONS[Action.APPROVE].done
+@pytest.mark.parametrize("action", [Action.APPROVE, Action.AGREE])
+def test_a_step_that_more_steps_follow_says_the_next_is_asked(action):
+    assert done_sentence(action, Status.IN_APPROVAL) == ACTIONS[action].done_detour
+    assert done_sentence(action, Status.APPROVED) == ACTIONS[action].done
+    assert ACTIONS[action].done_detour != ACTIONS[action].done
 
 
 @pytest.mark.usefixtures("english_ui")
@@ -50,10 +49,34 @@ def test_the_bureau_reads_what_accepting_did(client, crew):
 
 
 @pytest.mark.usefixtures("english_ui")
-def test_the_city_level_approval_says_where_it_went(client, crew):
+def test_each_approval_step_says_where_the_application_went(client, crew):
     give_certificate(crew.outlet)
     application = application_in(crew, Status.INSPECTED, target_level="city")
-    login(client, crew.bureau)
-    url, data = action_request(application, "approve", granted_level="city", opinion="建议认定为市级。")
+    for user, action, fields, sentence in (
+        (crew.bureau, "approve", {"granted_level": "city", "opinion": "建议认定为市级。"},
+         "Your proposal is signed; the next approval step's bureau is asked to sign."),
+        (crew.ecology, "agree", {"opinion": "会签同意。"},
+         "You agreed; the next approval step's bureau is asked to sign."),
+        (crew.city, "agree", {"opinion": "同意认定为市级。"},
+         "You agreed and the approval is complete: the certificate is issued."),
+    ):  # fmt: skip
+        login(client, user)
+        url, data = action_request(application, action, **fields)
+        page = html.unescape(client.post(url, data=data, follow_redirects=True).get_data(as_text=True))
+        assert sentence in page, action
+
+
+@pytest.mark.usefixtures("english_ui")
+@pytest.mark.parametrize(
+    ("action", "sentence"),
+    [
+        ("disagree", "You disagreed: the approval stops, and the outlet and the earlier steps are told why."),
+        ("return_step", "The application is returned to the district postal bureau with your opinion."),
+    ],
+)
+def test_a_step_that_stops_the_approval_says_so(client, crew, action, sentence):
+    application = application_in(crew, Status.IN_APPROVAL)
+    login(client, crew.ecology)
+    url, data = action_request(application, action, opinion="台账不完整。")
     page = html.unescape(client.post(url, data=data, follow_redirects=True).get_data(as_text=True))
-    assert "The application is approved and passed to the city bureau to confirm city level." in page
+    assert sentence in page

@@ -349,7 +349,7 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
             label="finding of another application",
         ),
     ),
-    "workflow.city_confirmations": Case({Role.CITY_BUREAU: "ok"}),
+    "workflow.approvals": Case(BUREAUS),  # the approvals awaiting the caller's organisation
     "workflow.commitment_letter": Case(READERS, args={"application_id": "open.id"}),
     "workflow.my_applications": Case({Role.OUTLET: "ok"}),
     "workflow.new_application": Case({Role.OUTLET: "ok"}),

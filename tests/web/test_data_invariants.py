@@ -1,7 +1,8 @@
 """The rules only the operations hold (outlet_audit.workflow.invariants), over data they made.
 
-Applications in every status, rectified, reopened, declined by the city and confirmed, certificates
-issued, revoked, superseded and renewed: all through workflow.seeding with real uploads, so every
+Applications in every status (in approval at the ecology bureau's co-signature and at the city's
+decision), rectified, reopened, disagreed with by the city and approved, certificates issued,
+revoked, superseded and renewed: all through workflow.seeding with real uploads, so every
 row is one an operation wrote. Each rule is also shown to catch what it is about, on a copy of that
 data changed behind the operations' back. tests/test_bench_seed.py runs the same rules over the
 benchmark's bulk load.
@@ -24,7 +25,7 @@ from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from outlet_audit.workflow.invariants import INVARIANTS, broken_invariants
 from outlet_audit.workflow.models import Application, ApprovalRecord, inspection_assignments
-from outlet_audit.workflow.seeding import upload_evidence
+from outlet_audit.workflow.seeding import take, upload_evidence
 from outlet_audit.workflow.states import Action, Status
 from tests.factories import (
     advance,
@@ -51,12 +52,13 @@ def shared_rows() -> dict:
     (conftest.module_rows) by the operations; returns the ids of the first ones, by status."""
     make_user(Role.CITY_BUREAU)
     made_by_status = {status: made(make_outlet("FX"), status) for status in Status}
-    # and city level, for an outlet certified at district level, waiting for the city's decision
+    # City level, the ecology bureau's co-signature given, awaiting the city's decision (an outlet
+    # certified at district level applies).
     city_applicant = make_outlet("FX")
     certified(city_applicant)
-    at_the_city = made(city_applicant, Status.IN_APPROVAL, target_level="city")
-    advance(at_the_city, Status.APPROVED)
-    # Reopened and signed off again; rectified and verified; declined by the city, then approved.
+    awaiting_city = made(city_applicant, Status.IN_APPROVAL, target_level="city")
+    take(awaiting_city, Action.AGREE, cast_for(city_applicant, awaiting_city.inspectors))
+    # Reopened and signed off again; rectified and verified; disagreed with by the city, then approved.
     reopened = made(make_outlet("FX"), Status.INSPECTED)
     advance(reopened, Status.INSPECTION_SCHEDULED, {Action.REOPEN_INSPECTION: {}})
     advance(reopened, Status.APPROVED)
@@ -65,7 +67,8 @@ def shared_rows() -> dict:
     city_outlet = make_outlet("FX")
     certified(city_outlet, issued_on=today_in_shanghai() - timedelta(days=200))
     declined = made(city_outlet, Status.IN_APPROVAL, target_level="city")
-    advance(declined, Status.INSPECTED, {Action.DISAGREE: {"opinion": "台账不完整。"}})
+    take(declined, Action.AGREE, cast_for(city_outlet, declined.inspectors))  # the co-signature
+    advance(declined, Status.INSPECTED, {Action.DISAGREE: {"opinion": "台账不完整。"}})  # the city's
     advance(declined, Status.APPROVED)
     # A certificate revoked, one renewed, one that ran out long ago.
     revoked = certified(make_outlet("PD"))
@@ -83,9 +86,11 @@ def shared_rows() -> dict:
         requested = made(late, Status.RECTIFICATION_REQUESTED, inputs={Action.REQUEST_RECTIFICATION: due})
     rejection = {"reasons": "逾期未整改。"}
     advance(requested, Status.REJECTED, {Action.REJECT: rejection}, cast_for(late, requested.inspectors))
+    assert awaiting_city.awaiting_agency == "city_postal" and declined.status == Status.APPROVED
     return {
         **{status: application.id for status, application in made_by_status.items()},
         "rectified": rectified.id,
+        "awaiting_city": awaiting_city.id,
     }
 
 

@@ -33,7 +33,7 @@ from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
-from outlet_audit.roles import Role
+from outlet_audit.roles import Agency, Role
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.seeding import affirm_declarations
 from outlet_audit.workflow.states import Action
@@ -178,6 +178,13 @@ def walk_through(walk: Walk) -> None:
     with walk.app.test_request_context():
         make_user(Role.DISTRICT_BUREAU, district_code="FX", username="hx-bureau", locale="en")
         make_user(Role.CITY_BUREAU, username="hx-city")
+        make_user(
+            Role.DISTRICT_BUREAU,
+            district_code="FX",
+            username="hx-ecology",
+            locale="en",
+            agency=Agency.DISTRICT_ECOLOGY,
+        )
         make_user(Role.ADMIN, username="hx-admin")
         ids.fengxian = district("FX").id
         db.session.commit()
@@ -394,7 +401,11 @@ def walk_through(walk: Walk) -> None:
         json={"value": "A", "not_applicable": False, "note": "", "expected_version": version},
     )
     walk.post("hx-inspector", f"/checklist/{ids.reinspection}/sign-off", data={"confirm": "y"})
-    walk.act("hx-bureau", "approve", granted_level="district", opinion=payload("op"))
+    # The approval steps of the 2025 edition: proposal, the ecology bureau's co-signature, decision.
+    walk.act("hx-bureau", "approve", granted_level="district", opinion=payload("pr"))
+    assert walk.status() == "in_approval"
+    walk.act("hx-ecology", "agree", opinion=payload("co"))
+    walk.act("hx-bureau", "agree", opinion=payload("op"))
     assert walk.status() == "approved"
     ids.certificate, ids.number = walk.read(
         lambda: db.session.execute(
@@ -424,14 +435,19 @@ def walk(app):
 # What each page shows of the journey's free text, by who looks at it.
 OUTLET_TEXT = ("na", "ad", "mg", "ph")  # opening hours change at once; the rest waited, declined
 PAGES = [
-    ("hx-outlet", "/applications/{application}", OUTLET_TEXT + ("rt", "rr", "rp", "ra", "cn", "op", "ro")),
+    (
+        "hx-outlet",
+        "/applications/{application}",
+        OUTLET_TEXT + ("rt", "rr", "rp", "ra", "cn", "pr", "co", "op", "ro"),
+    ),
     (
         "hx-bureau",
         "/applications/{application}",
-        OUTLET_TEXT + ("rt", "rr", "rp", "ra", "cn", "op", "ro", "iu"),
+        OUTLET_TEXT + ("rt", "rr", "rp", "ra", "cn", "pr", "co", "op", "ro", "iu"),
     ),
-    ("hx-inspector", "/applications/{application}", ("na", "ad", "rr", "rp", "ra", "cn", "op")),
-    ("hx-city", "/applications/{application}", ("na", "op")),
+    ("hx-inspector", "/applications/{application}", ("na", "ad", "rr", "rp", "ra", "cn", "pr", "co", "op")),
+    ("hx-city", "/applications/{application}", ("na", "pr", "co", "op")),
+    ("hx-ecology", "/applications/{application}", ("na", "pr", "co", "op")),
     ("hx-outlet", "/applications/", ("na",)),
     ("hx-outlet", "/outlets/profile", ("na", "ad", "mg", "ph", "rj")),
     ("hx-outlet", "/notifications/", ()),
@@ -1097,7 +1113,8 @@ HUGE = "99999999999999999999999"
     [
         ("bureau", f"/applications/queue?page={HUGE}"),
         ("bureau", "/applications/queue?status=all&page=-3"),
-        ("city", f"/applications/city-confirmations?page={HUGE}"),
+        ("city", f"/applications/approvals?page={HUGE}"),
+        ("bureau", f"/applications/approvals?page={HUGE}"),
         ("bureau", f"/certificates/?page={HUGE}"),
         ("bureau", f"/notifications/?page={HUGE}"),
         ("bureau", f"/outlets/verification?page={HUGE}"),

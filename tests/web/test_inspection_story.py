@@ -29,7 +29,7 @@ from outlet_audit.roles import Role
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.operations import apply_transition, make_payload
 from outlet_audit.workflow.seeding import answer_checklist, best_value, take, worst_value
-from outlet_audit.workflow.states import Action
+from outlet_audit.workflow.states import Action, Status
 from tests.certificate_helpers import pdf_text
 from tests.factories import cast_for, evidence_row, login, make_application, make_outlet, make_user
 from tests.pdf_helpers import page_texts, pixel_spread, render_pages
@@ -121,7 +121,9 @@ def _rectify_and_reinspect(application, people) -> Assessment:
 
 def _approve(application, people):
     take(application, Action.SIGN_OFF, people.cast, attach=evidence_row)
-    take(application, Action.APPROVE, people.cast, opinion="整改到位，同意认定。")
+    take(application, Action.APPROVE, people.cast, opinion="整改到位，提请认定。")
+    while application.status == Status.IN_APPROVAL:  # the ecology bureau co-signs, the bureau decides
+        take(application, Action.AGREE, people.cast, opinion="整改到位，同意认定。")
 
 
 def _correct(application, people):

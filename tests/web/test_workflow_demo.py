@@ -6,6 +6,7 @@ from outlet_audit.accounts.models import User
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.outlets.models import Outlet
+from outlet_audit.workflow.approvals import records_of
 from outlet_audit.workflow.invariants import broken_invariants
 from outlet_audit.workflow.models import Application
 
@@ -27,6 +28,9 @@ def test_demo_applications_cover_the_stages(app, db_session, tmp_path, monkeypat
         ("SH-KD-2022-7710", "rectification_requested", "district"),
         ("SH-KD-2018-4402", "draft", "district"),
     }
+    approved = db_session.scalar(select(Application).where(Application.status == "approved"))
+    signers = [(record.act, record.user.username) for record in records_of(approved.id)]
+    assert signers == [("opinion", "fengxian"), ("cosign", "fengxian-eco"), ("decision", "fengxian")]
     scheduled = db_session.scalar(select(Application).where(Application.status == "inspection_scheduled"))
     assert {user.username for user in scheduled.inspectors} == {"inspector1", "inspector2"}
     assert db_session.scalar(select(Certificate.level).where(Certificate.state == "active")) == "district"

@@ -9,7 +9,8 @@ from outlet_audit.audit.models import AuditEvent
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.notifications.models import Notification
-from outlet_audit.roles import Role
+from outlet_audit.roles import Agency, Role
+from outlet_audit.workflow.approvals import records_of
 from outlet_audit.workflow.operations import apply_transition, make_payload
 from outlet_audit.workflow.seeding import affirm_declarations
 from outlet_audit.workflow.states import Action, Level, TransitionRefused
@@ -25,6 +26,7 @@ def people(ctx):
         "bureau": make_user(Role.DISTRICT_BUREAU, district_code="FX"),
         "inspector": make_user(Role.INSPECTOR, district_code="FX"),
         "city": make_user(Role.CITY_BUREAU),
+        "ecology": make_user(Role.DISTRICT_BUREAU, district_code="FX", agency=Agency.DISTRICT_ECOLOGY),
     }
 
 
@@ -56,15 +58,42 @@ def test_happy_path_to_approval_is_audited_and_notified(people, db_session):
     apply_transition(
         application, Action.APPROVE, bureau, make_payload(opinion="符合要求", granted_level=Level.DISTRICT)
     )
+    # the 2025 edition: the ecology bureau co-signs, then the postal bureau decides
+    assert (application.status, application.awaiting_agency) == ("in_approval", "district_ecology")
+    apply_transition(application, Action.AGREE, people["ecology"], make_payload(opinion="会签同意"))
+    assert (application.status, application.awaiting_agency) == ("in_approval", "district_postal")
+    apply_transition(application, Action.AGREE, bureau, make_payload(opinion="同意认定区级"))
     assert application.status == "approved" and application.granted_level == "district"
-    actions = db_session.scalars(
-        select(AuditEvent.field).where(
-            AuditEvent.application_id == application.id, AuditEvent.action == "transition"
-        )
+    assert application.awaiting_agency is None and application.decision_opinion == "同意认定区级"
+    transitions = db_session.execute(
+        select(AuditEvent.field, AuditEvent.new_value, AuditEvent.actor_id)
+        .where(AuditEvent.application_id == application.id, AuditEvent.action == "transition")
+        .order_by(AuditEvent.id)
     ).all()
-    assert actions == ["submit", "accept", "schedule_inspection", "sign_off", "approve"]
+    assert [(field, new) for field, new, _ in transitions] == [
+        ("submit", "submitted"), ("accept", "accepted"),
+        ("schedule_inspection", "inspection_scheduled"), ("sign_off", "inspected"),
+        ("approve", "in_approval"), ("agree", "in_approval"), ("agree", "approved"),
+    ]  # fmt: skip
+    assert [actor for *_, actor in transitions][-3:] == [bureau.id, people["ecology"].id, bureau.id]
+    steps = [
+        (record.agency, record.act, record.outcome, record.user_id) for record in records_of(application.id)
+    ]
+    assert steps == [
+        ("district_postal", "opinion", "agree", bureau.id),
+        ("district_ecology", "cosign", "agree", people["ecology"].id),
+        ("district_postal", "decision", "agree", bureau.id),
+    ]
     kinds = set(db_session.scalars(select(Notification.kind)))
-    assert {"application_submitted", "assignment", "inspection_signed_off", "decision"} <= kinds
+    assert {
+        "application_submitted",
+        "assignment",
+        "inspection_signed_off",
+        "approval_step",
+        "decision",
+    } <= kinds
+    asked = db_session.scalars(select(Notification.user_id).where(Notification.kind == "approval_step")).all()
+    assert set(asked) == {people["ecology"].id, bureau.id}  # each step's agency is asked in turn
 
 
 def test_refused_transition_changes_nothing(people, db_session):

@@ -1,5 +1,5 @@
 """The lists each role works from: filters, search, pagination and scope of the bureaus' queue,
-the city's confirmations and the inspectors' visits."""
+the approvals awaiting each organisation and the inspectors' visits."""
 
 import re
 from datetime import datetime, timedelta
@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from outlet_audit.core.time import clock_at, today_in_shanghai
+from outlet_audit.roles import Agency, Role
+from outlet_audit.workflow.seeding import take
 from outlet_audit.workflow.states import Action
-from tests.factories import certify, district, login, make_application, make_outlet
+from tests.factories import cast_for, certify, district, login, make_application, make_outlet, make_user
 from tests.workflow_helpers import make_crew
 
 
@@ -138,12 +140,41 @@ def test_pagination_keeps_the_filters(client, crew):
     assert listed(second) == {"网点20", "网点21", "网点22"}
 
 
-def test_the_city_confirmation_queue(client, crew):
-    app_for("待市局确认", status="awaiting_city_confirmation", target_level="city")
+def awaiting(name, agency: Agency, **fields):
+    """An application in approval whose next step is `agency`'s (the 2025 edition's steps)."""
+    application = app_for(name, status="in_approval", **fields)
+    while application.awaiting_agency != agency.value:
+        take(application, Action.AGREE, cast_for(application.outlet))
+    return application
+
+
+def test_the_approvals_list_shows_each_organisation_what_awaits_its_step(client, crew):
+    awaiting("待奉贤会签", Agency.DISTRICT_ECOLOGY)
+    awaiting("待青浦会签", Agency.DISTRICT_ECOLOGY, district="QP")
+    awaiting(
+        "待奉贤决定", Agency.DISTRICT_POSTAL
+    )  # district level: the postal bureau decides after the co-sign
+    awaiting("待市局决定", Agency.CITY_POSTAL, target_level="city")
     app_for("已受理", status="accepted")
-    login(client, crew.city)
-    page = client.get("/applications/city-confirmations").get_data(as_text=True)
-    assert listed(page) == {"待市局确认"}
+    qingpu_ecology = make_user(Role.DISTRICT_BUREAU, district_code="QP", agency=Agency.DISTRICT_ECOLOGY)
+    city_ecology = make_user(Role.CITY_BUREAU, agency=Agency.CITY_ECOLOGY)
+    for user, expected in (
+        (crew.ecology, {"待奉贤会签"}),
+        (qingpu_ecology, {"待青浦会签"}),
+        (crew.bureau, {"待奉贤决定"}),
+        (crew.city, {"待市局决定"}),
+        (crew.other_bureau, set()),
+        (city_ecology, set()),
+    ):
+        login(client, user)
+        page = client.get("/applications/approvals").get_data(as_text=True)
+        assert listed(page) == expected, user.display_name
+
+
+@pytest.mark.parametrize("who", ["inspector", "outlet_user", "admin"])
+def test_only_bureaus_have_an_approvals_list(client, crew, who):
+    login(client, getattr(crew, who))
+    assert client.get("/applications/approvals").status_code == 403
 
 
 def test_inspectors_see_their_visits_soonest_first(client, crew):

@@ -1,9 +1,12 @@
-"""Every transition of the state machine, through the web: allowed for its role, refused for the others.
+"""Every transition of the state machine, through the web: allowed for its actor, refused for the others.
 
 Each case builds an application in the row's status with everything the row's guard needs,
-then posts the action to its one door (`workflow.actions.ACTIONS`) as each role. The allowed
-role moves it; every other role gets the state machine's reason on the same page (or, at a
-door only one role may use, the access refusal) and the status stays.
+then posts the action to its one door (`workflow.actions.ACTIONS`) as each person of the crew:
+the outlet's staff, the district postal bureau, the district ecology bureau, the inspector and the
+city postal bureau. The row's actor moves it (the district postal bureau for the case; for an
+approval step whoever it names: in the 2025 edition the ecology bureau co-signs first); everyone
+else gets the state machine's reason on the same page (or, at a door only one role may use, the
+access refusal) and the status stays.
 """
 
 import html
@@ -15,10 +18,10 @@ from sqlalchemy import select
 
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.core.time import clock_at, today_in_shanghai
-from outlet_audit.roles import Role
+from outlet_audit.roles import AGENCY_LABELS, Agency, Role
 from outlet_audit.workflow.actions import ACTIONS
 from outlet_audit.workflow.seeding import answer_findings, verify_findings
-from outlet_audit.workflow.states import _FINAL_REFUSALS, _ROLE_REFUSALS, TRANSITIONS, Action, Status
+from outlet_audit.workflow.states import _FINAL_REFUSALS, _ROLE_REFUSALS, TRANSITIONS, Action, Rule, Status
 from tests.factories import advance, login, make_application, shanghai_moment
 from tests.workflow_helpers import (
     action_request,
@@ -31,6 +34,14 @@ from tests.workflow_helpers import (
 
 S, A = Status, Action
 WORKFLOW_ROLES = (Role.OUTLET, Role.DISTRICT_BUREAU, Role.INSPECTOR, Role.CITY_BUREAU)
+# Everyone who could try an action, by the crew's names for them.
+PEOPLE = ("outlet_user", "bureau", "ecology", "inspector", "city")
+# The 2025 edition: after the district postal bureau's proposal the district ecology bureau co-signs,
+# then the district postal bureau decides (district level). An application in approval waits for the
+# co-signature.
+FIRST_SIGNER = "ecology"
+# Rows that do not settle the approval under the 2025 edition: more steps follow.
+MORE_STEPS = {(S.INSPECTED, A.APPROVE): S.IN_APPROVAL, (S.IN_APPROVAL, A.AGREE): S.IN_APPROVAL}
 
 
 @pytest.fixture
@@ -66,8 +77,10 @@ def prepare(crew, status: Status, action: Action):
     fields = {}
     if action == A.REOPEN_INSPECTION:
         fields["reason"] = "4.2 照片看不清，请复核。"
-    elif action in (A.RETURN, A.REJECT, A.DECLINE_CITY_LEVEL):
+    elif action in (A.RETURN, A.REJECT):
         fields["reasons"] = "材料不全，请补充。"
+    elif action in (A.AGREE, A.DISAGREE, A.RETURN_STEP):
+        fields["opinion"] = "经审核，意见如上。"
     elif action in (A.SCHEDULE_INSPECTION, A.RESCHEDULE_INSPECTION):
         fields["inspector_ids"] = [str(crew.inspector.id), str(crew.second_inspector.id)]
         fields["scheduled_on"] = (today + timedelta(days=5)).isoformat()
@@ -81,9 +94,22 @@ def prepare(crew, status: Status, action: Action):
 
 
 def expected_status(status: Status, action: Action) -> Status:
-    if (status, action) == (S.AWAITING_CITY_CONFIRMATION, A.CONFIRM_CITY_LEVEL):
-        return S.APPROVED
-    return TRANSITIONS[(status, action)].to
+    return MORE_STEPS.get((status, action), TRANSITIONS[(status, action)].to)
+
+
+def actor_name(rule: Rule) -> str:
+    """Who in the crew takes the row: the step's signer, else the one person of the row's role."""
+    if rule.at_step:
+        return FIRST_SIGNER
+    (role,) = rule.roles
+    return {Role.OUTLET: "outlet_user", Role.DISTRICT_BUREAU: "bureau", Role.INSPECTOR: "inspector"}[role]
+
+
+def refusal_for(rule: Rule) -> str:
+    if rule.at_step:
+        return f"this step is for the {AGENCY_LABELS[Agency.DISTRICT_ECOLOGY]}"
+    (role,) = rule.roles
+    return _ROLE_REFUSALS[role]
 
 
 def post(client, application, data):
@@ -108,8 +134,7 @@ def landing_page(application, action: Action) -> str:
 @pytest.mark.parametrize(("status", "action"), ROWS, ids=[f"{s}-{a}" for s, a in ROWS])
 def test_the_rows_role_moves_the_application(client, crew, db_session, status, action):
     application, door_request = prepare(crew, status, action)
-    (role,) = TRANSITIONS[(status, action)].roles
-    login(client, crew.by_role(role))
+    login(client, getattr(crew, actor_name(TRANSITIONS[(status, action)])))
     response = post_to_door(client, door_request)
     assert response.status_code == 302, html.unescape(response.get_data(as_text=True))[-3000:]
     assert response.headers["Location"].endswith(landing_page(application, action))
@@ -117,23 +142,27 @@ def test_the_rows_role_moves_the_application(client, crew, db_session, status, a
 
 
 @pytest.mark.parametrize(("status", "action"), ROWS, ids=[f"{s}-{a}" for s, a in ROWS])
-def test_other_roles_are_refused_with_the_reason(client, crew, db_session, status, action):
-    (allowed,) = TRANSITIONS[(status, action)].roles
+def test_everyone_else_is_refused_with_the_reason(client, crew, db_session, status, action):
+    rule = TRANSITIONS[(status, action)]
     application, (url, data) = prepare(crew, status, action)
-    for role in WORKFLOW_ROLES:
-        if role == allowed:
+    for name in PEOPLE:
+        if name == actor_name(rule):
             continue
-        login(client, crew.by_role(role))
+        login(client, getattr(crew, name))
         response = post_to_door(client, (url, data))
-        if role == Role.INSPECTOR and crew.inspector not in application.inspectors:
+        if name == "inspector" and crew.inspector not in application.inspectors:
             assert response.status_code == 404  # assigned only when the inspection is scheduled
             continue
         if ACTIONS[action].door == "workflow.transition":
-            assert response.status_code == 422, role
+            assert response.status_code == 422, name
             page = html.unescape(response.get_data(as_text=True))
-            assert _ROLE_REFUSALS[allowed] in page, role
+            assert refusal_for(rule) in page, name
+        elif name == "ecology" and action == A.REOPEN_INSPECTION:
+            # the reopen door admits district bureaus; the state machine refuses the other agency
+            assert response.status_code == 422
+            assert refusal_for(rule) in html.unescape(response.get_data(as_text=True))
         else:  # the sign-off and reopen doors admit only the role that may take their action
-            assert response.status_code in (403, 404), role
+            assert response.status_code in (403, 404), name
         assert reload(application).status == status
 
 
@@ -178,14 +207,33 @@ def test_the_admin_takes_no_part(client, crew):
 
 
 @pytest.mark.parametrize("status", [s for s in Status])
-def test_the_page_offers_exactly_the_actions_of_the_role_at_this_stage(client, crew, status):
+def test_the_page_offers_exactly_the_actions_of_each_person_at_this_stage(client, crew, status):
     application = application_in(crew, status)
-    for role in WORKFLOW_ROLES:
-        login(client, crew.by_role(role))
+    for name in PEOPLE:
+        login(client, getattr(crew, name))
         page = client.get(f"/applications/{application.id}").get_data(as_text=True)
         offered = set(_offered_actions(page))
-        expected = {a.value for (s, a), rule in TRANSITIONS.items() if s == status and role in rule.roles}
-        assert offered == expected, role
+        expected = {
+            a.value for (s, a), rule in TRANSITIONS.items() if s == status and actor_name(rule) == name
+        }
+        assert offered == expected, name
+
+
+@pytest.mark.parametrize(
+    ("awaiting", "signer"),
+    [(Agency.DISTRICT_ECOLOGY, "ecology"), (Agency.DISTRICT_POSTAL, "bureau"), (Agency.CITY_POSTAL, "city")],
+)
+def test_in_approval_only_the_awaited_agency_is_offered_the_step(client, crew, awaiting, signer):
+    application = application_in(crew, S.IN_APPROVAL, awaiting=awaiting)
+    assert application.awaiting_agency == awaiting.value
+    steps = {a.value for (s, a), rule in TRANSITIONS.items() if s == S.IN_APPROVAL and rule.at_step}
+    for name in PEOPLE:
+        login(client, getattr(crew, name))
+        page = client.get(f"/applications/{application.id}").get_data(as_text=True)
+        offered = set(_offered_actions(page))
+        assert offered == (steps if name == signer else {"withdraw"} if name == "outlet_user" else set()), (
+            name
+        )
 
 
 def _offered_actions(page: str):
@@ -234,9 +282,26 @@ def test_inspectors_of_another_district_cannot_be_assigned(client, crew):
     assert reload(application).inspectors == []
 
 
-def test_approval_issues_the_certificate(client, crew, db_session):
+def test_approval_issues_the_certificate_once_the_last_step_agrees(client, crew, db_session):
     application, door_request = prepare(crew, S.INSPECTED, A.APPROVE)
     login(client, crew.bureau)
     assert post_to_door(client, door_request).status_code == 302
+    assert reload(application).awaiting_agency == Agency.DISTRICT_ECOLOGY.value
+    for signer in (crew.ecology, crew.bureau):  # the co-signature, then the district's decision
+        assert (
+            db_session.scalar(select(Certificate).where(Certificate.application_id == application.id)) is None
+        )
+        login(client, signer)
+        assert post_to_door(client, action_request(application, "agree", opinion="同意。")).status_code == 302
+    assert reload(application).status == S.APPROVED
     certificate = db_session.scalar(select(Certificate).where(Certificate.application_id == application.id))
     assert certificate is not None and certificate.level == "district" and certificate.state == "active"
+
+
+def test_the_result_page_offers_reopening_to_the_district_postal_bureau_only(client, crew):
+    application = application_in(crew, S.INSPECTED)
+    url = f"/checklist/applications/{application.id}/result"
+    for person, offered in ((crew.bureau, True), (crew.ecology, False), (crew.city, False)):
+        login(client, person)
+        page = client.get(url).get_data(as_text=True)
+        assert ('id="reopen-title"' in page) == offered, person.display_name
