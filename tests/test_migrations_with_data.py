@@ -20,7 +20,7 @@ from outlet_audit.accounts.oidc import link_identity
 from outlet_audit.accounts.people import request_handover
 from outlet_audit.accounts.registrations import refuse_registration
 from outlet_audit.accounts.two_factor import confirm_enrolment, start_enrolment
-from outlet_audit.certificates.revocation import revoke_certificate
+from outlet_audit.certificates.revocation import propose_revocation, revoke_certificate
 from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.criteria.editions import active_edition, choose_active_edition
 from outlet_audit.dashboards.models import DashboardSnapshot
@@ -30,7 +30,7 @@ from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from outlet_audit.workflow.states import Action
 from tests.conftest import fresh_database, make_test_app
-from tests.factories import advance, make_application, make_outlet, make_user
+from tests.factories import advance, certify, make_application, make_outlet, make_user
 from tests.web.test_authorization_matrix import build_world
 from tests.workflow_helpers import ready_to_submit
 
@@ -74,6 +74,9 @@ def seed_every_table() -> None:
         certificate = db.session.get(Certificate, world.targets["foreign"].certificate.id)
         # by its issuer, the Qingpu postal bureau (the foreign target is in Qingpu)
         revoke_certificate(certificate, make_user(Role.DISTRICT_BUREAU, district_code="QP"), "网点已停业。")
+        # a city-level certificate its district's postal bureau proposes the city revoke
+        city_certificate = certify(make_outlet("PD"), "city")
+        propose_revocation(city_certificate, bureau, "复查发现仍使用不可降解胶带。")
         city_wide = Filters(today_in_shanghai())
         figures = figures_to_json(compute_figures(city_wide, active_edition()))
         db.session.add(

@@ -28,7 +28,9 @@ from outlet_audit.text import N_, Message
 # must be listed here, or the collector removes its files (tests/test_evidence_gc.py checks
 # that no other *_sha256 column exists unlisted).
 STORE_REFERENCES = (Evidence.stored_sha256, Evidence.thumbnail_sha256)
-NOT_STORE_REFERENCES = frozenset({"evidence.original_sha256"})  # the upload as sent: never stored itself
+# Digests that name no file of the store: the upload as sent (never stored itself), and a certificate's
+# signed PDF, which its row holds (certificate_documents.pdf).
+NOT_STORE_REFERENCES = frozenset({"evidence.original_sha256", "certificate_documents.sha256"})
 UPLOAD_RATE_NAMESPACE = "evidence-upload-bytes"
 
 APPLICATION_QUOTA_REACHED = N_(
