@@ -376,7 +376,7 @@ ASSESSMENT_COLUMNS = (
     "level_reached",
     "result",
 )
-VISIT_INSPECTOR_COLUMNS = ("assessment_id", "inspector_id")
+VISIT_INSPECTOR_COLUMNS = ("assessment_id", "inspector_id", "signed_at")
 NOTICE_COLUMNS = (
     "id",
     "number",

@@ -312,7 +312,8 @@ class _Builder(RecordRows, FindingRows):
                     )
                 )  # fmt: skip
                 record_id = rows[-1][0]
-                self.visit_rows += [(record_id, inspector) for inspector in plan.inspectors]
+                # every member of the team signs a record (the first locks it, the others join then)
+                self.visit_rows += [(record_id, inspector, signed_at) for inspector in plan.inspectors]
                 answer_plan.append(
                     Checklist(
                         record_id, plan, "inspection", p, self._codes(p, partial=partial),
