@@ -890,7 +890,7 @@ def _sign_off(sign_off: InspectorSignOff | None) -> list:
     return [KeepTogether([*heading, _grid_table(rows, LABELLED_WIDTHS, LABEL_FILL)])]
 
 
-TEAM_WIDTHS = (34 * mm, 52 * mm, 34 * mm, CONTENT_WIDTH - 120 * mm)
+TEAM_WIDTHS = (32 * mm, 52 * mm, 40 * mm, CONTENT_WIDTH - 124 * mm)
 
 
 def _team_sign_off(sign_off: InspectorSignOff) -> list:
