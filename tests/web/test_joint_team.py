@@ -20,10 +20,11 @@ from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.extensions import db
 from outlet_audit.notifications.models import Notification
 from outlet_audit.roles import Agency, Role
+from outlet_audit.workflow.seeding import verify_findings
 from outlet_audit.workflow.states import Action, Status
 from tests.certificate_helpers import pdf_text
 from tests.checklist_helpers import signature_png_data_url
-from tests.factories import advance, login, make_user
+from tests.factories import advance, evidence_row, login, make_user
 from tests.team_helpers import (
     ECOLOGY_NAME,
     ECOLOGY_ORGANISATION,
@@ -338,3 +339,23 @@ def test_seeding_signs_with_every_member_of_the_team(ctx):
     team = Team(status=Status.INSPECTED)
     assert team.application.status == "inspected"
     assert set(team.signed_at()) == {team.postal.id, team.ecology.id} and all(team.signed_at().values())
+
+
+def test_the_outlet_reads_its_rectified_items_as_answered_until_the_whole_team_signed(client, app, ctx):
+    """The re-inspection's first signature decides the findings it verified; the outlet learns how
+    only once every inspector of the team has signed it."""
+    team = Team(status=Status.RECTIFICATION_SUBMITTED)
+    verify_findings(team.application, team.postal, attach=evidence_row)
+    team.fill_in(short_of=())
+    assert team.sign(client, team.postal).status_code == 302
+    outlet = app.test_client()
+    login(outlet, team.outlet_user)
+    page = outlet.get(f"/applications/{team.application.id}").get_data(as_text=True)
+    panel = page[page.index('id="rectification"') :]
+    assert "Rectification answered" in panel and "Verified closed" not in panel
+    assert "Rectified: closed" not in panel
+
+    assert team.sign(client, team.ecology).status_code == 302
+    page = outlet.get(f"/applications/{team.application.id}").get_data(as_text=True)
+    panel = page[page.index('id="rectification"') :]
+    assert "Verified closed" in panel and "Rectified: closed" in panel
