@@ -27,6 +27,7 @@ from outlet_audit.checklist.service import (
     save_answer,
     scoring_answers,
 )
+from outlet_audit.checklist.team import team_of, unsigned
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.extensions import db
@@ -344,14 +345,76 @@ def test_sign_off_and_an_answer_save_exclude_each_other(race):
             assert_figures_score_the_stored_answers(inspection, inspection.signed_off_at, where)
             assert_saved_or_locked(save, record, not value, where)
             outcomes[save.status_code] += 1
+            application = db.session.get(Application, ids.inspected)
+            # the other inspector of the team signs too, which completes the inspection
+            (second,) = unsigned(team_of(inspection))
+            apply_transition(application, Action.SIGN_OFF, second.user, make_payload(confirmed=True))
             reopen = make_payload(reasons="next round")
             bureau = db.session.get(User, ids.bureau)
-            application = db.session.get(Application, ids.inspected)
             apply_transition(application, Action.REOPEN_INSPECTION, bureau, reopen)
             record = assessment_of(application, AssessmentKind.INSPECTION).id
             db.session.commit()
             db.session.remove()
     print("saves: 200 before the sign-off, 409 refused after it:", dict(outcomes))
+
+
+def test_the_last_two_signatures_at_once_complete_the_inspection_once(tmp_path_factory, tmp_path):
+    """A team of three: once the first has signed, the other two sign at the same moment, 20 times
+    over (each round a correction signed anew). Both signatures are kept, and exactly one of them
+    moves the application on to inspected: it never stays waiting with everyone signed."""
+    with fresh_database(tmp_path_factory) as url:
+        app = make_test_app(url, tmp_path, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 6})
+        with app.app_context():
+            upgrade()
+            team = [make_user(Role.INSPECTOR, district_code="FX") for _ in range(3)]
+            application = make_application(make_outlet("FX"), status="inspection_scheduled", inspectors=team)
+            answer_all(application, "inspection", team[0])
+            ids = SimpleNamespace(
+                application=application.id,
+                team=[user.id for user in team],
+                tokens=[user.get_id() for user in team],
+                bureau=make_user(Role.DISTRICT_BUREAU, district_code="FX").id,
+            )
+            db.session.commit()
+            db.session.remove()
+        clients = [signed_in(app, token) for token in ids.tokens[1:]]
+        try:
+            for round_ in range(20):
+                with app.app_context():
+                    application = db.session.get(Application, ids.application)
+                    first = db.session.get(User, ids.team[0])
+                    apply_transition(application, Action.SIGN_OFF, first, make_payload(confirmed=True))
+                    record = assessment_of(application, AssessmentKind.INSPECTION).id
+                    db.session.commit()
+                    db.session.remove()
+                url = f"/checklist/{record}/sign-off"
+                replies = race_requests(*((client, url, {"data": {"confirm": "y"}}) for client in clients))
+                assert [reply.headers.get("Location", "").split("?")[0] for reply in replies] == [
+                    f"/checklist/applications/{ids.application}/result"
+                ] * 2, f"round {round_}"
+                with app.app_context():
+                    application = db.session.get(Application, ids.application)
+                    assert application.status == "inspected", f"round {round_}"
+                    moves = db.session.scalars(
+                        select(AuditEvent.new_value)
+                        .where(
+                            AuditEvent.application_id == ids.application,
+                            AuditEvent.action == "transition",
+                            AuditEvent.field == "sign_off",
+                        )
+                        .order_by(AuditEvent.id.desc())
+                        .limit(3)
+                    ).all()
+                    assert sorted(moves) == ["inspected", "inspection_scheduled", "inspection_scheduled"]
+                    bureau = db.session.get(User, ids.bureau)
+                    apply_transition(
+                        application, Action.REOPEN_INSPECTION, bureau, make_payload(reasons="next round")
+                    )
+                    db.session.commit()
+                    db.session.remove()
+        finally:
+            with app.app_context():
+                db.engine.dispose()
 
 
 def test_submission_and_a_self_assessment_save_exclude_each_other(race):

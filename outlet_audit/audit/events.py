@@ -25,6 +25,7 @@ from typing import Protocol
 
 from outlet_audit.checklist.kinds import AssessmentKind, VisitType
 from outlet_audit.evidence.purposes import EvidencePurpose
+from outlet_audit.roles import Agency
 from outlet_audit.text import N_
 
 
@@ -147,6 +148,13 @@ TRANSITION_SENTENCES = {
     "schedule_inspection": N_("%(actor)s scheduled the on-site inspection"),
     "reschedule_inspection": N_("%(actor)s rescheduled the on-site inspection"),
     "sign_off": N_("%(actor)s signed off the inspection checklist"),
+    # A member of a team signed, and others of it have yet to: the application stays where it is.
+    "sign_off>inspection_scheduled": N_(
+        "%(actor)s signed the inspection; other inspectors of the team have yet to sign it"
+    ),
+    "sign_off>rectification_submitted": N_(
+        "%(actor)s signed the re-inspection; other inspectors of the team have yet to sign it"
+    ),
     "reopen_inspection": N_("%(actor)s reopened the inspection"),
     "request_rectification": N_("%(actor)s asked the outlet to rectify"),
     "submit_rectification": N_("%(actor)s submitted the rectification"),
@@ -270,6 +278,20 @@ EVENT_TYPES: dict[str, EventType] = {
         shown=Shown.ANSWER,
         variant=_prefix_first_or_changed,
         visit=True,
+    ),
+    # Each member's signature of an inspection record; the field names the member's agency.
+    "inspection_signed": EventType(
+        Kind.DECISIONS,
+        {
+            "": N_("%(actor)s signed inspection record %(new)s"),
+            Agency.DISTRICT_POSTAL: N_(
+                "%(actor)s signed inspection record %(new)s for the district postal bureau"
+            ),
+            Agency.DISTRICT_ECOLOGY: N_(
+                "%(actor)s signed inspection record %(new)s for the district ecology and environment bureau"
+            ),
+        },
+        variant=lambda row: field_code(row.field),
     ),
     "inspection_record_started": EventType(
         Kind.DECISIONS,

@@ -98,15 +98,16 @@ def application_timeline(application_id: int, *, viewer, inspection: Assessment 
     inspection round) and a run of declarations become one entry whose details list every step,
     so the history stays readable and nothing is left out.
     """
-    visible = {application_id} if inspection_visible_to(viewer, inspection) else set()
+    # The page has read the application and its edition: both come from the session, no query.
+    application = db.session.get(Application, application_id)
+    status = application.status if application is not None else None
+    visible = {application_id} if inspection_visible_to(viewer, inspection, status) else set()
     query = (
         select(AuditEvent)
         .where(AuditEvent.application_id == application_id, _inspection_events_only_of(visible))
         .order_by(AuditEvent.id)
     )
     events = db.session.scalars(query).all()
-    # The page has read the application and its edition: both come from the session, no query.
-    application = db.session.get(Application, application_id)
     editions = {application_id: pinned_edition(application.edition)} if application else {}
     return _timeline(events, editions, {})
 
@@ -137,15 +138,19 @@ def outlet_timeline(outlet_id: int, *, viewer, limit: int = OUTLET_TIMELINE_LIMI
     # need to read them. Everyone else sees the events of the inspections the rule lets them see,
     # as the application's timeline does: by its newest record (the events name an item, not the
     # record, so a correction under way would otherwise show through a signed record before it).
-    if not inspection_visible_to(viewer, None):
-        inspections = db.session.scalars(
-            select(Assessment)
+    if not inspection_visible_to(viewer, None, None):
+        inspections = db.session.execute(
+            select(Assessment, Application.status)
             .join(Application, Application.id == Assessment.application_id)
             .where(Application.outlet_id == outlet_id, Assessment.kind == AssessmentKind.INSPECTION)
             .order_by(Assessment.sequence)
         )
-        newest = {a.application_id: a for a in inspections}
-        visible = {application_id for application_id, a in newest.items() if inspection_visible_to(viewer, a)}
+        newest = {a.application_id: (a, status) for a, status in inspections}
+        visible = {
+            application_id
+            for application_id, (a, status) in newest.items()
+            if inspection_visible_to(viewer, a, status)
+        }
         query = query.where(_inspection_events_only_of(visible))
     events = list(reversed(db.session.scalars(query).all()))
     # Its applications, for their references and the editions that name checklist items (one query).

@@ -71,12 +71,22 @@ def attach_item_evidence(
     return evidence
 
 
-def attach_signature(assessment: Assessment, application, signer: str, data_url: str, actor) -> Evidence:
-    """Keep a signature drawn on the page (a PNG data URL) as evidence of purpose SIGNATURE."""
-    if signer not in SIGNERS:
+def attach_signature(
+    assessment: Assessment, application, signer: str, data_url: str, actor, *, countersign: bool = False
+) -> Evidence:
+    """Keep a signature drawn on the page (a PNG data URL) as evidence of purpose SIGNATURE.
+
+    `countersign`: an inspector of the team signs the record another member has signed (and locked)
+    already; the caller signs the record in the same transaction, whose state machine checks that
+    the inspector is a member still to sign. It adds their drawing and changes nothing else.
+    """
+    if signer not in SIGNERS or (countersign and signer != "inspector"):
         raise ValueError(signer)
     data = decode_png_data_url(data_url)
-    _lock_open(assessment.id)
+    if countersign:
+        lock_assessment(assessment.id)
+    else:
+        _lock_open(assessment.id)
     evidence = store_upload(
         data,
         f"signature-{signer}.png",

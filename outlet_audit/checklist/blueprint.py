@@ -7,6 +7,7 @@ registers every checklist page.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from flask import Blueprint, abort, jsonify
 from flask_babel import gettext as _
@@ -29,7 +30,8 @@ from outlet_audit.checklist.page import (
     level_label,
     uploader_name,
 )
-from outlet_audit.checklist.permissions import Mode, checklist_mode, why_not_editable
+from outlet_audit.checklist.permissions import Mode, awaiting_team, checklist_mode, why_not_editable
+from outlet_audit.checklist.service import assessment_of
 from outlet_audit.core.views import bad_request, wants_json
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.criteria.model import Edition
@@ -80,9 +82,22 @@ class Checklist:
     def signed_off(self) -> bool:
         return self.assessment.signed_off_at is not None
 
+    @cached_property
+    def awaiting(self) -> bool:
+        """Signed by part of its team, waiting for the others (asks which record is the newest only
+        when the rest of the answer allows it)."""
+        if not awaiting_team(self.assessment, self.application.status):
+            return False
+        newest = assessment_of(self.application, AssessmentKind.INSPECTION)
+        return newest is not None and newest.id == self.assessment.id
+
     def refusal(self):
         return why_not_editable(
-            self.assessment.kind, self.application.status, current_user.role, self.signed_off
+            self.assessment.kind,
+            self.application.status,
+            current_user.role,
+            self.signed_off,
+            awaiting=self.signed_off and self.awaiting,
         )
 
 

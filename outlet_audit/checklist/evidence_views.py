@@ -16,12 +16,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from outlet_audit.access import allow
-from outlet_audit.checklist import loaders  # noqa: F401  (registers the record loaders)
 from outlet_audit.checklist.attachments import attach_item_evidence, remove_evidence, reuse_map
 from outlet_audit.checklist.kinds import AssessmentKind
+from outlet_audit.checklist.loaders import record_visible_to  # also registers the record loaders
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.page import load_state
-from outlet_audit.checklist.permissions import inspection_visible_to
 from outlet_audit.checklist.views import READERS, load_checklist, refusal_json, wants_json
 from outlet_audit.core.i18n import translate_message
 from outlet_audit.core.requests import Outcome, attempt
@@ -39,11 +38,11 @@ THUMBNAIL_MAX_AGE = 365 * 24 * 3600
 
 
 def load_visible_evidence(evidence_id: int) -> Evidence:
-    """The evidence, or 404 when the outlet asks for inspection evidence before sign-off."""
+    """The evidence, or 404 when the outlet asks for inspection evidence before its team signed."""
     evidence = db.get_or_404(Evidence, evidence_id)
     # Item photos and drawn signatures alike: whatever hangs on the inspection is the inspection.
     assessment = db.session.get(Assessment, evidence.assessment_id) if evidence.assessment_id else None
-    if assessment is not None and not inspection_visible_to(current_user, assessment):
+    if assessment is not None and not record_visible_to(current_user, assessment):
         abort(404)
     return evidence
 

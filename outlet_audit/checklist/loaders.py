@@ -5,14 +5,16 @@ workflow/record_facts.py.
 """
 
 from flask import g
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from outlet_audit.access import RecordFacts, record_loader
 from outlet_audit.checklist.models import Assessment, Finding
+from outlet_audit.checklist.permissions import inspection_visible_to
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
+from outlet_audit.roles import Role
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.record_facts import application_record_facts
 
@@ -45,6 +47,22 @@ def assessment_with_application(assessment_id: int) -> tuple[Assessment, Applica
             return None
         pair = loaded[assessment_id] = (row[0], row[1])
     return pair
+
+
+def record_visible_to(user, record: Assessment) -> bool:
+    """`inspection_visible_to` for a record read on its own (an evidence file's): where its
+    application stands, and whether a later record follows it, are read only when the answer
+    depends on them (the outlet, asking for a signed record)."""
+    if user.role != Role.OUTLET or record.signed_off_at is None:
+        return inspection_visible_to(user, record, None)
+    status = db.session.scalar(select(Application.status).where(Application.id == record.application_id))
+    later = exists().where(
+        Assessment.application_id == record.application_id,
+        Assessment.kind == record.kind,
+        Assessment.sequence > record.sequence,
+    )
+    newest = not db.session.scalar(select(later))
+    return inspection_visible_to(user, record, status, newest=newest)
 
 
 @record_loader("assessment_id")

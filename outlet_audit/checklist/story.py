@@ -1,12 +1,13 @@
 """Every inspection record of an application as one reader may see it, in order: the story the
 inspection report (PDF) and the result page both tell.
 
-Each record (a visit, or a correction of one) comes with its answers and notes, score, photos and
-signatures; what it changed against the record it corrects, or a re-inspection against the visit
-before it (`results.amendments`); the findings it made, with the bureau's notice and the outlet's
-answers; and the verifications it holds. The outlet sees signed records only: the one rule
-(`permissions.inspection_visible_to`) is asked of each record. Everything is read in a fixed
-number of queries, however many records, answers and files there are.
+Each record (a visit, or a correction of one) comes with its answers and notes, score, photos,
+its team and each member's signature; what it changed against the record it corrects, or a
+re-inspection against the visit before it (`results.amendments`); the findings it made, with the
+bureau's notice and the outlet's answers; and the verifications it holds. The outlet sees records
+signed by their whole team only: the one rule (`permissions.inspection_visible_to`) is asked of
+each record. Everything is read in a fixed number of queries, however many records, answers and
+files there are.
 """
 
 from collections import defaultdict
@@ -19,9 +20,10 @@ from outlet_audit.checklist.findings import notices_of, rectification_files
 from outlet_audit.checklist.kinds import VisitType
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment, Finding, FindingCheck, RectificationNotice
-from outlet_audit.checklist.permissions import inspection_visible_to
+from outlet_audit.checklist.permissions import awaiting_team, inspection_visible_to
 from outlet_audit.checklist.results import Amendment, ResultView, amendments, result_view
 from outlet_audit.checklist.service import assessment_score, inspection_records, scoring_answers
+from outlet_audit.checklist.team import Member, is_joint, teams_of
 from outlet_audit.criteria.model import Edition, Item
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.purposes import EvidencePurpose
@@ -59,15 +61,27 @@ class RecordStory:
     view: ResultView
     evidence: dict[str, list[Evidence]]  # item files by code, oldest first
     carried_from: dict[int, int]  # evidence id -> sequence of the record the file was added to
-    signatures: dict[str, Evidence]
+    signatures: dict[str, Evidence]  # the latest drawing of each signer ("inspector", "outlet")
     compared_with: Assessment | None  # the record it corrects, or the visit before a re-inspection
     changes: list[Amendment]
     findings: list[FindingStory]
     checks: list[CheckStory]
+    team: list[Member] = field(default_factory=list)  # each with when they signed
+    drawn: dict[int, Evidence] = field(default_factory=dict)  # each member's drawn signature, by user id
+    awaiting: bool = False  # signed by part of its team, waiting for the others
 
     @property
     def sequence(self) -> int:
         return self.record.sequence
+
+    @property
+    def joint(self) -> bool:
+        return is_joint(self.team)
+
+    @property
+    def complete(self) -> bool:
+        """Signed, and waiting for nobody."""
+        return self.record.signed_off_at is not None and not self.awaiting
 
     @property
     def is_correction(self) -> bool:
@@ -96,7 +110,11 @@ def inspection_story(application, edition: Edition, viewer) -> InspectionStory:
     """The inspection records of `application` that `viewer` may see, each with what it holds."""
     every = inspection_records(application.id)
     sequence_of = {record.id: record.sequence for record in every}
-    records = [record for record in every if inspection_visible_to(viewer, record)]
+    records = [
+        record
+        for record in every
+        if inspection_visible_to(viewer, record, application.status, newest=record is every[-1])
+    ]
     by_id = {record.id: record for record in records}
     by_sequence = {record.sequence: record for record in records}
     ids = list(by_id)
@@ -107,7 +125,8 @@ def inspection_story(application, edition: Edition, viewer) -> InspectionStory:
             select(AnswerRow).where(AnswerRow.assessment_id.in_(ids)).order_by(AnswerRow.id)
         ):
             rows[row.assessment_id][row.item_code] = row
-    evidence, signatures, carried = _files(ids, sequence_of)
+    evidence, signatures, drawn, carried = _files(ids, sequence_of)
+    teams = teams_of(ids)
     findings = list(
         db.session.scalars(
             select(Finding).where(Finding.application_id == application.id).order_by(Finding.id)
@@ -162,6 +181,9 @@ def inspection_story(application, edition: Edition, viewer) -> InspectionStory:
                     for check in checks[record.id]
                     if check.finding_id in finding_by_id
                 ],
+                team=teams[record.id],
+                drawn=drawn[record.id],
+                awaiting=awaiting_team(record, application.status, newest=record is every[-1]),
             )
         )
     story = InspectionStory(stories)
@@ -180,13 +202,15 @@ def _compared_with(record: Assessment, by_id: dict, by_sequence: dict) -> Assess
 
 
 def _files(ids: list[int], sequence_of: dict[int, int]):
-    """Item files and signatures of the records, by record; and for each file carried into a later
-    record from an earlier one, the sequence of the record it was first added to."""
+    """Item files and signatures of the records, by record (the inspectors' drawings also by who
+    drew them: each member draws their own); and for each file carried into a later record from an
+    earlier one, the sequence of the record it was first added to."""
     evidence: dict[int, dict[str, list[Evidence]]] = defaultdict(lambda: defaultdict(list))
     signatures: dict[int, dict[str, Evidence]] = defaultdict(dict)
+    drawn: dict[int, dict[int, Evidence]] = defaultdict(dict)
     carried: dict[int, int] = {}
     if not ids:
-        return evidence, signatures, carried
+        return evidence, signatures, drawn, carried
     rows = list(
         db.session.scalars(
             select(Evidence)
@@ -201,12 +225,14 @@ def _files(ids: list[int], sequence_of: dict[int, int]):
     for row in rows:
         if row.purpose == EvidencePurpose.SIGNATURE:
             signatures[row.assessment_id][row.item_code] = row  # the latest one counts
+            if row.item_code == "inspector":
+                drawn[row.assessment_id][row.uploaded_by_id] = row
             continue
         evidence[row.assessment_id][row.item_code].append(row)
         origin = originals.get(row.copied_from_id)
         if origin is not None and origin in sequence_of:
             carried[row.id] = sequence_of[origin]
-    return evidence, signatures, carried
+    return evidence, signatures, drawn, carried
 
 
 def _load_people(story: InspectionStory, notices) -> None:
@@ -218,6 +244,7 @@ def _load_people(story: InspectionStory, notices) -> None:
         ids |= {ev.uploaded_by_id for items in record.evidence.values() for ev in items}
         ids |= {ev.uploaded_by_id for ev in record.signatures.values()}
         ids.add(record.record.signed_off_by_id)
+        ids |= {member.user.id for member in record.team}
         ids |= {check.check.checked_by_id for check in record.checks}
         for finding in record.findings:
             ids.add(finding.finding.responded_by_id)

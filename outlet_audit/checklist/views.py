@@ -42,6 +42,7 @@ from outlet_audit.checklist.service import (
     save_answer,
     score_assessment,
 )
+from outlet_audit.checklist.team import team_of
 from outlet_audit.checklist.visit_context import visit_context
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.requests import attempt
@@ -94,6 +95,8 @@ def render_checklist(checklist: Checklist, state: ChecklistState, form):
         lang=lang,
         context=visit_context(checklist.assessment, checklist.edition, lang),
         refusal=None if checklist.editable else checklist.refusal(),
+        # While the record waits for the rest of its team: who has signed it and who has not.
+        team=team_of(checklist.assessment) if checklist.signed_off and checklist.awaiting else None,
         missing=state.missing_for_sign_off() if is_inspection else None,
         reuse=reuse_map(all_evidence, current_user),
         can_delete=lambda evidence: checklist.editable and evidence.uploaded_by_id == current_user.id,

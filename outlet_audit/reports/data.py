@@ -36,6 +36,7 @@ from outlet_audit.reports.report_pdf import (
     BureauDecision,
     InspectorSignOff,
     LevelShortfall,
+    MemberSignature,
     ReportChange,
     ReportCheck,
     ReportData,
@@ -184,7 +185,12 @@ def _visit(application, edition, story: InspectionStory, record: RecordStory, su
             <= target_rank  # an outlet that asked for district level needs no city reasons
         ),
         sign_off=_sign_off(
-            visit, inspectors, _read_evidence(store, signature.stored_sha256) if signature else None
+            visit,
+            inspectors,
+            _read_evidence(store, signature.stored_sha256) if signature else None,
+            record,
+            store,
+            lang,
         ),
         amends=compared.sequence if compared is not None and record.is_correction else None,
         amendment_reason=visit.amendment_reason or "",
@@ -295,6 +301,7 @@ def _as_of(application, story: InspectionStory) -> datetime:
     moments = [application.updated_at, application.decided_at]
     for record in story.records:
         moments += [record.record.signed_off_at, record.record.superseded_at]
+        moments += [member.signed_at for member in record.team]
         moments += [row.updated_at for row in record.rows.values()]
         moments += [check.check.checked_at for check in record.checks]
         for finding in record.findings:
@@ -304,15 +311,33 @@ def _as_of(application, story: InspectionStory) -> datetime:
 
 
 def _sign_off(
-    visit: Assessment, inspectors: tuple[str, ...], signature: bytes | None
+    visit: Assessment, inspectors: tuple[str, ...], signature: bytes | None, record: RecordStory, store, lang
 ) -> InspectorSignOff | None:
+    """The record's signatures: the first (which locked it), and each inspector's of the team, with
+    their organisation and drawn signature. A team of one prints as it always did."""
     if visit.signed_off_at is None:
         return None
+    members = ()
+    if len(record.team) > 1 or record.awaiting:
+        members = tuple(
+            MemberSignature(
+                name=member.user.display_name,
+                organisation=member.user.organisation.name(lang) if member.user.organisation else "",
+                signed_at=shanghai_time(member.signed_at) if member.signed_at else None,
+                signature_png=_read_evidence(store, record.drawn[member.user.id].stored_sha256)
+                if member.user.id in record.drawn
+                else None,
+            )
+            for member in record.team
+        )
     return InspectorSignOff(
         names=inspectors,
         signed_at=shanghai_time(visit.signed_off_at),
         signature_png=signature,
         outlet_representative=visit.outlet_representative or "",
+        members=members,
+        joint=record.joint,
+        awaiting=record.awaiting,
     )
 
 

@@ -104,11 +104,26 @@ class LevelShortfall:
 
 
 @dataclass(frozen=True)
+class MemberSignature:
+    """One inspector of a record's team: their organisation (in the reader's language) and when they
+    signed. `signed_at` None: not yet (`InspectorSignOff.awaiting`), else never separately (a record
+    signed for its team before each inspector signed)."""
+
+    name: str
+    organisation: str
+    signed_at: datetime | None
+    signature_png: bytes | None = None
+
+
+@dataclass(frozen=True)
 class InspectorSignOff:
     names: tuple[str, ...]
-    signed_at: datetime
+    signed_at: datetime  # the first signature: it locked the record
     signature_png: bytes | None = None
     outlet_representative: str = ""  # present at the sign-off
+    members: tuple[MemberSignature, ...] = ()  # each inspector of the team with their signature
+    joint: bool = False  # the team has inspectors of more than one agency
+    awaiting: bool = False  # signed by part of the team: the others have yet to sign
 
 
 @dataclass(frozen=True)
@@ -415,12 +430,13 @@ def _visit_band(visit: ReportVisit) -> Table:
 
 def _visit_facts(visit: ReportVisit) -> Table:
     level = _level_label(visit.level_reached) if visit.level_reached else "未达到 None"
+    joint = "（联合检查组 joint team）" if visit.sign_off is not None and visit.sign_off.joint else ""
     rows = [
         [
             _label("检查日期", "Date(s)"),
             _text("、".join(format_date(day) for day in visit.dates) or "—"),
             _label("检查员", "Inspectors"),
-            _text("、".join(visit.inspectors) or "—"),
+            _text(("、".join(visit.inspectors) or "—") + joint),
         ],
         [
             _label("得分", "Score"),
@@ -441,6 +457,10 @@ def _visit_facts(visit: ReportVisit) -> Table:
         spans.append(("SPAN", (1, len(rows) - 1), (3, len(rows) - 1)))
     if visit.sign_off is None:
         rows.append([_label("状态", "State"), _text("尚未签署 Not signed yet", WARNING), "", ""])
+        spans.append(("SPAN", (1, len(rows) - 1), (3, len(rows) - 1)))
+    elif visit.sign_off.awaiting:
+        note = "待其他检查员签署 Awaiting the other inspectors' signatures"
+        rows.append([_label("状态", "State"), _text(note, WARNING), "", ""])
         spans.append(("SPAN", (1, len(rows) - 1), (3, len(rows) - 1)))
     fill = [("BACKGROUND", (0, 0), (0, -1), HEAD_FILL), ("BACKGROUND", (2, 0), (2, 1), HEAD_FILL)]
     return _grid_table(rows, (26 * mm, 64 * mm, 26 * mm, 64 * mm), [*fill, *spans])
@@ -888,6 +908,8 @@ def _sign_off(sign_off: InspectorSignOff | None) -> list:
     heading = _heading("检查员签署 Inspector sign-off")
     if sign_off is None:
         return [*heading, _text("尚未签署 Not signed yet", BODY)]
+    if sign_off.members:
+        return [KeepTogether([*heading, *_team_sign_off(sign_off)])]
     signature = _signature(sign_off.signature_png) if sign_off.signature_png else _text("—")
     rows = [
         [_label("检查员", "Inspectors"), _text("、".join(sign_off.names) or "—")],
@@ -897,6 +919,50 @@ def _sign_off(sign_off: InspectorSignOff | None) -> list:
     if sign_off.outlet_representative:
         rows.append([_label("网点代表", "Outlet representative"), _text(sign_off.outlet_representative)])
     return [KeepTogether([*heading, _grid_table(rows, LABELLED_WIDTHS, LABEL_FILL)])]
+
+
+TEAM_WIDTHS = (32 * mm, 52 * mm, 40 * mm, CONTENT_WIDTH - 124 * mm)
+
+
+def _team_sign_off(sign_off: InspectorSignOff) -> list:
+    """Each inspector of the team on a row of their own: organisation, time and drawn signature."""
+    state = "待其他检查员签署 Awaiting the other inspectors' signatures" if sign_off.awaiting else ""
+    flowables = []
+    if sign_off.joint:
+        flowables.append(
+            _text("联合检查组：各检查员分别签署 Joint inspection team: each inspector signs", BODY)
+        )
+    rows = [
+        [
+            _label("检查员", "Inspector"),
+            _label("所在单位", "Organisation"),
+            _label("签署时间", "Signed at"),
+            _label("签名", "Signature"),
+        ]
+    ]
+    for member in sign_off.members:
+        if member.signed_at is not None:
+            signed = _text(format_datetime(member.signed_at))
+        elif sign_off.awaiting:
+            signed = _text("尚未签署 Not signed yet", WARNING)
+        else:
+            signed = _text("未单独签署 Not signed separately")
+        rows.append(
+            [
+                _text(member.name),
+                _text(member.organisation or "—"),
+                signed,
+                _signature(member.signature_png) if member.signature_png else _text("—"),
+            ]
+        )
+    flowables.append(_grid_table(rows, TEAM_WIDTHS, [("BACKGROUND", (0, 0), (-1, 0), HEAD_FILL)]))
+    details = [[_label("首次签署", "First signed at"), _text(format_datetime(sign_off.signed_at))]]
+    if sign_off.outlet_representative:
+        details.append([_label("网点代表", "Outlet representative"), _text(sign_off.outlet_representative)])
+    if state:
+        details.append([_label("状态", "State"), _text(state, WARNING)])
+    flowables += [Spacer(0, 2 * mm), _grid_table(details, LABELLED_WIDTHS, LABEL_FILL)]
+    return flowables
 
 
 def _decision(decision: BureauDecision | None) -> list:

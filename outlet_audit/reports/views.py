@@ -59,8 +59,8 @@ def inspection_report(application_id: int):
     ):
         abort(404)
     data = report_data(application, story)
-    if any(record.record.signed_off_at is None for record in story.records):
-        pdf = _render_report(data)  # a checklist still being filled in: nothing to keep
+    if any(not record.complete for record in story.records):
+        pdf = _render_report(data)  # a checklist still being filled in or signed: nothing to keep
     else:
         pdf = rendered_pdf("report", data, _render_report, current_language())
     return pdf_download(pdf, f"inspection-report-{application.reference}.pdf")

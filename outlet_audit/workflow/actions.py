@@ -18,11 +18,14 @@ from flask import url_for
 
 from outlet_audit.accounts.models import User
 from outlet_audit.accounts.queries import agency_users, district_bureau_users, outlet_accounts
+from outlet_audit.audit.operations import record
 from outlet_audit.certificates.operations import issuing_bureau
 from outlet_audit.checklist.findings import issue_notice, on_sign_off, open_notice, start_record
 from outlet_audit.checklist.kinds import AssessmentKind, VisitType
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.service import assessment_of, get_or_create_assessment, score_assessment
+from outlet_audit.checklist.team import sign_as_member, team_of, unsigned
+from outlet_audit.core.urls import path_for
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.extensions import db
 from outlet_audit.notifications.operations import notify
@@ -104,13 +107,28 @@ def _scheduled(application: Application, user, payload: Payload, new_status: Sta
 
 
 def _signed_off(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
-    """Sign the open record: its score is kept, and what it settles and finds is written."""
+    """A member of the team signs the visit's record. The first to sign signs the record itself: its
+    score is kept, what it settles and finds is written, and its answers are locked (with the
+    outlet's representative present then). Every member's signature, the first's too, is kept on
+    the team and audited; the state machine has moved the application on if it was the last."""
     inspection = get_or_create_assessment(application, AssessmentKind.INSPECTION)
-    result = score_assessment(inspection, pinned_edition(application.edition), application.outlet_id)
-    inspection.signed_off_at = now
-    inspection.signed_off_by_id = user.id
-    inspection.outlet_representative = payload.outlet_representative.strip() or None
-    on_sign_off(inspection, result, now)
+    if inspection.signed_off_at is None:
+        result = score_assessment(inspection, pinned_edition(application.edition), application.outlet_id)
+        inspection.signed_off_at = now
+        inspection.signed_off_by_id = user.id
+        inspection.outlet_representative = payload.outlet_representative.strip() or None
+        on_sign_off(inspection, result, now)
+    sign_as_member(inspection, user, now)
+    agency = user.agency
+    record(
+        "inspection_signed",
+        actor=user,
+        subject_type="assessment",
+        subject_id=inspection.id,
+        application_id=application.id,  # like an answer, it names no outlet: the application's history
+        field=f"{AssessmentKind.INSPECTION}:{agency.value if agency else ''}",
+        new=str(inspection.sequence),
+    )
 
 
 def _reopened(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:
@@ -251,11 +269,29 @@ def _tell_outlet_returned(application: Application, user: User, new_status: Stat
 
 
 def _tell_bureau_signed_off(application: Application, user: User, new_status: Status, link: str) -> None:
+    """The last member signed: the bureau learns the inspection is complete. Before that, the first
+    signature asks the others of the team for theirs (later ones tell nobody: nothing new to do)."""
+    if new_status == Status.INSPECTED:
+        notify(
+            district_bureau_users(application.district_id),
+            "inspection_signed_off",
+            N_("The inspection of %(outlet)s is signed off (%(ref)s)."),
+            link,
+            outlet=application.outlet.name,
+            ref=application.reference,
+        )
+        return
+    team_record = assessment_of(application, AssessmentKind.INSPECTION)
+    team = team_of(team_record)
+    waiting = unsigned(team)
+    if len(team) - len(waiting) != 1:
+        return
     notify(
-        district_bureau_users(application.district_id),
-        "inspection_signed_off",
-        N_("The inspection of %(outlet)s is signed off (%(ref)s)."),
-        link,
+        [member.user for member in waiting],
+        "countersign_requested",
+        N_("%(name)s signed the inspection of %(outlet)s (%(ref)s): it waits for your signature."),
+        path_for("checklist.sign_off", assessment_id=team_record.id),
+        name=user.display_name,
         outlet=application.outlet.name,
         ref=application.reference,
     )
@@ -458,6 +494,9 @@ ACTIONS: dict[Action, ActionSpec] = {
         door="checklist.sign_off",
         form_page=_sign_off_page,
         done=N_("The inspection is signed off and locked."),
+        done_detour=N_(
+            "You signed the inspection. It is locked, and complete once the other inspectors of the team have signed it."  # noqa: E501
+        ),
     ),
     A.REOPEN_INSPECTION: ActionSpec(
         ReopenForm,

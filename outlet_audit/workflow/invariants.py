@@ -45,7 +45,7 @@ from outlet_audit.outlets.models import District, Outlet
 from outlet_audit.roles import AGENCY_BUREAU_ROLE, Agency, Role
 from outlet_audit.scoring import InvalidAnswers, check_answers, skipped_items
 from outlet_audit.workflow.models import Application, ApprovalRecord, inspection_assignments
-from outlet_audit.workflow.states import FINAL_STATUSES, Level, Status
+from outlet_audit.workflow.states import FINAL_STATUSES, MAX_TEAM, Level, Status
 
 S = Status
 Correction = aliased(Assessment)
@@ -65,10 +65,10 @@ PLANNED = [
 # The newest inspection record is signed in these; a correction (reopening) or a re-inspection
 # (after the rectification answer) is a new, unsigned record.
 SIGNED = [s.value for s in (S.INSPECTED, S.RECTIFICATION_REQUESTED, S.IN_APPROVAL, S.APPROVED)]
-UNSIGNED = [
-    s.value
-    for s in (S.DRAFT, S.SUBMITTED, S.RETURNED, S.ACCEPTED, S.INSPECTION_SCHEDULED, S.RECTIFICATION_SUBMITTED)
-]
+UNSIGNED = [s.value for s in (S.DRAFT, S.SUBMITTED, S.RETURNED, S.ACCEPTED)]
+# At a visit the newest record is filled in (unsigned), then signed by its team one member after
+# another: signed only while a member has yet to sign (the last signature moves the application on).
+VISITING = [s.value for s in (S.INSPECTION_SCHEDULED, S.RECTIFICATION_SUBMITTED)]
 # The audit rows an upload writes (checklist.attachments, workflow.drafting.record_upload).
 UPLOAD_ACTIONS = ("evidence_uploaded", "signature_added")
 
@@ -121,6 +121,32 @@ def _has_signed_inspection():
     """The application's newest inspection record is signed."""
     return exists().where(
         Assessment.application_id == A.id, _newest_record(), Assessment.signed_off_at.is_not(None)
+    )
+
+
+def _member_unsigned(record=Assessment):
+    """A member of the record's team has not signed it."""
+    return exists().where(
+        visit_inspectors.c.assessment_id == record.id, visit_inspectors.c.signed_at.is_(None)
+    )
+
+
+def _waiting_for_team():
+    """The application's newest record is signed by part of its team and waits for the others."""
+    return exists().where(
+        Assessment.application_id == A.id,
+        _newest_record(),
+        Assessment.signed_off_at.is_not(None),
+        _member_unsigned(),
+    )
+
+
+def _awaiting_record():
+    """The condition that `Assessment` waits for its team: the newest record of an application
+    still at its visit stage (the one rule: `checklist.permissions.awaiting_team`)."""
+    return and_(
+        _newest_record(),
+        exists().where(A.id == Assessment.application_id, A.status.in_(VISITING)),
     )
 
 
@@ -464,10 +490,11 @@ INVARIANTS = (
     ),
     Invariant(
         "inspection plan",
-        "an application scheduled for inspection has a date and one or two inspectors",
+        "an application scheduled for inspection has a date and one to four inspectors",
         _keys(
             select(A.id).where(
-                A.status.in_(PLANNED), or_(A.scheduled_for.is_(None), assignment_count.not_in([1, 2]))
+                A.status.in_(PLANNED),
+                or_(A.scheduled_for.is_(None), assignment_count.not_in(list(range(1, MAX_TEAM + 1)))),
             )
         ),
     ),
@@ -493,12 +520,13 @@ INVARIANTS = (
     Invariant(
         "signed off in these statuses",
         "the inspection is signed off exactly while the application is inspected, in rectification, "
-        "awaiting the city or approved",
+        "in approval or approved, or at its visit while part of the record's team has yet to sign it",
         _keys(
             select(A.id).where(
                 or_(
                     and_(A.status.in_(SIGNED), ~_has_signed_inspection()),
                     and_(A.status.in_(UNSIGNED), _has_signed_inspection()),
+                    and_(A.status.in_(VISITING), _has_signed_inspection(), ~_waiting_for_team()),
                 )
             )
         ),
@@ -522,6 +550,49 @@ INVARIANTS = (
                 ~exists().where(
                     visit_inspectors.c.assessment_id == Assessment.id,
                     visit_inspectors.c.inspector_id == Assessment.signed_off_by_id,
+                ),
+            )
+        ),
+    ),
+    Invariant(
+        "team signatures",
+        "a member signs a record of their team once it is signed, not before, and its first signer has",
+        _keys(
+            select(visit_inspectors.c.assessment_id)
+            .join(Assessment, Assessment.id == visit_inspectors.c.assessment_id)
+            .where(
+                or_(
+                    and_(
+                        visit_inspectors.c.signed_at.is_not(None),
+                        or_(
+                            Assessment.signed_off_at.is_(None),
+                            visit_inspectors.c.signed_at < Assessment.signed_off_at,
+                        ),
+                    ),
+                    and_(
+                        visit_inspectors.c.inspector_id == Assessment.signed_off_by_id,
+                        visit_inspectors.c.signed_at.is_(None),
+                    ),
+                )
+            )
+        ),
+    ),
+    Invariant(
+        "whole team signed",
+        "a signed record that waits for nobody is signed by every member of its team (one signed for "
+        "its team before members signed one by one names its first signer alone)",
+        _keys(
+            select(Assessment.id).where(
+                signed_inspection,
+                ~_awaiting_record(),
+                _member_unsigned(),
+                or_(
+                    _audited("inspection_signed", "assessment", Assessment.id),
+                    exists().where(
+                        visit_inspectors.c.assessment_id == Assessment.id,
+                        visit_inspectors.c.signed_at.is_not(None),
+                        visit_inspectors.c.inspector_id != Assessment.signed_off_by_id,
+                    ),
                 ),
             )
         ),

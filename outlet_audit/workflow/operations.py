@@ -19,7 +19,9 @@ from outlet_audit.checklist.findings import findings_at, open_notice, unanswered
 from outlet_audit.checklist.kinds import AssessmentKind, FindingStatus
 from outlet_audit.checklist.locking import lock_checklists
 from outlet_audit.checklist.models import Assessment
+from outlet_audit.checklist.permissions import VISIT_STAGES
 from outlet_audit.checklist.service import assessment_of, missing_for_sign_off
+from outlet_audit.checklist.team import signatures_of
 from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.core.urls import path_for
 from outlet_audit.criteria.editions import pinned_edition
@@ -95,6 +97,16 @@ def application_facts(
             level_reached = Level(inspection.level_reached)
     current = standing(application.id) if status == Status.IN_APPROVAL else None
     inspectors = district_inspectors(application.district_id)
+    # Who signs the newest record, at the visit stages where it is signed: its team (the
+    # application's, until the record is made), each member with when they signed it.
+    visiting = status.value in VISIT_STAGES
+    signatures: dict = {}
+    if visiting:
+        signatures = (
+            signatures_of(inspection)
+            if inspection is not None
+            else {user.id: None for user in application.inspectors}
+        )
     return ApplicationFacts(
         status=status,
         outlet_id=application.outlet_id,
@@ -104,6 +116,11 @@ def application_facts(
         district_inspector_ids=frozenset(inspectors),
         inspector_agencies=inspectors,
         team_required=edition.level(application.target_level).inspection_team,
+        team_ids=frozenset(signatures),
+        unsigned_team_ids=frozenset(
+            user_id for user_id, signed_at in signatures.items() if signed_at is None
+        ),
+        record_signed=visiting and inspection is not None and inspection.signed_off_at is not None,
         level_reached=level_reached,
         approval_chains=approval_chains(edition),
         approval_level=current.level if current else None,

@@ -147,7 +147,7 @@ def application_page(
     inspection = assessments.get(AssessmentKind.INSPECTION)
     # What the page shows of the inspection (its score, the result link, its history) follows the
     # one rule; the actions above were planned from the full facts, which nothing here displays.
-    inspection_shown = inspection_visible_to(current_user, inspection)
+    inspection_shown = inspection_visible_to(current_user, inspection, application.status)
     return {
         "application": application,
         "edition": edition,

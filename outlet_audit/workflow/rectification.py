@@ -2,7 +2,8 @@
 found, the outlet's answer and the inspectors' verification, with the form the reader may fill in.
 
 What the outlet reads follows the inspection's one rule (`inspection_visible_to`): findings come
-from signed records only, and a verification shows once the re-inspection holding it is signed.
+from signed records only, and a verification shows once the re-inspection holding it is signed by
+its whole team. Until then a finding its first signature decided still reads as answered.
 """
 
 from dataclasses import dataclass, field
@@ -82,7 +83,7 @@ def rectification_panel(
         and current_user.role == Role.INSPECTOR
     )
     to_verify = {finding.id for finding in findings_to_verify(inspection)} if verifying else set()
-    checks = _visible_checks(application, inspection)
+    checks, withheld = _visible_checks(application, inspection)
     posted_id, posted_form = posted if posted else (None, None)
     rows = []
     for finding in notice.findings:
@@ -98,7 +99,9 @@ def rectification_panel(
             note=answers[finding.item_code].note if finding.item_code in answers else None,
             photos=photos.get(finding.item_code, []),
             files=files.get(finding.id, []),
-            status_label=FINDING_STATUS_LABELS[FindingStatus(finding.status)],
+            status_label=FINDING_STATUS_LABELS[
+                FindingStatus.ANSWERED if finding.id in withheld else FindingStatus(finding.status)
+            ],
             check=check,
             method_label=VERIFICATION_METHOD_LABELS[check.method] if check else "",
         )
@@ -111,13 +114,15 @@ def rectification_panel(
     return RectificationPanel(notice, rows, overdue=overdue, waiting=waiting)
 
 
-def _visible_checks(application, inspection: Assessment | None) -> dict[int, FindingCheck]:
+def _visible_checks(application, inspection: Assessment | None) -> tuple[dict[int, FindingCheck], set[int]]:
     """The verifications the reader may see: of the newest record when it is visible to them, else
-    of the newest signed one."""
+    of the signed one before it. And the findings whose outcome the reader may not see yet: those
+    the newest record decided when its first signature signed it, while its team still signs."""
     if inspection is None:
-        return {}
-    if inspection_visible_to(current_user, inspection):
-        return checks_in(inspection)
+        return {}, set()
+    if inspection_visible_to(current_user, inspection, application.status):
+        return checks_in(inspection), set()
+    withheld = set(checks_in(inspection)) if inspection.signed_off_at is not None else set()
     signed = db.session.scalar(
         db.select(Assessment)
         .where(
@@ -125,11 +130,12 @@ def _visible_checks(application, inspection: Assessment | None) -> dict[int, Fin
             Assessment.kind == inspection.kind,
             Assessment.signed_off_at.is_not(None),
             Assessment.superseded_at.is_(None),
+            Assessment.sequence < inspection.sequence,
         )
         .order_by(Assessment.sequence.desc())
         .limit(1)
     )
-    return checks_in(signed) if signed is not None else {}
+    return (checks_in(signed) if signed is not None else {}), withheld
 
 
 def _answer_form(finding: Finding, posted_id, posted_form) -> FindingAnswerForm:

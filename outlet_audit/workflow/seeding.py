@@ -42,6 +42,7 @@ from outlet_audit.checklist.service import (
     save_answer,
     scoring_answers,
 )
+from outlet_audit.checklist.team import team_of, unsigned
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.criteria.model import Item
@@ -317,14 +318,15 @@ def _team(application: Application, cast: Cast) -> frozenset[int]:
 
 
 def actor_of(application: Application, action: Action, cast: Cast):
-    """Who in the cast takes `action` at the application's stage (an assigned inspector signs off;
-    an approval step is signed by the cast's member of the step's agency)."""
+    """Who in the cast takes `action` at the application's stage (the first member of the visit's
+    team who has not signed it signs; an approval step is signed by the cast's member of the step's
+    agency)."""
     rule = TRANSITIONS[(Status(application.status), action)]
     if rule.at_step:
         return cast.signer(next_step(application).agency)
     role = min(rule.roles)  # every other row names one role
     if role == Role.INSPECTOR:
-        return application.inspectors[0]
+        return next(iter(_still_to_sign(application)), None) or application.inspectors[0]
     return {Role.OUTLET: cast.outlet_user, Role.DISTRICT_BUREAU: cast.bureau, Role.CITY_BUREAU: cast.city}[
         role
     ]
@@ -343,18 +345,39 @@ def take(
 
     `given` overrides the action's usual input; `attach` adds item evidence (see answer_checklist);
     `short_of`: the items a sign-off of a first visit answers worst (the findings to rectify).
+    A sign-off is signed by every member of the visit's team still to sign, one after another, so
+    the application moves on as the last signature moves it.
     """
     actor = actor_of(application, action, cast)
     if action in (Action.SUBMIT, Action.RESUBMIT):
         ready_to_submit(application, actor, attach)
     elif action == Action.SIGN_OFF:
-        verify_findings(application, actor, attach=attach)
-        answer_checklist(
-            application, AssessmentKind.INSPECTION, actor, attach=attach, short_of=tuple(short_of)
-        )
+        return _sign_as_team(application, cast, attach=attach, short_of=tuple(short_of), **given)
     elif action == Action.SUBMIT_RECTIFICATION:
         answer_findings(application, actor)
     return apply_transition(application, action, actor, action_input(action, application, cast, **given))
+
+
+def _still_to_sign(application: Application) -> list:
+    """The members of the newest inspection record's team who have not signed it, in order."""
+    record = assessment_of(application, AssessmentKind.INSPECTION)
+    if record is None:
+        return list(application.inspectors)
+    return [member.user for member in unsigned(team_of(record))]
+
+
+def _sign_as_team(application: Application, cast: Cast, *, attach, short_of, **given) -> Status:
+    """What the team does on site: the first member still to sign completes the checklist (and
+    verifies the rectified items) and signs it, then every other member signs it too."""
+    status = Status(application.status)
+    for signer in _still_to_sign(application):
+        record = assessment_of(application, AssessmentKind.INSPECTION)
+        if record is None or record.signed_off_at is None:
+            verify_findings(application, signer, attach=attach)
+            answer_checklist(application, AssessmentKind.INSPECTION, signer, attach=attach, short_of=short_of)
+        payload = action_input(Action.SIGN_OFF, application, cast, **given)
+        status = apply_transition(application, Action.SIGN_OFF, signer, payload)
+    return status
 
 
 def answer_findings(application: Application, actor) -> None:

@@ -6,8 +6,9 @@ Pure: no Flask, no database, no clock. Views and operations describe an applicat
 `available_actions` for the buttons to offer.
 
 A refusal is checked in this order: final status, action possible at this stage, role,
-scope (own outlet, own district, assigned inspector), the length of what was written, then
-the row's guard (facts and payload). `available_actions` stops before the input checks: they
+scope (own outlet, own district, assigned inspector; to sign a visit's record, a member of its
+team who has not signed it), the length of what was written, then the row's guard (facts and
+payload). `available_actions` stops before the input checks: they
 belong to submit time. Whatever an action's rules need from the person acting (a reason, the
 inspector's confirmation) is a field of `Payload` checked here, so no route can skip it.
 """
@@ -186,6 +187,11 @@ class ApplicationFacts:
     # the agencies the edition wants on the team of a visit for the level applied for.
     inspector_agencies: Mapping[int, Agency] = field(default_factory=dict)
     team_required: tuple[Agency, ...] = ()
+    # The newest inspection record's team, and those of it who have not signed it yet; whether the
+    # record is signed (by its first member) while the application is still at its visit stage.
+    team_ids: frozenset[int] = frozenset()
+    unsigned_team_ids: frozenset[int] = frozenset()
+    record_signed: bool = False
     # While in approval: the level proposed in the current round and how many of its steps agreed.
     approval_level: Level | None = None
     approval_position: int = 0
@@ -249,6 +255,10 @@ def reasons_given(facts: ApplicationFacts, payload: Payload) -> None:
 
 
 def inspection_plan_valid(facts: ApplicationFacts, payload: Payload) -> None:
+    if facts.record_signed:
+        # The visit took place and part of its team has signed what it found: the team and the
+        # date are part of that record, so they stay until the others have signed too.
+        _refuse(N_("the inspection is already signed by part of its team: it cannot be rescheduled"))
     if not 1 <= len(payload.inspector_ids) <= MAX_TEAM:
         _refuse(N_("choose one to %(max)d inspectors"), max=MAX_TEAM)
     if not payload.inspector_ids <= facts.district_inspector_ids:
@@ -267,8 +277,13 @@ def inspection_plan_valid(facts: ApplicationFacts, payload: Payload) -> None:
 
 
 def inspection_attested(facts: ApplicationFacts, payload: Payload) -> None:
+    """Each member confirms what the record holds. Who may sign (a member of the record's team who
+    has not signed it) is the row's `team` check, before this guard; the first signature also
+    needs the record complete, every later one signs the record as that one locked it."""
     if not payload.confirmed:
         _refuse(N_("confirm that these answers and this evidence are what you found on site"))
+    if facts.record_signed:
+        return
     if not facts.checklist_complete:
         _refuse(N_("answer every checklist item before signing off"))
     if facts.unverified_findings:
@@ -333,6 +348,12 @@ def steps_remain(facts: ApplicationFacts, payload: Payload) -> bool:
     return facts.approval_position + 1 < len(facts.approval_chains[facts.approval_level])
 
 
+def others_to_sign(facts: ApplicationFacts, payload: Payload) -> bool:
+    """Tell whether members besides the one signing still have to sign the record. The signer is
+    one of `unsigned_team_ids` (the row's `team` check), so others remain when more than one is."""
+    return len(facts.unsigned_team_ids) > 1
+
+
 def opinion_written(facts: ApplicationFacts, payload: Payload) -> None:
     if not payload.opinion.strip():
         _refuse(N_("write your opinion"))
@@ -353,6 +374,7 @@ class Rule:
     `agencies` narrows the roles to staff of these agencies (the district postal bureau runs the
     case; an ecology bureau member is a district bureau user too). `approver`: only staff who may
     sign approval steps. `at_step`: the actor is whoever the current approval step names.
+    `team`: the actor is a member of the newest inspection record's team who has not signed it.
     """
 
     to: Status
@@ -362,6 +384,7 @@ class Rule:
     agencies: frozenset[Agency] | None = None
     approver: bool = False
     at_step: bool = False
+    team: bool = False
 
     @property
     def targets(self) -> frozenset[Status]:
@@ -383,6 +406,14 @@ def _district(to: Status, guard: Guard = no_condition, **options) -> Rule:
     return Rule(to, DISTRICT, guard, agencies=POSTAL, **options)
 
 
+def _sign_off(at: Status) -> Rule:
+    """A row for signing the record of a visit: each member of its team signs; the application
+    stays at its visit stage (`at`) until the last of them has."""
+    return Rule(
+        Status.INSPECTED, INSPECTOR, inspection_attested, detour=Detour(at, when=others_to_sign), team=True
+    )
+
+
 def _step(to: Status, detour: Detour | None = None) -> Rule:
     """A row for whoever the current approval step names."""
     return Rule(to, BUREAUS, opinion_written, detour=detour, approver=True, at_step=True)
@@ -400,7 +431,7 @@ TRANSITIONS: dict[tuple[Status, Action], Rule] = {
     (S.INSPECTION_SCHEDULED, A.RESCHEDULE_INSPECTION): _district(
         S.INSPECTION_SCHEDULED, inspection_plan_valid
     ),
-    (S.INSPECTION_SCHEDULED, A.SIGN_OFF): Rule(S.INSPECTED, INSPECTOR, inspection_attested),
+    (S.INSPECTION_SCHEDULED, A.SIGN_OFF): _sign_off(S.INSPECTION_SCHEDULED),
     (S.INSPECTED, A.REOPEN_INSPECTION): _district(S.INSPECTION_SCHEDULED, reasons_given),
     (S.INSPECTED, A.REQUEST_RECTIFICATION): _district(S.RECTIFICATION_REQUESTED, rectification_request_valid),
     (S.RECTIFICATION_REQUESTED, A.SUBMIT_RECTIFICATION): Rule(
@@ -408,7 +439,7 @@ TRANSITIONS: dict[tuple[Status, Action], Rule] = {
     ),
     # Without this an outlet that never answers would hold its application open for ever.
     (S.RECTIFICATION_REQUESTED, A.REJECT): _district(S.REJECTED, rectification_deadline_missed),
-    (S.RECTIFICATION_SUBMITTED, A.SIGN_OFF): Rule(S.INSPECTED, INSPECTOR, inspection_attested),
+    (S.RECTIFICATION_SUBMITTED, A.SIGN_OFF): _sign_off(S.RECTIFICATION_SUBMITTED),
     # The proposal is the first approval step; with one step it is the decision itself.
     (S.INSPECTED, A.APPROVE): _district(S.APPROVED, decision_sound, detour=MORE_STEPS, approver=True),
     (S.INSPECTED, A.REJECT): _district(S.REJECTED, reasons_given),
@@ -457,6 +488,15 @@ def _step_refusal(facts: ApplicationFacts, actor: Actor) -> Message | None:
     return None
 
 
+def _team_refusal(facts: ApplicationFacts, actor: Actor) -> str | None:
+    """Say why the actor cannot sign the newest inspection record, or None when their signature is due."""
+    if actor.user_id not in facts.team_ids:
+        return N_("only an inspector of this visit's team may sign it")
+    if actor.user_id not in facts.unsigned_team_ids:
+        return N_("you have signed this inspection already: it waits for the other inspectors of the team")
+    return None
+
+
 def _rule_for(facts: ApplicationFacts, action: Action, actor: Actor) -> Rule:
     """Find the row and check stage, role, agency and scope; leave the guard to the caller."""
     if facts.status in FINAL_STATUSES:
@@ -480,7 +520,7 @@ def _rule_for(facts: ApplicationFacts, action: Action, actor: Actor) -> Rule:
         _refuse(N_("only the district postal bureau of the outlet's district may do this"))
     if rule.approver and not actor.approver:
         _refuse(N_("only an approver of your organisation may sign approval steps"))
-    refusal = _scope_refusal(facts, actor)
+    refusal = _scope_refusal(facts, actor) or (_team_refusal(facts, actor) if rule.team else None)
     if refusal:
         _refuse(refusal)
     return rule

@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 
 from outlet_audit.access import Scope, allow, current_scope
 from outlet_audit.checklist.page import level_label
+from outlet_audit.checklist.team import teams_of, unsigned
 from outlet_audit.core.i18n import current_language, readable_date, translate_message
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.params import page_number
@@ -149,17 +150,28 @@ def assignments():
         assignments_query(current_user.id, upcoming=False).limit(DONE_VISITS_SHOWN)
     ).all()
     inspections = inspections_of([*upcoming, *done])
+    # A visit to do whose record is signed waits for the rest of its team: who signed, who has not.
+    teams = teams_of(
+        inspections[application.id].id
+        for application in upcoming
+        if application.id in inspections and inspections[application.id].signed_off_at is not None
+    )
     return render_template(
         "workflow/assignments.html",
-        upcoming=[_visit(application, inspections) for application in upcoming],
-        done=[_visit(application, inspections) for application in done],
+        upcoming=[_visit(application, inspections, teams) for application in upcoming],
+        done=[_visit(application, inspections, {}) for application in done],
     )
 
 
-def _visit(application, inspections) -> dict:
+def _visit(application, inspections, teams) -> dict:
+    inspection = inspections.get(application.id)
+    team = teams.get(inspection.id, []) if inspection is not None else []
     return {
         "application": application,
         "status_label": STATUS_LABELS[application.status],
-        "inspection": inspections.get(application.id),
+        "inspection": inspection,
         "partners": [user for user in application.inspectors if user.id != current_user.id],
+        "team": team,  # only while the signed record waits for its team
+        "mine": next((member for member in team if member.user.id == current_user.id), None),
+        "waiting_for": [member.user for member in unsigned(team)],
     }

@@ -168,6 +168,7 @@ def test_a_reopened_and_again_signed_off_inspection_gives_the_new_report(app, cl
         client.post(f"/checklist/{inspection.assessment.id}/sign-off", data={"confirm": "y"}).status_code
         == 302
     )
+    inspection.countersign(client)
     login(client, inspection.bureau)
     first = download(client, report_url(inspection.application))
     assert download(client, report_url(inspection.application)) == first
@@ -190,6 +191,7 @@ def test_a_reopened_and_again_signed_off_inspection_gives_the_new_report(app, cl
         client.post(f"/checklist/{inspection.assessment.id}/sign-off", data={"confirm": "y"}).status_code
         == 302
     )
+    inspection.countersign(client)
     db_session.refresh(inspection.application)
     db_session.refresh(inspection.assessment)
     assert inspection.application.status == "inspected"

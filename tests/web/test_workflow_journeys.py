@@ -44,6 +44,16 @@ def act(client, application, action, **fields):
     return reload(application)
 
 
+def team_signs(client, crew, application, **fields):
+    """Each inspector of the team signs on the sign-off page, the first with `fields`: the
+    application stays at its visit until the second has signed too."""
+    login(client, crew.inspector)
+    application = act(client, application, "sign_off", **fields)
+    assert application.status in ("inspection_scheduled", "rectification_submitted")
+    login(client, crew.second_inspector)
+    return act(client, application, "sign_off")
+
+
 def outlet_prepares_and_submits(client, crew, db_session, level="district") -> Application:
     login(client, crew.outlet_user)
     response = client.post("/applications/new", data={"target_level": level})
@@ -86,7 +96,7 @@ def test_happy_path_from_first_click_to_certificate(client, crew, db_session):
     visits = client.get("/applications/assignments").get_data(as_text=True)
     assert crew.outlet.name in visits and crew.outlet.address in visits and "沈评估" in visits
     answer_all(application, "inspection", crew.inspector)
-    application = act(client, application, "sign_off")
+    application = team_signs(client, crew, application)
     assert application.status == "inspected"
 
     login(client, crew.bureau)
@@ -182,7 +192,7 @@ def test_rectification_path(client, crew, db_session):
     application = bureau_accepts_and_schedules(client, crew, application)
     login(client, crew.inspector)
     first = answer_all(application, "inspection", crew.inspector, short_of=("1.2", "3.1"))
-    application = act(client, application, "sign_off", outlet_representative="王建国 站长")
+    application = team_signs(client, crew, application, outlet_representative="王建国 站长")
     first = db_session.get(Assessment, first.id)
     assert first.outlet_representative == "王建国 站长"
     signed_answers = {row.item_code: (row.value, row.note, row.version) for row in first.answers}
@@ -272,7 +282,7 @@ def test_rectification_path(client, crew, db_session):
             actor=crew.inspector,
         )
     attach(application, crew.inspector, purpose="item", assessment_id=second.id, item_code="3.1")  # on site
-    application = act(client, application, "sign_off")
+    application = team_signs(client, crew, application)
     assert application.status == "inspected"
 
     login(client, crew.bureau)
@@ -309,8 +319,10 @@ def test_rectification_path(client, crew, db_session):
         "accept",
         "schedule_inspection",
         "sign_off",
+        "sign_off",  # each inspector of the team
         "request_rectification",
         "submit_rectification",
+        "sign_off",
         "sign_off",
         "approve",
     ]
@@ -401,7 +413,7 @@ def test_the_district_bureau_cannot_approve_above_what_was_reached(client, crew,
     application = bureau_accepts_and_schedules(client, crew, application)
     login(client, crew.inspector)
     answer_all(application, "inspection", crew.inspector, short_of=("1.3",))  # a veto item fails
-    application = act(client, application, "sign_off")
+    application = team_signs(client, crew, application)
     login(client, crew.bureau)
     response = client.post(
         f"/applications/{application.id}/transition",
