@@ -121,7 +121,13 @@ EXPECTED = {
     **{(status, A.WITHDRAW): (("outlet",), S.WITHDRAWN) for status in S if status not in FINAL_STATUSES},
 }
 # Rows whose status depends on the chain: approved when no step follows the one signed.
-ALSO_REACHED = {(S.INSPECTED, A.APPROVE): S.APPROVED, (S.IN_APPROVAL, A.AGREE): S.APPROVED}
+ALSO_REACHED = {
+    (S.INSPECTED, A.APPROVE): S.APPROVED,
+    (S.IN_APPROVAL, A.AGREE): S.APPROVED,
+    # a member's signature while others of the team have yet to sign leaves the visit where it is
+    (S.INSPECTION_SCHEDULED, A.SIGN_OFF): S.INSPECTION_SCHEDULED,
+    (S.RECTIFICATION_SUBMITTED, A.SIGN_OFF): S.RECTIFICATION_SUBMITTED,
+}
 NEVER_LEFT = {S.APPROVED, S.REJECTED, S.WITHDRAWN}
 OPEN_STATUSES = [status for status in S if status not in NEVER_LEFT]
 STEP_ACTIONS = (A.AGREE, A.DISAGREE, A.RETURN_STEP)
@@ -189,7 +195,10 @@ def make_facts(status: Status = S.DRAFT, **changes) -> ApplicationFacts:
         rectification_deadline=TODAY - timedelta(days=1),
         open_finding_codes=frozenset({"W1", "W2"}),
     )
-    return dataclasses.replace(facts, **changes)
+    facts = dataclasses.replace(facts, **changes)
+    # The visit's team is the inspectors assigned, none of whom has signed, unless a test says otherwise.
+    team = changes.get("team_ids", facts.assigned_inspector_ids)
+    return dataclasses.replace(facts, team_ids=team, unsigned_team_ids=changes.get("unsigned_team_ids", team))
 
 
 def awaiting(agency: Agency, chains=CHAINS_2025, level: Level = Level.CITY, **changes) -> ApplicationFacts:
@@ -393,7 +402,10 @@ def test_second_assigned_inspector_may_sign_off():
     facts = make_facts(
         S.INSPECTION_SCHEDULED, assigned_inspector_ids=frozenset({INSPECTOR_ID, SECOND_INSPECTOR_ID})
     )
-    assert plan_transition(facts, A.SIGN_OFF, SECOND_INSPECTOR, VALID_PAYLOAD) == S.INSPECTED
+    # either may sign first; the visit is done when the second has signed too
+    assert plan_transition(facts, A.SIGN_OFF, SECOND_INSPECTOR, VALID_PAYLOAD) == S.INSPECTION_SCHEDULED
+    first_signed = dataclasses.replace(facts, unsigned_team_ids=frozenset({SECOND_INSPECTOR_ID}))
+    assert plan_transition(first_signed, A.SIGN_OFF, SECOND_INSPECTOR, VALID_PAYLOAD) == S.INSPECTED
 
 
 # --- approval steps: whoever the current step names ---
@@ -699,7 +711,11 @@ def advance(facts: ApplicationFacts, action: Action, actor: Actor, action_input:
     new_status = plan_transition(facts, action, actor, action_input)
     changes: dict = {"status": new_status}
     if action in (A.SCHEDULE_INSPECTION, A.RESCHEDULE_INSPECTION):
-        changes["assigned_inspector_ids"] = action_input.inspector_ids
+        team = action_input.inspector_ids
+        changes |= {"assigned_inspector_ids": team, "team_ids": team, "unsigned_team_ids": team}
+    if action == A.SIGN_OFF:  # the signer has signed; a new record (correction, re-inspection) signs afresh
+        left = facts.unsigned_team_ids - {actor.user_id}
+        changes["unsigned_team_ids"] = left or facts.team_ids
     if action == A.REQUEST_RECTIFICATION:
         changes["rectification_deadline"] = action_input.rectification_deadline
     if new_status == S.IN_APPROVAL and action == A.APPROVE:
@@ -734,7 +750,10 @@ def test_happy_path_to_city_level_through_the_co_signature_and_the_city_decision
             (A.ACCEPT, ACTORS["postal_clerk"], VALID_PAYLOAD, {}),
             (A.SCHEDULE_INSPECTION, ACTORS["postal_clerk"], payload(inspector_ids=joint), {}),
             (A.RESCHEDULE_INSPECTION, POSTAL, payload(inspector_ids=joint | {SECOND_INSPECTOR_ID}), {}),
+            # every member of the joint team signs; the last signature ends the visit
             (A.SIGN_OFF, SECOND_INSPECTOR, VALID_PAYLOAD, {"level_reached": Level.CITY}),
+            (A.SIGN_OFF, ECOLOGY_INSPECTOR, VALID_PAYLOAD, {}),
+            (A.SIGN_OFF, INSPECTOR, VALID_PAYLOAD, {}),
             (A.APPROVE, POSTAL, payload(granted_level=Level.CITY), {}),
             (A.AGREE, ECOLOGY, VALID_PAYLOAD, {}),
             (A.AGREE, CITY, VALID_PAYLOAD, {}),
@@ -742,7 +761,7 @@ def test_happy_path_to_city_level_through_the_co_signature_and_the_city_decision
     )
     assert statuses == [
         S.DRAFT, S.SUBMITTED, S.ACCEPTED, S.INSPECTION_SCHEDULED, S.INSPECTION_SCHEDULED,
-        S.INSPECTED, S.IN_APPROVAL, S.IN_APPROVAL, S.APPROVED,
+        S.INSPECTION_SCHEDULED, S.INSPECTION_SCHEDULED, S.INSPECTED, S.IN_APPROVAL, S.IN_APPROVAL, S.APPROVED,
     ]  # fmt: skip
     assert available_actions(facts, OUTLET) == []
     assert refusal(facts, A.WITHDRAW, OUTLET) == "this application is already approved"
@@ -772,18 +791,20 @@ def test_rectification_path_with_return_and_resubmission():
             (A.ACCEPT, POSTAL, VALID_PAYLOAD, {}),
             (A.SCHEDULE_INSPECTION, POSTAL, VALID_PAYLOAD, {}),
             (A.SIGN_OFF, INSPECTOR, VALID_PAYLOAD, {"level_reached": None}),
+            (A.SIGN_OFF, SECOND_INSPECTOR, VALID_PAYLOAD, {}),  # the team of two both sign
             (A.REQUEST_RECTIFICATION, POSTAL, payload(rectification_item_codes=frozenset({"W1", "W2"})), {}),
             (A.SUBMIT_RECTIFICATION, OUTLET, VALID_PAYLOAD, {}),
-            (A.SIGN_OFF, INSPECTOR, VALID_PAYLOAD, {"level_reached": Level.DISTRICT}),
+            (A.SIGN_OFF, SECOND_INSPECTOR, VALID_PAYLOAD, {"level_reached": Level.DISTRICT}),
+            (A.SIGN_OFF, INSPECTOR, VALID_PAYLOAD, {}),
             (A.APPROVE, POSTAL, payload(granted_level=Level.DISTRICT), {}),
             (A.AGREE, ECOLOGY, VALID_PAYLOAD, {}),
             (A.AGREE, POSTAL, VALID_PAYLOAD, {}),
         ],
     )
     assert statuses == [
-        S.DRAFT, S.SUBMITTED, S.RETURNED, S.SUBMITTED, S.ACCEPTED, S.INSPECTION_SCHEDULED, S.INSPECTED,
-        S.RECTIFICATION_REQUESTED, S.RECTIFICATION_SUBMITTED, S.INSPECTED, S.IN_APPROVAL, S.IN_APPROVAL,
-        S.APPROVED,
+        S.DRAFT, S.SUBMITTED, S.RETURNED, S.SUBMITTED, S.ACCEPTED, S.INSPECTION_SCHEDULED,
+        S.INSPECTION_SCHEDULED, S.INSPECTED, S.RECTIFICATION_REQUESTED, S.RECTIFICATION_SUBMITTED,
+        S.RECTIFICATION_SUBMITTED, S.INSPECTED, S.IN_APPROVAL, S.IN_APPROVAL, S.APPROVED,
     ]  # fmt: skip
 
 

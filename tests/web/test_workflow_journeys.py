@@ -135,7 +135,8 @@ def test_happy_path_from_first_click_to_certificate(client, crew, db_session):
         f"{crew.outlet_user.display_name} submitted the application",
         f"{crew.bureau.display_name} accepted the application",
         f"{crew.bureau.display_name} scheduled the on-site inspection",
-        f"{crew.inspector.display_name} signed off the inspection checklist",
+        f"{crew.inspector.display_name} signed the inspection; other inspectors of the team have yet to sign",
+        f"{crew.second_inspector.display_name} signed off the inspection checklist",
         f"{crew.bureau.display_name} proposed the level and opened the approval",
         f"{crew.ecology.display_name} agreed at an approval step",
         f"{crew.bureau.display_name} agreed at the last approval step: the outlet is certified",
@@ -157,7 +158,7 @@ def test_happy_path_from_first_click_to_certificate(client, crew, db_session):
     assignments = db_session.scalars(
         select(Notification.kind).where(Notification.user_id == crew.second_inspector.id)
     ).all()
-    assert assignments == ["assignment"]
+    assert assignments == ["assignment", "countersign_requested"]  # asked to sign after the first
 
 
 def _answer_finding(client, application, finding, person, response, files=()):
@@ -287,8 +288,12 @@ def test_rectification_path(client, crew, db_session):
 
     login(client, crew.bureau)
     application = act(
-        client, application, "approve", granted_level="district", opinion="整改到位，同意认定。"
+        client, application, "approve", granted_level="district", opinion="整改到位，拟同意认定。"
     )
+    login(client, crew.ecology)
+    application = act(client, application, "agree", opinion="同意。")
+    login(client, crew.bureau)
+    application = act(client, application, "agree", opinion="整改到位，同意认定。")
     assert application.status == "approved"
     # The first visit is exactly as signed: its answers, notes, versions and files.
     db_session.expire_all()
@@ -325,6 +330,8 @@ def test_rectification_path(client, crew, db_session):
         "sign_off",
         "sign_off",
         "approve",
+        "agree",  # the district ecology bureau's co-signature
+        "agree",  # the district postal bureau's decision
     ]
 
 
