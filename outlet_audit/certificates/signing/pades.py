@@ -12,7 +12,9 @@ compromised key is withdrawn by replacing the roots); does it cover the whole fi
 appended after signing). A file pyHanko cannot read at all raises UnreadablePdf.
 """
 
+import asyncio
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
@@ -61,7 +63,18 @@ def sign_pdf(pdf: bytes, key: SigningKey, reason: str) -> bytes:
         location=LOCATION,
     )
     writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
-    return signers.sign_pdf(writer, metadata, signer=signer).getvalue()
+    return _without_a_running_loop(lambda: signers.sign_pdf(writer, metadata, signer=signer).getvalue())
+
+
+def _without_a_running_loop(work):
+    """Run pyHanko's synchronous calls, which start an asyncio loop of their own: in a thread of their
+    own when this one already runs a loop (an async server, a test driving a browser), else here."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
 
 
 @dataclass(frozen=True)
@@ -112,7 +125,9 @@ def check_signature(pdf: bytes, trust: TrustStore, *, at_signing_time: bool = Fa
             allow_fetching=False,
             revocation_mode="soft-fail",
         )
-        status = validate_pdf_signature(signature, context, key_usage_settings=KEY_USAGE, skip_diff=True)
+        status = _without_a_running_loop(
+            lambda: validate_pdf_signature(signature, context, key_usage_settings=KEY_USAGE, skip_diff=True)
+        )
         reason = signature.sig_object.get("/Reason")
     except Exception as error:  # noqa: BLE001 - anyone's file: any failure to read it is the answer
         raise UnreadablePdf(str(error)) from error
