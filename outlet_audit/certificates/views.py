@@ -36,6 +36,7 @@ from outlet_audit.certificates.state import (
     CertificateState,
     StoredCertificateState,
     certificate_state,
+    renewal_window,
 )
 from outlet_audit.core.forms import BaseForm, PlainBaseForm
 from outlet_audit.core.navigation import nav_entry
@@ -158,7 +159,10 @@ def _detail_page(certificate: Certificate, revoke_form: RevokeForm, status: int 
     replaced_by = (
         db.session.get(Certificate, certificate.superseded_by_id) if certificate.superseded_by_id else None
     )
-    can_renew = current_user.role == Role.OUTLET and state is CertificateState.VALID
+    # The outlet renews inside the renewal window only (the new application refuses it outside).
+    window = renewal_window(certificate.valid_until, current_app.config["RENEWAL_WINDOW_DAYS"])
+    outlet_holds_it = current_user.role == Role.OUTLET and state is CertificateState.VALID
+    can_renew = outlet_holds_it and window.is_open(today_in_shanghai())
     return (
         render_template(
             "certificates/detail.html",
@@ -170,6 +174,7 @@ def _detail_page(certificate: Certificate, revoke_form: RevokeForm, status: int 
             replaced_by=replaced_by,
             verify_address=verify_url(certificate.number),
             renew_url=url_for(RENEWAL_ENDPOINT, renew=certificate.id) if can_renew else None,
+            renewal_opens=window.opens if outlet_holds_it and not can_renew else None,
             application_url=url_for(APPLICATION_ENDPOINT, application_id=certificate.application_id),
             can_revoke=current_user.role == Role.DISTRICT_BUREAU
             and certificate.state == StoredCertificateState.ACTIVE,
