@@ -158,7 +158,9 @@ def _remember(form: QueueFilterForm) -> None:
         for name in REMEMBERED
         if request.args.get(name) and not form[name].errors
     }
-    session[MEMORY_KEY] = {"user": current_user.id, "args": args}
+    memory = {"user": current_user.id, "args": args}
+    if session.get(MEMORY_KEY) != memory:  # paging through the same list sends no new cookie
+        session[MEMORY_KEY] = memory
 
 
 def _filtered(form: QueueFilterForm) -> int:
