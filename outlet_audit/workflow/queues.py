@@ -101,9 +101,16 @@ def queue_query(filters: QueueFilters, *, only_district_id: int | None) -> Selec
 
 
 def _sorted(query: Select, sort: str, *, joined_outlet: bool) -> Select:
-    """Order by the sort named (SORT_KEYS), then by id the same way; empty values last either way."""
+    """Order by the sort named (SORT_KEYS), then by id the same way; empty values last either way.
+
+    Only the inspection date and the score can be empty: the other columns are ordered plainly, so
+    the usual order (by submission, which every listed application has) still walks the index
+    (district_id, status, submitted_at, id) forwards or backwards. PostgreSQL reads "DESC NULLS
+    LAST" from no ascending index.
+    """
     key = sort.removeprefix("-")
     descending = sort.startswith("-")
+    nullable = key in ("inspection", "score")
     if key == "outlet":
         if not joined_outlet:
             query = query.join(Outlet, Outlet.id == Application.outlet_id)
@@ -124,8 +131,9 @@ def _sorted(query: Select, sort: str, *, joined_outlet: bool) -> Select:
     else:
         column = Application.submitted_at
     if descending:
-        return query.order_by(column.desc().nulls_last(), Application.id.desc())
-    return query.order_by(column.asc().nulls_last(), Application.id.asc())
+        first = column.desc().nulls_last() if nullable else column.desc()
+        return query.order_by(first, Application.id.desc())
+    return query.order_by(column.asc().nulls_last() if nullable else column.asc(), Application.id.asc())
 
 
 @dataclass(frozen=True)

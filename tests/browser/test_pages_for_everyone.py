@@ -9,6 +9,7 @@ one unbroken run of Latin letters and digits that a browser could not wrap by it
 """
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -18,6 +19,7 @@ from sqlalchemy import update
 from outlet_audit.accounts.models import User
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.service import assessment_of
+from outlet_audit.core.time import clock_at
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from outlet_audit.workflow.states import Status
@@ -60,6 +62,8 @@ def make_world() -> World:
     waiting_outlet = long_outlet("乙")
     waiting_user = make_user(Role.OUTLET, outlet=waiting_outlet)
     submitted = make_application(waiting_outlet, status=Status.SUBMITTED)
+    with clock_at(datetime.now(UTC).replace(tzinfo=None) - timedelta(days=40)):  # overdue in the queue
+        make_application(make_outlet("FX", name="奉贤超期网点"), status=Status.ACCEPTED)
     readers = {
         "outlet": certified.outlet_user,
         "waiting": waiting_user,
