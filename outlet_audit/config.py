@@ -7,6 +7,7 @@ and keeps it in the instance folder.
 
 import os
 import secrets
+from datetime import date
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +24,22 @@ def _env_int(name: str, default: int) -> int:
 def _env_flag(name: str, default: bool) -> bool:
     value = os.environ.get(name, "").strip().lower()
     return default if not value else value in ("1", "true", "yes", "on")
+
+
+def _env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = os.environ.get(name, "").strip().lower() or default
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _env_dates(name: str) -> tuple[date, ...]:
+    """Days listed in the environment as ISO dates separated by commas or spaces."""
+    text = os.environ.get(name, "").replace(",", " ")
+    try:
+        return tuple(date.fromisoformat(part) for part in text.split())
+    except ValueError as error:
+        raise ConfigError(f"{name} lists days as YYYY-MM-DD separated by commas: {error}") from None
 
 
 class BaseConfig:
@@ -124,6 +141,21 @@ class BaseConfig:
     MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 5)
 
     PAGE_SIZE = 20
+
+    # The processing time limit (办理时限, workflow/deadlines.py) the bureau's queue warns about:
+    # a decision within PROCESSING_DAYS of submission, counted in working days as administrative
+    # law counts them (or "calendar" days), not counting the time the outlet takes to rectify.
+    # Working days leave out weekends and PUBLIC_HOLIDAYS, and count MAKEUP_WORKDAYS (weekend days
+    # worked instead, 调休): add each year's State Council holiday schedule, else holidays count as
+    # working days and the warnings come early. Due soon: PROCESSING_DUE_SOON_DAYS or fewer left.
+    PROCESSING_DAYS = _env_int("PROCESSING_DAYS", 20)
+    PROCESSING_DAYS_KIND = _env_choice("PROCESSING_DAYS_KIND", ("working", "calendar"), "working")
+    PROCESSING_DUE_SOON_DAYS = _env_int("PROCESSING_DUE_SOON_DAYS", 5)
+    PUBLIC_HOLIDAYS = _env_dates("PUBLIC_HOLIDAYS")
+    MAKEUP_WORKDAYS = _env_dates("MAKEUP_WORKDAYS")
+    # An outlet may apply to renew a certificate from this many days before it expires until its
+    # last valid day (certificates/state.py), when the first expiry reminder invites it to.
+    RENEWAL_WINDOW_DAYS = _env_int("RENEWAL_WINDOW_DAYS", 90)
 
     # The bureau dashboard serves stored figures younger than this (dashboards/snapshots.py);
     # 0 computes them on every request and stores nothing.

@@ -361,6 +361,9 @@ EVENT_TYPES: dict[str, EventType] = {
     "outlet_updated": _outlet_field_change(
         N_("%(actor)s changed %(field)s by bulk import"), system_reason=True
     ),
+    "import_change_requested": _outlet_field_change(
+        N_("%(actor)s's bulk import asked the district bureau to change %(field)s"), system_reason=True
+    ),
     "profile_updated": _outlet_field_change(N_("%(actor)s changed %(field)s")),
     "profile_change_requested": _outlet_field_change(
         N_("%(actor)s asked the district bureau to change %(field)s")

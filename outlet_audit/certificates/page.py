@@ -5,7 +5,7 @@ the signed-in user may perform on it (`authority.permitted_acts`), each with its
 
 from dataclasses import dataclass
 
-from flask import render_template, url_for
+from flask import current_app, render_template, url_for
 from flask_login import current_user
 
 from outlet_audit.certificates.authority import CertificateAct, permitted_acts
@@ -19,7 +19,7 @@ from outlet_audit.certificates.revocation import (
     certificate_facts,
     proposals_of,
 )
-from outlet_audit.certificates.state import STATE_COLOURS, STATE_LABELS
+from outlet_audit.certificates.state import STATE_COLOURS, STATE_LABELS, renewal_window
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.extensions import db
 from outlet_audit.roles import BUREAU_ROLES
@@ -85,6 +85,10 @@ def render_certificate_page(
     )
     revoked_by = certificate.revoked_by if certificate.revoked_by_id else None
     bureau = current_user.role in BUREAU_ROLES
+    # The outlet renews inside the renewal window only (the new application refuses it outside).
+    window = renewal_window(certificate.valid_until, current_app.config["RENEWAL_WINDOW_DAYS"])
+    may_renew = CertificateAct.RENEW in acts
+    can_renew = may_renew and window.is_open(today_in_shanghai())
     return (
         render_template(
             "certificates/detail.html",
@@ -95,9 +99,8 @@ def render_certificate_page(
             state_colour=STATE_COLOURS[state],
             replaced_by=replaced_by,
             verify_address=verify_url(certificate.number),
-            renew_url=url_for(RENEWAL_ENDPOINT, renew=certificate.id)
-            if CertificateAct.RENEW in acts
-            else None,
+            renew_url=url_for(RENEWAL_ENDPOINT, renew=certificate.id) if can_renew else None,
+            renewal_opens=window.opens if may_renew and not can_renew else None,
             application_url=url_for(APPLICATION_ENDPOINT, application_id=certificate.application_id),
             issuer=certificate.issuer,
             revoked_by=revoked_by,

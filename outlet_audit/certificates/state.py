@@ -7,12 +7,17 @@ Every page, list, PDF link and job asks `certificate_state` rather than reading 
 
 import enum
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from outlet_audit.text import N_
 
 # Days before expiry at which the outlet and its district bureau are reminded, largest first.
 REMINDER_DAYS = (90, 30)
+# An outlet may apply to renew from this many days before expiry (the first reminder invites it
+# to) until the last valid day; config RENEWAL_WINDOW_DAYS changes it. Earlier, a renewal would
+# replace a certificate with most of its term still to run; later, it has expired and the outlet
+# applies anew.
+RENEWAL_WINDOW_DAYS = REMINDER_DAYS[0]
 
 
 class StoredCertificateState(enum.StrEnum):
@@ -121,3 +126,21 @@ def due_reminder(valid_until: date, today: date, already_sent: frozenset[int]) -
     if due is None or any(sent <= due for sent in already_sent):
         return None
     return due
+
+
+@dataclass(frozen=True)
+class RenewalWindow:
+    """When a certificate valid until `closes` may be renewed: from `opens` to `closes`, both included."""
+
+    opens: date
+    closes: date
+
+    def is_open(self, today: date) -> bool:
+        return self.opens <= today <= self.closes
+
+    def not_yet(self, today: date) -> bool:
+        return today < self.opens
+
+
+def renewal_window(valid_until: date, window_days: int = RENEWAL_WINDOW_DAYS) -> RenewalWindow:
+    return RenewalWindow(valid_until - timedelta(days=window_days), valid_until)

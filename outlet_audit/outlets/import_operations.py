@@ -5,6 +5,11 @@ create, update or unchanged by permit number, adding the problems only the datab
 see. `apply_import` writes a review: imported outlets are verified (the bureau vouches for
 them) and every created or changed outlet is audited. It flushes; the view commits.
 
+An import never erases: an empty optional cell (opening hours) keeps the value there. And it
+never changes what the bureau verified behind its back: on a verified outlet a new name, brand,
+district, address or manager waits in `pending_changes` for the district bureau's review in the
+verification queue, as an outlet's own edit of its profile does (outlets.operations).
+
 Between the dry run and the confirmation the file waits in the staging folder (not the
 evidence store: a dry run keeps nothing for good, and the staging folder is in no backup)
 under the user's id and its sha256; the confirm form carries only that hash and a signed token
@@ -27,13 +32,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from outlet_audit.accounts.invitations import invite_imported_outlets
+from outlet_audit.accounts.queries import district_bureau_users
 from outlet_audit.audit.operations import record
+from outlet_audit.core.urls import path_for
 from outlet_audit.evidence.storage import INCOMING_PREFIX, write_atomically
 from outlet_audit.extensions import db
-from outlet_audit.outlets.models import KNOWN_BRANDS, Outlet
-from outlet_audit.outlets.operations import verify_outlet
+from outlet_audit.notifications.operations import notify
+from outlet_audit.outlets.models import KNOWN_BRANDS, VERIFIED_FIELDS, Outlet
+from outlet_audit.outlets.operations import pending_changes, verify_outlet
 from outlet_audit.outlets.outlet_import import (
     COLUMN_BY_KEY,
+    COLUMNS,
     OutletRow,
     RowProblem,
     parse_import_file,
@@ -44,6 +53,8 @@ from outlet_audit.text import N_, Message, Refused
 
 # Compared with an existing outlet, in this order; `verified` because an import verifies.
 COMPARED_FIELDS = ("name", "brand", "district_id", "address", "manager", "phone", "opening_hours", "verified")
+# Columns a row may leave empty: an empty cell there means "as it is", never "erase it".
+OPTIONAL_FIELDS = frozenset(column.key for column in COLUMNS if not column.required)
 TOKEN_SALT = "dashboards.outlet-import"  # noqa: S105 - a signing namespace, not a secret (kept from when the
 # import lived in dashboards: a token signed before the move still opens its staged file)
 TOKEN_MAX_AGE_SECONDS = 2 * 3600
@@ -74,6 +85,7 @@ class FieldChange:
     field: str
     old: object
     new: object
+    review: bool = False  # a verified field of a verified outlet: it waits for the bureau's review
 
 
 @dataclass(frozen=True)
@@ -102,6 +114,11 @@ class ImportReview:
     def writes(self) -> int:
         return len(self.creates) + len(self.updates)
 
+    @property
+    def for_review(self) -> int:
+        """How many updated outlets have changes that wait for the bureau's review."""
+        return sum(1 for update in self.updates if any(change.review for change in update.changes))
+
 
 @dataclass(frozen=True)
 class ImportResult:
@@ -109,6 +126,7 @@ class ImportResult:
     updated: int
     unchanged: int
     skipped_rows: int
+    for_review: int = 0  # outlets whose verified details now wait for the bureau's review
 
 
 def import_token(sha256: str, user_id: int, filename: str) -> str:
@@ -246,14 +264,19 @@ def apply_import(review: ImportReview, *, actor, sha256: str) -> ImportResult:
         )
         verify_outlet(outlet, actor=actor)
     invite_imported_outlets(created, actor=actor)  # each new outlet's manager gets an invitation
+    waiting_by_district: dict[int, int] = {}
     for update in review.updates:
         outlet = update.outlet
+        pending = pending_changes(outlet)
         for change in update.changes:
             if change.field == "verified":
                 continue  # verify_outlet below records it
-            setattr(outlet, change.field, change.new)
+            if change.review:
+                pending[change.field] = change.new
+            else:
+                setattr(outlet, change.field, change.new)
             record(
-                "outlet_updated",
+                "import_change_requested" if change.review else "outlet_updated",
                 actor=actor,
                 subject_type="outlet",
                 subject_id=outlet.id,
@@ -263,13 +286,25 @@ def apply_import(review: ImportReview, *, actor, sha256: str) -> ImportResult:
                 new=change.new,
                 reason=reason,
             )
+        if any(change.review for change in update.changes):
+            outlet.pending_changes = pending  # a new dict: JSON columns do not see changes made in place
+            waiting_by_district[outlet.district_id] = waiting_by_district.get(outlet.district_id, 0) + 1
         verify_outlet(outlet, actor=actor)
     db.session.flush()
+    for district_id, count in sorted(waiting_by_district.items()):
+        notify(
+            district_bureau_users(district_id),
+            "profile_change",
+            N_("A bulk import proposes changes to the registered details of %(count)d outlets; review them."),
+            path_for("outlets.verification_queue"),
+            count=count,
+        )
     return ImportResult(
         created=len(created),
         updated=len(review.updates),
         unchanged=len(review.unchanged),
         skipped_rows=len(review.problem_rows()),
+        for_review=sum(waiting_by_district.values()),
     )
 
 
@@ -283,12 +318,20 @@ def _outlets_by_permit(permits: Sequence[str]) -> dict[str, Outlet]:
 
 
 def _changes(outlet: Outlet, row: OutletRow) -> tuple[FieldChange, ...]:
+    """What the row would change: an empty optional cell changes nothing, and a verified field of a
+    verified outlet is a change for review unless that very change already waits for it."""
     wanted = _row_values(row)
-    return tuple(
-        FieldChange(name, getattr(outlet, name), wanted[name])
-        for name in COMPARED_FIELDS
-        if getattr(outlet, name) != wanted[name]
-    )
+    waiting = pending_changes(outlet)
+    changes = []
+    for name in COMPARED_FIELDS:
+        new, current = wanted[name], getattr(outlet, name)
+        if new == current or (name in OPTIONAL_FIELDS and new in (None, "")):
+            continue
+        review = outlet.verified and name in VERIFIED_FIELDS
+        if review and name in waiting and waiting[name] == new:
+            continue
+        changes.append(FieldChange(name, current, new, review))
+    return tuple(changes)
 
 
 def _row_values(row: OutletRow) -> dict[str, object]:

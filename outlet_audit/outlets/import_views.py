@@ -10,7 +10,9 @@ import io
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
+from markupsafe import Markup
 
 from outlet_audit.access import Scope, allow, current_scope
 from outlet_audit.core.i18n import translate_message
@@ -132,6 +134,19 @@ def confirm():
         ),
         "success",
     )
+    if result.for_review:
+        flash(
+            Markup('{} <a class="alert-link" href="{}">{}</a>').format(
+                ngettext(
+                    "%(num)d verified outlet has new registered details: they wait for review.",
+                    "%(num)d verified outlets have new registered details: they wait for review.",
+                    result.for_review,
+                ),
+                url_for("outlets.verification_queue"),
+                _("Open the verification queue"),
+            ),
+            "info",
+        )
     return redirect(url_for("outlet_import.start"))
 
 

@@ -76,6 +76,11 @@ class ActionSpec:
     done: str = ""
     # ... when the state machine sent the application elsewhere (a city-level approval).
     done_detour: str = ""
+    # What will happen, said before an act that cannot be taken back: the action's button then
+    # opens a confirmation (a <details>, no script needed) holding this and the final button,
+    # labelled `confirm` when the form has nothing to fill in.
+    consequence: str = ""
+    confirm: str = ""
 
 
 # --- effects ---------------------------------------------------------------------------------
@@ -444,18 +449,32 @@ ACTIONS: dict[Action, ActionSpec] = {
         notice=_tell_bureau_submitted,
         checklists=(K.SELF,),
         done=N_("The application is sent to the district bureau, which will accept it or return it."),
+        consequence=N_(
+            "The application goes to the district postal bureau, which accepts it or returns it for "
+            "changes. You cannot change it unless it is returned. You get a receipt with its number and date."
+        ),
+        confirm=N_("Yes, submit the application"),
     ),
     A.RESUBMIT: ActionSpec(
         effects=_submitted,
         notice=_tell_bureau_submitted,
         checklists=(K.SELF,),
         done=N_("The corrected application is sent to the district bureau again."),
+        consequence=N_(
+            "The corrected application goes to the district postal bureau again and the processing time "
+            "starts anew. You cannot change it unless it is returned. You get a new receipt."
+        ),
+        confirm=N_("Yes, submit it again"),
     ),
     A.WITHDRAW: ActionSpec(
         effects=_withdrawn,
         careful=True,
         checklists=(K.INSPECTION, K.SELF),
         done=N_("The application is withdrawn. The outlet may apply again at any time."),
+        consequence=N_(
+            "The application ends here and cannot be taken up again. The outlet may open a new one."
+        ),
+        confirm=N_("Yes, withdraw the application"),
     ),
     A.RETURN: ActionSpec(
         ReasonsForm,
@@ -464,13 +483,23 @@ ACTIONS: dict[Action, ActionSpec] = {
         checklists=(K.SELF,),
         done=N_("The application is returned to the outlet with your reasons."),
     ),
-    A.ACCEPT: ActionSpec(done=N_("The application is accepted. Next, schedule the on-site inspection.")),
+    A.ACCEPT: ActionSpec(
+        done=N_("The application is accepted. Next, schedule the on-site inspection."),
+        consequence=N_(
+            "Once accepted, the application can no longer be returned to the outlet or refused "
+            "acceptance. Next, you schedule the on-site inspection."
+        ),
+        confirm=N_("Yes, accept the application"),
+    ),
     A.REJECT: ActionSpec(
         ReasonsForm,
         _rejected,
         _tell_outlet_rejected,
         careful=True,
         done=N_("The application is rejected; the outlet is told why."),
+        consequence=N_(
+            "The application ends as rejected and cannot be reopened; the outlet is told your reasons."
+        ),
     ),
     A.SCHEDULE_INSPECTION: ActionSpec(
         ScheduleForm,
@@ -518,6 +547,11 @@ ACTIONS: dict[Action, ActionSpec] = {
         notice=_tell_bureau_rectified,
         checklists=(K.INSPECTION,),
         done=N_("Your rectification is sent; the inspectors will verify each item."),
+        consequence=N_(
+            "Your answers go to the inspectors, who verify each item at the re-inspection. You can no "
+            "longer change them."
+        ),
+        confirm=N_("Yes, send for re-inspection"),
     ),
     A.APPROVE: ActionSpec(
         DecisionForm,
@@ -525,6 +559,10 @@ ACTIONS: dict[Action, ActionSpec] = {
         _tell_approval_moved,
         done=N_("The outlet is certified and its certificate is issued."),
         done_detour=N_("Your proposal is signed; the next approval step's bureau is asked to sign."),
+        consequence=N_(
+            "Your proposal and opinion are signed and cannot be changed. With a single approval step the "
+            "certificate is issued at once; otherwise the next step's bureau is asked to sign."
+        ),
     ),
     A.AGREE: ActionSpec(
         OpinionForm,
@@ -532,6 +570,10 @@ ACTIONS: dict[Action, ActionSpec] = {
         _tell_approval_moved,
         done=N_("You agreed and the approval is complete: the certificate is issued."),
         done_detour=N_("You agreed; the next approval step's bureau is asked to sign."),
+        consequence=N_(
+            "Your agreement and opinion are signed and cannot be changed. If yours is the last approval "
+            "step, the certificate is issued at once."
+        ),
     ),
     A.DISAGREE: ActionSpec(
         OpinionForm,
@@ -539,6 +581,10 @@ ACTIONS: dict[Action, ActionSpec] = {
         _tell_approval_stopped,
         careful=True,
         done=N_("You disagreed: the approval stops, and the outlet and the earlier steps are told why."),
+        consequence=N_(
+            "The approval stops: the application goes back to the district postal bureau, and the outlet "
+            "and the earlier steps are told your reasons. Your opinion is signed and cannot be changed."
+        ),
     ),
     A.RETURN_STEP: ActionSpec(
         OpinionForm,
@@ -546,6 +592,10 @@ ACTIONS: dict[Action, ActionSpec] = {
         _tell_approval_returned,
         careful=True,
         done=N_("The application is returned to the district postal bureau with your opinion."),
+        consequence=N_(
+            "The approval stops and the application goes back to the district postal bureau to complete "
+            "the file. Your opinion is signed and cannot be changed."
+        ),
     ),
 }
 del A, K

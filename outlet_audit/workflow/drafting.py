@@ -5,12 +5,20 @@ stops a submission, so the outlet sees the whole list at once instead of one ref
 the state machine's submission guard refuses with the same list (`ApplicationFacts`).
 """
 
+from datetime import date
+
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from outlet_audit.audit.operations import record
 from outlet_audit.certificates.models import Certificate
-from outlet_audit.certificates.state import StoredCertificateState
+from outlet_audit.certificates.state import (
+    RENEWAL_WINDOW_DAYS,
+    RenewalWindow,
+    StoredCertificateState,
+    renewal_window,
+)
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.service import (
@@ -18,6 +26,7 @@ from outlet_audit.checklist.service import (
     holds_valid_district_certificate,
     missing_for_sign_off,
 )
+from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import active_edition, pinned_edition, store_edition
 from outlet_audit.criteria.model import Edition
 from outlet_audit.evidence.models import Evidence
@@ -77,10 +86,47 @@ def renewable_certificate(outlet_id: int, certificate_id: int | None) -> Certifi
     )
 
 
+def window_of(certificate: Certificate) -> RenewalWindow:
+    """When the certificate may be renewed, as configured (RENEWAL_WINDOW_DAYS)."""
+    days = current_app.config.get("RENEWAL_WINDOW_DAYS", RENEWAL_WINDOW_DAYS)
+    return renewal_window(certificate.valid_until, days)
+
+
+def renewal_refusal(certificate: Certificate, today: date) -> Message | None:
+    """Why the certificate cannot be renewed today, or None inside its renewal window."""
+    window = window_of(certificate)
+    if window.not_yet(today):
+        return Message(
+            N_(
+                "Certificate %(number)s can be renewed from %(opens)s, %(days)d days before it expires "
+                "on %(expires)s. Come back then."
+            ),
+            {
+                "number": certificate.number,
+                "opens": window.opens,
+                "days": (window.closes - window.opens).days,
+                "expires": window.closes,
+            },
+        )
+    if not window.is_open(today):
+        return Message(
+            N_(
+                "Certificate %(number)s was valid until %(until)s and can no longer be renewed. Apply for "
+                "a new certificate instead."
+            ),
+            {"number": certificate.number, "until": window.closes},
+        )
+    return None
+
+
 def create_application(
     outlet: Outlet, target_level: Level, *, actor, renewal_of: Certificate | None = None
 ) -> Application:
     """Open a draft against the active edition; raises ApplicationRefused with the reason."""
+    if renewal_of is not None:
+        refusal = renewal_refusal(renewal_of, today_in_shanghai())
+        if refusal:
+            raise ApplicationRefused(refusal)
     existing = open_application_of(outlet.id)
     if existing is not None:
         raise ApplicationRefused(

@@ -212,6 +212,7 @@ class QueueFilterForm(BaseForm):
     district_id = SelectField(_l("District"), validators=[Optional()])
     submitted_from = BoundedDateField(_l("Submitted from"), validators=[Optional()])
     submitted_to = BoundedDateField(_l("Submitted until"), validators=[Optional()])
+    sort = SelectField(_l("Sort by"), validators=[Optional()])
 
 
 class FindingAnswerForm(BaseForm):

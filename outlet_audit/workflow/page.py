@@ -44,6 +44,9 @@ DEFAULT_RECTIFICATION_DAYS = 30
 APPLICATION_FILE_PURPOSES = (EvidencePurpose.COMMITMENT, EvidencePurpose.RECTIFICATION)
 INPUT_ACTIONS = frozenset(action for action, spec in ACTIONS.items() if spec.form is not ConfirmForm)
 CAREFUL_ACTIONS = frozenset(action for action, spec in ACTIONS.items() if spec.careful)
+# Acts that cannot be taken back ask once, saying what will happen (actions.ActionSpec.consequence).
+CONSEQUENCES = {action: spec.consequence for action, spec in ACTIONS.items() if spec.consequence}
+CONFIRM_LABELS = {action: spec.confirm for action, spec in ACTIONS.items() if spec.confirm}
 
 
 def render_application(application: Application, *, status_code: int = 200, **posted):
@@ -160,6 +163,8 @@ def application_page(
         "action_labels": ACTION_LABELS,
         "posted_action": posted_action,
         "careful_actions": CAREFUL_ACTIONS,
+        "consequences": CONSEQUENCES,
+        "confirm_labels": CONFIRM_LABELS,
         "input_actions": INPUT_ACTIONS,
         "is_outlet": is_outlet,
         "editable": editable,

@@ -1,19 +1,20 @@
-"""The lists each role works from: the bureaus' queue, the city's confirmations, inspectors' visits."""
+"""The lists each role works from: the bureaus' queue, the approvals awaiting them, inspectors' visits."""
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, case, exists, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Assessment, RectificationNotice
-from outlet_audit.core.time import SHANGHAI
+from outlet_audit.core.time import SHANGHAI, shanghai_date, today_in_shanghai
 from outlet_audit.extensions import db
-from outlet_audit.outlets.models import Outlet
+from outlet_audit.outlets.models import District, Outlet
 from outlet_audit.roles import Agency
+from outlet_audit.workflow.deadlines import Pause
 from outlet_audit.workflow.models import Application, application_reference, inspection_assignments
-from outlet_audit.workflow.states import FINAL_STATUSES, Status
+from outlet_audit.workflow.states import FINAL_STATUSES, Level, Status
 
 OPEN = "open"  # everything the bureau still has to deal with (the default)
 ALL = "all"
@@ -21,6 +22,24 @@ ALL = "all"
 QUEUE_STATUSES = tuple(status for status in Status if status != Status.DRAFT)
 OPEN_STATUSES = tuple(status.value for status in QUEUE_STATUSES if status not in FINAL_STATUSES)
 VISIT_STATUSES = (Status.INSPECTION_SCHEDULED.value, Status.RECTIFICATION_SUBMITTED.value)
+# The processing time limit runs while the bureaus hold the application: not while it is returned
+# to the outlet (it is counted anew from the next submission) nor while the outlet rectifies.
+CLOCK_STATUSES = frozenset(
+    {
+        Status.SUBMITTED,
+        Status.ACCEPTED,
+        Status.INSPECTION_SCHEDULED,
+        Status.INSPECTED,
+        Status.RECTIFICATION_SUBMITTED,
+        Status.IN_APPROVAL,
+    }
+)
+
+# The columns the queue sorts by: a name in the `sort` parameter ("-name": descending). Each
+# ends with the id, so rows that tie keep one order from page to page.
+SORT_KEYS = ("submitted", "outlet", "district", "level", "status", "inspection", "score")
+_STATUS_ORDER = case({status.value: n for n, status in enumerate(Status)}, value=Application.status)
+_LEVEL_ORDER = case({level.value: level.rank for level in Level}, value=Application.target_level)
 
 
 @dataclass(frozen=True)
@@ -32,6 +51,12 @@ class QueueFilters:
     district_id: int | None = None
     submitted_from: date | None = None
     submitted_to: date | None = None
+    sort: str = ""  # a key of SORT_KEYS, "-" before it for descending; "" the status's usual order
+
+
+def default_sort(status: str) -> str:
+    """A work queue puts whoever waited longest first; any other list the newest submission."""
+    return "submitted" if status == OPEN else "-submitted"
 
 
 def shanghai_midnight_utc(day: date) -> datetime:
@@ -71,9 +96,44 @@ def queue_query(filters: QueueFilters, *, only_district_id: int | None) -> Selec
     if filters.submitted_to:
         next_day = filters.submitted_to + timedelta(days=1)
         query = query.where(Application.submitted_at < shanghai_midnight_utc(next_day))
-    if filters.status == OPEN:  # a work queue: whoever waited longest comes first
-        return query.order_by(Application.submitted_at.asc(), Application.id.asc())
-    return query.order_by(Application.submitted_at.desc(), Application.id.desc())
+    sort = filters.sort or default_sort(filters.status)
+    return _sorted(query, sort, joined_outlet=bool(filters.q or filters.brand))
+
+
+def _sorted(query: Select, sort: str, *, joined_outlet: bool) -> Select:
+    """Order by the sort named (SORT_KEYS), then by id the same way; empty values last either way.
+
+    Only the inspection date and the score can be empty: the other columns are ordered plainly, so
+    the usual order (by submission, which every listed application has) still walks the index
+    (district_id, status, submitted_at, id) forwards or backwards. PostgreSQL reads "DESC NULLS
+    LAST" from no ascending index.
+    """
+    key = sort.removeprefix("-")
+    descending = sort.startswith("-")
+    nullable = key in ("inspection", "score")
+    if key == "outlet":
+        if not joined_outlet:
+            query = query.join(Outlet, Outlet.id == Application.outlet_id)
+        column = Outlet.name
+    elif key == "district":
+        query = query.join(District, District.id == Application.district_id)
+        column = District.sort_order
+    elif key == "level":
+        column = _LEVEL_ORDER
+    elif key == "status":
+        column = _STATUS_ORDER
+    elif key == "inspection":
+        column = Application.scheduled_for
+    elif key == "score":
+        record = aliased(Assessment)
+        query = query.outerjoin(record, and_(record.application_id == Application.id, current_record(record)))
+        column = record.final
+    else:
+        column = Application.submitted_at
+    if descending:
+        first = column.desc().nulls_last() if nullable else column.desc()
+        return query.order_by(first, Application.id.desc())
+    return query.order_by(column.asc().nulls_last() if nullable else column.asc(), Application.id.asc())
 
 
 @dataclass(frozen=True)
@@ -94,31 +154,36 @@ class QueueRow:
     level_reached: str | None
     rectify_by: date | None  # the due date of a rectification notice the outlet has not answered yet
     awaiting_agency: str | None = None  # in approval: whose step comes next
+    # The outlet's rectifications, from each notice to its answer (today while unanswered): the
+    # processing time limit stops for them (workflow.deadlines).
+    pauses: tuple[Pause, ...] = ()
 
     @property
     def reference(self) -> str:
         return application_reference(self.created_at, self.id)
 
+    @property
+    def submitted_on(self) -> date | None:
+        return shanghai_date(self.submitted_at) if self.submitted_at else None
 
-def queue_rows(ids: list[int]) -> list[QueueRow]:
+    @property
+    def clock_runs(self) -> bool:
+        """Tell whether the processing time limit runs now (the bureaus hold the application)."""
+        return self.submitted_at is not None and self.status in CLOCK_STATUSES
+
+
+def queue_rows(ids: list[int], today: date | None = None) -> list[QueueRow]:
     """The rows of one page of application ids, in that order, in one statement.
 
     Lists page over ids (db.paginate counts and orders them) and then read only the columns a
-    row shows: no ORM objects, JSON columns or separate queries for districts and scores.
+    row shows: no ORM objects, JSON columns or separate queries for districts and scores. An
+    application comes back once per rectification notice (its pauses; the unanswered one's due
+    date), so the notices cost no statement of their own.
     """
     if not ids:
         return []
+    today = today or today_in_shanghai()
     inspection = aliased(Assessment)
-    waiting = (
-        select(RectificationNotice.due_on)
-        .where(
-            RectificationNotice.application_id == Application.id, RectificationNotice.submitted_at.is_(None)
-        )
-        .order_by(RectificationNotice.id.desc())
-        .limit(1)
-        .correlate(Application)
-        .scalar_subquery()
-    )
     stmt = (
         select(
             Application.id,
@@ -133,15 +198,40 @@ def queue_rows(ids: list[int]) -> list[QueueRow]:
             Outlet.permit_number,
             inspection.final,
             inspection.level_reached,
-            waiting,
             Application.awaiting_agency,
+            RectificationNotice.issued_at,
+            RectificationNotice.submitted_at,
+            RectificationNotice.due_on,
         )
         .join(Outlet, Outlet.id == Application.outlet_id)
         .outerjoin(inspection, and_(inspection.application_id == Application.id, current_record(inspection)))
+        .outerjoin(RectificationNotice, RectificationNotice.application_id == Application.id)
         .where(Application.id.in_(ids))
+        .order_by(Application.id, RectificationNotice.id)
     )
-    by_id = {row.id: QueueRow(*row) for row in db.session.execute(stmt)}
-    return [by_id[application_id] for application_id in ids if application_id in by_id]
+    columns: dict[int, tuple] = {}
+    pauses: dict[int, list[Pause]] = {}
+    rectify_by: dict[int, date] = {}
+    for *row, issued_at, answered_at, due_on in db.session.execute(stmt):
+        application_id = row[0]
+        columns[application_id] = tuple(row)
+        pauses.setdefault(application_id, [])
+        if issued_at is None:
+            continue  # no notice
+        answered = shanghai_date(answered_at) if answered_at else today
+        pauses[application_id].append(Pause(shanghai_date(issued_at), answered))
+        if answered_at is None:
+            rectify_by[application_id] = due_on  # the newest unanswered notice's, read last
+    return [
+        _row(columns[application_id], rectify_by.get(application_id), pauses[application_id])
+        for application_id in ids
+        if application_id in columns
+    ]
+
+
+def _row(columns: tuple, rectify_by: date | None, pauses: list[Pause]) -> QueueRow:
+    *head, awaiting_agency = columns
+    return QueueRow(*head, rectify_by, awaiting_agency, tuple(pauses))
 
 
 def current_record(record):

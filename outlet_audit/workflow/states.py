@@ -121,7 +121,7 @@ ACTION_LABELS = {
     Action.SIGN_OFF: N_("Sign off checklist"),
     Action.REOPEN_INSPECTION: N_("Reopen inspection"),
     Action.REQUEST_RECTIFICATION: N_("Request rectification"),
-    Action.SUBMIT_RECTIFICATION: N_("Submit rectification"),
+    Action.SUBMIT_RECTIFICATION: N_("Send the rectification for re-inspection"),
     Action.APPROVE: N_("Approve"),
     Action.AGREE: N_("Agree"),
     Action.DISAGREE: N_("Disagree"),

@@ -10,6 +10,7 @@ are in `views_outlet`, the lists each role works from in `views_lists`.
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from outlet_audit.access import allow
 from outlet_audit.core.requests import attempt
@@ -24,6 +25,8 @@ from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.operations import apply_transition
 from outlet_audit.workflow.page import build_action_form, render_application
 from outlet_audit.workflow.states import Action
+
+RECEIPTED = frozenset({Action.SUBMIT, Action.RESUBMIT})  # a submission gets a receipt to print
 
 
 @bp.get("/<int:application_id>")
@@ -49,8 +52,19 @@ def transition(application_id: int):
     if not outcome.done:
         application = db.session.get(Application, application_id)
         return render_application(application, status_code=422, posted_action=action, posted_form=form)
-    flash(_(done_sentence(action, new_status)), "success")
+    flash(_done_message(action, new_status, application_id), "success")
     return redirect(url_for("workflow.application_detail", application_id=application_id))
+
+
+def _done_message(action: Action, new_status, application_id: int) -> str:
+    """The sentence saying what happened; a submission adds the link to its receipt (回执)."""
+    sentence = _(done_sentence(action, new_status))
+    if action not in RECEIPTED:
+        return sentence
+    link = url_for("workflow.receipt", application_id=application_id)
+    return Markup('{} <a class="alert-link" href="{}">{}</a>').format(
+        sentence, link, _("Print the receipt of submission")
+    )
 
 
 def _posted_action() -> Action:

@@ -1,6 +1,6 @@
 """The lists each role starts from: the work queue, the approvals awaiting them, inspectors' visits."""
 
-from flask import current_app, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -18,6 +18,7 @@ from outlet_audit.outlets.reference import brands_in_use, district_name
 from outlet_audit.roles import AGENCY_LABELS, Agency, Role
 from outlet_audit.text import Message
 from outlet_audit.workflow.blueprint import bp
+from outlet_audit.workflow.deadlines import ProcessingRules, processing_deadline, rules_from, urgency
 from outlet_audit.workflow.forms import ANY, QueueFilterForm, level_choices
 from outlet_audit.workflow.queues import (
     ALL,
@@ -27,11 +28,12 @@ from outlet_audit.workflow.queues import (
     QueueRow,
     assignments_query,
     awaiting_query,
+    default_sort,
     inspections_of,
     queue_query,
     queue_rows,
 )
-from outlet_audit.workflow.states import STATUS_LABELS
+from outlet_audit.workflow.states import STATUS_LABELS, Status
 
 BUREAUS = {Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT, Role.CITY_BUREAU: Scope.ALL}
 DONE_VISITS_SHOWN = 30
@@ -41,7 +43,31 @@ nav_entry("workflow.approvals", _l("Approvals"), {Role.DISTRICT_BUREAU, Role.CIT
 nav_entry("workflow.assignments", _l("My inspections"), {Role.INSPECTOR}, order=10)
 
 
-def _filter_form() -> QueueFilterForm:
+# The queue's filters and sort, kept in the session per user: coming back to the bare queue
+# (from an application's breadcrumb, the menu) shows the list as it was left; ?reset=1 forgets.
+MEMORY_KEY = "queue_filters"
+REMEMBERED = ("q", "status", "brand", "target_level", "district_id", "submitted_from", "submitted_to", "sort")
+
+# The sort choices: (value, label) for each column ascending, then descending.
+SORT_CHOICES = (
+    ("submitted", _l("Submitted: oldest first")),
+    ("-submitted", _l("Submitted: newest first")),
+    ("outlet", _l("Outlet: A to Z")),
+    ("-outlet", _l("Outlet: Z to A")),
+    ("district", _l("District: in order")),
+    ("-district", _l("District: in reverse order")),
+    ("level", _l("Level: district first")),
+    ("-level", _l("Level: city first")),
+    ("status", _l("Status: earliest stage first")),
+    ("-status", _l("Status: latest stage first")),
+    ("inspection", _l("Inspection date: soonest first")),
+    ("-inspection", _l("Inspection date: latest first")),
+    ("score", _l("Score: lowest first")),
+    ("-score", _l("Score: highest first")),
+)
+
+
+def _filter_form(*, all_districts: bool) -> QueueFilterForm:
     form = QueueFilterForm(formdata=request.args)
     form.status.choices = [SelectChoice(OPEN, _l("In progress")), SelectChoice(ALL, _l("All"))] + [
         SelectChoice(status.value, translate_message(Message(STATUS_LABELS[status])))
@@ -51,6 +77,11 @@ def _filter_form() -> QueueFilterForm:
     form.target_level.choices = [SelectChoice(ANY, _l("Both levels")), *level_choices()]
     form.district_id.choices = [SelectChoice(ANY, _l("All districts"))] + [
         SelectChoice(str(choice.value), choice.label) for choice in district_choices()
+    ]
+    form.sort.choices = [
+        SelectChoice(value, label)
+        for value, label in SORT_CHOICES
+        if all_districts or value.removeprefix("-") != "district"
     ]
     if not form.status.data:
         form.status.data = OPEN
@@ -69,21 +100,33 @@ def _filters(form: QueueFilterForm) -> QueueFilters:
         district_id=int(district) if district and district.isdigit() else None,
         submitted_from=form.submitted_from.data if valid["submitted_from"] else None,
         submitted_to=form.submitted_to.data if valid["submitted_to"] else None,
+        sort=form.sort.data if valid["sort"] and form.sort.data else "",
     )
 
 
 @bp.get("/queue")
 @allow(BUREAUS, joint=True)
 def queue():
-    form = _filter_form()
-    filters = _filters(form)
+    if request.args.get("reset"):
+        session.pop(MEMORY_KEY, None)
+        return redirect(url_for("workflow.queue"))
+    remembered = _remembered()
+    if not request.args and remembered:
+        return redirect(url_for("workflow.queue", **remembered))
     only_district = None if current_scope() is Scope.ALL else current_user.district_id
+    form = _filter_form(all_districts=only_district is None)
+    filters = _filters(form)
+    if request.args:
+        _remember(form)
     page = db.paginate(
         queue_query(filters, only_district_id=only_district),
         page=page_number(),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )
+    sort = filters.sort or default_sort(filters.status)
+    if not form.sort.data:
+        form.sort.data = sort
     return render_template(
         "workflow/queue.html",
         form=form,
@@ -93,7 +136,54 @@ def queue():
         title=_l("Applications"),
         endpoint="workflow.queue",
         show_filters=True,
+        filtered=_filtered(form),
+        sort_links=_sort_links(sort),
+        sort_key=sort.removeprefix("-"),
+        sort_descending=sort.startswith("-"),
+        rules=rules_from(current_app.config),
     )
+
+
+def _remembered() -> dict[str, str]:
+    """The filters this user last chose in this session (another user's, after a sign-in, are not)."""
+    memory = session.get(MEMORY_KEY)
+    if isinstance(memory, dict) and memory.get("user") == current_user.id:
+        return dict(memory.get("args") or {})
+    return {}
+
+
+def _remember(form: QueueFilterForm) -> None:
+    """Keep the valid filters asked for now; a value with an error is not kept."""
+    args = {
+        name: request.args[name][:100]
+        for name in REMEMBERED
+        if request.args.get(name) and not form[name].errors
+    }
+    memory = {"user": current_user.id, "args": args}
+    if session.get(MEMORY_KEY) != memory:  # paging through the same list sends no new cookie
+        session[MEMORY_KEY] = memory
+
+
+def _filtered(form: QueueFilterForm) -> int:
+    """How many filters narrow the list (the phone's folded form says so on its button)."""
+    return sum(
+        1
+        for name in REMEMBERED
+        if name != "sort"
+        and form[name].data
+        and not form[name].errors
+        and not (name == "status" and form[name].data == OPEN)
+    )
+
+
+def _sort_links(sort: str) -> dict[str, str]:
+    """Each column's header link: its sort ascending, or reversed when it is the current one."""
+    args = {name: value for name, value in request.args.items() if name not in ("sort", "page")}
+    links = {}
+    for value, _label in SORT_CHOICES[::2]:
+        target = ("-" + value) if sort == value else value
+        links[value] = url_for("workflow.queue", **args, sort=target)
+    return links
 
 
 @bp.get("/approvals")
@@ -117,6 +207,7 @@ def approvals():
         title=_l("Approvals awaiting us"),
         endpoint="workflow.approvals",
         show_filters=False,
+        rules=rules_from(current_app.config),
     )
 
 
@@ -124,8 +215,10 @@ def _rows(rows: list[QueueRow]) -> list[dict]:
     """What each row shows, worked out once: the page lays it out twice (phone list, table)."""
     lang = current_language()
     today = today_in_shanghai()
+    rules = rules_from(current_app.config)
     return [
         {
+            **_deadline(row, today, rules),
             "application": row,
             "url": url_for("workflow.application_detail", application_id=row.id),
             "district": district_name(row.district_id, lang),
@@ -140,6 +233,14 @@ def _rows(rows: list[QueueRow]) -> list[dict]:
         }
         for row in rows
     ]
+
+
+def _deadline(row: QueueRow, today, rules: ProcessingRules) -> dict:
+    """The processing time limit of a row: its last day and how near it is, while the clock runs."""
+    if not row.clock_runs:
+        return {"deadline": None, "urgency": None, "paused": row.status == Status.RECTIFICATION_REQUESTED}
+    deadline = processing_deadline(row.submitted_on, rules, row.pauses)
+    return {"deadline": readable_date(deadline), "urgency": urgency(deadline, today, rules), "paused": False}
 
 
 @bp.get("/assignments")

@@ -1,12 +1,14 @@
-"""The outlet's pages: its applications, opening one, the draft, and the commitment letter (承诺书)."""
+"""The outlet's pages: its applications, opening one, the draft, the commitment letter (承诺书) and
+the receipt (回执) of a submission."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from outlet_audit.access import Scope, allow
+from outlet_audit.accounts.organisations import organisation_for
 from outlet_audit.certificates.queries import outlet_certificates
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.service import get_or_create_assessment
@@ -14,11 +16,12 @@ from outlet_audit.core.i18n import current_language
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.params import record_id
 from outlet_audit.core.requests import attempt
-from outlet_audit.core.time import today_in_shanghai
+from outlet_audit.core.time import shanghai_date, today_in_shanghai
 from outlet_audit.criteria.editions import active_edition, pinned_edition
 from outlet_audit.extensions import db
-from outlet_audit.roles import Role
+from outlet_audit.roles import Agency, Role
 from outlet_audit.workflow.blueprint import APPLICATION_READERS, bp
+from outlet_audit.workflow.deadlines import processing_deadline, rules_from
 from outlet_audit.workflow.drafting import (
     ApplicationRefused,
     attach_commitment_letter,
@@ -26,7 +29,9 @@ from outlet_audit.workflow.drafting import (
     create_application,
     open_application_of,
     renewable_certificate,
+    renewal_refusal,
     save_draft,
+    window_of,
 )
 from outlet_audit.workflow.forms import (
     CommitmentUploadForm,
@@ -36,7 +41,7 @@ from outlet_audit.workflow.forms import (
 )
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.page import application_page, render_application
-from outlet_audit.workflow.states import LEVEL_LABELS, STATUS_LABELS, Level
+from outlet_audit.workflow.states import LEVEL_LABELS, STATUS_LABELS, Level, Status
 
 OUTLET_ONLY = {Role.OUTLET: Scope.OWN_OUTLET}
 nav_entry("workflow.my_applications", _l("My applications"), {Role.OUTLET}, order=10)
@@ -49,12 +54,21 @@ def my_applications():
     applications = db.session.scalars(
         select(Application).where(Application.outlet_id == outlet.id).order_by(Application.created_at.desc())
     ).all()
+    today = today_in_shanghai()
+    certificates = outlet_certificates(outlet.id, today)
     return render_template(
         "workflow/my_applications.html",
         outlet=outlet,
         applications=applications,
         open_application=open_application_of(outlet.id),
-        certificates=outlet_certificates(outlet.id, today_in_shanghai()),
+        certificates=certificates,
+        # each certificate in force: whether it may be renewed today, else from when
+        renewal={
+            held.certificate.id: window_of(held.certificate)
+            for held in certificates
+            if held.standing.in_force
+        },
+        today=today,
         status_labels=STATUS_LABELS,
     )
 
@@ -74,6 +88,15 @@ def new_application():
             _("Your outlet already has an application in progress (%(ref)s).", ref=existing.reference), "info"
         )
         return redirect(url_for("workflow.application_detail", application_id=existing.id))
+    refusal = renewal_refusal(renewal_of, today_in_shanghai()) if renewal_of is not None else None
+    if refusal is not None:  # outside the renewal window: said, and no form to send
+        return render_template(
+            "workflow/new_application.html",
+            form=None,
+            outlet=outlet,
+            renewal_of=renewal_of,
+            renewal_refusal=refusal,
+        ), (200 if request.method == "GET" else 422)
     form = NewApplicationForm()
     if request.method == "GET" and renewal_of is not None:
         form.target_level.data = renewal_of.level
@@ -190,3 +213,29 @@ def start_self_assessment(application_id: int):
         assessment = get_or_create_assessment(application, AssessmentKind.SELF)
         assessment_id = assessment.id  # read before the commit expires it
     return redirect(url_for("checklist.edit", assessment_id=assessment_id))
+
+
+@bp.get("/<int:application_id>/receipt")
+@allow(APPLICATION_READERS)  # the outlet's and the receiving bureau's: not part of the joint review
+def receipt(application_id: int):
+    """The receipt of the latest submission (回执): its number, day and the processing time limit, to print.
+
+    The deadline printed is the one the submission started: the queue adds to it the days the
+    outlet later takes to rectify (workflow.deadlines).
+    """
+    application = db.get_or_404(Application, application_id)
+    if application.submitted_at is None:
+        abort(404)  # a draft was never submitted: it has no receipt
+    rules = rules_from(current_app.config)
+    return render_template(
+        "workflow/receipt.html",
+        application=application,
+        outlet=application.outlet,
+        edition=pinned_edition(application.edition),
+        level=LEVEL_LABELS[application.target_level],
+        bureau=organisation_for(Agency.DISTRICT_POSTAL, application.district_id),
+        rules=rules,
+        deadline=processing_deadline(shanghai_date(application.submitted_at), rules),
+        returned=application.status == Status.RETURNED,
+        lang=current_language(),
+    )

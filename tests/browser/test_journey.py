@@ -222,6 +222,7 @@ def test_from_registration_to_revoked_certificate(
 
     # 12. The bureau revokes it; the public page says so.
     bureau.goto(f"/certificates/{certificate_id}")
+    bureau.click("#revoke summary")  # asked once: the form opens saying what revoking does
     bureau.fill("#reason", "复查发现网点已恢复使用不可降解胶带。")
     with bureau.expect_navigation():
         bureau.click("#submit")

@@ -65,3 +65,25 @@ def test_a_printed_application_has_no_navigation_buttons_or_footer(new_context, 
     # The language button is in the navigation only (the user's name is also in the history).
     assert "".join(page.locator("nav.navbar form button").first.inner_text().split()) not in text
     assert page.locator("h1").first.inner_text().split()[0] in text
+
+
+def submitted_by_a_long_named_outlet() -> tuple[str, int, str]:
+    outlet = make_outlet(
+        "FX",
+        name="上海市奉贤区南桥镇百曲村" + "综合" * 10 + "快递服务站",
+        address="上海市奉贤区南桥镇江海路" + "1234 弄 56 号 " * 6,
+    )
+    user = make_user(Role.OUTLET, outlet=outlet)
+    application = make_application(outlet, status="submitted")
+    db.session.commit()
+    return user.username, application.id, application.reference
+
+
+def test_the_receipt_prints_on_one_page_without_its_buttons(new_context, live_server):
+    username, application_id, reference = live_server.query(submitted_by_a_long_named_outlet)
+    page = sign_in(new_context(), username)
+    page.goto(f"/applications/{application_id}/receipt")
+    sheets = printed(page)
+    assert len(sheets) == 1, f"the receipt prints on {len(sheets)} pages"
+    assert "申报回执" in sheets[0] and reference in sheets[0] and "办理时限" in sheets[0]
+    assert "打印" not in sheets[0] and "返回申请" not in sheets[0]  # the screen's tools stay on the screen

@@ -354,6 +354,7 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "workflow.my_applications": Case({Role.OUTLET: "ok"}),
     "workflow.new_application": Case({Role.OUTLET: "ok"}),
     "workflow.queue": Case(BUREAUS),
+    "workflow.receipt": Case(READERS, args={"application_id": "open.id"}),
     "workflow.remove_finding_file_view": (
         Case(
             {Role.OUTLET: OWN},

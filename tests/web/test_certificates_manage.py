@@ -238,7 +238,7 @@ def test_revoke_form_is_offered_to_the_issuers_approvers_only(client, four_state
 
 
 def test_renew_button_links_to_a_new_application_for_a_valid_certificate(app, client, ctx):
-    certified = make_certified()
+    certified = make_certified(issued_on=long_ago(700))  # 24 months' validity: expires in about a month
     expired = make_certified(issued_on=long_ago(3 * 365))
     with app.test_request_context():
         renew_url = url_for(RENEWAL_ENDPOINT, renew=certified.certificate.id)

@@ -294,7 +294,7 @@ def _as_case(form: Form) -> Case:
 QUERY_NAMES = (
     "page", "per_page", "q", "status", "brand", "target_level", "district_id", "district",
     "submitted_from", "submitted_to", "date_from", "date_to", "level", "state", "role", "number",
-    "next", "renew", "v",
+    "next", "renew", "v", "sort", "reset",
 )  # fmt: skip
 # Already percent-encoded, as they travel: %ED%A0%80 is a lone surrogate in UTF-8 (U+D800),
 # %E2%80%AE a right-to-left override, %FF no UTF-8 at all.

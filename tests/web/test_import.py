@@ -314,3 +314,86 @@ def test_an_outlet_registered_between_the_check_and_the_write_stops_the_whole_im
     assert "Someone registered one of these outlets meanwhile. Nothing was imported" in page
     assert (outlet_count(), audit_count()) == (before, audited)
     assert by_permit("FX-IMPORT-0002") is None
+
+
+# -- an import never erases and never overrides what the bureau verified ----------------------------
+
+
+def test_an_empty_optional_cell_keeps_the_value_there(client, bureau):
+    kept = make_outlet("FX", verified=False, permit_number="FX-IMPORT-0003", opening_hours="09:00-18:00")
+    html = dry_run(client, bureau, csv_file(GOOD)).get_data(as_text=True)  # row 4: hours left empty
+    assert "opening_hours" not in re.findall(r'data-row="4" data-field="(\w+)"', html)
+    assert confirm(client, html, "valid_rows").status_code == 302
+    db.session.refresh(kept)
+    assert kept.opening_hours == "09:00-18:00"
+    assert kept.name == "网点 FX-IMPORT-0003"  # the other cells did apply
+
+
+def test_a_file_without_the_optional_column_erases_nothing(client, bureau):
+    kept = make_outlet("FX", permit_number="FX-IMPORT-0001", opening_hours="09:00-18:00")
+    lines = [",".join(TEMPLATE_HEADER[:-1]), ",".join(row("FX-IMPORT-0001", name=kept.name)[:-1])]
+    html = dry_run(client, bureau, "\r\n".join(lines).encode()).get_data(as_text=True)
+    assert "opening_hours" not in html.split('id="table-updates"')[-1]
+    confirm(client, html, "valid_rows")
+    db.session.refresh(kept)
+    assert kept.opening_hours == "09:00-18:00"
+
+
+@pytest.mark.parametrize("importer_role", [Role.DISTRICT_BUREAU, Role.CITY_BUREAU])
+def test_a_verified_outlets_registered_details_wait_for_the_bureaus_review(client, bureau, importer_role):
+    """Name, brand, district, address and manager of a verified outlet go to the verification queue;
+    the phone changes at once; the district bureau is told once; the same file again asks nothing new."""
+    from outlet_audit.notifications.models import Notification
+
+    outlet = make_outlet("FX", permit_number="FX-IMPORT-0001", name="旧名称", manager="旧经理")
+    importer = bureau if importer_role == Role.DISTRICT_BUREAU else make_user(Role.CITY_BUREAU)
+    colleague = make_user(Role.DISTRICT_BUREAU, district_code="FX")
+    html = dry_run(client, importer, csv_file(GOOD)).get_data(as_text=True)
+    waiting = set(re.findall(r'data-row="2" data-field="(\w+)">(?:(?!</tr>).)*data-review', html, re.S))
+    assert waiting == {"name", "address", "manager"}
+    assert confirm(client, html, "valid_rows").status_code == 302
+
+    db.session.refresh(outlet)
+    assert (outlet.name, outlet.manager) == ("旧名称", "旧经理")  # unchanged until the bureau accepts
+    assert outlet.pending_changes == {
+        "name": "网点 FX-IMPORT-0001",
+        "address": "南桥镇 FX-IMPORT-0001 号",
+        "manager": "王芳",
+    }
+    assert (outlet.phone, outlet.opening_hours) == ("13812345678", "08:00-20:00")  # at once: not verified
+    actions = dict(
+        db.session.execute(
+            select(AuditEvent.field, AuditEvent.action).where(AuditEvent.outlet_id == outlet.id)
+        ).all()
+    )
+    assert actions == {
+        "name": "import_change_requested",
+        "address": "import_change_requested",
+        "manager": "import_change_requested",
+        "phone": "outlet_updated",
+        "opening_hours": "outlet_updated",
+    }
+    told = db.session.scalars(select(Notification.user_id).where(Notification.kind == "profile_change")).all()
+    assert sorted(told) == sorted({bureau.id, colleague.id})
+    flashed = client.get("/dashboard/import").get_data(as_text=True)
+    assert "1 verified outlet has new registered details: they wait for review." in flashed
+    assert 'href="/outlets/verification"' in flashed
+
+    again = dry_run(client, importer, csv_file(GOOD)).get_data(as_text=True)
+    assert 'data-row="2" data-field' not in again  # the same change already waits: nothing to do
+
+    login(client, bureau)
+    queue = client.get("/outlets/verification").get_data(as_text=True)
+    assert "网点 FX-IMPORT-0001" in queue
+    assert client.post(f"/outlets/{outlet.id}/changes/accept").status_code == 302
+    db.session.refresh(outlet)
+    assert (outlet.name, outlet.manager, outlet.pending_changes) == ("网点 FX-IMPORT-0001", "王芳", None)
+
+
+def test_an_unverified_outlet_is_updated_and_verified_at_once(client, bureau):
+    outlet = make_outlet("FX", verified=False, permit_number="FX-IMPORT-0001", name="旧名称")
+    html = dry_run(client, bureau, csv_file(GOOD)).get_data(as_text=True)
+    assert "data-review" not in html
+    confirm(client, html, "valid_rows")
+    db.session.refresh(outlet)
+    assert (outlet.name, outlet.verified, outlet.pending_changes) == ("网点 FX-IMPORT-0001", True, None)

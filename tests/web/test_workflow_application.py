@@ -112,7 +112,7 @@ def test_city_level_is_allowed_with_a_valid_district_certificate(client, crew, d
 
 
 def test_renewal_links_the_outlets_own_active_certificate(client, crew, db_session):
-    certificate = give_certificate(crew.outlet)
+    certificate = give_certificate(crew.outlet, valid_days=60)  # inside the renewal window
     login(client, crew.outlet_user)
     form = client.get(f"/applications/new?renew={certificate.id}").get_data(as_text=True)
     assert certificate.number in form
