@@ -9,6 +9,7 @@ the Shanghai Postal Administration).
 """
 
 import re
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -24,12 +25,13 @@ from outlet_audit.certificates.revocation import (
     propose_revocation,
     revoke_certificate,
 )
+from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.extensions import db
 from outlet_audit.notifications.models import Notification
 from outlet_audit.notifications.operations import render_notification
 from outlet_audit.roles import Agency, Role
 from tests.certificate_helpers import make_certified
-from tests.factories import cast_for, certify, login, make_outlet, make_user
+from tests.factories import cast_for, certify, let_time_pass, login, make_outlet, make_user
 
 CITY_BUREAU = "上海市邮政管理局"
 FENGXIAN_POSTAL = "上海市奉贤区邮政管理局"
@@ -133,7 +135,8 @@ EXPECTED = [
     ("city ecology approver", NOTHING),
     ("postal inspector", {"district": None, "city": None, "proposed": None}),
     ("ecology inspector", {"district": None, "city": None, "proposed": None}),
-    ("the outlet", {"district": None, "city": {"renew"}, "proposed": None}),
+    # a fresh certificate: renewal opens 90 days before it expires (tests/web/test_renewal_window.py)
+    ("the outlet", {"district": None, "city": set(), "proposed": None}),
     ("another outlet", {"district": None, "city": None, "proposed": None}),
 ]
 
@@ -420,6 +423,7 @@ def test_a_proposal_is_decided_once(client, world, english_ui):
 def test_a_proposal_on_a_superseded_certificate_can_only_be_declined(client, world, english_ui):
     proposed, approver = world.certificates["proposed"], world.people["city postal approver"]
     proposal = open_proposal(proposed)
+    let_time_pass(proposed, today_in_shanghai() - timedelta(days=680))  # into its renewal window
     renewal = certify(proposed.outlet, "city", renewal_of=proposed)
     db.session.refresh(proposed)
     assert proposed.superseded_by_id == renewal.id

@@ -73,7 +73,9 @@ def shared_rows() -> dict:
     # A certificate revoked, one renewed, one that ran out long ago.
     revoked = certified(make_outlet("PD"))
     revoke_certificate(revoked, make_user(Role.DISTRICT_BUREAU, district_code="PD"), "停业。")
-    renewed = certified(make_outlet("FX"), issued_on=today_in_shanghai() - timedelta(days=600))
+    renewed = certified(
+        make_outlet("FX"), issued_on=today_in_shanghai() - timedelta(days=680)
+    )  # in its renewal window
     certified(renewed.outlet, renewal_of=renewed)
     certified(make_outlet("QP"), issued_on=today_in_shanghai() - timedelta(days=3 * 365))
     # A rectification deadline missed: requested three weeks ago, rejected now.
