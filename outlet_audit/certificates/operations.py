@@ -27,10 +27,9 @@ from outlet_audit.core.urls import path_for
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.extensions import db
 from outlet_audit.notifications.operations import notify
-from outlet_audit.outlets.models import official_district_name
+from outlet_audit.roles import Agency
 from outlet_audit.text import N_
 
-CITY_BUREAU_NAME = "上海市邮政管理局"
 MAX_NUMBER_ATTEMPTS = 5
 REMINDER_AUDIT_ACTION = "certificate_expiry_reminder"
 
@@ -43,9 +42,10 @@ def add_months(start: date, months: int) -> date:
 
 
 def issuing_bureau(level: str, district) -> str:
-    if level == "city":
-        return CITY_BUREAU_NAME
-    return f"上海市{official_district_name(district.name_zh)}邮政管理局"
+    """The name of the postal bureau that issues a certificate of `level` in `district` (its
+    organisation's, accounts.organisations: the one place these names are kept)."""
+    agency = Agency.CITY_POSTAL if level == "city" else Agency.DISTRICT_POSTAL
+    return organisation_for(agency, district.id).name_zh
 
 
 def _next_sequence(year: int, district_id: int, level: str) -> int:

@@ -384,17 +384,18 @@ def _tell_approval_moved(application: Application, user: User, new_status: Statu
     )
 
 
-def _tell_approval_stopped(application: Application, user: User, new_status: Status, link: str) -> None:
-    """A step disagreed: the outlet, the earlier signers and the district postal bureau learn why."""
+def _tell_why_the_round_ended(
+    application: Application, link: str, kind: str, template: str, *, outlet_too: bool
+) -> None:
+    """The step that ended the round is told, with its opinion, to the earlier signers and the district
+    postal bureau (and the outlet, when the step disagreed)."""
     last = _last_step(application)
     earlier = [person for person in signers_of_round(application.id) if person.id != last.user_id]
+    outlet = outlet_accounts(application.outlet_id) if outlet_too else []
     notify(
-        [
-            *outlet_accounts(application.outlet_id),
-            *_unique(earlier, district_bureau_users(application.district_id)),
-        ],
-        "approval_disagreed",
-        N_("%(organisation)s did not agree to %(level)s for application %(ref)s. Reasons: %(opinion)s"),
+        _unique(outlet, earlier, district_bureau_users(application.district_id)),
+        kind,
+        template,
         link,
         organisation=_organisation_param(last.user),
         level=_level_param(last.level),
@@ -403,21 +404,25 @@ def _tell_approval_stopped(application: Application, user: User, new_status: Sta
     )
 
 
+def _tell_approval_stopped(application: Application, user: User, new_status: Status, link: str) -> None:
+    _tell_why_the_round_ended(
+        application,
+        link,
+        "approval_disagreed",
+        N_("%(organisation)s did not agree to %(level)s for application %(ref)s. Reasons: %(opinion)s"),
+        outlet_too=True,
+    )
+
+
 def _tell_approval_returned(application: Application, user: User, new_status: Status, link: str) -> None:
-    """A step returned the file: the district postal bureau and the earlier signers learn why."""
-    last = _last_step(application)
-    earlier = [person for person in signers_of_round(application.id) if person.id != last.user_id]
-    notify(
-        _unique(earlier, district_bureau_users(application.district_id)),
+    _tell_why_the_round_ended(
+        application,
+        link,
         "approval_returned",
         N_(
             "%(organisation)s returned application %(ref)s (%(level)s) to the district postal bureau: %(opinion)s"  # noqa: E501
         ),
-        link,
-        organisation=_organisation_param(last.user),
-        level=_level_param(last.level),
-        ref=application.reference,
-        opinion=last.opinion,
+        outlet_too=False,
     )
 
 

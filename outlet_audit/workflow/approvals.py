@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from outlet_audit.accounts.models import User
-from outlet_audit.accounts.organisations import Organisation, organisation_for
 from outlet_audit.core.requests import flush_or_refuse
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.criteria.model import ApprovalStep, Edition
@@ -73,13 +72,6 @@ def standing(application_id: int) -> Standing:
     return Standing(round=rows[0].round, level=Level(rows[0].level), agreed=agreed)
 
 
-def organisation_acting(user: User, agency: Agency, application: Application) -> Organisation | None:
-    """The organisation the step is signed for: the signer's own, which the state machine matched."""
-    if user.organisation is not None and user.organisation.kind == agency:
-        return user.organisation
-    return organisation_for(agency, application.district_id)
-
-
 def record_step(
     application: Application,
     user: User,
@@ -97,7 +89,6 @@ def record_step(
     else:
         round_, position, level = current.round, current.agreed, current.level
     step = approval_chains(edition)[level][position]
-    organisation = organisation_acting(user, step.agency, application)
     row = ApprovalRecord(
         application_id=application.id,
         round=round_,
@@ -107,7 +98,7 @@ def record_step(
         act=step.act.value,
         outcome=outcome.value,
         opinion=opinion.strip(),
-        organisation_id=organisation.id if organisation is not None else None,
+        organisation_id=user.organisation_id,  # the state machine let only the step's agency sign
         user_id=user.id,
         created_at=now,
     )
