@@ -10,16 +10,25 @@ from outlet_audit.dashboards.models import DashboardSnapshot
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.notifications.models import Notification
 from outlet_audit.outlets.models import District, Outlet
+from outlet_audit.supervision.models import (
+    Campaign,
+    Complaint,
+    RevocationCase,
+    SupervisionCheck,
+    YearlySelfCheck,
+)
 from outlet_audit.workflow.models import Application, ApprovalRecord, inspection_assignments
 
 __all__ = [
     "Answer",
     "Application",
+    "Campaign",
     "ApprovalRecord",
     "Assessment",
     "AuditEvent",
     "Certificate",
     "CertificateDocument",
+    "Complaint",
     "DashboardSnapshot",
     "District",
     "EditionChoice",
@@ -31,8 +40,11 @@ __all__ = [
     "Outlet",
     "RecoveryCode",
     "RegistrationRefusal",
+    "RevocationCase",
     "RevocationProposal",
     "StoredEdition",
+    "SupervisionCheck",
     "User",
+    "YearlySelfCheck",
     "inspection_assignments",
 ]

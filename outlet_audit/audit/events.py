@@ -238,6 +238,17 @@ EVENT_TYPES: dict[str, EventType] = {
         },
         variant=_outcome,
     ),
+    # --- supervision after the certificate (outlet_audit.supervision) -------------------------
+    "supervision_check_opened": EventType(  # field: the check's purpose; new: its number
+        Kind.DECISIONS,
+        {
+            "spot_check": N_("%(actor)s drew the outlet for random spot check %(new)s"),
+            "complaint": N_("%(actor)s opened visit %(new)s to check a complaint"),
+            "targeted": N_("%(actor)s opened targeted visit %(new)s"),
+            "": N_("%(actor)s opened supervision check %(new)s"),
+        },
+        variant=_prefix,
+    ),
     "rectification_reminder": EventType(
         Kind.DECISIONS,
         {"": N_("The outlet was reminded that its rectification falls due on %(new)s")},

@@ -18,11 +18,17 @@ from outlet_audit.text import N_
 class AssessmentKind(enum.StrEnum):
     SELF = "self"  # the outlet's self-assessment (自评), submitted with the application
     INSPECTION = "inspection"  # an inspection visit's on-site checklist, signed off
+    # After the certificate, on the application that earned it (outlet_audit.supervision): never
+    # one of that application's inspection records, which are asked for by kind.
+    SUPERVISION = "supervision"  # a supervision check's visit (spot check, complaint), signed by its team
+    YEARLY = "yearly"  # the outlet's yearly continued-compliance self-check, submitted by the outlet
 
 
 ASSESSMENT_KIND_LABELS = {
     AssessmentKind.SELF: N_("Self-assessment"),
     AssessmentKind.INSPECTION: N_("Inspection"),
+    AssessmentKind.SUPERVISION: N_("Supervision visit"),
+    AssessmentKind.YEARLY: N_("Yearly self-check"),
 }
 
 

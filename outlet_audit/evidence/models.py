@@ -32,6 +32,10 @@ class Evidence(db.Model):
     item_code: Mapped[str | None] = mapped_column(String(20))
     # a rectification answer's file belongs to the finding it answers
     finding_id: Mapped[int | None] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"), index=True)
+    # a document given with the outlet's statement against a revocation (purpose STATEMENT)
+    revocation_case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("revocation_cases.id", ondelete="CASCADE"), index=True
+    )
     # carried into a later inspection record (a re-inspection, a correction) from an earlier one
     copied_from_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
     purpose: Mapped[str] = mapped_column(String(16), default=EvidencePurpose.ITEM.value)

@@ -12,3 +12,4 @@ class EvidencePurpose(enum.StrEnum):
     COMMITMENT = "commitment"  # the signed commitment letter (承诺书) of the application
     RECTIFICATION = "rectification"  # the outlet's proof that it rectified what was asked
     SIGNATURE = "signature"  # a signature drawn on the checklist at sign-off
+    STATEMENT = "statement"  # a document the outlet gives with its statement (陈述申辩) against a revocation

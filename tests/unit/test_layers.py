@@ -35,6 +35,7 @@ FLOORS = (
             "certificates.authority",  # who may revoke, propose, decide, renew
             "checklist.kinds",  # the AssessmentKind and EvidencePurpose enums (pure) of the
             "evidence.purposes",  # wt-names branch, which the audit trail's sentences name
+            "supervision.kinds",  # the statuses and purposes of supervision after the certificate
         ),
     ),
     ("what every feature writes", ("audit", "notifications", "evidence")),
@@ -46,6 +47,9 @@ FLOORS = (
     ("history", ("audit.display", "audit.queries")),  # the audit trail as outlets and applications show it
     ("certificates", ("certificates",)),
     ("workflow", ("workflow",)),
+    # After the certificate: campaigns, checks, complaints, revocation cases, yearly self-checks;
+    # on top of the certificates, checklists and applications they watch.
+    ("supervision", ("supervision",)),
     ("reports", ("reports",)),
     ("dashboards", ("dashboards",)),
     (
