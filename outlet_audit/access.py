@@ -55,6 +55,8 @@ class RecordFacts:
     district_id: int | None
     outlet_id: int | None = None
     inspector_ids: frozenset[int] = frozenset()
+    # A record of several districts (a spot-check campaign): OWN_DISTRICT reaches it from any of them.
+    district_ids: frozenset[int] = frozenset()
 
 
 RecordLoader = Callable[[int], RecordFacts | None]
@@ -129,7 +131,9 @@ def scope_admits(scope: Scope, user, facts: RecordFacts) -> bool:
     if scope is Scope.ALL:
         return True
     if scope is Scope.OWN_DISTRICT:
-        return user.district_id is not None and facts.district_id == user.district_id
+        return user.district_id is not None and (
+            facts.district_id == user.district_id or user.district_id in facts.district_ids
+        )
     if scope is Scope.OWN_OUTLET:
         return user.outlet_id is not None and facts.outlet_id == user.outlet_id
     if scope is Scope.ASSIGNED:

@@ -249,6 +249,14 @@ EVENT_TYPES: dict[str, EventType] = {
         },
         variant=_prefix,
     ),
+    # --- spot-check campaigns (outlet_audit.supervision.campaigns); new: the campaign's number ---
+    "campaign_created": EventType(Kind.DECISIONS, {"": N_("%(actor)s planned spot-check campaign %(new)s")}),
+    "campaign_drawn": EventType(  # field: how many outlets were drawn
+        Kind.DECISIONS, {"": N_("%(actor)s drew the outlets and teams of spot-check campaign %(new)s")}
+    ),
+    "campaign_closed": EventType(
+        Kind.DECISIONS, {"": N_("%(actor)s closed spot-check campaign %(new)s and published its results")}
+    ),
     "rectification_reminder": EventType(
         Kind.DECISIONS,
         {"": N_("The outlet was reminded that its rectification falls due on %(new)s")},

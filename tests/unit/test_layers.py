@@ -36,6 +36,7 @@ FLOORS = (
             "checklist.kinds",  # the AssessmentKind and EvidencePurpose enums (pure) of the
             "evidence.purposes",  # wt-names branch, which the audit trail's sentences name
             "supervision.kinds",  # the statuses and purposes of supervision after the certificate
+            "supervision.draw",  # a spot-check campaign's draw: seed and inputs in, outlets and teams out
         ),
     ),
     ("what every feature writes", ("audit", "notifications", "evidence")),
