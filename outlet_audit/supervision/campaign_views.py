@@ -74,7 +74,7 @@ def _campaign(campaign_id: int) -> Campaign:
 
 
 def campaigns_in_reach(user) -> list[Campaign]:
-    """The campaigns the user's bureau sees, newest first: the city every one, a district those of its district."""
+    """The campaigns the user's bureau sees, newest first: the city all, a district those of its district."""
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.id.desc())).all()
     if user.role == Role.CITY_BUREAU:
         return list(campaigns)

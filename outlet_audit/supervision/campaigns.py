@@ -67,11 +67,13 @@ NOTHING_ELIGIBLE = N_(
 )
 SHORT_OF_AGENCY = N_(
     "%(district)s cannot field a team for certificate %(certificate)s: no %(agency)s inspector is left "
-    "after recusal, the quota and the pair rule. Lower the number of outlets, the team size or raise the quota."
+    "after recusal, the quota and the pair rule. Lower the number of outlets or the team size, "
+    "or raise the quota."
 )
 SHORT_OF_INSPECTORS = N_(
     "%(district)s cannot field a team for certificate %(certificate)s: not enough inspectors are left "
-    "after recusal, the quota and the pair rule. Lower the number of outlets, the team size or raise the quota."
+    "after recusal, the quota and the pair rule. Lower the number of outlets or the team size, "
+    "or raise the quota."
 )
 NOT_DRAWN = N_("Only a drawn campaign is closed.")
 NOT_YET_CLOSABLE = N_(
@@ -210,7 +212,7 @@ def draw_campaign(campaign: Campaign, *, actor, seed: str | None = None, today: 
 
 
 def close_campaign(campaign: Campaign, *, actor, today: date | None = None) -> None:
-    """Close the campaign (its list and results become public); Refused while checks are open in its window."""
+    """Close the campaign: its list and results become public. Refused while its window has open checks."""
     today = today or today_in_shanghai()
     _check_runner(campaign, actor)
     if campaign.status != CampaignStatus.DRAWN:
