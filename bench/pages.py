@@ -124,6 +124,8 @@ PAGES = (
         "public verification", "public.verify_number", public=True, values={"number": "{certificate_number}"}
     ),
     Page("public directory", "public.directory", public=True),
+    Page("public spot-check results", "public_campaigns.index", public=True),
+    Page("spot-check campaigns (district)", "campaigns.index", Role.DISTRICT_BUREAU),
     Page(
         "XLSX export",
         "dashboards.export",

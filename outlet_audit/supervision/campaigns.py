@@ -8,7 +8,8 @@ the inputs on the campaign, and opens each drawn outlet's check with its team (`
 
 Decisions the issue left open:
 - eligible: a certificate in force (active) through the last day of the window, of a level and a
-  brand in scope, whose outlet has no supervision check under way (it is being checked already);
+  brand in scope, whose outlet has no supervision check under way (it is being checked already)
+  nor an unsigned supervision visit record;
   the share is a share of those, rounded up;
 - recused: an inspector on any inspection or supervision visit of the outlet whose record was
   signed (or, unsigned, made) within `recusal_months` before the day of the draw;
@@ -288,6 +289,13 @@ def _eligible_certificates(campaign: Campaign, today: date) -> dict[int, list[tu
         SupervisionCheck.certificate_id == Certificate.id,
         SupervisionCheck.status.in_([status.value for status in OPEN_CHECK_STATUSES]),
     )
+    # A supervision visit record still unsigned (a check cancelled before its visit, say) is one
+    # the application can have only once at a time: its outlet waits for the next campaign.
+    unsigned_visit = exists().where(
+        Assessment.application_id == Certificate.application_id,
+        Assessment.kind == AssessmentKind.SUPERVISION.value,
+        Assessment.signed_off_at.is_(None),
+    )
     query = (
         select(Certificate.district_id, Certificate.number, Certificate.level, Certificate.outlet_id)
         .join(Outlet, Outlet.id == Certificate.outlet_id)
@@ -298,6 +306,7 @@ def _eligible_certificates(campaign: Campaign, today: date) -> dict[int, list[tu
             Certificate.valid_until >= campaign.window_until,
             Certificate.level.in_(campaign.levels),
             ~under_way,
+            ~unsigned_visit,
         )
         .order_by(Certificate.number)
     )

@@ -33,6 +33,9 @@ JOINT = {
     "certificates.certificate_pdf",
     "outlets.detail",
     "dashboards.overview",
+    # Supervision: the ecology bureaus read the spot-check campaigns; the postal bureaus run them.
+    "campaigns.index",
+    "campaigns.detail",
 }
 
 

@@ -38,15 +38,26 @@ from outlet_audit.checklist.findings import attach_finding_file, findings_to_ver
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import RectificationNotice
 from outlet_audit.checklist.service import assessment_of, get_or_create_assessment, save_answer
+from outlet_audit.core.time import utcnow
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from outlet_audit.notifications.models import Notification
 from outlet_audit.roles import Role
+from outlet_audit.supervision.campaigns import create_campaign
 from outlet_audit.workflow.seeding import answer_checklist
 from tests.checklist_helpers import photo
 from tests.conftest import connection_bound_session
-from tests.factories import advance, cast_for, evidence_row, make_application, make_outlet, make_user
+from tests.factories import (
+    advance,
+    cast_for,
+    district,
+    evidence_row,
+    make_application,
+    make_outlet,
+    make_user,
+)
+from tests.supervision.campaign_world import plan
 
 ANONYMOUS = "anonymous"
 CALLERS = (ANONYMOUS, Role.OUTLET, Role.INSPECTOR, Role.DISTRICT_BUREAU, Role.CITY_BUREAU, Role.ADMIN)
@@ -111,6 +122,26 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "admin.users": Case({Role.ADMIN: "ok"}),
     "bootstrap.static": Case(
         {ANONYMOUS: "ok", **EVERYONE}, args={"filename": "css/bootstrap.min.css"}, public=True
+    ),
+    # Spot-check campaigns: each target district has one, run by its district bureau; acting on it
+    # (draw, close) is then the running bureau's (tests/supervision/test_campaign_access.py).
+    "campaigns.index": Case(BUREAUS),
+    "campaigns.new": Case(BUREAUS),
+    "campaigns.detail": Case(
+        {Role.DISTRICT_BUREAU: DISTRICT, Role.CITY_BUREAU: ALL}, args={"campaign_id": "campaign.id"}
+    ),
+    "campaigns.draw": Case(
+        {Role.DISTRICT_BUREAU: DISTRICT, Role.CITY_BUREAU: ALL}, args={"campaign_id": "campaign.id"}
+    ),
+    "campaigns.close": Case(
+        {Role.DISTRICT_BUREAU: DISTRICT, Role.CITY_BUREAU: ALL}, args={"campaign_id": "campaign.id"}
+    ),
+    "public_campaigns.index": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
+    "public_campaigns.detail": Case(
+        {ANONYMOUS: "ok", **EVERYONE}, args={"number": "closed_campaign.number"}, public=True
+    ),
+    "public_campaigns.draw_file": Case(
+        {ANONYMOUS: "ok", **EVERYONE}, args={"number": "closed_campaign.number"}, public=True
     ),
     "certificates.certificate_pdf": Case(HOLDERS, args={"certificate_id": "certificate.id"}),
     "certificates.detail": Case(HOLDERS, args={"certificate_id": "certificate.id"}),
@@ -467,7 +498,10 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
         cast=cast_for(reinspecting, [inspector], bureau=bureau),
     )
     to_verify = findings_to_verify(assessment_of(reinspect, AssessmentKind.INSPECTION))[0]
+    campaign, closed_campaign = campaign_rows(district_code, bureau)
     return SimpleNamespace(
+        campaign=campaign,
+        closed_campaign=closed_campaign,
         notice=notice,
         outlet=outlet,
         outlet_user=outlet_user,
@@ -491,6 +525,17 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
         reinspect=reinspect,
         to_verify=to_verify,
     )
+
+
+def campaign_rows(district_code: str, bureau: User):
+    """A planned spot-check campaign of the district run by its bureau, and a closed one (rows)."""
+    planned = create_campaign(plan([district(district_code).id]), actor=bureau)
+    closed = create_campaign(plan([district(district_code).id], title="已结束"), actor=bureau)
+    closed.status, closed.seed, closed.inputs = "closed", "ab" * 32, {"districts": []}
+    closed.drawn_at = closed.closed_at = utcnow()
+    closed.drawn_by_id = closed.closed_by_id = bureau.id
+    db.session.flush()
+    return planned, closed
 
 
 def build_world() -> SimpleNamespace:

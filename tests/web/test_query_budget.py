@@ -20,19 +20,21 @@ from pathlib import Path
 import pytest
 from flask import Blueprint, url_for
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from outlet_audit.access import public
 from outlet_audit.audit.operations import record
 from outlet_audit.certificates.revocation import decide_proposal, propose_revocation
 from outlet_audit.checklist.findings import answer_finding, findings_at, findings_to_verify
 from outlet_audit.checklist.service import assessment_of, get_or_create_assessment
-from outlet_audit.core.time import clock_at, today_in_shanghai
+from outlet_audit.core.time import clock_at, today_in_shanghai, utcnow
 from outlet_audit.criteria.editions import active_edition, pinned_edition
 from outlet_audit.evidence.operations import store_upload
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District, Outlet
 from outlet_audit.roles import Agency, Role
+from outlet_audit.supervision.campaigns import close_campaign, create_campaign, draw_campaign
+from outlet_audit.supervision.models import SupervisionCheck
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.operations import apply_transition, make_payload
 from outlet_audit.workflow.seeding import answer_checklist, best_value, take, worst_value
@@ -55,6 +57,7 @@ from tests.factories import (
     make_outlet,
     make_user,
 )
+from tests.supervision.campaign_world import plan
 
 # LARGE spills the queue onto a second page; a statement run once a record shows as LARGE - SMALL more.
 SMALL, LARGE = 5, 25
@@ -323,6 +326,36 @@ def public_directory(_user, size):
     return same_request("public.directory")
 
 
+def drawn_campaigns(size: int, bureau, *, closed: bool = False) -> None:
+    """`size` spot-check campaigns of FX run by `bureau`, each drawn (one outlet, one inspector) and,
+    when `closed`, concluded and closed."""
+    fx = db.session.scalar(select(District).where(District.code == "FX"))
+    certified_outlets(size)
+    for _ in range(3):
+        make_user(Role.INSPECTOR, district_code="FX")
+    for n in range(size):
+        campaign = create_campaign(
+            plan([fx.id], title=f"抽查 {n}", per_district=1, team_size=1, levels=("district",)), actor=bureau
+        )
+        draw_campaign(campaign, actor=bureau)
+        if closed:
+            for check in campaign.checks:
+                check.status, check.concluded_at = "passed", utcnow()
+            db.session.flush()
+            close_campaign(campaign, actor=bureau)
+    assert db.session.scalar(select(func.count()).select_from(SupervisionCheck)) >= size
+
+
+def campaign_list(user, size):
+    drawn_campaigns(size, user)
+    return same_request("campaigns.index")
+
+
+def public_campaign_list(_user, size):
+    drawn_campaigns(size, make_user(Role.DISTRICT_BUREAU, district_code="FX"), closed=True)
+    return same_request("public_campaigns.index")
+
+
 def xlsx_export(_user, size):
     submitted_applications(size)
     return same_request("dashboards.export", kind="applications", fmt="xlsx")
@@ -422,6 +455,8 @@ CASES = [
     BudgetCase("public verification", "public.verify_number", None, public_verification),
     BudgetCase("public directory", "public.directory", None, public_directory),
     BudgetCase("XLSX export", "dashboards.export", Role.DISTRICT_BUREAU, xlsx_export),
+    BudgetCase("spot-check campaigns", "campaigns.index", Role.DISTRICT_BUREAU, campaign_list),
+    BudgetCase("public spot-check results", "public_campaigns.index", None, public_campaign_list),
     BudgetCase(
         "revocation proposals", "certificates.revocation_proposals", Role.CITY_BUREAU, revocation_proposals
     ),
