@@ -97,6 +97,25 @@ FORMS: dict[str, Form] = {
         (Role.ADMIN,), ("username", "display_name", "email", "password", "role", "district_id")
     ),
     "admin.unlock_user": Form((Role.ADMIN,), args={"user_id": "outlet_user.id"}),
+    "campaigns.close": Form(BUREAU + (Role.CITY_BUREAU,), ("submit",), args={"campaign_id": "campaign.id"}),
+    "campaigns.draw": Form(BUREAU + (Role.CITY_BUREAU,), ("submit",), args={"campaign_id": "campaign.id"}),
+    "campaigns.new": Form(
+        BUREAU + (Role.CITY_BUREAU,),
+        (
+            "title",
+            "district_ids",
+            "levels",
+            "brands",
+            "sample_kind",
+            "sample_value",
+            "window_from",
+            "window_until",
+            "checklist",
+            "recusal_months",
+            "team_size",
+            "quota_per_inspector",
+        ),
+    ),
     "certificates.decide": Form(
         (Role.CITY_BUREAU,), ("decision", "decision_reason", "submit"), args={"proposal_id": "proposal.id"}
     ),
