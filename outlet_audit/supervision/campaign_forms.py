@@ -22,7 +22,9 @@ class CampaignForm(BaseForm):
         validators=[DataRequired(message=_l("Give the campaign a title.")), Length(max=200)],
     )
     district_ids = SelectMultipleField(
-        _l("Districts in scope"), coerce=int, validators=[DataRequired(message=_l("Choose at least one district."))]
+        _l("Districts in scope"),
+        coerce=int,
+        validators=[DataRequired(message=_l("Choose at least one district."))],
     )
     levels = SelectMultipleField(
         _l("Levels"),

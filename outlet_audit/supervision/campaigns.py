@@ -34,6 +34,7 @@ from outlet_audit.certificates.state import StoredCertificateState
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Assessment, visit_inspectors
 from outlet_audit.core.time import today_in_shanghai, utcnow
+from outlet_audit.core.urls import path_for
 from outlet_audit.criteria.editions import active_edition, available_editions
 from outlet_audit.extensions import db
 from outlet_audit.notifications.operations import notify
@@ -196,6 +197,7 @@ def draw_campaign(campaign: Campaign, *, actor, seed: str | None = None, today: 
             team,
             "supervision_check",
             TEAM_NOTICE,
+            path_for("checklist.edit", assessment_id=check.assessment_id),  # the visit, on the phone
             number=check.number,
             outlet=certificate.outlet.name,
             due=campaign.window_until.isoformat(),

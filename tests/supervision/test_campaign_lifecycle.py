@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.core.time import today_in_shanghai, utcnow
+from outlet_audit.core.urls import path_for
 from outlet_audit.extensions import db
 from outlet_audit.notifications.models import Notification
 from outlet_audit.roles import Role
@@ -130,6 +131,8 @@ def test_the_draw_opens_a_check_per_drawn_outlet_with_its_team(client, fx):
         select(Notification.user_id).where(Notification.kind == "supervision_check")
     ).all()
     assert sorted(told) == sorted(i for one in drawn for i in one.team)
+    links = set(db.session.scalars(select(Notification.link).where(Notification.kind == "supervision_check")))
+    assert links == {path_for("checklist.edit", assessment_id=c.assessment_id) for c in checks}
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "campaign_drawn")).field == "3"
     page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     assert campaign.seed in page and "Draw the outlets and teams" not in page
