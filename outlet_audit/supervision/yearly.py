@@ -110,7 +110,7 @@ def create_due_self_checks(today: date) -> list[YearlySelfCheck]:
         if today > due:
             continue
         for certificate in _owing(content_hash, today, due):
-            created.append(_create(certificate, today.year, due))
+            created.append(create_self_check(certificate, today.year, due))
     db.session.flush()
     return created
 
@@ -135,7 +135,8 @@ def _owing(content_hash: str, today: date, due: date) -> list[Certificate]:
     )
 
 
-def _create(certificate: Certificate, year: int, due: date) -> YearlySelfCheck:
+def create_self_check(certificate: Certificate, year: int, due: date) -> YearlySelfCheck:
+    """The certificate's self-check of the year, with its (empty) checklist; the outlet is told."""
     highest = db.session.scalar(
         select(db.func.max(Assessment.sequence)).where(
             Assessment.application_id == certificate.application_id, Assessment.kind == AssessmentKind.YEARLY

@@ -33,6 +33,11 @@ JOINT = {
     "certificates.certificate_pdf",
     "outlets.detail",
     "dashboards.overview",
+    # #17: supervision is read jointly (the yearly self-checks, the supervision figures)
+    "yearly.bureau_list",
+    "yearly.review_page",
+    "supervision_dashboard.overview",
+    "supervision_dashboard.export",
 }
 
 
