@@ -91,7 +91,7 @@ def export_table(figures: SupervisionFigures) -> tuple[list[str], list[list]]:
         grounds = [(code, ground_label(code, "zh")) for code in figures.grounds()]
         complaint_columns = [f"投诉：{_(COMPLAINT_STATUS_LABELS[status])}" for status in COMPLAINT_STATUSES]
     header = [
-        "年度", "区", "持证网点", "本年抽查网点", "抽查比例(%)", "已作结论的检查", "合格", "合格率(%)",
+        "年度", "区", "持证网点", "本年抽查网点", "抽查比例（%）", "已作结论的检查", "合格", "合格率（%）",
         "整改中", "整改逾期", *complaint_columns, *(f"撤销：{label}" for _code, label in grounds),
         "年度自查应交", "年度自查缺交", "年度自查不合格",
     ]  # fmt: skip

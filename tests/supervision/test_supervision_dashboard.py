@@ -268,7 +268,7 @@ def test_the_export_has_the_pages_figures(client, world, fmt):
         "4",
         "4",
     )
-    assert (row["合格"], row["已作结论的检查"], row["合格率(%)"]) == ("2", "4", "50.0")
+    assert (row["合格"], row["已作结论的检查"], float(row["合格率（%）"])) == ("2", "4", 50.0)
     assert (row["整改中"], row["整改逾期"]) == ("2", "1")
     revoked = [name for name in header if name.startswith("撤销：")]
     assert revoked == ["撤销：抽查不合格", "撤销：未经撤销程序直接撤销"]

@@ -314,3 +314,17 @@ def test_next_years_waits_for_a_self_check_still_open(made):
         submit_self_check(made, edition_by_hash(made.certificate.edition_hash), user)
     (later,) = run(date(YEAR + 1, 1, 7)).created
     assert (later.year, later.due_on, later.assessment.sequence) == (YEAR + 1, date(YEAR + 1, 3, 31), 2)
+
+
+def test_the_daily_command_makes_and_reminds(app, certificate):
+    """`flask yearly run --today ...`: what cron runs each day; a second run the same day does nothing."""
+
+    def invoke(day: date) -> str:
+        result = app.test_cli_runner().invoke(args=["yearly", "run", "--today", day.isoformat()])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "1 self-check(s) made, 0 reminder(s) sent for 2027-01-05." in invoke(date(YEAR, 1, 5))
+    assert "0 self-check(s) made, 0 reminder(s)" in invoke(date(YEAR, 1, 5))
+    assert f"of certificate {certificate.number}: reminded" in invoke(date(YEAR, 3, 10))
+    assert "0 self-check(s) made, 0 reminder(s)" in invoke(date(YEAR, 3, 11))

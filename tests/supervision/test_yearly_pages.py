@@ -108,7 +108,7 @@ def test_the_review_page_shows_the_answers_and_photos(client, four, bureau):
     for code in ("1.1", "1.2", "1.5", "3.2", "4.1"):
         assert f'data-item="{code}"' in page.text
     assert "/evidence/" in page.text and "/thumbnail" in page.text
-    assert "Accept" in page.text and "Open a targeted visit" not in page.text
+    assert "Accept the self-check" in page.text and "Open a targeted visit" not in page.text
 
 
 def test_the_bureau_accepts(client, four, bureau):

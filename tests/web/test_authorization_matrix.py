@@ -21,9 +21,9 @@ so a POST that succeeds (withdraw, disable, delete) changes nothing for the next
 """
 
 import itertools
-from datetime import date
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
