@@ -181,6 +181,7 @@ ROUTES = {
     "dashboard": ("GET", "/supervision/dashboard/"),
     "export": ("GET", "/supervision/dashboard/export.csv"),
 }
+READING = {"review_page": "ok", "bureau_list": "ok", "dashboard": "ok", "export": "ok"}
 # What each caller gets: "ok" (let in; a POST's empty input may be refused), "login", 403 or 404.
 WHO = {
     "anonymous": dict.fromkeys(ROUTES, "login"),
@@ -192,12 +193,8 @@ WHO = {
         **dict.fromkeys(ROUTES, "404"), "outlet_page": "403", "submit": "403", "mine": "403",
         "bureau_list": "ok", "dashboard": "ok", "export": "ok",
     },
-    "ecology": {
-        **dict.fromkeys(ROUTES, "403"), "review_page": "ok", "bureau_list": "ok", "dashboard": "ok", "export": "ok",
-    },
-    "city": {
-        **dict.fromkeys(ROUTES, "403"), "review_page": "ok", "bureau_list": "ok", "dashboard": "ok", "export": "ok",
-    },
+    "ecology": {**dict.fromkeys(ROUTES, "403"), **READING},
+    "city": {**dict.fromkeys(ROUTES, "403"), **READING},
 }  # fmt: skip
 
 
