@@ -48,10 +48,20 @@ class World:
     def campaign(self, code):
         bureau = make_user(Role.DISTRICT_BUREAU, district_code=code)
         campaign = Campaign(
-            number=f"CC-{next(_numbers)}", organisation_id=bureau.organisation_id, title="抽查",
-            district_ids=[], levels=["district"], brands=[], share_percent=20, window_from=self.today, window_until=self.today,
-            edition_id="shanghai-2025", recusal_months=12, quota_per_inspector=5, created_by_id=bureau.id,
-        )  # fmt: skip
+            number=f"CC-{next(_numbers)}",
+            organisation_id=bureau.organisation_id,
+            title="抽查",
+            district_ids=[],
+            levels=["district"],
+            brands=[],
+            share_percent=20,
+            window_from=self.today,
+            window_until=self.today,
+            edition_id="shanghai-2025",
+            recusal_months=12,
+            quota_per_inspector=5,
+            created_by_id=bureau.id,
+        )
         db.session.add(campaign)
         db.session.flush()
         return campaign
@@ -104,12 +114,19 @@ class World:
             code = "FX" if certificate.district_id == district("FX").id else "HP"
             db.session.add(
                 RevocationCase(
-                    number=f"CX-{next(_numbers)}", certificate_id=certificate.id, ground=ground,
-                    organisation_id=certificate.issuer_organisation_id, grounds="抽查不合格",
-                    status="revoked",                    response_due=self.today, notified_at=when, decided_at=when, decision_reason="逾期未整改",
+                    number=f"CX-{next(_numbers)}",
+                    certificate_id=certificate.id,
+                    ground=ground,
+                    organisation_id=certificate.issuer_organisation_id,
+                    grounds="抽查不合格",
+                    status="revoked",
+                    response_due=self.today,
+                    notified_at=when,
+                    decided_at=when,
+                    decision_reason="逾期未整改",
                     created_by_id=self.bureaus[code].id,
                 )
-            )  # fmt: skip
+            )
         db.session.flush()
 
     def yearly(self, certificate, status, due_on):
