@@ -51,6 +51,13 @@ def test_the_outlet_opens_its_checklist_and_is_refused_while_incomplete(client, 
     assert self_check.status == YearlyStatus.OPEN
 
 
+def test_the_checklist_link_opens_the_yearly_checklist(client, certificate):
+    """The checklist page is the checklist's (H-visits: kind `yearly`); here only: it answers, no error."""
+    self_check = self_check_due(certificate, 20)
+    login(client, outlet_user(certificate))
+    assert client.get(f"/checklist/{self_check.assessment_id}").status_code < 500
+
+
 def test_the_outlet_submits_a_complete_self_check(client, certificate):
     self_check = self_check_due(certificate, 20)
     user = outlet_user(certificate)
@@ -107,7 +114,9 @@ def test_the_review_page_shows_the_answers_and_photos(client, four, bureau):
     assert page.status_code == 200
     for code in ("1.1", "1.2", "1.5", "3.2", "4.1"):
         assert f'data-item="{code}"' in page.text
-    assert "/evidence/" in page.text and "/thumbnail" in page.text
+    thumbnail = page.text.split('<img src="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert thumbnail.startswith("/evidence/") and "/thumbnail" in thumbnail
+    assert client.get(thumbnail).status_code == 200  # the bureau may open the outlet's photos
     assert "Accept the self-check" in page.text and "Open a targeted visit" not in page.text
 
 
