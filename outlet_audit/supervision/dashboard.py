@@ -117,6 +117,7 @@ def supervision_figures(year: int, today: date, district_ids: list[int]) -> Supe
     spot = spot.where(
         SupervisionCheck.district_id.in_(wanted),
         SupervisionCheck.purpose == CheckPurpose.SPOT_CHECK.value,
+        SupervisionCheck.status != CheckStatus.CANCELLED.value,  # the certificate ended before the visit
         SupervisionCheck.created_at >= begin,
         SupervisionCheck.created_at < end,
     ).group_by(SupervisionCheck.district_id)

@@ -226,6 +226,8 @@ def send_yearly_reminders(today: date) -> list[YearlySelfCheck]:
 
 def covered_items(self_check: YearlySelfCheck, edition: Edition) -> tuple[str, ...]:
     """The item codes the edition's yearly self-check asks for, in the edition's order."""
+    if edition.supervision.yearly is None:  # never made for such an edition; nothing to answer
+        return ()
     wanted = set(edition.supervision.yearly.item_codes)
     return tuple(item.code for item in (*edition.items(), *edition.bonus_items()) if item.code in wanted)
 

@@ -152,6 +152,7 @@ def world(ctx):
     w.check(fx[4], "spot_check", "revocation")
     w.check(fx[2], "spot_check", "rectification", created=w.last_year, notice_due=w.today + timedelta(days=9))
     w.check(fx[5], "spot_check", "scheduled", concluded=False)  # drawn, not visited yet
+    w.check(fx[3], "spot_check", "cancelled", concluded=False)  # its certificate revoked first: not checked
     w.check(hp[0], "spot_check", "passed")
     for status in ("received", "received", "dismissed"):
         w.complaint(fx[0], status)
