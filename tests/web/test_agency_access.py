@@ -36,6 +36,11 @@ JOINT = {
     # Supervision: the ecology bureaus read the spot-check campaigns; the postal bureaus run them.
     "campaigns.index",
     "campaigns.detail",
+    # #17: supervision is read jointly (the yearly self-checks, the supervision figures)
+    "yearly.bureau_list",
+    "yearly.review_page",
+    "supervision_dashboard.overview",
+    "supervision_dashboard.export",
 }
 
 
