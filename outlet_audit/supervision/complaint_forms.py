@@ -135,8 +135,8 @@ class OutcomeForm(BaseForm):
 
 
 STATUS_FILTERS = [
-    ("", _l("All")),
-    *((status.value, _l(label)) for status, label in COMPLAINT_STATUS_LABELS.items()),
+    SelectChoice("", _l("All")),
+    *(SelectChoice(status.value, _l(label)) for status, label in COMPLAINT_STATUS_LABELS.items()),
 ]
 
 

@@ -337,11 +337,22 @@ def _detail_page(complaint: Complaint, status: int = 200, **forms):
     may_triage = _may_triage()
     received_now = complaint.status == ComplaintStatus.RECEIVED
     awaiting_outcome = complaint.status == ComplaintStatus.VISIT_OPENED
-    if may_triage and received_now:
+    offered = {
+        "dismiss_form": may_triage and received_now,
+        "visit_form": may_triage and received_now,
+        "outcome_form": may_triage and awaiting_outcome and visit_made(complaint),
+    }
+    for name, form in list(forms.items()):
+        if not offered[name]:  # decided meanwhile: its form goes, the reason it was refused stays
+            for message in form.form_errors:
+                flash(message, "danger")
+            del forms[name]
+    if offered["dismiss_form"]:
         forms.setdefault("dismiss_form", DismissForm(formdata=None))
         forms.setdefault("visit_form", _visit_form(complaint))
-    if may_triage and awaiting_outcome and visit_made(complaint):
+    if offered["outcome_form"]:
         forms.setdefault("outcome_form", OutcomeForm(formdata=None))
+    forms = {name: forms.get(name) for name in offered}
     check = complaint.check
     return render_template(
         "supervision/complaint_detail.html",

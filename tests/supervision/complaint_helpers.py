@@ -78,7 +78,7 @@ def sign_the_visit(check) -> None:
     """Stand-in for the team signing the visit on the phone (H-visits' flow, not this one's): the
     record is marked signed by its first member and the check moves to `visited`, through the models."""
     visit = check.assessment
-    visit.signed_off_at = utcnow()
-    visit.signed_off_by_id = visit.inspectors[0].id
+    signer = visit.inspectors[0].id
+    visit.signed_off_at, visit.signed_off_by_id = utcnow(), signer
     check.status = CheckStatus.VISITED.value
     db.session.flush()

@@ -33,6 +33,10 @@ JOINT = {
     "certificates.certificate_pdf",
     "outlets.detail",
     "dashboards.overview",
+    # Public complaints: read (list, page, photo); triage is the district postal bureau's.
+    "complaints.index",
+    "complaints.detail",
+    "complaints.photo",
 }
 
 
