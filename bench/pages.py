@@ -138,6 +138,14 @@ PAGES = (
         values={"state": "all"},
     ),
     Page("admin accounts", "admin.users", Role.ADMIN),
+    # Public complaints: the district bureau's list, and the public's form reached from a certificate.
+    Page("complaints list", "complaints.index", Role.DISTRICT_BUREAU),
+    Page(
+        "public complaint form",
+        "complaints.new",
+        public=True,
+        values={"number": "{certificate_number}"},
+    ),
 )
 
 # The page whose time at 1,000 and 100,000 outlets is compared (target: at most 2x).

@@ -33,6 +33,8 @@ from outlet_audit.evidence.operations import store_upload
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District, Outlet
 from outlet_audit.roles import Agency, Role
+from outlet_audit.supervision.complaints import file_complaint
+from outlet_audit.supervision.kinds import ComplaintCategory
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.operations import apply_transition, make_payload
 from outlet_audit.workflow.seeding import answer_checklist, best_value, take, worst_value
@@ -323,6 +325,28 @@ def public_directory(_user, size):
     return same_request("public.directory")
 
 
+def complaints_list(_user, size):
+    """`size` complaints about as many outlets of the bureau's district, in every status."""
+    statuses = ("received", "dismissed", "received", "visit_opened")
+    for n, certificate in enumerate(certified_outlets(size)):
+        complaint = file_complaint(
+            certificate,
+            category=ComplaintCategory.MATERIALS,
+            description=f"宽胶带（{n}）",
+            contact=None,
+            photo=None,
+        ).complaint
+        complaint.status = statuses[n % len(statuses)]
+        if complaint.status != "received":
+            complaint.triaged_at, complaint.triage_reason = complaint.created_at, "已核实"
+    return same_request("complaints.index")
+
+
+def complaint_form(_user, size):
+    certificate = certified_outlets(size)[-1]
+    return same_request("complaints.new", number=certificate.number)
+
+
 def xlsx_export(_user, size):
     submitted_applications(size)
     return same_request("dashboards.export", kind="applications", fmt="xlsx")
@@ -422,6 +446,8 @@ CASES = [
     BudgetCase("public verification", "public.verify_number", None, public_verification),
     BudgetCase("public directory", "public.directory", None, public_directory),
     BudgetCase("XLSX export", "dashboards.export", Role.DISTRICT_BUREAU, xlsx_export),
+    BudgetCase("complaints list", "complaints.index", Role.DISTRICT_BUREAU, complaints_list),
+    BudgetCase("public complaint form", "complaints.new", None, complaint_form),
     BudgetCase(
         "revocation proposals", "certificates.revocation_proposals", Role.CITY_BUREAU, revocation_proposals
     ),
