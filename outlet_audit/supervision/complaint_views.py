@@ -41,6 +41,7 @@ from outlet_audit.access import (
     record_loader,
 )
 from outlet_audit.accounts.models import User
+from outlet_audit.audit.queries import subject_timeline
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.numbering import parse_certificate_number
 from outlet_audit.certificates.state import STATE_COLOURS, STATE_LABELS, CertificateState, certificate_state
@@ -369,6 +370,7 @@ def _detail_page(complaint: Complaint, status: int = 200, **forms):
         shows_contact=current_user.agency not in ECOLOGY_AGENCIES,
         overdue=received_now and complaint.created_at < overdue_before(),
         triaged_by=db.session.get(User, complaint.triaged_by_id) if complaint.triaged_by_id else None,
+        timeline=subject_timeline("complaint", complaint.id),
         **forms,
         **_labels(),
     ), status

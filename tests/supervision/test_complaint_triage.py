@@ -75,6 +75,9 @@ def test_dismissing_needs_a_reason_the_complainant_then_reads(client, certificat
     assert complaint.status == "dismissed" and complaint.triaged_by_id == bureau.id
     assert complaint.closed_at is not None and complaint.triage_reason == "该网点已于上月停业，证书已注销。"
     assert actions(complaint.id) == ["complaint_received", "complaint_dismissed"]
+    history = client.get(f"/complaints/{complaint.id}").get_data(as_text=True).split(">History<")[1]
+    assert f"Complaint {complaint.reference} was received from the public" in history
+    assert f"dismissed complaint {complaint.reference}" in history and "该网点已于上月停业" in history
     followed = client.post("/complaints/follow", data={"reference": complaint.reference, "code": code})
     assert "该网点已于上月停业" in followed.get_data(as_text=True)
     # Decided once: it cannot be dismissed again, nor sent to a visit now.
