@@ -245,3 +245,12 @@ def test_following_is_rate_limited_per_network(app, client, certificate, monkeyp
         assert follow(client, complaint.reference, "WRONG-CODE-0", address).status_code == 404
     assert follow(client, complaint.reference, code, address).status_code == 429
     assert follow(client, complaint.reference, code, "10.73.0.2").status_code == 200
+
+
+def test_the_public_pages_speak_chinese_by_default(app, client, certificate, monkeypatch):
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "zh_CN")  # the default, which english_ui changed
+    form = client.get(f"/complaints/new/{certificate.number}").get_data(as_text=True)
+    assert "投诉已认定网点" in form and "二次包装或过度包装" in form
+    assert send(client, certificate.number, contact="13800138000").status_code == 302
+    receipt = client.get("/complaints/received").get_data(as_text=True)
+    assert "查询码只显示这一次" in receipt
