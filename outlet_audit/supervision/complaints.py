@@ -16,6 +16,7 @@ Operations flush, never commit.
 """
 
 import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -88,7 +89,7 @@ def file_complaint(
     photo_sha256 = _keep_photo(*photo) if photo else None
     code = random_code(FOLLOW_CODE_LENGTH) if contact else None
     complaint = Complaint(
-        reference=f"P-{certificate.id}-{now.timestamp():.6f}"[:24],  # replaced once the id is known
+        reference=f"P-{secrets.token_hex(10)}",  # unique until replaced, once the id is known
         outlet_id=certificate.outlet_id,
         certificate_id=certificate.id,
         district_id=certificate.district_id,
@@ -129,12 +130,14 @@ def _refuse_past_the_outlets_daily_cap(outlet_id: int, now: datetime) -> None:
     """A bound on what one outlet receives in a day, from every network together: a campaign
     against an outlet (or by it against a rival) fills the bureau's list no further."""
     cap = current_app.config["COMPLAINTS_PER_OUTLET_PER_DAY"]
+    if not cap:
+        return
     received = db.session.scalar(
         select(func.count())
         .select_from(Complaint)
         .where(Complaint.outlet_id == outlet_id, Complaint.created_at > now - timedelta(days=1))
     )
-    if cap and received >= cap:
+    if received >= cap:
         raise Refused(Message(OUTLET_CAP_REACHED))
 
 
