@@ -144,6 +144,14 @@ PAGES = (
     Page("supervision dashboard (city)", "supervision_dashboard.overview", Role.CITY_BUREAU),
     Page("supervision dashboard (district)", "supervision_dashboard.overview", Role.DISTRICT_BUREAU),
     Page("yearly self-checks (district)", "yearly.bureau_list", Role.DISTRICT_BUREAU, values={"show": "all"}),
+    # Public complaints: the district bureau's list, and the public's form reached from a certificate.
+    Page("complaints list", "complaints.index", Role.DISTRICT_BUREAU),
+    Page(
+        "public complaint form",
+        "complaints.new",
+        public=True,
+        values={"number": "{certificate_number}"},
+    ),
 )
 
 # The page whose time at 1,000 and 100,000 outlets is compared (target: at most 2x).

@@ -14,6 +14,7 @@ from werkzeug.security import generate_password_hash
 
 from bench import synthetic as syn
 from bench.approvals import APPROVAL_COLUMNS, PROPOSED_LOWER_SHARE, ApprovalRows
+from bench.complaints import COMPLAINT_COLUMNS, complaint_rows
 from bench.findings import Checklist, FindingRows
 from bench.records import SPREAD, RecordRows
 from outlet_audit.accounts.two_factor import REQUIRED_ROLES as SECOND_FACTOR_ROLES
@@ -126,6 +127,17 @@ class _Builder(RecordRows, FindingRows, ApprovalRows):
                 self._evidence(plans, answer_plan) if self.scale.extras else [],
             ),
             ("certificates", syn.CERTIFICATE_COLUMNS, certificates),
+            (
+                "complaints",
+                COMPLAINT_COLUMNS,
+                complaint_rows(
+                    certificates,
+                    self.district_codes,
+                    lambda district_id: self._signer(Agency.DISTRICT_POSTAL, district_id, 0),
+                    self.rng,
+                    self.now,
+                ),
+            ),
             (
                 "audit_events",
                 syn.AUDIT_COLUMNS,

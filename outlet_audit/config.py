@@ -102,6 +102,10 @@ class BaseConfig:
     # Asking for a password reset link, and redeeming an invitation code, per address: every
     # request counts, since each one probes whether a name, an address or a code is known.
     RATELIMIT_ACCOUNT_RECOVERY = os.environ.get("RATELIMIT_ACCOUNT_RECOVERY", "10 per hour; 30 per day")
+    # Public complaints (supervision/complaint_views.py), per address: complaints sent (typing errors
+    # are free), and looking one up by its reference and code (every try counts: each one guesses).
+    RATELIMIT_COMPLAINT = os.environ.get("RATELIMIT_COMPLAINT", "5 per hour; 10 per day")
+    RATELIMIT_COMPLAINT_FOLLOW = os.environ.get("RATELIMIT_COMPLAINT_FOLLOW", "20 per hour; 50 per day")
     # Per account (accounts/throttle.py): after this many failed sign-ins in a row, each further
     # attempt waits BASE seconds, doubling with every failure, at most MAX; the wait ends by itself.
     LOGIN_THROTTLE_AFTER_FAILURES = _env_int("LOGIN_THROTTLE_AFTER_FAILURES", 5)
@@ -156,6 +160,10 @@ class BaseConfig:
     # An outlet may apply to renew a certificate from this many days before it expires until its
     # last valid day (certificates/state.py), when the first expiry reminder invites it to.
     RENEWAL_WINDOW_DAYS = _env_int("RENEWAL_WINDOW_DAYS", 90)
+    # Public complaints: at most this many a day about one outlet, from all addresses together (0: no
+    # bound); one the district bureau has not triaged within COMPLAINT_TRIAGE_DAYS is marked overdue.
+    COMPLAINTS_PER_OUTLET_PER_DAY = _env_int("COMPLAINTS_PER_OUTLET_PER_DAY", 20)
+    COMPLAINT_TRIAGE_DAYS = _env_int("COMPLAINT_TRIAGE_DAYS", 7)
 
     # The bureau dashboard serves stored figures younger than this (dashboards/snapshots.py);
     # 0 computes them on every request and stores nothing.
@@ -189,6 +197,8 @@ class TestingConfig(BaseConfig):
     RATELIMIT_PUBLIC = "1000 per minute"
     RATELIMIT_PDF_CHECK = "1000 per minute"
     RATELIMIT_ACCOUNT_RECOVERY = "1000 per minute"
+    RATELIMIT_COMPLAINT = "1000 per minute"
+    RATELIMIT_COMPLAINT_FOLLOW = "1000 per minute"
     RATELIMIT_SWALLOW_ERRORS = False  # a limiter fault fails the test instead of passing unlimited
     EMAIL_ALLOW_TEST_DOMAINS = True
     WTF_CSRF_ENABLED = False  # tests/web/test_csrf.py switches it back on and proves every form needs it

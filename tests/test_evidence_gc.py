@@ -36,7 +36,7 @@ def test_every_column_holding_a_sha256_is_known_to_the_collector(app):
         for column in table.columns
         if "sha256" in column.name
     }
-    references = {f"{column.class_.__tablename__}.{column.key}" for column in STORE_REFERENCES}
+    references = {f"{column.table.name}.{column.key}" for column in STORE_REFERENCES}
 
     assert columns == references | NOT_STORE_REFERENCES
     assert not references & NOT_STORE_REFERENCES

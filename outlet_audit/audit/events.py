@@ -286,6 +286,24 @@ EVENT_TYPES: dict[str, EventType] = {
         Kind.DECISIONS,
         {"": N_("%(actor)s opened targeted visit %(new)s from the yearly self-check")},
     ),
+    # --- public complaints (outlet_audit.supervision.complaints) ------------------------------
+    # Recorded under the complaint, not the outlet: new is its reference.
+    "complaint_received": EventType(  # field: the category; no actor (the public)
+        Kind.DECISIONS, {"": N_("Complaint %(new)s was received from the public")}
+    ),
+    "complaint_dismissed": EventType(Kind.DECISIONS, {"": N_("%(actor)s dismissed complaint %(new)s")}),
+    "complaint_visit_opened": EventType(  # old: the complaint's reference; new: the visit's number
+        Kind.DECISIONS, {"": N_("%(actor)s opened visit %(new)s to check complaint %(old)s")}
+    ),
+    "complaint_concluded": EventType(  # field: substantiated or not_substantiated
+        Kind.DECISIONS,
+        {
+            "substantiated": N_("%(actor)s found complaint %(new)s substantiated"),
+            "not_substantiated": N_("%(actor)s found complaint %(new)s not substantiated"),
+            "": N_("%(actor)s recorded the outcome of complaint %(new)s"),
+        },
+        variant=_prefix,
+    ),
     "rectification_reminder": EventType(
         Kind.DECISIONS,
         {"": N_("The outlet was reminded that its rectification falls due on %(new)s")},

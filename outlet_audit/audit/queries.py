@@ -161,6 +161,17 @@ def outlet_timeline(outlet_id: int, *, viewer, limit: int = OUTLET_TIMELINE_LIMI
     return _timeline(events, editions, {a.id: a.reference for a in applications})
 
 
+def subject_timeline(subject_type: str, subject_id: int) -> Timeline:
+    """Every event recorded about one record that is neither an application nor an outlet (a public
+    complaint), newest first; its page decides who may read it."""
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.subject_type == subject_type, AuditEvent.subject_id == subject_id)
+        .order_by(AuditEvent.id)
+    ).all()
+    return _timeline(list(events), {}, {})
+
+
 # --- from rows to entries --------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import current_app
 from limits import RateLimitItemPerDay
 from limits.strategies import FixedWindowRateLimiter, RateLimiter, SlidingWindowCounterRateLimiter
-from sqlalchemy import Select, func, select, union
+from sqlalchemy import Select, column, func, select, table, union
 
 from outlet_audit.evidence.files import UploadRefused, inspect_upload
 from outlet_audit.evidence.models import Evidence
@@ -27,7 +27,10 @@ from outlet_audit.text import N_, Message
 # Every column that names a file in the store. A column added elsewhere that keeps a store key
 # must be listed here, or the collector removes its files (tests/test_evidence_gc.py checks
 # that no other *_sha256 column exists unlisted).
-STORE_REFERENCES = (Evidence.stored_sha256, Evidence.thumbnail_sha256)
+# The public's complaint photos (supervision.models.Complaint) are named by their table, since
+# supervision sits above this package.
+_complaint_photos = table("complaints", column("photo_sha256"))
+STORE_REFERENCES = (Evidence.stored_sha256, Evidence.thumbnail_sha256, _complaint_photos.c.photo_sha256)
 # Digests that name no file of the store: the upload as sent (never stored itself), and a certificate's
 # signed PDF, which its row holds (certificate_documents.pdf).
 NOT_STORE_REFERENCES = frozenset({"evidence.original_sha256", "certificate_documents.sha256"})

@@ -41,6 +41,10 @@ JOINT = {
     "yearly.review_page",
     "supervision_dashboard.overview",
     "supervision_dashboard.export",
+    # Public complaints: read (list, page, photo); triage is the district postal bureau's.
+    "complaints.index",
+    "complaints.detail",
+    "complaints.photo",
 }
 
 

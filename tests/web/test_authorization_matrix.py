@@ -46,6 +46,8 @@ from outlet_audit.extensions import db
 from outlet_audit.notifications.models import Notification
 from outlet_audit.roles import Role
 from outlet_audit.supervision.campaigns import create_campaign
+from outlet_audit.supervision.complaints import file_complaint
+from outlet_audit.supervision.kinds import ComplaintCategory
 from outlet_audit.supervision.yearly import create_self_check
 from outlet_audit.workflow.seeding import answer_checklist
 from tests.checklist_helpers import photo
@@ -221,6 +223,24 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     ),
     "checklist.self_assessment": Case(READERS, args={"application_id": "open.id"}),
     "checklist.sign_off": Case({Role.INSPECTOR: OWN}, args={"assessment_id": "inspection.id"}),
+    "complaints.conclude": Case(
+        {Role.DISTRICT_BUREAU: DISTRICT},
+        args={"complaint_id": "complaint.id"},
+        data={"status": "substantiated"},
+    ),
+    "complaints.detail": Case(
+        {Role.DISTRICT_BUREAU: DISTRICT, Role.CITY_BUREAU: ALL}, args={"complaint_id": "complaint.id"}
+    ),
+    "complaints.dismiss": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"complaint_id": "complaint.id"}),
+    "complaints.export": Case(BUREAUS),
+    "complaints.follow": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
+    "complaints.index": Case(BUREAUS),
+    "complaints.new": Case({ANONYMOUS: "ok", **EVERYONE}, args={"number": "certificate.number"}, public=True),
+    "complaints.open_visit": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"complaint_id": "complaint.id"}),
+    "complaints.photo": Case(
+        {Role.DISTRICT_BUREAU: DISTRICT, Role.CITY_BUREAU: ALL}, args={"complaint_id": "complaint.id"}
+    ),
+    "complaints.received": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
     "core.healthz": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
     "core.index": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
     "core.set_language": Case({ANONYMOUS: "ok", **EVERYONE}, data={"locale": "en"}, public=True),
@@ -489,6 +509,13 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
         select(Evidence).where(Evidence.application_id == open_.id, Evidence.purpose == "commitment")
     )
     invitation = create_invitation(outlet, actor=bureau, for_manager=True).invitation
+    complaint = file_complaint(
+        certificate,
+        category=ComplaintCategory.MATERIALS,
+        description="使用宽胶带。",
+        contact=None,
+        photo=(photo((64, 48), colour="red"), "complaint.jpg"),
+    ).complaint
 
     # Rectification, at two more outlets of the district (an outlet has one application in progress):
     # a notice waiting for the answers, one finding with a file, and answers sent, their findings
@@ -519,6 +546,7 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
         campaign=campaign,
         closed_campaign=closed_campaign,
         notice=notice,
+        complaint=complaint,
         outlet=outlet,
         outlet_user=outlet_user,
         invitation=invitation,

@@ -138,6 +138,18 @@ FORMS: dict[str, Form] = {
         ("confirm", "inspector_signature", "outlet_signature"),
         args={"assessment_id": "inspection.id"},
     ),
+    "complaints.conclude": Form(BUREAU, ("status", "outcome"), args={"complaint_id": "complaint.id"}),
+    "complaints.dismiss": Form(BUREAU, ("reason",), args={"complaint_id": "complaint.id"}),
+    "complaints.follow": Form(("anonymous",), ("reference", "code")),
+    "complaints.new": Form(
+        ("anonymous",),
+        ("category", "description", "contact"),
+        args={"number": "certificate.number"},
+        files=("photo",),
+    ),
+    "complaints.open_visit": Form(
+        BUREAU, ("team", "due_by", "reason"), args={"complaint_id": "complaint.id"}
+    ),
     "core.set_language": Form(("anonymous", Role.OUTLET), ("locale", "next")),
     "criteria.activate": Form((Role.ADMIN,), ("edition",)),
     "criteria.draft_impact": Form((Role.ADMIN,), ("months", "district"), files=("file",)),

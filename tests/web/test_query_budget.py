@@ -34,7 +34,8 @@ from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District, Outlet
 from outlet_audit.roles import Agency, Role
 from outlet_audit.supervision.campaigns import close_campaign, create_campaign, draw_campaign
-from outlet_audit.supervision.kinds import CheckPurpose
+from outlet_audit.supervision.complaints import file_complaint
+from outlet_audit.supervision.kinds import CheckPurpose, ComplaintCategory
 from outlet_audit.supervision.models import SupervisionCheck
 from outlet_audit.supervision.operations import open_check
 from outlet_audit.supervision.yearly import create_self_check, edition_by_hash
@@ -359,6 +360,28 @@ def public_campaign_list(_user, size):
     return same_request("public_campaigns.index")
 
 
+def complaints_list(_user, size):
+    """`size` complaints about as many outlets of the bureau's district, in every status."""
+    statuses = ("received", "dismissed", "received", "visit_opened")
+    for n, certificate in enumerate(certified_outlets(size)):
+        complaint = file_complaint(
+            certificate,
+            category=ComplaintCategory.MATERIALS,
+            description=f"宽胶带（{n}）",
+            contact=None,
+            photo=None,
+        ).complaint
+        complaint.status = statuses[n % len(statuses)]
+        if complaint.status != "received":
+            complaint.triaged_at, complaint.triage_reason = complaint.created_at, "已核实"
+    return same_request("complaints.index")
+
+
+def complaint_form(_user, size):
+    certificate = certified_outlets(size)[-1]
+    return same_request("complaints.new", number=certificate.number)
+
+
 def xlsx_export(_user, size):
     submitted_applications(size)
     return same_request("dashboards.export", kind="applications", fmt="xlsx")
@@ -512,6 +535,8 @@ CASES = [
     BudgetCase("XLSX export", "dashboards.export", Role.DISTRICT_BUREAU, xlsx_export),
     BudgetCase("spot-check campaigns", "campaigns.index", Role.DISTRICT_BUREAU, campaign_list),
     BudgetCase("public spot-check results", "public_campaigns.index", None, public_campaign_list),
+    BudgetCase("complaints list", "complaints.index", Role.DISTRICT_BUREAU, complaints_list),
+    BudgetCase("public complaint form", "complaints.new", None, complaint_form),
     BudgetCase(
         "revocation proposals", "certificates.revocation_proposals", Role.CITY_BUREAU, revocation_proposals
     ),
