@@ -202,13 +202,9 @@ def applies_to_profile(item: Item, profile: Mapping[str, Any]) -> bool:
     """Does the item apply to an outlet with this profile? A fact the profile does not state (an
     outlet that never said whether it has a packing bench: None) leaves nothing out."""
     return all(
-        profile.get(fact) is None or _same_value(profile[fact], values) for fact, values in item.applies_to
+        profile.get(fact) is None or _value_matches(profile[fact], values, None, None)
+        for fact, values in item.applies_to
     )
-
-
-def _same_value(value: Any, values: tuple) -> bool:
-    # compare with types: True == 1 in Python, but a packing bench is never a district code
-    return any(type(v) is type(value) and v == value for v in values)
 
 
 def condition_holds(condition: Condition, answer: Answer) -> bool:
