@@ -835,3 +835,29 @@ def test_0013_going_down_drops_only_what_supervision_owns(migrated):
     upgrade()
     with db.engine.connect() as connection:
         assert {name: _read(connection, sql) for name, sql in CERTIFICATION_ROWS.items()} == kept
+
+
+def test_0014_gives_existing_outlets_an_unstated_packing_bench(tmp_path_factory, tmp_path):
+    """Outlets registered before the question are "not stated" (NULL) after 0014, so every item still
+    applies to them; going down drops only the column and keeps every outlet."""
+    with fresh_database(tmp_path_factory) as url:
+        app = make_test_app(url, tmp_path)
+        with app.app_context():
+            upgrade()
+            seed_every_table()
+            db.session.remove()
+            outlets = "SELECT id, name, permit_number FROM outlets ORDER BY id"
+            with db.engine.begin() as connection:
+                before = connection.execute(sa.text(outlets)).all()
+                connection.execute(sa.text("UPDATE outlets SET has_packing_bench = :no"), {"no": False})
+            downgrade(revision="0013")
+            assert "has_packing_bench" not in {
+                c["name"] for c in sa.inspect(db.engine).get_columns("outlets")
+            }
+            upgrade(revision="0014")
+            with db.engine.connect() as connection:
+                assert connection.execute(sa.text(outlets)).all() == before
+                benches = connection.execute(sa.text("SELECT DISTINCT has_packing_bench FROM outlets")).all()
+            assert benches == [(None,)]
+            db.session.remove()
+            db.engine.dispose()

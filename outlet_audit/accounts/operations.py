@@ -179,6 +179,7 @@ def register_outlet(form) -> User:
         manager=form.manager.data,
         phone=form.phone.data,
         opening_hours=form.opening_hours.data or None,
+        has_packing_bench=form.has_packing_bench.data,
         verified=False,
     )
     db.session.add(outlet)

@@ -46,6 +46,7 @@ OUTLET_FIELD_LABELS = {
     "manager": _l("Manager"),
     "phone": _l("Contact phone"),
     "opening_hours": _l("Opening hours"),
+    "has_packing_bench": _l("Packing bench"),
     "verified": _l("Verification"),
 }
 TOKEN_SHOWN = 12  # characters of a long token (a sha256) shown; the whole of it is in the title
@@ -173,7 +174,7 @@ def shown_value(shown: Shown, event, value: str | None, readings: Readings, edit
     if shown == Shown.OUTLET_FIELD:
         if event.field == "district_id":
             return readings.districts.get(value, value)
-        return yes_no(value) if event.field == "verified" else value
+        return yes_no(value) if event.field in ("verified", "has_packing_bench") else value
     if shown == Shown.DATE:
         return _date(value)
     if shown == Shown.ACCOUNT:

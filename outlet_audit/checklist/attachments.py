@@ -16,7 +16,7 @@ from outlet_audit.audit.operations import record
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.locking import lock_assessment
 from outlet_audit.checklist.models import Assessment
-from outlet_audit.checklist.service import SIGNED_OFF
+from outlet_audit.checklist.service import SIGNED_OFF, not_asked
 from outlet_audit.criteria.model import Edition
 from outlet_audit.evidence.files import UploadRefused, detect_mime_type
 from outlet_audit.evidence.models import Evidence
@@ -57,6 +57,9 @@ def attach_item_evidence(
     if item.evidence.kind == "photo" and detect_mime_type(data) == "application/pdf":
         raise UploadRefused(Message(PHOTO_NEEDED))
     _lock_open(assessment.id)
+    problem = not_asked(assessment, edition, item)  # read under the lock: no save changes it meanwhile
+    if problem:
+        raise UploadRefused(problem)
     evidence = store_upload(
         data,
         filename,

@@ -35,9 +35,18 @@ from outlet_audit.scoring import (
     validate_answer,
 )
 from outlet_audit.scoring.answer_types import answer_type
+from outlet_audit.scoring.engine import SKIPPED_BY_CONDITION, SKIPPED_BY_PROFILE
 from outlet_audit.text import N_, Message, Refused
+from outlet_audit.workflow.models import Application
 
 SIGNED_OFF = N_("This checklist is signed off and locked.")
+# Why an item takes no answer, by the reason `scoring.skipped_items` gives.
+NOT_ASKED = {
+    SKIPPED_BY_PROFILE: N_("%(code)s does not apply to this outlet (its profile), so it takes no answer."),
+    SKIPPED_BY_CONDITION: N_(
+        "%(code)s is not asked: the answer to %(item)s does not call for it. Change that answer first."
+    ),
+}
 
 
 class AnswerRefused(Refused):
@@ -184,6 +193,9 @@ def save_answer(
     problem = validate_answer(item, Answer(value, not_applicable))
     if problem:
         raise AnswerRefused(problem)
+    problem = not_asked(assessment, edition, item, None if rows is None else rows.values())
+    if problem:
+        raise AnswerRefused(problem)
     stored_value = None if not_applicable else value_to_json(value)
     note = (note or "").strip() or None
 
@@ -250,6 +262,22 @@ def save_answer(
     return saved
 
 
+def not_asked(assessment: Assessment, edition: Edition, item: Item, rows=None) -> Message | None:
+    """Why the item takes no answer nor file now, or None: it is left out for this outlet's profile
+    or by an unmet condition on the answers stored now, so it would never be asked, scored or shown.
+    `rows`: the assessment's answer rows when the caller has them (under the lock)."""
+    if not item.applies_to and item.shown_when is None:
+        return None  # asked of every outlet whatever the answers: nothing to read
+    outlet_id = db.session.get(Application, assessment.application_id).outlet_id
+    stored = answer_rows(assessment) if rows is None else rows
+    why = skipped_items(edition, scoring_answers(edition, stored), outlet_profile(outlet_id)).get(item.code)
+    if why is None:
+        return None
+    return Message(
+        NOT_ASKED[why], {"code": item.code, "item": item.shown_when.item if item.shown_when else ""}
+    )
+
+
 def _describe(value, not_applicable, note) -> str:
     text = "N/A" if not_applicable else (value if value is not None else "—")
     return f"{text}" + (f" ({note})" if note else "")
@@ -273,7 +301,7 @@ def holds_valid_district_certificate(outlet_id: int) -> bool:
     return holds_valid_certificate(outlet_id, today_in_shanghai())
 
 
-def outlet_profile(outlet_id: int) -> dict[str, str]:
+def outlet_profile(outlet_id: int) -> dict[str, str | bool | None]:
     """The facts of the outlet that decide which items apply to it (`applies_to`), as scoring takes them.
 
     Every caller that scores or checks an application's answers passes this: items of another
@@ -282,12 +310,15 @@ def outlet_profile(outlet_id: int) -> dict[str, str]:
     reference data, so this costs no query.
     """
     outlet = db.session.get(Outlet, outlet_id)
-    return profile_of(outlet.brand, district_by_id(outlet.district_id).code)
+    return profile_of(outlet.brand, district_by_id(outlet.district_id).code, outlet.has_packing_bench)
 
 
-def profile_of(brand: str, district_code: str) -> dict[str, str]:
-    """An outlet profile as scoring takes it, from the outlet's brand and its district's code."""
-    return {"brand": brand, "district": district_code}
+def profile_of(
+    brand: str, district_code: str, has_packing_bench: bool | None
+) -> dict[str, str | bool | None]:
+    """An outlet profile as scoring takes it: the outlet's brand, its district's code and whether it
+    has a packing bench (None: not stated, so the packing items still apply)."""
+    return {"brand": brand, "district": district_code, "packing_bench": has_packing_bench}
 
 
 def score_assessment(

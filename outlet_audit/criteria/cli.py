@@ -18,7 +18,7 @@ from outlet_audit.criteria.loader import (
     load_editions,
     validate_paths,
 )
-from outlet_audit.criteria.model import Edition, Item, decimal_text
+from outlet_audit.criteria.model import LEVEL_CODES, Edition, Item, decimal_text
 from outlet_audit.scoring.engine import InvalidAnswers, answers_from_json, score
 
 criteria_cli = AppGroup(
@@ -97,7 +97,8 @@ def validate(paths: tuple[Path, ...]) -> None:
 @click.argument("edition_id")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 def show(edition_id: str, lang: str) -> None:
-    """Print an outline of an edition: sections, items with points, veto and bonus marks, level rules."""
+    """Print an outline of an edition: sections, items with points, veto and bonus marks, every
+    evidence rule, profile and condition, and every level's rules and minimums."""
     edition = _edition(edition_id)
     until = edition.effective_until.isoformat() if edition.effective_until else "open"
     click.echo(f"{edition.id}: {edition.title.get(lang)}")
@@ -105,6 +106,8 @@ def show(edition_id: str, lang: str) -> None:
     click.echo(f"effective: {edition.effective_from.isoformat()} – {until}")
     click.echo(f"sha256: {edition.content_hash}")
     click.echo(f"total: {decimal_text(edition.total_points)} points")
+    if edition.final_cap is not None:
+        click.echo(f"final score capped at {decimal_text(edition.final_cap)}")
     click.echo("eligibility:")
     for declaration in edition.eligibility:
         click.echo(f"  {declaration.code}  {declaration.text.get(lang)}")
@@ -112,13 +115,22 @@ def show(edition_id: str, lang: str) -> None:
         click.echo(f"{section.code}  {section.title.get(lang)}  ({decimal_text(section.points)} points)")
         for item in section.items:
             click.echo(_item_line(item, lang))
+            _echo_item_scope(item)
     if edition.bonus:
         click.echo(f"bonus (cap {decimal_text(edition.bonus.cap)} points)")
         for item in edition.bonus.items:
             click.echo(_item_line(item, lang, sign="+"))
+            _echo_item_scope(item)
     click.echo("levels:")
+    sections = {section.code: section for section in edition.sections}
     for rules in edition.levels:
         parts = [f"final score ≥ {decimal_text(rules.min_score)}"]
+        if rules.min_total is not None:
+            parts.append(f"score before bonus ≥ {decimal_text(rules.min_total)}")
+        parts += [
+            f"section {code} ({sections[code].title.get(lang)}) ≥ {decimal_text(minimum)}%"
+            for code, minimum in rules.section_minimums
+        ]
         if rules.no_veto_failed:
             parts.append("no veto item failed")
         if rules.items_at_full_marks:
@@ -126,6 +138,9 @@ def show(edition_id: str, lang: str) -> None:
         if rules.requires_valid_district_certificate:
             parts.append("valid district certificate")
         click.echo(f"  {rules.code}: {'; '.join(parts)}")
+        blocking = [item.code for item in edition.items() if item.requirement and _blocks(item, rules.code)]
+        if blocking and rules.no_veto_failed:
+            click.echo(f"    requirements to pass: {', '.join(blocking)}")
         steps = " → ".join(f"{step.agency} {step.act}" for step in rules.approvals)
         click.echo(f"    approval: {steps}; certificate valid {rules.certificate_validity_months} months")
         if rules.inspection_team:
@@ -163,10 +178,37 @@ def supervision_lines(edition: Edition, lang: str) -> list[str]:
     return lines
 
 
+def _blocks(item: Item, level: str) -> bool:
+    """Does a failure of this veto or requirement item block `level`? (From `required_from` up.)"""
+    return LEVEL_CODES.index(level) >= LEVEL_CODES.index(item.required_from)
+
+
+def _echo_item_scope(item: Item) -> None:
+    """The item's profile (`applies_to`) and condition (`shown_when`), each on a line of its own."""
+    if item.applies_to:
+        facts = "; ".join(
+            f"{fact} {', '.join(_answer_word(v) for v in values)}" for fact, values in item.applies_to
+        )
+        click.echo(f"          only for outlets with {facts}")
+    condition = item.shown_when
+    if condition is not None:
+        words = [_answer_word(value) for value in condition.answers]
+        words += [f"above {decimal_text(condition.above)}"] if condition.above is not None else []
+        words += [f"below {decimal_text(condition.below)}"] if condition.below is not None else []
+        click.echo(f"          asked only when {condition.item} is {' or '.join(words)}")
+
+
 def _item_line(item: Item, lang: str, sign: str = "") -> str:
     marks = [item.answer.type]
     if item.veto:
         marks.append("VETO")
+    if item.requirement:
+        marks.append("REQUIREMENT")
+    if item.blocks_levels and item.required_from != "district":
+        marks.append(f"blocks from {item.required_from}")
+    if item.answer.deduction:
+        deduction = item.answer.deduction
+        marks.append(f"−{decimal_text(deduction.each)} each, floor {decimal_text(deduction.floor)}")
     if item.not_applicable_allowed:
         marks.append("N/A allowed")
     marks.append(evidence_rule_text(item))

@@ -9,7 +9,7 @@ answers are; a field is named by its path inside the item or level, as in the ed
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from outlet_audit.criteria.model import Edition, SupervisionRules, Text, supervision_snapshot
@@ -56,6 +56,16 @@ class Part:
 
 
 @dataclass(frozen=True)
+class CodeNames:
+    """The titles of the item and section codes of both editions (the draft's when both have one),
+    so a rule that names codes (`items_at_full_marks`, `section_minimums`, `shown_when`) reads with
+    the reader's labels, not codes alone."""
+
+    items: Mapping[str, Text] = field(default_factory=dict)
+    sections: Mapping[str, Text] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class EditionDiff:
     base_id: str
     draft_id: str
@@ -64,6 +74,7 @@ class EditionDiff:
     items: Part  # scored and bonus items
     levels: Part
     eligibility: Part
+    names: CodeNames = field(default_factory=CodeNames, compare=False)
 
     @property
     def identical_rules(self) -> bool:
@@ -81,7 +92,18 @@ def diff_editions(base: Edition, draft: Edition) -> EditionDiff:
         items=_compare(_items(old), _items(new)),
         levels=_compare(_levels(old), _levels(new)),
         eligibility=_compare(_declarations(old), _declarations(new)),
+        names=code_names(base, draft),
     )
+
+
+def code_names(*editions: Edition) -> CodeNames:
+    """Item and section titles by code; a later edition's title wins."""
+    items: dict[str, Text] = {}
+    sections: dict[str, Text] = {}
+    for edition in editions:
+        items.update((item.code, item.title) for item in (*edition.items(), *edition.bonus_items()))
+        sections.update((section.code, section.title) for section in edition.sections)
+    return CodeNames(items, sections)
 
 
 def _edition_fields(old: Mapping, new: Mapping) -> Iterator[FieldChange]:
@@ -231,12 +253,34 @@ def _evidence_text(rule: Mapping) -> str:
     return f"{rule['kind']} when {', '.join(conditions)}{tail}"
 
 
+def describe_field(path: str, value: Any, lang: str = "en", names: CodeNames | None = None) -> str:
+    """A changed value as `describe` gives it, with the codes a rule names followed by their titles:
+    `1.1 (…); 4.3 (…)` for items at full marks, `D (…): 80%` for section minimums, the controlling
+    item of a condition. Other values never name codes (a "5" may be points), so they stay as they are."""
+    names = names or CodeNames()
+    if path == "items_at_full_marks" and isinstance(value, list | tuple) and value:
+        return "; ".join(_named(code, names.items, lang) for code in value)
+    if path == "section_minimums" and _is_mapping(value) and value:
+        return "; ".join(
+            f"{_named(code, names.sections, lang)} ≥ {minimum}%" for code, minimum in value.items()
+        )
+    if path == "shown_when" and _is_mapping(value) and "item" in value:
+        rest = {key: item for key, item in value.items() if key != "item"}
+        return "; ".join([_named(value["item"], names.items, lang), describe(rest, lang)])
+    return describe(value, lang)
+
+
+def _named(code: str, titles: Mapping[str, Text], lang: str) -> str:
+    title = titles.get(code)
+    return f"{code} ({title.get(lang)})" if title else str(code)
+
+
 def diff_lines(diff: EditionDiff, lang: str = "en") -> list[str]:
     """The diff as plain lines, for `flask criteria impact`."""
     lines = [f"changes from {diff.base_id} to {diff.draft_id}:"]
     if diff.identical_rules:
         return [*lines, "  no rule differs"]
-    lines.extend(_change_line("  edition", change, lang) for change in diff.edition)
+    lines.extend(_change_line("  edition", change, lang, diff.names) for change in diff.edition)
     for label, part in (
         ("section", diff.sections),
         ("item", diff.items),
@@ -249,7 +293,7 @@ def diff_lines(diff: EditionDiff, lang: str = "en") -> list[str]:
             lines.append(f"  - {label} {_entry_name(entry, lang)}")
         for entry in part.changed:
             lines.append(f"  ~ {label} {_entry_name(entry, lang)}")
-            lines.extend(_change_line("     ", change, lang) for change in entry.changes)
+            lines.extend(_change_line("     ", change, lang, diff.names) for change in entry.changes)
     return lines
 
 
@@ -259,5 +303,7 @@ def _entry_name(entry: Entry, lang: str) -> str:
     return f"{entry.code}{where}{title}"
 
 
-def _change_line(indent: str, change: FieldChange, lang: str) -> str:
-    return f"{indent} {change.field}: {describe(change.before, lang)} → {describe(change.after, lang)}"
+def _change_line(indent: str, change: FieldChange, lang: str, names: CodeNames | None = None) -> str:
+    before = describe_field(change.field, change.before, lang, names)
+    after = describe_field(change.field, change.after, lang, names)
+    return f"{indent} {change.field}: {before} → {after}"

@@ -196,7 +196,7 @@ def measure_impact(
                 row.district_id,
                 answers.get(row.assessment_id, ()),
                 row.outlet_id in holders,
-                profile_of(row.brand, districts[row.district_id].code),
+                profile_of(row.brand, districts[row.district_id].code, row.has_packing_bench),
             )
     return impact
 
@@ -227,6 +227,7 @@ def _latest_inspections(
                 Application.district_id,
                 Application.edition_pk,
                 Outlet.brand,
+                Outlet.has_packing_bench,
             )
             .join(Application, Application.id == Assessment.application_id)
             .join(Outlet, Outlet.id == Application.outlet_id)

@@ -22,8 +22,9 @@ CHECKED_BY = ("observation", "document", "count", "percentage")
 EVIDENCE_KINDS = ("photo", "document", "photo_or_document")
 EVIDENCE_REQUIRED = ("always", "never", "when")
 # Facts of an outlet's profile an item's `applies_to` may name: the outlet's brand (one of the
-# brands of the outlet form) and its district (the district code of the outlet list, e.g. "15").
-PROFILE_FACTS = ("brand", "district")
+# brands of the outlet form), its district (the district code of the outlet list, e.g. "15") and
+# whether it has a packing bench (true or false; an outlet that has not said leaves nothing out).
+PROFILE_FACTS = ("brand", "district", "packing_bench")
 
 
 def decimal_text(value: Decimal) -> str:

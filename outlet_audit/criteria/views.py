@@ -28,7 +28,7 @@ from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.requests import attempt, forget_unfinished_work
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.core.views import error_response
-from outlet_audit.criteria.diff import describe, diff_editions
+from outlet_audit.criteria.diff import describe_field, diff_editions
 from outlet_audit.criteria.drafts import edition_file_name, save_draft, upload_name
 from outlet_audit.criteria.editions import (
     NoEditionInEffect,
@@ -307,6 +307,15 @@ FIELD_LABELS = {
     "effective_until": _l("In effect until"),
     "bonus.cap": _l("Bonus cap"),
     "rule": _l("Rule cited"),
+    "final_cap": _l("Highest final score"),
+    "min_total": _l("Minimum score before the bonus"),
+    "section_minimums": _l("Section minimums"),
+    "requirement": _l("Pass/fail requirement"),
+    "required_from": _l("Lowest level a failure blocks"),
+    "applies_to": _l("Outlets it applies to"),
+    "shown_when": _l("Asked only when"),
+    "answer.deduction": _l("Deduction per unit counted"),
+    "answer.unit": _l("Unit counted"),
 }
 
 
@@ -362,7 +371,7 @@ def _preview(draft: Edition, data: bytes, name: str, months: int, district_code:
         "impact": measure_impact(draft, months=months, district_code=district_code),
         "save_form": save_form if savable else None,
         "target_name": edition_file_name(draft),
-        "describe": describe,
+        "describe_field": describe_field,
         "levels": IMPACT_LEVELS,
     }
 

@@ -48,8 +48,8 @@ from .queries import (
 YIELD_PER = 500
 
 APPLICATION_HEADER = (
-    "申请编号", "网点名称", "许可证或备案号", "品牌", "所在区", "网点地址", "申报级别", "申请状态",
-    "标准版本", "创建时间", "提交时间", "决定时间", "批准等级", "得分所依检查记录", "检查类型",
+    "申请编号", "网点名称", "许可证或备案号", "品牌", "所在区", "网点地址", "封装台", "申报级别",
+    "申请状态", "标准版本", "创建时间", "提交时间", "决定时间", "批准等级", "得分所依检查记录", "检查类型",
     "检查签署时间", "检查最终得分", "检查达到等级",
 )  # fmt: skip
 CERTIFICATE_HEADER = (
@@ -62,6 +62,8 @@ INSPECTION_HEADER = (
     "检查达到等级", "项目编号", "项目名称", "加分项", "满分", "答案", "不适用", "得分", "是否满分", "备注",
 )  # fmt: skip
 YES, NO = "是", "否"
+# Whether the outlet has a packing bench, as the import template writes it (outlets.outlet_import).
+PACKING_BENCH = {True: "有", False: "无", None: "未填写"}
 # Sheets are in Chinese: a choice is written after its code, and a number stays a number in its cell.
 IN_SHEET = AnswerStyle(yes=YES, no=NO, option="{code} {label}", numbers=True)
 VISIT_TYPES = {VisitType.INITIAL: "首次现场检查", VisitType.REINSPECTION: "整改复查"}
@@ -126,8 +128,8 @@ def application_rows(f: Filters, status_labels: Mapping[str, str]) -> Iterator[t
     stmt = (
         select(
             Application.id, Application.created_at, Outlet.name, Outlet.permit_number, Outlet.brand,
-            District.name_zh, Outlet.address, Application.target_level, Application.status,
-            StoredEdition.edition_id, Application.submitted_at, Application.decided_at,
+            District.name_zh, Outlet.address, Outlet.has_packing_bench, Application.target_level,
+            Application.status, StoredEdition.edition_id, Application.submitted_at, Application.decided_at,
             Application.granted_level, inspection.c.sequence, inspection.c.visit_type,
             inspection.c.amends_id, inspection.c.signed_off_at, inspection.c.final,
             inspection.c.level_reached,
@@ -142,7 +144,8 @@ def application_rows(f: Filters, status_labels: Mapping[str, str]) -> Iterator[t
     for row in _stream(stmt):
         yield (
             application_reference(row.created_at, row.id), row.name, row.permit_number, row.brand,
-            row.name_zh, row.address, level_label(row.target_level), status_labels[row.status],
+            row.name_zh, row.address, PACKING_BENCH[row.has_packing_bench], level_label(row.target_level),
+            status_labels[row.status],
             row.edition_id, shanghai_time(row.created_at), shanghai_time(row.submitted_at),
             shanghai_time(row.decided_at), level_label(row.granted_level), row.sequence,
             visit_label(row.visit_type, row.amends_id), shanghai_time(row.signed_off_at), row.final,

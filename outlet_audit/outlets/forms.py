@@ -23,6 +23,17 @@ def district_choices(placeholder=None) -> list[SelectChoice]:
     return [SelectChoice(0, placeholder)] + choices if placeholder else choices
 
 
+def packing_bench_answer(value) -> bool | None:
+    """The packing bench answer as the outlet column keeps it: True, False or None (not stated)."""
+    if value in (None, "", "None"):
+        return None
+    if value in (True, "True"):
+        return True
+    if value in (False, "False"):
+        return False
+    raise ValueError("not an answer")
+
+
 class OutletFieldsMixin:
     outlet_name = StringField(_l("Outlet name"), validators=[DataRequired(), Length(max=200)])
     brand = SelectField(_l("Brand"), choices=[SelectChoice(b, b) for b in KNOWN_BRANDS])
@@ -39,6 +50,20 @@ class OutletFieldsMixin:
         _l("Contact phone"), filters=[normalise_phone], validators=[DataRequired(), Length(max=30)]
     )
     opening_hours = StringField(_l("Opening hours (optional)"), validators=[Optional(), Length(max=100)])
+    has_packing_bench = SelectField(
+        _l("Packing bench"),
+        choices=[
+            SelectChoice(None, _l("Not stated")),
+            SelectChoice(True, _l("Yes: parcels are packed at the outlet")),
+            SelectChoice(False, _l("No: the outlet packs no parcels")),
+        ],
+        coerce=packing_bench_answer,
+        default=None,
+        description=_l(
+            "Outlets without a packing bench are not assessed on the packing items. "
+            "Not stated: every item applies."
+        ),
+    )
 
     def validate_permit_number(self, field):
         if not is_valid_permit_number(field.data or ""):
@@ -73,6 +98,7 @@ PROFILE_FORM_FIELDS = {
     "manager": "manager",
     "phone": "phone",
     "opening_hours": "opening_hours",
+    "has_packing_bench": "has_packing_bench",
 }
 
 
@@ -87,7 +113,14 @@ class OutletProfileForm(OutletFieldsMixin, BaseForm):
 
     def values(self) -> dict:
         """The outlet's columns as the form has them (empty optional fields as None)."""
-        return {column: getattr(self, name).data or None for name, column in PROFILE_FORM_FIELDS.items()}
+        return {
+            column: _column_value(getattr(self, name).data) for name, column in PROFILE_FORM_FIELDS.items()
+        }
+
+
+def _column_value(data):
+    """A field's data as the column keeps it: a yes/no answer as typed, an empty text as None."""
+    return data if isinstance(data, bool) else data or None
 
 
 class RejectChangesForm(BaseForm):

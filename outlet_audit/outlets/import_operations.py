@@ -52,7 +52,17 @@ from outlet_audit.outlets.reference import all_districts
 from outlet_audit.text import N_, Message, Refused
 
 # Compared with an existing outlet, in this order; `verified` because an import verifies.
-COMPARED_FIELDS = ("name", "brand", "district_id", "address", "manager", "phone", "opening_hours", "verified")
+COMPARED_FIELDS = (
+    "name",
+    "brand",
+    "district_id",
+    "address",
+    "manager",
+    "phone",
+    "opening_hours",
+    "has_packing_bench",
+    "verified",
+)
 # Columns a row may leave empty: an empty cell there means "as it is", never "erase it".
 OPTIONAL_FIELDS = frozenset(column.key for column in COLUMNS if not column.required)
 TOKEN_SALT = "dashboards.outlet-import"  # noqa: S105 - a signing namespace, not a secret (kept from when the
@@ -343,6 +353,7 @@ def _row_values(row: OutletRow) -> dict[str, object]:
         "manager": row.manager,
         "phone": row.phone,
         "opening_hours": row.opening_hours,
+        "has_packing_bench": row.has_packing_bench,
         "verified": True,
     }
 

@@ -10,7 +10,9 @@ from outlet_audit.extensions import db
 KNOWN_BRANDS = ("中国邮政", "顺丰", "京东", "中通", "圆通", "申通", "韵达", "极兔", "德邦", "菜鸟", "其他")
 
 # Fields whose change on a verified outlet goes back to the district bureau.
-VERIFIED_FIELDS = ("name", "brand", "district_id", "address", "permit_number", "manager")
+# `has_packing_bench` decides which checklist items apply (an edition's `applies_to`), so a verified
+# outlet cannot leave the packing items out by itself.
+VERIFIED_FIELDS = ("name", "brand", "district_id", "address", "permit_number", "manager", "has_packing_bench")
 
 
 def official_district_name(name_zh: str) -> str:
@@ -66,6 +68,8 @@ class Outlet(db.Model):
     manager: Mapped[str] = mapped_column(String(50))
     phone: Mapped[str] = mapped_column(String(30))
     opening_hours: Mapped[str | None] = mapped_column(String(100))
+    # Does the outlet pack parcels at a bench (封装台)? None: not stated, and then every item applies.
+    has_packing_bench: Mapped[bool | None]
     verified: Mapped[bool] = mapped_column(default=False)
     verified_at: Mapped[datetime | None]
     # Profile changes to verified fields wait here until the district bureau accepts them.

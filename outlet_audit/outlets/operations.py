@@ -1,7 +1,8 @@
 """Changing outlet records: verification, and profile changes that verified fields send to the bureau.
 
 A verified outlet's name, brand, district, address, permit number and manager are what the
-bureau checked against the permit register; a change to them waits in `pending_changes` until
+bureau checked against the permit register, and whether it has a packing bench decides which
+checklist items apply; a change to them waits in `pending_changes` until
 the district bureau accepts it. Other fields change at once. Every field is audited alone.
 """
 

@@ -56,7 +56,27 @@ COLUMNS = (
         "phone", "联系电话", True, 30, ("电话", "手机", "联系方式"), "手机 11 位，或座机 021-12345678"
     ),
     ImportColumn("opening_hours", "营业时间", False, 100, ("hours",), "选填，如 08:00-20:00"),
+    ImportColumn(
+        "has_packing_bench",
+        "封装台",
+        False,
+        10,
+        ("有无封装台", "packing bench"),
+        "选填：“有”或“无”；没有封装台的网点不评封装作业项目，空着表示保持原样（新网点为“未填写”，全部项目适用）",
+    ),
 )
+# What the packing bench column accepts, folded (stripped, lower case).
+PACKING_BENCH_WORDS = {
+    "有": True,
+    "是": True,
+    "yes": True,
+    "y": True,
+    "无": False,
+    "没有": False,
+    "否": False,
+    "no": False,
+    "n": False,
+}
 COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
 TEMPLATE_HEADER = tuple(column.header for column in COLUMNS)
 EXAMPLE_ROW = (
@@ -68,6 +88,7 @@ EXAMPLE_ROW = (
     "张三",
     "13800000000",
     "08:00-20:00",
+    "有",
 )
 DEFAULT_MAX_ROWS = 5000
 # 5,000 outlets unpack to about 3 MB; far more is a zip bomb (a small upload that unpacks to
@@ -105,6 +126,7 @@ class OutletRow:
     manager: str
     phone: str  # normalised: see normalise_phone
     opening_hours: str | None
+    has_packing_bench: bool | None = None  # None: the cell was empty
 
 
 @dataclass(frozen=True)
@@ -264,6 +286,14 @@ def _check_row(
         )
         report("phone", _excel_number_hint(values["phone"], template), value=values["phone"])
 
+    bench = PACKING_BENCH_WORDS.get(values["has_packing_bench"].lower())
+    if values["has_packing_bench"] and bench is None:
+        report(
+            "has_packing_bench",
+            N_("Write “有” or “无” for the packing bench, not “%(value)s”."),
+            value=values["has_packing_bench"],
+        )
+
     if problems or brand is None or district_id is None or permit is None or phone is None:
         return problems, None, permit
     outlet = OutletRow(
@@ -276,6 +306,7 @@ def _check_row(
         manager=values["manager"],
         phone=phone,
         opening_hours=values["opening_hours"] or None,
+        has_packing_bench=bench,
     )
     return problems, outlet, permit
 

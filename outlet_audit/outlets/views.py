@@ -40,6 +40,14 @@ BUREAUS = {Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT, Role.CITY_BUREAU: Scope.ALL
 PENDING_SHOWN = 100
 
 
+@bp.app_template_global()
+def packing_bench_text(value: bool | None) -> str:
+    """Yes, no or not stated: whether an outlet has a packing bench, as pages and change tables say it."""
+    if value is None:
+        return _("Not stated")
+    return _("Yes") if value else _("No")
+
+
 @record_loader("outlet_id")
 def outlet_facts(outlet_id: int) -> RecordFacts | None:
     outlet = db.session.get(Outlet, outlet_id)
@@ -61,6 +69,8 @@ def change_rows(outlet: Outlet) -> list[tuple[str, str, str]]:
         old = getattr(outlet, name)
         if name == "district_id":
             old, new = (district_name(value, lang) or str(value) for value in (old, new))
+        elif name == "has_packing_bench":
+            old, new = (packing_bench_text(value) for value in (old, new))
         rows.append((str(OUTLET_FIELD_LABELS.get(name, name)), old or "—", new or "—"))
     return rows
 

@@ -180,7 +180,7 @@ def skipped_items(
     items = (*edition.items(), *edition.bonus_items())
     if profile is not None:
         for item in items:
-            if any(profile.get(fact) not in values for fact, values in item.applies_to):
+            if not applies_to_profile(item, profile):
                 skipped[item.code] = SKIPPED_BY_PROFILE
 
     def shown(item: Item) -> bool:
@@ -196,6 +196,15 @@ def skipped_items(
         if not shown(item) and item.code not in skipped:
             skipped[item.code] = SKIPPED_BY_CONDITION
     return skipped
+
+
+def applies_to_profile(item: Item, profile: Mapping[str, Any]) -> bool:
+    """Does the item apply to an outlet with this profile? A fact the profile does not state (an
+    outlet that never said whether it has a packing bench: None) leaves nothing out."""
+    return all(
+        profile.get(fact) is None or _value_matches(profile[fact], values, None, None)
+        for fact, values in item.applies_to
+    )
 
 
 def condition_holds(condition: Condition, answer: Answer) -> bool:

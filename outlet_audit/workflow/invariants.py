@@ -187,6 +187,7 @@ def _answers_by_assessment(conn, *conditions) -> Iterator[tuple]:
             Assessment.application_id,
             A.edition_pk,
             Outlet.brand,
+            Outlet.has_packing_bench,
             District.code.label("district"),
         )
         .join(A, A.id == Assessment.application_id)
@@ -234,7 +235,9 @@ def _incomplete_sign_offs(conn) -> Iterator[str]:
     for assessment, rows in _answers_by_assessment(conn, signed_inspection):
         edition = editions[assessment.edition_pk]
         answers = scoring_answers(edition, rows)
-        skipped = skipped_items(edition, answers, profile_of(assessment.brand, assessment.district))
+        skipped = skipped_items(
+            edition, answers, profile_of(assessment.brand, assessment.district, assessment.has_packing_bench)
+        )
         missing = missing_items(edition, answers, counts[assessment.id], skipped=skipped)
         if missing:
             codes = ", ".join(str(message.params.get("code")) for message in missing)

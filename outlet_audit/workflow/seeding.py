@@ -39,6 +39,8 @@ from outlet_audit.checklist.service import (
     assessment_of,
     evidence_counts,
     get_or_create_assessment,
+    not_asked,
+    outlet_profile,
     save_answer,
     scoring_answers,
 )
@@ -48,7 +50,7 @@ from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.criteria.model import Item
 from outlet_audit.extensions import db
 from outlet_audit.roles import Agency, Role
-from outlet_audit.scoring import evidence_required
+from outlet_audit.scoring import evidence_required, skipped_items
 from outlet_audit.workflow.approvals import next_step
 from outlet_audit.workflow.drafting import (
     attach_commitment_letter,
@@ -174,11 +176,17 @@ def answer_checklist(
     edition = pinned_edition(application.edition)
     assessment = get_or_create_assessment(application, kind)
     rows = answer_rows_by_code(assessment)
+    filled = set()
     if complete:
         for item in edition.items():
             if item.code not in values and item.code not in rows:
                 values[item.code] = worst_value(item) if item.code in short_of else best_value(item)
-    for code, value in values.items():
+                filled.add(item.code)
+    order = {item.code: index for index, item in enumerate((*edition.items(), *edition.bonus_items()))}
+    # in the edition's order: an item's condition is answered before the item it shows
+    for code, value in sorted(values.items(), key=lambda pair: order.get(pair[0], len(order))):
+        if code in filled and not_asked(assessment, edition, edition.item(code), rows.values()):
+            continue  # left out for this outlet or by an earlier answer: completing never answers it
         not_applicable = value is NOT_APPLICABLE
         row = rows.get(code)
         save_answer(
@@ -193,8 +201,11 @@ def answer_checklist(
             rows=rows,
         )
     counts = evidence_counts(assessment)
-    for code, answer in scoring_answers(edition, rows.values()).items():
+    answers = scoring_answers(edition, rows.values())
+    skipped = skipped_items(edition, answers, outlet_profile(application.outlet_id))
+    for code, answer in answers.items():
         needed = (complete or code in values) and evidence_required(edition.item(code), answer)
+        needed = needed and code not in skipped
         if needed and not counts.get(code):
             attach(assessment, application, edition.item(code), actor)
     db.session.flush()

@@ -163,7 +163,10 @@ def test_show_prints_every_evidence_rule_in_full(run, path):
 
 def test_show_says_when_a_count_or_percentage_needs_evidence(run):
     output = run("show", JIADING, "--lang", "en").output
-    assert "  D1      10  Over-packaging found  [number, evidence: photo when above 0]" in output
+    assert (
+        "  D1      10  Over-packaging found  [number, −2 each, floor 0, evidence: photo when above 0]"
+        in output
+    )
     assert "[percentage, evidence: document when above 5]" in output
     assert "  X1    +   5  Used boxes taken back  [number, evidence: document when above 0]" in output
     assert "when]" not in output and "when ]" not in output
@@ -276,3 +279,39 @@ def test_score_refuses_what_json_reads_badly_with_a_message(run, tmp_path, raw, 
     result = run("score", "shanghai-2025", path)
     assert result.exit_code == 1, result.output
     assert message in result.stderr and "Traceback" not in result.output
+
+
+def test_show_prints_every_levels_minimums_the_final_cap_and_each_items_scope(run):
+    """jiading-2027 has every kind of minimum: each is printed on its level's line, with the cap."""
+    out = run("show", JIADING, "--lang", "en").output
+    assert "total: 60 points\nfinal score capped at 100\n" in out
+    assert (
+        "  district: final score ≥ 60; score before bonus ≥ 55;"
+        " section D (Violations and second packaging) ≥ 50%; no veto item failed\n"
+        "    requirements to pass: R1\n" in out
+    )
+    assert (
+        "  city: final score ≥ 85; score before bonus ≥ 80;"
+        " section D (Violations and second packaging) ≥ 80%; section C (Reusable packaging) ≥ 50%;"
+        " no veto item failed; valid district certificate\n"
+        "    requirements to pass: R1, R2\n" in out
+    )
+    assert "[yes_no, REQUIREMENT, blocks from city, evidence: never]" in out
+    assert (
+        "  D1      10  Over-packaging found  [number, −2 each, floor 0, evidence: photo when above 0]" in out
+    )
+    assert (
+        "  P1      10  Slim tape at the packing bench  [yes_no, evidence: photo when no]\n          only for"
+        in out
+    )
+    assert out.count("; packing_bench yes\n") == 2
+    assert "  C2      10  Reusable box trips per month  [number, evidence: document when above 0]\n" in out
+    assert "\n          asked only when C1 is yes\n" in out
+
+
+def test_show_prints_no_minimum_an_edition_does_not_set(run):
+    out = run("show", "shanghai-2025").output
+    assert "capped" not in out and "before bonus" not in out and "section 1 (" not in out
+    assert (
+        "requirements to pass" not in out and "only for outlets" not in out and "asked only when" not in out
+    )

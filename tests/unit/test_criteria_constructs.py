@@ -29,6 +29,7 @@ SHANGHAI = load_edition(ROOT / "criteria" / "shanghai-2025.yaml")
 PUDONG = load_edition(ROOT / "tests" / "data" / "criteria" / "pudong-pilot-2026.yaml")
 PACKS = {"brand": "顺丰", "district": "14"}  # an outlet with a packing bench
 STATION = {"brand": "菜鸟", "district": "14"}  # a pickup station: the packing items do not apply
+NO_BENCH = {"brand": "顺丰", "district": "14", "packing_bench": False}  # says it has no packing bench
 LEVEL_RANK = {None: 0, "district": 1, "city": 2}
 
 
@@ -96,7 +97,8 @@ def test_second_edition_round_trips_through_its_snapshot():
     assert JIADING.item("D2").answer.thresholds[0].max == Decimal(5)
     assert JIADING.item("R2").required_from == "city"
     assert JIADING.item("C2").shown_when.item == "C1"
-    assert JIADING.item("P1").applies_to[0][0] == "brand"
+    assert [fact for fact, _values in JIADING.item("P1").applies_to] == ["brand", "packing_bench"]
+    assert dict(JIADING.item("P2").applies_to)["packing_bench"] == (True,)
     assert JIADING.level("city").section_minimums == (("D", Decimal(80)), ("C", Decimal(50)))
 
 
@@ -195,6 +197,42 @@ def test_without_a_profile_every_item_applies():
     assert "P1" in score(JIADING, answers(P1=None)).missing
     assert skipped_items(JIADING, answers(), None) == {}
     assert skipped_items(JIADING, answers(), STATION) == {"P1": "profile", "P2": "profile"}
+
+
+@pytest.mark.parametrize(
+    ("bench", "left_out"),
+    [(True, False), (False, True), (None, False)],
+    ids=["has-a-bench", "no-bench", "not-stated"],
+)
+def test_the_packing_bench_of_the_profile_decides_the_packing_items(bench, left_out):
+    """An outlet that says it has no bench is not asked P1, P2; one that has not said is asked them
+    (an unstated fact leaves nothing out), whatever its brand allows."""
+    profile = {**PACKS, "packing_bench": bench}
+    skipped = skipped_items(JIADING, answers(), profile)
+    assert skipped == ({"P1": "profile", "P2": "profile"} if left_out else {})
+    result = score(JIADING, answers(P1=None, P2=None), profile=profile)
+    assert (("P1" in result.missing) and ("P2" in result.missing)) is not left_out
+
+
+def test_a_bench_does_not_bring_the_packing_items_to_a_brand_they_exclude():
+    """Every fact named must match: a 菜鸟 station with a bench is still left out by its brand."""
+    assert skipped_items(JIADING, answers(), {**STATION, "packing_bench": True}) == {
+        "P1": "profile",
+        "P2": "profile",
+    }
+
+
+def test_worked_example_an_outlet_without_a_packing_bench_scores_as_the_station():
+    """README worked example 2: a 顺丰 outlet with no bench, C1 no, is scored as the 菜鸟 station."""
+    station = score(JIADING, answers(C1=False, P1=None, P2=None, C2=None), profile=STATION)
+    no_bench = score(JIADING, answers(C1=False, P1=None, P2=None, C2=None), profile=NO_BENCH)
+    assert [(s.code, s.skipped) for s in no_bench.items if s.skipped] == [
+        ("P1", "profile"),
+        ("P2", "profile"),
+        ("C2", "condition"),
+    ]
+    assert (no_bench.total, no_bench.final, no_bench.level) == (station.total, station.final, station.level)
+    assert (no_bench.total, no_bench.final) == (Decimal("60.0"), Decimal("65.0"))
 
 
 @pytest.mark.parametrize(("c1", "shown"), [(True, True), (False, False), (None, False)])
@@ -336,6 +374,8 @@ REFUSALS: list[tuple[str, Callable[[dict], None], str]] = [
      "sections[3].items[0].points: is required"),
     ("unknown profile fact", lambda d: _at(d, 2, 0).update(applies_to={"has_bench": ["yes"]}),
      "sections[2].items[0].applies_to.has_bench: unknown key"),
+    ("packing bench not true or false", lambda d: _at(d, 2, 0).update(applies_to={"packing_bench": ["yes"]}),
+     "sections[2].items[0].applies_to.packing_bench[0]: must be true or false"),
     ("condition on an unknown item", lambda d: _at(d, 3, 1)["shown_when"].update(item="C9"),
      "sections[3].items[1].shown_when.item: unknown item 'C9'"),
     ("condition on itself", lambda d: _at(d, 3, 1)["shown_when"].update(item="C2"),
@@ -397,7 +437,7 @@ def jiading_cases(draw):
             answers_[item.code] = Answer(draw(value_strategy(item, max_count=200)))
         elif draw(st.booleans()):
             answers_[item.code] = UNANSWERED
-    profile = draw(st.sampled_from([None, PACKS, STATION]))
+    profile = draw(st.sampled_from([None, PACKS, STATION, NO_BENCH]))
     return answers_, profile
 
 

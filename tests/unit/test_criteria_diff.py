@@ -7,8 +7,15 @@ from pathlib import Path
 import pytest
 
 from outlet_audit.criteria import load_edition
-from outlet_audit.criteria.diff import FieldChange, describe, diff_editions, diff_lines
-from outlet_audit.criteria.model import Edition
+from outlet_audit.criteria.diff import (
+    CodeNames,
+    FieldChange,
+    describe,
+    describe_field,
+    diff_editions,
+    diff_lines,
+)
+from outlet_audit.criteria.model import Edition, Text
 
 SHANGHAI = load_edition(Path(__file__).resolve().parents[2] / "criteria" / "shanghai-2025.yaml")
 
@@ -178,3 +185,18 @@ def test_a_key_left_at_its_default_reads_as_the_default():
 )
 def test_values_read_as_people_write_them(value, text):
     assert describe(value, "en") == text
+
+
+def test_rules_that_name_codes_read_with_their_titles():
+    names = CodeNames(
+        items={"1.1": Text("包装规范", "Packing rules"), "C1": Text("循环箱", "Reusable boxes")},
+        sections={"D": Text("违规", "Violations")},
+    )
+    assert describe_field("items_at_full_marks", ["1.1", "9.9"], "en", names) == "1.1 (Packing rules); 9.9"
+    assert describe_field("section_minimums", {"D": "80"}, "zh", names) == "D (违规) ≥ 80%"
+    assert (
+        describe_field("shown_when", {"item": "C1", "answers": [True]}, "en", names)
+        == "C1 (Reusable boxes); answers: yes"
+    )
+    assert describe_field("points", "1.1", "en", names) == "1.1"  # a value that is no code stays as it is
+    assert describe_field("items_at_full_marks", [], "en", names) == "—"

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from outlet_audit.outlets.outlet_import import (
+    COLUMN_BY_KEY,
     COLUMNS,
     EXAMPLE_ROW,
     TEMPLATE_HEADER,
@@ -31,6 +32,7 @@ GOOD = {
     "manager": "王芳",
     "phone": "13812345678",
     "opening_hours": "08:00-20:00",
+    "has_packing_bench": "有",
 }
 GOOD_LINE = list(GOOD.values())
 
@@ -91,7 +93,7 @@ def test_template_has_the_header_drop_downs_and_an_instructions_sheet_with_the_e
         tuple(row) for row in book["填写说明"].iter_rows(max_col=len(TEMPLATE_HEADER), values_only=True)
     ]
     assert EXAMPLE_ROW in help_rows
-    assert ("营业时间", "选填", COLUMNS[-1].hint) in [row[:3] for row in help_rows]
+    assert ("营业时间", "选填", COLUMN_BY_KEY["opening_hours"].hint) in [row[:3] for row in help_rows]
 
 
 def test_empty_template_is_read_as_a_header_without_outlets():
@@ -174,8 +176,28 @@ def test_csv_blank_rows_are_skipped_and_rows_numbered_as_in_excel():
 @pytest.mark.parametrize(
     "header",
     [
-        ("name", "brand", "district", "address", "permit_number", "manager", "phone", "opening_hours"),
-        ("Name", "Brand", "District", "Address", "Permit Number", "Manager", "Phone", "Opening hours"),
+        (
+            "name",
+            "brand",
+            "district",
+            "address",
+            "permit_number",
+            "manager",
+            "phone",
+            "opening_hours",
+            "has_packing_bench",
+        ),
+        (
+            "Name",
+            "Brand",
+            "District",
+            "Address",
+            "Permit Number",
+            "Manager",
+            "Phone",
+            "Opening hours",
+            "Packing bench",
+        ),
         (
             "*网点名称",
             "*品牌",
@@ -185,9 +207,20 @@ def test_csv_blank_rows_are_skipped_and_rows_numbered_as_in_excel():
             "*负责人",
             "*联系电话",
             "营业时间（选填）",
+            "封装台（选填）",
         ),
-        ("名称", "快递品牌", "区", "详细地址", "许可证号", "联系人", "手机", "营业时间"),
-        (" 网点名称 ", "品牌", "所属区", "地址", "备案号", "负责人", "联系电话", "营业时间(选填)"),
+        ("名称", "快递品牌", "区", "详细地址", "许可证号", "联系人", "手机", "营业时间", "有无封装台"),
+        (
+            " 网点名称 ",
+            "品牌",
+            "所属区",
+            "地址",
+            "备案号",
+            "负责人",
+            "联系电话",
+            "营业时间(选填)",
+            " 封装台 ",
+        ),
     ],
     ids=["english-keys", "english-words", "starred", "aliases", "spaces-and-halfwidth"],
 )
@@ -203,7 +236,7 @@ def test_columns_in_another_order_extra_columns_and_no_optional_column():
 
     rows = parse_import_file(csv_bytes([line], header=header), "网点.csv")
 
-    assert rows[0].values == {**GOOD, "opening_hours": ""}
+    assert rows[0].values == {**GOOD, "opening_hours": "", "has_packing_bench": ""}
 
 
 def test_header_missing_columns_is_refused_with_their_names():

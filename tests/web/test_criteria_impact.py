@@ -35,6 +35,7 @@ from sqlalchemy import select
 
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.core.time import utcnow
+from outlet_audit.criteria import load_edition
 from outlet_audit.criteria.editions import active_edition
 from outlet_audit.criteria.impact import measure_impact, months_before
 from outlet_audit.criteria.loader import CRITERIA_MAX_BYTES, read_edition_bytes
@@ -385,3 +386,28 @@ def test_the_cli_refuses_a_bad_draft_with_located_messages_and_an_unknown_distri
     good.write_text(draft_text(), encoding="utf-8")
     unknown = app.test_cli_runner().invoke(args=["criteria", "impact", str(good), "--district", "ZZ"])
     assert unknown.exit_code == 2 and "no district 'ZZ'" in unknown.output
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_diff_names_items_and_sections_with_their_labels_in_the_readers_language(
+    client, admin, seeded, app, monkeypatch, lang
+):
+    """Not codes alone: a changed item, the items a level wants at full marks and a section minimum
+    read with their titles, in the reader's language."""
+    if lang == "zh":
+        monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "zh_Hans_CN")
+    base = load_edition(SHANGHAI_PATH)
+    text = draft_text()
+    data = yaml.safe_load(text)
+    data["levels"]["city"]["section_minimums"] = {"1": 50}
+    response = upload(client, yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+
+    page = unescape(response.get_data(as_text=True))
+    assert response.status_code == 200, page
+    item = re.search(r'<tbody data-item="1.1">(.*?)</tbody>', page, re.S)[1]
+    assert base.item("1.1").title.get(lang) in item
+    city = re.search(r'<tbody data-level="city">(.*?)</tbody>', page, re.S)[1]
+    assert f"5.1 ({base.item('5.1').title.get(lang)})" in city
+    assert f"1 ({base.sections[0].title.get(lang)}) ≥ 50%" in city
+    other = "en" if lang == "zh" else "zh"
+    assert base.item("5.1").title.get(other) not in city

@@ -204,3 +204,12 @@ def test_invalid_filters_send_back_to_the_exports_page(client, world):
 def test_other_roles_cannot_export(client, ctx, role):
     login(client, make_user(role))
     assert client.get("/dashboard/exports/applications.csv").status_code == 403
+
+
+def test_the_application_export_says_whether_each_outlet_has_a_packing_bench(client, world):
+    """It decides which items were asked: 有, 无, or 未填写 for an outlet that never said."""
+    header, rows = download(client, world.city, "applications", "csv")
+    column = header.index("封装台")
+    assert header[column - 1] == "网点地址"
+    assert {row[column] for row in rows} <= {"有", "无", "未填写"}
+    assert "未填写" in {row[column] for row in rows}  # the factories' outlets have not said
