@@ -33,6 +33,11 @@ JOINT = {
     "certificates.certificate_pdf",
     "outlets.detail",
     "dashboards.overview",
+    # A certificate they approved may be revoked: they read its revocation cases and letters.
+    "revocation.index",
+    "revocation.case",
+    "revocation.notice_pdf",
+    "revocation.decision_pdf",
 }
 
 
