@@ -72,6 +72,7 @@ class Decision:
 
 
 def render_revocation_notice(data: LetterData) -> bytes:
+    register_fonts()  # before the story's paragraphs are made
     return _render(data, NOTICE_TITLE, data.notified_at, _notice_story(data))
 
 
@@ -80,6 +81,7 @@ def render_revocation_decision(data: LetterData) -> bytes:
     if decision is None:
         raise ValueError("a decision letter needs the decision")
     title = REVOKED_TITLE if decision.revoked else NOT_REVOKED_TITLE
+    register_fonts()
     return _render(data, title, decision.decided_at, _decision_story(data, decision))
 
 
