@@ -137,6 +137,7 @@ PAGES = (
         Role.CITY_BUREAU,
         values={"state": "all"},
     ),
+    Page("revocation cases", "revocation.index", Role.CITY_BUREAU, values={"state": "all"}),
     Page("admin accounts", "admin.users", Role.ADMIN),
 )
 

@@ -101,10 +101,15 @@ def index():
 
 
 def _ground_labels(cases) -> dict[int, str]:
+    """Each case's ground as its certificate's edition names it: one edition read per edition."""
     language = current_language()
+    grounds_by_edition: dict[str, tuple] = {}
     labels = {}
     for case in cases:
-        ground = next((g for g in revocation_grounds(case.certificate) if g.code == case.ground), None)
+        edition_hash = case.certificate.edition_hash
+        if edition_hash not in grounds_by_edition:
+            grounds_by_edition[edition_hash] = revocation_grounds(case.certificate)
+        ground = next((g for g in grounds_by_edition[edition_hash] if g.code == case.ground), None)
         labels[case.id] = ground.label.get(language) if ground else case.ground
     return labels
 
