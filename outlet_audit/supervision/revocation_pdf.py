@@ -206,8 +206,9 @@ def _notice_story(data: LetterData) -> list:
         ),
         _english(
             "We intend to revoke your outlet's zero-waste express outlet certificate "
-            f"{data.certificate_number} on the ground: {data.ground_en}. The facts, grounds and evidence are set out below. Your "
-            "outlet has the right to state its case and defend itself before we decide."
+            f"{data.certificate_number} on the ground: {data.ground_en}. The facts, grounds and evidence "
+            "are set out below. Your outlet has the right to state its case and defend itself before we "
+            "decide."
         ),
         *_section("事实与理由", "Facts and grounds", data.grounds),
         *_section("所依据的证据", "Evidence relied on", data.evidence),
@@ -240,8 +241,9 @@ def _notice_story(data: LetterData) -> list:
 
 def _decision_story(data: LetterData, decision: Decision) -> list:
     if data.notified_at is not None:
-        served_zh = f"本机关于 {format_date_zh(data.notified_at.date())} 向你网点送达撤销告知书（编号 {data.number}），"
-        served_en = f"We served notice {data.number} of intended revocation on {format_date(data.notified_at.date())}; "
+        served_on = data.notified_at.date()
+        served_zh = f"本机关于 {format_date_zh(served_on)} 向你网点送达撤销告知书（编号 {data.number}），"
+        served_en = f"We served notice {data.number} of intended revocation on {format_date(served_on)}; "
         if decision.statement_at is not None:
             served_zh += (
                 f"你网点于 {format_date_zh(decision.statement_at.date())} 提交了陈述申辩意见"
@@ -267,7 +269,10 @@ def _decision_story(data: LetterData, decision: Decision) -> list:
             f"{format_date(decision.decided_at.date())}; the public verification page shows it as revoked."
         )
     else:
-        outcome_zh = f"经审查，本机关决定不予撤销你网点的“无废快递网点”证书（编号 {data.certificate_number}），证书继续有效。"
+        outcome_zh = (
+            f"经审查，本机关决定不予撤销你网点的“无废快递网点”证书（编号 {data.certificate_number}），"
+            "证书继续有效。"
+        )
         outcome_en = f"We decide not to revoke certificate {data.certificate_number}; it remains valid."
     story = [
         *_opening(data),

@@ -21,9 +21,9 @@ so a POST that succeeds (withdraw, disable, delete) changes nothing for the next
 """
 
 import itertools
-from datetime import date
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
@@ -39,11 +39,11 @@ from outlet_audit.checklist.findings import attach_finding_file, findings_to_ver
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import RectificationNotice
 from outlet_audit.checklist.service import assessment_of, get_or_create_assessment, save_answer
+from outlet_audit.core.time import utcnow
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from outlet_audit.notifications.models import Notification
-from outlet_audit.core.time import utcnow
 from outlet_audit.roles import Role
 from outlet_audit.supervision.models import RevocationCase
 from outlet_audit.workflow.seeding import answer_checklist
