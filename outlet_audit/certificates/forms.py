@@ -86,7 +86,7 @@ class DecideProposalForm(BaseForm):
     )
     response_due = DateField(
         _l("The outlet may state its case until"),
-        description=_l("Needed on acceptance."),
+        description=_l("Leave empty for the shortest time the rules allow."),
         validators=[Optional()],
     )
     submit = SubmitField(_l("Record the decision"))

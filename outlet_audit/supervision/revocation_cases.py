@@ -231,7 +231,7 @@ def serve_notice(
     ground: str,
     grounds: str,
     evidence: str,
-    response_due: date,
+    response_due: date | None,
     check_id: int | None = None,
     complaint_id: int | None = None,
 ) -> RevocationCase:
@@ -249,7 +249,8 @@ def serve_notice(
     evidence = _required(evidence, N_("List the evidence the intended revocation relies on."), "evidence")
     now = utcnow()
     earliest = earliest_response_due(today_in_shanghai())
-    if response_due is None or response_due < earliest:
+    response_due = response_due or earliest  # not given: the shortest time the rules allow
+    if response_due < earliest:
         raise RevocationRefused(Message(DEADLINE_TOO_SOON, {"date": earliest.isoformat()}), "response_due")
     check, complaint = _source(certificate, check_id, complaint_id)
     case = RevocationCase(
