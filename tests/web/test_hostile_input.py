@@ -470,7 +470,8 @@ PAGES = [
     ("hx-outlet", "/applications/{application}/commitment-letter", ("na", "ad", "mg")),
     ("hx-bureau", "/dashboard/?", ()),
     ("hx-admin", "/admin/users?q=hx", ("dn", "iu")),
-    (None, "/verify/{number}", ("na", "rv")),
+    # the public page names the revocation's ground (the edition's label), not the issuer's reason
+    (None, "/verify/{number}", ("na",)),
 ]
 
 
