@@ -38,6 +38,11 @@ JOINT = {
     "revocation.case",
     "revocation.notice_pdf",
     "revocation.decision_pdf",
+    # #17: supervision is read jointly (the yearly self-checks, the supervision figures)
+    "yearly.bureau_list",
+    "yearly.review_page",
+    "supervision_dashboard.overview",
+    "supervision_dashboard.export",
 }
 
 
