@@ -139,6 +139,7 @@ PAGES = (
         Role.CITY_BUREAU,
         values={"state": "all"},
     ),
+    Page("revocation cases", "revocation.index", Role.CITY_BUREAU, values={"state": "all"}),
     Page("admin accounts", "admin.users", Role.ADMIN),
     # #17: supervision after the certificate
     Page("supervision dashboard (city)", "supervision_dashboard.overview", Role.CITY_BUREAU),

@@ -157,6 +157,11 @@ class BaseConfig:
     PROCESSING_DUE_SOON_DAYS = _env_int("PROCESSING_DUE_SOON_DAYS", 5)
     PUBLIC_HOLIDAYS = _env_dates("PUBLIC_HOLIDAYS")
     MAKEUP_WORKDAYS = _env_dates("MAKEUP_WORKDAYS")
+    # The outlet's time to state its case against an intended revocation (陈述申辩, supervision/
+    # revocation_cases.py): counted in working days from the day after the notice, with the same
+    # holidays as PROCESSING_DAYS. Five working days, as the market regulators' procedure gives
+    # (市场监督管理行政处罚程序规定: 五个工作日); the issuer may give a later date, never an earlier one.
+    REVOCATION_STATEMENT_DAYS = _env_int("REVOCATION_STATEMENT_DAYS", 5)
     # An outlet may apply to renew a certificate from this many days before it expires until its
     # last valid day (certificates/state.py), when the first expiry reminder invites it to.
     RENEWAL_WINDOW_DAYS = _env_int("RENEWAL_WINDOW_DAYS", 90)

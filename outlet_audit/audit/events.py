@@ -257,6 +257,29 @@ EVENT_TYPES: dict[str, EventType] = {
     "campaign_closed": EventType(
         Kind.DECISIONS, {"": N_("%(actor)s closed spot-check campaign %(new)s and published its results")}
     ),
+    # --- revocation with prior notice (supervision/revocation_cases.py) ----------------------
+    "revocation_noticed": EventType(  # field: the ground's code; new: the statement deadline
+        Kind.DECISIONS,
+        {
+            "": N_(
+                "%(actor)s served notice of intended revocation; the outlet may state its case until %(new)s"
+            )
+        },
+        shown=Shown.DATE,
+    ),
+    "revocation_statement_given": EventType(  # new: the case's number; reason: the statement
+        Kind.DECISIONS, {"": N_("%(actor)s stated the outlet's case against revocation %(new)s")}
+    ),
+    "revocation_decided": EventType(  # field: the ground's code; new: the outcome; reason: the reasons
+        Kind.DECISIONS,
+        {
+            "revoked": N_("%(actor)s decided the revocation case: the certificate is revoked"),
+            "not_revoked": N_("%(actor)s decided the revocation case: the certificate is not revoked"),
+            "immediate": N_("%(actor)s revoked the certificate at once, on a ground that needs no notice"),
+            "": N_("%(actor)s decided a revocation case"),
+        },
+        variant=_outcome,
+    ),
     # --- yearly self-checks (outlet_audit.supervision.yearly); field: the year ---------------
     "yearly_self_check_created": EventType(  # new: its due date
         Kind.DECISIONS,

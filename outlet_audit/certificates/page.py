@@ -29,6 +29,19 @@ APPLICATION_ENDPOINT = "workflow.application_detail"
 
 
 @dataclass(frozen=True)
+class RevocationPanel:
+    """What the page says of revocation cases (supervision's, gathered by the view): the open case,
+    where the cases are, and the grounds the certificate's edition gives (code, label) for each form."""
+
+    open_case: object | None = None  # a RevocationCase not yet decided: the certificate stays valid
+    case_url: str | None = None
+    new_case_url: str | None = None  # where the issuer serves notice
+    cases: tuple = ()  # (case, url) of each of its cases, newest first
+    immediate_grounds: tuple[tuple[str, str], ...] = ()
+    notice_grounds: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Unsent:
     """Text typed into a form the page no longer offers (the act was refused): shown to copy."""
 
@@ -52,6 +65,7 @@ def render_certificate_page(
     decide_form: DecideProposalForm | None = None,
     decided_proposal_id: int | None = None,
     unsent: Unsent | None = None,
+    revocation: RevocationPanel = RevocationPanel(),
 ):
     """The page; a form given is shown with what was posted, if its act is still the user's (a
     decision's, if the proposal it was posted for is the one open)."""
@@ -60,19 +74,25 @@ def render_certificate_page(
     state = standing.state
     acts, proposals = certificate_acts(certificate)
     open_proposal = next((p for p in proposals if p.outcome is None), None)
-    deciding = CertificateAct.DECIDE_PROPOSAL in acts and open_proposal is not None
+    # An open case is decided on its own page: meanwhile nothing else revokes or accepts.
+    case_open = revocation.open_case is not None
+    deciding = CertificateAct.DECIDE_PROPOSAL in acts and open_proposal is not None and not case_open
     if decide_form is not None and (open_proposal is None or decided_proposal_id != open_proposal.id):
         decide_form = None  # typed for another proposal: never offered for this one
     forms = {
         # With a proposal open the issuer settles it: revoking as proposed is one of its choices.
         "revoke": (revoke_form or RevokeForm(formdata=None))
-        if CertificateAct.REVOKE in acts and not deciding
+        if CertificateAct.REVOKE in acts and not deciding and not case_open and revocation.immediate_grounds
         else None,
         "propose": (propose_form or ProposeRevocationForm(formdata=None))
         if CertificateAct.PROPOSE_REVOCATION in acts
         else None,
         "decide": (decide_form or DecideProposalForm(formdata=None)) if deciding else None,
     }
+    if forms["revoke"] is not None:
+        forms["revoke"].ground.choices = [("", "—"), *revocation.immediate_grounds]
+    if forms["decide"] is not None:
+        forms["decide"].ground.choices = [("", "—"), *revocation.notice_grounds]
     posted = {"revoke": revoke_form, "propose": propose_form, "decide": decide_form}
     if (
         unsent is None
@@ -113,6 +133,8 @@ def render_certificate_page(
             propose_form=forms["propose"],
             decide_form=forms["decide"],
             unsent=unsent,
+            revocation=revocation,
+            may_notify=CertificateAct.REVOKE in acts and not case_open and open_proposal is None,
         ),
         status,
     )

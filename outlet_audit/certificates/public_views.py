@@ -33,6 +33,7 @@ from outlet_audit.criteria.stored import StoredEdition
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import KNOWN_BRANDS, District, Outlet
 from outlet_audit.outlets.reference import DistrictName, all_districts
+from outlet_audit.supervision.revocation_cases import ground_of, revoked_case
 from outlet_audit.workflow.states import LEVEL_LABELS
 
 bp = Blueprint("public", __name__)
@@ -95,6 +96,7 @@ _WITH_OUTLET_AND_DISTRICT = _certificates.join(_outlets, _outlets.c.id == _certi
 VERIFY_QUERY = (
     select(
         *_PUBLIC_COLUMNS,
+        _certificates.c.id.label("certificate_id"),
         _certificates.c.state,
         _certificates.c.revoked_at,
         _certificates.c.revoked_reason,
@@ -287,6 +289,25 @@ def upload_problem(data: bytes, limit: int) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class PublicRevocation:
+    ground: str  # the ground's label in the reader's language; the issuer's reasons stay internal
+    issuer: str
+
+
+def public_revocation(certificate_id: int) -> PublicRevocation | None:
+    """What the public reads of a revocation decided in a case; None for one made before cases,
+    whose reason was written for the public page and is shown as it was."""
+    case = revoked_case(certificate_id)
+    if case is None:
+        return None
+    language = current_language()
+    return PublicRevocation(
+        ground=ground_of(case.certificate, case.ground).label.get(language),
+        issuer=case.organisation.name(language),
+    )
+
+
 @bp.get("/verify/<number>")
 @public
 @public_pages_limit
@@ -298,12 +319,13 @@ def verify_number(number: str):
     number = number[:NUMBER_MAX_CHARS]
     if row is None:
         return verify_page(404, number=number, unknown=number)
+    revocation = public_revocation(row.certificate_id) if row.state == CertificateState.REVOKED else None
     standing = certificate_standing(
         row.state,
         row.valid_until,
         today_in_shanghai(),
         revoked_on=shanghai_date(row.revoked_at) if row.revoked_at else None,
-        revoked_reason=row.revoked_reason,
+        revoked_reason=revocation.ground if revocation else row.revoked_reason,
         replaced_by=row.replaced_by,
         replaced_on=row.replaced_on,
     )
@@ -326,6 +348,7 @@ def verify_number(number: str):
         district=district_name(row.district_code, english),
         score=decimal_text(row.score),
         level_names=LEVEL_NAMES,
+        revoked_by=revocation.issuer if revocation else "",
     )
 
 

@@ -234,9 +234,18 @@ def propose_revocation(certificate: Certificate, actor, reasons: str) -> Revocat
     return proposal
 
 
+ACCEPT_BY_NOTICE = N_(
+    "A proposal is accepted by serving notice of the intended revocation: the outlet may state its "
+    "case before the certificate is revoked."
+)
+
+
 def decide_proposal(proposal: RevocationProposal, actor, outcome: str, reason: str) -> RevocationProposal:
-    """The issuer revokes the certificate as proposed (the proposal's reasons, then the decision's)
-    or declines the proposal; either way saying why, and the proposing bureau is told."""
+    """The issuer declines the proposal, saying why, and the proposing bureau is told.
+
+    Accepting it is not decided here: the issuer serves notice of the intended revocation (a
+    revocation case, supervision/revocation_cases.py), and the proposal is settled when that case is
+    decided, revoked or not. `outcome` "revoked" is refused with the message that says so."""
     certificate = proposal.certificate
     facts = certificate_facts(certificate, proposal_open=proposal.outcome is None)
     _refuse_unless(CertificateAct.DECIDE_PROPOSAL, facts, actor)
@@ -244,15 +253,18 @@ def decide_proposal(proposal: RevocationProposal, actor, outcome: str, reason: s
         raise RevocationRefused(
             Message(N_("Choose whether to revoke the certificate or decline the proposal."))
         )
+    if outcome == ProposalOutcome.REVOKED:
+        raise RevocationRefused(Message(ACCEPT_BY_NOTICE))
     reason = _clean(reason)
     if not reason:
         raise RevocationRefused(Message(N_("Give the reasons for your decision.")))
-    if outcome == ProposalOutcome.REVOKED:
-        _refuse_unless(CertificateAct.REVOKE, facts, actor)  # a superseded certificate: decline only
     _settle(proposal, actor, outcome, reason)
-    if outcome == ProposalOutcome.REVOKED:
-        _revoke(certificate, actor, revocation_reason(proposal.reasons, reason))
     return proposal
+
+
+def settle_proposal(proposal: RevocationProposal, actor, outcome: ProposalOutcome, reason: str) -> None:
+    """Settle an open proposal as its revocation case was decided, and tell the proposing bureau."""
+    _settle(proposal, actor, outcome, reason)
 
 
 def revocation_reason(proposed: str, decided: str) -> str:

@@ -26,7 +26,7 @@ from outlet_audit.certificates.forms import (
     RevokeForm,
 )
 from outlet_audit.certificates.models import Certificate, RevocationProposal
-from outlet_audit.certificates.page import Unsent, render_certificate_page
+from outlet_audit.certificates.page import RevocationPanel, Unsent, render_certificate_page
 from outlet_audit.certificates.queries import (
     certificate_counts_by_state,
     escape_like,
@@ -37,7 +37,7 @@ from outlet_audit.certificates.revocation import (
     decide_proposal,
     open_proposal,
     propose_revocation,
-    revoke_certificate,
+    revocation_reason,
     why_not,
 )
 from outlet_audit.certificates.signing.documents import certificate_download
@@ -57,6 +57,15 @@ from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
 from outlet_audit.pdf.responses import pdf_download
 from outlet_audit.roles import Role
+from outlet_audit.supervision.revocation_cases import (
+    CASE_OPEN,
+    cases_of,
+    open_case_of,
+    revocation_grounds,
+    revoke_immediately,
+    serve_notice,
+)
+from outlet_audit.text import Message
 
 bp = Blueprint("certificates", __name__)
 nav_entry(
@@ -184,7 +193,7 @@ def revocation_proposals():
 @bp.get("/certificates/<int:certificate_id>")
 @allow(HOLDERS, joint=True)
 def detail(certificate_id: int):
-    return render_certificate_page(db.get_or_404(Certificate, certificate_id))
+    return certificate_page(db.get_or_404(Certificate, certificate_id))
 
 
 @bp.get("/certificates/<int:certificate_id>/certificate.pdf")
@@ -210,6 +219,26 @@ def _refused(certificate: Certificate, act: CertificateAct, *, proposal_open: bo
     return message is not None
 
 
+def revocation_panel(certificate: Certificate) -> RevocationPanel:
+    """The certificate's revocation cases and the grounds its edition gives, for the page."""
+    language = current_language()
+    grounds = revocation_grounds(certificate)
+    cases = cases_of(certificate.id)
+    open_case = open_case_of(certificate.id)
+    return RevocationPanel(
+        open_case=open_case,
+        case_url=url_for("revocation.case", revocation_case_id=open_case.id) if open_case else None,
+        new_case_url=url_for("revocation.new_case", certificate_id=certificate.id),
+        cases=tuple((case, url_for("revocation.case", revocation_case_id=case.id)) for case in cases),
+        immediate_grounds=tuple((g.code, g.label.get(language)) for g in grounds if g.immediate),
+        notice_grounds=tuple((g.code, g.label.get(language)) for g in grounds if not g.immediate),
+    )
+
+
+def certificate_page(certificate: Certificate, **options):
+    return render_certificate_page(certificate, revocation=revocation_panel(certificate), **options)
+
+
 @bp.post("/certificates/<int:certificate_id>/revoke")
 @allow(ISSUERS)
 def revoke(certificate_id: int):
@@ -217,13 +246,13 @@ def revoke(certificate_id: int):
     form = RevokeForm()
     unsent = Unsent(_("Reason for the revocation"), form.reason.data or "")
     if _refused(certificate, CertificateAct.REVOKE, proposal_open=open_proposal(certificate.id) is not None):
-        return render_certificate_page(certificate, status=422, revoke_form=form, unsent=unsent)
+        return certificate_page(certificate, status=422, revoke_form=form, unsent=unsent)
     if not form.validate_on_submit():
-        return render_certificate_page(certificate, status=400, revoke_form=form, unsent=unsent)
+        return certificate_page(certificate, status=400, revoke_form=form, unsent=unsent)
     with attempt() as outcome:
-        revoke_certificate(certificate, current_user, form.reason.data)
+        revoke_immediately(certificate, current_user, ground=form.ground.data, reasons=form.reason.data)
     if not outcome.done:
-        return render_certificate_page(certificate, status=422, revoke_form=form, unsent=unsent)
+        return certificate_page(certificate, status=422, revoke_form=form, unsent=unsent)
     flash(_("Certificate %(number)s is revoked.", number=certificate.number), "success")
     return redirect(url_for("certificates.detail", certificate_id=certificate_id))
 
@@ -236,13 +265,13 @@ def propose(certificate_id: int):
     unsent = Unsent(_("Reasons for proposing revocation"), form.reasons.data or "")
     proposal_open = open_proposal(certificate.id) is not None
     if _refused(certificate, CertificateAct.PROPOSE_REVOCATION, proposal_open=proposal_open):
-        return render_certificate_page(certificate, status=422, propose_form=form, unsent=unsent)
+        return certificate_page(certificate, status=422, propose_form=form, unsent=unsent)
     if not form.validate_on_submit():
-        return render_certificate_page(certificate, status=400, propose_form=form, unsent=unsent)
+        return certificate_page(certificate, status=400, propose_form=form, unsent=unsent)
     with attempt() as outcome:
         propose_revocation(certificate, current_user, form.reasons.data)
     if not outcome.done:
-        return render_certificate_page(certificate, status=422, propose_form=form, unsent=unsent)
+        return certificate_page(certificate, status=422, propose_form=form, unsent=unsent)
     flash(
         _(
             "Your proposal to revoke certificate %(number)s is sent to %(issuer)s.",
@@ -263,15 +292,29 @@ def decide(proposal_id: int):
     posted = {"decide_form": form, "decided_proposal_id": proposal.id}
     unsent = Unsent(_("Reasons for the decision"), form.decision_reason.data or "")
     if _refused(certificate, CertificateAct.DECIDE_PROPOSAL, proposal_open=proposal.outcome is None):
-        return render_certificate_page(certificate, status=422, unsent=unsent, **posted)
+        return certificate_page(certificate, status=422, unsent=unsent, **posted)
+    if open_case_of(certificate.id) is not None:  # the case settles the proposal when it is decided
+        flash(translate_message(Message(CASE_OPEN)), "danger")
+        return certificate_page(certificate, status=422, unsent=unsent, **posted)
     if not form.validate_on_submit():
-        return render_certificate_page(certificate, status=400, unsent=unsent, **posted)
+        return certificate_page(certificate, status=400, unsent=unsent, **posted)
+    accepted = form.decision.data == ProposalOutcome.REVOKED
     with attempt() as outcome:
-        decide_proposal(proposal, current_user, form.decision.data, form.decision_reason.data)
+        if accepted:  # notice first: the outlet states its case before the issuer decides
+            case = serve_notice(
+                certificate,
+                current_user,
+                ground=form.ground.data,
+                grounds=revocation_reason(proposal.reasons, form.decision_reason.data),
+                evidence=form.evidence.data,
+                response_due=form.response_due.data,
+            )
+        else:
+            decide_proposal(proposal, current_user, form.decision.data, form.decision_reason.data)
     if not outcome.done:
-        return render_certificate_page(certificate, status=422, unsent=unsent, **posted)
-    if form.decision.data == ProposalOutcome.REVOKED:
-        flash(_("Certificate %(number)s is revoked.", number=certificate.number), "success")
-    else:
-        flash(_("The proposal is declined; the proposing bureau is told why."), "success")
+        return certificate_page(certificate, status=422, unsent=unsent, **posted)
+    if accepted:
+        flash(_("Notice %(number)s is served on the outlet.", number=case.number), "success")
+        return redirect(url_for("revocation.case", revocation_case_id=case.id))
+    flash(_("The proposal is declined; the proposing bureau is told why."), "success")
     return redirect(url_for("certificates.detail", certificate_id=certificate.id, _anchor="proposals"))

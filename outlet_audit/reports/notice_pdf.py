@@ -19,7 +19,6 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from outlet_audit.pdf.fonts import (
-    CJK_FONT,
     LATIN_SERIF_ITALIC,
     bilingual_label,
     cjk_style,
@@ -30,16 +29,14 @@ from outlet_audit.pdf.fonts import (
     paragraph_markup,
     register_fonts,
 )
+from outlet_audit.pdf.letter import IssuerSeal, draw_letter_paper
 from outlet_audit.pdf.official import (
     BORDER_RED,
     GOLD,
     INK,
     MUTED,
-    PAPER,
     RULE,
     draw_bold_centred,
-    draw_corner_ornament,
-    draw_seal,
 )
 from outlet_audit.pdf.pages import NumberedCanvas
 
@@ -98,32 +95,11 @@ def render_rectification_notice(data: NoticeData) -> bytes:
     )
     document.build(
         _story(data),
-        onFirstPage=_draw_paper,
-        onLaterPages=_draw_paper,
+        onFirstPage=draw_letter_paper,
+        onLaterPages=draw_letter_paper,
         canvasmaker=partial(_NoticeCanvas, notice=data, dated=data.issued_at),
     )
     return buffer.getvalue()
-
-
-def _draw_paper(canvas, _document) -> None:
-    """The certificate's paper and double red border with its corner ornaments, under every page."""
-    canvas.saveState()
-    canvas.setFillColor(PAPER)
-    canvas.rect(0, 0, PAGE_WIDTH, PAGE_HEIGHT, stroke=0, fill=1)
-    outer, inner = 7 * mm, 10 * mm
-    canvas.setStrokeColor(BORDER_RED)
-    canvas.setLineWidth(2.4)
-    canvas.rect(outer, outer, PAGE_WIDTH - 2 * outer, PAGE_HEIGHT - 2 * outer)
-    canvas.setLineWidth(0.8)
-    canvas.rect(inner, inner, PAGE_WIDTH - 2 * inner, PAGE_HEIGHT - 2 * inner)
-    for x, y, sx, sy in (
-        (inner, inner, 1, 1),
-        (PAGE_WIDTH - inner, inner, -1, 1),
-        (inner, PAGE_HEIGHT - inner, 1, -1),
-        (PAGE_WIDTH - inner, PAGE_HEIGHT - inner, -1, -1),
-    ):
-        draw_corner_ornament(canvas, x, y, sx, sy)
-    canvas.restoreState()
 
 
 class _NoticeCanvas(NumberedCanvas):
@@ -206,7 +182,7 @@ def _story(data: NoticeData) -> list:
             Paragraph(bilingual_label("管理局要求", "Instructions from the bureau"), LABEL),
             _text(data.instructions, BODY),
         ]
-    closing.append(_Seal(data.issuing_bureau, data.issued_at.date()))
+    closing.append(IssuerSeal(data.issuing_bureau, data.issued_at.date()))
     story.append(KeepTogether(closing))
     return story
 
@@ -303,33 +279,3 @@ class _Heading(Flowable):
         canvas.setStrokeColor(GOLD)
         canvas.setLineWidth(0.8)
         canvas.line(centre - 45 * mm, top - 29.5 * mm, centre + 45 * mm, top - 29.5 * mm)
-
-
-class _Seal(Flowable):
-    """The issuing bureau and the date of issue at the right, its red seal beside them."""
-
-    HEIGHT = 40 * mm
-
-    def __init__(self, bureau: str, issued_on: date):
-        super().__init__()
-        self.bureau, self.issued_on = bureau, issued_on
-
-    def wrap(self, available_width, available_height):
-        self.width = available_width
-        return available_width, self.HEIGHT
-
-    def draw(self):
-        canvas, top = self.canv, self.HEIGHT
-        centre = self.width - 36 * mm
-        canvas.setFillColor(MUTED)
-        draw_mixed_string(canvas, centre, top - 8 * mm, "发文机关 Issued by", 8.5, anchor="centre")
-        bureau = Paragraph(paragraph_markup(self.bureau), _style("bureau", 12, alignment=1))
-        _, used = bureau.wrap(72 * mm, 14 * mm)
-        bureau.drawOn(canvas, centre - 36 * mm, top - 10 * mm - used)
-        canvas.setFillColor(INK)
-        canvas.setFont(CJK_FONT, 11)
-        canvas.drawCentredString(centre, top - 27 * mm, format_date_zh(self.issued_on))
-        canvas.setFillColor(MUTED)
-        canvas.setFont(LATIN_SERIF_ITALIC, 8.5)
-        canvas.drawCentredString(centre, top - 31.5 * mm, format_date(self.issued_on))
-        draw_seal(canvas, clean_text(self.bureau), centre - 58 * mm, top - 20 * mm, 17 * mm)

@@ -36,6 +36,11 @@ JOINT = {
     # Supervision: the ecology bureaus read the spot-check campaigns; the postal bureaus run them.
     "campaigns.index",
     "campaigns.detail",
+    # A certificate they approved may be revoked: they read its revocation cases and letters.
+    "revocation.index",
+    "revocation.case",
+    "revocation.notice_pdf",
+    "revocation.decision_pdf",
     # #17: supervision is read jointly (the yearly self-checks, the supervision figures)
     "yearly.bureau_list",
     "yearly.review_page",

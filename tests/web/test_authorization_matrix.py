@@ -48,6 +48,7 @@ from outlet_audit.roles import Role
 from outlet_audit.supervision.campaigns import create_campaign
 from outlet_audit.supervision.complaints import file_complaint
 from outlet_audit.supervision.kinds import ComplaintCategory
+from outlet_audit.supervision.models import RevocationCase
 from outlet_audit.supervision.yearly import create_self_check
 from outlet_audit.workflow.seeding import answer_checklist
 from tests.checklist_helpers import photo
@@ -165,7 +166,7 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
         # tests/web/test_certificate_authority.py) then answers with a refusal or a revocation
         {Role.DISTRICT_BUREAU: DISTRICT, Role.CITY_BUREAU: ALL},
         args={"certificate_id": "certificate.id"},
-        data={"reason": "复查不合格"},
+        data={"ground": "outlet_closed", "reason": "复查不合格"},
     ),
     "certificates.propose": Case(
         {Role.DISTRICT_BUREAU: DISTRICT}, args={"certificate_id": "certificate.id"}, data={"reasons": "停业"}
@@ -176,6 +177,23 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
         data={"decision": "declined", "decision_reason": "已整改"},
     ),
     "certificates.revocation_proposals": Case(BUREAUS),
+    # Revocation cases: the issuer acts (the operations ask certificates.authority), the outlet reads
+    # its own and states its case, the district and the city read.
+    "revocation.index": Case(BUREAUS),
+    "revocation.new_case": Case(
+        {Role.DISTRICT_BUREAU: DISTRICT, Role.CITY_BUREAU: ALL}, args={"certificate_id": "certificate.id"}
+    ),
+    "revocation.case": Case(HOLDERS, args={"revocation_case_id": "revocation_case.id"}),
+    "revocation.notice_pdf": Case(HOLDERS, args={"revocation_case_id": "revocation_case.id"}),
+    "revocation.decision_pdf": Case(HOLDERS, args={"revocation_case_id": "revocation_case.id"}),
+    "revocation.statement": Case(
+        {Role.OUTLET: OWN}, args={"revocation_case_id": "revocation_case.id"}, data={"statement": ""}
+    ),
+    "revocation.decide": Case(
+        {Role.DISTRICT_BUREAU: DISTRICT, Role.CITY_BUREAU: ALL},
+        args={"revocation_case_id": "revocation_case.id"},
+        data={"decision": "", "reasons": ""},
+    ),
     "checklist.edit": (
         Case(READERS, args={"assessment_id": "self.id"}, label="self-assessment"),
         Case(
@@ -516,6 +534,19 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
         contact=None,
         photo=(photo((64, 48), colour="red"), "complaint.jpg"),
     ).complaint
+    revocation_case = RevocationCase(  # notice served, the outlet's statement awaited
+        number=f"CX-TEST-{certificate.id}",
+        certificate_id=certificate.id,
+        organisation_id=certificate.issuer_organisation_id,
+        ground="spot_check_failed",
+        grounds="抽查不合格",
+        evidence="抽查记录",
+        response_due=date(2099, 1, 1),
+        notified_at=utcnow(),
+        created_by_id=bureau.id,
+    )
+    db.session.add(revocation_case)
+    db.session.flush()
 
     # Rectification, at two more outlets of the district (an outlet has one application in progress):
     # a notice waiting for the answers, one finding with a file, and answers sent, their findings
@@ -561,6 +592,7 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
         letter=letter,
         certificate=certificate,
         proposal=proposal,
+        revocation_case=revocation_case,
         rectifying_user=rectifying_user,
         rectify=rectify,
         rectify_letter=rectify_letter,

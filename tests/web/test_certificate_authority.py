@@ -30,8 +30,10 @@ from outlet_audit.extensions import db
 from outlet_audit.notifications.models import Notification
 from outlet_audit.notifications.operations import render_notification
 from outlet_audit.roles import Agency, Role
+from outlet_audit.supervision.models import RevocationCase
 from tests.certificate_helpers import make_certified
 from tests.factories import cast_for, certify, let_time_pass, login, make_outlet, make_user
+from tests.supervision.revocation_helpers import deadline_passed
 
 CITY_BUREAU = "上海市邮政管理局"
 FENGXIAN_POSTAL = "上海市奉贤区邮政管理局"
@@ -102,7 +104,8 @@ def proposal_count() -> int:
 
 
 def shown_acts(page: str) -> set[str]:
-    acts = set(re.findall(r'data-act="(\w+)"', page))
+    # Serving notice is the issuer's revoke act as much as revoking at once on an immediate ground.
+    acts = {"revoke" if act == "serve_notice" else act for act in re.findall(r'data-act="(\w+)"', page)}
     return acts | ({"renew"} if "renew=" in page else set())
 
 
@@ -180,7 +183,9 @@ def test_each_person_is_shown_exactly_their_acts_and_any_other_post_is_refused(c
             else:
                 assert response.status_code in (403, 404, 422), (name, response.status_code)
                 assert proposal.outcome is None
-        response = client.post(f"/certificates/{certificate.id}/revoke", data={"reason": "撤销"})
+        response = client.post(
+            f"/certificates/{certificate.id}/revoke", data={"ground": "outlet_closed", "reason": "撤销"}
+        )
         db.session.refresh(certificate)
         if "revoke" in allowed[name]:
             assert response.status_code == 302 and certificate.state == "revoked", name
@@ -199,7 +204,9 @@ def test_a_district_bureau_cannot_revoke_a_city_certificate_even_by_a_forged_pos
     assert f'/certificates/{city.id}/revoke"' not in page and "Revoke this certificate" not in page
     assert "Propose revocation to Shanghai Postal Administration" in page
     typed = "伪造的撤销请求：网点已停业。"
-    response = client.post(f"/certificates/{city.id}/revoke", data={"reason": typed})
+    response = client.post(
+        f"/certificates/{city.id}/revoke", data={"ground": "outlet_closed", "reason": typed}
+    )
     assert response.status_code == 422
     text = response.get_data(as_text=True)
     assert (
@@ -219,7 +226,9 @@ def test_the_city_bureau_revokes_a_city_certificate_and_the_outlet_is_told_who_a
     page = client.get(f"/certificates/{city.id}").get_data(as_text=True)
     assert f'action="/certificates/{city.id}/revoke"' in page
     assert f'data-issuer="SH-postal">{CITY_BUREAU}<' in page
-    response = client.post(f"/certificates/{city.id}/revoke", data={"reason": "抽查发现网点已停业。"})
+    response = client.post(
+        f"/certificates/{city.id}/revoke", data={"ground": "outlet_closed", "reason": "抽查发现网点已停业。"}
+    )
     assert response.status_code == 302
     db.session.refresh(city)
     assert (city.state, city.revoked_by_id, city.revoked_reason) == (
@@ -240,7 +249,9 @@ def test_the_city_bureau_revokes_a_city_certificate_and_the_outlet_is_told_who_a
 def test_the_city_bureau_cannot_revoke_a_district_certificate(client, world, english_ui):
     district = world.certificates["district"]
     login(client, world.people["city postal approver"])
-    response = client.post(f"/certificates/{district.id}/revoke", data={"reason": "越权撤销"})
+    response = client.post(
+        f"/certificates/{district.id}/revoke", data={"ground": "outlet_closed", "reason": "越权撤销"}
+    )
     assert response.status_code == 422
     assert "Only an approver of Fengxian District Postal Administration, Shanghai" in response.get_data(
         as_text=True
@@ -253,7 +264,10 @@ def test_the_district_bureau_revokes_its_own_district_certificate(client, world)
     district = world.certificates["district"]
     login(client, world.people["district postal approver"])
     assert (
-        client.post(f"/certificates/{district.id}/revoke", data={"reason": "复查不合格"}).status_code == 302
+        client.post(
+            f"/certificates/{district.id}/revoke", data={"ground": "outlet_closed", "reason": "复查不合格"}
+        ).status_code
+        == 302
     )
     db.session.refresh(district)
     assert district.state == "revoked"
@@ -313,7 +327,8 @@ def test_a_proposal_with_no_reasons_keeps_the_form(client, world, english_ui):
     assert "Give the reasons for the proposal." in text and 'data-act="propose_revocation"' in text
 
 
-def test_the_city_bureau_revokes_as_proposed(client, world):
+def test_the_city_bureau_accepts_a_proposal_by_serving_notice_then_revokes(client, world):
+    """Accepting serves notice (the outlet may state its case); the case's decision settles the proposal."""
     proposed, approver = world.certificates["proposed"], world.people["city postal approver"]
     proposal = open_proposal(proposed)
     login(client, approver)
@@ -321,41 +336,53 @@ def test_the_city_bureau_revokes_as_proposed(client, world):
     assert PROPOSED_REASONS in page and f"/revocation-proposals/{proposal.id}/decide" in page
     response = client.post(
         f"/certificates/revocation-proposals/{proposal.id}/decide",
-        data={"decision": "revoked", "decision_reason": TYPED},
+        data={
+            "decision": "revoked",
+            "decision_reason": TYPED,
+            "ground": "spot_check_failed",
+            "evidence": "区局复查记录。",
+            "response_due": (today_in_shanghai() + timedelta(days=30)).isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    client.get(response.location)
+    case = db.session.scalar(select(RevocationCase).where(RevocationCase.certificate_id == proposed.id))
+    db.session.refresh(proposed)
+    db.session.refresh(proposal)
+    assert proposed.state == "active" and proposal.outcome is None and case.status == "notified"
+    assert case.grounds == f"{PROPOSED_REASONS}\n\n{TYPED}"
+    for who in ("district postal approver", "district postal reviewer"):
+        assert len(notes(world.people[who], "revocation_noticed")) == 1
+    page = client.get(f"/certificates/{proposed.id}").get_data(as_text=True)
+    assert f'data-open-case="{case.number}"' in page and shown_acts(page) == set()  # decided on the case page
+    deadline_passed(case)
+    response = client.post(
+        f"/revocation-cases/{case.id}/decide", data={"decision": "revoked", "reasons": "逾期未陈述申辩。"}
     )
     assert response.status_code == 302
     db.session.refresh(proposed)
     db.session.refresh(proposal)
-    assert proposed.state == "revoked" and proposed.revoked_reason == f"{PROPOSED_REASONS}\n\n{TYPED}"
-    assert (proposal.outcome, proposal.decided_by_id, proposal.decision_reason) == (
-        "revoked",
-        approver.id,
-        TYPED,
-    )
+    assert proposed.state == "revoked" and proposed.revoked_reason == "逾期未陈述申辩。"
+    assert (proposal.outcome, proposal.decided_by_id) == ("revoked", approver.id)
     for who in ("district postal approver", "district postal reviewer"):
         (note,) = notes(world.people[who], "revocation_proposal_decided")
         assert read(note, "zh") == (
-            f"{CITY_BUREAU}的李明已按贵局提议撤销奉贤被提议网点的证书{proposed.number}。理由：{TYPED}"
+            f"{CITY_BUREAU}的李明已按贵局提议撤销奉贤被提议网点的证书{proposed.number}。理由：逾期未陈述申辩。"
         )
     assert notes(world.people["district ecology approver"], "revocation_proposal_decided") == []
-    outlet_user = db.session.scalar(select(User).where(User.outlet_id == proposed.outlet_id))
-    (note,) = notes(outlet_user, "certificate_revoked")
-    assert read(note, "zh").startswith(f"{CITY_BUREAU}撤销了证书{proposed.number}。理由：{PROPOSED_REASONS}")
-    events = {
-        e.action: e
-        for e in db.session.scalars(select(AuditEvent).where(AuditEvent.subject_id == proposed.id))
+    actions = [
+        e.action
+        for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.subject_id == proposed.id).order_by(AuditEvent.id)
+        )
         if e.subject_type == "certificate"
-    }
-    assert (
-        events["revocation_proposal_decided"].new_value,
-        events["revocation_proposal_decided"].reason,
-    ) == (
-        "revoked",
-        TYPED,
-    )
-    assert events["certificate_revoked"].actor_id == approver.id
-    page = client.get(f"/certificates/{proposed.id}").get_data(as_text=True)
-    assert 'data-outcome="revoked"' in page and shown_acts(page) == set()
+    ]
+    assert actions[-4:] == [
+        "revocation_noticed",
+        "revocation_decided",
+        "revocation_proposal_decided",
+        "certificate_revoked",
+    ]
 
 
 def test_a_declined_proposal_reaches_the_district_bureau_with_its_reason(client, world, english_ui):

@@ -137,7 +137,8 @@ def test_district_bureau_revokes_with_a_reason_and_it_is_audited(client, four_st
     certified = four_states["valid"]
     login(client, certified.bureau)
     response = client.post(
-        f"/certificates/{certified.certificate.id}/revoke", data={"reason": "  复查不合格  "}
+        f"/certificates/{certified.certificate.id}/revoke",
+        data={"ground": "outlet_closed", "reason": "  复查不合格  "},
     )
     assert response.status_code == 302
     db_session.refresh(certified.certificate)
@@ -167,7 +168,9 @@ def test_district_bureau_revokes_with_a_reason_and_it_is_audited(client, four_st
 def test_revocation_without_a_reason_is_refused(client, four_states, db_session, reason):
     certified = four_states["valid"]
     login(client, certified.bureau)
-    response = client.post(f"/certificates/{certified.certificate.id}/revoke", data={"reason": reason})
+    response = client.post(
+        f"/certificates/{certified.certificate.id}/revoke", data={"ground": "outlet_closed", "reason": reason}
+    )
     assert response.status_code == 400
     assert "is-invalid" in response.get_data(as_text=True)
     db_session.refresh(certified.certificate)
@@ -186,7 +189,9 @@ def test_a_too_long_reason_keeps_what_was_typed(client, four_states):
     certified = four_states["valid"]
     login(client, certified.bureau)
     typed = "原因" * 600
-    response = client.post(f"/certificates/{certified.certificate.id}/revoke", data={"reason": typed})
+    response = client.post(
+        f"/certificates/{certified.certificate.id}/revoke", data={"ground": "outlet_closed", "reason": typed}
+    )
     assert response.status_code == 400 and typed in response.get_data(as_text=True)
 
 
@@ -197,14 +202,14 @@ def test_revocation_of_a_district_certificate_is_for_its_district_postal_bureau_
     city bureau, the outlet and the inspector are refused (see test_certificate_authority.py)."""
     url = f"/certificates/{four_states['valid'].certificate.id}/revoke"
     login(client, make_user(Role.DISTRICT_BUREAU, district_code="QP"))
-    assert client.post(url, data={"reason": "x"}).status_code == 404
+    assert client.post(url, data={"ground": "outlet_closed", "reason": "x"}).status_code == 404
     login(client, make_user(Role.CITY_BUREAU))
-    response = client.post(url, data={"reason": "x"})
+    response = client.post(url, data={"ground": "outlet_closed", "reason": "x"})
     assert response.status_code == 422
     assert "Only an approver of Fengxian District Postal Administration" in response.get_data(as_text=True)
     for user in (four_states["valid"].outlet_user, four_states["valid"].inspector):
         login(client, user)
-        assert client.post(url, data={"reason": "x"}).status_code == 403
+        assert client.post(url, data={"ground": "outlet_closed", "reason": "x"}).status_code == 403
     db_session.refresh(four_states["valid"].certificate)
     assert four_states["valid"].certificate.state == "active"
 
@@ -214,7 +219,9 @@ def test_only_an_active_certificate_can_be_revoked(client, four_states, db_sessi
     with pytest.raises(RevocationRefused):
         revoke_certificate(superseded.certificate, superseded.bureau, "再次撤销")
     login(client, superseded.bureau)
-    response = client.post(f"/certificates/{superseded.certificate.id}/revoke", data={"reason": "x"})
+    response = client.post(
+        f"/certificates/{superseded.certificate.id}/revoke", data={"ground": "outlet_closed", "reason": "x"}
+    )
     assert response.status_code == 422
     assert "Only an active certificate can be revoked." in response.get_data(as_text=True)
     db_session.refresh(superseded.certificate)

@@ -324,7 +324,8 @@ def test_a_revoked_certificate_downloads_stamped_with_the_date_and_reason(client
     login(client, certified.bureau)
     valid = get_pdf(client, certificate_url(certified))
     revoked = client.post(
-        f"/certificates/{certified.certificate.id}/revoke", data={"reason": "复查发现仍使用不可降解胶带"}
+        f"/certificates/{certified.certificate.id}/revoke",
+        data={"ground": "outlet_closed", "reason": "复查发现仍使用不可降解胶带"},
     )
     assert revoked.status_code == 302
     login(client, certified.outlet_user)

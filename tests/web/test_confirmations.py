@@ -147,5 +147,7 @@ def test_revoking_a_certificate_asks_once_and_says_what_follows(client, ctx):
     form = re.search(r'<details class="confirm-step" id="revoke"\s*>(.*?)</details>', page, re.S)
     assert form, "the revocation form is not behind a closed <details>"
     assert "Revoking cannot be undone." in form.group(1) and f'action="{url}/revoke"' in form.group(1)
-    refused = html.unescape(client.post(f"{url}/revoke", data={"reason": ""}).get_data(as_text=True))
+    refused = html.unescape(
+        client.post(f"{url}/revoke", data={"ground": "outlet_closed", "reason": ""}).get_data(as_text=True)
+    )
     assert re.search(r'<details class="confirm-step" id="revoke"\s*open\s*>', refused)  # the error shows

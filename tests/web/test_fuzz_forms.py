@@ -117,11 +117,15 @@ FORMS: dict[str, Form] = {
         ),
     ),
     "certificates.decide": Form(
-        (Role.CITY_BUREAU,), ("decision", "decision_reason", "submit"), args={"proposal_id": "proposal.id"}
+        (Role.CITY_BUREAU,),
+        ("decision", "decision_reason", "ground", "evidence", "response_due", "submit"),
+        args={"proposal_id": "proposal.id"},
     ),
     "certificates.propose": Form(BUREAU, ("reasons", "submit"), args={"certificate_id": "certificate.id"}),
     "certificates.revoke": Form(
-        BUREAU + (Role.CITY_BUREAU,), ("reason", "submit"), args={"certificate_id": "certificate.id"}
+        BUREAU + (Role.CITY_BUREAU,),
+        ("ground", "reason", "submit"),
+        args={"certificate_id": "certificate.id"},
     ),
     "checklist.edit": Form(
         (Role.INSPECTOR,), ITEM_FIELDS, args={"assessment_id": "inspection.id"}, files=("item_1_1-evidence",)
@@ -182,6 +186,20 @@ FORMS: dict[str, Form] = {
     "outlets.profile": Form((Role.OUTLET,), OUTLET_FIELDS),
     "outlets.reject_changes": Form(BUREAU, ("reason",), args={"outlet_id": "outlet.id"}),
     "outlets.verify": Form(BUREAU, args={"outlet_id": "outlet.id"}),
+    "revocation.new_case": Form(
+        BUREAU,
+        ("ground", "source", "grounds", "evidence", "response_due", "submit"),
+        args={"certificate_id": "certificate.id"},
+    ),
+    "revocation.statement": Form(
+        (Role.OUTLET,),
+        ("statement", "submit"),
+        args={"revocation_case_id": "revocation_case.id"},
+        files=("documents",),
+    ),
+    "revocation.decide": Form(
+        BUREAU, ("decision", "reasons", "submit"), args={"revocation_case_id": "revocation_case.id"}
+    ),
     "public.verify_document": Form(("anonymous",), files=("file",)),
     "people.decide": Form(BUREAU, ("reason",), args={"outlet_id": "outlet.id", "decision": "refuse"}),
     "people.hand_over": Form((Role.OUTLET,), ("to_user", "close_account")),

@@ -420,7 +420,11 @@ def walk_through(walk: Walk) -> None:
         "hx-outlet", f"/certificates/{ids.certificate}/certificate.pdf"
     ).get_data()
     walk.report_pdf = walk.get("hx-bureau", f"/reports/{ids.application}/inspection-report.pdf").get_data()
-    walk.post("hx-bureau", f"/certificates/{ids.certificate}/revoke", data={"reason": payload("rv")})
+    walk.post(
+        "hx-bureau",
+        f"/certificates/{ids.certificate}/revoke",
+        data={"ground": "outlet_closed", "reason": payload("rv")},
+    )
 
 
 @pytest.fixture(scope="class")
@@ -466,7 +470,8 @@ PAGES = [
     ("hx-outlet", "/applications/{application}/commitment-letter", ("na", "ad", "mg")),
     ("hx-bureau", "/dashboard/?", ()),
     ("hx-admin", "/admin/users?q=hx", ("dn", "iu")),
-    (None, "/verify/{number}", ("na", "rv")),
+    # the public page names the revocation's ground (the edition's label), not the issuer's reason
+    (None, "/verify/{number}", ("na",)),
 ]
 
 

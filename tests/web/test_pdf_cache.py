@@ -101,7 +101,8 @@ def test_a_revoked_certificate_is_rendered_anew(app, client, ctx, kept, db_sessi
     login(client, certified.bureau)
     before = download(client, certificate_url(certified))
     revoked = client.post(
-        f"/certificates/{certified.certificate.id}/revoke", data={"reason": "网点已停业，不再符合要求"}
+        f"/certificates/{certified.certificate.id}/revoke",
+        data={"ground": "outlet_closed", "reason": "网点已停业，不再符合要求"},
     )
     assert revoked.status_code == 302
     db_session.refresh(certified.certificate)

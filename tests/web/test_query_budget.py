@@ -62,6 +62,7 @@ from tests.factories import (
     make_user,
 )
 from tests.supervision.campaign_world import plan
+from tests.supervision.revocation_helpers import deadline_passed, notice
 
 # LARGE spills the queue onto a second page; a statement run once a record shows as LARGE - SMALL more.
 SMALL, LARGE = 5, 25
@@ -417,6 +418,18 @@ def revocation_proposals(_user, size):
     return same_request("certificates.revocation_proposals", state="all")
 
 
+def revocation_cases(_user, size):
+    """`size` cases in two districts, each served by its district's bureau; every other one past its
+    deadline without a statement (marked on the list)."""
+    for n in range(size):
+        outlet = make_outlet("FX" if n % 2 else "QP")
+        certificate = certify(outlet)
+        case = notice(certificate, make_user(Role.DISTRICT_BUREAU, district_code=outlet.district.code))
+        if n % 2:
+            deadline_passed(case)
+    return same_request("revocation.index", state="all")
+
+
 def city_dashboard(_user, size):
     submitted_applications(size, "PD")
     certified_outlets(size, "MH")
@@ -540,6 +553,7 @@ CASES = [
     BudgetCase(
         "revocation proposals", "certificates.revocation_proposals", Role.CITY_BUREAU, revocation_proposals
     ),
+    BudgetCase("revocation cases", "revocation.index", Role.CITY_BUREAU, revocation_cases),
     BudgetCase("city dashboard", "dashboards.overview", Role.CITY_BUREAU, city_dashboard),
     BudgetCase("district dashboard", "dashboards.overview", Role.DISTRICT_BUREAU, district_dashboard),
     BudgetCase("draft edition impact", "criteria.draft_impact", Role.ADMIN, draft_impact),
