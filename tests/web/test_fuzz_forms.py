@@ -154,6 +154,11 @@ FORMS: dict[str, Form] = {
     "complaints.open_visit": Form(
         BUREAU, ("team", "due_by", "reason"), args={"complaint_id": "complaint.id"}
     ),
+    # Yearly self-checks: the outlet submits its own; its district postal bureau reviews.
+    "yearly.accept": Form(BUREAU, ("submit",), args={"self_check_id": "self_check.id"}),
+    "yearly.fail": Form(BUREAU, ("note",), args={"self_check_id": "self_check.id"}),
+    "yearly.open_visit": Form(BUREAU, ("team", "due_by", "reason"), args={"self_check_id": "self_check.id"}),
+    "yearly.submit": Form((Role.OUTLET,), ("submit",), args={"self_check_id": "self_check.id"}),
     "core.set_language": Form(("anonymous", Role.OUTLET), ("locale", "next")),
     "criteria.activate": Form((Role.ADMIN,), ("edition",)),
     "criteria.draft_impact": Form((Role.ADMIN,), ("months", "district"), files=("file",)),
