@@ -14,9 +14,13 @@ from outlet_audit.criteria.model import (
     Item,
     LevelRules,
     Option,
+    RevocationGround,
     Section,
+    SpotCheckRules,
+    SupervisionRules,
     Text,
     Threshold,
+    YearlyCheckRules,
 )
 
 __all__ = [
@@ -29,9 +33,13 @@ __all__ = [
     "Item",
     "LevelRules",
     "Option",
+    "RevocationGround",
     "Section",
+    "SpotCheckRules",
+    "SupervisionRules",
     "Text",
     "Threshold",
+    "YearlyCheckRules",
     "load_edition",
     "load_editions",
     "validate_paths",

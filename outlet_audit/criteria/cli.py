@@ -130,6 +130,37 @@ def show(edition_id: str, lang: str) -> None:
         click.echo(f"    approval: {steps}; certificate valid {rules.certificate_validity_months} months")
         if rules.inspection_team:
             click.echo(f"    inspection team: {' + '.join(str(agency) for agency in rules.inspection_team)}")
+    for line in supervision_lines(edition, lang):
+        click.echo(line)
+
+
+def supervision_lines(edition: Edition, lang: str) -> list[str]:
+    """The supervision section as `flask criteria show` prints it (defaults too: they apply)."""
+    rules = edition.supervision
+    spot = rules.spot_check
+    covered = ", ".join(spot.item_codes) if spot.item_codes is not None else "every scored item"
+    passing = f"pass at ≥ {decimal_text(spot.min_percent)} % of their points"
+    if spot.no_veto_failed:
+        passing += ", no veto item failed"
+    lines = [
+        "supervision:",
+        f"  recusal: not an inspector who inspected the outlet in the last {rules.recusal_months} months",
+        f"  spot check: {covered}; {passing}",
+        "  revocation grounds:",
+    ]
+    for ground in rules.revocation_grounds:
+        how = "immediate" if ground.immediate else "after notice"
+        lines.append(f"    {ground.code}  {ground.label.get(lang)}  [{how}]")
+    if rules.yearly is None:
+        lines.append("  yearly self-check: none")
+    else:
+        yearly = rules.yearly
+        due = f"{yearly.due_month:02d}-{yearly.due_day:02d}"
+        lines.append(
+            f"  yearly self-check: {', '.join(yearly.item_codes)}; due {due} each year,"
+            f" reminder {yearly.remind_days} days before"
+        )
+    return lines
 
 
 def _item_line(item: Item, lang: str, sign: str = "") -> str:

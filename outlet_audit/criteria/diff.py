@@ -12,10 +12,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from outlet_audit.criteria.model import Edition, Text
+from outlet_audit.criteria.model import Edition, SupervisionRules, Text, supervision_snapshot
 
 # Keys that identify a thing or hold its children: compared on their own, never as a field.
-_EDITION_OWN = ("id", "title", "rule", "eligibility", "sections", "bonus", "levels")
+_EDITION_OWN = ("id", "title", "rule", "eligibility", "sections", "bonus", "levels", "supervision")
 _TEXT_KEYS = frozenset({"zh", "en"})
 # The answer holds several rules that change on their own (type, options, thresholds); an evidence
 # rule or a condition reads as one sentence, so it is shown whole.
@@ -95,6 +95,10 @@ def _edition_fields(old: Mapping, new: Mapping) -> Iterator[FieldChange]:
         {k: v for k, v in new_bonus.items() if k != "items"},
     ):
         yield FieldChange(f"bonus.{change.field}", change.before, change.after)
+    # an edition without the section has the defaults: compared with them written out, rule by rule
+    default = supervision_snapshot(SupervisionRules())
+    for change in _field_changes(old.get("supervision") or default, new.get("supervision") or default):
+        yield FieldChange(f"supervision.{change.field}", change.before, change.after)
     if old.get("rule") != new.get("rule"):
         yield FieldChange("rule", old.get("rule"), new.get("rule"))
 

@@ -19,6 +19,7 @@ import jsonschema
 import yaml
 
 from outlet_audit.criteria.model import AnswerSpec, Edition, Item, decimal_text
+from outlet_audit.criteria.supervision_checks import supervision_problems
 from outlet_audit.roles import SETTLING_ACTS, Act, Agency
 from outlet_audit.text import Refused
 
@@ -366,6 +367,7 @@ def _semantic_problems(edition: Edition) -> list[str]:
         *_total_problems(edition),
         *_level_problems(edition),
         *_date_problems(edition),
+        *supervision_problems(edition),
     ]
 
 

@@ -223,6 +223,64 @@ class LevelRules:
 
 
 @dataclass(frozen=True)
+class SpotCheckRules:
+    """What a spot check (抽查) of a certified outlet covers and when it passes."""
+
+    item_codes: tuple[str, ...] | None  # the items a spot check covers; None: every scored item
+    min_percent: Decimal  # passes when earned ÷ possible × 100 over the covered items reaches this
+    no_veto_failed: bool = True  # and no veto item (or requirement) among the covered items failed
+
+    def covers(self, code: str) -> bool:
+        return self.item_codes is None or code in self.item_codes
+
+
+@dataclass(frozen=True)
+class RevocationGround:
+    """A ground on which a certificate may be revoked (撤销)."""
+
+    code: str  # e.g. spot_check_failed, complaint_substantiated, false_materials, outlet_closed
+    label: Text
+    # True: may be revoked at once, without prior notice (告知) and the outlet's statement (陈述申辩)
+    immediate: bool
+
+
+@dataclass(frozen=True)
+class YearlyCheckRules:
+    """The yearly continued-compliance self-check a certified outlet submits with photos."""
+
+    item_codes: tuple[str, ...]
+    due_month: int
+    due_day: int
+    remind_days: int  # the outlet is reminded this many days before the due date
+
+    def due_on(self, year: int) -> date:
+        return date(year, self.due_month, self.due_day)  # the loader refuses days not in every year
+
+
+# Revocation needs prior notice on these grounds unless the edition says otherwise (监督管理).
+DEFAULT_REVOCATION_GROUNDS = (
+    RevocationGround("spot_check_failed", Text("抽查不合格", "Failed spot check"), immediate=False),
+    RevocationGround(
+        "complaint_substantiated", Text("投诉经查属实", "Substantiated complaint"), immediate=False
+    ),
+    RevocationGround("false_materials", Text("提供虚假材料", "False materials"), immediate=False),
+)
+
+
+@dataclass(frozen=True)
+class SupervisionRules:
+    """Supervision after the certificate (监督管理): spot checks, revocation grounds, yearly self-check."""
+
+    recusal_months: int = 12  # an inspector who inspected the outlet within this many months is not drawn
+    spot_check: SpotCheckRules = SpotCheckRules(item_codes=None, min_percent=Decimal(80))
+    revocation_grounds: tuple[RevocationGround, ...] = DEFAULT_REVOCATION_GROUNDS
+    yearly: YearlyCheckRules | None = None
+
+    def ground(self, code: str) -> RevocationGround | None:
+        return next((ground for ground in self.revocation_grounds if ground.code == code), None)
+
+
+@dataclass(frozen=True)
 class Edition:
     id: str
     title: Text
@@ -235,6 +293,7 @@ class Edition:
     bonus: Bonus | None
     levels: tuple[LevelRules, ...]  # in LEVEL_CODES order
     final_cap: Decimal | None = None  # highest final score (total + bonus)
+    supervision: SupervisionRules = SupervisionRules()  # the defaults when the file has no section
     source: str = field(default="", compare=False, repr=False)  # file it came from, for messages only
 
     def items(self) -> tuple[Item, ...]:
@@ -288,6 +347,9 @@ class Edition:
         # only when set: snapshots (and hashes) of older editions stay as they were
         if self.final_cap is not None:
             snapshot["final_cap"] = decimal_text(self.final_cap)
+        # only when it says something the defaults do not: an edition without the section keeps its hash
+        if self.supervision != SupervisionRules():
+            snapshot["supervision"] = supervision_snapshot(self.supervision)
         if self.bonus:
             snapshot["bonus"] = {
                 "cap": decimal_text(self.bonus.cap),
@@ -301,6 +363,7 @@ class Edition:
         bonus = data.get("bonus")
         until = data.get("effective_until")
         final_cap = data.get("final_cap")
+        supervision = data.get("supervision")
         return cls(
             id=data["id"],
             title=_text(data["title"]),
@@ -316,6 +379,7 @@ class Edition:
             bonus=Bonus(_decimal(bonus["cap"]), tuple(_item(i) for i in bonus["items"])) if bonus else None,
             levels=tuple(_level(code, data["levels"][code]) for code in LEVEL_CODES),
             final_cap=_decimal(final_cap) if final_cap is not None else None,
+            supervision=_supervision(supervision) if supervision is not None else SupervisionRules(),
             source=source,
         )
 
@@ -492,4 +556,63 @@ def _level_dict(rules: LevelRules) -> dict[str, Any]:
         data["section_minimums"] = {code: decimal_text(minimum) for code, minimum in rules.section_minimums}
     if rules.inspection_team:
         data["inspection_team"] = [str(agency) for agency in rules.inspection_team]
+    return data
+
+
+def _supervision(data: Mapping[str, Any]) -> SupervisionRules:
+    defaults = SupervisionRules()
+    spot = data.get("spot_check") or {}
+    passing = spot.get("pass") or {}
+    items = spot.get("items")
+    grounds = data.get("revocation_grounds")
+    yearly = data.get("yearly_self_check")
+    return SupervisionRules(
+        recusal_months=int(data.get("recusal_months", defaults.recusal_months)),
+        spot_check=SpotCheckRules(
+            item_codes=tuple(items) if items is not None else None,
+            min_percent=_decimal(passing.get("min_percent", defaults.spot_check.min_percent)),
+            no_veto_failed=passing.get("no_veto_failed", True),
+        ),
+        revocation_grounds=(
+            tuple(RevocationGround(g["code"], _text(g["label"]), g.get("immediate", False)) for g in grounds)
+            if grounds is not None
+            else defaults.revocation_grounds
+        ),
+        yearly=_yearly(yearly) if yearly is not None else None,
+    )
+
+
+def _yearly(data: Mapping[str, Any]) -> YearlyCheckRules:
+    return YearlyCheckRules(
+        item_codes=tuple(data["items"]),
+        due_month=int(data["due"]["month"]),
+        due_day=int(data["due"]["day"]),
+        remind_days=int(data.get("remind_days", 30)),
+    )
+
+
+def supervision_snapshot(rules: SupervisionRules) -> dict[str, Any]:
+    """The section in the shape of the file, every default written out."""
+    spot: dict[str, Any] = {
+        "pass": {
+            "min_percent": decimal_text(rules.spot_check.min_percent),
+            "no_veto_failed": rules.spot_check.no_veto_failed,
+        }
+    }
+    if rules.spot_check.item_codes is not None:
+        spot["items"] = list(rules.spot_check.item_codes)
+    data: dict[str, Any] = {
+        "recusal_months": rules.recusal_months,
+        "spot_check": spot,
+        "revocation_grounds": [
+            {"code": g.code, "label": _text_dict(g.label), "immediate": g.immediate}
+            for g in rules.revocation_grounds
+        ],
+    }
+    if rules.yearly is not None:
+        data["yearly_self_check"] = {
+            "items": list(rules.yearly.item_codes),
+            "due": {"month": rules.yearly.due_month, "day": rules.yearly.due_day},
+            "remind_days": rules.yearly.remind_days,
+        }
     return data

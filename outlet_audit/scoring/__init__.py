@@ -15,6 +15,7 @@ from outlet_audit.scoring.engine import (
     skipped_items,
     validate_answer,
 )
+from outlet_audit.scoring.spot_check import SpotCheckOutcome, spot_check_outcome
 
 __all__ = [
     "ANSWER_TYPES",
@@ -25,6 +26,7 @@ __all__ = [
     "ItemScore",
     "ScoreResult",
     "SectionScore",
+    "SpotCheckOutcome",
     "answer_type",
     "answers_from_json",
     "check_answers",
@@ -32,5 +34,6 @@ __all__ = [
     "register",
     "score",
     "skipped_items",
+    "spot_check_outcome",
     "validate_answer",
 ]

@@ -1,6 +1,6 @@
 """Score one set of answers against one criteria edition. Pure: no Flask, no database, no clock.
 
-Arithmetic is exact (Decimal) and rounding happens in one place, `_round`:
+Arithmetic is exact (Decimal) and rounding happens in one place, `round_score`:
 - an item earns exactly the points its answer gives (values from the edition, never rounded);
   an N/A item counts neither earned nor possible points; an unanswered item earns 0 of its points;
 - `total` = earned / possible × 100 over the scored items, rounded half-up to one decimal place
@@ -317,16 +317,18 @@ def score(
         for section in edition.sections
     )
     earned, possible = _sum(s.earned for s in items), _sum(s.possible for s in items)
-    total = _round(earned * 100 / possible) if possible else _round(ZERO)
+    total = round_score(earned * 100 / possible) if possible else round_score(ZERO)
     bonus_items = tuple(
         _score_item(item, answers.get(item.code, UNANSWERED), skipped) for item in edition.bonus_items()
     )
     bonus = (
-        _round(min(_sum(s.earned for s in bonus_items), edition.bonus.cap)) if edition.bonus else _round(ZERO)
+        round_score(min(_sum(s.earned for s in bonus_items), edition.bonus.cap))
+        if edition.bonus
+        else round_score(ZERO)
     )
     final = total + bonus
     if edition.final_cap is not None:
-        final = min(final, _round(edition.final_cap))
+        final = min(final, round_score(edition.final_cap))
     veto_failures = tuple(s.code for s in items if s.veto_failed)
     missing = tuple(s.code for s in items if not s.answered)
 
@@ -416,7 +418,7 @@ def _level_failures(
     minimums = dict(rules.section_minimums)
     for section in sections:
         if section.code in minimums and section.possible:  # a section left out entirely is not judged
-            percent = _round(section.earned * 100 / section.possible)
+            percent = round_score(section.earned * 100 / section.possible)
             if percent < minimums[section.code]:
                 failures.append(
                     Message(
@@ -442,7 +444,8 @@ def _sum(values) -> Decimal:
     return sum(values, ZERO)
 
 
-def _round(value: Decimal) -> Decimal:
+def round_score(value: Decimal) -> Decimal:
+    """Half up to one decimal: every percentage the scores compare with a minimum."""
     return value.quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
 
 
