@@ -28,6 +28,7 @@ BLUEPRINT_MODULES = (
     "outlet_audit.certificates.public_views",
     "outlet_audit.reports.views",
     "outlet_audit.dashboards.views",
+    "outlet_audit.supervision.check_views",
 )
 
 
