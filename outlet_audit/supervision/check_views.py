@@ -14,7 +14,8 @@ from sqlalchemy.orm import joinedload
 
 from outlet_audit.access import RecordFacts, Scope, allow, record_loader
 from outlet_audit.checklist.attachments import reuse_map
-from outlet_audit.checklist.blueprint import load_checklist
+from outlet_audit.checklist.loaders import assessment_with_application
+from outlet_audit.checklist.locking import lock_assessment
 from outlet_audit.checklist.findings import (
     answer_finding,
     attach_finding_file,
@@ -30,7 +31,7 @@ from outlet_audit.core.i18n import current_language
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.requests import attempt
 from outlet_audit.criteria.editions import pinned_edition
-from outlet_audit.extensions import db
+from outlet_audit.extensions import db, writing_request
 from outlet_audit.roles import Agency, Role
 from outlet_audit.supervision.check_forms import (
     PassForm,
@@ -47,6 +48,7 @@ from outlet_audit.supervision.kinds import (
 )
 from outlet_audit.supervision.models import SupervisionCheck
 from outlet_audit.supervision.visits import (
+    check_of_record,
     conclude_passed,
     mark_rectified,
     missing_for_visit,
@@ -312,10 +314,7 @@ def mark_rectified_view(check_id: int):
 @bp.route("/visits/<int:assessment_id>/sign", methods=["GET", "POST"], endpoint="sign_visit")
 @allow({Role.INSPECTOR: Scope.ASSIGNED})
 def sign_visit_view(assessment_id: int):
-    checklist = load_checklist(assessment_id)  # the record's lock, for a POST, from here on
-    if checklist.assessment.kind != AssessmentKind.SUPERVISION:
-        abort(404)
-    check = checklist.owner
+    record, check, edition = _visit_to_sign(assessment_id)
     form = SignOffForm()
     status_code = 200
     if form.validate_on_submit():
@@ -335,22 +334,34 @@ def sign_visit_view(assessment_id: int):
             )
             return redirect(url_for(".check_detail", check_id=check.id))
         status_code = 422
-        checklist = load_checklist(assessment_id)
-        check = checklist.owner
+        record, check, edition = _visit_to_sign(assessment_id)  # as it stands after the rollback
     elif request.method == "POST":
         status_code = 422
-    return _sign_page(checklist, check, form), status_code
+    return _sign_page(record, check, edition, form), status_code
 
 
-def _sign_page(checklist, check: SupervisionCheck, form):
-    record = checklist.assessment
+def _visit_to_sign(assessment_id: int):
+    """The visit record, its check and edition; a request that may write holds the record's lock
+    from here on, so that what the signature decides on stays as stored."""
+    if writing_request():
+        lock_assessment(assessment_id)
+    pair = assessment_with_application(assessment_id)
+    if pair is None or pair[0].kind != AssessmentKind.SUPERVISION:
+        abort(404)
+    record, application = pair
+    check = check_of_record(record) or abort(404)
+    return record, check, pinned_edition(application.edition)
+
+
+def _sign_page(record, check: SupervisionCheck, edition, form):
     lang = current_language()
-    state = load_state(record, checklist.edition, check.outlet_id, covered=checklist.covered)
+    result = visit_result(check, edition)
+    state = load_state(record, edition, check.outlet_id, covered=result.covered)
     team = team_of(record)
     me = next((member for member in team if member.user.id == current_user.id), None)
     return render_template(
         "supervision/check_sign.html",
-        checklist=checklist,
+        edition=edition,
         check=check,
         record=record,
         form=form,
@@ -359,9 +370,9 @@ def _sign_page(checklist, check: SupervisionCheck, form):
         me=me,
         waiting_for=unsigned(team),
         countersign=record.signed_off_at is not None,
-        missing=missing_for_visit(check, checklist.edition) if record.signed_off_at is None else [],
+        missing=missing_for_visit(check, edition) if record.signed_off_at is None else [],
         shortfalls=shortfalls_of(state, lang),
-        result=visit_result(check, checklist.edition),
+        result=result,
         lang=lang,
     )
 

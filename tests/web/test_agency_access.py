@@ -33,6 +33,10 @@ JOINT = {
     "certificates.certificate_pdf",
     "outlets.detail",
     "dashboards.overview",
+    # supervision checks (H-visits): reading the district's checks and a check's page; concluding
+    # is the postal bureau's
+    "checks.index",
+    "checks.check_detail",
 }
 
 
