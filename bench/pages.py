@@ -138,6 +138,14 @@ PAGES = (
         values={"state": "all"},
     ),
     Page("admin accounts", "admin.users", Role.ADMIN),
+    # Supervision after the certificate (H-visits): the district's checks and one check's page.
+    Page("supervision checks", "checks.index", Role.DISTRICT_BUREAU),
+    Page(
+        "supervision check page",
+        "checks.check_detail",
+        Role.DISTRICT_BUREAU,
+        values={"check_id": "{check_id}"},
+    ),
 )
 
 # The page whose time at 1,000 and 100,000 outlets is compared (target: at most 2x).

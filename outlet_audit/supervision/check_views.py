@@ -14,8 +14,6 @@ from sqlalchemy.orm import joinedload
 
 from outlet_audit.access import RecordFacts, Scope, allow, record_loader
 from outlet_audit.checklist.attachments import reuse_map
-from outlet_audit.checklist.loaders import assessment_with_application
-from outlet_audit.checklist.locking import lock_assessment
 from outlet_audit.checklist.findings import (
     answer_finding,
     attach_finding_file,
@@ -23,6 +21,8 @@ from outlet_audit.checklist.findings import (
     rectification_files,
 )
 from outlet_audit.checklist.kinds import FINDING_STATUS_LABELS, AssessmentKind
+from outlet_audit.checklist.loaders import assessment_with_application
+from outlet_audit.checklist.locking import lock_assessment
 from outlet_audit.checklist.models import Finding, visit_inspectors
 from outlet_audit.checklist.page import load_state
 from outlet_audit.checklist.team import is_joint, team_of, teams_of, unsigned

@@ -37,8 +37,8 @@ from outlet_audit.checklist.attachments import attach_item_evidence
 from outlet_audit.checklist.findings import attach_finding_file, findings_to_verify, open_notice
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Finding, RectificationNotice, visit_inspectors
-from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.checklist.service import assessment_of, get_or_create_assessment, save_answer
+from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
