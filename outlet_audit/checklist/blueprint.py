@@ -20,7 +20,10 @@ from outlet_audit.certificates.state import StoredCertificateState
 from outlet_audit.checklist.coverage import covered_items
 from outlet_audit.checklist.forms import display_answer
 from outlet_audit.checklist.kinds import AssessmentKind
-from outlet_audit.checklist.loaders import assessment_with_application  # also registers the record loaders
+from outlet_audit.checklist.loaders import (  # also registers the record loaders
+    assessment_with_application,
+    team_still_signing,
+)
 from outlet_audit.checklist.locking import lock_assessment
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.page import (
@@ -144,14 +147,10 @@ def load_checklist(assessment_id: int) -> Checklist:
         mode is not None
         and assessment.kind == AssessmentKind.SUPERVISION
         and current_user.role == Role.OUTLET
-        and awaiting_or_unsigned(assessment, stage)
+        and (assessment.signed_off_at is None or team_still_signing(assessment.id))
     ):
         mode = None  # the outlet sees a visit only once its whole team has signed it
     return Checklist(assessment, application, edition, mode, stage, owner, covered)
-
-
-def awaiting_or_unsigned(assessment: Assessment, stage: str | None) -> bool:
-    return assessment.signed_off_at is None or awaiting_team(assessment, stage)
 
 
 def _after_certificate(assessment: Assessment, edition: Edition):

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from outlet_audit.access import RecordFacts, Scope, allow, record_loader
+from outlet_audit.access import ECOLOGY_AGENCIES, RecordFacts, Scope, allow, record_loader
 from outlet_audit.checklist.attachments import reuse_map
 from outlet_audit.checklist.findings import (
     answer_finding,
@@ -204,6 +204,8 @@ def _check_page(check: SupervisionCheck, forms: dict | None = None, status_code:
         if check.complaint_id
         else None,
         "certificate_link": _link("certificates.detail", certificate_id=check.certificate_id),
+        # the checklist page is not one of the joint review's: the ecology bureau reads the result here
+        "opens_record": getattr(current_user, "agency", None) not in ECOLOGY_AGENCIES,
     }
     if record.signed_off_at is not None:
         result = visit_result(check, edition)

@@ -78,6 +78,8 @@ def test_rectification_answered_by_the_outlet_then_accepted(client, visited):
     login(client, visited.outlet_user)
     page = client.get(_url(visited, "outlet"))
     assert page.status_code == 200 and check.notice.number.encode() in page.data
+    pdf = client.get(f"/reports/notices/{check.notice.id}.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     finding = check.notice.findings[0]
     assert client.post(_url(visited, "send")).status_code == 422  # an item unanswered
     answered = client.post(
