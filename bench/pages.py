@@ -146,6 +146,10 @@ PAGES = (
         Role.DISTRICT_BUREAU,
         values={"check_id": "{check_id}"},
     ),
+    # #17: supervision after the certificate
+    Page("supervision dashboard (city)", "supervision_dashboard.overview", Role.CITY_BUREAU),
+    Page("supervision dashboard (district)", "supervision_dashboard.overview", Role.DISTRICT_BUREAU),
+    Page("yearly self-checks (district)", "yearly.bureau_list", Role.DISTRICT_BUREAU, values={"show": "all"}),
 )
 
 # The page whose time at 1,000 and 100,000 outlets is compared (target: at most 2x).

@@ -29,6 +29,8 @@ BLUEPRINT_MODULES = (
     "outlet_audit.reports.views",
     "outlet_audit.dashboards.views",
     "outlet_audit.supervision.check_views",
+    "outlet_audit.supervision.yearly_views",  # #17: yearly self-checks
+    "outlet_audit.supervision.dashboard_views",  # #17: the supervision dashboard
 )
 
 
@@ -94,6 +96,7 @@ def _register_cli(app: Flask) -> None:
     from outlet_audit.dashboards.cli import dashboards_cli
     from outlet_audit.demo.cli import demo_cli
     from outlet_audit.evidence.cli import evidence_cli
+    from outlet_audit.supervision.yearly_views import yearly_cli
     from outlet_audit.workflow.cli import rectification_cli
 
     app.cli.add_command(users_cli)
@@ -106,6 +109,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(dashboards_cli)
     app.cli.add_command(evidence_cli)
     app.cli.add_command(rectification_cli)
+    app.cli.add_command(yearly_cli)
 
 
 def _trust_proxy(app: Flask) -> None:

@@ -77,6 +77,7 @@ def seed_every_table() -> None:
         # a city-level certificate its district's postal bureau proposes the city revoke
         city_certificate = certify(make_outlet("PD"), "city")
         propose_revocation(city_certificate, bureau, "复查发现仍使用不可降解胶带。")
+        _seed_supervision(bureau)
         city_wide = Filters(today_in_shanghai())
         figures = figures_to_json(compute_figures(city_wide, active_edition()))
         db.session.add(
@@ -87,9 +88,98 @@ def seed_every_table() -> None:
         db.session.commit()
 
 
+def _seed_supervision(bureau) -> None:
+    """A campaign's drawn check with a signed-in answer and a photo, a complaint that opened a visit,
+    a revocation case with a statement document, and a yearly self-check with an answer: a row in
+    every supervision table, and supervision and yearly records among the assessments."""
+    from outlet_audit.checklist.kinds import AssessmentKind
+    from outlet_audit.checklist.models import Answer, Assessment
+    from outlet_audit.evidence.models import Evidence
+    from outlet_audit.supervision.kinds import CheckPurpose
+    from outlet_audit.supervision.models import Campaign, Complaint, RevocationCase, YearlySelfCheck
+    from outlet_audit.supervision.operations import open_check
+
+    today = today_in_shanghai()
+    inspector = make_user(Role.INSPECTOR, district_code="PD")
+    campaign = Campaign(
+        number="CC-2026-PD-01", organisation_id=bureau.organisation_id, title="2026 年抽查",
+        district_ids=[bureau.district_id], levels=["district"], brands=[], per_district=1,
+        window_from=today, window_until=today + timedelta(days=30), edition_id="shanghai-2025",
+        recusal_months=12, team_size=1, quota_per_inspector=3, status="drawn", seed="ab" * 32,
+        inputs={"districts": []}, drawn_at=utcnow(), drawn_by_id=bureau.id, created_by_id=bureau.id,
+    )  # fmt: skip
+    db.session.add(campaign)
+    db.session.flush()
+    drawn = open_check(
+        certify(make_outlet("PD")), CheckPurpose.SPOT_CHECK, [inspector],
+        due_by=campaign.window_until, actor=bureau, campaign=campaign,
+    )  # fmt: skip
+    db.session.add(
+        Answer(assessment_id=drawn.assessment_id, item_code="1.1", value="true", updated_by_id=inspector.id)
+    )
+    template = db.session.scalars(sa.select(Evidence).where(Evidence.purpose == "item")).first()
+    columns = ("kind", "mime_type", "filename", "size_bytes", "original_sha256", "stored_sha256")
+    photo = {name: getattr(template, name) for name in columns}
+    db.session.add(
+        Evidence(
+            outlet_id=drawn.outlet_id,
+            application_id=drawn.application_id,
+            assessment_id=drawn.assessment_id,
+            item_code="1.1",
+            purpose="item",
+            uploaded_by_id=inspector.id,
+            **photo,
+        )
+    )
+    certificate = certify(make_outlet("PD"))
+    complaint = Complaint(
+        reference="TS-2026-PD-000001", outlet_id=certificate.outlet_id, certificate_id=certificate.id,
+        district_id=certificate.district_id, category="materials", description="仍用宽胶带。",
+        status="visit_opened", triaged_at=utcnow(), triaged_by_id=bureau.id,
+    )  # fmt: skip
+    db.session.add(complaint)
+    db.session.flush()
+    open_check(
+        certificate, CheckPurpose.COMPLAINT, [inspector], due_by=today, actor=bureau, complaint=complaint
+    )
+    revoked = certify(make_outlet("PD"))
+    case = RevocationCase(
+        number="CX-2026-PD-000001", certificate_id=revoked.id, organisation_id=revoked.issuer_organisation_id,
+        ground="false_materials", grounds="提供虚假材料。", response_due=today + timedelta(days=5),
+        notified_at=utcnow(), statement="材料属实。", statement_at=utcnow(), status="statement",
+        created_by_id=bureau.id,
+    )  # fmt: skip
+    db.session.add(case)
+    db.session.flush()
+    db.session.add(
+        Evidence(outlet_id=revoked.outlet_id, revocation_case_id=case.id, purpose="statement",
+                 uploaded_by_id=bureau.id, **photo)
+    )  # fmt: skip
+    yearly_record = Assessment(application_id=revoked.application_id, kind=AssessmentKind.YEARLY, sequence=1)
+    db.session.add(yearly_record)
+    db.session.flush()
+    db.session.add(Answer(assessment_id=yearly_record.id, item_code="1.1", value="true"))
+    db.session.add(
+        YearlySelfCheck(
+            certificate_id=revoked.id,
+            outlet_id=revoked.outlet_id,
+            district_id=revoked.district_id,
+            year=today.year,
+            due_on=today + timedelta(days=60),
+            assessment_id=yearly_record.id,
+        )
+    )
+    db.session.flush()
+
+
 # What going down a step loses by design (its docstring says so): below 0011 an application has one
 # inspection record, so the older visits of a re-inspected application (their answers and files) go.
-LOSSY_DOWN = {"0011": ("assessments", "answers", "evidence")}
+# Below 0013 there is no supervision: its visits and yearly self-checks (assessments of those kinds,
+# with their answers, files and teams) and the statements' documents go.
+LOSSY_DOWN = {
+    "0011": ("assessments", "answers", "evidence"),
+    "0013": ("assessments", "answers", "evidence", "visit_inspectors"),
+}
 
 
 def revisions_head_first(app) -> list:
@@ -699,3 +789,49 @@ def test_0012_gives_staff_their_organisations_and_records_the_approvals_made_bef
             assert not {"organisations", "approval_records", "certificate_documents"} & tables
             db.session.remove()
             db.engine.dispose()
+
+
+CERTIFICATION_ROWS = {
+    "assessments": "SELECT id FROM assessments WHERE kind IN ('self', 'inspection') ORDER BY id",
+    "answers": "SELECT id FROM answers WHERE assessment_id NOT IN"
+    " (SELECT id FROM assessments WHERE kind IN ('supervision', 'yearly')) ORDER BY id",
+    "evidence": "SELECT id FROM evidence WHERE purpose != 'statement' AND (assessment_id IS NULL"
+    " OR assessment_id NOT IN (SELECT id FROM assessments WHERE kind IN ('supervision', 'yearly')))"
+    " ORDER BY id",
+    "visit_inspectors": "SELECT assessment_id, inspector_id FROM visit_inspectors"
+    " WHERE assessment_id NOT IN (SELECT id FROM assessments WHERE kind IN ('supervision', 'yearly'))"
+    " ORDER BY 1, 2",
+}
+
+
+def test_0013_going_down_drops_only_what_supervision_owns(migrated):
+    """Down from 0013 the supervision and yearly records go with their answers, files and teams, and
+    the statements' documents; every inspection record, self-assessment, answer, file and team of the
+    certification workflow stays as it was, and is there again after going up."""
+    seed_every_table()
+    db.session.remove()
+    with db.engine.connect() as connection:
+        kept = {name: _read(connection, sql) for name, sql in CERTIFICATION_ROWS.items()}
+        supervised = _read(
+            connection,
+            "SELECT count(*) FROM answers"
+            " WHERE assessment_id IN (SELECT id FROM assessments WHERE kind IN ('supervision', 'yearly'))",
+        )
+    assert supervised == [(2,)] and all(kept.values())
+    downgrade(revision="0012")
+    with db.engine.connect() as connection:
+        assert _read(connection, "SELECT id FROM assessments ORDER BY id") == kept["assessments"]
+        assert _read(connection, "SELECT count(*) FROM evidence WHERE purpose = 'statement'") == [(0,)]
+        assert {name: _read(connection, sql) for name, sql in CERTIFICATION_ROWS.items()} == kept
+        tables = set(sa.inspect(connection).get_table_names())
+    supervision = {
+        "supervision_campaigns",
+        "supervision_checks",
+        "complaints",
+        "revocation_cases",
+        "yearly_self_checks",
+    }
+    assert not supervision & tables
+    upgrade()
+    with db.engine.connect() as connection:
+        assert {name: _read(connection, sql) for name, sql in CERTIFICATION_ROWS.items()} == kept

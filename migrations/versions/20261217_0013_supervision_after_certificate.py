@@ -525,11 +525,13 @@ def downgrade():
     op.drop_table("supervision_campaigns")
     connection = op.get_bind()
     connection.execute(sa.text("DELETE FROM evidence WHERE purpose = 'statement'"))
-    connection.execute(
-        sa.text(
-            "DELETE FROM evidence WHERE assessment_id IN"
-            " (SELECT id FROM assessments WHERE kind IN ('supervision', 'yearly'))"
-        )
-    )
+    owned = "(SELECT id FROM assessments WHERE kind IN ('supervision', 'yearly'))"
+    # Each row of theirs by hand: SQLite does not cascade within a migration.
+    findings = f"(SELECT id FROM findings WHERE assessment_id IN {owned})"
+    connection.execute(sa.text(f"DELETE FROM evidence WHERE finding_id IN {findings}"))
+    connection.execute(sa.text(f"DELETE FROM finding_checks WHERE finding_id IN {findings}"))
+    for table in ("evidence", "answers", "visit_inspectors", "finding_checks", "findings"):
+        connection.execute(sa.text(f"DELETE FROM {table} WHERE assessment_id IN {owned}"))
+    connection.execute(sa.text(f"DELETE FROM rectification_notices WHERE assessment_id IN {owned}"))
     connection.execute(sa.text("DELETE FROM assessments WHERE kind IN ('supervision', 'yearly')"))
     _known(OLD_KINDS, OLD_PURPOSES)

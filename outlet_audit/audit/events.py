@@ -273,6 +273,35 @@ EVENT_TYPES: dict[str, EventType] = {
         Kind.ANSWERS,
         {"": N_("%(actor)s sent the answers to rectification notice %(new)s")},
     ),
+    # --- yearly self-checks (outlet_audit.supervision.yearly); field: the year ---------------
+    "yearly_self_check_created": EventType(  # new: its due date
+        Kind.DECISIONS,
+        {"": N_("The outlet's yearly self-check was opened, due on %(new)s")},
+        shown=Shown.DATE,
+    ),
+    "yearly_self_check_reminder": EventType(
+        Kind.DECISIONS,
+        {"": N_("The outlet was reminded that its yearly self-check falls due on %(new)s")},
+        shown=Shown.DATE,
+    ),
+    "yearly_self_check_submitted": EventType(  # new: its due date
+        Kind.DECISIONS,
+        {"": N_("%(actor)s submitted the yearly self-check due on %(new)s")},
+        shown=Shown.DATE,
+    ),
+    "yearly_self_check_reviewed": EventType(  # new: accepted or failed; reason: why it failed
+        Kind.DECISIONS,
+        {
+            "accepted": N_("%(actor)s accepted the yearly self-check"),
+            "failed": N_("%(actor)s failed the yearly self-check"),
+            "": N_("%(actor)s reviewed the yearly self-check"),
+        },
+        variant=_outcome,
+    ),
+    "yearly_self_check_visit": EventType(  # new: the targeted visit's number
+        Kind.DECISIONS,
+        {"": N_("%(actor)s opened targeted visit %(new)s from the yearly self-check")},
+    ),
     "rectification_reminder": EventType(
         Kind.DECISIONS,
         {"": N_("The outlet was reminded that its rectification falls due on %(new)s")},

@@ -138,3 +138,6 @@ def test_the_check_page_shows_the_result_and_the_forms(client, visited, english_
     login(client, visited.city)
     page = client.get(f"/supervision/checks/{visited.check.id}").get_data(as_text=True)
     assert 'id="visit-result"' in page and 'id="pass-form"' not in page
+    login(client, visited.ecology)  # reads the result here; the checklist page is not a joint view
+    page = client.get(f"/supervision/checks/{visited.check.id}").get_data(as_text=True)
+    assert 'id="visit-result"' in page and 'id="whole-record"' not in page and 'id="pass-form"' not in page

@@ -37,6 +37,11 @@ JOINT = {
     # is the postal bureau's
     "checks.index",
     "checks.check_detail",
+    # #17: supervision is read jointly (the yearly self-checks, the supervision figures)
+    "yearly.bureau_list",
+    "yearly.review_page",
+    "supervision_dashboard.overview",
+    "supervision_dashboard.export",
 }
 
 

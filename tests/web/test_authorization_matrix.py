@@ -23,6 +23,7 @@ so a POST that succeeds (withdraw, disable, delete) changes nothing for the next
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
@@ -46,6 +47,7 @@ from outlet_audit.notifications.models import Notification
 from outlet_audit.roles import Role
 from outlet_audit.supervision.kinds import CheckPurpose, CheckStatus
 from outlet_audit.supervision.operations import open_check
+from outlet_audit.supervision.yearly import create_self_check
 from outlet_audit.workflow.seeding import answer_checklist
 from tests.checklist_helpers import photo
 from tests.conftest import connection_bound_session
@@ -402,6 +404,19 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "workflow.start_self_assessment": Case({Role.OUTLET: OWN}, args={"application_id": "open.id"}),
     "workflow.transition": Case(READERS, args={"application_id": "open.id"}, data={"action": "withdraw"}),
     "workflow.upload_commitment": Case({Role.OUTLET: OWN}, args={"application_id": "open.id"}),
+    # --- #17: yearly self-checks and the supervision dashboard (tests/supervision/test_yearly_access.py)
+    "supervision_dashboard.export": Case(BUREAUS, args={"fmt": "csv"}),
+    "supervision_dashboard.overview": Case(BUREAUS),
+    "yearly.accept": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"self_check_id": "self_check.id"}),
+    "yearly.bureau_list": Case(BUREAUS),
+    "yearly.fail": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"self_check_id": "self_check.id"}),
+    "yearly.mine": Case({Role.OUTLET: "ok"}),
+    "yearly.open_visit": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"self_check_id": "self_check.id"}),
+    "yearly.outlet_page": Case({Role.OUTLET: OWN}, args={"self_check_id": "self_check.id"}),
+    "yearly.review_page": Case(
+        {Role.DISTRICT_BUREAU: DISTRICT, Role.CITY_BUREAU: ALL}, args={"self_check_id": "self_check.id"}
+    ),
+    "yearly.submit": Case({Role.OUTLET: OWN}, args={"self_check_id": "self_check.id"}),
 }
 
 
@@ -505,6 +520,7 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
         cast=cast_for(reinspecting, [inspector], bureau=bureau),
     )
     to_verify = findings_to_verify(assessment_of(reinspect, AssessmentKind.INSPECTION))[0]
+    self_check = create_self_check(certificate, 2027, date(2027, 3, 31))  # #17: its yearly self-check
     return SimpleNamespace(
         notice=notice,
         check=check,
@@ -531,6 +547,7 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
         finding_file=finding_file,
         reinspect=reinspect,
         to_verify=to_verify,
+        self_check=self_check,
     )
 
 

@@ -33,6 +33,9 @@ from outlet_audit.evidence.operations import store_upload
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District, Outlet
 from outlet_audit.roles import Agency, Role
+from outlet_audit.supervision.kinds import CheckPurpose
+from outlet_audit.supervision.operations import open_check
+from outlet_audit.supervision.yearly import create_self_check, edition_by_hash
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.operations import apply_transition, make_payload
 from outlet_audit.workflow.seeding import answer_checklist, best_value, take, worst_value
@@ -410,6 +413,58 @@ def supervision_check_page(user, size):
     return same_request("checks.check_detail", check_id=visit.check.id)
 
 
+def yearly_self_checks(size: int, district_code: str, *, due_in_days: int) -> list:
+    """`size` certified outlets' self-checks of this year, falling due `due_in_days` from today."""
+    due = today_in_shanghai() + timedelta(days=due_in_days)
+    return [
+        create_self_check(certificate, due.year, due)
+        for certificate in certified_outlets(size, district_code)
+    ]
+
+
+def supervision_figures_in(size: int, district_code: str) -> None:
+    """Certified outlets with a targeted visit each (open), a complaint each and a yearly self-check
+    each, missing: every supervision figure has rows to count."""
+    bureau = make_user(Role.DISTRICT_BUREAU, district_code=district_code)
+    inspector = make_user(Role.INSPECTOR, district_code=district_code)
+    for self_check in yearly_self_checks(size, district_code, due_in_days=-1):
+        open_check(
+            self_check.certificate, CheckPurpose.TARGETED, [inspector], due_by=today_in_shanghai(),
+            actor=bureau, reason="missing",
+        )  # fmt: skip
+
+
+def supervision_dashboard_city(_user, size):
+    supervision_figures_in(size, "PD")
+    supervision_figures_in(size, "MH")
+    return same_request("supervision_dashboard.overview")
+
+
+def supervision_dashboard_district(_user, size):
+    supervision_figures_in(size, "FX")
+    return same_request("supervision_dashboard.overview")
+
+
+def yearly_list(_user, size):
+    """Self-checks of the district: missing ones and open ones (with a page and a half of each)."""
+    yearly_self_checks(size, "FX", due_in_days=-2)
+    yearly_self_checks(size, "FX", due_in_days=20)
+    return same_request("yearly.bureau_list", show="all")
+
+
+def yearly_review(_user, size):
+    """A submitted self-check with `size` photos on its items."""
+    (self_check,) = yearly_self_checks(1, "FX", due_in_days=20)
+    outlet_user = make_user(Role.OUTLET, outlet=self_check.certificate.outlet)
+    edition = edition_by_hash(self_check.certificate.edition_hash)
+    application = db.session.get(Application, self_check.certificate.application_id)
+    codes = edition.supervision.yearly.item_codes
+    for n in range(size):
+        evidence_row(self_check.assessment, application, edition.item(codes[n % len(codes)]), outlet_user)
+    db.session.flush()
+    return same_request("yearly.review_page", self_check_id=self_check.id)
+
+
 CASES = [
     BudgetCase("login", "accounts.login", None, login_page),
     BudgetCase("admin users", "admin.users", Role.ADMIN, admin_users),
@@ -455,6 +510,20 @@ CASES = [
     BudgetCase("draft edition impact", "criteria.draft_impact", Role.ADMIN, draft_impact),
     BudgetCase("supervision checks", "checks.index", Role.DISTRICT_BUREAU, supervision_checks),
     BudgetCase("supervision check page", "checks.check_detail", Role.DISTRICT_BUREAU, supervision_check_page),
+    BudgetCase(
+        "supervision dashboard (city)",
+        "supervision_dashboard.overview",
+        Role.CITY_BUREAU,
+        supervision_dashboard_city,
+    ),
+    BudgetCase(
+        "supervision dashboard (district)",
+        "supervision_dashboard.overview",
+        Role.DISTRICT_BUREAU,
+        supervision_dashboard_district,
+    ),
+    BudgetCase("yearly self-checks", "yearly.bureau_list", Role.DISTRICT_BUREAU, yearly_list),
+    BudgetCase("yearly self-check review", "yearly.review_page", Role.DISTRICT_BUREAU, yearly_review),
 ]
 
 
