@@ -9,6 +9,7 @@ may reach, so a new endpoint that shows inspection data is caught without being 
 """
 
 import re
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -26,6 +27,7 @@ from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from outlet_audit.supervision.kinds import CheckPurpose
 from outlet_audit.supervision.operations import open_check
+from outlet_audit.supervision.yearly import create_self_check
 from outlet_audit.workflow.operations import apply_transition, make_payload
 from outlet_audit.workflow.states import Action
 from tests.certificate_helpers import pdf_text
@@ -102,6 +104,8 @@ class World:
             actor=inspection.bureau,
             reason="sweep",
         )
+        due = today_in_shanghai() + timedelta(days=30)
+        self.self_check = create_self_check(self.certificate, due.year, due)
         self.secrets = (NOTE, FILENAME)  # what the outlet must not see yet
         self.hidden_evidence_ids = self.inspection_evidence_ids
 
@@ -141,6 +145,7 @@ class World:
             "notice_id": [],  # none: a notice is issued on a signed record only
             "certificate_id": [self.certificate.id],
             "check_id": [self.check.id],  # a supervision visit under way: hidden like an inspection
+            "self_check_id": [self.self_check.id],  # its yearly self-check, the outlet's own
             "number": [self.certificate.number],
             "item_code": ["1.2"],
             "token": ["not-a-token"],  # a password reset link's
