@@ -141,6 +141,14 @@ PAGES = (
     ),
     Page("revocation cases", "revocation.index", Role.CITY_BUREAU, values={"state": "all"}),
     Page("admin accounts", "admin.users", Role.ADMIN),
+    # Supervision after the certificate (H-visits): the district's checks and one check's page.
+    Page("supervision checks", "checks.index", Role.DISTRICT_BUREAU),
+    Page(
+        "supervision check page",
+        "checks.check_detail",
+        Role.DISTRICT_BUREAU,
+        values={"check_id": "{check_id}"},
+    ),
     # #17: supervision after the certificate
     Page("supervision dashboard (city)", "supervision_dashboard.overview", Role.CITY_BUREAU),
     Page("supervision dashboard (district)", "supervision_dashboard.overview", Role.DISTRICT_BUREAU),

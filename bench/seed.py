@@ -124,6 +124,7 @@ def seed(database_url: str, instance_dir: Path, scale: syn.Scale, *, log=print) 
             timings.append(f"vacuum analyze {time.perf_counter() - vacuum_started:.1f}")
         log(f"  seconds per table (generating and inserting): {', '.join(timings)}")
         _upload_showcase_evidence(world.sample, edition)
+        _open_showcase_check(app, world.sample)
         world.sample.counts = counts
         (instance_dir / SAMPLE_FILE).write_text(json.dumps(dataclasses.asdict(world.sample)))
         db.session.remove()
@@ -156,6 +157,35 @@ def _skip_foreign_key_checks(conn) -> None:
         conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
     else:  # must run outside a transaction, so on the driver's connection before SQLAlchemy begins one
         conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+
+
+def _open_showcase_check(app, sample: syn.Sample) -> None:
+    """A supervision check of the showcase certificate, opened as a bureau opens one (its visit
+    record and team made by `open_check`), for the check page."""
+    from datetime import timedelta
+
+    from outlet_audit.accounts.models import User
+    from outlet_audit.certificates.models import Certificate
+    from outlet_audit.core.time import today_in_shanghai
+    from outlet_audit.extensions import db
+    from outlet_audit.supervision.kinds import CheckPurpose
+    from outlet_audit.supervision.operations import open_check
+
+    with app.test_request_context():
+        users = {
+            key: db.session.scalar(select(User).where(User.username == sample.usernames[key]))
+            for key in ("district_bureau", "inspector")
+        }
+        check = open_check(
+            db.session.get(Certificate, sample.certificate_id),
+            CheckPurpose.TARGETED,
+            [users["inspector"]],
+            due_by=today_in_shanghai() + timedelta(days=14),
+            actor=users["district_bureau"],
+            reason="bench",
+        )
+        db.session.commit()
+        sample.check_id = check.id
 
 
 def _upload_showcase_evidence(sample: syn.Sample, edition) -> None:

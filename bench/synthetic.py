@@ -126,6 +126,7 @@ class Sample:
     certificate_number: str = ""
     open_application_id: int = 0  # inspection scheduled, checklist open to the bench inspector
     open_assessment_id: int = 0
+    check_id: int = 0  # a supervision check of the showcase certificate, its visit scheduled
     item_code: str = "1.1"
     certificate_ids: list = field(default_factory=list)  # the bench district's, for the PDF page
     report_application_ids: list = field(default_factory=list)  # signed-off inspections there

@@ -31,6 +31,7 @@ BLUEPRINT_MODULES = (
     "outlet_audit.supervision.campaign_views",
     "outlet_audit.supervision.campaign_public_views",
     "outlet_audit.supervision.revocation_views",
+    "outlet_audit.supervision.check_views",
     "outlet_audit.supervision.yearly_views",  # #17: yearly self-checks
     "outlet_audit.supervision.dashboard_views",  # #17: the supervision dashboard
     "outlet_audit.supervision.complaint_views",

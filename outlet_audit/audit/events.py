@@ -280,6 +280,30 @@ EVENT_TYPES: dict[str, EventType] = {
         },
         variant=_outcome,
     ),
+    # --- supervision visits and their conclusions (supervision.visits, H-visits) ---------------
+    "supervision_visit_signed": EventType(  # field: "member" or "last"; new: the check's number
+        Kind.DECISIONS,
+        {
+            "last": N_("%(actor)s signed supervision visit %(new)s: the whole team has signed it"),
+            "": N_("%(actor)s signed supervision visit %(new)s"),
+        },
+        variant=_prefix,
+    ),
+    "supervision_check_concluded": EventType(  # field: the new status; new: the check's number
+        Kind.DECISIONS,
+        {
+            "passed": N_("%(actor)s concluded check %(new)s: passed"),
+            "rectification": N_("%(actor)s concluded check %(new)s: rectification ordered"),
+            "rectified": N_("%(actor)s accepted the rectification after check %(new)s"),
+            "revocation": N_("%(actor)s concluded check %(new)s: revocation proposed"),
+            "": N_("%(actor)s concluded check %(new)s"),
+        },
+        variant=_prefix,
+    ),
+    "supervision_rectification_sent": EventType(  # new: the notice's number
+        Kind.ANSWERS,
+        {"": N_("%(actor)s sent the answers to rectification notice %(new)s")},
+    ),
     # --- yearly self-checks (outlet_audit.supervision.yearly); field: the year ---------------
     "yearly_self_check_created": EventType(  # new: its due date
         Kind.DECISIONS,

@@ -36,6 +36,10 @@ OUTLET_TIMELINE_LIMIT = 200
 # Events about an inspection name it in their field, "inspection:<item code>": answers saved,
 # evidence uploaded or removed, signatures drawn (the checklist writes them so).
 INSPECTION_FIELD_PREFIX = f"{AssessmentKind.INSPECTION}:"
+# After the certificate (supervision visits, yearly self-checks): not the application's story, which
+# ends with its certificate; the outlet reads a visit on its check's page once the team has signed.
+SUPERVISION_FIELD_PREFIX = f"{AssessmentKind.SUPERVISION}:"
+AFTER_CERTIFICATE_PREFIXES = (SUPERVISION_FIELD_PREFIX, f"{AssessmentKind.YEARLY}:")
 
 
 @dataclass(frozen=True)
@@ -104,12 +108,22 @@ def application_timeline(application_id: int, *, viewer, inspection: Assessment 
     visible = {application_id} if inspection_visible_to(viewer, inspection, status) else set()
     query = (
         select(AuditEvent)
-        .where(AuditEvent.application_id == application_id, _inspection_events_only_of(visible))
+        .where(
+            AuditEvent.application_id == application_id,
+            _inspection_events_only_of(visible),
+            ~_about(AFTER_CERTIFICATE_PREFIXES),
+        )
         .order_by(AuditEvent.id)
     )
     events = db.session.scalars(query).all()
     editions = {application_id: pinned_edition(application.edition)} if application else {}
     return _timeline(events, editions, {})
+
+
+def _about(prefixes: tuple[str, ...]):
+    """A condition: the event is about a checklist of one of these kinds ("supervision:1.3")."""
+    field = func.coalesce(AuditEvent.field, "")
+    return or_(*(field.startswith(prefix) for prefix in prefixes))
 
 
 def _inspection_events_only_of(application_ids: set[int]):
@@ -151,7 +165,7 @@ def outlet_timeline(outlet_id: int, *, viewer, limit: int = OUTLET_TIMELINE_LIMI
             for application_id, (a, status) in newest.items()
             if inspection_visible_to(viewer, a, status)
         }
-        query = query.where(_inspection_events_only_of(visible))
+        query = query.where(_inspection_events_only_of(visible), ~_about((SUPERVISION_FIELD_PREFIX,)))
     events = list(reversed(db.session.scalars(query).all()))
     # Its applications, for their references and the editions that name checklist items (one query).
     applications = db.session.scalars(

@@ -17,11 +17,17 @@ from flask_login import current_user
 
 from outlet_audit.access import allow
 from outlet_audit.checklist.attachments import attach_item_evidence, remove_evidence, reuse_map
-from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.loaders import record_visible_to  # also registers the record loaders
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.page import load_state
-from outlet_audit.checklist.views import READERS, load_checklist, refusal_json, wants_json
+from outlet_audit.checklist.views import (
+    NOT_COVERED,
+    READERS,
+    SIGNED_BY_TEAM,
+    load_checklist,
+    refusal_json,
+    wants_json,
+)
 from outlet_audit.core.i18n import translate_message
 from outlet_audit.core.requests import Outcome, attempt
 from outlet_audit.evidence.files import UploadRefused
@@ -30,6 +36,7 @@ from outlet_audit.evidence.operations import evidence_store
 from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.evidence.storage import StoredFileCorrupted
 from outlet_audit.extensions import db
+from outlet_audit.text import Message
 
 bp = Blueprint("evidence", __name__, url_prefix="/evidence")
 bp.add_app_template_global(EvidencePurpose, "EvidencePurpose")  # evidence/_card.html
@@ -112,6 +119,12 @@ def upload(assessment_id: int):
     item_code = request.form.get("item_code", "")
     files = [f for f in request.files.getlist("file") if f and f.filename]
     back = url_for("checklist.edit", assessment_id=assessment_id, _anchor=f"item-{item_code}")
+    if not checklist.covers(item_code):
+        message = translate_message(Message(NOT_COVERED))
+        if wants_json():
+            return jsonify(status="refused", message=message), 422
+        flash(message, "warning")
+        return redirect(back)
     if not files:
         message = _("Choose a photo or a document first.")
         if wants_json():
@@ -214,10 +227,10 @@ def item_evidence_status(checklist, item_code: str) -> tuple[dict, int | None]:
 
     Both from one load of the answers and evidence.
     """
-    state = load_state(checklist.assessment, checklist.edition, checklist.application.outlet_id)
-    missing = (
-        len(state.missing_for_sign_off()) if checklist.assessment.kind == AssessmentKind.INSPECTION else None
+    state = load_state(
+        checklist.assessment, checklist.edition, checklist.application.outlet_id, covered=checklist.covered
     )
+    missing = len(state.missing_for_sign_off()) if checklist.assessment.kind in SIGNED_BY_TEAM else None
     try:
         item = checklist.edition.item(item_code)
     except KeyError:

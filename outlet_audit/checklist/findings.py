@@ -17,7 +17,7 @@ checks close them or not. Figures count the findings of records not superseded.
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from outlet_audit.audit.operations import record as audit
 from outlet_audit.checklist.kinds import AssessmentKind, FindingStatus, VerificationMethod, VisitType
@@ -59,13 +59,24 @@ def shortfalls(result: ScoreResult) -> list[str]:
     ]
 
 
+# A notice of the application's inspection records: not one of its supervision visits' (after the
+# certificate, on the same application), which their checks show and answer on their own pages.
+OF_INSPECTION = exists().where(
+    Assessment.id == RectificationNotice.assessment_id, Assessment.kind == AssessmentKind.INSPECTION
+)
+
+
 def findings_of(application_id: int) -> list[Finding]:
-    """The application's findings at records still in force (not superseded), oldest first."""
+    """The application's findings at inspection records still in force (not superseded), oldest first."""
     return list(
         db.session.scalars(
             select(Finding)
             .join(Assessment, Assessment.id == Finding.assessment_id)
-            .where(Finding.application_id == application_id, Assessment.superseded_at.is_(None))
+            .where(
+                Finding.application_id == application_id,
+                Assessment.kind == AssessmentKind.INSPECTION,
+                Assessment.superseded_at.is_(None),
+            )
             .order_by(Assessment.sequence, Finding.id)
         )
     )
@@ -81,7 +92,7 @@ def notices_of(application_id: int) -> list[RectificationNotice]:
     return list(
         db.session.scalars(
             select(RectificationNotice)
-            .where(RectificationNotice.application_id == application_id)
+            .where(RectificationNotice.application_id == application_id, OF_INSPECTION)
             .order_by(RectificationNotice.id)
         )
     )
@@ -91,7 +102,7 @@ def open_notice(application_id: int) -> RectificationNotice | None:
     """The newest notice while its findings wait to be verified (none once a later record checked them)."""
     notice = db.session.scalar(
         select(RectificationNotice)
-        .where(RectificationNotice.application_id == application_id)
+        .where(RectificationNotice.application_id == application_id, OF_INSPECTION)
         .order_by(RectificationNotice.id.desc())
         .limit(1)
     )
@@ -114,6 +125,7 @@ def findings_to_verify(record: Assessment) -> list[Finding]:
         select(RectificationNotice)
         .where(
             RectificationNotice.application_id == record.application_id,
+            OF_INSPECTION,
             RectificationNotice.submitted_at.is_not(None),
             RectificationNotice.submitted_at <= record.created_at,
         )

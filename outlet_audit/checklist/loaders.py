@@ -9,7 +9,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from outlet_audit.access import RecordFacts, record_loader
-from outlet_audit.checklist.models import Assessment, Finding
+from outlet_audit.checklist.kinds import AssessmentKind
+from outlet_audit.checklist.models import Assessment, Finding, visit_inspectors
 from outlet_audit.checklist.permissions import inspection_visible_to
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
@@ -55,6 +56,10 @@ def record_visible_to(user, record: Assessment) -> bool:
     depends on them (the outlet, asking for a signed record)."""
     if user.role != Role.OUTLET or record.signed_off_at is None:
         return inspection_visible_to(user, record, None)
+    if record.kind == AssessmentKind.SUPERVISION:
+        # Its check stays scheduled exactly until the last member signs: read that from the team.
+        stage = "scheduled" if team_still_signing(record.id) else "visited"
+        return inspection_visible_to(user, record, stage)
     status = db.session.scalar(select(Application.status).where(Application.id == record.application_id))
     later = exists().where(
         Assessment.application_id == record.application_id,
@@ -65,12 +70,41 @@ def record_visible_to(user, record: Assessment) -> bool:
     return inspection_visible_to(user, record, status, newest=newest)
 
 
+def team_still_signing(record_id: int) -> bool:
+    """Whether a member of the record's team has not signed it yet."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    visit_inspectors.c.assessment_id == record_id, visit_inspectors.c.signed_at.is_(None)
+                )
+            )
+        )
+    )
+
+
+def record_team_ids(record_id: int) -> frozenset[int]:
+    return frozenset(
+        db.session.scalars(
+            select(visit_inspectors.c.inspector_id).where(visit_inspectors.c.assessment_id == record_id)
+        )
+    )
+
+
 @record_loader("assessment_id")
 def assessment_facts(assessment_id: int) -> RecordFacts | None:
+    """The application's facts; after the certificate, the record's own assignment: a supervision
+    visit is assigned to its team (not the application's inspectors), a yearly self-check to nobody."""
     pair = assessment_with_application(assessment_id)
     if pair is None:
         return None
-    return application_record_facts(pair[1])
+    record, application = pair
+    facts = application_record_facts(application)
+    if record.kind == AssessmentKind.SUPERVISION:
+        return RecordFacts(facts.district_id, facts.outlet_id, record_team_ids(record.id))
+    if record.kind == AssessmentKind.YEARLY:
+        return RecordFacts(facts.district_id, facts.outlet_id)
+    return facts
 
 
 @record_loader("evidence_id")
@@ -78,6 +112,8 @@ def evidence_facts(evidence_id: int) -> RecordFacts | None:
     evidence = db.session.get(Evidence, evidence_id)
     if evidence is None:
         return None
+    if evidence.assessment_id is not None:  # a supervision visit's file is its team's, not the application's
+        return assessment_facts(evidence.assessment_id)
     if evidence.application_id is not None:
         return application_record_facts(db.session.get(Application, evidence.application_id))
     outlet = db.session.get(Outlet, evidence.outlet_id)
@@ -89,4 +125,4 @@ def finding_facts(finding_id: int) -> RecordFacts | None:
     finding = db.session.get(Finding, finding_id)
     if finding is None:
         return None
-    return application_record_facts(db.session.get(Application, finding.application_id))
+    return assessment_facts(finding.assessment_id)

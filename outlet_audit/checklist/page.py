@@ -54,6 +54,10 @@ class ChecklistState:
     result: ScoreResult
     evidence: dict[str, list[Evidence]]
     people: dict[int, User] = field(default_factory=dict)  # see load_people
+    covered: frozenset[str] | None = None  # the items a supervision record asks (`coverage`); None: all
+
+    def covers(self, code: str) -> bool:
+        return self.covered is None or code in self.covered
 
     def answer(self, code: str) -> Answer:
         return self.answers.get(code, UNANSWERED)
@@ -66,8 +70,14 @@ class ChecklistState:
     def skipped(self) -> dict[str, str]:
         """Items not asked of this outlet now, with why: "profile" (never) or "condition" (not yet).
 
-        As the score left them out: `result` scored these answers for this outlet's profile."""
-        return {s.code: s.skipped for s in (*self.result.items, *self.result.bonus_items) if s.skipped}
+        As the score left them out: `result` scored these answers for this outlet's profile. After
+        the certificate, an item the visit or self-check does not cover is "not_covered"."""
+        skipped = {s.code: s.skipped for s in (*self.result.items, *self.result.bonus_items) if s.skipped}
+        if self.covered is not None:
+            for s in (*self.result.items, *self.result.bonus_items):
+                if s.code not in self.covered:
+                    skipped.setdefault(s.code, "not_covered")
+        return skipped
 
     def skip_reason(self, item: Item) -> str | None:
         return self.skipped.get(item.code)
@@ -133,15 +143,19 @@ def load_state(
     outlet_id: int,
     result: ScoreResult | None = None,
     rows: dict[str, AnswerRow] | None = None,
+    covered: frozenset[str] | None = None,
 ):
     """The assessment's answers (`rows` by item code if the caller has them), evidence and score
-    (`result` if the caller has just scored these rows for the outlet; else `assessment_score`)."""
+    (`result` if the caller has just scored these rows for the outlet; else `assessment_score`);
+    `covered`: the only items it asks (`coverage.covered_items`)."""
     if rows is None:
         rows = answer_rows_by_code(assessment)
     answers = scoring_answers(edition, rows.values())
     if result is None:
         result = assessment_score(assessment, edition, outlet_id, answers=answers)
-    return ChecklistState(assessment, edition, rows, answers, result, item_evidence(assessment))
+    return ChecklistState(
+        assessment, edition, rows, answers, result, item_evidence(assessment), covered=covered
+    )
 
 
 def score_json(result: ScoreResult) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from outlet_audit.accounts.models import User
 from outlet_audit.checklist.findings import notices_of, rectification_files
-from outlet_audit.checklist.kinds import VisitType
+from outlet_audit.checklist.kinds import AssessmentKind, VisitType
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment, Finding, FindingCheck, RectificationNotice
 from outlet_audit.checklist.permissions import awaiting_team, inspection_visible_to
@@ -129,7 +129,10 @@ def inspection_story(application, edition: Edition, viewer) -> InspectionStory:
     teams = teams_of(ids)
     findings = list(
         db.session.scalars(
-            select(Finding).where(Finding.application_id == application.id).order_by(Finding.id)
+            select(Finding)
+            .join(Assessment, Assessment.id == Finding.assessment_id)
+            .where(Finding.application_id == application.id, Assessment.kind == AssessmentKind.INSPECTION)
+            .order_by(Finding.id)
         )
     )
     finding_by_id = {finding.id: finding for finding in findings}

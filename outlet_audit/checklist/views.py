@@ -50,7 +50,12 @@ from outlet_audit.core.views import wants_json
 from outlet_audit.evidence.files import UploadRefused
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
+from outlet_audit.text import N_, Message
 from outlet_audit.workflow.models import Application
+
+# The records a team signs: their pages count what is missing for the sign-off.
+SIGNED_BY_TEAM = frozenset({AssessmentKind.INSPECTION, AssessmentKind.SUPERVISION})
+NOT_COVERED = N_("This item is not part of this check.")
 
 # Also imported from here by the evidence views, which act on the same checklists.
 __all__ = ["READERS", "bp", "load_checklist", "refusal_json", "wants_json"]
@@ -75,14 +80,16 @@ def edit(assessment_id: int):
         if outcome.done and saved:
             flash(_("The checklist is saved."), "success")
             return redirect(url_for(".edit", assessment_id=assessment_id))
-    state = load_state(checklist.assessment, checklist.edition, checklist.application.outlet_id)
+    state = load_state(
+        checklist.assessment, checklist.edition, checklist.application.outlet_id, covered=checklist.covered
+    )
     if request.method == "GET":
         form = form_class(formdata=None, data=state.form_data())
     return render_checklist(checklist, state, form)
 
 
 def render_checklist(checklist: Checklist, state: ChecklistState, form):
-    is_inspection = checklist.assessment.kind == AssessmentKind.INSPECTION
+    is_inspection = checklist.assessment.kind in SIGNED_BY_TEAM
     all_evidence = [e for items in state.evidence.values() for e in items]
     state.load_people()
     lang = current_language()
@@ -111,6 +118,8 @@ def save_whole_form(checklist: Checklist, form) -> bool:
     form.validate()  # fills each sub-form's errors; CSRFProtect has already checked the token
     ok, rows = True, answer_rows_by_code(checklist.assessment)  # read once: compared, saved, scored
     for item, subform in form.item_forms():
+        if not checklist.covers(item.code):
+            continue  # not shown, never posted with an answer: nothing of it is saved
         ok &= _attach_posted_files(checklist, item, subform)  # files chosen cannot be kept for a retry
         if subform.errors:
             ok = False
@@ -212,6 +221,8 @@ def save_item(assessment_id: int, item_code: str):
         item = checklist.edition.item(item_code)
     except KeyError:
         return jsonify(status="unknown_item", message=_("There is no such item.")), 404
+    if not checklist.covers(item_code):
+        return jsonify(status="refused", message=translate_message(Message(NOT_COVERED))), 422
     payload = request.get_json(silent=True)
     expected = payload.get("expected_version") if isinstance(payload, dict) else None
     if not isinstance(expected, int) or isinstance(expected, bool) or expected < 0:
@@ -256,10 +267,8 @@ def _save_and_reply(checklist: Checklist, item, given, expected: int, lang: str)
             raise
         row = conflict.current  # the same answer is already stored: a replay of a save whose reply was lost
     result = score_assessment(assessment, edition, outlet_id, rows.values())
-    state = load_state(assessment, edition, outlet_id, result, rows)
-    missing_count = (
-        len(state.missing_for_sign_off()) if assessment.kind == AssessmentKind.INSPECTION else None
-    )
+    state = load_state(assessment, edition, outlet_id, result, rows, covered=checklist.covered)
+    missing_count = len(state.missing_for_sign_off()) if assessment.kind in SIGNED_BY_TEAM else None
     return jsonify(
         status="saved",
         item={

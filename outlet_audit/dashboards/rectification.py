@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, case, func, or_, select
 
-from outlet_audit.checklist.kinds import FindingStatus
+from outlet_audit.checklist.kinds import AssessmentKind, FindingStatus
 from outlet_audit.checklist.models import Assessment, Finding, RectificationNotice
 from outlet_audit.criteria.model import Text
 from outlet_audit.extensions import db
@@ -89,6 +89,7 @@ def rectification_figures(f: Filters, titles: dict[str, Text]) -> RectificationF
 def _in_force(f: Filters, codes: list[str]) -> list:
     """Findings of records in force, of these items, within the filters (the application joined)."""
     conditions = [
+        Assessment.kind == AssessmentKind.INSPECTION,  # not a supervision visit's findings
         Assessment.superseded_at.is_(None),
         Finding.item_code.in_(codes),
         *in_period(Assessment.signed_off_at, f, timestamp=True),

@@ -452,14 +452,14 @@ INVARIANTS = (
     ),
     Invariant(
         "findings of signed records",
-        "a finding belongs to a signed inspection record of its own application",
+        "a finding belongs to a signed inspection record (or supervision visit) of its own application",
         _keys(
             select(Finding.id)
             .join(Assessment, Assessment.id == Finding.assessment_id)
             .where(
                 or_(
                     Assessment.signed_off_at.is_(None),
-                    Assessment.kind != AssessmentKind.INSPECTION,
+                    Assessment.kind.not_in([AssessmentKind.INSPECTION, AssessmentKind.SUPERVISION]),
                     Assessment.application_id != Finding.application_id,
                 )
             )

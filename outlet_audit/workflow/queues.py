@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Select, and_, case, exists, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
+from outlet_audit.checklist.findings import OF_INSPECTION
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Assessment, RectificationNotice
 from outlet_audit.core.time import SHANGHAI, shanghai_date, today_in_shanghai
@@ -205,7 +206,9 @@ def queue_rows(ids: list[int], today: date | None = None) -> list[QueueRow]:
         )
         .join(Outlet, Outlet.id == Application.outlet_id)
         .outerjoin(inspection, and_(inspection.application_id == Application.id, current_record(inspection)))
-        .outerjoin(RectificationNotice, RectificationNotice.application_id == Application.id)
+        .outerjoin(
+            RectificationNotice, and_(RectificationNotice.application_id == Application.id, OF_INSPECTION)
+        )
         .where(Application.id.in_(ids))
         .order_by(Application.id, RectificationNotice.id)
     )

@@ -41,6 +41,10 @@ JOINT = {
     "revocation.case",
     "revocation.notice_pdf",
     "revocation.decision_pdf",
+    # supervision checks (H-visits): reading the district's checks and a check's page; concluding
+    # is the postal bureau's
+    "checks.index",
+    "checks.check_detail",
     # #17: supervision is read jointly (the yearly self-checks, the supervision figures)
     "yearly.bureau_list",
     "yearly.review_page",

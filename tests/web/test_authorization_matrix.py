@@ -28,7 +28,7 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from outlet_audit import create_app
 from outlet_audit.accounts.invitations import create_invitation
@@ -37,9 +37,9 @@ from outlet_audit.certificates.models import Certificate, RevocationProposal
 from outlet_audit.checklist.attachments import attach_item_evidence
 from outlet_audit.checklist.findings import attach_finding_file, findings_to_verify, open_notice
 from outlet_audit.checklist.kinds import AssessmentKind
-from outlet_audit.checklist.models import RectificationNotice
+from outlet_audit.checklist.models import Finding, RectificationNotice, visit_inspectors
 from outlet_audit.checklist.service import assessment_of, get_or_create_assessment, save_answer
-from outlet_audit.core.time import utcnow
+from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
@@ -47,8 +47,9 @@ from outlet_audit.notifications.models import Notification
 from outlet_audit.roles import Role
 from outlet_audit.supervision.campaigns import create_campaign
 from outlet_audit.supervision.complaints import file_complaint
-from outlet_audit.supervision.kinds import ComplaintCategory
+from outlet_audit.supervision.kinds import CheckPurpose, CheckStatus, ComplaintCategory
 from outlet_audit.supervision.models import RevocationCase
+from outlet_audit.supervision.operations import open_check
 from outlet_audit.supervision.yearly import create_self_check
 from outlet_audit.workflow.seeding import answer_checklist
 from tests.checklist_helpers import photo
@@ -201,6 +202,7 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
             args={"assessment_id": "inspection.id"},
             label="inspection",
         ),
+        Case(READERS, args={"assessment_id": "visit.id"}, label="supervision visit, signed"),
     ),
     "checklist.inspection": Case(
         {Role.INSPECTOR: OWN, Role.DISTRICT_BUREAU: DISTRICT, Role.CITY_BUREAU: ALL},
@@ -240,6 +242,24 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
         ),
     ),
     "checklist.self_assessment": Case(READERS, args={"application_id": "open.id"}),
+    # --- supervision checks (H-visits): the check's visit is its team's; the outlet reads it signed
+    "checks.answer_finding_view": Case(
+        {Role.OUTLET: OWN}, args={"check_id": "check.id", "finding_id": "visit_finding.id"}
+    ),
+    "checks.check_detail": Case(
+        {Role.INSPECTOR: OWN, Role.DISTRICT_BUREAU: DISTRICT, Role.CITY_BUREAU: ALL},
+        args={"check_id": "check.id"},
+    ),
+    "checks.conclude_passed_view": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"check_id": "check.id"}),
+    "checks.index": Case(BUREAUS),
+    "checks.mark_rectified_view": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"check_id": "check.id"}),
+    "checks.my_visits": Case({Role.INSPECTOR: "ok"}),
+    "checks.order_rectification_view": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"check_id": "check.id"}),
+    "checks.outlet_check": Case({Role.OUTLET: OWN}, args={"check_id": "check.id"}),
+    "checks.outlet_checks": Case({Role.OUTLET: "ok"}),
+    "checks.propose_revocation_view": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"check_id": "check.id"}),
+    "checks.send_answers_view": Case({Role.OUTLET: OWN}, args={"check_id": "check.id"}),
+    "checks.sign_visit": Case({Role.INSPECTOR: OWN}, args={"assessment_id": "visit.id"}),
     "checklist.sign_off": Case({Role.INSPECTOR: OWN}, args={"assessment_id": "inspection.id"}),
     "complaints.conclude": Case(
         {Role.DISTRICT_BUREAU: DISTRICT},
@@ -493,6 +513,22 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
     )
     db.session.add(proposal)
     db.session.flush()
+    # A supervision check of the certificate, its visit signed by its team (the target's inspector)
+    # and one finding: written as rows, only who reaches the check's routes matters here.
+    check = open_check(
+        certificate, CheckPurpose.TARGETED, [inspector], due_by=today_in_shanghai(), actor=bureau, reason="x"
+    )
+    visit = check.assessment
+    visit.signed_off_at, visit.signed_off_by_id = utcnow(), inspector.id
+    db.session.execute(
+        update(visit_inspectors)
+        .where(visit_inspectors.c.assessment_id == visit.id)
+        .values(signed_at=utcnow())
+    )
+    visit_finding = Finding(application_id=done.id, assessment_id=visit.id, item_code="1.1")
+    db.session.add(visit_finding)
+    check.status = CheckStatus.VISITED
+    db.session.flush()
 
     # 1.1 not at full marks at a first visit: the bureau orders it rectified (a notice), then the
     # outlet withdraws that application (one in progress at a time) and opens the next.
@@ -578,6 +614,9 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
         closed_campaign=closed_campaign,
         notice=notice,
         complaint=complaint,
+        check=check,
+        visit=visit,
+        visit_finding=visit_finding,
         outlet=outlet,
         outlet_user=outlet_user,
         invitation=invitation,

@@ -457,6 +457,31 @@ def draft_impact(_user, size):
     return next_upload
 
 
+def supervision_checks(user, size):
+    """`size` checks of the district, scheduled and visited (H-visits)."""
+    from tests.supervision.visit_helpers import Visit
+
+    for n in range(size):
+        visit = Visit()
+        if n % 2:
+            visit.complete()
+            visit.sign_all()
+    return same_request("checks.index")
+
+
+def supervision_check_page(user, size):
+    """A visited check whose short items hold `size` photos between them (H-visits)."""
+    from tests.supervision.visit_helpers import Visit
+
+    visit = Visit()
+    covered = sorted(visit.covered)
+    for n in range(size):
+        evidence_row(visit.record, visit.application, visit.edition.item(covered[n % 3]), visit.inspector)
+    visit.complete(short_of=set(covered[:3]))
+    visit.sign_all()
+    return same_request("checks.check_detail", check_id=visit.check.id)
+
+
 def yearly_self_checks(size: int, district_code: str, *, due_in_days: int) -> list:
     """`size` certified outlets' self-checks of this year, falling due `due_in_days` from today."""
     due = today_in_shanghai() + timedelta(days=due_in_days)
@@ -557,6 +582,8 @@ CASES = [
     BudgetCase("city dashboard", "dashboards.overview", Role.CITY_BUREAU, city_dashboard),
     BudgetCase("district dashboard", "dashboards.overview", Role.DISTRICT_BUREAU, district_dashboard),
     BudgetCase("draft edition impact", "criteria.draft_impact", Role.ADMIN, draft_impact),
+    BudgetCase("supervision checks", "checks.index", Role.DISTRICT_BUREAU, supervision_checks),
+    BudgetCase("supervision check page", "checks.check_detail", Role.DISTRICT_BUREAU, supervision_check_page),
     BudgetCase(
         "supervision dashboard (city)",
         "supervision_dashboard.overview",

@@ -9,6 +9,7 @@ may reach, so a new endpoint that shows inspection data is caught without being 
 """
 
 import re
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -20,9 +21,13 @@ from outlet_audit.audit.queries import application_timeline, outlet_timeline
 from outlet_audit.checklist.attachments import ELSEWHERE, attach_item_evidence, attach_signature, reuse_map
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.service import assessment_of, get_or_create_assessment, score_assessment
+from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
+from outlet_audit.supervision.kinds import CheckPurpose
+from outlet_audit.supervision.operations import open_check
+from outlet_audit.supervision.yearly import create_self_check
 from outlet_audit.workflow.operations import apply_transition, make_payload
 from outlet_audit.workflow.states import Action
 from tests.certificate_helpers import pdf_text
@@ -90,6 +95,17 @@ class World:
         score_assessment(inspection.assessment, inspection.edition, inspection.outlet.id)
         db.session.flush()
         assert self.site_photo.filename == FILENAME and inspection.assessment.final is not None
+        # A supervision check of its certificate, its visit under way (H-visits' pages).
+        self.check = open_check(
+            self.certificate,
+            CheckPurpose.TARGETED,
+            [inspection.inspector],
+            due_by=today_in_shanghai(),
+            actor=inspection.bureau,
+            reason="sweep",
+        )
+        due = today_in_shanghai() + timedelta(days=30)
+        self.self_check = create_self_check(self.certificate, due.year, due)
         self.secrets = (NOTE, FILENAME)  # what the outlet must not see yet
         self.hidden_evidence_ids = self.inspection_evidence_ids
 
@@ -128,6 +144,8 @@ class World:
             "evidence_id": [self.self_photo.id, *self.inspection_evidence_ids],
             "notice_id": [],  # none: a notice is issued on a signed record only
             "certificate_id": [self.certificate.id],
+            "check_id": [self.check.id],  # a supervision visit under way: hidden like an inspection
+            "self_check_id": [self.self_check.id],  # its yearly self-check, the outlet's own
             "number": [self.certificate.number],
             "item_code": ["1.2"],
             "token": ["not-a-token"],  # a password reset link's
