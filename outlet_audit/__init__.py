@@ -100,8 +100,7 @@ def _register_cli(app: Flask) -> None:
     from outlet_audit.dashboards.cli import dashboards_cli
     from outlet_audit.demo.cli import demo_cli
     from outlet_audit.evidence.cli import evidence_cli
-    from outlet_audit.supervision.cli import supervision_cli
-    from outlet_audit.supervision.yearly_views import yearly_cli
+    from outlet_audit.supervision.cli import supervision_cli, yearly_cli
     from outlet_audit.workflow.cli import rectification_cli
 
     app.cli.add_command(users_cli)

@@ -20,7 +20,7 @@ from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 
 from outlet_audit import create_app
-from outlet_audit.extensions import db
+from outlet_audit.extensions import db, limiter
 from tests.signing_helpers import signing_dir_for_tests
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -196,6 +196,9 @@ def db_session(app, request):
     """A session whose work is rolled back after the test, through savepoints (on the module's shared
     rows when the module defines `shared_rows`)."""
     shared = request.getfixturevalue("module_rows")[0] if hasattr(request.module, "shared_rows") else None
+    # Every test starts with the rate limits unspent: the public pages share one budget per address
+    # (the test client's), and what earlier tests in this worker spent must not answer 429 here.
+    limiter.reset()
     with connection_bound_session(app, shared):
         yield db.session
 

@@ -175,10 +175,18 @@ def _seed_supervision(bureau) -> None:
 # What going down a step loses by design (its docstring says so): below 0011 an application has one
 # inspection record, so the older visits of a re-inspected application (their answers and files) go.
 # Below 0013 there is no supervision: its visits and yearly self-checks (assessments of those kinds,
-# with their answers, files and teams) and the statements' documents go.
+# with their answers, files, teams, findings and rectification notices) and the statements' documents go.
 LOSSY_DOWN = {
     "0011": ("assessments", "answers", "evidence"),
-    "0013": ("assessments", "answers", "evidence", "visit_inspectors"),
+    "0013": (
+        "assessments",
+        "answers",
+        "evidence",
+        "visit_inspectors",
+        "findings",
+        "finding_checks",
+        "rectification_notices",
+    ),
 }
 
 

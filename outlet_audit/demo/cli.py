@@ -17,6 +17,7 @@ from outlet_audit.accounts.operations import staff_organisation
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.queries import valid_certificate_clause
 from outlet_audit.core.time import today_in_shanghai
+from outlet_audit.demo.supervision import load_demo_supervision, supervision_facts, supervision_summary
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District, Outlet, official_district_name
 from outlet_audit.roles import BUREAU_ROLES, Role
@@ -136,6 +137,43 @@ DEMO_OUTLETS = [
         "何平",
         "021-69571234",
     ),
+    # certified for the demo of supervision after the certificate (demo/supervision.py)
+    (
+        "奉贤海湾韵达快递网点",
+        "韵达",
+        "FX",
+        "奉贤区海湾镇海兴路 318 号",
+        "SH-KD-2021-6603",
+        "黄志远",
+        "13816657021",
+    ),
+    (
+        "奉贤奉城申通网点",
+        "申通",
+        "FX",
+        "奉贤区奉城镇南奉公路 2299 号",
+        "SH-KD-2019-2087",
+        "林秀英",
+        "13917702268",
+    ),
+    (
+        "奉贤柘林圆通网点",
+        "圆通",
+        "FX",
+        "奉贤区柘林镇迎龙路 155 号",
+        "SH-KD-2020-4416",
+        "马俊",
+        "13764418809",
+    ),
+    (
+        "奉贤四团德邦营业部",
+        "德邦",
+        "FX",
+        "奉贤区四团镇川南奉公路 6508 号",
+        "SH-KD-2022-3359",
+        "高红梅",
+        "15900863352",
+    ),
     (
         "奉贤青村新开网点（待核验）",
         "极兔",
@@ -162,6 +200,10 @@ DEMO_USERS = [
     ("outlet3", "张伟（金汇邮政）", Role.OUTLET, None, "SH-YZ-2019-0007"),
     ("outlet4", "陈静（庄行京东）", Role.OUTLET, None, "SH-KD-2022-7710"),
     ("outlet5", "刘洋（徐泾圆通）", Role.OUTLET, None, "SH-KD-2018-4402"),
+    ("outlet6", "黄志远（海湾韵达）", Role.OUTLET, None, "SH-KD-2021-6603"),
+    ("outlet7", "林秀英（奉城申通）", Role.OUTLET, None, "SH-KD-2019-2087"),
+    ("outlet8", "马俊（柘林圆通）", Role.OUTLET, None, "SH-KD-2020-4416"),
+    ("outlet9", "高红梅（四团德邦）", Role.OUTLET, None, "SH-KD-2022-3359"),
     ("newoutlet", "许诺（青村极兔）", Role.OUTLET, None, "SH-KD-2025-1024"),
 ]
 UNVERIFIED_PERMITS = {"SH-KD-2025-1024"}
@@ -227,6 +269,7 @@ def load():
         raise click.ClickException("demo data never loads in this configuration")
     new_passwords = load_demo_data()
     load_demo_applications()  # applications in several states, each step made as users make it
+    load_demo_supervision({user.username: user for user in db.session.scalars(select(User))})
     db.session.commit()
     path = _password_file()
     if new_passwords:
@@ -241,6 +284,11 @@ def load():
             username, _sep, password = line.partition("\t")
             who = describe_account(users[username]) if username in users else "no longer in this database"
             click.echo(f"  {username:11} {password:20} {who}")
+    summary = supervision_summary()
+    if summary:
+        click.echo("Supervision after the certificate (Fengxian):")
+        for line in summary:
+            click.echo(f"  {line}")
 
 
 ROLE_NAMES = {
@@ -279,4 +327,5 @@ def describe_account(user: User) -> str:
     ):
         level_name = LEVEL_LABELS[Level(target)].en.lower()
         facts.append(f"{level_name} application: {STATUS_LABELS[Status(status)].lower()}")
+    facts += supervision_facts(user)
     return f"{outlet.name}, {role}" + (f" — {'; '.join(facts)}" if facts else "")

@@ -5,7 +5,7 @@ The visit's checklist itself is the checklist blueprint's page (`checklist.edit`
 supervision record's scope, stage and covered items from its check.
 """
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -46,7 +46,7 @@ from outlet_audit.supervision.kinds import (
     CheckPurpose,
     CheckStatus,
 )
-from outlet_audit.supervision.models import SupervisionCheck
+from outlet_audit.supervision.models import RevocationCase, SupervisionCheck
 from outlet_audit.supervision.visits import (
     check_of_record,
     conclude_passed,
@@ -110,9 +110,8 @@ def _postal(user) -> bool:
     return user.role == Role.DISTRICT_BUREAU and user.agency == Agency.DISTRICT_POSTAL
 
 
-def _link(endpoint: str, **values) -> str | None:
-    """A link to another feature's page, when that page exists in this build."""
-    return url_for(endpoint, **values) if endpoint in current_app.view_functions else None
+def _postal_or_city(user) -> bool:
+    return _postal(user) or (user.role == Role.CITY_BUREAU and user.agency == Agency.CITY_POSTAL)
 
 
 # --- lists ------------------------------------------------------------------------------------------
@@ -188,6 +187,9 @@ def _check_page(check: SupervisionCheck, forms: dict | None = None, status_code:
     record = check.assessment
     team = team_of(record)
     lang = current_language()
+    revocation_case = db.session.scalar(
+        select(RevocationCase).where(RevocationCase.check_id == check.id).order_by(RevocationCase.id.desc())
+    )
     context = {
         "check": check,
         "application": application,
@@ -197,13 +199,23 @@ def _check_page(check: SupervisionCheck, forms: dict | None = None, status_code:
         "joint": is_joint(team),
         "waiting_for": unsigned(team) if record.signed_off_at is not None else [],
         "lang": lang,
-        "campaign_link": _link("campaigns.detail", campaign_id=check.campaign_id)
+        "campaign_link": url_for("campaigns.detail", campaign_id=check.campaign_id)
         if check.campaign_id
         else None,
-        "complaint_link": _link("complaints.detail", complaint_id=check.complaint_id)
+        "complaint_link": url_for("complaints.detail", complaint_id=check.complaint_id)
         if check.complaint_id
         else None,
-        "certificate_link": _link("certificates.detail", certificate_id=check.certificate_id),
+        "certificate_link": url_for("certificates.detail", certificate_id=check.certificate_id),
+        # Proposed for revocation: the certificate's issuer serves notice from here (the case page
+        # refuses anyone else, saying why).
+        "revocation_case": revocation_case,
+        "revocation_link": url_for(
+            "revocation.new_case", certificate_id=check.certificate_id, source=f"check:{check.id}"
+        )
+        if check.status == CheckStatus.REVOCATION
+        and revocation_case is None
+        and _postal_or_city(current_user)
+        else None,
         # the checklist page is not one of the joint review's: the ecology bureau reads the result here
         "opens_record": getattr(current_user, "agency", None) not in ECOLOGY_AGENCIES,
     }

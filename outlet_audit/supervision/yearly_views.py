@@ -7,11 +7,9 @@ ecology bureau staff may read the bureaus' list and review page. Acting is the d
 bureau's. The checklist itself is the checklist page's (`checklist.edit`).
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
-import click
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask.cli import AppGroup
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -24,7 +22,6 @@ from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.state import StoredCertificateState
 from outlet_audit.checklist.forms import display_answer
 from outlet_audit.checklist.service import answer_rows, scoring_answers
-from outlet_audit.core.cli import today_option
 from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.params import page_number
@@ -45,7 +42,6 @@ from outlet_audit.supervision.yearly import (
     is_missing,
     missing_for_submission,
     open_targeted_visit,
-    run_yearly_self_checks,
     submit_self_check,
 )
 from outlet_audit.supervision.yearly_forms import ConfirmForm, FailForm, TargetedVisitForm
@@ -321,20 +317,3 @@ def open_visit(self_check_id: int):
 
 
 # --- the daily job -------------------------------------------------------------------------------
-
-yearly_cli = AppGroup("yearly", help="Yearly self-checks: make the year's, remind before the due date.")
-
-
-@yearly_cli.command("run")
-@today_option
-def run(today: date) -> None:
-    """Make the self-checks due this year (each once), send the reminders due today. Run daily."""
-    done = run_yearly_self_checks(today)
-    db.session.commit()
-    for self_check in done.created:
-        number, due = self_check.certificate.number, self_check.due_on.isoformat()
-        click.echo(f"self-check {self_check.year} of certificate {number}: made, due {due}")
-    for self_check in done.reminded:
-        click.echo(f"self-check {self_check.year} of certificate {self_check.certificate.number}: reminded")
-    made, reminded = len(done.created), len(done.reminded)
-    click.echo(f"{made} self-check(s) made, {reminded} reminder(s) sent for {today.isoformat()}.")

@@ -142,6 +142,24 @@ FORMS: dict[str, Form] = {
         ("confirm", "inspector_signature", "outlet_signature"),
         args={"assessment_id": "inspection.id"},
     ),
+    # Supervision checks: the visit's team signs; the district postal bureau concludes; the outlet
+    # answers the findings of a rectification ordered after the visit.
+    "checks.answer_finding_view": Form(
+        (Role.OUTLET,),
+        ("finding{visit_finding.id}-responsible_person", "finding{visit_finding.id}-response"),
+        args={"check_id": "check.id", "finding_id": "visit_finding.id"},
+        files=("finding{visit_finding.id}-files",),
+    ),
+    "checks.conclude_passed_view": Form(BUREAU, ("note",), args={"check_id": "check.id"}),
+    "checks.mark_rectified_view": Form(BUREAU, ("note",), args={"check_id": "check.id"}),
+    "checks.order_rectification_view": Form(
+        BUREAU, ("codes", "due_on", "instructions"), args={"check_id": "check.id"}
+    ),
+    "checks.propose_revocation_view": Form(BUREAU, ("reasons",), args={"check_id": "check.id"}),
+    "checks.send_answers_view": Form((Role.OUTLET,), ("submit",), args={"check_id": "check.id"}),
+    "checks.sign_visit": Form(
+        (Role.INSPECTOR,), ("confirm", "outlet_representative"), args={"assessment_id": "visit.id"}
+    ),
     "complaints.conclude": Form(BUREAU, ("status", "outcome"), args={"complaint_id": "complaint.id"}),
     "complaints.dismiss": Form(BUREAU, ("reason",), args={"complaint_id": "complaint.id"}),
     "complaints.follow": Form(("anonymous",), ("reference", "code")),

@@ -27,6 +27,7 @@ from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from outlet_audit.supervision.kinds import CheckPurpose
 from outlet_audit.supervision.operations import open_check
+from outlet_audit.supervision.revocation_cases import serve_notice
 from outlet_audit.supervision.yearly import create_self_check
 from outlet_audit.workflow.operations import apply_transition, make_payload
 from outlet_audit.workflow.states import Action
@@ -106,6 +107,14 @@ class World:
         )
         due = today_in_shanghai() + timedelta(days=30)
         self.self_check = create_self_check(self.certificate, due.year, due)
+        self.revocation_case = serve_notice(
+            self.certificate,
+            inspection.bureau,
+            ground="false_materials",
+            grounds="提供虚假材料。",
+            evidence="申报材料与现场不符。",
+            response_due=today_in_shanghai() + timedelta(days=30),
+        )
         self.secrets = (NOTE, FILENAME)  # what the outlet must not see yet
         self.hidden_evidence_ids = self.inspection_evidence_ids
 
@@ -146,6 +155,8 @@ class World:
             "certificate_id": [self.certificate.id],
             "check_id": [self.check.id],  # a supervision visit under way: hidden like an inspection
             "self_check_id": [self.self_check.id],  # its yearly self-check, the outlet's own
+            # a notice of revocation served on its certificate: the case cites no unsigned visit
+            "revocation_case_id": [self.revocation_case.id],
             "number": [self.certificate.number],
             "item_code": ["1.2"],
             "token": ["not-a-token"],  # a password reset link's
