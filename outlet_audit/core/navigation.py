@@ -15,14 +15,23 @@ class NavEntry:
     label: object  # a lazy translation
     roles: frozenset[Role]
     order: int = 50
+    # Entries of one group fold into one drop-down under this label (marked with N_, translated
+    # when shown), placed where its first entry would be: a bureau's many pages stay on one line.
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class NavGroup:
+    label: str  # marked with N_: the template translates it
+    entries: tuple[NavEntry, ...]
 
 
 _entries: list[NavEntry] = []
 
 
-def nav_entry(endpoint: str, label, roles, order: int = 50) -> None:
+def nav_entry(endpoint: str, label, roles, order: int = 50, *, group=None) -> None:
     if not any(e.endpoint == endpoint for e in _entries):
-        _entries.append(NavEntry(endpoint, label, frozenset(roles), order))
+        _entries.append(NavEntry(endpoint, label, frozenset(roles), order, group))
 
 
 def menu_for_current_user() -> list[NavEntry]:
@@ -41,5 +50,31 @@ def menu_for_current_user() -> list[NavEntry]:
     )
 
 
+def menu_tree_for_current_user() -> list[NavEntry | NavGroup]:
+    """The menu with each group's entries folded under it; a group of one entry stays an entry."""
+    order: list[NavEntry | str] = []
+    grouped: dict[str, list[NavEntry]] = {}
+    for entry in menu_for_current_user():
+        if entry.group is None:
+            order.append(entry)
+            continue
+        key = entry.group
+        if key not in grouped:
+            grouped[key] = []
+            order.append(key)
+        grouped[key].append(entry)
+    tree: list[NavEntry | NavGroup] = []
+    for item in order:
+        if isinstance(item, NavEntry):
+            tree.append(item)
+        elif len(grouped[item]) == 1:
+            tree.append(grouped[item][0])
+        else:
+            tree.append(NavGroup(item, tuple(grouped[item])))
+    return tree
+
+
 def init_navigation(app) -> None:
-    app.jinja_env.globals.update(menu_for_current_user=menu_for_current_user)
+    app.jinja_env.globals.update(
+        menu_for_current_user=menu_for_current_user, menu_tree_for_current_user=menu_tree_for_current_user
+    )

@@ -37,6 +37,7 @@ from outlet_audit.supervision.kinds import (
     CAMPAIGN_CHECKLIST_LABELS,
     CAMPAIGN_STATUS_LABELS,
     CHECK_STATUS_LABELS,
+    SUPERVISION_MENU,
     CampaignStatus,
     CheckStatus,
 )
@@ -44,7 +45,13 @@ from outlet_audit.supervision.models import Campaign, SupervisionCheck
 from outlet_audit.workflow.states import LEVEL_LABELS
 
 bp = Blueprint("campaigns", __name__)
-nav_entry("campaigns.index", _l("Spot checks"), {Role.DISTRICT_BUREAU, Role.CITY_BUREAU}, order=60)
+nav_entry(
+    "campaigns.index",
+    _l("Spot checks"),
+    {Role.DISTRICT_BUREAU, Role.CITY_BUREAU},
+    order=60,
+    group=SUPERVISION_MENU,
+)
 
 BUREAUS = {Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT, Role.CITY_BUREAU: Scope.ALL}
 

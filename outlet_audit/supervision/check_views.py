@@ -43,6 +43,7 @@ from outlet_audit.supervision.kinds import (
     CAMPAIGN_CHECKLIST_LABELS,
     CHECK_PURPOSE_LABELS,
     CHECK_STATUS_LABELS,
+    SUPERVISION_MENU,
     CheckPurpose,
     CheckStatus,
 )
@@ -70,7 +71,13 @@ OUTLET = {Role.OUTLET: Scope.OWN_OUTLET}
 SEEN_BY_OUTLET = frozenset(CheckStatus) - {CheckStatus.SCHEDULED, CheckStatus.CANCELLED}
 CHECKS_SHOWN = 200
 
-nav_entry("checks.index", _l("Supervision checks"), {Role.DISTRICT_BUREAU, Role.CITY_BUREAU}, order=25)
+nav_entry(
+    "checks.index",
+    _l("Supervision checks"),
+    {Role.DISTRICT_BUREAU, Role.CITY_BUREAU},
+    order=25,
+    group=SUPERVISION_MENU,
+)
 nav_entry("checks.my_visits", _l("My supervision visits"), {Role.INSPECTOR}, order=15)
 nav_entry("checks.outlet_checks", _l("Supervision"), {Role.OUTLET}, order=20)
 

@@ -78,13 +78,20 @@ from outlet_audit.supervision.kinds import (
     CHECK_STATUS_LABELS,
     COMPLAINT_CATEGORY_LABELS,
     COMPLAINT_STATUS_LABELS,
+    SUPERVISION_MENU,
     ComplaintCategory,
     ComplaintStatus,
 )
 from outlet_audit.supervision.models import Complaint
 
 bp = Blueprint("complaints", __name__)
-nav_entry("complaints.index", _l("Complaints"), {Role.DISTRICT_BUREAU, Role.CITY_BUREAU}, order=72)
+nav_entry(
+    "complaints.index",
+    _l("Complaints"),
+    {Role.DISTRICT_BUREAU, Role.CITY_BUREAU},
+    order=72,
+    group=SUPERVISION_MENU,
+)
 
 READERS = {Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT, Role.CITY_BUREAU: Scope.ALL}
 TRIAGERS = {Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT}  # the outlet's district postal bureau acts

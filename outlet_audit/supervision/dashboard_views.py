@@ -31,11 +31,17 @@ from outlet_audit.supervision.dashboard import (
     reference_day,
     supervision_figures,
 )
-from outlet_audit.supervision.kinds import COMPLAINT_STATUS_LABELS
+from outlet_audit.supervision.kinds import COMPLAINT_STATUS_LABELS, SUPERVISION_MENU
 
 bp = Blueprint("supervision_dashboard", __name__, url_prefix="/supervision/dashboard")
 BUREAUS = {Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT, Role.CITY_BUREAU: Scope.ALL}
-nav_entry("supervision_dashboard.overview", _l("Supervision figures"), set(BUREAUS), order=11)
+nav_entry(
+    "supervision_dashboard.overview",
+    _l("Supervision figures"),
+    set(BUREAUS),
+    order=11,
+    group=SUPERVISION_MENU,
+)
 FIRST_YEAR = 2020  # the scheme's first certificates; no figures before
 SHEET_TITLE = "监督管理"
 

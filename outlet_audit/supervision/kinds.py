@@ -5,6 +5,9 @@ import enum
 
 from outlet_audit.text import N_
 
+# The bureaus' menu folds the supervision pages into one drop-down under this label.
+SUPERVISION_MENU = N_("Supervision")
+
 
 class CampaignStatus(enum.StrEnum):
     PLANNED = "planned"  # scope and numbers set, nothing drawn yet

@@ -29,6 +29,7 @@ from outlet_audit.supervision.kinds import (
     CHECK_STATUS_LABELS,
     COMPLAINT_STATUS_LABELS,
     REVOCATION_STATUS_LABELS,
+    SUPERVISION_MENU,
     RevocationStatus,
 )
 from outlet_audit.supervision.models import RevocationCase
@@ -55,7 +56,13 @@ from outlet_audit.supervision.revocation_pdf import render_revocation_decision, 
 
 bp = Blueprint("revocation", __name__)
 bp.add_app_template_global(REVOCATION_STATUS_LABELS, "revocation_status_labels")
-nav_entry("revocation.index", _l("Revocation cases"), {Role.DISTRICT_BUREAU, Role.CITY_BUREAU}, order=72)
+nav_entry(
+    "revocation.index",
+    _l("Revocation cases"),
+    {Role.DISTRICT_BUREAU, Role.CITY_BUREAU},
+    order=72,
+    group=SUPERVISION_MENU,
+)
 
 BUREAUS = {Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT, Role.CITY_BUREAU: Scope.ALL}
 READERS = {Role.OUTLET: Scope.OWN_OUTLET, **BUREAUS}

@@ -31,7 +31,7 @@ from outlet_audit.evidence.models import Evidence
 from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
-from outlet_audit.supervision.kinds import YEARLY_STATUS_LABELS, YearlyStatus
+from outlet_audit.supervision.kinds import SUPERVISION_MENU, YEARLY_STATUS_LABELS, YearlyStatus
 from outlet_audit.supervision.models import YearlySelfCheck
 from outlet_audit.supervision.yearly import (
     accept_self_check,
@@ -51,7 +51,7 @@ OUTLET = {Role.OUTLET: Scope.OWN_OUTLET}
 READERS = {Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT, Role.CITY_BUREAU: Scope.ALL}
 ACTORS = {Role.DISTRICT_BUREAU: Scope.OWN_DISTRICT}
 nav_entry("yearly.mine", _l("Yearly self-check"), {Role.OUTLET}, order=72)
-nav_entry("yearly.bureau_list", _l("Yearly self-checks"), set(READERS), order=73)
+nav_entry("yearly.bureau_list", _l("Yearly self-checks"), set(READERS), order=73, group=SUPERVISION_MENU)
 
 FILTERS = {
     "open": _l("Open, not yet due"),
