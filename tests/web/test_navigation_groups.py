@@ -50,7 +50,8 @@ def test_the_ecology_bureau_finds_only_what_it_may_read(client, english_ui):
     # every supervision page is read jointly (acting on them is the postal bureau's, on the pages)
     assert {link.split("?")[0] for link in links} == SUPERVISION_PAGES
     assert 'href="/applications/approvals"' in html  # its own work stays a plain link
-    assert "/outlets/verification" not in html and "/dashboard/exports" not in html  # the postal bureau's alone
+    # the verification queue and the exports are the postal bureau's alone
+    assert "/outlets/verification" not in html and "/dashboard/exports" not in html
 
 
 def test_the_postal_bureau_still_has_its_own_pages_as_links(client, english_ui):
