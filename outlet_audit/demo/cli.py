@@ -20,7 +20,7 @@ from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.demo.supervision import load_demo_supervision, supervision_facts, supervision_summary
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District, Outlet, official_district_name
-from outlet_audit.roles import BUREAU_ROLES, Role
+from outlet_audit.roles import BUREAU_ROLES, Agency, Role
 from outlet_audit.workflow.demo import load_demo_applications
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.states import LEVEL_LABELS, STATUS_LABELS, Level, Status
@@ -305,6 +305,8 @@ def describe_account(user: User) -> str:
     role = ROLE_NAMES[Role(user.role)]
     if user.role == Role.CITY_BUREAU:
         return f"上海市邮政管理局, {role}"
+    if user.role == Role.DISTRICT_BUREAU and user.agency == Agency.DISTRICT_ECOLOGY:
+        return f"{user.organisation.name_zh}, {role}"  # the joint review's, not the postal bureau's
     if user.role in (Role.DISTRICT_BUREAU, Role.INSPECTOR):
         district = official_district_name(user.district.name_zh)
         return f"{district}邮政管理局, {role}" if user.role == Role.DISTRICT_BUREAU else f"{district} {role}"

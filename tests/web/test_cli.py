@@ -155,6 +155,7 @@ def test_demo_data_loads_once_and_prints_passwords(app, db_session, tmp_path, mo
     # Beside each account, who it is and what to try it for, read from the data as loaded.
     lines = {line.split()[0]: line for line in second.output.splitlines()[1:] if line.strip()}
     assert lines["fengxian"].endswith("奉贤区邮政管理局, district bureau")
+    assert lines["fengxian-eco"].endswith("生态环境局, district bureau")
     assert lines["inspector1"].endswith("奉贤区 inspector")
     assert lines["city"].endswith("上海市邮政管理局, city bureau")
     assert "奉贤南桥顺丰营业部, outlet staff — holds a district-level certificate" in lines["outlet"]
