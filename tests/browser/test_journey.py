@@ -220,16 +220,19 @@ def test_from_registration_to_revoked_certificate(
     expect(public.locator("section[data-state]")).to_have_attribute("data-state", "valid")
     shoot(public, "verified-valid")
 
-    # 12. The bureau revokes it; the public page says so.
+    # 12. The outlet closes; the bureau revokes at once on that ground (one the edition lets revoke
+    # without notice), and the public page says so: the ground, never the reason typed for the file.
     bureau.goto(f"/certificates/{certificate_id}")
     bureau.click("#revoke summary")  # asked once: the form opens saying what revoking does
-    bureau.fill("#reason", "复查发现网点已恢复使用不可降解胶带。")
+    bureau.select_option("#ground", "outlet_closed")
+    bureau.fill("#reason", "网点已于本月停业，营业执照已注销。")
     with bureau.expect_navigation():
         bureau.click("#submit")
     shoot(bureau, "revoked")
     public.reload()
     expect(public.locator("section[data-state]")).to_have_attribute("data-state", "revoked")
-    expect(public.locator("main")).to_contain_text("复查发现网点已恢复使用不可降解胶带。")
+    expect(public.locator("main")).to_contain_text("网点已停业或注销")
+    expect(public.locator("main")).not_to_contain_text("营业执照已注销")
     shoot(public, "verified-revoked")
 
     check_what_was_stored(live_server, application_id, edition)
