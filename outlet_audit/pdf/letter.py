@@ -3,15 +3,19 @@
 bureau's name, the date and its red seal at the foot. Pure: ReportLab only.
 """
 
+from collections.abc import Iterable
 from datetime import date
+from xml.sax.saxutils import escape
 
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph
+from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
 from outlet_audit.pdf.fonts import (
     CJK_FONT,
     LATIN_SERIF_ITALIC,
+    bilingual_label,
     cjk_style,
     clean_text,
     draw_mixed_string,
@@ -19,10 +23,58 @@ from outlet_audit.pdf.fonts import (
     format_date_zh,
     paragraph_markup,
 )
-from outlet_audit.pdf.official import BORDER_RED, INK, MUTED, PAPER, draw_corner_ornament, draw_seal
+from outlet_audit.pdf.official import BORDER_RED, INK, MUTED, PAPER, RULE, draw_corner_ornament, draw_seal
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 BUREAU_STYLE = cjk_style("bureau", 12, 1.35, textColor=INK, alignment=1)
+
+
+def letter_style(name: str, size: float, **options):
+    return cjk_style(name, size, 1.35, textColor=options.pop("textColor", INK), **options)
+
+
+# The letters' type: body text, the italic English beside it, table cells and their labels, the
+# addressee, and the deadline printed in red.
+BODY = letter_style("body", 10.5)
+ENGLISH = ParagraphStyle("english", fontName=LATIN_SERIF_ITALIC, fontSize=8.5, leading=11, textColor=MUTED)
+CELL = letter_style("cell", 9)
+LABEL = letter_style("label", 9)
+ADDRESSEE = letter_style("addressee", 12.5, spaceBefore=2 * mm)
+DEADLINE = letter_style("deadline", 13, textColor=BORDER_RED)
+
+
+def letter_text(text: str, style, limit: int) -> Paragraph:
+    """Typed or criteria text, printed literally (escaped, line breaks kept), cut at `limit`."""
+    text = text if len(text) <= limit else text[:limit] + "…"
+    return Paragraph(paragraph_markup(text), style)
+
+
+def english_line(text: str) -> Paragraph:
+    """Our fixed English sentences, in italics (the values in them are ASCII or left as they are)."""
+    return Paragraph(escape(clean_text(text)), ENGLISH)
+
+
+def details_table(rows: Iterable[tuple[str, str, str]], width: float) -> Table:
+    """The letter's particulars: a bilingual label (zh, en) and its value on each ruled line."""
+    table = Table(
+        [
+            [Paragraph(bilingual_label(zh, en), LABEL), letter_text(value, CELL, 400)]
+            for zh, en, value in rows
+        ],
+        colWidths=(32 * mm, width - 32 * mm),
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                ("LEFTPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
+    return table
 
 
 def draw_letter_paper(canvas, _document) -> None:

@@ -11,17 +11,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 from io import BytesIO
-from xml.sax.saxutils import escape
 
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from outlet_audit.pdf.fonts import (
     LATIN_SERIF_ITALIC,
     bilingual_label,
-    cjk_style,
     clean_text,
     draw_mixed_string,
     format_date,
@@ -29,7 +26,19 @@ from outlet_audit.pdf.fonts import (
     paragraph_markup,
     register_fonts,
 )
-from outlet_audit.pdf.letter import IssuerSeal, draw_letter_paper
+from outlet_audit.pdf.letter import (
+    ADDRESSEE,
+    BODY,
+    CELL,
+    DEADLINE,
+    LABEL,
+    IssuerSeal,
+    details_table,
+    draw_letter_paper,
+    english_line,
+    letter_style,
+    letter_text,
+)
 from outlet_audit.pdf.official import (
     BORDER_RED,
     GOLD,
@@ -117,28 +126,15 @@ class _NoticeCanvas(NumberedCanvas):
         draw_mixed_string(self, PAGE_WIDTH - MARGIN, bottom, pages, 7.5, anchor="right")
 
 
-def _style(name: str, size: float, **options):
-    return cjk_style(name, size, 1.35, textColor=options.pop("textColor", INK), **options)
-
-
-BODY = _style("body", 10.5)
-ENGLISH = ParagraphStyle("english", fontName=LATIN_SERIF_ITALIC, fontSize=8.5, leading=11, textColor=MUTED)
-CELL = _style("cell", 9)
-SMALL = _style("small", 7.5, textColor=MUTED)
-LABEL = _style("label", 9)
-ADDRESSEE = _style("addressee", 12.5, spaceBefore=2 * mm)
-DEADLINE = _style("deadline", 13, textColor=BORDER_RED)
+SMALL = letter_style("small", 7.5, textColor=MUTED)
 
 
 def _text(text: str, style=CELL, limit: int = TEXT_LIMIT) -> Paragraph:
-    """User or criteria text, printed literally."""
-    text = text if len(text) <= limit else text[:limit] + "…"
-    return Paragraph(paragraph_markup(text), style)
+    return letter_text(text, style, limit)
 
 
 def _english(text: str) -> Paragraph:
-    """Our fixed English sentences, in italics (the values in them are ASCII or left as they are)."""
-    return Paragraph(escape(clean_text(text)), ENGLISH)
+    return english_line(text)
 
 
 def _story(data: NoticeData) -> list:
@@ -197,25 +193,7 @@ def _details(data: NoticeData) -> Table:
         ("申请编号", "Application no.", data.application_number),
         ("检查日期", "Inspected on", inspected),
     )
-    table = Table(
-        [
-            [Paragraph(bilingual_label(zh, en), LABEL), _text(value, CELL, limit=400)]
-            for zh, en, value in rows
-        ],
-        colWidths=(32 * mm, CONTENT_WIDTH - 32 * mm),
-    )
-    table.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
-                ("TOPPADDING", (0, 0), (-1, -1), 2),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-                ("LEFTPADDING", (0, 0), (-1, -1), 2),
-            ]
-        )
-    )
-    return table
+    return details_table(rows, CONTENT_WIDTH)
 
 
 def _items(items: tuple[NoticeItem, ...]) -> Table:

@@ -10,17 +10,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 from io import BytesIO
-from xml.sax.saxutils import escape
 
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table
 
 from outlet_audit.pdf.fonts import (
     LATIN_SERIF_ITALIC,
     bilingual_label,
-    cjk_style,
     clean_text,
     draw_mixed_string,
     format_date,
@@ -28,8 +25,19 @@ from outlet_audit.pdf.fonts import (
     paragraph_markup,
     register_fonts,
 )
-from outlet_audit.pdf.letter import IssuerSeal, draw_letter_paper
-from outlet_audit.pdf.official import BORDER_RED, GOLD, INK, MUTED, RULE, draw_bold_centred
+from outlet_audit.pdf.letter import (
+    ADDRESSEE,
+    BODY,
+    DEADLINE,
+    LABEL,
+    IssuerSeal,
+    details_table,
+    draw_letter_paper,
+    english_line,
+    letter_style,
+    letter_text,
+)
+from outlet_audit.pdf.official import BORDER_RED, GOLD, INK, MUTED, draw_bold_centred
 from outlet_audit.pdf.pages import NumberedCanvas
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
@@ -125,26 +133,12 @@ class _LetterCanvas(NumberedCanvas):
         draw_mixed_string(self, PAGE_WIDTH - MARGIN, bottom, pages, 7.5, anchor="right")
 
 
-def _style(name: str, size: float, **options):
-    return cjk_style(name, size, 1.35, textColor=options.pop("textColor", INK), **options)
-
-
-BODY = _style("body", 10.5)
-ENGLISH = ParagraphStyle("english", fontName=LATIN_SERIF_ITALIC, fontSize=8.5, leading=11, textColor=MUTED)
-CELL = _style("cell", 9)
-LABEL = _style("label", 9)
-ADDRESSEE = _style("addressee", 12.5, spaceBefore=2 * mm)
-DEADLINE = _style("deadline", 13, textColor=BORDER_RED)
-
-
 def _text(text: str, style=BODY, limit: int = TEXT_LIMIT) -> Paragraph:
-    """Typed text, printed literally (escaped; line breaks kept)."""
-    text = text if len(text) <= limit else text[:limit] + "…"
-    return Paragraph(paragraph_markup(text), style)
+    return letter_text(text, style, limit)
 
 
 def _english(text: str) -> Paragraph:
-    return Paragraph(escape(clean_text(text)), ENGLISH)
+    return english_line(text)
 
 
 def _section(zh: str, en: str, text: str) -> list:
@@ -167,25 +161,7 @@ def _details(data: LetterData) -> Table:
         ),
         ("撤销事由", "Ground", f"{data.ground_zh}（{data.ground_en}）"),
     )
-    table = Table(
-        [
-            [Paragraph(bilingual_label(zh, en), LABEL), _text(value, CELL, limit=400)]
-            for zh, en, value in rows
-        ],
-        colWidths=(32 * mm, CONTENT_WIDTH - 32 * mm),
-    )
-    table.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
-                ("TOPPADDING", (0, 0), (-1, -1), 2),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-                ("LEFTPADDING", (0, 0), (-1, -1), 2),
-            ]
-        )
-    )
-    return table
+    return details_table(rows, CONTENT_WIDTH)
 
 
 def _opening(data: LetterData) -> list:
@@ -282,7 +258,7 @@ def _decision_story(data: LetterData, decision: Decision) -> list:
         *_section("事实与理由（告知）", "Facts and grounds (as notified)", data.grounds),
         *_section("决定理由", "Reasons for the decision", decision.reasons),
         Spacer(0, 4 * mm),
-        _text(outcome_zh, _style("outcome", 11.5, textColor=BORDER_RED if decision.revoked else INK)),
+        _text(outcome_zh, letter_style("outcome", 11.5, textColor=BORDER_RED if decision.revoked else INK)),
         _english(outcome_en),
     ]
     if decision.revoked:

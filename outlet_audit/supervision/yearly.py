@@ -18,6 +18,7 @@ from outlet_audit.audit.operations import record
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.queries import valid_certificate_clause
 from outlet_audit.certificates.state import StoredCertificateState
+from outlet_audit.checklist import coverage
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.locking import lock_assessment
 from outlet_audit.checklist.models import Assessment
@@ -225,10 +226,9 @@ def send_yearly_reminders(today: date) -> list[YearlySelfCheck]:
 
 
 def covered_items(self_check: YearlySelfCheck, edition: Edition) -> tuple[str, ...]:
-    """The item codes the edition's yearly self-check asks for, in the edition's order."""
-    if edition.supervision.yearly is None:  # never made for such an edition; nothing to answer
-        return ()
-    wanted = set(edition.supervision.yearly.item_codes)
+    """The item codes the edition's yearly self-check asks for (`checklist.coverage`, the rule the
+    checklist page follows), in the edition's order."""
+    wanted = coverage.covered_items(self_check.assessment, edition)
     return tuple(item.code for item in (*edition.items(), *edition.bonus_items()) if item.code in wanted)
 
 
