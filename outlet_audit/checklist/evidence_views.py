@@ -168,6 +168,8 @@ def upload(assessment_id: int):
                 "id": evidence.id,
                 "filename": evidence.filename,
                 "kind": evidence.kind,
+                # The page deletes its queued copy only once these are the bytes it sent.
+                "original_sha256": evidence.original_sha256,
                 "html": render_template(
                     "evidence/_card_single.html", evidence=evidence, reuse=reuse, can_delete=True
                 ),

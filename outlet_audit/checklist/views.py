@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from outlet_audit.access import allow
-from outlet_audit.checklist import sign_off_views  # noqa: F401  (its routes join `bp`)
+from outlet_audit.checklist import offline_views, sign_off_views  # noqa: F401  (their routes join `bp`)
 from outlet_audit.checklist.attachments import attach_item_evidence, reuse_map
 from outlet_audit.checklist.blueprint import READERS, Checklist, bp, load_checklist
 from outlet_audit.checklist.forms import (

@@ -1,14 +1,28 @@
-/* The checklist page: save each answer as it changes, keep unsent answers on the device, upload evidence.
+/* The checklist page: save each answer as it changes, keep what is not sent yet on the phone, send
+ * photos and documents, and say truthfully what the server has and what waits on the phone.
  *
- * Every change goes into a queue in localStorage, one entry per item (key: assessment + item code),
- * holding the answer and the version the page started from. Entries are sent one POST per item;
- * a failed connection leaves them queued and they are sent again with a growing delay, and at
- * once when the browser is back online. The server answers with the new version, progress and
- * score (computed there: this script never scores), or 409 with the other person's answer.
+ * Answers: one queue entry per item (the newest answer wins) holding the answer and the version the
+ * page started from, kept in IndexedDB (offline-store.js; an older version of this page kept them
+ * in localStorage: they are moved over on load). Files: every photo or document picked goes into an
+ * IndexedDB queue first (one path, online or not) with its capture time, name, item and the SHA-256
+ * computed here; it is deleted from the phone only once the server's reply names the same hash.
+ * Everything is sent one request at a time in the order offline-queue.js gives (answers as made,
+ * each item's files after its answer), on load, on "online", on Background Sync and again after a
+ * failed connection with a growing delay. The server answers with the new version, progress and
+ * score (computed there: this script never scores), 409 with the other person's answer, or 422.
  *
- * State for people and tests: data-save-state="saved|pending|error|conflict" on each item,
- * data-state="saved|pending|offline|problem" and data-pending/data-problems on #save-banner.
+ * State for people and tests: data-save-state="saved|pending|error|conflict" and data-waiting-files
+ * on each item; on #save-banner data-state="saved|pending|offline|problem", data-pending (answers
+ * waiting), data-problems (answers and files needing the person), data-waiting-files, data-failed-files.
+ *
+ * For the photo helper (and anything else that makes a file on this page):
+ *   window.OAOffline = { addFile(itemCode, blob, meta) -> Promise<localId> }
+ *   meta: { filename, capturedAt (ISO string, optional), annotatesEvidenceId (int, optional),
+ *           annotatesLocalId (string, optional: a file queued here; sent once that original is on
+ *           the server, with its server id) }.
+ *   The upload posts item_code, file, client_sha256 (hex) and, when given, annotates (evidence id).
  */
+/* global OAQueue, OAStore */
 (function () {
   "use strict";
   document.documentElement.classList.add("js-enabled");
@@ -16,17 +30,25 @@
   var form = document.getElementById("checklist-form");
   if (!form) return;
 
-  var texts = JSON.parse(document.getElementById("checklist-texts").textContent);
+  var texts = Object.assign(JSON.parse(document.getElementById("checklist-texts").textContent),
+    JSON.parse(document.getElementById("offline-texts").textContent));
   var csrfToken = document.querySelector('meta[name="csrf-token"]').content;
   var banner = document.getElementById("save-banner");
-  var prefix = "outlet-audit:checklist:" + form.dataset.assessmentId + ":";
-  var memory = {}; // the queue itself when localStorage is unavailable (private browsing, full)
-  var inFlight = null; // the item whose save is under way: one at a time, gentle on a weak connection
-  var retryDelay = 0;
+  var quotaAlert = document.querySelector("[data-quota-alert]");
+  var uid = form.dataset.userId;
+  var scope = uid + ":" + form.dataset.assessmentId;
+  var legacyPrefix = "outlet-audit:checklist:" + form.dataset.assessmentId + ":";
+  var canStore = !!(window.indexedDB && window.OAStore);
+  var memory = {}; // the answers queue by item code; IndexedDB holds the same (see persist)
+  var files = []; // the files queue, oldest first; each record as in IndexedDB, plus `url` (object URL)
+  var onlyHere = {}; // keys whose write to the phone failed: leaving the page would lose them
+  var sentIds = {}; // local id of a sent file -> its evidence id (for a marked copy sent later)
+  var busy = false; // one request at a time, gentle on a weak connection
+  var attempt = 0;
   var retryTimer = null;
   var connectionLost = false;
-  var waitingUploads = [];
-  if (form.dataset.editable !== "true") { warnUnsendable(); return; } // function declarations are hoisted
+  var serverAnswered = Number((document.querySelector("[data-progress-answered]") || {}).textContent || 0);
+  var editable = form.dataset.editable === "true";
 
   function format(template, params) {
     return template.replace(/%\((\w+)\)[sd]/g, function (_, key) { return params[key] === undefined ? "" : params[key]; });
@@ -35,6 +57,8 @@
   function itemElement(code) {
     return form.querySelector('[data-item-code="' + CSS.escape(code) + '"]');
   }
+
+  function offline() { return connectionLost || !navigator.onLine; }
 
   // --- an item's inputs -------------------------------------------------------------------
 
@@ -71,40 +95,46 @@
     el.querySelector("[data-save-status]").textContent = text;
   }
 
-  // --- the queue --------------------------------------------------------------------------
+  // --- keeping things on the phone ----------------------------------------------------------
 
-  function load(code) {
-    try {
-      var stored = window.localStorage.getItem(prefix + code);
-      if (stored) return JSON.parse(stored);
-    } catch (error) { /* unavailable: fall back to memory */ }
-    return memory[code] || null;
+  function keepOnPhone(storeName, key, value) {
+    if (!canStore) { onlyHere[key] = true; return Promise.resolve(false); }
+    return OAStore.put(storeName, value).then(function () {
+      delete onlyHere[key];
+      showStorageProblem();
+      return true;
+    }).catch(function (error) {
+      onlyHere[key] = true; // still in this page's memory: nothing is lost while it stays open
+      showStorageProblem(error);
+      return false;
+    });
   }
+
+  // Said at once when the phone refuses to keep something: the person can still send it or free space.
+  function showStorageProblem(error) {
+    var count = Object.keys(onlyHere).length;
+    quotaAlert.hidden = count === 0;
+    if (!count) return;
+    var full = OAStore && OAStore.isQuota(error);
+    quotaAlert.dataset.reason = full ? "quota" : "storage";
+    quotaAlert.textContent = format(full ? texts.quota : texts.not_kept, { count: count });
+  }
+
+  function load(code) { return memory[code] || null; }
 
   function store(entry) {
     memory[entry.code] = entry;
-    try { window.localStorage.setItem(prefix + entry.code, JSON.stringify(entry)); } catch (error) { /* kept in memory */ }
+    var key = scope + ":" + entry.code;
+    keepOnPhone("answers", key, Object.assign({ key: key, scope: scope }, entry));
   }
 
   function remove(code) {
     delete memory[code];
-    try { window.localStorage.removeItem(prefix + code); } catch (error) { /* nothing stored */ }
+    delete onlyHere[scope + ":" + code];
+    if (canStore) OAStore.del("answers", scope + ":" + code).catch(function () {});
   }
 
-  function persisted(code) {
-    try { return window.localStorage.getItem(prefix + code) !== null; } catch (error) { return false; }
-  }
-
-  function queuedCodes() {
-    var codes = Object.keys(memory);
-    try {
-      for (var i = 0; i < window.localStorage.length; i++) {
-        var key = window.localStorage.key(i);
-        if (key.indexOf(prefix) === 0 && codes.indexOf(key.slice(prefix.length)) < 0) codes.push(key.slice(prefix.length));
-      }
-    } catch (error) { /* memory only */ }
-    return codes;
-  }
+  function queuedCodes() { return Object.keys(memory); }
 
   function enqueue(el) {
     var code = el.dataset.itemCode;
@@ -114,23 +144,64 @@
       answer: readItem(el),
       base: previous ? previous.base : Number(el.dataset.version), // the version this page started from
       seq: previous ? previous.seq + 1 : 1,
+      madeAt: previous ? previous.madeAt : Date.now(),
       state: previous && previous.state === "conflict" ? "conflict" : "pending",
       current: previous ? previous.current : null,
       message: previous ? previous.message : ""
     };
     store(entry); // in conflict the person still has to choose; the new text is what "keep mine" sends
     if (entry.state === "pending") {
-      setState(el, "pending", texts.pending);
-      sendNext();
+      setState(el, "pending", offline() ? texts.offline : texts.pending);
+      askForSync();
+      pump();
     }
     updateBanner();
   }
 
-  // Answers queued on this device for a checklist that can no longer be changed (signed off
+  // Answers queued by the earlier version of this page (localStorage) move to IndexedDB.
+  function legacyEntries() {
+    var found = [];
+    try {
+      for (var i = window.localStorage.length - 1; i >= 0; i--) {
+        var key = window.localStorage.key(i);
+        if (key.indexOf(legacyPrefix) !== 0) continue;
+        var entry = JSON.parse(window.localStorage.getItem(key));
+        if (entry && entry.code) found.push({ key: key, entry: entry });
+      }
+    } catch (error) { /* unavailable: nothing kept there */ }
+    return found;
+  }
+
+  function loadQueues() {
+    var stored = canStore ? Promise.all([OAStore.byScope("answers", scope), OAStore.byScope("files", scope)]).catch(function () { return [[], []]; }) : Promise.resolve([[], []]);
+    return stored.then(function (both) {
+      both[0].sort(function (a, b) { return (a.madeAt || 0) - (b.madeAt || 0); }).forEach(function (row) {
+        delete row.key; delete row.scope;
+        memory[row.code] = row;
+      });
+      files = both[1].sort(function (a, b) { return a.createdAt - b.createdAt; });
+      legacyEntries().forEach(function (old) {
+        var known = memory[old.entry.code];
+        if (!known || known.seq < old.entry.seq) {
+          old.entry.madeAt = old.entry.madeAt || Date.now();
+          memory[old.entry.code] = old.entry;
+          var key = scope + ":" + old.entry.code;
+          keepOnPhone("answers", key, Object.assign({ key: key, scope: scope }, old.entry)).then(function (kept) {
+            if (kept) window.localStorage.removeItem(old.key);
+          });
+        } else {
+          window.localStorage.removeItem(old.key);
+        }
+      });
+    });
+  }
+
+  // Answers and files kept on this device for a checklist that can no longer be changed (signed off
   // meanwhile): say so, with the item codes, instead of dropping them silently.
   function warnUnsendable() {
-    var codes = queuedCodes();
+    var codes = queuedCodes().concat(files.map(function (f) { return f.itemCode; }));
     if (!codes.length) return;
+    codes = codes.filter(function (code, i) { return codes.indexOf(code) === i; });
     banner.hidden = false;
     banner.dataset.state = "problem";
     banner.dataset.problems = String(codes.length);
@@ -150,27 +221,58 @@
     });
   }
 
-  function sendNext() {
-    if (inFlight) return;
-    var next = queuedCodes().filter(function (code) { var entry = load(code); return entry && entry.state === "pending"; })[0];
-    if (next) send(next);
+  // A page opened from the phone's copy may carry a token of an older session: take the current one.
+  var tokenRenewed = false;
+  function renewToken() {
+    if (tokenRenewed) return Promise.resolve(false);
+    tokenRenewed = true;
+    return fetch(window.location.pathname, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
+      if (!response.ok || response.redirected) return false;
+      return response.text().then(function (html) {
+        var found = /<meta name="csrf-token" content="([^"]+)"/.exec(html);
+        if (found) csrfToken = found[1];
+        return !!found;
+      });
+    }).catch(function () { return false; });
   }
 
-  function send(code) {
+  function pump() {
+    if (busy || !editable) return;
+    var tasks = OAQueue.order(queuedCodes().map(load), files);
+    var next = tasks.filter(function (task) {
+      if (task.kind === "answer") return task.entry.state === "pending";
+      var file = task.entry;
+      return file.state === "waiting" && (!file.annotatesLocalId || sentIds[file.annotatesLocalId] || !files.some(function (f) { return f.localId === file.annotatesLocalId; }));
+    })[0];
+    if (!next) return;
+    busy = true;
+    var sending = next.kind === "answer" ? sendAnswer(next.entry.code) : sendFile(next.entry);
+    sending.then(function (goOn) {
+      busy = false;
+      if (goOn) pump(); else connectionFailed();
+    });
+  }
+
+  // Resolves true to go on with the next, false when the connection failed.
+  function sendAnswer(code) {
     var entry = load(code);
     var el = itemElement(code);
-    if (!el) { remove(code); sendNext(); return; }
-    inFlight = code;
+    if (!el) { remove(code); return Promise.resolve(true); }
     setState(el, "pending", texts.sending);
     var payload = Object.assign({}, entry.answer, { expected_version: entry.base });
     var sent = nextRequestNumber();
-    post(form.dataset.saveUrl.replace("__CODE__", encodeURIComponent(code)), JSON.stringify(payload), true)
-      .then(function (reply) { inFlight = null; if (received(el, entry.seq, reply, sent)) sendNext(); })
-      .catch(function () { inFlight = null; connectionFailed(el); });
+    return post(form.dataset.saveUrl.replace("__CODE__", encodeURIComponent(code)), JSON.stringify(payload), true)
+      .then(function (reply) {
+        if (reply.status === 400 && reply.body.status === "csrf") {
+          return renewToken().then(function (renewed) { return renewed ? sendAnswer(code) : received(el, entry.seq, reply, sent); });
+        }
+        return received(el, entry.seq, reply, sent);
+      })
+      .catch(function () { setState(el, "pending", texts.offline); return false; });
   }
 
-  // Saves and uploads of one item run side by side and may answer out of order: an answer
-  // computed before a later request must not undo what that later request showed.
+  // Saves and uploads of one item may answer out of order: an answer computed before a later
+  // request must not undo what that later request showed.
   var requestNumber = 0;
   function nextRequestNumber() { requestNumber += 1; return requestNumber; }
   function showEvidenceMissing(el, sent, missing) {
@@ -183,9 +285,8 @@
     var code = el.dataset.itemCode;
     var entry = load(code);
     var body = reply.body;
-    if (reply.status >= 500 || reply.status === 429) { connectionFailed(el); return false; }
-    connectionLost = false;
-    retryDelay = 0;
+    if (reply.status >= 500 || reply.status === 429) { setState(el, "pending", texts.offline); return false; }
+    reachedServer();
     if (reply.status === 200 && body.status === "saved") {
       setVersion(el, body.item.version);
       showEvidenceMissing(el, sent, body.item.evidence_missing);
@@ -214,16 +315,23 @@
     return true;
   }
 
-  function connectionFailed(el) {
+  function reachedServer() {
+    connectionLost = false;
+    attempt = 0;
+    showConnection();
+  }
+
+  function connectionFailed() {
     connectionLost = true;
-    setState(el, "pending", texts.offline);
+    showConnection();
     updateBanner();
     retryLater();
   }
 
-  function retryLater() { // 2 s, 4 s, 8 s … at most a minute between tries
-    retryDelay = Math.min(Math.max(retryDelay * 2, 2000), 60000);
-    if (!retryTimer) retryTimer = window.setTimeout(function () { retryTimer = null; sendAll(); }, retryDelay);
+  function retryLater() {
+    var delay = OAQueue.retryDelay(attempt);
+    attempt += 1;
+    if (!retryTimer) retryTimer = window.setTimeout(function () { retryTimer = null; sendAll(); }, delay);
   }
 
   function sendAll() {
@@ -231,14 +339,173 @@
       var entry = load(code);
       if (entry && entry.state === "error") { entry.state = "pending"; store(entry); } // try again: maybe signed in anew
     });
-    sendNext();
-    waitingUploads.splice(0).forEach(function (job) { upload(job.el, job.file); });
+    pump();
+  }
+
+  function askForSync() { // the service worker wakes an open page when the connection returns
+    if (!("serviceWorker" in navigator)) return;
+    navigator.serviceWorker.ready.then(function (registration) {
+      if (registration.sync) return registration.sync.register("oa-send");
+    }).catch(function () {});
+  }
+
+  // --- files ------------------------------------------------------------------------------
+
+  function hexDigest(blob) {
+    return blob.arrayBuffer().then(function (bytes) { return crypto.subtle.digest("SHA-256", bytes); }).then(function (hash) {
+      return Array.prototype.map.call(new Uint8Array(hash), function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+    });
+  }
+
+  function addFile(itemCode, blob, meta) {
+    meta = meta || {};
+    if (!itemElement(itemCode)) return Promise.reject(new Error("No item " + itemCode));
+    return hexDigest(blob).then(function (hash) {
+      var record = {
+        localId: "f" + Date.now().toString(36) + Math.random().toString(36).slice(2, 8),
+        scope: scope,
+        itemCode: itemCode,
+        blob: blob,
+        filename: meta.filename || blob.name || "photo.jpg",
+        type: blob.type,
+        capturedAt: meta.capturedAt || new Date(blob.lastModified || Date.now()).toISOString(),
+        sha256: hash,
+        annotatesEvidenceId: meta.annotatesEvidenceId || null,
+        annotatesLocalId: meta.annotatesLocalId || null,
+        state: "waiting",
+        message: "",
+        createdAt: Date.now()
+      };
+      files.push(record);
+      keepFile(record);
+      showFile(record);
+      updateBanner();
+      askForSync();
+      pump();
+      return record.localId;
+    });
+  }
+
+  function keepFile(record) {
+    var copy = Object.assign({}, record);
+    delete copy.url;
+    return keepOnPhone("files", record.localId, copy);
+  }
+
+  function dropFile(record) {
+    files = files.filter(function (f) { return f !== record; });
+    delete onlyHere[record.localId];
+    if (record.url) URL.revokeObjectURL(record.url);
+    var thumb = form.querySelector('[data-local-id="' + record.localId + '"]');
+    if (thumb) thumb.remove();
+    if (canStore) OAStore.del("files", record.localId).catch(function () {});
+    showItemFiles(record.itemCode);
+    showStorageProblem();
+  }
+
+  function sendFile(record) {
+    var el = itemElement(record.itemCode);
+    if (!el) { setFile(record, "failed", texts.error); return Promise.resolve(true); }
+    var data = new FormData();
+    data.append("item_code", record.itemCode);
+    data.append("file", record.blob, record.filename);
+    data.append("client_sha256", record.sha256);
+    var annotates = record.annotatesEvidenceId || (record.annotatesLocalId && sentIds[record.annotatesLocalId]);
+    if (annotates) data.append("annotates", String(annotates));
+    setFile(record, "sending", "");
+    var sent = nextRequestNumber();
+    return post(form.dataset.uploadUrl, data, false).then(function (reply) {
+      var body = reply.body;
+      if (reply.status >= 500 || reply.status === 429) { setFile(record, "waiting", ""); return false; }
+      if (reply.status === 400 && body.status === "csrf") {
+        return renewToken().then(function (renewed) {
+          if (renewed) { setFile(record, "waiting", ""); return true; }
+          setFile(record, "failed", body.message);
+          return true;
+        });
+      }
+      reachedServer();
+      if (body.item) showEvidenceMissing(el, sent, body.item.evidence_missing);
+      showMissing(body.missing_count);
+      var held = (body.evidence || []).filter(function (ev) { return OAQueue.sameBytes(record.sha256, ev.original_sha256); })[0];
+      if (reply.status === 200 && held) {
+        el.querySelector("[data-evidence-list]").insertAdjacentHTML("beforeend", held.html);
+        sentIds[record.localId] = held.id;
+        dropFile(record); // the server holds these very bytes: the phone's copy may go
+      } else {
+        setFile(record, "failed", reply.status === 200 ? texts.file_not_confirmed : (body.message || texts.error));
+      }
+      updateBanner();
+      return true;
+    }).catch(function () { setFile(record, "waiting", ""); return false; });
+  }
+
+  function setFile(record, state, message) {
+    record.state = state;
+    record.message = message || "";
+    if (state !== "sending") keepFile(record);
+    showFile(record);
+    updateBanner();
+  }
+
+  function fileStateText(record) {
+    if (record.state === "sending") return texts.file_sending;
+    if (record.state === "failed") return format(texts.file_failed, { reason: record.message });
+    return offline() ? texts.file_waiting_offline : texts.file_waiting;
+  }
+
+  // A "waiting to send" thumbnail made from the Blob on the phone, until the server has the file.
+  function showFile(record) {
+    var el = itemElement(record.itemCode);
+    if (!el) return;
+    var list = el.querySelector("[data-queued-files]");
+    var card = list.querySelector('[data-local-id="' + record.localId + '"]');
+    if (!card) {
+      card = document.createElement("figure");
+      card.className = "evidence-card queued-file";
+      card.dataset.localId = record.localId;
+      if ((record.type || "").indexOf("image/") === 0) {
+        record.url = record.url || URL.createObjectURL(record.blob);
+        var img = document.createElement("img");
+        img.src = record.url;
+        img.alt = format(texts.photo_alt, { name: record.filename });
+        card.appendChild(img);
+      } else {
+        var doc = document.createElement("div");
+        doc.className = "evidence-doc";
+        doc.innerHTML = '<span class="evidence-doc-icon" aria-hidden="true">PDF</span>';
+        card.appendChild(doc);
+      }
+      var caption = document.createElement("figcaption");
+      caption.className = "small";
+      caption.innerHTML = '<span class="queued-name"></span><span class="queued-state" data-queued-state></span>' +
+        '<span class="queued-actions"><button type="button" class="btn btn-sm btn-outline-primary" data-file-retry></button>' +
+        '<button type="button" class="btn btn-sm btn-outline-danger" data-file-remove></button></span>';
+      caption.querySelector(".queued-name").textContent = record.filename;
+      caption.querySelector("[data-file-retry]").textContent = texts.file_retry;
+      caption.querySelector("[data-file-remove]").textContent = texts.file_remove;
+      card.appendChild(caption);
+      list.appendChild(card);
+    }
+    card.dataset.fileState = record.state;
+    card.querySelector("[data-queued-state]").textContent = fileStateText(record);
+    card.querySelector("[data-file-retry]").hidden = record.state !== "failed";
+    card.querySelector("[data-file-remove]").hidden = record.state !== "failed";
+    showItemFiles(record.itemCode);
+  }
+
+  function showItemFiles(code) {
+    var el = itemElement(code);
+    if (!el) return;
+    var mine = files.filter(function (f) { return f.itemCode === code; });
+    el.dataset.waitingFiles = String(mine.filter(function (f) { return f.state !== "failed"; }).length);
+    el.dataset.failedFiles = String(mine.filter(function (f) { return f.state === "failed"; }).length);
   }
 
   // --- what the page shows ----------------------------------------------------------------
 
   function showSummary(body) {
-    form.ownerDocument.querySelectorAll("[data-progress-answered]").forEach(function (n) { n.textContent = body.progress.answered; });
+    serverAnswered = body.progress.answered;
     form.ownerDocument.querySelectorAll("[data-progress-total]").forEach(function (n) { n.textContent = body.progress.total; });
     form.ownerDocument.querySelectorAll("[data-score-final]").forEach(function (n) { n.textContent = body.score.final; });
     form.ownerDocument.querySelectorAll("[data-score-level]").forEach(function (n) { n.textContent = body.score.level_label; });
@@ -285,7 +552,7 @@
       entry.state = "pending";
       entry.current = null;
       store(entry);
-      sendNext();
+      pump();
     } else {
       writeItem(el, entry.current);
       setVersion(el, entry.current.version);
@@ -296,48 +563,66 @@
     updateBanner();
   }
 
+  // Answered counts what the server holds plus what waits here: an item answered on the phone is
+  // answered, whether or not it has reached the server yet.
+  function answeredHere() {
+    var delta = 0;
+    queuedCodes().forEach(function (code) {
+      var el = itemElement(code);
+      if (!el || el.dataset.conditionMet === "false" || el.dataset.skipped) return;
+      delta += (OAQueue.answered(load(code).answer) ? 1 : 0) - (el.dataset.answered === "true" ? 1 : 0);
+    });
+    return serverAnswered + delta;
+  }
+
   function updateBanner() {
     var pending = 0;
     var problems = 0;
     queuedCodes().forEach(function (code) {
-      var entry = load(code);
-      if (!entry) return;
-      if (entry.state === "pending") pending++; else problems++;
+      if (load(code).state === "pending") pending++; else problems++;
     });
-    var state = problems ? "problem" : pending ? (connectionLost || !navigator.onLine ? "offline" : "pending") : "saved";
+    var waitingFiles = files.filter(function (f) { return f.state !== "failed"; }).length;
+    var failedFiles = files.length - waitingFiles;
+    problems += failedFiles;
+    var state = problems ? "problem" : pending || waitingFiles ? (offline() ? "offline" : "pending") : "saved";
     var text = { saved: texts.banner_saved, pending: texts.banner_pending, offline: texts.banner_offline, problem: texts.banner_problem }[state];
+    var line = format(text, { count: state === "problem" ? problems : pending });
+    if (state === "pending" || state === "offline") {
+      line = pending ? line + (waitingFiles ? " " + format(texts.banner_files, { count: waitingFiles }) : "")
+        : format(offline() ? texts.banner_files_offline : texts.banner_files, { count: waitingFiles });
+    }
     banner.hidden = false;
     banner.dataset.state = state;
     banner.dataset.pending = String(pending);
     banner.dataset.problems = String(problems);
-    banner.querySelector("[data-banner-text]").textContent = format(text, { count: state === "problem" ? problems : pending });
+    banner.dataset.waitingFiles = String(waitingFiles);
+    banner.dataset.failedFiles = String(failedFiles);
+    banner.querySelector("[data-banner-text]").textContent = line;
     banner.querySelector("[data-retry-now]").hidden = state !== "pending" && state !== "offline";
+    document.querySelectorAll("[data-progress-answered]").forEach(function (n) { n.textContent = answeredHere(); });
+    var waiting = document.querySelector("[data-waiting-text]");
+    var parts = [];
+    if (pending + problems - failedFiles) parts.push(format(texts.bar_answers_waiting, { count: pending + problems - failedFiles }));
+    if (waitingFiles) parts.push(format(texts.bar_files_waiting, { count: waitingFiles }));
+    if (failedFiles) parts.push(format(texts.bar_files_failed, { count: failedFiles }));
+    waiting.textContent = parts.map(function (p) { return " · " + p; }).join("");
+    waiting.hidden = !parts.length;
   }
 
-  // --- evidence ---------------------------------------------------------------------------
-
-  function upload(el, file) {
-    var status = el.querySelector("[data-upload-status]");
-    status.textContent = format(texts.uploading, { name: file.name });
-    var data = new FormData();
-    data.append("item_code", el.dataset.itemCode);
-    data.append("file", file, file.name);
-    function later() { // the file stays in this page until it is sent
-      waitingUploads.push({ el: el, file: file });
-      status.textContent = texts.upload_offline;
-      retryLater();
+  // Signing off needs the server: offline the button says so and waits; nothing typed is lost.
+  function showConnection() {
+    var link = document.querySelector(".bar-signoff");
+    var noteEl = document.querySelector("[data-signoff-offline]");
+    if (link) {
+      link.classList.toggle("disabled", offline());
+      link.setAttribute("aria-disabled", String(offline()));
+      if (offline()) link.setAttribute("tabindex", "-1"); else link.removeAttribute("tabindex");
     }
-    var sent = nextRequestNumber();
-    post(form.dataset.uploadUrl, data, false).then(function (reply) {
-      var body = reply.body;
-      if (reply.status >= 500 || reply.status === 429) { later(); return; }
-      var list = el.querySelector("[data-evidence-list]");
-      (body.evidence || []).forEach(function (evidence) { list.insertAdjacentHTML("beforeend", evidence.html); });
-      if (body.item) showEvidenceMissing(el, sent, body.item.evidence_missing);
-      showMissing(body.missing_count);
-      status.textContent = reply.status === 200 ? texts.uploaded : format(texts.upload_failed, { reason: body.message });
-    }).catch(later);
+    if (noteEl) noteEl.hidden = !offline();
+    files.forEach(function (f) { if (f.state === "waiting") showFile(f); });
   }
+
+  // --- evidence already on the server ---------------------------------------------------------
 
   function deleteEvidence(button) {
     if (!window.confirm(texts.confirm_delete)) return;
@@ -357,14 +642,18 @@
 
   // --- wiring -----------------------------------------------------------------------------
 
+  window.OAOffline = { addFile: addFile };
+
   var typingTimers = {};
 
   form.addEventListener("change", function (event) {
     var el = event.target.closest("[data-item-code]");
     if (!el) return;
     if (event.target.matches("[data-evidence-input]")) {
-      Array.prototype.forEach.call(event.target.files, function (file) { upload(el, file); });
-      event.target.value = ""; // sent already: the plain form must not send it again
+      Array.prototype.forEach.call(event.target.files, function (file) {
+        addFile(el.dataset.itemCode, file, { filename: file.name });
+      });
+      event.target.value = ""; // queued already: the plain form must not send it again
       return;
     }
     if (event.target.type === "radio") { var na = el.querySelector("[data-na]"); if (na) na.checked = false; }
@@ -389,28 +678,51 @@
     if (target.closest("[data-conflict-take]")) resolveConflict(target.closest("[data-item-code]"), false);
     var del = target.closest("[data-delete-url]");
     if (del) { event.preventDefault(); deleteEvidence(del); }
+    var queued = target.closest("[data-local-id]");
+    var record = queued && files.filter(function (f) { return f.localId === queued.dataset.localId; })[0];
+    if (record && target.closest("[data-file-retry]")) { setFile(record, "waiting", ""); pump(); }
+    if (record && target.closest("[data-file-remove]") && window.confirm(texts.confirm_remove_file)) { dropFile(record); updateBanner(); }
   });
 
-  form.addEventListener("submit", function (event) { event.preventDefault(); sendAll(); }); // Enter in a field
-  banner.querySelector("[data-retry-now]").addEventListener("click", sendAll);
-  window.addEventListener("online", function () { connectionLost = false; retryDelay = 0; sendAll(); });
-  window.addEventListener("offline", function () { connectionLost = true; updateBanner(); });
-  window.addEventListener("beforeunload", function (event) {
-    var unsaved = queuedCodes().some(function (code) { return memory[code] && !persisted(code); });
-    if (unsaved) event.preventDefault(); // only in memory: leaving would lose them
+  document.addEventListener("click", function (event) {
+    if (event.target.closest(".bar-signoff") && offline()) event.preventDefault();
   });
 
-  // Answers left unsent by an earlier visit win over what the server rendered: they are newer.
-  queuedCodes().forEach(function (code) {
-    var entry = load(code);
-    var el = itemElement(code);
-    if (!entry || !el) { remove(code); return; }
-    writeItem(el, entry.answer);
-    if (entry.state === "conflict") { showConflict(el, entry); return; }
-    entry.state = "pending";
-    store(entry);
-    setState(el, "pending", texts.pending);
-  });
-  updateBanner();
-  sendAll();
+  function start() {
+    if (!editable) { warnUnsendable(); return; }
+    form.addEventListener("submit", function (event) { event.preventDefault(); sendAll(); }); // Enter in a field
+    banner.querySelector("[data-retry-now]").addEventListener("click", sendAll);
+    window.addEventListener("online", function () { connectionLost = false; attempt = 0; showConnection(); updateBanner(); sendAll(); });
+    window.addEventListener("offline", function () { connectionLost = true; showConnection(); updateBanner(); });
+    window.addEventListener("beforeunload", function (event) {
+      if (Object.keys(onlyHere).length) event.preventDefault(); // only in memory: leaving would lose them
+    });
+    // Answers left unsent by an earlier visit win over what the page shows: they are newer.
+    queuedCodes().forEach(function (code) {
+      var entry = load(code);
+      var el = itemElement(code);
+      if (!el) { remove(code); return; }
+      writeItem(el, entry.answer);
+      if (entry.state === "conflict") { showConflict(el, entry); return; }
+      entry.state = "pending";
+      store(entry);
+      setState(el, "pending", offline() ? texts.offline : texts.pending);
+    });
+    files.forEach(function (record) {
+      if (record.state === "sending") record.state = "waiting"; // the page closed while it was sent
+      showFile(record);
+    });
+    showConnection();
+    updateBanner();
+    sendAll();
+  }
+
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/checklist/sw.js", { scope: "/" }).catch(function () {});
+    navigator.serviceWorker.addEventListener("message", function (event) {
+      if (event.data && event.data.type === "oa-send") sendAll();
+    });
+  }
+  if (canStore) OAStore.put("meta", { key: "uid", value: uid }).catch(function () {});
+  loadQueues().then(start, start);
 })();

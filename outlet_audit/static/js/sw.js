@@ -1,0 +1,82 @@
+/* The service worker (served at /checklist/sw.js, scope "/", see checklist/offline_views.py).
+ *
+ * Only pages the inspector prepared for offline use are kept (offline-prepare.js puts them in the
+ * user's cache): a checklist page is fetched from the network as usual and, when that fails, the
+ * kept copy is shown; with a copy kept, a good network answer refreshes it. The assets those pages
+ * load (CSS, JS, fonts, thumbnails) are served the same way. Everything else is network only.
+ * Signing in or out forgets who uses the pages; signing out also drops the pages kept.
+ * Background Sync ("oa-send"): the open checklist pages are told to send what waits.
+ */
+/* global OAStore */
+"use strict";
+importScripts("/static/js/offline-store.js");
+
+var PAGE = /^\/checklist\/\d+$/;
+var ASSET = /^\/(static|bootstrap)\//;
+var EVIDENCE = /^\/evidence\/\d+(\/thumbnail)?$/;
+var NETWORK_PATIENCE_MS = 6000; // a weak signal that neither answers nor fails: show the copy
+
+self.addEventListener("install", function () { self.skipWaiting(); });
+self.addEventListener("activate", function (event) { event.waitUntil(self.clients.claim()); });
+
+self.addEventListener("fetch", function (event) {
+  var request = event.request;
+  var url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.method === "POST") {
+    if (url.pathname === "/logout") event.waitUntil(OAStore.forgetUser().catch(function () {}));
+    else if (url.pathname === "/login") event.waitUntil(OAStore.del("meta", "uid").catch(function () {}));
+    return;
+  }
+  if (request.method !== "GET") return;
+  var isPage = request.mode === "navigate" && PAGE.test(url.pathname);
+  if (isPage || ASSET.test(url.pathname) || EVIDENCE.test(url.pathname)) {
+    event.respondWith(networkOrCopy(request, url, isPage));
+  }
+});
+
+function currentUser() {
+  return OAStore.get("meta", "uid").then(function (row) { return row ? row.value : null; }).catch(function () { return null; });
+}
+
+// The cache a copy of this URL would be in: pages and files are the user's, assets everyone's.
+function cacheFor(url) {
+  if (ASSET.test(url.pathname)) return Promise.resolve(OAStore.ASSETS);
+  return currentUser().then(function (uid) { return uid ? OAStore.userCache(uid) : null; });
+}
+
+function kept(request, url) {
+  return cacheFor(url).then(function (name) {
+    if (!name) return null;
+    return self.caches.open(name).then(function (cache) {
+      return cache.match(request, { ignoreSearch: !EVIDENCE.test(url.pathname) }).then(function (copy) {
+        return copy ? { cache: cache, copy: copy } : null;
+      });
+    });
+  });
+}
+
+function networkOrCopy(request, url, isPage) {
+  var lookup = kept(request, url).catch(function () { return null; });
+  var network = fetch(request);
+  return lookup.then(function (found) {
+    if (!found) return network; // not prepared: network only
+    var refreshed = network.then(function (response) {
+      if (isPage && response.ok && !response.redirected && response.type === "basic") {
+        found.cache.put(url.pathname, response.clone()).catch(function () {}); // the newer page
+      }
+      return response.ok || response.type === "opaqueredirect" ? response : found.copy;
+    });
+    var patience = new Promise(function (resolve) {
+      setTimeout(function () { resolve(found.copy); }, NETWORK_PATIENCE_MS);
+    });
+    return Promise.race([refreshed, patience]).catch(function () { return found.copy; });
+  });
+}
+
+self.addEventListener("sync", function (event) {
+  if (event.tag !== "oa-send") return;
+  event.waitUntil(self.clients.matchAll({ type: "window" }).then(function (pages) {
+    pages.forEach(function (page) { page.postMessage({ type: "oa-send" }); });
+  }));
+});
