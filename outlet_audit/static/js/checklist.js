@@ -47,6 +47,7 @@
   var attempt = 0;
   var retryTimer = null;
   var connectionLost = false;
+  var signedOut = false; // the server wants a new sign-in: wait for it rather than knock again and again
   var serverAnswered = Number((document.querySelector("[data-progress-answered]") || {}).textContent || 0);
   var editable = form.dataset.editable === "true";
 
@@ -237,7 +238,7 @@
   }
 
   function pump() {
-    if (busy || !editable) return;
+    if (busy || !editable || signedOut) return;
     var tasks = OAQueue.order(queuedCodes().map(load), files);
     var next = tasks.filter(function (task) {
       if (task.kind === "answer") return task.entry.state === "pending";
@@ -287,6 +288,7 @@
     var body = reply.body;
     if (reply.status >= 500 || reply.status === 429) { setState(el, "pending", texts.offline); return false; }
     reachedServer();
+    if (reply.status === 0) signedOut = true;
     if (reply.status === 200 && body.status === "saved") {
       setVersion(el, body.item.version);
       showEvidenceMissing(el, sent, body.item.evidence_missing);
@@ -335,6 +337,7 @@
   }
 
   function sendAll() {
+    signedOut = false;
     queuedCodes().forEach(function (code) {
       var entry = load(code);
       if (entry && entry.state === "error") { entry.state = "pending"; store(entry); } // try again: maybe signed in anew
@@ -424,6 +427,7 @@
           return true;
         });
       }
+      if (reply.status === 0) { signedOut = true; setFile(record, "waiting", body.message); return true; }
       reachedServer();
       if (body.item) showEvidenceMissing(el, sent, body.item.evidence_missing);
       showMissing(body.missing_count);
@@ -451,6 +455,7 @@
   function fileStateText(record) {
     if (record.state === "sending") return texts.file_sending;
     if (record.state === "failed") return format(texts.file_failed, { reason: record.message });
+    if (record.message) return record.message; // waiting for a new sign-in
     return offline() ? texts.file_waiting_offline : texts.file_waiting;
   }
 
@@ -564,12 +569,13 @@
   }
 
   // Answered counts what the server holds plus what waits here: an item answered on the phone is
-  // answered, whether or not it has reached the server yet.
+  // answered, whether or not it has reached the server yet. Like the server's count, scored items
+  // only: bonus items and items not asked do not count.
   function answeredHere() {
     var delta = 0;
     queuedCodes().forEach(function (code) {
       var el = itemElement(code);
-      if (!el || el.dataset.conditionMet === "false" || el.dataset.skipped) return;
+      if (!el || el.dataset.conditionMet === "false" || el.dataset.skipped || el.closest("#section-bonus")) return;
       delta += (OAQueue.answered(load(code).answer) ? 1 : 0) - (el.dataset.answered === "true" ? 1 : 0);
     });
     return serverAnswered + delta;

@@ -1,0 +1,138 @@
+"""An inspector prepares a visit at the office, fills it in a sorting hall with no signal at all
+(the page itself comes from the phone), closes the browser, and everything reaches the server
+when the connection returns: every answer, and every photo with the very bytes taken."""
+
+import hashlib
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from outlet_audit.checklist.models import Answer
+from outlet_audit.criteria.editions import active_edition
+from outlet_audit.evidence.models import Evidence
+from outlet_audit.extensions import db
+from tests.browser.conftest import CHROMIUM_ARGS, PHONE, TIMEOUT_MS, sign_in
+from tests.browser.journey_steps import answer_item, make_photo
+from tests.browser.test_offline import inspection  # noqa: F401  (the fixture)
+from tests.workflow_helpers import best_value
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def phone(browser, chromium_path, live_server, tmp_path):
+    """Open the same phone browser again and again: one profile on disk, as a real phone keeps it."""
+    opened = []
+
+    def launch():
+        context = browser.browser_type.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=chromium_path,
+            args=CHROMIUM_ARGS,
+            headless=True,
+            base_url=live_server.url,
+            **PHONE,
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        opened.append(context)
+        return context
+
+    yield launch
+    for context in opened:
+        context.close()
+
+
+def server_state(live_server, assessment_id: int):
+    def read():
+        answers = dict(
+            db.session.execute(
+                select(Answer.item_code, Answer.value).where(Answer.assessment_id == assessment_id)
+            ).all()
+        )
+        hashes = sorted(
+            db.session.scalars(
+                select(Evidence.original_sha256).where(Evidence.assessment_id == assessment_id)
+            )
+        )
+        return answers, hashes
+
+    return live_server.query(read)
+
+
+def test_a_prepared_visit_is_filled_offline_and_sent_after_the_browser_was_closed(
+    phone, live_server, inspection, shoot, no_server_errors, tmp_path
+):
+    edition = live_server.query(active_edition)
+    checklist_url = f"/checklist/{inspection}"
+    context = phone()
+    page = sign_in(context, live_server.users["second_inspector"])
+    page.goto("/applications/assignments")
+    visit = page.locator(f'[data-offline-visit][data-url="{checklist_url}"]')
+    visit.locator("[data-prepare]").click()
+    expect(visit).to_have_attribute("data-prepared", "true")
+    expect(page.locator("[data-storage]")).not_to_be_empty()
+    shoot(page, "visit-prepared")
+
+    context.set_offline(True)
+    other = context.new_page()
+    with pytest.raises(PlaywrightError):
+        other.goto("/applications/assignments")  # not prepared: network only, nothing else is kept
+    other.close()
+    page.goto(checklist_url)  # the phone's copy
+    banner = page.locator("#save-banner")
+    total = int(page.locator("[data-progress-total]").first.inner_text())
+    expect(page.locator("[data-progress-answered]")).to_have_text("0")
+    expect(page.locator("a.bar-signoff")).to_have_attribute("aria-disabled", "true")
+    expect(page.locator("[data-signoff-offline]")).to_be_visible()
+
+    codes = page.eval_on_selector_all(
+        '[data-answer-type]:not([data-condition-met="false"])', "els => els.map(e => e.dataset.itemCode)"
+    )
+    for code in codes:
+        answer_item(page, edition.item(code), best_value(edition.item(code)))
+    expect(banner).to_have_attribute("data-pending", str(len(codes)))
+    expect(banner).to_have_attribute("data-state", "offline")
+    expect(page.locator("[data-progress-answered]")).to_have_text(str(total))
+
+    photos = [make_photo(tmp_path, f"shelf-{n}", n) for n in range(3)]
+    photo_items = codes[:2]
+    for index, path in enumerate(photos):
+        item = page.locator(f'[data-item-code="{photo_items[index % 2]}"]')
+        item.locator("input[data-evidence-input]").last.set_input_files(str(path))
+    expect(banner).to_have_attribute("data-waiting-files", "3")
+    expect(page.locator(".queued-file")).to_have_count(3)
+    expect(page.locator(f'[data-item-code="{photo_items[0]}"]')).to_have_attribute("data-waiting-files", "2")
+    expect(page.locator("[data-waiting-text]")).to_contain_text(str(len(codes)))
+    expect(page.locator("[data-waiting-text]")).to_contain_text("3")
+    shoot(page, "filled-offline")
+    assert server_state(live_server, inspection) == ({}, [])
+    context.close()  # the browser is closed, on the phone everything waits
+
+    context = phone()
+    context.set_offline(True)
+    page = context.new_page()
+    page.goto(checklist_url)  # still no signal: the copy opens again, with what waits
+    banner = page.locator("#save-banner")
+    expect(banner).to_have_attribute("data-pending", str(len(codes)))
+    expect(banner).to_have_attribute("data-waiting-files", "3")
+    expect(page.locator(".queued-file img")).to_have_count(3)
+    expect(page.locator("[data-progress-answered]")).to_have_text(str(total))
+
+    context.set_offline(False)
+    page.close()
+    page = sign_in(context, live_server.users["second_inspector"])  # the browser forgot the session
+    page.goto(checklist_url)
+    banner = page.locator("#save-banner")
+    expect(banner).to_have_attribute("data-state", "saved")
+    expect(banner).to_have_attribute("data-waiting-files", "0")
+    expect(page.locator(".queued-file")).to_have_count(0)
+    expect(page.locator("a.bar-signoff")).to_have_attribute("aria-disabled", "false")
+    expect(page.locator("[data-progress-answered]")).to_have_text(str(total))
+    shoot(page, "all-sent")
+
+    answers, hashes = server_state(live_server, inspection)
+    assert set(answers) == set(codes)
+    assert hashes == sorted(hashlib.sha256(path.read_bytes()).hexdigest() for path in photos)
+    assert page.evaluate("() => Promise.all([OAStore.all('answers'), OAStore.all('files')])") == [[], []]
