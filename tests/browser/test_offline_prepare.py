@@ -136,3 +136,45 @@ def test_a_prepared_visit_is_filled_offline_and_sent_after_the_browser_was_close
     assert set(answers) == set(codes)
     assert hashes == sorted(hashlib.sha256(path.read_bytes()).hexdigest() for path in photos)
     assert page.evaluate("() => Promise.all([OAStore.all('answers'), OAStore.all('files')])") == [[], []]
+
+
+def test_a_refused_file_stays_on_the_phone_with_the_reason_and_signing_out_forgets_the_pages(
+    new_context, live_server, inspection, shoot, no_server_errors
+):
+    checklist_url = f"/checklist/{inspection}"
+    context = new_context(phone=True)
+    page = sign_in(context, live_server.users["second_inspector"])
+    page.goto("/applications/assignments")
+    visit = page.locator(f'[data-offline-visit][data-url="{checklist_url}"]')
+    visit.locator("[data-prepare]").click()
+    expect(visit).to_have_attribute("data-prepared", "true")
+
+    page.goto(checklist_url)
+    code = page.locator("[data-answer-type]").first.get_attribute("data-item-code")
+    item = page.locator(f'[data-item-code="{code}"]')
+    item.locator("input[data-evidence-input]").last.set_input_files(
+        {"name": "shelf.jpg", "mimeType": "image/jpeg", "buffer": b"not a photo at all"}
+    )
+    queued = item.locator(".queued-file")
+    expect(queued).to_have_attribute("data-file-state", "failed")
+    expect(queued.locator("[data-queued-state]")).to_contain_text("shelf.jpg")  # the server's reason
+    banner = page.locator("#save-banner")
+    expect(banner).to_have_attribute("data-state", "problem")
+    expect(banner).to_have_attribute("data-failed-files", "1")
+    shoot(page, "refused-file-kept")
+    page.reload()  # still there, still refused: nothing is dropped without the inspector
+    expect(queued).to_have_attribute("data-file-state", "failed")
+    page.once("dialog", lambda dialog: dialog.accept())
+    queued.locator("[data-file-remove]").click()
+    expect(item.locator(".queued-file")).to_have_count(0)
+    expect(banner).to_have_attribute("data-state", "saved")
+    assert page.evaluate("() => OAStore.all('files')") == []
+
+    page.locator("form[action='/logout'] button").first.evaluate("button => button.form.submit()")
+    page.wait_for_url("**/login")
+    kept = page.evaluate(
+        "async () => [(await caches.keys()).filter((n) => n.startsWith('oa-user-')), "
+        "(await new Promise((done) => { const r = indexedDB.open('outlet-audit'); r.onsuccess = () => "
+        "{ const q = r.result.transaction('prepared').objectStore('prepared').count(); q.onsuccess = () => done(q.result); }; }))]"
+    )
+    assert kept == [[], 0]
