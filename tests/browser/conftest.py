@@ -13,16 +13,22 @@ import itertools
 import os
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from outlet_audit.accounts.models import User
+from outlet_audit.checklist.service import get_or_create_assessment
+from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.extensions import db
 from outlet_audit.roles import Agency, Role
+from outlet_audit.workflow.states import Action
 from tests.conftest import fresh_database, make_test_app
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_application, make_outlet, make_user
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -182,6 +188,29 @@ def no_server_errors(live_server):
     before = len(live_server.errors)
     yield
     assert live_server.errors[before:] == [], "the server failed"
+
+
+@pytest.fixture
+def inspection(live_server):
+    """An inspection scheduled for tomorrow, assigned to the second Fengxian inspector."""
+
+    def seed():
+        inspector = db.session.scalar(
+            select(User).where(User.username == live_server.users["second_inspector"])
+        )
+        application = make_application(
+            make_outlet("FX", name="奉贤金汇中通网点"),
+            status="inspection_scheduled",
+            inspectors=[inspector],
+            inputs={Action.SCHEDULE_INSPECTION: {"scheduled_on": today_in_shanghai() + timedelta(days=1)}},
+        )
+        assessment = get_or_create_assessment(application, "inspection")
+        db.session.commit()
+        return assessment.id
+
+    with live_server.app.test_request_context():
+        assessment_id = live_server.query(seed)
+    return assessment_id
 
 
 def sign_in(context, username: str, password: str = PASSWORD):

@@ -1,47 +1,17 @@
 """Sorting halls have poor signal: answers given while the network is cut are kept on the phone,
 shown as not yet saved, and sent when the network returns, even after the page was closed."""
 
-from datetime import timedelta
-
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from outlet_audit.accounts.models import User
 from outlet_audit.checklist.models import Answer
-from outlet_audit.checklist.service import get_or_create_assessment
-from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import active_edition
 from outlet_audit.extensions import db
-from outlet_audit.workflow.states import Action
 from tests.browser.conftest import sign_in
 from tests.browser.journey_steps import answer_item
-from tests.factories import make_application, make_outlet
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def inspection(live_server):
-    """An inspection scheduled for tomorrow, assigned to the second Fengxian inspector."""
-
-    def seed():
-        inspector = db.session.scalar(
-            select(User).where(User.username == live_server.users["second_inspector"])
-        )
-        application = make_application(
-            make_outlet("FX", name="奉贤金汇中通网点"),
-            status="inspection_scheduled",
-            inspectors=[inspector],
-            inputs={Action.SCHEDULE_INSPECTION: {"scheduled_on": today_in_shanghai() + timedelta(days=1)}},
-        )
-        assessment = get_or_create_assessment(application, "inspection")
-        db.session.commit()
-        return assessment.id
-
-    with live_server.app.test_request_context():
-        assessment_id = live_server.query(seed)
-    return assessment_id
 
 
 def stored_answers(live_server, assessment_id: int) -> dict[str, str]:

@@ -22,8 +22,8 @@ def queue(browser):
 
 def order(page, answers, files):
     return page.evaluate(
-        """([answers, files]) => OAQueue.order(answers, files).map(
-             (t) => t.kind === "answer" ? "answer " + t.entry.code + "#" + t.entry.seq : "file " + t.entry.localId)""",
+        """([answers, files]) => OAQueue.order(answers, files).map((t) => t.kind === "answer"
+             ? "answer " + t.entry.code + "#" + t.entry.seq : "file " + t.entry.localId)""",
         [answers, files],
     )
 
