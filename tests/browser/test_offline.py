@@ -91,3 +91,21 @@ def test_answers_kept_offline_survive_closing_the_page(
     shoot(page, "sent-after-reopening")
     assert stored_answers(live_server, inspection) == {"3.1": '"B"', "5.2": "3"}
     assert kept_on_phone(page) == 0
+
+
+def test_answers_queued_by_the_earlier_page_in_local_storage_are_moved_and_sent(
+    new_context, live_server, inspection, no_server_errors
+):
+    context = new_context(phone=True)
+    page = sign_in(context, live_server.users["second_inspector"])
+    page.goto(f"/checklist/{inspection}")
+    old = {"code": "1.1", "answer": {"value": "yes", "not_applicable": False, "note": "旧版暂存"}}
+    page.evaluate(
+        "([key, entry]) => localStorage.setItem(key, JSON.stringify(entry))",
+        [f"outlet-audit:checklist:{inspection}:1.1", {**old, "base": 0, "seq": 1, "state": "pending"}],
+    )
+    page.reload()
+    expect(item(page, "1.1")).to_have_attribute("data-save-state", "saved")
+    assert stored_answers(live_server, inspection) == {"1.1": "true"}
+    assert page.evaluate("Object.keys(window.localStorage).length") == 0
+    assert kept_on_phone(page) == 0

@@ -459,6 +459,14 @@
     return offline() ? texts.file_waiting_offline : texts.file_waiting;
   }
 
+  function documentIcon(label) {
+    var doc = document.createElement("div");
+    doc.className = "evidence-doc";
+    doc.innerHTML = '<span class="evidence-doc-icon" aria-hidden="true"></span>';
+    doc.firstChild.textContent = label;
+    return doc;
+  }
+
   // A "waiting to send" thumbnail made from the Blob on the phone, until the server has the file.
   function showFile(record) {
     var el = itemElement(record.itemCode);
@@ -474,12 +482,10 @@
         var img = document.createElement("img");
         img.src = record.url;
         img.alt = format(texts.photo_alt, { name: record.filename });
+        img.onerror = function () { img.replaceWith(documentIcon("?")); }; // bytes no browser can show
         card.appendChild(img);
       } else {
-        var doc = document.createElement("div");
-        doc.className = "evidence-doc";
-        doc.innerHTML = '<span class="evidence-doc-icon" aria-hidden="true">PDF</span>';
-        card.appendChild(doc);
+        card.appendChild(documentIcon((record.type || "").indexOf("pdf") >= 0 ? "PDF" : "?"));
       }
       var caption = document.createElement("figcaption");
       caption.className = "small";
@@ -592,7 +598,10 @@
     problems += failedFiles;
     var state = problems ? "problem" : pending || waitingFiles ? (offline() ? "offline" : "pending") : "saved";
     var text = { saved: texts.banner_saved, pending: texts.banner_pending, offline: texts.banner_offline, problem: texts.banner_problem }[state];
-    var line = format(text, { count: state === "problem" ? problems : pending });
+    var line = format(text, { count: state === "problem" ? problems - failedFiles : pending });
+    if (state === "problem" && failedFiles) { // the refused files, said as files, not as answers
+      line = (problems > failedFiles ? line + " " : "") + format(texts.banner_files_failed, { count: failedFiles });
+    }
     if (state === "pending" || state === "offline") {
       line = pending ? line + (waitingFiles ? " " + format(texts.banner_files, { count: waitingFiles }) : "")
         : format(offline() ? texts.banner_files_offline : texts.banner_files, { count: waitingFiles });
