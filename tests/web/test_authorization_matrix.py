@@ -208,6 +208,7 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
         {Role.INSPECTOR: OWN, Role.DISTRICT_BUREAU: DISTRICT, Role.CITY_BUREAU: ALL},
         args={"application_id": "open.id"},
     ),
+    "checklist.service_worker": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
     "checklist.reopen": Case({Role.DISTRICT_BUREAU: DISTRICT}, args={"application_id": "done.id"}),
     "checklist.result": (
         Case(READERS, args={"application_id": "done.id"}, label="signed off"),
