@@ -9,7 +9,7 @@ from outlet_audit.checklist.models import Answer
 from outlet_audit.criteria.editions import active_edition
 from outlet_audit.extensions import db
 from tests.browser.conftest import sign_in
-from tests.browser.journey_steps import answer_item
+from tests.browser.journey_steps import answer_item, make_photo
 
 pytestmark = pytest.mark.browser
 
@@ -109,3 +109,32 @@ def test_answers_queued_by_the_earlier_page_in_local_storage_are_moved_and_sent(
     assert stored_answers(live_server, inspection) == {"1.1": "true"}
     assert page.evaluate("Object.keys(window.localStorage).length") == 0
     assert kept_on_phone(page) == 0
+
+
+def test_a_full_phone_is_said_at_once_and_the_photo_is_still_sent_from_the_open_page(
+    new_context, live_server, inspection, tmp_path, no_server_errors
+):
+    context = new_context(phone=True)
+    context.add_init_script(
+        """const put = IDBObjectStore.prototype.put;
+        IDBObjectStore.prototype.put = function (value) {
+          const full = new DOMException("The quota has been exceeded.", "QuotaExceededError");
+          if (this.name === "files") throw full;
+          return put.apply(this, arguments);
+        };"""
+    )
+    page = sign_in(context, live_server.users["second_inspector"])
+    page.goto(f"/checklist/{inspection}")
+    context.set_offline(True)
+    item(page, "1.1").locator("input[data-evidence-input]").last.set_input_files(
+        str(make_photo(tmp_path, "shelf", 1))
+    )
+    alert = page.locator("[data-quota-alert]")
+    expect(alert).to_be_visible()
+    expect(alert).to_have_attribute("data-reason", "quota")
+    expect(page.locator("#save-banner")).to_have_attribute("data-waiting-files", "1")
+
+    context.set_offline(False)  # kept in the open page, so it still goes out
+    expect(page.locator("#save-banner")).to_have_attribute("data-waiting-files", "0")
+    expect(item(page, "1.1").locator("[data-evidence-id]")).to_have_count(1)
+    expect(alert).to_be_hidden()
