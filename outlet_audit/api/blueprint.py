@@ -6,7 +6,7 @@ from flask import Blueprint
 
 from outlet_audit.api.auth import DEFAULT_ANONYMOUS_LIMIT, DEFAULT_TOKEN_LIMIT
 
-bp = Blueprint("api", __name__, template_folder="templates")
+bp = Blueprint("api", __name__)
 
 
 @bp.record_once

@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -15,13 +16,13 @@ class ScopesField(SelectMultipleField):
 class NewTokenForm(BaseForm):
     organisation = SelectField(_l("Organisation"), coerce=int, validators=[InputRequired()])
     name = StringField(
-        _l("Name"),
+        _l("Token name"),
         validators=[DataRequired(_l("Say what the token is for.")), Length(max=100)],
         description=_l("The system that uses it, e.g. 电子证照库."),
     )
     scopes = ScopesField(
         _l("Scopes"),
-        choices=[(scope.value, _l(label)) for scope, label in SCOPE_LABELS.items()],
+        choices=[SelectChoice(scope.value, _l(label)) for scope, label in SCOPE_LABELS.items()],
         validators=[InputRequired(_l("Choose at least one scope."))],
     )
     expires_on = BoundedDateField(

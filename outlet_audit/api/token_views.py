@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from outlet_audit.access import RecordFacts, Scope, allow, record_loader
 from outlet_audit.accounts.organisations import Organisation, all_organisations
@@ -54,7 +55,7 @@ def _new_token_form(organisations) -> NewTokenForm | None:
         return None
     form = NewTokenForm()
     language = current_language()
-    form.organisation.choices = [(o.id, o.name(language)) for o in manageable]
+    form.organisation.choices = [SelectChoice(o.id, o.name(language)) for o in manageable]
     return form
 
 
