@@ -20,8 +20,6 @@ from outlet_audit.api.tokens import token_for
 from outlet_audit.extensions import client_network, limiter
 
 API_SCOPE_ATTRIBUTE = "_api_scope"
-DEFAULT_TOKEN_LIMIT = "600 per minute"  # noqa: S105 - a rate limit, not a secret
-DEFAULT_ANONYMOUS_LIMIT = "60 per minute; 1000 per hour"
 REALM = "outlet-audit"
 
 
@@ -71,9 +69,11 @@ def _bearer() -> str | None:
     return value.strip() if kind.lower() == "bearer" else ""
 
 
-def _over_limit(setting: str, default: str, *identity: str):
-    """Count this request against the limits of `setting`; the 429 answer when one is exceeded."""
-    config = current_app.config.get(setting) or default
+def _over_limit(setting: str, *identity: str):
+    """Count this request against the limits of `setting` (RATELIMIT_API, RATELIMIT_API_ANONYMOUS);
+    the 429 answer when one is exceeded. The `limits` strategy Flask-Limiter counts with, in its
+    storage, called here because the key (token or address) is known only after authentication."""
+    config = current_app.config[setting]
     key = current_app.config.get("RATELIMIT_KEY_PREFIX", "outlet-audit")
     for item in parse_many(config):
         if not limiter.limiter.hit(item, key, setting, *identity):
@@ -92,14 +92,14 @@ def identify_reader() -> tuple[Reader | None, object | None]:
     """The reader, or the refusal to answer with (401, 429)."""
     sent = _bearer()
     if sent is None:
-        refusal = _over_limit("RATELIMIT_API_ANONYMOUS", DEFAULT_ANONYMOUS_LIMIT, client_network())
+        refusal = _over_limit("RATELIMIT_API_ANONYMOUS", client_network())
         return (None, refusal) if refusal else (Reader(), None)
     token = token_for(sent) if sent else None
     if token is None:
         # Wrong tokens count against the address, so guessing is as slow as anonymous reading.
-        refusal = _over_limit("RATELIMIT_API_ANONYMOUS", DEFAULT_ANONYMOUS_LIMIT, client_network())
+        refusal = _over_limit("RATELIMIT_API_ANONYMOUS", client_network())
         return None, refusal or unauthorised()
-    refusal = _over_limit("RATELIMIT_API", DEFAULT_TOKEN_LIMIT, f"token-{token.id}")
+    refusal = _over_limit("RATELIMIT_API", f"token-{token.id}")
     return (None, refusal) if refusal else (Reader(token), None)
 
 

@@ -321,10 +321,22 @@ def campaign_json(campaign: Campaign, outlets_checked: int) -> dict:
     }
 
 
-def published_check_json(row) -> dict:
-    return {
-        "outlet_name": row.outlet_name,
-        "certificate_number": row.certificate_number,
-        "district": district_json(row.district_id),
-        "result": row.status,
-    }
+def published_checks_json(campaign: Campaign) -> list[dict]:
+    """The outlets checked and each result, in the order of the checks, as /spot-checks/<number> shows."""
+    rows = db.session.execute(
+        select(Outlet.name, Certificate.number, SupervisionCheck.district_id, SupervisionCheck.status)
+        .select_from(SupervisionCheck)
+        .join(Certificate, Certificate.id == SupervisionCheck.certificate_id)
+        .join(Outlet, Outlet.id == SupervisionCheck.outlet_id)
+        .where(SupervisionCheck.campaign_id == campaign.id)
+        .order_by(SupervisionCheck.id)
+    )
+    return [
+        {
+            "outlet_name": name,
+            "certificate_number": number,
+            "district": district_json(district_id),
+            "result": status,
+        }
+        for name, number, district_id, status in rows
+    ]

@@ -12,7 +12,7 @@ from flask import current_app
 from marshmallow import Schema
 
 from outlet_audit.api import schemas
-from outlet_audit.api.auth import API_SCOPE_ATTRIBUTE, DEFAULT_ANONYMOUS_LIMIT, DEFAULT_TOKEN_LIMIT
+from outlet_audit.api.auth import API_SCOPE_ATTRIBUTE
 from outlet_audit.api.paging import DEFAULT_LIMIT, MAX_LIMIT
 from outlet_audit.api.scopes import TokenScope
 from outlet_audit.text import N_
@@ -99,8 +99,8 @@ def build_spec(app) -> dict:
         spec.path(path=openapi_path(rule.rule), operations={"get": _operation(operation, view, rule)})
     document = spec.to_dict()
     document["x-rate-limits"] = {
-        "token": app.config.get("RATELIMIT_API") or DEFAULT_TOKEN_LIMIT,
-        "anonymous": app.config.get("RATELIMIT_API_ANONYMOUS") or DEFAULT_ANONYMOUS_LIMIT,
+        "token": app.config["RATELIMIT_API"],
+        "anonymous": app.config["RATELIMIT_API_ANONYMOUS"],
     }
     document["x-paging"] = {"default_limit": DEFAULT_LIMIT, "max_limit": MAX_LIMIT}
     document["x-scopes"] = [scope.value for scope in TokenScope]
