@@ -8,6 +8,7 @@ client (base64url of the resource and the id) so the order may change later with
 
 import base64
 import binascii
+from datetime import UTC, datetime
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -54,3 +55,14 @@ def page_of(resource: str, rows: list, limit: int, row_id=lambda row: row.id) ->
         return rows, None
     rows = rows[:limit]
     return rows, cursor_for(resource, row_id(rows[-1]))
+
+
+def naive_utc(name: str, moment: datetime | None) -> datetime | None:
+    """An aware time as naive UTC, the database's convention (a time near the calendar's ends
+    cannot be moved to UTC: refused as unreadable)."""
+    if moment is None:
+        return None
+    try:
+        return moment.astimezone(UTC).replace(tzinfo=None)
+    except (OverflowError, ValueError):
+        raise BadParameter(name) from None

@@ -15,7 +15,7 @@ from outlet_audit.api import schemas
 from outlet_audit.api.auth import Reader, api_error, api_read, unauthorised
 from outlet_audit.api.blueprint import bp
 from outlet_audit.api.docs import field_rows, response_schema
-from outlet_audit.api.paging import BadParameter, after_id, page_limit
+from outlet_audit.api.paging import BadParameter, after_id, naive_utc, page_limit
 from outlet_audit.api.queries import (
     CertificateFilters,
     campaign_json,
@@ -87,7 +87,7 @@ def certificates(reader: Reader):
         district_code=args.get("district"),
         level=args.get("level"),
         status=args.get("status"),
-        updated_since=args["updated_since"].replace(tzinfo=None) if "updated_since" in args else None,
+        updated_since=naive_utc("updated_since", args.get("updated_since")),
     )
     items, next_cursor = certificate_page(
         reader,

@@ -2,7 +2,7 @@
 its organisation's district in every state; out of reach is 404; pages are stable and cost the same."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -137,19 +137,22 @@ def test_another_districts_certificates_are_out_of_a_tokens_reach(client, ctx, r
 
 def test_updated_since(client, ctx, rows):
     token = make_token("FX")
-    revoked_at = client.get(f"/api/v1/certificates/{rows['revoked']}", headers=bearer(token)).get_json()[
-        "revoked_at"
-    ]
-    changed = client.get(
-        "/api/v1/certificates", query_string={"updated_since": revoked_at}, headers=bearer(token)
-    )
-    items = changed.get_json()["items"]
-    assert rows["revoked"] in numbers(changed) and all(item["updated_at"] >= revoked_at for item in items)
-    latest = max(item["updated_at"] for item in items)
-    later = client.get(
-        "/api/v1/certificates", query_string={"updated_since": latest[:19] + "Z"}, headers=bearer(token)
-    )
-    assert all(item["updated_at"] >= latest[:19] for item in later.get_json()["items"])
+
+    def changed_since(moment: str) -> list[str]:
+        return numbers(
+            client.get("/api/v1/certificates", query_string={"updated_since": moment}, headers=bearer(token))
+        )
+
+    revoked = client.get(f"/api/v1/certificates/{rows['revoked']}", headers=bearer(token)).get_json()
+    since = datetime.fromisoformat(revoked["revoked_at"])
+    assert rows["revoked"] in changed_since(revoked["revoked_at"])
+    shanghai = since.astimezone(timezone(timedelta(hours=8))).isoformat()
+    assert changed_since(shanghai) == changed_since(revoked["revoked_at"])  # the same moment, in +08:00
+    everything = client.get("/api/v1/certificates", headers=bearer(token)).get_json()["items"]
+    latest = max(datetime.fromisoformat(item["updated_at"]) for item in everything)
+    assert changed_since((latest + timedelta(seconds=1)).isoformat()) == []
+    earlier = [i["number"] for i in everything if datetime.fromisoformat(i["updated_at"]) >= since]
+    assert sorted(changed_since(revoked["revoked_at"])) == sorted(earlier)
 
 
 @pytest.mark.parametrize(
@@ -162,6 +165,8 @@ def test_updated_since(client, ctx, rows):
         "district=ZZ",
         "level=national",
         "updated_since=soon",
+        "updated_since=9999-12-31T23:59:59-01:00",
+        "updated_since=0001-01-01T00:00:00+01:00",
     ],
 )
 def test_a_parameter_that_cannot_be_read_is_400_json(client, ctx, query):

@@ -84,6 +84,7 @@ def test_another_organisations_tokens_are_out_of_reach(client, ctx):
     assert client.post(f"/api-tokens/{issued.token.id}/revoke").status_code == 404
     # An approver may not make a token for another organisation by sending its id.
     assert create(client, fengxian_postal().id).status_code == 422
+    assert create(client, ecology.organisation_id, name="生态环境监管").status_code == 200  # its own
     login(client, make_user(Role.DISTRICT_BUREAU, district_code="QP"))
     assert client.post(f"/api-tokens/{issued.token.id}/revoke").status_code == 404
     assert db.session.get(ApiToken, issued.token.id).revoked_at is None
