@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from outlet_audit.access import RecordFacts, Scope, allow, record_loader
@@ -63,6 +64,7 @@ def _page(form: NewTokenForm | None, status: int = 200, issued=None):
     organisations = _visible_organisations()
     tokens = db.session.scalars(
         select(ApiToken)
+        .options(selectinload(ApiToken.created_by), selectinload(ApiToken.revoked_by))
         .where(ApiToken.organisation_id.in_([o.id for o in organisations]))
         .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())
     ).all()
