@@ -135,10 +135,24 @@ class CampaignSchema(Schema):
     number = _text(N_("The campaign number."), required=True)
     title = _text(N_("Its title."), required=True)
     districts = fields.List(fields.Nested(DistrictSchema), required=True)
-    levels = fields.List(fields.String(validate=validate.OneOf(LEVELS)), required=True)
+    levels = fields.List(
+        fields.String(validate=validate.OneOf(LEVELS)),
+        required=True,
+        metadata={"description": N_("The certificate levels drawn from.")},
+    )
     brands = fields.List(fields.String(), required=True, metadata={"description": N_("Empty: every brand.")})
-    share_percent = fields.Integer(allow_none=True, required=True)
-    per_district = fields.Integer(allow_none=True, required=True)
+    share_percent = fields.Integer(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": N_("Each district gives this share of its eligible certificates, in per cent.")
+        },
+    )
+    per_district = fields.Integer(
+        allow_none=True,
+        required=True,
+        metadata={"description": N_("Or: each district gives this many outlets.")},
+    )
     window_from = fields.Date(required=True, metadata={"description": N_("The first day of visits.")})
     window_until = fields.Date(required=True, metadata={"description": N_("The last day of visits.")})
     checklist = _text(
@@ -146,10 +160,17 @@ class CampaignSchema(Schema):
         required=True,
         validate=validate.OneOf([c.value for c in CampaignChecklist]),
     )
-    recusal_months = fields.Integer(required=True)
-    team_size = fields.Integer(required=True)
-    quota_per_inspector = fields.Integer(required=True)
-    outlets_checked = fields.Integer(required=True)
+    recusal_months = fields.Integer(
+        required=True,
+        metadata={"description": N_("Inspectors who visited an outlet within these months do not check it.")},
+    )
+    team_size = fields.Integer(required=True, metadata={"description": N_("Inspectors a team.")})
+    quota_per_inspector = fields.Integer(
+        required=True, metadata={"description": N_("Visits an inspector makes at most.")}
+    )
+    outlets_checked = fields.Integer(
+        required=True, metadata={"description": N_("Outlets drawn and checked.")}
+    )
 
 
 class CampaignDetailSchema(CampaignSchema):
