@@ -76,7 +76,15 @@ def _over_limit(setting: str, *identity: str):
     config = current_app.config[setting]
     key = current_app.config.get("RATELIMIT_KEY_PREFIX", "outlet-audit")
     for item in parse_many(config):
-        if not limiter.limiter.hit(item, key, setting, *identity):
+        try:
+            allowed = limiter.limiter.hit(item, key, setting, *identity)
+        except Exception:
+            if not current_app.config.get("RATELIMIT_SWALLOW_ERRORS"):
+                raise
+            # As Flask-Limiter does with this setting: a storage fault is logged, not a refusal.
+            current_app.logger.exception("API rate limit storage unavailable; request let through")
+            return None
+        if not allowed:
             reset_at = limiter.limiter.get_window_stats(item, key, setting, *identity).reset_time
             wait = max(1, int(reset_at - time.time()))
             return api_error(

@@ -163,3 +163,18 @@ def test_rate_limits_per_token_and_per_address(client, ctx, monkeypatch):
     assert anonymous == [200, 200, 429]
     wrong = client.get("/api/v1/campaigns", headers={"Authorization": "Bearer oa_1_guess"})
     assert wrong.status_code == 429  # guesses spend the address's budget
+
+
+def test_a_rate_limit_storage_fault_lets_the_request_through_when_configured(client, ctx, monkeypatch):
+    """As Flask-Limiter does with RATELIMIT_SWALLOW_ERRORS (production): Redis down is not an outage."""
+    from outlet_audit.extensions import limiter
+
+    def broken(*_args):
+        raise RuntimeError("the storage is down")
+
+    monkeypatch.setattr(limiter.limiter, "hit", broken)
+    monkeypatch.setitem(client.application.config, "RATELIMIT_SWALLOW_ERRORS", True)
+    assert client.get("/api/v1/campaigns").status_code == 200
+    monkeypatch.setitem(client.application.config, "RATELIMIT_SWALLOW_ERRORS", False)
+    with pytest.raises(RuntimeError):  # testing propagates it; production answers 500 as JSON
+        client.get("/api/v1/campaigns")
