@@ -125,6 +125,16 @@ PAGES = (
     ),
     Page("public directory", "public.directory", public=True),
     Page("public spot-check results", "public_campaigns.index", public=True),
+    # #21: the read API, as other systems call it without a token (a token's calls need a header
+    # the bench does not send: they read the same rows through the same statements, plus the token's).
+    Page("API certificates (anonymous)", "api.certificates", public=True, values={"limit": 200}),
+    Page(
+        "API certificate (anonymous)",
+        "api.certificate",
+        public=True,
+        values={"number": "{certificate_number}"},
+    ),
+    Page("API outlets (anonymous)", "api.outlets", public=True, values={"limit": 200}),
     Page("spot-check campaigns (district)", "campaigns.index", Role.DISTRICT_BUREAU),
     Page(
         "XLSX export",

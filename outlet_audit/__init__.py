@@ -35,6 +35,7 @@ BLUEPRINT_MODULES = (
     "outlet_audit.supervision.yearly_views",  # #17: yearly self-checks
     "outlet_audit.supervision.dashboard_views",  # #17: the supervision dashboard
     "outlet_audit.supervision.complaint_views",
+    "outlet_audit.api.views",  # #21: the read API for other systems, and its tokens
 )
 
 

@@ -106,6 +106,9 @@ class BaseConfig:
     # are free), and looking one up by its reference and code (every try counts: each one guesses).
     RATELIMIT_COMPLAINT = os.environ.get("RATELIMIT_COMPLAINT", "5 per hour; 10 per day")
     RATELIMIT_COMPLAINT_FOLLOW = os.environ.get("RATELIMIT_COMPLAINT_FOLLOW", "20 per hour; 50 per day")
+    # The read API (outlet_audit/api): per token, and per address without a token (wrong tokens too).
+    RATELIMIT_API = os.environ.get("RATELIMIT_API", "600 per minute")
+    RATELIMIT_API_ANONYMOUS = os.environ.get("RATELIMIT_API_ANONYMOUS", "60 per minute; 1000 per hour")
     # Per account (accounts/throttle.py): after this many failed sign-ins in a row, each further
     # attempt waits BASE seconds, doubling with every failure, at most MAX; the wait ends by itself.
     LOGIN_THROTTLE_AFTER_FAILURES = _env_int("LOGIN_THROTTLE_AFTER_FAILURES", 5)
@@ -204,6 +207,8 @@ class TestingConfig(BaseConfig):
     RATELIMIT_ACCOUNT_RECOVERY = "1000 per minute"
     RATELIMIT_COMPLAINT = "1000 per minute"
     RATELIMIT_COMPLAINT_FOLLOW = "1000 per minute"
+    RATELIMIT_API = "1000 per minute"
+    RATELIMIT_API_ANONYMOUS = "1000 per minute"
     RATELIMIT_SWALLOW_ERRORS = False  # a limiter fault fails the test instead of passing unlimited
     EMAIL_ALLOW_TEST_DOMAINS = True
     WTF_CSRF_ENABLED = False  # tests/web/test_csrf.py switches it back on and proves every form needs it

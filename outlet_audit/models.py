@@ -2,6 +2,7 @@
 
 from outlet_audit.accounts.models import Invitation, ManagerHandover, RecoveryCode, RegistrationRefusal, User
 from outlet_audit.accounts.organisations import Organisation
+from outlet_audit.api.models import ApiToken
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.certificates.models import Certificate, CertificateDocument, RevocationProposal
 from outlet_audit.checklist.models import Answer, Assessment
@@ -20,6 +21,7 @@ from outlet_audit.supervision.models import (
 from outlet_audit.workflow.models import Application, ApprovalRecord, inspection_assignments
 
 __all__ = [
+    "ApiToken",
     "Answer",
     "Application",
     "Campaign",

@@ -869,3 +869,41 @@ def test_0014_gives_existing_outlets_an_unstated_packing_bench(tmp_path_factory,
             assert benches == [(None,)]
             db.session.remove()
             db.engine.dispose()
+
+
+def test_0017_api_tokens_go_down_with_their_table_and_their_audit_rows_stay(tmp_path_factory, tmp_path):
+    """Going down from 0017 drops the tokens (the table is its own; the other tables' rows are the
+    step test's) and keeps the audit trail of their making; up again, tokens are made and read."""
+    from outlet_audit.accounts.organisations import Organisation
+    from outlet_audit.api.tokens import issue_token, token_for
+
+    def make_token():
+        with current_app.test_request_context():
+            organisation = db.session.scalar(sa.select(Organisation).where(Organisation.code == "FX-postal"))
+            issued = issue_token(
+                organisation, name="证照共享平台", scopes=["certificates:read"], expires_at=None,
+                actor=make_user(Role.ADMIN),
+            )  # fmt: skip
+            db.session.commit()
+            return issued.plain
+
+    with fresh_database(tmp_path_factory) as url:
+        app = make_test_app(url, tmp_path)
+        with app.app_context():
+            upgrade()
+            make_token()
+            db.session.remove()
+            audit = "SELECT id, action, subject_id FROM audit_events WHERE subject_type = 'api_token'"
+            with db.engine.connect() as connection:
+                made = connection.execute(sa.text(audit)).all()
+            assert len(made) == 1
+            downgrade(revision="0014")
+            assert "api_tokens" not in sa.inspect(db.engine).get_table_names()
+            upgrade(revision="0017")
+            with db.engine.connect() as connection:
+                assert connection.execute(sa.text(audit)).all() == made
+            plain = make_token()
+            with current_app.test_request_context():
+                assert token_for(plain) is not None
+            db.session.remove()
+            db.engine.dispose()

@@ -558,6 +558,9 @@ EVENT_TYPES: dict[str, EventType] = {
     ),
     "recovery_code_used": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s signed in with a recovery code")}),
     "recovery_codes_renewed": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s made new recovery codes")}),
+    # --- API tokens (outlet_audit.api.tokens); new: the token's name and organisation code ---
+    "api_token_created": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s made the API token %(new)s")}),
+    "api_token_revoked": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s revoked the API token %(new)s")}),
     "oidc_sign_in": EventType(
         Kind.ACCOUNTS,
         {

@@ -66,9 +66,10 @@ def set_language():
 
 
 def wants_json() -> bool:
-    """A JSON client: it sent JSON, or it prefers JSON to HTML."""
+    """A JSON client: it sent JSON, prefers JSON to HTML, or asks the JSON API (/api/v1/...: its
+    unknown addresses and wrong methods answer JSON too, never a page)."""
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return request.is_json or best == "application/json"
+    return request.is_json or best == "application/json" or request.path.startswith("/api/v1/")
 
 
 def error_response(code: int, status: str, title: str, detail: str):

@@ -53,6 +53,7 @@ FLOORS = (
     ("supervision", ("supervision",)),
     ("reports", ("reports",)),
     ("dashboards", ("dashboards",)),
+    ("read API for other systems", ("api",)),  # #21: reads certificates, outlets and campaigns
     (
         "criteria administration",
         (

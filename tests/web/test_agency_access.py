@@ -54,6 +54,10 @@ JOINT = {
     "complaints.index",
     "complaints.detail",
     "complaints.photo",
+    # #21: an ecology bureau's own API tokens (its approvers make them for its systems).
+    "api.tokens",
+    "api.create_token",
+    "api.revoke",
 }
 
 

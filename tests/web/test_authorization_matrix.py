@@ -33,6 +33,7 @@ from sqlalchemy import select, update
 from outlet_audit import create_app
 from outlet_audit.accounts.invitations import create_invitation
 from outlet_audit.accounts.models import User
+from outlet_audit.api.tokens import issue_token
 from outlet_audit.certificates.models import Certificate, RevocationProposal
 from outlet_audit.checklist.attachments import attach_item_evidence
 from outlet_audit.checklist.findings import attach_finding_file, findings_to_verify, open_notice
@@ -126,6 +127,26 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "admin.new_user": Case({Role.ADMIN: "ok"}),
     "admin.unlock_user": Case({Role.ADMIN: ALL}, args={"user_id": "outlet_user.id"}),
     "admin.users": Case({Role.ADMIN: "ok"}),
+    # The read API (#21): public to all, the token's reach checked by the API itself (tests/api/);
+    # its token page: bureau staff for their own organisation, the administrator for every one.
+    "api.campaign": Case(
+        {ANONYMOUS: "ok", **EVERYONE}, args={"number": "closed_campaign.number"}, public=True
+    ),
+    "api.campaigns": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
+    "api.certificate": Case(
+        {ANONYMOUS: "ok", **EVERYONE}, args={"number": "certificate.number"}, public=True
+    ),
+    "api.certificates": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
+    "api.create_token": Case({**BUREAUS, Role.ADMIN: "ok"}),
+    "api.docs": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
+    "api.openapi": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
+    "api.outlet": Case({ANONYMOUS: "ok", **EVERYONE}, args={"outlet_id": "outlet.id"}, public=True),
+    "api.outlets": Case({ANONYMOUS: "ok", **EVERYONE}, public=True),
+    "api.revoke": Case(
+        {Role.DISTRICT_BUREAU: DISTRICT, Role.CITY_BUREAU: "404", Role.ADMIN: ALL},
+        args={"token_id": "api_token.id"},
+    ),
+    "api.tokens": Case({**BUREAUS, Role.ADMIN: "ok"}),
     "bootstrap.static": Case(
         {ANONYMOUS: "ok", **EVERYONE}, args={"filename": "css/bootstrap.min.css"}, public=True
     ),
@@ -610,6 +631,9 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
     to_verify = findings_to_verify(assessment_of(reinspect, AssessmentKind.INSPECTION))[0]
     campaign, closed_campaign = campaign_rows(district_code, bureau)
     self_check = create_self_check(certificate, 2027, date(2027, 3, 31))  # #17: its yearly self-check
+    api_token = issue_token(  # #21: a token of the district's postal bureau, made by its approver
+        bureau.organisation, name="证照共享平台", scopes=["certificates:read"], expires_at=None, actor=bureau
+    ).token
     return SimpleNamespace(
         campaign=campaign,
         closed_campaign=closed_campaign,
@@ -641,6 +665,7 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
         reinspect=reinspect,
         to_verify=to_verify,
         self_check=self_check,
+        api_token=api_token,
     )
 
 

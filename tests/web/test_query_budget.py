@@ -361,6 +361,20 @@ def public_campaign_list(_user, size):
     return same_request("public_campaigns.index")
 
 
+def api_tokens(user, size):
+    """`size` tokens of the bureau's organisation, each made by another administrator, half revoked."""
+    from outlet_audit.api.tokens import issue_token, revoke_token
+
+    for n in range(size):
+        issued = issue_token(
+            user.organisation, name=f"平台 {n}", scopes=["certificates:read"], expires_at=None,
+            actor=make_user(Role.ADMIN),
+        )  # fmt: skip
+        if n % 2:
+            revoke_token(issued.token, actor=make_user(Role.ADMIN))
+    return same_request("api.tokens")
+
+
 def complaints_list(_user, size):
     """`size` complaints about as many outlets of the bureau's district, in every status."""
     statuses = ("received", "dismissed", "received", "visit_opened")
@@ -574,6 +588,7 @@ CASES = [
     BudgetCase("spot-check campaigns", "campaigns.index", Role.DISTRICT_BUREAU, campaign_list),
     BudgetCase("public spot-check results", "public_campaigns.index", None, public_campaign_list),
     BudgetCase("complaints list", "complaints.index", Role.DISTRICT_BUREAU, complaints_list),
+    BudgetCase("API tokens", "api.tokens", Role.DISTRICT_BUREAU, api_tokens),  # #21
     BudgetCase("public complaint form", "complaints.new", None, complaint_form),
     BudgetCase(
         "revocation proposals", "certificates.revocation_proposals", Role.CITY_BUREAU, revocation_proposals
