@@ -7,10 +7,14 @@ import pytest
 from sqlalchemy import select
 
 from outlet_audit.audit.models import AuditEvent
-from outlet_audit.checklist.attachments import beside_originals
+from outlet_audit.checklist.attachments import attach_item_evidence, beside_originals
+from outlet_audit.checklist.story import inspection_story
 from outlet_audit.evidence.models import Evidence
+from outlet_audit.reports.data import report_data
+from outlet_audit.reports.report_pdf import render_inspection_report
 from outlet_audit.roles import Role
 from outlet_audit.workflow.invariants import broken_invariants
+from tests.certificate_helpers import pdf_text
 from tests.checklist_helpers import Inspection, attach, pdf, photo
 from tests.factories import login, make_user
 
@@ -87,8 +91,13 @@ def test_a_marked_copy_of_anything_but_a_photo_of_the_same_item_and_record_is_re
 
 def test_a_signed_record_takes_no_marked_copy(client, inspection, db_session):
     original = attach(inspection, "1.1")
-    inspection.sign_off()
     login(client, inspection.inspector)
+    editable = client.get(inspection.edit_url).get_data(as_text=True)
+    assert f'data-mark-url="{inspection.upload_url}"' in editable
+    assert f'data-photo-id="{original.id}"' in editable
+    inspection.sign_off()
+    signed = client.get(inspection.edit_url).get_data(as_text=True)
+    assert 'id="photo-viewer"' in signed and 'data-mark-url=""' in signed and "data-pv-mark" not in signed
 
     response = mark(client, inspection, "1.1", original.id)
 
@@ -139,3 +148,21 @@ def test_marked_copies_follow_their_originals_and_copies_of_copies_their_copy():
     ]
 
     assert [e.id for e in beside_originals(files)] == [1, 3, 4, 2, 5, 6]
+
+
+def test_the_inspection_report_says_which_photo_a_marked_copy_marks(inspection, db_session):
+    attach(inspection, "1.1", photo(colour="blue"))
+    original = attach(inspection, "1.1", photo(colour="green"))
+    attach(inspection, "1.1", photo(colour="yellow"))
+    marked = photo(colour="red")
+    args = (inspection.assessment, inspection.application, inspection.edition, "1.1", marked, "m.jpg")
+    attach_item_evidence(*args, inspection.inspector, annotates_id=original.id)
+    inspection.sign_off()
+
+    story = inspection_story(inspection.application, inspection.edition, inspection.bureau)
+    data = report_data(inspection.application, story)
+
+    [item] = [item for section in data.current.sections for item in section.items if item.code == "1.1"]
+    assert item.marked_copies == ((3, 2),)  # printed right after the photo it marks
+    text = pdf_text(render_inspection_report(data))
+    assert "第3张照片是第2张的标记副本Photo3isamarkedcopyofphoto2" in text

@@ -266,10 +266,29 @@
   // --- marking ----------------------------------------------------------------------------
 
   function setMode(mode) {
-    dialog.dataset.mode = mode;
-    if (markTools) markTools.hidden = mode !== "mark";
-    if (markButton) markButton.hidden = mode === "mark" || markButton.hidden;
-    canvas.hidden = mode !== "mark" && !marks.length;
+    relayout(function () {
+      dialog.dataset.mode = mode;
+      if (markTools) markTools.hidden = mode !== "mark";
+      if (markButton) markButton.hidden = mode === "mark" || markButton.hidden;
+      canvas.hidden = mode !== "mark" && !marks.length;
+    });
+  }
+
+  // The marking tools take room from the photo: keep the point in the middle where it was, and a
+  // photo shown whole still whole.
+  function relayout(change) {
+    if (!dialog.open || !image.naturalWidth) { change(); return; }
+    var before = stage.getBoundingClientRect();
+    var whole = view.scale <= view.fit * 1.001;
+    var centre = photoPoint({ x: before.width / 2, y: before.height / 2 });
+    change();
+    var after = stage.getBoundingClientRect();
+    view.fit = Math.min(after.width / image.naturalWidth, after.height / image.naturalHeight);
+    if (whole || view.scale < view.fit) view.scale = view.fit;
+    view.x = after.width / 2 - centre.x * view.scale;
+    view.y = after.height / 2 - centre.y * view.scale;
+    keepInView();
+    apply();
   }
 
   if (markButton) {
@@ -312,6 +331,7 @@
   }
 
   function startMark(at) {
+    if (at.x < 0 || at.y < 0 || at.x > canvas.width || at.y > canvas.height) return; // beside the photo
     if (tool === "text") {
       var input = dialog.querySelector("[data-pv-text-input]");
       var words = input.value.trim();
@@ -332,7 +352,8 @@
     redraw();
   }
 
-  function lineWidth() { return Math.max(4, Math.round(Math.max(canvas.width, canvas.height) / 220)); }
+  // In the photo's pixels: about 2.5 screen pixels on a phone showing the whole photo, whatever its size.
+  function lineWidth() { return Math.max(6, Math.round(Math.max(canvas.width, canvas.height) / 140)); }
 
   function redraw() {
     var context = canvas.getContext("2d");

@@ -1,0 +1,115 @@
+"""An inspector on a phone opens a photo full screen, zooms in, circles the problem and writes a word
+on it, and saves: the marked copy is stored beside the original, which is unchanged; Esc closes."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from PIL import Image, ImageDraw
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from outlet_audit.accounts.models import User
+from outlet_audit.checklist.attachments import attach_item_evidence
+from outlet_audit.checklist.service import get_or_create_assessment
+from outlet_audit.core.time import today_in_shanghai
+from outlet_audit.criteria.editions import pinned_edition
+from outlet_audit.evidence.models import Evidence
+from outlet_audit.extensions import db
+from outlet_audit.workflow.states import Action
+from tests.browser.conftest import sign_in
+from tests.factories import make_application, make_outlet
+
+pytestmark = pytest.mark.browser
+
+
+def hall_photo() -> bytes:
+    """A grey floor with a wide brown tape roll on it: something to circle."""
+    picture = Image.new("RGB", (1200, 900), (150, 150, 145))
+    draw = ImageDraw.Draw(picture)
+    draw.rectangle((0, 600, 1200, 900), fill=(110, 105, 100))
+    draw.ellipse((480, 330, 760, 610), fill=(160, 110, 60), outline=(90, 60, 30), width=12)
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+@pytest.fixture
+def photographed(live_server):
+    """An inspection of tomorrow for the second Fengxian inspector, with a photo on item 1.1."""
+
+    def seed():
+        inspector = db.session.scalar(
+            select(User).where(User.username == live_server.users["second_inspector"])
+        )
+        application = make_application(
+            make_outlet("FX", name="奉贤南桥韵达网点"),
+            status="inspection_scheduled",
+            inspectors=[inspector],
+            inputs={Action.SCHEDULE_INSPECTION: {"scheduled_on": today_in_shanghai() + timedelta(days=1)}},
+        )
+        assessment = get_or_create_assessment(application, "inspection")
+        edition = pinned_edition(application.edition)
+        original = attach_item_evidence(
+            assessment, application, edition, "1.1", hall_photo(), "IMG_2031.jpg", inspector
+        )
+        db.session.commit()
+        return assessment.id, original.id, original.stored_sha256
+
+    with live_server.app.test_request_context():
+        return live_server.query(seed)
+
+
+def test_an_inspector_zooms_marks_a_photo_and_keeps_the_original(
+    new_context, live_server, photographed, shoot, no_server_errors
+):
+    assessment_id, original_id, original_sha = photographed
+    page = sign_in(new_context(phone=True), live_server.users["second_inspector"])
+    page.goto(f"/checklist/{assessment_id}#item-1.1")
+    viewer = page.locator("#photo-viewer")
+    thumbnail = page.locator(f'[data-photo-id="{original_id}"]')
+
+    thumbnail.click()
+    expect(viewer).to_be_visible()
+    expect(viewer.get_by_role("button", name="关闭")).to_be_focused()
+    expect(viewer).to_have_attribute("data-zoom", "1.00")  # the whole photo, once it has loaded
+    viewer.get_by_role("button", name="放大").click()
+    expect(viewer).to_have_attribute("data-zoom", "1.50")
+    viewer.get_by_role("button", name="全图").click()
+
+    viewer.get_by_role("button", name="标出问题").click()
+    expect(viewer).to_have_attribute("data-mode", "mark")
+    box = viewer.locator("[data-pv-stage]").bounding_box()
+    middle_x, middle_y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(middle_x - 60, middle_y - 50)
+    page.mouse.down()
+    page.mouse.move(middle_x + 10, middle_y + 10, steps=4)
+    page.mouse.move(middle_x + 70, middle_y + 60, steps=4)
+    page.mouse.up()
+    viewer.get_by_role("button", name="文字").click()
+    viewer.get_by_label("先输入文字").fill("胶带过宽")
+    page.mouse.click(middle_x - 120, middle_y + 100)
+    expect(viewer).to_have_attribute("data-marks", "2")
+    shoot(page, "marked")
+    viewer.get_by_role("button", name="保存标记副本").click()
+
+    copy_card = page.locator(f'.evidence-card[data-annotates-id="{original_id}"]')
+    expect(copy_card).to_contain_text(f"照片 {original_id} 的标记副本")
+    expect(viewer).to_be_hidden()
+    shoot(page, "saved")
+    copy = live_server.query(
+        lambda: db.session.scalar(select(Evidence).where(Evidence.annotates_id == original_id))
+    )
+    original = live_server.query(lambda: db.session.get(Evidence, original_id))
+    assert copy is not None and copy.item_code == "1.1" and copy.stored_sha256 != original_sha
+    assert original.stored_sha256 == original_sha
+    # the copy sits right after its original on the page
+    expect(
+        page.locator(f'#evidence-{original_id} + .evidence-card[data-annotates-id="{original_id}"]')
+    ).to_have_count(1)
+
+    copy_card.locator("[data-photo-full-url]").click()
+    expect(viewer).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
+    expect(copy_card.locator("[data-photo-full-url]")).to_be_focused()
