@@ -15,7 +15,7 @@ from outlet_audit.reports.report_pdf import render_inspection_report
 from outlet_audit.roles import Role
 from outlet_audit.workflow.invariants import broken_invariants
 from tests.certificate_helpers import pdf_text
-from tests.checklist_helpers import Inspection, attach, pdf, photo
+from tests.checklist_helpers import Inspection, attach, pdf, photo, reinspection
 from tests.factories import login, make_user
 
 pytestmark = pytest.mark.usefixtures("english_ui")
@@ -36,6 +36,13 @@ def mark(client, inspection, code, annotates, data=None, *, json=True):
         "file": (io.BytesIO(data or photo(colour="red")), "m.jpg"),
     }
     return client.post(inspection.upload_url, data=form, headers=JSON if json else {})
+
+
+def marked_copy(inspection, original, code="1.1"):
+    """A marked copy of `original` attached as the upload does."""
+    place = (inspection.assessment, inspection.application, inspection.edition, code)
+    marked = photo(colour="red")
+    return attach_item_evidence(*place, marked, "m.jpg", inspection.inspector, annotates_id=original.id)
 
 
 def test_a_marked_copy_is_kept_beside_its_original_which_stays_as_it_was(client, inspection, db_session):
@@ -154,9 +161,7 @@ def test_the_inspection_report_says_which_photo_a_marked_copy_marks(inspection, 
     attach(inspection, "1.1", photo(colour="blue"))
     original = attach(inspection, "1.1", photo(colour="green"))
     attach(inspection, "1.1", photo(colour="yellow"))
-    marked = photo(colour="red")
-    args = (inspection.assessment, inspection.application, inspection.edition, "1.1", marked, "m.jpg")
-    attach_item_evidence(*args, inspection.inspector, annotates_id=original.id)
+    marked_copy(inspection, original)
     inspection.sign_off()
 
     story = inspection_story(inspection.application, inspection.edition, inspection.bureau)
@@ -166,3 +171,15 @@ def test_the_inspection_report_says_which_photo_a_marked_copy_marks(inspection, 
     assert item.marked_copies == ((3, 2),)  # printed right after the photo it marks
     text = pdf_text(render_inspection_report(data))
     assert "第3张照片是第2张的标记副本Photo3isamarkedcopyofphoto2" in text
+
+
+def test_a_reinspection_carries_a_marked_copy_pointing_at_the_carried_original(inspection, db_session):
+    original = attach(inspection, "1.1")
+    copy = marked_copy(inspection, original)
+
+    inspection, first, _ = reinspection(inspection=inspection)
+
+    second = select(Evidence).where(Evidence.assessment_id == inspection.assessment.id)
+    carried = {evidence.copied_from_id: evidence for evidence in db_session.scalars(second)}
+    assert carried[copy.id].annotates_id == carried[original.id].id  # in the new record, not the signed one
+    assert carried[original.id].annotates_id is None
