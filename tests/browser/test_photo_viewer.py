@@ -2,23 +2,20 @@
 on it, and saves: the marked copy is stored beside the original, which is unchanged; Esc closes."""
 
 import io
-from datetime import timedelta
 
 import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from outlet_audit.accounts.models import User
 from outlet_audit.checklist.attachments import attach_item_evidence
-from outlet_audit.checklist.service import get_or_create_assessment
-from outlet_audit.core.time import today_in_shanghai
+from outlet_audit.checklist.models import Assessment
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
-from outlet_audit.workflow.states import Action
+from outlet_audit.workflow.models import Application
 from tests.browser.conftest import sign_in
-from tests.factories import make_application, make_outlet
+from tests.browser.test_offline import inspection as scheduled_inspection  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.browser
 
@@ -35,24 +32,18 @@ def hall_photo() -> bytes:
 
 
 @pytest.fixture
-def photographed(live_server):
-    """An inspection of tomorrow for the second Fengxian inspector, with a photo on item 1.1."""
+def photographed(live_server, request):
+    """test_offline's inspection of tomorrow for the second Fengxian inspector, with a photo on item 1.1."""
+
+    assessment_id = request.getfixturevalue("scheduled_inspection")
 
     def seed():
-        inspector = db.session.scalar(
-            select(User).where(User.username == live_server.users["second_inspector"])
-        )
-        application = make_application(
-            make_outlet("FX", name="奉贤南桥韵达网点"),
-            status="inspection_scheduled",
-            inspectors=[inspector],
-            inputs={Action.SCHEDULE_INSPECTION: {"scheduled_on": today_in_shanghai() + timedelta(days=1)}},
-        )
-        assessment = get_or_create_assessment(application, "inspection")
-        edition = pinned_edition(application.edition)
+        assessment = db.session.get(Assessment, assessment_id)
+        application = db.session.get(Application, assessment.application_id)
         original = attach_item_evidence(
-            assessment, application, edition, "1.1", hall_photo(), "IMG_2031.jpg", inspector
-        )
+            assessment, application, pinned_edition(application.edition), "1.1", hall_photo(), "IMG_2031.jpg",
+            application.inspectors[0],
+        )  # fmt: skip
         db.session.commit()
         return assessment.id, original.id, original.stored_sha256
 
