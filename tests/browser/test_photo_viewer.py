@@ -1,5 +1,6 @@
 """An inspector on a phone opens a photo full screen, zooms in, circles the problem and writes a word
-on it, and saves: the marked copy is stored beside the original, which is unchanged; Esc closes."""
+on it, and saves: the marked copy is stored beside the original, which is unchanged. The same photo
+chosen again is flagged on both cards; Esc closes the viewer."""
 
 import io
 
@@ -98,6 +99,18 @@ def test_an_inspector_zooms_marks_a_photo_and_keeps_the_original(
     expect(
         page.locator(f'#evidence-{original_id} + .evidence-card[data-annotates-id="{original_id}"]')
     ).to_have_count(1)
+
+    # the same photo chosen again: kept, and both cards say so
+    page.locator('[data-item-code="1.1"] input[data-evidence-input][multiple]').set_input_files(
+        files=[{"name": "IMG_2031.jpg", "mimeType": "image/jpeg", "buffer": hall_photo()}]
+    )
+    expect(page.locator(f'.evidence-card[data-duplicate-of="{original_id}"]')).to_contain_text(
+        f"与照片 {original_id} 是同一文件"
+    )
+    expect(page.locator(f"#evidence-{original_id} [data-duplicate-flag]")).to_contain_text("是同一文件")
+    page.once("dialog", lambda dialog: dialog.accept())  # "delete this file?"
+    page.locator(f'.evidence-card[data-duplicate-of="{original_id}"] [data-delete-url]').click()
+    expect(page.locator(f"#evidence-{original_id} [data-duplicate-flag]")).to_have_count(0)
 
     copy_card.locator("[data-photo-full-url]").click()
     expect(viewer).to_be_visible()

@@ -63,11 +63,14 @@
       url: link.dataset.photoFullUrl,
       itemCode: item ? item.dataset.itemCode : null
     };
-    // Marking needs a photo of an item on a checklist that can still be changed.
-    var markable = !!(markUrl && markButton && photo.itemCode && !link.hasAttribute("data-photo-signature") &&
-      form && form.dataset.editable === "true");
+    // Marking needs a photo among the item's own files (not the outlet's self-assessment shown beside
+    // it, nor a signature) on a checklist that can still be changed.
+    var markable = !!(markUrl && markButton && photo.itemCode && link.closest("[data-evidence-list]") &&
+      !link.hasAttribute("data-photo-signature") && form && form.dataset.editable === "true");
     if (markButton) markButton.hidden = !markable;
     title.textContent = link.dataset.photoTitle || "";
+    var thumbnailImage = link.querySelector("img");
+    image.alt = thumbnailImage ? thumbnailImage.alt : title.textContent;
     status.textContent = "";
     setMode("view");
     image.removeAttribute("src");
@@ -510,13 +513,27 @@
     earlier.dataset.duplicateOf = card.dataset.evidenceId;
   }
 
+  // A card removed (the person deleted one of the two): the other no longer says "same file as" it.
+  function unflag(card) {
+    var links = document.querySelectorAll('[data-duplicate-flag] a[href="#evidence-' + CSS.escape(card.dataset.evidenceId) + '"]');
+    links.forEach(function (link) {
+      var flag = link.closest("[data-duplicate-flag]");
+      link.remove();
+      if (flag.querySelector("a")) return;
+      delete flag.closest("[data-evidence-id]").dataset.duplicateOf;
+      flag.remove();
+    });
+  }
+
+  function cardsIn(node, selector) {
+    if (node.nodeType !== 1) return [];
+    return (node.matches(selector) ? [node] : []).concat(Array.prototype.slice.call(node.querySelectorAll(selector)));
+  }
+
   new MutationObserver(function (records) {
     records.forEach(function (record) {
-      record.addedNodes.forEach(function (node) {
-        if (node.nodeType !== 1) return;
-        var cards = node.matches("[data-duplicate-of]") ? [node] : Array.prototype.slice.call(node.querySelectorAll("[data-duplicate-of]"));
-        cards.forEach(flagEarlier);
-      });
+      record.addedNodes.forEach(function (node) { cardsIn(node, "[data-duplicate-of]").forEach(flagEarlier); });
+      record.removedNodes.forEach(function (node) { cardsIn(node, "[data-evidence-id]").forEach(unflag); });
     });
   }).observe(document.body, { childList: true, subtree: true });
 })();
