@@ -120,17 +120,21 @@ def _seed_supervision(bureau) -> None:
     template = db.session.scalars(sa.select(Evidence).where(Evidence.purpose == "item")).first()
     columns = ("kind", "mime_type", "filename", "size_bytes", "original_sha256", "stored_sha256")
     photo = {name: getattr(template, name) for name in columns}
-    db.session.add(
-        Evidence(
+    annotates_id = None
+    for filename in (photo["filename"], "marked-copy.jpg"):  # a photo and a marked copy of it (0015)
+        drawn_photo = Evidence(
             outlet_id=drawn.outlet_id,
             application_id=drawn.application_id,
             assessment_id=drawn.assessment_id,
             item_code="1.1",
             purpose="item",
             uploaded_by_id=inspector.id,
-            **photo,
+            annotates_id=annotates_id,
+            **{**photo, "filename": filename},
         )
-    )
+        db.session.add(drawn_photo)
+        db.session.flush()
+        annotates_id = drawn_photo.id
     certificate = certify(make_outlet("PD"))
     complaint = Complaint(
         reference="TS-2026-PD-000001", outlet_id=certificate.outlet_id, certificate_id=certificate.id,
@@ -907,3 +911,23 @@ def test_0017_api_tokens_go_down_with_their_table_and_their_audit_rows_stay(tmp_
                 assert token_for(plain) is not None
             db.session.remove()
             db.engine.dispose()
+
+
+def test_0015_marked_copies_stay_as_photos_going_down_and_mark_nothing_after_going_up(migrated):
+    """Down from 0015 only the pointer goes: the marked copy and its original stay as photos of their
+    item; up again, no row marks another (nothing says which it marked any more)."""
+    seed_every_table()
+    db.session.remove()
+    files = "SELECT id, assessment_id, item_code, filename, stored_sha256 FROM evidence ORDER BY id"
+    marks = "SELECT id, annotates_id FROM evidence WHERE annotates_id IS NOT NULL"
+    with db.engine.connect() as connection:
+        before = connection.execute(sa.text(files)).all()
+        [(copy_id, original_id)] = connection.execute(sa.text(marks)).all()
+    assert {row.id for row in before} >= {copy_id, original_id}
+    downgrade(revision="0014")
+    assert "annotates_id" not in {c["name"] for c in sa.inspect(db.engine).get_columns("evidence")}
+    upgrade(revision="0015")
+    with db.engine.connect() as connection:
+        assert connection.execute(sa.text(files)).all() == before
+        assert connection.execute(sa.text(marks)).all() == []
+    upgrade()

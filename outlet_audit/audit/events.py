@@ -432,6 +432,21 @@ EVENT_TYPES: dict[str, EventType] = {
     ),
     # --- files and signatures ---------------------------------------------------------------
     "evidence_uploaded": EventType(Kind.EVIDENCE, _CHECKLIST_FILE_SENTENCES, variant=_prefix, visit=True),
+    # A marked copy of a photo (old: the original's file name, new: the copy's), kept beside it.
+    "evidence_marked": EventType(
+        Kind.EVIDENCE,
+        {
+            "": N_("%(actor)s added a marked copy of “%(old)s”"),
+            AssessmentKind.SELF: N_(
+                "%(actor)s added a marked copy of “%(old)s” to self-assessment item %(item)s"
+            ),
+            AssessmentKind.INSPECTION: N_(
+                "%(actor)s added a marked copy of “%(old)s” to inspection item %(item)s"
+            ),
+        },
+        variant=_prefix,
+        visit=True,
+    ),
     "evidence_deleted": EventType(
         Kind.EVIDENCE,
         {

@@ -314,7 +314,7 @@ def _counts(run: list[TimelineEntry]) -> list[str]:
         if (n := actions.count("answer_saved"))
         else "",
         ngettext("%(num)d file uploaded", "%(num)d files uploaded", n)
-        if (n := actions.count("evidence_uploaded"))
+        if (n := actions.count("evidence_uploaded") + actions.count("evidence_marked"))
         else "",
         ngettext("%(num)d file removed", "%(num)d files removed", n)
         if (n := actions.count("evidence_deleted"))

@@ -35,6 +35,13 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 PHOTO_NEEDED = N_("This item needs a photo, not a PDF document.")
 UNKNOWN_ITEM = N_("Unknown item %(code)s.")
+NOT_MARKABLE = N_(
+    "The marked copy was not kept: the photo it marks is not a photo of this item in this record. "
+    "Open the photo from this item and mark it again."
+)
+HAS_MARKED_COPIES = N_(
+    "This photo has a marked copy, which shows what it marks. Delete the marked copy first, or keep both."
+)
 SIGNATURE_UNREADABLE = N_("The drawn signature could not be read. Clear it and sign again.")
 
 
@@ -46,9 +53,21 @@ def _lock_open(assessment_id: int) -> None:
 
 
 def attach_item_evidence(
-    assessment: Assessment, application, edition: Edition, item_code: str, data: bytes, filename: str, actor
+    assessment: Assessment,
+    application,
+    edition: Edition,
+    item_code: str,
+    data: bytes,
+    filename: str,
+    actor,
+    *,
+    annotates_id: int | None = None,
 ) -> Evidence:
-    """Keep one file as evidence for an item; UploadRefused says why not."""
+    """Keep one file as evidence for an item; UploadRefused says why not.
+
+    `annotates_id`: the file is a marked copy of that photo, which must be a photo of the same
+    record and item (it is kept beside it, never instead of it).
+    """
     try:
         item = edition.item(item_code)
     except KeyError:
@@ -60,6 +79,7 @@ def attach_item_evidence(
     problem = not_asked(assessment, edition, item)  # read under the lock: no save changes it meanwhile
     if problem:
         raise UploadRefused(problem)
+    original = _markable(annotates_id, assessment, item.code) if annotates_id is not None else None
     evidence = store_upload(
         data,
         filename,
@@ -69,9 +89,32 @@ def attach_item_evidence(
         application_id=application.id,
         assessment_id=assessment.id,
         item_code=item.code,
+        annotates_id=annotates_id,
     )
-    audit_evidence(evidence, "evidence_uploaded", actor, new=evidence.filename, kind=assessment.kind)
+    if original is None:
+        audit_evidence(evidence, "evidence_uploaded", actor, new=evidence.filename, kind=assessment.kind)
+    else:
+        old, new, kind = original.filename, evidence.filename, assessment.kind
+        audit_evidence(evidence, "evidence_marked", actor, old=old, new=new, kind=kind)
     return evidence
+
+
+def _markable(evidence_id: int, assessment: Assessment, item_code: str) -> Evidence:
+    """The photo a marked copy marks; UploadRefused unless it is a photo of this record's item.
+
+    Any other id (another item, another record, a document, a signature, none) gets the same
+    answer, so the refusal tells nothing about records the person cannot see.
+    """
+    original = db.session.get(Evidence, evidence_id)
+    if (
+        original is None
+        or original.assessment_id != assessment.id
+        or original.item_code != item_code
+        or original.purpose != EvidencePurpose.ITEM
+        or original.kind != "photo"
+    ):
+        raise UploadRefused(Message(NOT_MARKABLE))
+    return original
 
 
 def attach_signature(
@@ -123,6 +166,8 @@ def remove_evidence(evidence: Evidence, actor, kind: str) -> None:
     """
     if evidence.assessment_id is not None:
         _lock_open(evidence.assessment_id)
+    if db.session.scalar(select(Evidence.id).where(Evidence.annotates_id == evidence.id).limit(1)):
+        raise UploadRefused(Message(HAS_MARKED_COPIES))
     audit_evidence(evidence, "evidence_deleted", actor, old=evidence.filename, kind=kind)
     db.session.delete(evidence)
     db.session.flush()
@@ -155,7 +200,30 @@ def item_evidence(assessment: Assessment) -> dict[str, list[Evidence]]:
     grouped: dict[str, list[Evidence]] = defaultdict(list)
     for evidence in rows:
         grouped[evidence.item_code].append(evidence)
-    return dict(grouped)
+    return {code: beside_originals(files) for code, files in grouped.items()}
+
+
+def beside_originals(files: list[Evidence]) -> list[Evidence]:
+    """The files in their order, each marked copy moved right after the photo it marks.
+
+    A copy of a copy follows that copy; a copy whose original is not in the list keeps its place.
+    """
+    ids = {evidence.id for evidence in files}
+    copies: dict[int, list[Evidence]] = defaultdict(list)
+    for evidence in files:
+        if evidence.annotates_id in ids:
+            copies[evidence.annotates_id].append(evidence)
+    ordered: list[Evidence] = []
+
+    def place(evidence: Evidence) -> None:
+        ordered.append(evidence)
+        for copy in copies.get(evidence.id, ()):
+            place(copy)
+
+    for evidence in files:
+        if evidence.annotates_id not in ids:
+            place(evidence)
+    return ordered
 
 
 def signatures(assessment: Assessment) -> dict[str, Evidence]:

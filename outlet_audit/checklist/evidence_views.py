@@ -9,14 +9,16 @@ so they live in checklist/ under the "evidence" blueprint and /evidence/ URLs; e
 what files are: checking, storing, quotas.
 """
 
+import hashlib
 from io import BytesIO
+from typing import Literal
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from outlet_audit.access import allow
-from outlet_audit.checklist.attachments import attach_item_evidence, remove_evidence, reuse_map
+from outlet_audit.checklist.attachments import NOT_MARKABLE, attach_item_evidence, remove_evidence, reuse_map
 from outlet_audit.checklist.loaders import record_visible_to  # also registers the record loaders
 from outlet_audit.checklist.models import Assessment
 from outlet_audit.checklist.page import load_state
@@ -32,7 +34,12 @@ from outlet_audit.core.i18n import translate_message
 from outlet_audit.core.requests import Outcome, attempt
 from outlet_audit.evidence.files import UploadRefused
 from outlet_audit.evidence.models import Evidence
-from outlet_audit.evidence.operations import evidence_store
+from outlet_audit.evidence.operations import (
+    UploadDamaged,
+    check_arrived_whole,
+    earlier_same_file,
+    evidence_store,
+)
 from outlet_audit.evidence.purposes import EvidencePurpose
 from outlet_audit.evidence.storage import StoredFileCorrupted
 from outlet_audit.extensions import db
@@ -120,22 +127,22 @@ def upload(assessment_id: int):
     files = [f for f in request.files.getlist("file") if f and f.filename]
     back = url_for("checklist.edit", assessment_id=assessment_id, _anchor=f"item-{item_code}")
     if not checklist.covers(item_code):
-        message = translate_message(Message(NOT_COVERED))
-        if wants_json():
-            return jsonify(status="refused", message=message), 422
-        flash(message, "warning")
-        return redirect(back)
+        return _refuse_upload(translate_message(Message(NOT_COVERED)), back)
     if not files:
-        message = _("Choose a photo or a document first.")
-        if wants_json():
-            return jsonify(status="refused", message=message), 422
-        flash(message, "warning")
-        return redirect(back)
+        return _refuse_upload(_("Choose a photo or a document first."), back)
+    annotates_id = _annotates(request.form.get("annotates", ""))
+    if annotates_id is False:
+        return _refuse_upload(translate_message(Message(NOT_MARKABLE)), back)
+    contents = [upload_file.read() for upload_file in files]
+    try:
+        received = _received_hashes(contents, request.form.getlist("client_sha256"))
+    except UploadDamaged as damaged:
+        return _arrived_damaged(damaged, contents, back)
     stored, refused = [], []
     # One unit of work: each file refused on its own is named and the others are kept; anything
     # refusing the whole (a stale version) keeps none.
     with attempt(flash_refusal=not wants_json()) as outcome:
-        for upload_file in files:
+        for upload_file, data in zip(files, contents, strict=True):
             try:
                 stored.append(
                     attach_item_evidence(
@@ -143,9 +150,10 @@ def upload(assessment_id: int):
                         checklist.application,
                         checklist.edition,
                         item_code,
-                        upload_file.read(),
+                        data,
                         upload_file.filename,
                         current_user,
+                        annotates_id=annotates_id,
                     )
                 )
             except UploadRefused as refusal:
@@ -160,26 +168,75 @@ def upload(assessment_id: int):
         return redirect(back)
     item, missing = item_evidence_status(checklist, item_code)
     reuse = reuse_map(stored, current_user)
-    body = {
-        "status": "stored" if stored else "refused",
-        "message": " ".join(refused),
-        "evidence": [
+    entries = []
+    for evidence in stored:
+        duplicate_of = earlier_same_file(evidence)
+        entries.append(
             {
                 "id": evidence.id,
                 "filename": evidence.filename,
                 "kind": evidence.kind,
-                # The page deletes its queued copy only once these are the bytes it sent.
                 "original_sha256": evidence.original_sha256,
+                "duplicate_of": duplicate_of,
+                "annotates_id": evidence.annotates_id,
                 "html": render_template(
-                    "evidence/_card_single.html", evidence=evidence, reuse=reuse, can_delete=True
+                    "evidence/_card_single.html",
+                    evidence=evidence,
+                    reuse=reuse,
+                    can_delete=True,
+                    duplicate_of=duplicate_of,
                 ),
             }
-            for evidence in stored
-        ],
+        )
+    body = {
+        "status": "stored" if stored else "refused",
+        "message": " ".join(refused),
+        "evidence": entries,
         "item": item,
         "missing_count": missing,
+        # One file a request is how the page and the offline queue send: its facts at the top level.
+        "original_sha256": received[0] if len(received) == 1 else None,
+        "duplicate_of": entries[0]["duplicate_of"] if len(entries) == 1 else None,
     }
     return jsonify(body), 200 if stored else 422
+
+
+def _annotates(value: str) -> int | None | Literal[False]:
+    """The evidence id a marked copy marks: None when not given, False when it is no id at all."""
+    value = value.strip()
+    if not value:
+        return None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else False
+
+
+def _received_hashes(contents: list[bytes], client_hashes: list[str]) -> list[str]:
+    """The SHA-256 of each file received; UploadDamaged if one is not what the browser hashed.
+
+    `client_hashes` follow the files in order (the offline queue sends one file a request); a file
+    without one is not checked.
+    """
+    return [
+        check_arrived_whole(data, client_hashes[index] if index < len(client_hashes) else None)
+        for index, data in enumerate(contents)
+    ]
+
+
+def _arrived_damaged(damaged: UploadDamaged, contents: list[bytes], back: str):
+    """Nothing of the request is kept: the phone still has every file and sends them again."""
+    message = translate_message(damaged.message)
+    if not wants_json():
+        flash(message, "danger")
+        return redirect(back)
+    received = hashlib.sha256(contents[0]).hexdigest() if len(contents) == 1 else None
+    return jsonify(status="damaged", message=message, original_sha256=received), 422
+
+
+def _refuse_upload(message: str, back: str):
+    """The upload is refused before any file is read: the reason as JSON, else flashed on the item."""
+    if wants_json():
+        return jsonify(status="refused", message=message), 422
+    flash(message, "warning")
+    return redirect(back)
 
 
 @bp.post("/<int:evidence_id>/delete")

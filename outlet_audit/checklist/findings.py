@@ -204,8 +204,13 @@ def start_record(
             Evidence.assessment_id == previous.id, Evidence.purpose == EvidencePurpose.ITEM
         )
     )
-    for evidence in files:
-        db.session.add(_carried(evidence, record))
+    earlier = list(files)
+    carried = {evidence.id: _carried(evidence, record) for evidence in earlier}
+    db.session.add_all(carried.values())
+    db.session.flush()
+    for evidence in earlier:  # a marked copy marks the carried copy of its original
+        if evidence.annotates_id in carried:
+            carried[evidence.id].annotates_id = carried[evidence.annotates_id].id
     if amendment_reason is not None:
         for check in checks_in(previous).values():
             db.session.add(
@@ -239,7 +244,7 @@ def _carried(evidence: Evidence, record: Assessment) -> Evidence:
     columns = {
         column.key: getattr(evidence, column.key)
         for column in Evidence.__table__.columns
-        if column.key not in ("id", "assessment_id", "copied_from_id")
+        if column.key not in ("id", "assessment_id", "copied_from_id", "annotates_id")
     }
     return Evidence(**columns, assessment_id=record.id, copied_from_id=evidence.copied_from_id or evidence.id)
 

@@ -38,6 +38,11 @@ class Evidence(db.Model):
     )
     # carried into a later inspection record (a re-inspection, a correction) from an earlier one
     copied_from_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
+    # A marked copy (circles, arrows, words drawn on a photo) points at the photo it marks, of the
+    # same item; the original is never replaced. No ON DELETE, like copied_from_id: the database
+    # refuses to delete an original that a marked copy still names (a signed record's are never
+    # deleted), and checklist.attachments refuses it with a message first.
+    annotates_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"), index=True)
     purpose: Mapped[str] = mapped_column(String(16), default=EvidencePurpose.ITEM.value)
     kind: Mapped[str] = mapped_column(String(10))
     mime_type: Mapped[str] = mapped_column(String(40))

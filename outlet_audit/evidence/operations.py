@@ -8,6 +8,8 @@ deleting in a loop is bounded too. Deleted rows leave their bytes to `flask evid
 which asks `referenced_keys` what is still named.
 """
 
+import hashlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,6 +51,26 @@ DAILY_UPLOADS_REACHED = N_(
     "included). Please try again later."
 )
 UPLOAD_RATE_UNAVAILABLE = N_("Uploads cannot be accepted at the moment. Please try again later.")
+ARRIVED_DAMAGED = N_("The file arrived damaged; it is still on your phone and will be sent again.")
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+class UploadDamaged(UploadRefused):
+    """The bytes received are not the bytes the browser hashed: the sender keeps the file and retries."""
+
+
+def check_arrived_whole(data: bytes, client_sha256: str | None) -> str:
+    """The SHA-256 of the bytes received; UploadDamaged when the browser said another.
+
+    A weak connection in a sorting hall can cut or garble a body that still parses as a form. The
+    phone hashes the file before sending (client_sha256); a file that does not match is refused,
+    so the phone keeps it and sends it again, rather than a damaged photo becoming evidence.
+    """
+    received = hashlib.sha256(data).hexdigest()
+    expected = (client_sha256 or "").strip().lower()
+    if expected and (not SHA256_HEX.fullmatch(expected) or expected != received):
+        raise UploadDamaged(Message(ARRIVED_DAMAGED))
+    return received
 
 
 def evidence_store() -> EvidenceStore:
@@ -66,8 +88,12 @@ def store_upload(
     assessment_id: int | None = None,
     item_code: str | None = None,
     finding_id: int | None = None,
+    annotates_id: int | None = None,
 ) -> Evidence:
-    """Check and keep one uploaded file; raises files.UploadRefused with the reason."""
+    """Check and keep one uploaded file; raises files.UploadRefused with the reason.
+
+    `annotates_id`: the file is a marked copy of that evidence (the caller checks it is one it may mark).
+    """
     _check_daily_uploads(actor, 1, charge=False)  # a spent day is refused before any decoding
     upload = inspect_upload(data, filename, max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
     _check_quotas(actor, application_id, upload.size_bytes)
@@ -81,6 +107,7 @@ def store_upload(
         assessment_id=assessment_id,
         item_code=item_code,
         finding_id=finding_id,
+        annotates_id=annotates_id,
         purpose=purpose,
         kind=upload.kind.value,
         mime_type=upload.mime_type,
@@ -99,6 +126,25 @@ def store_upload(
     db.session.add(evidence)
     db.session.flush()
     return evidence
+
+
+def earlier_same_file(evidence: Evidence) -> int | None:
+    """The id of the first evidence of the same record and item with the same original file, else None.
+
+    Attaching a photo twice is a slip to point out, not a reason to refuse: the page flags both and
+    the person removes one.
+    """
+    if evidence.assessment_id is None:
+        return None
+    return db.session.scalar(
+        select(func.min(Evidence.id)).where(
+            Evidence.assessment_id == evidence.assessment_id,
+            Evidence.item_code == evidence.item_code,
+            Evidence.purpose == evidence.purpose,
+            Evidence.original_sha256 == evidence.original_sha256,
+            Evidence.id < evidence.id,
+        )
+    )
 
 
 def referenced_keys_query() -> Select:

@@ -18,6 +18,7 @@ from outlet_audit.accounts.models import User
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.operations import issuing_bureau
+from outlet_audit.checklist.attachments import beside_originals
 from outlet_audit.checklist.forms import AnswerStyle, display_answer
 from outlet_audit.checklist.kinds import FindingStatus
 from outlet_audit.checklist.models import Answer as AnswerRow
@@ -115,7 +116,7 @@ def _visit(application, edition, story: InspectionStory, record: RecordStory, su
     def report_item(item: Item, scored: ItemScore) -> ReportItem:
         row = rows.get(item.code)
         own, carried = [], []
-        for evidence in record.evidence.get(item.code, ()):
+        for evidence in beside_originals(list(record.evidence.get(item.code, ()))):
             if evidence.kind == "photo":
                 (carried if evidence.id in record.carried_from else own).append(evidence)
         return ReportItem(
@@ -131,6 +132,7 @@ def _visit(application, edition, story: InspectionStory, record: RecordStory, su
             veto_triggered=scored.veto_failed,
             note=(row.note or "") if row else "",
             thumbnails=_thumbnails(store, own),
+            marked_copies=_marked_copies(own) + _marked_copies(carried, offset=len(own)),
             carried_thumbnails=_thumbnails(store, carried),
             carried_from=tuple(sorted({record.carried_from[evidence.id] for evidence in carried})),
         )
@@ -274,6 +276,15 @@ def _read_evidence(store, sha256: str | None) -> bytes:
     except (FileNotFoundError, StoredFileCorrupted, ValueError):
         current_app.logger.warning("evidence file %s is missing or damaged", sha256)
         return b""
+
+
+def _marked_copies(photos, offset: int = 0) -> tuple[tuple[int, int], ...]:
+    """(copy, original) by their places among the photos the report shows, counted from 1 + offset."""
+    shown = photos[:MAX_THUMBNAILS_PER_ITEM]
+    place = {photo.id: offset + index for index, photo in enumerate(shown, start=1)}
+    return tuple(
+        (place[photo.id], place[photo.annotates_id]) for photo in shown if photo.annotates_id in place
+    )
 
 
 def _thumbnails(store, photos) -> tuple[bytes, ...]:

@@ -83,6 +83,9 @@ class ReportItem:
     veto_triggered: bool = False  # this item is a veto (一票否决) finding
     note: str = ""  # inspector's note
     thumbnails: tuple[bytes, ...] = ()  # evidence photos as JPEG (or any Pillow-readable) bytes
+    # (copy, original): a photo marked on the phone and the one it marks, by their places among the
+    # item's photos as printed (its own first, then the carried ones), counted from 1
+    marked_copies: tuple[tuple[int, int], ...] = ()
     # photos carried into this record from earlier ones, and the numbers of those records
     carried_thumbnails: tuple[bytes, ...] = ()
     carried_from: tuple[int, ...] = ()
@@ -683,6 +686,8 @@ def _section_table(section: ReportSection) -> Table:
                 f"沿用第 {records} 次记录的照片 Photos carried over from record {records.replace('、', ', ')}"
             )
             details += [_text(lead, MUTED_CELL), _thumbnail_strip(item.carried_thumbnails)]
+        if item.marked_copies:
+            details.append(_text(_marked_copies_caption(item.marked_copies), MUTED_CELL))
         for detail in details:
             styles.append(("SPAN", (1, len(rows)), (-1, len(rows))))
             rows.append(["", detail, "", "", "", ""])
@@ -730,6 +735,13 @@ def _break_before(text: str, limit: int) -> int:
     window = text[limit * 3 // 4 : limit]
     best = max(window.rfind(mark) for mark in "\n。；;！!？?，, ")
     return limit * 3 // 4 + best + 1 if best >= 0 else limit
+
+
+def _marked_copies_caption(marked: tuple[tuple[int, int], ...]) -> str:
+    """ "第 2 张照片是第 1 张的标记副本 Photo 2 is a marked copy of photo 1", one clause a copy."""
+    chinese = "；".join(f"第 {copy} 张照片是第 {original} 张的标记副本" for copy, original in marked)
+    english = "; ".join(f"photo {copy} is a marked copy of photo {original}" for copy, original in marked)
+    return f"{chinese} {english[0].upper()}{english[1:]}"
 
 
 def _thumbnail_strip(thumbnails: tuple[bytes, ...]) -> Table:

@@ -70,7 +70,7 @@ UNSIGNED = [s.value for s in (S.DRAFT, S.SUBMITTED, S.RETURNED, S.ACCEPTED)]
 # another: signed only while a member has yet to sign (the last signature moves the application on).
 VISITING = [s.value for s in (S.INSPECTION_SCHEDULED, S.RECTIFICATION_SUBMITTED)]
 # The audit rows an upload writes (checklist.attachments, workflow.drafting.record_upload).
-UPLOAD_ACTIONS = ("evidence_uploaded", "signature_added")
+UPLOAD_ACTIONS = ("evidence_uploaded", "evidence_marked", "signature_added")
 
 
 @dataclass(frozen=True)
