@@ -16,7 +16,6 @@ from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from outlet_audit.workflow.models import Application
 from tests.browser.conftest import sign_in
-from tests.browser.test_offline import inspection as scheduled_inspection  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +35,7 @@ def hall_photo() -> bytes:
 def photographed(live_server, request):
     """test_offline's inspection of tomorrow for the second Fengxian inspector, with a photo on item 1.1."""
 
-    assessment_id = request.getfixturevalue("scheduled_inspection")
+    assessment_id = request.getfixturevalue("inspection")
 
     def seed():
         assessment = db.session.get(Assessment, assessment_id)
