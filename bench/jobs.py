@@ -83,7 +83,9 @@ def throughput(count: int) -> None:
         for _ in range(count):
             runner.submit(LocalJob(app, "bench.noop", {"n": 1}))
         runner.wait_until_idle(600)
-        rows.append(("no-op, in-process thread (no Redis)", float("nan"), count / (time.perf_counter() - started)))
+        rows.append(
+            ("no-op, in-process thread (no Redis)", float("nan"), count / (time.perf_counter() - started))
+        )
     controller.stop()
     print(f"{count} jobs each; mail delivered: {len(inbox.messages)}")
     print(f"{'':50} {'enqueued/s':>11} {'run/s':>9}")
@@ -93,8 +95,8 @@ def throughput(count: int) -> None:
 
 def requests(times: int, on_redis: bool) -> None:
     from outlet_audit.extensions import db
-    from tests.checklist_helpers import Inspection
     from outlet_audit.roles import Role
+    from tests.checklist_helpers import Inspection
     from tests.factories import login, make_application, make_outlet, make_user
     from tests.smtp_helpers import Inbox, start_sink
     from tests.workflow_helpers import make_crew
@@ -134,7 +136,9 @@ def requests(times: int, on_redis: bool) -> None:
             decisions.append(time.perf_counter() - started)
             assert response.status_code == 302, response.status_code
             started = time.perf_counter()
-            response = inspecting.post(save_url, json={"value": "yes" if n % 2 else "no", "expected_version": n})
+            response = inspecting.post(
+                save_url, json={"value": "yes" if n % 2 else "no", "expected_version": n}
+            )
             saves.append(time.perf_counter() - started)
             assert response.status_code == 200, response.get_data(as_text=True)[:200]
     controller.stop()
@@ -162,7 +166,9 @@ class _maybe_redis:  # noqa: N801 - used as a context manager
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     one = sub.add_parser("throughput")
     one.add_argument("--jobs", type=int, default=2000)

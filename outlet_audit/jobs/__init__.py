@@ -32,6 +32,7 @@ JOB_MODULES = (
     "outlet_audit.notifications.operations",
     "outlet_audit.jobs.periodic",
     "outlet_audit.jobs.exports",
+    "outlet_audit.jobs.pdfs",
 )
 
 
