@@ -9,23 +9,15 @@ served from it. Certificates need no such job: each is signed and kept whole whe
 
 import gc
 
-from flask import current_app
 from flask_babel import force_locale
 
 from outlet_audit.extensions import db
-from outlet_audit.jobs import enqueue
 from outlet_audit.jobs.registry import job
 
 
-def prerender_report_later(application_id: int, viewer_id: int) -> None:
-    """After the commit, have a worker render the report. Only with Redis: without a worker the
-    rendering would take the app process's CPU just when the inspectors' next pages are asked for,
-    and the first download renders it anyway."""
-    if current_app.config.get("JOBS_REDIS_URL"):
-        enqueue(prerender_inspection_report, application_id=application_id, viewer_id=viewer_id)
-
-
-@job("pdf.inspection_report", retries=2)
+# Only with Redis: without a worker the rendering would take the app process's CPU just when the
+# inspectors' next pages are asked for, and the first download renders it anyway.
+@job("pdf.inspection_report", retries=2, worker_only=True)
 def prerender_inspection_report(application_id: int, viewer_id: int) -> None:
     from outlet_audit.accounts.models import User
     from outlet_audit.checklist.story import inspection_story
