@@ -27,8 +27,11 @@ def worker(burst: bool, periodic: bool) -> None:
 
     app = current_app._get_current_object()
     if not app.config.get("JOBS_REDIS_URL"):
-        click.echo("JOBS_REDIS_URL (or a redis:// RATELIMIT_STORAGE_URI) is not set: jobs run inside the")
-        click.echo("application process, and no worker is needed.", err=True)
+        click.echo(
+            "JOBS_REDIS_URL (or a redis:// RATELIMIT_STORAGE_URI) is not set: jobs run inside the"
+            " application process, and no worker is needed.",
+            err=True,
+        )
         sys.exit(1)
     use_app(app)
     scheduler = Scheduler(app) if periodic and app.config.get("JOBS_PERIODIC") else None
