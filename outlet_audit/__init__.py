@@ -36,6 +36,7 @@ BLUEPRINT_MODULES = (
     "outlet_audit.supervision.dashboard_views",  # #17: the supervision dashboard
     "outlet_audit.supervision.complaint_views",
     "outlet_audit.api.views",  # #21: the read API for other systems, and its tokens
+    "outlet_audit.jobs.views",  # #21: dead-letter jobs, my exports
 )
 
 
@@ -55,6 +56,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
+    _init_jobs(app)
     _trust_proxy(app)
     if config_name == "production":
         from outlet_audit.certificates.signing.keys import warn_about_signing_folder
@@ -85,6 +87,18 @@ def _init_extensions(app: Flask) -> None:
     init_navigation(app)
 
 
+def _init_jobs(app: Flask) -> None:
+    """Every job kind known (a worker runs what any web process sends); without Redis the app's
+    own thread sends the periodic jobs too, from the first request on."""
+    from outlet_audit.jobs import load_job_modules
+    from outlet_audit.jobs.periodic import start_in_process_scheduler
+
+    load_job_modules()
+    if app.config.get("JOBS_REDIS_URL"):
+        import outlet_audit.jobs.redis_queue  # noqa: F401 - RQ loaded now, not in the first request that mails
+    app.before_request_funcs.setdefault(None, []).append(lambda: start_in_process_scheduler(app))
+
+
 def _register_blueprints(app: Flask) -> None:
     import importlib
 
@@ -101,6 +115,7 @@ def _register_cli(app: Flask) -> None:
     from outlet_audit.dashboards.cli import dashboards_cli
     from outlet_audit.demo.cli import demo_cli
     from outlet_audit.evidence.cli import evidence_cli
+    from outlet_audit.jobs.cli import jobs_cli
     from outlet_audit.supervision.cli import supervision_cli, yearly_cli
     from outlet_audit.workflow.cli import rectification_cli
 
@@ -116,6 +131,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(rectification_cli)
     app.cli.add_command(supervision_cli)
     app.cli.add_command(yearly_cli)
+    app.cli.add_command(jobs_cli)
 
 
 def _trust_proxy(app: Flask) -> None:

@@ -140,11 +140,33 @@ class BaseConfig:
     EMAIL_ALLOW_TEST_DOMAINS = False
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hashing method
 
+    # Background jobs (jobs/): mail, notices to many people, reminders, dashboard refreshes, large
+    # exports. With a Redis URL they go to Redis and `flask jobs worker` runs them (RQ); the shared
+    # rate-limit Redis is used when JOBS_REDIS_URL is not set. Without Redis (the embedded SQLite
+    # default) a thread in the app process runs them, and what is waiting is lost on a restart.
+    JOBS_REDIS_URL = os.environ.get("JOBS_REDIS_URL") or (
+        os.environ.get("RATELIMIT_STORAGE_URI", "")
+        if os.environ.get("RATELIMIT_STORAGE_URI", "").startswith(("redis://", "rediss://", "unix://"))
+        else ""
+    )
+    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "outlet-audit")  # the RQ queue's name (and key prefix)
+    JOBS_TIMEOUT_SECONDS = _env_int("JOBS_TIMEOUT_SECONDS", 600)  # one try of one job, at most
+    JOBS_FAILED_KEEP_DAYS = _env_int("JOBS_FAILED_KEEP_DAYS", 30)  # on the dead-letter page
+    # Reminders, dashboard refreshes and the clean-up of expired exports, by the queue (jobs/periodic.py).
+    JOBS_PERIODIC = _env_flag("JOBS_PERIODIC", True)
+    # A notice to more people than this is written by a job after the commit, not in the request.
+    NOTIFY_INLINE_USERS = _env_int("NOTIFY_INLINE_USERS", 50)
+    # Exports of more rows than this are built by a job and fetched later from 我的导出 (My exports),
+    # kept EXPORT_KEEP_HOURS; EXPORT_DIR None: <instance>/exports.
+    EXPORT_INLINE_ROWS = _env_int("EXPORT_INLINE_ROWS", 5000)
+    EXPORT_KEEP_HOURS = _env_int("EXPORT_KEEP_HOURS", 24)
+    EXPORT_DIR = os.environ.get("EXPORT_DIR") or None
+
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = _env_int("MAIL_PORT", 25)
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "no-reply@outlet-audit.local")
-    # Seconds each SMTP step may take before a mail is given up (and logged); mail is sent after the
-    # commit from a background thread (notifications/mailer.py), so it never holds a request.
+    # Seconds each SMTP step may take before a try is given up (and logged); mail is sent after the
+    # commit by a job (notifications/mailer.py), so it never holds a request, and retried.
     MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 5)
 
     PAGE_SIZE = 20
@@ -214,6 +236,8 @@ class TestingConfig(BaseConfig):
     WTF_CSRF_ENABLED = False  # tests/web/test_csrf.py switches it back on and proves every form needs it
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a hashing method  # fast for tests; production uses scrypt
     DASHBOARD_SNAPSHOT_SECONDS = 0  # live figures; tests/web/test_dashboard_snapshots.py turns snapshots on
+    JOBS_REDIS_URL = ""  # jobs run in-process; tests/jobs_helpers.py gives a test a real Redis
+    JOBS_PERIODIC = False
     SERVER_NAME = None
 
 

@@ -9,6 +9,7 @@ from outlet_audit.checklist.models import Answer, Assessment
 from outlet_audit.criteria.stored import EditionChoice, StoredEdition
 from outlet_audit.dashboards.models import DashboardSnapshot
 from outlet_audit.evidence.models import Evidence
+from outlet_audit.jobs.models import ExportFile
 from outlet_audit.notifications.models import Notification
 from outlet_audit.outlets.models import District, Outlet
 from outlet_audit.supervision.models import (
@@ -35,6 +36,7 @@ __all__ = [
     "District",
     "EditionChoice",
     "Evidence",
+    "ExportFile",
     "Invitation",
     "ManagerHandover",
     "Notification",

@@ -1,7 +1,9 @@
 """Mail queued just before a process ends still goes out: `flask certificates remind` commits and
-exits at once, which would otherwise kill the background sender with the mail still in it."""
+exits at once, which would otherwise kill the in-process job thread (no Redis configured) with the
+mail still in it."""
 
 import asyncio
+import os
 import subprocess
 import sys
 import time
@@ -14,12 +16,14 @@ ROOT = Path(__file__).resolve().parents[1]
 QUEUE_AND_EXIT = """
 import sys
 from email.message import EmailMessage
-from outlet_audit.notifications.mailer import Outgoing, worker
+from outlet_audit import create_app
+from outlet_audit.jobs import send_now
 
+app = create_app("testing", SECRET_KEY="x" * 40, MAIL_SERVER="127.0.0.1", MAIL_PORT=int(sys.argv[1]))
 message = EmailMessage()
 message["From"], message["To"], message["Subject"] = "no-reply@example.test", "outlet@example.test", "exit"
 message.set_content("queued as the process ends")
-worker.submit(Outgoing(message, "127.0.0.1", int(sys.argv[1]), 5, 1))
+send_now(app, "mail.send", {"message": message.as_string(), "user_id": 1})
 """
 
 
@@ -32,12 +36,16 @@ class SlowInbox(Inbox):
         return responses
 
 
-def test_mail_queued_as_the_process_ends_is_sent_before_it_exits():
+def test_mail_queued_as_the_process_ends_is_sent_before_it_exits(tmp_path):
     inbox, controller = start_sink(SlowInbox())
     try:
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-c", QUEUE_AND_EXIT, str(controller.port)], cwd=ROOT, check=True, timeout=60
+            [sys.executable, "-c", QUEUE_AND_EXIT, str(controller.port)],
+            cwd=ROOT,
+            check=True,
+            timeout=60,
+            env={**os.environ, "OUTLET_AUDIT_INSTANCE": str(tmp_path), "PYTHONPATH": str(ROOT)},
         )
         took = time.perf_counter() - started
     finally:

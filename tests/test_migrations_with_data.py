@@ -85,7 +85,39 @@ def seed_every_table() -> None:
                 key=snapshot_key(city_wide, active_edition()), figures=figures, computed_at=utcnow()
             )
         )
+        _seed_exports(bureau)
         db.session.commit()
+
+
+def _seed_exports(bureau) -> None:
+    """A large export built and kept (#21), and one still being prepared."""
+    from outlet_audit.jobs.models import ExportFile
+
+    now = utcnow()
+    db.session.add_all(
+        [
+            ExportFile(
+                user_id=bureau.id,
+                kind="applications",
+                fmt="xlsx",
+                filters={"today": "2026-12-20"},
+                status="ready",
+                download_name="申请-20261220.xlsx",
+                stored_name="0" * 32 + ".xlsx",
+                size=1234,
+                rows=6000,
+                ready_at=now,
+                expires_at=now + timedelta(hours=24),
+            ),
+            ExportFile(
+                user_id=bureau.id,
+                kind="inspections",
+                fmt="csv",
+                filters={"today": "2026-12-20"},
+                download_name="检查结果-20261220.csv",
+            ),
+        ]
+    )
 
 
 def _seed_supervision(bureau) -> None:
@@ -901,7 +933,7 @@ def test_0017_api_tokens_go_down_with_their_table_and_their_audit_rows_stay(tmp_
             with db.engine.connect() as connection:
                 made = connection.execute(sa.text(audit)).all()
             assert len(made) == 1
-            downgrade(revision="0014")
+            downgrade(revision="0016")
             assert "api_tokens" not in sa.inspect(db.engine).get_table_names()
             upgrade(revision="0017")
             with db.engine.connect() as connection:
@@ -931,3 +963,18 @@ def test_0015_marked_copies_stay_as_photos_going_down_and_mark_nothing_after_goi
         assert connection.execute(sa.text(files)).all() == before
         assert connection.execute(sa.text(marks)).all() == []
     upgrade()
+
+
+def test_0016_going_down_drops_only_the_export_files_and_going_up_starts_them_empty(migrated):
+    """The export rows are the step's own (their files expire within a day anyway); every other row
+    stays, and the table is back, empty, after going up."""
+    seed_every_table()
+    db.session.remove()
+    before = snapshot()
+    assert len(before["export_files"]["rows"]) == 2
+    downgrade(revision="0015")
+    after = snapshot()
+    assert "export_files" not in after and lost_rows(before, after) == []
+    upgrade()
+    with db.engine.connect() as connection:
+        assert _read(connection, "SELECT count(*) FROM export_files") == [(0,)]

@@ -4,7 +4,7 @@ A new table and nothing else: nothing existing changes. Going down drops the tab
 of tokens created and revoked stay (the audit trail is append-only).
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-21
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -572,6 +572,14 @@ EVENT_TYPES: dict[str, EventType] = {
         Kind.ACCOUNTS, {"": N_("%(actor)s reset the account's second factor (a lost device)")}
     ),
     "recovery_code_used": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s signed in with a recovery code")}),
+    # #21 background jobs: new is the export's format, or the job's kind and id
+    "export_requested": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s asked for a large export (%(new)s), prepared in the background")}
+    ),
+    "job_retried": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s retried the failed background job %(new)s")}),
+    "job_discarded": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s discarded the failed background job %(new)s")}
+    ),
     "recovery_codes_renewed": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s made new recovery codes")}),
     # --- API tokens (outlet_audit.api.tokens); new: the token's name and organisation code ---
     "api_token_created": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s made the API token %(new)s")}),

@@ -7,10 +7,13 @@ and can pick one. The scope is applied by building
 
 import math
 from datetime import date
+from itertools import chain, islice
 
 from flask import (
     Blueprint,
     Response,
+    current_app,
+    flash,
     redirect,
     render_template,
     request,
@@ -18,7 +21,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import force_locale, format_date
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -37,11 +40,14 @@ from outlet_audit.core.spreadsheets import (
 )
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import reporting_edition
+from outlet_audit.extensions import db
+from outlet_audit.jobs.exports import request_export
 from outlet_audit.outlets.reference import district_name
 from outlet_audit.roles import Role
 from outlet_audit.workflow.states import LEVEL_LABELS, STATUS_LABELS, Level, Status
 
-from . import charts, export_rows, queries, snapshots
+from . import charts, queries, snapshots
+from .export_tables import BUCKET_LABELS, download_name, export_table, filters_to_json
 from .forms import DashboardFilterForm
 from .queries import CertificateBucket, Filters
 
@@ -53,19 +59,6 @@ nav_entry("dashboards.exports_page", _l("Exports"), set(BUREAUS), order=70)
 # Charts are drawn this wide and shown at most a little wider (dashboards.css), so their text
 # stays readable from a 390 px phone to a desktop column.
 CHART_WIDTH = 400
-
-BUCKET_LABELS = {
-    CertificateBucket.VALID: _l("In force, over 90 days left"),
-    CertificateBucket.EXPIRING: _l("Expiring within 90 days"),
-    CertificateBucket.EXPIRED: _l("Expired"),
-    CertificateBucket.REVOKED: _l("Revoked"),
-    CertificateBucket.SUPERSEDED: _l("Superseded"),
-}
-EXPORTS = {
-    "applications": ("申请", export_rows.APPLICATION_HEADER, export_rows.application_rows),
-    "certificates": ("证书", export_rows.CERTIFICATE_HEADER, export_rows.certificate_rows),
-    "inspections": ("检查结果", export_rows.INSPECTION_HEADER, export_rows.inspection_rows),
-}
 
 
 def level_name(level: str) -> str:
@@ -230,23 +223,24 @@ def exports_page():
 @bp.get("/exports/<any(applications, certificates, inspections):kind>.<any(csv, xlsx):fmt>")
 @allow(BUREAUS)
 def export(kind: str, fmt: str):
+    """Send the file at once, or, above EXPORT_INLINE_ROWS rows, have a job build it (My exports)."""
     form, f = read_filters()
     if form.errors:
         return redirect(url_for("dashboards.exports_page", **request.args))
-    sheet_title, header, make_rows = EXPORTS[kind]
-    with force_locale("zh_CN"):  # the sheet is Chinese whatever the page language, like its header
-        labels = (
-            {s.value: _(label) for s, label in STATUS_LABELS.items()}
-            if kind != "certificates"
-            else {b: str(label) for b, label in BUCKET_LABELS.items()}
-        )
-    rows = make_rows(f, labels)
-    filename = f"{sheet_title}-{f.today:%Y%m%d}.{fmt}"
+    sheet_title, header, rows = export_table(kind, f)
+    limit = current_app.config["EXPORT_INLINE_ROWS"]
+    first = list(islice(rows, limit + 1))  # counting the rest would read them all: look one past
+    filename, ascii_name = download_name(kind, fmt, f)
+    if len(first) > limit:
+        rows.close()
+        request_export(current_user, kind, fmt, filters_to_json(f), filename)
+        db.session.commit()
+        flash(_("Your export is being prepared; you will be notified when it is ready."), "info")
+        return redirect(url_for("jobs.my_exports"))
+    rows = chain(first, rows)
     if fmt == "csv":
         response = Response(stream_with_context(iter_csv(header, rows)), mimetype=CSV_MIMETYPE)
-        response.headers["Content-Disposition"] = attachment_disposition(
-            filename, f"{kind}-{f.today:%Y%m%d}.csv"
-        )
+        response.headers["Content-Disposition"] = attachment_disposition(filename, ascii_name)
         return response
     spool = spool_xlsx(header, rows, sheet_title=sheet_title)
     return send_file(spool, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=filename)

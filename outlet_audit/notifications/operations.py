@@ -1,7 +1,8 @@
 """Telling people what needs their attention: an in-app list, and e-mail when SMTP is configured.
 
 Mail is composed here, in the reader's language, and sent only after the commit, off the request
-path (notifications/mailer.py).
+path (notifications/mailer.py). A notice to many people at once (more than NOTIFY_INLINE_USERS)
+is written by a job after the commit, so the request that caused it does not write them all.
 """
 
 import logging
@@ -12,6 +13,7 @@ from flask_babel import force_locale, gettext
 
 from outlet_audit.core.i18n import translate_message
 from outlet_audit.extensions import db
+from outlet_audit.jobs import enqueue
 from outlet_audit.notifications.mailer import Outgoing, queue_mail
 from outlet_audit.notifications.models import Notification
 from outlet_audit.text import Message
@@ -23,12 +25,29 @@ def notify(users, kind: str, template: str, link: str | None = None, **params) -
     """Add a notification for each user; mail it to those with an address when SMTP is set up.
 
     `template` is an English message marked with N_ and translated for each reader on display.
-    The mail goes out once the transaction commits, and never if it rolls back.
+    The mail goes out once the transaction commits, and never if it rolls back. For more than
+    NOTIFY_INLINE_USERS people the notifications are written by a job after the commit, and
+    none are returned.
     """
+    users = [user for user in users if user is not None and user.active]
+    if len(users) > current_app.config["NOTIFY_INLINE_USERS"]:
+        enqueue(  # jobs/fan_out.py
+            "notifications.fan_out",
+            user_ids=[user.id for user in users],
+            kind=kind,
+            template=template,
+            link=link,
+            params=params,
+        )
+        return []
+    return notify_now(users, kind, template, link, params)
+
+
+def notify_now(users, kind: str, template: str, link: str | None, params: dict) -> list[Notification]:
+    """Write the notifications (and queue the mail) in this transaction: `notify` for a few people,
+    the `notifications.fan_out` job for many."""
     created = []
     for user in users:
-        if user is None or not user.active:
-            continue
         note = Notification(user_id=user.id, kind=kind, template=template, params=params, link=link)
         db.session.add(note)
         created.append(note)
