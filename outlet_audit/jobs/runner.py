@@ -33,7 +33,10 @@ def run(app: Flask, kind: str, arguments: dict) -> object:
         observer.append((kind, arguments))
     # A request context of its own (to PUBLIC_BASE_URL, no user): the code a job calls was written
     # for requests and CLI commands alike, and asks for the locale (the default) or builds links.
-    with app.test_request_context(base_url=app.config.get("PUBLIC_BASE_URL")):
+    # It is a writing one (POST): a job is work that writes, so it takes SQLite's write lock up
+    # front as a writing request does (a deferred transaction that upgrades later is refused at
+    # once, "database is locked", when a request wrote meanwhile) and obeys the same lock rules.
+    with app.test_request_context(base_url=app.config.get("PUBLIC_BASE_URL"), method="POST"):
         try:
             result = func(**arguments)
             db.session.commit()

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from outlet_audit.audit.models import AuditEvent
-from outlet_audit.extensions import db
+from outlet_audit.extensions import db, writing_request
 from outlet_audit.jobs import enqueue, job, registry
 from outlet_audit.jobs.redis_queue import queue
 from outlet_audit.notifications.models import Notification
@@ -24,6 +24,14 @@ def write_note(user_id: int, text: str) -> None:
     """Writes with the worker's own session; the runner commits it."""
     SEEN.append(user_id)
     db.session.add(Notification(user_id=user_id, kind="test", template=text, params={}))
+
+
+WRITING: list[bool] = []
+
+
+@job("tests.writing", retries=0)
+def note_whether_writing() -> None:
+    WRITING.append(writing_request())
 
 
 @job("tests.always_fails", retries=2)
@@ -169,3 +177,15 @@ def test_a_notice_to_many_people_is_written_by_a_job(queue_app, monkeypatch):
     assert [kind for kind, _ in run_jobs(queue_app)] == ["notifications.fan_out"]
     with queue_app.app_context():
         assert sorted(note.user_id for note in notes("To many.")) == ids
+
+
+def test_a_job_is_writing_work(queue_app):
+    """A job takes SQLite's write lock up front, as a writing request does: run in a reading
+    context, the periodic dashboard refresh of `make run` met "database is locked" when a request
+    wrote between its first read and its first write."""
+    WRITING.clear()
+    with queue_app.test_request_context():
+        enqueue(note_whether_writing)
+        db.session.commit()
+    assert run_jobs(queue_app) == [("tests.writing", {})]
+    assert WRITING == [True]
