@@ -36,6 +36,7 @@ BLUEPRINT_MODULES = (
     "outlet_audit.supervision.dashboard_views",  # #17: the supervision dashboard
     "outlet_audit.supervision.complaint_views",
     "outlet_audit.jobs.views",  # #21: dead-letter jobs, my exports
+    "outlet_audit.webhooks.views",  # #21: webhooks
 )
 
 

@@ -18,6 +18,7 @@ from outlet_audit.supervision.models import (
     SupervisionCheck,
     YearlySelfCheck,
 )
+from outlet_audit.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEventRecord
 from outlet_audit.workflow.models import Application, ApprovalRecord, inspection_assignments
 
 __all__ = [
@@ -47,6 +48,10 @@ __all__ = [
     "StoredEdition",
     "SupervisionCheck",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEventRecord",
     "YearlySelfCheck",
     "inspection_assignments",
 ]
