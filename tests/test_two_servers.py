@@ -13,7 +13,6 @@ PostgreSQL): what it proves needs several processes on one database, which SQLit
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,7 +29,7 @@ from outlet_audit.roles import Agency, Role
 from outlet_audit.webhooks.models import WebhookAttempt, WebhookDelivery
 from tests.conftest import make_test_app
 from tests.factories import PASSWORD, make_application, make_user
-from tests.redis_server import redis_server
+from tests.redis_server import _free_port, redis_server
 from tests.webhooks.helpers import endpoint_for, organisation
 from tests.webhooks.receiver import receiver
 from tests.workflow_helpers import jpeg_bytes
@@ -39,12 +38,6 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 ADMIN_URL = os.environ.get("TWO_SERVERS_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1/test")
 SECRET_KEY = "two-servers-" + "k" * 40  # both servers sign and read the same session cookies
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager

@@ -1,5 +1,4 @@
-"""`flask certificates remind`: the daily job that reminds outlets and bureaus of expiring certificates
-and tells webhooks of those that expired."""
+"""`flask certificates remind`: the daily job that reminds outlets and bureaus of expiring certificates."""
 
 from datetime import date
 
@@ -10,7 +9,6 @@ from outlet_audit.certificates.operations import send_expiry_reminders
 from outlet_audit.certificates.state import REMINDER_DAYS
 from outlet_audit.core.cli import today_option
 from outlet_audit.extensions import db
-from outlet_audit.webhooks.publishing import announce_expiries
 
 certificates_cli = AppGroup("certificates", help="Certificates: expiry reminders.")
 
@@ -20,7 +18,6 @@ certificates_cli = AppGroup("certificates", help="Certificates: expiry reminders
 def remind(today: date) -> None:
     """Send the reminders due today (90 and 30 days before expiry), each once. Run daily from cron."""
     reminded = send_expiry_reminders(today)
-    expired = announce_expiries(today)  # webhooks: certificate.expired, once each
     db.session.commit()
     for certificate, days in reminded:
         click.echo(
@@ -28,4 +25,3 @@ def remind(today: date) -> None:
         )
     days_text = " and ".join(str(days) for days in REMINDER_DAYS)
     click.echo(f"{len(reminded)} reminder(s) sent for {today.isoformat()} ({days_text} days before expiry).")
-    click.echo(f"{expired} expiry event(s) published to webhooks.")

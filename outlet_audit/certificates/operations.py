@@ -31,7 +31,7 @@ from outlet_audit.roles import Agency
 from outlet_audit.text import N_
 from outlet_audit.webhooks.events import WebhookEvent
 from outlet_audit.webhooks.payloads import certificate_subject
-from outlet_audit.webhooks.publishing import publish
+from outlet_audit.webhooks.publishing import announce_expiries, publish
 
 MAX_NUMBER_ATTEMPTS = 5
 REMINDER_AUDIT_ACTION = "certificate_expiry_reminder"
@@ -155,11 +155,13 @@ def _supersede_older(certificate: Certificate, application) -> None:
 
 
 def send_expiry_reminders(today: date) -> list[tuple[Certificate, int]]:
-    """Remind the outlet's users and its district bureau of each certificate about to expire.
+    """Remind the outlet's users and its district bureau of each certificate about to expire, and
+    tell webhooks of those that have expired.
 
     Which reminders went out is read from the audit trail, so each is sent once however often
     the job runs; `expiry_reminder_sent_at` keeps the time of the last one.
     """
+    announce_expiries(today)  # webhooks: certificate.expired, once each (the daily job's other half)
     horizon = today + timedelta(days=max(REMINDER_DAYS))
     candidates = db.session.scalars(
         select(Certificate)

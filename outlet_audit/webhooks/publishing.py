@@ -109,8 +109,8 @@ def send_again(delivery: WebhookDelivery) -> None:
 
 def announce_expiries(today: date) -> int:
     """Publish `certificate.expired` for each active certificate that expired lately and was not
-    announced yet (certificates expire by their date; nothing else notices the day). Daily, from
-    `flask certificates remind`."""
+    announced yet (certificates expire by their date; nothing else notices the day). Called by the
+    daily expiry reminders (`certificates.operations.send_expiry_reminders`)."""
     announced = exists().where(
         WebhookEventRecord.certificate_id == Certificate.id,
         WebhookEventRecord.type == WebhookEvent.CERTIFICATE_EXPIRED.value,

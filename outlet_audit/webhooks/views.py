@@ -169,41 +169,50 @@ def detail(webhook_endpoint_id: int):
     )
 
 
+_UNDONE = object()
+
+
+def _pressed(act):
+    """A button's POST: its CSRF token checked, `act()` run in one unit of work; what it returned,
+    or _UNDONE when the token was wrong or the act refused (the refusal is flashed)."""
+    if not ButtonForm().validate_on_submit():
+        return _UNDONE
+    with attempt() as outcome:
+        result = act()
+    return result if outcome.done else _UNDONE
+
+
+def _back_to(endpoint_id: int):
+    return redirect(url_for("webhooks.detail", webhook_endpoint_id=endpoint_id))
+
+
 @bp.post("/<int:webhook_endpoint_id>/delete")
 @allow(STAFF, joint=True)
 def delete(webhook_endpoint_id: int):
     endpoint = _endpoint(webhook_endpoint_id, manage=True)
-    if ButtonForm().validate_on_submit():
-        with attempt() as outcome:
-            delete_endpoint(endpoint, current_user)
-        if outcome.done:
-            flash(_("The endpoint is deleted."), "success")
-            return redirect(url_for("webhooks.index"))
-    return redirect(url_for("webhooks.detail", webhook_endpoint_id=webhook_endpoint_id))
+    if _pressed(lambda: delete_endpoint(endpoint, current_user)) is _UNDONE:
+        return _back_to(webhook_endpoint_id)
+    flash(_("The endpoint is deleted."), "success")
+    return redirect(url_for("webhooks.index"))
 
 
 @bp.post("/<int:webhook_endpoint_id>/rotate")
 @allow(STAFF, joint=True)
 def rotate(webhook_endpoint_id: int):
     endpoint = _endpoint(webhook_endpoint_id, manage=True)
-    if ButtonForm().validate_on_submit():
-        with attempt() as outcome:
-            secret = rotate_secret(endpoint, current_user)
-        if outcome.done:
-            return _page("webhooks/secret.html", endpoint=endpoint, secret=secret, created=False)
-    return redirect(url_for("webhooks.detail", webhook_endpoint_id=webhook_endpoint_id))
+    secret = _pressed(lambda: rotate_secret(endpoint, current_user))
+    if secret is _UNDONE:
+        return _back_to(webhook_endpoint_id)
+    return _page("webhooks/secret.html", endpoint=endpoint, secret=secret, created=False)
 
 
 @bp.post("/<int:webhook_endpoint_id>/test")
 @allow(STAFF, joint=True)
 def test_event(webhook_endpoint_id: int):
     endpoint = _endpoint(webhook_endpoint_id, manage=True)
-    if ButtonForm().validate_on_submit():
-        with attempt() as outcome:
-            send_test_event(endpoint)
-        if outcome.done:
-            flash(_("A test event is on its way; its delivery appears below."), "success")
-    return redirect(url_for("webhooks.detail", webhook_endpoint_id=webhook_endpoint_id))
+    if _pressed(lambda: send_test_event(endpoint)) is not _UNDONE:
+        flash(_("A test event is on its way; its delivery appears below."), "success")
+    return _back_to(webhook_endpoint_id)
 
 
 @bp.post("/<int:webhook_endpoint_id>/deliveries/<int:webhook_delivery_id>/again")
@@ -213,12 +222,8 @@ def send_delivery_again(webhook_endpoint_id: int, webhook_delivery_id: int):
     delivery = db.session.get(WebhookDelivery, webhook_delivery_id)
     if delivery is None or delivery.endpoint_id != endpoint.id:
         abort(404)
-    if ButtonForm().validate_on_submit():
-        if delivery.status != DeliveryStatus.FAILED:
-            flash(_("Only a failed delivery is sent again."), "warning")
-        else:
-            with attempt() as outcome:
-                send_again(delivery)
-            if outcome.done:
-                flash(_("The delivery is sent again."), "success")
-    return redirect(url_for("webhooks.detail", webhook_endpoint_id=webhook_endpoint_id))
+    if delivery.status != DeliveryStatus.FAILED:
+        flash(_("Only a failed delivery is sent again."), "warning")
+    elif _pressed(lambda: send_again(delivery)) is not _UNDONE:
+        flash(_("The delivery is sent again."), "success")
+    return _back_to(webhook_endpoint_id)

@@ -2,6 +2,7 @@ import pytest
 
 import outlet_audit.jobs
 from tests.jobs_helpers import queue_app, redis_url  # noqa: F401 - fixtures (a private Redis, an app on it)
+from tests.webhooks.receiver import receiver
 
 
 @pytest.fixture
@@ -29,3 +30,10 @@ def burst_without_pubsub(monkeypatch):
     from rq import SimpleWorker
 
     monkeypatch.setattr(SimpleWorker, "subscribe", lambda self: None)
+
+
+@pytest.fixture
+def hook():
+    """A receiver listening on 127.0.0.1 (tests/webhooks/receiver.py)."""
+    with receiver() as state:
+        yield state

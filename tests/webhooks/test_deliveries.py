@@ -17,15 +17,8 @@ from outlet_audit.webhooks.events import DeliveryStatus, WebhookEvent
 from outlet_audit.webhooks.publishing import send_test_event
 from tests.factories import login, make_user
 from tests.webhooks.helpers import documented_verify, endpoint_for, organisation
-from tests.webhooks.receiver import receiver
 
 pytestmark = pytest.mark.usefixtures("held_jobs")  # jobs kept, not run (conftest)
-
-
-@pytest.fixture
-def hook():
-    with receiver() as state:
-        yield state
 
 
 @pytest.fixture

@@ -16,13 +16,6 @@ from outlet_audit.webhooks.publishing import send_again, send_test_event
 from tests.factories import make_user
 from tests.jobs_helpers import run_jobs
 from tests.webhooks.helpers import endpoint_for, organisation
-from tests.webhooks.receiver import receiver
-
-
-@pytest.fixture
-def hook():
-    with receiver() as state:
-        yield state
 
 
 @pytest.fixture
