@@ -72,7 +72,7 @@ def test_a_district_hears_its_own_district_and_the_city_every_district(endpoints
     body = last_body(WebhookEvent.CERTIFICATE_ISSUED)
     facts = body["data"]["certificate"]
     assert facts["number"] == certificate.number and facts["status"] == "valid"
-    assert facts["level"] == "district" and facts["outlet"]["district"] == "FX"
+    assert facts["level"] == "district" and facts["district"]["code"] == "FX"
     assert facts["issuer"]["code"] == certificate.issuer.code
     assert facts["valid_until"] == certificate.valid_until.isoformat()
     decided = last_body(WebhookEvent.APPLICATION_DECIDED)["data"]["application"]
@@ -86,11 +86,11 @@ def test_revoked_superseded_expired_and_rejected(endpoints):
     outlet = make_outlet("FX")
     district = certify(outlet)
     city = certify(outlet, "city")  # replaces the district certificate
-    assert (
-        last_body(WebhookEvent.CERTIFICATE_SUPERSEDED)["data"]["certificate"]["superseded_by"] == city.number
-    )
+    superseded = last_body(WebhookEvent.CERTIFICATE_SUPERSEDED)["data"]["certificate"]["superseded"]
+    assert superseded == {"by": city.number, "on": city.issued_on.isoformat()}
     revoke_certificate(city, cast_for(outlet).city, "撤销测试。")
-    assert last_body(WebhookEvent.CERTIFICATE_REVOKED)["data"]["certificate"]["status"] == "revoked"
+    revoked = last_body(WebhookEvent.CERTIFICATE_REVOKED)["data"]["certificate"]
+    assert revoked["status"] == "revoked" and revoked["revocation"]["reason"]["zh"] == "撤销测试。"
     assert heard(endpoints)["fx ecology, revocations"] == ["certificate.revoked"]
     assert "certificate.superseded" in heard(endpoints)["fx"]
 
