@@ -16,7 +16,7 @@ from outlet_audit.core.time import utcnow
 from outlet_audit.extensions import db
 from outlet_audit.jobs import job
 from outlet_audit.webhooks.addresses import AddressRefused, check_url
-from outlet_audit.webhooks.events import DeliveryStatus, WebhookEvent
+from outlet_audit.webhooks.events import DeliveryStatus
 from outlet_audit.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from outlet_audit.webhooks.signature import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signature_header
 
@@ -80,7 +80,7 @@ def attempt_delivery(delivery: WebhookDelivery) -> bool:
     """POST the delivery once and record how it went (flushes). Whether the queue should try again:
     not once delivered, nor when its endpoint is switched off or its address refused."""
     endpoint = db.session.get(WebhookEndpoint, delivery.endpoint_id)
-    if not endpoint.active and delivery.event.type != WebhookEvent.PING:
+    if not endpoint.active:
         return False  # stays waiting or failed; "send again" once the endpoint is on
     attempt, worth_retrying = _post(endpoint, delivery)
     if attempt.status_code is not None and 200 <= attempt.status_code < 300:

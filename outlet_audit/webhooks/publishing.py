@@ -23,6 +23,7 @@ from outlet_audit.certificates.state import CertificateState
 from outlet_audit.core.time import utcnow
 from outlet_audit.extensions import db
 from outlet_audit.jobs import enqueue
+from outlet_audit.text import N_, Message, Refused
 from outlet_audit.webhooks.delivery import deliver
 from outlet_audit.webhooks.events import DeliveryStatus, WebhookEvent
 from outlet_audit.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEventRecord
@@ -93,6 +94,10 @@ def publish(event: WebhookEvent, subject: Subject) -> WebhookEventRecord:
 
 def send_test_event(endpoint: WebhookEndpoint) -> WebhookDelivery:
     """A `ping` to this endpoint alone, whatever it subscribed to, to try the receiver."""
+    if not endpoint.active:
+        raise Refused(
+            Message(N_("Switch the endpoint on first: one that is off receives nothing, tests included."))
+        )
     subject = Subject(
         district_id=endpoint.organisation.district_id,
         data={"endpoint": {"id": endpoint.id, "url": endpoint.url}, "test": True},

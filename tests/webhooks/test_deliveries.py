@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from outlet_audit.audit.models import AuditEvent
 from outlet_audit.extensions import db
 from outlet_audit.roles import Agency, Role
+from outlet_audit.text import Refused
 from outlet_audit.webhooks.addresses import AddressRefused, _public, check_url
 from outlet_audit.webhooks.delivery import attempt_delivery
 from outlet_audit.webhooks.endpoints import EndpointSettings, rotate_secret, update_endpoint
@@ -59,6 +60,15 @@ def test_a_timeout_is_an_attempt_that_failed(app, fx_endpoint, hook, monkeypatch
     [tried] = delivery.attempts
     assert tried.status_code is None and "timed out" in tried.error and tried.duration_ms < 1000
     assert delivery.status == DeliveryStatus.FAILED
+
+
+def test_an_endpoint_switched_off_gets_no_test_event_and_no_delivery(app, fx_endpoint, hook, admin_of_fx):
+    endpoint, _secret = fx_endpoint
+    delivery = send_test_event(endpoint)
+    update_endpoint(endpoint, EndpointSettings(endpoint.url, tuple(endpoint.events), False), admin_of_fx)
+    with pytest.raises(Refused):
+        send_test_event(endpoint)
+    assert attempt_delivery(delivery) is False and hook.requests == []  # waits for "send again"
 
 
 def test_a_redirect_is_not_followed(app, fx_endpoint, hook):
