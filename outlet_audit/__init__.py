@@ -94,6 +94,8 @@ def _init_jobs(app: Flask) -> None:
     from outlet_audit.jobs.periodic import start_in_process_scheduler
 
     load_job_modules()
+    if app.config.get("JOBS_REDIS_URL"):
+        import outlet_audit.jobs.redis_queue  # noqa: F401 - RQ loaded now, not in the first request that mails
     app.before_request_funcs.setdefault(None, []).append(lambda: start_in_process_scheduler(app))
 
 

@@ -70,8 +70,17 @@ def redis_url():
         yield url
 
 
-@pytest.fixture
-def queue_app(tmp_path_factory, tmp_path, redis_url):
-    """An app on its own database whose jobs go to the test Redis; run them with run_jobs(app)."""
-    with jobs_app(tmp_path_factory, tmp_path, redis_url) as app:
+@pytest.fixture(scope="module")
+def module_queue_app(tmp_path_factory, redis_url):
+    with jobs_app(tmp_path_factory, tmp_path_factory.mktemp("jobs"), redis_url) as app:
         yield app
+
+
+@pytest.fixture
+def queue_app(module_queue_app, redis_url):
+    """An app whose jobs go to the test Redis (emptied for each test); run them with run_jobs(app).
+
+    Its database (real commits) is shared by the tests of a module: make rows of your own, and
+    change its configuration with monkeypatch.setitem."""
+    redis.Redis.from_url(redis_url).flushdb()
+    return module_queue_app

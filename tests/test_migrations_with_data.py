@@ -86,6 +86,7 @@ def seed_every_table() -> None:
                 key=snapshot_key(city_wide, active_edition()), figures=figures, computed_at=utcnow()
             )
         )
+        _seed_exports(bureau)
         db.session.commit()
 
 
@@ -101,6 +102,37 @@ def _seed_webhooks() -> None:
         )
     )
     db.session.flush()
+
+
+def _seed_exports(bureau) -> None:
+    """A large export built and kept (#21), and one still being prepared."""
+    from outlet_audit.jobs.models import ExportFile
+
+    now = utcnow()
+    db.session.add_all(
+        [
+            ExportFile(
+                user_id=bureau.id,
+                kind="applications",
+                fmt="xlsx",
+                filters={"today": "2026-12-20"},
+                status="ready",
+                download_name="申请-20261220.xlsx",
+                stored_name="0" * 32 + ".xlsx",
+                size=1234,
+                rows=6000,
+                ready_at=now,
+                expires_at=now + timedelta(hours=24),
+            ),
+            ExportFile(
+                user_id=bureau.id,
+                kind="inspections",
+                fmt="csv",
+                filters={"today": "2026-12-20"},
+                download_name="检查结果-20261220.csv",
+            ),
+        ]
+    )
 
 
 def _seed_supervision(bureau) -> None:
@@ -884,3 +916,18 @@ def test_0014_gives_existing_outlets_an_unstated_packing_bench(tmp_path_factory,
             assert benches == [(None,)]
             db.session.remove()
             db.engine.dispose()
+
+
+def test_0016_going_down_drops_only_the_export_files_and_going_up_starts_them_empty(migrated):
+    """The export rows are the step's own (their files expire within a day anyway); every other row
+    stays, and the table is back, empty, after going up."""
+    seed_every_table()
+    db.session.remove()
+    before = snapshot()
+    assert len(before["export_files"]["rows"]) == 2
+    downgrade(revision="0014")
+    after = snapshot()
+    assert "export_files" not in after and lost_rows(before, after) == []
+    upgrade()
+    with db.engine.connect() as connection:
+        assert _read(connection, "SELECT count(*) FROM export_files") == [(0,)]

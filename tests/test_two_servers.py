@@ -55,13 +55,13 @@ def postgres_database():
 
 
 @contextmanager
-def running(command: list[str], env: dict, log: Path, stop=signal.SIGTERM):
+def running(command: list[str], env: dict, log: Path):
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         yield process
     finally:
-        process.send_signal(stop)
+        process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -164,8 +164,7 @@ def test_two_servers_share_the_database_files_limits_and_queue(tmp_path):
         for name in ("1", "2"):
             command = [str(BIN / "flask"), "jobs", "worker", "--no-periodic"]
             worker_env = {**env, "OUTLET_AUDIT_INSTANCE": str(tmp_path / f"worker-{name}")}
-            # Killed at the end: on SIGTERM an RQ 3 worker waits out its pub/sub poll (60 s).
-            stack.enter_context(running(command, worker_env, tmp_path / f"worker-{name}.log", signal.SIGKILL))
+            stack.enter_context(running(command, worker_env, tmp_path / f"worker-{name}.log"))
         output, _ = migration.communicate(timeout=60)
         assert migration.returncode == 0, output.decode(errors="replace")[-3000:]
         seeded = seed(database_url, tmp_path, hook.url)

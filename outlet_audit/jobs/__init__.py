@@ -29,9 +29,10 @@ log = logging.getLogger(__name__)
 # knows every kind a web process may send. Add yours here.
 JOB_MODULES = (
     "outlet_audit.notifications.mailer",
-    "outlet_audit.notifications.operations",
+    "outlet_audit.jobs.fan_out",
     "outlet_audit.jobs.periodic",
     "outlet_audit.jobs.exports",
+    "outlet_audit.jobs.pdfs",
 )
 
 
@@ -43,8 +44,10 @@ def enqueue(func, _delay: timedelta | None = None, **kwargs) -> None:
     """
     from outlet_audit.extensions import db
 
-    kind = kind_of(func)
+    kind = kind_of(func)  # the function, or its kind's name (from code below the kind's module)
     app = current_app._get_current_object()
+    if kind.worker_only and not app.config.get("JOBS_REDIS_URL"):
+        return
     after_commit(db.session(), lambda: send_now(app, kind.name, kwargs, _delay))
 
 

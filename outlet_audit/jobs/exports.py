@@ -91,7 +91,7 @@ def _tell_owner(export: ExportFile) -> None:
         [owner],
         "export_ready",
         N_("Your export %(name)s (%(rows)s rows) is ready: download it within %(hours)s hours."),
-        path_for("jobs.download_export", export_id=export.id),
+        path_for("jobs.download_export", export=export.id),
         name=export.download_name,
         rows=export.rows,
         hours=current_app.config["EXPORT_KEEP_HOURS"],

@@ -19,6 +19,8 @@ class JobKind:
     retries: int
     # Arguments the dead-letter page must never show (a mail's text holds addresses and reset links).
     private: frozenset[str] = frozenset()
+    # Worth doing only on a worker of its own (Redis configured); without one `enqueue` drops it.
+    worker_only: bool = False
 
     def backoff(self) -> list[int]:
         """Seconds to wait before each retry: exponential, so a mail server down for an hour is
@@ -33,7 +35,9 @@ def backoff(retries: int) -> list[int]:
 KINDS: dict[str, JobKind] = {}
 
 
-def job(name: str, retries: int = DEFAULT_RETRIES, *, private: tuple[str, ...] = ()):
+def job(
+    name: str, retries: int = DEFAULT_RETRIES, *, private: tuple[str, ...] = (), worker_only: bool = False
+):
     """Register `func` as the job kind `name`; keyword arguments only, JSON-able.
 
     The function runs in an app context with a fresh database session, and commits its own work
@@ -44,7 +48,7 @@ def job(name: str, retries: int = DEFAULT_RETRIES, *, private: tuple[str, ...] =
         known = KINDS.get(name)
         if known is not None and known.func.__qualname__ != func.__qualname__:
             raise ValueError(f"job kind {name!r} is registered already, by {known.func.__qualname__}")
-        KINDS[name] = JobKind(name, func, retries, frozenset(private))
+        KINDS[name] = JobKind(name, func, retries, frozenset(private), worker_only)
         func.job_name = name
         return func
 

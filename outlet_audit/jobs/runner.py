@@ -1,4 +1,4 @@
-"""Running one job: in an app context, with a fresh database session, committed at the end.
+"""Running one job: in a context of its own, with a fresh database session, committed at the end.
 
 `execute` is the function RQ stores in Redis for every job; the worker (`flask jobs worker`, or
 tests/jobs_helpers.run_jobs) sets the app it built once with `use_app`.
@@ -31,7 +31,9 @@ def run(app: Flask, kind: str, arguments: dict) -> object:
     func = kind_of(kind).func
     for observer in observers:
         observer.append((kind, arguments))
-    with app.app_context():
+    # A request context of its own (to PUBLIC_BASE_URL, no user): the code a job calls was written
+    # for requests and CLI commands alike, and asks for the locale (the default) or builds links.
+    with app.test_request_context(base_url=app.config.get("PUBLIC_BASE_URL")):
         try:
             result = func(**arguments)
             db.session.commit()

@@ -10,11 +10,10 @@ from email.message import EmailMessage
 
 from flask import current_app
 from flask_babel import force_locale, gettext
-from sqlalchemy import select
 
 from outlet_audit.core.i18n import translate_message
 from outlet_audit.extensions import db
-from outlet_audit.jobs import enqueue, job
+from outlet_audit.jobs import enqueue
 from outlet_audit.notifications.mailer import Outgoing, queue_mail
 from outlet_audit.notifications.models import Notification
 from outlet_audit.text import Message
@@ -32,8 +31,8 @@ def notify(users, kind: str, template: str, link: str | None = None, **params) -
     """
     users = [user for user in users if user is not None and user.active]
     if len(users) > current_app.config["NOTIFY_INLINE_USERS"]:
-        enqueue(
-            fan_out,
+        enqueue(  # jobs/fan_out.py
+            "notifications.fan_out",
             user_ids=[user.id for user in users],
             kind=kind,
             template=template,
@@ -41,21 +40,12 @@ def notify(users, kind: str, template: str, link: str | None = None, **params) -
             params=params,
         )
         return []
-    return _notify_now(users, kind, template, link, params)
+    return notify_now(users, kind, template, link, params)
 
 
-@job("notifications.fan_out", retries=3)
-def fan_out(user_ids: list[int], kind: str, template: str, link: str | None, params: dict) -> None:
-    """Write a notice for many people (and queue their mail), as one transaction."""
-    from outlet_audit.accounts.models import User
-
-    users = db.session.scalars(
-        select(User).where(User.id.in_(user_ids), User.active.is_(True)).order_by(User.id)
-    )
-    _notify_now(list(users), kind, template, link, params)
-
-
-def _notify_now(users, kind: str, template: str, link: str | None, params: dict) -> list[Notification]:
+def notify_now(users, kind: str, template: str, link: str | None, params: dict) -> list[Notification]:
+    """Write the notifications (and queue the mail) in this transaction: `notify` for a few people,
+    the `notifications.fan_out` job for many."""
     created = []
     for user in users:
         note = Notification(user_id=user.id, kind=kind, template=template, params=params, link=link)

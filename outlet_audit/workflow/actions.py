@@ -28,6 +28,7 @@ from outlet_audit.checklist.team import sign_as_member, team_of, unsigned
 from outlet_audit.core.urls import path_for
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.extensions import db
+from outlet_audit.jobs import enqueue
 from outlet_audit.notifications.operations import notify
 from outlet_audit.roles import ACT_LABELS, Outcome
 from outlet_audit.text import N_
@@ -134,6 +135,8 @@ def _signed_off(application: Application, user, payload: Payload, new_status: St
         field=f"{AssessmentKind.INSPECTION}:{agency.value if agency else ''}",
         new=str(inspection.sequence),
     )
+    # The report of a complete record never changes: render it for its first readers now (jobs/pdfs.py).
+    enqueue("pdf.inspection_report", application_id=application.id, viewer_id=user.id)
 
 
 def _reopened(application: Application, user, payload: Payload, new_status: Status, now: datetime) -> None:

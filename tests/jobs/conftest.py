@@ -1,1 +1,1 @@
-from tests.jobs_helpers import queue_app, redis_url  # noqa: F401 - fixtures for tests/jobs
+from tests.jobs_helpers import module_queue_app, queue_app, redis_url  # noqa: F401 - fixtures for tests/jobs

@@ -39,6 +39,8 @@ FLOORS = (
             "supervision.draw",  # a spot-check campaign's draw: seed and inputs in, outlets and teams out
         ),
     ),
+    # Background jobs (#21): @job, enqueue after the commit, the queue itself; every feature sends them.
+    ("job queue", ("jobs",)),
     ("what every feature writes", ("audit", "notifications", "evidence")),
     ("places and people", ("outlets", "accounts")),  # an account belongs to an outlet; its notices go to them
     ("criteria editions in the database", ("criteria.stored", "criteria.editions")),
@@ -67,6 +69,8 @@ FLOORS = (
             "criteria.cli",
         ),
     ),
+    # The jobs that do a feature's work in the background: reminders, exports, PDFs (#21).
+    ("background work", ("jobs.fan_out", "jobs.periodic", "jobs.exports", "jobs.pdfs", "jobs.dead_letters")),
 )
 TOP = ("", "models", "backup", "demo")  # "" is the app factory, outlet_audit/__init__.py
 PAGE = re.compile(r"(^|_)views(_|$)|^cli$|^blueprint$")

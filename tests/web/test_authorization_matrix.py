@@ -374,6 +374,13 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
         {Role.OUTLET: OWN, Role.DISTRICT_BUREAU: DISTRICT, Role.ADMIN: ALL},
         args={"invitation_id": "invitation.id"},
     ),
+    # #21: the failed jobs are the administrator's; an export is its owner's alone (tests/jobs), so
+    # another's number, like one that does not exist, answers 404 to everyone.
+    "jobs.discard": Case({Role.ADMIN: "404"}, args={"job_key": "no-such-job"}),
+    "jobs.download_export": Case(dict.fromkeys(CALLERS[1:], "404"), args={"export": 2**31 - 1}),
+    "jobs.failed": Case({Role.ADMIN: "ok"}),
+    "jobs.my_exports": Case(EVERYONE),
+    "jobs.retry": Case({Role.ADMIN: "404"}, args={"job_key": "no-such-job"}),
     "notifications.index": Case(EVERYONE),
     "notifications.mark_all_read": Case(EVERYONE),
     "notifications.mark_read": (

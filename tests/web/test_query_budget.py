@@ -164,6 +164,34 @@ def admin_users(_user, size):
     return same_request("admin.users")
 
 
+def my_exports(user, size):
+    from outlet_audit.jobs.models import ExportFile
+
+    for n in range(size):
+        ready = n % 2 == 0
+        db.session.add(
+            ExportFile(
+                user_id=user.id,
+                kind="applications",
+                fmt="csv",
+                filters={},
+                download_name=f"申请-{n}.csv",
+                status="ready" if ready else "pending",
+                rows=6000 if ready else None,
+                expires_at=utcnow() + timedelta(hours=1) if ready else None,
+            )
+        )
+    db.session.flush()
+    return same_request("jobs.my_exports")
+
+
+def failed_jobs(_user, size):
+    """The failed jobs are in Redis (or the app's memory), never in the database."""
+    for _ in range(size):
+        make_user(Role.OUTLET)
+    return same_request("jobs.failed")
+
+
 def verification_queue(_user, size):
     for _ in range(size):
         make_outlet("FX", verified=False)
@@ -571,6 +599,8 @@ def yearly_review(_user, size):
 CASES = [
     BudgetCase("login", "accounts.login", None, login_page),
     BudgetCase("admin users", "admin.users", Role.ADMIN, admin_users),
+    BudgetCase("my exports", "jobs.my_exports", Role.DISTRICT_BUREAU, my_exports),
+    BudgetCase("failed jobs", "jobs.failed", Role.ADMIN, failed_jobs),
     BudgetCase("verification queue", "outlets.verification_queue", Role.DISTRICT_BUREAU, verification_queue),
     BudgetCase("application queue", "workflow.queue", Role.DISTRICT_BUREAU, application_queue),
     BudgetCase("application detail", "workflow.application_detail", Role.DISTRICT_BUREAU, application_detail),

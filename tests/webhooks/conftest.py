@@ -23,16 +23,6 @@ def held_jobs(monkeypatch):
 
 
 @pytest.fixture
-def burst_without_pubsub(monkeypatch):
-    """A burst worker that does not listen on its pub/sub channel (commands sent to a running worker):
-    with RQ 3.0 and redis-py 6, stopping that listener waits out its 60-second poll, on every
-    run_jobs. Nothing here sends a worker commands. (To the queue's owners: run_jobs could do this.)"""
-    from rq import SimpleWorker
-
-    monkeypatch.setattr(SimpleWorker, "subscribe", lambda self: None)
-
-
-@pytest.fixture
 def hook():
     """A receiver listening on 127.0.0.1 (tests/webhooks/receiver.py)."""
     with receiver() as state:

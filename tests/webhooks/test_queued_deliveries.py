@@ -31,9 +31,7 @@ def _endpoint_id(app, url: str) -> int:
         return endpoint.id
 
 
-def test_rolled_back_nothing_then_a_500_retried_until_delivered_and_sent_again(
-    queue_app, hook, no_waits, burst_without_pubsub
-):
+def test_rolled_back_nothing_then_a_500_retried_until_delivered_and_sent_again(queue_app, hook, no_waits):
     endpoint_id = _endpoint_id(queue_app, hook.url)
     with queue_app.test_request_context():  # an act rolled back sends nothing
         with attempt(flash_refusal=False) as outcome:
