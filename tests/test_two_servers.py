@@ -165,7 +165,7 @@ def test_two_servers_share_the_database_files_limits_and_queue(tmp_path):
             command = [str(BIN / "flask"), "jobs", "worker", "--no-periodic"]
             worker_env = {**env, "OUTLET_AUDIT_INSTANCE": str(tmp_path / f"worker-{name}")}
             stack.enter_context(running(command, worker_env, tmp_path / f"worker-{name}.log"))
-        output, _ = migration.communicate(timeout=60)
+        output, _ = migration.communicate(timeout=120)  # a loaded CI machine: slow, not hung
         assert migration.returncode == 0, output.decode(errors="replace")[-3000:]
         seeded = seed(database_url, tmp_path, hook.url)
         for base, log in bases:

@@ -1,7 +1,7 @@
 import pytest
 
 import outlet_audit.jobs
-from tests.jobs_helpers import queue_app, redis_url  # noqa: F401 - fixtures (a private Redis, an app on it)
+from tests.jobs_helpers import module_queue_app, queue_app, redis_url  # noqa: F401 - fixtures (Redis, an app on it)
 from tests.webhooks.receiver import receiver
 
 
