@@ -37,6 +37,7 @@ BLUEPRINT_MODULES = (
     "outlet_audit.supervision.complaint_views",
     "outlet_audit.api.views",  # #21: the read API for other systems, and its tokens
     "outlet_audit.jobs.views",  # #21: dead-letter jobs, my exports
+    "outlet_audit.webhooks.views",  # #21: webhooks
 )
 
 

@@ -210,6 +210,10 @@ class BaseConfig:
     SIGNING_KEY_PASSPHRASE = os.environ.get("SIGNING_KEY_PASSPHRASE", "")  # for encrypted key files
     # A PDF checked on the public verification page: a certificate is about 20 KB.
     VERIFY_PDF_MAX_BYTES = _env_int("VERIFY_PDF_MAX_BYTES", 2 * 1024 * 1024)
+    # Webhooks (outlet_audit/webhooks): each POST's timeout, and whether endpoints may be on private,
+    # loopback or link-local addresses (off: the server's own network is out of reach, SSRF).
+    WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5"))
+    WEBHOOK_ALLOW_PRIVATE_HOSTS = _env_flag("WEBHOOK_ALLOW_PRIVATE_HOSTS", False)
 
 
 class DevelopmentConfig(BaseConfig):
@@ -238,6 +242,7 @@ class TestingConfig(BaseConfig):
     DASHBOARD_SNAPSHOT_SECONDS = 0  # live figures; tests/web/test_dashboard_snapshots.py turns snapshots on
     JOBS_REDIS_URL = ""  # jobs run in-process; tests/jobs_helpers.py gives a test a real Redis
     JOBS_PERIODIC = False
+    WEBHOOK_ALLOW_PRIVATE_HOSTS = True  # test receivers listen on 127.0.0.1; tests/webhooks switch it off
     SERVER_NAME = None
 
 

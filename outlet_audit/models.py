@@ -19,6 +19,7 @@ from outlet_audit.supervision.models import (
     SupervisionCheck,
     YearlySelfCheck,
 )
+from outlet_audit.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEventRecord
 from outlet_audit.workflow.models import Application, ApprovalRecord, inspection_assignments
 
 __all__ = [
@@ -49,6 +50,10 @@ __all__ = [
     "StoredEdition",
     "SupervisionCheck",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEventRecord",
     "YearlySelfCheck",
     "inspection_assignments",
 ]

@@ -78,6 +78,7 @@ def seed_every_table() -> None:
         city_certificate = certify(make_outlet("PD"), "city")
         propose_revocation(city_certificate, bureau, "复查发现仍使用不可降解胶带。")
         _seed_supervision(bureau)
+        _seed_webhooks()
         city_wide = Filters(today_in_shanghai())
         figures = figures_to_json(compute_figures(city_wide, active_edition()))
         db.session.add(
@@ -87,6 +88,20 @@ def seed_every_table() -> None:
         )
         _seed_exports(bureau)
         db.session.commit()
+
+
+def _seed_webhooks() -> None:
+    """An attempt at the matrix world's webhook delivery (its endpoint, event and delivery are there),
+    as the delivery job records one."""
+    from outlet_audit.webhooks.models import WebhookAttempt, WebhookDelivery
+
+    delivery = db.session.scalars(sa.select(WebhookDelivery).order_by(WebhookDelivery.id)).first()
+    db.session.add(
+        WebhookAttempt(
+            delivery_id=delivery.id, status_code=500, duration_ms=12, error=None, response_excerpt="boom"
+        )
+    )
+    db.session.flush()
 
 
 def _seed_exports(bureau) -> None:

@@ -612,6 +612,19 @@ EVENT_TYPES: dict[str, EventType] = {
     "criteria_notice_sent": EventType(  # `flask criteria remind`; new: the edition and its end
         Kind.ACCOUNTS, {"": N_("The administrators were told of the end of criteria edition %(new)s")}
     ),
+    # --- webhooks (#21): field-free; old/new: "URL [events] on|off" -------------------------
+    "webhook_endpoint_created": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s added the webhook endpoint %(new)s")}
+    ),
+    "webhook_endpoint_changed": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s changed the webhook endpoint from %(old)s to %(new)s")}
+    ),
+    "webhook_endpoint_deleted": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s deleted the webhook endpoint %(old)s")}
+    ),
+    "webhook_secret_rotated": EventType(
+        Kind.ACCOUNTS, {"": N_("%(actor)s made a new secret for the webhook endpoint %(new)s")}
+    ),
     "criteria_edition_saved": EventType(  # a draft uploaded and accepted; field: the file; new: id and hash
         Kind.ACCOUNTS, {"": N_("%(actor)s saved criteria edition %(new)s into the criteria folder")}
     ),

@@ -29,6 +29,9 @@ from outlet_audit.extensions import db
 from outlet_audit.notifications.operations import notify
 from outlet_audit.roles import Agency
 from outlet_audit.text import N_
+from outlet_audit.webhooks.events import WebhookEvent
+from outlet_audit.webhooks.payloads import certificate_subject
+from outlet_audit.webhooks.publishing import announce_expiries, publish
 
 MAX_NUMBER_ATTEMPTS = 5
 REMINDER_AUDIT_ACTION = "certificate_expiry_reminder"
@@ -114,6 +117,7 @@ def issue_certificate(application, actor, *, issued_on: date | None = None) -> C
         new=certificate.number,
     )
     store_signed_document(certificate, actor, key)
+    publish(WebhookEvent.CERTIFICATE_ISSUED, certificate_subject(certificate))
     return certificate
 
 
@@ -147,14 +151,17 @@ def _supersede_older(certificate: Certificate, application) -> None:
                 old=old.number,
                 new=certificate.number,
             )
+            publish(WebhookEvent.CERTIFICATE_SUPERSEDED, certificate_subject(old))
 
 
 def send_expiry_reminders(today: date) -> list[tuple[Certificate, int]]:
-    """Remind the outlet's users and its district bureau of each certificate about to expire.
+    """Remind the outlet's users and its district bureau of each certificate about to expire, and
+    tell webhooks of those that have expired.
 
     Which reminders went out is read from the audit trail, so each is sent once however often
     the job runs; `expiry_reminder_sent_at` keeps the time of the last one.
     """
+    announce_expiries(today)  # webhooks: certificate.expired, once each (the daily job's other half)
     horizon = today + timedelta(days=max(REMINDER_DAYS))
     candidates = db.session.scalars(
         select(Certificate)

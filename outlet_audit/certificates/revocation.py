@@ -29,6 +29,9 @@ from outlet_audit.extensions import db
 from outlet_audit.notifications.operations import notify
 from outlet_audit.roles import Agency
 from outlet_audit.text import N_, Message, Refused, clean_text
+from outlet_audit.webhooks.events import WebhookEvent
+from outlet_audit.webhooks.payloads import certificate_subject
+from outlet_audit.webhooks.publishing import publish
 
 
 class RevocationRefused(Refused):
@@ -171,6 +174,7 @@ def _revoke(certificate: Certificate, actor, why: str) -> None:
         new=StoredCertificateState.REVOKED,
         reason=why,
     )
+    publish(WebhookEvent.CERTIFICATE_REVOKED, certificate_subject(certificate))
     notify(
         outlet_accounts(certificate.outlet_id),
         "certificate_revoked",

@@ -27,6 +27,9 @@ from outlet_audit.core.urls import path_for
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.extensions import db
 from outlet_audit.roles import Agency, Role
+from outlet_audit.webhooks.events import WebhookEvent
+from outlet_audit.webhooks.payloads import application_subject
+from outlet_audit.webhooks.publishing import publish
 from outlet_audit.workflow.actions import ACTIONS
 from outlet_audit.workflow.approvals import approval_chains, next_step, standing
 from outlet_audit.workflow.drafting import EDITABLE_STATUSES, submission_gaps
@@ -180,6 +183,8 @@ def apply_transition(application: Application, action: Action, user, payload: Pa
     )
     if new_status == Status.APPROVED:
         issue_certificate(application, user)
+    if new_status in (Status.APPROVED, Status.REJECTED):
+        publish(WebhookEvent.APPLICATION_DECIDED, application_subject(application))
     spec.notice(
         application, user, new_status, path_for("workflow.application_detail", application_id=application.id)
     )

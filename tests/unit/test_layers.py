@@ -48,6 +48,9 @@ FLOORS = (
     ("application records", ("workflow.models", "workflow.record_facts")),
     ("checklist", ("checklist",)),
     ("history", ("audit.display", "audit.queries")),  # the audit trail as outlets and applications show it
+    # Webhooks: the events the certificate and workflow operations publish, and their deliveries;
+    # on the certificate and application records they describe.
+    ("webhooks", ("webhooks",)),
     ("certificates", ("certificates",)),
     ("workflow", ("workflow",)),
     # After the certificate: campaigns, checks, complaints, revocation cases, yearly self-checks;

@@ -21,6 +21,7 @@ so a POST that succeeds (withdraw, disable, delete) changes nothing for the next
 """
 
 import itertools
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,6 +34,7 @@ from sqlalchemy import select, update
 from outlet_audit import create_app
 from outlet_audit.accounts.invitations import create_invitation
 from outlet_audit.accounts.models import User
+from outlet_audit.accounts.organisations import organisation_for
 from outlet_audit.api.tokens import issue_token
 from outlet_audit.certificates.models import Certificate, RevocationProposal
 from outlet_audit.checklist.attachments import attach_item_evidence
@@ -45,13 +47,16 @@ from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from outlet_audit.notifications.models import Notification
-from outlet_audit.roles import Role
+from outlet_audit.roles import Agency, Role
 from outlet_audit.supervision.campaigns import create_campaign
 from outlet_audit.supervision.complaints import file_complaint
 from outlet_audit.supervision.kinds import CheckPurpose, CheckStatus, ComplaintCategory
 from outlet_audit.supervision.models import RevocationCase
 from outlet_audit.supervision.operations import open_check
 from outlet_audit.supervision.yearly import create_self_check
+from outlet_audit.webhooks.endpoints import EndpointSettings, create_endpoint
+from outlet_audit.webhooks.events import WebhookEvent
+from outlet_audit.webhooks.models import WebhookDelivery, WebhookEventRecord
 from outlet_audit.workflow.seeding import answer_checklist
 from tests.checklist_helpers import photo
 from tests.conftest import connection_bound_session
@@ -513,6 +518,21 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
         {Role.DISTRICT_BUREAU: DISTRICT, Role.CITY_BUREAU: ALL}, args={"self_check_id": "self_check.id"}
     ),
     "yearly.submit": Case({Role.OUTLET: OWN}, args={"self_check_id": "self_check.id"}),
+    # Webhooks (#21): an endpoint of each target district's postal bureau; its staff (approvers
+    # change) and the administrator reach it, the city bureau's staff do not (another organisation).
+    "webhooks.index": Case({**BUREAUS, Role.ADMIN: "ok"}),
+    "webhooks.new": Case({**BUREAUS, Role.ADMIN: "ok"}),
+    **{
+        f"webhooks.{name}": Case(
+            {Role.DISTRICT_BUREAU: DISTRICT, Role.CITY_BUREAU: "404", Role.ADMIN: ALL},
+            args={"webhook_endpoint_id": "webhook_endpoint.id"},
+        )
+        for name in ("detail", "delete", "rotate", "test_event")
+    },
+    "webhooks.send_delivery_again": Case(
+        {Role.DISTRICT_BUREAU: DISTRICT, Role.CITY_BUREAU: "404", Role.ADMIN: ALL},
+        args={"webhook_endpoint_id": "webhook_endpoint.id", "webhook_delivery_id": "webhook_delivery.id"},
+    ),
 }
 
 
@@ -641,6 +661,7 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
     api_token = issue_token(  # #21: a token of the district's postal bureau, made by its approver
         bureau.organisation, name="证照共享平台", scopes=["certificates:read"], expires_at=None, actor=bureau
     ).token
+    webhook_endpoint, webhook_delivery = webhook_rows(district_code, bureau)
     return SimpleNamespace(
         campaign=campaign,
         closed_campaign=closed_campaign,
@@ -673,7 +694,25 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
         to_verify=to_verify,
         self_check=self_check,
         api_token=api_token,
+        webhook_endpoint=webhook_endpoint,
+        webhook_delivery=webhook_delivery,
     )
+
+
+def webhook_rows(district_code: str, bureau: User):
+    """An endpoint of the district's postal bureau and a delivery waiting (rows; no job is queued)."""
+    organisation = organisation_for(Agency.DISTRICT_POSTAL, district(district_code).id)
+    endpoint, _secret = create_endpoint(
+        organisation.id,
+        # switched off: the world's later certificates queue no deliveries (a job thread would run them)
+        EndpointSettings("http://127.0.0.1:9/hook", (WebhookEvent.CERTIFICATE_ISSUED,), False),
+        bureau,
+    )
+    event = WebhookEventRecord(uuid=str(uuid.uuid4()), type="ping", body="{}")
+    delivery = WebhookDelivery(uuid=str(uuid.uuid4()), endpoint_id=endpoint.id, event=event)
+    db.session.add(delivery)
+    db.session.flush()
+    return endpoint, delivery
 
 
 def campaign_rows(district_code: str, bureau: User):

@@ -80,6 +80,8 @@ OUTLET_FIELDS = (
 )
 BUREAU = (Role.DISTRICT_BUREAU,)
 EVERYONE = (Role.OUTLET, Role.INSPECTOR, Role.DISTRICT_BUREAU, Role.CITY_BUREAU, Role.ADMIN)
+WEBHOOK_ADMINS = (Role.DISTRICT_BUREAU, Role.ADMIN)  # the organisation's approvers, the administrator
+WEBHOOK_ENDPOINT = {"webhook_endpoint_id": "webhook_endpoint.id"}
 
 FORMS: dict[str, Form] = {
     "accounts.forgot_password": Form(("anonymous",), ("login",)),
@@ -177,6 +179,15 @@ FORMS: dict[str, Form] = {
     "yearly.fail": Form(BUREAU, ("note",), args={"self_check_id": "self_check.id"}),
     "yearly.open_visit": Form(BUREAU, ("team", "due_by", "reason"), args={"self_check_id": "self_check.id"}),
     "yearly.submit": Form((Role.OUTLET,), ("submit",), args={"self_check_id": "self_check.id"}),
+    # Webhooks (#21): the matrix world's endpoint is switched off, so no form here sends a delivery.
+    "webhooks.new": Form(WEBHOOK_ADMINS, ("url", "events", "active", "organisation_id")),
+    "webhooks.detail": Form(WEBHOOK_ADMINS, ("url", "events", "active"), args=WEBHOOK_ENDPOINT),
+    "webhooks.delete": Form(WEBHOOK_ADMINS, ("submit",), args=WEBHOOK_ENDPOINT),
+    "webhooks.rotate": Form(WEBHOOK_ADMINS, ("submit",), args=WEBHOOK_ENDPOINT),
+    "webhooks.test_event": Form(WEBHOOK_ADMINS, ("submit",), args=WEBHOOK_ENDPOINT),
+    "webhooks.send_delivery_again": Form(
+        WEBHOOK_ADMINS, ("submit",), args={**WEBHOOK_ENDPOINT, "webhook_delivery_id": "webhook_delivery.id"}
+    ),
     "core.set_language": Form(("anonymous", Role.OUTLET), ("locale", "next")),
     "criteria.activate": Form((Role.ADMIN,), ("edition",)),
     "criteria.draft_impact": Form((Role.ADMIN,), ("months", "district"), files=("file",)),

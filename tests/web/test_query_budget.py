@@ -403,6 +403,40 @@ def api_tokens(user, size):
     return same_request("api.tokens")
 
 
+def _webhook_endpoints(user, size: int) -> list:
+    """`size` endpoints of the user's organisation (made as its approver does; none queues a job)."""
+    from outlet_audit.webhooks.endpoints import EndpointSettings, create_endpoint
+    from outlet_audit.webhooks.events import SUBSCRIBABLE
+
+    settings = EndpointSettings("http://127.0.0.1:9/hook", SUBSCRIBABLE, False)
+    return [create_endpoint(user.organisation_id, settings, user)[0] for _ in range(size)]
+
+
+def webhook_list(user, size):
+    _webhook_endpoints(user, size)
+    return same_request("webhooks.index")
+
+
+def webhook_page(user, size):
+    """One endpoint with `size` deliveries, each tried twice (a 500, then a 200)."""
+    import uuid
+
+    from outlet_audit.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEventRecord
+
+    [endpoint] = _webhook_endpoints(user, 1)
+    for n in range(size):
+        event = WebhookEventRecord(uuid=str(uuid.uuid4()), type="ping", body="{}")
+        delivery = WebhookDelivery(uuid=str(uuid.uuid4()), endpoint_id=endpoint.id, event=event)
+        delivery.attempts = [
+            WebhookAttempt(status_code=500, duration_ms=n, response_excerpt="boom"),
+            WebhookAttempt(status_code=200, duration_ms=n, response_excerpt="ok"),
+        ]
+        delivery.status, delivery.delivered_at = "delivered", utcnow()
+        db.session.add(delivery)
+    db.session.flush()
+    return same_request("webhooks.detail", webhook_endpoint_id=endpoint.id)
+
+
 def complaints_list(_user, size):
     """`size` complaints about as many outlets of the bureau's district, in every status."""
     statuses = ("received", "dismissed", "received", "visit_opened")
@@ -643,6 +677,8 @@ CASES = [
     ),
     BudgetCase("yearly self-checks", "yearly.bureau_list", Role.DISTRICT_BUREAU, yearly_list),
     BudgetCase("yearly self-check review", "yearly.review_page", Role.DISTRICT_BUREAU, yearly_review),
+    BudgetCase("webhook endpoints", "webhooks.index", Role.DISTRICT_BUREAU, webhook_list),
+    BudgetCase("webhook endpoint page", "webhooks.detail", Role.DISTRICT_BUREAU, webhook_page),
 ]
 
 
