@@ -30,7 +30,7 @@ from markupsafe import Markup
 from outlet_audit.access import Scope, allow, current_scope
 from outlet_audit.core.i18n import current_language
 from outlet_audit.core.navigation import nav_entry
-from outlet_audit.core.requests import commit_if_possible
+from outlet_audit.core.requests import attempt, commit_if_possible
 from outlet_audit.core.spreadsheets import (
     CSV_MIMETYPE,
     XLSX_MIMETYPE,
@@ -40,7 +40,6 @@ from outlet_audit.core.spreadsheets import (
 )
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import reporting_edition
-from outlet_audit.extensions import db
 from outlet_audit.jobs.exports import request_export
 from outlet_audit.outlets.reference import district_name
 from outlet_audit.roles import Role
@@ -233,8 +232,8 @@ def export(kind: str, fmt: str):
     filename, ascii_name = download_name(kind, fmt, f)
     if len(first) > limit:
         rows.close()
-        request_export(current_user, kind, fmt, filters_to_json(f), filename)
-        db.session.commit()
+        with attempt():
+            request_export(current_user, kind, fmt, filters_to_json(f), filename)
         flash(_("Your export is being prepared; you will be notified when it is ready."), "info")
         return redirect(url_for("jobs.my_exports"))
     rows = chain(first, rows)

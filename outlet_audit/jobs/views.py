@@ -15,6 +15,7 @@ from sqlalchemy import select
 from outlet_audit.access import Scope, allow, signed_in
 from outlet_audit.audit.operations import record
 from outlet_audit.core.navigation import nav_entry
+from outlet_audit.core.requests import attempt
 from outlet_audit.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE
 from outlet_audit.core.time import utcnow
 from outlet_audit.extensions import db
@@ -53,10 +54,9 @@ def _act_on_failed(job_key: str, act, action: str, done: str):
     kind = dead_letters.kind_of_failed(job_key)
     if kind is None:
         abort(404)
-    record(
-        action, actor=current_user, subject_type="job", subject_id=None, field=kind, new=f"{kind} {job_key}"
-    )
-    db.session.commit()  # the audit row first: the act on Redis cannot be rolled back
+    with attempt():  # the audit row first, committed: the act on Redis cannot be rolled back
+        new = f"{kind} {job_key}"
+        record(action, actor=current_user, subject_type="job", subject_id=None, field=kind, new=new)
     if not act(job_key):
         abort(404)  # another administrator acted on it a moment ago
     flash(done, "success")

@@ -46,6 +46,7 @@ from outlet_audit.core.time import today_in_shanghai, utcnow
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
+from outlet_audit.jobs.models import ExportFile
 from outlet_audit.notifications.models import Notification
 from outlet_audit.roles import Agency, Role
 from outlet_audit.supervision.campaigns import create_campaign
@@ -399,7 +400,10 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     # #21: the failed jobs are the administrator's; an export is its owner's alone (tests/jobs), so
     # another's number, like one that does not exist, answers 404 to everyone.
     "jobs.discard": Case({Role.ADMIN: "404"}, args={"job_key": "no-such-job"}),
-    "jobs.download_export": Case(dict.fromkeys(CALLERS[1:], "404"), args={"export": 2**31 - 1}),
+    # A person's export is theirs alone: the own target's belongs to the inspector who calls.
+    "jobs.download_export": Case(
+        {**dict.fromkeys(CALLERS[1:], "404"), Role.INSPECTOR: "ok 404 404"}, args={"export": "export.id"}
+    ),
     "jobs.failed": Case({Role.ADMIN: "ok"}),
     "jobs.my_exports": Case(EVERYONE),
     "jobs.retry": Case({Role.ADMIN: "404"}, args={"job_key": "no-such-job"}),
@@ -662,6 +666,11 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
         bureau.organisation, name="证照共享平台", scopes=["certificates:read"], expires_at=None, actor=bureau
     ).token
     webhook_endpoint, webhook_delivery = webhook_rows(district_code, bureau)
+    export = ExportFile(  # #21: a large export of the target's inspector, still being prepared
+        user_id=inspector.id, kind="applications", fmt="csv", filters={}, download_name="导出.csv"
+    )
+    db.session.add(export)
+    db.session.flush()
     return SimpleNamespace(
         campaign=campaign,
         closed_campaign=closed_campaign,
@@ -696,6 +705,7 @@ def build_target(district_code: str, inspector: User, bureau: User) -> SimpleNam
         api_token=api_token,
         webhook_endpoint=webhook_endpoint,
         webhook_delivery=webhook_delivery,
+        export=export,
     )
 
 

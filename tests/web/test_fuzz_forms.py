@@ -188,6 +188,12 @@ FORMS: dict[str, Form] = {
     "webhooks.send_delivery_again": Form(
         WEBHOOK_ADMINS, ("submit",), args={**WEBHOOK_ENDPOINT, "webhook_delivery_id": "webhook_delivery.id"}
     ),
+    # API tokens (#21): made and revoked by the organisation's approvers and the administrator.
+    "api.create_token": Form(WEBHOOK_ADMINS, ("organisation", "name", "scopes", "expires_on")),
+    "api.revoke": Form(WEBHOOK_ADMINS, ("submit",), args={"token_id": "api_token.id"}),
+    # Failed jobs (#21): the world has none in Redis; what is posted must never make a 500 either.
+    "jobs.retry": Form((Role.ADMIN,), ("submit",), args={"job_key": "no-such-job"}),
+    "jobs.discard": Form((Role.ADMIN,), ("submit",), args={"job_key": "no-such-job"}),
     "core.set_language": Form(("anonymous", Role.OUTLET), ("locale", "next")),
     "criteria.activate": Form((Role.ADMIN,), ("edition",)),
     "criteria.draft_impact": Form((Role.ADMIN,), ("months", "district"), files=("file",)),
