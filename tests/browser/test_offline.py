@@ -138,3 +138,42 @@ def test_a_full_phone_is_said_at_once_and_the_photo_is_still_sent_from_the_open_
     expect(page.locator("#save-banner")).to_have_attribute("data-waiting-files", "0")
     expect(item(page, "1.1").locator("[data-evidence-id]")).to_have_count(1)
     expect(alert).to_be_hidden()
+
+
+def test_a_proxy_refusal_and_a_failing_server_are_said_as_such_and_nothing_is_held_back(
+    new_context, live_server, inspection, tmp_path, no_server_errors
+):
+    """A 413 page from a proxy in front of the app is that file's refusal (not a sign-out that stops
+    every other send); a 503 is the server failing, not "no connection"; both files stay on the phone."""
+    edition = live_server.query(active_edition)
+    context = new_context(phone=True)
+    page = sign_in(context, live_server.users["second_inspector"])
+    page.goto(f"/checklist/{inspection}")
+    proxy = {"answer": (413, "<html><h1>413 Request Entity Too Large</h1><hr>nginx</html>")}
+
+    def upload(route):
+        if proxy["answer"] is None:
+            return route.continue_()
+        status, body = proxy["answer"]
+        return route.fulfill(status=status, content_type="text/html", body=body)
+
+    page.route("**/evidence/assessments/*/upload", upload)
+    first = item(page, "1.1")
+    first.locator("input[data-evidence-input]").last.set_input_files(str(make_photo(tmp_path, "big", 1)))
+    expect(first.locator(".queued-file")).to_have_attribute("data-file-state", "failed")
+    answer_item(page, edition.item("1.2"), True)  # the refusal holds nothing else back
+    expect(item(page, "1.2")).to_have_attribute("data-save-state", "saved")
+
+    proxy["answer"] = (503, "<html>Service Unavailable</html>")
+    second = item(page, "2.1")
+    second.locator("input[data-evidence-input]").last.set_input_files(str(make_photo(tmp_path, "shelf", 2)))
+    banner = page.locator("#save-banner")
+    expect(banner).to_contain_text("503")  # the server's failure, with its code
+    expect(second.locator(".queued-file [data-queued-state]")).to_contain_text("503")
+
+    proxy["answer"] = None
+    banner.locator("[data-retry-now]").click()
+    expect(second.locator("[data-evidence-id]")).to_have_count(1)
+    expect(second.locator(".queued-file")).to_have_count(0)
+    expect(first.locator(".queued-file")).to_have_attribute("data-file-state", "failed")  # still kept
+    assert page.evaluate("() => OAStore.all('files').then((rows) => rows.length)") == 1

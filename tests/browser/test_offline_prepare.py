@@ -149,8 +149,20 @@ def test_a_refused_file_stays_on_the_phone_with_the_reason_and_signing_out_forge
     visit = page.locator(f'[data-offline-visit][data-url="{checklist_url}"]')
     visit.locator("[data-prepare]").click()
     expect(visit).to_have_attribute("data-prepared", "true")
+    kept_script = """async (replacement) => {
+      const cache = await caches.open("oa-assets");
+      const key = (await cache.keys()).find((request) => request.url.endsWith("/static/js/checklist.js"));
+      if (replacement) await cache.put(key, new Response(replacement));
+      return (await cache.match(key)).text();
+    }"""
+    page.evaluate(kept_script, "/* the previous deployment's script */")
 
-    page.goto(checklist_url)
+    page.goto(checklist_url)  # online: the phone's copies of its assets are brought up to date too
+    for _ in range(50):
+        if not page.evaluate(kept_script, None).startswith("/* the previous"):
+            break
+        page.wait_for_timeout(100)
+    assert "OAOffline" in page.evaluate(kept_script, None)
     code = page.locator("[data-answer-type]").first.get_attribute("data-item-code")
     item = page.locator(f'[data-item-code="{code}"]')
     item.locator("input[data-evidence-input]").last.set_input_files(

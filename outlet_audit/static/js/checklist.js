@@ -48,6 +48,7 @@
   var retryTimer = null;
   var connectionLost = false;
   var signedOut = false; // the server wants a new sign-in: wait for it rather than knock again and again
+  var serverTrouble = 0; // the status of the server's last failed answer (5xx, 429): said as such, not as "no connection"
   var serverAnswered = Number((document.querySelector("[data-progress-answered]") || {}).textContent || 0);
   var editable = form.dataset.editable === "true";
 
@@ -60,6 +61,12 @@
   }
 
   function offline() { return connectionLost || !navigator.onLine; }
+
+  // What an unsent item or file says while it waits: the server failing is not the phone being offline.
+  function waitingText() {
+    if (serverTrouble && navigator.onLine) return format(texts.server_trouble, { code: serverTrouble });
+    return offline() ? texts.offline : texts.pending;
+  }
 
   // --- an item's inputs -------------------------------------------------------------------
 
@@ -152,7 +159,7 @@
     };
     store(entry); // in conflict the person still has to choose; the new text is what "keep mine" sends
     if (entry.state === "pending") {
-      setState(el, "pending", offline() ? texts.offline : texts.pending);
+      setState(el, "pending", waitingText());
       askForSync();
       pump();
     }
@@ -181,6 +188,11 @@
         memory[row.code] = row;
       });
       files = both[1].sort(function (a, b) { return a.createdAt - b.createdAt; });
+      var originals = files.map(function (f) { return f.annotatesLocalId; }).filter(Boolean);
+      return Promise.all(originals.map(function (localId) {
+        return OAStore.get("meta", "sent:" + localId).then(function (row) { if (row) sentIds[localId] = row.value; });
+      })).catch(function () {});
+    }).then(function () {
       legacyEntries().forEach(function (old) {
         var known = memory[old.entry.code];
         if (!known || known.seq < old.entry.seq) {
@@ -217,9 +229,23 @@
     return fetch(url, { method: "POST", headers: headers, body: body, credentials: "same-origin" }).then(function (response) {
       var type = response.headers.get("Content-Type") || "";
       if (response.status >= 500 || response.status === 429) return { status: response.status, body: {} }; // try again
-      if (type.indexOf("application/json") < 0) return { status: 0, body: { status: "signed_out", message: texts.signed_out } };
-      return response.json().then(function (body) { return { status: response.status, body: body }; });
+      if (type.indexOf("application/json") >= 0) {
+        return response.json().then(function (body) { return { status: response.status, body: body }; });
+      }
+      return { status: response.status, body: pageAnswer(response) };
     });
+  }
+
+  // An answer that is a page, not JSON: the sign-in page after a redirect means a new sign-in is
+  // needed (wait for it); anything else came from a proxy in front of the app (e.g. nginx's 413 for
+  // a body past its limit) and is that request's own refusal, said with its code: it must neither
+  // hold back everything else nor be called a sign-out.
+  function pageAnswer(response) {
+    if (response.redirected || response.status === 401 || response.status === 200) {
+      return { status: "signed_out", message: texts.signed_out };
+    }
+    if (response.status === 413) return { status: "too_large", message: texts.too_large };
+    return { status: "refused", message: format(texts.http_refused, { code: response.status }) };
   }
 
   // A page opened from the phone's copy may carry a token of an older session: take the current one.
@@ -269,7 +295,7 @@
         }
         return received(el, entry.seq, reply, sent);
       })
-      .catch(function () { setState(el, "pending", texts.offline); return false; });
+      .catch(function () { serverTrouble = 0; setState(el, "pending", texts.offline); return false; });
   }
 
   // Saves and uploads of one item may answer out of order: an answer computed before a later
@@ -286,9 +312,9 @@
     var code = el.dataset.itemCode;
     var entry = load(code);
     var body = reply.body;
-    if (reply.status >= 500 || reply.status === 429) { setState(el, "pending", texts.offline); return false; }
+    if (reply.status >= 500 || reply.status === 429) { serverTrouble = reply.status; setState(el, "pending", waitingText()); return false; }
     reachedServer();
-    if (reply.status === 0) signedOut = true;
+    if (body.status === "signed_out") signedOut = true;
     if (reply.status === 200 && body.status === "saved") {
       setVersion(el, body.item.version);
       showEvidenceMissing(el, sent, body.item.evidence_missing);
@@ -319,6 +345,7 @@
 
   function reachedServer() {
     connectionLost = false;
+    serverTrouble = 0;
     attempt = 0;
     showConnection();
   }
@@ -373,8 +400,9 @@
         type: blob.type,
         capturedAt: meta.capturedAt || new Date(blob.lastModified || Date.now()).toISOString(),
         sha256: hash,
-        annotatesEvidenceId: meta.annotatesEvidenceId || null,
-        annotatesLocalId: meta.annotatesLocalId || null,
+        // the original may have reached the server while its copy was being marked
+        annotatesEvidenceId: meta.annotatesEvidenceId || sentIds[meta.annotatesLocalId] || null,
+        annotatesLocalId: sentIds[meta.annotatesLocalId] ? null : meta.annotatesLocalId || null,
         state: "waiting",
         message: "",
         createdAt: Date.now()
@@ -406,6 +434,18 @@
     showStorageProblem();
   }
 
+  // A marked copy waiting on the phone needs its original's server id, also after the page was
+  // closed between the two sends: kept in "meta" until no waiting file points at that original.
+  function rememberSent(record, evidenceId) {
+    sentIds[record.localId] = evidenceId;
+    if (canStore && files.some(function (f) { return f.annotatesLocalId === record.localId; })) {
+      OAStore.put("meta", { key: "sent:" + record.localId, value: evidenceId }).catch(function () {});
+    }
+    if (record.annotatesLocalId && canStore && !files.some(function (f) { return f !== record && f.annotatesLocalId === record.annotatesLocalId; })) {
+      OAStore.del("meta", "sent:" + record.annotatesLocalId).catch(function () {});
+    }
+  }
+
   function sendFile(record) {
     var el = itemElement(record.itemCode);
     if (!el) { setFile(record, "failed", texts.error); return Promise.resolve(true); }
@@ -419,7 +459,7 @@
     var sent = nextRequestNumber();
     return post(form.dataset.uploadUrl, data, false).then(function (reply) {
       var body = reply.body;
-      if (reply.status >= 500 || reply.status === 429) { setFile(record, "waiting", ""); return false; }
+      if (reply.status >= 500 || reply.status === 429) { serverTrouble = reply.status; setFile(record, "waiting", ""); return false; }
       if (reply.status === 400 && body.status === "csrf") {
         return renewToken().then(function (renewed) {
           if (renewed) { setFile(record, "waiting", ""); return true; }
@@ -427,21 +467,21 @@
           return true;
         });
       }
-      if (reply.status === 0) { signedOut = true; setFile(record, "waiting", body.message); return true; }
+      if (body.status === "signed_out") { signedOut = true; setFile(record, "waiting", body.message); return true; }
       reachedServer();
       if (body.item) showEvidenceMissing(el, sent, body.item.evidence_missing);
       showMissing(body.missing_count);
       var held = (body.evidence || []).filter(function (ev) { return OAQueue.sameBytes(record.sha256, ev.original_sha256); })[0];
       if (reply.status === 200 && held) {
         el.querySelector("[data-evidence-list]").insertAdjacentHTML("beforeend", held.html);
-        sentIds[record.localId] = held.id;
+        rememberSent(record, held.id);
         dropFile(record); // the server holds these very bytes: the phone's copy may go
       } else {
         setFile(record, "failed", reply.status === 200 ? texts.file_not_confirmed : (body.message || texts.error));
       }
       updateBanner();
       return true;
-    }).catch(function () { setFile(record, "waiting", ""); return false; });
+    }).catch(function () { serverTrouble = 0; setFile(record, "waiting", ""); return false; });
   }
 
   function setFile(record, state, message) {
@@ -456,6 +496,7 @@
     if (record.state === "sending") return texts.file_sending;
     if (record.state === "failed") return format(texts.file_failed, { reason: record.message });
     if (record.message) return record.message; // waiting for a new sign-in
+    if (serverTrouble && navigator.onLine) return format(texts.server_trouble, { code: serverTrouble });
     return offline() ? texts.file_waiting_offline : texts.file_waiting;
   }
 
@@ -479,11 +520,21 @@
       card.dataset.localId = record.localId;
       if ((record.type || "").indexOf("image/") === 0) {
         record.url = record.url || URL.createObjectURL(record.blob);
+        // Opens full screen like a sent photo, and can be marked there: the marked copy waits here
+        // too and goes out after this photo, pointing at it (annotatesLocalId).
+        var link = document.createElement("a");
+        link.className = "evidence-thumb";
+        link.href = record.url;
+        link.target = "_blank";
+        link.dataset.photoFullUrl = record.url;
+        link.dataset.photoLocalId = record.localId;
+        link.dataset.photoTitle = record.filename;
         var img = document.createElement("img");
         img.src = record.url;
         img.alt = format(texts.photo_alt, { name: record.filename });
-        img.onerror = function () { img.replaceWith(documentIcon("?")); }; // bytes no browser can show
-        card.appendChild(img);
+        img.onerror = function () { link.replaceWith(documentIcon("?")); }; // bytes no browser can show
+        link.appendChild(img);
+        card.appendChild(link);
       } else {
         card.appendChild(documentIcon((record.type || "").indexOf("pdf") >= 0 ? "PDF" : "?"));
       }
@@ -599,10 +650,16 @@
     var state = problems ? "problem" : pending || waitingFiles ? (offline() ? "offline" : "pending") : "saved";
     var text = { saved: texts.banner_saved, pending: texts.banner_pending, offline: texts.banner_offline, problem: texts.banner_problem }[state];
     var line = format(text, { count: state === "problem" ? problems - failedFiles : pending });
+    if (state === "offline" && serverTrouble && navigator.onLine) {
+      line = format(texts.banner_server, { code: serverTrouble, count: pending + waitingFiles });
+    }
     if (state === "problem" && failedFiles) { // the refused files, said as files, not as answers
       line = (problems > failedFiles ? line + " " : "") + format(texts.banner_files_failed, { count: failedFiles });
     }
-    if (state === "pending" || state === "offline") {
+    if (state === "problem" && (pending || waitingFiles) && serverTrouble && navigator.onLine) { // and why the rest waits
+      line += " " + format(texts.banner_server, { code: serverTrouble, count: pending + waitingFiles });
+    }
+    if ((state === "pending" || state === "offline") && !(serverTrouble && navigator.onLine)) {
       line = pending ? line + (waitingFiles ? " " + format(texts.banner_files, { count: waitingFiles }) : "")
         : format(offline() ? texts.banner_files_offline : texts.banner_files, { count: waitingFiles });
     }
@@ -613,7 +670,7 @@
     banner.dataset.waitingFiles = String(waitingFiles);
     banner.dataset.failedFiles = String(failedFiles);
     banner.querySelector("[data-banner-text]").textContent = line;
-    banner.querySelector("[data-retry-now]").hidden = state !== "pending" && state !== "offline";
+    banner.querySelector("[data-retry-now]").hidden = !(pending || waitingFiles); // also beside a refused file
     document.querySelectorAll("[data-progress-answered]").forEach(function (n) { n.textContent = answeredHere(); });
     var waiting = document.querySelector("[data-waiting-text]");
     var parts = [];
@@ -707,7 +764,7 @@
     if (!editable) { warnUnsendable(); return; }
     form.addEventListener("submit", function (event) { event.preventDefault(); sendAll(); }); // Enter in a field
     banner.querySelector("[data-retry-now]").addEventListener("click", sendAll);
-    window.addEventListener("online", function () { connectionLost = false; attempt = 0; showConnection(); updateBanner(); sendAll(); });
+    window.addEventListener("online", function () { connectionLost = false; serverTrouble = 0; attempt = 0; showConnection(); updateBanner(); sendAll(); });
     window.addEventListener("offline", function () { connectionLost = true; showConnection(); updateBanner(); });
     window.addEventListener("beforeunload", function (event) {
       if (Object.keys(onlyHere).length) event.preventDefault(); // only in memory: leaving would lose them
@@ -721,7 +778,7 @@
       if (entry.state === "conflict") { showConflict(el, entry); return; }
       entry.state = "pending";
       store(entry);
-      setState(el, "pending", offline() ? texts.offline : texts.pending);
+      setState(el, "pending", waitingText());
     });
     files.forEach(function (record) {
       if (record.state === "sending") record.state = "waiting"; // the page closed while it was sent
