@@ -143,7 +143,14 @@ def test_a_photo_still_waiting_on_the_phone_is_marked_and_the_copy_points_at_it_
 
     # Online, the original goes out; the page is closed before its marked copy could follow.
     sent = []
-    page.route("**/evidence/assessments/*/upload", lambda route: route.abort() if sent else sent.append(route.continue_()))
+
+    def original_only(route):
+        if sent:
+            return route.abort()
+        sent.append(route.request.url)
+        return route.continue_()
+
+    page.route("**/evidence/assessments/*/upload", original_only)
     context.set_offline(False)
     expect(item.locator("[data-evidence-id]")).to_have_count(1)
     expect(item.locator(".queued-file")).to_have_count(1)
