@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from outlet_audit.checklist.models import Answer
 from outlet_audit.criteria.editions import active_edition
+from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from tests.browser.conftest import sign_in
 from tests.browser.journey_steps import answer_item, make_photo
@@ -177,3 +178,27 @@ def test_a_proxy_refusal_and_a_failing_server_are_said_as_such_and_nothing_is_he
     expect(second.locator(".queued-file")).to_have_count(0)
     expect(first.locator(".queued-file")).to_have_attribute("data-file-state", "failed")  # still kept
     assert page.evaluate("() => OAStore.all('files').then((rows) => rows.length)") == 1
+
+
+def test_two_tabs_of_the_same_checklist_never_send_a_file_twice(
+    new_context, live_server, inspection, tmp_path, no_server_errors
+):
+    context = new_context(phone=True)
+    first = sign_in(context, live_server.users["second_inspector"])
+    first.goto(f"/checklist/{inspection}")
+    first.route("**/evidence/assessments/*/upload", lambda route: route.abort())  # this tab's sends fail
+    photos = item(first, "1.1").locator("input[data-evidence-input]").last
+    photos.set_input_files([str(make_photo(tmp_path, f"shelf-{n}", n)) for n in range(2)])
+    expect(first.locator("#save-banner")).to_have_attribute("data-waiting-files", "2")
+
+    second = context.new_page()
+    second.goto(f"/checklist/{inspection}")  # finds both on the phone and sends them
+    expect(item(second, "1.1").locator("[data-evidence-id]")).to_have_count(2)
+
+    first.unroute("**/evidence/assessments/*/upload")
+    first.locator("#save-banner [data-retry-now]").click()
+    expect(first.locator("#save-banner")).to_have_attribute("data-waiting-files", "0")
+    count = live_server.query(
+        lambda: len(db.session.scalars(select(Evidence.id).where(Evidence.assessment_id == inspection)).all())
+    )
+    assert count == 2

@@ -42,6 +42,7 @@
   var memory = {}; // the answers queue by item code; IndexedDB holds the same (see persist)
   var files = []; // the files queue, oldest first; each record as in IndexedDB, plus `url` (object URL)
   var onlyHere = {}; // keys whose write to the phone failed: leaving the page would lose them
+  var onPhone = {}; // keys this page knows are in IndexedDB: gone from there means another tab sent them
   var sentIds = {}; // local id of a sent file -> its evidence id (for a marked copy sent later)
   var busy = false; // one request at a time, gentle on a weak connection
   var attempt = 0;
@@ -109,6 +110,7 @@
     if (!canStore) { onlyHere[key] = true; return Promise.resolve(false); }
     return OAStore.put(storeName, value).then(function () {
       delete onlyHere[key];
+      onPhone[key] = true;
       showStorageProblem();
       return true;
     }).catch(function (error) {
@@ -139,6 +141,7 @@
   function remove(code) {
     delete memory[code];
     delete onlyHere[scope + ":" + code];
+    delete onPhone[scope + ":" + code];
     if (canStore) OAStore.del("answers", scope + ":" + code).catch(function () {});
   }
 
@@ -184,10 +187,12 @@
     var stored = canStore ? Promise.all([OAStore.byScope("answers", scope), OAStore.byScope("files", scope)]).catch(function () { return [[], []]; }) : Promise.resolve([[], []]);
     return stored.then(function (both) {
       both[0].sort(function (a, b) { return (a.madeAt || 0) - (b.madeAt || 0); }).forEach(function (row) {
+        onPhone[row.key] = true;
         delete row.key; delete row.scope;
         memory[row.code] = row;
       });
       files = both[1].sort(function (a, b) { return a.createdAt - b.createdAt; });
+      files.forEach(function (f) { onPhone[f.localId] = true; });
       var originals = files.map(function (f) { return f.annotatesLocalId; }).filter(Boolean);
       return Promise.all(originals.map(function (localId) {
         return OAStore.get("meta", "sent:" + localId).then(function (row) { if (row) sentIds[localId] = row.value; });
@@ -273,11 +278,43 @@
     })[0];
     if (!next) return;
     busy = true;
-    var sending = next.kind === "answer" ? sendAnswer(next.entry.code) : sendFile(next.entry);
+    var sending = oneTabAtATime(function () {
+      return sentElsewhere(next).then(function (gone) {
+        if (gone) return true;
+        return next.kind === "answer" ? sendAnswer(next.entry.code) : sendFile(next.entry);
+      });
+    });
     sending.then(function (goOn) {
       busy = false;
       if (goOn) pump(); else connectionFailed();
     });
+  }
+
+  // Two tabs of the same checklist share the phone's queue: they send one at a time (Web Locks) and
+  // each looks again before sending, so that the same file is never uploaded twice.
+  function oneTabAtATime(work) {
+    if (!navigator.locks || !canStore) return work();
+    return navigator.locks.request("oa-send:" + scope, work);
+  }
+
+  // True when the task's record left IndexedDB since this page loaded it: another tab sent it.
+  function sentElsewhere(task) {
+    var key = task.kind === "answer" ? scope + ":" + task.entry.code : task.entry.localId;
+    if (!canStore || !onPhone[key] || onlyHere[key]) return Promise.resolve(false);
+    return OAStore.get(task.kind === "answer" ? "answers" : "files", key).then(function (row) {
+      if (row) return false;
+      var el = itemElement(task.kind === "answer" ? task.entry.code : task.entry.itemCode);
+      if (task.kind === "answer") {
+        remove(task.entry.code);
+        if (el) setState(el, "saved", texts.saved);
+      } else {
+        dropFile(task.entry);
+        var status = el && el.querySelector("[data-upload-status]");
+        if (status) status.textContent = texts.sent_elsewhere;
+      }
+      updateBanner();
+      return true;
+    }).catch(function () { return false; });
   }
 
   // Resolves true to go on with the next, false when the connection failed.
@@ -426,6 +463,7 @@
   function dropFile(record) {
     files = files.filter(function (f) { return f !== record; });
     delete onlyHere[record.localId];
+    delete onPhone[record.localId];
     if (record.url) URL.revokeObjectURL(record.url);
     var thumb = form.querySelector('[data-local-id="' + record.localId + '"]');
     if (thumb) thumb.remove();
