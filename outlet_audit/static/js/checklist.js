@@ -584,6 +584,9 @@
       caption.querySelector(".queued-name").textContent = record.filename;
       caption.querySelector("[data-file-retry]").textContent = texts.file_retry;
       caption.querySelector("[data-file-remove]").textContent = texts.file_remove;
+      // several queued files on an item: each button's name says which file it acts on
+      caption.querySelector("[data-file-retry]").setAttribute("aria-label", format(texts.file_retry_named, { name: record.filename }));
+      caption.querySelector("[data-file-remove]").setAttribute("aria-label", format(texts.file_remove_named, { name: record.filename }));
       card.appendChild(caption);
       list.appendChild(card);
     }
