@@ -117,6 +117,14 @@ def test_an_inspector_zooms_marks_a_photo_and_keeps_the_original(
     expect(viewer).to_be_hidden()
     expect(copy_card.locator("[data-photo-full-url]")).to_be_focused()
 
+    page.reload()  # a new page: the photo is in no memory of it
+    expect(thumbnail.locator("img")).to_have_js_property("complete", True)
+    page.context.set_offline(True)  # the photo itself is not on the phone: its thumbnail is shown, said so
+    thumbnail.click()
+    expect(viewer.locator("[data-pv-status]")).to_have_text("网络未连接：仅显示本机保存的小图。")
+    expect(viewer).to_have_attribute("data-zoom", "1.00")
+    expect(viewer.locator("[data-pv-mark]")).to_be_hidden()
+
 
 def test_a_photo_still_waiting_on_the_phone_is_marked_and_the_copy_points_at_it_after_a_reload(
     new_context, live_server, inspection, no_server_errors

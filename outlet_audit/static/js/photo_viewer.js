@@ -83,7 +83,19 @@
     if (!pushedHistory) { history.pushState({ photoViewer: true }, ""); pushedHistory = true; }
     dialog.querySelector("[data-pv-close]").focus();
     image.onload = function () { loading.hidden = true; layer.hidden = false; fitPhoto(); };
-    image.onerror = function () { loading.hidden = true; status.textContent = texts.cannot_load; };
+    image.onerror = function () {
+      // No connection and the photo itself not on the phone (a prepared visit keeps thumbnails):
+      // show the thumbnail the page has, said as such; a marked copy of it would be too coarse.
+      var small = thumbnailImage && thumbnailImage.naturalWidth ? thumbnailImage.currentSrc || thumbnailImage.src : "";
+      if (small && image.getAttribute("src") !== small) {
+        status.textContent = texts.small_copy;
+        if (markButton) markButton.hidden = true;
+        image.src = small;
+        return;
+      }
+      loading.hidden = true;
+      status.textContent = texts.cannot_load;
+    };
     image.src = photo.url;
   }
 
