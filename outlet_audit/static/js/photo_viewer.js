@@ -87,7 +87,7 @@
       // No connection and the photo itself not on the phone (a prepared visit keeps thumbnails):
       // show the thumbnail the page has, said as such; a marked copy of it would be too coarse.
       var small = thumbnailImage && thumbnailImage.naturalWidth ? thumbnailImage.currentSrc || thumbnailImage.src : "";
-      if (small && image.getAttribute("src") !== small) {
+      if (small && !navigator.onLine && image.getAttribute("src") !== small) {
         status.textContent = texts.small_copy;
         if (markButton) markButton.hidden = true;
         image.src = small;
