@@ -1,6 +1,8 @@
 """Sorting halls have poor signal: answers given while the network is cut are kept on the phone,
 shown as not yet saved, and sent when the network returns, even after the page was closed."""
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -202,3 +204,28 @@ def test_two_tabs_of_the_same_checklist_never_send_a_file_twice(
         lambda: len(db.session.scalars(select(Evidence.id).where(Evidence.assessment_id == inspection)).all())
     )
     assert count == 2
+
+
+def slow_network(route):
+    time.sleep(0.8)  # a weak signal: the answer is still on its way when the next tap comes
+    route.continue_()
+
+
+def test_signing_off_right_after_typing_waits_until_the_last_words_are_saved(
+    new_context, live_server, inspection, no_server_errors
+):
+    context = new_context(phone=True)
+    page = sign_in(context, live_server.users["second_inspector"])
+    page.goto(f"/checklist/{inspection}")
+    first = item(page, "1.1")
+    first.locator("details.item-note summary").click()
+    page.route(f"**/checklist/{inspection}/items/*", slow_network)
+    first.locator("textarea").fill("现场胶带过宽")  # no pause: the page had no time to send it
+    page.locator("a.bar-signoff").click()
+    page.wait_for_url(f"**/checklist/{inspection}/sign-off")
+    notes = live_server.query(
+        lambda: db.session.scalars(
+            select(Answer.note).where(Answer.assessment_id == inspection, Answer.item_code == "1.1")
+        ).all()
+    )
+    assert notes == ["现场胶带过宽"]

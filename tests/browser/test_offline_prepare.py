@@ -147,7 +147,7 @@ def test_a_refused_file_stays_on_the_phone_with_the_reason_and_signing_out_forge
     page = sign_in(context, live_server.users["second_inspector"])
     page.goto("/applications/assignments")
     visit = page.locator(f'[data-offline-visit][data-url="{checklist_url}"]')
-    page.get_by_role("button", name="准备离线使用：奉贤金汇中通网点").click()  # says which visit
+    visit.get_by_role("button", name="准备离线使用：奉贤金汇中通网点").click()  # says which visit
     expect(visit).to_have_attribute("data-prepared", "true")
     kept_script = """async (replacement) => {
       const cache = await caches.open("oa-assets");

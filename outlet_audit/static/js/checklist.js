@@ -704,6 +704,7 @@
       line = pending ? line + (waitingFiles ? " " + format(texts.banner_files, { count: waitingFiles }) : "")
         : format(offline() ? texts.banner_files_offline : texts.banner_files, { count: waitingFiles });
     }
+    if (signOffAfter && state === "pending") line += " " + texts.signoff_after;
     banner.hidden = false;
     banner.dataset.state = state;
     banner.dataset.pending = String(pending);
@@ -720,6 +721,7 @@
     if (failedFiles) parts.push(format(texts.bar_files_failed, { count: failedFiles }));
     waiting.textContent = parts.map(function (p) { return " · " + p; }).join("");
     waiting.hidden = !parts.length;
+    goOnToSignOff(state);
   }
 
   // Signing off needs the server: offline the button says so and waits; nothing typed is lost.
@@ -774,6 +776,7 @@
       el.querySelectorAll('input[type="radio"]').forEach(function (radio) { radio.checked = false; });
     }
     window.clearTimeout(typingTimers[el.dataset.itemCode]);
+    delete typingTimers[el.dataset.itemCode];
     enqueue(el);
   });
 
@@ -782,7 +785,7 @@
     if (!el || event.target.type === "radio" || event.target.type === "checkbox" || event.target.type === "file") return;
     var code = el.dataset.itemCode;
     window.clearTimeout(typingTimers[code]);
-    typingTimers[code] = window.setTimeout(function () { enqueue(el); }, 1200);
+    typingTimers[code] = window.setTimeout(function () { delete typingTimers[code]; enqueue(el); }, 1200);
   });
 
   form.addEventListener("click", function (event) {
@@ -797,9 +800,37 @@
     if (record && target.closest("[data-file-remove]") && window.confirm(texts.confirm_remove_file)) { dropFile(record); updateBanner(); }
   });
 
+  // Signing off shows what the server holds: with something still on its way (a note typed just
+  // before the tap, on a weak signal) the page sends it first and opens the sign-off once saved,
+  // so that nothing is signed without it and nothing has to be typed twice.
+  var signOffAfter = null;
   document.addEventListener("click", function (event) {
-    if (event.target.closest(".bar-signoff") && offline()) event.preventDefault();
+    var link = event.target.closest(".bar-signoff");
+    if (!link) return;
+    if (offline()) { event.preventDefault(); return; }
+    Object.keys(typingTimers).forEach(function (code) {
+      window.clearTimeout(typingTimers[code]);
+      delete typingTimers[code];
+      var el = itemElement(code);
+      if (el) enqueue(el);
+    });
+    if (!stillToSend()) return;
+    event.preventDefault();
+    signOffAfter = link.href;
+    updateBanner();
+    sendAll();
   });
+
+  function stillToSend() {
+    return busy || queuedCodes().some(function (code) { return load(code).state === "pending"; }) ||
+      files.some(function (f) { return f.state === "waiting" || f.state === "sending"; });
+  }
+
+  function goOnToSignOff(state) {
+    if (!signOffAfter) return;
+    if (state === "problem" || offline()) { signOffAfter = null; return; } // the person has to look first
+    if (state === "saved") window.location.assign(signOffAfter);
+  }
 
   function start() {
     if (!editable) { warnUnsendable(); return; }
