@@ -127,7 +127,7 @@ def test_an_inspector_zooms_marks_a_photo_and_keeps_the_original(
 
 
 def test_a_photo_still_waiting_on_the_phone_is_marked_and_the_copy_points_at_it_after_a_reload(
-    new_context, live_server, inspection, no_server_errors
+    new_context, live_server, inspection, shoot, no_server_errors
 ):
     context = new_context(phone=True)
     page = sign_in(context, live_server.users["second_inspector"])
@@ -146,8 +146,10 @@ def test_a_photo_still_waiting_on_the_phone_is_marked_and_the_copy_points_at_it_
     page.mouse.down()
     page.mouse.move(middle_x + 40, middle_y + 30, steps=4)
     page.mouse.up()
+    shoot(page, "waiting-photo-marked-offline")
     viewer.locator("[data-pv-save]").click()
     expect(item.locator(".queued-file")).to_have_count(2)
+    shoot(page, "marked-copy-waiting")
 
     # Online, the original goes out; the page is closed before its marked copy could follow.
     sent = []
