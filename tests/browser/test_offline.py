@@ -1,12 +1,15 @@
 """Sorting halls have poor signal: answers given while the network is cut are kept on the phone,
 shown as not yet saved, and sent when the network returns, even after the page was closed."""
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from outlet_audit.checklist.models import Answer
 from outlet_audit.criteria.editions import active_edition
+from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from tests.browser.conftest import sign_in
 from tests.browser.journey_steps import answer_item, make_photo
@@ -138,3 +141,91 @@ def test_a_full_phone_is_said_at_once_and_the_photo_is_still_sent_from_the_open_
     expect(page.locator("#save-banner")).to_have_attribute("data-waiting-files", "0")
     expect(item(page, "1.1").locator("[data-evidence-id]")).to_have_count(1)
     expect(alert).to_be_hidden()
+
+
+def test_a_proxy_refusal_and_a_failing_server_are_said_as_such_and_nothing_is_held_back(
+    new_context, live_server, inspection, tmp_path, no_server_errors
+):
+    """A 413 page from a proxy in front of the app is that file's refusal (not a sign-out that stops
+    every other send); a 503 is the server failing, not "no connection"; both files stay on the phone."""
+    edition = live_server.query(active_edition)
+    context = new_context(phone=True)
+    page = sign_in(context, live_server.users["second_inspector"])
+    page.goto(f"/checklist/{inspection}")
+    proxy = {"answer": (413, "<html><h1>413 Request Entity Too Large</h1><hr>nginx</html>")}
+
+    def upload(route):
+        if proxy["answer"] is None:
+            return route.continue_()
+        status, body = proxy["answer"]
+        return route.fulfill(status=status, content_type="text/html", body=body)
+
+    page.route("**/evidence/assessments/*/upload", upload)
+    first = item(page, "1.1")
+    first.locator("input[data-evidence-input]").last.set_input_files(str(make_photo(tmp_path, "big", 1)))
+    expect(first.locator(".queued-file")).to_have_attribute("data-file-state", "failed")
+    answer_item(page, edition.item("1.2"), True)  # the refusal holds nothing else back
+    expect(item(page, "1.2")).to_have_attribute("data-save-state", "saved")
+
+    proxy["answer"] = (503, "<html>Service Unavailable</html>")
+    second = item(page, "2.1")
+    second.locator("input[data-evidence-input]").last.set_input_files(str(make_photo(tmp_path, "shelf", 2)))
+    banner = page.locator("#save-banner")
+    expect(banner).to_contain_text("503")  # the server's failure, with its code
+    expect(second.locator(".queued-file [data-queued-state]")).to_contain_text("503")
+
+    proxy["answer"] = None
+    banner.locator("[data-retry-now]").click()
+    expect(second.locator("[data-evidence-id]")).to_have_count(1)
+    expect(second.locator(".queued-file")).to_have_count(0)
+    expect(first.locator(".queued-file")).to_have_attribute("data-file-state", "failed")  # still kept
+    assert page.evaluate("() => OAStore.all('files').then((rows) => rows.length)") == 1
+
+
+def test_two_tabs_of_the_same_checklist_never_send_a_file_twice(
+    new_context, live_server, inspection, tmp_path, no_server_errors
+):
+    context = new_context(phone=True)
+    first = sign_in(context, live_server.users["second_inspector"])
+    first.goto(f"/checklist/{inspection}")
+    first.route("**/evidence/assessments/*/upload", lambda route: route.abort())  # this tab's sends fail
+    photos = item(first, "1.1").locator("input[data-evidence-input]").last
+    photos.set_input_files([str(make_photo(tmp_path, f"shelf-{n}", n)) for n in range(2)])
+    expect(first.locator("#save-banner")).to_have_attribute("data-waiting-files", "2")
+
+    second = context.new_page()
+    second.goto(f"/checklist/{inspection}")  # finds both on the phone and sends them
+    expect(item(second, "1.1").locator("[data-evidence-id]")).to_have_count(2)
+
+    first.unroute("**/evidence/assessments/*/upload")
+    first.locator("#save-banner [data-retry-now]").click()
+    expect(first.locator("#save-banner")).to_have_attribute("data-waiting-files", "0")
+    count = live_server.query(
+        lambda: len(db.session.scalars(select(Evidence.id).where(Evidence.assessment_id == inspection)).all())
+    )
+    assert count == 2
+
+
+def slow_network(route):
+    time.sleep(0.8)  # a weak signal: the answer is still on its way when the next tap comes
+    route.continue_()
+
+
+def test_signing_off_right_after_typing_waits_until_the_last_words_are_saved(
+    new_context, live_server, inspection, no_server_errors
+):
+    context = new_context(phone=True)
+    page = sign_in(context, live_server.users["second_inspector"])
+    page.goto(f"/checklist/{inspection}")
+    first = item(page, "1.1")
+    first.locator("details.item-note summary").click()
+    page.route(f"**/checklist/{inspection}/items/*", slow_network)
+    first.locator("textarea").fill("现场胶带过宽")  # no pause: the page had no time to send it
+    page.locator("a.bar-signoff").click()
+    page.wait_for_url(f"**/checklist/{inspection}/sign-off")
+    notes = live_server.query(
+        lambda: db.session.scalars(
+            select(Answer.note).where(Answer.assessment_id == inspection, Answer.item_code == "1.1")
+        ).all()
+    )
+    assert notes == ["现场胶带过宽"]

@@ -147,10 +147,22 @@ def test_a_refused_file_stays_on_the_phone_with_the_reason_and_signing_out_forge
     page = sign_in(context, live_server.users["second_inspector"])
     page.goto("/applications/assignments")
     visit = page.locator(f'[data-offline-visit][data-url="{checklist_url}"]')
-    visit.locator("[data-prepare]").click()
+    visit.get_by_role("button", name="准备离线使用：奉贤金汇中通网点").click()  # says which visit
     expect(visit).to_have_attribute("data-prepared", "true")
+    kept_script = """async (replacement) => {
+      const cache = await caches.open("oa-assets");
+      const key = (await cache.keys()).find((request) => request.url.endsWith("/static/js/checklist.js"));
+      if (replacement) await cache.put(key, new Response(replacement));
+      return (await cache.match(key)).text();
+    }"""
+    page.evaluate(kept_script, "/* the previous deployment's script */")
 
-    page.goto(checklist_url)
+    page.goto(checklist_url)  # online: the phone's copies of its assets are brought up to date too
+    for _ in range(50):
+        if not page.evaluate(kept_script, None).startswith("/* the previous"):
+            break
+        page.wait_for_timeout(100)
+    assert "OAOffline" in page.evaluate(kept_script, None)
     code = page.locator("[data-answer-type]").first.get_attribute("data-item-code")
     item = page.locator(f'[data-item-code="{code}"]')
     item.locator("input[data-evidence-input]").last.set_input_files(
@@ -166,7 +178,7 @@ def test_a_refused_file_stays_on_the_phone_with_the_reason_and_signing_out_forge
     page.reload()  # still there, still refused: nothing is dropped without the inspector
     expect(queued).to_have_attribute("data-file-state", "failed")
     page.once("dialog", lambda dialog: dialog.accept())
-    queued.locator("[data-file-remove]").click()
+    item.get_by_role("button", name="移除：shelf.jpg").click()  # says which file
     expect(item.locator(".queued-file")).to_have_count(0)
     expect(banner).to_have_attribute("data-state", "saved")
     assert page.evaluate("() => OAStore.all('files')") == []

@@ -116,3 +116,65 @@ def test_an_inspector_zooms_marks_a_photo_and_keeps_the_original(
     page.keyboard.press("Escape")
     expect(viewer).to_be_hidden()
     expect(copy_card.locator("[data-photo-full-url]")).to_be_focused()
+
+    page.reload()  # a new page: the photo is in no memory of it
+    expect(thumbnail.locator("img")).to_have_js_property("complete", True)
+    page.context.set_offline(True)  # the photo itself is not on the phone: its thumbnail is shown, said so
+    thumbnail.click()
+    expect(viewer.locator("[data-pv-status]")).to_have_text("网络未连接：仅显示本机保存的小图。")
+    expect(viewer).to_have_attribute("data-zoom", "1.00")
+    expect(viewer.locator("[data-pv-mark]")).to_be_hidden()
+
+
+def test_a_photo_still_waiting_on_the_phone_is_marked_and_the_copy_points_at_it_after_a_reload(
+    new_context, live_server, inspection, shoot, no_server_errors
+):
+    context = new_context(phone=True)
+    page = sign_in(context, live_server.users["second_inspector"])
+    page.goto(f"/checklist/{inspection}#item-1.1")
+    item = page.locator('[data-item-code="1.1"]')
+    context.set_offline(True)
+    item.locator("input[data-evidence-input][multiple]").set_input_files(
+        files=[{"name": "hall.jpg", "mimeType": "image/jpeg", "buffer": hall_photo()}]
+    )
+    item.locator(".queued-file [data-photo-full-url]").click()  # waiting, and still opens full screen
+    viewer = page.locator("#photo-viewer")
+    viewer.locator("[data-pv-mark]").click()
+    box = viewer.locator("[data-pv-stage]").bounding_box()
+    middle_x, middle_y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(middle_x - 40, middle_y - 30)
+    page.mouse.down()
+    page.mouse.move(middle_x + 40, middle_y + 30, steps=4)
+    page.mouse.up()
+    shoot(page, "waiting-photo-marked-offline")
+    viewer.locator("[data-pv-save]").click()
+    expect(item.locator(".queued-file")).to_have_count(2)
+    shoot(page, "marked-copy-waiting")
+
+    # Online, the original goes out; the page is closed before its marked copy could follow.
+    sent = []
+
+    def original_only(route):
+        if sent:
+            return route.abort()
+        sent.append(route.request.url)
+        return route.continue_()
+
+    page.route("**/evidence/assessments/*/upload", original_only)
+    context.set_offline(False)
+    expect(item.locator("[data-evidence-id]")).to_have_count(1)
+    expect(item.locator(".queued-file")).to_have_count(1)
+    page.close()
+
+    page = context.new_page()
+    page.goto(f"/checklist/{inspection}")  # the copy goes out, pointing at the original
+    expect(page.locator('[data-item-code="1.1"] .queued-file')).to_have_count(0)
+    original, copy = live_server.query(
+        lambda: [
+            (e.id, e.annotates_id)
+            for e in db.session.scalars(
+                select(Evidence).where(Evidence.assessment_id == inspection).order_by(Evidence.id)
+            )
+        ]
+    )
+    assert copy == (copy[0], original[0]) and original[1] is None

@@ -23,7 +23,11 @@ def test_the_upload_reply_names_the_hash_of_the_bytes_received(client, ctx):
     data = photo()
     response = client.post(
         inspection.upload_url,
-        data={"item_code": "1.1", "file": (io.BytesIO(data), "shelf.jpg"), "client_sha256": "ab" * 32},
+        data={
+            "item_code": "1.1",
+            "file": (io.BytesIO(data), "shelf.jpg"),
+            "client_sha256": hashlib.sha256(data).hexdigest().upper(),  # the phone's hex, either case
+        },
         headers={"Accept": "application/json"},
     )
     assert response.status_code == 200, response.get_json()

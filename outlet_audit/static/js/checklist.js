@@ -42,12 +42,14 @@
   var memory = {}; // the answers queue by item code; IndexedDB holds the same (see persist)
   var files = []; // the files queue, oldest first; each record as in IndexedDB, plus `url` (object URL)
   var onlyHere = {}; // keys whose write to the phone failed: leaving the page would lose them
+  var onPhone = {}; // keys this page knows are in IndexedDB: gone from there means another tab sent them
   var sentIds = {}; // local id of a sent file -> its evidence id (for a marked copy sent later)
   var busy = false; // one request at a time, gentle on a weak connection
   var attempt = 0;
   var retryTimer = null;
   var connectionLost = false;
   var signedOut = false; // the server wants a new sign-in: wait for it rather than knock again and again
+  var serverTrouble = 0; // the status of the server's last failed answer (5xx, 429): said as such, not as "no connection"
   var serverAnswered = Number((document.querySelector("[data-progress-answered]") || {}).textContent || 0);
   var editable = form.dataset.editable === "true";
 
@@ -60,6 +62,12 @@
   }
 
   function offline() { return connectionLost || !navigator.onLine; }
+
+  // What an unsent item or file says while it waits: the server failing is not the phone being offline.
+  function waitingText() {
+    if (serverTrouble && navigator.onLine) return format(texts.server_trouble, { code: serverTrouble });
+    return offline() ? texts.offline : texts.pending;
+  }
 
   // --- an item's inputs -------------------------------------------------------------------
 
@@ -102,6 +110,7 @@
     if (!canStore) { onlyHere[key] = true; return Promise.resolve(false); }
     return OAStore.put(storeName, value).then(function () {
       delete onlyHere[key];
+      onPhone[key] = true;
       showStorageProblem();
       return true;
     }).catch(function (error) {
@@ -132,6 +141,7 @@
   function remove(code) {
     delete memory[code];
     delete onlyHere[scope + ":" + code];
+    delete onPhone[scope + ":" + code];
     if (canStore) OAStore.del("answers", scope + ":" + code).catch(function () {});
   }
 
@@ -152,7 +162,7 @@
     };
     store(entry); // in conflict the person still has to choose; the new text is what "keep mine" sends
     if (entry.state === "pending") {
-      setState(el, "pending", offline() ? texts.offline : texts.pending);
+      setState(el, "pending", waitingText());
       askForSync();
       pump();
     }
@@ -177,10 +187,17 @@
     var stored = canStore ? Promise.all([OAStore.byScope("answers", scope), OAStore.byScope("files", scope)]).catch(function () { return [[], []]; }) : Promise.resolve([[], []]);
     return stored.then(function (both) {
       both[0].sort(function (a, b) { return (a.madeAt || 0) - (b.madeAt || 0); }).forEach(function (row) {
+        onPhone[row.key] = true;
         delete row.key; delete row.scope;
         memory[row.code] = row;
       });
       files = both[1].sort(function (a, b) { return a.createdAt - b.createdAt; });
+      files.forEach(function (f) { onPhone[f.localId] = true; });
+      var originals = files.map(function (f) { return f.annotatesLocalId; }).filter(Boolean);
+      return Promise.all(originals.map(function (localId) {
+        return OAStore.get("meta", "sent:" + localId).then(function (row) { if (row) sentIds[localId] = row.value; });
+      })).catch(function () {});
+    }).then(function () {
       legacyEntries().forEach(function (old) {
         var known = memory[old.entry.code];
         if (!known || known.seq < old.entry.seq) {
@@ -217,9 +234,23 @@
     return fetch(url, { method: "POST", headers: headers, body: body, credentials: "same-origin" }).then(function (response) {
       var type = response.headers.get("Content-Type") || "";
       if (response.status >= 500 || response.status === 429) return { status: response.status, body: {} }; // try again
-      if (type.indexOf("application/json") < 0) return { status: 0, body: { status: "signed_out", message: texts.signed_out } };
-      return response.json().then(function (body) { return { status: response.status, body: body }; });
+      if (type.indexOf("application/json") >= 0) {
+        return response.json().then(function (body) { return { status: response.status, body: body }; });
+      }
+      return { status: response.status, body: pageAnswer(response) };
     });
+  }
+
+  // An answer that is a page, not JSON: the sign-in page after a redirect means a new sign-in is
+  // needed (wait for it); anything else came from a proxy in front of the app (e.g. nginx's 413 for
+  // a body past its limit) and is that request's own refusal, said with its code: it must neither
+  // hold back everything else nor be called a sign-out.
+  function pageAnswer(response) {
+    if (response.redirected || response.status === 401 || response.status === 200) {
+      return { status: "signed_out", message: texts.signed_out };
+    }
+    if (response.status === 413) return { status: "too_large", message: texts.too_large };
+    return { status: "refused", message: format(texts.http_refused, { code: response.status }) };
   }
 
   // A page opened from the phone's copy may carry a token of an older session: take the current one.
@@ -247,11 +278,43 @@
     })[0];
     if (!next) return;
     busy = true;
-    var sending = next.kind === "answer" ? sendAnswer(next.entry.code) : sendFile(next.entry);
+    var sending = oneTabAtATime(function () {
+      return sentElsewhere(next).then(function (gone) {
+        if (gone) return true;
+        return next.kind === "answer" ? sendAnswer(next.entry.code) : sendFile(next.entry);
+      });
+    });
     sending.then(function (goOn) {
       busy = false;
       if (goOn) pump(); else connectionFailed();
     });
+  }
+
+  // Two tabs of the same checklist share the phone's queue: they send one at a time (Web Locks) and
+  // each looks again before sending, so that the same file is never uploaded twice.
+  function oneTabAtATime(work) {
+    if (!navigator.locks || !canStore) return work();
+    return navigator.locks.request("oa-send:" + scope, work);
+  }
+
+  // True when the task's record left IndexedDB since this page loaded it: another tab sent it.
+  function sentElsewhere(task) {
+    var key = task.kind === "answer" ? scope + ":" + task.entry.code : task.entry.localId;
+    if (!canStore || !onPhone[key] || onlyHere[key]) return Promise.resolve(false);
+    return OAStore.get(task.kind === "answer" ? "answers" : "files", key).then(function (row) {
+      if (row) return false;
+      var el = itemElement(task.kind === "answer" ? task.entry.code : task.entry.itemCode);
+      if (task.kind === "answer") {
+        remove(task.entry.code);
+        if (el) setState(el, "saved", texts.saved);
+      } else {
+        dropFile(task.entry);
+        var status = el && el.querySelector("[data-upload-status]");
+        if (status) status.textContent = texts.sent_elsewhere;
+      }
+      updateBanner();
+      return true;
+    }).catch(function () { return false; });
   }
 
   // Resolves true to go on with the next, false when the connection failed.
@@ -269,7 +332,7 @@
         }
         return received(el, entry.seq, reply, sent);
       })
-      .catch(function () { setState(el, "pending", texts.offline); return false; });
+      .catch(function () { serverTrouble = 0; setState(el, "pending", texts.offline); return false; });
   }
 
   // Saves and uploads of one item may answer out of order: an answer computed before a later
@@ -286,9 +349,9 @@
     var code = el.dataset.itemCode;
     var entry = load(code);
     var body = reply.body;
-    if (reply.status >= 500 || reply.status === 429) { setState(el, "pending", texts.offline); return false; }
+    if (reply.status >= 500 || reply.status === 429) { serverTrouble = reply.status; setState(el, "pending", waitingText()); return false; }
     reachedServer();
-    if (reply.status === 0) signedOut = true;
+    if (body.status === "signed_out") signedOut = true;
     if (reply.status === 200 && body.status === "saved") {
       setVersion(el, body.item.version);
       showEvidenceMissing(el, sent, body.item.evidence_missing);
@@ -319,6 +382,7 @@
 
   function reachedServer() {
     connectionLost = false;
+    serverTrouble = 0;
     attempt = 0;
     showConnection();
   }
@@ -373,8 +437,9 @@
         type: blob.type,
         capturedAt: meta.capturedAt || new Date(blob.lastModified || Date.now()).toISOString(),
         sha256: hash,
-        annotatesEvidenceId: meta.annotatesEvidenceId || null,
-        annotatesLocalId: meta.annotatesLocalId || null,
+        // the original may have reached the server while its copy was being marked
+        annotatesEvidenceId: meta.annotatesEvidenceId || sentIds[meta.annotatesLocalId] || null,
+        annotatesLocalId: sentIds[meta.annotatesLocalId] ? null : meta.annotatesLocalId || null,
         state: "waiting",
         message: "",
         createdAt: Date.now()
@@ -398,12 +463,25 @@
   function dropFile(record) {
     files = files.filter(function (f) { return f !== record; });
     delete onlyHere[record.localId];
+    delete onPhone[record.localId];
     if (record.url) URL.revokeObjectURL(record.url);
     var thumb = form.querySelector('[data-local-id="' + record.localId + '"]');
     if (thumb) thumb.remove();
     if (canStore) OAStore.del("files", record.localId).catch(function () {});
     showItemFiles(record.itemCode);
     showStorageProblem();
+  }
+
+  // A marked copy waiting on the phone needs its original's server id, also after the page was
+  // closed between the two sends: kept in "meta" until no waiting file points at that original.
+  function rememberSent(record, evidenceId) {
+    sentIds[record.localId] = evidenceId;
+    if (canStore && files.some(function (f) { return f.annotatesLocalId === record.localId; })) {
+      OAStore.put("meta", { key: "sent:" + record.localId, value: evidenceId }).catch(function () {});
+    }
+    if (record.annotatesLocalId && canStore && !files.some(function (f) { return f !== record && f.annotatesLocalId === record.annotatesLocalId; })) {
+      OAStore.del("meta", "sent:" + record.annotatesLocalId).catch(function () {});
+    }
   }
 
   function sendFile(record) {
@@ -419,7 +497,7 @@
     var sent = nextRequestNumber();
     return post(form.dataset.uploadUrl, data, false).then(function (reply) {
       var body = reply.body;
-      if (reply.status >= 500 || reply.status === 429) { setFile(record, "waiting", ""); return false; }
+      if (reply.status >= 500 || reply.status === 429) { serverTrouble = reply.status; setFile(record, "waiting", ""); return false; }
       if (reply.status === 400 && body.status === "csrf") {
         return renewToken().then(function (renewed) {
           if (renewed) { setFile(record, "waiting", ""); return true; }
@@ -427,21 +505,21 @@
           return true;
         });
       }
-      if (reply.status === 0) { signedOut = true; setFile(record, "waiting", body.message); return true; }
+      if (body.status === "signed_out") { signedOut = true; setFile(record, "waiting", body.message); return true; }
       reachedServer();
       if (body.item) showEvidenceMissing(el, sent, body.item.evidence_missing);
       showMissing(body.missing_count);
       var held = (body.evidence || []).filter(function (ev) { return OAQueue.sameBytes(record.sha256, ev.original_sha256); })[0];
       if (reply.status === 200 && held) {
         el.querySelector("[data-evidence-list]").insertAdjacentHTML("beforeend", held.html);
-        sentIds[record.localId] = held.id;
+        rememberSent(record, held.id);
         dropFile(record); // the server holds these very bytes: the phone's copy may go
       } else {
         setFile(record, "failed", reply.status === 200 ? texts.file_not_confirmed : (body.message || texts.error));
       }
       updateBanner();
       return true;
-    }).catch(function () { setFile(record, "waiting", ""); return false; });
+    }).catch(function () { serverTrouble = 0; setFile(record, "waiting", ""); return false; });
   }
 
   function setFile(record, state, message) {
@@ -456,6 +534,7 @@
     if (record.state === "sending") return texts.file_sending;
     if (record.state === "failed") return format(texts.file_failed, { reason: record.message });
     if (record.message) return record.message; // waiting for a new sign-in
+    if (serverTrouble && navigator.onLine) return format(texts.server_trouble, { code: serverTrouble });
     return offline() ? texts.file_waiting_offline : texts.file_waiting;
   }
 
@@ -479,11 +558,21 @@
       card.dataset.localId = record.localId;
       if ((record.type || "").indexOf("image/") === 0) {
         record.url = record.url || URL.createObjectURL(record.blob);
+        // Opens full screen like a sent photo, and can be marked there: the marked copy waits here
+        // too and goes out after this photo, pointing at it (annotatesLocalId).
+        var link = document.createElement("a");
+        link.className = "evidence-thumb";
+        link.href = record.url;
+        link.target = "_blank";
+        link.dataset.photoFullUrl = record.url;
+        link.dataset.photoLocalId = record.localId;
+        link.dataset.photoTitle = record.filename;
         var img = document.createElement("img");
         img.src = record.url;
         img.alt = format(texts.photo_alt, { name: record.filename });
-        img.onerror = function () { img.replaceWith(documentIcon("?")); }; // bytes no browser can show
-        card.appendChild(img);
+        img.onerror = function () { link.replaceWith(documentIcon("?")); }; // bytes no browser can show
+        link.appendChild(img);
+        card.appendChild(link);
       } else {
         card.appendChild(documentIcon((record.type || "").indexOf("pdf") >= 0 ? "PDF" : "?"));
       }
@@ -495,6 +584,9 @@
       caption.querySelector(".queued-name").textContent = record.filename;
       caption.querySelector("[data-file-retry]").textContent = texts.file_retry;
       caption.querySelector("[data-file-remove]").textContent = texts.file_remove;
+      // several queued files on an item: each button's name says which file it acts on
+      caption.querySelector("[data-file-retry]").setAttribute("aria-label", format(texts.file_retry_named, { name: record.filename }));
+      caption.querySelector("[data-file-remove]").setAttribute("aria-label", format(texts.file_remove_named, { name: record.filename }));
       card.appendChild(caption);
       list.appendChild(card);
     }
@@ -599,13 +691,20 @@
     var state = problems ? "problem" : pending || waitingFiles ? (offline() ? "offline" : "pending") : "saved";
     var text = { saved: texts.banner_saved, pending: texts.banner_pending, offline: texts.banner_offline, problem: texts.banner_problem }[state];
     var line = format(text, { count: state === "problem" ? problems - failedFiles : pending });
+    if (state === "offline" && serverTrouble && navigator.onLine) {
+      line = format(texts.banner_server, { code: serverTrouble, count: pending + waitingFiles });
+    }
     if (state === "problem" && failedFiles) { // the refused files, said as files, not as answers
       line = (problems > failedFiles ? line + " " : "") + format(texts.banner_files_failed, { count: failedFiles });
     }
-    if (state === "pending" || state === "offline") {
+    if (state === "problem" && (pending || waitingFiles) && serverTrouble && navigator.onLine) { // and why the rest waits
+      line += " " + format(texts.banner_server, { code: serverTrouble, count: pending + waitingFiles });
+    }
+    if ((state === "pending" || state === "offline") && !(serverTrouble && navigator.onLine)) {
       line = pending ? line + (waitingFiles ? " " + format(texts.banner_files, { count: waitingFiles }) : "")
         : format(offline() ? texts.banner_files_offline : texts.banner_files, { count: waitingFiles });
     }
+    if (signOffAfter && state === "pending") line += " " + texts.signoff_after;
     banner.hidden = false;
     banner.dataset.state = state;
     banner.dataset.pending = String(pending);
@@ -613,7 +712,7 @@
     banner.dataset.waitingFiles = String(waitingFiles);
     banner.dataset.failedFiles = String(failedFiles);
     banner.querySelector("[data-banner-text]").textContent = line;
-    banner.querySelector("[data-retry-now]").hidden = state !== "pending" && state !== "offline";
+    banner.querySelector("[data-retry-now]").hidden = !(pending || waitingFiles); // also beside a refused file
     document.querySelectorAll("[data-progress-answered]").forEach(function (n) { n.textContent = answeredHere(); });
     var waiting = document.querySelector("[data-waiting-text]");
     var parts = [];
@@ -622,6 +721,7 @@
     if (failedFiles) parts.push(format(texts.bar_files_failed, { count: failedFiles }));
     waiting.textContent = parts.map(function (p) { return " · " + p; }).join("");
     waiting.hidden = !parts.length;
+    goOnToSignOff(state);
   }
 
   // Signing off needs the server: offline the button says so and waits; nothing typed is lost.
@@ -676,6 +776,7 @@
       el.querySelectorAll('input[type="radio"]').forEach(function (radio) { radio.checked = false; });
     }
     window.clearTimeout(typingTimers[el.dataset.itemCode]);
+    delete typingTimers[el.dataset.itemCode];
     enqueue(el);
   });
 
@@ -684,7 +785,7 @@
     if (!el || event.target.type === "radio" || event.target.type === "checkbox" || event.target.type === "file") return;
     var code = el.dataset.itemCode;
     window.clearTimeout(typingTimers[code]);
-    typingTimers[code] = window.setTimeout(function () { enqueue(el); }, 1200);
+    typingTimers[code] = window.setTimeout(function () { delete typingTimers[code]; enqueue(el); }, 1200);
   });
 
   form.addEventListener("click", function (event) {
@@ -699,15 +800,43 @@
     if (record && target.closest("[data-file-remove]") && window.confirm(texts.confirm_remove_file)) { dropFile(record); updateBanner(); }
   });
 
+  // Signing off shows what the server holds: with something still on its way (a note typed just
+  // before the tap, on a weak signal) the page sends it first and opens the sign-off once saved,
+  // so that nothing is signed without it and nothing has to be typed twice.
+  var signOffAfter = null;
   document.addEventListener("click", function (event) {
-    if (event.target.closest(".bar-signoff") && offline()) event.preventDefault();
+    var link = event.target.closest(".bar-signoff");
+    if (!link) return;
+    if (offline()) { event.preventDefault(); return; }
+    Object.keys(typingTimers).forEach(function (code) {
+      window.clearTimeout(typingTimers[code]);
+      delete typingTimers[code];
+      var el = itemElement(code);
+      if (el) enqueue(el);
+    });
+    if (!stillToSend()) return;
+    event.preventDefault();
+    signOffAfter = link.href;
+    updateBanner();
+    sendAll();
   });
+
+  function stillToSend() {
+    return busy || queuedCodes().some(function (code) { return load(code).state === "pending"; }) ||
+      files.some(function (f) { return f.state === "waiting" || f.state === "sending"; });
+  }
+
+  function goOnToSignOff(state) {
+    if (!signOffAfter) return;
+    if (state === "problem" || offline()) { signOffAfter = null; return; } // the person has to look first
+    if (state === "saved") window.location.assign(signOffAfter);
+  }
 
   function start() {
     if (!editable) { warnUnsendable(); return; }
     form.addEventListener("submit", function (event) { event.preventDefault(); sendAll(); }); // Enter in a field
     banner.querySelector("[data-retry-now]").addEventListener("click", sendAll);
-    window.addEventListener("online", function () { connectionLost = false; attempt = 0; showConnection(); updateBanner(); sendAll(); });
+    window.addEventListener("online", function () { connectionLost = false; serverTrouble = 0; attempt = 0; showConnection(); updateBanner(); sendAll(); });
     window.addEventListener("offline", function () { connectionLost = true; showConnection(); updateBanner(); });
     window.addEventListener("beforeunload", function (event) {
       if (Object.keys(onlyHere).length) event.preventDefault(); // only in memory: leaving would lose them
@@ -721,7 +850,7 @@
       if (entry.state === "conflict") { showConflict(el, entry); return; }
       entry.state = "pending";
       store(entry);
-      setState(el, "pending", offline() ? texts.offline : texts.pending);
+      setState(el, "pending", waitingText());
     });
     files.forEach(function (record) {
       if (record.state === "sending") record.state = "waiting"; // the page closed while it was sent

@@ -60,12 +60,14 @@
     var form = link.closest("form[data-editable]");
     photo = {
       id: link.dataset.photoId,
+      localId: link.dataset.photoLocalId || null, // a photo still waiting on the phone (checklist.js)
+      title: link.dataset.photoTitle || "",
       url: link.dataset.photoFullUrl,
       itemCode: item ? item.dataset.itemCode : null
     };
     // Marking needs a photo among the item's own files (not the outlet's self-assessment shown beside
     // it, nor a signature) on a checklist that can still be changed.
-    var markable = !!(markUrl && markButton && photo.itemCode && link.closest("[data-evidence-list]") &&
+    var markable = !!(markUrl && markButton && photo.itemCode && link.closest("[data-evidence-list], [data-queued-files]") &&
       !link.hasAttribute("data-photo-signature") && form && form.dataset.editable === "true");
     if (markButton) markButton.hidden = !markable;
     title.textContent = link.dataset.photoTitle || "";
@@ -81,7 +83,19 @@
     if (!pushedHistory) { history.pushState({ photoViewer: true }, ""); pushedHistory = true; }
     dialog.querySelector("[data-pv-close]").focus();
     image.onload = function () { loading.hidden = true; layer.hidden = false; fitPhoto(); };
-    image.onerror = function () { loading.hidden = true; status.textContent = texts.cannot_load; };
+    image.onerror = function () {
+      // No connection and the photo itself not on the phone (a prepared visit keeps thumbnails):
+      // show the thumbnail the page has, said as such; a marked copy of it would be too coarse.
+      var small = thumbnailImage && thumbnailImage.naturalWidth ? thumbnailImage.currentSrc || thumbnailImage.src : "";
+      if (small && !navigator.onLine && image.getAttribute("src") !== small) {
+        status.textContent = texts.small_copy;
+        if (markButton) markButton.hidden = true;
+        image.src = small;
+        return;
+      }
+      loading.hidden = true;
+      status.textContent = texts.cannot_load;
+    };
     image.src = photo.url;
   }
 
@@ -302,7 +316,7 @@
       redraw();
       setMode("mark");
       selectTool("circle");
-      status.textContent = format(texts.marking, { number: photo.id });
+      status.textContent = format(texts.marking, { number: photo.id || photo.title });
       dialog.querySelector('[data-pv-tool="circle"]').focus();
     });
     dialog.querySelectorAll("[data-pv-tool]").forEach(function (button) {
@@ -441,12 +455,13 @@
     var saveButton = dialog.querySelector("[data-pv-save]");
     saveButton.disabled = true;
     status.textContent = texts.saving;
-    var filename = "marked-" + photo.id + ".jpg";
+    var filename = photo.id ? "marked-" + photo.id + ".jpg" : "marked-" + (photo.title || "photo.jpg").replace(/\.[^.]*$/, "") + ".jpg";
     var original = photo;
     markedCopy().then(function (blob) {
       if (window.OAOffline && window.OAOffline.addFile) { // the offline queue keeps it until it is sent
         return window.OAOffline.addFile(original.itemCode, blob, {
-          filename: filename, capturedAt: null, annotatesEvidenceId: Number(original.id), annotatesLocalId: null
+          filename: filename, capturedAt: null,
+          annotatesEvidenceId: original.id ? Number(original.id) : null, annotatesLocalId: original.localId
         }).then(function () { done(texts.queued); });
       }
       return sha256Hex(blob).then(function (hash) { return upload(original, blob, filename, hash); });

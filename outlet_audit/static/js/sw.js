@@ -2,7 +2,8 @@
  *
  * Only pages the inspector prepared for offline use are kept (offline-prepare.js puts them in the
  * user's cache): a checklist page is fetched from the network as usual and, when that fails, the
- * kept copy is shown; with a copy kept, a good network answer refreshes it. The assets those pages
+ * kept copy is shown; with a copy kept, a good network answer refreshes it (pages and assets alike,
+ * so a new deployment's scripts reach the phone's copies at the next visit online). The assets those pages
  * load (CSS, JS, fonts, thumbnails) are served the same way. Everything else is network only.
  * Signing in or out forgets who uses the pages; signing out also drops the pages kept.
  * Background Sync ("oa-send"): the open checklist pages are told to send what waits.
@@ -62,8 +63,10 @@ function networkOrCopy(request, url, isPage) {
   return lookup.then(function (found) {
     if (!found) return network; // not prepared: network only
     var refreshed = network.then(function (response) {
-      if (isPage && response.ok && !response.redirected && response.type === "basic") {
-        found.cache.put(url.pathname, response.clone()).catch(function () {}); // the newer page
+      // A good answer replaces the kept copy, page or asset alike: after a new deployment the phone
+      // must not pair the newer page with the older script (the assets' URLs carry no version).
+      if (response.ok && !response.redirected && response.type === "basic") {
+        found.cache.put(isPage ? url.pathname : request, response.clone()).catch(function () {});
       }
       return response.ok || response.type === "opaqueredirect" ? response : found.copy;
     });
