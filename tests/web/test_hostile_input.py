@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from outlet_audit.accounts.models import User
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.checklist.kinds import AssessmentKind
-from outlet_audit.checklist.models import Answer, Finding
+from outlet_audit.checklist.models import Answer
 from outlet_audit.checklist.service import assessment_of
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import pinned_edition
@@ -34,9 +34,8 @@ from outlet_audit.outlets.models import Outlet
 from outlet_audit.roles import Agency, Role
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.seeding import affirm_declarations
-from outlet_audit.workflow.states import Action
 from tests.certificate_helpers import pdf_text
-from tests.checklist_helpers import SVG_WITH_SCRIPT, bomb_png, pdf, photo
+from tests.checklist_helpers import SVG_WITH_SCRIPT, pdf, photo
 from tests.conftest import connection_bound_session
 from tests.factories import PASSWORD, district, login, make_application, make_outlet, make_user
 from tests.web.test_outlet_profile import profile_data
@@ -558,83 +557,6 @@ def crew(ctx):
     return make_crew()
 
 
-@pytest.fixture
-def draft(crew, db_session):
-    application = make_application(crew.outlet)
-    affirm_declarations(application, crew.outlet_user)
-    return application
-
-
-def rectify_3_1() -> dict:
-    """The bureau's request: item 3.1 to rectify within ten days."""
-    request = {
-        "rectification_item_codes": frozenset({"3.1"}),
-        "rectification_deadline": today_in_shanghai() + timedelta(days=10),
-    }
-    return {Action.REQUEST_RECTIFICATION: request}
-
-
-@pytest.fixture
-def asked_to_rectify(crew, db_session):
-    return make_application(
-        crew.outlet, status="rectification_requested", inspectors=[crew.inspector], inputs=rectify_3_1()
-    )
-
-
-def evidence_count(db_session, application) -> int:
-    return db_session.scalar(
-        select(func.count()).select_from(Evidence).where(Evidence.application_id == application.id)
-    )
-
-
-BAD_FILES = [
-    pytest.param(HTML_AS_PDF, "letter.pdf", "not accepted", id="lying-extension"),
-    pytest.param(SVG_WITH_SCRIPT, "letter.svg", "not accepted", id="svg-with-script"),
-    pytest.param(SVG_WITH_SCRIPT, "scan.png", "not accepted", id="svg-named-png"),
-    pytest.param(bomb_png(), "scan.png", "too many pixels", id="decompression-bomb"),
-    pytest.param(
-        pdf(b" /OpenAction << /S /JavaScript /JS (app.alert(1)) >>"), "letter.pdf", "scripts", id="pdf-js"
-    ),
-]
-
-
-@pytest.mark.parametrize(("data", "filename", "reason"), BAD_FILES)
-def test_the_commitment_upload_refuses_bad_files(client, crew, draft, db_session, data, filename, reason):
-    login(client, crew.outlet_user)
-    response = client.post(
-        f"/applications/{draft.id}/commitment",
-        data={"commitment-letter": (io.BytesIO(data), filename)},
-        content_type=MULTIPART,
-    )
-    assert response.status_code == 422
-    assert reason in response.get_data(as_text=True)
-    assert evidence_count(db_session, draft) == 0
-
-
-@pytest.mark.parametrize(("data", "filename", "reason"), BAD_FILES)
-def test_the_rectification_answer_refuses_bad_files(
-    client, crew, asked_to_rectify, db_session, data, filename, reason
-):
-    login(client, crew.outlet_user)
-    before = evidence_count(db_session, asked_to_rectify)
-    finding = ordered_findings(asked_to_rectify.id)["3.1"]
-    url, form = finding_answer_request(
-        asked_to_rectify.id,
-        finding.id,
-        "王建国 站长",
-        "已整改",
-        files=[(io.BytesIO(photo((32, 32))), "fine.jpg"), (io.BytesIO(data), filename)],
-    )
-    response = client.post(url, data=form, content_type=MULTIPART)
-    assert response.status_code == 422
-    page = response.get_data(as_text=True)
-    assert reason in page and "已整改" in page  # the reason, and the typed answer kept
-    db_session.expire_all()
-    assert evidence_count(db_session, asked_to_rectify) == before  # not even the good file is kept
-    assert db_session.get(Finding, finding.id).status == "ordered"  # nor the answer
-    assert db_session.get(Application, asked_to_rectify.id).status == "rectification_requested"
-
-
 # Every upload endpoint, refusing what is too big and storing hostile names by hash: test_hostile_uploads.py.
 
 
@@ -871,52 +793,7 @@ def test_line_breaks_in_names_or_addresses_never_break_an_action_that_sends_mail
 
 # --- search boxes -----------------------------------------------------------------------------
 
-INJECTIONS = ["' OR 1=1 --", "%", "_", "\\", "%%", "' OR '1'='1", '" OR ""="', "1; DROP TABLE outlets; --"]
-# Each search box: who uses it, its URL, and the names that must never be found by an injection.
-SEARCHES = [
-    ("bureau", "/applications/queue?status=all&q={q}"),
-    ("city", "/applications/queue?status=all&q={q}"),
-    ("bureau", "/certificates/?q={q}"),
-    ("admin", "/admin/users?q={q}"),
-    (None, "/directory?q={q}"),
-    (None, "/verify?number={q}"),
-]
-
-
-@pytest.fixture
-def searchable(ctx, db_session):
-    """Records every search box can find: outlets with applications and certificates, staff accounts."""
-    from tests.workflow_helpers import give_certificate
-
-    crew = make_crew()
-    for name in ("甲网点", "乙网点"):
-        outlet = make_outlet("FX", name=name)
-        give_certificate(outlet)
-        make_application(outlet, status="submitted")
-    db_session.flush()
-    return crew
-
-
-@pytest.mark.parametrize("q", INJECTIONS)
-@pytest.mark.parametrize(("who", "url"), SEARCHES, ids=[url.split("?")[0] for _, url in SEARCHES])
-def test_injection_strings_in_search_boxes_answer_normally_and_find_nothing(client, searchable, who, url, q):
-    from urllib.parse import quote
-
-    users = {"bureau": searchable.bureau, "city": searchable.city, "admin": searchable.admin}
-    if who:
-        login(client, users[who])
-    response = client.get(url.format(q=quote(q)))
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
-    assert_inert(page, where=url)
-    for found in (
-        "甲网点",
-        "乙网点",
-        searchable.outlet.name,
-        searchable.outlet_user.username,
-        searchable.inspector.username,
-    ):
-        assert found not in page.split("<main", 1)[1].split("</main>", 1)[0] or found in q, (url, q, found)
+# Injection strings in every search box: test_hostile_searches.py (over records its tests share).
 
 
 # --- text no one can see or store ----------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""Hostile input through every upload endpoint that stores files: a file over the size limit or past
-the request cap is refused and nothing is kept; a name that tries to leave the store is reduced to a
-plain name and the file stored by its hash.
+"""Hostile input through every upload endpoint that stores files: a file lying about its type, carrying
+a script or a decompression bomb is refused, as is one over the size limit or past the request cap, and
+nothing is kept; a name that tries to leave the store is reduced to a plain name, the file stored by
+its hash.
 
 Its tests share one crew and its three applications (made once: each test works in a savepoint rolled
 back after it, see tests/conftest.py `module_rows`). The other hostile input is test_hostile_input.py's.
@@ -9,24 +10,41 @@ back after it, see tests/conftest.py `module_rows`). The other hostile input is 
 import hashlib
 import io
 import re
-from dataclasses import fields
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
-from outlet_audit.accounts.models import User
-from outlet_audit.checklist.models import Assessment
+from outlet_audit.checklist.models import Assessment, Finding
+from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.seeding import affirm_declarations
-from tests.checklist_helpers import pdf, photo
+from outlet_audit.workflow.states import Action
+from tests.checklist_helpers import SVG_WITH_SCRIPT, bomb_png, pdf, photo
 from tests.factories import login, make_application, make_outlet
-from tests.web.test_hostile_input import MULTIPART, rectify_3_1
-from tests.workflow_helpers import Crew, answer_all, finding_answer_request, make_crew, ordered_findings
+from tests.web.test_hostile_input import HTML_AS_PDF, MULTIPART
+from tests.workflow_helpers import (
+    answer_all,
+    crew_keys,
+    crew_of,
+    finding_answer_request,
+    make_crew,
+    ordered_findings,
+)
+
+
+def rectify_3_1() -> dict:
+    """The bureau's request: item 3.1 to rectify within ten days."""
+    request = {
+        "rectification_item_codes": frozenset({"3.1"}),
+        "rectification_deadline": today_in_shanghai() + timedelta(days=10),
+    }
+    return {Action.REQUEST_RECTIFICATION: request}
 
 
 def shared_rows() -> dict:
@@ -42,23 +60,85 @@ def shared_rows() -> dict:
     on_site = make_application(make_outlet("FX"), status="inspection_scheduled", inspectors=[crew.inspector])
     answer_all(on_site, "inspection", crew.inspector)
     return {
-        "crew": {field.name: getattr(crew, field.name).id for field in fields(Crew)},
+        "crew": crew_keys(crew),
         "applications": {"draft": draft.id, "rectification": rectification.id, "on_site": on_site.id},
     }
 
 
 @pytest.fixture
 def crew(module_rows, ctx):
-    ids = module_rows[1]["crew"]
-    return Crew(
-        **{name: db.session.get(Outlet if name == "outlet" else User, key) for name, key in ids.items()}
-    )
+    return crew_of(module_rows[1]["crew"])
 
 
 @pytest.fixture
 def both(module_rows, ctx):
     ids = module_rows[1]["applications"]
     return SimpleNamespace(**{name: db.session.get(Application, key) for name, key in ids.items()})
+
+
+@pytest.fixture
+def draft(both):
+    return both.draft
+
+
+@pytest.fixture
+def asked_to_rectify(both):
+    """Asked to rectify item 3.1, at the other Fengxian outlet (whose staff answer)."""
+    return both.rectification
+
+
+def evidence_count(db_session, application) -> int:
+    return db_session.scalar(
+        select(func.count()).select_from(Evidence).where(Evidence.application_id == application.id)
+    )
+
+
+BAD_FILES = [
+    pytest.param(HTML_AS_PDF, "letter.pdf", "not accepted", id="lying-extension"),
+    pytest.param(SVG_WITH_SCRIPT, "letter.svg", "not accepted", id="svg-with-script"),
+    pytest.param(SVG_WITH_SCRIPT, "scan.png", "not accepted", id="svg-named-png"),
+    pytest.param(bomb_png(), "scan.png", "too many pixels", id="decompression-bomb"),
+    pytest.param(
+        pdf(b" /OpenAction << /S /JavaScript /JS (app.alert(1)) >>"), "letter.pdf", "scripts", id="pdf-js"
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "filename", "reason"), BAD_FILES)
+def test_the_commitment_upload_refuses_bad_files(client, crew, draft, db_session, data, filename, reason):
+    login(client, crew.outlet_user)
+    response = client.post(
+        f"/applications/{draft.id}/commitment",
+        data={"commitment-letter": (io.BytesIO(data), filename)},
+        content_type=MULTIPART,
+    )
+    assert response.status_code == 422
+    assert reason in response.get_data(as_text=True)
+    assert evidence_count(db_session, draft) == 0
+
+
+@pytest.mark.parametrize(("data", "filename", "reason"), BAD_FILES)
+def test_the_rectification_answer_refuses_bad_files(
+    client, crew, asked_to_rectify, db_session, data, filename, reason
+):
+    login(client, crew.other_outlet_user)
+    before = evidence_count(db_session, asked_to_rectify)
+    finding = ordered_findings(asked_to_rectify.id)["3.1"]
+    url, form = finding_answer_request(
+        asked_to_rectify.id,
+        finding.id,
+        "王建国 站长",
+        "已整改",
+        files=[(io.BytesIO(photo((32, 32))), "fine.jpg"), (io.BytesIO(data), filename)],
+    )
+    response = client.post(url, data=form, content_type=MULTIPART)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert reason in page and "已整改" in page  # the reason, and the typed answer kept
+    db_session.expire_all()
+    assert evidence_count(db_session, asked_to_rectify) == before  # not even the good file is kept
+    assert db_session.get(Finding, finding.id).status == "ordered"  # nor the answer
+    assert db_session.get(Application, asked_to_rectify.id).status == "rectification_requested"
 
 
 UPLOAD_ENDPOINTS = ["commitment", "rectification", "item evidence", "import"]
