@@ -7,12 +7,13 @@ only to be counted are rows (`attach`, `factories.evidence_row`). Journeys go th
 
 import io
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import timedelta
 
 from PIL import Image
 from sqlalchemy import select
 
+from outlet_audit.accounts.models import User
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.operations import add_months
 from outlet_audit.checklist.kinds import AssessmentKind
@@ -21,6 +22,7 @@ from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import active_edition, pinned_edition
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.extensions import db
+from outlet_audit.outlets.models import Outlet
 from outlet_audit.roles import Agency, Role
 from outlet_audit.workflow.actions import ACTIONS
 from outlet_audit.workflow.models import Application
@@ -111,6 +113,16 @@ def make_crew() -> Crew:
             Role.INSPECTOR, district_code="FX", display_name="陆环评", locale=EN, agency=ECOLOGY
         ),
     )
+
+
+def crew_keys(crew: Crew) -> dict[str, int]:
+    """The crew's ids: what a module's `shared_rows` returns of a crew its tests share."""
+    return {field.name: getattr(crew, field.name).id for field in fields(Crew)}
+
+
+def crew_of(keys: dict[str, int]) -> Crew:
+    """The crew `crew_keys` named, read in the test's session."""
+    return Crew(**{name: db.session.get(Outlet if name == "outlet" else User, keys[name]) for name in keys})
 
 
 def attach(application, user, purpose="commitment", **fields) -> Evidence:

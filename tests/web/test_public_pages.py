@@ -6,14 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.revocation import revoke_certificate
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.extensions import db
 from outlet_audit.roles import Role
 from tests.certificate_helpers import make_certified
 from tests.conftest import counted_statements
-from tests.factories import certify, login, make_outlet, make_user
+from tests.factories import certify, login, make_user
 
 HOSTILE = "<b>&\"'<script>alert(1)</script>"
 UNKNOWN_NUMBER = "WFKD-2025-FX-Q-9999"
@@ -184,56 +183,7 @@ def test_the_landing_page_links_the_public_pages(client, ctx):
 # -- directory ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def directory(ctx):
-    valid = make_certified(name="奉贤南桥顺丰营业部", brand="顺丰")
-    city_outlet = make_outlet("FX", name="奉贤西渡中通快递网点", brand="中通")
-    first = make_certified(city_outlet)
-    certify(city_outlet, "city", cast=first.cast)
-    qingpu = make_certified(name="青浦徐泾圆通网点", district_code="QP", brand="圆通")
-    expired = make_certified(name="奉贤过期网点", issued_on=ago(3 * 365))
-    revoked = make_certified(name="奉贤撤销网点")
-    revoke_certificate(revoked.certificate, revoked.bureau, "不合格")
-    return {"valid": valid, "city": first, "qingpu": qingpu, "expired": expired, "revoked": revoked}
-
-
-CURRENT = {"奉贤南桥顺丰营业部", "奉贤西渡中通快递网点", "青浦徐泾圆通网点"}
-ALL_NAMES = CURRENT | {"奉贤过期网点", "奉贤撤销网点"}
-
-
-def listed(client, **filters) -> set[str]:
-    response = client.get("/directory", query_string=filters)
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
-    return {name for name in ALL_NAMES if name in page}
-
-
-def test_directory_lists_only_currently_valid_certificates(client, directory, db_session):
-    assert listed(client) == CURRENT
-    page = client.get("/directory").get_data(as_text=True)
-    superseded = directory["city"].certificate.number
-    assert superseded not in page  # the district certificate the city one replaced
-    assert db_session.get(Certificate, directory["city"].certificate.id).state == "superseded"
-    assert page.count("data-certificate=") == 3
-
-
-@pytest.mark.parametrize(
-    "filters, expected",
-    [
-        ({"district": "QP"}, {"青浦徐泾圆通网点"}),
-        ({"district": "FX"}, {"奉贤南桥顺丰营业部", "奉贤西渡中通快递网点"}),
-        ({"level": "city"}, {"奉贤西渡中通快递网点"}),
-        ({"level": "district"}, {"奉贤南桥顺丰营业部", "青浦徐泾圆通网点"}),
-        ({"brand": "圆通"}, {"青浦徐泾圆通网点"}),
-        ({"q": "南桥"}, {"奉贤南桥顺丰营业部"}),
-        ({"q": "过期"}, set()),  # searching never reaches an expired certificate
-        ({"q": "%"}, set()),  # a LIKE wildcard is searched for literally
-        ({"district": "FX", "level": "district", "brand": "顺丰", "q": "顺丰"}, {"奉贤南桥顺丰营业部"}),
-        ({"district": "ZZ"}, CURRENT),  # an unknown value filters nothing
-    ],
-)
-def test_directory_filters(client, directory, filters, expected):
-    assert listed(client, **filters) == expected
+# The list and its filters, over certificates made once: test_public_directory_filters.py.
 
 
 def test_directory_shows_public_details_only(client, ctx, private):

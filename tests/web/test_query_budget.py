@@ -1,8 +1,11 @@
 """Query budget: a page's SQL statement count must not grow with the data it shows (no N+1).
 
 Each page is one `BudgetCase`: who asks, and a builder that puts `size` records in that user's
-reach and returns the request. The page is requested once to warm caches, then once more with
-every statement counted (an SQLAlchemy `before_cursor_execute` listener); with SMALL and with
+reach and returns the request. The builder is called with SMALL, then with LARGE - SMALL more: the
+SMALL records stay, so LARGE are in reach (records are costly to make by the real operations). A
+builder that makes a new subject holding its records (`@new_subject`) is given the whole size. The
+page is requested once to warm caches, then once more with every statement counted (an SQLAlchemy
+`before_cursor_execute` listener); with SMALL and with
 LARGE records in scope the count must be the same or lower.
 
 A listed page whose endpoint is missing fails as "not built", unless its name is in
@@ -27,6 +30,7 @@ from outlet_audit.audit.operations import record
 from outlet_audit.certificates.revocation import decide_proposal, propose_revocation
 from outlet_audit.checklist.findings import answer_finding, findings_at, findings_to_verify
 from outlet_audit.checklist.service import assessment_of, get_or_create_assessment
+from outlet_audit.config import BaseConfig
 from outlet_audit.core.time import clock_at, today_in_shanghai, utcnow
 from outlet_audit.criteria.editions import active_edition, pinned_edition
 from outlet_audit.evidence.operations import store_upload
@@ -65,7 +69,7 @@ from tests.supervision.campaign_world import plan
 from tests.supervision.revocation_helpers import deadline_passed, notice
 
 # LARGE spills the queue onto a second page; a statement run once a record shows as LARGE - SMALL more.
-SMALL, LARGE = 5, 25
+SMALL, LARGE = 5, BaseConfig.PAGE_SIZE + 1
 SAVEPOINTS = ("SAVEPOINT", "RELEASE", "ROLLBACK")  # the tests' own, which a page in production never sends
 DRAFT_PATH = Path(__file__).resolve().parents[2] / "criteria" / "shanghai-2025.yaml"
 
@@ -98,6 +102,13 @@ class BudgetCase:
 
 def same_request(endpoint: str, **values):
     return lambda: PageRequest(endpoint, values)
+
+
+def new_subject(build: Callable) -> Callable:
+    """Mark a builder that makes a new subject (an application, a check) holding all `size` records:
+    the one measured with LARGE records has no SMALL ones to build on, so it is given all LARGE."""
+    build.new_subject = True
+    return build
 
 
 # --- builders: `size` records in the user's scope ---------------------------------------------
@@ -203,6 +214,7 @@ def application_queue(_user, size):
     return same_request("workflow.queue")
 
 
+@new_subject
 def application_detail(user, size):
     application = make_application(make_outlet("FX"), status="inspected")
     for n in range(size):
@@ -221,6 +233,7 @@ def application_detail(user, size):
     return same_request("workflow.application_detail", application_id=application.id)
 
 
+@new_subject
 def checklist_page(user, size):
     # Answers and files by up to `size` people: the page names each one, in one query for all.
     people = [user, *(make_user(Role.INSPECTOR, district_code="FX") for _ in range(size - 1))]
@@ -250,6 +263,7 @@ def outlet_self_assessment(application, size: int) -> None:
     )
 
 
+@new_subject
 def reinspection_page(user, size):
     """A re-inspection verifying `size` findings (as many as there are scored items), pre-filled with the
     first visit's answers and files, beside the outlet's self-assessment."""
@@ -271,6 +285,7 @@ def reinspection_page(user, size):
     return same_request("checklist.edit", assessment_id=second.id)
 
 
+@new_subject
 def sign_off_page(user, size):
     """Before signing: `size` items short of full marks (as many as there are), each with a note, and
     `size` files."""
@@ -287,6 +302,7 @@ def sign_off_page(user, size):
     return same_request("checklist.sign_off", assessment_id=inspection.id)
 
 
+@new_subject
 def answer_save(user, size):
     _application, inspection = inspection_with_evidence(
         user, size, status="inspection_scheduled", files=False
@@ -343,6 +359,7 @@ def certificate_pdf(_user, size):
     return same_request("certificates.certificate_pdf", certificate_id=certificate.id)
 
 
+@new_subject
 def inspection_report(_user, size):
     inspector = make_user(Role.INSPECTOR, district_code="FX")
     application, _inspection = inspection_with_evidence(inspector, size, status="inspected", files=True)
@@ -545,6 +562,7 @@ def supervision_checks(user, size):
     return same_request("checks.index")
 
 
+@new_subject
 def supervision_check_page(user, size):
     """A visited check whose short items hold `size` photos between them (H-visits)."""
     from tests.supervision.visit_helpers import Visit
@@ -591,12 +609,13 @@ def supervision_dashboard_district(_user, size):
 
 
 def yearly_list(_user, size):
-    """Self-checks of the district: missing ones and open ones (with a page and a half of each)."""
+    """Self-checks of the district: missing ones and open ones (more than a page of each)."""
     yearly_self_checks(size, "FX", due_in_days=-2)
     yearly_self_checks(size, "FX", due_in_days=20)
     return same_request("yearly.bureau_list", show="all")
 
 
+@new_subject
 def yearly_review(_user, size):
     """A submitted self-check with `size` photos on its items."""
     (self_check,) = yearly_self_checks(1, "FX", due_in_days=20)
@@ -702,9 +721,11 @@ def statements_per_size(app, client, case: BudgetCase) -> dict[int, list[str]]:
         district = "FX" if case.role in (Role.INSPECTOR, Role.DISTRICT_BUREAU) else None
         user = make_user(case.role, district_code=district, agency=case.agency)
         login(client, user)
-    counted = {}
+    counted, built = {}, 0
     for size in (SMALL, LARGE):
-        next_request = case.build(user, size)
+        # What was built for SMALL stays in reach: only the rest is made, unless the builder starts anew.
+        next_request = case.build(user, size if getattr(case.build, "new_subject", False) else size - built)
+        built = size
         warm_up = send(app, client, next_request())
         assert warm_up.status_code == 200, f"{case.name} with {size} records: HTTP {warm_up.status_code}"
         with counted_statements() as statements:
