@@ -154,6 +154,11 @@ class BaseConfig:
     JOBS_FAILED_KEEP_DAYS = _env_int("JOBS_FAILED_KEEP_DAYS", 30)  # on the dead-letter page
     # Reminders, dashboard refreshes and the clean-up of expired exports, by the queue (jobs/periodic.py).
     JOBS_PERIODIC = _env_flag("JOBS_PERIODIC", True)
+    # Without Redis, who sends the periodic jobs: only the development server (`make run`), one
+    # process. Never a production app (each gunicorn worker would send every run again: run
+    # `flask jobs worker` there) nor an app a test or a script makes, whose thread would outlive it
+    # and work on whatever database session the process holds then.
+    JOBS_SCHEDULE_IN_APP = False
     # A notice to more people than this is written by a job after the commit, not in the request.
     NOTIFY_INLINE_USERS = _env_int("NOTIFY_INLINE_USERS", 50)
     # Exports of more rows than this are built by a job and fetched later from 我的导出 (My exports),
@@ -220,6 +225,7 @@ class DevelopmentConfig(BaseConfig):
     ENV_NAME = "development"
     EMAIL_ALLOW_TEST_DOMAINS = True
     DEBUG = False  # the Werkzeug debugger is never switched on by default; set FLASK_DEBUG=1 yourself
+    JOBS_SCHEDULE_IN_APP = True  # `make run`: one process, no Redis, and still the reminders on time
 
 
 class TestingConfig(BaseConfig):

@@ -140,8 +140,12 @@ class Scheduler:
 
 
 def start_in_process_scheduler(app) -> None:
-    """Development without Redis: the app's own thread sends the periodic jobs (unless switched off)."""
-    if not app.config.get("JOBS_PERIODIC") or app.config.get("JOBS_REDIS_URL") or app.testing:
+    """Development without Redis: the app's own thread sends the periodic jobs (unless switched off).
+
+    Only where the configuration says so (JOBS_SCHEDULE_IN_APP: the development server alone)."""
+    config = app.config
+    wanted = config.get("JOBS_SCHEDULE_IN_APP") and config.get("JOBS_PERIODIC") and not app.testing
+    if not wanted or config.get("JOBS_REDIS_URL"):
         return
     with _starting:
         if getattr(app, "_jobs_scheduler", None) is None:

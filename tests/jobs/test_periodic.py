@@ -51,3 +51,26 @@ def test_every_periodic_kind_does_its_work_in_the_worker(queue_app, monkeypatch)
         )
         assert reminded >= 1
         assert db.session.scalar(select(func.count()).select_from(DashboardSnapshot)) >= 1
+
+
+def test_only_the_development_server_sends_periodic_jobs_from_its_own_thread(monkeypatch, tmp_path):
+    """A production app (several gunicorn workers: each would send every run again) and an app a
+    test makes never start the in-process scheduler; its thread would outlive them and work on the
+    database session the process holds then (the suite's, in a test run)."""
+    from outlet_audit import create_app
+    from outlet_audit.jobs.periodic import start_in_process_scheduler
+
+    started = []
+    monkeypatch.setattr(Scheduler, "start", lambda self: started.append(self))
+    monkeypatch.setenv("SECRET_KEY", "periodic-" + "x" * 40)
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("OUTLET_AUDIT_INSTANCE", str(tmp_path))
+    for name in ("production", "testing"):
+        app = create_app(name, SQLALCHEMY_DATABASE_URI="sqlite://", JOBS_REDIS_URL="")
+        start_in_process_scheduler(app)
+        assert getattr(app, "_jobs_scheduler", None) is None and started == [], name
+    development = create_app("development", SQLALCHEMY_DATABASE_URI="sqlite://", JOBS_REDIS_URL="")
+    start_in_process_scheduler(development)
+    assert len(started) == 1
+    start_in_process_scheduler(development)  # the second request starts nothing more
+    assert len(started) == 1
