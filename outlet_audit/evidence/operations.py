@@ -33,9 +33,11 @@ from outlet_audit.text import N_, Message
 # supervision sits above this package.
 _complaint_photos = table("complaints", column("photo_sha256"))
 STORE_REFERENCES = (Evidence.stored_sha256, Evidence.thumbnail_sha256, _complaint_photos.c.photo_sha256)
-# Digests that name no file of the store: the upload as sent (never stored itself), and a certificate's
-# signed PDF, which its row holds (certificate_documents.pdf).
-NOT_STORE_REFERENCES = frozenset({"evidence.original_sha256", "certificate_documents.sha256"})
+# Digests that name no file of the store: the upload as sent (never stored itself), a certificate's
+# signed PDF, which its row holds (certificate_documents.pdf), and an API token's secret.
+NOT_STORE_REFERENCES = frozenset(
+    {"evidence.original_sha256", "certificate_documents.sha256", "api_tokens.secret_sha256"}
+)
 UPLOAD_RATE_NAMESPACE = "evidence-upload-bytes"
 
 APPLICATION_QUOTA_REACHED = N_(
