@@ -9,15 +9,14 @@ class TokenScope(enum.StrEnum):
     CERTIFICATES_READ = "certificates:read"
     OUTLETS_READ = "outlets:read"
     CAMPAIGNS_READ = "campaigns:read"
-    # Reserved for the webhooks (issue #21, part 4): a token may be given it now, nothing uses it yet.
-    WEBHOOKS_MANAGE = "webhooks:manage"
+    # No scope manages webhooks: an organisation's approvers register them on its pages (/webhooks),
+    # so a token grants reading only. A stored word no longer listed is dropped (parse_scopes).
 
 
 SCOPE_LABELS = {
     TokenScope.CERTIFICATES_READ: N_("Read certificates"),
     TokenScope.OUTLETS_READ: N_("Read outlets"),
     TokenScope.CAMPAIGNS_READ: N_("Read spot-check campaigns"),
-    TokenScope.WEBHOOKS_MANAGE: N_("Manage webhooks"),
 }
 
 

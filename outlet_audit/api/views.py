@@ -33,6 +33,7 @@ from outlet_audit.certificates.numbering import parse_certificate_number
 from outlet_audit.certificates.state import CertificateState
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.text import N_
+from outlet_audit.webhooks.events import EVENT_LABELS, SUBSCRIBABLE
 
 
 @bp.errorhandler(BadParameter)
@@ -245,4 +246,7 @@ def docs(reader: Reader):
         schema = response_schema(operation)
         return field_rows(spec, schema) if schema else []
 
-    return render_template("api/docs.html", spec=spec, scope_labels=SCOPE_LABELS, fields_of=fields_of)
+    events = [(event.value, EVENT_LABELS[event]) for event in SUBSCRIBABLE]
+    return render_template(
+        "api/docs.html", spec=spec, scope_labels=SCOPE_LABELS, fields_of=fields_of, webhook_events=events
+    )
