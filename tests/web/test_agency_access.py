@@ -58,6 +58,14 @@ JOINT = {
     "api.tokens",
     "api.create_token",
     "api.revoke",
+    # #21: an ecology bureau's own webhook endpoints (its approvers register its systems' addresses).
+    "webhooks.index",
+    "webhooks.new",
+    "webhooks.detail",
+    "webhooks.delete",
+    "webhooks.rotate",
+    "webhooks.test_event",
+    "webhooks.send_delivery_again",
 }
 
 

@@ -158,6 +158,8 @@ class World:
             # a notice of revocation served on its certificate: the case cites no unsigned visit
             "revocation_case_id": [self.revocation_case.id],
             "number": [self.certificate.number],
+            "outlet_id": [self.inspection.outlet.id],  # the read API's outlet: public fields only
+            "export": [],  # none: a large export is a bureau's
             "item_code": ["1.2"],
             "token": ["not-a-token"],  # a password reset link's
             "code": ["AAAABBBBCCCCDDDD"],  # an invitation link's
