@@ -126,6 +126,7 @@ def test_a_prepared_visit_is_filled_offline_and_sent_after_the_browser_was_close
     page = sign_in(context, live_server.users["second_inspector"])  # the browser forgot the session
     page.goto(checklist_url)
     banner = page.locator("#save-banner")
+    expect(banner).to_have_attribute("data-loaded", "true")  # what the phone keeps is on the page
     expect(banner).to_have_attribute("data-state", "saved")
     expect(banner).to_have_attribute("data-waiting-files", "0")
     expect(page.locator(".queued-file")).to_have_count(0)

@@ -168,6 +168,8 @@ def test_a_photo_still_waiting_on_the_phone_is_marked_and_the_copy_points_at_it_
 
     page = context.new_page()
     page.goto(f"/checklist/{inspection}")  # the copy goes out, pointing at the original
+    expect(page.locator("#save-banner")).to_have_attribute("data-loaded", "true")  # the phone's queue is read
+    expect(page.locator('[data-item-code="1.1"] [data-evidence-id]')).to_have_count(2)
     expect(page.locator('[data-item-code="1.1"] .queued-file')).to_have_count(0)
     original, copy = live_server.query(
         lambda: [

@@ -858,6 +858,8 @@
     });
     showConnection();
     updateBanner();
+    // From here the page shows what the phone keeps (until now it showed only what the server sent).
+    banner.dataset.loaded = "true";
     sendAll();
   }
 
