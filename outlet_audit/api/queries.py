@@ -7,19 +7,23 @@ certificates in force. Campaigns: one for the page, one for the counts of checks
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import and_, exists, func, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import ReturnTypeFromArgs
 
 from outlet_audit.accounts.organisations import Organisation
 from outlet_audit.api.auth import Reader
 from outlet_audit.api.paging import page_of
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.queries import state_condition, valid_certificate_clause
-from outlet_audit.certificates.state import CertificateState, certificate_state
-from outlet_audit.core.time import shanghai_date
+from outlet_audit.certificates.resource import (
+    CERTIFICATE_QUERY,
+    CERTIFICATES,
+    UPDATED_AT,
+    certificate_resource,
+    district_json,
+)
+from outlet_audit.certificates.state import CertificateState
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.criteria.stored import StoredEdition
 from outlet_audit.extensions import db
@@ -28,72 +32,11 @@ from outlet_audit.outlets.reference import all_districts
 from outlet_audit.supervision.kinds import CampaignStatus, RevocationStatus
 from outlet_audit.supervision.models import Campaign, RevocationCase, SupervisionCheck
 
-
-class greatest(ReturnTypeFromArgs):  # noqa: N801 - named as SQL names it
-    """The largest of its arguments (none of them NULL here)."""
-
-    inherit_cache = True
-
-
-@compiles(greatest, "sqlite")
-def _greatest_sqlite(element, compiler, **kw):
-    return f"max({compiler.process(element.clauses, **kw)})"
-
-
-_certificates = Certificate.__table__
-_replacement = _certificates.alias("replacement")
-_outlets = Outlet.__table__
-_issuers = Organisation.__table__
-
-# The certificate's last change: its issue, its revocation, or the issue of its replacement.
-UPDATED_AT = greatest(
-    _certificates.c.created_at,
-    func.coalesce(_certificates.c.revoked_at, _certificates.c.created_at),
-    func.coalesce(_replacement.c.created_at, _certificates.c.created_at),
-)
-_CERTIFICATE_QUERY = select(
-    _certificates.c.id,
-    _certificates.c.number,
-    _certificates.c.level,
-    _certificates.c.score,
-    _certificates.c.issued_on,
-    _certificates.c.valid_until,
-    _certificates.c.issuing_bureau,
-    _certificates.c.state,
-    _certificates.c.revoked_at,
-    _certificates.c.revoked_reason,
-    _certificates.c.created_at,
-    _certificates.c.district_id,
-    _certificates.c.edition_id,
-    _certificates.c.edition_hash,
-    _outlets.c.id.label("outlet_id"),
-    _outlets.c.name.label("outlet_name"),
-    _outlets.c.address.label("outlet_address"),
-    _outlets.c.brand,
-    _issuers.c.code.label("issuer_code"),
-    _issuers.c.name_zh.label("issuer_name_zh"),
-    _issuers.c.name_en.label("issuer_name_en"),
-    _replacement.c.number.label("replaced_by"),
-    _replacement.c.issued_on.label("replaced_on"),
-    UPDATED_AT.label("updated_at"),
-).select_from(
-    _certificates.join(_outlets, _outlets.c.id == _certificates.c.outlet_id)
-    .join(_issuers, _issuers.c.id == _certificates.c.issuer_organisation_id)
-    .outerjoin(_replacement, _replacement.c.id == _certificates.c.superseded_by_id)
-)
-
-
-def district_json(district_id: int) -> dict:
-    district = next(d for d in all_districts() if d.id == district_id)
-    return {"code": district.code, "name_zh": district.official_name_zh, "name_en": district.name_en}
+_certificates = CERTIFICATES
 
 
 def district_id_of(code: str | None) -> int | None:
     return next((d.id for d in all_districts() if d.code == code), None) if code else None
-
-
-def utc(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment is not None else None
 
 
 @dataclass(frozen=True)
@@ -107,7 +50,7 @@ class CertificateFilters:
 def certificate_page(reader: Reader, filters: CertificateFilters, after: int, limit: int, today: date):
     """A page of certificates: the public's are those in force (the directory's); a token's are those
     of its districts in every state."""
-    query = _CERTIFICATE_QUERY.where(_certificates.c.id > after)
+    query = CERTIFICATE_QUERY.where(_certificates.c.id > after)
     if reader.anonymous:
         query = query.where(valid_certificate_clause(today, _certificates))
     elif reader.district_id is not None:
@@ -128,7 +71,7 @@ def certificate_page(reader: Reader, filters: CertificateFilters, after: int, li
 def certificate_by_number(reader: Reader, number: str, today: date) -> dict | None:
     """One certificate as the verification page shows it, or more to a token within its districts
     (a token outside them finds nothing: None, as for a number that does not exist)."""
-    row = db.session.execute(_CERTIFICATE_QUERY.where(_certificates.c.number == number)).first()
+    row = db.session.execute(CERTIFICATE_QUERY.where(_certificates.c.number == number)).first()
     if row is None or (not reader.anonymous and not reader.reaches(row.district_id)):
         return None
     return _with_revocations([row], reader, today)[0]
@@ -171,43 +114,7 @@ def _public_revocations(certificate_ids: list[int]) -> dict[int, dict]:
 
 
 def certificate_json(row, reader: Reader, today: date, revocations: dict[int, dict]) -> dict:
-    state = certificate_state(row.state, row.valid_until, today)
-    revocation = None
-    if state is CertificateState.REVOKED:
-        case = revocations.get(row.id)
-        reason = case["reason"] if case else {"zh": row.revoked_reason, "en": row.revoked_reason}
-        revocation = {
-            "on": shanghai_date(row.revoked_at),
-            "reason": reason,
-            "decided_by": case["by"] if case else None,
-        }
-    item = {
-        "number": row.number,
-        "level": row.level,
-        "status": state.value,
-        "score": float(row.score),
-        "issued_on": row.issued_on,
-        "valid_until": row.valid_until,
-        "issuing_bureau": row.issuing_bureau,
-        "issuer": {"code": row.issuer_code, "name_zh": row.issuer_name_zh, "name_en": row.issuer_name_en},
-        "outlet": {
-            "id": row.outlet_id,
-            "name": row.outlet_name,
-            "address": row.outlet_address,
-            "brand": row.brand,
-        },
-        "district": district_json(row.district_id),
-        "edition": {"id": row.edition_id, "hash": row.edition_hash},
-        "revocation": revocation,
-        "superseded": (
-            {"by": row.replaced_by, "on": row.replaced_on} if state is CertificateState.SUPERSEDED else None
-        ),
-    }
-    if not reader.anonymous:
-        item.update(
-            created_at=utc(row.created_at), revoked_at=utc(row.revoked_at), updated_at=utc(row.updated_at)
-        )
-    return item
+    return certificate_resource(row, today, revocations, full=not reader.anonymous)
 
 
 # --- outlets ---------------------------------------------------------------------------------

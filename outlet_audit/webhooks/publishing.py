@@ -19,6 +19,7 @@ from sqlalchemy import exists, or_, select
 from outlet_audit.accounts.organisations import Organisation
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.queries import state_condition
+from outlet_audit.certificates.resource import json_value
 from outlet_audit.certificates.state import CertificateState
 from outlet_audit.core.time import utcnow
 from outlet_audit.extensions import db
@@ -41,7 +42,7 @@ def event_body(record: WebhookEventRecord, data: dict) -> str:
         "occurred_at": record.occurred_at.isoformat(timespec="seconds") + "Z",
         "data": data,
     }
-    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=json_value)
 
 
 def _record(event: WebhookEvent, subject: Subject) -> WebhookEventRecord:
@@ -53,7 +54,7 @@ def _record(event: WebhookEvent, subject: Subject) -> WebhookEventRecord:
         certificate_id=subject.certificate_id,
         application_id=subject.application_id,
     )
-    record.body = event_body(record, subject.data)
+    record.body = event_body(record, subject.facts())
     db.session.add(record)
     return record
 
@@ -85,10 +86,16 @@ def _send(record: WebhookEventRecord, endpoints: list[WebhookEndpoint]) -> list[
     return deliveries
 
 
-def publish(event: WebhookEvent, subject: Subject) -> WebhookEventRecord:
-    """Record the event and queue a delivery to every endpoint that listens (sent after the commit)."""
+def publish(event: WebhookEvent, subject: Subject, *, keep: bool = False) -> WebhookEventRecord | None:
+    """Record the event and queue a delivery to every endpoint that listens (sent after the commit).
+
+    With no endpoint listening nothing is built or written (None), unless `keep`: the expiry sweep
+    keeps its events as the mark that each expiry was announced once."""
+    endpoints = listening(event, subject.district_id)
+    if not endpoints and not keep:
+        return None
     record = _record(event, subject)
-    _send(record, listening(event, subject.district_id))
+    _send(record, endpoints)
     return record
 
 
@@ -100,7 +107,7 @@ def send_test_event(endpoint: WebhookEndpoint) -> WebhookDelivery:
         )
     subject = Subject(
         district_id=endpoint.organisation.district_id,
-        data={"endpoint": {"id": endpoint.id, "url": endpoint.url}, "test": True},
+        facts=lambda: {"endpoint": {"id": endpoint.id, "url": endpoint.url}, "test": True},
     )
     return _send(_record(WebhookEvent.PING, subject), [endpoint])[0]
 
@@ -130,5 +137,5 @@ def announce_expiries(today: date) -> int:
         .order_by(Certificate.valid_until, Certificate.id)
     ).all()
     for certificate in expired:
-        publish(WebhookEvent.CERTIFICATE_EXPIRED, certificate_subject(certificate, today))
+        publish(WebhookEvent.CERTIFICATE_EXPIRED, certificate_subject(certificate, today), keep=True)
     return len(expired)

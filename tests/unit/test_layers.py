@@ -44,7 +44,7 @@ FLOORS = (
     ("what every feature writes", ("audit", "notifications", "evidence")),
     ("places and people", ("outlets", "accounts")),  # an account belongs to an outlet; its notices go to them
     ("criteria editions in the database", ("criteria.stored", "criteria.editions")),
-    ("certificate records", ("certificates.models", "certificates.queries")),
+    ("certificate records", ("certificates.models", "certificates.queries", "certificates.resource")),
     ("application records", ("workflow.models", "workflow.record_facts")),
     ("checklist", ("checklist",)),
     ("history", ("audit.display", "audit.queries")),  # the audit trail as outlets and applications show it

@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from outlet_audit.certificates.operations import send_expiry_reminders
 from outlet_audit.certificates.revocation import revoke_certificate
@@ -17,6 +17,7 @@ from outlet_audit.webhooks.events import WebhookEvent
 from outlet_audit.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEventRecord
 from outlet_audit.webhooks.publishing import announce_expiries
 from outlet_audit.workflow.states import Status
+from tests.api.helpers import bearer, make_token
 from tests.factories import cast_for, certify, make_application, make_outlet, make_user
 from tests.webhooks.helpers import endpoint_for, organisation
 
@@ -114,3 +115,37 @@ def test_an_old_expiry_is_not_announced_after_an_upgrade(endpoints):
     assert announce_expiries(certificate.valid_until + timedelta(days=30)) == 0
     assert today_in_shanghai() <= certificate.valid_until
     assert db.session.scalar(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(False))) is not None
+
+
+def test_with_nobody_listening_nothing_is_built_or_written_but_an_expiry_is_marked_once(ctx, monkeypatch):
+    import outlet_audit.webhooks.payloads as payloads
+
+    built = []
+    original = payloads.certificate_facts
+    monkeypatch.setattr(payloads, "certificate_facts", lambda *a, **k: built.append(1) or original(*a, **k))
+    certificate = certify(make_outlet("FX"))  # an issue and a decision, no endpoint anywhere
+    assert db.session.scalar(select(func.count()).select_from(WebhookEventRecord)) == 0
+    assert built == []
+
+    after = certificate.valid_until + timedelta(days=1)
+    assert announce_expiries(after) == 1  # kept: the mark that this expiry was announced
+    assert announce_expiries(after) == 0
+    assert [record.type for record in db.session.scalars(select(WebhookEventRecord))] == [
+        "certificate.expired"
+    ]
+
+
+def test_a_certificate_event_carries_the_apis_certificate_resource(client, endpoints):
+    certificate = certify(make_outlet("FX"))
+    revoke_certificate(certificate, cast_for(certificate.outlet).bureau, "撤销测试。")
+    facts = last_body(WebhookEvent.CERTIFICATE_REVOKED)["data"]["certificate"]
+    token = make_token("FX")
+    answer = client.get(f"/api/v1/certificates/{certificate.number}", headers=bearer(token)).get_json()
+    assert facts.pop("verify_url").endswith(f"/verify/{certificate.number}")
+    # one builder: the same keys and values, but the revocation's reason is the one recorded
+    assert facts.keys() == answer.keys()
+    assert {k: v for k, v in facts.items() if k != "revocation"} == {
+        k: v for k, v in answer.items() if k != "revocation"
+    }
+    assert facts["revocation"]["reason"] == {"zh": "撤销测试。", "en": "撤销测试。"}
+    assert facts["revocation"]["on"] == answer["revocation"]["on"]
