@@ -16,6 +16,9 @@ P99_FACTOR, P99_FLOOR_MS = 3.0, 50.0  # p99 at most max(3 x p99 of /healthz, 50 
 SCALING_LIMIT = 2.0  # dashboard time at the large size / at the small size
 RSS_LIMIT_MB = 150.0
 RESULTS_FILE = Path(__file__).resolve().parent / "RESULTS.md"
+# What follows this line in RESULTS.md is measured by hand (bench/jobs.py, bench/exports.py, the
+# national estimate) and kept when --write-results rewrites the rest.
+KEPT_MARKER = "<!-- Sections below are written by hand and kept by --write-results. -->"
 
 
 @dataclass
@@ -274,3 +277,10 @@ def render(
     out += [f"- {scaling.note}"] if scaling.note else []
     out += ["", "## Targets", "", targets_table(targets), ""]
     return "\n".join(out)
+
+
+def with_kept_sections(text: str, previous: str | None) -> str:
+    """The generated results followed by the hand-written sections of the previous file, if any."""
+    if previous is None or KEPT_MARKER not in previous:
+        return text
+    return text.rstrip("\n") + "\n\n" + KEPT_MARKER + previous.split(KEPT_MARKER, 1)[1]

@@ -351,7 +351,8 @@ def main(argv=None) -> int:
         )
         print("\n" + text)
         if args.write_results:
-            report.RESULTS_FILE.write_text(text)
+            previous = report.RESULTS_FILE.read_text() if report.RESULTS_FILE.exists() else None
+            report.RESULTS_FILE.write_text(report.with_kept_sections(text, previous))
             log(f"wrote {report.RESULTS_FILE}")
         return 0
     finally:
