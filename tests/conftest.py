@@ -9,9 +9,12 @@ silently skipped PostgreSQL or the browser must not pass.
 """
 
 import contextvars
+import inspect
 import os
+import re
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -31,14 +34,58 @@ def using_postgres() -> bool:
     return TEST_DATABASE_URL.startswith("postgresql")
 
 
+TESTS = Path(__file__).resolve().parent
+# Words by which a test module, a fixture's module or a tests helper they import reaches a database.
+DATABASE_WORDS = (
+    "fresh_database",
+    "make_test_app",
+    "create_app",
+    "database_url",
+    "live_server",
+    "db.session",
+    "db.engine",
+)
+_reaches_database: dict[Path, bool] = {}
+
+
+def _mentions_database(path: Path) -> bool:
+    """Whether the file, or a `tests.` helper module it imports (followed on), names a database."""
+    if path not in _reaches_database:
+        _reaches_database[path] = False  # an import cycle ends here
+        text = path.read_text(encoding="utf-8")
+        helpers = re.findall(r"^\s*(?:from|import) (tests(?:\.\w+)+)", text, re.MULTILINE)
+        _reaches_database[path] = any(word in text for word in DATABASE_WORDS) or any(
+            _mentions_database(module)
+            for module in (TESTS.parent / (name.replace(".", "/") + ".py") for name in helpers)
+            if module.is_file()
+        )
+    return _reaches_database[path]
+
+
+def touches_database(item) -> bool:
+    """Conservative: a test reaches a database unless neither its module nor the module of any
+    fixture it uses (nor a tests helper they import) mentions one. Pure tests (states, scoring,
+    criteria files, PDF layout, upload screening...) run the same whatever TEST_DATABASE_URL says."""
+    paths = {Path(str(item.fspath))}
+    for definitions in item._fixtureinfo.name2fixturedefs.values():
+        for definition in definitions:
+            try:
+                paths.add(Path(inspect.getsourcefile(definition.func)))
+            except TypeError:  # a fixture pytest builds in C or on the fly
+                continue
+    return any(path.is_relative_to(TESTS) and _mentions_database(path) for path in paths)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests for one database only are deselected on the other, never skipped."""
+    """Tests for one database only are deselected on the other, never skipped. On PostgreSQL the
+    tests that touch no database are deselected too: the SQLite run (make test) has run them, and
+    running them again would only repeat the same Python (a third of CI's time)."""
     keep, drop = [], []
     for item in items:
         wrong_database = (item.get_closest_marker("postgres_only") and not using_postgres()) or (
             item.get_closest_marker("sqlite_only") and using_postgres()
         )
-        if wrong_database:
+        if wrong_database or (using_postgres() and not touches_database(item)):
             drop.append(item)
         else:
             keep.append(item)
