@@ -663,37 +663,51 @@ def application_with_findings(_user, size):
     return same_request("workflow.application_detail", application_id=application.id)
 
 
-def _one_campaign(size: int, bureau, *, closed: bool):
-    """One campaign of FX drawing `size` of its certified outlets, each visited by a team of one (the
-    inspectors' quotas leave room for every outlet); concluded and closed when `closed`."""
+def _conclude_and_close(campaign, bureau) -> None:
+    """Every check passed (its visit signed: an unsigned one keeps its outlet out of the next draw)."""
+    for check in campaign.checks:
+        check.status, check.concluded_at = "passed", utcnow()
+        visit = check.assessment
+        visit.signed_off_at, visit.signed_off_by_id = check.concluded_at, visit.inspectors[0].id
+    db.session.flush()
+    close_campaign(campaign, actor=bureau)
+
+
+def campaign_of_every_outlet(size: int, bureau, *, closed: bool):
+    """`size` more certified FX outlets, then one campaign drawing every FX outlet certified so far,
+    each visited by a team of one. A check under way keeps its outlet out of a draw: the campaign
+    drawn before (for SMALL) is concluded and closed first, so the one for LARGE draws all LARGE
+    outlets again without certifying SMALL more. Concluded and closed itself when `closed`."""
+    from outlet_audit.certificates.models import Certificate
+    from outlet_audit.supervision.models import Campaign
+
     fx = db.session.scalar(select(District).where(District.code == "FX"))
+    for earlier in db.session.scalars(select(Campaign).where(Campaign.status == "drawn")).all():
+        _conclude_and_close(earlier, bureau)
     certified_outlets(size)
+    outlets = db.session.scalar(select(func.count()).where(Certificate.district_id == fx.id))
     for _ in range(3):
         make_user(Role.INSPECTOR, district_code="FX")
     campaign = create_campaign(
-        plan([fx.id], title="抽查", per_district=size, team_size=1, quota_per_inspector=size,
+        plan([fx.id], title="抽查", per_district=outlets, team_size=1, quota_per_inspector=outlets,
              levels=("district",)),
         actor=bureau,
     )  # fmt: skip
     draw_campaign(campaign, actor=bureau)
-    assert len(campaign.checks) == size
+    assert len(campaign.checks) == outlets
     if closed:
-        for check in campaign.checks:
-            check.status, check.concluded_at = "passed", utcnow()
-        db.session.flush()
-        close_campaign(campaign, actor=bureau)
+        _conclude_and_close(campaign, bureau)
     return campaign
 
 
-@new_subject
 def campaign_page(user, size):
-    campaign = _one_campaign(size, user, closed=False)
+    campaign = campaign_of_every_outlet(size, user, closed=False)
     return same_request("campaigns.detail", campaign_id=campaign.id)
 
 
-@new_subject
 def public_campaign_page(_user, size):
-    campaign = _one_campaign(size, make_user(Role.DISTRICT_BUREAU, district_code="FX"), closed=True)
+    bureau = make_user(Role.DISTRICT_BUREAU, district_code="FX")
+    campaign = campaign_of_every_outlet(size, bureau, closed=True)
     return same_request("public_campaigns.detail", number=campaign.number)
 
 
