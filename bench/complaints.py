@@ -43,14 +43,15 @@ UNTRIAGED_DAYS = 20  # complaints younger than this still wait; older ones were 
 
 
 def complaint_rows(
-    certificates: list[tuple], district_codes: dict[int, str], bureau_of, rng, now
+    certificates: list[tuple], district_codes: dict[int, str], bureau_of, rng, now, *, always=frozenset()
 ) -> list[tuple]:
     """Rows for `certificates` (as the certificates table's rows: id, number, application, outlet,
-    district, ...); `bureau_of(district_id)` names the district bureau member who triaged."""
+    district, ...); `bureau_of(district_id)` names the district bureau member who triaged. The
+    certificates whose ids are in `always` draw complaints whatever the share (the page the bench opens)."""
     rows = []
     categories = list(ComplaintCategory)
     for certificate in certificates:
-        if rng.random() >= COMPLAINED_SHARE:
+        if rng.random() >= COMPLAINED_SHARE and certificate[0] not in always:
             continue
         certificate_id, _number, _application, outlet_id, district_id = certificate[:5]
         for _ in range(rng.randint(1, 2)):

@@ -165,6 +165,27 @@ PAGES = (
     Page("yearly self-checks (district)", "yearly.bureau_list", Role.DISTRICT_BUREAU, values={"show": "all"}),
     # Public complaints: the district bureau's list, and the public's form reached from a certificate.
     Page("complaints list", "complaints.index", Role.DISTRICT_BUREAU),
+    # #23: the wave's new pages whose rows the seed has. A complaint of the showcase outlet (no visit
+    # opened on it: the seed's complaints wait or were dismissed).
+    Page(
+        "complaint page", "complaints.detail", Role.DISTRICT_BUREAU, values={"complaint_id": "{complaint_id}"}
+    ),
+    # An application whose findings the outlet answered (and the re-inspection verified): the
+    # rectification item by item, with the forms of workflow/views_findings.py.
+    Page(
+        "application detail (rectification)",
+        "workflow.application_detail",
+        Role.DISTRICT_BUREAU,
+        values={"application_id": "{rectification_application_id}"},
+    ),
+    # The bench inspector's supervision visits, and the checklist of the showcase check's visit.
+    Page("my supervision visits", "checks.my_visits", Role.INSPECTOR),
+    Page(
+        "supervision visit checklist",
+        "checklist.edit",
+        Role.INSPECTOR,
+        values={"assessment_id": "{check_assessment_id}"},
+    ),
     Page(
         "public complaint form",
         "complaints.new",

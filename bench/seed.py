@@ -185,7 +185,7 @@ def _open_showcase_check(app, sample: syn.Sample) -> None:
             reason="bench",
         )
         db.session.commit()
-        sample.check_id = check.id
+        sample.check_id, sample.check_assessment_id = check.id, check.assessment_id
 
 
 def _upload_showcase_evidence(sample: syn.Sample, edition) -> None:

@@ -127,6 +127,9 @@ class Sample:
     open_application_id: int = 0  # inspection scheduled, checklist open to the bench inspector
     open_assessment_id: int = 0
     check_id: int = 0  # a supervision check of the showcase certificate, its visit scheduled
+    check_assessment_id: int = 0  # that check's visit record (the bench inspector's checklist)
+    rectification_application_id: int = 0  # the bench district's: findings ordered and answered
+    complaint_id: int = 0  # a complaint about the showcase certificate's outlet
     item_code: str = "1.1"
     certificate_ids: list = field(default_factory=list)  # the bench district's, for the PDF page
     report_application_ids: list = field(default_factory=list)  # signed-off inspections there

@@ -127,17 +127,7 @@ class _Builder(RecordRows, FindingRows, ApprovalRows):
                 self._evidence(plans, answer_plan) if self.scale.extras else [],
             ),
             ("certificates", syn.CERTIFICATE_COLUMNS, certificates),
-            (
-                "complaints",
-                COMPLAINT_COLUMNS,
-                complaint_rows(
-                    certificates,
-                    self.district_codes,
-                    lambda district_id: self._signer(Agency.DISTRICT_POSTAL, district_id, 0),
-                    self.rng,
-                    self.now,
-                ),
-            ),
+            ("complaints", COMPLAINT_COLUMNS, self._complaints(certificates)),
             (
                 "audit_events",
                 syn.AUDIT_COLUMNS,
@@ -150,6 +140,20 @@ class _Builder(RecordRows, FindingRows, ApprovalRows):
             ),
         ]
         return World(tables, self.sample)
+
+    def _complaints(self, certificates) -> list[tuple]:
+        """The public's complaints; the showcase certificate draws one or two, and the newest of them
+        is the complaint page the bench opens (any in the bench district's bureau's reach)."""
+        rows = complaint_rows(
+            certificates,
+            self.district_codes,
+            lambda district_id: self._signer(Agency.DISTRICT_POSTAL, district_id, 0),
+            self.rng,
+            self.now,
+            always=frozenset({self.sample.certificate_id}),
+        )
+        self.sample.complaint_id = max(row[0] for row in rows if row[3] == self.sample.certificate_id)
+        return rows
 
     # --- people ------------------------------------------------------------------------------
 
@@ -357,7 +361,7 @@ class _Builder(RecordRows, FindingRows, ApprovalRows):
     def _assessments(self, plans):
         """Assessment rows, and per checklist what its answers come from (`findings.Checklist`);
         the inspection records' inspectors, findings, notices and verifications on the way."""
-        rows, answer_plan, reportable = [], [], []
+        rows, answer_plan, reportable, rectified = [], [], [], []
         self.visit_rows, self.notice_rows, self.finding_rows, self.check_rows = [], [], [], []
         self.finding_events = []  # the audit rows of the outlet's answers and the verifications
         for plan in plans:
@@ -403,11 +407,17 @@ class _Builder(RecordRows, FindingRows, ApprovalRows):
             self._findings(plan, inspections, records)
             if records[-1][3] and plan.outlet[3] == self.sample.district_id:
                 reportable.append(plan.id)
+            notice = self.notice_rows[-1] if self.notice_rows else None
+            if notice and notice[2] == plan.id and notice[9] and plan.outlet[3] == self.sample.district_id:
+                rectified.append((len(records) > 1, plan.id))  # answered; re-inspected first
             if plan.showcase == "approved":
                 self.sample.assessment_id = rows[-1][0]
             elif plan.showcase == "open":
                 self.sample.open_assessment_id = rows[-1][0]
         self.sample.report_application_ids = self.rng.sample(reportable, min(len(reportable), SPREAD))
+        # The application page with findings answered (and verified when re-inspected): the most
+        # the rectification shows there (workflow/views_findings.py's forms are on it).
+        self.sample.rectification_application_id = max(rectified)[1] if rectified else 0
         self._fit_answers_to_budget(answer_plan)
         self._answer_targets(answer_plan)
         return rows, answer_plan

@@ -86,6 +86,40 @@ def test_the_approvals_wait_for_every_agency_and_the_teams_are_joint(seeded):
     assert {code for level, code, _named in issuers if level == "city"} == {"SH-postal"}
 
 
+def test_the_sample_names_the_records_the_new_pages_open(seeded):
+    """#23's bench pages: an application of the bench district whose findings the outlet answered,
+    a complaint about the showcase outlet, and the showcase check's visit with the bench inspector."""
+    url, sample = seeded
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rectification = conn.execute(
+            sa.text(
+                "SELECT o.district_id, n.submitted_at IS NOT NULL, count(f.responded_at)"
+                " FROM applications a JOIN outlets o ON o.id = a.outlet_id"
+                " JOIN rectification_notices n ON n.application_id = a.id"
+                " JOIN findings f ON f.notice_id = n.id WHERE a.id = :id"
+                " GROUP BY o.district_id, n.submitted_at"
+            ),
+            {"id": sample.rectification_application_id},
+        ).one()
+        complaint = conn.execute(
+            sa.text("SELECT outlet_id, district_id FROM complaints WHERE id = :id"),
+            {"id": sample.complaint_id},
+        ).one()
+        visit = conn.execute(
+            sa.text(
+                "SELECT c.assessment_id, u.username FROM supervision_checks c"
+                " JOIN visit_inspectors vi ON vi.assessment_id = c.assessment_id"
+                " JOIN users u ON u.id = vi.inspector_id WHERE c.id = :id"
+            ),
+            {"id": sample.check_id},
+        ).all()
+    engine.dispose()
+    assert rectification[0] == sample.district_id and rectification[1] and rectification[2] >= 1
+    assert tuple(complaint) == (sample.outlet_id, sample.district_id)
+    assert visit == [(sample.check_assessment_id, sample.usernames["inspector"])]
+
+
 # Each approval rule, and one change behind the operations' back that breaks it (SQL run on the
 # seeded database in a transaction that is rolled back).
 CORRUPTIONS = {

@@ -28,8 +28,14 @@ from sqlalchemy import func, select
 from outlet_audit.access import public
 from outlet_audit.audit.operations import record
 from outlet_audit.certificates.revocation import decide_proposal, propose_revocation
-from outlet_audit.checklist.findings import answer_finding, findings_at, findings_to_verify
-from outlet_audit.checklist.service import assessment_of, get_or_create_assessment
+from outlet_audit.checklist.findings import (
+    answer_finding,
+    attach_finding_file,
+    check_finding,
+    findings_at,
+    findings_to_verify,
+)
+from outlet_audit.checklist.service import assessment_of, get_or_create_assessment, save_answer
 from outlet_audit.config import BaseConfig
 from outlet_audit.core.time import clock_at, today_in_shanghai, utcnow
 from outlet_audit.criteria.editions import active_edition, pinned_edition
@@ -85,6 +91,7 @@ class PageRequest:
     method: str = "GET"
     json: dict | None = None
     data: dict | None = None  # a multipart form (with files as (stream, name))
+    headers: dict | None = None  # e.g. an API token's Authorization
 
 
 @dataclass(frozen=True)
@@ -629,6 +636,181 @@ def yearly_review(_user, size):
     return same_request("yearly.review_page", self_check_id=self_check.id)
 
 
+# --- #23: the wave's new main pages --------------------------------------------------------------
+
+
+@new_subject
+def application_with_findings(_user, size):
+    """An application in rectification: one finding per item short of full marks (as many as there
+    are items), each answered by the outlet, `size` rectification photos between them, every other
+    finding verified at the re-inspection (workflow/views_findings.py's forms live on this page)."""
+    codes = [item.code for item in active_edition().items()[:size]]
+    application = inspected_with_findings(make_outlet("FX"), codes)
+    notice_ = order_rectification(application, codes, due_on=today_in_shanghai() + timedelta(days=10))
+    outlet_user = cast_for(application.outlet, application.inspectors).outlet_user
+    findings = list(notice_.findings)
+    for n in range(size):
+        attach_finding_file(
+            findings[n % len(findings)], _jpeg(n), f"整改-{n}.jpg", outlet_id=application.outlet_id,
+            actor=outlet_user,
+        )  # fmt: skip
+    answer_rectification(application)
+    record_ = assessment_of(application, "inspection")
+    for finding in findings_to_verify(record_)[::2]:
+        check_finding(
+            record_, finding, outcome="closed", method="desk", note="已整改", actor=application.inspectors[0]
+        )
+    return same_request("workflow.application_detail", application_id=application.id)
+
+
+def _conclude_and_close(campaign, bureau) -> None:
+    """Every check passed (its visit signed: an unsigned one keeps its outlet out of the next draw)."""
+    for check in campaign.checks:
+        check.status, check.concluded_at = "passed", utcnow()
+        visit = check.assessment
+        visit.signed_off_at, visit.signed_off_by_id = check.concluded_at, visit.inspectors[0].id
+    db.session.flush()
+    close_campaign(campaign, actor=bureau)
+
+
+def campaign_of_every_outlet(size: int, bureau, *, closed: bool):
+    """`size` more certified FX outlets, then one campaign drawing every FX outlet certified so far,
+    each visited by a team of one. A check under way keeps its outlet out of a draw: the campaign
+    drawn before (for SMALL) is concluded and closed first, so the one for LARGE draws all LARGE
+    outlets again without certifying SMALL more. Concluded and closed itself when `closed`."""
+    from outlet_audit.certificates.models import Certificate
+    from outlet_audit.supervision.models import Campaign
+
+    fx = db.session.scalar(select(District).where(District.code == "FX"))
+    for earlier in db.session.scalars(select(Campaign).where(Campaign.status == "drawn")).all():
+        _conclude_and_close(earlier, bureau)
+    certified_outlets(size)
+    outlets = db.session.scalar(select(func.count()).where(Certificate.district_id == fx.id))
+    for _ in range(3):
+        make_user(Role.INSPECTOR, district_code="FX")
+    campaign = create_campaign(
+        plan([fx.id], title="抽查", per_district=outlets, team_size=1, quota_per_inspector=outlets,
+             levels=("district",)),
+        actor=bureau,
+    )  # fmt: skip
+    draw_campaign(campaign, actor=bureau)
+    assert len(campaign.checks) == outlets
+    if closed:
+        _conclude_and_close(campaign, bureau)
+    return campaign
+
+
+def campaign_page(user, size):
+    campaign = campaign_of_every_outlet(size, user, closed=False)
+    return same_request("campaigns.detail", campaign_id=campaign.id)
+
+
+def public_campaign_page(_user, size):
+    bureau = make_user(Role.DISTRICT_BUREAU, district_code="FX")
+    campaign = campaign_of_every_outlet(size, bureau, closed=True)
+    return same_request("public_campaigns.detail", number=campaign.number)
+
+
+def my_supervision_visits(user, size):
+    """`size` checks the inspector's team of two makes: every other one still to do, the rest done."""
+    bureau = make_user(Role.DISTRICT_BUREAU, district_code="FX")
+    for n, certificate in enumerate(certified_outlets(size)):
+        check = open_check(
+            certificate, CheckPurpose.TARGETED, [user, make_user(Role.INSPECTOR, district_code="FX")],
+            due_by=today_in_shanghai() + timedelta(days=n + 1), actor=bureau, reason="抽查",
+        )  # fmt: skip
+        if n % 2:
+            check.status, check.concluded_at = "passed", utcnow()
+    db.session.flush()
+    return same_request("checks.my_visits")
+
+
+@new_subject
+def supervision_visit_checklist(user, size):
+    """The checklist of a supervision visit the inspector makes with another: every covered item
+    answered by one of them in turn, and `size` photos by both spread over the items."""
+    from outlet_audit.checklist.coverage import covered_items
+
+    second = make_user(Role.INSPECTOR, district_code="FX")
+    certificate = certified_outlets(1)[0]
+    check = open_check(
+        certificate, CheckPurpose.TARGETED, [user, second], due_by=today_in_shanghai() + timedelta(days=7),
+        actor=make_user(Role.DISTRICT_BUREAU, district_code="FX"), reason="抽查",
+    )  # fmt: skip
+    application = db.session.get(Application, certificate.application_id)
+    edition = pinned_edition(application.edition)
+    covered = sorted(covered_items(check.assessment, edition, check.checklist))
+    people = (user, second)
+    for n in range(size):
+        evidence_row(check.assessment, application, edition.item(covered[n % len(covered)]), people[n % 2])
+    for n, code in enumerate(covered):
+        save_answer(
+            check.assessment, edition, code, value=best_value(edition.item(code)), not_applicable=False,
+            note=None, expected_version=0, actor=people[n % 2],
+        )  # fmt: skip
+    return same_request("checklist.edit", assessment_id=check.assessment_id)
+
+
+@new_subject
+def complaint_page(user, size):
+    """A complaint the district bureau sent a team (of the most inspectors a visit has) to check, whose
+    timeline holds `size` more events, each by another bureau member."""
+    from outlet_audit.supervision.complaints import open_complaint_visit
+    from outlet_audit.workflow.states import MAX_TEAM
+
+    certificate = certified_outlets(1)[0]
+    complaint = file_complaint(
+        certificate,
+        category=ComplaintCategory.MATERIALS,
+        description="宽胶带",
+        contact="13900000000",
+        photo=None,
+    ).complaint
+    team = [make_user(Role.INSPECTOR, district_code="FX") for _ in range(MAX_TEAM)]
+    check = open_complaint_visit(
+        complaint, user, team, due_by=today_in_shanghai() + timedelta(days=7), reason="核查"
+    )
+    for n in range(size):
+        record(
+            "complaint_visit_opened",
+            actor=make_user(Role.DISTRICT_BUREAU, district_code="FX"),
+            subject_type="complaint",
+            subject_id=complaint.id,
+            old=complaint.reference,
+            new=check.number,
+            reason=f"复核 {n}",
+        )
+    return same_request("complaints.detail", complaint_id=complaint.id)
+
+
+# The read API's pages hold up to 200 rows (its own page size): all of LARGE on one page.
+API_LIMIT = 200
+
+
+def api_certificates(_user, size):
+    certified_outlets(size)
+    return same_request("api.certificates", limit=API_LIMIT)
+
+
+def api_outlets_with_token(user, size):
+    """`size` verified outlets of the district, read with a token of the district bureau (which
+    reaches every verified outlet of its district, certified or not: no certificates to make)."""
+    from outlet_audit.api.tokens import issue_token
+
+    for _ in range(size):
+        make_outlet("FX")
+    issued = issue_token(
+        user.organisation, name="平台", scopes=["outlets:read"], expires_at=None, actor=make_user(Role.ADMIN)
+    )
+    headers = {"Authorization": f"Bearer {issued.plain}"}
+    return lambda: PageRequest("api.outlets", {"limit": API_LIMIT}, headers=headers)
+
+
+def api_campaigns(_user, size):
+    drawn_campaigns(size, make_user(Role.DISTRICT_BUREAU, district_code="FX"), closed=True)
+    return same_request("api.campaigns", limit=API_LIMIT)
+
+
 CASES = [
     BudgetCase("login", "accounts.login", None, login_page),
     BudgetCase("admin users", "admin.users", Role.ADMIN, admin_users),
@@ -698,6 +880,21 @@ CASES = [
     BudgetCase("yearly self-check review", "yearly.review_page", Role.DISTRICT_BUREAU, yearly_review),
     BudgetCase("webhook endpoints", "webhooks.index", Role.DISTRICT_BUREAU, webhook_list),
     BudgetCase("webhook endpoint page", "webhooks.detail", Role.DISTRICT_BUREAU, webhook_page),
+    # #23: the wave's new main pages
+    BudgetCase(
+        "application detail with findings",
+        "workflow.application_detail",
+        Role.DISTRICT_BUREAU,
+        application_with_findings,
+    ),
+    BudgetCase("spot-check campaign page", "campaigns.detail", Role.DISTRICT_BUREAU, campaign_page),
+    BudgetCase("public spot-check result", "public_campaigns.detail", None, public_campaign_page),
+    BudgetCase("my supervision visits", "checks.my_visits", Role.INSPECTOR, my_supervision_visits),
+    BudgetCase("supervision visit checklist", "checklist.edit", Role.INSPECTOR, supervision_visit_checklist),
+    BudgetCase("complaint page", "complaints.detail", Role.DISTRICT_BUREAU, complaint_page),
+    BudgetCase("API certificates", "api.certificates", None, api_certificates),
+    BudgetCase("API outlets (token)", "api.outlets", Role.DISTRICT_BUREAU, api_outlets_with_token),
+    BudgetCase("API campaigns", "api.campaigns", None, api_campaigns),
 ]
 
 
@@ -705,7 +902,7 @@ def send(app, client, page: PageRequest):
     with app.test_request_context():
         url = url_for(page.endpoint, **page.values)
     multipart = {"data": page.data, "content_type": "multipart/form-data"} if page.data else {}
-    response = client.open(url, method=page.method, json=page.json, **multipart)
+    response = client.open(url, method=page.method, json=page.json, headers=page.headers, **multipart)
     response.get_data()  # a streamed body runs its queries while it is read
     return response
 
