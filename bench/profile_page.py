@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import event
 
 from bench import seed
-from bench.pages import PAGES
+from bench.pages import PAGES, Page
 from bench.server import SECOND_FACTOR_PATH, _csrf_token, authenticator_codes
 from bench.synthetic import AnswerTarget, Sample, Scale
 
@@ -52,12 +52,14 @@ def signed_in_client(app, sample, user: str | None):
     return client
 
 
-def profile(app, client, page, sample, requests: int, top: int) -> str:
+def profile(app, client, page, sample, requests: int, top: int, path: str | None = None) -> str:
     from bench.urls import request_lines, url_values
     from outlet_audit.extensions import db
 
     https = HTTPS
-    if page.requests:
+    if path is not None:
+        calls = [(path, None)] * (requests + 1)
+    elif page.requests:
         lines = [line.split("\t") for line in request_lines(app, page, sample, requests + 1)]
         calls = [(path, json.loads(body) if body else None) for _method, path, body in lines]
     else:
@@ -93,6 +95,14 @@ def profile(app, client, page, sample, requests: int, top: int) -> str:
         totals[0] += 1
         totals[1] += spent
 
+    timed = []  # without the profiler: cProfile's own cost grows with the number of calls
+    for path, body in calls[1:]:
+        started = time.perf_counter()
+        call(path, body).get_data()
+        timed.append(time.perf_counter() - started)
+    timed.sort()
+    mean, median = sum(timed) / len(timed) * 1000, timed[len(timed) // 2] * 1000
+    wall = f"{mean:.2f} ms mean, {median:.2f} ms median unprofiled; "
     with app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", before)
@@ -117,8 +127,9 @@ def profile(app, client, page, sample, requests: int, top: int) -> str:
         for text, (count, seconds) in slowest
     )
     return (
-        f"## {page.name}: {per_request:.1f} ms per request (profiled), {sql['count'] / requests:.1f} SQL "
-        f"statements and {sql['seconds'] / requests * 1000:.1f} ms in the database per request\n"
+        f"## {page.name}: {wall}{per_request:.1f} ms per request (profiled), "
+        f"{sql['count'] / requests:.1f} SQL statements and "
+        f"{sql['seconds'] / requests * 1000:.1f} ms in the database per request\n"
         f"Slowest statements:\n{sql_lines}" + out.getvalue()
     )
 
@@ -131,6 +142,12 @@ def main() -> None:
     parser.add_argument("--instance", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0, help="seed this many outlets first")
     parser.add_argument("--pages", default="", help="names containing these, comma-separated (default: all)")
+    parser.add_argument(
+        "--paths",
+        default="",
+        help="also these URLs, comma-separated, each as USER:PATH (USER a key of the sample's usernames, or "
+        "'anonymous'), e.g. 'anonymous:/healthz,inspector:/notifications/': the fixed floor of a request",
+    )
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
@@ -141,7 +158,14 @@ def main() -> None:
     app = seed.make_app(seed.app_environment(args.database_url, args.instance))
     wanted = [w.strip().lower() for w in args.pages.split(",") if w.strip()]
     clients = {}  # one sign-in per user: an authenticator code is accepted once
-    for page in PAGES:
+    for spec in filter(None, (s.strip() for s in args.paths.split(","))):
+        user, _, path = spec.partition(":")
+        user = None if user == "anonymous" else user
+        page = Page(f"{path} as {user or 'anonymous'}", "", None)
+        if user not in clients:
+            clients[user] = signed_in_client(app, sample, user)
+        print(profile(app, clients[user], page, sample, args.requests, args.top, path=path), flush=True)
+    for page in PAGES if args.pages or not args.paths else ():
         if page.endpoint in app.view_functions and (
             not wanted or any(w in page.name.lower() for w in wanted)
         ):

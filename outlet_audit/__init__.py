@@ -1,6 +1,7 @@
 """outlet-audit: Shanghai's zero-waste express outlet scheme (无废快递网点), as a Flask application."""
 
 import os
+from functools import partial
 from pathlib import Path
 
 from flask import Flask
@@ -89,15 +90,18 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _init_jobs(app: Flask) -> None:
-    """Every job kind known (a worker runs what any web process sends); without Redis the app's
-    own thread sends the periodic jobs too, from the first request on."""
+    """Every job kind known (a worker runs what any web process sends); where the configuration
+    says so (JOBS_SCHEDULE_IN_APP: the development server), the app's own thread sends the
+    periodic jobs too, from the first request on."""
     from outlet_audit.jobs import load_job_modules
     from outlet_audit.jobs.periodic import start_in_process_scheduler
 
     load_job_modules()
     if app.config.get("JOBS_REDIS_URL"):
         import outlet_audit.jobs.redis_queue  # noqa: F401 - RQ loaded now, not in the first request that mails
-    app.before_request_funcs.setdefault(None, []).append(lambda: start_in_process_scheduler(app))
+    if app.config.get("JOBS_SCHEDULE_IN_APP"):
+        # Only then: every other app (production, tests, scripts) would pay the check on every request.
+        app.before_request_funcs.setdefault(None, []).append(partial(start_in_process_scheduler, app))
 
 
 def _register_blueprints(app: Flask) -> None:

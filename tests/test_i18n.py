@@ -70,3 +70,18 @@ def test_switching_to_english_is_remembered_for_the_account(app, client, db_sess
     login(other_device, user)
     page = other_device.get("/account/password").get_data(as_text=True)
     assert 'lang="en"' in page and "Change password" in page
+
+
+def test_code_translates_in_the_requests_language_and_in_a_forced_one(app):
+    """gettext() and lazy strings find the request's catalog kept on g (core/i18n.py), and still
+    follow force_locale (mail and exports in their reader's language) and its end."""
+    from flask_babel import force_locale, gettext, lazy_gettext
+
+    label = lazy_gettext("Sign in")
+    with app.test_request_context("/"):
+        assert gettext("Sign in") == "登录" and str(label) == "登录"
+        with force_locale("en"):
+            assert gettext("Sign in") == "Sign in" and str(label) == "Sign in"
+        assert gettext("Sign in") == "登录" and str(label) == "登录"
+    with app.test_request_context("/"), force_locale("en"):  # forced before anything was translated
+        assert gettext("Sign in") == "Sign in"

@@ -9,7 +9,7 @@ from outlet_audit.core.time import clock_at
 from outlet_audit.dashboards.models import DashboardSnapshot
 from outlet_audit.extensions import db
 from outlet_audit.jobs import send_now
-from outlet_audit.jobs.periodic import SCHEDULE, SHANGHAI, Scheduler, due_runs
+from outlet_audit.jobs.periodic import SCHEDULE, SHANGHAI, Scheduler, due_runs, start_in_process_scheduler
 from outlet_audit.notifications.models import Notification
 from tests.certificate_helpers import make_certified
 from tests.factories import shanghai_moment
@@ -53,12 +53,19 @@ def test_every_periodic_kind_does_its_work_in_the_worker(queue_app, monkeypatch)
         assert db.session.scalar(select(func.count()).select_from(DashboardSnapshot)) >= 1
 
 
+def _scheduler_hooks(app) -> list:
+    return [
+        hook
+        for hook in app.before_request_funcs.get(None, [])
+        if getattr(hook, "func", None) is start_in_process_scheduler
+    ]
+
+
 def test_only_the_development_server_sends_periodic_jobs_from_its_own_thread(monkeypatch, tmp_path):
     """A production app (several gunicorn workers: each would send every run again) and an app a
     test makes never start the in-process scheduler; its thread would outlive them and work on the
     database session the process holds then (the suite's, in a test run)."""
     from outlet_audit import create_app
-    from outlet_audit.jobs.periodic import start_in_process_scheduler
 
     started = []
     monkeypatch.setattr(Scheduler, "start", lambda self: started.append(self))
@@ -67,9 +74,12 @@ def test_only_the_development_server_sends_periodic_jobs_from_its_own_thread(mon
     monkeypatch.setenv("OUTLET_AUDIT_INSTANCE", str(tmp_path))
     for name in ("production", "testing"):
         app = create_app(name, SQLALCHEMY_DATABASE_URI="sqlite://", JOBS_REDIS_URL="")
+        # not even asked on every request (the check was a cost on every production page)
+        assert not _scheduler_hooks(app), name
         start_in_process_scheduler(app)
         assert getattr(app, "_jobs_scheduler", None) is None and started == [], name
     development = create_app("development", SQLALCHEMY_DATABASE_URI="sqlite://", JOBS_REDIS_URL="")
+    assert len(_scheduler_hooks(development)) == 1
     start_in_process_scheduler(development)
     assert len(started) == 1
     start_in_process_scheduler(development)  # the second request starts nothing more

@@ -71,3 +71,24 @@ def test_an_outlet_and_an_inspector_have_no_drop_down(client, english_ui):
 def test_the_drop_down_is_in_chinese_by_default(client):
     login(client, make_user(Role.DISTRICT_BUREAU))
     assert set(dropdowns(menu(client))) == {"监督管理"}
+
+
+def test_the_menu_kept_for_one_reader_is_never_shown_to_another(client):
+    """The navbar is built once per role, organisation kind and language (core/navigation.py):
+    readers taking turns on one app each get their own, in their own language."""
+    postal = make_user(Role.DISTRICT_BUREAU)
+    ecology = make_user(Role.DISTRICT_BUREAU, agency=Agency.DISTRICT_ECOLOGY)
+    inspector = make_user(Role.INSPECTOR)
+    seen = []
+    for user, locale in ((postal, None), (ecology, None), (inspector, None), (postal, "en"), (postal, None)):
+        login(client, user)  # in place of the one before (signing out would end the account's sessions)
+        with client.session_transaction() as session:
+            session.pop("locale", None)
+            if locale:
+                session["locale"] = locale
+        html = menu(client)
+        seen.append((dropdowns(html), "/outlets/verification" in html))
+    assert seen[0] == seen[4] and set(seen[0][0]) == {"监督管理"} and seen[0][1]
+    assert set(seen[1][0]) == {"监督管理"} and not seen[1][1]  # the ecology bureau's own menu
+    assert seen[2] == ({}, False)  # the inspector's has no drop-down
+    assert set(seen[3][0]) == {"Supervision"} and seen[3][1]  # the same reader's menu in English
