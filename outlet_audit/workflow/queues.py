@@ -41,6 +41,11 @@ CLOCK_STATUSES = frozenset(
 SORT_KEYS = ("submitted", "outlet", "district", "level", "status", "inspection", "score")
 _STATUS_ORDER = case({status.value: n for n, status in enumerate(Status)}, value=Application.status)
 _LEVEL_ORDER = case({level.value: level.rank for level in Level}, value=Application.target_level)
+# Aliases of the inspection records a list joins, made once: building an aliased entity on every
+# request was a tenth of the queue's time. Each stands in its own place of a statement (the joined
+# record, the later one an EXISTS looks for), so one of each serves every statement.
+_RECORD = aliased(Assessment, name="record")
+_LATER = aliased(Assessment, name="later_record")
 
 
 @dataclass(frozen=True)
@@ -126,9 +131,8 @@ def _sorted(query: Select, sort: str, *, joined_outlet: bool) -> Select:
     elif key == "inspection":
         column = Application.scheduled_for
     elif key == "score":
-        record = aliased(Assessment)
-        query = query.outerjoin(record, and_(record.application_id == Application.id, current_record(record)))
-        column = record.final
+        query = query.outerjoin(_RECORD, and_(_RECORD.application_id == Application.id, current_record(_RECORD)))
+        column = _RECORD.final
     else:
         column = Application.submitted_at
     if descending:
@@ -184,7 +188,7 @@ def queue_rows(ids: list[int], today: date | None = None) -> list[QueueRow]:
     if not ids:
         return []
     today = today or today_in_shanghai()
-    inspection = aliased(Assessment)
+    inspection = _RECORD
     stmt = (
         select(
             Application.id,
@@ -240,7 +244,7 @@ def _row(columns: tuple, rectify_by: date | None, pauses: list[Pause]) -> QueueR
 def current_record(record):
     """The condition that `record` (an alias of Assessment) is its application's current inspection
     record: signed, not superseded, and no later one is (lists show its score)."""
-    later = aliased(Assessment)
+    later = _LATER
     return and_(
         record.kind == AssessmentKind.INSPECTION,
         record.signed_off_at.is_not(None),
