@@ -27,7 +27,6 @@ from reportlab.platypus import (
     CondPageBreak,
     Flowable,
     KeepTogether,
-    Paragraph,
     SimpleDocTemplate,
     Spacer,
     Table,
@@ -48,6 +47,7 @@ from outlet_audit.pdf.fonts import (
     register_fonts,
 )
 from outlet_audit.pdf.pages import NumberedCanvas
+from outlet_audit.pdf.paragraphs import Paragraph, label_paragraph, text_paragraph
 from outlet_audit.workflow.states import LEVEL_LABELS
 
 MAX_THUMBNAILS_PER_ITEM = 4
@@ -337,12 +337,12 @@ def _text(text: str, style: ParagraphStyle = CELL, limit: int | None = None) -> 
     """A Paragraph that prints user or caller text literally."""
     if limit is not None and len(text) > limit:
         text = text[:limit] + "…"
-    return Paragraph(paragraph_markup(text), style)
+    return text_paragraph(text, style)
 
 
 def _label(zh: str, en: str, style: ParagraphStyle = LABEL) -> Paragraph:
     """A fixed bilingual label (our own markup, not user text)."""
-    return Paragraph(bilingual_label(zh, en), style)
+    return label_paragraph(bilingual_label(zh, en), style)
 
 
 def _heading(text: str) -> list:
@@ -528,13 +528,8 @@ def _checks(checks: tuple[ReportCheck, ...]) -> list:
             [
                 _text(check.code, CELL, limit=40),
                 _text(f"{check.title}{found}", CELL, limit=400),
-                Paragraph(
-                    bilingual_label("已整改", "Closed")
-                    if check.closed
-                    else bilingual_label("未整改", "Not closed"),
-                    CELL,
-                ),
-                Paragraph(bilingual_label(method_zh, method_en), CELL),
+                _label("已整改", "Closed", CELL) if check.closed else _label("未整改", "Not closed", CELL),
+                _label(method_zh, method_en, CELL),
                 _text(check.note or "—", CELL, limit=CHUNK_CHARS),
                 _text(f"{check.checked_by or '—'}\n{format_datetime(check.checked_at)}", CELL, limit=200),
             ]
@@ -562,7 +557,7 @@ def _finding_table(finding: ReportFinding) -> Table:
             _text(finding.code, CELL, limit=40),
             _text(finding.title, CELL, limit=400),
             _text(finding.found or "—", CELL, limit=LONG_ANSWER_CHARS),
-            Paragraph(bilingual_label(*FINDING_STATUSES.get(finding.status, (finding.status, ""))), CELL),
+            _label(*FINDING_STATUSES.get(finding.status, (finding.status, "")), CELL),
         ]
     ]
     details = _chunked_rows("备注 Note", finding.note) if finding.note.strip() else []
@@ -672,8 +667,10 @@ def _section_table(section: ReportSection) -> Table:
                 _text(item.title, CELL, limit=400),
                 _text("见下方 see below" if long_answer else item.answer or "—"),
                 _text(f"{points} / {format_points(item.points_possible)}", CELL_CENTRE),
-                _text("N/A" if item.not_applicable else "", CELL_CENTRE),
-                Paragraph(VETO_MARK if item.veto_triggered else "", VETO_CELL),
+                # Most items are neither: no flowables, no height, as an empty paragraph (a string
+                # would be a line of the table's font high).
+                _text("N/A", CELL_CENTRE) if item.not_applicable else [],
+                label_paragraph(VETO_MARK, VETO_CELL) if item.veto_triggered else [],
             ]
         )
         details = _chunked_rows("回答 Answer", item.answer) if long_answer else []
@@ -726,7 +723,7 @@ def _chunked_rows(label: str, text: str) -> list[Paragraph]:
     rows = []
     for index, chunk in enumerate(chunks):
         lead = paragraph_markup(label if index == 0 else f"{label}（续 cont.）")
-        rows.append(Paragraph(f'<font color="#1F5132">{lead}：</font>{paragraph_markup(chunk)}', CELL))
+        rows.append(text_paragraph(chunk, CELL, lead=f'<font color="#1F5132">{lead}：</font>'))
     return rows
 
 

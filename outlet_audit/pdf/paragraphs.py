@@ -1,0 +1,267 @@
+"""Paragraphs for long documents: the same platypus Paragraphs, made and lined up with less work.
+
+An inspection report holds a few hundred small paragraphs, one per table cell. Profiling its
+rendering showed ReportLab's own work on them as most of its time: its markup parser (Python's
+HTMLParser behind it) for every cell, and its Chinese line breaking done again each time a table
+asks a cell for its size. Both are cut here without changing what is drawn:
+
+- `text_paragraph` builds the fragments of user text itself. The markup of `paragraph_markup` has
+  only three shapes (text in the CJK font, `<font name="Times-Roman">` runs, `<br/>`), so the
+  fragments are copies of the ones the parser makes for each shape in the style (parsed once per
+  style), given the texts the parser would give them, after the same whitespace cleaning.
+- `label_paragraph` parses a fixed label of ours once and hands each use a copy of its fragments.
+- `Paragraph` remembers its lines for the width it was last lined up at, and breaks a text of
+  several fragments into lines with `_cjk_lines`: ReportLab's `cjkFragSplit` step for step, with
+  each glyph's width looked up once per font and size instead of an object made per glyph.
+
+tests/unit/test_pdf_paragraphs.py checks the fragments against the parser's, text by text.
+"""
+
+import re
+import weakref
+from bisect import bisect_right
+
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.platypus import Paragraph as PlatypusParagraph
+from reportlab.platypus import paragraph as rl_paragraph
+from reportlab.platypus.paragraph import cleanBlockQuotedText
+from reportlab.platypus.paraparser import ParaParser
+
+from outlet_audit.pdf.fonts import LATIN_SERIF, paragraph_markup
+
+_LATIN_OPEN = f'<font name="{LATIN_SERIF}">'
+# After cleaning, a markup of `paragraph_markup` is a sequence of these (group 1: a Latin run,
+# group 2: CJK text); user text has its "<" escaped, so every "<" starts one of our tags.
+_TOKEN = re.compile(f"{re.escape(_LATIN_OPEN)}([^<]*)</font>|<br/>|([^<]+)")
+# The escapes `paragraph_markup` writes; the parser makes a fragment of each one on its own.
+_ENTITY = re.compile("(&amp;|&lt;|&gt;|&quot;|&#39;)")
+_UNESCAPED = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'"}
+
+
+class Paragraph(PlatypusParagraph):
+    """A platypus Paragraph that lines its text up once per width.
+
+    A table asks every cell for its height when it measures its rows, again for each part when it
+    splits across pages and again when it draws the cell, each time at the same width. The lines
+    depend only on the fragments, the style and the width, so a repeated question at the width of
+    the last answer gets that answer (and `blPara`, the lines drawn).
+    """
+
+    _wrapped_at: float | None = None
+
+    def wrap(self, availWidth, availHeight):
+        # `split` drops the lines when the paragraph cannot be split: then they are made again.
+        # A table's measuring and drawing compute the same width in different orders: equal to
+        # within rounding (a millionth of a point changes no line).
+        last = self._wrapped_at
+        if last is not None and abs(availWidth - last) < 1e-6 and "blPara" in self.__dict__:
+            return self.width, self.height
+        size = super().wrap(availWidth, availHeight)
+        # A width too narrow for any text returns without lines: not remembered.
+        self._wrapped_at = availWidth if "blPara" in self.__dict__ and self.width == availWidth else None
+        return size
+
+    def breakLinesCJK(self, maxWidths):
+        frags, style = self.frags, self.style
+        plain = (
+            len(frags) > 1
+            and not self.bulletText
+            and not style.endDots
+            and not getattr(self, "_splitpara", 0)
+            and not any(hasattr(frag, "cbDefn") for frag in frags)
+        )
+        if not plain:  # one fragment, a bullet, inline images...: ReportLab's own way
+            return super().breakLinesCJK(maxWidths)
+        self.height = 0
+        return _cjk_lines(frags, maxWidths if isinstance(maxWidths, (list, tuple)) else [maxWidths])
+
+
+def text_paragraph(text: str, style: ParagraphStyle, lead: str = "") -> Paragraph:
+    """A Paragraph printing user text literally: `Paragraph(lead + paragraph_markup(text), style)`.
+
+    `lead`: fixed markup of ours before the text (a label), parsed once as `label_paragraph` does;
+    it must end in a closing tag, and the text must not start with white space, so that cleaning
+    the two apart is cleaning them together.
+    """
+    markup = cleanBlockQuotedText(paragraph_markup(text))
+    frags = _text_frags(markup, style)
+    if lead:
+        markup = cleanBlockQuotedText(lead + markup)
+        if frags is not None and lead.endswith(">") and not text[:1].isspace():
+            frags = [frag.clone() for frag in _label_frags(lead, style)] + frags
+        else:
+            frags = None
+    if frags is None:  # not the shape `paragraph_markup` writes: the parser reads it
+        return Paragraph(markup, style)
+    return Paragraph(markup, style, frags=frags)
+
+
+_labels: dict[tuple[str, int], tuple[ParagraphStyle, list]] = {}
+
+
+def label_paragraph(markup: str, style: ParagraphStyle) -> Paragraph:
+    """A Paragraph of fixed markup of ours (a label, never user text), parsed once per style.
+
+    Only for markup from a bounded set of constants: every markup is kept for the process."""
+    frags = [frag.clone() for frag in _label_frags(markup, style)]
+    return Paragraph(cleanBlockQuotedText(markup), style, frags=frags)
+
+
+def _label_frags(markup: str, style: ParagraphStyle) -> list:
+    key = (markup, id(style))
+    known = _labels.get(key)
+    if known is None or known[0] is not style:  # the style held here keeps its id from reuse
+        known = _labels[key] = (style, _parse(markup, style))
+    return known[1]
+
+
+def _parse(markup: str, style: ParagraphStyle) -> list:
+    parser = ParaParser()
+    parser.caseSensitive = 1
+    parsed_style, frags, _bullet = parser.parse(cleanBlockQuotedText(markup), style)
+    if frags is None or parsed_style is not style:
+        raise ValueError(f"unexpected markup: {markup[:40]!r}")
+    return frags
+
+
+# The parser's fragment for each shape, per style (weak: styles made per document are let go).
+_templates: "weakref.WeakKeyDictionary[ParagraphStyle, tuple]" = weakref.WeakKeyDictionary()
+
+
+def _shapes(style: ParagraphStyle) -> tuple:
+    shapes = _templates.get(style)
+    if shapes is None:
+        (cjk,) = _parse("x", style)
+        (latin,) = _parse(f"{_LATIN_OPEN}x</font>", style)
+        (line_break,) = _parse("<br/>", style)
+        shapes = _templates[style] = (cjk, latin, line_break)
+    return shapes
+
+
+def _text_frags(markup: str, style: ParagraphStyle) -> list | None:
+    """The parser's fragments of cleaned `paragraph_markup` output, or None if it is not that."""
+    cjk, latin, line_break = _shapes(style)
+    frags, position = [], 0
+    for match in _TOKEN.finditer(markup):
+        if match.start() != position:
+            return None
+        position = match.end()
+        latin_run, cjk_run = match.group(1), match.group(2)
+        if latin_run is None and cjk_run is None:
+            frags.append(line_break.clone())
+            continue
+        shape = cjk if latin_run is None else latin
+        for piece in _ENTITY.split(cjk_run if latin_run is None else latin_run):
+            if piece:
+                frags.append(shape.clone(text=_UNESCAPED.get(piece, piece)))
+    return frags if position == len(markup) else None
+
+
+# Glyph widths by font and size: font metrics, the same for every document.
+_glyph_widths: dict[tuple[str, float], dict[str, float]] = {}
+
+
+def _cjk_lines(frags, max_widths):
+    """`reportlab.platypus.paragraph.cjkFragSplit` for fragments without inline images: the same
+    lines, as the same objects, from the same arithmetic in the same order (the line ends, and the
+    widths and spaces each line records, are identical)."""
+    chars, widths, starts = [], [], []  # starts: where each fragment's glyphs begin
+    for frag in frags:
+        starts.append(len(chars))
+        text = frag.text
+        if not text:  # a line break (or an empty run) is one glyph of no width
+            chars.append("")
+            widths.append(rl_paragraph.stringWidth("", frag.fontName, frag.fontSize))
+            continue
+        known = _glyph_widths.setdefault((frag.fontName, frag.fontSize), {})
+        for char in text:
+            width = known.get(char)
+            if width is None:
+                width = known[char] = rl_paragraph.stringWidth(char, frag.fontName, frag.fontSize)
+            chars.append(char)
+            widths.append(width)
+    starts.append(len(chars))
+    owner = [frag for frag, start, end in zip(frags, starts, starts[1:]) for _ in range(end - start)]
+    fuzz, cannot_start, category = rl_paragraph._FUZZ, rl_paragraph.ALL_CANNOT_START, rl_paragraph.category
+    lines = []
+    i = width_used = line_start = 0
+    max_width = max_widths[0]
+    count = len(chars)
+    while i < count:
+        char, width = chars[i], widths[i]
+        line_break = hasattr(owner[i], "lineBreak")
+        i += 1
+        width_used += width
+        if (width_used > max_width + fuzz and width_used > 0) or line_break:
+            extra_space = max_width - width_used
+            if not line_break:
+                if ord(char) < 0x3000:
+                    # inside a Latin word: back to a space or a CJK glyph, at most half the line
+                    for j in range(i - 1, (line_start + i) >> 1, -1):
+                        other = chars[j]
+                        if other and category(other) == "Zs" or ord(other) >= 0x3000:
+                            k = j + 1
+                            if k < i:
+                                j = k + 1
+                                extra_space += sum(widths[n] for n in range(j, i))
+                                width, char = widths[k], chars[k]
+                                i = j
+                                break
+                if char not in cannot_start and i > line_start + 1:
+                    i -= 1
+                    extra_space += width
+            lines.append(
+                _cjk_line(chars, frags, starts, line_start, i, max_width, width_used, extra_space, line_break)
+            )
+            max_width = max_widths[len(lines)] if len(lines) < len(max_widths) else max_widths[-1]
+            line_start = i
+            width_used = 0
+    if width_used > 0:
+        extra_space = max_width - width_used
+        lines.append(
+            _cjk_line(chars, frags, starts, line_start, count, max_width, width_used, extra_space, False)
+        )
+    return rl_paragraph.ParaLines(kind=1, lines=lines)
+
+
+def _cjk_line(chars, frags, starts, start, stop, max_width, width_used, extra_space, line_break):
+    """`reportlab.platypus.paragraph.makeCJKParaLine` (without inline images): the line of glyphs
+    start to stop, the glyphs of consecutive fragments that look the same joined into one word.
+    Taken a fragment at a time: a fragment's glyphs share its font, size and look."""
+    same_frag, ascent_descent = rl_paragraph.sameFrag, rl_paragraph.getAscentDescent
+    words, run = [], []
+    current = rl_paragraph.FragLine()
+    max_size = max_ascent = min_descent = 0
+    number = bisect_right(starts, start) - 1
+    while start < stop:
+        frag = frags[number]
+        end = min(starts[number + 1], stop)
+        number += 1
+        ascent, descent = ascent_descent(frag.fontName, frag.fontSize)
+        max_size = max(max_size, frag.fontSize)
+        max_ascent = max(max_ascent, ascent)
+        min_descent = min(min_descent, descent)
+        if not same_frag(current, frag):
+            current = current.clone()
+            current.text = "".join(run)
+            words.append(current)
+            run = []
+            current = frag
+        run.append("".join(chars[start:end]))
+        start = end
+    if run:
+        current = current.clone()
+        current.text = "".join(run)
+        words.append(current)
+    return rl_paragraph.FragLine(
+        kind=1,
+        extraSpace=extra_space,
+        wordCount=1,
+        words=words[1:],
+        fontSize=max_size,
+        ascent=max_ascent,
+        descent=min_descent,
+        maxWidth=max_width,
+        currentWidth=width_used,
+        lineBreak=line_break,
+    )
