@@ -21,6 +21,7 @@ import re
 import weakref
 from bisect import bisect_right
 
+from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph as PlatypusParagraph
 from reportlab.platypus import paragraph as rl_paragraph
@@ -60,6 +61,74 @@ class Paragraph(PlatypusParagraph):
         # A width too narrow for any text returns without lines: not remembered.
         self._wrapped_at = availWidth if "blPara" in self.__dict__ and self.width == availWidth else None
         return size
+
+    def draw(self):
+        if not self._plain_lines():
+            return super().draw()
+        # What `drawPara` does for these lines, the same text operators in the same order, without
+        # its bookkeeping for bullets, underlines, links, backgrounds and justification, none of
+        # which these lines have (`_plain_lines`).
+        canvas, style, lines = self.canv, self.style, self.blPara.lines
+        if not lines:
+            return
+        canvas.saveState()
+        first = lines[0]
+        top = first.fontSize if rl_paragraph.paraFontSizeHeightOffset else first.ascent
+        text = self.beginText(style.leftIndent, self.height - top)
+        text.preformatted = False
+        text.direction = style.wordWrap
+        text._leading = None
+        text._fontname = text._fontsize = None
+        centred = style.alignment == TA_CENTER
+        color = None
+        for number, line in enumerate(lines):
+            offset = style.firstLineIndent if number == 0 else 0
+            text._x_offset = offset
+            shift = offset + 0.5 * line.extraSpace if centred else offset
+            _set_x(text, shift)
+            if text._leading != style.leading:
+                text.setLeading(style.leading)
+            words = line.words
+            for word in words:
+                if text._fontname != word.fontName or text._fontsize != word.fontSize:
+                    text._setFont(word.fontName, word.fontSize)
+                if color != word.textColor:
+                    color = word.textColor
+                    text.setFillColor(color)
+                text._textOut(word.text, word is words[-1])
+            _set_x(text, -shift)
+        canvas.drawText(text)
+        canvas.restoreState()
+
+    def _plain_lines(self) -> bool:
+        """Lines `draw` may draw itself: Chinese-wrapped lines (kind 1), left or centred, with
+        nothing but text in fonts and colours (see `drawPara` for all the rest)."""
+        style, lines = self.style, getattr(self.blPara, "lines", None)
+        if (
+            getattr(self.blPara, "kind", 0) != 1
+            or self.debug
+            or self.bulletText
+            or hasattr(self, "_offsets")
+            or style.alignment not in (TA_LEFT, TA_CENTER)
+            or style.wordWrap != "CJK"
+            or style.endDots
+            or style.backColor
+            or (style.borderWidth and style.borderColor)
+            or getattr(self, "autoLeading", getattr(style, "autoLeading", "")) not in ("", "off")
+        ):
+            return False
+        return all(
+            line.extraSpace > -1e-8
+            and all(
+                not hasattr(word, "cbDefn")
+                and not word.rise
+                and not word.us_lines
+                and not word.link
+                and not getattr(word, "backColor", None)
+                for word in line.words
+            )
+            for line in lines
+        )
 
     def breakLinesCJK(self, maxWidths):
         frags, style = self.frags, self.style
@@ -155,6 +224,12 @@ def _text_frags(markup: str, style: ParagraphStyle) -> list | None:
             if piece:
                 frags.append(shape.clone(text=_UNESCAPED.get(piece, piece)))
     return frags if position == len(markup) else None
+
+
+def _set_x(text, dx: float) -> None:
+    """`reportlab.platypus.paragraph.setXPos`: no operator for no move."""
+    if dx > 1e-6 or dx < -1e-6:
+        text.setXPos(dx)
 
 
 # Glyph widths by font and size: font metrics, the same for every document.
