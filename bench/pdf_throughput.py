@@ -264,7 +264,8 @@ class ReportContent:
 
 def report_content(data: report_pdf.ReportData) -> ReportContent:
     """Walk the flowables our report lays out for `data` (not their pages): every Table's cells,
-    nested tables (the thumbnail strips) included, and every picture at its drawn size."""
+    nested ones included, a cell for each photo of a thumbnail strip, and every picture at its
+    drawn size."""
     register_fonts()
     cells, pictures, texts = [], [], []
 
@@ -282,6 +283,12 @@ def report_content(data: report_pdf.ReportData) -> ReportContent:
                     for v in values:
                         if not isinstance(v, (str, Paragraph)):
                             walk(v, True)
+        elif isinstance(flowable, report_pdf._PhotoRow):
+            # A strip of photos is drawn without a table now; the baseline still counts a cell for
+            # each photo (and keeps the photo), as when the strip was a one-row table.
+            for photo in flowable.photos:
+                cells.append(None)
+                walk(photo, True)
         elif isinstance(flowable, KeepTogether):
             for inner in flowable._content:
                 walk(inner, in_cell)

@@ -63,14 +63,17 @@ class Paragraph(PlatypusParagraph):
         return size
 
     def draw(self):
-        if not self._plain_lines():
+        kind = self._plain_kind()
+        if kind is None:
             return super().draw()
         # What `drawPara` does for these lines, the same text operators in the same order, without
         # its bookkeeping for bullets, underlines, links, backgrounds and justification, none of
-        # which these lines have (`_plain_lines`).
+        # which these lines have (`_plain_kind`).
         canvas, style, lines = self.canv, self.style, self.blPara.lines
         if not lines:
             return
+        if kind == 0:
+            return self._draw_one_font(lines)
         canvas.saveState()
         first = lines[0]
         top = first.fontSize if rl_paragraph.paraFontSizeHeightOffset else first.ascent
@@ -100,12 +103,35 @@ class Paragraph(PlatypusParagraph):
         canvas.drawText(text)
         canvas.restoreState()
 
-    def _plain_lines(self) -> bool:
-        """Lines `draw` may draw itself: Chinese-wrapped lines (kind 1), left or centred, with
-        nothing but text in fonts and colours (see `drawPara` for all the rest)."""
-        style, lines = self.style, getattr(self.blPara, "lines", None)
+    def _draw_one_font(self, lines):
+        """`drawPara` for lines of one fragment (kind 0): one font and colour for all the text."""
+        canvas, style, lines_of = self.canv, self.style, self.blPara
+        canvas.saveState()
+        top = lines_of.fontSize if rl_paragraph.paraFontSizeHeightOffset else lines_of.ascent
+        canvas.setFillColor(lines_of.textColor)
+        text = self.beginText(style.leftIndent, self.height - top)
+        text.preformatted = False
+        text.direction = style.wordWrap
+        text.setFont(lines_of.fontName, lines_of.fontSize, style.leading)
+        centred = style.alignment == TA_CENTER
+        for number, (extra_space, words) in enumerate(lines):
+            offset = style.firstLineIndent if number == 0 else 0
+            shift = offset + 0.5 * extra_space if centred else offset
+            _set_x(text, shift)
+            text._textOut(" ".join(words), 1)
+            _set_x(text, -shift)
+        canvas.drawText(text)
+        canvas.restoreState()
+
+    def _plain_kind(self) -> int | None:
+        """The kind of lines `draw` may draw itself (0: one fragment, 1: Chinese-wrapped fragments),
+        or None: left or centred lines with nothing but text in fonts and colours (see `drawPara`
+        for all the rest)."""
+        style, lines_of = self.style, self.blPara
+        kind, lines = getattr(lines_of, "kind", None), getattr(lines_of, "lines", None)
         if (
-            getattr(self.blPara, "kind", 0) != 1
+            kind not in (0, 1)
+            or lines is None
             or self.debug
             or self.bulletText
             or hasattr(self, "_offsets")
@@ -116,8 +142,18 @@ class Paragraph(PlatypusParagraph):
             or (style.borderWidth and style.borderColor)
             or getattr(self, "autoLeading", getattr(style, "autoLeading", "")) not in ("", "off")
         ):
-            return False
-        return all(
+            return None
+        if kind == 0:
+            plain = (
+                not hasattr(lines_of, "cbDefn")
+                and not lines_of.rise
+                and not lines_of.us_lines
+                and not lines_of.link
+                and not getattr(lines_of, "backColor", None)
+                and all(extra_space > -1e-8 for extra_space, _words in lines)
+            )
+            return 0 if plain else None
+        plain = all(
             line.extraSpace > -1e-8
             and all(
                 not hasattr(word, "cbDefn")
@@ -129,6 +165,7 @@ class Paragraph(PlatypusParagraph):
             )
             for line in lines
         )
+        return 1 if plain else None
 
     def breakLinesCJK(self, maxWidths):
         frags, style = self.frags, self.style

@@ -747,14 +747,50 @@ def _marked_copies_caption(marked: tuple[tuple[int, int], ...]) -> str:
     return f"{chinese} {english[0].upper()}{english[1:]}"
 
 
-def _thumbnail_strip(thumbnails: tuple[bytes, ...]) -> Table:
+STRIP_GAP = 4  # points after each photo of a strip
+STRIP_PADDING = 3  # above and below the photos
+
+
+def _thumbnail_strip(thumbnails: tuple[bytes, ...]) -> Flowable:
     cells = [_thumbnail(image) for image in thumbnails[:MAX_THUMBNAILS_PER_ITEM]]
     hidden = len(thumbnails) - MAX_THUMBNAILS_PER_ITEM
+    if hidden <= 0 and all(isinstance(cell, _FixedImage) for cell in cells):
+        return _PhotoRow(cells)
     if hidden > 0:
         cells.append(Paragraph(f"+{hidden}", CELL))
     strip = Table([cells], hAlign="LEFT")
-    strip.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 4)]))
+    strip.setStyle(
+        TableStyle(
+            [
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), STRIP_GAP),
+                ("TOPPADDING", (0, 0), (-1, -1), STRIP_PADDING),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), STRIP_PADDING),
+            ]
+        )
+    )
     return strip
+
+
+class _PhotoRow(Flowable):
+    """Photos side by side where the one-row Table of `_thumbnail_strip` puts them (bottom-aligned,
+    each followed by the gap, padded above and below), without a table's work per cell: most items
+    show a photo, and a table for each was a good part of a report's time."""
+
+    def __init__(self, photos: list):
+        super().__init__()
+        self.photos = photos
+        self.width = sum(photo.width + STRIP_GAP for photo in photos)
+        self.height = max(photo.height for photo in photos) + 2 * STRIP_PADDING
+
+    def wrap(self, available_width, available_height):
+        return self.width, self.height
+
+    def draw(self):
+        x = 0
+        for photo in self.photos:
+            photo.drawOn(self.canv, x, STRIP_PADDING)
+            x += photo.width + STRIP_GAP
 
 
 def _thumbnail(raw: bytes):
