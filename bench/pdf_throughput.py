@@ -16,12 +16,11 @@ import hashlib
 import io
 import random
 import statistics
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-
-import tempfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -32,8 +31,8 @@ from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.units import mm
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Image as PlatypusImage
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Table, TableStyle
@@ -247,7 +246,8 @@ def report_strings(data: report_pdf.ReportData) -> list[str]:
             )
             if item.note:
                 lines.append(item.note)
-    lines += [f"最终得分 Final score {data.current.final_score}", data.decision.decision, data.decision.opinion]
+    lines += [f"最终得分 Final score {data.current.final_score}"]
+    lines += [data.decision.decision, data.decision.opinion]
     return lines
 
 
@@ -311,10 +311,11 @@ class FairBareReport:
 
     Plain platypus as its manual shows it: the texts outside tables as Paragraphs, one 6-column Table
     holding every cell's text as a plain string (one line, no wrapping, one font), and each picture
-    as a platypus Image of its file, drawn at the report's size, in the cell where the report has a
-    picture. The photos are written to files once (one file per distinct picture): ReportLab copies a .jpg file into the PDF as it is
-    (no decoding), its fastest way; the signature is a PNG, decoded and compressed as ours is.
-    The signature PNG is the one the report draws (flattened onto white), so both embed the same pixels.
+    as a platypus Image of its file, drawn at the report's size, in a cell where the report has a
+    picture. The pictures are written to files once (one file per distinct picture): ReportLab
+    copies a .jpg file into the PDF as it is (no decoding), its fastest way, and stores a file once
+    however often it is drawn, as ours stores a photo once. The signature is the PNG of the
+    picture the report draws (flattened onto white): decoded and compressed as ours is.
     """
 
     COLUMNS = 6
@@ -324,8 +325,6 @@ class FairBareReport:
         self.content = content
         self.files = []
         for picture, width, height in content.pictures:
-            # One file per distinct picture: ReportLab stores a file once however often it is drawn,
-            # as ours stores the same photo once.
             suffix = ".jpg" if picture[:2] == b"\xff\xd8" else ".png"
             path = folder / f"{hashlib.sha256(picture).hexdigest()}{suffix}"
             path.write_bytes(picture)
@@ -444,8 +443,7 @@ def measure(seconds: float = 2.0) -> list[PdfResult]:
             "inspection report (text-only bare page)",
             r["report"],
             r["text-only report"],
-            "the earlier baseline: the report's strings drawn line by line, no photos, no tables; "
-            "not judged",
+            "the earlier baseline: the report's strings drawn line by line, no photos, no tables; not judged",
         ),
     ]
 
@@ -456,11 +454,17 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=2.0, help="timing per document kind")
     args = parser.parse_args()
-    for result in measure(args.seconds):
+    results = measure(args.seconds)
+    for result in results:
         print(
             f"{result.name}: {result.per_second:.1f}/s, bare {result.bare_per_second:.1f}/s, "
             f"time ratio {result.ratio:.2f} ({result.note})"
         )
+    judged = {"certificate": CERTIFICATE_TARGET, "inspection report": REPORT_TARGET}
+    for result in results:
+        if result.name in judged:
+            verdict = "PASS" if result.ratio <= judged[result.name] else "MISS"
+            print(f"target {result.name} <= {judged[result.name]}x: {verdict} ({result.ratio:.2f}x)")
 
 
 if __name__ == "__main__":

@@ -202,23 +202,28 @@ def text_paragraph(text: str, style: ParagraphStyle, lead: str = "") -> Paragrap
     return Paragraph(markup, style, frags=frags)
 
 
-_labels: dict[tuple[str, int], tuple[ParagraphStyle, list]] = {}
+_labels: dict[tuple[str, int], tuple[ParagraphStyle, str, list]] = {}
 
 
 def label_paragraph(markup: str, style: ParagraphStyle) -> Paragraph:
     """A Paragraph of fixed markup of ours (a label, never user text), parsed once per style.
 
     Only for markup from a bounded set of constants: every markup is kept for the process."""
-    frags = [frag.clone() for frag in _label_frags(markup, style)]
-    return Paragraph(cleanBlockQuotedText(markup), style, frags=frags)
+    cleaned, frags = _label(markup, style)
+    return Paragraph(cleaned, style, frags=[frag.clone() for frag in frags])
 
 
 def _label_frags(markup: str, style: ParagraphStyle) -> list:
+    return _label(markup, style)[1]
+
+
+def _label(markup: str, style: ParagraphStyle) -> tuple[str, list]:
+    """The cleaned markup of a label and its fragments, made once per style."""
     key = (markup, id(style))
     known = _labels.get(key)
     if known is None or known[0] is not style:  # the style held here keeps its id from reuse
-        known = _labels[key] = (style, _parse(markup, style))
-    return known[1]
+        known = _labels[key] = (style, cleanBlockQuotedText(markup), _parse(markup, style))
+    return known[1], known[2]
 
 
 def _parse(markup: str, style: ParagraphStyle) -> list:
@@ -278,13 +283,18 @@ def _cjk_lines(frags, max_widths):
     lines, as the same objects, from the same arithmetic in the same order (the line ends, and the
     widths and spaces each line records, are identical)."""
     chars, widths, starts = [], [], []  # starts: where each fragment's glyphs begin
+    breaks = set()  # the glyphs that are line breaks
     for frag in frags:
         starts.append(len(chars))
         text = frag.text
         if not text:  # a line break (or an empty run) is one glyph of no width
+            if hasattr(frag, "lineBreak"):
+                breaks.add(len(chars))
             chars.append("")
             widths.append(rl_paragraph.stringWidth("", frag.fontName, frag.fontSize))
             continue
+        if hasattr(frag, "lineBreak"):  # (the parser gives a break no text; kept as ReportLab does)
+            breaks.update(range(len(chars), len(chars) + len(text)))
         known = _glyph_widths.setdefault((frag.fontName, frag.fontSize), {})
         for char in text:
             width = known.get(char)
@@ -293,7 +303,6 @@ def _cjk_lines(frags, max_widths):
             chars.append(char)
             widths.append(width)
     starts.append(len(chars))
-    owner = [frag for frag, start, end in zip(frags, starts, starts[1:]) for _ in range(end - start)]
     fuzz, cannot_start, category = rl_paragraph._FUZZ, rl_paragraph.ALL_CANNOT_START, rl_paragraph.category
     lines = []
     i = width_used = line_start = 0
@@ -301,7 +310,7 @@ def _cjk_lines(frags, max_widths):
     count = len(chars)
     while i < count:
         char, width = chars[i], widths[i]
-        line_break = hasattr(owner[i], "lineBreak")
+        line_break = i in breaks
         i += 1
         width_used += width
         if (width_used > max_width + fuzz and width_used > 0) or line_break:
