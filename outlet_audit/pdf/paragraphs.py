@@ -62,22 +62,37 @@ class Paragraph(PlatypusParagraph):
         self._wrapped_at = availWidth if "blPara" in self.__dict__ and self.width == availWidth else None
         return size
 
+    def drawOn(self, canvas, x, y, _sW=0):
+        # A paragraph in a table cell was drawn inside two saved graphics states and a move of the
+        # origin (`Flowable.drawOn`, then `drawPara`): plain lines are drawn inside one saved state
+        # at the same point instead, their text placed there (its fill colour still ends with it).
+        if "blPara" not in self.__dict__ or getattr(self, "_showBoundary", 0) or self._plain_kind() is None:
+            return super().drawOn(canvas, x, y, _sW)
+        self.canv = canvas
+        try:
+            self._draw_plain(self._hAlignAdjust(x, _sW), y)
+        finally:
+            del self.canv
+
     def draw(self):
-        kind = self._plain_kind()
-        if kind is None:
+        if self._plain_kind() is None:
             return super().draw()
-        # What `drawPara` does for these lines, the same text operators in the same order, without
-        # its bookkeeping for bullets, underlines, links, backgrounds and justification, none of
-        # which these lines have (`_plain_kind`).
-        canvas, style, lines = self.canv, self.style, self.blPara.lines
+        self._draw_plain(0, 0)
+
+    def _draw_plain(self, x: float, y: float) -> None:
+        """What `drawPara` draws for plain lines (`_plain_kind`), with (x, y) as the origin: the
+        same text operators in the same order, without its bookkeeping for bullets, underlines,
+        links, backgrounds and justification, which these lines do not have."""
+        lines = self.blPara.lines
         if not lines:
             return
-        if kind == 0:
-            return self._draw_one_font(lines)
+        if self.blPara.kind == 0:
+            return self._draw_one_font(lines, x, y)
+        canvas, style = self.canv, self.style
         canvas.saveState()
         first = lines[0]
         top = first.fontSize if rl_paragraph.paraFontSizeHeightOffset else first.ascent
-        text = self.beginText(style.leftIndent, self.height - top)
+        text = canvas.beginText(x + style.leftIndent, y + self.height - top)
         text.preformatted = False
         text.direction = style.wordWrap
         text._leading = None
@@ -103,13 +118,13 @@ class Paragraph(PlatypusParagraph):
         canvas.drawText(text)
         canvas.restoreState()
 
-    def _draw_one_font(self, lines):
+    def _draw_one_font(self, lines, x: float, y: float) -> None:
         """`drawPara` for lines of one fragment (kind 0): one font and colour for all the text."""
         canvas, style, lines_of = self.canv, self.style, self.blPara
         canvas.saveState()
         top = lines_of.fontSize if rl_paragraph.paraFontSizeHeightOffset else lines_of.ascent
         canvas.setFillColor(lines_of.textColor)
-        text = self.beginText(style.leftIndent, self.height - top)
+        text = canvas.beginText(x + style.leftIndent, y + self.height - top)
         text.preformatted = False
         text.direction = style.wordWrap
         text.setFont(lines_of.fontName, lines_of.fontSize, style.leading)
