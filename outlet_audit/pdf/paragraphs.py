@@ -21,6 +21,7 @@ import re
 import weakref
 from bisect import bisect_right
 
+from reportlab.lib import textsplit as rl_textsplit
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph as PlatypusParagraph
@@ -185,16 +186,29 @@ class Paragraph(PlatypusParagraph):
     def breakLinesCJK(self, maxWidths):
         frags, style = self.frags, self.style
         plain = (
-            len(frags) > 1
+            frags
             and not self.bulletText
             and not style.endDots
             and not getattr(self, "_splitpara", 0)
             and not any(hasattr(frag, "cbDefn") for frag in frags)
+            and all(isinstance(getattr(frag, "text", None), str) for frag in frags)
         )
-        if not plain:  # one fragment, a bullet, inline images...: ReportLab's own way
+        if not plain:  # a bullet, inline images, a part of a split...: ReportLab's own way
             return super().breakLinesCJK(maxWidths)
         self.height = 0
-        return _cjk_lines(frags, maxWidths if isinstance(maxWidths, (list, tuple)) else [maxWidths])
+        widths = maxWidths if isinstance(maxWidths, (list, tuple)) else [maxWidths]
+        if len(frags) > 1:
+            return _cjk_lines(frags, widths)
+        # One fragment: ReportLab's `wordSplit` (its `dumbSplit` on the glyph widths).
+        (frag,) = frags
+        glyphs = _glyph_widths_of(frag.text, frag.fontName, frag.fontSize)
+        lines = rl_textsplit.dumbSplit(frag.text, glyphs, widths)
+        return frag.clone(
+            kind=0,
+            lines=[(space, [line]) for space, line in lines],
+            ascent=frag.fontSize,
+            descent=-0.2 * frag.fontSize,
+        )
 
 
 def text_paragraph(text: str, style: ParagraphStyle, lead: str = "") -> Paragraph:
@@ -293,6 +307,18 @@ def _set_x(text, dx: float) -> None:
 _glyph_widths: dict[tuple[str, float], dict[str, float]] = {}
 
 
+def _glyph_widths_of(text: str, font: str, size: float) -> list[float]:
+    """`stringWidth` of each glyph of the text, each glyph measured once per font and size."""
+    known = _glyph_widths.setdefault((font, size), {})
+    widths = []
+    for char in text:
+        width = known.get(char)
+        if width is None:
+            width = known[char] = rl_paragraph.stringWidth(char, font, size)
+        widths.append(width)
+    return widths
+
+
 def _cjk_lines(frags, max_widths):
     """`reportlab.platypus.paragraph.cjkFragSplit` for fragments without inline images: the same
     lines, as the same objects, from the same arithmetic in the same order (the line ends, and the
@@ -310,13 +336,8 @@ def _cjk_lines(frags, max_widths):
             continue
         if hasattr(frag, "lineBreak"):  # (the parser gives a break no text; kept as ReportLab does)
             breaks.update(range(len(chars), len(chars) + len(text)))
-        known = _glyph_widths.setdefault((frag.fontName, frag.fontSize), {})
-        for char in text:
-            width = known.get(char)
-            if width is None:
-                width = known[char] = rl_paragraph.stringWidth(char, frag.fontName, frag.fontSize)
-            chars.append(char)
-            widths.append(width)
+        chars.extend(text)
+        widths.extend(_glyph_widths_of(text, frag.fontName, frag.fontSize))
     starts.append(len(chars))
     fuzz, cannot_start, category = rl_paragraph._FUZZ, rl_paragraph.ALL_CANNOT_START, rl_paragraph.category
     lines = []

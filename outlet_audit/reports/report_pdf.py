@@ -20,6 +20,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
@@ -35,13 +36,13 @@ from outlet_audit.pdf.fonts import (
     LATIN_SERIF_BOLD,
     bilingual_label,
     cjk_style,
-    draw_mixed_string,
     format_date,
     format_datetime,
     format_points,
     mixed_string_width,
     paragraph_markup,
     register_fonts,
+    text_runs,
 )
 from outlet_audit.pdf.pages import NumberedCanvas
 from outlet_audit.pdf.paragraphs import Paragraph, label_paragraph, text_paragraph
@@ -285,11 +286,23 @@ class _ReportCanvas(NumberedCanvas):
         name = _shorten_to_width(self._report.outlet_name, room - right_width - 4 * mm, 8.5)
         return f"{name}  {right}"
 
+    def _draw_line(self, x: float, y: float, text: str, size: float, anchor: str = "left") -> None:
+        """`draw_mixed_string` as one text object: each run placed where it places it, without a
+        text object and a font change of the page for every run (on every page)."""
+        x -= {"left": 0, "right": mixed_string_width(text, size)}[anchor]
+        line = self.beginText(x, y)
+        for font, run in text_runs(text):
+            line.setFont(font, size)
+            line.setTextOrigin(x, y)
+            line._textOut(run)
+            x += pdfmetrics.stringWidth(run, font, size)
+        self.drawText(line)
+
     def _draw_running_header(self):
         top = PAGE_HEIGHT - 13 * mm
         self.setFillColor(colors.black)
-        draw_mixed_string(self, MARGIN, top, "无废快递网点现场评估报告 Inspection Report", 9)
-        draw_mixed_string(self, PAGE_WIDTH - MARGIN, top, self._header_right, 8.5, anchor="right")
+        self._draw_line(MARGIN, top, "无废快递网点现场评估报告 Inspection Report", 9)
+        self._draw_line(PAGE_WIDTH - MARGIN, top, self._header_right, 8.5, anchor="right")
         self.setStrokeColor(GRID)
         self.setLineWidth(0.6)
         self.line(MARGIN, top - 2.5 * mm, PAGE_WIDTH - MARGIN, top - 2.5 * mm)
@@ -302,8 +315,8 @@ class _ReportCanvas(NumberedCanvas):
         self.setFont(CJK_FONT, 8)
         self.drawCentredString(PAGE_WIDTH / 2, bottom, f"第 {number} 页 / 共 {total} 页")
         stamp = f"{report.criteria_edition_id} | {format_datetime(report.generated_at)}"
-        draw_mixed_string(self, MARGIN, bottom, stamp, 7.5)
-        draw_mixed_string(self, PAGE_WIDTH - MARGIN, bottom, f"Page {number} of {total}", 7.5, anchor="right")
+        self._draw_line(MARGIN, bottom, stamp, 7.5)
+        self._draw_line(PAGE_WIDTH - MARGIN, bottom, f"Page {number} of {total}", 7.5, anchor="right")
 
 
 def _shorten_to_width(text: str, width: float, size: float) -> str:
