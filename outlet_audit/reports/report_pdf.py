@@ -787,8 +787,8 @@ def _thumbnail_strip(thumbnails: tuple[bytes, ...]) -> Flowable:
 
 class _PhotoRow(Flowable):
     """Photos side by side where the one-row Table of `_thumbnail_strip` puts them (bottom-aligned,
-    each followed by the gap, padded above and below), without a table's work per cell: most items
-    show a photo, and a table for each was a good part of a report's time."""
+    each followed by the gap, padded above and below), without a table's measuring, styling and
+    drawing per cell: most items of a record show photos, each strip was a table of its own."""
 
     def __init__(self, photos: list):
         super().__init__()
