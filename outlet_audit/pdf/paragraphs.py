@@ -22,6 +22,7 @@ import weakref
 from bisect import bisect_right
 
 from reportlab.lib import textsplit as rl_textsplit
+from reportlab.lib.colors import Color
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph as PlatypusParagraph
@@ -69,9 +70,11 @@ class Paragraph(PlatypusParagraph):
         # at the same point instead, their text placed there (its fill colour still ends with it).
         if "blPara" not in self.__dict__ or getattr(self, "_showBoundary", 0) or self._plain_kind() is None:
             return super().drawOn(canvas, x, y, _sW)
+        # The fill colour the canvas has (a table sets its cells' colour before drawing them) is
+        # not set again for text in that colour.
         self.canv = canvas
         try:
-            self._draw_plain(self._hAlignAdjust(x, _sW), y)
+            self._draw_plain(self._hAlignAdjust(x, _sW), y, canvas._fillColorObj)
         finally:
             del self.canv
 
@@ -80,15 +83,16 @@ class Paragraph(PlatypusParagraph):
             return super().draw()
         self._draw_plain(0, 0)
 
-    def _draw_plain(self, x: float, y: float) -> None:
+    def _draw_plain(self, x: float, y: float, fill=None) -> None:
         """What `drawPara` draws for plain lines (`_plain_kind`), with (x, y) as the origin: the
         same text operators in the same order, without its bookkeeping for bullets, underlines,
-        links, backgrounds and justification, which these lines do not have."""
+        links, backgrounds and justification, which these lines do not have. `fill`: the fill
+        colour already set, if known (else every paragraph sets its own, as `drawPara` does)."""
         lines = self.blPara.lines
         if not lines:
             return
         if self.blPara.kind == 0:
-            return self._draw_one_font(lines, x, y)
+            return self._draw_one_font(lines, x, y, fill)
         canvas, style = self.canv, self.style
         canvas.saveState()
         first = lines[0]
@@ -99,7 +103,7 @@ class Paragraph(PlatypusParagraph):
         text._leading = None
         text._fontname = text._fontsize = None
         centred = style.alignment == TA_CENTER
-        color = None
+        color = fill if isinstance(fill, Color) else None
         for number, line in enumerate(lines):
             offset = style.firstLineIndent if number == 0 else 0
             text._x_offset = offset
@@ -119,12 +123,13 @@ class Paragraph(PlatypusParagraph):
         canvas.drawText(text)
         canvas.restoreState()
 
-    def _draw_one_font(self, lines, x: float, y: float) -> None:
+    def _draw_one_font(self, lines, x: float, y: float, fill=None) -> None:
         """`drawPara` for lines of one fragment (kind 0): one font and colour for all the text."""
         canvas, style, lines_of = self.canv, self.style, self.blPara
         canvas.saveState()
         top = lines_of.fontSize if rl_paragraph.paraFontSizeHeightOffset else lines_of.ascent
-        canvas.setFillColor(lines_of.textColor)
+        if not (isinstance(fill, Color) and fill == lines_of.textColor):
+            canvas.setFillColor(lines_of.textColor)
         text = canvas.beginText(x + style.leftIndent, y + self.height - top)
         text.preformatted = False
         text.direction = style.wordWrap
