@@ -2,8 +2,8 @@
 
 An inspection report holds a few hundred small paragraphs, one per table cell. Profiling its
 rendering showed ReportLab's own work on them as most of its time: its markup parser (Python's
-HTMLParser behind it) for every cell, and its Chinese line breaking done again each time a table
-asks a cell for its size. Both are cut here without changing what is drawn:
+HTMLParser behind it) for every cell, its Chinese line breaking done again each time a table asks
+a cell for its size, and its general drawing code. All are cut here without changing what is drawn:
 
 - `text_paragraph` builds the fragments of user text itself. The markup of `paragraph_markup` has
   only three shapes (text in the CJK font, `<font name="Times-Roman">` runs, `<br/>`), so the
@@ -12,9 +12,15 @@ asks a cell for its size. Both are cut here without changing what is drawn:
 - `label_paragraph` parses a fixed label of ours once and hands each use a copy of its fragments.
 - `Paragraph` remembers its lines for the width it was last lined up at, and breaks a text of
   several fragments into lines with `_cjk_lines`: ReportLab's `cjkFragSplit` step for step, with
-  each glyph's width looked up once per font and size instead of an object made per glyph.
+  each glyph's width looked up once per font and size instead of an object made per glyph (one
+  fragment: ReportLab's `dumbSplit` on those widths).
+- `Paragraph` draws plain lines (left or centred text in fonts and colours: every paragraph of the
+  report) with `drawPara`'s text operators but none of its bookkeeping for bullets, underlines,
+  links and backgrounds, at its place rather than after a move of the origin, and without setting
+  again the fill colour its table cell already set. Anything else is drawn by `drawPara`.
 
-tests/unit/test_pdf_paragraphs.py checks the fragments against the parser's, text by text.
+tests/unit/test_pdf_paragraphs.py checks the fragments and lines against ReportLab's, text by text,
+and whole reports: byte for byte (but for the placing) and page images pixel for pixel.
 """
 
 import re
