@@ -6,12 +6,11 @@ them out. Same data, same bytes.
 """
 
 import hashlib
-import struct
 import warnings
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
+from functools import cached_property, partial
 from io import BytesIO
 
 from PIL import Image as PILImage
@@ -21,13 +20,11 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase.pdfdoc import PDFError
-from reportlab.pdfbase.pdfutils import readJPEGInfo
+from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
     KeepTogether,
-    Paragraph,
     SimpleDocTemplate,
     Spacer,
     Table,
@@ -39,15 +36,16 @@ from outlet_audit.pdf.fonts import (
     LATIN_SERIF_BOLD,
     bilingual_label,
     cjk_style,
-    draw_mixed_string,
     format_date,
     format_datetime,
     format_points,
     mixed_string_width,
     paragraph_markup,
     register_fonts,
+    text_runs,
 )
 from outlet_audit.pdf.pages import NumberedCanvas
+from outlet_audit.pdf.paragraphs import Paragraph, label_paragraph, text_paragraph
 from outlet_audit.workflow.states import LEVEL_LABELS
 
 MAX_THUMBNAILS_PER_ITEM = 4
@@ -278,15 +276,33 @@ class _ReportCanvas(NumberedCanvas):
         self._draw_running_header()
         self._draw_footer(number, total)
 
-    def _draw_running_header(self):
-        report, top = self._report, PAGE_HEIGHT - 13 * mm
-        self.setFillColor(colors.black)
-        draw_mixed_string(self, MARGIN, top, "无废快递网点现场评估报告 Inspection Report", 9)
-        right = f"申请编号 No. {report.application_number}"
+    @cached_property
+    def _header_right(self) -> str:
+        """The outlet's name (shortened to the room left) and the application number: the same on
+        every page, so fitted once."""
+        right = f"申请编号 No. {self._report.application_number}"
         right_width = mixed_string_width(right, 8.5)
         room = CONTENT_WIDTH - mixed_string_width("无废快递网点现场评估报告 Inspection Report", 9) - 12 * mm
-        name = _shorten_to_width(report.outlet_name, room - right_width - 4 * mm, 8.5)
-        draw_mixed_string(self, PAGE_WIDTH - MARGIN, top, f"{name}  {right}", 8.5, anchor="right")
+        name = _shorten_to_width(self._report.outlet_name, room - right_width - 4 * mm, 8.5)
+        return f"{name}  {right}"
+
+    def _draw_line(self, x: float, y: float, text: str, size: float, anchor: str = "left") -> None:
+        """`draw_mixed_string` as one text object: each run placed where it places it, without a
+        text object and a font change of the page for every run (on every page)."""
+        x -= {"left": 0, "right": mixed_string_width(text, size)}[anchor]
+        line = self.beginText(x, y)
+        for font, run in text_runs(text):
+            line.setFont(font, size)
+            line.setTextOrigin(x, y)
+            line._textOut(run)
+            x += pdfmetrics.stringWidth(run, font, size)
+        self.drawText(line)
+
+    def _draw_running_header(self):
+        top = PAGE_HEIGHT - 13 * mm
+        self.setFillColor(colors.black)
+        self._draw_line(MARGIN, top, "无废快递网点现场评估报告 Inspection Report", 9)
+        self._draw_line(PAGE_WIDTH - MARGIN, top, self._header_right, 8.5, anchor="right")
         self.setStrokeColor(GRID)
         self.setLineWidth(0.6)
         self.line(MARGIN, top - 2.5 * mm, PAGE_WIDTH - MARGIN, top - 2.5 * mm)
@@ -299,8 +315,8 @@ class _ReportCanvas(NumberedCanvas):
         self.setFont(CJK_FONT, 8)
         self.drawCentredString(PAGE_WIDTH / 2, bottom, f"第 {number} 页 / 共 {total} 页")
         stamp = f"{report.criteria_edition_id} | {format_datetime(report.generated_at)}"
-        draw_mixed_string(self, MARGIN, bottom, stamp, 7.5)
-        draw_mixed_string(self, PAGE_WIDTH - MARGIN, bottom, f"Page {number} of {total}", 7.5, anchor="right")
+        self._draw_line(MARGIN, bottom, stamp, 7.5)
+        self._draw_line(PAGE_WIDTH - MARGIN, bottom, f"Page {number} of {total}", 7.5, anchor="right")
 
 
 def _shorten_to_width(text: str, width: float, size: float) -> str:
@@ -331,18 +347,21 @@ SUBTITLE = _style("subtitle", 10, alignment=1, textColor=MUTED, spaceAfter=4 * m
 VISIT_TITLE = _style("visit-title", 12, textColor=colors.white)
 WARNING = _style("warning", 8.5, textColor=VETO_RED)
 MUTED_CELL = _style("muted", 7.5, textColor=MUTED)
+NUMBERED = _style("numbered", 9, leftIndent=5 * mm, firstLineIndent=-5 * mm)
+LARGE = _style("large", 11)  # the final score and the level reached
+DECISION = _style("decision", 10)
 
 
 def _text(text: str, style: ParagraphStyle = CELL, limit: int | None = None) -> Paragraph:
     """A Paragraph that prints user or caller text literally."""
     if limit is not None and len(text) > limit:
         text = text[:limit] + "…"
-    return Paragraph(paragraph_markup(text), style)
+    return text_paragraph(text, style)
 
 
 def _label(zh: str, en: str, style: ParagraphStyle = LABEL) -> Paragraph:
     """A fixed bilingual label (our own markup, not user text)."""
-    return Paragraph(bilingual_label(zh, en), style)
+    return label_paragraph(bilingual_label(zh, en), style)
 
 
 def _heading(text: str) -> list:
@@ -528,13 +547,8 @@ def _checks(checks: tuple[ReportCheck, ...]) -> list:
             [
                 _text(check.code, CELL, limit=40),
                 _text(f"{check.title}{found}", CELL, limit=400),
-                Paragraph(
-                    bilingual_label("已整改", "Closed")
-                    if check.closed
-                    else bilingual_label("未整改", "Not closed"),
-                    CELL,
-                ),
-                Paragraph(bilingual_label(method_zh, method_en), CELL),
+                _label("已整改", "Closed", CELL) if check.closed else _label("未整改", "Not closed", CELL),
+                _label(method_zh, method_en, CELL),
                 _text(check.note or "—", CELL, limit=CHUNK_CHARS),
                 _text(f"{check.checked_by or '—'}\n{format_datetime(check.checked_at)}", CELL, limit=200),
             ]
@@ -562,7 +576,7 @@ def _finding_table(finding: ReportFinding) -> Table:
             _text(finding.code, CELL, limit=40),
             _text(finding.title, CELL, limit=400),
             _text(finding.found or "—", CELL, limit=LONG_ANSWER_CHARS),
-            Paragraph(bilingual_label(*FINDING_STATUSES.get(finding.status, (finding.status, ""))), CELL),
+            _label(*FINDING_STATUSES.get(finding.status, (finding.status, "")), CELL),
         ]
     ]
     details = _chunked_rows("备注 Note", finding.note) if finding.note.strip() else []
@@ -672,8 +686,10 @@ def _section_table(section: ReportSection) -> Table:
                 _text(item.title, CELL, limit=400),
                 _text("见下方 see below" if long_answer else item.answer or "—"),
                 _text(f"{points} / {format_points(item.points_possible)}", CELL_CENTRE),
-                _text("N/A" if item.not_applicable else "", CELL_CENTRE),
-                Paragraph(VETO_MARK if item.veto_triggered else "", VETO_CELL),
+                # Most items are neither: no flowables, no height, as an empty paragraph (a string
+                # would be a line of the table's font high).
+                _text("N/A", CELL_CENTRE) if item.not_applicable else [],
+                label_paragraph(VETO_MARK, VETO_CELL) if item.veto_triggered else [],
             ]
         )
         details = _chunked_rows("回答 Answer", item.answer) if long_answer else []
@@ -726,7 +742,7 @@ def _chunked_rows(label: str, text: str) -> list[Paragraph]:
     rows = []
     for index, chunk in enumerate(chunks):
         lead = paragraph_markup(label if index == 0 else f"{label}（续 cont.）")
-        rows.append(Paragraph(f'<font color="#1F5132">{lead}：</font>{paragraph_markup(chunk)}', CELL))
+        rows.append(text_paragraph(chunk, CELL, lead=f'<font color="#1F5132">{lead}：</font>'))
     return rows
 
 
@@ -744,14 +760,50 @@ def _marked_copies_caption(marked: tuple[tuple[int, int], ...]) -> str:
     return f"{chinese} {english[0].upper()}{english[1:]}"
 
 
-def _thumbnail_strip(thumbnails: tuple[bytes, ...]) -> Table:
+STRIP_GAP = 4  # points after each photo of a strip
+STRIP_PADDING = 3  # above and below the photos
+
+
+def _thumbnail_strip(thumbnails: tuple[bytes, ...]) -> Flowable:
     cells = [_thumbnail(image) for image in thumbnails[:MAX_THUMBNAILS_PER_ITEM]]
     hidden = len(thumbnails) - MAX_THUMBNAILS_PER_ITEM
+    if hidden <= 0 and all(isinstance(cell, _FixedImage) for cell in cells):
+        return _PhotoRow(cells)
     if hidden > 0:
         cells.append(Paragraph(f"+{hidden}", CELL))
     strip = Table([cells], hAlign="LEFT")
-    strip.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 4)]))
+    strip.setStyle(
+        TableStyle(
+            [
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), STRIP_GAP),
+                ("TOPPADDING", (0, 0), (-1, -1), STRIP_PADDING),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), STRIP_PADDING),
+            ]
+        )
+    )
     return strip
+
+
+class _PhotoRow(Flowable):
+    """Photos side by side where the one-row Table of `_thumbnail_strip` puts them (bottom-aligned,
+    each followed by the gap, padded above and below), without a table's measuring, styling and
+    drawing per cell: most items of a record show photos, each strip was a table of its own."""
+
+    def __init__(self, photos: list):
+        super().__init__()
+        self.photos = photos
+        self.width = sum(photo.width + STRIP_GAP for photo in photos)
+        self.height = max(photo.height for photo in photos) + 2 * STRIP_PADDING
+
+    def wrap(self, available_width, available_height):
+        return self.width, self.height
+
+    def draw(self):
+        x = 0
+        for photo in self.photos:
+            photo.drawOn(self.canv, x, STRIP_PADDING)
+            x += photo.width + STRIP_GAP
 
 
 def _thumbnail(raw: bytes):
@@ -766,27 +818,54 @@ def _thumbnail(raw: bytes):
     return _JpegImage(data, width=THUMBNAIL_HEIGHT * width / height, height=THUMBNAIL_HEIGHT)
 
 
+# The markers a JPEG the PDF holds unchanged may have before its first scan: the JFIF header (APP0),
+# a baseline, extended or progressive frame, quantisation and Huffman tables, a restart interval.
+_PLAIN_JPEG_MARKERS = frozenset({0xE0, 0xC0, 0xC1, 0xC2, 0xDB, 0xC4, 0xDD})
+_JPEG_FRAMES = (0xC0, 0xC1, 0xC2)
+
+
 def _embeddable_jpeg_size(raw: bytes) -> tuple[int, int] | None:
     """The pixel size of a JPEG the PDF can hold unchanged, else None (it is decoded and re-encoded).
 
-    Only headers are read, no pixel is decoded. Unchanged means what evidence/files.py writes for a
-    thumbnail: a baseline or progressive 8-bit JPEG in grey or colour, no larger than a thumbnail,
-    with nothing but the JFIF header besides the image: no EXIF (so no rotation to apply), colour
-    profile or comment. Anything else takes the decoding way, which also drops whatever else it held.
+    Only the headers are read (its marker segments up to the first scan), no pixel is decoded.
+    Unchanged means what evidence/files.py writes for a thumbnail: a baseline or progressive 8-bit
+    JPEG in grey or colour, no larger than a thumbnail, with nothing but the JFIF header besides the
+    image: no EXIF (so no rotation to apply), colour profile, Adobe marker or comment. Anything else,
+    or anything that does not read as a JPEG, takes the decoding way, which also drops whatever else
+    it held (or says that the image cannot be read).
     """
-    try:
-        width, height, components, _dpi = readJPEGInfo(BytesIO(raw))
-        with PILImage.open(BytesIO(raw), formats=["JPEG"]) as picture:
-            plain = (
-                picture.mode in ("L", "RGB")
-                and all(marker == "APP0" for marker, _content in picture.applist)
-                and "comment" not in picture.info
-            )
-    except (OSError, ValueError, SyntaxError, EOFError, struct.error, PDFError):
-        return None  # not a JPEG whose headers can be read: the decoding way says what it is
-    if not plain or components not in (1, 3) or not 0 < min(width, height) <= max(width, height):
+    if raw[:2] != b"\xff\xd8":
         return None
-    return (width, height) if max(width, height) <= THUMBNAIL_PIXELS else None
+    frame, position, end = None, 2, len(raw)
+    while True:
+        if position >= end or raw[position] != 0xFF:
+            return None
+        while position < end and raw[position] == 0xFF:  # fill bytes before a marker
+            position += 1
+        if position >= end:
+            return None
+        marker = raw[position]
+        position += 1
+        if marker == 0xDA:  # start of scan: the headers are read
+            break
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a segment
+            continue
+        length = int.from_bytes(raw[position : position + 2], "big")
+        if marker not in _PLAIN_JPEG_MARKERS or length < 2 or position + length > end:
+            return None
+        if marker in _JPEG_FRAMES:
+            segment = raw[position + 2 : position + length]
+            if frame is not None or len(segment) < 6 or segment[0] != 8:
+                return None
+            height, width = int.from_bytes(segment[1:3], "big"), int.from_bytes(segment[3:5], "big")
+            frame = (width, height, segment[5])
+        position += length
+    if frame is None:
+        return None
+    width, height, components = frame
+    if components not in (1, 3) or not 0 < min(width, height) <= max(width, height) <= THUMBNAIL_PIXELS:
+        return None
+    return width, height
 
 
 def _downscaled_jpeg(raw: bytes) -> tuple[bytes, tuple[int, int]] | None:
@@ -887,8 +966,7 @@ def _level_label(level: str) -> str:
 
 
 def _numbered(lines: tuple[str, ...]) -> list[Paragraph]:
-    style = _style("numbered", 9, leftIndent=5 * mm, firstLineIndent=-5 * mm)
-    return [_text(f"{index}. {line}", style) for index, line in enumerate(lines, start=1)]
+    return [_text(f"{index}. {line}", NUMBERED) for index, line in enumerate(lines, start=1)]
 
 
 def _results(data: ReportVisit) -> list:
@@ -899,7 +977,7 @@ def _results(data: ReportVisit) -> list:
                 _text(f"{format_points(data.total_points)} / {format_points(data.possible_points)}"),
             ],
             [_label("加分", "Bonus"), _text(f"+{format_points(data.bonus_points)}")],
-            [_label("最终得分", "Final score"), _text(format_points(data.final_score), _style("final", 11))],
+            [_label("最终得分", "Final score"), _text(format_points(data.final_score), LARGE)],
         ],
         LABELLED_WIDTHS,
         LABEL_FILL,
@@ -908,7 +986,7 @@ def _results(data: ReportVisit) -> list:
     flowables += _numbered(data.veto_findings) if data.veto_findings else [_text("无 None", BODY)]
     flowables += _heading("达到等级 Level reached")
     reached = _level_label(data.level_reached) if data.level_reached else "未达到任何等级 No level reached"
-    flowables.append(_text(reached, _style("reached", 11)))
+    flowables.append(_text(reached, LARGE))
     for shortfall in data.levels_not_reached:
         zh, en = LEVEL_LABELS[shortfall.level].zh, LEVEL_LABELS[shortfall.level].en
         flowables += [Spacer(0, 2 * mm), _text(f"未达到{zh}的原因 Why not {en.lower()}:", BODY)]
@@ -982,7 +1060,7 @@ def _decision(decision: BureauDecision | None) -> list:
     if decision is None:
         return [*heading, _text("尚待管理局审核 Awaiting the bureau's decision", BODY)]
     rows = [
-        [_label("决定", "Decision"), _text(decision.decision, _style("decision", 10))],
+        [_label("决定", "Decision"), _text(decision.decision, DECISION)],
         [_label("审核机关", "Bureau"), _text(decision.bureau)],
         [_label("审核人", "Decided by"), _text(decision.decided_by)],
         [_label("时间", "Decided at"), _text(format_datetime(decision.decided_at))],
