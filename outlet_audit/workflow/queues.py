@@ -131,7 +131,8 @@ def _sorted(query: Select, sort: str, *, joined_outlet: bool) -> Select:
     elif key == "inspection":
         column = Application.scheduled_for
     elif key == "score":
-        query = query.outerjoin(_RECORD, and_(_RECORD.application_id == Application.id, current_record(_RECORD)))
+        joined = and_(_RECORD.application_id == Application.id, current_record(_RECORD))
+        query = query.outerjoin(_RECORD, joined)
         column = _RECORD.final
     else:
         column = Application.submitted_at
