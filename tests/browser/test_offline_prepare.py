@@ -200,3 +200,44 @@ def test_a_refused_file_stays_on_the_phone_with_the_reason_and_signing_out_forge
         }"""
     )
     assert kept == [[], 0]  # the login page loads no script of ours: read the stores directly
+
+
+def test_a_visit_taken_from_the_inspector_leaves_the_phone_at_the_next_answer_from_the_server(
+    new_context, live_server, inspection, shoot
+):
+    from outlet_audit.accounts.models import User
+    from outlet_audit.checklist.models import Assessment
+    from outlet_audit.workflow.models import Application
+
+    checklist_url = f"/checklist/{inspection}"
+    context = new_context(phone=True)
+    page = sign_in(context, live_server.users["second_inspector"])
+    page.goto("/applications/assignments")
+    visit = page.locator(f'[data-offline-visit][data-url="{checklist_url}"]')
+    visit.locator("[data-prepare]").click()
+    expect(visit).to_have_attribute("data-prepared", "true")
+    kept = """async (path) => {
+      for (const name of await caches.keys()) {
+        if (name.startsWith("oa-user-") && (await (await caches.open(name)).match(path))) return true;
+      }
+      return false;
+    }"""
+    assert page.evaluate(kept, checklist_url)
+
+    def take_off_the_visit():
+        assessment = db.session.get(Assessment, inspection)
+        inspector = db.session.scalar(
+            select(User).where(User.username == live_server.users["second_inspector"])
+        )
+        application = db.session.get(Application, assessment.application_id)
+        application.inspectors.remove(inspector)
+        db.session.commit()
+
+    live_server.query(take_off_the_visit)
+    answer = page.goto(checklist_url)  # online: the server's refusal, not the phone's copy
+    assert answer.status in (403, 404)
+    page.wait_for_function(f"() => ({kept})({checklist_url!r}).then((found) => !found)")
+    shoot(page, "visit-taken-away")
+    context.set_offline(True)
+    with pytest.raises(PlaywrightError):
+        page.goto(checklist_url)  # nothing left on the phone to show

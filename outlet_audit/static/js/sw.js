@@ -5,6 +5,7 @@
  * kept copy is shown; with a copy kept, a good network answer refreshes it (pages and assets alike,
  * so a new deployment's scripts reach the phone's copies at the next visit online). The assets those pages
  * load (CSS, JS, fonts, thumbnails) are served the same way. Everything else is network only.
+ * A page or file the server refuses (403) or no longer has (404, 410) is dropped from the phone.
  * Signing in or out forgets who uses the pages; signing out also drops the pages kept.
  * Background Sync ("oa-send"): the open checklist pages are told to send what waits.
  */
@@ -15,6 +16,7 @@ importScripts("/static/js/offline-store.js");
 var PAGE = /^\/checklist\/\d+$/;
 var ASSET = /^\/(static|bootstrap)\//;
 var EVIDENCE = /^\/evidence\/\d+(\/thumbnail)?$/;
+var GONE = [403, 404, 410]; // answers that end a kept copy (see networkOrCopy)
 var NETWORK_PATIENCE_MS = 6000; // a weak signal that neither answers nor fails: show the copy
 
 self.addEventListener("install", function () { self.skipWaiting(); });
@@ -68,6 +70,13 @@ function networkOrCopy(request, url, isPage) {
       if (response.ok && !response.redirected && response.type === "basic") {
         found.cache.put(isPage ? url.pathname : request, response.clone()).catch(function () {});
       }
+      // The server says this is no longer the person's (taken off the visit) or no longer there:
+      // the kept copy goes, and the answer is shown, so the phone never shows it again offline.
+      if (GONE.indexOf(response.status) !== -1) {
+        found.cache.delete(isPage ? url.pathname : request, { ignoreSearch: !EVIDENCE.test(url.pathname) }).catch(function () {});
+        return response;
+      }
+      // Server trouble (5xx) on a weak signal: the kept copy, as when there is no answer at all.
       return response.ok || response.type === "opaqueredirect" ? response : found.copy;
     });
     var patience = new Promise(function (resolve) {
