@@ -9,13 +9,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from outlet_audit.core.time import utcnow
 from outlet_audit.extensions import db, sql_values
 from outlet_audit.webhooks.events import DeliveryStatus, WebhookEvent
+from outlet_audit.webhooks.sealing import seal, unseal
 
 
 class WebhookEndpoint(db.Model):
     """Where an organisation wants events POSTed, which ones, and the secret that signs them.
 
-    The secret is kept as it is (not hashed): every delivery is signed with it. It is shown once,
-    when made or rotated; the database and its backups are as secret as it is.
+    The secret must be read back to sign each delivery, so it is not hashed but sealed (`sealing`:
+    encrypted with a key derived from SECRET_KEY, outside the database). It is shown once, when made
+    or rotated; `secret` reads and writes it, the column holds only the sealed text.
     """
 
     __tablename__ = "webhook_endpoints"
@@ -25,18 +27,27 @@ class WebhookEndpoint(db.Model):
     url: Mapped[str] = mapped_column(String(500))
     events: Mapped[list] = mapped_column(JSON)  # WebhookEvent values subscribed to
     active: Mapped[bool] = mapped_column(default=True)
-    secret: Mapped[str] = mapped_column(String(100))
+    sealed_secret: Mapped[str] = mapped_column("secret", String(100))
     secret_rotated_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     organisation = relationship("Organisation", lazy="joined")
 
+    @property
+    def secret(self) -> str:
+        return unseal(self.sealed_secret)
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self.sealed_secret = seal(value)
+
 
 class WebhookEventRecord(db.Model):
     """An event as published, once, whoever hears it: its id and body are the same in every delivery.
 
-    Kept even when no endpoint listens, so the daily expiry sweep announces each expiry once.
+    Written when an endpoint listens; the daily expiry sweep's are kept whoever listens, as the mark
+    that each expiry was announced once (`publishing.publish`).
     """
 
     __tablename__ = "webhook_events"

@@ -5,6 +5,7 @@ import json
 import time
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from outlet_audit.audit.models import AuditEvent
@@ -195,3 +196,26 @@ def test_an_endpoint_is_added_and_its_secret_shown_once(app, client, admin_of_fx
     assert "whsec_" not in client.get(f"/webhooks/{endpoint_id}").get_data(as_text=True)
     response = client.post("/webhooks/new", data={"url": hook.url, "events": []})
     assert response.status_code == 422
+
+
+def test_the_secret_is_sealed_at_rest_and_outlives_a_rotated_secret_key(ctx, app):
+    """The column holds no secret a copy of the database could sign with; after SECRET_KEY is
+    rotated (the old key in SECRET_KEY_FALLBACKS) the endpoint still signs with its secret."""
+    from outlet_audit.webhooks.sealing import UnsealableSecret, seal, unseal
+
+    endpoint, secret = endpoint_for(
+        organisation(Agency.DISTRICT_POSTAL), "http://127.0.0.1:9/hook", make_user(Role.ADMIN)
+    )
+    db.session.flush()
+    stored = db.session.execute(
+        sa.text("SELECT secret FROM webhook_endpoints WHERE id = :id"), {"id": endpoint.id}
+    ).scalar_one()
+    assert secret not in stored and secret.removeprefix("whsec_") not in stored
+    assert endpoint.secret == secret and unseal(stored) == secret
+
+    old_key = app.config["SECRET_KEY"]
+    new_key = "a-new-secret-key-for-this-test-only-0123456789"
+    assert unseal(seal(secret, new_key), [new_key]) == secret
+    with pytest.raises(UnsealableSecret):
+        unseal(stored, [new_key])  # the old key gone: refused, never a wrong secret
+    assert unseal(stored, [new_key, old_key]) == secret  # the old key among the fallbacks
