@@ -15,7 +15,7 @@ record not superseded by a signed correction; each row says which record it come
 """
 
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import groupby
 
 from sqlalchemy import and_, func, select
@@ -31,7 +31,7 @@ from outlet_audit.criteria.stored import StoredEdition
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District, Outlet
 from outlet_audit.scoring import Answer
-from outlet_audit.workflow.models import Application, application_reference
+from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.states import LEVEL_LABELS
 
 from .queries import (
@@ -68,21 +68,35 @@ PACKING_BENCH = {True: "有", False: "无", None: "未填写"}
 IN_SHEET = AnswerStyle(yes=YES, no=NO, option="{code} {label}", numbers=True)
 VISIT_TYPES = {VisitType.INITIAL: "首次现场检查", VisitType.REINSPECTION: "整改复查"}
 CORRECTION = "（更正）"
+LEVEL_ZH = {level: label.zh for level, label in LEVEL_LABELS.items()}
+# Shanghai has kept UTC+8 all year since its last summer time ended on 1991-09-15 (a UTC time
+# after that is +8 whatever the zone database says of earlier years).
+_FIXED_OFFSET_SINCE = datetime(1991, 9, 15)
+_SHANGHAI_OFFSET = timedelta(hours=8)
 
 
 def shanghai_time(moment: datetime | None) -> datetime | None:
     """A stored naive-UTC time as Shanghai wall-clock time: spreadsheets have no time zones."""
     if moment is None:
         return None
+    if moment >= _FIXED_OFFSET_SINCE:  # four times faster than asking the zone, for every row's times
+        return moment + _SHANGHAI_OFFSET
     return moment.replace(tzinfo=UTC).astimezone(SHANGHAI).replace(tzinfo=None)
 
 
 def level_label(level: str | None) -> str | None:
-    return LEVEL_LABELS[level].zh if level else None
+    return LEVEL_ZH[level] if level else None
+
+
+def reference(created_at: datetime, application_id: int) -> str:
+    """`workflow.models.application_reference`, without strftime (a fifth of a row's time)."""
+    return f"SQ{created_at.year:04d}-{application_id:06d}"
 
 
 def _stream(stmt):
-    return db.session.execute(stmt.execution_options(yield_per=YIELD_PER))
+    """Rows as plain Core rows, `YIELD_PER` at a time (a server-side cursor on PostgreSQL):
+    through the session's connection, not the ORM's result, which wraps each batch again."""
+    return db.session.connection().execute(stmt.execution_options(yield_per=YIELD_PER))
 
 
 def visit_label(visit_type: str | None, amends_id: int | None) -> str | None:
@@ -141,15 +155,18 @@ def application_rows(f: Filters, status_labels: Mapping[str, str]) -> Iterator[t
         .where(*application_conditions(f), *_brand(f))
         .order_by(Application.id)
     )  # fmt: skip
-    for row in _stream(stmt):
+    # Unpacked by position: reading a row's columns by name took a quarter of the export's time.
+    for (
+        application_id, created_at, name, permit_number, brand, district, address, packing_bench,
+        target_level, status, edition_id, submitted_at, decided_at, granted_level, sequence, visit_type,
+        amends_id, signed_off_at, final, level_reached,
+    ) in _stream(stmt):  # fmt: skip
         yield (
-            application_reference(row.created_at, row.id), row.name, row.permit_number, row.brand,
-            row.name_zh, row.address, PACKING_BENCH[row.has_packing_bench], level_label(row.target_level),
-            status_labels[row.status],
-            row.edition_id, shanghai_time(row.created_at), shanghai_time(row.submitted_at),
-            shanghai_time(row.decided_at), level_label(row.granted_level), row.sequence,
-            visit_label(row.visit_type, row.amends_id), shanghai_time(row.signed_off_at), row.final,
-            level_label(row.level_reached),
+            reference(created_at, application_id), name, permit_number, brand, district, address,
+            PACKING_BENCH[packing_bench], level_label(target_level), status_labels[status], edition_id,
+            shanghai_time(created_at), shanghai_time(submitted_at), shanghai_time(decided_at),
+            level_label(granted_level), sequence, visit_label(visit_type, amends_id),
+            shanghai_time(signed_off_at), final, level_label(level_reached),
         )  # fmt: skip
 
 
@@ -168,13 +185,15 @@ def certificate_rows(f: Filters, bucket_labels: Mapping[str, str]) -> Iterator[t
         .where(*certificate_conditions(f), *_brand(f))
         .order_by(Certificate.issued_on, Certificate.id)
     )  # fmt: skip
-    for row in _stream(stmt):
-        bucket = certificate_bucket(row.state, row.valid_until, f.today)
+    for (
+        number, name, permit_number, brand, district, level, score, state, valid_until, issued_on,
+        issuing_bureau, edition_id, application_id, created_at, revoked_at, revoked_reason,
+    ) in _stream(stmt):  # fmt: skip
         yield (
-            row.number, row.name, row.permit_number, row.brand, row.name_zh, level_label(row.level),
-            row.score, bucket_labels[bucket], row.issued_on, row.valid_until, row.issuing_bureau,
-            row.edition_id, application_reference(row.created_at, row.application_id),
-            shanghai_time(row.revoked_at), row.revoked_reason,
+            number, name, permit_number, brand, district, level_label(level), score,
+            bucket_labels[certificate_bucket(state, valid_until, f.today)], issued_on, valid_until,
+            issuing_bureau, edition_id, reference(created_at, application_id), shanghai_time(revoked_at),
+            revoked_reason,
         )  # fmt: skip
 
 
@@ -216,7 +235,7 @@ def inspection_rows(f: Filters, status_labels: Mapping[str, str]) -> Iterator[tu
         bonus_codes = {item.code for item in edition.bonus_items()}
         answers = {row.item_code: row for row in rows if row.item_code is not None}
         common = (
-            application_reference(first.created_at, first.id), first.name, first.permit_number, first.brand,
+            reference(first.created_at, first.id), first.name, first.permit_number, first.brand,
             first.name_zh, level_label(first.target_level), status_labels[first.status],
             edition.id, first.sequence, visit_label(first.visit_type, first.amends_id),
             YES if first.is_current else NO, YES if first.superseded_at is not None else NO,

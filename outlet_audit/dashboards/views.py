@@ -6,6 +6,7 @@ and can pick one. The scope is applied by building
 """
 
 import math
+from collections import deque
 from datetime import date
 from itertools import chain, islice
 
@@ -17,7 +18,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     stream_with_context,
     url_for,
 )
@@ -36,7 +36,7 @@ from outlet_audit.core.spreadsheets import (
     XLSX_MIMETYPE,
     attachment_disposition,
     iter_csv,
-    spool_xlsx,
+    iter_xlsx,
 )
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import reporting_edition
@@ -228,7 +228,8 @@ def export(kind: str, fmt: str):
         return redirect(url_for("dashboards.exports_page", **request.args))
     sheet_title, header, rows = export_table(kind, f)
     limit = current_app.config["EXPORT_INLINE_ROWS"]
-    first = list(islice(rows, limit + 1))  # counting the rest would read them all: look one past
+    # Counting the rest would read them all: look one past the limit (at most this many rows held).
+    first = deque(islice(rows, limit + 1))
     filename, ascii_name = download_name(kind, fmt, f)
     if len(first) > limit:
         rows.close()
@@ -236,10 +237,18 @@ def export(kind: str, fmt: str):
             request_export(current_user, kind, fmt, filters_to_json(f), filename)
         flash(_("Your export is being prepared; you will be notified when it is ready."), "info")
         return redirect(url_for("jobs.my_exports"))
-    rows = chain(first, rows)
+    rows = chain(_drained(first), rows)
+    # Both formats stream as they are written, the rest of the query still read a batch at a time.
     if fmt == "csv":
-        response = Response(stream_with_context(iter_csv(header, rows)), mimetype=CSV_MIMETYPE)
-        response.headers["Content-Disposition"] = attachment_disposition(filename, ascii_name)
-        return response
-    spool = spool_xlsx(header, rows, sheet_title=sheet_title)
-    return send_file(spool, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=filename)
+        body, mimetype = iter_csv(header, rows), CSV_MIMETYPE
+    else:
+        body, mimetype = iter_xlsx(header, rows, sheet_title=sheet_title), XLSX_MIMETYPE
+    response = Response(stream_with_context(body), mimetype=mimetype)
+    response.headers["Content-Disposition"] = attachment_disposition(filename, ascii_name)
+    return response
+
+
+def _drained(rows: deque):
+    """Yield and let go of each row: the rows read ahead are freed as they are written."""
+    while rows:
+        yield rows.popleft()

@@ -1,5 +1,6 @@
 import csv
 import io
+import tracemalloc
 import weakref
 import zipfile
 from datetime import UTC, date, datetime, time
@@ -232,3 +233,81 @@ def test_5000_rows_stream_through_without_being_kept(write):
 
     assert len(refs) == 5_000
     assert alive_at_end[0] <= WIDTH_SAMPLE_ROWS + 1
+
+
+def test_xlsx_keeps_every_type_and_text_exactly():
+    """The sheet XML is written by hand: each type, and text that XML or Excel would read otherwise."""
+    values = [
+        True, 2.5, float("nan"), float("inf"), Decimal("NaN"), time(9, 30, 15), 10**12,
+        "a < b & c > d", "  leading and trailing  ", "literal _x0041_ stays", "bad\ud800surrogate\uffff",
+    ]  # fmt: skip
+    header = [f"c{index}" for index in range(len(values))]
+    sheet = read_xlsx(xlsx_bytes(header, [values])).active
+
+    cells = list(sheet[2])
+    assert cells[0].value is True and cells[0].data_type == "b"
+    assert cells[1].value == 2.5
+    assert [cell.value for cell in cells[2:5]] == ["#NUM!"] * 3  # Excel has no NaN or infinity
+    assert cells[5].value == time(9, 30, 15) and cells[5].is_date
+    assert cells[6].value == 10**12 and cells[6].data_type == "n"
+    assert cells[7].value == "a < b & c > d"
+    assert cells[8].value == "  leading and trailing  "
+    # Excel's escape of its escape: openpyxl shows what is stored, Excel shows "_x0041_" literally.
+    assert cells[9].value in ("literal _x0041_ stays", "literal _x005F_x0041_ stays")
+    assert cells[10].value == "badsurrogate"
+
+
+def test_iter_xlsx_sends_its_first_bytes_before_the_last_row_is_read():
+    pulled = []
+
+    def rows():
+        for index in range(20_000):
+            pulled.append(index)
+            yield [f"网点{index}", f"SH-{index:06d}", "奉贤", index, date(2025, 1, 1), -index]
+
+    chunks = iter_xlsx(HEADER, rows(), sheet_title="网点")
+    first = next(chunks)
+    assert first.startswith(b"PK") and len(pulled) < 20_000
+    data = first + b"".join(chunks)
+    assert len(pulled) == 20_000
+    sheet = read_xlsx(data)["网点"]
+    assert sheet.max_row == 20_001 and sheet["A20001"].value == "网点19999"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:F20001"
+
+
+@pytest.mark.parametrize("write", ["csv", "xlsx"])
+def test_memory_stays_flat_for_four_times_the_rows(write):
+    """The writers hold a block of rows at most: 40,000 rows peak about as high as 10,000."""
+
+    def peak(count: int) -> int:
+        rows = ([f"上海市奉贤区南桥镇示例路{index}号", f"SH-{index:06d}", "奉贤", Decimal(index) / 4,
+                 datetime(2025, 1, 1, 8), -index] for index in range(count))  # fmt: skip
+        tracemalloc.start()
+        try:
+            if write == "csv":
+                for _ in iter_csv(HEADER, rows):
+                    pass
+            else:
+                for _ in iter_xlsx(HEADER, rows, sheet_title="网点"):
+                    pass
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    peak(10_000)  # warm: the interpreter's free lists, compiled patterns
+    small, large = peak(10_000), peak(40_000)
+    assert large < 1.5 * small, (small, large)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [datetime(2025, 3, 1, 20, 30), datetime(1991, 9, 15), datetime(1991, 7, 1, 12), datetime(1988, 6, 1, 3)],
+)
+def test_export_rows_shortcuts_agree_with_the_zone_and_the_reference(moment):
+    """The exports skip the zone database after Shanghai's last summer time, and strftime."""
+    from outlet_audit.core.time import SHANGHAI
+    from outlet_audit.dashboards.export_rows import reference, shanghai_time
+    from outlet_audit.workflow.models import application_reference
+
+    assert shanghai_time(moment) == moment.replace(tzinfo=UTC).astimezone(SHANGHAI).replace(tzinfo=None)
+    assert reference(moment, 42) == application_reference(moment, 42)

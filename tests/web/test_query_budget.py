@@ -902,9 +902,11 @@ def send(app, client, page: PageRequest):
     with app.test_request_context():
         url = url_for(page.endpoint, **page.values)
     multipart = {"data": page.data, "content_type": "multipart/form-data"} if page.data else {}
-    response = client.open(url, method=page.method, json=page.json, headers=page.headers, **multipart)
-    response.get_data()  # a streamed body runs its queries while it is read
-    return response
+    # Buffered: a streamed body (the exports) runs its queries while it is read, and the test
+    # client runs each request in a context of its own, where the stream must be read too.
+    return client.open(
+        url, method=page.method, json=page.json, headers=page.headers, buffered=True, **multipart
+    )
 
 
 def test_pending_pages_are_listed_cases():
