@@ -6,7 +6,12 @@ from pathlib import Path
 
 from flask import Flask
 
-from outlet_audit.config import CONFIGS, resolve_database_url, resolve_secret_key
+from outlet_audit.config import (
+    CONFIGS,
+    resolve_database_url,
+    resolve_secret_key,
+    resolve_secret_key_fallbacks,
+)
 
 BLUEPRINT_MODULES = (
     "outlet_audit.core.views",
@@ -50,6 +55,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config.from_object(CONFIGS[config_name])
     instance = Path(app.instance_path)
     app.config["SECRET_KEY"] = overrides.pop("SECRET_KEY", None) or resolve_secret_key(config_name, instance)
+    app.config["SECRET_KEY_FALLBACKS"] = resolve_secret_key_fallbacks()
     app.config["SQLALCHEMY_DATABASE_URI"] = resolve_database_url(config_name, instance)
     app.config["EVIDENCE_DIR"] = os.environ.get("EVIDENCE_DIR", str(instance / "evidence"))
     app.config.update(overrides)

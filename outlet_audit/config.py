@@ -287,6 +287,12 @@ def resolve_secret_key(config_name: str, instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def resolve_secret_key_fallbacks() -> list[str]:
+    """Earlier SECRET_KEYs, comma-separated in SECRET_KEY_FALLBACKS, while a rotation settles: Flask
+    still reads sessions signed with them and webhook secrets sealed with them unseal."""
+    return [key.strip() for key in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if key.strip()]
+
+
 def resolve_database_url(config_name: str, instance_path: Path) -> str:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres://"):  # the form many hosts hand out; SQLAlchemy wants the dialect named

@@ -8,7 +8,7 @@ from outlet_audit.config import ConfigError
 
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
-    for name in ("SECRET_KEY", "DATABASE_URL"):
+    for name in ("SECRET_KEY", "SECRET_KEY_FALLBACKS", "DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OUTLET_AUDIT_INSTANCE", str(tmp_path / "instance"))
     return tmp_path
@@ -54,3 +54,12 @@ def test_development_generates_a_key_once_and_keeps_it(clean_env):
 def test_secret_key_from_environment_wins(clean_env, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "from-the-environment-" + "x" * 20)
     assert create_app("development").config["SECRET_KEY"].startswith("from-the-environment-")
+
+
+def test_earlier_secret_keys_come_from_the_environment(clean_env, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "the-current-key-" + "x" * 20)
+    monkeypatch.setenv("SECRET_KEY_FALLBACKS", " the-previous-key-" + "y" * 20 + " , ,the-one-before-" + "z" * 20)
+    config = create_app("development").config
+    assert config["SECRET_KEY_FALLBACKS"] == ["the-previous-key-" + "y" * 20, "the-one-before-" + "z" * 20]
+    monkeypatch.delenv("SECRET_KEY_FALLBACKS")
+    assert create_app("development").config["SECRET_KEY_FALLBACKS"] == []
