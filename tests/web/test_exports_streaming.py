@@ -215,3 +215,16 @@ def test_every_row_arrives_once_in_order_with_hostile_text_neutralised(seeded, f
     assert {row[4] for row in rows} <= districts
     assert not any(isinstance(value, str) and value.startswith(spreadsheets.FORMULA_TRIGGERS) for row in rows
                    for value in row)  # fmt: skip
+
+
+@pytest.mark.postgres_only
+def test_an_export_cursor_is_planned_for_every_row_on_postgresql(ctx):
+    """PostgreSQL plans a server-side cursor for its first tenth: the applications export then took
+    15 s for 6,000 rows (the bench's page, 0 requests in 4 s). The export's transaction plans for all."""
+    from sqlalchemy import literal, select
+
+    from outlet_audit.dashboards.export_rows import _stream
+    from outlet_audit.extensions import db
+
+    assert list(_stream(select(literal(1)))) == [(1,)]
+    assert db.session.connection().exec_driver_sql("SHOW cursor_tuple_fraction").scalar() == "1"
