@@ -126,9 +126,9 @@ def fresh_database(tmp_path_factory):
 def make_test_app(database_url: str, tmp_path, **overrides):
     os.environ.setdefault("OUTLET_AUDIT_INSTANCE", str(tmp_path / "instance"))
     overrides.setdefault("SIGNING_DIR", str(signing_dir_for_tests()))  # every issuer can sign
+    overrides.setdefault("SECRET_KEY", "test-" + "x" * 40)
     application = create_app(
         "testing",
-        SECRET_KEY="test-" + "x" * 40,
         SQLALCHEMY_DATABASE_URI=database_url,
         EVIDENCE_DIR=str(tmp_path / "evidence"),
         **overrides,

@@ -93,7 +93,8 @@ def sign_in(session: requests.Session, base: str, username: str, password: str) 
 def seed(database_url: str, tmp_path: Path, hook_url: str) -> dict:
     """An outlet's draft application (its self-assessment takes photos) and the Fengxian postal
     bureau's approver with a webhook endpoint, made by the operations and committed."""
-    app = make_test_app(database_url, tmp_path / "seed")
+    # One more server of the same deployment: the same SECRET_KEY, which seals the webhook secret
+    app = make_test_app(database_url, tmp_path / "seed", SECRET_KEY=SECRET_KEY)
     with app.test_request_context():
         application = make_application()
         from outlet_audit.checklist.service import get_or_create_assessment
