@@ -59,8 +59,12 @@ class LiveServer:
     errors: list = field(default_factory=list)  # "500 POST /path" for every server error so far
 
     def query(self, fn):
-        """Read the database the server writes, in a session of its own."""
-        with self.app.app_context():
+        """Read (or seed) the database the server writes, in a session of its own.
+
+        As a writing request: on SQLite its transaction then takes the write lock up front and waits
+        its turn (busy_timeout) while the server writes; a deferred one that writes after reading
+        is refused at once ("database is locked"), which failed fixtures under a loaded CI."""
+        with self.app.test_request_context(method="POST"):
             try:
                 return fn()
             finally:
