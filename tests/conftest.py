@@ -79,7 +79,7 @@ def touches_database(item) -> bool:
 def pytest_collection_modifyitems(config, items):
     """Tests for one database only are deselected on the other, never skipped. On PostgreSQL the
     tests that touch no database are deselected too: the SQLite run (make test) has run them, and
-    running them again would only repeat the same Python (a third of CI's time)."""
+    running them again would only repeat the same Python."""
     keep, drop = [], []
     for item in items:
         wrong_database = (item.get_closest_marker("postgres_only") and not using_postgres()) or (
