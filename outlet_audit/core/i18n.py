@@ -80,15 +80,7 @@ class RequestCatalogDomain(Domain):
     """
 
     def get_translations(self):
-        if not has_request_context():
-            return super().get_translations()
-        locale = request_locale()
-        request_globals = g._get_current_object()
-        kept = request_globals.__dict__.get("_template_catalog")
-        if kept is None or kept[0] is not locale:
-            kept = (locale, super().get_translations())
-            request_globals._template_catalog = kept
-        return kept[1]
+        return _kept_catalog(super().get_translations)
 
 
 def request_catalog():
@@ -98,13 +90,18 @@ def request_catalog():
     every string (about 7 µs; a list page asks for hundreds). The catalog is kept on `g` together
     with the locale it belongs to, so `force_locale` blocks (mail, exports) still get their own.
     """
+    return _kept_catalog(get_translations)
+
+
+def _kept_catalog(lookup):
+    """The catalog `lookup` finds, kept on `g` with its locale for the rest of the request."""
     if not has_request_context():
-        return get_translations()
+        return lookup()
     locale = request_locale()
     request_globals = g._get_current_object()
     kept = request_globals.__dict__.get("_template_catalog")
     if kept is None or kept[0] is not locale:
-        kept = (locale, get_translations())
+        kept = (locale, lookup())
         request_globals._template_catalog = kept
     return kept[1]
 
