@@ -15,7 +15,13 @@ from flask import current_app
 from sqlalchemy import select
 
 from outlet_audit.certificates.models import Certificate
-from outlet_audit.certificates.resource import CERTIFICATE_QUERY, CERTIFICATES, certificate_resource, utc
+from outlet_audit.certificates.resource import (
+    CERTIFICATE_QUERY,
+    CERTIFICATES,
+    certificate_resource,
+    district_json,
+    utc,
+)
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.extensions import db
 
@@ -26,10 +32,6 @@ class Subject:
     facts: Callable[[], dict]  # the event's "data", built when the event is written
     certificate_id: int | None = None
     application_id: int | None = None
-
-
-def _district(district) -> dict:
-    return {"code": district.code, "name_zh": district.official_name_zh, "name_en": district.name_en}
 
 
 def _outlet(outlet) -> dict:
@@ -70,7 +72,7 @@ def _application_facts(application) -> dict:
         "application": {
             "reference": application.reference,
             "outlet": _outlet(application.outlet),
-            "district": _district(application.outlet.district),
+            "district": district_json(application.outlet.district_id),
             "target_level": application.target_level,
             "decision": application.status,
             "granted_level": application.granted_level,
