@@ -7,7 +7,7 @@ from outlet_audit.audit.models import AuditEvent
 from outlet_audit.certificates.models import Certificate, CertificateDocument, RevocationProposal
 from outlet_audit.checklist.models import Answer, Assessment
 from outlet_audit.criteria.stored import EditionChoice, StoredEdition
-from outlet_audit.dashboards.models import DashboardSnapshot
+from outlet_audit.dashboards.models import AnswerScore, DashboardSnapshot, FindingCount, ItemCount
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.jobs.models import ExportFile
 from outlet_audit.notifications.models import Notification
@@ -33,7 +33,10 @@ __all__ = [
     "Certificate",
     "CertificateDocument",
     "Complaint",
+    "AnswerScore",
     "DashboardSnapshot",
+    "FindingCount",
+    "ItemCount",
     "District",
     "EditionChoice",
     "Evidence",
@@ -57,3 +60,6 @@ __all__ = [
     "YearlySelfCheck",
     "inspection_assignments",
 ]
+
+# Not a model: the flush hooks that keep the dashboard's counts (they listen on every Session).
+from outlet_audit.dashboards import upkeep  # noqa: E402, F401

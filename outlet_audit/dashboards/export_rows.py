@@ -34,6 +34,7 @@ from outlet_audit.scoring import Answer
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.states import LEVEL_LABELS
 
+from .counts import points_earned, read_stored_answer
 from .queries import (
     Filters,
     application_conditions,
@@ -41,8 +42,6 @@ from .queries import (
     certificate_conditions,
     in_period,
     pinned_by_pk,
-    points_earned,
-    read_stored_answer,
 )
 
 YIELD_PER = 500

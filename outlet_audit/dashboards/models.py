@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -18,3 +18,74 @@ class DashboardSnapshot(db.Model):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)  # snapshots.snapshot_key
     figures: Mapped[dict] = mapped_column(JSON)
     computed_at: Mapped[datetime]
+
+
+# --- maintained counts (dashboards/counts.py) ----------------------------------------------------
+#
+# Each row counts records of one district, brand and level in one period. A row with district 0,
+# brand '' or level '' counts every district, brand or level; grain D, M, Y is a day, month or year
+# starting on `period`, grain A all time (period ALL_TIME). So any filter reads at most a few
+# hundred rows, whatever the number of outlets.
+
+
+class ItemCount(db.Model):
+    """First-inspection answers of one scored item, as the item pass rates count them."""
+
+    __tablename__ = "dashboard_item_counts"
+
+    district_id: Mapped[int] = mapped_column(primary_key=True)
+    brand: Mapped[str] = mapped_column(String(50), primary_key=True)
+    level: Mapped[str] = mapped_column(String(10), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    period: Mapped[date] = mapped_column(primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    edition_pk: Mapped[int] = mapped_column(primary_key=True)  # the edition the application pinned
+    answers: Mapped[int] = mapped_column(default=0)  # answer rows, whatever they hold
+    answered: Mapped[int] = mapped_column(default=0)  # with a value, not N/A
+    passed: Mapped[int] = mapped_column(default=0)  # of which earned full marks
+    not_applicable: Mapped[int] = mapped_column(default=0)
+
+
+class FindingCount(db.Model):
+    """Findings of one item at inspection records in force, as the rectification figures count them.
+
+    `due_on` is the notice's due date of findings still waiting (ordered or answered), NO_DAY for
+    the others: whether they are past due is a question of today. `days` is the days a closed
+    finding took from its notice to its closing, -1 for the others: the median's histogram.
+    """
+
+    __tablename__ = "dashboard_finding_counts"
+
+    district_id: Mapped[int] = mapped_column(primary_key=True)
+    brand: Mapped[str] = mapped_column(String(50), primary_key=True)
+    level: Mapped[str] = mapped_column(String(10), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    period: Mapped[date] = mapped_column(primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    due_on: Mapped[date] = mapped_column(primary_key=True)
+    days: Mapped[int] = mapped_column(primary_key=True)
+    found: Mapped[int] = mapped_column(default=0)
+    ordered: Mapped[int] = mapped_column(default=0)
+    not_required: Mapped[int] = mapped_column(default=0)
+    closed: Mapped[int] = mapped_column(default=0)
+    verified: Mapped[int] = mapped_column(default=0)  # closed or verified not closed
+    closed_on_time: Mapped[int] = mapped_column(default=0)
+    waiting: Mapped[int] = mapped_column(default=0)
+
+
+class AnswerScore(db.Model):
+    """What one stored answer of a scored item counts for, in the edition it was given under.
+
+    A pure function of immutable inputs (an edition is pinned by its content), kept so that the
+    counts can be summed in SQL: the scoring rules exist only in Python. Items that are not scored
+    in the edition (bonus items, unknown codes) have no row, so their answers count nowhere.
+    """
+
+    __tablename__ = "dashboard_answer_scores"
+
+    edition_pk: Mapped[int] = mapped_column(primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    not_applicable: Mapped[bool] = mapped_column(primary_key=True)
+    value: Mapped[str] = mapped_column(String(40), primary_key=True)  # NO_VALUE when none
+    answered: Mapped[int]
+    passed: Mapped[int]

@@ -24,20 +24,17 @@ from sqlalchemy import Select, case, func, select
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.queries import valid_certificate_clause
 from outlet_audit.certificates.state import CertificateState, StoredCertificateState, certificate_state
-from outlet_audit.checklist.kinds import AssessmentKind, VisitType
-from outlet_audit.checklist.models import Answer as AnswerRow
-from outlet_audit.checklist.models import Assessment
-from outlet_audit.checklist.service import value_from_json
 from outlet_audit.criteria.editions import pinned_edition
-from outlet_audit.criteria.model import Edition, Item, Text
+from outlet_audit.criteria.model import Edition, Text
 from outlet_audit.criteria.stored import StoredEdition
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
 from outlet_audit.outlets.reference import DistrictName, all_districts
-from outlet_audit.scoring import answer_type
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.states import Status
 
+from .counts import where_filtered
+from .models import ItemCount
 from .sql import shanghai_year_month, utc_end_of, utc_start_of, year_month
 
 EXPIRING_WITHIN_DAYS = 90
@@ -284,73 +281,37 @@ def coverage_by_brand(f: Filters) -> list[tuple[str, Coverage]]:
     return sorted(coverage.items(), key=lambda pair: (-pair[1].outlets, pair[0]))
 
 
-def first_visits() -> list:
-    """The records that tell what outlets get wrong: each application's first inspection as it
-    stands (signed; once a correction of it is signed, the correction instead).
-
-    Re-inspections are left out: their answers are the rectified ones, and a failure found at the
-    first visit stays counted after it was put right.
-    """
-    return [
-        Assessment.kind == AssessmentKind.INSPECTION,
-        Assessment.visit_type == VisitType.INITIAL,
-        Assessment.signed_off_at.is_not(None),
-        Assessment.superseded_at.is_(None),
-    ]
-
-
 def item_pass_rates(f: Filters, active: Edition) -> list[ItemPassRate]:
     """How often each scored item of the active edition earned full marks at first inspections.
 
-    Answers are counted in SQL by (edition, item, value); whether a value earns full marks is
-    then asked of the edition the application was made against, so a value is scored once per
-    distinct answer, not once per inspection. Items no longer in the active edition are left out.
+    Read from the maintained counts (counts.py), which score each distinct answer by the edition
+    the application was made against. Items no longer in the active edition are left out; an
+    item's title is the wording of the newest edition it was answered under.
     """
     codes = [item.code for item in active.items()]
-    conditions = [
-        *first_visits(),
-        AnswerRow.item_code.in_(codes),
-        *in_period(Assessment.signed_off_at, f, timestamp=True),
-    ]
-    groups = (AnswerRow.item_code, AnswerRow.not_applicable, AnswerRow.value)
-    counted = (*groups, func.count())
-    only_edition = _only_edition_pk() if (f.district_id, f.level, f.brand) == (None, None, None) else None
-    if only_edition is not None:
-        # Every application pins the same edition and no filter needs the application: joining
-        # it to each answer (a million at 10,000 outlets) is a fifth of the query's time.
-        stmt = select(*counted).join(Assessment, Assessment.id == AnswerRow.assessment_id)
-        rows = ((only_edition, *row) for row in db.session.execute(stmt.where(*conditions).group_by(*groups)))
-    else:
-        stmt = (
-            select(Application.edition_pk, *counted)
-            .select_from(AnswerRow)
-            .join(Assessment, Assessment.id == AnswerRow.assessment_id)
-            .join(Application, Application.id == Assessment.application_id)
-            .where(*conditions)
-            .group_by(Application.edition_pk, *groups)
+    stmt = (
+        select(
+            ItemCount.item_code,
+            ItemCount.edition_pk,
+            func.sum(ItemCount.answers),
+            func.sum(ItemCount.answered),
+            func.sum(ItemCount.passed),
+            func.sum(ItemCount.not_applicable),
         )
-        if f.district_id is not None:
-            stmt = stmt.where(Application.district_id == f.district_id)
-        if f.level is not None:
-            stmt = stmt.where(Application.target_level == f.level)
-        rows = db.session.execute(with_brand(stmt, Application.outlet_id, f))
-
+        .where(*where_filtered(ItemCount, **count_filters(f)), ItemCount.item_code.in_(codes))
+        .group_by(ItemCount.item_code, ItemCount.edition_pk)
+    )
     answered, passed, not_applicable = defaultdict(int), defaultdict(int), defaultdict(int)
     titles: dict[str, tuple[int, Text]] = {}
-    editions: dict[int, Edition] = {}
-    for edition_pk, code, is_na, value, count in rows:
-        edition = editions.get(edition_pk) or editions.setdefault(edition_pk, pinned_by_pk(edition_pk))
-        item = next((item for item in edition.items() if item.code == code), None)
-        if item is None:
-            continue  # the code is a bonus item in that edition, or not in it at all
+    for code, edition_pk, answers, answered_count, passed_count, na_count in db.session.execute(stmt):
+        if not answers:
+            continue  # counted once, taken away since (a record superseded, a brand changed)
         if edition_pk >= titles.get(code, (-1, None))[0]:
+            item = next(item for item in pinned_by_pk(edition_pk).items() if item.code == code)
             titles[code] = (edition_pk, item.title)  # the newest edition's wording
-        if is_na:
-            not_applicable[code] += count
-        elif value is not None:
-            answered[code] += count
-            if earns_full_marks(item, value):
-                passed[code] += count
+        answered[code] += int(answered_count)
+        passed[code] += int(passed_count)
+        not_applicable[code] += int(na_count)
     return [
         ItemPassRate(
             item.code,
@@ -363,12 +324,14 @@ def item_pass_rates(f: Filters, active: Edition) -> list[ItemPassRate]:
     ]
 
 
-def _only_edition_pk() -> int | None:
-    """The edition every application pins, when there is just one (None when there are several or none)."""
-    lowest, highest = db.session.execute(
-        select(func.min(Application.edition_pk), func.max(Application.edition_pk))
-    ).one()
-    return lowest if lowest == highest else None
+def count_filters(f: Filters) -> dict:
+    return {
+        "district_id": f.district_id,
+        "brand": f.brand,
+        "level": f.level,
+        "date_from": f.date_from,
+        "date_to": f.date_to,
+    }
 
 
 def district_breakdown(f: Filters) -> list[DistrictFigures]:
@@ -411,26 +374,6 @@ def total_coverage(parts: Sequence[Coverage]) -> Coverage:
 
 def pinned_by_pk(edition_pk: int) -> Edition:
     return pinned_edition(db.session.get(StoredEdition, edition_pk))
-
-
-def read_stored_answer(item: Item, stored_value: str | None):
-    """The engine's value of a stored answer (JSON text); None when absent or not valid for the item."""
-    try:
-        value = value_from_json(item, stored_value)
-    except ValueError:
-        return None
-    if value is None or answer_type(item.answer.type).check(item.answer, value) is not None:
-        return None
-    return value
-
-
-def points_earned(item: Item, value) -> Decimal:
-    return answer_type(item.answer.type).earned(item.answer, item.points, value)
-
-
-def earns_full_marks(item: Item, stored_value: str | None) -> bool:
-    value = read_stored_answer(item, stored_value)
-    return value is not None and points_earned(item, value) == item.points
 
 
 def _add_months(day: date, months: int) -> date:

@@ -7,30 +7,24 @@ select inspections: the application's district and level, the outlet's brand, an
 date of the record that found them. Overdue notices are a picture of today; the date range does
 not apply to them.
 
-Each figure is one aggregate query, whatever the number of findings; the median is read in SQL
-too: a window numbers the closed findings by their days to close and only the middle one or two
-rows come back (the same statement on SQLite and PostgreSQL, no percentile function needed).
+The findings are read from the maintained counts (counts.py), a few hundred rows whatever the
+number of findings; the median from their histogram of days to close.
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, select
 
-from outlet_audit.checklist.kinds import AssessmentKind, FindingStatus
-from outlet_audit.checklist.models import Assessment, Finding, RectificationNotice
+from outlet_audit.checklist.models import RectificationNotice
 from outlet_audit.criteria.model import Text
 from outlet_audit.extensions import db
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.states import Status
 
-from .queries import Filters, in_period, percent, with_brand
-from .sql import shanghai_date, shanghai_days_between
-
-# Verified by an inspector: the finding's outcome is settled.
-VERIFIED = (FindingStatus.CLOSED.value, FindingStatus.NOT_CLOSED.value)
-# Ordered and waiting: for the outlet's answer, or for the inspector's verification.
-WAITING = (FindingStatus.ORDERED.value, FindingStatus.ANSWERED.value)
+from .counts import NOT_CLOSED_DAYS, where_filtered
+from .models import FindingCount
+from .queries import Filters, count_filters, percent, with_brand
 
 
 @dataclass(frozen=True)
@@ -86,70 +80,63 @@ def rectification_figures(f: Filters, titles: dict[str, Text]) -> RectificationF
     )
 
 
-def _in_force(f: Filters, codes: list[str]) -> list:
-    """Findings of records in force, of these items, within the filters (the application joined)."""
-    conditions = [
-        Assessment.kind == AssessmentKind.INSPECTION,  # not a supervision visit's findings
-        Assessment.superseded_at.is_(None),
-        Finding.item_code.in_(codes),
-        *in_period(Assessment.signed_off_at, f, timestamp=True),
-    ]
-    if f.district_id is not None:
-        conditions.append(Application.district_id == f.district_id)
-    if f.level is not None:
-        conditions.append(Application.target_level == f.level)
-    return conditions
-
-
-def _joined(stmt, f: Filters):
-    stmt = stmt.join(Assessment, Assessment.id == Finding.assessment_id).join(
-        Application, Application.id == Finding.application_id
-    )
-    return with_brand(stmt, Application.outlet_id, f)
-
-
-def _count_when(condition):
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
 def _findings_by_item(f: Filters, codes: list[str]) -> dict[str, tuple[int, ...]]:
-    """Per item: found, ordered, not required, closed, settled, closed on time."""
-    closed = Finding.status == FindingStatus.CLOSED.value
-    settled = or_(
-        Finding.status.in_(VERIFIED),
-        and_(Finding.status.in_(WAITING), RectificationNotice.due_on < f.today),
+    """Per item with findings: found, ordered, not required, closed, settled, closed on time.
+
+    Settled: verified either way, or still waiting after the notice's due date (as of today).
+    """
+    stmt = (
+        select(
+            FindingCount.item_code,
+            func.sum(FindingCount.found),
+            func.sum(FindingCount.ordered),
+            func.sum(FindingCount.not_required),
+            func.sum(FindingCount.closed),
+            func.sum(FindingCount.verified),
+            func.sum(case((FindingCount.due_on < f.today, FindingCount.waiting), else_=0)),
+            func.sum(FindingCount.closed_on_time),
+        )
+        .where(*where_filtered(FindingCount, **count_filters(f)), FindingCount.item_code.in_(codes))
+        .group_by(FindingCount.item_code)
     )
-    on_time = and_(closed, shanghai_date(Finding.closed_at) <= RectificationNotice.due_on)
-    stmt = select(
-        Finding.item_code,
-        func.count(Finding.id),
-        _count_when(Finding.notice_id.is_not(None)),
-        _count_when(Finding.status == FindingStatus.NOT_REQUIRED.value),
-        _count_when(closed),
-        _count_when(settled),
-        _count_when(on_time),
-    ).select_from(Finding)
-    stmt = _joined(stmt, f).outerjoin(RectificationNotice, RectificationNotice.id == Finding.notice_id)
-    rows = db.session.execute(stmt.where(*_in_force(f, codes)).group_by(Finding.item_code))
-    return {code: tuple(int(n) for n in counts) for code, *counts in rows}
+    by_item = {}
+    for code, found, ordered, not_required, closed, verified, overdue, on_time in db.session.execute(stmt):
+        if found:  # counted once, taken away since (a record superseded, a brand changed)
+            by_item[code] = tuple(
+                int(n) for n in (found, ordered, not_required, closed, verified + overdue, on_time)
+            )
+    return by_item
 
 
 def _median_days_to_close(f: Filters, codes: list[str]) -> Decimal | None:
-    """The median of the Shanghai days from each closed finding's notice to its closing."""
-    days = shanghai_days_between(RectificationNotice.issued_at, Finding.closed_at).label("days")
-    inner = select(
-        days,
-        func.row_number().over(order_by=days).label("position"),
-        func.count().over().label("total"),
-    ).select_from(Finding)
-    inner = _joined(inner, f).join(RectificationNotice, RectificationNotice.id == Finding.notice_id)
-    ranked = inner.where(*_in_force(f, codes), Finding.status == FindingStatus.CLOSED.value).subquery()
-    # The middle row, or the middle two when their number is even (integer division on both).
-    middle = ranked.c.position.in_([(ranked.c.total + 1) // 2, (ranked.c.total + 2) // 2])
-    values = db.session.scalars(select(ranked.c.days).where(middle)).all()
-    if not values:
+    """The median of the Shanghai days from each closed finding's notice to its closing, read from
+    the counts' histogram: how many findings took each number of days."""
+    stmt = (
+        select(FindingCount.days, func.sum(FindingCount.closed))
+        .where(
+            *where_filtered(FindingCount, **count_filters(f)),
+            FindingCount.item_code.in_(codes),
+            FindingCount.days != NOT_CLOSED_DAYS,
+        )
+        .group_by(FindingCount.days)
+        .order_by(FindingCount.days)
+    )
+    histogram = [(int(days), int(n)) for days, n in db.session.execute(stmt) if n]
+    return median_of(histogram)
+
+
+def median_of(histogram: list[tuple[int, int]]) -> Decimal | None:
+    """The median of values given as (value, how many), in ascending order of value: the middle
+    one, or the mean of the middle two."""
+    total = sum(n for _, n in histogram)
+    if not total:
         return None
-    return (Decimal(sum(int(value) for value in values)) / len(values)).quantize(Decimal("0.1"))
+    wanted = {(total + 1) // 2, (total + 2) // 2}  # positions, from 1
+    values, seen = [], 0
+    for value, n in histogram:
+        values += [value] * len({p for p in wanted if seen < p <= seen + n})
+        seen += n
+    return (Decimal(sum(values)) / len(values)).quantize(Decimal("0.1"))
 
 
 def overdue_notices(f: Filters) -> int:

@@ -105,3 +105,34 @@ def _days_between_postgresql(element, compiler, **kw):
 @compiles(shanghai_days_between)
 def _days_between_other(element, compiler, **kw):
     raise CompileError(f"shanghai_days_between() is not written for {compiler.dialect.name}")
+
+
+class month_start(FunctionElement):  # noqa: N801
+    """The first day of the month holding a date."""
+
+    type = Date()
+    name = "month_start"
+    inherit_cache = True
+    unit = "month"
+
+
+class year_start(month_start):  # noqa: N801
+    """The first day of the year holding a date."""
+
+    inherit_cache = True  # the class is part of the cache key, so each unit caches apart
+    unit = "year"
+
+
+@compiles(month_start, "sqlite")
+def _period_start_sqlite(element, compiler, **kw):
+    return f"date({compiler.process(element.clauses, **kw)}, 'start of {element.unit}')"
+
+
+@compiles(month_start, "postgresql")
+def _period_start_postgresql(element, compiler, **kw):
+    return f"CAST(date_trunc('{element.unit}', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+@compiles(month_start)
+def _period_start_other(element, compiler, **kw):
+    raise CompileError(f"month_start() is not written for {compiler.dialect.name}")
