@@ -1,29 +1,47 @@
-"""The dashboard's item and rectification figures counted from the records, row by row: the
-live queries the dashboard ran before its maintained counts (dashboards/counts.py), kept as the
-reference the counts are compared with (test_dashboard_counts.py, test_migrations_with_data.py).
+"""The dashboard's figures counted from the records, row by row: the live queries the dashboard
+ran before its maintained counts (dashboards/counts.py), kept as the reference the counts are
+compared with (test_dashboard_counts.py, test_migrations_with_data.py).
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import and_, case, func, or_, select
 
+from outlet_audit.certificates.models import Certificate
+from outlet_audit.certificates.queries import valid_certificate_clause
+from outlet_audit.certificates.state import StoredCertificateState
 from outlet_audit.checklist.kinds import AssessmentKind, FindingStatus
 from outlet_audit.checklist.models import Answer as AnswerRow
 from outlet_audit.checklist.models import Assessment, Finding, RectificationNotice
 from outlet_audit.criteria.model import Edition, Text
-from outlet_audit.dashboards.counts import VERIFIED, WAITING, earns_full_marks, first_visits
+from outlet_audit.dashboards.facts import VERIFIED, WAITING, earns_full_marks, first_visits
 from outlet_audit.dashboards.queries import (
+    EXPIRING_WITHIN_DAYS,
+    CertificateBucket,
+    Coverage,
+    DistrictFigures,
     Filters,
     ItemPassRate,
+    MonthFigures,
+    OutletTotals,
+    application_conditions,
+    certificate_conditions,
     in_period,
+    outlet_conditions,
     pinned_by_pk,
+    trend_months,
     with_brand,
 )
-from outlet_audit.dashboards.rectification import ItemFindings, RectificationFigures, overdue_notices
-from outlet_audit.dashboards.sql import shanghai_date, shanghai_days_between
+from outlet_audit.dashboards.rectification import ItemFindings, RectificationFigures
+from outlet_audit.dashboards.sql import shanghai_date, shanghai_days_between, shanghai_year_month, year_month
 from outlet_audit.extensions import db
+from outlet_audit.outlets.models import Outlet
+from outlet_audit.outlets.reference import all_districts
 from outlet_audit.workflow.models import Application
+from outlet_audit.workflow.states import Status
 
 
 def item_pass_rates(f: Filters, active: Edition) -> list[ItemPassRate]:
@@ -164,3 +182,148 @@ def rectification_figures(f: Filters, titles: dict[str, Text]) -> RectificationF
         median_days=_median_days_to_close(f, list(titles)) if closed else None,
         overdue_notices=overdue_notices(f),
     )
+
+
+def _certified_outlets(f: Filters):
+    """Outlets holding a certificate in force today (of the chosen level), one row each."""
+    conditions = [valid_certificate_clause(f.today)]
+    if f.level is not None:
+        conditions.append(Certificate.level == f.level)
+    return select(Certificate.outlet_id).where(*conditions).group_by(Certificate.outlet_id).subquery()
+
+
+def _counts(rows: Iterable) -> dict:
+    return {key: count for key, count in rows}
+
+
+# --- figures -------------------------------------------------------------------------------------
+
+
+def outlet_totals(f: Filters) -> OutletTotals:
+    verified = func.coalesce(func.sum(case((Outlet.verified.is_(True), 1), else_=0)), 0)
+    stmt = select(func.count(Outlet.id), verified).where(
+        *outlet_conditions(f), *in_period(Outlet.created_at, f, timestamp=True)
+    )
+    registered, verified_count = db.session.execute(stmt).one()
+    return OutletTotals(registered, int(verified_count))
+
+
+def applications_by_status(f: Filters) -> list[tuple[Status, int]]:
+    """Every status, in workflow order, with its count (zero included)."""
+    stmt = select(Application.status, func.count(Application.id)).where(*application_conditions(f))
+    stmt = with_brand(stmt, Application.outlet_id, f).group_by(Application.status)
+    counts = _counts(db.session.execute(stmt))
+    return [(status, counts.get(status.value, 0)) for status in Status]
+
+
+def certificates_by_level_and_state(f: Filters) -> dict[tuple[str, CertificateBucket], int]:
+    # The same rule as certificate_bucket (and certificates.state), written as SQL.
+    bucket = case(
+        (Certificate.state == StoredCertificateState.REVOKED, CertificateBucket.REVOKED.value),
+        (Certificate.state == StoredCertificateState.SUPERSEDED, CertificateBucket.SUPERSEDED.value),
+        (Certificate.valid_until < f.today, CertificateBucket.EXPIRED.value),
+        (
+            Certificate.valid_until <= f.today + timedelta(days=EXPIRING_WITHIN_DAYS),
+            CertificateBucket.EXPIRING.value,
+        ),
+        else_=CertificateBucket.VALID.value,
+    )
+    inner = select(Certificate.level.label("level"), bucket.label("bucket")).where(*certificate_conditions(f))
+    # Grouped outside: PostgreSQL would see the CASE's parameters in GROUP BY as other expressions.
+    sub = with_brand(inner, Certificate.outlet_id, f).subquery()
+    stmt = select(sub.c.level, sub.c.bucket, func.count()).group_by(sub.c.level, sub.c.bucket)
+    return {(level, CertificateBucket(name)): count for level, name, count in db.session.execute(stmt)}
+
+
+def monthly_trend(f: Filters) -> list[MonthFigures]:
+    """Applications submitted and certificates issued per month (Shanghai time), zeros included."""
+    start, end, months = trend_months(f)
+    window = Filters(f.today, f.district_id, start, end, f.level, f.brand)
+
+    submitted_month = shanghai_year_month(Application.submitted_at).label("month")
+    inner = select(submitted_month).where(*application_conditions(window))
+    sub = with_brand(inner, Application.outlet_id, f).subquery()
+    submitted = _counts(db.session.execute(select(sub.c.month, func.count()).group_by(sub.c.month)))
+
+    issued_month = year_month(Certificate.issued_on).label("month")
+    inner = select(issued_month).where(*certificate_conditions(window))
+    sub = with_brand(inner, Certificate.outlet_id, f).subquery()
+    issued = _counts(db.session.execute(select(sub.c.month, func.count()).group_by(sub.c.month)))
+    return [MonthFigures(month, submitted.get(month, 0), issued.get(month, 0)) for month in months]
+
+
+def coverage_by(f: Filters, column) -> dict:
+    """Verified outlets and certified ones, grouped by an Outlet column (brand, district_id)."""
+    certified = _certified_outlets(f)
+    stmt = (
+        select(column, func.count(Outlet.id), func.count(certified.c.outlet_id))
+        .select_from(Outlet)
+        .outerjoin(certified, certified.c.outlet_id == Outlet.id)
+        .where(Outlet.verified.is_(True), *outlet_conditions(f))
+        .group_by(column)
+    )
+    return {
+        key: Coverage(outlets, certified_count) for key, outlets, certified_count in db.session.execute(stmt)
+    }
+
+
+def coverage_by_brand(f: Filters) -> list[tuple[str, Coverage]]:
+    """Brands with at least one verified outlet, the largest first."""
+    coverage = coverage_by(f, Outlet.brand)
+    return sorted(coverage.items(), key=lambda pair: (-pair[1].outlets, pair[0]))
+
+
+def district_breakdown(f: Filters) -> list[DistrictFigures]:
+    """The city bureau's table: every district (or the chosen one) with its figures."""
+    districts = all_districts()
+    if f.district_id is not None:
+        districts = [d for d in districts if d.id == f.district_id]
+
+    verified = func.coalesce(func.sum(case((Outlet.verified.is_(True), 1), else_=0)), 0)
+    outlet_rows = db.session.execute(
+        select(Outlet.district_id, func.count(Outlet.id), verified)
+        .where(*outlet_conditions(f), *in_period(Outlet.created_at, f, timestamp=True))
+        .group_by(Outlet.district_id)
+    )
+    outlets = {district_id: OutletTotals(n, int(v)) for district_id, n, v in outlet_rows}
+    stmt = select(Application.district_id, func.count(Application.id)).where(*application_conditions(f))
+    applications = _counts(
+        db.session.execute(with_brand(stmt, Application.outlet_id, f).group_by(Application.district_id))
+    )
+    stmt = select(Certificate.district_id, func.count(Certificate.id)).where(*certificate_conditions(f))
+    certificates = _counts(
+        db.session.execute(with_brand(stmt, Certificate.outlet_id, f).group_by(Certificate.district_id))
+    )
+    coverage = coverage_by(f, Outlet.district_id)
+    return [
+        DistrictFigures(
+            district,
+            outlets.get(district.id, OutletTotals(0, 0)),
+            applications.get(district.id, 0),
+            certificates.get(district.id, 0),
+            coverage.get(district.id, Coverage(0, 0)),
+        )
+        for district in districts
+    ]
+
+
+def overdue_notices(f: Filters) -> int:
+    """Notices still awaiting the outlet's answer after their due date, as of today.
+
+    Only while the application waits in rectification: once the bureau rejected it for the missed
+    deadline, or the outlet withdrew, there is nothing left for the bureau to chase.
+    """
+    stmt = (
+        select(func.count(RectificationNotice.id))
+        .join(Application, Application.id == RectificationNotice.application_id)
+        .where(
+            RectificationNotice.submitted_at.is_(None),
+            RectificationNotice.due_on < f.today,
+            Application.status == Status.RECTIFICATION_REQUESTED.value,
+        )
+    )
+    if f.district_id is not None:
+        stmt = stmt.where(Application.district_id == f.district_id)
+    if f.level is not None:
+        stmt = stmt.where(Application.target_level == f.level)
+    return db.session.scalar(with_brand(stmt, Application.outlet_id, f))

@@ -1,5 +1,5 @@
-"""The dashboard's maintained counts (outlet_audit/dashboards/counts.py): three new tables, filled
-from the records that are there.
+"""The dashboard's maintained counts (outlet_audit/dashboards/counts.py): new tables, filled from
+the records that are there.
 
 The counts are derived data: every figure in them can be counted again from answers and findings.
 So this migration fills them by calling the code that keeps them (`counts.rebuild`), not a copy
@@ -23,7 +23,30 @@ down_revision = "0019"
 branch_labels = None
 depends_on = None
 
-DIMENSIONS = ("district_id", "brand", "level", "grain", "period", "item_code")
+DIMENSIONS = ("district_id", "brand", "level", "grain", "period")
+# The counts tables: their own keys after the dimensions, then what they count.
+TABLES = {
+    "dashboard_item_counts": (
+        [sa.Column("item_code", sa.String(length=20)), sa.Column("edition_pk", sa.Integer())],
+        ("answers", "answered", "passed", "not_applicable"),
+    ),
+    "dashboard_finding_counts": (
+        [
+            sa.Column("item_code", sa.String(length=20)),
+            sa.Column("due_on", sa.Date()),
+            sa.Column("days", sa.Integer()),
+        ],
+        ("found", "ordered", "not_required", "closed", "verified", "closed_on_time", "waiting"),
+    ),
+    "dashboard_outlet_counts": ([], ("registered", "verified")),
+    "dashboard_application_counts": ([sa.Column("status", sa.String(length=30))], ("applications",)),
+    "dashboard_certificate_counts": (
+        [sa.Column("state", sa.String(length=20)), sa.Column("valid_until", sa.Date())],
+        ("certificates",),
+    ),
+    "dashboard_coverage_counts": ([sa.Column("until", sa.Date())], ("outlets",)),
+    "dashboard_notice_counts": ([sa.Column("due_on", sa.Date())], ("notices",)),
+}
 
 
 def _dimensions():
@@ -33,7 +56,6 @@ def _dimensions():
         sa.Column("level", sa.String(length=10), nullable=False),
         sa.Column("grain", sa.String(length=1), nullable=False),
         sa.Column("period", sa.Date(), nullable=False),
-        sa.Column("item_code", sa.String(length=20), nullable=False),
     ]
 
 
@@ -42,21 +64,16 @@ def _measures(*names):
 
 
 def upgrade():
-    op.create_table(
-        "dashboard_item_counts",
-        *_dimensions(),
-        sa.Column("edition_pk", sa.Integer(), nullable=False),
-        *_measures("answers", "answered", "passed", "not_applicable"),
-        sa.PrimaryKeyConstraint(*DIMENSIONS, "edition_pk", name=op.f("pk_dashboard_item_counts")),
-    )
-    op.create_table(
-        "dashboard_finding_counts",
-        *_dimensions(),
-        sa.Column("due_on", sa.Date(), nullable=False),
-        sa.Column("days", sa.Integer(), nullable=False),
-        *_measures("found", "ordered", "not_required", "closed", "verified", "closed_on_time", "waiting"),
-        sa.PrimaryKeyConstraint(*DIMENSIONS, "due_on", "days", name=op.f("pk_dashboard_finding_counts")),
-    )
+    for name, (keys, measures) in TABLES.items():
+        for key in keys:
+            key.nullable = False
+        op.create_table(
+            name,
+            *_dimensions(),
+            *keys,
+            *_measures(*measures),
+            sa.PrimaryKeyConstraint(*DIMENSIONS, *(key.name for key in keys), name=op.f(f"pk_{name}")),
+        )
     op.create_table(
         "dashboard_answer_scores",
         sa.Column("edition_pk", sa.Integer(), nullable=False),
@@ -75,5 +92,5 @@ def upgrade():
 
 def downgrade():
     op.drop_table("dashboard_answer_scores")
-    op.drop_table("dashboard_finding_counts")
-    op.drop_table("dashboard_item_counts")
+    for name in reversed(TABLES):
+        op.drop_table(name)

@@ -1,57 +1,46 @@
-"""The dashboard's maintained counts: what inspections answered and found, kept as running totals.
+"""The dashboard's maintained counts: every figure it shows, kept as running totals.
 
-The item pass rates read every answer of every first inspection and the rectification figures
-every finding: ten million rows at 100,000 outlets, so computing them cold grew with the data.
-Now each figure sums a few hundred rows of `dashboard_item_counts` and `dashboard_finding_counts`
-(models.py), whatever the number of outlets:
+Counting from the records read every answer of every first inspection (ten million rows at
+100,000 outlets), every finding, application and certificate: computing the dashboard cold grew
+with the data. Now each figure sums a few hundred rows of the counts tables (models.py), whatever
+the number of outlets:
 
-- Every fact is counted in 32 rows: its district, brand and level, each or "every" (8 ways),
-  times its Shanghai day, month, year and all time. A filter reads one of the 8 and covers its
-  date range with whole years, whole months and the days at its edges (`period_ranges`).
-- The counts change in the transaction that changes what they count, on every path, by the
-  flush hooks at the end of this module: before a flush, the current contribution of each
-  application the flush touches is taken away; after it, the application's new contribution is
-  added. So a sign-off, a correction that supersedes a record, a notice, an outlet's answer, a
-  verification, a brand changed, a record deleted: each is counted exactly, by the same two SQL
-  statements that `rebuild` runs over every application.
-- Whether an answer earns full marks is the scoring code's question, asked once per distinct
-  (edition, item, value) and kept in `dashboard_answer_scores`, so the counting stays in SQL.
+- Every fact (facts.py) is counted in up to 32 rows: its district, brand and level, each or
+  "every" (8 ways), times its Shanghai day, month, year and all time. A filter reads one of the 8
+  and covers its date range with whole years, whole months and the days at its edges
+  (`period_ranges`). What depends on today (expired, expiring, overdue, in force) is kept by the
+  date it turns on, and read with today's date.
+- The counts change in the transaction that changes what they count, on every path: the flush
+  hooks (upkeep.py) take away what the touched applications and outlets counted before a flush
+  and count them again after it, with the same statements `rebuild` runs over everything.
 
 tests/web/test_dashboard_counts.py holds the promise: after random sequences of operations
-(sign-offs, corrections, notices, answers, verification, brand changes, revocation, deletion) the
-figures read from the counts equal a recount from the records, on SQLite and PostgreSQL.
+(sign-offs, corrections, notices, answers, verification, brand changes, revocation, withdrawal)
+the figures read from the counts equal a recount from the records, on SQLite and PostgreSQL.
 """
 
 import enum
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import MAXYEAR, date, timedelta
-from decimal import Decimal
 
 from sqlalchemy import and_, case, func, literal, literal_column, or_, select, text, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from outlet_audit.checklist.findings import VERIFIED  # closed or verified not closed: settled
-from outlet_audit.checklist.kinds import AssessmentKind, FindingStatus, VisitType
-from outlet_audit.checklist.models import Answer, Assessment, Finding, RectificationNotice
-from outlet_audit.checklist.service import value_from_json
-from outlet_audit.criteria.model import Edition, Item
-from outlet_audit.criteria.stored import StoredEdition
-from outlet_audit.outlets.models import Outlet
-from outlet_audit.scoring import answer_type
-from outlet_audit.workflow.models import Application
+from . import facts
+from .facts import EVERY_BRAND, EVERY_DISTRICT, EVERY_LEVEL
+from .models import (
+    ApplicationCount,
+    CertificateCount,
+    CoverageCount,
+    FindingCount,
+    ItemCount,
+    NoticeCount,
+    OutletCount,
+)
+from .sql import month_start, year_start
 
-from .models import AnswerScore, FindingCount, ItemCount
-from .sql import month_start, shanghai_date, shanghai_days_between, year_start
-
-EVERY_DISTRICT, EVERY_BRAND, EVERY_LEVEL = 0, "", ""
 ALL_TIME = date(1970, 1, 1)  # the period of the all-time rows
-NO_DAY = date(1970, 1, 1)  # FindingCount.due_on of findings not waiting
-NO_VALUE = ""  # AnswerScore.value of an answer without one, and of every N/A answer
-NOT_CLOSED_DAYS = -1  # FindingCount.days of findings not closed after a notice
-
-WAITING = (FindingStatus.ORDERED.value, FindingStatus.ANSWERED.value)  # for the outlet or the inspector
 
 
 class Grain(enum.StrEnum):
@@ -125,165 +114,121 @@ def _month_end(day: date) -> date:
 # --- reading ---------------------------------------------------------------------------------------
 
 
-def where_filtered(model, *, district_id, brand, level, date_from, date_to) -> list:
-    """The rows of a counts table that hold one filter combination's figures."""
+def where_filtered(
+    model,
+    *,
+    district_id=None,
+    brand=None,
+    level=None,
+    date_from=None,
+    date_to=None,
+    by=(),
+    ranges=None,
+    dimensions=("district_id", "brand", "level"),
+) -> list:
+    """The rows of a counts table that hold one filter combination's figures; the dimensions in
+    `by` (to group by) are read from their own rows instead of the "every" row, and those not in
+    `dimensions` are left for the caller to choose."""
+    ranges = period_ranges(date_from, date_to) if ranges is None else ranges
     periods = [
-        and_(model.grain == r.grain.value, model.period >= r.first, model.period <= r.last)
-        for r in period_ranges(date_from, date_to)
+        and_(model.grain == r.grain.value, model.period >= r.first, model.period <= r.last) for r in ranges
     ]
-    return [
-        model.district_id == (EVERY_DISTRICT if district_id is None else district_id),
-        model.brand == (EVERY_BRAND if brand is None else brand),
-        model.level == (EVERY_LEVEL if level is None else level),
-        or_(*periods) if periods else literal(False),
-    ]
+    conditions = [or_(*periods) if periods else literal(False)]
+    for name, value, every in (
+        ("district_id", district_id, EVERY_DISTRICT),
+        ("brand", brand, EVERY_BRAND),
+        ("level", level, EVERY_LEVEL),
+    ):
+        if name not in dimensions:
+            continue
+        column = getattr(model, name)
+        if value is not None:
+            conditions.append(column == value)
+        elif name in by:
+            conditions.append(column != every)
+        else:
+            conditions.append(column == every)
+    return conditions
 
 
-# --- what one application contributes ---------------------------------------------------------------
-
-
-def first_visits() -> list:
-    """The records that tell what outlets get wrong: each application's first inspection as it
-    stands (signed; once a correction of it is signed, the correction instead).
-
-    Re-inspections are left out: their answers are the rectified ones, and a failure found at the
-    first visit stays counted after it was put right.
-    """
-    return [
-        Assessment.kind == AssessmentKind.INSPECTION,
-        Assessment.visit_type == VisitType.INITIAL,
-        Assessment.signed_off_at.is_not(None),
-        Assessment.superseded_at.is_(None),
-    ]
-
-
-def records_in_force() -> list:
-    """The inspection records whose findings count: signed and not superseded by a correction
-    (re-inspections included, supervision visits not)."""
-    return [
-        Assessment.kind == AssessmentKind.INSPECTION,
-        Assessment.signed_off_at.is_not(None),
-        Assessment.superseded_at.is_(None),
-    ]
-
-
-def _sum(expression):
-    return func.coalesce(func.sum(expression), 0)
-
-
-def _when(condition):
-    return _sum(case((condition, 1), else_=0))
-
-
-def _dimensions(day):
-    return (
-        Application.district_id.label("district_id"),
-        Outlet.brand.label("brand"),
-        func.coalesce(Application.target_level, EVERY_LEVEL).label("level"),
-        day.label("day"),
-    )
-
-
-def _item_facts(application_ids: list[int] | None):
-    """First-inspection answers of scored items, summed per district, brand, level, day, item and
-    edition (of these applications; None: of all)."""
-    value_key = case((Answer.not_applicable.is_(True), NO_VALUE), else_=func.coalesce(Answer.value, NO_VALUE))
-    keys = (*_dimensions(shanghai_date(Assessment.signed_off_at)), Answer.item_code, Application.edition_pk)
-    stmt = (
-        select(
-            *keys,
-            func.count().label("answers"),
-            _sum(AnswerScore.answered).label("answered"),
-            _sum(AnswerScore.passed).label("passed"),
-            _when(Answer.not_applicable.is_(True)).label("not_applicable"),
-        )
-        .select_from(Answer)
-        .join(Assessment, Assessment.id == Answer.assessment_id)
-        .join(Application, Application.id == Assessment.application_id)
-        .join(Outlet, Outlet.id == Application.outlet_id)
-        .join(
-            AnswerScore,
-            and_(
-                AnswerScore.edition_pk == Application.edition_pk,
-                AnswerScore.item_code == Answer.item_code,
-                AnswerScore.not_applicable == Answer.not_applicable,
-                AnswerScore.value == value_key,
-            ),
-        )
-        .where(*first_visits())
-        .group_by(*keys)
-    )
-    if application_ids is not None:
-        stmt = stmt.where(Application.id.in_(application_ids))
-    return stmt
-
-
-def _finding_facts(application_ids: list[int] | None):
-    """Findings of records in force, summed per district, brand, level, day, item, due date of those
-    still waiting, and days to close of those closed after a notice."""
-    closed = Finding.status == FindingStatus.CLOSED.value
-    waiting = Finding.status.in_(WAITING)
-    due = case((waiting, RectificationNotice.due_on), else_=literal(NO_DAY))
-    days = case(
-        (
-            and_(closed, RectificationNotice.id.is_not(None)),
-            shanghai_days_between(RectificationNotice.issued_at, Finding.closed_at),
-        ),
-        else_=NOT_CLOSED_DAYS,
-    )
-    keys = (
-        *_dimensions(shanghai_date(Assessment.signed_off_at)),
-        Finding.item_code,
-        due.label("due_on"),
-        days.label("days"),
-    )
-    stmt = (
-        select(
-            *keys,
-            func.count().label("found"),
-            _when(Finding.notice_id.is_not(None)).label("ordered"),
-            _when(Finding.status == FindingStatus.NOT_REQUIRED.value).label("not_required"),
-            _when(closed).label("closed"),
-            _when(Finding.status.in_(VERIFIED)).label("verified"),
-            _when(and_(closed, shanghai_date(Finding.closed_at) <= RectificationNotice.due_on)).label(
-                "closed_on_time"
-            ),
-            _when(waiting).label("waiting"),
-        )
-        .select_from(Finding)
-        .join(Assessment, Assessment.id == Finding.assessment_id)
-        .join(Application, Application.id == Finding.application_id)
-        .join(Outlet, Outlet.id == Application.outlet_id)
-        .outerjoin(RectificationNotice, RectificationNotice.id == Finding.notice_id)
-        .where(*records_in_force())
-        .group_by(*keys)
-    )
-    if application_ids is not None:
-        stmt = stmt.where(Application.id.in_(application_ids))
-    return stmt
+def month_ranges(start: date, end: date) -> list[PeriodRange]:
+    """The rows that cover these days with whole months and the days at the edges (no years): for
+    figures given month by month."""
+    return _month_ranges(start, end) if start <= end else []
 
 
 @dataclass(frozen=True)
 class Counted:
+    """A counts table and how its facts are found and placed."""
+
     model: type
-    facts: object  # application ids (None: all) -> the facts statement
+    facts: object  # ids of the owners (None: all) -> the facts statement
+    owner: str  # "application" or "outlet": whose ids select the facts
     keys: tuple[str, ...]  # the facts' columns after the four dimensions, also the table's
     measures: tuple[str, ...]
+    rolled: tuple[str, ...] = ("district", "brand", "level")  # the dimensions with an "every" row
+    grains: tuple = tuple(Grain)
+    dated: bool = True  # every fact has a day (else the undated ones are in all-time rows only)
 
 
 ITEMS = Counted(
-    ItemCount, _item_facts, ("item_code", "edition_pk"), ("answers", "answered", "passed", "not_applicable")
+    ItemCount,
+    facts.item_facts,
+    "answers",
+    ("item_code", "edition_pk"),
+    ("answers", "answered", "passed", "not_applicable"),
 )
 FINDINGS = Counted(
     FindingCount,
-    _finding_facts,
+    facts.finding_facts,
+    "answers",
     ("item_code", "due_on", "days"),
     ("found", "ordered", "not_required", "closed", "verified", "closed_on_time", "waiting"),
 )
+APPLICATIONS = Counted(
+    ApplicationCount, facts.application_facts, "applications", ("status",), ("applications",), dated=False
+)
+NOTICES = Counted(
+    NoticeCount, facts.notice_facts, "applications", ("due_on",), ("notices",), grains=(Grain.ALL,)
+)
+OUTLETS = Counted(
+    OutletCount, facts.outlet_facts, "outlets", (), ("registered", "verified"), rolled=("district", "brand")
+)
+CERTIFICATES = Counted(
+    CertificateCount, facts.certificate_facts, "outlets", ("state", "valid_until"), ("certificates",)
+)
+COVERAGE = Counted(
+    CoverageCount,
+    facts.coverage_facts,
+    "outlets",
+    ("until",),
+    ("outlets",),
+    rolled=("district", "brand"),  # level '' is "any level" here, counted as a fact, not a sum
+    grains=(Grain.ALL,),
+)
+EVERYTHING = (ITEMS, FINDINGS, APPLICATIONS, NOTICES, OUTLETS, CERTIFICATES, COVERAGE)
 
 
-def _ways(grains: tuple[Grain, ...]):
-    """The rows each fact is counted in: each dimension kept or rolled up (8 ways), times the grains."""
+@dataclass
+class Touched:
+    """What a flush may change: applications whose answers and findings count ("answers"), whose
+    status and notices count ("applications"), outlets whose registration and certificates count."""
+
+    answers: set = field(default_factory=set)  # application ids
+    applications: set = field(default_factory=set)  # application ids
+    outlets: set = field(default_factory=set)  # outlet ids
+
+    def __bool__(self) -> bool:
+        return bool(self.answers or self.applications or self.outlets)
+
+    def ids(self, counted: Counted) -> list[int]:
+        return sorted(i for i in getattr(self, counted.owner) if i is not None)
+
+
+def _ways(counted: Counted, grains: tuple[Grain, ...]):
+    """The rows each fact is counted in: each dimension kept, or rolled up into its "every" row
+    where it has one (8 ways at most), times the grains."""
+    kept_only = (1,)
     rows = [
         select(
             literal_column(str(district)).label("by_district"),
@@ -291,20 +236,18 @@ def _ways(grains: tuple[Grain, ...]):
             literal_column(str(level)).label("by_level"),
             literal_column(f"'{grain.value}'").label("grain"),
         )
-        for district in (0, 1)
-        for brand in (0, 1)
-        for level in (0, 1)
+        for district in ((0, 1) if "district" in counted.rolled else kept_only)
+        for brand in ((0, 1) if "brand" in counted.rolled else kept_only)
+        for level in ((0, 1) if "level" in counted.rolled else kept_only)
         for grain in grains
     ]
     return union_all(*rows).subquery("ways")
 
 
-def _add(
-    connection, counted: Counted, application_ids: list[int] | None, sign: int, grains=tuple(Grain)
-) -> None:
-    """Add (sign 1) or take away (sign -1) these applications' facts, as they are stored now."""
-    facts = counted.facts(application_ids).subquery("facts")
-    ways = _ways(grains)
+def _add(connection, counted: Counted, ids: list[int] | None, sign: int, grains=None) -> None:
+    """Add (sign 1) or take away (sign -1) the facts of these owners (None: all), as stored now."""
+    facts = counted.facts(ids).subquery("facts")
+    ways = _ways(counted, counted.grains if grains is None else grains)
     period = case(
         (ways.c.grain == Grain.DAY.value, facts.c.day),
         (ways.c.grain == Grain.MONTH.value, month_start(facts.c.day)),
@@ -322,7 +265,8 @@ def _add(
     rows = (
         select(*keys, *(func.sum(facts.c[m] * sign).label(m) for m in counted.measures))
         .select_from(facts.join(ways, literal(True)))
-        .where(literal(True))  # SQLite reads "ON CONFLICT" after a join as the join's ON without it
+        # Also keeps SQLite from reading "ON CONFLICT" after the join as the join's ON.
+        .where(or_(ways.c.grain == Grain.ALL.value, facts.c.day.is_not(None)))
         .group_by(*keys)
     )
     _upsert(connection, counted, [key.name for key in keys], rows)
@@ -342,99 +286,6 @@ def _upsert(connection, counted: Counted, names: list[str], rows) -> None:
     )
 
 
-# --- scores -------------------------------------------------------------------------------------
-
-
-_EDITIONS: dict[str, dict] = {}  # content hash -> scored items by code (an edition never changes)
-
-
-def _scored_items(connection, edition_pk: int) -> dict:
-    content_hash = connection.execute(
-        select(StoredEdition.content_hash).where(StoredEdition.id == edition_pk)
-    ).scalar_one()
-    if content_hash not in _EDITIONS:
-        snapshot = connection.execute(
-            select(StoredEdition.snapshot).where(StoredEdition.id == edition_pk)
-        ).scalar_one()
-        edition = Edition.from_snapshot(snapshot, source=f"snapshot {content_hash[:12]}")
-        _EDITIONS[content_hash] = {item.code: item for item in edition.items()}
-    return _EDITIONS[content_hash]
-
-
-def score_answers(connection, application_ids: list[int] | None) -> None:
-    """Keep the score of every distinct answer of these applications' first inspections that has none."""
-    value_key = case((Answer.not_applicable.is_(True), NO_VALUE), else_=func.coalesce(Answer.value, NO_VALUE))
-    missing = (
-        select(Application.edition_pk, Answer.item_code, Answer.not_applicable, value_key)
-        .select_from(Answer)
-        .join(Assessment, Assessment.id == Answer.assessment_id)
-        .join(Application, Application.id == Assessment.application_id)
-        .where(*first_visits())
-        .where(
-            ~select(AnswerScore.edition_pk)
-            .where(
-                AnswerScore.edition_pk == Application.edition_pk,
-                AnswerScore.item_code == Answer.item_code,
-                AnswerScore.not_applicable == Answer.not_applicable,
-                AnswerScore.value == value_key,
-            )
-            .exists()
-        )
-        .distinct()
-    )
-    if application_ids is not None:
-        missing = missing.where(Application.id.in_(application_ids))
-    rows = connection.execute(missing).all()
-    if not rows:
-        return
-    editions = {edition_pk: _scored_items(connection, edition_pk) for edition_pk in {row[0] for row in rows}}
-    scores = []
-    for edition_pk, code, not_applicable, value in rows:
-        item = editions[edition_pk].get(code)
-        if item is None:
-            continue  # a bonus item, or not in the edition: counted nowhere
-        answered, passed = (0, 0) if not_applicable or value == NO_VALUE else answer_score(item, value)
-        scores.append(
-            {
-                "edition_pk": edition_pk,
-                "item_code": code,
-                "not_applicable": not_applicable,
-                "value": value,
-                "answered": answered,
-                "passed": passed,
-            }
-        )
-    if scores:
-        insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[connection.dialect.name]
-        connection.execute(insert(AnswerScore.__table__).on_conflict_do_nothing(), scores)
-
-
-def answer_score(item: Item, stored_value: str) -> tuple[int, int]:
-    """(answered, passed) of a stored answer: answered once it holds a value, passed when it earns
-    full marks (a value not valid for the item earns nothing)."""
-    return 1, int(earns_full_marks(item, stored_value))
-
-
-def read_stored_answer(item: Item, stored_value: str | None):
-    """The engine's value of a stored answer (JSON text); None when absent or not valid for the item."""
-    try:
-        value = value_from_json(item, stored_value)
-    except ValueError:
-        return None
-    if value is None or answer_type(item.answer.type).check(item.answer, value) is not None:
-        return None
-    return value
-
-
-def points_earned(item: Item, value) -> Decimal:
-    return answer_type(item.answer.type).earned(item.answer, item.points, value)
-
-
-def earns_full_marks(item: Item, stored_value: str | None) -> bool:
-    value = read_stored_answer(item, stored_value)
-    return value is not None and points_earned(item, value) == item.points
-
-
 # --- maintaining them ---------------------------------------------------------------------------------
 
 
@@ -445,36 +296,41 @@ def _serialise(connection) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(2325)"))
 
 
-def take_away(connection, application_ids: Iterable[int]) -> None:
-    ids = sorted(set(application_ids))
-    if ids:
+def take_away(connection, touched: Touched) -> None:
+    """Before a flush: what the touched records count, as stored, leaves the counts."""
+    if touched:
         _serialise(connection)
-        for counted in (ITEMS, FINDINGS):
-            _add(connection, counted, ids, -1)
+        for counted in EVERYTHING:
+            if ids := touched.ids(counted):
+                _add(connection, counted, ids, -1)
 
 
-def put_back(connection, application_ids: Iterable[int]) -> None:
-    ids = sorted(set(application_ids))
-    if ids:
-        score_answers(connection, ids)
-        for counted in (ITEMS, FINDINGS):
+def put_back(connection, touched: Touched) -> None:
+    """After it: they count again, as they now are."""
+    if touched.answers:
+        facts.score_answers(connection, touched.ids(ITEMS))
+    for counted in EVERYTHING:
+        if ids := touched.ids(counted):
             _add(connection, counted, ids, 1)
 
 
 def rebuild(connection) -> None:
     """Count everything again from the records (migrations, seeding, `flask dashboards recount`)."""
     _serialise(connection)
-    for counted in (ITEMS, FINDINGS):
+    for counted in EVERYTHING:
         connection.execute(counted.model.__table__.delete())
-    score_answers(connection, None)
-    for counted in (ITEMS, FINDINGS):
+    facts.score_answers(connection, None)
+    for counted in EVERYTHING:
+        if Grain.DAY not in counted.grains:
+            _add(connection, counted, None, 1)
+            continue
         # The days from the records, then each grain from the one below: ten million answers are
-        # read once and grouped 8 ways, not 32.
-        _add(connection, counted, None, 1, grains=(Grain.DAY,))
+        # read once and grouped 8 ways, not 32 (undated facts go to the all-time rows directly).
+        _add(connection, counted, None, 1, grains=(Grain.DAY,) if counted.dated else (Grain.DAY, Grain.ALL))
         for grain, below, start in (
             (Grain.MONTH, Grain.DAY, month_start),
             (Grain.YEAR, Grain.MONTH, year_start),
-            (Grain.ALL, Grain.YEAR, lambda _period: literal(ALL_TIME)),
+            *([(Grain.ALL, Grain.YEAR, lambda _period: literal(ALL_TIME))] if counted.dated else []),
         ):
             _roll_up(connection, counted, grain, below, start)
 

@@ -34,7 +34,7 @@ from outlet_audit.scoring import Answer
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.states import LEVEL_LABELS
 
-from .counts import points_earned, read_stored_answer
+from .facts import points_earned, read_stored_answer
 from .queries import (
     Filters,
     application_conditions,

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from outlet_audit.extensions import db
@@ -28,25 +28,36 @@ class DashboardSnapshot(db.Model):
 # hundred rows, whatever the number of outlets.
 
 
-class ItemCount(db.Model):
+def _key(*names: str) -> PrimaryKeyConstraint:
+    """The dimensions first, in the order every read filters them, then the table's own keys."""
+    return PrimaryKeyConstraint("district_id", "brand", "level", "grain", "period", *names)
+
+
+class CountDimensions:
+    """The columns that place a count: whose (district, brand, level) and when (grain, period)."""
+
+    district_id: Mapped[int] = mapped_column()
+    brand: Mapped[str] = mapped_column(String(50))
+    level: Mapped[str] = mapped_column(String(10))
+    grain: Mapped[str] = mapped_column(String(1))
+    period: Mapped[date] = mapped_column()
+
+
+class ItemCount(CountDimensions, db.Model):
     """First-inspection answers of one scored item, as the item pass rates count them."""
 
     __tablename__ = "dashboard_item_counts"
+    __table_args__ = (_key("item_code", "edition_pk"),)
 
-    district_id: Mapped[int] = mapped_column(primary_key=True)
-    brand: Mapped[str] = mapped_column(String(50), primary_key=True)
-    level: Mapped[str] = mapped_column(String(10), primary_key=True)
-    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
-    period: Mapped[date] = mapped_column(primary_key=True)
-    item_code: Mapped[str] = mapped_column(String(20), primary_key=True)
-    edition_pk: Mapped[int] = mapped_column(primary_key=True)  # the edition the application pinned
+    item_code: Mapped[str] = mapped_column(String(20))
+    edition_pk: Mapped[int] = mapped_column()  # the edition the application pinned
     answers: Mapped[int] = mapped_column(default=0)  # answer rows, whatever they hold
     answered: Mapped[int] = mapped_column(default=0)  # with a value, not N/A
     passed: Mapped[int] = mapped_column(default=0)  # of which earned full marks
     not_applicable: Mapped[int] = mapped_column(default=0)
 
 
-class FindingCount(db.Model):
+class FindingCount(CountDimensions, db.Model):
     """Findings of one item at inspection records in force, as the rectification figures count them.
 
     `due_on` is the notice's due date of findings still waiting (ordered or answered), NO_DAY for
@@ -55,15 +66,11 @@ class FindingCount(db.Model):
     """
 
     __tablename__ = "dashboard_finding_counts"
+    __table_args__ = (_key("item_code", "due_on", "days"),)
 
-    district_id: Mapped[int] = mapped_column(primary_key=True)
-    brand: Mapped[str] = mapped_column(String(50), primary_key=True)
-    level: Mapped[str] = mapped_column(String(10), primary_key=True)
-    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
-    period: Mapped[date] = mapped_column(primary_key=True)
-    item_code: Mapped[str] = mapped_column(String(20), primary_key=True)
-    due_on: Mapped[date] = mapped_column(primary_key=True)
-    days: Mapped[int] = mapped_column(primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(20))
+    due_on: Mapped[date] = mapped_column()
+    days: Mapped[int] = mapped_column()
     found: Mapped[int] = mapped_column(default=0)
     ordered: Mapped[int] = mapped_column(default=0)
     not_required: Mapped[int] = mapped_column(default=0)
@@ -71,6 +78,60 @@ class FindingCount(db.Model):
     verified: Mapped[int] = mapped_column(default=0)  # closed or verified not closed
     closed_on_time: Mapped[int] = mapped_column(default=0)
     waiting: Mapped[int] = mapped_column(default=0)
+
+
+class OutletCount(CountDimensions, db.Model):
+    """Outlets registered (by the day they registered) and of them verified. Level is always ''."""
+
+    __tablename__ = "dashboard_outlet_counts"
+    __table_args__ = (_key(),)
+
+    registered: Mapped[int] = mapped_column(default=0)
+    verified: Mapped[int] = mapped_column(default=0)
+
+
+class ApplicationCount(CountDimensions, db.Model):
+    """Applications in each status, by the day they were submitted (drafts: all-time rows only)."""
+
+    __tablename__ = "dashboard_application_counts"
+    __table_args__ = (_key("status"),)
+
+    status: Mapped[str] = mapped_column(String(30))
+    applications: Mapped[int] = mapped_column(default=0)
+
+
+class CertificateCount(CountDimensions, db.Model):
+    """Certificates by the day they were issued, their stored state and their last valid day: which
+    of them are expired or expiring is a question of today."""
+
+    __tablename__ = "dashboard_certificate_counts"
+    __table_args__ = (_key("state", "valid_until"),)
+
+    state: Mapped[str] = mapped_column(String(20))
+    valid_until: Mapped[date] = mapped_column()
+    certificates: Mapped[int] = mapped_column(default=0)
+
+
+class CoverageCount(CountDimensions, db.Model):
+    """Verified outlets by the last day they hold a certificate in force until (NO_DAY: none): of
+    any level (level '') and of each level. All-time rows only: coverage is a picture of today."""
+
+    __tablename__ = "dashboard_coverage_counts"
+    __table_args__ = (_key("until"),)
+
+    until: Mapped[date] = mapped_column()
+    outlets: Mapped[int] = mapped_column(default=0)
+
+
+class NoticeCount(CountDimensions, db.Model):
+    """Notices the outlet has not answered while the application waits in rectification, by their
+    due date (overdue is a question of today). All-time rows only."""
+
+    __tablename__ = "dashboard_notice_counts"
+    __table_args__ = (_key("due_on"),)
+
+    due_on: Mapped[date] = mapped_column()
+    notices: Mapped[int] = mapped_column(default=0)
 
 
 class AnswerScore(db.Model):

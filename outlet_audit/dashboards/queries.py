@@ -22,8 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Select, case, func, select
 
 from outlet_audit.certificates.models import Certificate
-from outlet_audit.certificates.queries import valid_certificate_clause
-from outlet_audit.certificates.state import CertificateState, StoredCertificateState, certificate_state
+from outlet_audit.certificates.state import CertificateState, certificate_state
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.criteria.model import Edition, Text
 from outlet_audit.criteria.stored import StoredEdition
@@ -33,9 +32,10 @@ from outlet_audit.outlets.reference import DistrictName, all_districts
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.states import Status
 
-from .counts import where_filtered
-from .models import ItemCount
-from .sql import shanghai_year_month, utc_end_of, utc_start_of, year_month
+from .counts import month_ranges, where_filtered
+from .facts import EVERY_LEVEL
+from .models import ApplicationCount, CertificateCount, CoverageCount, ItemCount, OutletCount
+from .sql import utc_end_of, utc_start_of, year_month
 
 EXPIRING_WITHIN_DAYS = 90
 DEFAULT_TREND_MONTHS = 12
@@ -179,55 +179,54 @@ def certificate_conditions(f: Filters) -> list:
     return conditions
 
 
-def _certified_outlets(f: Filters):
-    """Outlets holding a certificate in force today (of the chosen level), one row each."""
-    conditions = [valid_certificate_clause(f.today)]
-    if f.level is not None:
-        conditions.append(Certificate.level == f.level)
-    return select(Certificate.outlet_id).where(*conditions).group_by(Certificate.outlet_id).subquery()
-
-
 def _counts(rows: Iterable) -> dict:
-    return {key: count for key, count in rows}
+    return {key: int(count) for key, count in rows}
 
 
-# --- figures -------------------------------------------------------------------------------------
+def _by_district(model, measure, f: Filters) -> dict:
+    """A measure of a counts table within the filters, per district."""
+    conditions = where_filtered(model, **count_filters(f), by=("district_id",))
+    stmt = select(model.district_id, func.sum(measure)).where(*conditions).group_by(model.district_id)
+    return _counts(db.session.execute(stmt))
 
 
 def outlet_totals(f: Filters) -> OutletTotals:
-    verified = func.coalesce(func.sum(case((Outlet.verified.is_(True), 1), else_=0)), 0)
-    stmt = select(func.count(Outlet.id), verified).where(
-        *outlet_conditions(f), *in_period(Outlet.created_at, f, timestamp=True)
-    )
-    registered, verified_count = db.session.execute(stmt).one()
-    return OutletTotals(registered, int(verified_count))
+    """Outlets that registered in the date range (level does not apply), and of them verified."""
+    conditions = where_filtered(OutletCount, **count_filters(f) | {"level": None})
+    registered, verified = db.session.execute(
+        select(func.sum(OutletCount.registered), func.sum(OutletCount.verified)).where(*conditions)
+    ).one()
+    return OutletTotals(int(registered or 0), int(verified or 0))
 
 
 def applications_by_status(f: Filters) -> list[tuple[Status, int]]:
     """Every status, in workflow order, with its count (zero included)."""
-    stmt = select(Application.status, func.count(Application.id)).where(*application_conditions(f))
-    stmt = with_brand(stmt, Application.outlet_id, f).group_by(Application.status)
+    stmt = (
+        select(ApplicationCount.status, func.sum(ApplicationCount.applications))
+        .where(*where_filtered(ApplicationCount, **count_filters(f)))
+        .group_by(ApplicationCount.status)
+    )
     counts = _counts(db.session.execute(stmt))
     return [(status, counts.get(status.value, 0)) for status in Status]
 
 
 def certificates_by_level_and_state(f: Filters) -> dict[tuple[str, CertificateBucket], int]:
-    # The same rule as certificate_bucket (and certificates.state), written as SQL.
-    bucket = case(
-        (Certificate.state == StoredCertificateState.REVOKED, CertificateBucket.REVOKED.value),
-        (Certificate.state == StoredCertificateState.SUPERSEDED, CertificateBucket.SUPERSEDED.value),
-        (Certificate.valid_until < f.today, CertificateBucket.EXPIRED.value),
-        (
-            Certificate.valid_until <= f.today + timedelta(days=EXPIRING_WITHIN_DAYS),
-            CertificateBucket.EXPIRING.value,
-        ),
-        else_=CertificateBucket.VALID.value,
+    """Certificates issued in the date range, by level and state as of today (zeros left out)."""
+    stmt = (
+        select(
+            CertificateCount.level,
+            CertificateCount.state,
+            CertificateCount.valid_until,
+            func.sum(CertificateCount.certificates),
+        )
+        .where(*where_filtered(CertificateCount, **count_filters(f), by=("level",)))
+        .group_by(CertificateCount.level, CertificateCount.state, CertificateCount.valid_until)
     )
-    inner = select(Certificate.level.label("level"), bucket.label("bucket")).where(*certificate_conditions(f))
-    # Grouped outside: PostgreSQL would see the CASE's parameters in GROUP BY as other expressions.
-    sub = with_brand(inner, Certificate.outlet_id, f).subquery()
-    stmt = select(sub.c.level, sub.c.bucket, func.count()).group_by(sub.c.level, sub.c.bucket)
-    return {(level, CertificateBucket(name)): count for level, name, count in db.session.execute(stmt)}
+    figures: dict[tuple[str, CertificateBucket], int] = defaultdict(int)
+    for level, state, valid_until, count in db.session.execute(stmt):
+        if count:
+            figures[(level, certificate_bucket(state, valid_until, f.today))] += int(count)
+    return dict(figures)
 
 
 def trend_months(f: Filters) -> tuple[date, date, list[str]]:
@@ -246,38 +245,57 @@ def trend_months(f: Filters) -> tuple[date, date, list[str]]:
 def monthly_trend(f: Filters) -> list[MonthFigures]:
     """Applications submitted and certificates issued per month (Shanghai time), zeros included."""
     start, end, months = trend_months(f)
-    window = Filters(f.today, f.district_id, start, end, f.level, f.brand)
-
-    submitted_month = shanghai_year_month(Application.submitted_at).label("month")
-    inner = select(submitted_month).where(*application_conditions(window))
-    sub = with_brand(inner, Application.outlet_id, f).subquery()
-    submitted = _counts(db.session.execute(select(sub.c.month, func.count()).group_by(sub.c.month)))
-
-    issued_month = year_month(Certificate.issued_on).label("month")
-    inner = select(issued_month).where(*certificate_conditions(window))
-    sub = with_brand(inner, Certificate.outlet_id, f).subquery()
-    issued = _counts(db.session.execute(select(sub.c.month, func.count()).group_by(sub.c.month)))
+    ranges = month_ranges(start, end)
+    per_month = {}
+    for model, measure in (
+        (ApplicationCount, ApplicationCount.applications),
+        (CertificateCount, CertificateCount.certificates),
+    ):
+        month = year_month(model.period)
+        conditions = where_filtered(
+            model, district_id=f.district_id, brand=f.brand, level=f.level, ranges=ranges
+        )
+        per_month[model] = _counts(
+            db.session.execute(select(month, func.sum(measure)).where(*conditions).group_by(month))
+        )
+    submitted, issued = per_month[ApplicationCount], per_month[CertificateCount]
     return [MonthFigures(month, submitted.get(month, 0), issued.get(month, 0)) for month in months]
 
 
-def coverage_by(f: Filters, column) -> dict:
-    """Verified outlets and certified ones, grouped by an Outlet column (brand, district_id)."""
-    certified = _certified_outlets(f)
+def coverage_by(f: Filters, by: str) -> dict:
+    """Verified outlets and certified ones (a certificate of the chosen level in force today),
+    grouped by "brand" or "district_id". Neither the date range nor (for outlets) the level apply."""
+    level = EVERY_LEVEL if f.level is None else f.level
+    column = getattr(CoverageCount, by)
+    certified = (CoverageCount.level == level) & (CoverageCount.until >= f.today)
     stmt = (
-        select(column, func.count(Outlet.id), func.count(certified.c.outlet_id))
-        .select_from(Outlet)
-        .outerjoin(certified, certified.c.outlet_id == Outlet.id)
-        .where(Outlet.verified.is_(True), *outlet_conditions(f))
+        select(
+            column,
+            func.sum(case((CoverageCount.level == EVERY_LEVEL, CoverageCount.outlets), else_=0)),
+            func.sum(case((certified, CoverageCount.outlets), else_=0)),
+        )
+        .where(
+            *where_filtered(
+                CoverageCount,
+                district_id=f.district_id,
+                brand=f.brand,
+                by=(by,),
+                dimensions=("district_id", "brand"),
+            ),
+            CoverageCount.level.in_(sorted({EVERY_LEVEL, level})),
+        )
         .group_by(column)
     )
     return {
-        key: Coverage(outlets, certified_count) for key, outlets, certified_count in db.session.execute(stmt)
+        key: Coverage(int(outlets), int(certified))
+        for key, outlets, certified in db.session.execute(stmt)
+        if outlets
     }
 
 
 def coverage_by_brand(f: Filters) -> list[tuple[str, Coverage]]:
     """Brands with at least one verified outlet, the largest first."""
-    coverage = coverage_by(f, Outlet.brand)
+    coverage = coverage_by(f, "brand")
     return sorted(coverage.items(), key=lambda pair: (-pair[1].outlets, pair[0]))
 
 
@@ -339,23 +357,16 @@ def district_breakdown(f: Filters) -> list[DistrictFigures]:
     districts = all_districts()
     if f.district_id is not None:
         districts = [d for d in districts if d.id == f.district_id]
-
-    verified = func.coalesce(func.sum(case((Outlet.verified.is_(True), 1), else_=0)), 0)
+    conditions = where_filtered(OutletCount, **count_filters(f) | {"level": None}, by=("district_id",))
     outlet_rows = db.session.execute(
-        select(Outlet.district_id, func.count(Outlet.id), verified)
-        .where(*outlet_conditions(f), *in_period(Outlet.created_at, f, timestamp=True))
-        .group_by(Outlet.district_id)
+        select(OutletCount.district_id, func.sum(OutletCount.registered), func.sum(OutletCount.verified))
+        .where(*conditions)
+        .group_by(OutletCount.district_id)
     )
-    outlets = {district_id: OutletTotals(n, int(v)) for district_id, n, v in outlet_rows}
-    stmt = select(Application.district_id, func.count(Application.id)).where(*application_conditions(f))
-    applications = _counts(
-        db.session.execute(with_brand(stmt, Application.outlet_id, f).group_by(Application.district_id))
-    )
-    stmt = select(Certificate.district_id, func.count(Certificate.id)).where(*certificate_conditions(f))
-    certificates = _counts(
-        db.session.execute(with_brand(stmt, Certificate.outlet_id, f).group_by(Certificate.district_id))
-    )
-    coverage = coverage_by(f, Outlet.district_id)
+    outlets = {district_id: OutletTotals(int(n), int(v)) for district_id, n, v in outlet_rows}
+    applications = _by_district(ApplicationCount, ApplicationCount.applications, f)
+    certificates = _by_district(CertificateCount, CertificateCount.certificates, f)
+    coverage = coverage_by(f, "district_id")
     return [
         DistrictFigures(
             district,

@@ -16,15 +16,13 @@ from decimal import Decimal
 
 from sqlalchemy import case, func, select
 
-from outlet_audit.checklist.models import RectificationNotice
 from outlet_audit.criteria.model import Text
 from outlet_audit.extensions import db
-from outlet_audit.workflow.models import Application
-from outlet_audit.workflow.states import Status
 
-from .counts import NOT_CLOSED_DAYS, where_filtered
-from .models import FindingCount
-from .queries import Filters, count_filters, percent, with_brand
+from .counts import where_filtered
+from .facts import NOT_CLOSED_DAYS
+from .models import FindingCount, NoticeCount
+from .queries import Filters, count_filters, percent
 
 
 @dataclass(frozen=True)
@@ -145,17 +143,6 @@ def overdue_notices(f: Filters) -> int:
     Only while the application waits in rectification: once the bureau rejected it for the missed
     deadline, or the outlet withdrew, there is nothing left for the bureau to chase.
     """
-    stmt = (
-        select(func.count(RectificationNotice.id))
-        .join(Application, Application.id == RectificationNotice.application_id)
-        .where(
-            RectificationNotice.submitted_at.is_(None),
-            RectificationNotice.due_on < f.today,
-            Application.status == Status.RECTIFICATION_REQUESTED.value,
-        )
-    )
-    if f.district_id is not None:
-        stmt = stmt.where(Application.district_id == f.district_id)
-    if f.level is not None:
-        stmt = stmt.where(Application.target_level == f.level)
-    return db.session.scalar(with_brand(stmt, Application.outlet_id, f))
+    conditions = where_filtered(NoticeCount, district_id=f.district_id, brand=f.brand, level=f.level)
+    stmt = select(func.sum(NoticeCount.notices)).where(*conditions, NoticeCount.due_on < f.today)
+    return int(db.session.scalar(stmt) or 0)

@@ -6,18 +6,20 @@ before a flush, the applications it touches give back what they counted; after i
 again as they now stand. In the same transaction: a rollback takes both back.
 
 A flush touches an application's counts when it writes one of its answers, findings, notices
-or inspection records, the application's district, level, edition or outlet, or its outlet's
-brand. Answers saved on a record not signed off (the inspector at work, the outlet's
-self-assessment) count nowhere and cost nothing here: most flushes do no counting at all.
+or inspection records, or what the application is counted under (status, submission, district,
+level, edition, outlet, the outlet's brand); an outlet's counts when it writes the outlet's
+registration or one of its certificates. Answers saved on a record not signed off (the inspector
+at work, the outlet's self-assessment) count nowhere and cost nothing here.
 
 Bulk UPDATE and DELETE statements bypass flushes: the one the application runs (an answer saved
 on an unsigned record, checklist/service.py) changes nothing counted.
 """
 
 from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.util import identity_key
 
+from outlet_audit.certificates.models import Certificate
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Answer, Assessment, Finding, RectificationNotice
 from outlet_audit.outlets.models import Outlet
@@ -25,14 +27,17 @@ from outlet_audit.workflow.models import Application
 
 from . import counts
 
-PENDING = "dashboard_counts_pending"  # key in Session.info: the applications a flush takes away
+PENDING = "dashboard_counts_pending"  # key in Session.info: what a flush took away, and its new records
 
 # The attributes whose change moves an object's facts from one count to another.
 COUNTED_ATTRIBUTES = {
-    Application: ("district_id", "target_level", "edition_pk", "outlet_id"),
+    Application: ("status", "submitted_at", "district_id", "target_level", "edition_pk", "outlet_id"),
     Assessment: ("application_id", "kind", "visit_type", "signed_off_at", "superseded_at"),
-    Outlet: ("brand",),
+    Certificate: ("outlet_id", "district_id", "level", "state", "issued_on", "valid_until"),
+    Outlet: ("brand", "district_id", "verified", "created_at"),
 }
+# Of an outlet: what its applications are counted under too.
+APPLICATIONS_FOLLOW = ("brand",)
 
 
 def _changed(obj, names) -> bool:
@@ -46,6 +51,10 @@ def _was(obj, name):
     if history.deleted:
         return history.deleted[0]
     return getattr(obj, name)
+
+
+def _both(obj, name) -> tuple:
+    return (getattr(obj, name), _was(obj, name))
 
 
 def _loaded(obj, name):
@@ -82,57 +91,120 @@ def _answer_applications(session: Session, answers: list) -> set[int]:
     return ids
 
 
-def touched_applications(session: Session) -> set[int]:
-    """The stored applications whose counts this flush may change (new ones are counted after it)."""
-    ids: set = set()
-    answers, outlets = [], set()
+def touched_records(session: Session) -> counts.Touched:
+    """The stored applications and outlets whose counts this flush may change (new ones are counted
+    after it)."""
+    touched = counts.Touched()
+    answers, outlets_moved = [], set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         new, deleted = obj in session.new, obj in session.deleted
+        written = new or deleted or session.is_modified(obj, include_collections=False)
         if isinstance(obj, Answer):
-            if new or deleted or session.is_modified(obj, include_collections=False):
+            if written:
                 answers.append(obj)
-        elif isinstance(obj, Finding | RectificationNotice):
-            if new or deleted or session.is_modified(obj, include_collections=False):
-                ids.update((obj.application_id, _was(obj, "application_id")))
+        elif isinstance(obj, Finding):
+            if written:
+                touched.answers.update(_both(obj, "application_id"))
+        elif isinstance(obj, RectificationNotice):
+            if written:  # its due date counts with the findings, its answer with the notices
+                touched.answers.update(_both(obj, "application_id"))
+                touched.applications.update(_both(obj, "application_id"))
         elif isinstance(obj, Assessment):
             if deleted or (new and obj.signed_off_at is not None):
-                ids.add(obj.application_id)
+                touched.answers.add(obj.application_id)
             elif not new and _changed(obj, COUNTED_ATTRIBUTES[Assessment]):
-                ids.update((obj.application_id, _was(obj, "application_id")))
+                touched.answers.update(_both(obj, "application_id"))
         elif isinstance(obj, Application):
             if deleted or (not new and _changed(obj, COUNTED_ATTRIBUTES[Application])):
-                ids.add(obj.id)
-        elif isinstance(obj, Outlet) and (deleted or (not new and _changed(obj, COUNTED_ATTRIBUTES[Outlet]))):
-            outlets.add(obj.id)
-    ids |= _answer_applications(session, answers)
-    if outlets:
-        stmt = select(Application.id).where(Application.outlet_id.in_(outlets))
-        ids.update(session.connection().execute(stmt).scalars())
-    ids.discard(None)
-    return ids
+                touched.answers.add(obj.id)
+                touched.applications.add(obj.id)
+        elif isinstance(obj, Certificate):
+            if new or deleted or _changed(obj, COUNTED_ATTRIBUTES[Certificate]):
+                touched.outlets.update(_both(obj, "outlet_id"))
+        elif isinstance(obj, Outlet) and not new:
+            if deleted or _changed(obj, COUNTED_ATTRIBUTES[Outlet]):
+                touched.outlets.add(obj.id)
+            if deleted or _changed(obj, APPLICATIONS_FOLLOW):
+                outlets_moved.add(obj.id)
+    touched.answers |= _answer_applications(session, answers)
+    if outlets_moved:
+        stmt = select(Application.id).where(Application.outlet_id.in_(outlets_moved))
+        moved = set(session.connection().execute(stmt).scalars())
+        touched.answers |= moved
+        touched.applications |= moved
+    return touched
 
 
 @event.listens_for(Session, "before_flush")
 def _take_away_what_the_flush_changes(session, _context, _instances) -> None:
-    ids = touched_applications(session)
-    new_applications = [obj for obj in session.new if isinstance(obj, Application)]
-    if not any(_counts_when_new(obj) for obj in session.new):
-        new_applications = []  # a draft, an application submitted: nothing counted yet
-    session.info[PENDING] = (ids, new_applications)
-    if ids:
-        counts.take_away(session.connection(), ids)
+    touched = touched_records(session)
+    created = [obj for obj in session.new if isinstance(obj, Application | Outlet)]
+    session.info[PENDING] = (touched, created, any(_counts_when_new(obj) for obj in session.new))
+    counts.take_away(session.connection(), touched)
 
 
 @event.listens_for(Session, "after_flush")
 def _count_again(session, _context) -> None:
-    ids, new_applications = session.info.pop(PENDING, (set(), []))
-    # A new application had nothing to take away; whatever was stored with it counts now.
-    ids = ids | {application.id for application in new_applications if application.id is not None}
-    if ids:
-        counts.put_back(session.connection(), ids)
+    touched, created, answers_too = session.info.pop(PENDING, (counts.Touched(), [], False))
+    # New applications and outlets had nothing to take away; whatever was stored with them counts now.
+    for obj in created:
+        if isinstance(obj, Outlet):
+            touched.outlets.add(obj.id)
+        else:
+            touched.applications.add(obj.id)
+            if answers_too:  # a record signed, or findings, written with a new application (a loader's)
+                touched.answers.add(obj.id)
+    counts.put_back(session.connection(), touched)
 
 
 def _counts_when_new(obj) -> bool:
     return isinstance(obj, Finding | RectificationNotice) or (
         isinstance(obj, Assessment) and obj.signed_off_at is not None
     )
+
+
+# --- UPDATE and DELETE statements ----------------------------------------------------------------------
+
+# Whose counts a statement on these tables may change: the owners of the rows its WHERE selects.
+STATEMENT_OWNERS = {
+    Application: (("answers", "applications"), Application.id),
+    Assessment: (("answers",), Assessment.application_id),
+    Finding: (("answers",), Finding.application_id),
+    RectificationNotice: (("answers", "applications"), RectificationNotice.application_id),
+    Certificate: (("outlets",), Certificate.outlet_id),
+    Outlet: (("outlets",), Outlet.id),
+}
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _statements_keep_the_counts(state: ORMExecuteState):
+    """A conditional UPDATE (a revocation: of two approvers, one wins) writes no object a flush
+    would see: the rows its WHERE selects give back their counts around it.
+
+    Answers are left out: the one UPDATE of answers saves an answer on a record not signed off, which
+    counts nowhere (checklist.permissions locks a signed record's answers).
+    """
+    if not (state.is_update or state.is_delete) or state.bind_mapper is None:
+        return None
+    model = state.bind_mapper.class_
+    if model not in STATEMENT_OWNERS:
+        return None
+    kinds, owner = STATEMENT_OWNERS[model]
+    where = state.statement.whereclause
+    connection = state.session.connection()
+    ids = set(
+        connection.execute(select(owner).where(where) if where is not None else select(owner)).scalars()
+    )
+    touched = counts.Touched()
+    for kind in kinds:
+        getattr(touched, kind).update(ids)
+    if model is Outlet:  # its applications are counted under its brand
+        moved = set(
+            connection.execute(select(Application.id).where(Application.outlet_id.in_(ids))).scalars()
+        )
+        touched.answers |= moved
+        touched.applications |= moved
+    counts.take_away(connection, touched)
+    result = state.invoke_statement()
+    counts.put_back(connection, touched)
+    return result
