@@ -202,11 +202,13 @@ def outlet_facts(outlet_ids: list[int] | None):
 
 
 def certificate_facts(outlet_ids: list[int] | None):
-    """Certificates by the day they were issued, their stored state and last valid day."""
+    """Certificates by the day they were issued, their stored state and, for active ones, their last
+    valid day (a revoked or superseded certificate is that whatever the day: NO_DAY)."""
+    active = Certificate.state == StoredCertificateState.ACTIVE.value
     keys = (
         *_dimensions(Certificate.issued_on, Certificate.district_id, Certificate.level),
         Certificate.state,
-        Certificate.valid_until,
+        case((active, Certificate.valid_until), else_=literal(NO_DAY)).label("valid_until"),
     )
     stmt = (
         select(*keys, func.count().label("certificates"))
@@ -218,8 +220,9 @@ def certificate_facts(outlet_ids: list[int] | None):
 
 
 def coverage_facts(outlet_ids: list[int] | None):
-    """Verified outlets by the last day a certificate keeps them in force: of any level (level '',
-    NO_DAY without one) and of each level they hold one of."""
+    """Verified outlets holding an active certificate, by its last valid day: the latest of any
+    level (level '') and the latest of each level. Those without one are not counted here: the
+    outlet counts have every verified outlet."""
     held = _only(
         select(Certificate.outlet_id, Certificate.level, func.max(Certificate.valid_until).label("until"))
         .where(Certificate.state == StoredCertificateState.ACTIVE.value)
@@ -227,29 +230,24 @@ def coverage_facts(outlet_ids: list[int] | None):
         Certificate.outlet_id,
         outlet_ids,
     ).subquery("held")
-    verified = _only(select(Outlet).where(Outlet.verified.is_(True)), Outlet.id, outlet_ids).subquery(
-        "verified"
-    )
-    any_level = (
-        select(
-            verified.c.district_id,
-            verified.c.brand,
-            func.coalesce(func.max(held.c.until), NO_DAY).label("until"),
-        )
+    verified = select(Outlet.id, Outlet.district_id, Outlet.brand).where(Outlet.verified.is_(True))
+    verified = _only(verified, Outlet.id, outlet_ids).subquery("verified")
+    per_outlet = (
+        select(verified.c.district_id, verified.c.brand, func.max(held.c.until).label("until"))
         .select_from(verified)
-        .outerjoin(held, held.c.outlet_id == verified.c.id)
+        .join(held, held.c.outlet_id == verified.c.id)
         .group_by(verified.c.id, verified.c.district_id, verified.c.brand)
         .subquery("any_level")
     )
     rows = union_all(
         select(
-            any_level.c.district_id,
-            any_level.c.brand,
+            per_outlet.c.district_id,
+            per_outlet.c.brand,
             literal(EVERY_LEVEL).label("level"),
             NO_DATE.label("day"),
-            any_level.c.until,
+            per_outlet.c.until,
             func.count().label("outlets"),
-        ).group_by(any_level.c.district_id, any_level.c.brand, any_level.c.until),
+        ).group_by(per_outlet.c.district_id, per_outlet.c.brand, per_outlet.c.until),
         select(
             verified.c.district_id,
             verified.c.brand,

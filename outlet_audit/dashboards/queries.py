@@ -1,7 +1,5 @@
-"""The bureau dashboard's figures, each one aggregate query (GROUP BY, COUNT, SUM over CASE).
-
-Rows are never loaded to be counted in Python: every function returns a few dozen numbers
-whatever the number of outlets. What each filter means:
+"""The bureau dashboard's figures, each read from the maintained counts (counts.py): a sum over a
+few hundred rows whatever the number of outlets, records never scanned. What each filter means:
 
 - district: the scope (a district bureau's own district) or the city bureau's choice;
 - brand: the outlet's brand, everywhere;
@@ -22,7 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Select, case, func, select
 
 from outlet_audit.certificates.models import Certificate
-from outlet_audit.certificates.state import CertificateState, certificate_state
+from outlet_audit.certificates.state import CertificateState, StoredCertificateState, certificate_state
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.criteria.model import Edition, Text
 from outlet_audit.criteria.stored import StoredEdition
@@ -33,7 +31,6 @@ from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.states import Status
 
 from .counts import month_ranges, where_filtered
-from .facts import EVERY_LEVEL
 from .models import ApplicationCount, CertificateCount, CoverageCount, ItemCount, OutletCount
 from .sql import utc_end_of, utc_start_of, year_month
 
@@ -212,21 +209,29 @@ def applications_by_status(f: Filters) -> list[tuple[Status, int]]:
 
 def certificates_by_level_and_state(f: Filters) -> dict[tuple[str, CertificateBucket], int]:
     """Certificates issued in the date range, by level and state as of today (zeros left out)."""
-    stmt = (
-        select(
-            CertificateCount.level,
-            CertificateCount.state,
-            CertificateCount.valid_until,
-            func.sum(CertificateCount.certificates),
-        )
-        .where(*where_filtered(CertificateCount, **count_filters(f), by=("level",)))
-        .group_by(CertificateCount.level, CertificateCount.state, CertificateCount.valid_until)
+    # The same rule as certificate_bucket (and certificates.state), written as SQL.
+    counted = CertificateCount
+    bucket = case(
+        (counted.state == StoredCertificateState.REVOKED, CertificateBucket.REVOKED.value),
+        (counted.state == StoredCertificateState.SUPERSEDED, CertificateBucket.SUPERSEDED.value),
+        (counted.valid_until < f.today, CertificateBucket.EXPIRED.value),
+        (
+            counted.valid_until <= f.today + timedelta(days=EXPIRING_WITHIN_DAYS),
+            CertificateBucket.EXPIRING.value,
+        ),
+        else_=CertificateBucket.VALID.value,
     )
-    figures: dict[tuple[str, CertificateBucket], int] = defaultdict(int)
-    for level, state, valid_until, count in db.session.execute(stmt):
-        if count:
-            figures[(level, certificate_bucket(state, valid_until, f.today))] += int(count)
-    return dict(figures)
+    inner = select(
+        counted.level.label("level"), bucket.label("bucket"), counted.certificates.label("certificates")
+    ).where(*where_filtered(counted, **count_filters(f), by=("level",)))
+    # Grouped outside: PostgreSQL would see the CASE's parameters in GROUP BY as other expressions.
+    sub = inner.subquery()
+    stmt = select(sub.c.level, sub.c.bucket, func.sum(sub.c.certificates)).group_by(sub.c.level, sub.c.bucket)
+    return {
+        (level, CertificateBucket(name)): int(count)
+        for level, name, count in db.session.execute(stmt)
+        if count
+    }
 
 
 def trend_months(f: Filters) -> tuple[date, date, list[str]]:
@@ -265,32 +270,23 @@ def monthly_trend(f: Filters) -> list[MonthFigures]:
 def coverage_by(f: Filters, by: str) -> dict:
     """Verified outlets and certified ones (a certificate of the chosen level in force today),
     grouped by "brand" or "district_id". Neither the date range nor (for outlets) the level apply."""
-    level = EVERY_LEVEL if f.level is None else f.level
-    column = getattr(CoverageCount, by)
-    certified = (CoverageCount.level == level) & (CoverageCount.until >= f.today)
-    stmt = (
-        select(
-            column,
-            func.sum(case((CoverageCount.level == EVERY_LEVEL, CoverageCount.outlets), else_=0)),
-            func.sum(case((certified, CoverageCount.outlets), else_=0)),
-        )
-        .where(
-            *where_filtered(
-                CoverageCount,
-                district_id=f.district_id,
-                brand=f.brand,
-                by=(by,),
-                dimensions=("district_id", "brand"),
-            ),
-            CoverageCount.level.in_(sorted({EVERY_LEVEL, level})),
-        )
-        .group_by(column)
+    dimensions = {"district_id": f.district_id, "brand": f.brand}
+    outlets = db.session.execute(
+        select(getattr(OutletCount, by), func.sum(OutletCount.verified))
+        .where(*where_filtered(OutletCount, **dimensions, by=(by,)))
+        .group_by(getattr(OutletCount, by))
     )
-    return {
-        key: Coverage(int(outlets), int(certified))
-        for key, outlets, certified in db.session.execute(stmt)
-        if outlets
-    }
+    certified = _counts(
+        db.session.execute(
+            select(getattr(CoverageCount, by), func.sum(CoverageCount.outlets))
+            .where(
+                *where_filtered(CoverageCount, **dimensions, level=f.level, by=(by,)),
+                CoverageCount.until >= f.today,
+            )
+            .group_by(getattr(CoverageCount, by))
+        )
+    )
+    return {key: Coverage(int(verified), certified.get(key, 0)) for key, verified in outlets if verified}
 
 
 def coverage_by_brand(f: Filters) -> list[tuple[str, Coverage]]:

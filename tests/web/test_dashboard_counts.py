@@ -383,3 +383,20 @@ def test_an_answer_written_to_a_signed_record_by_any_path_is_counted(client, db_
     db.session.add(Answer(assessment_id=record.id, item_code=answer.item_code, value=answer.value))
     db.session.flush()
     assert_counts_match(filters[:15])
+
+
+def test_recount_counts_rows_written_around_the_application(app, client, db_session):
+    """A bulk load into the tables (no session, no flush) is counted by `flask dashboards recount`."""
+    from outlet_audit.outlets.models import Outlet
+
+    outlet = make_outlet("FX", brand=BRANDS[2])
+    db.session.flush()
+    # Written as a restore or a loader would: straight into the table, around the flush hooks.
+    db.session.connection().execute(
+        Outlet.__table__.update().where(Outlet.__table__.c.id == outlet.id).values(brand=BRANDS[3])
+    )
+    f = Filters(today_in_shanghai(), brand=BRANDS[3])
+    assert queries.outlet_totals(f) != recount.outlet_totals(f)
+    result = app.test_cli_runner().invoke(args=["dashboards", "recount"])
+    assert result.exit_code == 0 and "Dashboard counts rebuilt" in result.output
+    assert queries.outlet_totals(f) == recount.outlet_totals(f)
