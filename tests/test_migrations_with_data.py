@@ -1030,21 +1030,27 @@ def test_0020_counts_what_is_there_as_the_flush_hooks_counted_it(migrated):
     """Going up over existing records fills the dashboard's counts from them: the very rows the
     flush hooks kept while the records were made, and figures equal to a recount."""
     from outlet_audit.criteria.editions import active_edition
+    from outlet_audit.dashboards.counts import EVERYTHING
     from outlet_audit.dashboards.queries import item_pass_rates
     from outlet_audit.dashboards.rectification import rectification_figures
     from tests import dashboard_recount as recount
 
     seed_every_table()
     db.session.remove()
-    counted = "SELECT * FROM {} WHERE {} != 0 ORDER BY 1, 2, 3, 4, 5, 6, 7"
-    tables = (("dashboard_item_counts", "answers"), ("dashboard_finding_counts", "found"))
+    queries = [
+        sa.select(table)
+        .where(sa.or_(*(table.c[measure] != 0 for measure in counted.measures)))
+        .order_by(*table.primary_key.columns)
+        for counted in EVERYTHING
+        for table in [counted.model.__table__]
+    ]
     with db.engine.connect() as connection:
-        kept = [_read(connection, counted.format(*table)) for table in tables]
+        kept = [connection.execute(query).all() for query in queries]
     assert all(kept)
     downgrade(revision="0019")
     upgrade()
     with db.engine.connect() as connection:
-        assert [_read(connection, counted.format(*table)) for table in tables] == kept
+        assert [connection.execute(query).all() for query in queries] == kept
     with current_app.test_request_context():
         city_wide, edition = Filters(today_in_shanghai()), active_edition()
         items = item_pass_rates(city_wide, edition)

@@ -31,12 +31,16 @@ TABLES = {
         ("answers", "answered", "passed", "not_applicable"),
     ),
     "dashboard_finding_counts": (
-        [
-            sa.Column("item_code", sa.String(length=20)),
-            sa.Column("due_on", sa.Date()),
-            sa.Column("days", sa.Integer()),
-        ],
-        ("found", "ordered", "not_required", "closed", "verified", "closed_on_time", "waiting"),
+        [sa.Column("item_code", sa.String(length=20))],
+        ("found", "ordered", "not_required", "closed", "verified", "closed_on_time"),
+    ),
+    "dashboard_waiting_finding_counts": (
+        [sa.Column("item_code", sa.String(length=20)), sa.Column("due_on", sa.Date())],
+        ("waiting",),
+    ),
+    "dashboard_closed_finding_counts": (
+        [sa.Column("item_code", sa.String(length=20)), sa.Column("days", sa.Integer())],
+        ("closed",),
     ),
     "dashboard_outlet_counts": ([], ("registered", "verified")),
     "dashboard_application_counts": ([sa.Column("status", sa.String(length=30))], ("applications",)),

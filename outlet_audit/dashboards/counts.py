@@ -34,11 +34,13 @@ from .facts import EVERY_BRAND, EVERY_DISTRICT, EVERY_LEVEL
 from .models import (
     ApplicationCount,
     CertificateCount,
+    ClosedFindingCount,
     CoverageCount,
     FindingCount,
     ItemCount,
     NoticeCount,
     OutletCount,
+    WaitingFindingCount,
 )
 from .sql import month_start, year_start
 
@@ -187,8 +189,14 @@ FINDINGS = Counted(
     FindingCount,
     facts.finding_facts,
     "answers",
-    ("item_code", "due_on", "days"),
-    ("found", "ordered", "not_required", "closed", "verified", "closed_on_time", "waiting"),
+    ("item_code",),
+    ("found", "ordered", "not_required", "closed", "verified", "closed_on_time"),
+)
+WAITING_FINDINGS = Counted(
+    WaitingFindingCount, facts.waiting_finding_facts, "answers", ("item_code", "due_on"), ("waiting",)
+)
+CLOSED_FINDINGS = Counted(
+    ClosedFindingCount, facts.closed_finding_facts, "answers", ("item_code", "days"), ("closed",)
 )
 APPLICATIONS = Counted(
     ApplicationCount, facts.application_facts, "applications", ("status",), ("applications",), dated=False
@@ -211,7 +219,17 @@ COVERAGE = Counted(
     rolled=("district", "brand"),  # level '' is "any level" here, counted as a fact, not a sum
     grains=(Grain.ALL,),
 )
-EVERYTHING = (ITEMS, FINDINGS, APPLICATIONS, NOTICES, OUTLETS, CERTIFICATES, COVERAGE)
+EVERYTHING = (
+    ITEMS,
+    FINDINGS,
+    WAITING_FINDINGS,
+    CLOSED_FINDINGS,
+    APPLICATIONS,
+    NOTICES,
+    OUTLETS,
+    CERTIFICATES,
+    COVERAGE,
+)
 
 
 @dataclass

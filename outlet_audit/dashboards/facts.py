@@ -31,7 +31,6 @@ from .sql import shanghai_date, shanghai_days_between
 EVERY_DISTRICT, EVERY_BRAND, EVERY_LEVEL = 0, "", ""
 NO_DAY = date(1970, 1, 1)  # a due date or last valid day that there is not
 NO_VALUE = ""  # AnswerScore.value of an answer without one, and of every N/A answer
-NOT_CLOSED_DAYS = -1  # FindingCount.days of findings not closed after a notice
 WAITING = (FindingStatus.ORDERED.value, FindingStatus.ANSWERED.value)  # for the outlet or the inspector
 
 
@@ -118,46 +117,63 @@ def item_facts(application_ids: list[int] | None):
     return _only(stmt, Application.id, application_ids)
 
 
-def finding_facts(application_ids: list[int] | None):
-    """Findings of records in force, summed per district, brand, level, day, item, due date of those
-    still waiting, and days to close of those closed after a notice."""
-    closed = Finding.status == FindingStatus.CLOSED.value
-    waiting = Finding.status.in_(WAITING)
-    due = case((waiting, RectificationNotice.due_on), else_=literal(NO_DAY))
-    days = case(
-        (
-            and_(closed, RectificationNotice.id.is_not(None)),
-            shanghai_days_between(RectificationNotice.issued_at, Finding.closed_at),
-        ),
-        else_=NOT_CLOSED_DAYS,
-    )
-    keys = (
-        *_dimensions(shanghai_date(Assessment.signed_off_at)),
-        Finding.item_code,
-        due.label("due_on"),
-        days.label("days"),
-    )
+def _findings(*columns, where=(), outer_notice=True):
+    """Findings of records in force, with the notice they were ordered in (if any)."""
     stmt = (
-        select(
-            *keys,
-            func.count().label("found"),
-            _when(Finding.notice_id.is_not(None)).label("ordered"),
-            _when(Finding.status == FindingStatus.NOT_REQUIRED.value).label("not_required"),
-            _when(closed).label("closed"),
-            _when(Finding.status.in_(VERIFIED)).label("verified"),
-            _when(and_(closed, shanghai_date(Finding.closed_at) <= RectificationNotice.due_on)).label(
-                "closed_on_time"
-            ),
-            _when(waiting).label("waiting"),
-        )
+        select(*columns)
         .select_from(Finding)
         .join(Assessment, Assessment.id == Finding.assessment_id)
         .join(Application, Application.id == Finding.application_id)
         .join(Outlet, Outlet.id == Application.outlet_id)
-        .outerjoin(RectificationNotice, RectificationNotice.id == Finding.notice_id)
-        .where(*records_in_force())
-        .group_by(*keys)
     )
+    if outer_notice:
+        stmt = stmt.outerjoin(RectificationNotice, RectificationNotice.id == Finding.notice_id)
+    else:
+        stmt = stmt.join(RectificationNotice, RectificationNotice.id == Finding.notice_id)
+    return stmt.where(*records_in_force(), *where)
+
+
+def finding_facts(application_ids: list[int] | None):
+    """Findings of records in force, per district, brand, level, day and item."""
+    closed = Finding.status == FindingStatus.CLOSED.value
+    keys = (*_dimensions(shanghai_date(Assessment.signed_off_at)), Finding.item_code)
+    stmt = _findings(
+        *keys,
+        func.count().label("found"),
+        _when(Finding.notice_id.is_not(None)).label("ordered"),
+        _when(Finding.status == FindingStatus.NOT_REQUIRED.value).label("not_required"),
+        _when(closed).label("closed"),
+        _when(Finding.status.in_(VERIFIED)).label("verified"),
+        _when(and_(closed, shanghai_date(Finding.closed_at) <= RectificationNotice.due_on)).label(
+            "closed_on_time"
+        ),
+    ).group_by(*keys)
+    return _only(stmt, Application.id, application_ids)
+
+
+def waiting_finding_facts(application_ids: list[int] | None):
+    """Findings still waiting, by their notice's due date."""
+    keys = (
+        *_dimensions(shanghai_date(Assessment.signed_off_at)),
+        Finding.item_code,
+        RectificationNotice.due_on,
+    )
+    stmt = _findings(
+        *keys, func.count().label("waiting"), where=[Finding.status.in_(WAITING)], outer_notice=False
+    ).group_by(*keys)
+    return _only(stmt, Application.id, application_ids)
+
+
+def closed_finding_facts(application_ids: list[int] | None):
+    """Findings closed after a notice, by the Shanghai days from the notice to the closing."""
+    days = shanghai_days_between(RectificationNotice.issued_at, Finding.closed_at)
+    keys = (*_dimensions(shanghai_date(Assessment.signed_off_at)), Finding.item_code, days.label("days"))
+    stmt = _findings(
+        *keys,
+        func.count().label("closed"),
+        where=[Finding.status == FindingStatus.CLOSED.value],
+        outer_notice=False,
+    ).group_by(*keys)
     return _only(stmt, Application.id, application_ids)
 
 

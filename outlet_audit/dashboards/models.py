@@ -58,26 +58,41 @@ class ItemCount(CountDimensions, db.Model):
 
 
 class FindingCount(CountDimensions, db.Model):
-    """Findings of one item at inspection records in force, as the rectification figures count them.
-
-    `due_on` is the notice's due date of findings still waiting (ordered or answered), NO_DAY for
-    the others: whether they are past due is a question of today. `days` is the days a closed
-    finding took from its notice to its closing, -1 for the others: the median's histogram.
-    """
+    """Findings of one item at inspection records in force, as the rectification figures count them."""
 
     __tablename__ = "dashboard_finding_counts"
-    __table_args__ = (_key("item_code", "due_on", "days"),)
+    __table_args__ = (_key("item_code"),)
 
     item_code: Mapped[str] = mapped_column(String(20))
-    due_on: Mapped[date] = mapped_column()
-    days: Mapped[int] = mapped_column()
     found: Mapped[int] = mapped_column(default=0)
     ordered: Mapped[int] = mapped_column(default=0)
     not_required: Mapped[int] = mapped_column(default=0)
     closed: Mapped[int] = mapped_column(default=0)
     verified: Mapped[int] = mapped_column(default=0)  # closed or verified not closed
     closed_on_time: Mapped[int] = mapped_column(default=0)
+
+
+class WaitingFindingCount(CountDimensions, db.Model):
+    """Of those, the findings still waiting (ordered or answered), by their notice's due date:
+    whether they are past it is a question of today."""
+
+    __tablename__ = "dashboard_waiting_finding_counts"
+    __table_args__ = (_key("item_code", "due_on"),)
+
+    item_code: Mapped[str] = mapped_column(String(20))
+    due_on: Mapped[date] = mapped_column()
     waiting: Mapped[int] = mapped_column(default=0)
+
+
+class ClosedFindingCount(CountDimensions, db.Model):
+    """Of those, the findings closed after a notice, by the days they took: the median's histogram."""
+
+    __tablename__ = "dashboard_closed_finding_counts"
+    __table_args__ = (_key("item_code", "days"),)
+
+    item_code: Mapped[str] = mapped_column(String(20))
+    days: Mapped[int] = mapped_column()
+    closed: Mapped[int] = mapped_column(default=0)
 
 
 class OutletCount(CountDimensions, db.Model):

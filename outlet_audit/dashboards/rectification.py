@@ -14,14 +14,13 @@ number of findings; the median from their histogram of days to close.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from outlet_audit.criteria.model import Text
 from outlet_audit.extensions import db
 
 from .counts import where_filtered
-from .facts import NOT_CLOSED_DAYS
-from .models import FindingCount, NoticeCount
+from .models import ClosedFindingCount, FindingCount, NoticeCount, WaitingFindingCount
 from .queries import Filters, count_filters, percent
 
 
@@ -83,6 +82,7 @@ def _findings_by_item(f: Filters, codes: list[str]) -> dict[str, tuple[int, ...]
 
     Settled: verified either way, or still waiting after the notice's due date (as of today).
     """
+    where = where_filtered(FindingCount, **count_filters(f))
     stmt = (
         select(
             FindingCount.item_code,
@@ -91,18 +91,27 @@ def _findings_by_item(f: Filters, codes: list[str]) -> dict[str, tuple[int, ...]
             func.sum(FindingCount.not_required),
             func.sum(FindingCount.closed),
             func.sum(FindingCount.verified),
-            func.sum(case((FindingCount.due_on < f.today, FindingCount.waiting), else_=0)),
             func.sum(FindingCount.closed_on_time),
         )
-        .where(*where_filtered(FindingCount, **count_filters(f)), FindingCount.item_code.in_(codes))
+        .where(*where, FindingCount.item_code.in_(codes))
         .group_by(FindingCount.item_code)
     )
-    by_item = {}
-    for code, found, ordered, not_required, closed, verified, overdue, on_time in db.session.execute(stmt):
-        if found:  # counted once, taken away since (a record superseded, a brand changed)
-            by_item[code] = tuple(
-                int(n) for n in (found, ordered, not_required, closed, verified + overdue, on_time)
+    overdue = dict(
+        db.session.execute(
+            select(WaitingFindingCount.item_code, func.sum(WaitingFindingCount.waiting))
+            .where(
+                *where_filtered(WaitingFindingCount, **count_filters(f)),
+                WaitingFindingCount.item_code.in_(codes),
+                WaitingFindingCount.due_on < f.today,
             )
+            .group_by(WaitingFindingCount.item_code)
+        ).all()
+    )
+    by_item = {}
+    for code, found, ordered, not_required, closed, verified, on_time in db.session.execute(stmt):
+        if found:  # counted once, taken away since (a record superseded, a brand changed)
+            settled = verified + int(overdue.get(code) or 0)
+            by_item[code] = tuple(int(n) for n in (found, ordered, not_required, closed, settled, on_time))
     return by_item
 
 
@@ -110,14 +119,12 @@ def _median_days_to_close(f: Filters, codes: list[str]) -> Decimal | None:
     """The median of the Shanghai days from each closed finding's notice to its closing, read from
     the counts' histogram: how many findings took each number of days."""
     stmt = (
-        select(FindingCount.days, func.sum(FindingCount.closed))
+        select(ClosedFindingCount.days, func.sum(ClosedFindingCount.closed))
         .where(
-            *where_filtered(FindingCount, **count_filters(f)),
-            FindingCount.item_code.in_(codes),
-            FindingCount.days != NOT_CLOSED_DAYS,
+            *where_filtered(ClosedFindingCount, **count_filters(f)), ClosedFindingCount.item_code.in_(codes)
         )
-        .group_by(FindingCount.days)
-        .order_by(FindingCount.days)
+        .group_by(ClosedFindingCount.days)
+        .order_by(ClosedFindingCount.days)
     )
     histogram = [(int(days), int(n)) for days, n in db.session.execute(stmt) if n]
     return median_of(histogram)
