@@ -44,10 +44,8 @@ TABLES = {
     ),
     "dashboard_outlet_counts": ([], ("registered", "verified")),
     "dashboard_application_counts": ([sa.Column("status", sa.String(length=30))], ("applications",)),
-    "dashboard_certificate_counts": (
-        [sa.Column("state", sa.String(length=20)), sa.Column("valid_until", sa.Date())],
-        ("certificates",),
-    ),
+    "dashboard_certificate_counts": ([sa.Column("state", sa.String(length=20))], ("certificates",)),
+    "dashboard_active_certificate_counts": ([sa.Column("valid_until", sa.Date())], ("certificates",)),
     "dashboard_coverage_counts": ([sa.Column("until", sa.Date())], ("outlets",)),
     "dashboard_notice_counts": ([sa.Column("due_on", sa.Date())], ("notices",)),
 }

@@ -28,10 +28,12 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from outlet_audit.outlets.reference import all_districts
+from outlet_audit.workflow.states import Level
 
 from . import facts
 from .facts import EVERY_BRAND, EVERY_DISTRICT, EVERY_LEVEL
 from .models import (
+    ActiveCertificateCount,
     ApplicationCount,
     CertificateCount,
     ClosedFindingCount,
@@ -151,6 +153,8 @@ def where_filtered(
         elif name == "district_id" and name in by:
             # A list the index can look up one by one (PostgreSQL scans the table for "<> 0").
             conditions.append(column.in_([district.id for district in all_districts()]))
+        elif name == "level" and name in by:
+            conditions.append(column.in_([level.value for level in Level]))
         elif name in by:
             conditions.append(column > every)  # '' sorts first: a range of the index
         else:
@@ -207,8 +211,9 @@ NOTICES = Counted(
 OUTLETS = Counted(
     OutletCount, facts.outlet_facts, "outlets", (), ("registered", "verified"), rolled=("district", "brand")
 )
-CERTIFICATES = Counted(
-    CertificateCount, facts.certificate_facts, "outlets", ("state", "valid_until"), ("certificates",)
+CERTIFICATES = Counted(CertificateCount, facts.certificate_facts, "outlets", ("state",), ("certificates",))
+ACTIVE_CERTIFICATES = Counted(
+    ActiveCertificateCount, facts.active_certificate_facts, "outlets", ("valid_until",), ("certificates",)
 )
 COVERAGE = Counted(
     CoverageCount,
@@ -228,6 +233,7 @@ EVERYTHING = (
     NOTICES,
     OUTLETS,
     CERTIFICATES,
+    ACTIVE_CERTIFICATES,
     COVERAGE,
 )
 

@@ -217,20 +217,34 @@ def outlet_facts(outlet_ids: list[int] | None):
     return _only(stmt, Outlet.id, outlet_ids)
 
 
-def certificate_facts(outlet_ids: list[int] | None):
-    """Certificates by the day they were issued, their stored state and, for active ones, their last
-    valid day (a revoked or superseded certificate is that whatever the day: NO_DAY)."""
-    active = Certificate.state == StoredCertificateState.ACTIVE.value
-    keys = (
-        *_dimensions(Certificate.issued_on, Certificate.district_id, Certificate.level),
-        Certificate.state,
-        case((active, Certificate.valid_until), else_=literal(NO_DAY)).label("valid_until"),
-    )
+def _certificates(*keys, where=()):
     stmt = (
         select(*keys, func.count().label("certificates"))
         .select_from(Certificate)
         .join(Outlet, Outlet.id == Certificate.outlet_id)
+        .where(*where)
         .group_by(*keys)
+    )
+    return stmt
+
+
+def _certificate_dimensions():
+    return _dimensions(Certificate.issued_on, Certificate.district_id, Certificate.level)
+
+
+def certificate_facts(outlet_ids: list[int] | None):
+    """Certificates by the day they were issued and their stored state."""
+    return _only(
+        _certificates(*_certificate_dimensions(), Certificate.state), Certificate.outlet_id, outlet_ids
+    )
+
+
+def active_certificate_facts(outlet_ids: list[int] | None):
+    """Active certificates by the day they were issued and their last valid day."""
+    stmt = _certificates(
+        *_certificate_dimensions(),
+        Certificate.valid_until,
+        where=[Certificate.state == StoredCertificateState.ACTIVE.value],
     )
     return _only(stmt, Certificate.outlet_id, outlet_ids)
 

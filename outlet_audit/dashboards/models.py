@@ -116,13 +116,22 @@ class ApplicationCount(CountDimensions, db.Model):
 
 
 class CertificateCount(CountDimensions, db.Model):
-    """Certificates by the day they were issued, their stored state and their last valid day: which
-    of them are expired or expiring is a question of today."""
+    """Certificates by the day they were issued and their stored state."""
 
     __tablename__ = "dashboard_certificate_counts"
-    __table_args__ = (_key("state", "valid_until"),)
+    __table_args__ = (_key("state"),)
 
     state: Mapped[str] = mapped_column(String(20))
+    certificates: Mapped[int] = mapped_column(default=0)
+
+
+class ActiveCertificateCount(CountDimensions, db.Model):
+    """Of those, the active ones by their last valid day: which of them are expired or expiring is
+    a question of today."""
+
+    __tablename__ = "dashboard_active_certificate_counts"
+    __table_args__ = (_key("valid_until"),)
+
     valid_until: Mapped[date] = mapped_column()
     certificates: Mapped[int] = mapped_column(default=0)
 

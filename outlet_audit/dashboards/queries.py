@@ -31,7 +31,14 @@ from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.states import Status
 
 from .counts import month_ranges, where_filtered
-from .models import ApplicationCount, CertificateCount, CoverageCount, ItemCount, OutletCount
+from .models import (
+    ActiveCertificateCount,
+    ApplicationCount,
+    CertificateCount,
+    CoverageCount,
+    ItemCount,
+    OutletCount,
+)
 from .sql import utc_end_of, utc_start_of, year_month
 
 EXPIRING_WITHIN_DAYS = 90
@@ -208,30 +215,47 @@ def applications_by_status(f: Filters) -> list[tuple[Status, int]]:
 
 
 def certificates_by_level_and_state(f: Filters) -> dict[tuple[str, CertificateBucket], int]:
-    """Certificates issued in the date range, by level and state as of today (zeros left out)."""
-    # The same rule as certificate_bucket (and certificates.state), written as SQL.
-    counted = CertificateCount
-    bucket = case(
-        (counted.state == StoredCertificateState.REVOKED, CertificateBucket.REVOKED.value),
-        (counted.state == StoredCertificateState.SUPERSEDED, CertificateBucket.SUPERSEDED.value),
-        (counted.valid_until < f.today, CertificateBucket.EXPIRED.value),
-        (
-            counted.valid_until <= f.today + timedelta(days=EXPIRING_WITHIN_DAYS),
-            CertificateBucket.EXPIRING.value,
-        ),
-        else_=CertificateBucket.VALID.value,
+    """Certificates issued in the date range, by level and state as of today (zeros left out).
+
+    The same rule as certificate_bucket (and certificates.state): of the active ones, those whose
+    last valid day is past are expired, and those it comes within EXPIRING_WITHIN_DAYS expiring.
+    Only active certificates still valid today are read by their last day (an index range).
+    """
+    stored = (
+        select(CertificateCount.level, CertificateCount.state, func.sum(CertificateCount.certificates))
+        .where(*where_filtered(CertificateCount, **count_filters(f), by=("level",)))
+        .group_by(CertificateCount.level, CertificateCount.state)
     )
-    inner = select(
-        counted.level.label("level"), bucket.label("bucket"), counted.certificates.label("certificates")
-    ).where(*where_filtered(counted, **count_filters(f), by=("level",)))
-    # Grouped outside: PostgreSQL would see the CASE's parameters in GROUP BY as other expressions.
-    sub = inner.subquery()
-    stmt = select(sub.c.level, sub.c.bucket, func.sum(sub.c.certificates)).group_by(sub.c.level, sub.c.bucket)
-    return {
-        (level, CertificateBucket(name)): int(count)
-        for level, name, count in db.session.execute(stmt)
-        if count
-    }
+    figures: dict[tuple[str, CertificateBucket], int] = defaultdict(int)
+    active: dict[str, int] = defaultdict(int)
+    for level, state, count in db.session.execute(stored):
+        if state == StoredCertificateState.ACTIVE:
+            active[level] += int(count)
+        else:
+            figures[(level, CertificateBucket(state))] += int(count)
+    expiring_until = f.today + timedelta(days=EXPIRING_WITHIN_DAYS)
+    counted = ActiveCertificateCount
+    still_valid = (
+        select(
+            counted.level,
+            func.sum(case((counted.valid_until <= expiring_until, counted.certificates), else_=0)),
+            func.sum(counted.certificates),
+        )
+        .where(
+            *where_filtered(counted, **count_filters(f), by=("level",)),
+            counted.valid_until >= f.today,
+        )
+        .group_by(counted.level)
+    )
+    for level, expiring, valid_today in db.session.execute(still_valid):
+        figures[(level, CertificateBucket.EXPIRING)] += int(expiring)
+        figures[(level, CertificateBucket.VALID)] += int(valid_today) - int(expiring)
+    for level, count in active.items():
+        in_force_count = (
+            figures[(level, CertificateBucket.EXPIRING)] + figures[(level, CertificateBucket.VALID)]
+        )
+        figures[(level, CertificateBucket.EXPIRED)] += count - in_force_count
+    return {key: count for key, count in figures.items() if count}
 
 
 def trend_months(f: Filters) -> tuple[date, date, list[str]]:
@@ -271,22 +295,37 @@ def coverage_by(f: Filters, by: str) -> dict:
     """Verified outlets and certified ones (a certificate of the chosen level in force today),
     grouped by "brand" or "district_id". Neither the date range nor (for outlets) the level apply."""
     dimensions = {"district_id": f.district_id, "brand": f.brand}
-    outlets = db.session.execute(
-        select(getattr(OutletCount, by), func.sum(OutletCount.verified))
-        .where(*where_filtered(OutletCount, **dimensions, by=(by,)))
-        .group_by(getattr(OutletCount, by))
-    )
+    outlets = {
+        key: int(verified)
+        for key, verified in db.session.execute(
+            select(getattr(OutletCount, by), func.sum(OutletCount.verified))
+            .where(*where_filtered(OutletCount, **dimensions, by=(by,)))
+            .group_by(getattr(OutletCount, by))
+        )
+        if verified
+    }
+    if not outlets:
+        return {}
+    # One index range per group (those with verified outlets): outlets in force from today on.
+    counted = CoverageCount
+    column = getattr(counted, by)
     certified = _counts(
         db.session.execute(
-            select(getattr(CoverageCount, by), func.sum(CoverageCount.outlets))
+            select(column, func.sum(counted.outlets))
             .where(
-                *where_filtered(CoverageCount, **dimensions, level=f.level, by=(by,)),
-                CoverageCount.until >= f.today,
+                *where_filtered(
+                    counted,
+                    **dimensions,
+                    level=f.level,
+                    dimensions=tuple(name for name in ("district_id", "brand", "level") if name != by),
+                ),
+                column.in_(sorted(outlets)),
+                counted.until >= f.today,
             )
-            .group_by(getattr(CoverageCount, by))
+            .group_by(column)
         )
     )
-    return {key: Coverage(int(verified), certified.get(key, 0)) for key, verified in outlets if verified}
+    return {key: Coverage(verified, certified.get(key, 0)) for key, verified in outlets.items()}
 
 
 def coverage_by_brand(f: Filters) -> list[tuple[str, Coverage]]:
