@@ -22,8 +22,21 @@ the figures read from the counts equal a recount from the records, on SQLite and
 import enum
 from dataclasses import dataclass, field
 from datetime import MAXYEAR, date, timedelta
+from functools import cache
 
-from sqlalchemy import and_, case, func, literal, literal_column, or_, select, text, union_all
+from sqlalchemy import (
+    Integer,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -275,8 +288,17 @@ def _ways(counted: Counted, grains: tuple[Grain, ...]):
 
 def _add(connection, counted: Counted, ids: list[int] | None, sign: int, grains=None) -> None:
     """Add (sign 1) or take away (sign -1) the facts of these owners (None: all), as stored now."""
-    facts = counted.facts(ids).subquery("facts")
-    ways = _ways(counted, counted.grains if grains is None else grains)
+    grains = counted.grains if grains is None else tuple(grains)
+    stmt = _adding(counted, grains, connection.dialect.name, ids is not None)
+    connection.execute(stmt, {"sign": sign} | ({} if ids is None else {"ids": ids}))
+
+
+@cache
+def _adding(counted: Counted, grains: tuple, dialect: str, some: bool):
+    """The statement that adds :sign times the facts of the owners :ids (all when not `some`),
+    built once: a flush runs it with new parameters, not a new statement to build and compile."""
+    facts = counted.facts(bindparam("ids", expanding=True) if some else None).subquery("facts")
+    ways = _ways(counted, grains)
     period = case(
         (ways.c.grain == Grain.DAY.value, facts.c.day),
         (ways.c.grain == Grain.MONTH.value, month_start(facts.c.day)),
@@ -291,6 +313,7 @@ def _add(connection, counted: Counted, ids: list[int] | None, sign: int, grains=
         period.label("period"),
         *(facts.c[key] for key in counted.keys),
     )
+    sign = bindparam("sign", type_=Integer)
     rows = (
         select(*keys, *(func.sum(facts.c[m] * sign).label(m) for m in counted.measures))
         .select_from(facts.join(ways, literal(True)))
@@ -298,20 +321,17 @@ def _add(connection, counted: Counted, ids: list[int] | None, sign: int, grains=
         .where(or_(ways.c.grain == Grain.ALL.value, facts.c.day.is_not(None)))
         .group_by(*keys)
     )
-    _upsert(connection, counted, [key.name for key in keys], rows)
+    return _upsert(dialect, counted, [key.name for key in keys], rows)
 
 
-def _upsert(connection, counted: Counted, names: list[str], rows) -> None:
+def _upsert(dialect: str, counted: Counted, names: list[str], rows):
     """Insert the rows, or add their measures to the rows already there."""
     table = counted.model.__table__
-    insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[connection.dialect.name]
+    insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[dialect]
     stmt = insert(table).from_select(names + list(counted.measures), rows)
-    key_columns = [column.name for column in table.primary_key.columns]
-    connection.execute(
-        stmt.on_conflict_do_update(
-            index_elements=key_columns,
-            set_={m: table.c[m] + stmt.excluded[m] for m in counted.measures},
-        )
+    return stmt.on_conflict_do_update(
+        index_elements=[column.name for column in table.primary_key.columns],
+        set_={m: table.c[m] + stmt.excluded[m] for m in counted.measures},
     )
 
 
@@ -381,4 +401,4 @@ def _roll_up(connection, counted: Counted, grain: Grain, below: Grain, start) ->
         .group_by(*kept, *([] if grain is Grain.ALL else [period]))
     )
     names = ["district_id", "brand", "level", "grain", "period", *counted.keys]
-    _upsert(connection, counted, names, rows)
+    connection.execute(_upsert(connection.dialect.name, counted, names, rows))

@@ -7,8 +7,9 @@ it counts). counts.py adds them to its tables in every way a filter can read the
 
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import Date, and_, case, cast, func, literal, null, select, union_all
+from sqlalchemy import Date, and_, bindparam, case, cast, func, literal, null, select, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -314,6 +315,16 @@ def _scored_items(connection, edition_pk: int) -> dict:
 
 def score_answers(connection, application_ids: list[int] | None) -> None:
     """Keep the score of every distinct answer of these applications' first inspections that has none."""
+    missing = _unscored(application_ids is not None)
+    rows = connection.execute(missing, {} if application_ids is None else {"ids": application_ids}).all()
+    if not rows:
+        return
+    _keep_scores(connection, rows)
+
+
+@cache
+def _unscored(some: bool):
+    """Distinct answers of first inspections (of the applications :ids when `some`) not scored yet."""
     value_key = case((Answer.not_applicable.is_(True), NO_VALUE), else_=func.coalesce(Answer.value, NO_VALUE))
     missing = (
         select(Application.edition_pk, Answer.item_code, Answer.not_applicable, value_key)
@@ -333,11 +344,10 @@ def score_answers(connection, application_ids: list[int] | None) -> None:
         )
         .distinct()
     )
-    if application_ids is not None:
-        missing = missing.where(Application.id.in_(application_ids))
-    rows = connection.execute(missing).all()
-    if not rows:
-        return
+    return _only(missing, Application.id, bindparam("ids", expanding=True) if some else None)
+
+
+def _keep_scores(connection, rows) -> None:
     editions = {edition_pk: _scored_items(connection, edition_pk) for edition_pk in {row[0] for row in rows}}
     scores = []
     for edition_pk, code, not_applicable, value in rows:
