@@ -11,8 +11,9 @@ level, edition, outlet, the outlet's brand); an outlet's counts when it writes t
 registration or one of its certificates. Answers saved on a record not signed off (the inspector
 at work, the outlet's self-assessment) count nowhere and cost nothing here.
 
-Bulk UPDATE and DELETE statements bypass flushes: the one the application runs (an answer saved
-on an unsigned record, checklist/service.py) changes nothing counted.
+UPDATE and DELETE statements write no object a flush sees: those on the counted tables give back
+and count again the rows their WHERE selects (`_statements_keep_the_counts`). Answers are left out:
+the one such statement saves an answer on a record not signed off, which counts nowhere.
 """
 
 from sqlalchemy import event, inspect, select
@@ -38,6 +39,8 @@ COUNTED_ATTRIBUTES = {
 }
 # Of an outlet: what its applications are counted under too.
 APPLICATIONS_FOLLOW = ("brand",)
+# Of an application: what its answers and findings are counted under (not its status).
+ANSWERS_FOLLOW = ("district_id", "target_level", "edition_pk", "outlet_id")
 
 
 def _changed(obj, names) -> bool:
@@ -114,10 +117,11 @@ def touched_records(session: Session) -> counts.Touched:
                 touched.answers.add(obj.application_id)
             elif not new and _changed(obj, COUNTED_ATTRIBUTES[Assessment]):
                 touched.answers.update(_both(obj, "application_id"))
-        elif isinstance(obj, Application):
-            if deleted or (not new and _changed(obj, COUNTED_ATTRIBUTES[Application])):
-                touched.answers.add(obj.id)
+        elif isinstance(obj, Application) and not new:
+            if deleted or _changed(obj, COUNTED_ATTRIBUTES[Application]):
                 touched.applications.add(obj.id)
+            if deleted or _changed(obj, ANSWERS_FOLLOW):
+                touched.answers.add(obj.id)
         elif isinstance(obj, Certificate):
             if new or deleted or _changed(obj, COUNTED_ATTRIBUTES[Certificate]):
                 touched.outlets.update(_both(obj, "outlet_id"))

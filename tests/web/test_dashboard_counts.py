@@ -4,8 +4,9 @@ The recount is the dashboard's former live queries (tests/dashboard_recount.py),
 figures tests proved against hand counts. After random sequences of real operations (first
 inspections signed, rectification ordered, answered and verified at re-inspections, signed
 records corrected, outlets' brands changed, certificates revoked, applications withdrawn), every
-figure read from the counts equals the recount, for every filter, on SQLite and PostgreSQL; and
-the counts equal the ones `rebuild` makes from scratch.
+figure read from the counts equals the recount, for filters drawn from 240 combinations (district,
+brand, level, five date ranges), on SQLite and PostgreSQL; and the counts equal the ones `rebuild`
+makes from scratch.
 """
 
 import random
@@ -329,9 +330,10 @@ def test_counts_equal_a_recount_after_random_operations(client, db_session, seed
         operation = rng.choice(operations.all())
         done.append(operation())
         db.session.flush()
-        # Every step: the unfiltered figures and a sample of the rest (all of them at the end).
+        # Every step: the unfiltered figures and a sample of the rest (a larger one at the end;
+        # the three seeds draw different samples of the 240).
         assert_counts_match([filters[0], *rng.sample(filters, 6)])
-    assert_counts_match(filters)
+    assert_counts_match(rng.sample(filters, 60))
     kept = counted_rows()
     assert kept["dashboard_item_counts"], done
     rebuild(db.session.connection())
