@@ -7,7 +7,20 @@ from outlet_audit.audit.models import AuditEvent
 from outlet_audit.certificates.models import Certificate, CertificateDocument, RevocationProposal
 from outlet_audit.checklist.models import Answer, Assessment
 from outlet_audit.criteria.stored import EditionChoice, StoredEdition
-from outlet_audit.dashboards.models import AnswerScore, DashboardSnapshot, FindingCount, ItemCount
+from outlet_audit.dashboards.models import (
+    ActiveCertificateCount,
+    AnswerScore,
+    ApplicationCount,
+    CertificateCount,
+    ClosedFindingCount,
+    CoverageCount,
+    DashboardSnapshot,
+    FindingCount,
+    ItemCount,
+    NoticeCount,
+    OutletCount,
+    WaitingFindingCount,
+)
 from outlet_audit.evidence.models import Evidence
 from outlet_audit.jobs.models import ExportFile
 from outlet_audit.notifications.models import Notification
@@ -33,10 +46,18 @@ __all__ = [
     "Certificate",
     "CertificateDocument",
     "Complaint",
+    "ActiveCertificateCount",
     "AnswerScore",
+    "ApplicationCount",
+    "CertificateCount",
+    "ClosedFindingCount",
+    "CoverageCount",
     "DashboardSnapshot",
     "FindingCount",
     "ItemCount",
+    "NoticeCount",
+    "OutletCount",
+    "WaitingFindingCount",
     "District",
     "EditionChoice",
     "Evidence",

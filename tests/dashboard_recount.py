@@ -30,10 +30,8 @@ from outlet_audit.dashboards.queries import (
     application_conditions,
     certificate_conditions,
     in_period,
-    outlet_conditions,
     pinned_by_pk,
     trend_months,
-    with_brand,
 )
 from outlet_audit.dashboards.rectification import ItemFindings, RectificationFigures
 from outlet_audit.dashboards.sql import shanghai_date, shanghai_days_between, shanghai_year_month, year_month
@@ -42,6 +40,22 @@ from outlet_audit.outlets.models import Outlet
 from outlet_audit.outlets.reference import all_districts
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.states import Status
+
+
+def with_brand(stmt, outlet_id_column, f: Filters):
+    """Join the outlet only when the brand filter needs it."""
+    if f.brand is None:
+        return stmt
+    return stmt.join(Outlet, Outlet.id == outlet_id_column).where(Outlet.brand == f.brand)
+
+
+def outlet_conditions(f: Filters) -> list:
+    conditions = []
+    if f.district_id is not None:
+        conditions.append(Outlet.district_id == f.district_id)
+    if f.brand is not None:
+        conditions.append(Outlet.brand == f.brand)
+    return conditions
 
 
 def item_pass_rates(f: Filters, active: Edition) -> list[ItemPassRate]:

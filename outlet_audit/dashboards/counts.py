@@ -37,8 +37,6 @@ from sqlalchemy import (
     text,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from outlet_audit.outlets.reference import all_districts
 from outlet_audit.workflow.states import Level
@@ -57,7 +55,7 @@ from .models import (
     OutletCount,
     WaitingFindingCount,
 )
-from .sql import month_start, year_start
+from .sql import month_start, upsert_insert, year_start
 
 ALL_TIME = date(1970, 1, 1)  # the period of the all-time rows
 
@@ -327,8 +325,7 @@ def _adding(counted: Counted, grains: tuple, dialect: str, some: bool):
 def _upsert(dialect: str, counted: Counted, names: list[str], rows):
     """Insert the rows, or add their measures to the rows already there."""
     table = counted.model.__table__
-    insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[dialect]
-    stmt = insert(table).from_select(names + list(counted.measures), rows)
+    stmt = upsert_insert(dialect)(table).from_select(names + list(counted.measures), rows)
     return stmt.on_conflict_do_update(
         index_elements=[column.name for column in table.primary_key.columns],
         set_={m: table.c[m] + stmt.excluded[m] for m in counted.measures},

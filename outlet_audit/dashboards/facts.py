@@ -10,8 +10,6 @@ from decimal import Decimal
 from functools import cache
 
 from sqlalchemy import Date, and_, bindparam, case, cast, func, literal, null, select, union_all
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.state import StoredCertificateState
@@ -27,7 +25,7 @@ from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.states import Status
 
 from .models import AnswerScore
-from .sql import shanghai_date, shanghai_days_between
+from .sql import shanghai_date, shanghai_days_between, upsert_insert
 
 EVERY_DISTRICT, EVERY_BRAND, EVERY_LEVEL = 0, "", ""
 NO_DAY = date(1970, 1, 1)  # a due date or last valid day that there is not
@@ -219,14 +217,13 @@ def outlet_facts(outlet_ids: list[int] | None):
 
 
 def _certificates(*keys, where=()):
-    stmt = (
+    return (
         select(*keys, func.count().label("certificates"))
         .select_from(Certificate)
         .join(Outlet, Outlet.id == Certificate.outlet_id)
         .where(*where)
         .group_by(*keys)
     )
-    return stmt
 
 
 def _certificate_dimensions():
@@ -301,6 +298,8 @@ _EDITIONS: dict[str, dict] = {}  # content hash -> scored items by code (an edit
 
 
 def _scored_items(connection, edition_pk: int) -> dict:
+    """The edition's scored items, read through `connection`: not criteria.editions.pinned_edition,
+    which reads through the session, and a flush hook or a migration must not use it."""
     content_hash = connection.execute(
         select(StoredEdition.content_hash).where(StoredEdition.id == edition_pk)
     ).scalar_one()
@@ -366,8 +365,8 @@ def _keep_scores(connection, rows) -> None:
             }
         )
     if scores:
-        insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[connection.dialect.name]
-        connection.execute(insert(AnswerScore.__table__).on_conflict_do_nothing(), scores)
+        insert = upsert_insert(connection.dialect.name)(AnswerScore.__table__)
+        connection.execute(insert.on_conflict_do_nothing(), scores)
 
 
 def answer_score(item: Item, stored_value: str) -> tuple[int, int]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import case, func, select
 
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.state import CertificateState, StoredCertificateState, certificate_state
@@ -25,7 +25,6 @@ from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.criteria.model import Edition, Text
 from outlet_audit.criteria.stored import StoredEdition
 from outlet_audit.extensions import db
-from outlet_audit.outlets.models import Outlet
 from outlet_audit.outlets.reference import DistrictName, all_districts
 from outlet_audit.workflow.models import Application
 from outlet_audit.workflow.states import Status
@@ -137,22 +136,6 @@ def percent(part: int, whole: int) -> Decimal | None:
 
 
 # --- conditions --------------------------------------------------------------------------------
-
-
-def with_brand(stmt: Select, outlet_id_column, f: Filters) -> Select:
-    """Join the outlet only when the brand filter needs it."""
-    if f.brand is None:
-        return stmt
-    return stmt.join(Outlet, Outlet.id == outlet_id_column).where(Outlet.brand == f.brand)
-
-
-def outlet_conditions(f: Filters) -> list:
-    conditions = []
-    if f.district_id is not None:
-        conditions.append(Outlet.district_id == f.district_id)
-    if f.brand is not None:
-        conditions.append(Outlet.brand == f.brand)
-    return conditions
 
 
 def in_period(column, f: Filters, *, timestamp: bool) -> list:

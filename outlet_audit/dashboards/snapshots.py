@@ -17,8 +17,6 @@ from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from outlet_audit.core.time import utcnow
 from outlet_audit.criteria.model import Edition, Text
@@ -38,6 +36,7 @@ from .queries import (
     OutletTotals,
 )
 from .rectification import ItemFindings, RectificationFigures, rectification_figures
+from .sql import upsert_insert
 
 # Part of the key: a change to what is stored (or how) makes older rows unreachable, not misread.
 FIGURES_FORMAT = 2  # 2: item pass rates at first visits only; the rectification figures
@@ -131,8 +130,9 @@ def store_figures(key: str, figures: Figures, computed_at: datetime) -> None:
     so two workers never wait on each other's rows (which could deadlock).
     """
     table = DashboardSnapshot.__table__
-    insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[db.session.get_bind().dialect.name]
-    stmt = insert(table).values(key=key, figures=figures_to_json(figures), computed_at=computed_at)
+    stmt = upsert_insert(db.session.get_bind().dialect.name)(table).values(
+        key=key, figures=figures_to_json(figures), computed_at=computed_at
+    )
     db.session.execute(
         stmt.on_conflict_do_update(
             index_elements=[table.c.key],

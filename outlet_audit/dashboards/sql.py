@@ -3,6 +3,8 @@
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Date, Integer, String
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -136,3 +138,8 @@ def _period_start_postgresql(element, compiler, **kw):
 @compiles(month_start)
 def _period_start_other(element, compiler, **kw):
     raise CompileError(f"month_start() is not written for {compiler.dialect.name}")
+
+
+def upsert_insert(dialect_name: str):
+    """The dialect's INSERT, which has ON CONFLICT (SQLAlchemy's generic insert() has not)."""
+    return {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[dialect_name]
