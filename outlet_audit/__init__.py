@@ -77,6 +77,7 @@ def _init_extensions(app: Flask) -> None:
     from outlet_audit import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
     from outlet_audit.accounts.oidc import init_oidc
     from outlet_audit.accounts.session import init_login
+    from outlet_audit.core.collector import init_collector
     from outlet_audit.core.i18n import init_babel
     from outlet_audit.core.navigation import init_navigation
     from outlet_audit.core.rate_limits import init_rate_limits
@@ -93,6 +94,7 @@ def _init_extensions(app: Flask) -> None:
     init_oidc(app)
     init_security(app)
     init_navigation(app)
+    init_collector(app)
 
 
 def _init_jobs(app: Flask) -> None:

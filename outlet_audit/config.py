@@ -204,6 +204,10 @@ class BaseConfig:
     # 0 computes them on every request and stores nothing.
     DASHBOARD_SNAPSHOT_SECONDS = _env_int("DASHBOARD_SNAPSHOT_SECONDS", 300)
 
+    # After this many requests (and ten and a hundred times as many) a worker sets the objects it
+    # keeps for good aside from the garbage collector (core/collector.py); 0: never.
+    GC_FREEZE_AFTER_REQUESTS = _env_int("GC_FREEZE_AFTER_REQUESTS", 100)
+
     # Issued certificates and signed-off reports are rendered once and kept (pdf/cache.py);
     # None: <instance>/pdf-cache. 0 bytes renders every download and keeps nothing.
     PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR") or None
@@ -246,6 +250,7 @@ class TestingConfig(BaseConfig):
     WTF_CSRF_ENABLED = False  # tests/web/test_csrf.py switches it back on and proves every form needs it
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a hashing method  # fast for tests; production uses scrypt
     DASHBOARD_SNAPSHOT_SECONDS = 0  # live figures; tests/web/test_dashboard_snapshots.py turns snapshots on
+    GC_FREEZE_AFTER_REQUESTS = 0  # a test process builds hundreds of apps (tests/web/test_collector.py)
     JOBS_REDIS_URL = ""  # jobs run in-process; tests/jobs_helpers.py gives a test a real Redis
     JOBS_PERIODIC = False
     WEBHOOK_ALLOW_PRIVATE_HOSTS = True  # test receivers listen on 127.0.0.1; tests/webhooks switch it off
