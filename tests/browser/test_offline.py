@@ -114,6 +114,9 @@ def test_answers_queued_by_the_earlier_page_in_local_storage_are_moved_and_sent(
         [f"outlet-audit:checklist:{inspection}:1.1", {**old, "base": 0, "seq": 1, "state": "pending"}],
     )
     page.reload()
+    # The page is drawn "saved" (nothing of the server's is unsaved); "answered" turns true only
+    # when the server has replied to the moved answer's save, so wait for that, not the first.
+    expect(item(page, "1.1")).to_have_attribute("data-answered", "true")
     expect(item(page, "1.1")).to_have_attribute("data-save-state", "saved")
     assert stored_answers(live_server, inspection) == {"1.1": "true"}
     assert page.evaluate("Object.keys(window.localStorage).length") == 0
