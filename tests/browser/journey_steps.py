@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from outlet_audit.checklist.forms import FIELD_BUILDERS
@@ -59,8 +60,17 @@ def attach_photo(page, item, photo: Path, *, camera: bool) -> None:
     """Attach through the evidence button (the phone's camera) or the plain file input."""
     element = page.locator(f'[data-item-code="{item.code}"]')
     if camera:
-        with page.expect_file_chooser() as chooser:
-            element.locator("label.evidence-pick").first.click()
+        button = element.locator("label.evidence-pick").first
+        for attempt in range(3):
+            try:
+                with page.expect_file_chooser(timeout=5000) as chooser:
+                    button.click()
+                break
+            except PlaywrightTimeoutError:
+                # The thumbnail of the photo just sent can load above and move the button between
+                # Playwright's aim and its click (a CI run's click landed beside it); aim again.
+                if attempt == 2:
+                    raise
         chooser.value.set_files(str(photo))
     else:
         element.locator("input[data-evidence-input]").last.set_input_files(str(photo))
