@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import select
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from outlet_audit.accounts.models import User
 from outlet_audit.checklist.service import get_or_create_assessment
@@ -57,6 +57,7 @@ class LiveServer:
     app: object
     users: dict = field(default_factory=dict)  # username by role name
     errors: list = field(default_factory=list)  # "500 POST /path" for every server error so far
+    no_signal: threading.Event = field(default_factory=threading.Event)  # see the `signal` fixture
 
     def query(self, fn):
         """Read (or seed) the database the server writes, in a session of its own.
@@ -130,16 +131,52 @@ def live_server(tmp_path_factory):
             db.session.remove()
         errors = []
         app.wsgi_app = ServerErrorRecorder(app.wsgi_app, errors)
-        server = make_server("127.0.0.1", 0, app, threaded=True)  # the page uploads in parallel
+        live = LiveServer("", app, users, errors)
+        server = make_server(  # threaded: the page uploads in parallel
+            "127.0.0.1", 0, app, threaded=True, request_handler=_out_of_reach_when(live.no_signal)
+        )
+        live.url = f"http://127.0.0.1:{server.server_port}"
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
         thread.start()
         try:
-            yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, users, errors)
+            yield live
         finally:
             server.shutdown()
             thread.join(timeout=10)
             with app.app_context():
                 db.engine.dispose()
+
+
+def _out_of_reach_when(no_signal: threading.Event):
+    class Handler(WSGIRequestHandler):
+        def run_wsgi(self):
+            if no_signal.is_set():  # the connection closes with no answer: fetch() fails, as with no signal
+                self.close_connection = True
+                return
+            super().run_wsgi()
+
+    return Handler
+
+
+@pytest.fixture
+def signal(live_server):
+    """`signal(context, False)` takes the phone's signal away, `signal(context, True)` gives it back.
+
+    Playwright's offline emulation covers a page's own requests but not always its service worker's:
+    a worker the browser starts for a navigation can fetch before the emulation reaches it, and a CI
+    run's phone, relaunched "offline", reached the server that way and was sent to the sign-in page.
+    So the server is out of reach as well while there is no signal: it closes every connection
+    without an answer, which is what a sorting hall with no signal does to every request."""
+
+    def set_signal(context, on: bool):
+        if on:
+            live_server.no_signal.clear()
+        else:
+            live_server.no_signal.set()
+        context.set_offline(not on)
+
+    yield set_signal
+    live_server.no_signal.clear()
 
 
 @pytest.fixture

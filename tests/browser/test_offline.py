@@ -43,7 +43,7 @@ def item(page, code: str):
 
 
 def test_answers_made_offline_are_kept_and_sent_when_the_network_returns(
-    new_context, live_server, inspection, shoot, no_server_errors
+    new_context, live_server, inspection, shoot, no_server_errors, signal
 ):
     edition = live_server.query(active_edition)
     context = new_context(phone=True)
@@ -55,7 +55,7 @@ def test_answers_made_offline_are_kept_and_sent_when_the_network_returns(
     expect(item(page, "1.1")).to_have_attribute("data-answered", "true")
     expect(banner).to_have_attribute("data-state", "saved")
 
-    context.set_offline(True)
+    signal(context, False)
     answer_item(page, edition.item("1.2"), True)
     answer_item(page, edition.item("2.1"), 96)
     for code in ("1.2", "2.1"):
@@ -65,7 +65,7 @@ def test_answers_made_offline_are_kept_and_sent_when_the_network_returns(
     shoot(page, "offline-two-answers-kept")
     assert set(stored_answers(live_server, inspection)) == {"1.1"}  # nothing reached the server
 
-    context.set_offline(False)  # the browser's "online" event sends what was kept
+    signal(context, True)  # the browser's "online" event sends what was kept
     for code in ("1.2", "2.1"):
         expect(item(page, code)).to_have_attribute("data-save-state", "saved")
     expect(banner).to_have_attribute("data-state", "saved")
@@ -75,14 +75,14 @@ def test_answers_made_offline_are_kept_and_sent_when_the_network_returns(
 
 
 def test_answers_kept_offline_survive_closing_the_page(
-    new_context, live_server, inspection, shoot, no_server_errors
+    new_context, live_server, inspection, shoot, no_server_errors, signal
 ):
     edition = live_server.query(active_edition)
     context = new_context(phone=True)
     page = sign_in(context, live_server.users["second_inspector"])
     page.goto(f"/checklist/{inspection}")
 
-    context.set_offline(True)
+    signal(context, False)
     answer_item(page, edition.item("3.1"), "B")
     answer_item(page, edition.item("5.2"), 3)
     expect(page.locator("#save-banner")).to_have_attribute("data-pending", "2")
@@ -90,7 +90,7 @@ def test_answers_kept_offline_survive_closing_the_page(
     page.close()
     assert stored_answers(live_server, inspection) == {}
 
-    context.set_offline(False)
+    signal(context, True)
     page = context.new_page()
     page.goto(f"/checklist/{inspection}")  # the page sends what an earlier visit left unsent
     for code in ("3.1", "5.2"):
@@ -124,7 +124,7 @@ def test_answers_queued_by_the_earlier_page_in_local_storage_are_moved_and_sent(
 
 
 def test_a_full_phone_is_said_at_once_and_the_photo_is_still_sent_from_the_open_page(
-    new_context, live_server, inspection, tmp_path, no_server_errors
+    new_context, live_server, inspection, tmp_path, no_server_errors, signal
 ):
     context = new_context(phone=True)
     context.add_init_script(
@@ -137,7 +137,7 @@ def test_a_full_phone_is_said_at_once_and_the_photo_is_still_sent_from_the_open_
     )
     page = sign_in(context, live_server.users["second_inspector"])
     page.goto(f"/checklist/{inspection}")
-    context.set_offline(True)
+    signal(context, False)
     item(page, "1.1").locator("input[data-evidence-input]").last.set_input_files(
         str(make_photo(tmp_path, "shelf", 1))
     )
@@ -146,7 +146,7 @@ def test_a_full_phone_is_said_at_once_and_the_photo_is_still_sent_from_the_open_
     expect(alert).to_have_attribute("data-reason", "quota")
     expect(page.locator("#save-banner")).to_have_attribute("data-waiting-files", "1")
 
-    context.set_offline(False)  # kept in the open page, so it still goes out
+    signal(context, True)  # kept in the open page, so it still goes out
     expect(page.locator("#save-banner")).to_have_attribute("data-waiting-files", "0")
     expect(item(page, "1.1").locator("[data-evidence-id]")).to_have_count(1)
     expect(alert).to_be_hidden()

@@ -63,7 +63,7 @@ def server_state(live_server, assessment_id: int):
 
 
 def test_a_prepared_visit_is_filled_offline_and_sent_after_the_browser_was_closed(
-    phone, live_server, inspection, shoot, no_server_errors, tmp_path
+    phone, live_server, inspection, shoot, no_server_errors, tmp_path, signal
 ):
     edition = live_server.query(active_edition)
     checklist_url = f"/checklist/{inspection}"
@@ -76,7 +76,7 @@ def test_a_prepared_visit_is_filled_offline_and_sent_after_the_browser_was_close
     expect(page.locator("[data-storage]")).not_to_be_empty()
     shoot(page, "visit-prepared")
 
-    context.set_offline(True)
+    signal(context, False)
     other = context.new_page()
     with pytest.raises(PlaywrightError):
         other.goto("/applications/assignments")  # not prepared: network only, nothing else is kept
@@ -112,7 +112,7 @@ def test_a_prepared_visit_is_filled_offline_and_sent_after_the_browser_was_close
     context.close()  # the browser is closed, on the phone everything waits
 
     context = phone()
-    context.set_offline(True)
+    signal(context, False)
     page = context.new_page()
     page.goto(checklist_url)  # still no signal: the copy opens again, with what waits
     banner = page.locator("#save-banner")
@@ -121,7 +121,7 @@ def test_a_prepared_visit_is_filled_offline_and_sent_after_the_browser_was_close
     expect(page.locator(".queued-file img")).to_have_count(3)
     expect(page.locator("[data-progress-answered]")).to_have_text(str(total))
 
-    context.set_offline(False)
+    signal(context, True)
     page.close()
     page = sign_in(context, live_server.users["second_inspector"])  # the browser forgot the session
     page.goto(checklist_url)
@@ -203,7 +203,7 @@ def test_a_refused_file_stays_on_the_phone_with_the_reason_and_signing_out_forge
 
 
 def test_a_visit_taken_from_the_inspector_leaves_the_phone_at_the_next_answer_from_the_server(
-    new_context, live_server, inspection, shoot
+    new_context, live_server, inspection, shoot, signal
 ):
     from outlet_audit.accounts.models import User
     from outlet_audit.checklist.models import Assessment
@@ -238,6 +238,6 @@ def test_a_visit_taken_from_the_inspector_leaves_the_phone_at_the_next_answer_fr
     assert answer.status in (403, 404)
     page.wait_for_function(f"() => ({kept})({checklist_url!r}).then((found) => !found)")
     shoot(page, "visit-taken-away")
-    context.set_offline(True)
+    signal(context, False)
     with pytest.raises(PlaywrightError):
         page.goto(checklist_url)  # nothing left on the phone to show

@@ -52,7 +52,7 @@ def photographed(live_server, request):
 
 
 def test_an_inspector_zooms_marks_a_photo_and_keeps_the_original(
-    new_context, live_server, photographed, shoot, no_server_errors
+    new_context, live_server, photographed, shoot, no_server_errors, signal
 ):
     assessment_id, original_id, original_sha = photographed
     page = sign_in(new_context(phone=True), live_server.users["second_inspector"])
@@ -119,7 +119,7 @@ def test_an_inspector_zooms_marks_a_photo_and_keeps_the_original(
 
     page.reload()  # a new page: the photo is in no memory of it
     expect(thumbnail.locator("img")).to_have_js_property("complete", True)
-    page.context.set_offline(True)  # the photo itself is not on the phone: its thumbnail is shown, said so
+    signal(page.context, False)  # the photo itself is not on the phone: its thumbnail is shown, said so
     thumbnail.click()
     expect(viewer.locator("[data-pv-status]")).to_have_text("网络未连接：仅显示本机保存的小图。")
     expect(viewer).to_have_attribute("data-zoom", "1.00")
@@ -127,13 +127,13 @@ def test_an_inspector_zooms_marks_a_photo_and_keeps_the_original(
 
 
 def test_a_photo_still_waiting_on_the_phone_is_marked_and_the_copy_points_at_it_after_a_reload(
-    new_context, live_server, inspection, shoot, no_server_errors
+    new_context, live_server, inspection, shoot, no_server_errors, signal
 ):
     context = new_context(phone=True)
     page = sign_in(context, live_server.users["second_inspector"])
     page.goto(f"/checklist/{inspection}#item-1.1")
     item = page.locator('[data-item-code="1.1"]')
-    context.set_offline(True)
+    signal(context, False)
     item.locator("input[data-evidence-input][multiple]").set_input_files(
         files=[{"name": "hall.jpg", "mimeType": "image/jpeg", "buffer": hall_photo()}]
     )
@@ -161,7 +161,7 @@ def test_a_photo_still_waiting_on_the_phone_is_marked_and_the_copy_points_at_it_
         return route.continue_()
 
     page.route("**/evidence/assessments/*/upload", original_only)
-    context.set_offline(False)
+    signal(context, True)
     expect(item.locator("[data-evidence-id]")).to_have_count(1)
     expect(item.locator(".queued-file")).to_have_count(1)
     page.close()
