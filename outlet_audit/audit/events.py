@@ -576,6 +576,9 @@ EVENT_TYPES: dict[str, EventType] = {
     "export_requested": EventType(
         Kind.ACCOUNTS, {"": N_("%(actor)s asked for a large export (%(new)s), prepared in the background")}
     ),
+    "export_failed": EventType(
+        Kind.ACCOUNTS, {"": N_("A large export (%(new)s) could not be prepared; its owner was told")}
+    ),
     "job_retried": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s retried the failed background job %(new)s")}),
     "job_discarded": EventType(
         Kind.ACCOUNTS, {"": N_("%(actor)s discarded the failed background job %(new)s")}

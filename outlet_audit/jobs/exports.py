@@ -5,6 +5,11 @@ records an `ExportFile` and sends the `exports.build` job, which writes the file
 under a random name and notifies its owner (in-app and by mail) with the link. Only that person
 may download it, until EXPORT_KEEP_HOURS have passed; `exports.purge` (hourly, by the queue)
 deletes expired files, and their link then says so.
+
+An export whose every try failed is marked failed and its owner told so (`export_failed`); the job
+is on the administrator's dead-letter page, and a retry from there still builds it.
+
+Statuses: pending → ready → expired, or pending → failed (→ ready after an administrator's retry).
 """
 
 import logging
@@ -44,12 +49,38 @@ def request_export(user, kind: str, fmt: str, filters: dict, download_name: str)
     return export
 
 
-@job("exports.build", retries=3)
+def export_failed(export_id: int) -> None:
+    """Every try to build the export failed (`build_export`'s gave_up): it shows as failed, not
+    as being prepared for ever, and its owner is told to ask again."""
+    export = db.session.get(ExportFile, export_id)
+    if export is None or export.status != "pending":
+        return
+    export.status = "failed"
+    record(
+        "export_failed",
+        actor=None,
+        subject_type="export",
+        subject_id=export.id,
+        field=export.kind,
+        new=export.fmt,
+    )
+    _tell_owner(
+        export,
+        "export_failed",
+        N_(
+            "Your export %(name)s could not be prepared. Ask for it again; "
+            "if it fails again, tell the administrator."
+        ),
+        path_for("jobs.my_exports"),
+    )
+
+
+@job("exports.build", retries=3, gave_up=export_failed)
 def build_export(export_id: int) -> None:
     from outlet_audit.dashboards.export_tables import export_table, filters_from_json
 
     export = db.session.get(ExportFile, export_id)
-    if export is None or export.status != "pending":
+    if export is None or export.status not in ("pending", "failed"):
         return  # a retry after the file was written, or the request's account is gone
     folder = export_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -73,7 +104,12 @@ def build_export(export_id: int) -> None:
     export.status, export.stored_name, export.rows = "ready", stored_name, count
     export.size = (folder / stored_name).stat().st_size
     export.ready_at, export.expires_at = now, now + timedelta(hours=current_app.config["EXPORT_KEEP_HOURS"])
-    _tell_owner(export)
+    _tell_owner(
+        export,
+        "export_ready",
+        N_("Your export %(name)s (%(rows)s rows) is ready: download it within %(hours)s hours."),
+        path_for("jobs.download_export", export=export.id),
+    )
 
 
 def _counted(rows, counter: list[int]):
@@ -82,16 +118,16 @@ def _counted(rows, counter: list[int]):
         yield row
 
 
-def _tell_owner(export: ExportFile) -> None:
+def _tell_owner(export: ExportFile, kind: str, template: str, link: str) -> None:
     from outlet_audit.accounts.models import User
     from outlet_audit.notifications.operations import notify
 
     owner = db.session.get(User, export.user_id)
     notify(
         [owner],
-        "export_ready",
-        N_("Your export %(name)s (%(rows)s rows) is ready: download it within %(hours)s hours."),
-        path_for("jobs.download_export", export=export.id),
+        kind,
+        template,
+        link,
         name=export.download_name,
         rows=export.rows,
         hours=current_app.config["EXPORT_KEEP_HOURS"],

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from outlet_audit.core.time import utcnow
 from outlet_audit.jobs.registry import kind_of
-from outlet_audit.jobs.runner import run
+from outlet_audit.jobs.runner import give_up, run
 
 log = logging.getLogger(__name__)
 QUEUE_LIMIT = 10_000  # jobs waiting in one process; more are dropped (and logged) rather than kept
@@ -117,6 +117,10 @@ class LocalRunner:
             log.exception("job %s failed for good after %d tries", job.kind, job.attempts)
             job.failed_at = utcnow()
             self.dead = [*self.dead[-(DEAD_LIMIT - 1) :], job]
+            try:
+                give_up(job.app, job.kind, job.arguments)
+            except Exception:
+                log.exception("job %s: telling that it failed failed too", job.kind)
             return None
 
     def retry(self, job_id: str) -> bool:

@@ -22,7 +22,7 @@ class ExportFile(db.Model):
     kind: Mapped[str] = mapped_column(String(20))  # applications, certificates, inspections
     fmt: Mapped[str] = mapped_column(String(5))  # csv, xlsx
     filters: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, ready, expired
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # see jobs/exports.py
     download_name: Mapped[str] = mapped_column(String(120))
     stored_name: Mapped[str | None] = mapped_column(String(80))
     size: Mapped[int | None]

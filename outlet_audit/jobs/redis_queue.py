@@ -14,13 +14,14 @@ from functools import cache
 
 import redis
 from flask import current_app
-from rq import Queue, Retry
+from rq import Callback, Queue, Retry
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
 from outlet_audit.jobs.registry import JobKind
 
 ENTRY_POINT = "outlet_audit.jobs.runner.execute"
+AFTER_FAILURE = "outlet_audit.jobs.runner.after_failure"
 
 
 @cache
@@ -48,6 +49,8 @@ def send(app, kind: JobKind, arguments: dict, delay: timedelta | None = None) ->
     }
     if kind.retries:
         options["retry"] = Retry(max=kind.retries, interval=kind.backoff())
+    if kind.gave_up is not None:
+        options["on_failure"] = Callback(AFTER_FAILURE)
     q = queue(app)
     job = q.enqueue_in(delay, ENTRY_POINT, **options) if delay else q.enqueue(ENTRY_POINT, **options)
     return job.id

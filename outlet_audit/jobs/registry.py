@@ -21,6 +21,9 @@ class JobKind:
     private: frozenset[str] = frozenset()
     # Worth doing only on a worker of its own (Redis configured); without one `enqueue` drops it.
     worker_only: bool = False
+    # Run with the job's arguments, in a transaction of its own, once its last try has failed: the
+    # person waiting for the work is told, rather than shown "being prepared" for ever.
+    gave_up: Callable[..., None] | None = None
 
     def backoff(self) -> list[int]:
         """Seconds to wait before each retry: exponential, so a mail server down for an hour is
@@ -36,19 +39,25 @@ KINDS: dict[str, JobKind] = {}
 
 
 def job(
-    name: str, retries: int = DEFAULT_RETRIES, *, private: tuple[str, ...] = (), worker_only: bool = False
+    name: str,
+    retries: int = DEFAULT_RETRIES,
+    *,
+    private: tuple[str, ...] = (),
+    worker_only: bool = False,
+    gave_up: Callable[..., None] | None = None,
 ):
     """Register `func` as the job kind `name`; keyword arguments only, JSON-able.
 
     The function runs in an app context with a fresh database session, and commits its own work
     (what it leaves uncommitted is committed after it returns; an exception rolls it back).
+    `gave_up`, if given, runs the same way with the same arguments after the last try failed.
     """
 
     def register(func):
         known = KINDS.get(name)
         if known is not None and known.func.__qualname__ != func.__qualname__:
             raise ValueError(f"job kind {name!r} is registered already, by {known.func.__qualname__}")
-        KINDS[name] = JobKind(name, func, retries, frozenset(private), worker_only)
+        KINDS[name] = JobKind(name, func, retries, frozenset(private), worker_only, gave_up)
         func.job_name = name
         return func
 

@@ -86,6 +86,9 @@ def download_export(export: int):
     if found.status == "pending":
         flash(_("This export is still being prepared; you will be notified when it is ready."), "info")
         return redirect(url_for("jobs.my_exports"))
+    if found.status == "failed":
+        flash(_("This export could not be prepared: ask for it again."), "danger")
+        return redirect(url_for("jobs.my_exports"))
     path = export_dir() / found.stored_name if found.stored_name else None
     if found.status != "ready" or found.expires_at <= utcnow() or path is None or not path.is_file():
         return render_template("jobs/export_expired.html", export=found), 410

@@ -9,10 +9,12 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from outlet_audit.audit.models import AuditEvent
 from outlet_audit.core.time import utcnow
 from outlet_audit.extensions import db
 from outlet_audit.jobs.exports import export_dir
 from outlet_audit.jobs.models import ExportFile
+from outlet_audit.jobs.redis_queue import queue
 from outlet_audit.notifications.models import Notification
 from outlet_audit.roles import Role
 from tests.factories import login, make_application, make_outlet, make_user
@@ -102,3 +104,49 @@ def test_an_expired_export_is_deleted_by_the_periodic_job_and_its_link_says_so(q
     assert client.get(f"/exports/{fresh.id}/download").status_code == 200
     page = client.get("/exports/mine").get_data(as_text=True)
     assert f"/exports/{fresh.id}/download" in page and f"/exports/{old.id}/download" not in page
+
+
+def test_an_export_whose_every_try_fails_says_so_to_its_owner_and_an_administrators_retry_builds_it(
+    queue_app, bureau, monkeypatch
+):
+    from outlet_audit.dashboards import export_tables
+    from outlet_audit.jobs import registry
+
+    monkeypatch.setattr(registry, "FIRST_RETRY_SECONDS", 0)  # the same rule, without the waits
+    table, failing = export_tables.export_table, [True]
+
+    def broken_table(*args, **kwargs):
+        if failing[0]:
+            raise OSError("the export folder is full")
+        return table(*args, **kwargs)
+
+    monkeypatch.setattr(export_tables, "export_table", broken_table)
+    client, user_id = bureau
+    client.get("/dashboard/exports/applications.csv")
+    assert [kind for kind, _ in run_jobs(queue_app)] == ["exports.build"] * 4  # the first try and 3 more
+    (export,) = owned_exports(queue_app, user_id)
+    assert export.status == "failed" and export.stored_name is None
+    with queue_app.app_context():
+        note = db.session.scalar(select(Notification).where(Notification.user_id == user_id))
+        assert note.kind == "export_failed" and note.link == "/exports/mine"
+        told = select(AuditEvent.action).where(
+            AuditEvent.subject_type == "export", AuditEvent.subject_id == export.id
+        )
+        assert db.session.scalars(told.order_by(AuditEvent.id)).all() == ["export_requested", "export_failed"]
+    page = client.get("/exports/mine").get_data(as_text=True)
+    assert "Could not be prepared" in page and "Being prepared" not in page
+    refused = client.get(f"/exports/{export.id}/download", follow_redirects=True)
+    assert refused.request.path == "/exports/mine"
+    assert "could not be prepared: ask for it again" in refused.get_data(as_text=True)
+
+    failing[0] = False  # the folder has room again: the administrator retries the dead letter
+    admin = queue_app.test_client()
+    with queue_app.test_request_context():
+        login(admin, make_user(Role.ADMIN))
+        db.session.commit()
+    (job_id,) = queue(queue_app).failed_job_registry.get_job_ids()
+    assert admin.post(f"/admin/jobs/{job_id}/retry").status_code == 302
+    assert [kind for kind, _ in run_jobs(queue_app)] == ["exports.build"]
+    (export,) = owned_exports(queue_app, user_id)
+    assert export.status == "ready"
+    assert client.get(f"/exports/{export.id}/download").status_code == 200
