@@ -36,7 +36,6 @@ from outlet_audit.checklist.findings import (
     findings_to_verify,
 )
 from outlet_audit.checklist.service import assessment_of, get_or_create_assessment, save_answer
-from outlet_audit.config import BaseConfig
 from outlet_audit.core.time import clock_at, today_in_shanghai, utcnow
 from outlet_audit.criteria.editions import active_edition, pinned_edition
 from outlet_audit.evidence.operations import store_upload
@@ -74,8 +73,11 @@ from tests.factories import (
 from tests.supervision.campaign_world import plan
 from tests.supervision.revocation_helpers import deadline_passed, notice
 
-# LARGE spills the queue onto a second page; a statement run once a record shows as LARGE - SMALL more.
-SMALL, LARGE = 5, BaseConfig.PAGE_SIZE + 1
+# The lists page by PAGE_SIZE here (20 in production): LARGE spills each onto a second page, and a
+# statement run once a record shows as LARGE - SMALL more. Small sizes keep the module quick: its
+# records are made by the real operations (a certified outlet is a whole workflow and a signature).
+PAGE_SIZE = 6
+SMALL, LARGE = 3, PAGE_SIZE + 1
 SAVEPOINTS = ("SAVEPOINT", "RELEASE", "ROLLBACK")  # the tests' own, which a page in production never sends
 DRAFT_PATH = Path(__file__).resolve().parents[2] / "criteria" / "shanghai-2025.yaml"
 
@@ -896,6 +898,11 @@ CASES = [
     BudgetCase("API outlets (token)", "api.outlets", Role.DISTRICT_BUREAU, api_outlets_with_token),
     BudgetCase("API campaigns", "api.campaigns", None, api_campaigns),
 ]
+
+
+@pytest.fixture(autouse=True)
+def page_size(app, monkeypatch):
+    monkeypatch.setitem(app.config, "PAGE_SIZE", PAGE_SIZE)
 
 
 def send(app, client, page: PageRequest):
