@@ -62,11 +62,15 @@ def attach_item_evidence(
     actor,
     *,
     annotates_id: int | None = None,
+    upload_key: str | None = None,
 ) -> Evidence:
     """Keep one file as evidence for an item; UploadRefused says why not.
 
     `annotates_id`: the file is a marked copy of that photo, which must be a photo of the same
     record and item (it is kept beside it, never instead of it).
+    `upload_key`: the sending page's name for the file. The same person sending the same key for
+    the same item of the record again gets the file already kept: the answer to the first send
+    was lost, and the photo must not be kept twice.
     """
     try:
         item = edition.item(item_code)
@@ -79,6 +83,11 @@ def attach_item_evidence(
     problem = not_asked(assessment, edition, item)  # read under the lock: no save changes it meanwhile
     if problem:
         raise UploadRefused(problem)
+    taken = _with_key(assessment, upload_key) if upload_key else None
+    if taken is not None and taken.item_code == item.code and taken.uploaded_by_id == actor.id:
+        return taken  # sent again after a lost answer: the file already kept
+    if taken is not None:
+        upload_key = None  # another person's or item's key: this file is kept, without it
     original = _markable(annotates_id, assessment, item.code) if annotates_id is not None else None
     evidence = store_upload(
         data,
@@ -90,6 +99,7 @@ def attach_item_evidence(
         assessment_id=assessment.id,
         item_code=item.code,
         annotates_id=annotates_id,
+        upload_key=upload_key,
     )
     if original is None:
         audit_evidence(evidence, "evidence_uploaded", actor, new=evidence.filename, kind=assessment.kind)
@@ -97,6 +107,12 @@ def attach_item_evidence(
         old, new, kind = original.filename, evidence.filename, assessment.kind
         audit_evidence(evidence, "evidence_marked", actor, old=old, new=new, kind=kind)
     return evidence
+
+
+def _with_key(assessment: Assessment, upload_key: str) -> Evidence | None:
+    return db.session.scalar(
+        select(Evidence).where(Evidence.assessment_id == assessment.id, Evidence.upload_key == upload_key)
+    )
 
 
 def _markable(evidence_id: int, assessment: Assessment, item_code: str) -> Evidence:

@@ -10,6 +10,7 @@ what files are: checking, storing, quotas.
 """
 
 import hashlib
+import re
 from io import BytesIO
 from typing import Literal
 
@@ -113,6 +114,15 @@ def thumbnail(evidence_id: int):
     return _private(response, THUMBNAIL_MAX_AGE)
 
 
+UPLOAD_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _upload_key(value: str) -> str | None:
+    """The page's name for the file it sends (checklist.js, a waiting file's localId). Anything
+    else is not a key the page made: the file is kept as sent from a plain form, without one."""
+    return value if UPLOAD_KEY.fullmatch(value) else None
+
+
 @bp.post("/assessments/<int:assessment_id>/upload")
 @allow(READERS)
 def upload(assessment_id: int):
@@ -138,6 +148,7 @@ def upload(assessment_id: int):
         received = _received_hashes(contents, request.form.getlist("client_sha256"))
     except UploadDamaged as damaged:
         return _arrived_damaged(damaged, contents, back)
+    upload_key = _upload_key(request.form.get("upload_key", "")) if len(files) == 1 else None
     stored, refused = [], []
     # One unit of work: each file refused on its own is named and the others are kept; anything
     # refusing the whole (a stale version) keeps none.
@@ -154,6 +165,7 @@ def upload(assessment_id: int):
                         upload_file.filename,
                         current_user,
                         annotates_id=annotates_id,
+                        upload_key=upload_key,
                     )
                 )
             except UploadRefused as refusal:

@@ -244,7 +244,7 @@ def _carried(evidence: Evidence, record: Assessment) -> Evidence:
     columns = {
         column.key: getattr(evidence, column.key)
         for column in Evidence.__table__.columns
-        if column.key not in ("id", "assessment_id", "copied_from_id", "annotates_id")
+        if column.key not in ("id", "assessment_id", "copied_from_id", "annotates_id", "upload_key")
     }
     return Evidence(**columns, assessment_id=record.id, copied_from_id=evidence.copied_from_id or evidence.id)
 

@@ -23,6 +23,9 @@ class Evidence(db.Model):
         Index("ix_evidence_original_sha256", "original_sha256"),
         Index("ix_evidence_assessment_item", "assessment_id", "item_code"),
         Index("ix_evidence_application_purpose", "application_id", "purpose"),  # application pages
+        # A phone sends a waiting file again when the answer to its first send was lost: the same
+        # key on the same record is that file, already kept (checklist.attachments).
+        Index("ux_evidence_assessment_upload_key", "assessment_id", "upload_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,3 +61,5 @@ class Evidence(db.Model):
     gps_lon: Mapped[float | None] = mapped_column(Float)
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The sending phone's own name for the file (its queue's id), so a repeated send is known.
+    upload_key: Mapped[str | None] = mapped_column(String(64))

@@ -91,10 +91,12 @@ def store_upload(
     item_code: str | None = None,
     finding_id: int | None = None,
     annotates_id: int | None = None,
+    upload_key: str | None = None,
 ) -> Evidence:
     """Check and keep one uploaded file; raises files.UploadRefused with the reason.
 
     `annotates_id`: the file is a marked copy of that evidence (the caller checks it is one it may mark).
+    `upload_key`: the sending page's name for the file (the caller checks it is not taken).
     """
     _check_daily_uploads(actor, 1, charge=False)  # a spent day is refused before any decoding
     upload = inspect_upload(data, filename, max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
@@ -110,6 +112,7 @@ def store_upload(
         item_code=item_code,
         finding_id=finding_id,
         annotates_id=annotates_id,
+        upload_key=upload_key,
         purpose=purpose,
         kind=upload.kind.value,
         mime_type=upload.mime_type,

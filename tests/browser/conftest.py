@@ -11,6 +11,7 @@
 
 import itertools
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -58,6 +59,12 @@ class LiveServer:
     users: dict = field(default_factory=dict)  # username by role name
     errors: list = field(default_factory=list)  # "500 POST /path" for every server error so far
     no_signal: threading.Event = field(default_factory=threading.Event)  # see the `signal` fixture
+    # Paths (regular expressions) whose next request is answered by the app but never sent back:
+    # the signal dropped after the server did the work. Each is used once.
+    answers_lost: list = field(default_factory=list)
+
+    def lose_answer(self, path_pattern: str) -> None:
+        self.answers_lost.append(re.compile(path_pattern))
 
     def query(self, fn):
         """Read (or seed) the database the server writes, in a session of its own.
@@ -133,7 +140,11 @@ def live_server(tmp_path_factory):
         app.wsgi_app = ServerErrorRecorder(app.wsgi_app, errors)
         live = LiveServer("", app, users, errors)
         server = make_server(  # threaded: the page uploads in parallel
-            "127.0.0.1", 0, app, threaded=True, request_handler=_out_of_reach_when(live.no_signal)
+            "127.0.0.1",
+            0,
+            app,
+            threaded=True,
+            request_handler=_out_of_reach_when(live.no_signal, live.answers_lost),
         )
         live.url = f"http://127.0.0.1:{server.server_port}"
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
@@ -147,13 +158,28 @@ def live_server(tmp_path_factory):
                 db.engine.dispose()
 
 
-def _out_of_reach_when(no_signal: threading.Event):
+def _out_of_reach_when(no_signal: threading.Event, answers_lost: list = ()):
     class Handler(WSGIRequestHandler):
         def run_wsgi(self):
             if no_signal.is_set():  # the connection closes with no answer: fetch() fails, as with no signal
                 self.close_connection = True
                 return
+            lost = next((pattern for pattern in answers_lost if pattern.search(self.path)), None)
+            if lost is not None:
+                answers_lost.remove(lost)
+                self._answer_and_lose_it()
+                return
             super().run_wsgi()
+
+        def _answer_and_lose_it(self):
+            """The app does the whole request; its answer is dropped and the connection closed."""
+            body = self.server.app(self.make_environ(), lambda *_args: lambda _data: None)
+            try:
+                for _chunk in body:
+                    pass
+            finally:
+                getattr(body, "close", lambda: None)()
+            self.close_connection = True
 
     return Handler
 

@@ -240,3 +240,30 @@ def test_signing_off_right_after_typing_waits_until_the_last_words_are_saved(
         ).all()
     )
     assert notes == ["现场胶带过宽"]
+
+
+def test_a_photo_whose_answer_was_lost_is_sent_again_and_kept_once(
+    new_context, live_server, inspection, tmp_path, no_server_errors
+):
+    """The server kept the photo but its answer never reached the phone (the signal dropped): the
+    phone sends it again, and the server answers with the file it already has."""
+    context = new_context(phone=True)
+    page = sign_in(context, live_server.users["second_inspector"])
+    page.goto(f"/checklist/{inspection}")
+    sends = []
+    page.on("request", lambda request: sends.append(request.url) if "/upload" in request.url else None)
+    live_server.lose_answer(rf"^/evidence/assessments/{inspection}/upload")
+    item(page, "1.1").locator("input[data-evidence-input]").last.set_input_files(
+        str(make_photo(tmp_path, "shelf", 1))
+    )
+    expect(page.locator("#save-banner")).to_have_attribute("data-waiting-files", "0")  # sent again, answered
+    expect(item(page, "1.1").locator("[data-evidence-id]")).to_have_count(1)
+    assert len(sends) >= 2 and live_server.answers_lost == []
+    kept = live_server.query(
+        lambda: db.session.scalars(
+            select(Evidence.item_code).where(Evidence.assessment_id == inspection)
+        ).all()
+    )
+    assert kept == ["1.1"]
+    page.reload()
+    expect(item(page, "1.1").locator("[data-evidence-id]")).to_have_count(1)

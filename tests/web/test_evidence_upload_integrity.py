@@ -7,6 +7,7 @@ import io
 import pytest
 from sqlalchemy import select
 
+from outlet_audit.audit.models import AuditEvent
 from outlet_audit.evidence.models import Evidence
 from tests.checklist_helpers import Inspection, attach, photo
 from tests.factories import login
@@ -111,3 +112,55 @@ def test_the_same_file_in_another_record_is_not_flagged_here(client, inspection,
     login(client, inspection.inspector)
 
     assert upload(client, inspection, "1.1", data).get_json()["duplicate_of"] is None
+
+
+def test_a_file_sent_again_with_its_key_after_a_lost_answer_is_kept_once(client, inspection, db_session):
+    """The phone sends a waiting photo again when the answer to its first send never reached it:
+    the same key for the same item of the record is the file already kept, answered as stored."""
+    data = photo()
+    login(client, inspection.inspector)
+    first = upload(client, inspection, "1.1", data, upload_key="fm3k2x1abc123").get_json()
+    again = upload(client, inspection, "1.1", data, upload_key="fm3k2x1abc123").get_json()
+
+    assert first["status"] == again["status"] == "stored"
+    assert [entry["id"] for entry in again["evidence"]] == [entry["id"] for entry in first["evidence"]]
+    assert again["evidence"][0]["duplicate_of"] is None  # not flagged as the same file attached twice
+    (kept,) = stored(db_session, inspection)
+    assert kept.upload_key == "fm3k2x1abc123"
+    uploads = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "evidence_uploaded", AuditEvent.subject_id == kept.id)
+    ).all()
+    assert len(uploads) == 1
+
+
+def test_the_same_file_sent_under_another_key_is_a_second_file_flagged_as_such(
+    client, inspection, db_session
+):
+    data = photo()
+    login(client, inspection.inspector)
+    upload(client, inspection, "1.1", data, upload_key="first-send")
+    second = upload(client, inspection, "1.1", data, upload_key="second-send").get_json()
+    assert len(stored(db_session, inspection)) == 2
+    assert second["duplicate_of"] is not None  # attached twice on purpose or by mistake: said so
+
+
+@pytest.mark.parametrize(
+    "key", ["../../etc", "x" * 65, "", "sp ace", "键"], ids=["path", "too-long", "empty", "space", "cjk"]
+)
+def test_a_key_the_page_never_makes_is_not_kept_and_the_file_is(client, inspection, db_session, key):
+    login(client, inspection.inspector)
+    body = upload(client, inspection, "1.1", photo(), upload_key=key).get_json()
+    assert body["status"] == "stored"
+    assert [evidence.upload_key for evidence in stored(db_session, inspection)] == [None]
+
+
+def test_a_key_already_used_on_another_item_does_not_hand_out_that_file(client, inspection, db_session):
+    login(client, inspection.inspector)
+    upload(client, inspection, "1.1", photo(), upload_key="same-key")
+    other = upload(client, inspection, "2.1", photo(), upload_key="same-key").get_json()
+    assert other["status"] == "stored"
+    rows = sorted(stored(db_session, inspection), key=lambda evidence: evidence.id)
+    assert [(evidence.item_code, evidence.upload_key) for evidence in rows] == [
+        ("1.1", "same-key"),
+        ("2.1", None),
+    ]

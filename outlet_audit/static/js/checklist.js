@@ -491,6 +491,7 @@
     data.append("item_code", record.itemCode);
     data.append("file", record.blob, record.filename);
     data.append("client_sha256", record.sha256);
+    data.append("upload_key", record.localId); // sent again after a lost answer: the server keeps it once
     var annotates = record.annotatesEvidenceId || (record.annotatesLocalId && sentIds[record.annotatesLocalId]);
     if (annotates) data.append("annotates", String(annotates));
     setFile(record, "sending", "");
@@ -511,7 +512,10 @@
       showMissing(body.missing_count);
       var held = (body.evidence || []).filter(function (ev) { return OAQueue.sameBytes(record.sha256, ev.original_sha256); })[0];
       if (reply.status === 200 && held) {
-        el.querySelector("[data-evidence-list]").insertAdjacentHTML("beforeend", held.html);
+        // A file sent again after a lost answer is the one already kept, maybe shown since a reload.
+        if (!el.querySelector('[data-evidence-id="' + held.id + '"]')) {
+          el.querySelector("[data-evidence-list]").insertAdjacentHTML("beforeend", held.html);
+        }
         rememberSent(record, held.id);
         dropFile(record); // the server holds these very bytes: the phone's copy may go
       } else {
