@@ -82,8 +82,9 @@ def _init_extensions(app: Flask) -> None:
     from outlet_audit.core.navigation import init_navigation
     from outlet_audit.core.rate_limits import init_rate_limits
     from outlet_audit.core.security import init_security
-    from outlet_audit.extensions import bootstrap, csrf, db, migrate
+    from outlet_audit.extensions import bootstrap, csrf, db, mark_view_running, migrate
 
+    app.before_request(mark_view_running)  # first: every request the app dispatches is marked
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     csrf.init_app(app)

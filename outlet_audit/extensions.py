@@ -2,7 +2,7 @@
 
 import ipaddress
 
-from flask import has_request_context, request
+from flask import current_app, g, has_request_context, request
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
@@ -70,9 +70,52 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITES_ON_GET = "_writes_on_get"
+_VIEW_RUNNING = "_oa_view_running"
+_WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE")
+
+
+class UndeclaredWrite(RuntimeError):
+    """A GET view wrote without being declared `writes_on_get` (raised under TESTING only)."""
+
+
+def writes_on_get(view):
+    """Declare a GET view that writes: a cache kept, a record made on the first visit, a sign-in
+    that arrives by redirect, a token's last use. It is a writing request like a POST: on SQLite
+    its transaction takes the write lock up front and waits its turn, where a transaction that read
+    first is refused at once ("database is locked", a 500) when another request wrote meanwhile."""
+    setattr(view, WRITES_ON_GET, True)
+    return view
+
+
 def writing_request() -> bool:
-    """Inside a request that may write (any method but GET, HEAD and OPTIONS)."""
-    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    """Inside a request that may write: any method but GET, HEAD and OPTIONS, or a view
+    declared `writes_on_get`."""
+    if not has_request_context():
+        return False
+    if request.method not in SAFE_METHODS:
+        return True
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return getattr(view, WRITES_ON_GET, False)
+
+
+def mark_view_running() -> None:
+    """Before each request the app dispatches (not a context pushed by code or tests)."""
+    g.setdefault(_VIEW_RUNNING, True)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _no_undeclared_writes_on_get(_conn, _cursor, statement, *_args):
+    """Every GET that writes is declared: refused under TESTING (so a test fails), logged otherwise."""
+    if not has_request_context() or request.method not in SAFE_METHODS or not g.get(_VIEW_RUNNING):
+        return
+    if not statement.lstrip()[:6].upper().startswith(_WRITE_STATEMENTS) or writing_request():
+        return
+    message = f"GET {request.endpoint} writes ({statement.split(None, 3)[:3]}): declare it @writes_on_get"
+    if current_app.testing:
+        raise UndeclaredWrite(message)
+    current_app.logger.error(message)
 
 
 @event.listens_for(Engine, "begin")

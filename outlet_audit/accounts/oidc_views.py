@@ -35,7 +35,7 @@ from outlet_audit.core.i18n import translate_message
 from outlet_audit.core.rate_limits import configured_limit
 from outlet_audit.core.requests import attempt
 from outlet_audit.core.security import is_safe_redirect
-from outlet_audit.extensions import db, limiter
+from outlet_audit.extensions import db, limiter, writes_on_get
 from outlet_audit.text import Message
 
 log = logging.getLogger(__name__)
@@ -121,6 +121,7 @@ def _verified_identity() -> tuple[str, str, dict] | None:
 
 @bp.get("/login/oidc/callback")
 @public
+@writes_on_get  # the sign-in arrives by the provider's redirect
 @limiter.limit(configured_limit("RATELIMIT_LOGIN"))
 def callback():
     linking = session.pop(LINK_KEY, None)

@@ -17,7 +17,7 @@ from limits import parse_many
 from outlet_audit.api.models import ApiToken
 from outlet_audit.api.scopes import TokenScope
 from outlet_audit.api.tokens import token_for
-from outlet_audit.extensions import client_network, limiter
+from outlet_audit.extensions import client_network, limiter, writes_on_get
 
 API_SCOPE_ATTRIBUTE = "_api_scope"
 REALM = "outlet-audit"
@@ -131,6 +131,6 @@ def api_read(scope: TokenScope | None):
             return view(*args, reader=reader, **kwargs)
 
         setattr(wrapped, API_SCOPE_ATTRIBUTE, scope)
-        return wrapped
+        return writes_on_get(wrapped) if scope is not None else wrapped  # a token's last use is noted
 
     return decorate

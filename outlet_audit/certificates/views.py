@@ -53,7 +53,7 @@ from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.params import page_number
 from outlet_audit.core.requests import attempt, commit_if_possible
 from outlet_audit.core.time import today_in_shanghai
-from outlet_audit.extensions import db
+from outlet_audit.extensions import db, writes_on_get
 from outlet_audit.outlets.models import Outlet
 from outlet_audit.pdf.responses import pdf_download
 from outlet_audit.roles import Role
@@ -198,6 +198,7 @@ def detail(certificate_id: int):
 
 @bp.get("/certificates/<int:certificate_id>/certificate.pdf")
 @allow(HOLDERS, joint=True)
+@writes_on_get  # a certificate issued before signing gets its signed document at its first download
 def certificate_pdf(certificate_id: int):
     """The signed PDF: the document kept at issue while in force, else today's stamped copy, signed now."""
     certificate = db.get_or_404(Certificate, certificate_id)

@@ -48,7 +48,7 @@ from outlet_audit.core.i18n import current_language, translate_message
 from outlet_audit.core.requests import attempt
 from outlet_audit.core.views import wants_json
 from outlet_audit.evidence.files import UploadRefused
-from outlet_audit.extensions import db
+from outlet_audit.extensions import db, writes_on_get
 from outlet_audit.roles import Role
 from outlet_audit.text import N_, Message
 from outlet_audit.workflow.models import Application
@@ -304,6 +304,7 @@ def conflict_json(checklist: Checklist, item, current):
 
 @bp.get("/applications/<int:application_id>/self-assessment")
 @allow(READERS, joint=True)
+@writes_on_get  # the self-assessment is made at its first opening
 def self_assessment(application_id: int):
     """Open the application's self-assessment, starting it when the outlet opens it first."""
     application = db.get_or_404(Application, application_id)

@@ -40,6 +40,7 @@ from outlet_audit.core.spreadsheets import (
 )
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import reporting_edition
+from outlet_audit.extensions import writes_on_get
 from outlet_audit.jobs.exports import request_export
 from outlet_audit.outlets.reference import district_name
 from outlet_audit.roles import Role
@@ -131,6 +132,7 @@ def overdue_queue_url(f: Filters) -> str:
 
 @bp.get("/")
 @allow(BUREAUS, joint=True)
+@writes_on_get  # figures computed are kept for the next reader (snapshots)
 def overview():
     form, f = read_filters()
     snapshot = snapshots.current_figures(f, reporting_edition())
@@ -221,6 +223,7 @@ def exports_page():
 
 @bp.get("/exports/<any(applications, certificates, inspections):kind>.<any(csv, xlsx):fmt>")
 @allow(BUREAUS)
+@writes_on_get  # a large export is recorded and built by a job
 def export(kind: str, fmt: str):
     """Send the file at once, or, above EXPORT_INLINE_ROWS rows, have a job build it (My exports)."""
     form, f = read_filters()

@@ -7,7 +7,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from outlet_audit.access import public
 from outlet_audit.core.requests import attempt, flush_or_refuse
-from outlet_audit.extensions import db
+from outlet_audit.extensions import db, writes_on_get
 from outlet_audit.outlets.models import Outlet
 from outlet_audit.text import Message, Refused
 from tests.factories import make_outlet
@@ -74,6 +74,7 @@ def refusing_view(app, monkeypatch):
     db.session.commit()
 
     @public
+    @writes_on_get
     def refuse():
         db.session.get(Outlet, outlet.id).name = "半途"
         db.session.flush()
