@@ -135,6 +135,7 @@ def test_an_export_whose_every_try_fails_says_so_to_its_owner_and_an_administrat
         assert db.session.scalars(told.order_by(AuditEvent.id)).all() == ["export_requested", "export_failed"]
     page = client.get("/exports/mine").get_data(as_text=True)
     assert "Could not be prepared" in page and "Being prepared" not in page
+    assert "Ask for it again on the dashboard" in page
     refused = client.get(f"/exports/{export.id}/download", follow_redirects=True)
     assert refused.request.path == "/exports/mine"
     assert "could not be prepared: ask for it again" in refused.get_data(as_text=True)
