@@ -131,6 +131,6 @@ def api_read(scope: TokenScope | None):
             return view(*args, reader=reader, **kwargs)
 
         setattr(wrapped, API_SCOPE_ATTRIBUTE, scope)
-        return writes_on_get(wrapped) if scope is not None else wrapped  # a token's last use is noted
+        return writes_on_get(wrapped)  # any reader's token has its last use noted (tokens._note_use)
 
     return decorate

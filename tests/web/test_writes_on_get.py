@@ -7,8 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from outlet_audit.access import public
+from outlet_audit.api.models import ApiToken
 from outlet_audit.extensions import UndeclaredWrite, db, writes_on_get, writing_request
 from outlet_audit.outlets.models import Outlet
+from tests.api.helpers import bearer, make_token
 from tests.factories import make_outlet
 
 
@@ -59,3 +61,10 @@ def test_a_declared_get_that_writes_is_a_writing_request(client, renamed_by_a_ge
 def test_the_declared_pages_are_writing_requests_and_the_others_are_not(app, path, writing):
     with app.test_request_context(path):
         assert writing_request() is writing
+
+
+def test_a_token_sent_to_a_scopeless_api_read_has_its_use_noted(client, ctx):
+    """Every API read notes the use of a token sent to it, the OpenAPI document's too (no scope)."""
+    issued = make_token()
+    assert client.get("/api/v1/openapi.json", headers=bearer(issued)).status_code == 200
+    assert db.session.get(ApiToken, issued.token.id, populate_existing=True).last_used_at is not None
