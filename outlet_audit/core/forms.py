@@ -7,13 +7,22 @@ cleaned text and no form can forget it. Passwords are left exactly as typed, and
 carry tokens, not text. Choice fields are cleaned too: `Optional()` takes a value of spaces for
 an empty one and stops checking, so " " would otherwise reach the code as a choice. Dates go
 through `BoundedDateField`, which refuses a day no list or calculation here can use.
+
+The Meta also draws a plain single choice list (`<select>`) in one pass: WTForms' own widget
+builds each option's attributes through its generic `html_params` and looks up the option
+renderer's signature on every call, ~17 µs an option, and the filters above every list hold
+dozens of options (a third of the queue's template time). The HTML is the same, byte for byte
+(tests/unit/test_form_widgets.py); anything unusual (several choices, groups, an option's own
+attributes) goes to WTForms' widget.
 """
 
 from functools import partial
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import DateField, Form, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.widgets import Select, html_params
 
 from outlet_audit.core.params import FIRST_DAY, LAST_DAY, day_in_range
 from outlet_audit.text import clean_text
@@ -35,15 +44,52 @@ class CleanTextMeta:
         return super().bind_field(form, unbound_field, options)
 
 
+def one_pass_select(field, **kwargs) -> Markup | None:
+    """A single `<select>` as WTForms' `Select` draws it, or None where that widget must: a
+    multiple choice, option groups, or an option with attributes of its own."""
+    if field.has_groups():
+        return None
+    choices = field.iter_choices()
+    if any(choice.render_kw for choice in choices):
+        return None
+    kwargs.setdefault("id", field.id)
+    flags = vars(field.flags)  # as WTForms: the required and disabled flags the field has set
+    for name in Select.validation_attrs:
+        if name not in kwargs and name in flags:
+            kwargs[name] = flags[name]
+    html = [f"<select {html_params(name=field.name, **kwargs)}>"]
+    for choice in choices:
+        value = str(choice.value) if isinstance(choice.value, bool) else choice.value
+        selected = "selected " if choice.selected else ""
+        html.append(
+            f'<option {selected}value="{escape(value)}">{escape(choice.label or choice.value)}</option>'
+        )
+    html.append("</select>")
+    return Markup("".join(html))  # noqa: S704 - every value and label escaped above
+
+
+class OnePassSelectMeta:
+    """Meta mixin: plain single choice lists drawn by `one_pass_select`."""
+
+    def render_field(self, field, render_kw):
+        widget = field.widget
+        if type(widget) is Select and not widget.multiple:
+            own = getattr(field, "render_kw", None)
+            drawn = one_pass_select(field, **(dict(own, **render_kw) if own else render_kw))
+            if drawn is not None:
+                return drawn
+        return super().render_field(field, render_kw)
+
+
 class BaseForm(FlaskForm):
-    class Meta(CleanTextMeta):
+    class Meta(CleanTextMeta, OnePassSelectMeta):
         pass
 
 
 class PlainBaseForm(Form):
     """For sub-forms (FormField) and forms read outside Flask-WTF: the same cleaning, no CSRF."""
 
-    class Meta(CleanTextMeta):
+    class Meta(CleanTextMeta, OnePassSelectMeta):
         pass
 
 

@@ -39,10 +39,15 @@ def approval_chains(edition: Edition) -> dict[Level, tuple[ApprovalStep, ...]]:
 
 def records_of(application_id: int) -> list[ApprovalRecord]:
     """Every step signed on the application, in order (rounds, then positions)."""
+    # The signer's name is read, not the signer's organisation (the record names its own): joined
+    # in by default, it and its district cost a third of the page's approval section.
     return list(
         db.session.scalars(
             select(ApprovalRecord)
-            .options(selectinload(ApprovalRecord.user), selectinload(ApprovalRecord.organisation))
+            .options(
+                selectinload(ApprovalRecord.user).lazyload(User.organisation),
+                selectinload(ApprovalRecord.organisation),
+            )
             .where(ApprovalRecord.application_id == application_id)
             .order_by(ApprovalRecord.round, ApprovalRecord.position)
         )
