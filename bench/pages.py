@@ -6,6 +6,7 @@ seeded `Sample`'s attribute. Rule arguments not given are filled from the sample
 (`application_id` → `sample.application_id`).
 """
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -51,6 +52,11 @@ def spread_over(argument: str, attribute: str) -> Callable:
                 yield {argument: value}, None
 
     return requests
+
+
+def the_same_post(_sample, _edition_items) -> Iterator[tuple[dict, None]]:
+    """The page's own URL, posted again and again with no body (the CSRF token in a header)."""
+    return itertools.repeat(({}, None))
 
 
 def answer_saves(sample, edition_items) -> Iterator[tuple[dict, dict]]:
@@ -141,6 +147,8 @@ PAGES = (
         "dashboards.export",
         Role.DISTRICT_BUREAU,
         values={"kind": "applications", "fmt": "xlsx"},
+        method="POST",  # a download is an act in the audit trail: the exports page's button posts
+        requests=the_same_post,
     ),
     Page("outlet verification queue", "outlets.verification_queue", Role.DISTRICT_BUREAU),
     Page(

@@ -58,23 +58,23 @@ def profile(app, client, page, sample, requests: int, top: int, path: str | None
 
     https = HTTPS
     if path is not None:
-        calls = [(path, None)] * (requests + 1)
+        calls = [("GET", path, None)] * (requests + 1)
     elif page.requests:
         lines = [line.split("\t") for line in request_lines(app, page, sample, requests + 1)]
-        calls = [(path, json.loads(body) if body else None) for _method, path, body in lines]
+        calls = [(method, path, json.loads(body) if body else None) for method, path, body in lines]
     else:
         with app.test_request_context():
             from flask import url_for
 
             path = url_for(page.endpoint, **url_values(app, page, sample, {}))
-        calls = [(path, None)] * (requests + 1)
+        calls = [("GET", path, None)] * (requests + 1)
     csrf = {}
     if page.method == "POST":  # the answer save wants the CSRF token of the signed-in session
         token = _csrf_token(client.get("/account/password", **https).get_data())
         csrf = {"X-CSRFToken": token, "Referer": "https://localhost/"}  # over https the Referer is checked
 
-    def call(path, body):
-        if body is None:
+    def call(method, path, body):
+        if method == "GET":
             return client.get(path, **https)
         return client.post(path, json=body, headers=csrf, **https)
 
@@ -96,9 +96,9 @@ def profile(app, client, page, sample, requests: int, top: int, path: str | None
         totals[1] += spent
 
     timed = []  # without the profiler: cProfile's own cost grows with the number of calls
-    for path, body in calls[1:]:
+    for method, path, body in calls[1:]:
         started = time.perf_counter()
-        call(path, body).get_data()
+        call(method, path, body).get_data()
         timed.append(time.perf_counter() - started)
     timed.sort()
     mean, median = sum(timed) / len(timed) * 1000, timed[len(timed) // 2] * 1000
@@ -110,8 +110,8 @@ def profile(app, client, page, sample, requests: int, top: int, path: str | None
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
-    for path, body in calls[1:]:
-        call(path, body).get_data()
+    for method, path, body in calls[1:]:
+        call(method, path, body).get_data()
     profiler.disable()
     elapsed = time.perf_counter() - started
     event.remove(engine, "before_cursor_execute", before)

@@ -579,6 +579,27 @@ EVENT_TYPES: dict[str, EventType] = {
     "export_failed": EventType(
         Kind.ACCOUNTS, {"": N_("A large export (%(new)s) could not be prepared; its owner was told")}
     ),
+    # A download sent at once (field: what was exported; new: its format; old: the filters that
+    # applied, as the download's query string, or None for every record the reader may see).
+    "export_downloaded": EventType(
+        Kind.ACCOUNTS,
+        {
+            "": N_("%(actor)s downloaded an export (%(new)s)"),
+            "applications": N_("%(actor)s downloaded the applications (%(new)s)"),
+            "applications:filtered": N_(
+                "%(actor)s downloaded the applications (%(new)s), filtered by %(old)s"
+            ),
+            "certificates": N_("%(actor)s downloaded the certificates (%(new)s)"),
+            "certificates:filtered": N_(
+                "%(actor)s downloaded the certificates (%(new)s), filtered by %(old)s"
+            ),
+            "inspections": N_("%(actor)s downloaded the inspection results (%(new)s)"),
+            "inspections:filtered": N_(
+                "%(actor)s downloaded the inspection results (%(new)s), filtered by %(old)s"
+            ),
+        },
+        variant=lambda row: f"{row.field or ''}:{'filtered' if row.old_value else ''}",
+    ),
     "job_retried": EventType(Kind.ACCOUNTS, {"": N_("%(actor)s retried the failed background job %(new)s")}),
     "job_discarded": EventType(
         Kind.ACCOUNTS, {"": N_("%(actor)s discarded the failed background job %(new)s")}

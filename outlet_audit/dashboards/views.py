@@ -41,7 +41,7 @@ from outlet_audit.core.spreadsheets import (
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.criteria.editions import reporting_edition
 from outlet_audit.extensions import writes_on_get
-from outlet_audit.jobs.exports import request_export
+from outlet_audit.jobs.exports import record_download, request_export
 from outlet_audit.outlets.reference import district_name
 from outlet_audit.roles import Role
 from outlet_audit.workflow.states import LEVEL_LABELS, STATUS_LABELS, Level, Status
@@ -221,11 +221,17 @@ def exports_page():
     return render_template("dashboards/exports.html", form=form, scope_title=scope_title(f))
 
 
-@bp.get("/exports/<any(applications, certificates, inspections):kind>.<any(csv, xlsx):fmt>")
+EXPORT_PATH = "/exports/<any(applications, certificates, inspections):kind>.<any(csv, xlsx):fmt>"
+
+
+@bp.post(EXPORT_PATH)
 @allow(BUREAUS)
-@writes_on_get  # a large export is recorded and built by a job
 def export(kind: str, fmt: str):
-    """Send the file at once, or, above EXPORT_INLINE_ROWS rows, have a job build it (My exports)."""
+    """Send the file at once, or, above EXPORT_INLINE_ROWS rows, have a job build it (My exports).
+
+    A POST with the form's CSRF token: every export is an act in the audit trail (who took which
+    records, filtered how), and a large one starts a job; a link on another site must not do
+    either. The filters are the exports page's, in the URL."""
     form, f = read_filters()
     if form.errors:
         return redirect(url_for("dashboards.exports_page", **request.args))
@@ -240,6 +246,10 @@ def export(kind: str, fmt: str):
             request_export(current_user, kind, fmt, filters_to_json(f), filename)
         flash(_("Your export is being prepared; you will be notified when it is ready."), "info")
         return redirect(url_for("jobs.my_exports"))
+    # Every row is read (fewer than the limit came): the act is committed before the file goes
+    # out, and no download leaves without its record.
+    with attempt():
+        record_download(current_user, kind, fmt, filters_to_json(f))
     rows = chain(_drained(first), rows)
     # Both formats stream as they are written, the rest of the query still read a batch at a time.
     if fmt == "csv":
@@ -249,6 +259,18 @@ def export(kind: str, fmt: str):
     response = Response(stream_with_context(body), mimetype=mimetype)
     response.headers["Content-Disposition"] = attachment_disposition(filename, ascii_name)
     return response
+
+
+@bp.get(EXPORT_PATH)
+@allow(BUREAUS)
+def export_asked_by_link(kind: str, fmt: str):
+    """An export's address opened as a link (a bookmark, a link from before downloads were
+    acts): the exports page with the same filters, where the button downloads it."""
+    flash(
+        _("Choose the download again on this page: a download is recorded, so it starts from its button."),
+        "info",
+    )
+    return redirect(url_for("dashboards.exports_page", **request.args))
 
 
 def _drained(rows: deque):

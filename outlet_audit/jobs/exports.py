@@ -17,6 +17,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 from flask import current_app
 from sqlalchemy import select
@@ -47,6 +48,22 @@ def request_export(user, kind: str, fmt: str, filters: dict, download_name: str)
     record("export_requested", actor=user, subject_type="export", subject_id=export.id, field=kind, new=fmt)
     enqueue(build_export, export_id=export.id)
     return export
+
+
+def record_download(user, kind: str, fmt: str, filters: dict, export_id: int | None = None) -> None:
+    """The audit row of an export downloaded, sent at once or later from My exports: what, in
+    which format, and the filters that applied (`filters_to_json`'s) as a query string; none
+    left is every record of the reader's scope (a district bureau's district is always there)."""
+    applied = {name: value for name, value in filters.items() if name != "today" and value}
+    record(
+        "export_downloaded",
+        actor=user,
+        subject_type="export",
+        subject_id=export_id,
+        field=kind,
+        old=urlencode(applied) or None,
+        new=fmt,
+    )
 
 
 def export_failed(export_id: int) -> None:

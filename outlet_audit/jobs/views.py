@@ -18,9 +18,9 @@ from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.requests import attempt
 from outlet_audit.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE
 from outlet_audit.core.time import utcnow
-from outlet_audit.extensions import db
+from outlet_audit.extensions import db, writes_on_get
 from outlet_audit.jobs import dead_letters
-from outlet_audit.jobs.exports import export_dir
+from outlet_audit.jobs.exports import export_dir, record_download
 from outlet_audit.jobs.models import ExportFile
 from outlet_audit.jobs.registry import shown_arguments
 from outlet_audit.roles import Role
@@ -77,6 +77,7 @@ def my_exports():
 
 @bp.get("/exports/<int:export>/download")
 @signed_in
+@writes_on_get  # the download is recorded in the audit trail
 def download_export(export: int):
     found = db.session.scalar(
         select(ExportFile).where(ExportFile.id == export, ExportFile.user_id == current_user.id)
@@ -92,5 +93,7 @@ def download_export(export: int):
     path = export_dir() / found.stored_name if found.stored_name else None
     if found.status != "ready" or found.expires_at <= utcnow() or path is None or not path.is_file():
         return render_template("jobs/export_expired.html", export=found), 410
+    with attempt():  # as a download sent at once: no file leaves without its audit row
+        record_download(current_user, found.kind, found.fmt, found.filters or {}, export_id=found.id)
     mimetype = CSV_MIMETYPE if found.fmt == "csv" else XLSX_MIMETYPE
     return send_file(path, mimetype=mimetype, as_attachment=True, download_name=found.download_name)

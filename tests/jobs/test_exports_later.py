@@ -46,7 +46,7 @@ def owned_exports(app, user_id: int) -> list[ExportFile]:
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_a_large_export_is_prepared_by_a_job_and_only_its_owner_downloads_it(queue_app, bureau, fmt):
     client, user_id = bureau
-    response = client.get(f"/dashboard/exports/applications.{fmt}", follow_redirects=True)
+    response = client.post(f"/dashboard/exports/applications.{fmt}", follow_redirects=True)
     assert response.request.path == "/exports/mine"
     assert "Your export is being prepared; you will be notified" in response.get_data(as_text=True)
     (export,) = owned_exports(queue_app, user_id)
@@ -66,6 +66,19 @@ def test_a_large_export_is_prepared_by_a_job_and_only_its_owner_downloads_it(que
     else:
         table = list(openpyxl.load_workbook(io.BytesIO(download.data)).active.values)
     assert len(table) == export.rows + 1 and table[0][0] == "申请编号"
+    with queue_app.app_context():  # the download from My exports is recorded, as one sent at once
+        (taken,) = db.session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "export_downloaded", AuditEvent.subject_id == export.id
+            )
+        ).all()
+        assert (taken.actor_id, taken.subject_id, taken.field, taken.new_value) == (
+            user_id,
+            export.id,
+            "applications",
+            fmt,
+        )
+        assert taken.old_value == f"district_id={export.filters['district_id']}"
 
     stranger = queue_app.test_client()
     with queue_app.test_request_context():
@@ -77,15 +90,15 @@ def test_a_large_export_is_prepared_by_a_job_and_only_its_owner_downloads_it(que
 def test_a_small_export_is_still_sent_at_once(queue_app, bureau, monkeypatch):
     client, user_id = bureau
     monkeypatch.setitem(queue_app.config, "EXPORT_INLINE_ROWS", 1000)
-    response = client.get("/dashboard/exports/applications.csv", buffered=True)
+    response = client.post("/dashboard/exports/applications.csv", buffered=True)
     assert response.status_code == 200 and response.get_data(as_text=True).count("\n") >= 4
     assert owned_exports(queue_app, user_id) == []
 
 
 def test_an_expired_export_is_deleted_by_the_periodic_job_and_its_link_says_so(queue_app, bureau):
     client, user_id = bureau
-    client.get("/dashboard/exports/applications.xlsx")
-    client.get("/dashboard/exports/applications.csv")
+    client.post("/dashboard/exports/applications.xlsx")
+    client.post("/dashboard/exports/applications.csv")
     run_jobs(queue_app)
     old, fresh = sorted(owned_exports(queue_app, user_id), key=lambda export: export.id)
     with queue_app.app_context():
@@ -122,7 +135,7 @@ def test_an_export_whose_every_try_fails_says_so_to_its_owner_and_an_administrat
 
     monkeypatch.setattr(export_tables, "export_table", broken_table)
     client, user_id = bureau
-    client.get("/dashboard/exports/applications.csv")
+    client.post("/dashboard/exports/applications.csv")
     assert [kind for kind, _ in run_jobs(queue_app)] == ["exports.build"] * 4  # the first try and 3 more
     (export,) = owned_exports(queue_app, user_id)
     assert export.status == "failed" and export.stored_name is None

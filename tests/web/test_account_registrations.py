@@ -57,7 +57,9 @@ def test_the_bureau_refuses_with_a_reason_the_applicant_reads(english, db_sessio
     bureau = make_user(Role.DISTRICT_BUREAU, district_code="FX")
     login(english, bureau)
     queue = english.get("/outlets/verification").get_data(as_text=True)
-    assert f"/outlets/{outlet.id}/registration/refuse" in queue
+    # one table on every screen (a card per registration on a phone): each drawn once
+    assert queue.count(f"/outlets/{outlet.id}/registration/refuse") == 1
+    assert queue.count(f"/outlets/{outlet.id}/verify") == 1 and 'data-label="Phone"' in queue
     response = english.post(f"/outlets/{outlet.id}/registration/refuse", data={"reason": REASON})
     assert response.status_code == 302
     assert f"/outlets/{outlet.id}/verify" not in english.get("/outlets/verification").get_data(as_text=True)

@@ -318,6 +318,7 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "criteria.schedule": Case({Role.ADMIN: "ok"}),
     "criteria.withdraw": Case({Role.ADMIN: "ok"}, args={"choice_id": 1}),
     "dashboards.export": Case(BUREAUS, args={"kind": "applications", "fmt": "csv"}),
+    "dashboards.export_asked_by_link": Case(BUREAUS, args={"kind": "applications", "fmt": "csv"}),
     "dashboards.exports_page": Case(BUREAUS),
     "outlet_import.confirm": Case(BUREAUS),
     "outlet_import.dry_run": Case(BUREAUS),

@@ -24,7 +24,7 @@ ITEMS_PER_INSPECTION = 15 + 3  # scored and bonus items of criteria/shanghai-202
 def download(client, user, kind, fmt, **args):
     login(client, user)
     # Buffered: the test client runs each request in its own context, where the stream must end too.
-    response = client.get(f"/dashboard/exports/{kind}.{fmt}", query_string=args, buffered=True)
+    response = client.post(f"/dashboard/exports/{kind}.{fmt}", query_string=args, buffered=True)
     assert response.status_code == 200, response.status_code
     data = response.get_data()
     if fmt == "csv":
@@ -196,14 +196,14 @@ def test_exports_page_links_carry_the_filters(client, world):
 
 def test_invalid_filters_send_back_to_the_exports_page(client, world):
     login(client, world.city)
-    response = client.get("/dashboard/exports/applications.csv", query_string={"date_from": "yesterday"})
+    response = client.post("/dashboard/exports/applications.csv", query_string={"date_from": "yesterday"})
     assert response.status_code == 302 and "/dashboard/exports?" in response.headers["Location"]
 
 
 @pytest.mark.parametrize("role", [Role.OUTLET, Role.INSPECTOR, Role.ADMIN])
 def test_other_roles_cannot_export(client, ctx, role):
     login(client, make_user(role))
-    assert client.get("/dashboard/exports/applications.csv").status_code == 403
+    assert client.post("/dashboard/exports/applications.csv").status_code == 403
 
 
 def test_the_application_export_says_whether_each_outlet_has_a_packing_bench(client, world):
@@ -213,3 +213,50 @@ def test_the_application_export_says_whether_each_outlet_has_a_packing_bench(cli
     assert header[column - 1] == "网点地址"
     assert {row[column] for row in rows} <= {"有", "无", "未填写"}
     assert "未填写" in {row[column] for row in rows}  # the factories' outlets have not said
+
+
+def test_every_download_is_recorded_with_what_was_taken_and_its_filters(client, world):
+    from sqlalchemy import select
+
+    from outlet_audit.audit.models import AuditEvent
+    from outlet_audit.extensions import db
+
+    def downloads():
+        return db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "export_downloaded").order_by(AuditEvent.id)
+        ).all()
+
+    before = len(downloads())
+    download(client, world.city, "certificates", "xlsx")
+    download(client, world.city, "applications", "csv", brand="顺丰", level="city")
+    bureau = world.bureaus["FX"]
+    download(client, bureau, "inspections", "csv")
+    city_all, city_filtered, district = downloads()[before:]
+    assert (city_all.actor_id, city_all.field, city_all.new_value, city_all.old_value) == (
+        world.city.id,
+        "certificates",
+        "xlsx",
+        None,  # every record of the city's scope
+    )
+    assert (city_filtered.field, city_filtered.new_value) == ("applications", "csv")
+    assert city_filtered.old_value == "level=city&brand=%E9%A1%BA%E4%B8%B0"
+    # a district bureau's downloads always name its district: its scope, whatever the URL said
+    assert district.actor_id == bureau.id and district.old_value == f"district_id={bureau.district_id}"
+
+
+def test_an_export_address_opened_as_a_link_goes_to_the_exports_page_and_sends_nothing(client, world):
+    from sqlalchemy import func, select
+
+    from outlet_audit.audit.models import AuditEvent
+    from outlet_audit.extensions import db
+
+    count = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "export_downloaded")
+    before = db.session.scalar(count)
+    login(client, world.city)
+    response = client.get("/dashboard/exports/applications.csv", query_string={"brand": "顺丰"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/dashboard/exports?brand=%E9%A1%BA%E4%B8%B0"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "请在本页重新选择下载" in page  # the city user reads Chinese
+    assert 'method="post"' in page and "每次下载及其筛选条件都会记入审计记录" in page
+    assert db.session.scalar(count) == before

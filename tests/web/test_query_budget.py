@@ -487,7 +487,7 @@ def complaint_form(_user, size):
 
 def xlsx_export(_user, size):
     submitted_applications(size)
-    return same_request("dashboards.export", kind="applications", fmt="xlsx")
+    return lambda: PageRequest("dashboards.export", {"kind": "applications", "fmt": "xlsx"}, method="POST")
 
 
 def rectification_under_way(size: int, district_code: str) -> None:

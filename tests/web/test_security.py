@@ -21,7 +21,9 @@ def dummy_url(rule) -> str:
     values = {arg: (1 if "id" in arg else "x") for arg in rule.arguments}
     converters = rule._converters  # int converters need ints, paths need text
     for arg, converter in converters.items():
-        if type(converter).__name__ in ("UnicodeConverter", "PathConverter", "AnyConverter"):
+        if type(converter).__name__ == "AnyConverter":  # one of its words (an export's kind and format)
+            values[arg] = sorted(converter.items)[0]
+        elif type(converter).__name__ in ("UnicodeConverter", "PathConverter"):
             values[arg] = "WFKD-2025-FX-Q-0001" if "number" in arg else "x"
     return rule.build(values)[1]
 
