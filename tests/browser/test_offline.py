@@ -5,7 +5,7 @@ import time
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from outlet_audit.checklist.models import Answer
 from outlet_audit.criteria.editions import active_edition
@@ -267,3 +267,42 @@ def test_a_photo_whose_answer_was_lost_is_sent_again_and_kept_once(
     assert kept == ["1.1"]
     page.reload()
     expect(item(page, "1.1").locator("[data-evidence-id]")).to_have_count(1)
+
+
+def test_a_photo_waiting_when_the_session_has_ended_waits_for_the_new_sign_in_and_is_then_sent(
+    new_context, live_server, inspection, tmp_path, no_server_errors, signal
+):
+    """The signal returns after the session has ended (signed out elsewhere, expired): the server
+    refuses the waiting photo for its CSRF token, and the page, asking for a fresh token, finds the
+    sign-in page. The photo waits for the new sign-in (it was marked "not accepted" for good, and
+    never sent), and is then sent."""
+    context = new_context(phone=True)
+    page = sign_in(context, live_server.users["second_inspector"])
+    page.goto(f"/checklist/{inspection}")
+    expect(page.locator("#save-banner")).to_have_attribute("data-loaded", "true")
+    signal(context, False)
+    item(page, "5.2").locator("input[data-evidence-input]").last.set_input_files(
+        str(make_photo(tmp_path, "bins", 7))
+    )
+    banner = page.locator("#save-banner")
+    expect(banner).to_have_attribute("data-waiting-files", "1")
+    kept = select(func.count()).select_from(Evidence).where(Evidence.assessment_id == inspection)
+    files_before = live_server.query(lambda: db.session.scalar(kept))
+    context.clear_cookies()  # the session has ended
+    with page.expect_response(lambda response: "/upload" in response.url) as refused:
+        signal(context, True)
+    assert refused.value.status == 400
+    # the photo waits on the phone, saying why
+    page.wait_for_function(
+        "() => OAStore.all('files').then((rows) => rows.length === 1 && rows[0].state === 'waiting'"
+        " && rows[0].message !== '')"
+    )
+    expect(banner).to_have_attribute("data-failed-files", "0")
+
+    page = sign_in(context, live_server.users["second_inspector"])
+    page.goto(f"/checklist/{inspection}")
+    banner = page.locator("#save-banner")
+    expect(banner).to_have_attribute("data-waiting-files", "0")
+    expect(banner).to_have_attribute("data-failed-files", "0")
+    expect(item(page, "5.2").locator("[data-evidence-id]")).not_to_have_count(0)
+    assert live_server.query(lambda: db.session.scalar(kept)) == files_before + 1

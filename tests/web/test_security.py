@@ -48,6 +48,10 @@ def test_every_post_endpoint_refuses_a_missing_or_wrong_csrf_token(csrf_app):
         assert missing.status_code == 400, f"{rule.endpoint} accepted a POST without a CSRF token"
         wrong = client.post(url, data={"csrf_token": "forged"}, headers={"X-CSRFToken": "forged"})
         assert wrong.status_code == 400, f"{rule.endpoint} accepted a forged CSRF token"
+        # a script's request (the checklist's saves and uploads) is told why, in its own word, on
+        # every blueprint: the page then asks for a fresh token instead of calling a photo refused
+        scripted = client.post(url, data={"x": "1"}, headers={"Accept": "application/json"})
+        assert (scripted.status_code, scripted.get_json()["status"]) == (400, "csrf"), rule.endpoint
 
 
 def test_a_valid_csrf_token_is_accepted(csrf_app):

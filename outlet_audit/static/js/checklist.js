@@ -253,19 +253,26 @@
     return { status: "refused", message: format(texts.http_refused, { code: response.status }) };
   }
 
-  // A page opened from the phone's copy may carry a token of an older session: take the current one.
-  var tokenRenewed = false;
-  function renewToken() {
-    if (tokenRenewed) return Promise.resolve(false);
-    tokenRenewed = true;
-    return fetch(window.location.pathname, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
-      if (!response.ok || response.redirected) return false;
-      return response.text().then(function (html) {
-        var found = /<meta name="csrf-token" content="([^"]+)"/.exec(html);
-        if (found) csrfToken = found[1];
-        return !!found;
-      });
-    }).catch(function () { return false; });
+  // A request refused for its CSRF token: a page opened from the phone's copy may carry the token
+  // of an older session. Ask the page again for the current one, once for every request refused
+  // meanwhile. "renewed": send again with it; "signed_out": the session itself is gone (the page
+  // answers with the sign-in): what waits, answers and photos alike, waits for the new sign-in and
+  // is not refused; "offline": no answer; "failed": a fresh token was refused too.
+  var renewal = null;
+  function renewToken(used) {
+    if (csrfToken !== used) return Promise.resolve("renewed"); // renewed since that request left
+    if (!renewal) {
+      renewal = fetch(window.location.pathname, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
+        if (response.redirected || response.status === 401) return "signed_out";
+        if (!response.ok) return "failed";
+        return response.text().then(function (html) {
+          var found = /<meta name="csrf-token" content="([^"]+)"/.exec(html);
+          if (found) csrfToken = found[1];
+          return found ? "renewed" : "failed";
+        });
+      }).catch(function () { return "offline"; }).then(function (outcome) { renewal = null; return outcome; });
+    }
+    return renewal.then(function (outcome) { return outcome === "renewed" && csrfToken === used ? "failed" : outcome; });
   }
 
   function pump() {
@@ -325,10 +332,16 @@
     setState(el, "pending", texts.sending);
     var payload = Object.assign({}, entry.answer, { expected_version: entry.base });
     var sent = nextRequestNumber();
+    var used = csrfToken;
     return post(form.dataset.saveUrl.replace("__CODE__", encodeURIComponent(code)), JSON.stringify(payload), true)
       .then(function (reply) {
         if (reply.status === 400 && reply.body.status === "csrf") {
-          return renewToken().then(function (renewed) { return renewed ? sendAnswer(code) : received(el, entry.seq, reply, sent); });
+          return renewToken(used).then(function (outcome) {
+            if (outcome === "renewed") return sendAnswer(code);
+            if (outcome === "signed_out") return received(el, entry.seq, { status: 401, body: { status: "signed_out", message: texts.signed_out } }, sent);
+            if (outcome === "offline") { setState(el, "pending", texts.offline); return false; }
+            return received(el, entry.seq, reply, sent);
+          });
         }
         return received(el, entry.seq, reply, sent);
       })
@@ -496,12 +509,15 @@
     if (annotates) data.append("annotates", String(annotates));
     setFile(record, "sending", "");
     var sent = nextRequestNumber();
+    var used = csrfToken;
     return post(form.dataset.uploadUrl, data, false).then(function (reply) {
       var body = reply.body;
       if (reply.status >= 500 || reply.status === 429) { serverTrouble = reply.status; setFile(record, "waiting", ""); return false; }
       if (reply.status === 400 && body.status === "csrf") {
-        return renewToken().then(function (renewed) {
-          if (renewed) { setFile(record, "waiting", ""); return true; }
+        return renewToken(used).then(function (outcome) {
+          if (outcome === "renewed") { setFile(record, "waiting", ""); return true; }
+          if (outcome === "signed_out") { signedOut = true; setFile(record, "waiting", texts.signed_out); return true; }
+          if (outcome === "offline") { setFile(record, "waiting", ""); return false; }
           setFile(record, "failed", body.message);
           return true;
         });
