@@ -579,8 +579,8 @@ EVENT_TYPES: dict[str, EventType] = {
     "export_failed": EventType(
         Kind.ACCOUNTS, {"": N_("A large export (%(new)s) could not be prepared; its owner was told")}
     ),
-    # A download sent at once (field: what was exported; new: its format; old: the filters that
-    # applied, as the download's query string, or None for every record the reader may see).
+    # An export downloaded, at once or from My exports (field: what was exported; new: its format;
+    # old: the filters that applied, "district_id=3; brand=顺丰", or None: every record in scope).
     "export_downloaded": EventType(
         Kind.ACCOUNTS,
         {

@@ -17,7 +17,6 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlencode
 
 from flask import current_app
 from sqlalchemy import select
@@ -52,16 +51,17 @@ def request_export(user, kind: str, fmt: str, filters: dict, download_name: str)
 
 def record_download(user, kind: str, fmt: str, filters: dict, export_id: int | None = None) -> None:
     """The audit row of an export downloaded, sent at once or later from My exports: what, in
-    which format, and the filters that applied (`filters_to_json`'s) as a query string; none
-    left is every record of the reader's scope (a district bureau's district is always there)."""
-    applied = {name: value for name, value in filters.items() if name != "today" and value}
+    which format, and the filters that applied (`filters_to_json`'s names and values, as people
+    read them in the trail: "district_id=3; brand=顺丰"); none is every record of the reader's
+    scope (a district bureau's district is always there)."""
+    applied = "; ".join(f"{name}={value}" for name, value in filters.items() if name != "today" and value)
     record(
         "export_downloaded",
         actor=user,
         subject_type="export",
         subject_id=export_id,
         field=kind,
-        old=urlencode(applied) or None,
+        old=applied or None,
         new=fmt,
     )
 

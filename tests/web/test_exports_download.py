@@ -239,7 +239,7 @@ def test_every_download_is_recorded_with_what_was_taken_and_its_filters(client, 
         None,  # every record of the city's scope
     )
     assert (city_filtered.field, city_filtered.new_value) == ("applications", "csv")
-    assert city_filtered.old_value == "level=city&brand=%E9%A1%BA%E4%B8%B0"
+    assert city_filtered.old_value == "level=city; brand=顺丰"
     # a district bureau's downloads always name its district: its scope, whatever the URL said
     assert district.actor_id == bureau.id and district.old_value == f"district_id={bureau.district_id}"
 

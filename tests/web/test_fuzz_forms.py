@@ -129,6 +129,12 @@ FORMS: dict[str, Form] = {
         ("ground", "reason", "submit"),
         args={"certificate_id": "certificate.id"},
     ),
+    # the filters come in the address (the exports page's); what the body holds is not read
+    "dashboards.export": Form(
+        BUREAU + (Role.CITY_BUREAU,),
+        ("date_from", "date_to", "level", "brand", "district"),
+        args={"kind": "applications", "fmt": "csv"},
+    ),
     "checklist.edit": Form(
         (Role.INSPECTOR,), ITEM_FIELDS, args={"assessment_id": "inspection.id"}, files=("item_1_1-evidence",)
     ),

@@ -267,8 +267,10 @@
         if (!response.ok) return "failed";
         return response.text().then(function (html) {
           var found = /<meta name="csrf-token" content="([^"]+)"/.exec(html);
-          if (found) csrfToken = found[1];
-          return found ? "renewed" : "failed";
+          if (!found) return "failed";
+          csrfToken = found[1];
+          document.querySelector('meta[name="csrf-token"]').content = csrfToken; // the photo viewer's saves too
+          return "renewed";
         });
       }).catch(function () { return "offline"; }).then(function (outcome) { renewal = null; return outcome; });
     }
