@@ -111,7 +111,7 @@ def _no_undeclared_writes_on_get(_conn, _cursor, statement, *_args):
     # Cheapest first: every statement of every request passes here, nearly all of them reads.
     if statement.lstrip()[:6].upper() not in _WRITE_STATEMENTS or not has_request_context():
         return
-    if request.method not in SAFE_METHODS or not g.get(_VIEW_RUNNING) or writing_request():
+    if not g.get(_VIEW_RUNNING) or writing_request():  # a POST, or a GET declared to write
         return
     message = f"GET {request.endpoint} writes ({statement.split(None, 3)[:3]}): declare it @writes_on_get"
     if current_app.testing:

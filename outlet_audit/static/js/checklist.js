@@ -245,10 +245,9 @@
   // needed (wait for it); anything else came from a proxy in front of the app (e.g. nginx's 413 for
   // a body past its limit) and is that request's own refusal, said with its code: it must neither
   // hold back everything else nor be called a sign-out.
+  var SIGNED_OUT = { status: 401, body: { status: "signed_out", message: texts.signed_out } };
   function pageAnswer(response) {
-    if (response.redirected || response.status === 401 || response.status === 200) {
-      return { status: "signed_out", message: texts.signed_out };
-    }
+    if (response.redirected || response.status === 401 || response.status === 200) return SIGNED_OUT.body;
     if (response.status === 413) return { status: "too_large", message: texts.too_large };
     return { status: "refused", message: format(texts.http_refused, { code: response.status }) };
   }
@@ -340,7 +339,7 @@
         if (reply.status === 400 && reply.body.status === "csrf") {
           return renewToken(used).then(function (outcome) {
             if (outcome === "renewed") return sendAnswer(code);
-            if (outcome === "signed_out") return received(el, entry.seq, { status: 401, body: { status: "signed_out", message: texts.signed_out } }, sent);
+            if (outcome === "signed_out") return received(el, entry.seq, SIGNED_OUT, sent);
             if (outcome === "offline") { setState(el, "pending", texts.offline); return false; }
             return received(el, entry.seq, reply, sent);
           });
@@ -518,13 +517,13 @@
       if (reply.status === 400 && body.status === "csrf") {
         return renewToken(used).then(function (outcome) {
           if (outcome === "renewed") { setFile(record, "waiting", ""); return true; }
-          if (outcome === "signed_out") { signedOut = true; setFile(record, "waiting", texts.signed_out); return true; }
           if (outcome === "offline") { setFile(record, "waiting", ""); return false; }
+          if (outcome === "signed_out") return fileSignedOut(record, SIGNED_OUT.body.message);
           setFile(record, "failed", body.message);
           return true;
         });
       }
-      if (body.status === "signed_out") { signedOut = true; setFile(record, "waiting", body.message); return true; }
+      if (body.status === "signed_out") return fileSignedOut(record, body.message);
       reachedServer();
       if (body.item) showEvidenceMissing(el, sent, body.item.evidence_missing);
       showMissing(body.missing_count);
@@ -542,6 +541,13 @@
       updateBanner();
       return true;
     }).catch(function () { serverTrouble = 0; setFile(record, "waiting", ""); return false; });
+  }
+
+  // The session is gone: the file waits on the phone for the new sign-in, and so does the rest.
+  function fileSignedOut(record, message) {
+    signedOut = true;
+    setFile(record, "waiting", message);
+    return true;
   }
 
   function setFile(record, state, message) {
