@@ -108,7 +108,9 @@ def visit_label(visit_type: str | None, amends_id: int | None) -> str | None:
     """The kind of inspection record, in the sheet's Chinese: "整改复查", "首次现场检查（更正）"."""
     if visit_type is None:
         return None
-    return VISIT_TYPES[VisitType(visit_type)] + (CORRECTION if amends_id is not None else "")
+    # Looked up by the stored text itself (a StrEnum member is equal to it and hashes the same):
+    # making the member first was a twentieth of an export's time.
+    return VISIT_TYPES[visit_type] + (CORRECTION if amends_id is not None else "")
 
 
 def current_records():
