@@ -159,6 +159,9 @@ PAGES = (
     ),
     Page("revocation cases", "revocation.index", Role.CITY_BUREAU, values={"state": "all"}),
     Page("admin accounts", "admin.users", Role.ADMIN),
+    # The whole trail (1.8 million events at 10,000 outlets), newest first, and one person's acts.
+    Page("audit log", "audit_log.index", Role.ADMIN),
+    Page("audit log (one person)", "audit_log.index", Role.ADMIN, values={"person": "bench-district"}),
     # Supervision after the certificate (H-visits): the district's checks and one check's page.
     Page("supervision checks", "checks.index", Role.DISTRICT_BUREAU),
     Page(

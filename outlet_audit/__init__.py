@@ -44,6 +44,7 @@ BLUEPRINT_MODULES = (
     "outlet_audit.api.views",  # #21: the read API for other systems, and its tokens
     "outlet_audit.jobs.views",  # #21: dead-letter jobs, my exports
     "outlet_audit.webhooks.views",  # #21: webhooks
+    "outlet_audit.audit.views",  # the administrator's audit log
 )
 
 

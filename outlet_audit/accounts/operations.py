@@ -85,17 +85,33 @@ def authenticate(username: str, password: str, known_user_ids=()) -> User:
         spend_a_password_check(password)
         raise AccountError(Message(SIGN_IN_FAILED))
     if not user.check_password(password):
+        _record_failure(user, "password")
         _record_if_throttled(user, rule)
         raise AccountError(Message(SIGN_IN_FAILED))
     # An outlet not yet verified signs in too, but reaches only its registration (accounts/gate.py).
     if not user.active:
         clear_throttle(user)  # the right password ends the streak, whatever else stands in the way
+        _record_failure(user, "disabled")
         raise AccountError(Message(SIGN_IN_FAILED))
     if user.totp_enabled_at is None:
-        clear_throttle(user)
-        user.last_login_at = utcnow()
+        signed_in(user, "password")
     # With a second factor the attempt stays counted until its code is right too (two_factor.py).
     return user
+
+
+def signed_in(user: User, how: str) -> None:
+    """The account is signed in (`how`: "password", "second_factor"): its streak of failures ends,
+    the time is kept, and the sign-in is in the audit trail, as every decision on a sign-in is."""
+    clear_throttle(user)
+    user.last_login_at = utcnow()
+    record("signed_in", actor=user, subject_type="user", subject_id=user.id, field=how)
+
+
+def _record_failure(user: User, why: str) -> None:
+    """A sign-in to a known account refused after its password (or code) was checked (`why`:
+    "password", "disabled", "second_factor"). Attempts the account's wait holds back are not
+    written: they check nothing, and the wait bounds how many rows a guesser can add."""
+    record("sign_in_failed", actor=None, subject_type="user", subject_id=user.id, field=why)
 
 
 def _record_if_throttled(user: User, rule: ThrottleRule) -> None:
@@ -115,6 +131,7 @@ def count_failure(user: User) -> None:
     rule = ThrottleRule.from_config(current_app.config)
     user.failed_logins += 1
     user.login_blocked_until = rule.blocked_until(user.failed_logins, utcnow())
+    _record_failure(user, "second_factor")
     _record_if_throttled(user, rule)
 
 

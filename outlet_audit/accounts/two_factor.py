@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 
 from outlet_audit.accounts.codes import code_digest, grouped, normalise_code, random_code
 from outlet_audit.accounts.models import RecoveryCode, User
-from outlet_audit.accounts.operations import AccountError, clear_throttle, count_failure
+from outlet_audit.accounts.operations import AccountError, count_failure, signed_in
 from outlet_audit.audit.operations import record
 from outlet_audit.core.time import utcnow
 from outlet_audit.extensions import db
@@ -114,8 +114,7 @@ def check_second_factor(user: User, typed: str) -> bool:
         count_failure(user)
         db.session.flush()
         return False
-    clear_throttle(user)
-    user.last_login_at = utcnow()
+    signed_in(user, "second_factor")
     db.session.flush()
     return True
 

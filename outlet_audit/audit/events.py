@@ -518,6 +518,25 @@ EVENT_TYPES: dict[str, EventType] = {
     "password_reset": EventType(
         Kind.ACCOUNTS, {"": N_("%(actor)s set a new password with a link mailed to the account")}
     ),
+    # A sign-in, and a refused one to a known account (accounts.operations); field: how, or why not.
+    "signed_in": EventType(
+        Kind.ACCOUNTS,
+        {
+            "": N_("%(actor)s signed in"),
+            "second_factor": N_("%(actor)s signed in with the password and a second factor"),
+        },
+        variant=lambda row: row.field or "",
+    ),
+    "sign_in_failed": EventType(
+        Kind.ACCOUNTS,
+        {
+            "": N_("A sign-in to the account failed"),
+            "password": N_("A sign-in to the account failed: wrong password"),
+            "disabled": N_("A sign-in to the account was refused: the account is disabled"),
+            "second_factor": N_("A sign-in to the account failed: wrong second-factor code"),
+        },
+        variant=lambda row: row.field or "",
+    ),
     "login_throttled": EventType(
         Kind.ACCOUNTS,
         {"": N_("Sign-in to the account was paused after repeated failed attempts")},

@@ -14,6 +14,10 @@ class AuditEvent(db.Model):
     __table_args__ = (
         Index("ix_audit_events_application", "application_id", "id"),
         Index("ix_audit_events_subject", "subject_type", "subject_id"),
+        # The audit log's filters (audit.log): who acted, what kind of act, which days.
+        Index("ix_audit_events_actor", "actor_id", "id"),
+        Index("ix_audit_events_action", "action", "id"),
+        Index("ix_audit_events_occurred_at", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

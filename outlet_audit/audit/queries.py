@@ -191,13 +191,22 @@ def subject_timeline(subject_type: str, subject_id: int) -> Timeline:
 
 def _timeline(events: list[AuditEvent], editions: dict, references: dict[int, str]) -> Timeline:
     """Entries for events given oldest first: folded by visit and day, then newest first."""
-    readings = Readings(current_language(), editions, _district_names() if _names_a_district(events) else {})
     actor_ids = {event.actor_id for event in events if event.actor_id}
     actors = (
         {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(actor_ids)))}
         if actor_ids
         else {}
     )
+    entries = entries_of(events, actors, editions, references)
+    return Timeline(reversed(_folded(events, entries)))
+
+
+def entries_of(
+    events: list[AuditEvent], actors: dict[int, User], editions: dict, references: dict[int, str]
+) -> list[TimelineEntry]:
+    """One entry per event, in the given order: its sentence and values as the reader reads them.
+    `actors`: the accounts that acted, by id (an event whose actor is missing is the system's)."""
+    readings = Readings(current_language(), editions, _district_names() if _names_a_district(events) else {})
     system = t(N_("The system"))
     entries = []
     for event in events:
@@ -221,7 +230,7 @@ def _timeline(events: list[AuditEvent], editions: dict, references: dict[int, st
                 action=event.action,
             )
         )
-    return Timeline(reversed(_folded(events, entries)))
+    return entries
 
 
 def _names_a_district(events: list[AuditEvent]) -> bool:

@@ -44,3 +44,16 @@ def record_id(values, name: str) -> int | None:
 
 def day_in_range(day: date) -> bool:
     return FIRST_DAY <= day <= LAST_DAY
+
+
+def link_args(*dropped: str) -> dict[str, str]:
+    """The query string's parameters, for a link to the same page with some of them changed (the
+    next page, another sort, the same filters elsewhere): those named in `dropped` are left out,
+    and so is any that `url_for` would take as its own argument. A parameter named "endpoint" made
+    every list with a second page fail with a 500 (url_for got the argument twice), and "_anchor",
+    "_scheme" or "_external" would steer where the link goes. Every such link is built from this."""
+    return {
+        name: value
+        for name, value in request.args.items()
+        if name not in dropped and name != "endpoint" and not name.startswith("_")
+    }

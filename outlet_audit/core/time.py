@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -29,6 +29,16 @@ def today_in_shanghai() -> date:
 def shanghai_date(moment: datetime) -> date:
     """The day a stored (naive UTC) moment fell on in Shanghai."""
     return moment.replace(tzinfo=UTC).astimezone(SHANGHAI).date()
+
+
+def utc_start_of(day: date) -> datetime:
+    """The naive-UTC instant at which this Shanghai calendar day begins (a filter's "from")."""
+    return datetime.combine(day, time(), tzinfo=SHANGHAI).astimezone(UTC).replace(tzinfo=None)
+
+
+def utc_end_of(day: date) -> datetime:
+    """The naive-UTC instant at which this Shanghai calendar day ends (a filter's "to", exclusive)."""
+    return utc_start_of(day + timedelta(days=1))
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from outlet_audit.access import public
 from outlet_audit.core.i18n import translate_message
+from outlet_audit.core.params import link_args
 from outlet_audit.core.requests import attempt, forget_unfinished_work
 from outlet_audit.core.security import is_safe_redirect
 from outlet_audit.extensions import db
@@ -17,6 +18,7 @@ from outlet_audit.roles import Role
 from outlet_audit.text import Refused
 
 bp = Blueprint("core", __name__)
+bp.add_app_template_global(link_args)  # the pagination macro, the exports page
 
 # Where each role starts its day. Features add their own home pages here as they arrive.
 ROLE_HOME = {

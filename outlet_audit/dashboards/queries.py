@@ -21,6 +21,7 @@ from sqlalchemy import case, func, select
 
 from outlet_audit.certificates.models import Certificate
 from outlet_audit.certificates.state import CertificateState, StoredCertificateState, certificate_state
+from outlet_audit.core.time import utc_end_of, utc_start_of
 from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.criteria.model import Edition, Text
 from outlet_audit.criteria.stored import StoredEdition
@@ -38,7 +39,7 @@ from .models import (
     ItemCount,
     OutletCount,
 )
-from .sql import utc_end_of, utc_start_of, year_month
+from .sql import year_month
 
 EXPIRING_WITHIN_DAYS = 90
 DEFAULT_TREND_MONTHS = 12

@@ -1,15 +1,11 @@
 """SQL pieces the dashboards need that SQLite and PostgreSQL spell differently."""
 
-from datetime import UTC, date, datetime, time, timedelta
-
 from sqlalchemy import Date, Integer, String
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
-
-from outlet_audit.core.time import SHANGHAI
 
 
 class year_month(FunctionElement):  # noqa: N801 - reads as the SQL function it renders
@@ -47,16 +43,6 @@ def _year_month_postgresql(element, compiler, **kw):
 @compiles(year_month)
 def _year_month_other(element, compiler, **kw):
     raise CompileError(f"year_month() is not written for {compiler.dialect.name}")
-
-
-def utc_start_of(day: date) -> datetime:
-    """The naive-UTC instant at which this Shanghai calendar day begins."""
-    return datetime.combine(day, time(), tzinfo=SHANGHAI).astimezone(UTC).replace(tzinfo=None)
-
-
-def utc_end_of(day: date) -> datetime:
-    """The naive-UTC instant at which this Shanghai calendar day ends (exclusive bound)."""
-    return utc_start_of(day + timedelta(days=1))
 
 
 class shanghai_date(FunctionElement):  # noqa: N801

@@ -30,6 +30,7 @@ from markupsafe import Markup
 from outlet_audit.access import Scope, allow, current_scope
 from outlet_audit.core.i18n import current_language
 from outlet_audit.core.navigation import nav_entry
+from outlet_audit.core.params import link_args
 from outlet_audit.core.requests import attempt, commit_if_possible
 from outlet_audit.core.spreadsheets import (
     CSV_MIMETYPE,
@@ -234,7 +235,7 @@ def export(kind: str, fmt: str):
     either. The filters are the exports page's, in the URL."""
     form, f = read_filters()
     if form.errors:
-        return redirect(url_for("dashboards.exports_page", **request.args))
+        return redirect(url_for("dashboards.exports_page", **link_args()))
     sheet_title, header, rows = export_table(kind, f)
     limit = current_app.config["EXPORT_INLINE_ROWS"]
     # Counting the rest would read them all: look one past the limit (at most this many rows held).
@@ -270,7 +271,7 @@ def export_asked_by_link(kind: str, fmt: str):
         _("Choose the download again on this page: a download is recorded, so it starts from its button."),
         "info",
     )
-    return redirect(url_for("dashboards.exports_page", **request.args))
+    return redirect(url_for("dashboards.exports_page", **link_args()))
 
 
 def _drained(rows: deque):

@@ -1,7 +1,7 @@
 """The lists each role works from: the bureaus' queue, the approvals awaiting them, inspectors' visits."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import Select, and_, case, exists, or_, select
 from sqlalchemy.orm import aliased, selectinload
@@ -9,7 +9,7 @@ from sqlalchemy.orm import aliased, selectinload
 from outlet_audit.checklist.findings import OF_INSPECTION
 from outlet_audit.checklist.kinds import AssessmentKind
 from outlet_audit.checklist.models import Assessment, RectificationNotice
-from outlet_audit.core.time import SHANGHAI, shanghai_date, today_in_shanghai
+from outlet_audit.core.time import shanghai_date, today_in_shanghai, utc_end_of, utc_start_of
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import District, Outlet
 from outlet_audit.roles import Agency
@@ -65,11 +65,6 @@ def default_sort(status: str) -> str:
     return "submitted" if status == OPEN else "-submitted"
 
 
-def shanghai_midnight_utc(day: date) -> datetime:
-    """The naive-UTC moment a Shanghai calendar day begins (the database keeps naive UTC)."""
-    return datetime.combine(day, time.min, tzinfo=SHANGHAI).astimezone(UTC).replace(tzinfo=None)
-
-
 def queue_query(filters: QueueFilters, *, only_district_id: int | None) -> Select:
     """The ids of the applications matching the filters, in queue order, narrowed to one district
     unless `only_district_id` is None (queue_rows reads what a page shows of them)."""
@@ -98,10 +93,9 @@ def queue_query(filters: QueueFilters, *, only_district_id: int | None) -> Selec
     if filters.target_level:
         query = query.where(Application.target_level == filters.target_level)
     if filters.submitted_from:
-        query = query.where(Application.submitted_at >= shanghai_midnight_utc(filters.submitted_from))
+        query = query.where(Application.submitted_at >= utc_start_of(filters.submitted_from))
     if filters.submitted_to:
-        next_day = filters.submitted_to + timedelta(days=1)
-        query = query.where(Application.submitted_at < shanghai_midnight_utc(next_day))
+        query = query.where(Application.submitted_at < utc_end_of(filters.submitted_to))
     sort = filters.sort or default_sort(filters.status)
     return _sorted(query, sort, joined_outlet=bool(filters.q or filters.brand))
 

@@ -10,7 +10,7 @@ from outlet_audit.checklist.page import level_label
 from outlet_audit.checklist.team import teams_of, unsigned
 from outlet_audit.core.i18n import current_language, readable_date, translate_message
 from outlet_audit.core.navigation import nav_entry
-from outlet_audit.core.params import page_number
+from outlet_audit.core.params import link_args, page_number
 from outlet_audit.core.time import today_in_shanghai
 from outlet_audit.extensions import db
 from outlet_audit.outlets.forms import district_choices
@@ -178,7 +178,7 @@ def _filtered(form: QueueFilterForm) -> int:
 
 def _sort_links(sort: str) -> dict[str, str]:
     """Each column's header link: its sort ascending, or reversed when it is the current one."""
-    args = {name: value for name, value in request.args.items() if name not in ("sort", "page")}
+    args = link_args("sort", "page")
     links = {}
     for value, _label in SORT_CHOICES[::2]:
         target = ("-" + value) if sort == value else value

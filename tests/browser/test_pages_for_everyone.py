@@ -125,6 +125,8 @@ PAGES = (
     ("city", "/dashboard/"),
     ("admin", "/admin/users"),
     ("admin", "/admin/criteria/"),
+    ("admin", "/admin/audit/"),
+    ("admin", "/admin/audit/?person=fx&kind=nonsense&date_from=2026-13-01"),  # errors shown, kept
 )
 
 
@@ -229,8 +231,8 @@ def test_axe_finds_no_serious_accessibility_violation(
 @pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize("phone", [True, False], ids=["390px", "1280px"])
 def test_daily_work_as_people_see_it(new_context, live_server, world, shoot, no_server_errors, locale, phone):
-    """The queue (its filters folded on a phone, open on a desk), a confirmation asked once and the
-    receipt, each photographed (test-artifacts/screenshots/)."""
+    """The queue (its filters folded on a phone, open on a desk), a confirmation asked once, the
+    receipt and the administrator's audit log, each photographed (test-artifacts/screenshots/)."""
     speak(live_server, world, locale)
     size = "phone" if phone else "desk"
     options = {} if phone else DESKTOP
@@ -259,3 +261,8 @@ def test_daily_work_as_people_see_it(new_context, live_server, world, shoot, no_
     outlet.goto(f"/applications/{world.submitted_id}/receipt")
     expect(outlet.locator(".receipt")).to_be_visible()
     shoot(outlet, f"receipt-{size}-{locale}")
+
+    admin = sign_in(new_context(phone=phone, **options), world.readers["admin"])
+    admin.goto("/admin/audit/")
+    expect(admin.locator("table.audit-log tbody tr").first).to_be_visible()
+    shoot(admin, f"audit-log-{size}-{locale}")

@@ -47,7 +47,8 @@ FLOORS = (
     ("certificate records", ("certificates.models", "certificates.queries", "certificates.resource")),
     ("application records", ("workflow.models", "workflow.record_facts")),
     ("checklist", ("checklist",)),
-    ("history", ("audit.display", "audit.queries")),  # the audit trail as outlets and applications show it
+    # The audit trail as outlets and applications show it, and as the administrator reads it whole.
+    ("history", ("audit.display", "audit.queries", "audit.log")),
     # Webhooks: the events the certificate and workflow operations publish, and their deliveries;
     # on the certificate and application records they describe.
     ("webhooks", ("webhooks",)),

@@ -88,6 +88,17 @@ def test_sign_in_asks_for_the_code_after_the_password(english, app, db_session, 
     again = app.test_client()
     sign_in(again, user.username)
     assert again.post("/login/second-factor", data={"code": code}).status_code == 422  # never twice
+    trail = db_session.execute(
+        select(AuditEvent.action, AuditEvent.field)
+        .where(AuditEvent.subject_id == user.id)
+        .order_by(AuditEvent.id)
+    ).all()
+    # The wrong code and the sign-in with the right one; the code used twice is refused and written too.
+    assert [tuple(row) for row in trail if row.action in ("signed_in", "sign_in_failed")] == [
+        ("sign_in_failed", "second_factor"),
+        ("signed_in", "second_factor"),
+        ("sign_in_failed", "second_factor"),
+    ]
 
 
 def test_a_recovery_code_signs_in_once(english, app, db_session):

@@ -133,6 +133,7 @@ MATRIX: dict[str, Case | tuple[Case, ...]] = {
     "admin.new_user": Case({Role.ADMIN: "ok"}),
     "admin.unlock_user": Case({Role.ADMIN: ALL}, args={"user_id": "outlet_user.id"}),
     "admin.users": Case({Role.ADMIN: "ok"}),
+    "audit_log.index": Case({Role.ADMIN: "ok"}),
     # The read API (#21): public to all, the token's reach checked by the API itself (tests/api/);
     # its token page: bureau staff for their own organisation, the administrator for every one.
     "api.campaign": Case(

@@ -6,14 +6,12 @@ import pytest
 from sqlalchemy import literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from outlet_audit.core.time import clock_at
+from outlet_audit.core.time import clock_at, utc_end_of, utc_start_of
 from outlet_audit.dashboards.queries import Filters, applications_by_status, monthly_trend
 from outlet_audit.dashboards.sql import (
     shanghai_date,
     shanghai_days_between,
     shanghai_year_month,
-    utc_end_of,
-    utc_start_of,
     year_month,
 )
 from outlet_audit.extensions import db

@@ -78,6 +78,8 @@ from tests.supervision.revocation_helpers import deadline_passed, notice
 # records are made by the real operations (a certified outlet is a whole workflow and a signature).
 PAGE_SIZE = 6
 SMALL, LARGE = 3, PAGE_SIZE + 1
+# The user, the events, the people acting and acted on, the applications with their editions, the outlets.
+AUDIT_LOG_STATEMENTS = 5
 SAVEPOINTS = ("SAVEPOINT", "RELEASE", "ROLLBACK")  # the tests' own, which a page in production never sends
 DRAFT_PATH = Path(__file__).resolve().parents[2] / "criteria" / "shanghai-2025.yaml"
 
@@ -182,6 +184,31 @@ def admin_users(_user, size):
     for _ in range(size):
         make_user(Role.OUTLET)
     return same_request("admin.users")
+
+
+def audit_log(_user, size):
+    """`size` acts of as many people: on an account, on an outlet, and about a draft application
+    (its reference and edition are read), so the page reads people, outlets and applications."""
+    for _ in range(size):
+        person = make_user(Role.INSPECTOR)
+        record("password_changed", actor=person, subject_type="user", subject_id=person.id)
+        outlet = make_outlet("FX")
+        record(
+            "outlet_verified", actor=person, subject_type="outlet", subject_id=outlet.id, outlet_id=outlet.id
+        )
+        application = make_application(outlet)
+        record(
+            "draft_saved",
+            actor=person,
+            subject_type="application",
+            subject_id=application.id,
+            application_id=application.id,
+            outlet_id=outlet.id,
+            field="self:1.1",
+            new="yes",
+        )
+    db.session.flush()
+    return same_request("audit_log.index")
 
 
 def my_exports(user, size):
@@ -816,6 +843,7 @@ def api_campaigns(_user, size):
 CASES = [
     BudgetCase("login", "accounts.login", None, login_page),
     BudgetCase("admin users", "admin.users", Role.ADMIN, admin_users),
+    BudgetCase("audit log", "audit_log.index", Role.ADMIN, audit_log, statements=AUDIT_LOG_STATEMENTS),
     BudgetCase("my exports", "jobs.my_exports", Role.DISTRICT_BUREAU, my_exports),
     BudgetCase("failed jobs", "jobs.failed", Role.ADMIN, failed_jobs),
     BudgetCase("verification queue", "outlets.verification_queue", Role.DISTRICT_BUREAU, verification_queue),
