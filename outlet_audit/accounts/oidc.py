@@ -23,10 +23,13 @@ from flask import current_app
 from sqlalchemy import select
 
 from outlet_audit.accounts.models import User
-from outlet_audit.accounts.operations import AccountError, clear_throttle
+from outlet_audit.accounts.operations import (
+    AccountError,
+    mark_signed_in,
+    record_sign_in_failure,
+)
 from outlet_audit.audit.operations import record
 from outlet_audit.config import ConfigError
-from outlet_audit.core.time import utcnow
 from outlet_audit.extensions import db
 from outlet_audit.text import N_, Message
 
@@ -106,12 +109,20 @@ def identity_sign_in(issuer: str, subject: str, *, second_factor_done: bool) -> 
     code is not signed in until the code (accounts.views.second_factor), which finishes the work.
     """
     user = account_for_identity(issuer, subject)
-    if user is None or not user.active:
+    if user is None:
         raise IdentityError(Message(NOT_LINKED))
-    _audit("oidc_sign_in", user, user, field="provider_second_factor" if second_factor_done else None)
-    if user.totp_enabled_at is None or second_factor_done:
-        clear_throttle(user)
-        user.last_login_at = utcnow()
+    if not user.active:  # written, as a refused password sign-in is (the caller keeps it)
+        record_sign_in_failure(user, "disabled_sso")
+        raise IdentityError(Message(NOT_LINKED))
+    if second_factor_done:
+        field = "provider_second_factor"
+    elif user.totp_enabled_at is not None:
+        field = "second_factor_asked"  # our code next; accounts.views.second_factor finishes it
+    else:
+        field = None
+    _audit("oidc_sign_in", user, user, field=field)
+    if field != "second_factor_asked":
+        mark_signed_in(user)
     return user
 
 

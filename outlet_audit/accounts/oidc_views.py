@@ -137,7 +137,7 @@ def callback():
     target = session.get(NEXT_KEY)
     target = target if is_safe_redirect(target) else url_for("core.index")
     asked = provider_asked_second_factor(claims)
-    with attempt() as outcome:
+    with attempt(keep_refused_work=True) as outcome:  # a disabled account's refusal is written
         user = identity_sign_in(issuer, subject, second_factor_done=asked)
     if not outcome.done:
         return redirect(url_for("accounts.login"))
@@ -145,7 +145,12 @@ def callback():
     session.clear()  # a fresh session at every sign-in: no fixation
     if user.totp_enabled_at is not None and not asked:
         # As after a password: our code next (accounts.views.second_factor).
-        session[SECOND_FACTOR_KEY] = {"token": user.session_token, "at": int(time.time()), "next": target}
+        session[SECOND_FACTOR_KEY] = {
+            "token": user.session_token,
+            "at": int(time.time()),
+            "next": target,
+            "how": "sso",
+        }
         return redirect(url_for("accounts.second_factor"))
     return _signed_in(user, target, known)
 

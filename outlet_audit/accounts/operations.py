@@ -85,32 +85,44 @@ def authenticate(username: str, password: str, known_user_ids=()) -> User:
         spend_a_password_check(password)
         raise AccountError(Message(SIGN_IN_FAILED))
     if not user.check_password(password):
-        _record_failure(user, "password")
+        record_sign_in_failure(user, "password")
         _record_if_throttled(user, rule)
         raise AccountError(Message(SIGN_IN_FAILED))
     # An outlet not yet verified signs in too, but reaches only its registration (accounts/gate.py).
     if not user.active:
-        clear_throttle(user)  # the right password ends the streak, whatever else stands in the way
-        _record_failure(user, "disabled")
+        # The attempt stays counted: the account's wait holds back whoever keeps trying it, and
+        # the trail says the password was right (someone holds a disabled account's password).
+        record_sign_in_failure(user, "disabled")
+        _record_if_throttled(user, rule)
         raise AccountError(Message(SIGN_IN_FAILED))
     if user.totp_enabled_at is None:
-        signed_in(user, "password")
-    # With a second factor the attempt stays counted until its code is right too (two_factor.py).
+        complete_sign_in(user, "password")
+    else:
+        # With a second factor the attempt stays counted until its code is right too (two_factor.py);
+        # a right password is written now, whether or not a code ever follows.
+        record("second_factor_asked", actor=user, subject_type="user", subject_id=user.id, field="password")
     return user
 
 
-def signed_in(user: User, how: str) -> None:
-    """The account is signed in (`how`: "password", "second_factor"): its streak of failures ends,
-    the time is kept, and the sign-in is in the audit trail, as every decision on a sign-in is."""
+def mark_signed_in(user: User) -> None:
+    """What a finished sign-in changes on the account: its streak of failures ends, the time is kept."""
     clear_throttle(user)
     user.last_login_at = utcnow()
+
+
+def complete_sign_in(user: User, how: str) -> None:
+    """The account is signed in, and the audit trail says how (`how`: "password", or the first
+    step and the second factor: "password+second_factor", "sso+second_factor"). A sign-in that
+    single sign-on finishes alone is written by accounts/oidc.py as oidc_sign_in."""
+    mark_signed_in(user)
     record("signed_in", actor=user, subject_type="user", subject_id=user.id, field=how)
 
 
-def _record_failure(user: User, why: str) -> None:
-    """A sign-in to a known account refused after its password (or code) was checked (`why`:
-    "password", "disabled", "second_factor"). Attempts the account's wait holds back are not
-    written: they check nothing, and the wait bounds how many rows a guesser can add."""
+def record_sign_in_failure(user: User, why: str) -> None:
+    """A sign-in to a known account refused after its password, code or single sign-on was checked
+    (`why`: "password", "disabled", "second_factor", "disabled_sso"). Attempts the account's wait
+    holds back are not written: they check nothing, and the wait bounds how many rows a guesser
+    can add."""
     record("sign_in_failed", actor=None, subject_type="user", subject_id=user.id, field=why)
 
 
@@ -131,7 +143,7 @@ def count_failure(user: User) -> None:
     rule = ThrottleRule.from_config(current_app.config)
     user.failed_logins += 1
     user.login_blocked_until = rule.blocked_until(user.failed_logins, utcnow())
-    _record_failure(user, "second_factor")
+    record_sign_in_failure(user, "second_factor")
     _record_if_throttled(user, rule)
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 
 from outlet_audit.accounts.codes import code_digest, grouped, normalise_code, random_code
 from outlet_audit.accounts.models import RecoveryCode, User
-from outlet_audit.accounts.operations import AccountError, count_failure, signed_in
+from outlet_audit.accounts.operations import AccountError, complete_sign_in, count_failure
 from outlet_audit.audit.operations import record
 from outlet_audit.core.time import utcnow
 from outlet_audit.extensions import db
@@ -100,7 +100,7 @@ def confirm_enrolment(user: User, typed: str) -> list[str]:
     return codes
 
 
-def check_second_factor(user: User, typed: str) -> bool:
+def check_second_factor(user: User, typed: str, first_step: str = "password") -> bool:
     """Whether `typed` is a current authenticator code or an unused recovery code (used up now).
 
     A wrong code is counted: it grows the account's wait like a wrong password. The sign-in page
@@ -114,7 +114,7 @@ def check_second_factor(user: User, typed: str) -> bool:
         count_failure(user)
         db.session.flush()
         return False
-    signed_in(user, "second_factor")
+    complete_sign_in(user, f"{first_step}+second_factor")  # first_step: "password" or "sso"
     db.session.flush()
     return True
 

@@ -111,7 +111,12 @@ def login():
         session.clear()  # a fresh session at every sign-in: no fixation
         if user.totp_enabled_at is not None:
             # Not signed in yet: the session only remembers whose code to ask for, for a few minutes.
-            session[SECOND_FACTOR_KEY] = {"token": user.session_token, "at": int(time.time()), "next": target}
+            session[SECOND_FACTOR_KEY] = {
+                "token": user.session_token,
+                "at": int(time.time()),
+                "next": target,
+                "how": "password",  # the first step, for the audit trail
+            }
             return redirect(url_for("accounts.second_factor"))
         return _signed_in(user, target, known)
     return render_template("accounts/login.html", form=form)
@@ -156,7 +161,8 @@ def second_factor():
     form = SecondFactorForm()
     if form.validate_on_submit():
         with attempt() as outcome:
-            accepted = check_second_factor(user, form.code.data)
+            first_step = "sso" if session[SECOND_FACTOR_KEY].get("how") == "sso" else "password"
+            accepted = check_second_factor(user, form.code.data, first_step)
         if outcome.done and accepted:
             target = session[SECOND_FACTOR_KEY]["next"]
             known = known_user_ids()

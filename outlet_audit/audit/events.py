@@ -522,17 +522,27 @@ EVENT_TYPES: dict[str, EventType] = {
     "signed_in": EventType(
         Kind.ACCOUNTS,
         {
-            "": N_("%(actor)s signed in"),
-            "second_factor": N_("%(actor)s signed in with the password and a second factor"),
+            "": N_("%(actor)s signed in with the password"),
+            "password+second_factor": N_("%(actor)s signed in with the password and a second factor"),
+            "sso+second_factor": N_("%(actor)s signed in through single sign-on and a second factor"),
         },
         variant=lambda row: row.field or "",
+    ),
+    "second_factor_asked": EventType(  # the password was right; the sign-in waits for the code
+        Kind.ACCOUNTS,
+        {"": N_("The password of the account was right; its second factor was asked")},
     ),
     "sign_in_failed": EventType(
         Kind.ACCOUNTS,
         {
             "": N_("A sign-in to the account failed"),
             "password": N_("A sign-in to the account failed: wrong password"),
-            "disabled": N_("A sign-in to the account was refused: the account is disabled"),
+            "disabled": N_(
+                "A sign-in to the account was refused: the account is disabled (the password was right)"
+            ),
+            "disabled_sso": N_(
+                "A sign-in to the account was refused: the account is disabled (single sign-on identified it)"
+            ),
             "second_factor": N_("A sign-in to the account failed: wrong second-factor code"),
         },
         variant=lambda row: row.field or "",
@@ -634,6 +644,8 @@ EVENT_TYPES: dict[str, EventType] = {
             "provider_second_factor": N_(
                 "%(actor)s signed in through single sign-on, with the provider's second factor"
             ),
+            # Our own code is asked next: signed_in "sso+second_factor" finishes it.
+            "second_factor_asked": N_("Single sign-on identified the account; its second factor was asked"),
         },
         variant=lambda row: row.field or "",
     ),

@@ -12,7 +12,7 @@ row as on its first. Each row reads as in the timelines, through the same regist
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import joinedload
 
 from outlet_audit.accounts.models import User
@@ -64,11 +64,17 @@ class LogFilters:
     date_to: date | None = None
 
 
+# Acts written without an actor that a person did, not the system: who it was is not known (the
+# account they name is in "About").
+NOT_SIGNED_IN_ACTS = frozenset({"sign_in_failed", "password_reset_requested"})
+
+
 @dataclass(frozen=True)
 class LogRow:
     event_id: int
     entry: TimelineEntry
-    username: str | None  # of who acted (None: the system)
+    who: str  # N_ template of who acted when the trail names nobody ("" when it names someone)
+    username: str | None  # of who acted (None: the system, or someone not signed in)
     record: str  # what the act is about: an application's reference, an outlet's name, "Account alice"
     record_label: str  # N_ template of the record's kind, translated by the page ("" for a reference)
 
@@ -79,6 +85,7 @@ class LogPage:
     older_than: int | None  # the cursor of the next older page, if there is one
     newer_than: int | None  # the cursor of the next newer page, if there is one
     people_over: int | None = None  # the person filter matched more accounts than this: none read
+    paged: bool = False  # asked for with a cursor (a page other than the newest)
 
 
 def actions_of(kind: Kind) -> list[str]:
@@ -103,7 +110,14 @@ def read_log(filters: LogFilters, *, before: int | None = None, after: int | Non
         ).all()
         if not people or len(people) > MAX_PEOPLE:
             return LogPage([], None, None, people_over=MAX_PEOPLE if people else None)
-        conditions.append(AuditEvent.actor_id.in_(people))
+        # What they did, and what was done to their accounts: a refused sign-in or a reset link
+        # asked for has no actor, only the account it was about.
+        conditions.append(
+            or_(
+                AuditEvent.actor_id.in_(people),
+                and_(AuditEvent.subject_type == "user", AuditEvent.subject_id.in_(people)),
+            )
+        )
     if filters.kind is not None:
         conditions.append(AuditEvent.action.in_(actions_of(filters.kind)))
     if filters.date_from is not None:
@@ -116,21 +130,25 @@ def read_log(filters: LogFilters, *, before: int | None = None, after: int | Non
         events = list(db.session.scalars(query.where(AuditEvent.id > after).order_by(AuditEvent.id)).all())
         newer = len(events) > LOG_PAGE_SIZE
         events = events[:LOG_PAGE_SIZE][::-1]
-        older = bool(events) and db.session.scalar(
-            select(exists().where(*conditions, AuditEvent.id < events[-1].id))
-        )
+        older = bool(events) and _any(*conditions, AuditEvent.id < events[-1].id)
     else:
         if before is not None:
             query = query.where(AuditEvent.id < before)
         events = list(db.session.scalars(query.order_by(AuditEvent.id.desc())).all())
         older = len(events) > LOG_PAGE_SIZE
         events = events[:LOG_PAGE_SIZE]
-        newer = before is not None and bool(events)
+        # Asked, not assumed: a cursor typed or bookmarked may stand anywhere.
+        newer = before is not None and bool(events) and _any(*conditions, AuditEvent.id > events[0].id)
     return LogPage(
         _rows(events),
         older_than=events[-1].id if older else None,
         newer_than=events[0].id if newer else None,
+        paged=before is not None or after is not None,
     )
+
+
+def _any(*conditions) -> bool:
+    return bool(db.session.scalar(select(exists().where(*conditions))))
 
 
 def _rows(events: list[AuditEvent]) -> list[LogRow]:
@@ -167,19 +185,23 @@ def _rows(events: list[AuditEvent]) -> list[LogRow]:
     for event, entry in zip(events, entries, strict=True):
         actor = accounts.get(event.actor_id)
         record, label = _record(event, references, outlets, accounts)
-        rows.append(LogRow(event.id, entry, actor.username if actor else None, record, label))
+        unknown = actor is None and event.action in NOT_SIGNED_IN_ACTS
+        who = N_("Someone not signed in") if unknown else ""
+        rows.append(LogRow(event.id, entry, who, actor.username if actor else None, record, label))
     return rows
 
 
 def _record(event: AuditEvent, references: dict, outlets: dict, accounts: dict) -> tuple[str, str]:
-    """What an event is about, as (text, label template): the application it belongs to, else its
-    outlet, else the account or other record by its kind and number."""
+    """What an event is about, as (text, label template): the application it belongs to, else the
+    account, else its outlet, else the record by its kind and number."""
     if event.application_id in references:
         return references[event.application_id], N_("Application")
-    if event.outlet_id in outlets:
-        return outlets[event.outlet_id], N_("Outlet")
+    # Before the outlet: an outlet clerk's account events carry the outlet too, but are about the
+    # account (whose second factor was reset, who asked for a link).
     if event.subject_type == "user" and event.subject_id in accounts:
         return accounts[event.subject_id].username, N_("Account")
+    if event.outlet_id in outlets:
+        return outlets[event.outlet_id], N_("Outlet")
     label = SUBJECT_LABELS.get(event.subject_type)
     number = f"#{event.subject_id}" if event.subject_id is not None else ""
     if label is None:  # a kind no version of the code wrote: shown as stored, never hidden

@@ -7,6 +7,7 @@ from outlet_audit.access import Scope, allow
 from outlet_audit.audit.events import Kind
 from outlet_audit.audit.forms import LogFilterForm
 from outlet_audit.audit.log import LogFilters, read_log
+from outlet_audit.core.forms import filter_days, filter_value
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.params import link_args, record_id
 from outlet_audit.roles import Role
@@ -23,15 +24,10 @@ def index():
     form = LogFilterForm(formdata=request.args)
     form.validate()  # a field in error is left out of the filter and shown with its message
 
-    def valid(field):
-        return None if field.errors else (field.data or None)
-
-    date_from, date_to = valid(form.date_from), valid(form.date_to)
-    if form.date_to.errors:  # an end before the start (or unreadable): no day range, as it says
-        date_from = None
-    kind = valid(form.kind)
+    kind = filter_value(form.kind)
+    date_from, date_to = filter_days(form)
     filters = LogFilters(
-        person=valid(form.person) or "",
+        person=filter_value(form.person) or "",
         kind=Kind(kind) if kind else None,
         date_from=date_from,
         date_to=date_to,

@@ -107,3 +107,21 @@ class BoundedDateField(DateField):
                     last=LAST_DAY.isoformat(),
                 )
             )
+
+
+# --- GET filter forms (the dashboards, the audit log) --------------------------------------------
+
+
+def filter_value(field):
+    """A filter field's value, or None when it is empty or was not understood: a GET filter form
+    leaves a field in error out of the filter and shows its message beside it."""
+    return None if field is None or field.errors else (field.data or None)
+
+
+def filter_days(form) -> tuple:
+    """A filter form's (date_from, date_to). A `date_to` in error (not a day, or before the start,
+    which is said on it) leaves the whole range out: half of a range the reader did not mean
+    would filter as no range they asked for."""
+    if form.date_to.errors:
+        return None, None
+    return filter_value(form.date_from), filter_value(form.date_to)

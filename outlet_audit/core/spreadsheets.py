@@ -39,7 +39,7 @@ CSV_MIMETYPE = "text/csv; charset=utf-8"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # A trigger after a comma: in a row's line joined without quotes every cell but the first starts
 # right after one, so this and the line's first character find every cell a formula could start.
-_TRIGGER_AFTER_COMMA = re.compile(r",[-=+@\t\r]")
+_TRIGGER_AFTER_COMMA = re.compile(",[" + "".join(map(re.escape, FORMULA_TRIGGERS)) + "]")
 
 CSV_CHUNK_CHARS = 16 * 1024
 XLSX_CHUNK_BYTES = 64 * 1024

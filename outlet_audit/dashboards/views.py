@@ -28,6 +28,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from outlet_audit.access import Scope, allow, current_scope
+from outlet_audit.core.forms import filter_days, filter_value
 from outlet_audit.core.i18n import current_language
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.params import link_args
@@ -76,20 +77,15 @@ def read_filters() -> tuple[DashboardFilterForm, Filters]:
     form = DashboardFilterForm(formdata=request.args, with_district=every_district)
     form.validate()
 
-    def valid(field):
-        return None if field is None or field.errors else (field.data or None)
-
-    date_from, date_to = valid(form.date_from), valid(form.date_to)
-    if form.date_to.errors:
-        date_from = date_to = None
-    district_id = valid(form.district) if every_district else current_user.district_id
+    date_from, date_to = filter_days(form)
+    district_id = filter_value(form.district) if every_district else current_user.district_id
     filters = Filters(
         today=today_in_shanghai(),
         district_id=district_id,
         date_from=date_from,
         date_to=date_to,
-        level=valid(form.level),
-        brand=valid(form.brand),
+        level=filter_value(form.level),
+        brand=filter_value(form.brand),
     )
     return form, filters
 

@@ -93,10 +93,13 @@ def test_sign_in_asks_for_the_code_after_the_password(english, app, db_session, 
         .where(AuditEvent.subject_id == user.id)
         .order_by(AuditEvent.id)
     ).all()
-    # The wrong code and the sign-in with the right one; the code used twice is refused and written too.
-    assert [tuple(row) for row in trail if row.action in ("signed_in", "sign_in_failed")] == [
+    # Each right password, the wrong code, the sign-in with the right one, the code used twice.
+    steps = ("second_factor_asked", "signed_in", "sign_in_failed")
+    assert [tuple(row) for row in trail if row.action in steps] == [
+        ("second_factor_asked", "password"),
         ("sign_in_failed", "second_factor"),
-        ("signed_in", "second_factor"),
+        ("signed_in", "password+second_factor"),
+        ("second_factor_asked", "password"),
         ("sign_in_failed", "second_factor"),
     ]
 

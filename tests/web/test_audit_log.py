@@ -238,9 +238,47 @@ def test_every_sign_in_and_every_refused_one_to_a_known_account_is_in_the_trail(
         ("sign_in_failed", gone.id, None, "disabled"),
         ("signed_in", alice.id, alice.id, "password"),
     ]
-    rows = _rows(client.get(URL, query_string={"kind": "accounts"}).get_data(as_text=True))
-    assert rows[:3] == [
-        "Alice Li signed in",
-        "A sign-in to the account was refused: the account is disabled",
+    page = client.get(URL, query_string={"kind": "accounts"}).get_data(as_text=True)
+    assert _rows(page)[:3] == [
+        "Alice Li signed in with the password",
+        "A sign-in to the account was refused: the account is disabled (the password was right)",
         "A sign-in to the account failed: wrong password",
     ]
+    assert page.count("Someone not signed in") == 2  # who tried is not known; the account is "About"
+    # Alice's own acts and those done to her account: the failed attempt has no actor.
+    hers = _rows(client.get(URL, query_string={"person": "alice-fx"}).get_data(as_text=True))
+    assert hers == ["Alice Li signed in with the password", "A sign-in to the account failed: wrong password"]
+
+
+def test_a_disabled_accounts_refusals_are_held_back_by_its_wait(app, db_session):
+    gone = make_user(Role.INSPECTOR, username="gone-fx", active=False)
+    browser = app.test_client()
+    for _ in range(8):
+        browser.post("/login", data={"username": "gone-fx", "password": PASSWORD})
+    written = db_session.scalars(
+        select(AuditEvent.action).where(AuditEvent.subject_id == gone.id, AuditEvent.subject_type == "user")
+    ).all()
+    # The free failures are written, then the pause; the attempts the wait holds back are not.
+    assert written.count("sign_in_failed") == app.config["LOGIN_THROTTLE_AFTER_FAILURES"]
+    assert written.count("login_throttled") == 1
+
+
+def test_an_outlet_clerks_account_event_names_the_account_not_the_outlet(client, admin):
+    clerk = make_user(Role.OUTLET, username="clerk-fx")
+    _act("two_factor_reset", admin, subject_id=clerk.id, outlet_id=clerk.outlet_id)
+
+    page = client.get(URL).get_data(as_text=True)
+
+    assert re.search(r"Account\s*<span[^>]*>clerk-fx</span>", page)
+
+
+def test_a_bookmarked_cursor_offers_no_newer_page_that_is_empty(client, admin):
+    alice = make_user(Role.DISTRICT_BUREAU, display_name="Alice Li")
+    event = _act("password_changed", alice, subject_id=alice.id)
+
+    past_the_end = client.get(URL, query_string={"before": str(event.id + 1000)}).get_data(as_text=True)
+    beyond_the_start = client.get(URL, query_string={"before": "1"}).get_data(as_text=True)
+
+    assert len(_rows(past_the_end)) == 1 and ">Newer<" in past_the_end and "after=" not in past_the_end
+    assert _rows(beyond_the_start) == [] and "No more records here" in beyond_the_start
+    assert f'href="{URL}">Newest' in beyond_the_start

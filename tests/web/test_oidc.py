@@ -126,10 +126,16 @@ def test_an_unlinked_identity_is_refused_clearly_and_nothing_is_made(sso, provid
 
 
 def test_a_disabled_account_is_refused_like_an_unlinked_one(sso, provider):
-    make_user(Role.INSPECTOR, oidc_issuer=provider.issuer, oidc_subject="citizen-0001", active=False)
+    user = make_user(Role.INSPECTOR, oidc_issuer=provider.issuer, oidc_subject="citizen-0001", active=False)
     db.session.commit()
     back = to_provider_and_back(sso)
     assert back.location == "/login" and signed_in_as(sso) is None
+    assert ("sign_in_failed", "disabled_sso") in [  # the page says no more than to an unlinked one
+        tuple(row)
+        for row in db.session.execute(
+            select(AuditEvent.action, AuditEvent.field).where(AuditEvent.subject_id == user.id)
+        )
+    ]
 
 
 @pytest.mark.parametrize(
@@ -184,10 +190,17 @@ def test_our_code_is_still_asked_unless_the_provider_asked_a_second_factor(sso, 
     back = to_provider_and_back(sso)
     db.session.refresh(user)  # the sign-out gave the account a new session token
     assert back.location == "/" and signed_in_as(sso) == user.get_id()
-    rows = db.session.scalars(
-        select(AuditEvent.field).where(AuditEvent.action == "oidc_sign_in", AuditEvent.subject_id == user.id)
+    rows = db.session.execute(
+        select(AuditEvent.action, AuditEvent.field)
+        .where(AuditEvent.action.in_(["oidc_sign_in", "signed_in"]), AuditEvent.subject_id == user.id)
+        .order_by(AuditEvent.id)
     ).all()
-    assert sorted(rows, key=str) == sorted([None, "provider_second_factor"], key=str)
+    # Our code asked after the provider's sign-in, then the sign-in it finished; then the provider's own.
+    assert [tuple(row) for row in rows] == [
+        ("oidc_sign_in", "second_factor_asked"),
+        ("signed_in", "sso+second_factor"),
+        ("oidc_sign_in", "provider_second_factor"),
+    ]
 
 
 def test_a_person_links_their_own_identity_while_signed_in_and_unlinks_it(sso, provider):
