@@ -114,15 +114,12 @@ def identity_sign_in(issuer: str, subject: str, *, second_factor_done: bool) -> 
     if not user.active:  # written, as a refused password sign-in is (the caller keeps it)
         record_sign_in_failure(user, "disabled_sso")
         raise IdentityError(Message(NOT_LINKED))
-    if second_factor_done:
-        field = "provider_second_factor"
-    elif user.totp_enabled_at is not None:
-        field = "second_factor_asked"  # our code next; accounts.views.second_factor finishes it
-    else:
-        field = None
-    _audit("oidc_sign_in", user, user, field=field)
-    if field != "second_factor_asked":
+    finished = second_factor_done or user.totp_enabled_at is None
+    if finished:
         mark_signed_in(user)
+        _audit("oidc_sign_in", user, user, field="provider_second_factor" if second_factor_done else None)
+    else:  # our code next; accounts.views.second_factor finishes it
+        _audit("oidc_sign_in", user, user, field="second_factor_asked")
     return user
 
 

@@ -3,7 +3,6 @@ own identity while signed in, and the administrator linking or unlinking an acco
 Every page answers 404 while single sign-on is off."""
 
 import logging
-import time
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -29,7 +28,7 @@ from outlet_audit.accounts.oidc import (
     provider_name,
     unlink_identity,
 )
-from outlet_audit.accounts.views import SECOND_FACTOR_KEY, _attach_error, _signed_in
+from outlet_audit.accounts.views import _attach_error, _signed_in, ask_for_second_factor
 from outlet_audit.core.forms import BaseForm
 from outlet_audit.core.i18n import translate_message
 from outlet_audit.core.rate_limits import configured_limit
@@ -145,13 +144,7 @@ def callback():
     session.clear()  # a fresh session at every sign-in: no fixation
     if user.totp_enabled_at is not None and not asked:
         # As after a password: our code next (accounts.views.second_factor).
-        session[SECOND_FACTOR_KEY] = {
-            "token": user.session_token,
-            "at": int(time.time()),
-            "next": target,
-            "how": "sso",
-        }
-        return redirect(url_for("accounts.second_factor"))
+        return ask_for_second_factor(user, target, "sso")
     return _signed_in(user, target, known)
 
 

@@ -110,14 +110,7 @@ def login():
         target = target if is_safe_redirect(target) else url_for("core.index")
         session.clear()  # a fresh session at every sign-in: no fixation
         if user.totp_enabled_at is not None:
-            # Not signed in yet: the session only remembers whose code to ask for, for a few minutes.
-            session[SECOND_FACTOR_KEY] = {
-                "token": user.session_token,
-                "at": int(time.time()),
-                "next": target,
-                "how": "password",  # the first step, for the audit trail
-            }
-            return redirect(url_for("accounts.second_factor"))
+            return ask_for_second_factor(user, target, "password")
         return _signed_in(user, target, known)
     return render_template("accounts/login.html", form=form)
 
@@ -134,6 +127,18 @@ def _signed_in(user, target: str, known: tuple[int, ...]):
 SECOND_FACTOR_KEY = "second_factor"
 SECOND_FACTOR_SECONDS = 300  # to type the code after the password
 SECOND_FACTOR_TRIES = 5  # codes per password; then the password again, which the account's wait holds back
+
+
+def ask_for_second_factor(user, target: str, first_step: str):
+    """Not signed in yet: the session only remembers whose code to ask for, for a few minutes, and
+    how the first step was passed ("password" or "sso"), which the trail says of the sign-in."""
+    session[SECOND_FACTOR_KEY] = {
+        "token": user.session_token,
+        "at": int(time.time()),
+        "next": target,
+        "how": first_step,
+    }
+    return redirect(url_for("accounts.second_factor"))
 
 
 def _waiting_for_second_factor() -> User | None:

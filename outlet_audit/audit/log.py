@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.orm import joinedload
 
 from outlet_audit.accounts.models import User
 from outlet_audit.audit.events import EVENT_TYPES, Kind
 from outlet_audit.audit.models import AuditEvent
-from outlet_audit.audit.queries import TimelineEntry, entries_of
+from outlet_audit.audit.queries import TimelineEntry, application_readings, entries_of, users_by_id
 from outlet_audit.core.time import utc_end_of, utc_start_of
-from outlet_audit.criteria.editions import pinned_edition
 from outlet_audit.extensions import db
 from outlet_audit.outlets.models import Outlet
 from outlet_audit.text import N_
@@ -154,26 +152,14 @@ def _any(*conditions) -> bool:
 def _rows(events: list[AuditEvent]) -> list[LogRow]:
     """The page's rows: who acted and the accounts acted on in one query, the applications (for
     their references and the editions that name checklist items) in one, the outlets in one."""
-    account_ids = {e.actor_id for e in events if e.actor_id} | {
-        e.subject_id for e in events if e.subject_type == "user" and e.subject_id
-    }
-    accounts = (
-        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(account_ids)))}
-        if account_ids
-        else {}
+    accounts = users_by_id(
+        {e.actor_id for e in events if e.actor_id}
+        | {e.subject_id for e in events if e.subject_type == "user" and e.subject_id}
     )
     application_ids = {e.application_id for e in events if e.application_id}
-    applications = (
-        db.session.scalars(
-            select(Application)
-            .where(Application.id.in_(application_ids))
-            .options(joinedload(Application.edition))
-        ).all()
-        if application_ids
-        else []
+    editions, references = (
+        application_readings(Application.id.in_(application_ids)) if application_ids else ({}, {})
     )
-    editions = {a.id: pinned_edition(a.edition) for a in applications}
-    references = {a.id: a.reference for a in applications}
     outlet_ids = {e.outlet_id for e in events if e.outlet_id and not e.application_id}
     outlets = (
         dict(db.session.execute(select(Outlet.id, Outlet.name).where(Outlet.id.in_(outlet_ids))).all())

@@ -167,12 +167,22 @@ def outlet_timeline(outlet_id: int, *, viewer, limit: int = OUTLET_TIMELINE_LIMI
         }
         query = query.where(_inspection_events_only_of(visible), ~_about((SUPERVISION_FIELD_PREFIX,)))
     events = list(reversed(db.session.scalars(query).all()))
-    # Its applications, for their references and the editions that name checklist items (one query).
+    editions, references = application_readings(Application.outlet_id == outlet_id)
+    return _timeline(events, editions, references)
+
+
+def application_readings(condition) -> tuple[dict, dict]:
+    """The editions (which name checklist items) and references of the applications `condition`
+    selects, by application id, in one query: what entries about them need to read."""
     applications = db.session.scalars(
-        select(Application).where(Application.outlet_id == outlet_id).options(joinedload(Application.edition))
+        select(Application).where(condition).options(joinedload(Application.edition))
     ).all()
-    editions = {a.id: pinned_edition(a.edition) for a in applications}
-    return _timeline(events, editions, {a.id: a.reference for a in applications})
+    return {a.id: pinned_edition(a.edition) for a in applications}, {a.id: a.reference for a in applications}
+
+
+def users_by_id(ids: set[int]) -> dict[int, User]:
+    """The accounts with these ids (none read when there are none)."""
+    return {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
 
 
 def subject_timeline(subject_type: str, subject_id: int) -> Timeline:
@@ -191,12 +201,7 @@ def subject_timeline(subject_type: str, subject_id: int) -> Timeline:
 
 def _timeline(events: list[AuditEvent], editions: dict, references: dict[int, str]) -> Timeline:
     """Entries for events given oldest first: folded by visit and day, then newest first."""
-    actor_ids = {event.actor_id for event in events if event.actor_id}
-    actors = (
-        {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(actor_ids)))}
-        if actor_ids
-        else {}
-    )
+    actors = users_by_id({event.actor_id for event in events if event.actor_id})
     entries = entries_of(events, actors, editions, references)
     return Timeline(reversed(_folded(events, entries)))
 

@@ -7,7 +7,7 @@ from outlet_audit.access import Scope, allow
 from outlet_audit.audit.events import Kind
 from outlet_audit.audit.forms import LogFilterForm
 from outlet_audit.audit.log import LogFilters, read_log
-from outlet_audit.core.forms import filter_days, filter_value
+from outlet_audit.core.forms import filter_value
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.params import link_args, record_id
 from outlet_audit.roles import Role
@@ -25,7 +25,7 @@ def index():
     form.validate()  # a field in error is left out of the filter and shown with its message
 
     kind = filter_value(form.kind)
-    date_from, date_to = filter_days(form)
+    date_from, date_to = form.days()
     filters = LogFilters(
         person=filter_value(form.person) or "",
         kind=Kind(kind) if kind else None,

@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import DateField, Form, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import Optional, ValidationError
 from wtforms.widgets import Select, html_params
 
 from outlet_audit.core.params import FIRST_DAY, LAST_DAY, day_in_range
@@ -118,10 +119,23 @@ def filter_value(field):
     return None if field is None or field.errors else (field.data or None)
 
 
-def filter_days(form) -> tuple:
-    """A filter form's (date_from, date_to). A `date_to` in error (not a day, or before the start,
-    which is said on it) leaves the whole range out: half of a range the reader did not mean
-    would filter as no range they asked for."""
-    if form.date_to.errors:
-        return None, None
-    return filter_value(form.date_from), filter_value(form.date_to)
+class DayRangeFilterForm(BaseForm):
+    """A GET filter form with a range of Shanghai days, `date_from` to `date_to`, both optional."""
+
+    class Meta:
+        csrf = False  # a GET form: the filters live in the URL, so links can be shared and bookmarked
+
+    date_from = BoundedDateField(_l("From"), validators=[Optional()])
+    date_to = BoundedDateField(_l("To"), validators=[Optional()])
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+    def days(self) -> tuple:
+        """(date_from, date_to) to filter by. A `date_to` in error (not a day, or before the start,
+        which is said on it) leaves the whole range out: half of a range the reader did not mean
+        would filter as no range they asked for."""
+        if self.date_to.errors:
+            return None, None
+        return filter_value(self.date_from), filter_value(self.date_to)

@@ -3,9 +3,9 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import Optional
 
-from outlet_audit.core.forms import BaseForm, BoundedDateField
+from outlet_audit.core.forms import DayRangeFilterForm
 from outlet_audit.outlets.forms import district_choices
 from outlet_audit.outlets.models import KNOWN_BRANDS
 from outlet_audit.workflow.states import LEVEL_LABELS, Level
@@ -17,14 +17,9 @@ def level_choices() -> list[SelectChoice]:
     ]
 
 
-class DashboardFilterForm(BaseForm):
+class DashboardFilterForm(DayRangeFilterForm):
     """Date range, level, brand and (for the city bureau) district; every field may stay empty."""
 
-    class Meta:
-        csrf = False  # a GET form: the filters live in the URL, so links can be shared and bookmarked
-
-    date_from = BoundedDateField(_l("From"), validators=[Optional()])
-    date_to = BoundedDateField(_l("To"), validators=[Optional()])
     level = SelectField(_l("Level"), validators=[Optional()])
     brand = SelectField(
         _l("Brand"),
@@ -40,7 +35,3 @@ class DashboardFilterForm(BaseForm):
             self.district.choices = district_choices(placeholder=_l("All districts"))
         else:
             del self.district
-
-    def validate_date_to(self, field):
-        if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError(_l("The end date is before the start date."))

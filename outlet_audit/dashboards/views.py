@@ -28,7 +28,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from outlet_audit.access import Scope, allow, current_scope
-from outlet_audit.core.forms import filter_days, filter_value
+from outlet_audit.core.forms import filter_value
 from outlet_audit.core.i18n import current_language
 from outlet_audit.core.navigation import nav_entry
 from outlet_audit.core.params import link_args
@@ -77,7 +77,7 @@ def read_filters() -> tuple[DashboardFilterForm, Filters]:
     form = DashboardFilterForm(formdata=request.args, with_district=every_district)
     form.validate()
 
-    date_from, date_to = filter_days(form)
+    date_from, date_to = form.days()
     district_id = filter_value(form.district) if every_district else current_user.district_id
     filters = Filters(
         today=today_in_shanghai(),
